@@ -1,0 +1,440 @@
+//! The daemon's configuration: one TOML file, unknown keys rejected, every error reported at
+//! once with its key path and line.
+//!
+//! The annotated default config (`config/egate.toml`) is the single source of truth for which
+//! keys exist: a user file is first walked against the default's tree (unknown keys, wrong
+//! types), then deserialised into [`Config`] and checked for values that are out of range.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+use toml_edit::{ImDocument, Item, Value};
+
+/// The annotated default configuration, as kept in the repository.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/egate.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP endpoint settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Logging settings.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The gate itself.
+    #[serde(default)]
+    pub gate: GateSection,
+    /// Simulator-only and unsafe switches; logged loudly at start.
+    #[serde(default)]
+    pub dangerous: DangerousConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the HTTP endpoint.
+    pub listen: String,
+    /// Seconds to let open connections finish on shutdown.
+    pub shutdown_grace_s: f64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            shutdown_grace_s: 1.5,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// A `tracing_subscriber` filter directive.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Physical layout of the gate.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Entry door, mantrap, exit door.
+    #[default]
+    TwoStep,
+    /// A single exit barrier.
+    OneStep,
+}
+
+/// How liveness (presentation-attack detection) is handled.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Liveness {
+    /// No detector: every passage records that liveness was not checked.
+    #[default]
+    NotChecked,
+}
+
+/// `[gate]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateSection {
+    /// Name of this gate.
+    pub id: String,
+    /// Physical layout.
+    pub layout: Layout,
+    /// Liveness handling.
+    pub liveness: Liveness,
+}
+
+impl Default for GateSection {
+    fn default() -> Self {
+        Self {
+            id: "gate-1".into(),
+            layout: Layout::TwoStep,
+            liveness: Liveness::NotChecked,
+        }
+    }
+}
+
+/// `[dangerous]`: switches that must never be on at a real border without knowing it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DangerousConfig {
+    /// Replace every device by its simulated counterpart.
+    pub simulation: bool,
+}
+
+impl DangerousConfig {
+    /// Names of the switches that are on, for the loud start-up warning.
+    pub fn enabled(&self) -> Vec<&'static str> {
+        let mut on = Vec::new();
+        if self.simulation {
+            on.push("simulation");
+        }
+        on
+    }
+}
+
+/// One problem found in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted key path, e.g. `server.listen`; empty for the whole file.
+    pub key: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.key.is_empty()) {
+            (Some(l), false) => write!(f, "line {l}: {}: {}", self.key, self.message),
+            (Some(l), true) => write!(f, "line {l}: {}", self.message),
+            (None, false) => write!(f, "{}: {}", self.key, self.message),
+            (None, true) => write!(f, "{}", self.message),
+        }
+    }
+}
+
+/// Parses and validates a config file's text; on failure, returns every error found.
+pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
+    let doc = match ImDocument::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            let line = e.span().map(|s| line_of(text, s.start));
+            return Err(vec![ConfigError {
+                key: String::new(),
+                line,
+                message: format!("not valid TOML: {}", e.message()),
+            }]);
+        }
+    };
+    let schema = ImDocument::parse(DEFAULT_CONFIG).expect("the embedded default config parses");
+    let mut errors = Vec::new();
+    check_table(
+        text,
+        schema.as_table(),
+        doc.as_table(),
+        &mut Vec::new(),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let config: Config = match toml::from_str(text) {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(vec![ConfigError {
+                key: String::new(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                message: e.message().to_string(),
+            }])
+        }
+    };
+    let mut errors = config.validate();
+    for e in &mut errors {
+        e.line = e.line.or_else(|| key_line(text, &doc, &e.key));
+    }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
+}
+
+impl Config {
+    /// Range and consistency checks that the type system does not express.
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errs = Vec::new();
+        let mut bad = |key: &str, message: String| {
+            errs.push(ConfigError {
+                key: key.into(),
+                line: None,
+                message,
+            })
+        };
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            bad(
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    self.server.listen
+                ),
+            );
+        }
+        if !(0.0..=30.0).contains(&self.server.shutdown_grace_s) {
+            bad(
+                "server.shutdown_grace_s",
+                "must be between 0 and 30 seconds".into(),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            bad(
+                "log.level",
+                format!("{:?} is not a tracing filter", self.log.level),
+            );
+        }
+        if self.gate.id.is_empty()
+            || !self
+                .gate
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            bad(
+                "gate.id",
+                "must be non-empty ASCII letters, digits, '-' or '_'".into(),
+            );
+        }
+        errs
+    }
+
+    /// The listen address (validated by [`Config::validate`]).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.server
+            .listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+}
+
+/// Walks the user's table against the schema table, collecting unknown keys and type errors.
+fn check_table(
+    text: &str,
+    schema: &toml_edit::Table,
+    user: &toml_edit::Table,
+    path: &mut Vec<String>,
+    errors: &mut Vec<ConfigError>,
+) {
+    for (key, item) in user.iter() {
+        path.push(key.to_string());
+        let dotted = path.join(".");
+        let line = item
+            .span()
+            .or_else(|| user.key(key).and_then(|k| k.span()))
+            .map(|s| line_of(text, s.start));
+        match schema.get(key) {
+            None => {
+                let known: Vec<&str> = schema.iter().map(|(k, _)| k).collect();
+                errors.push(ConfigError {
+                    key: dotted,
+                    line,
+                    message: format!("unknown key (known here: {})", known.join(", ")),
+                });
+            }
+            Some(expected) => match (expected, item) {
+                (Item::Table(s), Item::Table(u)) => check_table(text, s, u, path, errors),
+                (Item::Table(s), Item::Value(Value::InlineTable(u))) => {
+                    let u = u.clone().into_table();
+                    check_table(text, s, &u, path, errors)
+                }
+                (Item::Value(s), Item::Value(u)) => {
+                    if !same_type(s, u) {
+                        errors.push(ConfigError {
+                            key: dotted,
+                            line,
+                            message: format!("expected {}, found {}", type_name(s), type_name(u)),
+                        });
+                    }
+                }
+                (s, u) => errors.push(ConfigError {
+                    key: dotted,
+                    line,
+                    message: format!("expected {}, found {}", item_type(s), item_type(u)),
+                }),
+            },
+        }
+        path.pop();
+    }
+}
+
+fn same_type(a: &Value, b: &Value) -> bool {
+    // An integer is accepted where the default is a float (e.g. `shutdown_grace_s = 2`).
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+        || matches!((a, b), (Value::Float(_), Value::Integer(_)))
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a number",
+        Value::Boolean(_) => "true or false",
+        Value::Datetime(_) => "a date-time",
+        Value::Array(_) => "an array",
+        Value::InlineTable(_) => "a table",
+    }
+}
+
+fn item_type(i: &Item) -> &'static str {
+    match i {
+        Item::None => "nothing",
+        Item::Value(v) => type_name(v),
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line of a dotted key in the user's document, if it is there.
+fn key_line(text: &str, doc: &ImDocument<&str>, dotted: &str) -> Option<usize> {
+    let mut item = doc.as_item();
+    for part in dotted.split('.') {
+        item = item.get(part)?;
+    }
+    item.span().map(|s| line_of(text, s.start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_equals_built_in_defaults() {
+        let c = parse(DEFAULT_CONFIG).expect("default config valid");
+        let built_in: Config = toml::from_str("").unwrap();
+        assert_eq!(c, built_in);
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.gate.layout, Layout::TwoStep);
+    }
+
+    #[test]
+    fn every_error_is_listed_with_key_and_line() {
+        let text = "[server]\nlisten = 8080\nbogus = 1\n\n[log]\nformat = \"human\"\ncolour = true\n\n[nope]\nx = 1\n";
+        let errs = parse(text).unwrap_err();
+        let summary: Vec<(String, Option<usize>)> =
+            errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("server.listen".into(), Some(2)),
+                ("server.bogus".into(), Some(3)),
+                ("log.colour".into(), Some(7)),
+                ("nope".into(), Some(9)),
+            ]
+        );
+        assert!(errs[0].message.contains("expected a string"));
+        assert!(errs[1].message.contains("unknown key"));
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text =
+            "[server]\nlisten = \"not an address\"\nshutdown_grace_s = 99\n[gate]\nid = \"\"\n";
+        let errs = parse(text).unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("server.listen", Some(2)),
+                ("server.shutdown_grace_s", Some(3)),
+                ("gate.id", Some(5))
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_enum_value_is_an_error_with_line() {
+        let errs = parse("[gate]\nlayout = \"three-step\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(2));
+        assert!(
+            errs[0].message.contains("three-step"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn invalid_toml_is_an_error_with_line() {
+        let errs = parse("[server]\nlisten = \n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(2));
+    }
+
+    #[test]
+    fn dotted_and_inline_tables_are_checked() {
+        let errs = parse("server = { listen = \"127.0.0.1:1\", nope = 1 }\n").unwrap_err();
+        assert_eq!(errs[0].key, "server.nope");
+    }
+}

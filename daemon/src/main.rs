@@ -1,0 +1,125 @@
+//! `egate`: the one binary of the egate e-gate controller.
+//!
+//! Each subcommand is a small module; `run` is the gate daemon. Exit codes: 0 success,
+//! 1 a check failed, 2 usage error or a subcommand not built yet, 64 bad configuration.
+
+mod config;
+mod run;
+mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a bad configuration (sysexits EX_USAGE).
+const EXIT_BAD_CONFIG: u8 = 64;
+/// Exit code for a subcommand whose issue has not landed.
+const EXIT_NOT_BUILT: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "egate",
+    version,
+    about = "Open-source controller for automated border control e-gates"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gate daemon (HTTP health and metrics, the driver loop)
+    Run(run::RunArgs),
+    /// Serve the officers' supervision console for a bank of gates
+    Console(NotBuilt),
+    /// Run simulated devices: virtual passports, door controllers, travellers
+    Sim(NotBuilt),
+    /// Read and verify a passport chip
+    Doc(NotBuilt),
+    /// Parse machine-readable zones and check their check digits
+    Mrz(NotBuilt),
+    /// Compare faces and evaluate matching accuracy
+    Vision(NotBuilt),
+    /// Commission and test gate hardware (doors, sensors, scanners)
+    Hw(NotBuilt),
+    /// Print the default configuration or check a configuration file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Verify the tamper-evident audit trail
+    Audit(NotBuilt),
+    /// Run the benchmarks (document read, face pipeline, gate decisions)
+    Bench(NotBuilt),
+}
+
+/// Arguments of a subcommand that is not built yet: accepted and ignored.
+#[derive(clap::Args)]
+struct NotBuilt {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the annotated default configuration
+    Default,
+    /// Validate a TOML configuration file: every error with its key and line
+    Check {
+        /// The configuration file
+        file: PathBuf,
+    },
+}
+
+fn not_built(name: &str, issue: u32) -> ExitCode {
+    eprintln!("egate {name}: not built yet (tracked in issue #{issue})");
+    ExitCode::from(EXIT_NOT_BUILT)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::main(args),
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", config::DEFAULT_CONFIG);
+            ExitCode::SUCCESS
+        }
+        Command::Config(ConfigCommand::Check { file }) => match load_config(&file) {
+            Ok(_) => {
+                println!("{}: valid", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Console(_) => not_built("console", 8),
+        Command::Sim(_) => not_built("sim", 4),
+        Command::Doc(_) => not_built("doc", 3),
+        Command::Mrz(_) => not_built("mrz", 3),
+        Command::Vision(_) => not_built("vision", 5),
+        Command::Hw(_) => not_built("hw", 6),
+        Command::Audit(_) => not_built("audit", 7),
+        Command::Bench(_) => not_built("bench", 7),
+    }
+}
+
+/// Reads and validates a config file, printing every error; `Err` carries the exit code.
+pub(crate) fn load_config(path: &std::path::Path) -> Result<config::Config, ExitCode> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", path.display());
+            return Err(ExitCode::from(EXIT_BAD_CONFIG));
+        }
+    };
+    config::parse(&text).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{}: {e}", path.display());
+        }
+        eprintln!(
+            "{}: {} error(s); configuration rejected",
+            path.display(),
+            errors.len()
+        );
+        ExitCode::from(EXIT_BAD_CONFIG)
+    })
+}

@@ -1,0 +1,146 @@
+//! `egate run`: the gate daemon.
+//!
+//! Today it is the skeleton of #2: config, logging, the HTTP endpoint and clean shutdown.
+//! The driver loop that wires the gate state machine to the adapters comes with issue #7.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tracing::{error, info, warn};
+
+use crate::config::{self, Config, LogFormat};
+use crate::server::{self, AppState};
+
+/// Arguments of `egate run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Configuration file (TOML). Without it, the embedded default is used.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Run against the simulator (sets `dangerous.simulation`).
+    #[arg(long)]
+    sim: bool,
+    /// Override `server.listen`, e.g. 127.0.0.1:0 for a free port.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Log format: human or json (overrides `log.format`).
+    #[arg(long, value_parser = ["human", "json"])]
+    log_format: Option<String>,
+}
+
+/// Entry point of `egate run`.
+pub fn main(args: RunArgs) -> ExitCode {
+    let mut cfg = match &args.config {
+        Some(path) => match crate::load_config(path) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        None => config::parse(config::DEFAULT_CONFIG).expect("embedded default config is valid"),
+    };
+    if args.sim {
+        cfg.dangerous.simulation = true;
+    }
+    if let Some(l) = args.listen {
+        cfg.server.listen = l;
+    }
+    match args.log_format.as_deref() {
+        Some("json") => cfg.log.format = LogFormat::Json,
+        Some("human") => cfg.log.format = LogFormat::Human,
+        _ => {}
+    }
+    // Overrides go through the same checks as the file.
+    let errors = cfg.validate();
+    if !errors.is_empty() {
+        for e in errors {
+            eprintln!("egate run: {e}");
+        }
+        return ExitCode::from(crate::EXIT_BAD_CONFIG);
+    }
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("egate")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "egate run failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cfg.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    for switch in cfg.dangerous.enabled() {
+        warn!(
+            switch,
+            "DANGEROUS SWITCH ON: [dangerous].{switch} — not for a real border"
+        );
+    }
+    let state = AppState::new(&cfg.gate.id)?;
+    let listener = TcpListener::bind(cfg.listen_addr())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;
+    let addr = listener.local_addr()?;
+    // The bound address on its own line lets tests and scripts that asked for port 0 find it.
+    info!(%addr, gate = %cfg.gate.id, "listening");
+    state.ready.store(true, Ordering::Release);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut http_stop = stop_rx.clone();
+    let app = server::router(state.clone());
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    shutdown_signal().await?;
+    info!("shutting down");
+    state.ready.store(false, Ordering::Release);
+    let _ = stop_tx.send(true);
+    let grace = Duration::from_secs_f64(cfg.server.shutdown_grace_s);
+    match tokio::time::timeout(grace, http).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => warn!(error = %e, "HTTP server ended with an error"),
+        Ok(Err(e)) => warn!(error = %e, "HTTP task failed"),
+        Err(_) => warn!("open connections did not close within the grace period"),
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => info!(signal = "SIGTERM", "signal received"),
+        _ = int.recv() => info!(signal = "SIGINT", "signal received"),
+    }
+    Ok(())
+}

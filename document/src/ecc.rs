@@ -1,0 +1,1 @@
+//! (owner: document-pace helper; not built yet)

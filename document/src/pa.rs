@@ -1,0 +1,1 @@
+//! (owner: document-pki helper; not built yet)

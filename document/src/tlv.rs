@@ -1,0 +1,1 @@
+//! (owner: document-core helper; not built yet)

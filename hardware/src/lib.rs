@@ -1,0 +1,5 @@
+//! Device traits and the real adapters behind them: PC/SC chip reader, Modbus RTU door
+//! controller, camera, serial MRZ scanner, traveller display.
+//!
+//! Contract: each device is a small trait with typed errors exposing a `kind()`
+//! (Disconnected, Timeout, Protocol, Device). (Not built yet: issues #3, #6.)

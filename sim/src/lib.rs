@@ -1,0 +1,5 @@
+//! Everything that replaces hardware: the virtual passport chip, the simulated door
+//! controller, replayed cameras, travellers and scenarios.
+//!
+//! Contract: the simulator plugs in at the real protocol boundary (vpcd, a pty, a video file)
+//! so the production code path runs in tests. (Not built yet: issues #4, #6.)
