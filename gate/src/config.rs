@@ -1,0 +1,299 @@
+//! The gate's configuration: layout, timeouts, attempts, policy and safe states.
+//!
+//! The daemon builds a [`GateConfig`] from its TOML file and calls
+//! [`GateConfig::validate`] to report every problem at once; [`crate::Gate::new`] never
+//! fails and clamps nonsensical values (zero attempts count as one).
+
+use std::time::Duration;
+
+use crate::date::CivilDate;
+use crate::policy::EligibilityPolicy;
+
+/// The physical shape of the lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Entry door, mantrap, exit door: the document is checked at the entry (zone A), the
+    /// face inside the mantrap (zone B). The two doors are never open together.
+    TwoStep,
+    /// A single exit door: document and face are both checked at the capture position
+    /// (zone B) in front of the exit.
+    OneStep,
+}
+
+/// How long each step may take before the gate acts on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One chip-read attempt (read, PA, AA/CA).
+    pub chip_read: Duration,
+    /// The watchlist query.
+    pub watchlist: Duration,
+    /// Two-step: from the entry opening to single occupancy confirmed in the mantrap.
+    pub enter: Duration,
+    /// A door reaching the commanded closed position (from its position sensor).
+    pub door_travel: Duration,
+    /// One capture + liveness + match attempt.
+    pub capture_attempt: Duration,
+    /// From the exit opening to the passage being confirmed (zone C entered then clear).
+    pub exit: Duration,
+    /// A referred traveller leaving the lane by the configured route.
+    pub referral: Duration,
+    /// Someone (or something) in the lane with no passage in progress.
+    pub loiter: Duration,
+    /// Re-raise an alarm that needs an officer at this interval until one acts.
+    pub alarm_repeat: Duration,
+}
+
+impl Default for Timeouts {
+    /// Defaults in the range of the published figures in `passage-timing.md`.
+    fn default() -> Self {
+        Self {
+            chip_read: Duration::from_secs(10),
+            watchlist: Duration::from_secs(5),
+            enter: Duration::from_secs(15),
+            door_travel: Duration::from_secs(3),
+            capture_attempt: Duration::from_secs(8),
+            exit: Duration::from_secs(15),
+            referral: Duration::from_secs(30),
+            loiter: Duration::from_secs(60),
+            alarm_repeat: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How many attempts each step gets within one transaction (ISO/IEC 19795-2 terms: an
+/// attempt is one presentation; a transaction is the attempts leading to one decision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// Chip-read attempts (a `chip_read_failed` or timeout is retried).
+    pub chip_read: u8,
+    /// Capture + match (+ PAD) attempts.
+    pub capture: u8,
+}
+
+impl Default for Attempts {
+    fn default() -> Self {
+        Self {
+            chip_read: 2,
+            capture: 3,
+        }
+    }
+}
+
+/// Whether presentation attack detection takes part in the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LivenessMode {
+    /// A PAD job runs with every capture attempt and must say `Live`.
+    Required,
+    /// No PAD job runs. Must be chosen explicitly; every passage's audit records
+    /// `liveness: not_checked`.
+    NotChecked,
+}
+
+/// Where a traveller who was referred from inside the lane goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReferralRoute {
+    /// Back out through the entry (two-step: the entry reopens) to a manual lane.
+    BackThroughEntry,
+    /// Stay in the lane until an officer releases the exit, refers them back or resets.
+    WaitForOfficer,
+}
+
+/// What an occupancy anomaly does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OccupancyAction {
+    /// During a passage: refer the traveller (with an alarm). With no passage: call an
+    /// officer (the gate waits for one).
+    Refer,
+    /// Raise an alarm for the officer; the passage continues.
+    Alarm,
+    /// Record it in the audit trail only.
+    Record,
+}
+
+/// What each occupancy anomaly does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccupancyPolicy {
+    /// More than one person in the mantrap or someone following in (piggybacking,
+    /// tailgating).
+    pub tailgating: OccupancyAction,
+    /// Someone moving against the lane's direction.
+    pub wrong_direction: OccupancyAction,
+    /// Someone in the lane longer than [`Timeouts::loiter`] without a passage, or not
+    /// leaving after the exit opened.
+    pub loitering: OccupancyAction,
+    /// A child detected during a passage.
+    pub child: OccupancyAction,
+    /// An object left in the mantrap (zone B occupied while the person count is zero).
+    pub object_left: OccupancyAction,
+}
+
+impl Default for OccupancyPolicy {
+    fn default() -> Self {
+        Self {
+            tailgating: OccupancyAction::Refer,
+            wrong_direction: OccupancyAction::Refer,
+            loitering: OccupancyAction::Alarm,
+            child: OccupancyAction::Refer,
+            object_left: OccupancyAction::Alarm,
+        }
+    }
+}
+
+/// A door's position in the safe state (fault, shutdown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DoorSafeState {
+    /// Open: nobody can be trapped (fail-safe).
+    Open,
+    /// Closed and locked (fail-secure); applied once the door's zone is clear.
+    Locked,
+}
+
+/// The doors' positions on a fault or shutdown. Opening both doors of a two-step lane is
+/// the documented exception to the "never both open" invariant (like a fire alarm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafeState {
+    /// The entry door (ignored in the one-step layout).
+    pub entry: DoorSafeState,
+    /// The exit door.
+    pub exit: DoorSafeState,
+}
+
+impl Default for SafeState {
+    /// Entry open (a trapped traveller can walk back out), exit locked (nobody crosses
+    /// the border unchecked).
+    fn default() -> Self {
+        Self {
+            entry: DoorSafeState::Open,
+            exit: DoorSafeState::Locked,
+        }
+    }
+}
+
+/// Everything the gate needs to know about its lane and its rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateConfig {
+    /// Two-step or one-step.
+    pub layout: Layout,
+    /// Step timeouts.
+    pub timeouts: Timeouts,
+    /// Attempts per step.
+    pub attempts: Attempts,
+    /// Who may use the gate.
+    pub eligibility: EligibilityPolicy,
+    /// Whether PAD takes part.
+    pub liveness: LivenessMode,
+    /// Where a referred traveller goes from inside the lane.
+    pub referral: ReferralRoute,
+    /// What occupancy anomalies do.
+    pub occupancy: OccupancyPolicy,
+    /// Doors on fault and shutdown.
+    pub safe_state: SafeState,
+    /// Today's date, for age and expiry; update with [`crate::Input::DateChanged`].
+    pub today: CivilDate,
+}
+
+impl GateConfig {
+    /// A two-step lane with the default policy, timeouts and attempts, liveness required.
+    pub fn two_step(today: CivilDate) -> Self {
+        Self {
+            layout: Layout::TwoStep,
+            timeouts: Timeouts::default(),
+            attempts: Attempts::default(),
+            eligibility: EligibilityPolicy::default(),
+            liveness: LivenessMode::Required,
+            referral: ReferralRoute::BackThroughEntry,
+            occupancy: OccupancyPolicy::default(),
+            safe_state: SafeState::default(),
+            today,
+        }
+    }
+
+    /// A one-step lane with the default policy, timeouts and attempts, liveness required.
+    pub fn one_step(today: CivilDate) -> Self {
+        Self {
+            layout: Layout::OneStep,
+            ..Self::two_step(today)
+        }
+    }
+
+    /// Reports every problem at once.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        let t = &self.timeouts;
+        for (name, value) in [
+            ("chip_read", t.chip_read),
+            ("watchlist", t.watchlist),
+            ("enter", t.enter),
+            ("door_travel", t.door_travel),
+            ("capture_attempt", t.capture_attempt),
+            ("exit", t.exit),
+            ("referral", t.referral),
+            ("loiter", t.loiter),
+            ("alarm_repeat", t.alarm_repeat),
+        ] {
+            if value.is_zero() {
+                errors.push(ConfigError::ZeroTimeout(name));
+            }
+        }
+        if self.attempts.chip_read == 0 {
+            errors.push(ConfigError::ZeroAttempts("chip_read"));
+        }
+        if self.attempts.capture == 0 {
+            errors.push(ConfigError::ZeroAttempts("capture"));
+        }
+        if self.eligibility.document_kinds.is_empty() {
+            errors.push(ConfigError::NoDocumentKinds);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+/// One problem in a [`GateConfig`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A timeout of zero would expire at once.
+    #[error("timeout `{0}` must be greater than zero")]
+    ZeroTimeout(&'static str),
+    /// A step with no attempts could never succeed.
+    #[error("attempts `{0}` must be at least 1")]
+    ZeroAttempts(&'static str),
+    /// No document kind is allowed: nobody could use the gate.
+    #[error("eligibility allows no document kind")]
+    NoDocumentKinds,
+}
+
+/// Every problem found in a [`GateConfig`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem(s) in the gate configuration: {}", .0.len(), join(.0))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+fn join(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_errors_are_all_reported() {
+        let today = CivilDate::new(2026, 11, 26).expect("date");
+        assert_eq!(GateConfig::two_step(today).validate(), Ok(()));
+        let mut c = GateConfig::one_step(today);
+        c.timeouts.exit = Duration::ZERO;
+        c.attempts.capture = 0;
+        c.eligibility.document_kinds.clear();
+        let err = c.validate().expect_err("invalid");
+        assert_eq!(err.0.len(), 3);
+        assert!(err.to_string().starts_with("3 problem(s)"));
+    }
+}

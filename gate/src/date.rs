@@ -1,0 +1,146 @@
+//! A small proleptic-Gregorian civil date: enough for age and document validity.
+//!
+//! The gate has no clock for dates either: "today" comes from the daemon
+//! ([`crate::GateConfig::today`], updated with [`crate::Input::DateChanged`]).
+
+use std::fmt;
+
+/// Why a triple of numbers is not a civil date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    /// The month is not in 1..=12.
+    #[error("month {0} is not in 1..=12")]
+    Month(u8),
+    /// The day does not exist in that month of that year.
+    #[error("day {day} does not exist in {year:04}-{month:02}")]
+    Day {
+        /// The year.
+        year: u16,
+        /// The month.
+        month: u8,
+        /// The offending day.
+        day: u8,
+    },
+}
+
+/// A calendar date (year, month, day) in the proleptic Gregorian calendar.
+///
+/// Ordering is chronological. Only valid dates can be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CivilDate {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// True for Gregorian leap years.
+fn is_leap(year: u16) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Number of days in `month` of `year` (month already validated).
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(year) => 29,
+        _ => 28,
+    }
+}
+
+impl CivilDate {
+    /// Builds a date, refusing months and days that do not exist.
+    pub fn new(year: u16, month: u8, day: u8) -> Result<Self, DateError> {
+        if !(1..=12).contains(&month) {
+            return Err(DateError::Month(month));
+        }
+        if day == 0 || day > days_in_month(year, month) {
+            return Err(DateError::Day { year, month, day });
+        }
+        Ok(Self { year, month, day })
+    }
+
+    /// The year.
+    pub fn year(self) -> u16 {
+        self.year
+    }
+
+    /// The month, 1..=12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, 1..=31.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// Completed years of age on `today` for someone born on `self`; 0 if `today`
+    /// is before the birth date.
+    ///
+    /// Someone born on 29 February completes a year on 1 March in common years
+    /// (the rule most civil codes use; `(2, 28) < (2, 29)`).
+    pub fn age_on(self, today: CivilDate) -> u16 {
+        if today < self {
+            return 0;
+        }
+        let years = today.year - self.year;
+        if (today.month, today.day) < (self.month, self.day) {
+            years.saturating_sub(1)
+        } else {
+            years
+        }
+    }
+}
+
+impl fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: u16, m: u8, day: u8) -> CivilDate {
+        CivilDate::new(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn refuses_impossible_dates() {
+        assert_eq!(CivilDate::new(2023, 13, 1), Err(DateError::Month(13)));
+        assert_eq!(CivilDate::new(2023, 0, 1), Err(DateError::Month(0)));
+        assert!(CivilDate::new(2023, 2, 29).is_err());
+        assert!(CivilDate::new(2024, 2, 29).is_ok());
+        assert!(CivilDate::new(1900, 2, 29).is_err());
+        assert!(CivilDate::new(2000, 2, 29).is_ok());
+        assert!(CivilDate::new(2024, 4, 31).is_err());
+        assert!(CivilDate::new(2024, 4, 0).is_err());
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        let born = d(2010, 6, 15);
+        assert_eq!(born.age_on(d(2022, 6, 14)), 11);
+        assert_eq!(born.age_on(d(2022, 6, 15)), 12);
+        assert_eq!(born.age_on(d(2022, 12, 31)), 12);
+        assert_eq!(born.age_on(d(2009, 1, 1)), 0);
+    }
+
+    #[test]
+    fn leap_day_birthdays_complete_on_first_of_march() {
+        let born = d(2008, 2, 29);
+        assert_eq!(born.age_on(d(2020, 2, 28)), 11);
+        assert_eq!(born.age_on(d(2020, 2, 29)), 12);
+        assert_eq!(born.age_on(d(2021, 2, 28)), 12);
+        assert_eq!(born.age_on(d(2022, 2, 28)), 13);
+        assert_eq!(born.age_on(d(2022, 3, 1)), 14);
+    }
+
+    #[test]
+    fn displays_iso_8601() {
+        assert_eq!(d(987, 3, 4).to_string(), "0987-03-04");
+    }
+}

@@ -1,0 +1,664 @@
+//! The passage: document, eligibility, watchlist, entering, face, exit, referral, and
+//! each step's deadline.
+
+use std::time::{Duration, Instant};
+
+use crate::command::{AuditEvent, Command, JobKind, PassageOutcome, Step};
+use crate::config::{LivenessMode, ReferralRoute};
+use crate::gate::{later, Gate};
+use crate::input::Zone;
+use crate::phase::Phase;
+use crate::policy::{self, WatchlistMode};
+use crate::reason::{MessageCode, ReasonCode};
+use crate::state::{
+    AcceptedDocument, AwaitingOfficer, CheckingWatchlist, ClosingEntry, ClosingExit, Entering,
+    ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State, Verifying,
+};
+use crate::verdict::{
+    DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult,
+};
+
+/// Decides one face attempt: the failure reason if any, and whether it is final
+/// (no retry even if attempts remain).
+fn decide_attempt(face: FaceVerdict, pad: Option<PadVerdict>) -> (Option<ReasonCode>, bool) {
+    // ISO/IEC 30107: a detected attack is not retried; neither is a detector that did not
+    // check when liveness is required (never pretend a check happened).
+    match pad {
+        Some(PadVerdict::Attack { .. }) => return (Some(ReasonCode::PresentationAttack), true),
+        Some(PadVerdict::NotChecked) => return (Some(ReasonCode::LivenessUnavailable), true),
+        _ => {}
+    }
+    if let Some(reason) = face.failure() {
+        return (Some(reason), false);
+    }
+    if let Some(PadVerdict::Inconclusive) = pad {
+        return (Some(ReasonCode::LivenessInconclusive), false);
+    }
+    (None, false)
+}
+
+impl Gate {
+    // ---- attempts and transactions (ISO/IEC 19795-2) ----------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_attempt(
+        &mut self,
+        passage: &Passage,
+        step: Step,
+        attempt: u8,
+        of: u8,
+        failure: Option<ReasonCode>,
+        score: Option<(f32, f32)>,
+        took: Duration,
+    ) {
+        self.counters.attempts += 1;
+        self.audit(AuditEvent::Attempt {
+            passage: passage.id,
+            step,
+            attempt,
+            of,
+            failure,
+            score,
+            took,
+        });
+    }
+
+    fn record_transaction(
+        &mut self,
+        passage: &Passage,
+        step: Step,
+        attempts: u8,
+        failure: Option<ReasonCode>,
+        took: Duration,
+    ) {
+        self.counters.transactions += 1;
+        self.audit(AuditEvent::Transaction {
+            passage: passage.id,
+            step,
+            attempts,
+            failure,
+            took,
+        });
+    }
+
+    // ---- document -------------------------------------------------------------------
+
+    pub(crate) fn on_document_presented(&mut self, now: Instant) {
+        let ready = matches!(self.state, State::Idle(_))
+            && self.doors.settled()
+            && (!self.is_two_step() || self.sensors.clear(Zone::B));
+        if !ready {
+            if matches!(self.state, State::Idle(_)) {
+                self.message(MessageCode::PleaseWait);
+            }
+            self.unexpected_kind("document_presented");
+            return;
+        }
+        let passage = self.new_passage(now);
+        self.audit(AuditEvent::PassageStarted { passage: passage.id });
+        self.start_chip_read(now, passage, 1);
+    }
+
+    fn start_chip_read(&mut self, now: Instant, passage: Passage, attempt: u8) {
+        let ticket = self.new_ticket();
+        self.emit(Command::StartChipRead { ticket });
+        let deadline = later(now, self.config.timeouts.chip_read);
+        self.set_state(
+            now,
+            State::ReadingDocument(ReadingDocument {
+                passage,
+                ticket,
+                attempt,
+                attempt_started: now,
+                deadline,
+            }),
+        );
+        self.message(if attempt == 1 {
+            MessageCode::ReadingDocument
+        } else {
+            MessageCode::PresentDocumentAgain
+        });
+    }
+
+    pub(crate) fn on_document_verdict(
+        &mut self,
+        now: Instant,
+        ticket: Ticket,
+        verdict: DocumentVerdict,
+    ) {
+        let (passage, attempt, attempt_started) = match &self.state {
+            State::ReadingDocument(s) if s.ticket == ticket => {
+                (s.passage.clone(), s.attempt, s.attempt_started)
+            }
+            _ => return self.drop_result(JobKind::ChipRead, ticket, "document_verdict"),
+        };
+        let of = self.config.attempts.chip_read;
+        let took = now.saturating_duration_since(attempt_started);
+        let facts = match verdict {
+            DocumentVerdict::Refused(reason) => {
+                self.record_attempt(&passage, Step::DocumentRead, attempt, of, Some(reason), None, took);
+                if reason == ReasonCode::ChipReadFailed && attempt < of {
+                    self.start_chip_read(now, passage, attempt + 1);
+                } else {
+                    let total = now.saturating_duration_since(passage.started);
+                    self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
+                    self.refer(now, Some(passage), reason);
+                }
+                return;
+            }
+            DocumentVerdict::Read(facts) => facts,
+        };
+        self.record_attempt(&passage, Step::DocumentRead, attempt, of, None, None, took);
+        let total = now.saturating_duration_since(passage.started);
+        self.record_transaction(&passage, Step::DocumentRead, attempt, None, total);
+        let refusal = policy::evaluate(&self.config.eligibility, &facts, self.config.today).err();
+        self.audit(AuditEvent::DocumentDecision {
+            passage: passage.id,
+            pseudonym: facts.pseudonym.clone(),
+            pa: facts.pa,
+            chip_auth: facts.chip_auth,
+            refusal,
+        });
+        if let Some(reason) = refusal {
+            return self.refer(now, Some(passage), reason);
+        }
+        let doc = AcceptedDocument {
+            pseudonym: facts.pseudonym,
+        };
+        if self.config.eligibility.watchlist == WatchlistMode::Required {
+            let ticket = self.new_ticket();
+            self.emit(Command::StartWatchlist { ticket });
+            let deadline = later(now, self.config.timeouts.watchlist);
+            self.set_state(
+                now,
+                State::CheckingWatchlist(CheckingWatchlist {
+                    passage,
+                    doc,
+                    ticket,
+                    started: now,
+                    deadline,
+                }),
+            );
+            self.message(MessageCode::PleaseWait);
+        } else {
+            self.after_document(now, passage, doc);
+        }
+    }
+
+    pub(crate) fn on_watchlist_result(
+        &mut self,
+        now: Instant,
+        ticket: Ticket,
+        result: WatchlistResult,
+    ) {
+        let (passage, doc, started) = match &self.state {
+            State::CheckingWatchlist(s) if s.ticket == ticket => {
+                (s.passage.clone(), s.doc.clone(), s.started)
+            }
+            _ => return self.drop_result(JobKind::Watchlist, ticket, "watchlist_result"),
+        };
+        let failure = match result {
+            WatchlistResult::Clear => None,
+            WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
+            WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
+        };
+        let took = now.saturating_duration_since(started);
+        self.record_attempt(&passage, Step::Watchlist, 1, 1, failure, None, took);
+        self.record_transaction(&passage, Step::Watchlist, 1, failure, took);
+        match failure {
+            // The traveller sees the same message as for any referral.
+            Some(reason) => self.refer(now, Some(passage), reason),
+            None => self.after_document(now, passage, doc),
+        }
+    }
+
+    /// The document is accepted: two-step opens the entry, one-step goes to the face.
+    fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
+        if !self.is_two_step() {
+            return self.start_verifying(now, passage, doc);
+        }
+        if self.doors.open(DoorId::Entry, false, &mut self.out).is_err() {
+            self.audit(AuditEvent::InterlockRefused {
+                door: DoorId::Entry,
+            });
+            return self.fault(now, ReasonCode::DoorFault);
+        }
+        let deadline = later(now, self.config.timeouts.enter);
+        self.set_state(
+            now,
+            State::Entering(Entering {
+                passage,
+                doc,
+                deadline,
+            }),
+        );
+        self.message(MessageCode::PleaseEnter);
+        self.check_entering(now);
+    }
+
+    // ---- entering (two-step) --------------------------------------------------------
+
+    /// Closes the entry once one person is alone in the mantrap and zone A is clear.
+    pub(crate) fn check_entering(&mut self, now: Instant) {
+        let State::Entering(s) = &self.state else {
+            return;
+        };
+        let refuse_crowd =
+            self.config.occupancy.tailgating == crate::config::OccupancyAction::Refer;
+        let single = !(refuse_crowd && self.sensors.crowded());
+        if self.sensors.reported_occupied(Zone::B) && self.sensors.clear(Zone::A) && single {
+            let (passage, doc) = (s.passage.clone(), s.doc.clone());
+            self.doors
+                .close(DoorId::Entry, false, &self.sensors, &mut self.out);
+            let deadline = later(now, self.config.timeouts.door_travel);
+            self.set_state(
+                now,
+                State::ClosingEntry(ClosingEntry {
+                    passage,
+                    doc,
+                    deadline,
+                }),
+            );
+        }
+    }
+
+    /// The entry's position sensor reports closed.
+    pub(crate) fn entry_closed(&mut self, now: Instant) {
+        if let State::ClosingEntry(s) = &self.state {
+            let (passage, doc) = (s.passage.clone(), s.doc.clone());
+            self.start_verifying(now, passage, doc);
+        }
+    }
+
+    // ---- face -----------------------------------------------------------------------
+
+    fn start_verifying(&mut self, now: Instant, mut passage: Passage, doc: AcceptedDocument) {
+        passage.face_reached = true;
+        self.start_attempt(now, passage, doc, 1, now);
+    }
+
+    fn start_attempt(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        doc: AcceptedDocument,
+        attempt: u8,
+        transaction_started: Instant,
+    ) {
+        let ticket = self.new_ticket();
+        self.emit(Command::StartFaceMatch { ticket });
+        let pad = match self.config.liveness {
+            LivenessMode::Required => {
+                let ticket = self.new_ticket();
+                self.emit(Command::StartPad { ticket });
+                Some(Job {
+                    ticket,
+                    result: None,
+                })
+            }
+            LivenessMode::NotChecked => None,
+        };
+        let deadline = later(now, self.config.timeouts.capture_attempt);
+        self.set_state(
+            now,
+            State::Verifying(Verifying {
+                passage,
+                doc,
+                attempt,
+                transaction_started,
+                attempt_started: now,
+                face: Job {
+                    ticket,
+                    result: None,
+                },
+                pad,
+                deadline,
+            }),
+        );
+        self.message(MessageCode::LookAtCamera);
+    }
+
+    pub(crate) fn on_face_verdict(&mut self, now: Instant, ticket: Ticket, verdict: FaceVerdict) {
+        match &mut self.state {
+            State::Verifying(s) if s.face.ticket == ticket && s.face.result.is_none() => {
+                s.face.result = Some(verdict);
+            }
+            _ => return self.drop_result(JobKind::FaceMatch, ticket, "face_verdict"),
+        }
+        self.try_finish_attempt(now);
+    }
+
+    pub(crate) fn on_pad_verdict(&mut self, now: Instant, ticket: Ticket, verdict: PadVerdict) {
+        match &mut self.state {
+            State::Verifying(Verifying {
+                pad: Some(job), ..
+            }) if job.ticket == ticket && job.result.is_none() => {
+                job.result = Some(verdict);
+            }
+            _ => return self.drop_result(JobKind::Pad, ticket, "pad_verdict"),
+        }
+        self.try_finish_attempt(now);
+    }
+
+    /// Decides the attempt once every result of it is in.
+    fn try_finish_attempt(&mut self, now: Instant) {
+        let State::Verifying(s) = &self.state else {
+            return;
+        };
+        let Some(face) = s.face.result else {
+            return;
+        };
+        let pad = match &s.pad {
+            None => None,
+            Some(Job { result: None, .. }) => return,
+            Some(Job { result, .. }) => *result,
+        };
+        let (passage, doc, attempt) = (s.passage.clone(), s.doc.clone(), s.attempt);
+        let (tx_started, att_started) = (s.transaction_started, s.attempt_started);
+        let (failure, last) = decide_attempt(face, pad);
+        let score = match face {
+            FaceVerdict::Match { score, threshold } | FaceVerdict::NoMatch { score, threshold } => {
+                Some((score, threshold))
+            }
+            _ => None,
+        };
+        let of = self.config.attempts.capture;
+        let took = now.saturating_duration_since(att_started);
+        self.record_attempt(&passage, Step::Face, attempt, of, failure, score, took);
+        let total = now.saturating_duration_since(tx_started);
+        match failure {
+            None => {
+                self.record_transaction(&passage, Step::Face, attempt, None, total);
+                self.accept(now, passage);
+            }
+            Some(_) if !last && attempt < of => {
+                self.start_attempt(now, passage, doc, attempt + 1, tx_started);
+            }
+            Some(reason) => {
+                self.record_transaction(&passage, Step::Face, attempt, Some(reason), total);
+                self.refer(now, Some(passage), reason);
+            }
+        }
+    }
+
+    // ---- exit -----------------------------------------------------------------------
+
+    /// Verified: the exit opens (the interlock has the entry closed).
+    fn accept(&mut self, now: Instant, passage: Passage) {
+        if self.doors.open(DoorId::Exit, false, &mut self.out).is_err() {
+            self.audit(AuditEvent::InterlockRefused { door: DoorId::Exit });
+            return self.fault(now, ReasonCode::DoorFault);
+        }
+        self.enter_exiting(now, Some(passage), ExitAuthority::Accepted);
+    }
+
+    /// The exit has just been opened, by an accept or an officer.
+    pub(crate) fn enter_exiting(
+        &mut self,
+        now: Instant,
+        passage: Option<Passage>,
+        authority: ExitAuthority,
+    ) {
+        let deadline = later(now, self.config.timeouts.exit);
+        self.set_state(
+            now,
+            State::Exiting(Exiting {
+                passage,
+                authority,
+                seen_c: false,
+                deadline,
+            }),
+        );
+        self.message(MessageCode::PleaseProceed);
+        self.check_exiting(now);
+    }
+
+    fn passage_outcome(authority: ExitAuthority) -> PassageOutcome {
+        match authority {
+            ExitAuthority::Accepted => PassageOutcome::Accepted,
+            ExitAuthority::Officer => PassageOutcome::ReleasedByOfficer,
+        }
+    }
+
+    /// The passage is confirmed when zone C was entered and then B and C are clear.
+    pub(crate) fn check_exiting(&mut self, now: Instant) {
+        let c_occupied = self.sensors.reported_occupied(Zone::C);
+        let through = self.sensors.clear(Zone::B) && self.sensors.clear(Zone::C);
+        let State::Exiting(s) = &mut self.state else {
+            return;
+        };
+        s.seen_c |= c_occupied;
+        if !(s.seen_c && through) {
+            return;
+        }
+        let (passage, authority) = (s.passage.take(), s.authority);
+        if let Some(passage) = passage {
+            self.end_passage(now, &passage, Self::passage_outcome(authority));
+        }
+        self.doors
+            .close(DoorId::Exit, false, &self.sensors, &mut self.out);
+        let deadline = later(now, self.config.timeouts.door_travel);
+        self.set_state(now, State::ClosingExit(ClosingExit { deadline }));
+    }
+
+    // ---- referral -------------------------------------------------------------------
+
+    /// Refers the traveller: records the decision, alarms the officer and sends the
+    /// traveller out by the configured route. Callers cancel running jobs first.
+    pub(crate) fn refer(&mut self, now: Instant, passage: Option<Passage>, reason: ReasonCode) {
+        if let Some(p) = &passage {
+            self.end_passage(now, p, PassageOutcome::Referred(reason));
+        }
+        self.alarm(reason);
+        let inside = !self.is_two_step()
+            || matches!(
+                self.phase(),
+                Phase::Entering | Phase::ClosingEntry | Phase::Verifying | Phase::AwaitingOfficer
+            );
+        if !inside {
+            // Two-step, still in front of the entry: nothing to open.
+            let deadline = later(now, self.config.timeouts.referral);
+            self.set_state(
+                now,
+                State::Referred(Referred {
+                    reason,
+                    via_entry: false,
+                    deadline,
+                }),
+            );
+            self.message(MessageCode::SeeOfficer);
+            return self.check_referred(now);
+        }
+        match self.config.referral {
+            ReferralRoute::WaitForOfficer if reason != ReasonCode::TravellerLeft => {
+                // Keep the traveller in the lane for the officer.
+                self.doors
+                    .close(DoorId::Entry, false, &self.sensors, &mut self.out);
+                self.await_officer(now, reason, false);
+                self.message(MessageCode::SeeOfficer);
+            }
+            _ => self.send_back(now, reason),
+        }
+    }
+
+    /// Sends the traveller back the way they came (two-step: through the reopened entry).
+    pub(crate) fn send_back(&mut self, now: Instant, reason: ReasonCode) {
+        let via_entry = self.is_two_step();
+        if via_entry && self.doors.open(DoorId::Entry, false, &mut self.out).is_err() {
+            self.audit(AuditEvent::InterlockRefused {
+                door: DoorId::Entry,
+            });
+            self.await_officer(now, reason, false);
+            return self.message(MessageCode::SeeOfficer);
+        }
+        let deadline = later(now, self.config.timeouts.referral);
+        self.set_state(
+            now,
+            State::Referred(Referred {
+                reason,
+                via_entry,
+                deadline,
+            }),
+        );
+        self.message(MessageCode::PleaseGoBack);
+        self.check_referred(now);
+    }
+
+    /// Ends the referral once the traveller has left the lane.
+    pub(crate) fn check_referred(&mut self, now: Instant) {
+        let State::Referred(r) = &self.state else {
+            return;
+        };
+        let gone = if !self.is_two_step() {
+            self.sensors.clear(Zone::B)
+        } else if r.via_entry {
+            self.sensors.clear(Zone::A) && self.sensors.clear(Zone::B)
+        } else {
+            self.sensors.clear(Zone::A)
+        };
+        if gone {
+            self.enter_rest(now);
+        }
+    }
+
+    /// Waits for an officer, re-raising the alarm every `alarm_repeat`.
+    pub(crate) fn await_officer(&mut self, now: Instant, reason: ReasonCode, clears_itself: bool) {
+        let deadline = later(now, self.config.timeouts.alarm_repeat);
+        self.set_state(
+            now,
+            State::AwaitingOfficer(AwaitingOfficer {
+                reason,
+                clears_itself,
+                deadline,
+            }),
+        );
+    }
+
+    // ---- deadlines ------------------------------------------------------------------
+
+    /// The current state's deadline has passed.
+    pub(crate) fn on_deadline(&mut self, now: Instant) {
+        let repeat = self.config.timeouts.alarm_repeat;
+        match &mut self.state {
+            State::Idle(_) => self.on_loiter(now),
+            State::ReadingDocument(s) => {
+                let (passage, attempt, started) = (s.passage.clone(), s.attempt, s.attempt_started);
+                self.cancel_jobs();
+                let of = self.config.attempts.chip_read;
+                let reason = ReasonCode::ChipReadTimeout;
+                let took = now.saturating_duration_since(started);
+                self.record_attempt(&passage, Step::DocumentRead, attempt, of, Some(reason), None, took);
+                if attempt < of {
+                    self.start_chip_read(now, passage, attempt + 1);
+                } else {
+                    let total = now.saturating_duration_since(passage.started);
+                    self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
+                    self.refer(now, Some(passage), reason);
+                }
+            }
+            State::CheckingWatchlist(s) => {
+                let (passage, started) = (s.passage.clone(), s.started);
+                self.cancel_jobs();
+                let reason = Some(ReasonCode::WatchlistTimeout);
+                let took = now.saturating_duration_since(started);
+                self.record_attempt(&passage, Step::Watchlist, 1, 1, reason, None, took);
+                self.record_transaction(&passage, Step::Watchlist, 1, reason, took);
+                self.refer(now, Some(passage), ReasonCode::WatchlistTimeout);
+            }
+            State::Entering(s) => {
+                let passage = s.passage.clone();
+                let following =
+                    self.sensors.reported_occupied(Zone::A) && self.sensors.reported_occupied(Zone::B);
+                let reason = if self.sensors.crowded() || following {
+                    ReasonCode::Tailgating
+                } else {
+                    ReasonCode::PassageTimeout
+                };
+                self.refer(now, Some(passage), reason);
+            }
+            State::ClosingEntry(s) => {
+                let passage = s.passage.clone();
+                if self.sensors.reported_occupied(Zone::A) {
+                    self.refer(now, Some(passage), ReasonCode::Tailgating);
+                } else {
+                    self.fault(now, ReasonCode::DoorFault);
+                }
+            }
+            State::Verifying(s) => {
+                let (passage, doc, attempt) = (s.passage.clone(), s.doc.clone(), s.attempt);
+                let (tx_started, att_started) = (s.transaction_started, s.attempt_started);
+                self.cancel_jobs();
+                let of = self.config.attempts.capture;
+                let reason = ReasonCode::CaptureTimeout;
+                let took = now.saturating_duration_since(att_started);
+                self.record_attempt(&passage, Step::Face, attempt, of, Some(reason), None, took);
+                if attempt < of {
+                    self.start_attempt(now, passage, doc, attempt + 1, tx_started);
+                } else {
+                    let total = now.saturating_duration_since(tx_started);
+                    self.record_transaction(&passage, Step::Face, attempt, Some(reason), total);
+                    self.refer(now, Some(passage), reason);
+                }
+            }
+            State::Exiting(s) => {
+                let (passage, authority) = (s.passage.take(), s.authority);
+                if let Some(passage) = passage {
+                    self.end_passage(now, &passage, Self::passage_outcome(authority));
+                }
+                self.loiter_in_lane(now);
+            }
+            State::ClosingExit(_) => self.fault(now, ReasonCode::DoorFault),
+            State::Referred(r) => {
+                let via_entry = r.via_entry;
+                let inside = !self.is_two_step() || via_entry;
+                if inside {
+                    self.loiter_in_lane(now);
+                } else {
+                    self.enter_rest(now);
+                }
+            }
+            State::AwaitingOfficer(s) => {
+                s.deadline = later(now, repeat);
+                let reason = s.reason;
+                self.alarm(reason);
+            }
+            State::Emergency(s) => {
+                s.deadline = later(now, repeat);
+                let reason = s.reason;
+                self.alarm(reason);
+            }
+            State::Fault(s) => {
+                s.deadline = later(now, repeat);
+                let reason = s.reason;
+                self.alarm(reason);
+            }
+            State::LaneClosed(_) | State::OutOfService | State::Stopped => {}
+        }
+    }
+
+    /// Someone stays in the lane after being let out or sent back: an officer is needed.
+    fn loiter_in_lane(&mut self, now: Instant) {
+        let action = self.config.occupancy.loitering;
+        let phase = self.phase();
+        self.audit(AuditEvent::Occupancy {
+            reason: ReasonCode::Loitering,
+            action,
+            phase,
+        });
+        self.alarm(ReasonCode::Loitering);
+        self.await_officer(now, ReasonCode::Loitering, true);
+        self.check_awaiting(now);
+    }
+
+    /// An officer call for an empty-lane anomaly ends once the lane is clear.
+    pub(crate) fn check_awaiting(&mut self, now: Instant) {
+        if let State::AwaitingOfficer(a) = &self.state {
+            let clear = self.sensors.clear(Zone::A)
+                && self.sensors.clear(Zone::B)
+                && self.sensors.clear(Zone::C);
+            if a.clears_itself && clear {
+                self.enter_rest(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The gate's states. Each carries only the data that exists in it (rustls's `Expect*`
+//! style): a state before the chip read cannot hold a document, and only `Verifying`
+//! holds face and PAD jobs.
+
+use std::time::Instant;
+
+use crate::command::{Liveness, PassageId};
+use crate::config::LivenessMode;
+use crate::phase::Phase;
+use crate::reason::ReasonCode;
+use crate::verdict::{FaceVerdict, PadVerdict, Pseudonym, Ticket};
+
+/// A traveller's passage in progress.
+#[derive(Debug, Clone)]
+pub(crate) struct Passage {
+    pub id: PassageId,
+    pub started: Instant,
+    /// Whether the face step was reached (for the liveness record).
+    pub face_reached: bool,
+}
+
+impl Passage {
+    /// What the audit records about liveness for this passage.
+    pub fn liveness(&self, mode: LivenessMode) -> Liveness {
+        match mode {
+            LivenessMode::NotChecked => Liveness::NotChecked,
+            LivenessMode::Required if self.face_reached => Liveness::Checked,
+            LivenessMode::Required => Liveness::NotReached,
+        }
+    }
+}
+
+/// A document that was read and found eligible: only its pseudonym is kept.
+#[derive(Debug, Clone)]
+pub(crate) struct AcceptedDocument {
+    #[allow(dead_code)] // kept for the console and future audit fields
+    pub pseudonym: Pseudonym,
+}
+
+/// A background job and its result once it arrives.
+#[derive(Debug, Clone)]
+pub(crate) struct Job<V> {
+    pub ticket: Ticket,
+    pub result: Option<V>,
+}
+
+/// Who allowed the exit to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitAuthority {
+    /// A face accept (and live PAD if required) for the current ticket.
+    Accepted,
+    /// An officer's release.
+    Officer,
+}
+
+/// What the gate goes to when a passage ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rest {
+    LaneClosed(ReasonCode),
+    OutOfService,
+}
+
+#[derive(Debug)]
+pub(crate) struct Idle {
+    /// When loitering is reported if the lane is still occupied.
+    pub loiter_deadline: Option<Instant>,
+    /// Loitering already reported for the current occupation.
+    pub reported: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct ReadingDocument {
+    pub passage: Passage,
+    pub ticket: Ticket,
+    pub attempt: u8,
+    pub attempt_started: Instant,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct CheckingWatchlist {
+    pub passage: Passage,
+    pub doc: AcceptedDocument,
+    pub ticket: Ticket,
+    pub started: Instant,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Entering {
+    pub passage: Passage,
+    pub doc: AcceptedDocument,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct ClosingEntry {
+    pub passage: Passage,
+    pub doc: AcceptedDocument,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Verifying {
+    pub passage: Passage,
+    #[allow(dead_code)]
+    pub doc: AcceptedDocument,
+    pub attempt: u8,
+    pub transaction_started: Instant,
+    pub attempt_started: Instant,
+    pub face: Job<FaceVerdict>,
+    /// `None` when liveness is configured `NotChecked`.
+    pub pad: Option<Job<PadVerdict>>,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Exiting {
+    /// `None` when an officer released the exit with no passage in progress.
+    pub passage: Option<Passage>,
+    pub authority: ExitAuthority,
+    /// Zone C was seen occupied since the exit opened.
+    pub seen_c: bool,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct ClosingExit {
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Referred {
+    pub reason: ReasonCode,
+    /// Two-step: the entry was (re)opened for the traveller to walk back out.
+    pub via_entry: bool,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct AwaitingOfficer {
+    pub reason: ReasonCode,
+    /// Resolves on its own once every zone is clear (idle loitering, object left).
+    pub clears_itself: bool,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct LaneClosed {
+    pub reason: ReasonCode,
+}
+
+#[derive(Debug)]
+pub(crate) struct Emergency {
+    pub reason: ReasonCode,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Fault {
+    pub reason: ReasonCode,
+    pub deadline: Instant,
+}
+
+/// The gate's state.
+#[derive(Debug)]
+pub(crate) enum State {
+    Idle(Idle),
+    ReadingDocument(ReadingDocument),
+    CheckingWatchlist(CheckingWatchlist),
+    Entering(Entering),
+    ClosingEntry(ClosingEntry),
+    Verifying(Verifying),
+    Exiting(Exiting),
+    ClosingExit(ClosingExit),
+    Referred(Referred),
+    AwaitingOfficer(AwaitingOfficer),
+    LaneClosed(LaneClosed),
+    OutOfService,
+    Emergency(Emergency),
+    Fault(Fault),
+    Stopped,
+}
+
+impl State {
+    /// The fieldless phase.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Idle(_) => Phase::Idle,
+            Self::ReadingDocument(_) => Phase::ReadingDocument,
+            Self::CheckingWatchlist(_) => Phase::CheckingWatchlist,
+            Self::Entering(_) => Phase::Entering,
+            Self::ClosingEntry(_) => Phase::ClosingEntry,
+            Self::Verifying(_) => Phase::Verifying,
+            Self::Exiting(_) => Phase::Exiting,
+            Self::ClosingExit(_) => Phase::ClosingExit,
+            Self::Referred(_) => Phase::Referred,
+            Self::AwaitingOfficer(_) => Phase::AwaitingOfficer,
+            Self::LaneClosed(_) => Phase::LaneClosed,
+            Self::OutOfService => Phase::OutOfService,
+            Self::Emergency(_) => Phase::Emergency,
+            Self::Fault(_) => Phase::Fault,
+            Self::Stopped => Phase::Stopped,
+        }
+    }
+
+    /// The state's deadline, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self {
+            Self::Idle(s) => s.loiter_deadline,
+            Self::ReadingDocument(s) => Some(s.deadline),
+            Self::CheckingWatchlist(s) => Some(s.deadline),
+            Self::Entering(s) => Some(s.deadline),
+            Self::ClosingEntry(s) => Some(s.deadline),
+            Self::Verifying(s) => Some(s.deadline),
+            Self::Exiting(s) => Some(s.deadline),
+            Self::ClosingExit(s) => Some(s.deadline),
+            Self::Referred(s) => Some(s.deadline),
+            Self::AwaitingOfficer(s) => Some(s.deadline),
+            Self::Emergency(s) => Some(s.deadline),
+            Self::Fault(s) => Some(s.deadline),
+            Self::LaneClosed(_) | Self::OutOfService | Self::Stopped => None,
+        }
+    }
+
+    /// The passage in progress, if the state holds one.
+    pub fn passage(&self) -> Option<&Passage> {
+        match self {
+            Self::ReadingDocument(s) => Some(&s.passage),
+            Self::CheckingWatchlist(s) => Some(&s.passage),
+            Self::Entering(s) => Some(&s.passage),
+            Self::ClosingEntry(s) => Some(&s.passage),
+            Self::Verifying(s) => Some(&s.passage),
+            Self::Exiting(s) => s.passage.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Tickets of jobs still running (to cancel when leaving the state early).
+    pub fn running_jobs(&self) -> Vec<Ticket> {
+        match self {
+            Self::ReadingDocument(s) => vec![s.ticket],
+            Self::CheckingWatchlist(s) => vec![s.ticket],
+            Self::Verifying(s) => {
+                let mut v = Vec::new();
+                if s.face.result.is_none() {
+                    v.push(s.face.ticket);
+                }
+                if let Some(pad) = &s.pad {
+                    if pad.result.is_none() {
+                        v.push(pad.ticket);
+                    }
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+}
