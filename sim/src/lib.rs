@@ -3,3 +3,7 @@
 //!
 //! Contract: the simulator plugs in at the real protocol boundary (vpcd, a pty, a video file)
 //! so the production code path runs in tests. (Not built yet: issues #4, #6.)
+
+pub mod chip;
+pub mod controller;
+pub mod factory;

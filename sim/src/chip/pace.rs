@@ -1,0 +1,368 @@
+//! Card side of PACE (ICAO 9303-11 §4.4): MSE:Set AT, then a chain of GENERAL AUTHENTICATE
+//! commands — encrypted nonce, mapping (Generic Mapping on ECDH or DH; Chip Authentication
+//! Mapping), key agreement on the mapped parameters, mutual authentication tokens.
+//!
+//! The arithmetic comes from `document::ecc` (curves with a replaceable generator, DH groups).
+
+use document::crypto::{self, Cipher, KdfCounter};
+use document::ecc::{self, Curve, DhGroup, DomainParams, EcPoint};
+use num_bigint::BigUint;
+use rand::RngCore;
+
+use super::sm::{PlainCommand, SmSession};
+use super::{sw, tlv, ChipSpec, VirtualChip};
+
+/// The mapping of a PACE protocol (ICAO 9303-11 §4.4.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaceMapping {
+    /// Generic Mapping (§4.4.3.3.1), ECDH or DH.
+    Gm,
+    /// Integrated Mapping (§4.4.3.3.2). Not implemented on the card side yet: offering it makes
+    /// MSE:Set AT fail with 6A80.
+    Im,
+    /// Chip Authentication Mapping (§4.4.3.3.3), ECDH with AES only.
+    Cam,
+}
+
+/// One PACE protocol and parameter set the chip offers (one PACEInfo in EF.CardAccess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaceOffer {
+    /// Mapping.
+    pub mapping: PaceMapping,
+    /// Secure-messaging cipher.
+    pub cipher: Cipher,
+    /// Standardized domain parameter id (ICAO 9303-11 §9.5.1): 0–2 DH, 8–18 ECDH.
+    pub param_id: u32,
+}
+
+impl PaceOffer {
+    /// Whether the parameters are a DH group.
+    pub fn is_dh(&self) -> bool {
+        self.param_id <= 2
+    }
+
+    /// DER content bytes of the protocol OID, id-PACE = 0.4.0.127.0.7.2.2.4
+    /// (ICAO 9303-11 §9.2.3), e.g. id-PACE-ECDH-GM-AES-CBC-CMAC-128 = id-PACE.2.2.
+    pub fn oid(&self) -> Vec<u8> {
+        let kind = match (self.mapping, self.is_dh()) {
+            (PaceMapping::Gm, true) => 1,
+            (PaceMapping::Gm, false) => 2,
+            (PaceMapping::Im, true) => 3,
+            (PaceMapping::Im, false) => 4,
+            (PaceMapping::Cam, _) => 6,
+        };
+        let cipher = match self.cipher {
+            Cipher::Tdes => 1,
+            Cipher::Aes128 => 2,
+            Cipher::Aes192 => 3,
+            _ => 4,
+        };
+        vec![0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, kind, cipher]
+    }
+}
+
+/// The ephemeral (mapped) domain parameters.
+#[derive(Clone)]
+enum Group {
+    Ec(Curve),
+    Dh(DhGroup),
+}
+
+impl Group {
+    fn standard(id: u32) -> Option<Self> {
+        match ecc::standardized(id).ok()? {
+            DomainParams::Ec(c) => Some(Group::Ec(c.clone())),
+            DomainParams::Dh(g) => Some(Group::Dh(g.clone())),
+        }
+    }
+
+    fn random_private(&self) -> BigUint {
+        match self {
+            Group::Ec(c) => c.random_scalar(),
+            Group::Dh(g) => g.random_private(),
+        }
+    }
+
+    /// Public key encoding: uncompressed point, or the DH value padded to the length of p.
+    fn public(&self, sk: &BigUint) -> Option<Vec<u8>> {
+        match self {
+            Group::Ec(c) => c.mul_g(sk).map(|p| c.encode_point(&p)),
+            Group::Dh(g) => Some(ecc::to_fixed(&g.public(sk), g.len())),
+        }
+    }
+
+    fn agree(&self, sk: &BigUint, peer: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Group::Ec(c) => {
+                let p = c.decode_point(peer).ok()?;
+                c.agree(sk, &p).ok().map(|k| k.to_vec())
+            }
+            Group::Dh(g) => {
+                let y = BigUint::from_bytes_be(peer);
+                g.agree(sk, &y).ok().map(|k| k.to_vec())
+            }
+        }
+    }
+
+    /// Generic Mapping (ICAO 9303-11 §4.4.3.3.1): Ĝ = s·G + H with H = sk·PK_map for ECDH,
+    /// ĝ = g^s · h mod p with h = PK_map^sk for DH.
+    fn map_generic(&self, s: &BigUint, sk_map: &BigUint, pk_map_pcd: &[u8]) -> Option<Group> {
+        match self {
+            Group::Ec(c) => {
+                let peer = c.decode_point(pk_map_pcd).ok()?;
+                let h: EcPoint = c.mul(sk_map, &peer)?;
+                let sg = c.mul_g(s)?;
+                let g = c.add(&sg, &h)?;
+                c.with_generator(g).ok().map(Group::Ec)
+            }
+            Group::Dh(g) => {
+                let y = BigUint::from_bytes_be(pk_map_pcd);
+                g.validate_public(&y).ok()?;
+                let h = y.modpow(sk_map, &g.p);
+                let gs = g.g.modpow(s, &g.p);
+                g.with_generator((gs * h) % &g.p).ok().map(Group::Dh)
+            }
+        }
+    }
+}
+
+/// Progress of one PACE run.
+pub(super) struct PaceRun {
+    offer: PaceOffer,
+    k_pi: Vec<u8>,
+    stage: Stage,
+}
+
+enum Stage {
+    /// Waiting for the empty first GENERAL AUTHENTICATE.
+    Nonce,
+    /// Nonce sent; waiting for the reader's mapping public key.
+    Map { s: BigUint },
+    /// Mapped; waiting for the reader's ephemeral public key.
+    Agree { group: Group, sk_map: BigUint },
+    /// Keys agreed; waiting for the reader's authentication token.
+    Mutual {
+        group: Group,
+        sk_map: BigUint,
+        pk_pcd: Vec<u8>,
+        pk_picc: Vec<u8>,
+        k: Vec<u8>,
+    },
+    /// Finished or failed.
+    Spent,
+}
+
+/// The outcome of one GENERAL AUTHENTICATE step.
+pub(super) enum StepResult {
+    /// Answer and wait for the next step.
+    Continue(Vec<u8>),
+    /// PACE succeeded: answer, then secure messaging with these keys.
+    Done {
+        response: Vec<u8>,
+        session: SmSession,
+        pk_picc: Vec<u8>,
+    },
+}
+
+/// MSE:Set AT for PACE (ICAO 9303-11 §4.4.4.1): DO'80' protocol OID, DO'83' password
+/// reference (01 MRZ, 02 CAN), optional DO'84' parameter id.
+pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
+    let objects = tlv::parse_all(data).ok_or(sw::WRONG_DATA)?;
+    let oid = objects
+        .iter()
+        .find(|o| o.tag == 0x80)
+        .ok_or(sw::WRONG_DATA)?
+        .value;
+    let pwd = objects
+        .iter()
+        .find(|o| o.tag == 0x83)
+        .ok_or(sw::WRONG_DATA)?
+        .value;
+    let param = objects.iter().find(|o| o.tag == 0x84).map(|o| o.value);
+    if param.is_none() && chip.spec.quirks.require_param_id {
+        return Err(sw::LC_INCONSISTENT);
+    }
+    let candidates: Vec<&PaceOffer> = chip.spec.pace.iter().filter(|o| o.oid() == oid).collect();
+    let offer = match param {
+        Some(p) => {
+            let id = p.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+            candidates.into_iter().find(|o| o.param_id == id)
+        }
+        None => candidates.into_iter().next(),
+    }
+    .ok_or(sw::REF_NOT_FOUND)?;
+    if offer.mapping == PaceMapping::Im {
+        return Err(sw::WRONG_DATA);
+    }
+    // ICAO 9303-11 §9.7.3: π = SHA-1(MRZ_information) for the MRZ, the CAN itself otherwise.
+    let password: Vec<u8> = match pwd {
+        [0x01] => crypto::sha1(chip.spec.mrz_information.as_bytes()).to_vec(),
+        [0x02] => chip
+            .spec
+            .can
+            .as_ref()
+            .ok_or(sw::REF_NOT_FOUND)?
+            .as_bytes()
+            .to_vec(),
+        _ => return Err(sw::REF_NOT_FOUND),
+    };
+    Ok(PaceRun {
+        offer: *offer,
+        k_pi: offer.cipher.kdf(&password, KdfCounter::Pace).to_vec(),
+        stage: Stage::Nonce,
+    })
+}
+
+/// The value of the single inner object `tag` of a dynamic authentication data object 7C.
+fn inner(data: &[u8], tag: u16) -> Result<&[u8], u16> {
+    let (outer, rest) = tlv::parse_one(data).ok_or(sw::WRONG_DATA)?;
+    if outer.tag != 0x7C || !rest.is_empty() {
+        return Err(sw::WRONG_DATA);
+    }
+    tlv::find(outer.value, tag).ok_or(sw::WRONG_DATA)
+}
+
+fn dyn_auth(objects: &[(u16, &[u8])]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (tag, value) in objects {
+        v.extend_from_slice(&tlv::encode(*tag, value));
+    }
+    tlv::encode(0x7C, &v)
+}
+
+/// Public key data object for the authentication token (ICAO 9303-11 §4.4.3.4, §9.4):
+/// 7F49 { 06 OID, 86 point } for ECDH, 7F49 { 06 OID, 84 value } for DH.
+pub(super) fn auth_token_input(oid: &[u8], dh: bool, pk: &[u8]) -> Vec<u8> {
+    let mut v = tlv::encode(0x06, oid);
+    v.extend_from_slice(&tlv::encode(if dh { 0x84 } else { 0x86 }, pk));
+    tlv::encode(0x7F49, &v)
+}
+
+/// One GENERAL AUTHENTICATE step (ICAO 9303-11 §4.4.4.2).
+pub(super) fn step(
+    spec: &ChipSpec,
+    run: &mut PaceRun,
+    cmd: &PlainCommand,
+) -> Result<StepResult, u16> {
+    let stage = std::mem::replace(&mut run.stage, Stage::Spent);
+    let cipher = run.offer.cipher;
+    match stage {
+        Stage::Nonce => {
+            // Step 1: z = E(Kπ, s), CBC with a zero IV.
+            let (outer, _) = tlv::parse_one(&cmd.data).ok_or(sw::WRONG_DATA)?;
+            if outer.tag != 0x7C || !outer.value.is_empty() {
+                return Err(sw::WRONG_DATA);
+            }
+            let mut s = vec![0u8; cipher.block_len()];
+            rand::thread_rng().fill_bytes(&mut s);
+            let iv = vec![0u8; cipher.block_len()];
+            let z = cipher
+                .encrypt_cbc(&run.k_pi, &iv, &s)
+                .map_err(|_| sw::CONDITIONS)?;
+            run.stage = Stage::Map {
+                s: BigUint::from_bytes_be(&s),
+            };
+            Ok(StepResult::Continue(dyn_auth(&[(0x80, &z)])))
+        }
+        Stage::Map { s } => {
+            // Step 2: exchange mapping keys, compute the ephemeral generator.
+            let pk_map_pcd = inner(&cmd.data, 0x81)?;
+            let group = Group::standard(run.offer.param_id).ok_or(sw::CONDITIONS)?;
+            let sk_map = group.random_private();
+            let pk_map_picc = group.public(&sk_map).ok_or(sw::CONDITIONS)?;
+            let mapped = group
+                .map_generic(&s, &sk_map, pk_map_pcd)
+                .ok_or(sw::WRONG_DATA)?;
+            run.stage = Stage::Agree {
+                group: mapped,
+                sk_map,
+            };
+            Ok(StepResult::Continue(dyn_auth(&[(0x82, &pk_map_picc)])))
+        }
+        Stage::Agree { group, sk_map } => {
+            // Step 3: ephemeral key agreement on the mapped parameters.
+            let pk_pcd = inner(&cmd.data, 0x83)?.to_vec();
+            let sk = group.random_private();
+            let pk_picc = group.public(&sk).ok_or(sw::CONDITIONS)?;
+            // §4.4.1 d): the two public keys must differ.
+            if pk_picc == pk_pcd {
+                return Err(sw::WRONG_DATA);
+            }
+            let k = group.agree(&sk, &pk_pcd).ok_or(sw::WRONG_DATA)?;
+            run.stage = Stage::Mutual {
+                group,
+                sk_map,
+                pk_pcd,
+                pk_picc: pk_picc.clone(),
+                k,
+            };
+            Ok(StepResult::Continue(dyn_auth(&[(0x84, &pk_picc)])))
+        }
+        Stage::Mutual {
+            group,
+            sk_map,
+            pk_pcd,
+            pk_picc,
+            k,
+        } => {
+            // Step 4: verify T_PCD = MAC(KSmac, PK_PICC), answer T_PICC = MAC(KSmac, PK_PCD).
+            let t_pcd = inner(&cmd.data, 0x85)?;
+            let oid = run.offer.oid();
+            let dh = run.offer.is_dh();
+            let ks_enc = cipher.kdf(&k, KdfCounter::Enc).to_vec();
+            let ks_mac = cipher.kdf(&k, KdfCounter::Mac).to_vec();
+            let expected = cipher
+                .mac_message(&ks_mac, &auth_token_input(&oid, dh, &pk_picc))
+                .map_err(|_| sw::AUTH_FAILED)?;
+            if !crypto::ct_eq(&expected, t_pcd) {
+                return Err(sw::AUTH_FAILED);
+            }
+            let t_picc = cipher
+                .mac_message(&ks_mac, &auth_token_input(&oid, dh, &pk_pcd))
+                .map_err(|_| sw::AUTH_FAILED)?;
+            let mut objects: Vec<(u16, Vec<u8>)> = vec![(0x86, t_picc.to_vec())];
+            if run.offer.mapping == PaceMapping::Cam {
+                let a = cam_data(spec, &run.offer, &group, &sk_map, cipher, &ks_enc)?;
+                objects.push((0x8A, a));
+            }
+            let refs: Vec<(u16, &[u8])> = objects.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+            let session = SmSession::new(cipher, ks_enc, ks_mac, vec![0; cipher.block_len()]);
+            Ok(StepResult::Done {
+                response: dyn_auth(&refs),
+                session,
+                pk_picc,
+            })
+        }
+        Stage::Spent => Err(sw::CONDITIONS),
+    }
+}
+
+/// Chip Authentication Mapping (ICAO 9303-11 §4.4.3.5.1): CA_PICC = SK_map · SK_static⁻¹ mod n,
+/// sent as A_PICC = E(KSenc, CA_PICC) in CBC mode with IV = E(KSenc, FF..FF). The static key is
+/// the CA key whose domain parameters are the PACE parameters; a cloned chip has none.
+fn cam_data(
+    spec: &ChipSpec,
+    offer: &PaceOffer,
+    group: &Group,
+    sk_map: &BigUint,
+    cipher: Cipher,
+    ks_enc: &[u8],
+) -> Result<Vec<u8>, u16> {
+    let Group::Ec(curve) = group else {
+        return Err(sw::CONDITIONS);
+    };
+    let key = spec
+        .ca_keys
+        .iter()
+        .find(|k| k.param_id == offer.param_id)
+        .ok_or(sw::CONDITIONS)?;
+    let inv = ecc::mod_inverse(&key.private, &curve.n).ok_or(sw::CONDITIONS)?;
+    let ca = (sk_map * inv) % &curve.n;
+    let ca = ecc::to_fixed(&ca, curve.order_len());
+    let iv = cipher
+        .encrypt_block(ks_enc, &vec![0xFF; cipher.block_len()])
+        .map_err(|_| sw::CONDITIONS)?;
+    cipher
+        .encrypt_cbc(ks_enc, &iv, &crypto::pad(&ca, cipher.block_len()))
+        .map_err(|_| sw::CONDITIONS)
+}
