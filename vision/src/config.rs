@@ -1,0 +1,128 @@
+//! `[vision]` configuration: where the runtime and models are, threads, the target false-match
+//! rate, detector settings, capture-window policy and the camera.
+//!
+//! Every field has a default; [`VisionConfig::validate`] reports every bad value at once.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::CapturePolicy;
+use crate::source::CameraConfig;
+
+/// Default assets directory (overridden by the `EGATE_ASSETS` environment variable).
+pub const DEFAULT_ASSETS: &str = "/opt/egate";
+
+/// `[vision]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisionConfig {
+    /// Where `scripts/setup-models.sh` installed ONNX Runtime and the models. Empty: the
+    /// `EGATE_ASSETS` environment variable, else `/opt/egate`.
+    pub assets: String,
+    /// ONNX Runtime shared library; empty: `<assets>/onnxruntime/libonnxruntime.so.1.32.0`.
+    pub onnxruntime: String,
+    /// YuNet model; empty: `<assets>/models/yunet.onnx` (SHA-256 checked against the pin).
+    pub yunet: String,
+    /// SFace model; empty: `<assets>/models/sface.onnx` (SHA-256 checked against the pin).
+    pub sface: String,
+    /// ONNX Runtime intra-op threads per model.
+    pub threads: u32,
+    /// Target false-match rate, e.g. 0.001 (Frontex) or 0.0005 (EES); mapped to a score
+    /// threshold by the calibration table.
+    pub target_fmr: f64,
+    /// Calibration table; empty: the table shipped in `models/sface-calibration.toml`.
+    pub calibration: String,
+    /// YuNet score threshold (0..1).
+    pub detector_score_threshold: f32,
+    /// YuNet NMS IoU threshold.
+    pub nms_threshold: f32,
+    /// Capture-window policy and quality gates.
+    pub capture: CapturePolicy,
+    /// The camera.
+    pub camera: CameraConfig,
+}
+
+impl Default for VisionConfig {
+    fn default() -> Self {
+        Self {
+            assets: String::new(),
+            onnxruntime: String::new(),
+            yunet: String::new(),
+            sface: String::new(),
+            threads: 2,
+            target_fmr: 0.001,
+            calibration: String::new(),
+            detector_score_threshold: 0.6,
+            nms_threshold: 0.3,
+            capture: CapturePolicy::default(),
+            camera: CameraConfig::default(),
+        }
+    }
+}
+
+/// Resolved file locations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetPaths {
+    /// ONNX Runtime library.
+    pub onnxruntime: PathBuf,
+    /// YuNet model.
+    pub yunet: PathBuf,
+    /// SFace model.
+    pub sface: PathBuf,
+}
+
+impl VisionConfig {
+    /// The assets directory: `assets`, else `$EGATE_ASSETS`, else `/opt/egate`.
+    pub fn assets_dir(&self) -> PathBuf {
+        if !self.assets.is_empty() {
+            return PathBuf::from(&self.assets);
+        }
+        match std::env::var_os("EGATE_ASSETS") {
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => PathBuf::from(DEFAULT_ASSETS),
+        }
+    }
+
+    /// Resolves the library and model paths.
+    pub fn paths(&self) -> AssetPaths {
+        let base = self.assets_dir();
+        let pick = |explicit: &str, default: &Path| {
+            if explicit.is_empty() {
+                default.to_path_buf()
+            } else {
+                PathBuf::from(explicit)
+            }
+        };
+        AssetPaths {
+            onnxruntime: pick(
+                &self.onnxruntime,
+                &base.join("onnxruntime/libonnxruntime.so.1.32.0"),
+            ),
+            yunet: pick(&self.yunet, &base.join("models/yunet.onnx")),
+            sface: pick(&self.sface, &base.join("models/sface.onnx")),
+        }
+    }
+
+    /// Range checks; returns every problem as `(key, message)`.
+    pub fn validate(&self) -> Vec<(String, String)> {
+        let mut errs = Vec::new();
+        let mut bad = |k: &str, m: &str| errs.push((format!("vision.{k}"), m.to_string()));
+        if self.threads == 0 || self.threads > 64 {
+            bad("threads", "must be 1..=64");
+        }
+        if !(self.target_fmr > 0.0 && self.target_fmr < 1.0) {
+            bad("target_fmr", "must be between 0 and 1 (exclusive), e.g. 0.001");
+        }
+        if !(0.0..1.0).contains(&self.detector_score_threshold) {
+            bad("detector_score_threshold", "must be in 0..1");
+        }
+        if !(0.0..1.0).contains(&self.nms_threshold) {
+            bad("nms_threshold", "must be in 0..1");
+        }
+        for (k, m) in self.capture.validate() {
+            errs.push((format!("vision.capture.{k}"), m));
+        }
+        errs
+    }
+}
