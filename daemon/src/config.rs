@@ -27,9 +27,31 @@ pub struct Config {
     /// The gate itself.
     #[serde(default)]
     pub gate: GateSection,
+    /// The audit trail.
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The trail file (JSON lines).
+    pub file: std::path::PathBuf,
+    /// The pseudonym key file.
+    pub pseudonym_key_file: std::path::PathBuf,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            file: "/var/lib/egate/audit.jsonl".into(),
+            pseudonym_key_file: "/var/lib/egate/pseudonym.key".into(),
+        }
+    }
 }
 
 /// `[server]`
@@ -253,6 +275,12 @@ impl Config {
                 "gate.id",
                 "must be non-empty ASCII letters, digits, '-' or '_'".into(),
             );
+        }
+        if self.audit.file.as_os_str().is_empty() {
+            bad("audit.file", "must name a file".into());
+        }
+        if self.audit.pseudonym_key_file.as_os_str().is_empty() {
+            bad("audit.pseudonym_key_file", "must name a file".into());
         }
         errs
     }

@@ -3,6 +3,7 @@
 //! Each subcommand is a small module; `run` is the gate daemon. Exit codes: 0 success,
 //! 1 a check failed, 2 usage error or a subcommand not built yet, 64 bad configuration.
 
+mod audit;
 mod config;
 mod run;
 mod server;
@@ -48,7 +49,8 @@ enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Verify the tamper-evident audit trail
-    Audit(NotBuilt),
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run the benchmarks (document read, face pipeline, gate decisions)
     Bench(NotBuilt),
 }
@@ -58,6 +60,15 @@ enum Command {
 struct NotBuilt {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     _args: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check an audit trail's hash chain and say where it breaks
+    Verify {
+        /// The audit trail (JSON lines)
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,7 +108,7 @@ fn main() -> ExitCode {
         Command::Mrz(_) => not_built("mrz", 3),
         Command::Vision(_) => not_built("vision", 5),
         Command::Hw(_) => not_built("hw", 6),
-        Command::Audit(_) => not_built("audit", 7),
+        Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
         Command::Bench(_) => not_built("bench", 7),
     }
 }
@@ -122,4 +133,34 @@ pub(crate) fn load_config(path: &std::path::Path) -> Result<config::Config, Exit
         );
         ExitCode::from(EXIT_BAD_CONFIG)
     })
+}
+
+fn audit_verify(file: &std::path::Path) -> ExitCode {
+    match audit::verify_file(file) {
+        Ok(r) => match r.broken {
+            None => {
+                println!(
+                    "{}: chain intact, {} record(s), head {}",
+                    file.display(),
+                    r.records,
+                    r.last_hash
+                );
+                ExitCode::SUCCESS
+            }
+            Some(b) => {
+                println!(
+                    "{}: chain BROKEN at line {}: {} ({} record(s) before it verify)",
+                    file.display(),
+                    b.line,
+                    b.reason,
+                    r.records
+                );
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("egate audit verify: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing::{error, info, warn};
 
+use crate::audit::{AuditLog, Pseudonymizer};
 use crate::config::{self, Config, LogFormat};
 use crate::server::{self, AppState};
 
@@ -26,6 +27,9 @@ pub struct RunArgs {
     /// Override `server.listen`, e.g. 127.0.0.1:0 for a free port.
     #[arg(long)]
     listen: Option<String>,
+    /// Directory for the audit trail and the pseudonym key (overrides both paths in `[audit]`).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
     /// Log format: human or json (overrides `log.format`).
     #[arg(long, value_parser = ["human", "json"])]
     log_format: Option<String>,
@@ -45,6 +49,10 @@ pub fn main(args: RunArgs) -> ExitCode {
     }
     if let Some(l) = args.listen {
         cfg.server.listen = l;
+    }
+    if let Some(dir) = &args.state_dir {
+        cfg.audit.file = dir.join("audit.jsonl");
+        cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
     }
     match args.log_format.as_deref() {
         Some("json") => cfg.log.format = LogFormat::Json,
@@ -83,8 +91,10 @@ pub fn main(args: RunArgs) -> ExitCode {
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cfg.log.format {
         LogFormat::Json => builder.json().init(),
@@ -99,6 +109,18 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             "DANGEROUS SWITCH ON: [dangerous].{switch} — not for a real border"
         );
     }
+    let mut audit = AuditLog::open(&cfg.audit.file, &cfg.gate.id)?;
+    // Created (or checked) now, so a missing or short key fails at start, not mid-passage.
+    let _pseudonyms = Pseudonymizer::load_or_create(&cfg.audit.pseudonym_key_file)?;
+    audit.append(
+        "daemon_started",
+        &serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "layout": cfg.gate.layout,
+            "liveness": cfg.gate.liveness,
+            "dangerous": cfg.dangerous.enabled(),
+        }),
+    )?;
     let state = AppState::new(&cfg.gate.id)?;
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
@@ -130,6 +152,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         Ok(Err(e)) => warn!(error = %e, "HTTP task failed"),
         Err(_) => warn!("open connections did not close within the grace period"),
     }
+    audit.append("daemon_stopped", &serde_json::json!({}))?;
     info!("stopped");
     Ok(())
 }

@@ -1,2 +1,204 @@
-//! Helpers for the end-to-end tests in `tests/tests/`: locate the built `egate` binary,
-//! start it on free ports and wait for readiness. The tests themselves live in `tests/tests/`.
+//! Helpers for the end-to-end tests in `tests/tests/`: locate the built `egate` binary, start
+//! it on a free port, wait for readiness from its own log line, and talk plain HTTP to it.
+//!
+//! The binary is built by the test command (`make test` runs `cargo build -p egate` before
+//! `cargo test`); a missing binary is a test failure with a clear message, never a skip.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Path of the `egate` binary next to the running test executable.
+pub fn egate_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("EGATE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/egate
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir layout");
+    let bin = dir.join("egate");
+    assert!(
+        bin.exists(),
+        "the egate binary is not built at {}: run `cargo build -p egate` first (`make test` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `egate` process whose stderr lines are collected in the background.
+pub struct Daemon {
+    /// The child process.
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every stderr line seen so far.
+    pub log: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts `egate <args>` with stderr captured.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(egate_bin())
+            .args(args)
+            .env_remove("EGATE_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn egate");
+        let stderr: ChildStderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines: rx,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits (up to `timeout`) for a log line containing `needle`; returns it.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        if let Some(l) = self.log.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line containing {needle:?} within {timeout:?}; log so far:\n{}",
+                    self.log.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits for the "listening" line and parses the bound address out of it.
+    pub fn wait_listening(&mut self) -> SocketAddr {
+        let line = self.wait_for_line("listening", Duration::from_secs(30));
+        parse_addr(&line).unwrap_or_else(|| panic!("no address in {line:?}"))
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`, `KILL`) with the `kill` command.
+    pub fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -{sig} failed");
+    }
+
+    /// Waits for exit up to `timeout`; `None` if still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                self.log.extend(self.lines.try_iter());
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Finds `addr=IP:PORT` (human log) or `"addr":"IP:PORT"` (JSON log) in a line.
+fn parse_addr(line: &str) -> Option<SocketAddr> {
+    let start = line.find("addr")? + 4;
+    let rest = line[start..].trim_start_matches(['=', '"', ':']);
+    let end = rest
+        .find(|c: char| {
+            !(c.is_ascii_alphanumeric() || c == '.' || c == ':' || c == '[' || c == ']')
+        })
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// A minimal HTTP/1.1 response.
+#[derive(Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Raw header block.
+    pub headers: String,
+    /// Body as text.
+    pub body: String,
+}
+
+/// Sends a plain HTTP/1.1 request and reads the whole response (Connection: close).
+pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::Result<Response> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok(Response {
+        status,
+        headers: head.to_string(),
+        body: body.to_string(),
+    })
+}
+
+/// Runs `egate <args>` to completion; returns (exit code, stdout, stderr).
+pub fn egate(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(egate_bin())
+        .args(args)
+        .output()
+        .expect("run egate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_addr;
+
+    #[test]
+    fn finds_addresses_in_both_log_formats() {
+        let human =
+            "2026-11-26T15:00:00Z  INFO egate::run: listening addr=127.0.0.1:4321 gate=gate-1";
+        assert_eq!(parse_addr(human), Some("127.0.0.1:4321".parse().unwrap()));
+        let json = r#"{"fields":{"message":"listening","addr":"127.0.0.1:99"}}"#;
+        assert_eq!(parse_addr(json), Some("127.0.0.1:99".parse().unwrap()));
+    }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# egate machine setup: everything the project needs on a fresh Debian 12 machine that has
+# only the Rust toolchain. Idempotent: a re-run checks and skips what is already there.
+#
+#   scripts/setup.sh            install + prepare (Debian packages, Python venv, ONNX Runtime,
+#                               face models, npm test tools) and start pcscd with vpcd readers
+#
+# Run as root. Assets go to ${EGATE_ASSETS:-/opt/egate}. Nothing here runs at gate run time.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+export EGATE_ASSETS=${EGATE_ASSETS:-/opt/egate}
+
+step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+fail() {
+  printf '\033[31m[setup] FAILED:\033[0m %s\n' "$1" >&2
+  [ $# -gt 1 ] && printf '[setup] what to do: %s\n' "$2" >&2
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "setup must run as root (it installs Debian packages into the system)" \
+  "re-run as root, e.g. sudo $0"
+command -v cargo >/dev/null || fail "cargo is not on PATH" "install the Rust toolchain (rustup) first"
+
+# 1. Debian packages -------------------------------------------------------------------------
+packages=(
+  pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools   # PC/SC daemon, virtual reader driver
+  libopencv-dev clang libclang-dev pkg-config        # OpenCV bindings (opencv crate)
+  python3-venv                                       # test references (OpenCV, pymodbus)
+  socat iproute2 util-linux                          # ptys, network namespaces, unshare
+  chromium                                           # console tests (headless)
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || fail "apt-get update failed" "check the network access to the Debian mirror"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || fail "apt-get install ${missing[*]} failed" "run it by hand to see the error"
+else
+  step "Debian packages: all present"
+fi
+
+# 2. Python venv for test references and model preparation ------------------------------------
+venv="$EGATE_ASSETS/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  step "creating Python venv $venv"
+  mkdir -p "$EGATE_ASSETS"
+  python3 -m venv "$venv" || fail "python3 -m venv failed" "apt-get install python3-venv"
+fi
+req="$here/requirements-test.txt"
+stamp="$venv/.egate-requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "installing pinned Python packages ($req)"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" \
+    || fail "pip install -r $req failed" "check access to PyPI; the pins are in $req"
+  echo "$want" >"$stamp"
+else
+  step "Python packages: pinned set present"
+fi
+
+# 3. ONNX Runtime library and face models -----------------------------------------------------
+if [ -x "$here/setup-models.sh" ]; then
+  "$here/setup-models.sh" || fail "model preparation failed (scripts/setup-models.sh)" \
+    "read the message above; a re-run retries only what is missing"
+else
+  fail "scripts/setup-models.sh is missing" "restore it from git"
+fi
+
+# 4. npm tools for the browser tests (console) --------------------------------------------------
+if [ -f "$top/tests/browser/package.json" ]; then
+  if [ ! -d "$top/tests/browser/node_modules" ]; then
+    step "installing npm packages for the browser tests"
+    (cd "$top/tests/browser" && npm ci --no-audit --no-fund --silent) \
+      || fail "npm ci in tests/browser failed" "check access to the npm registry"
+  fi
+fi
+
+# 5. pcscd with the vpcd readers the tests and the simulator use -------------------------------
+"$here/pcscd.sh" start || fail "could not start pcscd with the vpcd driver" \
+  "run scripts/pcscd.sh start by hand; see /tmp/egate-pcscd.log"
+
+step "done (assets in $EGATE_ASSETS)"

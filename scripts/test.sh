@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls `make test`, which calls this).
+# Runs the setup first (idempotent), then formatting, lints and every test.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here/.."
+"$here/setup.sh"
+source "$here/env.sh"
+
+step() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+step "cargo build (the egate binary the end-to-end tests start)"
+cargo build -p egate
+step "cargo test"
+cargo test --workspace --no-fail-fast
+if [ -f tests/browser/package.json ]; then
+  step "browser tests (headless Chromium)"
+  (cd tests/browser && npm test)
+fi
+step "all passed"

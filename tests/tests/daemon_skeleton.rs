@@ -1,0 +1,153 @@
+//! The `egate` binary's skeleton (issue #2): subcommands, config handling, the health and
+//! metrics endpoint, log formats and clean shutdown — all through the real binary.
+
+use std::time::{Duration, Instant};
+
+use egate_tests::{egate, http, Daemon};
+
+#[test]
+fn help_lists_every_subcommand_with_a_description() {
+    let (code, out, _) = egate(&["--help"]);
+    assert_eq!(code, 0);
+    for sub in [
+        "run", "console", "sim", "doc", "mrz", "vision", "hw", "config", "audit", "bench",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{sub} ")))
+            .unwrap_or_else(|| panic!("`{sub}` missing from --help:\n{out}"));
+        assert!(
+            line.split_whitespace().count() > 2,
+            "`{sub}` has no description: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn config_default_is_the_annotated_file_and_checks_valid() {
+    let (code, out, _) = egate(&["config", "default"]);
+    assert_eq!(code, 0);
+    let repo_file = include_str!("../../config/egate.toml");
+    assert_eq!(out, repo_file);
+    assert!(out.contains("# "), "default config carries comments");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("egate.toml");
+    std::fs::write(&f, &out).unwrap();
+    let (code, out, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn config_check_lists_every_error_and_exits_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(
+        &f,
+        "[server]\nlisten = \"nowhere\"\ncolour = 1\n[gate]\nlayout = 3\n[surprise]\n",
+    )
+    .unwrap();
+    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("line 3: server.colour: unknown key"), "{err}");
+    assert!(
+        err.contains("line 5: gate.layout: expected a string"),
+        "{err}"
+    );
+    assert!(err.contains("line 6: surprise: unknown key"), "{err}");
+    // Type errors stop the semantic pass, so the bad address is reported once those are fixed.
+    std::fs::write(&f, "[server]\nlisten = \"nowhere\"\n").unwrap();
+    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    assert_eq!(code, 64);
+    assert!(err.contains("line 2: server.listen"), "{err}");
+    let (code, _, err) = egate(&["config", "check", "/nonexistent/egate.toml"]);
+    assert_eq!(code, 64);
+    assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn run_refuses_a_bad_config_with_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(&f, "[log]\nformat = \"xml\"\n").unwrap();
+    let (code, _, err) = egate(&["run", "--config", f.to_str().unwrap()]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("xml"), "{err}");
+}
+
+#[test]
+fn run_serves_health_and_metrics_then_stops_on_sigterm() {
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let mut d = Daemon::start(&["run", "--listen", "127.0.0.1:0", "--state-dir", sd]);
+    let addr = d.wait_listening();
+    let live = http(addr, "GET", "/live", "").unwrap();
+    assert_eq!(live.status, 200);
+    let ready = http(addr, "GET", "/ready", "").unwrap();
+    assert_eq!(ready.status, 200, "{ready:?}");
+    let m = http(addr, "GET", "/metrics", "").unwrap();
+    assert_eq!(m.status, 200);
+    assert!(m.headers.contains("text/plain"), "{}", m.headers);
+    let names: Vec<&str> = m
+        .body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split(['{', ' ']).next().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    for n in &names {
+        assert!(
+            n.starts_with("egate_"),
+            "metric {n} lacks the egate_ prefix"
+        );
+    }
+    assert!(http(addr, "GET", "/nope", "").unwrap().status == 404);
+
+    let t = Instant::now();
+    d.signal("TERM");
+    let st = d
+        .wait_exit(Duration::from_secs(2))
+        .expect("egate run did not stop within 2 s of SIGTERM");
+    assert!(st.success(), "exit status {st:?}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(d.log.iter().any(|l| l.contains("stopped")), "{:?}", d.log);
+
+    // Start and stop are in the audit trail, and its chain verifies.
+    let trail = state.path().join("audit.jsonl");
+    let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("chain intact, 2 record(s)"), "{out}");
+    // A changed byte is found, with its line.
+    let text = std::fs::read_to_string(&trail).unwrap();
+    std::fs::write(&trail, text.replacen("daemon_stopped", "daemon_stoppad", 1)).unwrap();
+    let (code, out, _) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("BROKEN at line 2"), "{out}");
+}
+
+#[test]
+fn run_logs_json_with_the_flag_and_stops_on_sigint() {
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let mut d = Daemon::start(&[
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        sd,
+        "--log-format",
+        "json",
+    ]);
+    let addr = d.wait_listening();
+    assert_eq!(http(addr, "GET", "/live", "").unwrap().status, 200);
+    d.signal("INT");
+    let st = d
+        .wait_exit(Duration::from_secs(2))
+        .expect("stops on SIGINT");
+    assert!(st.success());
+    assert!(!d.log.is_empty());
+    for line in &d.log {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v.get("level").is_some(), "{line}");
+    }
+}
