@@ -1,1 +1,47 @@
-//! (owner: document-pki helper; not built yet)
+//! eMRTD public key infrastructure (ICAO Doc 9303 Part 12): certificates, CMS SignedData,
+//! signature verification, the CSCA store with master lists and CRLs.
+//!
+//! Everything here is pure Rust: RSA through the `rsa` crate, NIST P-256/P-384 through
+//! `p256`/`p384`, and ECDSA on brainpool and explicit-parameter curves through [`ec`], which
+//! is written by hand because no crate verifies over explicit domain parameters.
+
+pub mod asn1;
+pub mod cert;
+pub mod cms;
+pub mod ec;
+pub mod hash;
+pub mod sig;
+pub mod store;
+
+pub use cert::Certificate;
+pub use cms::{SignedData, SignerInfo};
+pub use hash::HashAlg;
+pub use sig::{PublicKey, SignatureAlgorithm};
+pub use store::{CscaStore, MasterList, MasterListSignature, Revocation};
+
+/// Errors from PKI parsing and verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PkiError {
+    /// The input is not the expected DER structure.
+    #[error("malformed: {0}")]
+    Malformed(&'static str),
+    /// The `der`/`x509-cert` decoder refused the input.
+    #[error("DER decoding failed: {0}")]
+    Der(String),
+    /// A well-formed but unsupported algorithm or parameter.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
+    /// The signature does not verify.
+    #[error("signature invalid")]
+    SignatureInvalid,
+    /// The key type does not fit the signature algorithm.
+    #[error("key type does not match the signature algorithm")]
+    KeyMismatch,
+    /// No anchor in the store issued this CRL (or its signature fails).
+    #[error("CRL issuer not found among the CSCA certificates, or CRL signature invalid")]
+    CrlIssuerUnknown,
+    /// Reading a file failed.
+    #[error("I/O: {0}")]
+    Io(String),
+}
