@@ -1,0 +1,265 @@
+//! The boundary between gates and the officers' console.
+//!
+//! A gate (its driver loop, in this process or in another daemon) is reached through a
+//! [`GateLink`]: a snapshot of its state, a stream of [`GateEvent`]s, and officer commands that
+//! the driver loop turns into gate inputs (the console never drives hardware). The console
+//! holds one link per gate of its bank; `egate run --sim` hands it in-process links
+//! ([`LocalGate`]); `egate console --gates FILE` uses links to other daemons' HTTP APIs.
+//!
+//! Nothing biometric crosses this boundary except the two photos of the passage in progress,
+//! fetched on demand by [`GateLink::photo`] and never stored by the console.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+
+/// A gate's state as the console shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GateStatus {
+    /// Gate id from its config.
+    pub id: String,
+    /// Current phase (the gate crate's fieldless phase, snake_case).
+    pub phase: String,
+    /// What the gate is doing within the phase, for the officer (e.g. "reading chip").
+    pub step: String,
+    /// Milliseconds since the current passage (or phase, when idle) began.
+    pub elapsed_ms: u64,
+    /// Whether the lane takes travellers.
+    pub lane_open: bool,
+    /// Out of service (fault, fire alarm, officer) until an officer resets it.
+    pub out_of_service: bool,
+    /// Liveness mode; "not-checked" is shown on the console.
+    pub liveness: String,
+    /// Health of each device.
+    pub devices: Vec<DeviceHealth>,
+    /// Whether photos of a passage in progress are available.
+    pub photos_available: bool,
+    /// Counters since start.
+    pub passages_accepted: u64,
+    /// Counters since start.
+    pub passages_referred: u64,
+}
+
+/// Health of one device of a gate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceHealth {
+    /// "chip_reader", "door_controller", "camera", "mrz_scanner", "display".
+    pub device: String,
+    /// Working.
+    pub ok: bool,
+    /// Short reason when not ok (no personal data).
+    pub detail: String,
+}
+
+/// Something that happened at a gate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GateEvent {
+    /// Gate id.
+    pub gate: String,
+    /// Per-gate sequence number, from 0.
+    pub seq: u64,
+    /// Unix time in milliseconds.
+    pub ts_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: GateEventKind,
+}
+
+/// The kinds of gate event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GateEventKind {
+    /// The gate changed phase.
+    Phase {
+        /// New phase.
+        phase: String,
+        /// Step within it.
+        step: String,
+    },
+    /// An alarm for the officer (tailgating, pa_failed, face_mismatch, pad_alarm,
+    /// watchlist_hit, device_fault, fire_alarm, ...).
+    Alarm {
+        /// Unique per gate.
+        alarm_id: u64,
+        /// Stable reason code.
+        reason: String,
+    },
+    /// A passage ended.
+    Passage {
+        /// "accepted" or "referred" (or "abandoned").
+        outcome: String,
+        /// Reason code when not accepted.
+        reason: Option<String>,
+        /// Transaction time, first document presentation to passage confirmed or referral.
+        duration_ms: u64,
+    },
+    /// Device health changed.
+    Device(DeviceHealth),
+    /// Lane opened or closed, out of service set or cleared.
+    Lane {
+        /// Lane open.
+        open: bool,
+        /// Out of service.
+        out_of_service: bool,
+    },
+    /// An officer command was carried out (or refused by the gate).
+    Command {
+        /// Officer id.
+        officer: String,
+        /// The action.
+        action: OfficerAction,
+        /// Whether the gate accepted it in its current state.
+        accepted: bool,
+    },
+}
+
+/// What an officer can ask a gate to do.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum OfficerAction {
+    /// Open the exit for the traveller in the gate.
+    ReleaseExit,
+    /// Refer the traveller in the gate to an officer.
+    Refer,
+    /// Reset after an emergency or fault.
+    Reset,
+    /// Take travellers again.
+    LaneOpen,
+    /// Finish the passage in progress, then take no more travellers.
+    LaneClose,
+    /// Take the gate out of service at once.
+    OutOfService,
+}
+
+/// An officer's command to one gate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OfficerCommand {
+    /// Who (the logged-in officer's id), for the audit trail.
+    pub officer: String,
+    /// What.
+    pub action: OfficerAction,
+    /// Optional comment.
+    pub comment: Option<String>,
+}
+
+/// Which photo of the passage in progress.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoKind {
+    /// The chip photo (DG2), as JPEG.
+    Chip,
+    /// The best live capture, as JPEG.
+    Live,
+}
+
+/// Errors talking to a gate.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The gate cannot be reached.
+    #[error("gate {0} unreachable: {1}")]
+    Unreachable(String, String),
+    /// The gate refused the request.
+    #[error("gate {0} refused: {1}")]
+    Refused(String, String),
+}
+
+/// How the console reaches one gate.
+pub trait GateLink: Send + Sync {
+    /// Gate id.
+    fn id(&self) -> &str;
+    /// Current status.
+    fn status(&self) -> Result<GateStatus, LinkError>;
+    /// A stream of events from now on.
+    fn subscribe(&self) -> broadcast::Receiver<GateEvent>;
+    /// Sends an officer command; the outcome arrives as a [`GateEventKind::Command`] event.
+    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError>;
+    /// A photo of the passage in progress, as JPEG bytes; `None` outside a passage.
+    fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>>;
+}
+
+/// The in-process link: the driver loop publishes status and events into it and reads the
+/// officer commands out of it.
+pub struct LocalGate {
+    id: String,
+    status: Mutex<GateStatus>,
+    events: broadcast::Sender<GateEvent>,
+    commands: mpsc::UnboundedSender<OfficerCommand>,
+    photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
+    seq: Mutex<u64>,
+}
+
+impl LocalGate {
+    /// A link for a gate whose driver loop reads commands from the returned receiver.
+    pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerCommand>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(1024);
+        (
+            Arc::new(Self {
+                id: initial.id.clone(),
+                status: Mutex::new(initial),
+                events,
+                commands: tx,
+                photos: Mutex::new([None, None]),
+                seq: Mutex::new(0),
+            }),
+            rx,
+        )
+    }
+
+    /// Replaces the status (driver loop side).
+    pub fn set_status(&self, f: impl FnOnce(&mut GateStatus)) {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut s);
+    }
+
+    /// Publishes an event (driver loop side); returns it with its sequence number.
+    pub fn publish(&self, kind: GateEventKind) -> GateEvent {
+        let mut seq = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        let ev = GateEvent {
+            gate: self.id.clone(),
+            seq: *seq,
+            ts_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            kind,
+        };
+        *seq += 1;
+        // No subscriber is fine: the console may not be open.
+        let _ = self.events.send(ev.clone());
+        ev
+    }
+
+    /// Sets or clears a photo of the passage in progress (driver loop side). Cleared photos
+    /// are zeroized.
+    pub fn set_photo(&self, kind: PhotoKind, jpeg: Option<Vec<u8>>) {
+        let mut p = self.photos.lock().unwrap_or_else(|p| p.into_inner());
+        p[kind as usize] = jpeg.map(zeroize::Zeroizing::new);
+    }
+}
+
+impl GateLink for LocalGate {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn status(&self) -> Result<GateStatus, LinkError> {
+        Ok(self
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone())
+    }
+    fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
+        self.events.subscribe()
+    }
+    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError> {
+        self.commands
+            .send(cmd)
+            .map_err(|_| LinkError::Unreachable(self.id.clone(), "driver loop stopped".into()))
+    }
+    fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>> {
+        let p = self.photos.lock().unwrap_or_else(|p| p.into_inner());
+        p[kind as usize].as_ref().map(|b| b.to_vec())
+    }
+}
