@@ -7,6 +7,7 @@ mod audit;
 mod config;
 mod run;
 mod server;
+mod vision_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,7 +43,7 @@ enum Command {
     /// Parse machine-readable zones and check their check digits
     Mrz(NotBuilt),
     /// Compare faces and evaluate matching accuracy
-    Vision(NotBuilt),
+    Vision(vision_cmd::VisionArgs),
     /// Commission and test gate hardware (doors, sensors, scanners)
     Hw(NotBuilt),
     /// Print the default configuration or check a configuration file
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
         Command::Sim(_) => not_built("sim", 4),
         Command::Doc(_) => not_built("doc", 3),
         Command::Mrz(_) => not_built("mrz", 3),
-        Command::Vision(_) => not_built("vision", 5),
+        Command::Vision(args) => vision_cmd::main(args),
         Command::Hw(_) => not_built("hw", 6),
         Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
         Command::Bench(_) => not_built("bench", 7),

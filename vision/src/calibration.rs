@@ -18,7 +18,7 @@ pub struct CalibrationPoint {
     /// Target false-match rate.
     pub fmr: f64,
     /// Cosine-score threshold that achieves it (accept when score ≥ threshold).
-    pub threshold: f32,
+    pub threshold: f64,
     /// How the threshold was obtained: `"empirical"` (an observed quantile) or
     /// `"extrapolated"` (beyond what the impostor pairs can measure).
     pub method: String,
@@ -89,13 +89,13 @@ impl Calibration {
             return Err(out_of_range());
         }
         if let Some(p) = pts.iter().find(|p| (p.fmr - fmr).abs() <= fmr * 1e-9) {
-            return Ok(p.threshold);
+            return Ok(p.threshold as f32);
         }
         for w in pts.windows(2) {
             let (a, b) = (&w[0], &w[1]);
             if a.fmr < fmr && fmr < b.fmr {
                 let t = (fmr.ln() - a.fmr.ln()) / (b.fmr.ln() - a.fmr.ln());
-                return Ok(a.threshold + (b.threshold - a.threshold) * t as f32);
+                return Ok((a.threshold + (b.threshold - a.threshold) * t) as f32);
             }
         }
         Err(out_of_range())

@@ -452,14 +452,17 @@ pub fn calibrate(
             continue;
         }
         let (threshold, method) = if n * fmr >= 10.0 {
-            // Smallest t with (#scores ≥ t)/n ≤ fmr: the score just above the (1-fmr) quantile.
+            // Smallest t with (#scores ≥ t)/n ≤ fmr: just above the score ranked k from the top.
             let k = ((n * fmr).floor() as usize).min(s.len() - 1);
-            let t = s[s.len() - 1 - k];
-            (next_up(t), "empirical")
+            (next_up(s[s.len() - 1 - k]) as f64, "empirical")
         } else {
+            // Beyond what the pairs resolve: a normal-tail estimate, but never below the highest
+            // impostor score + margin, the margin growing by 0.025 per decade below the
+            // resolvable FMR (10/n). A guard, not a measurement.
             let z = normal_quantile(1.0 - fmr);
-            let t = (mean + z * sd) as f32;
-            (t.max(max + margin), "extrapolated")
+            let decades = ((10.0 / n) / fmr).log10().max(0.0);
+            let floor = max as f64 + margin as f64 + 0.025 * decades;
+            ((mean + z * sd).max(floor), "extrapolated")
         };
         point.push(CalibrationPoint {
             fmr,
