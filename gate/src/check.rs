@@ -100,6 +100,8 @@ pub struct SafetyModel {
     step_may_open_exit: bool,
     /// `Some(emergency active)` once the gate was seen stopped.
     stopped_in_emergency: Option<bool>,
+    /// The first drain (the gate's start-up commands) has been seen.
+    started: bool,
 }
 
 fn idx(door: DoorId) -> usize {
@@ -135,6 +137,7 @@ impl SafetyModel {
             pad_ok: false,
             step_may_open_exit: false,
             stopped_in_emergency: None,
+            started: false,
         }
     }
 
@@ -194,7 +197,8 @@ impl SafetyModel {
         if phase == Phase::Emergency || self.emergency_inputs_active() {
             return true;
         }
-        if matches!(phase, Phase::Fault | Phase::Stopped) {
+        // Start-up (the doors go to the safe state) and faults, shutdown.
+        if !self.started || matches!(phase, Phase::Fault | Phase::Stopped) {
             let safe = self.config.safe_state;
             return match door {
                 Some(DoorId::Entry) => safe.entry == DoorSafeState::Open,
@@ -297,8 +301,15 @@ impl SafetyModel {
                     DoorId::Entry => (self.config.safe_state.entry, Zone::A),
                     DoorId::Exit => (self.config.safe_state.exit, Zone::C),
                 };
+                let other = match door {
+                    DoorId::Entry => self.doors[idx(DoorId::Exit)],
+                    DoorId::Exit => self.doors[idx(DoorId::Entry)],
+                };
+                let interlocked = self.config.layout == Layout::TwoStep
+                    && !matches!(other, Seen::Closed | Seen::Locked);
                 let ok = match wanted {
-                    DoorSafeState::Open => seen == Seen::Open,
+                    // Opening waits for the interlock unless both doors are fail-safe open.
+                    DoorSafeState::Open => seen == Seen::Open || interlocked,
                     // Locking waits for the zone to clear.
                     DoorSafeState::Locked => seen == Seen::Locked || self.occupied(guard),
                 };
@@ -321,6 +332,7 @@ impl SafetyModel {
             self.observe_command(phase, &command)?;
             commands.push(command);
         }
+        self.started = true;
         self.check_state(gate)?;
         Ok(commands)
     }

@@ -39,6 +39,10 @@ impl Gate {
             SensorEvent::Zone { zone, occupied } => {
                 self.sensors.set_zone(zone, occupied);
                 self.doors.on_zones(&self.sensors, &mut self.out);
+                if self.phase() == Phase::Fault {
+                    // A safe-state opening waiting for the interlock.
+                    self.retry_safe_opens();
+                }
                 if zone == Zone::A && occupied && self.phase() == Phase::ClosingEntry {
                     // Someone stepping in behind the traveller as the entry closes.
                     self.anomaly(now, ReasonCode::Tailgating);

@@ -90,7 +90,14 @@ impl Gate {
     /// current phase are audited and counted.
     pub fn handle(&mut self, now: Instant, input: Input) {
         if matches!(self.state, State::Stopped) {
-            self.unexpected(&input);
+            // Terminal, except that a safe-state lock still waits for its zone to clear.
+            if let Input::Sensor(crate::input::SensorEvent::Zone { zone, occupied }) = input {
+                self.sensors.set_zone(zone, occupied);
+                self.doors.on_zones(&self.sensors, &mut self.out);
+                self.retry_safe_opens();
+            } else {
+                self.unexpected(&input);
+            }
             return;
         }
         match input {
@@ -283,20 +290,34 @@ impl Gate {
         }
     }
 
-    /// Sends the doors to the configured safe state (all open while a fire alarm or
-    /// the emergency button is active).
+    /// Sends the doors to the configured safe state: every door open while a fire alarm
+    /// or the emergency button is active; otherwise locks first (each once its zone is
+    /// clear), then opens. A door configured open waits for the interlock (the other door
+    /// closed) unless both are configured open, the documented fail-safe exception.
     pub(crate) fn apply_safe_state(&mut self, cause: ReasonCode) {
-        let emergency = self.sensors.emergency_active();
         let safe = self.config.safe_state;
-        for (door, wanted) in [(DoorId::Entry, safe.entry), (DoorId::Exit, safe.exit)] {
-            if emergency || wanted == DoorSafeState::Open {
-                // Fail-safe opening is the documented exception to the interlock.
-                let _ = self.doors.open(door, true, &mut self.out);
-            } else {
-                self.doors.close(door, true, &self.sensors, &mut self.out);
+        if !self.sensors.emergency_active() {
+            for (door, wanted) in [(DoorId::Entry, safe.entry), (DoorId::Exit, safe.exit)] {
+                if wanted == DoorSafeState::Locked {
+                    self.doors.close(door, true, &self.sensors, &mut self.out);
+                }
             }
         }
+        self.retry_safe_opens();
         self.audit(AuditEvent::SafeState { cause });
+    }
+
+    /// Opens the doors the safe state wants open, as far as the interlock allows.
+    pub(crate) fn retry_safe_opens(&mut self) {
+        let safe = self.config.safe_state;
+        let emergency = self.sensors.emergency_active();
+        let bypass =
+            emergency || (safe.entry == DoorSafeState::Open && safe.exit == DoorSafeState::Open);
+        for (door, wanted) in [(DoorId::Entry, safe.entry), (DoorId::Exit, safe.exit)] {
+            if emergency || wanted == DoorSafeState::Open {
+                let _ = self.doors.open(door, bypass, &mut self.out);
+            }
+        }
     }
 
     /// Goes to the resting state a finished passage leads to: a scheduled lane closure or

@@ -672,10 +672,24 @@ fn restart_starts_in_the_safe_state_and_waits_for_clear_zones() {
             doors.push((door, action));
         }
     }
-    // Entry opened (fail-safe); nothing closes before the zones are reported.
-    assert_eq!(doors, vec![(DoorId::Entry, DoorAction::Open)]);
+    // The exit state is unknown after a restart, so the interlock keeps the entry from
+    // opening, and nothing closes before the controller reports the zones.
+    assert_eq!(doors, vec![]);
     gate.handle(now, Input::DocumentPresented);
     assert_eq!(gate.phase(), Phase::Idle, "no passage before the doors are closed");
+    for zone in [Zone::A, Zone::B, Zone::C] {
+        gate.handle(now, Input::Sensor(SensorEvent::Zone { zone, occupied: false }));
+    }
+    let mut doors = Vec::new();
+    while let Some(c) = gate.poll_command() {
+        if let Command::Door { door, action } = c {
+            doors.push((door, action));
+        }
+    }
+    assert_eq!(
+        doors,
+        vec![(DoorId::Entry, DoorAction::Close), (DoorId::Exit, DoorAction::Close)]
+    );
 }
 
 #[test]
