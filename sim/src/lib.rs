@@ -7,3 +7,5 @@
 pub mod chip;
 pub mod controller;
 pub mod factory;
+pub mod traveller;
+pub mod vpcd;
