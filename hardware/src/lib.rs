@@ -4,5 +4,7 @@
 //! Contract: each device is a small trait with typed errors exposing a `kind()`
 //! (Disconnected, Timeout, Protocol, Device). (Not built yet: issues #3, #6.)
 
+pub mod display;
 pub mod door;
 pub mod error;
+pub mod scanner;

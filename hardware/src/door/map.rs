@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Input, Output};
+use super::{DoorId, Input, Output, Snapshot};
 
 /// Modbus Application Protocol V1.1b3 §6.1/§6.2: at most 2000 coils or inputs per read.
 const MAX_BITS_PER_READ: u16 = 2000;
@@ -71,6 +71,8 @@ pub struct DoorMap {
     pub active_low: Vec<Input>,
     /// What the adapter drives the doors to on a fire alarm and on link loss.
     pub safe_state: SafeStates,
+    /// Which occupied inputs forbid closing each door.
+    pub guard: Guards,
 }
 
 impl Default for DoorMap {
@@ -89,6 +91,7 @@ impl Default for DoorMap {
             registers: Registers::default(),
             active_low: Vec::new(),
             safe_state: SafeStates::default(),
+            guard: Guards::default(),
         }
     }
 }
@@ -280,6 +283,31 @@ impl Default for SafeStates {
     }
 }
 
+/// The inputs that must be inactive before a door may close (the adapter refuses the close
+/// otherwise, and re-opens a closing door when one becomes active).
+///
+/// The default is the rule: entry ↔ zones A and B, exit ↔ zones B and C. Note that
+/// with it the entry cannot close behind a traveller standing in zone B; a two-step lane
+/// whose zone sensors cover the whole mantrap guards the entry with `["zone_a"]` and the exit
+/// with `["zone_c"]` only if zones A and C also cover the doors' swept areas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Guards {
+    /// Inputs guarding the entry door.
+    pub entry: Vec<Input>,
+    /// Inputs guarding the exit door.
+    pub exit: Vec<Input>,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Guards {
+            entry: DoorId::Entry.guarded_zones().to_vec(),
+            exit: DoorId::Exit.guarded_zones().to_vec(),
+        }
+    }
+}
+
 /// One problem found in a register map.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -410,6 +438,16 @@ impl DoorMap {
             span(&regs).count <= MAX_REGS_PER_READ,
             "addresses span more than 125",
         );
+        range(
+            "guard.entry",
+            !self.guard.entry.is_empty(),
+            "must name at least one input",
+        );
+        range(
+            "guard.exit",
+            !self.guard.exit.is_empty(),
+            "must name at least one input",
+        );
         duplicates("coils", &coils, &mut errors);
         duplicates("inputs", &inputs, &mut errors);
         duplicates("registers", &regs, &mut errors);
@@ -436,6 +474,22 @@ impl DoorMap {
     /// The input registers to read each poll, as one span.
     pub fn register_span(&self) -> Span {
         span(&[self.registers.person_count, self.registers.fault_code])
+    }
+
+    /// The inputs guarding `door`.
+    pub fn guarded(&self, door: DoorId) -> &[Input] {
+        match door {
+            DoorId::Entry => &self.guard.entry,
+            DoorId::Exit => &self.guard.exit,
+        }
+    }
+
+    /// The first active guard input that forbids closing `door`, if any.
+    pub fn blocking(&self, snap: &Snapshot, door: DoorId) -> Option<Input> {
+        self.guarded(door)
+            .iter()
+            .copied()
+            .find(|&i| snap.inputs.contains(i))
     }
 
     /// Whether `input` is wired active-low.

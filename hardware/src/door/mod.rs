@@ -27,7 +27,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use map::{
-    Coils, DoorMap, Inputs as InputAddresses, MapError, Parity, Registers, SafeState, SafeStates,
+    Coils, DoorMap, Guards, Inputs as InputAddresses, MapError, Parity, Registers, SafeState, SafeStates,
     SerialSettings, Span,
 };
 pub use modbus::ModbusDoorController;
@@ -49,7 +49,7 @@ impl DoorId {
     /// Both doors.
     pub const ALL: [DoorId; 2] = [DoorId::Entry, DoorId::Exit];
 
-    /// The zones that must be free before this door may close.
+    /// The zones that must be free before this door may close by default (see [`Guards`]).
     pub fn guarded_zones(self) -> [Input; 2] {
         match self {
             DoorId::Entry => [Input::ZoneA, Input::ZoneB],
@@ -283,13 +283,6 @@ impl Snapshot {
             (false, false) => DoorPosition::Between,
             (true, true) => DoorPosition::Inconsistent,
         }
-    }
-
-    /// The first occupied zone that forbids closing `door`, if any.
-    pub fn blocking_zone(&self, door: DoorId) -> Option<Input> {
-        door.guarded_zones()
-            .into_iter()
-            .find(|&z| self.inputs.contains(z))
     }
 }
 

@@ -472,7 +472,7 @@ impl Poller {
             let open = match state {
                 SafeState::Open => true,
                 SafeState::ClosedUnlocked | SafeState::ClosedLocked => {
-                    snap.blocking_zone(door).is_some()
+                    self.map.blocking(snap, door).is_some()
                 }
             };
             let locked = state == SafeState::ClosedLocked && !open;
@@ -501,7 +501,7 @@ impl Poller {
                     self.confirmed(door);
                 }
                 DoorCommand::Close(_) => {
-                    if let Some(zone) = snap.blocking_zone(door) {
+                    if let Some(zone) = self.map.blocking(snap, door) {
                         // Never close on an occupied zone: drive the door back open.
                         let reopened = self.write(door.open_output(), true).await;
                         if reopened.is_err() {
@@ -618,7 +618,7 @@ impl Poller {
                 if snap.inputs.contains(Input::FireAlarm) {
                     return Err(DoorError::FireAlarm { door });
                 }
-                if let Some(zone) = snap.blocking_zone(door) {
+                if let Some(zone) = self.map.blocking(&snap, door) {
                     return Err(DoorError::ZoneOccupied { door, zone });
                 }
                 self.write(door.open_output(), false).await?;

@@ -1,0 +1,640 @@
+//! The simulated controller's state and behaviour, sans-IO: coils, door drives with travel
+//! times, sensors driven by simulated travellers, a comms watchdog and injectable faults.
+//! Time is an argument ([`Device::tick`]); the pty front end in `mod.rs` calls it.
+
+use std::time::{Duration, Instant};
+
+use hardware::door::{DoorId, DoorMap, Input, InputSet, Output};
+
+use super::rtu::{exception_pdu, frame_response, pack_bits, Exception, Pdu, Request};
+
+/// What the device does by itself when no request has reached it for `comms_watchdog`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommsLossAction {
+    /// Keep the outputs as they are.
+    Hold,
+    /// Drive both doors open, unlocked.
+    Open,
+    /// Drive both doors closed (obstruction detection still applies), unlocked.
+    Close,
+}
+
+/// Configuration of the simulated controller.
+#[derive(Debug, Clone)]
+pub struct SimControllerConfig {
+    /// The register map it serves (the adapter's default map by default).
+    pub map: DoorMap,
+    /// Time for a door to travel fully open or closed.
+    pub door_travel: Duration,
+    /// Time a traveller takes to pass a door or to leave zone C.
+    pub traveller_step: Duration,
+    /// The device's own comms watchdog: no request for this long → `comms_loss`.
+    pub comms_watchdog: Option<Duration>,
+    /// What the comms watchdog does.
+    pub comms_loss: CommsLossAction,
+    /// Seed for the noise the faults inject.
+    pub seed: u64,
+}
+
+impl Default for SimControllerConfig {
+    fn default() -> Self {
+        SimControllerConfig {
+            map: DoorMap::default(),
+            door_travel: Duration::from_millis(1500),
+            traveller_step: Duration::from_millis(800),
+            comms_watchdog: Some(Duration::from_millis(500)),
+            comms_loss: CommsLossAction::Close,
+            seed: 6,
+        }
+    }
+}
+
+/// An injectable fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The device receives and executes requests but never answers (broken transmitter).
+    Silence,
+    /// Nothing reaches the device and nothing leaves it (cable cut): its comms watchdog acts.
+    LinkCut,
+    /// Every answer has one byte flipped, so its CRC fails.
+    CorruptReplies,
+    /// Random bytes are sent before every answer.
+    NoiseBursts,
+    /// The door's drive does not move.
+    JammedDoor(DoorId),
+    /// An input reads this value whatever happens (after polarity: `true` = active).
+    StuckSensor(Input, bool),
+    /// The fire alarm input is active.
+    FireAlarm,
+    /// The controller runs on battery.
+    MainsLost,
+    /// The emergency button is pressed.
+    EmergencyButton,
+    /// The tamper contact is open.
+    Tamper,
+}
+
+/// Fault code register values the simulated controller reports.
+pub mod fault_code {
+    /// No fault.
+    pub const NONE: u16 = 0;
+    /// A door drive is jammed (motor current, no movement).
+    pub const DOOR_JAMMED: u16 = 0x0001;
+    /// The comms watchdog fired.
+    pub const COMMS_LOST: u16 = 0x0010;
+    /// Running on battery.
+    pub const ON_BATTERY: u16 = 0x0020;
+}
+
+/// Where a simulated traveller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// In zone A, waiting for the entry door to open.
+    WaitingAtEntry,
+    /// Passing the entry door (zones A and B).
+    PassingEntry,
+    /// In the mantrap (zone B), waiting for the exit door.
+    InMantrap,
+    /// Passing the exit door (zones B and C).
+    PassingExit,
+    /// In zone C, walking away.
+    Leaving,
+    /// Gone.
+    Gone,
+}
+
+#[derive(Debug, Clone)]
+struct Traveller {
+    stage: Stage,
+    since: Instant,
+}
+
+/// A copy of the device state, for tests and the console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceState {
+    /// Door opening, 0.0 closed … 1.0 fully open, entry then exit.
+    pub door_position: [f64; 2],
+    /// Coil values, by [`Output`] order.
+    pub coils: [bool; 7],
+    /// Active inputs (logical, after stuck sensors).
+    pub inputs: InputSet,
+    /// Person count register.
+    pub person_count: u16,
+    /// Fault code register.
+    pub fault_code: u16,
+    /// Valid requests addressed to this unit.
+    pub requests: u64,
+    /// Frames dropped for a bad CRC or framing.
+    pub bad_frames: u64,
+    /// Whether the comms watchdog has fired and no request came since.
+    pub comms_lost: bool,
+    /// Travellers still in the scene, by stage.
+    pub travellers: Vec<Stage>,
+}
+
+impl DeviceState {
+    /// The coil value of `output`.
+    pub fn coil(&self, output: Output) -> bool {
+        self.coils[output_index(output)]
+    }
+
+    /// Door opening of `door`.
+    pub fn position(&self, door: DoorId) -> f64 {
+        self.door_position[door_index(door)]
+    }
+}
+
+fn door_index(door: DoorId) -> usize {
+    match door {
+        DoorId::Entry => 0,
+        DoorId::Exit => 1,
+    }
+}
+
+fn output_index(output: Output) -> usize {
+    Output::ALL.iter().position(|&o| o == output).unwrap_or(0)
+}
+
+/// The simulated controller.
+#[derive(Debug)]
+pub struct Device {
+    config: SimControllerConfig,
+    coils: [bool; 7],
+    holding: [u16; 16],
+    position: [f64; 2],
+    faults: Vec<Fault>,
+    travellers: Vec<Traveller>,
+    zone_override: [Option<bool>; 3],
+    last_request: Instant,
+    last_tick: Instant,
+    comms_lost: bool,
+    requests: u64,
+    bad_frames: u64,
+}
+
+impl Device {
+    /// A device at rest: doors closed and locked, no travellers.
+    pub fn new(config: SimControllerConfig, now: Instant) -> Self {
+        let mut coils = [false; 7];
+        coils[output_index(Output::LockEntry)] = true;
+        coils[output_index(Output::LockExit)] = true;
+        Device {
+            config,
+            coils,
+            holding: [0; 16],
+            position: [0.0; 2],
+            faults: Vec::new(),
+            travellers: Vec::new(),
+            zone_override: [None; 3],
+            last_request: now,
+            last_tick: now,
+            comms_lost: false,
+            requests: 0,
+            bad_frames: 0,
+        }
+    }
+
+    /// The register map served.
+    pub fn map(&self) -> &DoorMap {
+        &self.config.map
+    }
+
+    /// Injects a fault (idempotent).
+    pub fn inject(&mut self, fault: Fault) {
+        // A stuck sensor replaces an earlier stuck value of the same input.
+        if let Fault::StuckSensor(input, _) = fault {
+            self.faults
+                .retain(|f| !matches!(f, Fault::StuckSensor(i, _) if *i == input));
+        }
+        if !self.faults.contains(&fault) {
+            self.faults.push(fault);
+        }
+    }
+
+    /// Clears a fault (for `StuckSensor`, any stuck value of that input).
+    pub fn clear(&mut self, fault: Fault) {
+        self.faults.retain(|f| match (f, fault) {
+            (Fault::StuckSensor(a, _), Fault::StuckSensor(b, _)) => *a != b,
+            _ => *f != fault,
+        });
+    }
+
+    /// Whether a fault is active.
+    pub fn has(&self, fault: Fault) -> bool {
+        self.faults.contains(&fault)
+    }
+
+    /// Forces a zone's occupancy (`Some`) or hands it back to the traveller model (`None`).
+    /// `zone` is [`Input::ZoneA`], [`Input::ZoneB`] or [`Input::ZoneC`].
+    pub fn set_zone(&mut self, zone: Input, occupied: Option<bool>) {
+        if let Some(i) = zone_index(zone) {
+            self.zone_override[i] = occupied;
+        }
+    }
+
+    /// A traveller arrives in zone A.
+    pub fn add_traveller(&mut self, now: Instant) {
+        self.travellers.push(Traveller {
+            stage: Stage::WaitingAtEntry,
+            since: now,
+        });
+    }
+
+    /// Records a frame dropped by the assembler.
+    pub fn count_bad_frame(&mut self) {
+        self.bad_frames += 1;
+    }
+
+    fn occupancy(&self) -> [bool; 3] {
+        let mut z = [false; 3];
+        for t in &self.travellers {
+            match t.stage {
+                Stage::WaitingAtEntry => z[0] = true,
+                Stage::PassingEntry => {
+                    z[0] = true;
+                    z[1] = true;
+                }
+                Stage::InMantrap => z[1] = true,
+                Stage::PassingExit => {
+                    z[1] = true;
+                    z[2] = true;
+                }
+                Stage::Leaving => z[2] = true,
+                Stage::Gone => {}
+            }
+        }
+        for (i, o) in self.zone_override.iter().enumerate() {
+            if let Some(v) = o {
+                z[i] = *v;
+            }
+        }
+        z
+    }
+
+    fn person_count(&self) -> u16 {
+        let n = self
+            .travellers
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.stage,
+                    Stage::PassingEntry | Stage::InMantrap | Stage::PassingExit
+                )
+            })
+            .count();
+        u16::try_from(n).unwrap_or(u16::MAX)
+    }
+
+    /// The logical inputs, stuck sensors applied.
+    pub fn inputs(&self) -> InputSet {
+        let mut s = InputSet::EMPTY;
+        let z = self.occupancy();
+        s.set(Input::EntryClosed, self.position[0] <= 0.0);
+        s.set(Input::ExitClosed, self.position[1] <= 0.0);
+        s.set(Input::EntryOpen, self.position[0] >= 1.0);
+        s.set(Input::ExitOpen, self.position[1] >= 1.0);
+        s.set(Input::ZoneA, z[0]);
+        s.set(Input::ZoneB, z[1]);
+        s.set(Input::ZoneC, z[2]);
+        s.set(Input::MultiplePersons, self.person_count() > 1);
+        s.set(Input::FireAlarm, self.has(Fault::FireAlarm));
+        s.set(Input::EmergencyButton, self.has(Fault::EmergencyButton));
+        s.set(Input::Tamper, self.has(Fault::Tamper));
+        s.set(Input::MainsLost, self.has(Fault::MainsLost));
+        for f in &self.faults {
+            if let Fault::StuckSensor(input, v) = *f {
+                s.set(input, v);
+            }
+        }
+        s
+    }
+
+    fn fault_code(&self) -> u16 {
+        let mut code = fault_code::NONE;
+        if self
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::JammedDoor(_)))
+        {
+            code |= fault_code::DOOR_JAMMED;
+        }
+        if self.comms_lost {
+            code |= fault_code::COMMS_LOST;
+        }
+        if self.has(Fault::MainsLost) {
+            code |= fault_code::ON_BATTERY;
+        }
+        code
+    }
+
+    /// Advances doors, travellers and the comms watchdog to `now`.
+    pub fn tick(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.last_tick);
+        self.last_tick = now;
+        if let Some(wd) = self.config.comms_watchdog {
+            if !self.comms_lost && now.saturating_duration_since(self.last_request) >= wd {
+                self.comms_lost = true;
+                match self.config.comms_loss {
+                    CommsLossAction::Hold => {}
+                    CommsLossAction::Open => self.set_doors(true),
+                    CommsLossAction::Close => self.set_doors(false),
+                }
+            }
+        }
+        let step = dt.as_secs_f64() / self.config.door_travel.as_secs_f64().max(1e-3);
+        let inputs = self.inputs();
+        for door in DoorId::ALL {
+            let i = door_index(door);
+            if self.has(Fault::JammedDoor(door)) {
+                continue;
+            }
+            let want_open = self.coils[output_index(door.open_output())];
+            let locked = self.coils[output_index(door.lock_output())];
+            if want_open {
+                // A lock holds a closed door shut.
+                if !(locked && self.position[i] <= 0.0) {
+                    self.position[i] = (self.position[i] + step).min(1.0);
+                }
+            } else {
+                // Obstruction detection: a door drive never closes on an occupied zone.
+                let guarded = self
+                    .config
+                    .map
+                    .guarded(door)
+                    .iter()
+                    .any(|&g| inputs.contains(g));
+                if !guarded {
+                    self.position[i] = (self.position[i] - step).max(0.0);
+                }
+            }
+        }
+        self.move_travellers(now);
+    }
+
+    fn set_doors(&mut self, open: bool) {
+        for door in DoorId::ALL {
+            self.coils[output_index(door.lock_output())] = false;
+            self.coils[output_index(door.open_output())] = open;
+        }
+    }
+
+    fn move_travellers(&mut self, now: Instant) {
+        let step = self.config.traveller_step;
+        let entry_open = self.position[0] >= 1.0;
+        let exit_open = self.position[1] >= 1.0;
+        for t in &mut self.travellers {
+            let waited = now.saturating_duration_since(t.since);
+            let next = match t.stage {
+                Stage::WaitingAtEntry if entry_open => Some(Stage::PassingEntry),
+                Stage::PassingEntry if waited >= step => Some(Stage::InMantrap),
+                Stage::InMantrap if exit_open => Some(Stage::PassingExit),
+                Stage::PassingExit if waited >= step => Some(Stage::Leaving),
+                Stage::Leaving if waited >= step => Some(Stage::Gone),
+                _ => None,
+            };
+            if let Some(stage) = next {
+                t.stage = stage;
+                t.since = now;
+            }
+        }
+        self.travellers.retain(|t| t.stage != Stage::Gone);
+    }
+
+    /// A copy of the state.
+    pub fn state(&self) -> DeviceState {
+        DeviceState {
+            door_position: self.position,
+            coils: self.coils,
+            inputs: self.inputs(),
+            person_count: self.person_count(),
+            fault_code: self.fault_code(),
+            requests: self.requests,
+            bad_frames: self.bad_frames,
+            comms_lost: self.comms_lost,
+            travellers: self.travellers.iter().map(|t| t.stage).collect(),
+        }
+    }
+
+    /// The wire value of the discrete input at `addr` (polarity applied), if mapped.
+    fn input_bit(&self, inputs: InputSet, addr: u16) -> Option<bool> {
+        let map = &self.config.map;
+        Input::ALL
+            .into_iter()
+            .find(|&i| map.inputs.address(i) == addr)
+            .map(|i| inputs.contains(i) != map.is_active_low(i))
+    }
+
+    fn coil_at(&self, addr: u16) -> Option<usize> {
+        let map = &self.config.map;
+        Output::ALL
+            .into_iter()
+            .find(|&o| map.coils.address(o) == addr)
+            .map(output_index)
+    }
+
+    fn input_register(&self, addr: u16) -> Option<u16> {
+        let r = &self.config.map.registers;
+        if addr == r.person_count {
+            Some(self.person_count())
+        } else if addr == r.fault_code {
+            Some(self.fault_code())
+        } else {
+            None
+        }
+    }
+
+    /// Executes a request; returns the framed answer, or `None` when none is due (another
+    /// unit, or a broadcast — Serial Line §2.1: broadcasts are never answered).
+    pub fn handle(&mut self, request: &Request, now: Instant) -> Option<Vec<u8>> {
+        let unit = self.config.map.unit_id;
+        if request.unit != unit && request.unit != 0 {
+            return None;
+        }
+        self.requests += 1;
+        self.last_request = now;
+        self.comms_lost = false;
+        let fc = request.pdu.function();
+        let pdu = self
+            .execute(&request.pdu)
+            .unwrap_or_else(|e| exception_pdu(fc, e));
+        (request.unit != 0).then(|| frame_response(unit, &pdu))
+    }
+
+    fn execute(&mut self, pdu: &Pdu) -> Result<Vec<u8>, Exception> {
+        // §6.1/§6.2: 1..=2000 bits; §6.3/§6.4: 1..=125 registers; else exception 03.
+        let bits_ok = |count: u16| (1..=2000).contains(&count);
+        let regs_ok = |count: u16| (1..=125).contains(&count);
+        let addrs = |addr: u16, count: u16| {
+            (0..count).map(move |k| addr.checked_add(k).ok_or(Exception::IllegalDataAddress))
+        };
+        match *pdu {
+            Pdu::ReadCoils { addr, count } | Pdu::ReadDiscreteInputs { addr, count } => {
+                if !bits_ok(count) {
+                    return Err(Exception::IllegalDataValue);
+                }
+                let inputs = self.inputs();
+                let coils = matches!(pdu, Pdu::ReadCoils { .. });
+                let mut bits = Vec::with_capacity(usize::from(count));
+                for a in addrs(addr, count) {
+                    let a = a?;
+                    let bit = if coils {
+                        self.coil_at(a).map(|i| self.coils[i])
+                    } else {
+                        self.input_bit(inputs, a)
+                    };
+                    bits.push(bit.ok_or(Exception::IllegalDataAddress)?);
+                }
+                let packed = pack_bits(&bits);
+                let mut out = vec![pdu.function(), packed.len() as u8];
+                out.extend_from_slice(&packed);
+                Ok(out)
+            }
+            Pdu::ReadInputRegisters { addr, count } | Pdu::ReadHoldingRegisters { addr, count } => {
+                if !regs_ok(count) {
+                    return Err(Exception::IllegalDataValue);
+                }
+                let input = matches!(pdu, Pdu::ReadInputRegisters { .. });
+                let mut out = vec![pdu.function(), (2 * count) as u8];
+                for a in addrs(addr, count) {
+                    let a = a?;
+                    let v = if input {
+                        self.input_register(a)
+                    } else {
+                        self.holding.get(usize::from(a)).copied()
+                    };
+                    out.extend_from_slice(&v.ok_or(Exception::IllegalDataAddress)?.to_be_bytes());
+                }
+                Ok(out)
+            }
+            Pdu::WriteSingleCoil { addr, value } => {
+                // §6.5: 0xFF00 = on, 0x0000 = off, anything else is exception 03.
+                let on = match value {
+                    0xFF00 => true,
+                    0x0000 => false,
+                    _ => return Err(Exception::IllegalDataValue),
+                };
+                let i = self.coil_at(addr).ok_or(Exception::IllegalDataAddress)?;
+                self.coils[i] = on;
+                let mut out = vec![0x05];
+                out.extend_from_slice(&addr.to_be_bytes());
+                out.extend_from_slice(&value.to_be_bytes());
+                Ok(out)
+            }
+            Pdu::WriteMultipleCoils { addr, ref values } => {
+                let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
+                let targets: Vec<usize> = addrs(addr, count)
+                    .map(|a| a.and_then(|a| self.coil_at(a).ok_or(Exception::IllegalDataAddress)))
+                    .collect::<Result<_, _>>()?;
+                for (i, v) in targets.into_iter().zip(values) {
+                    self.coils[i] = *v;
+                }
+                let mut out = vec![0x0F];
+                out.extend_from_slice(&addr.to_be_bytes());
+                out.extend_from_slice(&count.to_be_bytes());
+                Ok(out)
+            }
+            Pdu::WriteSingleRegister { addr, value } => {
+                let slot = self
+                    .holding
+                    .get_mut(usize::from(addr))
+                    .ok_or(Exception::IllegalDataAddress)?;
+                *slot = value;
+                let mut out = vec![0x06];
+                out.extend_from_slice(&addr.to_be_bytes());
+                out.extend_from_slice(&value.to_be_bytes());
+                Ok(out)
+            }
+            Pdu::WriteMultipleRegisters { addr, ref values } => {
+                let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
+                let start = usize::from(addr);
+                let end = start + values.len();
+                let slots = self
+                    .holding
+                    .get_mut(start..end)
+                    .ok_or(Exception::IllegalDataAddress)?;
+                slots.copy_from_slice(values);
+                let mut out = vec![0x10];
+                out.extend_from_slice(&addr.to_be_bytes());
+                out.extend_from_slice(&count.to_be_bytes());
+                Ok(out)
+            }
+            Pdu::Unsupported(_) => Err(Exception::IllegalFunction),
+            Pdu::Malformed(_) => Err(Exception::IllegalDataValue),
+        }
+    }
+}
+
+fn zone_index(zone: Input) -> Option<usize> {
+    match zone {
+        Input::ZoneA => Some(0),
+        Input::ZoneB => Some(1),
+        Input::ZoneC => Some(2),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rtu::parse_request;
+    use super::*;
+    use hardware::door::rtu::append_crc;
+
+    fn req(bytes: &[u8]) -> Request {
+        let mut f = bytes.to_vec();
+        append_crc(&mut f);
+        parse_request(&f).unwrap()
+    }
+
+    #[test]
+    fn doors_travel_and_travellers_walk_through() {
+        let t0 = Instant::now();
+        let cfg = SimControllerConfig {
+            door_travel: Duration::from_millis(100),
+            traveller_step: Duration::from_millis(50),
+            comms_watchdog: None,
+            ..Default::default()
+        };
+        let mut d = Device::new(cfg, t0);
+        d.add_traveller(t0);
+        assert!(d.inputs().contains(Input::ZoneA));
+        // Open the entry (unlock, then open) as the adapter does.
+        let ms = |n| t0 + Duration::from_millis(n);
+        assert!(d.handle(&req(&[1, 5, 0, 2, 0, 0]), t0).is_some());
+        assert!(d.handle(&req(&[1, 5, 0, 0, 0xFF, 0]), t0).is_some());
+        d.tick(ms(50));
+        assert!(!d.inputs().contains(Input::EntryClosed));
+        d.tick(ms(110));
+        assert!(d.inputs().contains(Input::EntryOpen));
+        d.tick(ms(111));
+        assert_eq!(d.state().travellers, vec![Stage::PassingEntry]);
+        d.tick(ms(170));
+        assert_eq!(d.person_count(), 1);
+        assert!(d.inputs().contains(Input::ZoneB) && !d.inputs().contains(Input::ZoneA));
+        // Close the entry: zone B is occupied, so the drive holds the door open.
+        d.handle(&req(&[1, 5, 0, 0, 0, 0]), ms(170));
+        d.tick(ms(300));
+        assert!(d.inputs().contains(Input::EntryOpen));
+    }
+
+    #[test]
+    fn exceptions_follow_the_spec() {
+        let t0 = Instant::now();
+        let mut d = Device::new(SimControllerConfig::default(), t0);
+        // Unknown address → 02; bad coil value → 03; unknown function → 01; other unit → none.
+        assert_eq!(
+            d.handle(&req(&[1, 2, 0, 40, 0, 1]), t0).unwrap()[1..3],
+            [0x82, 0x02]
+        );
+        assert_eq!(
+            d.handle(&req(&[1, 5, 0, 0, 0x12, 0x34]), t0).unwrap()[1..3],
+            [0x85, 0x03]
+        );
+        assert_eq!(
+            d.handle(&req(&[1, 0x2B, 0, 0]), t0).unwrap()[1..3],
+            [0xAB, 0x01]
+        );
+        assert_eq!(d.handle(&req(&[9, 2, 0, 0, 0, 1]), t0), None);
+        assert_eq!(d.handle(&req(&[0, 5, 0, 4, 0xFF, 0]), t0), None);
+        assert!(d.state().coil(Output::AlarmSounder));
+    }
+}
