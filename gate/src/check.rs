@@ -161,8 +161,7 @@ impl SafetyModel {
             Input::DocumentVerdict { ticket, verdict } if Some(*ticket) == self.last_chip => {
                 self.document_ok = match verdict {
                     DocumentVerdict::Read(facts) => {
-                        policy::evaluate(&self.config.eligibility, facts, self.config.today)
-                            .is_ok()
+                        policy::evaluate(&self.config.eligibility, facts, self.config.today).is_ok()
                     }
                     DocumentVerdict::Refused(_) => false,
                 };

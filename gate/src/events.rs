@@ -152,7 +152,8 @@ impl Gate {
 
     /// Idle deadline: someone (or something) has stayed in the lane too long.
     pub(crate) fn on_loiter(&mut self, now: Instant) {
-        let object = self.sensors.reported_occupied(Zone::B) && self.sensors.person_count == Some(0);
+        let object =
+            self.sensors.reported_occupied(Zone::B) && self.sensors.person_count == Some(0);
         if let State::Idle(idle) = &mut self.state {
             idle.loiter_deadline = None;
             idle.reported = true;

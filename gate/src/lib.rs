@@ -136,7 +136,6 @@ pub use phase::Phase;
 pub use policy::{Allow, EligibilityPolicy, PaStrictness, WatchlistMode};
 pub use reason::{MessageCode, ReasonCode};
 pub use verdict::{
-    ChipAuthOutcome, CountryCode, CountryCodeError, DocumentFacts, DocumentKind,
-    DocumentVerdict, DoorId, FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket,
-    WatchlistResult,
+    ChipAuthOutcome, CountryCode, CountryCodeError, DocumentFacts, DocumentKind, DocumentVerdict,
+    DoorId, FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket, WatchlistResult,
 };

@@ -14,9 +14,7 @@ use crate::state::{
     AcceptedDocument, AwaitingOfficer, CheckingWatchlist, ClosingEntry, ClosingExit, Entering,
     ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State, Verifying,
 };
-use crate::verdict::{
-    DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult,
-};
+use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
 
 /// Decides one face attempt: the failure reason if any, and whether it is final
 /// (no retry even if attempts remain).
@@ -95,7 +93,9 @@ impl Gate {
             return;
         }
         let passage = self.new_passage(now);
-        self.audit(AuditEvent::PassageStarted { passage: passage.id });
+        self.audit(AuditEvent::PassageStarted {
+            passage: passage.id,
+        });
         self.start_chip_read(now, passage, 1);
     }
 
@@ -136,12 +136,26 @@ impl Gate {
         let took = now.saturating_duration_since(attempt_started);
         let facts = match verdict {
             DocumentVerdict::Refused(reason) => {
-                self.record_attempt(&passage, Step::DocumentRead, attempt, of, Some(reason), None, took);
+                self.record_attempt(
+                    &passage,
+                    Step::DocumentRead,
+                    attempt,
+                    of,
+                    Some(reason),
+                    None,
+                    took,
+                );
                 if reason == ReasonCode::ChipReadFailed && attempt < of {
                     self.start_chip_read(now, passage, attempt + 1);
                 } else {
                     let total = now.saturating_duration_since(passage.started);
-                    self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
+                    self.record_transaction(
+                        &passage,
+                        Step::DocumentRead,
+                        attempt,
+                        Some(reason),
+                        total,
+                    );
                     self.refer(now, Some(passage), reason);
                 }
                 return;
@@ -217,7 +231,11 @@ impl Gate {
         if !self.is_two_step() {
             return self.start_verifying(now, passage, doc);
         }
-        if self.doors.open(DoorId::Entry, false, &mut self.out).is_err() {
+        if self
+            .doors
+            .open(DoorId::Entry, false, &mut self.out)
+            .is_err()
+        {
             self.audit(AuditEvent::InterlockRefused {
                 door: DoorId::Entry,
             });
@@ -330,9 +348,9 @@ impl Gate {
 
     pub(crate) fn on_pad_verdict(&mut self, now: Instant, ticket: Ticket, verdict: PadVerdict) {
         match &mut self.state {
-            State::Verifying(Verifying {
-                pad: Some(job), ..
-            }) if job.ticket == ticket && job.result.is_none() => {
+            State::Verifying(Verifying { pad: Some(job), .. })
+                if job.ticket == ticket && job.result.is_none() =>
+            {
                 job.result = Some(verdict);
             }
             _ => return self.drop_result(JobKind::Pad, ticket, "pad_verdict"),
@@ -484,7 +502,12 @@ impl Gate {
     /// Sends the traveller back the way they came (two-step: through the reopened entry).
     pub(crate) fn send_back(&mut self, now: Instant, reason: ReasonCode) {
         let via_entry = self.is_two_step();
-        if via_entry && self.doors.open(DoorId::Entry, false, &mut self.out).is_err() {
+        if via_entry
+            && self
+                .doors
+                .open(DoorId::Entry, false, &mut self.out)
+                .is_err()
+        {
             self.audit(AuditEvent::InterlockRefused {
                 door: DoorId::Entry,
             });
@@ -547,12 +570,26 @@ impl Gate {
                 let of = self.config.attempts.chip_read;
                 let reason = ReasonCode::ChipReadTimeout;
                 let took = now.saturating_duration_since(started);
-                self.record_attempt(&passage, Step::DocumentRead, attempt, of, Some(reason), None, took);
+                self.record_attempt(
+                    &passage,
+                    Step::DocumentRead,
+                    attempt,
+                    of,
+                    Some(reason),
+                    None,
+                    took,
+                );
                 if attempt < of {
                     self.start_chip_read(now, passage, attempt + 1);
                 } else {
                     let total = now.saturating_duration_since(passage.started);
-                    self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
+                    self.record_transaction(
+                        &passage,
+                        Step::DocumentRead,
+                        attempt,
+                        Some(reason),
+                        total,
+                    );
                     self.refer(now, Some(passage), reason);
                 }
             }
@@ -567,8 +604,8 @@ impl Gate {
             }
             State::Entering(s) => {
                 let passage = s.passage.clone();
-                let following =
-                    self.sensors.reported_occupied(Zone::A) && self.sensors.reported_occupied(Zone::B);
+                let following = self.sensors.reported_occupied(Zone::A)
+                    && self.sensors.reported_occupied(Zone::B);
                 let reason = if self.sensors.crowded() || following {
                     ReasonCode::Tailgating
                 } else {

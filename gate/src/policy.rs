@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn a_genuine_adult_with_a_valid_passport_is_eligible() {
-        assert_eq!(evaluate(&EligibilityPolicy::default(), &facts(), today()), Ok(()));
+        assert_eq!(
+            evaluate(&EligibilityPolicy::default(), &facts(), today()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -240,7 +243,10 @@ mod tests {
         let mut p = EligibilityPolicy::default();
         let mut f = facts();
         f.kind = DocumentKind::ResidencePermit;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::IneligibleDocument));
+        assert_eq!(
+            evaluate(&p, &f, today()),
+            Err(ReasonCode::IneligibleDocument)
+        );
         f.kind = DocumentKind::IdentityCard;
         p.issuing_states = Allow::Only(vec![cc("FRA"), cc("AUT")]);
         assert_eq!(

@@ -278,7 +278,9 @@ mod tests {
         for r in ReasonCode::ALL {
             let name = r.as_str();
             assert!(seen.insert(name), "duplicate name {name}");
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
             assert_eq!(ReasonCode::from_name(name), Some(*r));
         }
         assert_eq!(ReasonCode::from_name("nope"), None);

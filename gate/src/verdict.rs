@@ -58,10 +58,7 @@ pub struct CountryCode([u8; 3]);
 impl CountryCode {
     /// Parses a code of exactly three characters from `A`–`Z` and `<`.
     pub fn new(code: &str) -> Result<Self, CountryCodeError> {
-        let bytes: [u8; 3] = code
-            .as_bytes()
-            .try_into()
-            .map_err(|_| CountryCodeError)?;
+        let bytes: [u8; 3] = code.as_bytes().try_into().map_err(|_| CountryCodeError)?;
         if bytes.iter().all(|b| b.is_ascii_uppercase() || *b == b'<') {
             Ok(Self(bytes))
         } else {
@@ -232,7 +229,10 @@ mod tests {
 
     #[test]
     fn country_codes_are_three_icao_characters() {
-        assert_eq!(CountryCode::new("DEU").map(|c| c.to_string()), Ok("DEU".into()));
+        assert_eq!(
+            CountryCode::new("DEU").map(|c| c.to_string()),
+            Ok("DEU".into())
+        );
         assert!(CountryCode::new("D<<").is_ok());
         assert!(CountryCode::new("deu").is_err());
         assert!(CountryCode::new("DEUT").is_err());
@@ -242,9 +242,18 @@ mod tests {
 
     #[test]
     fn a_match_must_reach_its_threshold() {
-        let ok = FaceVerdict::Match { score: 0.6, threshold: 0.5 };
-        let inconsistent = FaceVerdict::Match { score: 0.4, threshold: 0.5 };
-        let nan = FaceVerdict::Match { score: f32::NAN, threshold: 0.5 };
+        let ok = FaceVerdict::Match {
+            score: 0.6,
+            threshold: 0.5,
+        };
+        let inconsistent = FaceVerdict::Match {
+            score: 0.4,
+            threshold: 0.5,
+        };
+        let nan = FaceVerdict::Match {
+            score: f32::NAN,
+            threshold: 0.5,
+        };
         assert_eq!(ok.failure(), None);
         assert_eq!(inconsistent.failure(), Some(ReasonCode::FaceMismatch));
         assert_eq!(nan.failure(), Some(ReasonCode::FaceMismatch));

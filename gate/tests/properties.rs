@@ -223,10 +223,19 @@ fn to_input(act: &Act, issued: &Issued, today: &mut CivilDate) -> Option<Input> 
         Act::Face(v, p) => Input::FaceVerdict {
             ticket: choose(&issued.face, p),
             verdict: match v % 6 {
-                0 => FaceVerdict::NoMatch { score: 0.1, threshold: 0.5 },
+                0 => FaceVerdict::NoMatch {
+                    score: 0.1,
+                    threshold: 0.5,
+                },
                 1 => FaceVerdict::NoFace,
-                2 => FaceVerdict::Match { score: f32::NAN, threshold: 0.5 },
-                _ => FaceVerdict::Match { score: 0.8, threshold: 0.5 },
+                2 => FaceVerdict::Match {
+                    score: f32::NAN,
+                    threshold: 0.5,
+                },
+                _ => FaceVerdict::Match {
+                    score: 0.8,
+                    threshold: 0.5,
+                },
             },
         },
         Act::Pad(v, p) => Input::PadVerdict {
@@ -261,7 +270,9 @@ fn run(config: GateConfig, acts: Vec<(Act, u16)>) -> Result<Vec<Phase>, TestCase
     let mut gate = Gate::new(config, now);
     let mut issued = Issued::default();
     let mut phases = vec![gate.phase()];
-    let first = model.drain(&mut gate).map_err(|v| TestCaseError::fail(v.to_string()))?;
+    let first = model
+        .drain(&mut gate)
+        .map_err(|v| TestCaseError::fail(v.to_string()))?;
     issued.see(&first);
     for (act, millis) in acts {
         // Time passes; a driver fires every deadline that falls due.

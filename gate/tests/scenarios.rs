@@ -61,9 +61,15 @@ fn genuine_passage_two_step() {
             _ => None,
         })
         .collect();
-    assert_eq!(transactions, vec![Step::DocumentRead, Step::Watchlist, Step::Face]);
+    assert_eq!(
+        transactions,
+        vec![Step::DocumentRead, Step::Watchlist, Step::Face]
+    );
     let c = lane.gate.counters();
-    assert_eq!((c.passages, c.accepted, c.attempts, c.transactions), (1, 1, 3, 3));
+    assert_eq!(
+        (c.passages, c.accepted, c.attempts, c.transactions),
+        (1, 1, 3, 3)
+    );
     // The next traveller can start at once.
     lane.genuine_passage();
     assert_eq!(lane.gate.counters().accepted, 2);
@@ -77,7 +83,10 @@ fn genuine_passage_one_step() {
     assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
     assert_eq!(
         lane.doors(),
-        vec![(DoorId::Exit, DoorAction::Open), (DoorId::Exit, DoorAction::Close)]
+        vec![
+            (DoorId::Exit, DoorAction::Open),
+            (DoorId::Exit, DoorAction::Close)
+        ]
     );
     assert_eq!(lane.gate.phase(), Phase::Idle);
 }
@@ -92,7 +101,10 @@ fn liveness_not_checked_is_explicit_and_recorded_on_every_passage() {
     lane.present();
     lane.chip(DocumentVerdict::Refused(ReasonCode::PaFailed));
     lane.walk_back();
-    assert!(!lane.log.iter().any(|c| matches!(c, Command::StartPad { .. })));
+    assert!(!lane
+        .log
+        .iter()
+        .any(|c| matches!(c, Command::StartPad { .. })));
     let records: Vec<Liveness> = lane
         .audits()
         .into_iter()
@@ -416,7 +428,10 @@ fn non_cooperative_traveller_stays_after_the_exit_opened() {
     // The alarm repeats until someone acts.
     lane.run_to_deadline();
     assert_eq!(
-        lane.alarms().iter().filter(|r| **r == ReasonCode::Loitering).count(),
+        lane.alarms()
+            .iter()
+            .filter(|r| **r == ReasonCode::Loitering)
+            .count(),
         2
     );
     lane.walk_out();
@@ -430,7 +445,11 @@ fn loitering_and_objects_left_in_an_idle_lane() {
     lane.run_to_deadline();
     assert!(lane.alarms().contains(&ReasonCode::Loitering));
     assert_eq!(lane.gate.phase(), Phase::Idle);
-    assert_eq!(lane.gate.poll_timeout(), None, "reported once per occupation");
+    assert_eq!(
+        lane.gate.poll_timeout(),
+        None,
+        "reported once per occupation"
+    );
     lane.zone(Zone::A, false);
 
     let mut config = GateConfig::two_step(today());
@@ -676,9 +695,19 @@ fn restart_starts_in_the_safe_state_and_waits_for_clear_zones() {
     // opening, and nothing closes before the controller reports the zones.
     assert_eq!(doors, vec![]);
     gate.handle(now, Input::DocumentPresented);
-    assert_eq!(gate.phase(), Phase::Idle, "no passage before the doors are closed");
+    assert_eq!(
+        gate.phase(),
+        Phase::Idle,
+        "no passage before the doors are closed"
+    );
     for zone in [Zone::A, Zone::B, Zone::C] {
-        gate.handle(now, Input::Sensor(SensorEvent::Zone { zone, occupied: false }));
+        gate.handle(
+            now,
+            Input::Sensor(SensorEvent::Zone {
+                zone,
+                occupied: false,
+            }),
+        );
     }
     let mut doors = Vec::new();
     while let Some(c) = gate.poll_command() {
@@ -688,7 +717,10 @@ fn restart_starts_in_the_safe_state_and_waits_for_clear_zones() {
     }
     assert_eq!(
         doors,
-        vec![(DoorId::Entry, DoorAction::Close), (DoorId::Exit, DoorAction::Close)]
+        vec![
+            (DoorId::Entry, DoorAction::Close),
+            (DoorId::Exit, DoorAction::Close)
+        ]
     );
 }
 
@@ -697,7 +729,9 @@ fn date_changes_are_used_for_expiry() {
     let mut lane = Lane::two_step();
     let mut f = facts();
     f.expiry = today();
-    lane.feed(Input::DateChanged(CivilDate::new(2026, 11, 27).expect("date")));
+    lane.feed(Input::DateChanged(
+        CivilDate::new(2026, 11, 27).expect("date"),
+    ));
     lane.present();
     lane.chip(DocumentVerdict::Read(f));
     assert_eq!(referred(&lane), Some(ReasonCode::DocumentExpired));
@@ -709,7 +743,11 @@ fn a_genuine_two_step_passage_fits_the_published_totals() {
     // passage-timing.md (EasyPASS ~18 s, PARAFE 10-15 s): the software adds nothing.
     let mut lane = Lane::two_step();
     lane.genuine_passage();
-    assert!(lane.elapsed() < Duration::from_secs(15), "{:?}", lane.elapsed());
+    assert!(
+        lane.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        lane.elapsed()
+    );
 }
 
 #[test]

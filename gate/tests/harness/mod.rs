@@ -10,8 +10,8 @@ use gate::check::SafetyModel;
 use gate::{
     AuditEvent, ChipAuthOutcome, CivilDate, Command, CountryCode, DocumentFacts, DocumentKind,
     DocumentVerdict, DoorAction, DoorId, FaceVerdict, Gate, GateConfig, Input, LivenessMode,
-    MessageCode, PaOutcome, PadVerdict, PassageOutcome, Phase, Pseudonym, ReasonCode,
-    SensorEvent, Ticket, WatchlistMode, WatchlistResult, Zone,
+    MessageCode, PaOutcome, PadVerdict, PassageOutcome, Phase, Pseudonym, ReasonCode, SensorEvent,
+    Ticket, WatchlistMode, WatchlistResult, Zone,
 };
 
 pub fn today() -> CivilDate {
@@ -219,7 +219,8 @@ impl Lane {
     pub fn document_ok(&mut self, facts: DocumentFacts) {
         self.present();
         self.chip(DocumentVerdict::Read(facts));
-        if self.watchlist == WatchlistMode::Required && self.gate.phase() == Phase::CheckingWatchlist
+        if self.watchlist == WatchlistMode::Required
+            && self.gate.phase() == Phase::CheckingWatchlist
         {
             self.watchlist(WatchlistResult::Clear);
         }
