@@ -314,8 +314,9 @@ fn run_eval(
         let description = format!(
             "Made by `egate vision eval --dir {} --write-calibration{}`: {} images of {} identities{}; \
              {} impostor (cross-identity) pairs, {} genuine pairs. FMRs below {:.1e} (10 expected false \
-             matches) are extrapolated from a normal fit of the impostor scores, and never below the \
-             highest impostor score seen + 0.05. Recalibrate on your own data.",
+             matches) are extrapolated: a normal fit of the impostor scores, never below the highest \
+             impostor score seen + 0.05 + 0.025 per decade below that FMR (a guard, not a measurement). \
+             Recalibrate on your own data.",
             dir.display(),
             if augment { " --augment" } else { "" },
             images.len(),
