@@ -182,6 +182,9 @@ impl fmt::Debug for Mrz {
     }
 }
 
+/// (number, check digit, the characters the check digit covers, remaining optional data).
+type Spill = (Vec<u8>, u8, Vec<u8>, Vec<u8>);
+
 fn s(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -369,11 +372,7 @@ impl Mrz {
     /// ICAO 9303-5 §4.2.4 / 9303-6: when the check digit position holds `<`, the number
     /// continues in the optional data up to the first filler, whose last character is the
     /// check digit. Returns (number, check digit, optional data remaining).
-    fn number_with_spill(
-        number: &[u8],
-        check: u8,
-        optional: &[u8],
-    ) -> Result<(Vec<u8>, u8, Vec<u8>, Vec<u8>), MrzError> {
+    fn number_with_spill(number: &[u8], check: u8, optional: &[u8]) -> Result<Spill, MrzError> {
         if check == b'<' {
             let end = optional
                 .iter()
