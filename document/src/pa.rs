@@ -59,7 +59,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn pass(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
             dg: None,
@@ -68,7 +68,7 @@ impl Check {
             detail: detail.into(),
         }
     }
-    fn fail(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn fail(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
             dg: None,
@@ -77,7 +77,7 @@ impl Check {
             detail: detail.into(),
         }
     }
-    fn not_possible(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn not_possible(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
             dg: None,
