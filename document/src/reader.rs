@@ -491,7 +491,8 @@ impl<T: Transport> Chip<T> {
                     let t = total.unwrap_or(0);
                     // A short answer that is not the end of the file: this chip sends less
                     // than asked; read in its size from now on.
-                    if got < want && data.len() < t {
+                    // (Odd-INS answers carry a DO'53' header inside Ne, so they are short by design.)
+                    if got < want && data.len() < t && offset <= 0x7FFF {
                         self.shrink_to(got);
                     }
                     if data.len() > t {
@@ -561,8 +562,8 @@ impl<T: Transport> Chip<T> {
         for _ in 0..2 {
             let cmd = if odd {
                 // ICAO 9303-10 §3.6.2 / ISO 7816-4: offsets beyond 32767 use INS B1 with DO'54'.
-                // The answer wraps the data in DO'53', a few bytes more than Ne.
-                apdu::read_binary_odd(offset as u32, (ne + 4).min(65536))
+                // The answer wraps the data in DO'53'.
+                apdu::read_binary_odd(offset as u32, ne)
             } else if let Some(s) = sfi {
                 apdu::read_binary_sfi(s, offset as u8, ne)
             } else {

@@ -1,0 +1,365 @@
+//! The reader against a small scripted chip (BAC + 3DES secure messaging, configurable read
+//! quirks), built only from this crate's public card-side building blocks. The full virtual
+//! passport lives in `sim`; this one exists so `document` tests stand alone.
+
+use std::collections::BTreeMap;
+
+use document::apdu::{CommandApdu, ResponseApdu, StatusWord};
+use document::bac;
+use document::mrz::MrzKey;
+use document::reader::{
+    read_document, read_with, AccessKey, AccessProtocol, Chip, ExtendedLength, ReadError,
+    ReaderOptions, Transport, TransportError, TransportErrorKind,
+};
+use document::sm::SecureChannel;
+use document::tlv;
+
+const COM: &[u8] = include_bytes!("data/jmrtd-bsi2008/EF_COM.bin");
+const DG1: &[u8] = include_bytes!("data/jmrtd-bsi2008/Datagroup1.bin");
+const DG2: &[u8] = include_bytes!("data/jmrtd-bsi2008/Datagroup2.bin");
+const DG14: &[u8] = include_bytes!("data/jmrtd-bsi2008/Datagroup14.bin");
+const SOD: &[u8] = include_bytes!("data/jmrtd-bsi2008/EF_SOD.bin");
+
+/// Read quirks of the scripted chip.
+#[derive(Default, Clone)]
+struct Quirks {
+    /// Answer 6700 when Ne exceeds this (0: no limit).
+    max_le: usize,
+    /// Return at most this many bytes per READ BINARY, with 9000 (0: no limit).
+    short_answers: usize,
+    /// Accept extended-length APDUs.
+    extended: bool,
+    /// Present EF.ATR/INFO announcing this maximum response length.
+    atr_info_max: Option<u16>,
+    /// The card is pulled after this many APDUs.
+    pull_after: Option<u32>,
+    /// Flip a bit in the n-th response (a man in the middle).
+    tamper_response: Option<u32>,
+}
+
+struct MiniChip {
+    key: MrzKey,
+    mf: BTreeMap<u16, Vec<u8>>,
+    app: BTreeMap<u16, Vec<u8>>,
+    in_app: bool,
+    selected: Option<u16>,
+    rnd_ic: [u8; 8],
+    sm: Option<SecureChannel>,
+    q: Quirks,
+    apdus: u32,
+}
+
+impl MiniChip {
+    fn new(q: Quirks) -> Self {
+        let mut app = BTreeMap::new();
+        app.insert(0x011E, COM.to_vec());
+        app.insert(0x0101, DG1.to_vec());
+        app.insert(0x0102, DG2.to_vec());
+        app.insert(0x010E, DG14.to_vec());
+        app.insert(0x011D, SOD.to_vec());
+        let mut mf = BTreeMap::new();
+        if let Some(max) = q.atr_info_max {
+            let ext = tlv::encode(
+                0x7F66,
+                &[
+                    tlv::encode(0x02, &max.to_be_bytes()),
+                    tlv::encode(0x02, &max.to_be_bytes()),
+                ]
+                .concat(),
+            );
+            mf.insert(0x2F01, ext);
+        }
+        MiniChip {
+            key: MrzKey::new("C11T002JM", "960812", "131031").unwrap(),
+            mf,
+            app,
+            in_app: false,
+            selected: None,
+            rnd_ic: [0x46, 0x08, 0xF9, 0x19, 0x88, 0x70, 0x22, 0x12],
+            sm: None,
+            q,
+            apdus: 0,
+        }
+    }
+
+    fn df(&self) -> &BTreeMap<u16, Vec<u8>> {
+        if self.in_app {
+            &self.app
+        } else {
+            &self.mf
+        }
+    }
+
+    fn handle(&mut self, c: &CommandApdu) -> ResponseApdu {
+        let sw = |s: u16| ResponseApdu::new(vec![], StatusWord(s));
+        if c.is_extended() && !self.q.extended {
+            return sw(0x6700);
+        }
+        match (c.ins, c.p1) {
+            (0xA4, 0x04) => {
+                self.in_app = true;
+                self.selected = None;
+                sw(0x9000)
+            }
+            (0xA4, 0x00) => {
+                self.in_app = false;
+                sw(0x9000)
+            }
+            (0xA4, 0x02) => {
+                if c.ne.is_some() {
+                    return sw(0x6A86); // this chip refuses an Le on SELECT
+                }
+                let fid = u16::from_be_bytes([c.data[0], c.data[1]]);
+                if self.in_app && self.sm.is_none() {
+                    return sw(0x6982);
+                }
+                if self.df().contains_key(&fid) {
+                    self.selected = Some(fid);
+                    sw(0x9000)
+                } else {
+                    sw(0x6A82)
+                }
+            }
+            (0xB0 | 0xB1, _) => {
+                if self.in_app && self.sm.is_none() {
+                    return sw(0x6982);
+                }
+                let (fid, offset) = if c.ins == 0xB1 {
+                    let (t, _) = tlv::expect(&c.data, 0x54).unwrap();
+                    let off = t.value.iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+                    (self.selected, off)
+                } else if c.p1 & 0x80 != 0 {
+                    let sfi = c.p1 & 0x1F;
+                    let fid = self.df().keys().copied().find(|f| (*f & 0x1F) as u8 == sfi);
+                    self.selected = fid;
+                    (fid, c.p2 as usize)
+                } else {
+                    (self.selected, ((c.p1 as usize) << 8) | c.p2 as usize)
+                };
+                let Some(file) = fid.and_then(|f| self.df().get(&f)) else {
+                    return sw(0x6A82);
+                };
+                let mut ne = c.ne.unwrap_or(256);
+                if self.q.max_le != 0 && ne > self.q.max_le {
+                    return sw(0x6700);
+                }
+                if self.q.short_answers != 0 {
+                    ne = ne.min(self.q.short_answers);
+                }
+                if offset > file.len() {
+                    return sw(0x6B00);
+                }
+                let data = file[offset..(offset + ne).min(file.len())].to_vec();
+                if c.ins == 0xB1 {
+                    return ResponseApdu::new(tlv::encode(0x53, &data), StatusWord::SUCCESS);
+                }
+                ResponseApdu::new(data, StatusWord::SUCCESS)
+            }
+            (0x84, _) => ResponseApdu::new(self.rnd_ic.to_vec(), StatusWord::SUCCESS),
+            (0x82, _) => {
+                let (ke, km) = bac::document_keys(&self.key.information());
+                let Ok(s) = bac::verify_and_decrypt(&ke, &km, &c.data) else {
+                    return sw(0x6300);
+                };
+                if s[8..16] != self.rnd_ic {
+                    return sw(0x6300);
+                }
+                let k_ic = [0x0Bu8; 16];
+                let mut r = self.rnd_ic.to_vec();
+                r.extend_from_slice(&s[..8]);
+                r.extend_from_slice(&k_ic);
+                let resp = bac::encrypt_and_mac(&ke, &km, &r).unwrap();
+                self.sm = Some(bac::session(&s[16..32], &k_ic, &self.rnd_ic, &s[..8]).unwrap());
+                // The BAC response itself is not protected.
+                ResponseApdu::new(resp, StatusWord::SUCCESS)
+            }
+            _ => sw(0x6D00),
+        }
+    }
+}
+
+impl Transport for MiniChip {
+    fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.apdus += 1;
+        if self.q.pull_after.is_some_and(|n| self.apdus > n) {
+            return Err(TransportError::new(
+                TransportErrorKind::Disconnected,
+                "card removed",
+            ));
+        }
+        let protected = capdu[0] & 0x0C == 0x0C;
+        let mut out = if protected {
+            let Some(sm) = self.sm.as_mut() else {
+                return Ok(vec![0x69, 0x88]);
+            };
+            match sm.unprotect_command(capdu) {
+                Ok(cmd) => {
+                    let r = self.handle(&cmd);
+                    match self.sm.as_mut() {
+                        Some(sm) => sm.protect_response(&r).unwrap(),
+                        None => r.to_bytes(),
+                    }
+                }
+                Err(_) => {
+                    self.sm = None;
+                    vec![0x69, 0x88]
+                }
+            }
+        } else {
+            let Ok(cmd) = CommandApdu::parse(capdu) else {
+                return Ok(vec![0x67, 0x00]);
+            };
+            self.handle(&cmd).to_bytes()
+        };
+        if self.q.tamper_response == Some(self.apdus) && out.len() > 4 {
+            out[1] ^= 0x01;
+        }
+        Ok(out)
+    }
+}
+
+fn key() -> AccessKey {
+    AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131031").unwrap())
+}
+
+fn check_content(doc: &document::reader::ReadDocument) {
+    assert_eq!(doc.dg(1), Some(DG1));
+    assert_eq!(doc.dg(2), Some(DG2));
+    assert_eq!(doc.dg(14), Some(DG14));
+    assert_eq!(doc.sod, SOD);
+    assert_eq!(doc.com.as_deref(), Some(COM));
+}
+
+#[test]
+fn bac_read_of_specimen() {
+    let mut chip = Chip::new(MiniChip::new(Quirks::default()), ReaderOptions::default());
+    let doc = read_with(&mut chip, &key()).unwrap();
+    assert_eq!(doc.access, AccessProtocol::Bac);
+    check_content(&doc);
+    let m = doc.mrz().unwrap();
+    assert_eq!(m.primary_identifier(), "MUSTERMANN");
+    let face = doc.face().unwrap();
+    assert_eq!(face.format, document::lds::ImageFormat::Jpeg2000);
+    assert!(
+        doc.stats.apdus > 60 && doc.stats.apdus < 120,
+        "{}",
+        doc.stats.apdus
+    );
+    assert!(doc
+        .stats
+        .steps
+        .iter()
+        .any(|s| s.step == "DG2" && s.file_bytes == DG2.len()));
+    assert!(!format!("{doc:?}").contains("MUSTERMANN"));
+}
+
+#[test]
+fn adaptive_le_steps_down_and_remembers() {
+    let q = Quirks {
+        max_le: 200,
+        ..Quirks::default()
+    };
+    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    assert_eq!(chip.current_le(), 192);
+}
+
+#[test]
+fn short_answers_shrink_the_chunk() {
+    let q = Quirks {
+        short_answers: 100,
+        ..Quirks::default()
+    };
+    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    assert_eq!(chip.current_le(), 100);
+}
+
+#[test]
+fn extended_length_from_atr_info() {
+    let q = Quirks {
+        extended: true,
+        atr_info_max: Some(4096),
+        ..Quirks::default()
+    };
+    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    assert!(chip.extended_max().is_some());
+    let dg2 = doc.stats.steps.iter().find(|s| s.step == "DG2").unwrap();
+    assert!(dg2.apdus <= 5, "DG2 in {} APDUs", dg2.apdus);
+}
+
+#[test]
+fn extended_length_rejected_falls_back() {
+    let q = Quirks::default();
+    let mut opts = ReaderOptions::default();
+    opts.extended_length = ExtendedLength::On(8192);
+    let mut chip = Chip::new(MiniChip::new(q), opts);
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    assert_eq!(chip.extended_max(), None);
+}
+
+#[test]
+fn offsets_beyond_32767_use_odd_ins() {
+    let big: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    let dg2 = tlv::encode(0x75, &big);
+    let mut c = MiniChip::new(Quirks::default());
+    c.app.insert(0x0102, dg2.clone());
+    let doc = read_document(c, &key(), ReaderOptions::default()).unwrap();
+    assert_eq!(doc.dg(2), Some(&dg2[..]));
+}
+
+#[test]
+fn card_pulled_mid_read_is_an_error() {
+    for n in [1, 3, 10, 40, 70] {
+        let q = Quirks {
+            pull_after: Some(n),
+            ..Quirks::default()
+        };
+        match read_document(MiniChip::new(q), &key(), ReaderOptions::default()) {
+            Err(ReadError::Transport(e)) => assert_eq!(e.kind(), TransportErrorKind::Disconnected),
+            other => panic!("after {n} APDUs: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn wrong_mrz_fails_bac() {
+    let k = AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131030").unwrap());
+    let e = read_document(
+        MiniChip::new(Quirks::default()),
+        &k,
+        ReaderOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ReadError::Bac(bac::BacError::Refused { .. })),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn tampered_response_is_caught() {
+    let q = Quirks {
+        tamper_response: Some(12),
+        ..Quirks::default()
+    };
+    let e = read_document(MiniChip::new(q), &key(), ReaderOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::SecureMessaging(_)), "{e:?}");
+}
+
+#[test]
+fn can_without_pace() {
+    let k = AccessKey::Can(zeroize::Zeroizing::new("123456".into()));
+    let e = read_document(
+        MiniChip::new(Quirks::default()),
+        &k,
+        ReaderOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e, ReadError::CanWithoutPace);
+}
