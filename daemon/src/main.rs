@@ -5,6 +5,7 @@
 
 mod audit;
 mod config;
+mod mrz_cmd;
 mod run;
 mod server;
 mod vision_cmd;
@@ -41,7 +42,7 @@ enum Command {
     /// Read and verify a passport chip
     Doc(NotBuilt),
     /// Parse machine-readable zones and check their check digits
-    Mrz(NotBuilt),
+    Mrz(mrz_cmd::MrzArgs),
     /// Compare faces and evaluate matching accuracy
     Vision(vision_cmd::VisionArgs),
     /// Commission and test gate hardware (doors, sensors, scanners)
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
         Command::Console(_) => not_built("console", 8),
         Command::Sim(_) => not_built("sim", 4),
         Command::Doc(_) => not_built("doc", 3),
-        Command::Mrz(_) => not_built("mrz", 3),
+        Command::Mrz(args) => mrz_cmd::main(args),
         Command::Vision(args) => vision_cmd::main(args),
         Command::Hw(_) => not_built("hw", 6),
         Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
