@@ -83,6 +83,30 @@ impl Password {
     }
 }
 
+impl From<&crate::reader::AccessKey> for Password {
+    /// The reader's access key as a PACE password (MRZ → reference 1, CAN → reference 2).
+    fn from(k: &crate::reader::AccessKey) -> Self {
+        match k {
+            crate::reader::AccessKey::Mrz(m) => Password::Mrz(m.clone()),
+            crate::reader::AccessKey::Can(c) => Password::Can(c.clone()),
+        }
+    }
+}
+
+/// A short human-readable protocol name for reports, e.g. "PACE-ECDH-GM AES-128".
+pub fn protocol_name(p: &PaceProtocol) -> String {
+    let ka = match p.agreement {
+        KeyAgreement::Dh => "DH",
+        KeyAgreement::Ecdh => "ECDH",
+    };
+    let m = match p.mapping {
+        Mapping::Generic => "GM",
+        Mapping::Integrated => "IM",
+        Mapping::ChipAuthentication => "CAM",
+    };
+    format!("PACE-{ka}-{m} {}", p.cipher.name())
+}
+
 /// Why PACE failed. A wrong password shows up as [`PaceError::ChipRejected`] (typically 6300 on
 /// the last GENERAL AUTHENTICATE) or [`PaceError::TokenMismatch`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -407,6 +431,19 @@ pub fn establish<T: Transport + ?Sized>(
         out.verify_cam(cs);
     }
     Ok(out)
+}
+
+/// [`establish`] from the raw EF.CardAccess bytes: what the reader's PACE hook calls, e.g.
+/// `pace::establish_with_card_access(chip.transport_mut(), card_access, &key.into(), &Default::default())`
+/// and then `chip.set_secure_channel(outcome.channel)`.
+pub fn establish_with_card_access<T: Transport + ?Sized>(
+    t: &mut T,
+    card_access: &[u8],
+    password: &Password,
+    opts: &PaceOptions,
+) -> Result<PaceOutcome, PaceError> {
+    let infos = SecurityInfos::parse(card_access)?;
+    establish(t, &infos, password, opts)
 }
 
 #[cfg(test)]
