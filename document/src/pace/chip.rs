@@ -461,3 +461,37 @@ impl ChipSession {
         self.protocol
     }
 }
+
+/// What MSE:Set AT for PACE carries (ICAO 9303-11 §4.4.4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAt {
+    /// Protocol OID from tag 80 (dotted).
+    pub oid: String,
+    /// Password reference from tag 83 (1 MRZ, 2 CAN, 3 PIN, 4 PUK).
+    pub password_ref: u8,
+    /// Domain-parameter id from tag 84, when sent.
+    pub parameter_id: Option<u32>,
+}
+
+/// Chip side: parses the data field of MSE:Set AT `00 22 C1 A4` for PACE.
+pub fn parse_mse_set_at(data: &[u8]) -> Result<SetAt, PaceError> {
+    let oid = der::find(data, 0x80)?.ok_or(PaceError::Malformed("missing OID 80"))?;
+    let oid = der::oid_to_string(oid.value)?;
+    let pref = der::find(data, 0x83)?.ok_or(PaceError::Malformed("missing password ref 83"))?;
+    let password_ref = match pref.value {
+        [r] => *r,
+        _ => return Err(PaceError::Malformed("password reference length")),
+    };
+    let parameter_id = match der::find(data, 0x84)? {
+        Some(t) if !t.value.is_empty() && t.value.len() <= 4 => {
+            Some(t.value.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)))
+        }
+        Some(_) => return Err(PaceError::Malformed("parameter id length")),
+        None => None,
+    };
+    Ok(SetAt {
+        oid,
+        password_ref,
+        parameter_id,
+    })
+}

@@ -194,10 +194,10 @@ impl Transport for MiniChip {
         match (c.ins, c.p1, c.p2) {
             (0x22, 0xC1, 0xA4) => {
                 assert!(c.ne.is_none(), "MSE:Set AT must be sent without Le");
-                let oid = der::find(&c.data, 0x80).unwrap().unwrap();
-                let oid = der::oid_to_string(oid.value).unwrap();
-                let pid = der::find(&c.data, 0x84).unwrap();
-                if self.require_84 && pid.is_none() {
+                let set_at = chip::parse_mse_set_at(&c.data).unwrap();
+                let oid = set_at.oid;
+                assert_eq!(set_at.password_ref, self.password.reference());
+                if self.require_84 && set_at.parameter_id.is_none() {
                     return sw(vec![], 0x6A87);
                 }
                 let info = self
@@ -393,5 +393,29 @@ proptest::proptest! {
         let _ = s.handle(&data);
         let _ = s.handle(&der::encode(0x7C, &der::encode(0x81, &data)));
         let _ = s.handle(&der::encode(0x7C, &der::encode(0x83, &data)));
+    }
+}
+
+#[test]
+#[ignore = "timing report: cargo test -p document timing_report -- --ignored --nocapture"]
+fn timing_report() {
+    // Software time of one PACE run, terminal and chip together (printed with --nocapture).
+    for (oid, id) in [
+        ("0.4.0.127.0.7.2.2.4.2.2", 13),
+        ("0.4.0.127.0.7.2.2.4.2.2", 12),
+        ("0.4.0.127.0.7.2.2.4.2.2", 15),
+        ("0.4.0.127.0.7.2.2.4.4.2", 13),
+        ("0.4.0.127.0.7.2.2.4.1.2", 0),
+        ("0.4.0.127.0.7.2.2.4.1.2", 2),
+    ] {
+        let start = std::time::Instant::now();
+        let n = 5;
+        for _ in 0..n {
+            run(oid, id, Password::can("1"), Password::can("1")).unwrap();
+        }
+        println!(
+            "PACE {oid} id {id}: {:?} per run (both sides)",
+            start.elapsed() / n
+        );
     }
 }
