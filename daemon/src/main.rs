@@ -8,6 +8,7 @@ mod config;
 mod mrz_cmd;
 mod run;
 mod server;
+mod sim_cmd;
 mod vision_cmd;
 
 use std::path::PathBuf;
@@ -38,7 +39,8 @@ enum Command {
     /// Serve the officers' supervision console for a bank of gates
     Console(NotBuilt),
     /// Run simulated devices: virtual passports, door controllers, travellers
-    Sim(NotBuilt),
+    #[command(subcommand)]
+    Sim(sim_cmd::SimCommand),
     /// Read and verify a passport chip
     Doc(NotBuilt),
     /// Parse machine-readable zones and check their check digits
@@ -105,7 +107,7 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Console(_) => not_built("console", 8),
-        Command::Sim(_) => not_built("sim", 4),
+        Command::Sim(cmd) => sim_cmd::main(cmd),
         Command::Doc(_) => not_built("doc", 3),
         Command::Mrz(args) => mrz_cmd::main(args),
         Command::Vision(args) => vision_cmd::main(args),

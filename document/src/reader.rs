@@ -12,10 +12,14 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
+use crate::aa::{self, AaVerdict};
 use crate::apdu::{self, ApduError, CommandApdu, ResponseApdu, StatusWord};
 use crate::bac::{self, BacError};
+use crate::ca::{self, CaVerdict};
 use crate::lds::{self, LdsError};
 use crate::mrz::{Mrz, MrzKey};
+use crate::pace::{self, PaceOptions, PaceOutcome, Password};
+use crate::secinfo::{Mapping, SecurityInfos};
 use crate::sm::{SecureChannel, SmError};
 use crate::tlv;
 
@@ -216,6 +220,11 @@ pub struct ReaderOptions {
     pub prefer_pace: bool,
     /// Data groups to read when EF.COM lists them.
     pub data_groups: Vec<u8>,
+    /// Run Active Authentication when DG15 is present (ICAO 9303-11 §6.1).
+    pub active_authentication: bool,
+    /// Run Chip Authentication when DG14 offers it and PACE-CAM did not already prove the
+    /// chip (ICAO 9303-11 §6.2). It runs last: it replaces the secure channel.
+    pub chip_authentication: bool,
 }
 
 impl Default for ReaderOptions {
@@ -226,6 +235,8 @@ impl Default for ReaderOptions {
             use_sfi: true,
             prefer_pace: true,
             data_groups: vec![1, 2, 7, 11, 12, 14, 15],
+            active_authentication: true,
+            chip_authentication: true,
         }
     }
 }
@@ -708,8 +719,29 @@ pub struct ReadDocument {
     pub sod: Vec<u8>,
     /// Data groups by number, raw bytes.
     pub data_groups: BTreeMap<u8, Zeroizing<Vec<u8>>>,
+    /// PACE details when PACE was used.
+    pub pace: Option<PaceSummary>,
+    /// Active Authentication verdict (None: not run — no DG15 or disabled).
+    pub active_authentication: Option<AaVerdict>,
+    /// Chip Authentication verdict (None: not run — no DG14 CA info, disabled, or PACE-CAM).
+    pub chip_authentication: Option<CaVerdict>,
     /// Counters and step timings.
     pub stats: ReadStats,
+}
+
+/// What PACE established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaceSummary {
+    /// The protocol OID used.
+    pub protocol_oid: String,
+    /// The mapping.
+    pub mapping: Mapping,
+    /// The standardized domain-parameter id (0 for explicit parameters).
+    pub parameter_id: u32,
+    /// PACE-CAM: whether the chip's CA data verified against EF.CardSecurity's key
+    /// (None when not CAM or EF.CardSecurity was unreadable). The signature over
+    /// EF.CardSecurity is passive authentication's business.
+    pub cam_verified: Option<bool>,
 }
 
 impl fmt::Debug for ReadDocument {
@@ -759,13 +791,72 @@ pub fn card_access_offers_pace(card_access: &[u8]) -> bool {
         .any(|w| w[0] == 0x06 && w[1] == 0x0A && w[2..10] == ID_PACE)
 }
 
-/// PACE hook: establishes PACE through the document-pace implementation.
+fn ca_error_sw(_e: &ca::CaError) -> StatusWord {
+    StatusWord::NO_PRECISE_DIAGNOSIS
+}
+
+/// INTERNAL AUTHENTICATE with a fresh 8-byte challenge, verified against the DG15 key.
+fn active_authenticate<T: Transport>(
+    chip: &mut Chip<T>,
+    dg15: &[u8],
+    dg14: Option<&SecurityInfos>,
+) -> Result<AaVerdict, ReadError> {
+    let key = match aa::dg15_public_key(dg15) {
+        Ok(k) => k,
+        Err(e) => {
+            return Ok(AaVerdict {
+                check: crate::pa::Check::not_possible(
+                    aa::CHECK_NAME,
+                    "aa_key_unsupported",
+                    format!("DG15 key: {e}"),
+                ),
+                algorithm: None,
+            })
+        }
+    };
+    let mut challenge = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut challenge);
+    let cmd = CommandApdu::parse(&aa::internal_authenticate_apdu(&challenge, 256))?;
+    let r = chip.send(&cmd)?;
+    let hash = dg14
+        .and_then(|i| i.active_authentication())
+        .and_then(|a| a.signature_algorithm.as_deref())
+        .and_then(aa::hash_from_aa_signature_oid);
+    if !r.sw.is_success() {
+        return Ok(AaVerdict {
+            check: crate::pa::Check::fail(
+                aa::CHECK_NAME,
+                "aa_signature_invalid",
+                format!("chip answered INTERNAL AUTHENTICATE with {}", r.sw),
+            ),
+            algorithm: None,
+        });
+    }
+    Ok(aa::verify(&key, &challenge, &r.data, hash))
+}
+
+/// Runs PACE with the document-pace implementation over the chip's counting transport.
 fn establish_pace<T: Transport>(
-    _chip: &mut Chip<T>,
-    _card_access: &[u8],
-    _key: &AccessKey,
-) -> Result<(SecureChannel, String), ReadError> {
-    Err(ReadError::PaceNotAvailable)
+    chip: &mut Chip<T>,
+    card_access: &[u8],
+    key: &AccessKey,
+) -> Result<PaceOutcome, ReadError> {
+    let infos = SecurityInfos::parse(card_access)
+        .map_err(|e| ReadError::Pace(format!("EF.CardAccess: {e}")))?;
+    let password = match key {
+        AccessKey::Mrz(m) => Password::Mrz(m.clone()),
+        AccessKey::Can(c) => Password::Can(c.clone()),
+    };
+    match pace::establish(
+        chip.transport_mut(),
+        &infos,
+        &password,
+        &PaceOptions::default(),
+    ) {
+        Ok(o) => Ok(o),
+        Err(pace::PaceError::Transport(e)) => Err(ReadError::Transport(e)),
+        Err(e) => Err(ReadError::Pace(e.to_string())),
+    }
 }
 
 /// Reads a document (ICAO 9303-11 §4.2): EF.CardAccess, PACE or BAC, EF.COM, EF.SOD and the
@@ -801,18 +892,34 @@ pub fn read_with<T: Transport>(
 
     let mut access = None;
     let mut pace_error = None;
+    let mut pace_outcome: Option<PaceOutcome> = None;
     if offers_pace && chip.options.prefer_pace {
         let start = Instant::now();
         let apdus0 = chip.transport.apdus;
         match establish_pace(chip, card_access.as_deref().unwrap_or(&[]), key) {
-            Ok((sm, name)) => {
-                chip.set_secure_channel(sm);
+            Ok(outcome) => {
+                let name = outcome.protocol.oid();
+                pace_outcome = Some(outcome);
                 chip.record("PACE", start, apdus0, 0);
                 access = Some(AccessProtocol::Pace(name));
             }
             Err(e @ ReadError::Transport(_)) => return Err(e),
             Err(e) => pace_error = Some(e),
         }
+    }
+    // Install PACE's channel; keep what is needed to verify PACE-CAM below.
+    let mut pace_parts = None;
+    if let Some(outcome) = pace_outcome {
+        let PaceOutcome {
+            channel,
+            protocol,
+            mapping,
+            parameter_id,
+            cam,
+            ..
+        } = outcome;
+        chip.set_secure_channel(channel);
+        pace_parts = Some((protocol.oid(), mapping, parameter_id, cam));
     }
     let card_security = if access.is_some() {
         // EF.CardSecurity (master file) holds the chip-authentication keys for PACE-CAM/CA.
@@ -825,6 +932,22 @@ pub fn read_with<T: Transport>(
     } else {
         None
     };
+    // ICAO 9303-11 §4.4.3.5: PACE-CAM is verified with the chip-authentication key from
+    // EF.CardSecurity (chosen by key id = parameter id when several share the curve).
+    let pace = pace_parts.map(|(protocol_oid, mapping, parameter_id, cam)| {
+        let cam_verified = match (&card_security, cam) {
+            (Some(cs), Some(ev)) => SecurityInfos::parse_card_security_unverified(cs)
+                .ok()
+                .map(|infos| pace::verify_cam_evidence(&ev, parameter_id, &infos)),
+            _ => None,
+        };
+        PaceSummary {
+            protocol_oid,
+            mapping,
+            parameter_id,
+            cam_verified,
+        }
+    });
     chip.select_application()?;
     if access.is_none() {
         let mrz = match key {
@@ -891,6 +1014,53 @@ pub fn read_with<T: Transport>(
     if !data_groups.contains_key(&1) {
         return Err(ReadError::FileNotFound("DG1"));
     }
+    let dg14_infos = data_groups
+        .get(&14)
+        .and_then(|d| SecurityInfos::parse(d).ok());
+
+    // Active Authentication (ICAO 9303-11 §6.1) while the current channel still stands.
+    let active_authentication = match data_groups.get(&15) {
+        Some(dg15) if chip.options.active_authentication => {
+            let start = Instant::now();
+            let apdus0 = chip.transport.apdus;
+            let v = active_authenticate(chip, dg15, dg14_infos.as_ref())?;
+            chip.record("AA", start, apdus0, 0);
+            Some(v)
+        }
+        _ => None,
+    };
+
+    // Chip Authentication (ICAO 9303-11 §6.2) last: it replaces the secure channel, and a
+    // failure (a cloned chip) leaves no usable channel.
+    let cam = pace
+        .as_ref()
+        .is_some_and(|p| p.mapping == Mapping::ChipAuthentication);
+    let chip_authentication = match (&dg14_infos, chip.sm.take()) {
+        (Some(infos), Some(channel))
+            if chip.options.chip_authentication && !cam && ca::select(infos).is_some() =>
+        {
+            let start = Instant::now();
+            let apdus0 = chip.transport.apdus;
+            let outcome = match ca::authenticate(chip.transport_mut(), channel, infos) {
+                Ok(o) => o,
+                Err(ca::CaError::Transport(e)) => return Err(ReadError::Transport(e)),
+                Err(e) => {
+                    return Err(ReadError::Status {
+                        step: "Chip Authentication",
+                        sw: ca_error_sw(&e),
+                    })
+                }
+            };
+            chip.sm = outcome.channel;
+            chip.record("CA", start, apdus0, 0);
+            Some(outcome.verdict)
+        }
+        (_, channel) => {
+            chip.sm = channel;
+            None
+        }
+    };
+
     Ok(ReadDocument {
         access,
         card_access,
@@ -898,6 +1068,9 @@ pub fn read_with<T: Transport>(
         com,
         sod,
         data_groups,
+        pace,
+        active_authentication,
+        chip_authentication,
         stats: chip.stats(),
     })
 }

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use document::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use document::bac;
 use document::mrz::MrzKey;
+use document::pace::{chip::ChipSession, Password};
 use document::reader::{
     read_document, read_with, AccessKey, AccessProtocol, Chip, ExtendedLength, ReadError,
     ReaderOptions, Transport, TransportError, TransportErrorKind,
 };
+use document::secinfo::{Mapping, SecurityInfos};
 use document::sm::SecureChannel;
 use document::tlv;
 
@@ -35,7 +37,13 @@ struct Quirks {
     pull_after: Option<u32>,
     /// Flip a bit in the n-th response (a man in the middle).
     tamper_response: Option<u32>,
+    /// Offer PACE (EF.CardAccess of the BSI worked example: ECDH-GM, AES-128, brainpoolP256r1).
+    pace: bool,
+    /// Refuse BAC (PACE-only chip).
+    no_bac: bool,
 }
+
+const CARD_ACCESS: &[u8] = include_bytes!("data/vsmartcard-npa-ecdh/ef_cardaccess");
 
 struct MiniChip {
     key: MrzKey,
@@ -47,6 +55,7 @@ struct MiniChip {
     sm: Option<SecureChannel>,
     q: Quirks,
     apdus: u32,
+    pace: Option<ChipSession>,
 }
 
 impl MiniChip {
@@ -58,6 +67,9 @@ impl MiniChip {
         app.insert(0x010E, DG14.to_vec());
         app.insert(0x011D, SOD.to_vec());
         let mut mf = BTreeMap::new();
+        if q.pace {
+            mf.insert(0x011C, CARD_ACCESS.to_vec());
+        }
         if let Some(max) = q.atr_info_max {
             let ext = tlv::encode(
                 0x7F66,
@@ -79,6 +91,7 @@ impl MiniChip {
             sm: None,
             q,
             apdus: 0,
+            pace: None,
         }
     }
 
@@ -155,6 +168,36 @@ impl MiniChip {
                 }
                 ResponseApdu::new(data, StatusWord::SUCCESS)
             }
+            (0x22, 0xC1) if self.q.pace => {
+                let infos = SecurityInfos::parse(CARD_ACCESS).unwrap();
+                let info = infos.pace_infos().next().unwrap();
+                let params = infos.resolve_pace_parameters(info).unwrap();
+                let pw = Password::Mrz(self.key.clone());
+                self.pace = Some(ChipSession::new(info.protocol.unwrap(), params, &pw, None));
+                sw(0x9000)
+            }
+            (0x86, _) => {
+                let Some(p) = self.pace.as_mut() else {
+                    return sw(0x6985);
+                };
+                match p.handle(&c.data) {
+                    Ok(d) => {
+                        if let Some((ke, km)) = p.session_keys() {
+                            let cipher = p.protocol().cipher;
+                            self.sm = Some(
+                                SecureChannel::new(cipher, ke, km, &vec![0; cipher.block_len()])
+                                    .unwrap(),
+                            );
+                        }
+                        ResponseApdu::new(d, StatusWord::SUCCESS)
+                    }
+                    Err(_) => {
+                        self.pace = None;
+                        sw(0x6300)
+                    }
+                }
+            }
+            (0x84 | 0x82, _) if self.q.no_bac => sw(0x6D00),
             (0x84, _) => ResponseApdu::new(self.rnd_ic.to_vec(), StatusWord::SUCCESS),
             (0x82, _) => {
                 let (ke, km) = bac::document_keys(&self.key.information());
@@ -362,4 +405,34 @@ fn can_without_pace() {
     )
     .unwrap_err();
     assert_eq!(e, ReadError::CanWithoutPace);
+}
+
+#[test]
+fn pace_when_card_access_offers_it() {
+    let q = Quirks {
+        pace: true,
+        no_bac: true,
+        ..Quirks::default()
+    };
+    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
+    let doc = read_with(&mut chip, &key()).unwrap();
+    assert!(matches!(doc.access, AccessProtocol::Pace(_)));
+    let p = doc.pace.as_ref().unwrap();
+    assert_eq!(p.mapping, Mapping::Generic);
+    assert_eq!(p.parameter_id, 13);
+    assert_eq!(p.cam_verified, None);
+    check_content(&doc);
+    assert!(doc.stats.steps.iter().any(|s| s.step == "PACE"));
+}
+
+#[test]
+fn pace_only_chip_with_wrong_mrz_fails_pace() {
+    let q = Quirks {
+        pace: true,
+        no_bac: true,
+        ..Quirks::default()
+    };
+    let k = AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131030").unwrap());
+    let e = read_document(MiniChip::new(q), &k, ReaderOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::Pace(_)), "{e:?}");
 }

@@ -7,4 +7,5 @@
 pub mod display;
 pub mod door;
 pub mod error;
+pub mod pcsc_reader;
 pub mod scanner;

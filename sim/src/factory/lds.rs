@@ -68,7 +68,7 @@ pub fn dg2(image: &[u8], format: ImageFormat, width: u16, height: u16) -> Vec<u8
     // ISO/IEC 19794-5:2005 §5.4–5.7: general header, facial information, image information.
     let facial_len = 20 + 12 + image.len();
     let mut rec = Vec::with_capacity(14 + facial_len);
-    rec.extend_from_slice(b"FAC\0010\0");
+    rec.extend_from_slice(b"FAC\x00010\x00");
     rec.extend_from_slice(&((14 + facial_len) as u32).to_be_bytes());
     rec.extend_from_slice(&1u16.to_be_bytes());
     rec.extend_from_slice(&(facial_len as u32).to_be_bytes());

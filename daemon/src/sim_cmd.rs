@@ -1,0 +1,164 @@
+//! `egate sim ...`: simulated devices. `egate sim passport` serves a virtual passport chip to
+//! pcscd through vpcd, so any PC/SC application (pcsc_scan, `egate doc read`) sees a reader
+//! with a card in it.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use sim::chip::VirtualChip;
+use sim::factory::{self, pki::TestPki, profile::Profile};
+use sim::vpcd::{VpcdOptions, VpcdSlot};
+
+/// `egate sim` subcommands.
+#[derive(Subcommand)]
+pub enum SimCommand {
+    /// Serve a virtual passport chip to pcscd through vpcd (vsmartcard).
+    ///
+    /// Without --profile it serves the built-in specimen passport (TD3, BAC and PACE-GM on
+    /// brainpoolP256r1 with AES-128, AA, CA) and prints its MRZ and CAN.
+    ///
+    /// Once running, type `remove`, `insert` or `quit` (one per line) on standard input to pull
+    /// the card out, put it back (a fresh power-up) or stop.
+    ///
+    /// Profiles are TOML files, every field optional (default: the specimen); see
+    /// sim/profiles/README.md. Sections and fields:
+    ///
+    ///   [document] type = "td3"|"td1", issuing_state, number, surname, given_names,
+    ///   nationality, birth/expiry/issued = "YYYY-MM-DD", sex = "M"|"F"|"X",
+    ///   face = "file.jpg", face_format = "jpeg"|"jpeg2000", face_width, face_height
+    ///
+    ///   [chip] can = "123456", bac = true|false,
+    ///   pace = [{ mapping = "gm"|"cam", cipher = "3des"|"aes128"|"aes192"|"aes256",
+    ///   param_id = 0-2|8-18 }], active_auth, chip_auth, dg11_dg12, key_seed,
+    ///   defect = "tampered-dg1"|"tampered-dg2"|"broken-sod-signature"|"expired-ds"|
+    ///   "revoked-ds"|"unknown-csca"|"clone"|"mrz-mismatch"|"expired-document"|
+    ///   "wrong-issuing-state"
+    ///
+    ///   [quirks] max_le, oversize_read_sw = "6700", refuse_le_on_select_mse,
+    ///   require_param_id, extended_length, answer_delay_ms
+    ///
+    ///   [pki] seed, country (two letters)      [link] bit_rate, turnaround_ms
+    #[command(verbatim_doc_comment)]
+    Passport(PassportArgs),
+}
+
+/// Arguments of `egate sim passport`.
+#[derive(Args)]
+pub struct PassportArgs {
+    /// vpcd address of the virtual reader (pcscd with vsmartcard-vpcd)
+    #[arg(long, value_name = "HOST:PORT", default_value = sim::vpcd::DEFAULT_ADDR)]
+    vpcd: String,
+    /// Document profile (TOML); default: the built-in specimen passport
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Delay answers by the profile's link model (bit rate and turnaround) and quirks
+    #[arg(long)]
+    realtime: bool,
+    /// Write the test PKI here (csca*.der, link.der, ds.der, crl.der, masterlist.ml) for
+    /// `egate doc read --csca ... --crl ...`
+    #[arg(long, value_name = "DIR")]
+    pki_out: Option<PathBuf>,
+}
+
+/// Runs `egate sim ...`.
+pub fn main(cmd: SimCommand) -> ExitCode {
+    match cmd {
+        SimCommand::Passport(args) => passport(args),
+    }
+}
+
+fn passport(args: PassportArgs) -> ExitCode {
+    let profile = match &args.profile {
+        Some(path) => match Profile::load(path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("egate sim passport: {e}");
+                return ExitCode::from(64);
+            }
+        },
+        None => Profile::specimen(),
+    };
+    let pki = TestPki::generate(&profile.pki_seed, &profile.pki_country);
+    let doc = factory::build(&profile.document, &pki);
+    if let Some(dir) = &args.pki_out {
+        if let Err(e) = write_pki(dir, &pki) {
+            eprintln!(
+                "egate sim passport: cannot write PKI to {}: {e}",
+                dir.display()
+            );
+            return ExitCode::from(1);
+        }
+        println!("test PKI written to {}", dir.display());
+    }
+    // Printing the MRZ and CAN is a deliberate exception to "never log personal data": this
+    // is a synthetic specimen (or a test profile), so a technician can point a reader at it.
+    println!("SPECIMEN (synthetic test document, not personal data):");
+    println!("MRZ:");
+    for line in doc.printed_mrz.lines() {
+        println!("  {line}");
+    }
+    match &doc.can {
+        Some(can) => println!("CAN: {can}"),
+        None => println!("CAN: (none)"),
+    }
+    let options = VpcdOptions {
+        realtime: args.realtime.then_some(profile.link),
+    };
+    let mut slot = match VpcdSlot::new(args.vpcd.as_str(), options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("egate sim passport: bad --vpcd {}: {e}", args.vpcd);
+            return ExitCode::from(2);
+        }
+    };
+    let chip_spec = doc.chip;
+    if let Err(e) = slot.insert(VirtualChip::new(chip_spec.clone())) {
+        eprintln!(
+            "egate sim passport: cannot connect to vpcd at {}: {e} (is pcscd with vsmartcard-vpcd running?)",
+            args.vpcd
+        );
+        return ExitCode::from(1);
+    }
+    println!(
+        "card inserted into vpcd at {}; commands on stdin: remove | insert | quit",
+        args.vpcd
+    );
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        let Some(Ok(line)) = lines.next() else {
+            // Standard input closed (e.g. started in the background): serve until killed.
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        };
+        match line.trim() {
+            "remove" => {
+                slot.remove();
+                println!("card removed");
+            }
+            "insert" => match slot.insert(VirtualChip::new(chip_spec.clone())) {
+                Ok(()) => println!("card inserted"),
+                Err(e) => println!("insert failed: {e}"),
+            },
+            "quit" | "exit" => break,
+            "" => {}
+            other => println!("unknown command {other:?}: remove | insert | quit"),
+        }
+    }
+    slot.remove();
+    ExitCode::SUCCESS
+}
+
+fn write_pki(dir: &std::path::Path, pki: &TestPki) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("csca.der"), &pki.csca.der)?;
+    std::fs::write(dir.join("csca-old.der"), &pki.csca_old.der)?;
+    std::fs::write(dir.join("link.der"), &pki.link.der)?;
+    std::fs::write(dir.join("ds.der"), &pki.ds.der)?;
+    std::fs::write(dir.join("crl.der"), &pki.crl)?;
+    std::fs::write(dir.join("masterlist.ml"), &pki.master_list)?;
+    Ok(())
+}
