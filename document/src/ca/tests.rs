@@ -201,3 +201,66 @@ fn genuine_chip_passes_and_clone_fails() {
         assert!(matches!(clone, CaVerdict::Failed(_)), "{c} v{v}: {clone:?}");
     }
 }
+
+#[test]
+fn dg14_samples_select() {
+    let dg14 = SecurityInfos::parse(include_bytes!(
+        "../../tests/data/jmrtd-bsi2008/Datagroup14.bin"
+    ))
+    .unwrap();
+    let (info, proto, key) = select(&dg14).unwrap();
+    assert_eq!(info.version, 1);
+    assert_eq!(proto.cipher, Cipher::Tdes);
+    assert!(matches!(&key.public_key, CaPublicKey::Ec { curve, .. } if curve.field_len() == 28));
+    let dh = SecurityInfos::parse(include_bytes!(
+        "../../tests/data/jmrtd-misc/spec_sample_encoded_dg14.bin"
+    ))
+    .unwrap();
+    let (_, proto, _) = select(&dh).unwrap();
+    assert_eq!(proto.agreement, KeyAgreement::Dh);
+}
+
+/// A chip answering every command with bytes from the fuzzer.
+struct NoiseChip(Vec<Vec<u8>>);
+
+impl Transport for NoiseChip {
+    fn transmit(&mut self, _capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Ok(self.0.pop().unwrap_or_default())
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn terminal_never_panics_on_chip_noise(
+        answers in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), 0..6),
+        ok_sw in proptest::prelude::any::<bool>(),
+    ) {
+        let mut answers = answers;
+        if ok_sw {
+            for a in answers.iter_mut() { a.extend_from_slice(&[0x90, 0x00]); }
+        }
+        let access = card_access_for("0.4.0.127.0.7.2.2.4.2.2", 13);
+        let mut chip = NoiseChip(answers.clone());
+        let _ = pace::establish(&mut chip, &access, &Password::can("1"), &Default::default());
+        let params = DomainParams::standardized(13).unwrap();
+        let k = KeyPair::generate(&params).unwrap();
+        let proto = CaProtocol::from_oid("0.4.0.127.0.7.2.2.3.2.2").unwrap();
+        let infos = ca_infos(&proto, 2, 13, &k.public);
+        let ch = SecureChannel::new(Cipher::Aes128, &[1; 16], &[2; 16], &[0; 16]).unwrap();
+        let mut chip = NoiseChip(answers);
+        let _ = authenticate(&mut chip, ch, &infos);
+    }
+
+    #[test]
+    fn ca_chip_side_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+        let params = DomainParams::standardized(13).unwrap();
+        let proto = CaProtocol::from_oid("0.4.0.127.0.7.2.2.3.2.2").unwrap();
+        let sk = BigUint::from(12345u32);
+        let _ = chip::respond_general_authenticate(&proto, 2, &params, &sk, &data);
+        let _ = chip::respond_general_authenticate(&proto, 2, &params, &sk, &der::encode(0x7C, &der::encode(0x80, &data)));
+        let _ = chip::respond_set_kat(Cipher::Tdes, &params, &sk, &data);
+        let _ = crate::pace::chip::parse_mse_set_at(&data);
+    }
+}
