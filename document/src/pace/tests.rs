@@ -419,3 +419,33 @@ fn timing_report() {
         );
     }
 }
+
+#[test]
+fn icao_appendix_h2_dh_im() {
+    let v = vectors(include_str!(
+        "../../tests/vectors/icao9303_11_appendix_h2_pace_dh_im.txt"
+    ));
+    let cipher = Cipher::Aes128;
+    let s = chip::decrypt_nonce(cipher, &hx(&v, "k_pi"), &hx(&v, "encrypted_nonce")).unwrap();
+    assert_eq!(*s, hx(&v, "nonce"));
+    let group = ecc::standardized_dh(0).unwrap();
+    let r = im::prf(cipher, &s, &hx(&v, "nonce_t"), group.p.bits() as usize).unwrap();
+    assert_eq!(r, hx(&v, "prf_r"), "R(s,t)");
+    assert_eq!(BigUint::from_bytes_be(&r) % &group.p, big(&v, "r_mod_p"));
+    let params = DomainParams::Dh(group.clone());
+    let eph = chip::map_integrated(&params, cipher, &s, &hx(&v, "nonce_t")).unwrap();
+    let DomainParams::Dh(g) = &eph else { panic!() };
+    assert_eq!(g.g, big(&v, "mapped_generator"));
+    let k = KeyPair::from_private(&eph, &big(&v, "sk_eph_ifd")).unwrap();
+    assert_eq!(BigUint::from_bytes_be(&k.public), big(&v, "pk_eph_ifd"));
+    let shared = chip::key_agreement(&eph, &k, &hx(&v, "pk_eph_ic")).unwrap();
+    assert_eq!(*shared, hx(&v, "shared_secret"));
+    let (ke, km) = chip::derive_keys(cipher, &shared);
+    assert_eq!(*ke, hx(&v, "ks_enc"));
+    assert_eq!(*km, hx(&v, "ks_mac"));
+    let oid = &v["oid"];
+    let t = chip::compute_token(cipher, KeyAgreement::Dh, &km, oid, &hx(&v, "pk_eph_ic"));
+    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ifd"));
+    let t = chip::compute_token(cipher, KeyAgreement::Dh, &km, oid, &k.public);
+    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ic"));
+}
