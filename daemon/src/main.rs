@@ -5,6 +5,7 @@
 
 mod audit;
 mod config;
+mod doc_cmd;
 mod mrz_cmd;
 mod run;
 mod server;
@@ -42,7 +43,8 @@ enum Command {
     #[command(subcommand)]
     Sim(sim_cmd::SimCommand),
     /// Read and verify a passport chip
-    Doc(NotBuilt),
+    #[command(subcommand)]
+    Doc(doc_cmd::DocCommand),
     /// Parse machine-readable zones and check their check digits
     Mrz(mrz_cmd::MrzArgs),
     /// Compare faces and evaluate matching accuracy
@@ -108,7 +110,7 @@ fn main() -> ExitCode {
         },
         Command::Console(_) => not_built("console", 8),
         Command::Sim(cmd) => sim_cmd::main(cmd),
-        Command::Doc(_) => not_built("doc", 3),
+        Command::Doc(cmd) => doc_cmd::main(cmd),
         Command::Mrz(args) => mrz_cmd::main(args),
         Command::Vision(args) => vision_cmd::main(args),
         Command::Hw(_) => not_built("hw", 6),
