@@ -7,9 +7,11 @@
 //! through a channel, so the handle is cheap, `Send + Sync` and object-safe.
 
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -292,7 +294,25 @@ impl Poller {
                 wait = wait.min(left.max(Duration::from_millis(1)));
             }
             self.shared.stats.requests();
-            let outcome = tokio::time::timeout(wait, run_op(&mut link.ctx, op)).await;
+            // tokio-modbus checks an answer's item count with `debug_assert!`, so a device that
+            // sends a well-framed answer with too few items panics a debug build; catch that
+            // and treat it as the protocol error it is (release builds return the short list,
+            // which `read_snapshot` rejects).
+            let call = AssertUnwindSafe(run_op(&mut link.ctx, op)).catch_unwind();
+            let outcome = match tokio::time::timeout(wait, call).await {
+                Ok(Ok(result)) => Ok(result),
+                Ok(Err(_panic)) => {
+                    self.shared.stats.protocol_errors();
+                    self.link = None;
+                    last_err = DoorError::Protocol("malformed answer".into());
+                    self.check_watchdog();
+                    if self.link_faulted {
+                        break;
+                    }
+                    continue;
+                }
+                Err(elapsed) => Err(elapsed),
+            };
             match outcome {
                 Ok(Ok(Ok(reply))) => {
                     self.shared.stats.answers();

@@ -371,3 +371,58 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::super::device::{Device, SimControllerConfig};
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any byte stream, cut anywhere: no panic, only CRC-valid frames of legal length come
+        /// out, and the device answers every one of them without panicking.
+        #[test]
+        fn any_bytes_any_chunking(bytes in proptest::collection::vec(any::<u8>(), 0..1200),
+                                  cuts in proptest::collection::vec(1usize..64, 1..40)) {
+            let now = std::time::Instant::now();
+            let mut asm = RequestAssembler::new();
+            let mut dev = Device::new(SimControllerConfig::default(), now);
+            let mut rest = &bytes[..];
+            let mut frames = Vec::new();
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() { break; }
+                let (a, b) = rest.split_at((*cut).min(rest.len()));
+                frames.extend(asm.push(a));
+                rest = b;
+            }
+            frames.extend(asm.on_silence());
+            for f in frames.into_iter().flatten() {
+                prop_assert!(crc_ok(&f) && f.len() <= MAX_FRAME_LEN);
+                if let Some(req) = parse_request(&f) {
+                    if let Some(answer) = dev.handle(&req, now) {
+                        prop_assert!(crc_ok(&answer));
+                    }
+                }
+            }
+        }
+
+        /// Every well-formed request with any address and quantity is answered with a valid
+        /// frame (data or exception), never a panic.
+        #[test]
+        fn any_request_is_answered(fc in prop_oneof![1u8..=6, Just(15u8), Just(16u8), any::<u8>()],
+                                   addr in any::<u16>(), qty in any::<u16>(),
+                                   tail in proptest::collection::vec(any::<u8>(), 0..8)) {
+            let now = std::time::Instant::now();
+            let mut dev = Device::new(SimControllerConfig::default(), now);
+            let mut f = vec![1, fc];
+            f.extend_from_slice(&addr.to_be_bytes());
+            f.extend_from_slice(&qty.to_be_bytes());
+            f.extend_from_slice(&tail);
+            append_crc(&mut f);
+            let req = parse_request(&f).unwrap();
+            let answer = dev.handle(&req, now).unwrap();
+            prop_assert!(crc_ok(&answer));
+            prop_assert_eq!(answer[1] & 0x7F, fc & 0x7F);
+        }
+    }
+}
