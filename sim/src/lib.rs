@@ -7,5 +7,6 @@
 pub mod chip;
 pub mod controller;
 pub mod factory;
+pub mod inprocess;
 pub mod traveller;
 pub mod vpcd;

@@ -128,11 +128,11 @@ pub enum Defect {
     UnknownCsca,
     /// A clone: same data, no AA or CA private keys.
     Clone,
-    /// The printed MRZ differs from DG1 (the surname).
+    /// DG1 differs from the printed MRZ (and the chip's access password): date of birth.
     MrzMismatch,
     /// The document's expiry date has passed.
     Expired,
-    /// The issuing state in the MRZ/DG1 is not the country of the signing PKI.
+    /// The issuing state in the MRZ/DG1 (FRA) is not the country of the signing PKI.
     WrongIssuingState,
 }
 
@@ -206,15 +206,18 @@ pub struct DocumentSpec {
     pub key_seed: String,
 }
 
-/// The specimen's biographic data (ICAO 9303 "Utopia" specimen style).
+/// The specimen's biographic data. ICAO's own specimens use the state "UTO" (Utopia), which
+/// no country table maps to a certificate country; the specimen is therefore issued by "D"
+/// under the test PKI of "DE" so that the issuing-state check of passive authentication can
+/// pass. Every certificate of the test PKI says "egate TEST" in its common name.
 pub fn specimen_bio() -> Biographic {
     Biographic {
         doc_type: DocType::Td3,
-        issuing_state: "UTO".into(),
+        issuing_state: "D".into(),
         number: "L898902C3".into(),
         surname: "ERIKSSON".into(),
         given_names: "ANNA MARIA".into(),
-        nationality: "UTO".into(),
+        nationality: "D".into(),
         birth: DateTime::date(1974, 8, 12),
         sex: 'F',
         expiry: DateTime::date(2034, 4, 15),
@@ -267,15 +270,21 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         bio.expiry = DateTime::date(2020, 1, 1);
     }
     if defect == Some(Defect::WrongIssuingState) {
-        bio.issuing_state = "ZZZ".into();
+        // A real ICAO code that is not the signing PKI's country.
+        bio.issuing_state = "FRA".into();
     }
-    let mrz = bio.mrz();
-    let mut printed_mrz = mrz.clone();
+    // The printed MRZ is what the chip's access password was personalised from.
+    let printed_mrz = bio.mrz();
+    let mut mrz = printed_mrz.clone();
     if defect == Some(Defect::MrzMismatch) {
-        // Same access data, different name: DG1 says ERIKSSON, the page says ERIKSEN.
+        // DG1 holds a different date of birth than the data page (and the chip's password).
         let mut other = bio.clone();
-        other.surname = format!("{}X", bio.surname);
-        printed_mrz = other.mrz();
+        other.birth.day = if bio.birth.day == 1 {
+            2
+        } else {
+            bio.birth.day - 1
+        };
+        mrz = other.mrz();
     }
 
     let mut files = FileSystem::new();
@@ -293,11 +302,11 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
     ];
     if spec.dg11_dg12 {
         let full = format!("{}<<{}", mrz_name(&bio.surname), mrz_name(&bio.given_names));
-        dgs.push((11, lds::dg11(&full, "ZENITH,UTOPIA")));
+        dgs.push((11, lds::dg11(&full, "ZENITH")));
         dgs.push((
             12,
             lds::dg12(
-                "UTOPIA PASSPORT OFFICE",
+                "egate TEST AUTHORITY",
                 &format!(
                     "{:04}{:02}{:02}",
                     spec.issued.year, spec.issued.month, spec.issued.day
@@ -422,6 +431,17 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         files.put_standard(StandardFile::CardSecurity, cs);
     }
 
+    if spec.quirks.extended_length {
+        // EF.ATR/INFO (ICAO 9303-10 §3.11.4, ISO/IEC 7816-4 §12.7.1): DO'7F66' extended length
+        // information, maximum command and response lengths.
+        let mut info = der::int(2048);
+        info.extend_from_slice(&der::int(4096));
+        files.put_standard(
+            StandardFile::AtrInfo,
+            crate::chip::tlv::encode(0x7F66, &info),
+        );
+    }
+
     if defect == Some(Defect::Clone) {
         aa_key = None;
         ca_keys.clear();
@@ -450,9 +470,9 @@ mod tests {
     fn specimen_mrz() {
         let mrz = specimen_bio().mrz();
         let lines: Vec<&str> = mrz.lines().collect();
-        assert_eq!(lines[0], "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<");
+        assert_eq!(lines[0], "P<D<<ERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<");
         assert_eq!(lines[1].len(), 44);
-        assert!(lines[1].starts_with("L898902C36UTO7408122F340415"));
+        assert!(lines[1].starts_with("L898902C36D<<7408122F340415"));
         assert_eq!(specimen_bio().mrz_information().len(), 24);
     }
 }

@@ -194,7 +194,7 @@ pub fn issue(
 /// The test PKI of one country.
 #[derive(Debug, Clone)]
 pub struct TestPki {
-    /// Three-letter... no: the two-letter country code in the certificates (ICAO 9303-12).
+    /// The two-letter country code in the certificates (ICAO 9303-12 §7.1.1).
     pub country: String,
     /// The old CSCA (self-signed).
     pub csca_old: Cert,
@@ -225,8 +225,8 @@ impl TestPki {
     pub fn generate(seed: &str, country: &str) -> Self {
         let k = |label: &str| KeyPair::derive(seed, &format!("{country}|{label}"));
         let d = DateTime::date;
-        let n_old = name(country, &format!("{country} CSCA 2015"));
-        let n_csca = name(country, &format!("{country} CSCA 2020"));
+        let n_old = name(country, &format!("egate TEST CSCA {country} 2015"));
+        let n_csca = name(country, &format!("egate TEST CSCA {country} 2020"));
         let csca_old = issue(
             1,
             n_old.clone(),
@@ -271,33 +271,33 @@ impl TestPki {
         };
         let ds = signer(
             10,
-            &format!("{country} DS 1"),
+            &format!("egate TEST DS {country} 1"),
             "ds",
             d(2024, 1, 1),
             d(2040, 1, 1),
         );
         let ds_expired = signer(
             11,
-            &format!("{country} DS 0"),
+            &format!("egate TEST DS {country} 0"),
             "ds-expired",
             d(2010, 1, 1),
             d(2012, 1, 1),
         );
         let ds_revoked = signer(
             12,
-            &format!("{country} DS 2"),
+            &format!("egate TEST DS {country} 2"),
             "ds-revoked",
             d(2024, 1, 1),
             d(2040, 1, 1),
         );
         let ml_signer = signer(
             20,
-            &format!("{country} Master List Signer"),
+            &format!("egate TEST Master List Signer {country}"),
             "mls",
             d(2024, 1, 1),
             d(2040, 1, 1),
         );
-        let n_rogue = name(country, &format!("{country} CSCA (rogue)"));
+        let n_rogue = name(country, &format!("egate TEST rogue CSCA {country}"));
         let rogue_csca = issue(
             1,
             n_rogue.clone(),
@@ -310,7 +310,7 @@ impl TestPki {
         );
         let rogue_ds = issue(
             10,
-            name(country, &format!("{country} DS 1")),
+            name(country, &format!("egate TEST DS {country} 1")),
             k("rogue-ds"),
             n_rogue,
             &k("rogue-csca"),

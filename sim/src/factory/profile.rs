@@ -4,11 +4,11 @@
 //! ```toml
 //! [document]
 //! type = "td3"                 # td3 (passport) | td1 (ID card)
-//! issuing_state = "UTO"
+//! issuing_state = "D"
 //! number = "L898902C3"
 //! surname = "ERIKSSON"
 //! given_names = "ANNA MARIA"
-//! nationality = "UTO"
+//! nationality = "D"
 //! birth = "1974-08-12"
 //! sex = "F"
 //! expiry = "2034-04-15"
@@ -38,7 +38,7 @@
 //!
 //! [pki]
 //! seed = "egate-test-pki"
-//! country = "UT"
+//! country = "DE"
 //!
 //! [link]
 //! bit_rate = 424000
@@ -176,8 +176,8 @@ pub struct Profile {
 
 /// Default PKI seed.
 pub const DEFAULT_PKI_SEED: &str = "egate-test-pki";
-/// Default PKI country (ICAO's specimen state Utopia, "UTO" in the MRZ).
-pub const DEFAULT_PKI_COUNTRY: &str = "UT";
+/// Default PKI country (the specimen is issued by "D"; see `factory::specimen_bio`).
+pub const DEFAULT_PKI_COUNTRY: &str = "DE";
 
 impl Profile {
     /// The built-in specimen.
