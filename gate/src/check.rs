@@ -95,6 +95,9 @@ pub struct SafetyModel {
     watchlist_ok: bool,
     face_ok: bool,
     pad_ok: bool,
+    /// Only the first result for a ticket counts (later ones are stale): chip,
+    /// watchlist, face, PAD.
+    answered: [bool; 4],
     /// The current step may open the exit: it brought the decisive verdict or an
     /// officer's release.
     step_may_open_exit: bool,
@@ -135,6 +138,7 @@ impl SafetyModel {
             watchlist_ok: false,
             face_ok: false,
             pad_ok: false,
+            answered: [false; 4],
             step_may_open_exit: false,
             stopped_in_emergency: None,
             started: false,
@@ -158,7 +162,10 @@ impl SafetyModel {
             Input::Sensor(SensorEvent::FireAlarm(on)) => self.emergency_inputs.0 = *on,
             Input::Sensor(SensorEvent::EmergencyButton(on)) => self.emergency_inputs.1 = *on,
             Input::DateChanged(date) => self.config.today = *date,
-            Input::DocumentVerdict { ticket, verdict } if Some(*ticket) == self.last_chip => {
+            Input::DocumentVerdict { ticket, verdict }
+                if Some(*ticket) == self.last_chip && !self.answered[0] =>
+            {
+                self.answered[0] = true;
                 self.document_ok = match verdict {
                     DocumentVerdict::Read(facts) => {
                         policy::evaluate(&self.config.eligibility, facts, self.config.today).is_ok()
@@ -166,14 +173,23 @@ impl SafetyModel {
                     DocumentVerdict::Refused(_) => false,
                 };
             }
-            Input::WatchlistResult { ticket, result } if Some(*ticket) == self.last_watchlist => {
+            Input::WatchlistResult { ticket, result }
+                if Some(*ticket) == self.last_watchlist && !self.answered[1] =>
+            {
+                self.answered[1] = true;
                 self.watchlist_ok = *result == WatchlistResult::Clear;
             }
-            Input::FaceVerdict { ticket, verdict } if Some(*ticket) == self.last_face => {
+            Input::FaceVerdict { ticket, verdict }
+                if Some(*ticket) == self.last_face && !self.answered[2] =>
+            {
+                self.answered[2] = true;
                 self.face_ok = verdict.failure().is_none();
                 self.step_may_open_exit = self.all_verified();
             }
-            Input::PadVerdict { ticket, verdict } if Some(*ticket) == self.last_pad => {
+            Input::PadVerdict { ticket, verdict }
+                if Some(*ticket) == self.last_pad && !self.answered[3] =>
+            {
+                self.answered[3] = true;
                 self.pad_ok = matches!(verdict, PadVerdict::Live { .. });
                 self.step_may_open_exit = self.all_verified();
             }
@@ -217,6 +233,7 @@ impl SafetyModel {
         match command {
             Command::StartChipRead { ticket } => {
                 self.last_chip = Some(*ticket);
+                self.answered = [false; 4];
                 self.document_ok = false;
                 self.watchlist_ok = false;
                 self.face_ok = false;
@@ -224,14 +241,17 @@ impl SafetyModel {
             }
             Command::StartWatchlist { ticket } => {
                 self.last_watchlist = Some(*ticket);
+                self.answered[1] = false;
                 self.watchlist_ok = false;
             }
             Command::StartFaceMatch { ticket } => {
                 self.last_face = Some(*ticket);
+                self.answered[2] = false;
                 self.face_ok = false;
             }
             Command::StartPad { ticket } => {
                 self.last_pad = Some(*ticket);
+                self.answered[3] = false;
                 self.pad_ok = false;
             }
             Command::Door { door, action } => {

@@ -158,6 +158,24 @@ impl Gate {
         }
     }
 
+    /// The passage in progress and how long it has run, for the console.
+    pub fn passage(&self, now: Instant) -> Option<(crate::command::PassageId, Duration)> {
+        self.state
+            .passage()
+            .map(|p| (p.id, now.saturating_duration_since(p.started)))
+    }
+
+    /// The keyed pseudonym of the accepted document of the passage in progress (between
+    /// the eligibility decision and the face decision), for the console.
+    pub fn current_pseudonym(&self) -> Option<&crate::verdict::Pseudonym> {
+        self.state.document().map(|d| &d.pseudonym)
+    }
+
+    /// When the current phase began.
+    pub fn phase_since(&self) -> Instant {
+        self.phase_since
+    }
+
     /// Running totals for metrics.
     pub fn counters(&self) -> Counters {
         self.counters

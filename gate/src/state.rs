@@ -33,7 +33,6 @@ impl Passage {
 /// A document that was read and found eligible: only its pseudonym is kept.
 #[derive(Debug, Clone)]
 pub(crate) struct AcceptedDocument {
-    #[allow(dead_code)] // kept for the console and future audit fields
     pub pseudonym: Pseudonym,
 }
 
@@ -103,7 +102,6 @@ pub(crate) struct ClosingEntry {
 #[derive(Debug)]
 pub(crate) struct Verifying {
     pub passage: Passage,
-    #[allow(dead_code)]
     pub doc: AcceptedDocument,
     pub attempt: u8,
     pub transaction_started: Instant,
@@ -232,6 +230,17 @@ impl State {
             Self::ClosingEntry(s) => Some(&s.passage),
             Self::Verifying(s) => Some(&s.passage),
             Self::Exiting(s) => s.passage.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The accepted document of the passage in progress, if there is one.
+    pub fn document(&self) -> Option<&AcceptedDocument> {
+        match self {
+            Self::CheckingWatchlist(s) => Some(&s.doc),
+            Self::Entering(s) => Some(&s.doc),
+            Self::ClosingEntry(s) => Some(&s.doc),
+            Self::Verifying(s) => Some(&s.doc),
             _ => None,
         }
     }

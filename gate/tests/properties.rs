@@ -34,6 +34,8 @@ enum Act {
     NextDay,
     Deadline,
     Shutdown,
+    /// Whatever a cooperative traveller, a working lane or an officer would do next.
+    Progress,
 }
 
 fn zone() -> impl Strategy<Value = Zone> {
@@ -100,6 +102,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => Just(Act::NextDay),
         4 => Just(Act::Deadline),
         1 => Just(Act::Shutdown),
+        30 => Just(Act::Progress),
     ]
 }
 
@@ -166,13 +169,152 @@ fn facts(v: u8) -> DocumentFacts {
     f
 }
 
-/// Tickets issued so far, by kind, from the command stream.
+/// Tickets issued so far, by kind, from the command stream, and what the driver fed.
 #[derive(Default)]
 struct Issued {
     chip: Vec<Ticket>,
     watchlist: Vec<Ticket>,
     face: Vec<Ticket>,
     pad: Vec<Ticket>,
+    zones: [Option<bool>; 3],
+    pad_answered: Option<Ticket>,
+    fire: bool,
+    button: bool,
+    faults: Vec<Device>,
+    tamper: bool,
+    mains_lost: bool,
+}
+
+fn zi(zone: Zone) -> usize {
+    match zone {
+        Zone::A => 0,
+        Zone::B => 1,
+        Zone::C => 2,
+    }
+}
+
+impl Issued {
+    fn fed(&mut self, input: &Input) {
+        match input {
+            Input::Sensor(SensorEvent::Zone { zone, occupied }) => {
+                self.zones[zi(*zone)] = Some(*occupied)
+            }
+            Input::Sensor(SensorEvent::FireAlarm(on)) => self.fire = *on,
+            Input::Sensor(SensorEvent::EmergencyButton(on)) => self.button = *on,
+            Input::Sensor(SensorEvent::Tamper(on)) => self.tamper = *on,
+            Input::Sensor(SensorEvent::MainsLost(on)) => self.mains_lost = *on,
+            Input::Sensor(SensorEvent::DeviceFault(d)) => self.faults.push(*d),
+            Input::Sensor(SensorEvent::DeviceRecovered(d)) => self.faults.retain(|x| x != d),
+            Input::PadVerdict { ticket, .. } => self.pad_answered = Some(*ticket),
+            _ => {}
+        }
+    }
+
+    fn occupied(&self, zone: Zone) -> bool {
+        self.zones[zi(zone)] != Some(false)
+    }
+
+    fn clear_some_zone(&self) -> Option<Input> {
+        [Zone::A, Zone::B, Zone::C]
+            .into_iter()
+            .find(|z| self.occupied(*z))
+            .map(|zone| {
+                Input::Sensor(SensorEvent::Zone {
+                    zone,
+                    occupied: false,
+                })
+            })
+    }
+
+    fn zone(zone: Zone, occupied: bool) -> Input {
+        Input::Sensor(SensorEvent::Zone { zone, occupied })
+    }
+
+    /// The next cooperative input for the gate's phase.
+    fn progress(&self, gate: &Gate) -> Option<Input> {
+        let two_step = gate.config().layout == Layout::TwoStep;
+        let latest = |list: &Vec<Ticket>| list.last().copied();
+        Some(match gate.phase() {
+            Phase::Idle => {
+                if two_step && self.occupied(Zone::B) || self.occupied(Zone::C) {
+                    return self.clear_some_zone();
+                }
+                if !self.occupied(Zone::A) || (!two_step && !self.occupied(Zone::B)) {
+                    let z = if self.occupied(Zone::A) {
+                        Zone::B
+                    } else {
+                        Zone::A
+                    };
+                    return Some(Self::zone(z, true));
+                }
+                Input::DocumentPresented
+            }
+            Phase::ReadingDocument => Input::DocumentVerdict {
+                ticket: latest(&self.chip)?,
+                verdict: DocumentVerdict::Read(facts(7)),
+            },
+            Phase::CheckingWatchlist => Input::WatchlistResult {
+                ticket: latest(&self.watchlist)?,
+                result: WatchlistResult::Clear,
+            },
+            Phase::Entering => {
+                if !self.occupied(Zone::B) {
+                    Self::zone(Zone::B, true)
+                } else {
+                    Self::zone(Zone::A, false)
+                }
+            }
+            Phase::ClosingEntry => Input::Sensor(SensorEvent::Door {
+                door: DoorId::Entry,
+                closed: true,
+            }),
+            Phase::Verifying => {
+                let pad = latest(&self.pad);
+                if gate.config().liveness == LivenessMode::Required && self.pad_answered != pad {
+                    Input::PadVerdict {
+                        ticket: pad?,
+                        verdict: PadVerdict::Live { score: 0.9 },
+                    }
+                } else {
+                    Input::FaceVerdict {
+                        ticket: latest(&self.face)?,
+                        verdict: FaceVerdict::Match {
+                            score: 0.8,
+                            threshold: 0.5,
+                        },
+                    }
+                }
+            }
+            Phase::Exiting => {
+                if self.occupied(Zone::B) && !self.occupied(Zone::C) {
+                    Self::zone(Zone::C, true)
+                } else if self.occupied(Zone::B) {
+                    Self::zone(Zone::B, false)
+                } else {
+                    self.clear_some_zone()?
+                }
+            }
+            Phase::ClosingExit => Input::Sensor(SensorEvent::Door {
+                door: DoorId::Exit,
+                closed: true,
+            }),
+            Phase::Referred => self.clear_some_zone()?,
+            Phase::Emergency if self.fire => Input::Sensor(SensorEvent::FireAlarm(false)),
+            Phase::Emergency if self.button => Input::Sensor(SensorEvent::EmergencyButton(false)),
+            Phase::Fault | Phase::Emergency if self.tamper => {
+                Input::Sensor(SensorEvent::Tamper(false))
+            }
+            Phase::Fault | Phase::Emergency if !self.faults.is_empty() => {
+                Input::Sensor(SensorEvent::DeviceRecovered(self.faults[0]))
+            }
+            Phase::AwaitingOfficer | Phase::Emergency | Phase::Fault => {
+                Input::Officer(OfficerCommand::Reset)
+            }
+            Phase::LaneClosed if self.mains_lost => Input::Sensor(SensorEvent::MainsLost(false)),
+            Phase::LaneClosed | Phase::OutOfService => Input::Officer(OfficerCommand::LaneOpen),
+            Phase::Stopped => return None,
+        })
+    }
 }
 
 impl Issued {
@@ -200,8 +342,9 @@ fn choose(list: &[Ticket], pick: &Pick) -> Ticket {
     }
 }
 
-fn to_input(act: &Act, issued: &Issued, today: &mut CivilDate) -> Option<Input> {
+fn to_input(act: &Act, issued: &Issued, gate: &Gate, today: &mut CivilDate) -> Option<Input> {
     Some(match act {
+        Act::Progress => return issued.progress(gate),
         Act::Sensor(e) => Input::Sensor(*e),
         Act::Present => Input::DocumentPresented,
         Act::Chip(v, p) => Input::DocumentVerdict {
@@ -287,7 +430,10 @@ fn run(config: GateConfig, acts: Vec<(Act, u16)>) -> Result<Vec<Phase>, TestCase
             issued.see(&c);
             phases.push(gate.phase());
         }
-        let input = to_input(&act, &issued, &mut today);
+        let input = to_input(&act, &issued, &gate, &mut today);
+        if let Some(input) = &input {
+            issued.fed(input);
+        }
         if input.is_none() {
             // Jump straight to the next deadline.
             if let Some(at) = gate.poll_timeout() {
@@ -321,6 +467,7 @@ fn random_sequences_reach_the_exit() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let mut exiting = 0;
+    let mut seen = std::collections::BTreeSet::new();
     for _ in 0..400 {
         let config = config().new_tree(&mut runner).expect("tree").current();
         let acts = prop::collection::vec((act(), 0u16..3_000), 1..150)
@@ -331,8 +478,12 @@ fn random_sequences_reach_the_exit() {
         if phases.contains(&Phase::Exiting) {
             exiting += 1;
         }
+        seen.extend(phases);
     }
     assert!(exiting > 0, "no random run reached Exiting");
+    // Every phase is visited by some run.
+    let missing: Vec<_> = Phase::ALL.iter().filter(|p| !seen.contains(p)).collect();
+    assert!(missing.is_empty(), "never visited: {missing:?}");
 }
 
 #[test]
