@@ -898,7 +898,7 @@ pub fn read_with<T: Transport>(
         let apdus0 = chip.transport.apdus;
         match establish_pace(chip, card_access.as_deref().unwrap_or(&[]), key) {
             Ok(outcome) => {
-                let name = outcome.protocol.oid();
+                let name = pace::protocol_name(&outcome.protocol);
                 pace_outcome = Some(outcome);
                 chip.record("PACE", start, apdus0, 0);
                 access = Some(AccessProtocol::Pace(name));
