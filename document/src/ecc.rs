@@ -14,12 +14,16 @@
 //! Standardized domain parameters: ICAO 9303-11 §9.5.1 (table of ids 0–2 and 8–18); RFC 5114
 //! §2.1–2.3 for the MODP groups, RFC 5639 §3 for brainpool, FIPS 186 / SEC 2 for NIST curves.
 
+pub mod mont;
+
 use std::sync::OnceLock;
 
 use num_bigint::{BigUint, RandBigInt};
 use num_integer::Integer;
 use num_traits::{One, Zero};
 use zeroize::Zeroizing;
+
+use mont::{Fe, MontField};
 
 /// Errors from domain-parameter construction, point decoding and key agreement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,14 +84,6 @@ pub struct Curve {
     pub h: BigUint,
     /// Name when standardized (e.g. "brainpoolP256r1").
     pub name: Option<&'static str>,
-}
-
-/// Jacobian point (X, Y, Z) with x = X/Z², y = Y/Z³; Z = 0 is infinity.
-#[derive(Clone)]
-struct Jac {
-    x: BigUint,
-    y: BigUint,
-    z: BigUint,
 }
 
 impl Curve {
@@ -251,21 +247,24 @@ impl Curve {
         self.mul(k, &self.g)
     }
 
-    /// k·P with a fixed 4-bit window over Jacobian coordinates. `None` is infinity.
+    /// k·P with a fixed 4-bit window over Jacobian coordinates in Montgomery form
+    /// ([`mont`]). `None` is infinity.
     pub fn mul(&self, k: &BigUint, pt: &EcPoint) -> Option<EcPoint> {
         if k.is_zero() {
             return None;
         }
-        let base = Jac::from_affine(pt);
+        let f = MontField::new(&self.p)?;
+        let a = f.from_big(&self.a, &self.p);
+        let base = self.jac_from(&f, pt);
         // Table of 0·P..15·P.
         let mut table: Vec<Jac> = Vec::with_capacity(16);
         table.push(Jac::infinity());
-        table.push(base.clone());
+        table.push(base);
         for i in 2..16 {
             let next = if i % 2 == 0 {
-                self.jdouble(&table[i / 2])
+                jdouble(&f, &a, &table[i / 2])
             } else {
-                self.jadd(&table[i - 1], &base)
+                jadd(&f, &a, &table[i - 1], &table[1])
             };
             table.push(next);
         }
@@ -274,20 +273,22 @@ impl Curve {
         for byte in bytes {
             for nibble in [byte >> 4, byte & 0x0f] {
                 for _ in 0..4 {
-                    acc = self.jdouble(&acc);
+                    acc = jdouble(&f, &a, &acc);
                 }
                 if nibble != 0 {
-                    acc = self.jadd(&acc, &table[nibble as usize]);
+                    acc = jadd(&f, &a, &acc, &table[nibble as usize]);
                 }
             }
         }
-        self.to_affine(&acc)
+        self.to_affine(&f, &acc)
     }
 
     /// P + Q in affine terms. `None` is infinity.
     pub fn add(&self, p: &EcPoint, q: &EcPoint) -> Option<EcPoint> {
-        let r = self.jadd(&Jac::from_affine(p), &Jac::from_affine(q));
-        self.to_affine(&r)
+        let f = MontField::new(&self.p)?;
+        let a = f.from_big(&self.a, &self.p);
+        let r = jadd(&f, &a, &self.jac_from(&f, p), &self.jac_from(&f, q));
+        self.to_affine(&f, &r)
     }
 
     /// −P.
@@ -307,102 +308,107 @@ impl Curve {
         Ok(Zeroizing::new(to_fixed(&s.x, self.field_len())))
     }
 
-    fn sub(&self, a: &BigUint, b: &BigUint) -> BigUint {
-        if a >= b {
-            a - b
-        } else {
-            &self.p - (b - a)
-        }
-    }
-
-    fn jdouble(&self, q: &Jac) -> Jac {
-        if q.z.is_zero() || q.y.is_zero() {
-            return Jac::infinity();
-        }
-        let p = &self.p;
-        let xx = (&q.x * &q.x) % p;
-        let yy = (&q.y * &q.y) % p;
-        let yyyy = (&yy * &yy) % p;
-        let zz = (&q.z * &q.z) % p;
-        let s = (BigUint::from(4u8) * &q.x % p * &yy) % p;
-        let m = (BigUint::from(3u8) * xx + &self.a * ((&zz * &zz) % p)) % p;
-        let x3 = self.sub(&((&m * &m) % p), &((&s << 1) % p));
-        let y3 = self.sub(
-            &((&m * self.sub(&s, &x3)) % p),
-            &((BigUint::from(8u8) * yyyy) % p),
-        );
-        let z3 = ((&q.y << 1) * &q.z) % p;
+    fn jac_from(&self, f: &MontField, p: &EcPoint) -> Jac {
         Jac {
-            x: x3,
-            y: y3,
-            z: z3,
+            x: f.from_big(&p.x, &self.p),
+            y: f.from_big(&p.y, &self.p),
+            z: f.from_big(&BigUint::one(), &self.p),
         }
     }
 
-    fn jadd(&self, a: &Jac, b: &Jac) -> Jac {
-        if a.z.is_zero() {
-            return b.clone();
-        }
-        if b.z.is_zero() {
-            return a.clone();
-        }
-        let p = &self.p;
-        let z1z1 = (&a.z * &a.z) % p;
-        let z2z2 = (&b.z * &b.z) % p;
-        let u1 = (&a.x * &z2z2) % p;
-        let u2 = (&b.x * &z1z1) % p;
-        let s1 = (&a.y * &b.z % p * &z2z2) % p;
-        let s2 = (&b.y * &a.z % p * &z1z1) % p;
-        if u1 == u2 {
-            return if s1 == s2 {
-                self.jdouble(a)
-            } else {
-                Jac::infinity()
-            };
-        }
-        let h = self.sub(&u2, &u1);
-        let r = self.sub(&s2, &s1);
-        let hh = (&h * &h) % p;
-        let hhh = (&hh * &h) % p;
-        let v = (&u1 * &hh) % p;
-        let x3 = self.sub(&self.sub(&((&r * &r) % p), &hhh), &((&v << 1) % p));
-        let y3 = self.sub(&((&r * self.sub(&v, &x3)) % p), &((&s1 * &hhh) % p));
-        let z3 = (&a.z * &b.z % p * &h) % p;
-        Jac {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    fn to_affine(&self, q: &Jac) -> Option<EcPoint> {
-        if q.z.is_zero() {
+    fn to_affine(&self, f: &MontField, q: &Jac) -> Option<EcPoint> {
+        if f.is_zero(&q.z) {
             return None;
         }
-        let zinv = mod_inverse(&q.z, &self.p)?;
+        let z = f.to_big(&q.z);
+        let zinv = mod_inverse(&z, &self.p)?;
         let zinv2 = (&zinv * &zinv) % &self.p;
         let zinv3 = (&zinv2 * &zinv) % &self.p;
         Some(EcPoint {
-            x: (&q.x * zinv2) % &self.p,
-            y: (&q.y * zinv3) % &self.p,
+            x: (f.to_big(&q.x) * zinv2) % &self.p,
+            y: (f.to_big(&q.y) * zinv3) % &self.p,
         })
     }
+}
+
+/// Jacobian point (X, Y, Z), Montgomery form: x = X/Z², y = Y/Z³; Z = 0 is infinity.
+#[derive(Clone)]
+struct Jac {
+    x: Fe,
+    y: Fe,
+    z: Fe,
 }
 
 impl Jac {
     fn infinity() -> Self {
         Jac {
-            x: BigUint::one(),
-            y: BigUint::one(),
-            z: BigUint::zero(),
+            x: [0; mont::MAX_LIMBS],
+            y: [0; mont::MAX_LIMBS],
+            z: [0; mont::MAX_LIMBS],
         }
     }
-    fn from_affine(p: &EcPoint) -> Self {
-        Jac {
-            x: p.x.clone(),
-            y: p.y.clone(),
-            z: BigUint::one(),
-        }
+}
+
+/// Doubling with general a: S = 4XY², M = 3X² + aZ⁴, X' = M² − 2S, Y' = M(S − X') − 8Y⁴,
+/// Z' = 2YZ.
+fn jdouble(f: &MontField, a: &Fe, q: &Jac) -> Jac {
+    if f.is_zero(&q.z) || f.is_zero(&q.y) {
+        return Jac::infinity();
+    }
+    let xx = f.mul(&q.x, &q.x);
+    let yy = f.mul(&q.y, &q.y);
+    let yyyy = f.mul(&yy, &yy);
+    let zz = f.mul(&q.z, &q.z);
+    let xyy = f.mul(&q.x, &yy);
+    let s2 = f.add(&xyy, &xyy);
+    let s = f.add(&s2, &s2);
+    let m = f.add(&f.add(&f.add(&xx, &xx), &xx), &f.mul(a, &f.mul(&zz, &zz)));
+    let x3 = f.sub(&f.mul(&m, &m), &f.add(&s, &s));
+    let y2 = f.add(&yyyy, &yyyy);
+    let y4 = f.add(&y2, &y2);
+    let y8 = f.add(&y4, &y4);
+    let y3 = f.sub(&f.mul(&m, &f.sub(&s, &x3)), &y8);
+    let yz = f.mul(&q.y, &q.z);
+    Jac {
+        x: x3,
+        y: y3,
+        z: f.add(&yz, &yz),
+    }
+}
+
+/// Addition of two Jacobian points (doubling when they are equal).
+fn jadd(f: &MontField, a: &Fe, p1: &Jac, p2: &Jac) -> Jac {
+    if f.is_zero(&p1.z) {
+        return p2.clone();
+    }
+    if f.is_zero(&p2.z) {
+        return p1.clone();
+    }
+    let z1z1 = f.mul(&p1.z, &p1.z);
+    let z2z2 = f.mul(&p2.z, &p2.z);
+    let u1 = f.mul(&p1.x, &z2z2);
+    let u2 = f.mul(&p2.x, &z1z1);
+    let s1 = f.mul(&f.mul(&p1.y, &p2.z), &z2z2);
+    let s2 = f.mul(&f.mul(&p2.y, &p1.z), &z1z1);
+    if u1 == u2 {
+        return if s1 == s2 {
+            jdouble(f, a, p1)
+        } else {
+            Jac::infinity()
+        };
+    }
+    let h = f.sub(&u2, &u1);
+    let r = f.sub(&s2, &s1);
+    let hh = f.mul(&h, &h);
+    let hhh = f.mul(&hh, &h);
+    let v = f.mul(&u1, &hh);
+    let x3 = f.sub(&f.sub(&f.mul(&r, &r), &hhh), &f.add(&v, &v));
+    let y3 = f.sub(&f.mul(&r, &f.sub(&v, &x3)), &f.mul(&s1, &hhh));
+    let z3 = f.mul(&f.mul(&p1.z, &p2.z), &h);
+    Jac {
+        x: x3,
+        y: y3,
+        z: z3,
     }
 }
 

@@ -13,7 +13,7 @@ use num_bigint::BigUint;
 use num_traits::One;
 
 use crate::crypto::Cipher;
-use crate::ecc::{self, Curve, DhGroup, DomainParams, EcPoint, EccError};
+use crate::ecc::{Curve, DhGroup, DomainParams, EcPoint, EccError};
 
 /// Dotted object identifiers used by PACE, CA, TA and AA (ICAO 9303-11 §9.2, TR-03110-3 §A.1).
 pub mod oid {
@@ -859,12 +859,6 @@ pub fn encode_dh_spki_standardized(param_id: u32, y: &BigUint) -> Vec<u8> {
     let mut b = alg;
     b.extend(der::encode(0x03, &bits));
     der::encode(0x30, &b)
-}
-
-/// Keeps `ecc` referenced for rustdoc links.
-#[doc(hidden)]
-pub fn _curve_of(id: u32) -> Result<&'static Curve, EccError> {
-    ecc::standardized_curve(id)
 }
 
 #[cfg(test)]
