@@ -815,24 +815,79 @@ fn encode_info(i: &SecurityInfo) -> Vec<u8> {
         }
         SecurityInfo::PaceDomainParameter(d) => {
             b.extend(encode_oid(&d.oid));
-            if let DomainParameterSpec::Standardized(id) = d.parameters {
-                b.extend(encode_standardized_params(id));
-            }
+            b.extend(encode_algorithm_identifier(&d.parameters));
             if let Some(id) = d.parameter_id {
                 b.extend(encode_int(id));
             }
         }
         SecurityInfo::ChipAuthenticationDomainParameter(d) => {
             b.extend(encode_oid(&d.oid));
-            if let DomainParameterSpec::Standardized(id) = d.parameters {
-                b.extend(encode_standardized_params(id));
-            }
+            b.extend(encode_algorithm_identifier(&d.parameters));
             if let Some(id) = d.key_id {
                 b.extend(encode_int(id));
             }
         }
         SecurityInfo::Unknown { raw, .. } => return raw.clone(),
     }
+    der::encode(0x30, &b)
+}
+
+fn encode_big(v: &BigUint) -> Vec<u8> {
+    let mut b = v.to_bytes_be();
+    if b.first().is_some_and(|x| x & 0x80 != 0) {
+        b.insert(0, 0);
+    }
+    der::encode(0x02, &b)
+}
+
+/// DER AlgorithmIdentifier for domain parameters: `standardizedDomainParameters(id)`, or
+/// explicit X9.62 ECParameters under id-ecPublicKey, or X9.42 DomainParameters (p, g, q) under
+/// dhpublicnumber (PKCS #3 dhKeyAgreement with p, g when q is unknown).
+pub fn encode_algorithm_identifier(spec: &DomainParameterSpec) -> Vec<u8> {
+    match spec {
+        DomainParameterSpec::Standardized(id) => encode_standardized_params(*id),
+        DomainParameterSpec::Explicit(DomainParams::Ec(c)) => {
+            let l = c.field_len();
+            let mut field = encode_oid(oid::PRIME_FIELD);
+            field.extend(encode_big(&c.p));
+            let mut curve = der::encode(0x04, &crate::ecc::to_fixed(&c.a, l));
+            curve.extend(der::encode(0x04, &crate::ecc::to_fixed(&c.b, l)));
+            let mut ecp = encode_int(1);
+            ecp.extend(der::encode(0x30, &field));
+            ecp.extend(der::encode(0x30, &curve));
+            ecp.extend(der::encode(0x04, &c.encode_point(&c.g)));
+            ecp.extend(encode_big(&c.n));
+            ecp.extend(encode_big(&c.h));
+            let mut b = encode_oid(oid::EC_PUBLIC_KEY);
+            b.extend(der::encode(0x30, &ecp));
+            der::encode(0x30, &b)
+        }
+        DomainParameterSpec::Explicit(DomainParams::Dh(g)) => {
+            let mut dp = encode_big(&g.p);
+            dp.extend(encode_big(&g.g));
+            let alg = match &g.q {
+                Some(q) => {
+                    dp.extend(encode_big(q));
+                    oid::DH_PUBLIC_NUMBER
+                }
+                None => oid::DH_KEY_AGREEMENT,
+            };
+            let mut b = encode_oid(alg);
+            b.extend(der::encode(0x30, &dp));
+            der::encode(0x30, &b)
+        }
+    }
+}
+
+/// DER SubjectPublicKeyInfo for a CA public key with any parameters (point or DH value y).
+pub fn encode_spki(spec: &DomainParameterSpec, key: &CaPublicKey) -> Vec<u8> {
+    let mut bits = vec![0u8];
+    match key {
+        CaPublicKey::Ec { curve, point } => bits.extend(curve.encode_point(point)),
+        CaPublicKey::Dh { y, .. } => bits.extend(encode_big(y)),
+    }
+    let mut b = encode_algorithm_identifier(spec);
+    b.extend(der::encode(0x03, &bits));
     der::encode(0x30, &b)
 }
 

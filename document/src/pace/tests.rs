@@ -449,3 +449,55 @@ fn icao_appendix_h2_dh_im() {
     let t = chip::compute_token(cipher, KeyAgreement::Dh, &km, oid, &k.public);
     assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ic"));
 }
+
+#[test]
+fn explicit_domain_parameters() {
+    use crate::secinfo::{DomainParameterSpec, PaceDomainParameterInfo};
+    // Proprietary parameter id 32 → PACEDomainParameterInfo with explicit parameters
+    // (ICAO 9303-11 §9.2.2), encoded to DER and parsed back as a terminal would.
+    for (oid, std_id) in [
+        ("0.4.0.127.0.7.2.2.4.2.2", 13),
+        ("0.4.0.127.0.7.2.2.4.4.2", 16),
+        ("0.4.0.127.0.7.2.2.4.1.2", 0),
+    ] {
+        let explicit = DomainParams::standardized(std_id).unwrap();
+        let mut infos = card_access_for(oid, 32);
+        let dom_oid = oid.rsplit_once('.').unwrap().0.to_string();
+        infos
+            .infos
+            .push(SecurityInfo::PaceDomainParameter(PaceDomainParameterInfo {
+                oid: dom_oid,
+                parameters: DomainParameterSpec::Explicit(explicit.clone()),
+                parameter_id: Some(32),
+            }));
+        let parsed = SecurityInfos::parse(&infos.to_der()).unwrap();
+        let info = parsed.pace_infos().next().unwrap();
+        let mut resolved = parsed.resolve_pace_parameters(info).unwrap();
+        // Names are not carried by explicit parameters.
+        match (&mut resolved, &explicit) {
+            (DomainParams::Ec(c), DomainParams::Ec(e)) => {
+                c.name = e.name;
+            }
+            (DomainParams::Dh(g), DomainParams::Dh(e)) => {
+                g.name = e.name;
+            }
+            _ => panic!(),
+        }
+        assert_eq!(resolved, explicit);
+        let mut chip = MiniChip {
+            card_access: parsed.clone(),
+            password: Password::can("4711"),
+            ca_private: None,
+            session: None,
+            require_84: true,
+        };
+        let out = establish(
+            &mut chip,
+            &parsed,
+            &Password::can("4711"),
+            &PaceOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(out.parameter_id, 32);
+    }
+}
