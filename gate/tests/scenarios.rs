@@ -766,3 +766,67 @@ fn ignores_face_verdict_sent_as_match_below_threshold() {
     assert_eq!(referred(&lane), Some(ReasonCode::FaceMismatch));
     assert_eq!(lane.exit_opens(), 0);
 }
+
+#[test]
+fn wrong_direction_during_a_passage_refers_and_after_the_exit_only_alarms() {
+    let mut lane = Lane::two_step();
+    lane.document_ok(facts());
+    lane.walk_in();
+    lane.sensor(SensorEvent::WrongDirection);
+    assert_eq!(referred(&lane), Some(ReasonCode::WrongDirection));
+    lane.walk_back();
+
+    let mut lane = Lane::two_step();
+    lane.document_ok(facts());
+    lane.walk_in();
+    lane.attempt(MATCH, LIVE);
+    lane.sensor(SensorEvent::WrongDirection);
+    assert!(lane.alarms().contains(&ReasonCode::WrongDirection));
+    assert_eq!(lane.gate.phase(), Phase::Exiting);
+    lane.walk_out();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+}
+
+#[test]
+fn console_view_of_the_passage_in_progress() {
+    let mut lane = Lane::two_step();
+    lane.document_ok(facts());
+    let (id, _) = lane.gate.passage(lane.now).expect("passage");
+    assert_eq!(id, gate::PassageId(1));
+    assert_eq!(
+        lane.gate.current_pseudonym().map(|p| p.0.as_str()),
+        Some("hmac:3f9a")
+    );
+    lane.walk_in();
+    lane.attempt(NO_MATCH, LIVE);
+    lane.attempt(NO_MATCH, LIVE);
+    lane.attempt(NO_MATCH, LIVE);
+    assert_eq!(lane.gate.reason(), Some(ReasonCode::FaceMismatch));
+    assert_eq!(lane.gate.current_pseudonym(), None);
+    assert!(lane.gate.passage(lane.now).is_none());
+}
+
+#[test]
+fn unexpected_inputs_are_counted_and_audited_never_fatal() {
+    let mut lane = Lane::two_step();
+    lane.feed(Input::Officer(OfficerCommand::Refer));
+    lane.feed(Input::DocumentVerdict {
+        ticket: gate::Ticket(77),
+        verdict: DocumentVerdict::Refused(ReasonCode::ChipReadFailed),
+    });
+    lane.sensor(SensorEvent::Door {
+        door: DoorId::Exit,
+        closed: false,
+    });
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+    assert_eq!(lane.gate.counters().unexpected_inputs, 1);
+    assert!(lane.audits().iter().any(|e| matches!(
+        e,
+        AuditEvent::UnexpectedInput {
+            input: "document_verdict",
+            phase: Phase::Idle
+        }
+    )));
+    lane.genuine_passage();
+    assert_eq!(lane.gate.counters().accepted, 1);
+}
