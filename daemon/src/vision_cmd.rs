@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use vision::eval;
+use vision::{calibrate, eval};
 use vision::{Calibration, FacePipeline, Matcher, MultiFace, VisionConfig, VisionError};
 
 /// Exit code when a comparison or evaluation could not be run at all.
@@ -303,11 +303,13 @@ fn run_eval(
     }
 
     if let (Some(out), EvalInput::Dir(dir)) = (write_calibration, &input) {
-        let images = eval::images_by_identity(dir)?;
+        let images = calibrate::images_by_identity(dir)?;
         let mut bar: Option<ProgressBar> = None;
-        let (gen, imp, ids) = eval::calibration_scores(&mut pipeline, &images, augment, |d, t| {
-            bar.get_or_insert_with(|| progress_bar(t, "calibrating")).set_position(d);
-        })?;
+        let (gen, imp, ids) =
+            calibrate::calibration_scores(&mut pipeline, &images, augment, |d, t| {
+                bar.get_or_insert_with(|| progress_bar(t, "calibrating"))
+                    .set_position(d);
+            })?;
         if let Some(b) = bar.take() {
             b.finish_and_clear();
         }
@@ -326,7 +328,7 @@ fn run_eval(
             gen.len(),
             10.0 / imp.len().max(1) as f64,
         );
-        let cal = eval::calibrate(
+        let cal = calibrate::calibrate(
             &imp,
             gen.len() as u64,
             ids,

@@ -54,7 +54,9 @@ fn compare_same_person_matches_and_others_do_not() {
 fn compare_reads_a_dg2_file_and_reports_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     // A DG2-like wrapper around the JPEG bytes.
-    let mut dg2 = vec![0x75, 0x82, 0x40, 0x00, 0x7F, 0x61, 0x82, 0x3F, 0x00, 0x5F, 0x2E];
+    let mut dg2 = vec![
+        0x75, 0x82, 0x40, 0x00, 0x7F, 0x61, 0x82, 0x3F, 0x00, 0x5F, 0x2E,
+    ];
     dg2.extend_from_slice(&[0u8; 40]);
     dg2.extend_from_slice(&std::fs::read(data("person_b_2.jpg")).unwrap());
     let dg2_path = dir.path().join("EF.DG2.bin");
@@ -84,7 +86,10 @@ fn compare_reads_a_dg2_file_and_reports_bad_input() {
 /// Lays the test images out one folder per identity.
 fn identity_dir(root: &Path) {
     let ids = std::fs::read_to_string(data("identities.txt")).unwrap();
-    for line in ids.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in ids
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let mut it = line.split_whitespace();
         let (file, id) = (it.next().unwrap(), it.next().unwrap());
         std::fs::create_dir_all(root.join(id)).unwrap();
@@ -99,7 +104,14 @@ fn eval_separates_every_pair_at_fmr_0001_and_writes_the_report() {
     identity_dir(&faces);
     let report = dir.path().join("report");
     let out = egate()
-        .args(["vision", "eval", "--fmr", "0.001", "--expect-separation", "--dir"])
+        .args([
+            "vision",
+            "eval",
+            "--fmr",
+            "0.001",
+            "--expect-separation",
+            "--dir",
+        ])
         .arg(&faces)
         .arg("--report")
         .arg(&report)
@@ -109,11 +121,13 @@ fn eval_separates_every_pair_at_fmr_0001_and_writes_the_report() {
     assert!(out.status.success(), "{}", assets_hint(&out));
     assert!(stdout.contains("17 genuine, 49 impostor"), "{stdout}");
     assert!(
-        stdout.contains("(0/49 impostor pairs accepted)") && stdout.contains("(0/17 genuine pairs rejected)"),
+        stdout.contains("(0/49 impostor pairs accepted)")
+            && stdout.contains("(0/17 genuine pairs rejected)"),
         "{stdout}"
     );
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(json["report"]["genuine_pairs"], 17);
     assert_eq!(json["report"]["impostor_pairs"], 49);
     assert_eq!(json["report"]["at_threshold"]["false_matches"], 0);
@@ -135,12 +149,21 @@ fn eval_reads_an_lfw_style_pairs_file() {
     ] {
         std::fs::create_dir_all(dir.path().join(name)).unwrap();
         for (i, f) in files.iter().enumerate() {
-            std::fs::copy(data(f), dir.path().join(name).join(format!("{name}_{:04}.jpg", i + 1)))
-                .unwrap();
+            std::fs::copy(
+                data(f),
+                dir.path()
+                    .join(name)
+                    .join(format!("{name}_{:04}.jpg", i + 1)),
+            )
+            .unwrap();
         }
     }
     let pairs = dir.path().join("pairs.txt");
-    std::fs::write(&pairs, "2 2\nMacron 1 2\nArdern 1 2\nMacron 1 Ardern 2\nMacron 2 Ardern 1\n").unwrap();
+    std::fs::write(
+        &pairs,
+        "2 2\nMacron 1 2\nArdern 1 2\nMacron 1 Ardern 2\nMacron 2 Ardern 1\n",
+    )
+    .unwrap();
     let out = egate()
         .args(["vision", "eval", "--expect-separation", "--pairs"])
         .arg(&pairs)

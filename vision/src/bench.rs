@@ -30,7 +30,12 @@ pub struct BenchStats {
 }
 
 /// Runs every frame `warmup` times untimed, then `rounds` times timed.
-pub fn run(pipeline: &mut FacePipeline, frames: &[Frame], warmup: usize, rounds: usize) -> Result<BenchStats> {
+pub fn run(
+    pipeline: &mut FacePipeline,
+    frames: &[Frame],
+    warmup: usize,
+    rounds: usize,
+) -> Result<BenchStats> {
     for _ in 0..warmup {
         for f in frames {
             pipeline.analyze(f)?;
@@ -50,7 +55,12 @@ pub fn run(pipeline: &mut FacePipeline, frames: &[Frame], warmup: usize, rounds:
     }
     let n = totals.len().max(1);
     totals.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| totals.get(((n as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    let pct = |p: f64| {
+        totals
+            .get(((n as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     let mean = totals.iter().sum::<f64>() / n as f64;
     let ms = |d: Duration| d.as_secs_f64() * 1e3 / n as f64;
     Ok(BenchStats {

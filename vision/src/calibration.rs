@@ -53,10 +53,12 @@ impl Calibration {
         let mut cal: Calibration = toml::from_str(text)
             .map_err(|e| VisionError::Config(format!("calibration table: {}", e.message())))?;
         if cal.point.is_empty() {
-            return Err(VisionError::Config("calibration table has no points".into()));
+            return Err(VisionError::Config(
+                "calibration table has no points".into(),
+            ));
         }
         for p in &cal.point {
-            if !(p.fmr > 0.0 && p.fmr < 1.0) || !p.threshold.is_finite() {
+            if !(p.fmr > 0.0 && p.fmr < 1.0 && p.threshold.is_finite()) {
                 return Err(VisionError::Config(format!(
                     "calibration point fmr={} threshold={} is out of range",
                     p.fmr, p.threshold

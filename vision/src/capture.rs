@@ -111,7 +111,12 @@ impl CaptureSession {
 
     /// Takes one analysed frame; returns the guidance to show (empty when the frame was usable).
     /// Frames arriving after the window closed are ignored.
-    pub fn handle_frame(&mut self, now: Instant, analysis: FrameAnalysis, frame_width: u32) -> Vec<Guidance> {
+    pub fn handle_frame(
+        &mut self,
+        now: Instant,
+        analysis: FrameAnalysis,
+        frame_width: u32,
+    ) -> Vec<Guidance> {
         if now >= self.deadline {
             return Vec::new();
         }

@@ -112,7 +112,10 @@ impl VisionConfig {
             bad("threads", "must be 1..=64");
         }
         if !(self.target_fmr > 0.0 && self.target_fmr < 1.0) {
-            bad("target_fmr", "must be between 0 and 1 (exclusive), e.g. 0.001");
+            bad(
+                "target_fmr",
+                "must be between 0 and 1 (exclusive), e.g. 0.001",
+            );
         }
         if !(0.0..1.0).contains(&self.detector_score_threshold) {
             bad("detector_score_threshold", "must be in 0..1");

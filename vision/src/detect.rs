@@ -66,12 +66,8 @@ pub(crate) fn letterbox(frame: &Frame) -> Result<Letterbox> {
         imgproc::INTER_LINEAR,
     )?;
     let resized = Frame::from_mat(resized)?;
-    let mut canvas = Mat::new_rows_cols_with_default(
-        INPUT_SIDE,
-        INPUT_SIDE,
-        core::CV_8UC3,
-        Scalar::all(0.0),
-    )?;
+    let mut canvas =
+        Mat::new_rows_cols_with_default(INPUT_SIDE, INPUT_SIDE, core::CV_8UC3, Scalar::all(0.0))?;
     {
         let mut roi = Mat::roi_mut(&mut canvas, Rect::new(0, 0, nw, nh))?;
         resized.mat().copy_to(&mut roi)?;
@@ -233,8 +229,18 @@ mod tests {
         cls8[idx] = 0.81;
         obj8[idx] = 1.2; // clamped to 1
         bbox8[idx * 4..idx * 4 + 4].copy_from_slice(&[0.5, 0.5, 0.0, 1.0f32.ln()]);
-        let (c1, o1, b1, k1) = (empty(n[1], 1), empty(n[1], 1), empty(n[1], 4), empty(n[1], 10));
-        let (c2, o2, b2, k2) = (empty(n[2], 1), empty(n[2], 1), empty(n[2], 4), empty(n[2], 10));
+        let (c1, o1, b1, k1) = (
+            empty(n[1], 1),
+            empty(n[1], 1),
+            empty(n[1], 4),
+            empty(n[1], 10),
+        );
+        let (c2, o2, b2, k2) = (
+            empty(n[2], 1),
+            empty(n[2], 1),
+            empty(n[2], 4),
+            empty(n[2], 10),
+        );
         let out = RawOutputs {
             cls: [&cls8, &c1, &c2],
             obj: [&obj8, &o1, &o2],

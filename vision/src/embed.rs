@@ -61,7 +61,10 @@ mod tests {
         let mut b = [0f32; 128];
         b[0] = 1.0;
         b[1] = 1.0;
-        let (a, b) = (Embedding::from_raw(&a).unwrap(), Embedding::from_raw(&b).unwrap());
+        let (a, b) = (
+            Embedding::from_raw(&a).unwrap(),
+            Embedding::from_raw(&b).unwrap(),
+        );
         assert!((a.cosine(&b) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
         assert!(Embedding::from_raw(&[0.0; 128]).is_none());
         assert!(Embedding::from_raw(&[1.0; 3]).is_none());

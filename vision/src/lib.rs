@@ -24,6 +24,7 @@
 
 pub mod align;
 pub mod bench;
+pub mod calibrate;
 pub mod calibration;
 pub mod capture;
 pub mod config;

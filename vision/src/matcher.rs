@@ -108,12 +108,13 @@ pub fn compare_images(
 ) -> Result<Comparison> {
     let p = largest_face(pipeline, probe)?;
     let r = largest_face(pipeline, reference)?;
-    let report = |f: &Frame, x: &Option<(Detection, usize, Quality, crate::Embedding)>| ImageReport {
-        width: f.width(),
-        height: f.height(),
-        faces: x.as_ref().map_or(0, |x| x.1),
-        quality: x.as_ref().map(|x| x.2),
-    };
+    let report =
+        |f: &Frame, x: &Option<(Detection, usize, Quality, crate::Embedding)>| ImageReport {
+            width: f.width(),
+            height: f.height(),
+            faces: x.as_ref().map_or(0, |x| x.1),
+            quality: x.as_ref().map(|x| x.2),
+        };
     let (probe_report, ref_report) = (report(probe, &p), report(reference, &r));
     let mut verdict = FaceVerdict {
         decision: Decision::NoFace,
@@ -147,7 +148,11 @@ pub fn compare_images(
             verdict.guidance = matcher_guidance(&a.2, probe.width());
             verdict.reason = format!(
                 "score {score:.3} {} threshold {:.3}",
-                if verdict.decision == Decision::Match { "≥" } else { "<" },
+                if verdict.decision == Decision::Match {
+                    "≥"
+                } else {
+                    "<"
+                },
                 matcher.threshold()
             );
         }

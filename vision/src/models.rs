@@ -49,6 +49,10 @@ impl Models {
                 .with_optimization_level(GraphOptimizationLevel::Level3)?
                 .with_intra_threads(threads)?
                 .with_inter_threads(1)?
+                // Busy-waiting worker threads collapse under CPU contention (a gate's CPU is
+                // shared with the driver, the console and the chip reader): let them sleep.
+                .with_config_entry("session.intra_op.allow_spinning", "0")?
+                .with_config_entry("session.inter_op.allow_spinning", "0")?
                 .commit_from_memory(bytes)?;
             Ok(session)
         };

@@ -99,10 +99,7 @@ impl FacePipeline {
         let lb = detect::letterbox(frame)?;
         let side = detect::INPUT_SIDE as usize;
         let input = TensorRef::from_array_view(([1usize, 3, side, side], &lb.blob[..]))?;
-        let outputs = self
-            .models
-            .detector
-            .run(ort::inputs!["input" => input])?;
+        let outputs = self.models.detector.run(ort::inputs!["input" => input])?;
         let get = |name: &str| -> Result<&[f32]> {
             let v = outputs
                 .get(name)

@@ -147,7 +147,12 @@ impl QualityGates {
 }
 
 /// Measures a face's quality from its landmarks, the aligned crop and the face count.
-pub fn measure(_frame: &Frame, face: &Detection, crop: &Frame, face_count: usize) -> Result<Quality> {
+pub fn measure(
+    _frame: &Frame,
+    face: &Detection,
+    crop: &Frame,
+    face_count: usize,
+) -> Result<Quality> {
     let (yaw_deg, pitch_deg) = pose(face);
     let mut grey = Mat::default();
     imgproc::cvt_color_def(crop.mat(), &mut grey, imgproc::COLOR_BGR2GRAY)?;
@@ -178,8 +183,8 @@ pub fn pose(face: &Detection) -> (f32, f32) {
     let iod = face.inter_eye_distance().max(1e-3);
     // Yaw: the nose tip moves sideways by about half the inter-eye distance at 45°; map the
     // offset ratio through asin so small turns are roughly linear.
-    let ratio = ((nose[0] - eye_mid[0]) / (iod / 2.0) * std::f32::consts::FRAC_1_SQRT_2)
-        .clamp(-1.0, 1.0);
+    let ratio =
+        ((nose[0] - eye_mid[0]) / (iod / 2.0) * std::f32::consts::FRAC_1_SQRT_2).clamp(-1.0, 1.0);
     let yaw = ratio.asin().to_degrees();
     // Pitch: in a frontal face the nose tip sits ~45% of the way from the eye line to the
     // mouth line; the offset from that, scaled, approximates pitch.
@@ -211,7 +216,13 @@ mod tests {
     fn frontal() -> Detection {
         Detection {
             bbox: [0.0, 0.0, 100.0, 120.0],
-            landmarks: [[35.0, 50.0], [65.0, 50.0], [50.0, 65.0], [38.0, 85.0], [62.0, 85.0]],
+            landmarks: [
+                [35.0, 50.0],
+                [65.0, 50.0],
+                [50.0, 65.0],
+                [38.0, 85.0],
+                [62.0, 85.0],
+            ],
             score: 0.9,
         }
     }
@@ -240,7 +251,13 @@ mod tests {
         let g: Vec<&str> = gates.assess(&q, 1280).iter().map(|g| g.code()).collect();
         assert_eq!(
             g,
-            ["one_person_only", "step_closer", "look_at_camera", "more_light", "hold_still"]
+            [
+                "one_person_only",
+                "step_closer",
+                "look_at_camera",
+                "more_light",
+                "hold_still"
+            ]
         );
         let good = Quality {
             inter_eye_px: 80.0,

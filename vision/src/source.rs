@@ -87,7 +87,11 @@ impl CameraSource {
             }
         };
         set(videoio::CAP_PROP_FRAME_WIDTH, config.width as f64, "width");
-        set(videoio::CAP_PROP_FRAME_HEIGHT, config.height as f64, "height");
+        set(
+            videoio::CAP_PROP_FRAME_HEIGHT,
+            config.height as f64,
+            "height",
+        );
         set(videoio::CAP_PROP_FPS, config.fps, "fps");
         if config.exposure > 0.0 {
             // V4L2: 1 = manual exposure; other backends ignore it.

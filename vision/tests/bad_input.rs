@@ -21,13 +21,26 @@ fn encode(frame: &Frame, ext: &str) -> Vec<u8> {
 
 fn scaled(frame: &Frame, f: f64) -> Frame {
     let mut m = Mat::default();
-    imgproc::resize(frame.mat(), &mut m, Size::new(0, 0), f, f, imgproc::INTER_AREA).unwrap();
+    imgproc::resize(
+        frame.mat(),
+        &mut m,
+        Size::new(0, 0),
+        f,
+        f,
+        imgproc::INTER_AREA,
+    )
+    .unwrap();
     Frame::from_mat(m).unwrap()
 }
 
 /// Four different people side by side on one canvas.
 fn group_photo() -> Frame {
-    let names = ["person_a_2.jpg", "person_b_1.jpg", "impostor_2.jpg", "biden.jpg"];
+    let names = [
+        "person_a_2.jpg",
+        "person_b_1.jpg",
+        "impostor_2.jpg",
+        "biden.jpg",
+    ];
     let side = 300;
     let mut canvas =
         Mat::new_rows_cols_with_default(side, side * 4, core::CV_8UC3, Scalar::all(128.0)).unwrap();
@@ -62,7 +75,11 @@ fn blank() -> Frame {
 
 #[test]
 fn not_an_image_is_a_clear_error() {
-    for bytes in [&b"just some text"[..], &[][..], &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16][..]] {
+    for bytes in [
+        &b"just some text"[..],
+        &[][..],
+        &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16][..],
+    ] {
         match decode_photo(bytes) {
             Err(e) => {
                 assert_eq!(e.kind(), vision::ErrorKind::Input, "{e}");
@@ -76,7 +93,10 @@ fn not_an_image_is_a_clear_error() {
 #[test]
 fn truncated_jpeg2000_is_an_error_not_a_panic() {
     let jp2 = encode(&face("person_a_1.jpg"), ".jp2");
-    assert!(jp2.starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20]), "a JP2 file");
+    assert!(
+        jp2.starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20]),
+        "a JP2 file"
+    );
     // The whole file decodes.
     let whole = decode_photo(&jp2).expect("full JP2 decodes");
     assert_eq!(whole.width(), 204);
@@ -88,7 +108,10 @@ fn truncated_jpeg2000_is_an_error_not_a_panic() {
             Err(e) => {
                 errors += 1;
                 assert!(
-                    matches!(e, VisionError::NotAnImage(_) | VisionError::NoImageInContainer),
+                    matches!(
+                        e,
+                        VisionError::NotAnImage(_) | VisionError::NoImageInContainer
+                    ),
                     "{e}"
                 );
             }
@@ -103,7 +126,9 @@ fn dg2_wrapper_is_found_and_decoded() {
     // A minimal DG2-like TLV prefix (tags 75 / 7F61 / 5F2E with ISO 19794-5 'FAC' header)
     // followed by a JPEG 2000 and a JPEG: the locator takes the first image.
     let jpeg = encode(&face("person_a_1.jpg"), ".jpg");
-    let mut dg2 = vec![0x75, 0x82, 0x40, 0x00, 0x7F, 0x61, 0x82, 0x3F, 0x00, 0x5F, 0x2E];
+    let mut dg2 = vec![
+        0x75, 0x82, 0x40, 0x00, 0x7F, 0x61, 0x82, 0x3F, 0x00, 0x5F, 0x2E,
+    ];
     dg2.extend_from_slice(b"FAC\x00010\x00");
     dg2.extend_from_slice(&[0u8; 32]);
     dg2.extend_from_slice(&jpeg);
@@ -131,7 +156,11 @@ fn no_face_many_faces_tiny_face_are_verdicts() {
 
     let group = group_photo();
     let c = compare_images(&mut p, &group, &reference, &m, MultiFace::Refuse).unwrap();
-    assert!(c.probe.faces >= 3, "found {} faces in the group", c.probe.faces);
+    assert!(
+        c.probe.faces >= 3,
+        "found {} faces in the group",
+        c.probe.faces
+    );
     assert_eq!(c.verdict.decision, Decision::MultipleFaces);
 
     // A tiny face: a 24-pixel-wide copy of a portrait in a large blank frame.
@@ -152,10 +181,7 @@ fn no_face_many_faces_tiny_face_are_verdicts() {
         // Too small to detect at all, or detected with guidance to step closer; either way
         // no match is claimed.
         Decision::NoFace => {}
-        Decision::NoMatch => assert!(c
-            .verdict
-            .guidance
-            .contains(&vision::Guidance::StepCloser)),
+        Decision::NoMatch => assert!(c.verdict.guidance.contains(&vision::Guidance::StepCloser)),
         d => panic!("tiny face gave {d:?}"),
     }
 }

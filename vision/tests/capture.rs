@@ -44,7 +44,16 @@ fn replayed_capture_matches_the_same_person_and_not_another() {
     assert!(v.score.unwrap() >= v.threshold);
 
     let mut src = ReplaySource::from_files(&frames, true).unwrap();
-    let v = run_capture(&mut p, &mut src, &other, &matcher, policy, &mut clock, |_| {}).unwrap();
+    let v = run_capture(
+        &mut p,
+        &mut src,
+        &other,
+        &matcher,
+        policy,
+        &mut clock,
+        |_| {},
+    )
+    .unwrap();
     assert_eq!(v.decision, Decision::NoMatch, "{}", v.reason);
 }
 
