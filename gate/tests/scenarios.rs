@@ -830,3 +830,20 @@ fn unexpected_inputs_are_counted_and_audited_never_fatal() {
     lane.genuine_passage();
     assert_eq!(lane.gate.counters().accepted, 1);
 }
+
+#[test]
+fn safe_state_opening_waits_for_the_interlock() {
+    // Found by the property tests: shutting down while the exit is held open by an
+    // occupied zone C must not open the fail-safe entry as well.
+    let mut lane = Lane::two_step();
+    lane.document_ok(facts());
+    lane.walk_in();
+    lane.attempt(MATCH, LIVE);
+    lane.zone(Zone::C, true);
+    lane.feed(Input::Shutdown);
+    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Open));
+    assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Close));
+    lane.zone(Zone::C, false);
+    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Lock));
+    assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
+}
