@@ -234,7 +234,7 @@ fn rsa_9796_2_verify(
     if nib >= 2 * k || nibble(nib) != 0x0A || (nib + 1) % 2 != 0 {
         return Err(AaFailure::Malformed("padding"));
     }
-    let start = (nib + 1) / 2;
+    let start = nib.div_ceil(2);
     let end = k
         .checked_sub(t + hlen)
         .ok_or(AaFailure::Malformed("key too small for the hash"))?;

@@ -480,7 +480,7 @@ fn generated_master_list_round_trip() {
         2035,
         false,
     );
-    let content = seq(&[&int(0), &set(&[&w.csca.der().to_vec()])]);
+    let content = seq(&[&int(0), &set(&[w.csca.der()])]);
     let ml_der = signed_data(
         ML,
         &content,
