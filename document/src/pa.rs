@@ -68,7 +68,11 @@ impl Check {
             detail: detail.into(),
         }
     }
-    pub(crate) fn fail(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn fail(
+        name: &'static str,
+        reason: &'static str,
+        detail: impl Into<String>,
+    ) -> Check {
         Check {
             name,
             dg: None,
@@ -77,7 +81,11 @@ impl Check {
             detail: detail.into(),
         }
     }
-    pub(crate) fn not_possible(name: &'static str, reason: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn not_possible(
+        name: &'static str,
+        reason: &'static str,
+        detail: impl Into<String>,
+    ) -> Check {
         Check {
             name,
             dg: None,

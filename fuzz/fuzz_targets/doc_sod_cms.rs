@@ -28,6 +28,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = store.add_crl(data);
     let dgs = BTreeMap::from([(1u8, data.to_vec())]);
     let opts = PaOptions::new(std::time::SystemTime::UNIX_EPOCH);
-    let _ = verify_sod(&PaInput { sod: data, data_groups: &dgs, access_key: None }, &store, &opts);
+    let _ = verify_sod(
+        &PaInput {
+            sod: data,
+            data_groups: &dgs,
+            access_key: None,
+        },
+        &store,
+        &opts,
+    );
     let _ = verify_card_security(data, &store, &opts);
 });
