@@ -6,6 +6,7 @@
 mod audit;
 mod config;
 mod doc_cmd;
+mod hw;
 mod mrz_cmd;
 mod run;
 mod server;
@@ -50,7 +51,7 @@ enum Command {
     /// Compare faces and evaluate matching accuracy
     Vision(vision_cmd::VisionArgs),
     /// Commission and test gate hardware (doors, sensors, scanners)
-    Hw(NotBuilt),
+    Hw(hw::HwArgs),
     /// Print the default configuration or check a configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -113,7 +114,7 @@ fn main() -> ExitCode {
         Command::Doc(cmd) => doc_cmd::main(cmd),
         Command::Mrz(args) => mrz_cmd::main(args),
         Command::Vision(args) => vision_cmd::main(args),
-        Command::Hw(_) => not_built("hw", 6),
+        Command::Hw(args) => hw::main(args),
         Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
         Command::Bench(_) => not_built("bench", 7),
     }
