@@ -369,11 +369,21 @@ impl EvalReport {
     /// Zero rates are drawn at the axis floor, which is 1/(pairs) halved, and labelled so.
     pub fn det_svg(&self) -> String {
         let (w, h, m) = (640.0, 480.0, 60.0);
-        let floor_fmr = 0.5 / (self.impostor_pairs.max(1) as f64);
-        let floor_fnmr = 0.5 / (self.genuine_pairs.max(1) as f64);
-        let lo = floor_fmr.min(floor_fnmr).min(1e-4).log10().floor();
-        let x = |v: f64| m + (v.max(floor_fmr).log10() - lo) / (0.0 - lo) * (w - 2.0 * m);
-        let y = |v: f64| h - m - (v.max(floor_fnmr).log10() - lo) / (0.0 - lo) * (h - 2.0 * m);
+        // Axis from 10^lo to 1; lo one decade below the smallest non-zero rate these pair
+        // counts can express. A rate of 0 is drawn on the axis edge (labelled "0").
+        let finest = (1.0 / self.impostor_pairs.max(1) as f64)
+            .min(1.0 / self.genuine_pairs.max(1) as f64)
+            .min(1e-3);
+        let lo = finest.log10().floor() - 1.0;
+        let pos = |v: f64| {
+            if v > 0.0 {
+                v.log10().max(lo)
+            } else {
+                lo
+            }
+        };
+        let x = |v: f64| m + (pos(v) - lo) / (0.0 - lo) * (w - 2.0 * m);
+        let y = |v: f64| h - m - (pos(v) - lo) / (0.0 - lo) * (h - 2.0 * m);
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -384,6 +394,11 @@ impl EvalReport {
         let mut d = lo as i32;
         while d <= 0 {
             let v = 10f64.powi(d);
+            let label = if d == lo as i32 {
+                "0".to_string()
+            } else {
+                format!("1e{d}")
+            };
             let (gx, gy) = (x(v), y(v));
             let _ = writeln!(
                 s,
@@ -393,7 +408,7 @@ impl EvalReport {
             );
             let _ = writeln!(
                 s,
-                r#"<text x="{gx:.1}" y="{:.1}" text-anchor="middle">1e{d}</text><text x="{:.1}" y="{:.1}" text-anchor="end">1e{d}</text>"#,
+                r#"<text x="{gx:.1}" y="{:.1}" text-anchor="middle">{label}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#,
                 h - m + 16.0,
                 m - 6.0,
                 gy + 4.0
@@ -439,7 +454,7 @@ impl EvalReport {
         );
         let _ = writeln!(
             s,
-            r#"<text x="{:.1}" y="24" text-anchor="middle">DET — EER {:.4}; rates of 0 drawn at the axis floor</text>"#,
+            r#"<text x="{:.1}" y="24" text-anchor="middle">DET — EER {:.4}; a rate of 0 is drawn on the axis edge</text>"#,
             w / 2.0,
             self.eer
         );
