@@ -279,3 +279,80 @@ pub enum Command {
     /// Record an audit event.
     Audit(AuditEvent),
 }
+
+impl DoorAction {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Close => "close",
+            Self::Lock => "lock",
+        }
+    }
+}
+
+impl Lamp {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Green => "green",
+            Self::Amber => "amber",
+            Self::Red => "red",
+        }
+    }
+}
+
+impl JobKind {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChipRead => "chip_read",
+            Self::Watchlist => "watchlist",
+            Self::FaceMatch => "face_match",
+            Self::Pad => "pad",
+        }
+    }
+}
+
+impl Step {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DocumentRead => "document_read",
+            Self::Watchlist => "watchlist",
+            Self::Face => "face",
+        }
+    }
+}
+
+impl Liveness {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checked => "checked",
+            Self::NotChecked => "not_checked",
+            Self::NotReached => "not_reached",
+        }
+    }
+}
+
+impl PassageOutcome {
+    /// The stable snake_case name of the outcome (without its reason).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::ReleasedByOfficer => "released_by_officer",
+            Self::Referred(_) => "referred",
+            Self::Aborted(_) => "aborted",
+        }
+    }
+
+    /// The reason of a referral or abort.
+    pub fn reason(self) -> Option<ReasonCode> {
+        match self {
+            Self::Referred(r) | Self::Aborted(r) => Some(r),
+            Self::Accepted | Self::ReleasedByOfficer => None,
+        }
+    }
+}

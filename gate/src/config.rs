@@ -280,6 +280,17 @@ fn join(errors: &[ConfigError]) -> String {
         .join("; ")
 }
 
+impl OccupancyAction {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refer => "refer",
+            Self::Alarm => "alarm",
+            Self::Record => "record",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

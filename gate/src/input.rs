@@ -173,3 +173,42 @@ impl Input {
         }
     }
 }
+
+impl Zone {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "a",
+            Self::B => "b",
+            Self::C => "c",
+        }
+    }
+}
+
+impl Device {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DocumentReader => "document_reader",
+            Self::MrzScanner => "mrz_scanner",
+            Self::Camera => "camera",
+            Self::DoorController => "door_controller",
+            Self::Watchlist => "watchlist",
+            Self::Biometrics => "biometrics",
+        }
+    }
+}
+
+impl OfficerCommand {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReleaseExit => "release_exit",
+            Self::Refer => "refer",
+            Self::Reset => "reset",
+            Self::LaneOpen => "lane_open",
+            Self::LaneClose => "lane_close",
+            Self::OutOfService => "out_of_service",
+        }
+    }
+}

@@ -223,6 +223,50 @@ pub enum PadVerdict {
     NotChecked,
 }
 
+impl DoorId {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entry => "entry",
+            Self::Exit => "exit",
+        }
+    }
+}
+
+impl DocumentKind {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passport => "passport",
+            Self::IdentityCard => "identity_card",
+            Self::ResidencePermit => "residence_permit",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl PaOutcome {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trusted => "trusted",
+            Self::UntrustedCsca => "untrusted_csca",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl ChipAuthOutcome {
+    /// The stable snake_case name (audit trail, metrics labels, console).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::NotSupported => "not_supported",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
