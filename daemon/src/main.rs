@@ -4,7 +4,10 @@
 //! 1 a check failed, 2 usage error or a subcommand not built yet, 64 bad configuration.
 
 mod audit;
+mod bank;
 mod config;
+mod console;
+mod console_cmd;
 mod doc_cmd;
 mod hw;
 mod mrz_cmd;
@@ -39,7 +42,7 @@ enum Command {
     /// Run the gate daemon (HTTP health and metrics, the driver loop)
     Run(run::RunArgs),
     /// Serve the officers' supervision console for a bank of gates
-    Console(NotBuilt),
+    Console(console_cmd::ConsoleArgs),
     /// Run simulated devices: virtual passports, door controllers, travellers
     #[command(subcommand)]
     Sim(sim_cmd::SimCommand),
@@ -109,7 +112,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Console(_) => not_built("console", 8),
+        Command::Console(args) => console_cmd::main(args),
         Command::Sim(cmd) => sim_cmd::main(cmd),
         Command::Doc(cmd) => doc_cmd::main(cmd),
         Command::Mrz(args) => mrz_cmd::main(args),

@@ -1,0 +1,196 @@
+//! The gate API under `/gate-api/v1`: what a remote console (`egate console --gates FILE`)
+//! asks a gate daemon, authenticated by a bearer token shared between the two
+//! (`[console] gate_api_token_file` here, `token_file` in the console's gates file).
+//!
+//! - `GET  /gates` — every gate's status
+//! - `GET  /gates/{gate}` — one gate's status
+//! - `GET  /events` — Server-Sent Events, one [`crate::bank::GateEvent`] as JSON per message
+//! - `POST /gates/{gate}/commands` — an [`OfficerCommand`] (the console has checked the
+//!   officer's role; the officer id is recorded here too)
+//! - `GET  /gates/{gate}/photo/{chip|live}` — a photo of the passage in progress, `no-store`
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::bank::{OfficerCommand, PhotoKind};
+
+use super::auth::{self, valid_id};
+use super::{api, ApiError, AppState};
+
+/// The gate API's routes (nested under `/gate-api/v1` by [`super::router`]).
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/gates", get(gates))
+        .route("/gates/{gate}", get(gate))
+        .route("/events", get(events))
+        .route("/gates/{gate}/commands", post(command))
+        .route("/gates/{gate}/photo/{kind}", get(photo))
+        .route_layer(axum::middleware::from_fn_with_state(state, require_token))
+}
+
+/// 401 unless `Authorization: Bearer <token>` matches.
+async fn require_token(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = app.gate_api_token.as_ref() else {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "gate API off").into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !auth::ct_eq(given.as_bytes(), token.as_bytes()) {
+        let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "bearer token")
+            .into_response();
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return r;
+    }
+    next.run(req).await
+}
+
+async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let list: Vec<_> = app
+        .hub
+        .links()
+        .iter()
+        .filter_map(|l| l.status().ok())
+        .collect();
+    Json(json!({ "gates": list }))
+}
+
+async fn gate(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let l = app
+        .hub
+        .link(&id)
+        .ok_or_else(|| ApiError::unknown_gate(&id))?;
+    let s = l
+        .status()
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+    Ok(Json(json!(s)))
+}
+
+async fn command(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let link = Arc::clone(
+        app.hub
+            .link(&id)
+            .ok_or_else(|| ApiError::unknown_gate(&id))?,
+    );
+    let mut cmd: OfficerCommand = api::json_body(&headers, &body)?;
+    if !valid_id(&cmd.officer) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_officer",
+            "officer id: 1-64 of [A-Za-z0-9._-]",
+        ));
+    }
+    cmd.comment = cmd.comment.map(|c| {
+        c.chars()
+            .filter(|ch| !ch.is_control())
+            .take(api::MAX_COMMENT)
+            .collect()
+    });
+    app.audit_required(
+        "officer_command",
+        json!({ "officer": cmd.officer, "gate": id, "action": cmd.action,
+                "comment": cmd.comment, "via": "gate_api" }),
+    )
+    .await?;
+    link.command(cmd)
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response())
+}
+
+async fn photo(
+    State(app): State<AppState>,
+    Path((id, kind)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let kind = match kind.as_str() {
+        "chip" => PhotoKind::Chip,
+        "live" => PhotoKind::Live,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_photo",
+                "chip or live",
+            ))
+        }
+    };
+    let link = Arc::clone(
+        app.hub
+            .link(&id)
+            .ok_or_else(|| ApiError::unknown_gate(&id))?,
+    );
+    let jpeg = tokio::task::spawn_blocking(move || link.photo(kind))
+        .await
+        .map_err(|_| ApiError::internal("photo fetch failed"))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_passage",
+                "no passage in progress",
+            )
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store, max-age=0"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+/// Raw gate events of every gate of this daemon.
+async fn events(State(app): State<AppState>) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(1024);
+    for link in app.hub.links() {
+        let mut sub = link.subscribe();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let msg = match sub.recv().await {
+                    Ok(ev) => match serde_json::to_string(&ev) {
+                        Ok(s) => s,
+                        Err(_) => continue,
+                    },
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        r#"{"resync":true}"#.to_string()
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                // The client went away: stop forwarding.
+                if tx.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let s = rx.recv().await?;
+        Some((Ok::<_, Infallible>(Event::default().data(s)), rx))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
+        .into_response()
+}

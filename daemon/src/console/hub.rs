@@ -1,0 +1,460 @@
+//! The console's view of its bank: one task per gate link forwards the gate's events into one
+//! stream for the web pages, and keeps the alarm queue and the passage statistics.
+//!
+//! Everything kept here is what the audit trail may keep too: reason codes, outcomes, timings,
+//! officer ids. No photo or document datum passes through.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tracing::warn;
+
+use crate::bank::{GateEvent, GateEventKind, GateLink, GateStatus};
+
+/// Alarms kept (acknowledged ones are dropped first when full).
+const MAX_ALARMS: usize = 1_000;
+/// Passages kept for the statistics (the last ones).
+const MAX_PASSAGES: usize = 100_000;
+/// Upper bounds (seconds) of the transaction-time histogram; the last bucket is open.
+pub const DURATION_BUCKETS_S: [u64; 9] = [5, 10, 15, 20, 30, 45, 60, 90, 120];
+
+/// An alarm in the console's queue.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alarm {
+    /// Console-wide id (what the acknowledge endpoint takes).
+    pub id: u64,
+    /// Gate id.
+    pub gate: String,
+    /// The gate's own alarm id.
+    pub gate_alarm_id: u64,
+    /// Reason code (tailgating, pa_failed, face_mismatch, pad_alarm, watchlist_hit,
+    /// device_fault, fire_alarm, ...).
+    pub reason: String,
+    /// When the gate raised it (Unix ms).
+    pub ts_ms: u64,
+    /// The acknowledgement, once given.
+    pub ack: Option<Ack>,
+}
+
+/// An officer's acknowledgement of an alarm.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Ack {
+    /// Officer id.
+    pub officer: String,
+    /// The officer's comment.
+    pub comment: String,
+    /// When (Unix ms).
+    pub ts_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Passage {
+    gate: String,
+    ts_ms: u64,
+    outcome: String,
+    reason: Option<String>,
+    duration_ms: u64,
+}
+
+#[derive(Default)]
+struct State {
+    alarms: VecDeque<Alarm>,
+    next_alarm: u64,
+    passages: VecDeque<Passage>,
+}
+
+/// What the page receives on its event stream (one JSON object per SSE message).
+// Serialized as soon as it is built, never stored: the size of the big variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PageMessage {
+    /// A gate event, with the gate's status after it (when reachable) and the alarm it raised.
+    Gate {
+        /// The event.
+        event: GateEvent,
+        /// Status after the event.
+        status: Option<GateStatus>,
+        /// The queued alarm, for alarm events.
+        alarm: Option<Alarm>,
+    },
+    /// An alarm was acknowledged.
+    AlarmAck {
+        /// The alarm, with its acknowledgement.
+        alarm: Alarm,
+    },
+    /// Events were missed: reload the snapshot.
+    Resync,
+}
+
+/// The bank as the console sees it.
+pub struct Hub {
+    links: Vec<Arc<dyn GateLink>>,
+    by_id: HashMap<String, usize>,
+    state: Mutex<State>,
+    tx: broadcast::Sender<Arc<str>>,
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Hub {
+    /// A hub over the links; call [`Hub::spawn_forwarders`] inside a runtime to start it.
+    pub fn new(links: Vec<Arc<dyn GateLink>>) -> Arc<Self> {
+        let by_id = links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id().to_string(), i))
+            .collect();
+        let (tx, _) = broadcast::channel(4096);
+        Arc::new(Self {
+            links,
+            by_id,
+            state: Mutex::new(State::default()),
+            tx,
+        })
+    }
+
+    /// One task per gate: subscribe, ingest, forward.
+    pub fn spawn_forwarders(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.links
+            .iter()
+            .map(|link| {
+                let hub = Arc::clone(self);
+                let mut rx = link.subscribe();
+                let id = link.id().to_string();
+                tokio::spawn(async move {
+                    loop {
+                        match rx.recv().await {
+                            Ok(ev) => hub.ingest(ev),
+                            Err(broadcast::error::RecvError::Lagged(n)) => {
+                                warn!(gate = %id, missed = n, "console fell behind a gate's events");
+                                hub.send(&PageMessage::Resync);
+                            }
+                            Err(broadcast::error::RecvError::Closed) => break,
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// The gate links.
+    pub fn links(&self) -> &[Arc<dyn GateLink>] {
+        &self.links
+    }
+
+    /// A gate's link by id.
+    pub fn link(&self, id: &str) -> Option<&Arc<dyn GateLink>> {
+        self.by_id.get(id).map(|&i| &self.links[i])
+    }
+
+    /// A stream of serialized [`PageMessage`]s.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.tx.subscribe()
+    }
+
+    fn send(&self, msg: &PageMessage) {
+        if let Ok(s) = serde_json::to_string(msg) {
+            let _ = self.tx.send(Arc::from(s));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes one gate event into the queue and statistics and passes it to the pages.
+    pub fn ingest(&self, event: GateEvent) {
+        let mut alarm = None;
+        {
+            let mut st = self.lock();
+            match &event.kind {
+                GateEventKind::Alarm { alarm_id, reason } => {
+                    let a = Alarm {
+                        id: st.next_alarm,
+                        gate: event.gate.clone(),
+                        gate_alarm_id: *alarm_id,
+                        reason: reason.clone(),
+                        ts_ms: event.ts_ms,
+                        ack: None,
+                    };
+                    st.next_alarm += 1;
+                    if st.alarms.len() >= MAX_ALARMS {
+                        match st.alarms.iter().position(|a| a.ack.is_some()) {
+                            Some(i) => {
+                                st.alarms.remove(i);
+                            }
+                            None => {
+                                st.alarms.pop_front();
+                            }
+                        }
+                    }
+                    st.alarms.push_back(a.clone());
+                    alarm = Some(a);
+                }
+                GateEventKind::Passage {
+                    outcome,
+                    reason,
+                    duration_ms,
+                } => {
+                    if st.passages.len() >= MAX_PASSAGES {
+                        st.passages.pop_front();
+                    }
+                    st.passages.push_back(Passage {
+                        gate: event.gate.clone(),
+                        ts_ms: event.ts_ms,
+                        outcome: outcome.clone(),
+                        reason: reason.clone(),
+                        duration_ms: *duration_ms,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let status = self.link(&event.gate).and_then(|l| l.status().ok());
+        self.send(&PageMessage::Gate {
+            event,
+            status,
+            alarm,
+        });
+    }
+
+    /// The alarm queue, newest first.
+    pub fn alarms(&self) -> Vec<Alarm> {
+        self.lock().alarms.iter().rev().cloned().collect()
+    }
+
+    /// Acknowledges an alarm; `Err(true)` if unknown, `Err(false)` if already acknowledged.
+    pub fn ack(&self, id: u64, officer: &str, comment: &str) -> Result<Alarm, bool> {
+        let alarm = {
+            let mut st = self.lock();
+            let a = st.alarms.iter_mut().find(|a| a.id == id).ok_or(true)?;
+            if a.ack.is_some() {
+                return Err(false);
+            }
+            a.ack = Some(Ack {
+                officer: officer.to_string(),
+                comment: comment.to_string(),
+                ts_ms: now_ms(),
+            });
+            a.clone()
+        };
+        self.send(&PageMessage::AlarmAck {
+            alarm: alarm.clone(),
+        });
+        Ok(alarm)
+    }
+
+    /// Whether an alarm exists (acknowledged or not).
+    pub fn alarm_exists(&self, id: u64) -> bool {
+        self.lock().alarms.iter().any(|a| a.id == id)
+    }
+
+    /// Statistics for one gate or (with `None`) the whole bank.
+    pub fn stats(&self, gate: Option<&str>, now: u64) -> Stats {
+        let st = self.lock();
+        let mut s = Stats {
+            gate: gate.map(str::to_string),
+            ..Stats::default()
+        };
+        let hour = 3_600_000;
+        let current = now / hour * hour;
+        s.per_hour = (0..24u64)
+            .rev()
+            .map(|i| HourBucket {
+                hour_start_ms: current.saturating_sub(i * hour),
+                ..HourBucket::default()
+            })
+            .collect();
+        s.duration_buckets_s = DURATION_BUCKETS_S.to_vec();
+        s.duration_histogram = vec![0; DURATION_BUCKETS_S.len() + 1];
+        let mut durations = Vec::new();
+        let mut per_gate: BTreeMap<String, GateCounts> = self
+            .links
+            .iter()
+            .map(|l| (l.id().to_string(), GateCounts::default()))
+            .collect();
+        for p in st
+            .passages
+            .iter()
+            .filter(|p| gate.is_none_or(|g| p.gate == g))
+        {
+            *s.outcomes.entry(p.outcome.clone()).or_default() += 1;
+            if let Some(r) = &p.reason {
+                *s.reasons.entry(r.clone()).or_default() += 1;
+            }
+            let g = per_gate.entry(p.gate.clone()).or_default();
+            *g.outcomes.entry(p.outcome.clone()).or_default() += 1;
+            g.total += 1;
+            if p.ts_ms >= current.saturating_sub(23 * hour) {
+                let idx = ((p.ts_ms - current.saturating_sub(23 * hour)) / hour) as usize;
+                if let Some(b) = s.per_hour.get_mut(idx) {
+                    match p.outcome.as_str() {
+                        "accepted" => b.accepted += 1,
+                        "referred" => b.referred += 1,
+                        _ => b.other += 1,
+                    }
+                }
+            }
+            let bucket = DURATION_BUCKETS_S
+                .iter()
+                .position(|&b| p.duration_ms < b * 1000)
+                .unwrap_or(DURATION_BUCKETS_S.len());
+            s.duration_histogram[bucket] += 1;
+            durations.push(p.duration_ms);
+            s.total += 1;
+        }
+        durations.sort_unstable();
+        let pct = |q: f64| -> Option<u64> {
+            if durations.is_empty() {
+                None
+            } else {
+                let i = ((durations.len() - 1) as f64 * q).round() as usize;
+                durations.get(i).copied()
+            }
+        };
+        s.duration_p50_ms = pct(0.5);
+        s.duration_p90_ms = pct(0.9);
+        s.per_gate = per_gate
+            .into_iter()
+            .filter(|(g, _)| gate.is_none_or(|x| x == g))
+            .map(|(gate, c)| PerGate {
+                gate,
+                total: c.total,
+                outcomes: c.outcomes,
+            })
+            .collect();
+        s
+    }
+}
+
+#[derive(Default)]
+struct GateCounts {
+    total: u64,
+    outcomes: BTreeMap<String, u64>,
+}
+
+/// Passage statistics since the console started.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Stats {
+    /// The gate, or `None` for the bank.
+    pub gate: Option<String>,
+    /// Passages counted.
+    pub total: u64,
+    /// The last 24 hours, oldest first.
+    pub per_hour: Vec<HourBucket>,
+    /// Count per outcome (accepted, referred, abandoned).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Count per referral reason code.
+    pub reasons: BTreeMap<String, u64>,
+    /// Upper bounds (s) of the histogram's buckets; one more open bucket follows.
+    pub duration_buckets_s: Vec<u64>,
+    /// Transaction-time histogram.
+    pub duration_histogram: Vec<u64>,
+    /// Median transaction time.
+    pub duration_p50_ms: Option<u64>,
+    /// 90th percentile transaction time.
+    pub duration_p90_ms: Option<u64>,
+    /// Outcomes per gate.
+    pub per_gate: Vec<PerGate>,
+}
+
+/// Passages in one hour.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct HourBucket {
+    /// Start of the hour (Unix ms).
+    pub hour_start_ms: u64,
+    /// Accepted.
+    pub accepted: u64,
+    /// Referred.
+    pub referred: u64,
+    /// Abandoned or other.
+    pub other: u64,
+}
+
+/// One gate's counts.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct PerGate {
+    /// Gate id.
+    pub gate: String,
+    /// Passages.
+    pub total: u64,
+    /// Count per outcome.
+    pub outcomes: BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::LocalGate;
+
+    fn status(id: &str) -> GateStatus {
+        GateStatus {
+            id: id.into(),
+            phase: "idle".into(),
+            step: String::new(),
+            elapsed_ms: 0,
+            lane_open: true,
+            out_of_service: false,
+            liveness: "not-checked".into(),
+            devices: vec![],
+            photos_available: false,
+            passages_accepted: 0,
+            passages_referred: 0,
+        }
+    }
+
+    #[test]
+    fn alarms_queue_and_ack_once() {
+        let (g, _rx) = LocalGate::new(status("g1"));
+        let hub = Hub::new(vec![g.clone()]);
+        let ev = g.publish(GateEventKind::Alarm {
+            alarm_id: 7,
+            reason: "tailgating".into(),
+        });
+        hub.ingest(ev);
+        let a = hub.alarms();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].reason, "tailgating");
+        assert!(hub.ack(a[0].id, "o1", "seen").is_ok());
+        assert_eq!(hub.ack(a[0].id, "o1", "again"), Err(false));
+        assert_eq!(hub.ack(999, "o1", "x"), Err(true));
+    }
+
+    #[test]
+    fn stats_count_outcomes_reasons_and_durations() {
+        let (g1, _r1) = LocalGate::new(status("g1"));
+        let (g2, _r2) = LocalGate::new(status("g2"));
+        let hub = Hub::new(vec![g1.clone(), g2.clone()]);
+        for (g, outcome, reason, d) in [
+            (&g1, "accepted", None, 12_000),
+            (&g1, "referred", Some("face_mismatch"), 31_000),
+            (&g2, "accepted", None, 9_000),
+            (&g2, "referred", Some("pa_failed"), 200_000),
+        ] {
+            hub.ingest(g.publish(GateEventKind::Passage {
+                outcome: outcome.into(),
+                reason: reason.map(str::to_string),
+                duration_ms: d,
+            }));
+        }
+        let s = hub.stats(None, now_ms());
+        assert_eq!(s.total, 4);
+        assert_eq!(s.outcomes["accepted"], 2);
+        assert_eq!(s.reasons["pa_failed"], 1);
+        assert_eq!(s.per_hour.iter().map(|b| b.accepted).sum::<u64>(), 2);
+        assert_eq!(s.duration_histogram.iter().sum::<u64>(), 4);
+        assert_eq!(*s.duration_histogram.last().unwrap(), 1);
+        let s1 = hub.stats(Some("g1"), now_ms());
+        assert_eq!(s1.total, 2);
+        assert_eq!(s1.per_gate.len(), 1);
+    }
+}

@@ -1,0 +1,475 @@
+//! The officers' supervision console: an HTTPS web UI and JSON API over a bank of gates, and
+//! the bearer-token gate API that a remote console talks to.
+//!
+//! The console sees gates only through [`GateLink`]s (in-process [`crate::bank::LocalGate`]s
+//! in `egate run`, [`remote::RemoteGate`]s in `egate console --gates FILE`); an officer's
+//! button becomes an [`crate::bank::OfficerCommand`] that the gate's driver loop turns into a
+//! gate input. It never drives hardware.
+//!
+//! # How a daemon starts it
+//!
+//! ```ignore
+//! let audit = Arc::new(std::sync::Mutex::new(audit_log));      // crate::audit::AuditLog
+//! let links: Vec<Arc<dyn GateLink>> = local_gates.iter().map(|g| g.clone() as _).collect();
+//! let console = console::start(
+//!     links,
+//!     &cfg.console,
+//!     console::Env { audit: audit.clone(), simulation: cfg.dangerous.simulation,
+//!                    state_dir: cfg.audit.file.parent().unwrap_or(Path::new(".")).into() },
+//!     stop_rx.clone(),                                         // watch::Receiver<bool>
+//! ).await?;                                                    // binds, logs "console listening"
+//! // ... on shutdown: stop_tx.send(true); console.task.await
+//! ```
+//!
+//! `start` binds `[console] listen` (port 0 allowed; the bound address is in
+//! [`Console::addr`] and in the log line `console listening addr=...`), loads the users file
+//! (under `simulation` with no users file, writes demo accounts with one-time passwords next
+//! to the audit trail and prints them), loads or generates the TLS certificate (its SHA-256
+//! fingerprint is logged), and serves until the shutdown watch turns true.
+//!
+//! # Security
+//!
+//! Officers log in with argon2id-hashed passwords ([`auth`]); the session cookie is HttpOnly,
+//! Secure, SameSite=Strict; every non-GET request needs the session's CSRF token in
+//! `X-CSRF-Token` and a JSON content type; failed logins are limited per account and per client
+//! address; bodies are limited to [`MAX_BODY`]. Each command and alarm acknowledgement is
+//! appended to the audit trail with the officer's id *before* it takes effect. Photos of the
+//! passage in progress are fetched from the gate per request, served with
+//! `Cache-Control: no-store`, and never written anywhere.
+
+pub mod api;
+pub mod auth;
+pub mod gate_api;
+pub mod hub;
+pub mod openapi;
+pub mod remote;
+pub mod tls;
+mod ui;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::audit::AuditLog;
+use crate::bank::{GateLink, OfficerAction};
+use crate::config::ConsoleConfig;
+
+use auth::{LoginLimiter, Role, Sessions, Users};
+use hub::Hub;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "egate_session";
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 16 * 1024;
+/// Every officer action, in the order the UI shows them.
+pub const ALL_ACTIONS: [OfficerAction; 6] = [
+    OfficerAction::ReleaseExit,
+    OfficerAction::Refer,
+    OfficerAction::LaneOpen,
+    OfficerAction::LaneClose,
+    OfficerAction::OutOfService,
+    OfficerAction::Reset,
+];
+
+/// Errors starting the console.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// The users file is unreadable or malformed.
+    #[error("users file {path}: {reason}")]
+    Users {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The certificate or key is unusable.
+    #[error("console TLS: {0}")]
+    Tls(String),
+    /// The gate API token file is unusable.
+    #[error("gate API token {path}: {reason}")]
+    Token {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The gates file is unusable.
+    #[error("gates file {path}: {reason}")]
+    Gates {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The listen address cannot be bound.
+    #[error("console cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The shared audit trail handle.
+pub type Audit = Arc<Mutex<AuditLog>>;
+
+/// What the console needs from the process that runs it, besides its config section.
+pub struct Env {
+    /// The audit trail every officer action is appended to.
+    pub audit: Audit,
+    /// `[dangerous] simulation`: allows generated demo accounts.
+    pub simulation: bool,
+    /// Where demo accounts are written (next to the audit trail).
+    pub state_dir: PathBuf,
+}
+
+/// A running console.
+pub struct Console {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// SHA-256 fingerprint of the TLS certificate.
+    pub fingerprint: String,
+    /// The server task; ends after shutdown.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// State behind the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The bank.
+    pub hub: Arc<Hub>,
+    /// Accounts.
+    pub users: Arc<Users>,
+    /// Live sessions.
+    pub sessions: Arc<Sessions>,
+    /// Failed-login limiter.
+    pub limiter: Arc<LoginLimiter>,
+    /// Audit trail.
+    pub audit: Audit,
+    /// Session lifetime (cookie Max-Age).
+    pub session_lifetime: Duration,
+    /// Bearer token of the gate API; `None`: off.
+    pub gate_api_token: Option<Arc<zeroize::Zeroizing<String>>>,
+}
+
+impl AppState {
+    /// Builds the state from a config section (no I/O but the given users).
+    pub fn new(hub: Arc<Hub>, users: Users, cfg: &ConsoleConfig, audit: Audit) -> Self {
+        Self {
+            hub,
+            users: Arc::new(users),
+            sessions: Arc::new(Sessions::new(
+                Duration::from_secs(cfg.session_lifetime_s),
+                Duration::from_secs(cfg.session_idle_s),
+            )),
+            limiter: Arc::new(LoginLimiter::new(
+                cfg.login_max_failures,
+                Duration::from_secs(cfg.login_window_s),
+            )),
+            audit,
+            session_lifetime: Duration::from_secs(cfg.session_lifetime_s),
+            gate_api_token: None,
+        }
+    }
+
+    /// Appends to the audit trail; a failure is logged (for records that are not a command).
+    pub fn audit(&self, kind: &str, data: serde_json::Value) {
+        let mut a = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = a.append(kind, &data) {
+            error!(error = %e, kind, "audit append failed");
+        }
+    }
+
+    /// Appends to the audit trail on a blocking thread; a failure refuses the request (503).
+    pub async fn audit_required(
+        &self,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let audit = Arc::clone(&self.audit);
+        let kind = kind.to_string();
+        let r = tokio::task::spawn_blocking(move || {
+            let mut a = audit.lock().unwrap_or_else(|p| p.into_inner());
+            a.append(&kind, &data).map(|_| ())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                error!(error = %e, "audit append failed; the action is refused");
+                Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "audit_unavailable",
+                    "the audit trail cannot record the action, so it was not carried out",
+                ))
+            }
+            Err(_) => Err(ApiError::internal("audit task failed")),
+        }
+    }
+}
+
+/// A JSON error answer: `{"error": code, "message": text}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message for people.
+    pub fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_string(),
+        }
+    }
+    /// 404 for a gate the console does not know.
+    pub fn unknown_gate(id: &str) -> Self {
+        let shown: String = id.chars().take(64).collect();
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "unknown_gate",
+            &format!("no gate {shown:?} in this bank"),
+        )
+    }
+    /// 403 for a role that may not do this.
+    pub fn forbidden_role(role: Role) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!("a {} may not do this", role.as_str()),
+        )
+    }
+    /// 500.
+    pub fn internal(msg: &str) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", msg)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.code, "message": self.message })),
+        )
+            .into_response()
+    }
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = next.run(req).await;
+    // axum's own rejections (bad path, body too large, wrong method) are plain text: answer
+    // JSON like every other error.
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if r.status().is_client_error() && plain {
+        let status = r.status();
+        let (parts, body) = r.into_parts();
+        let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+        let mut j = ApiError::new(status, "bad_request", String::from_utf8_lossy(&text).trim())
+            .into_response();
+        for (k, v) in parts.headers.iter() {
+            if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                j.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        r = j;
+    }
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// The whole router: UI, officers' API, OpenAPI document and (with a token) the gate API.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/api/logout", post(api::logout))
+        .route("/api/session", get(api::session))
+        .route("/api/gates", get(api::gates))
+        .route("/api/gates/{gate}", get(api::gate))
+        .route("/api/gates/{gate}/commands/{action}", post(api::command))
+        .route("/api/gates/{gate}/photo/{kind}", get(api::photo))
+        .route("/api/alarms", get(api::alarms))
+        .route("/api/alarms/{alarm}/ack", post(api::ack))
+        .route("/api/stats", get(api::stats))
+        .route("/api/events", get(api::events))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_session,
+        ));
+    let mut app = Router::new()
+        .merge(protected)
+        .route("/api/login", post(api::login))
+        .route("/api/openapi.json", get(openapi::handler))
+        .merge(ui::routes());
+    if state.gate_api_token.is_some() {
+        app = app.nest("/gate-api/v1", gate_api::router(state.clone()));
+    }
+    app.fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Reads a bearer token file (one line, at least 32 characters).
+pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, ConsoleError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConsoleError::Token {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let t = text.trim().to_string();
+    if t.len() < 32 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConsoleError::Token {
+            path: path.to_path_buf(),
+            reason: "the token must be one line of at least 32 printable characters".into(),
+        });
+    }
+    Ok(zeroize::Zeroizing::new(t))
+}
+
+/// Writes demo accounts (officer, supervisor, technician) with fresh random passwords, prints
+/// them once on stderr, and returns the accounts. Only under `[dangerous] simulation`.
+fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
+    let path = state_dir.join("console-demo-users.toml");
+    let err = |reason: String| ConsoleError::Users {
+        path: path.clone(),
+        reason,
+    };
+    let mut text = String::new();
+    let mut shown = Vec::new();
+    for (id, role) in [
+        ("officer", Role::Officer),
+        ("supervisor", Role::Supervisor),
+        ("technician", Role::Technician),
+    ] {
+        let pw = auth::random_password();
+        let hash = auth::hash_password(&pw).map_err(err)?;
+        text = auth::upsert_user(
+            &text,
+            auth::UserEntry {
+                id: id.into(),
+                role,
+                password_hash: hash,
+            },
+        )
+        .map_err(err)?;
+        shown.push((id, pw));
+    }
+    std::fs::create_dir_all(state_dir).map_err(|e| err(e.to_string()))?;
+    std::fs::write(&path, &text).map_err(|e| err(e.to_string()))?;
+    eprintln!("┌ egate console demo accounts (simulation only; new passwords at every start)");
+    for (id, pw) in &shown {
+        eprintln!("│   {id:<11} {pw}");
+    }
+    eprintln!("└ written (hashed) to {}", path.display());
+    Users::parse(&text).map_err(err)
+}
+
+/// Starts the console over the given gates; see the module documentation.
+pub async fn start(
+    links: Vec<Arc<dyn GateLink>>,
+    cfg: &ConsoleConfig,
+    env: Env,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Console, ConsoleError> {
+    let users = if cfg.users_file.as_os_str().is_empty() {
+        if env.simulation {
+            demo_users(&env.state_dir)?
+        } else {
+            warn!("[console] users_file is empty: nobody can log in to the console");
+            Users::default()
+        }
+    } else {
+        Users::load(&cfg.users_file)?
+    };
+    let cert = if cfg.tls_cert_file.as_os_str().is_empty() {
+        tls::ServerCert::self_signed(&[])?
+    } else {
+        tls::ServerCert::load(&cfg.tls_cert_file, &cfg.tls_key_file)?
+    };
+    let tls_cfg = cert.server_config()?;
+    let hub = Hub::new(links);
+    hub.spawn_forwarders();
+    let mut state = AppState::new(Arc::clone(&hub), users, cfg, env.audit);
+    if !cfg.gate_api_token_file.as_os_str().is_empty() {
+        state.gate_api_token = Some(Arc::new(read_token(&cfg.gate_api_token_file)?));
+    }
+    let gate_api = state.gate_api_token.is_some();
+    let accounts = state.users.len();
+    let listener = TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|source| ConsoleError::Listen {
+            addr: cfg.listen.clone(),
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ConsoleError::Listen {
+            addr: cfg.listen.clone(),
+            source,
+        })?;
+    if cert.self_signed {
+        warn!("console uses a self-signed TLS certificate generated at start (demo only)");
+    }
+    info!(
+        url = %format!("https://{addr}/"),
+        %addr,
+        fingerprint = %cert.fingerprint,
+        gates = hub.links().len(),
+        accounts,
+        gate_api,
+        "console listening"
+    );
+    let app = router(state);
+    let task = tokio::spawn(tls::serve_https(listener, tls_cfg, app, shutdown));
+    Ok(Console {
+        addr,
+        fingerprint: cert.fingerprint.clone(),
+        task,
+    })
+}
+
+#[cfg(test)]
+mod tests;

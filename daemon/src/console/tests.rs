@@ -1,0 +1,718 @@
+//! Tests of the console through its router (no TLS, no sockets) and, for the gate API and the
+//! remote link, over real HTTPS on loopback.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
+use super::hub::Hub;
+use super::*;
+use crate::audit::AuditLog;
+use crate::bank::{GateEventKind, GateStatus, LocalGate, OfficerCommand, PhotoKind};
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
+
+fn status(id: &str) -> GateStatus {
+    GateStatus {
+        id: id.into(),
+        phase: "idle".into(),
+        step: String::new(),
+        elapsed_ms: 0,
+        lane_open: true,
+        out_of_service: false,
+        liveness: "not-checked".into(),
+        devices: vec![],
+        photos_available: false,
+        passages_accepted: 0,
+        passages_referred: 0,
+    }
+}
+
+struct Fixture {
+    app: Router,
+    state: AppState,
+    gates: Vec<Arc<LocalGate>>,
+    commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerCommand>>,
+    audit_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn users() -> Users {
+    let mut text = String::new();
+    for (id, role) in [
+        ("olga", Role::Officer),
+        ("sam", Role::Supervisor),
+        ("tim", Role::Technician),
+    ] {
+        text = upsert_user(
+            &text,
+            UserEntry {
+                id: id.into(),
+                role,
+                password_hash: hash_password(&format!("{id}-password")).unwrap(),
+            },
+        )
+        .unwrap();
+    }
+    Users::parse(&text).unwrap()
+}
+
+fn fixture(n: usize) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let audit = Arc::new(Mutex::new(AuditLog::open(&audit_path, "console").unwrap()));
+    let mut gates = Vec::new();
+    let mut commands = Vec::new();
+    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    for i in 1..=n {
+        let (g, rx) = LocalGate::new(status(&format!("g{i}")));
+        links.push(g.clone());
+        gates.push(g);
+        commands.push(rx);
+    }
+    let cfg = crate::config::ConsoleConfig {
+        login_max_failures: 3,
+        ..Default::default()
+    };
+    let mut state = AppState::new(Hub::new(links), users(), &cfg, audit);
+    state.gate_api_token = Some(Arc::new(zeroize::Zeroizing::new(TOKEN.to_string())));
+    Fixture {
+        app: router(state.clone()),
+        state,
+        gates,
+        commands,
+        audit_path,
+        _dir: dir,
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let r = app.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body = axum::body::to_bytes(r.into_body(), 1 << 20)
+        .await
+        .unwrap()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn req(method: &str, path: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(path)
+}
+
+fn json_req(method: &str, path: &str, body: &str) -> Request<Body> {
+    req(method, path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// A session for `role` made directly (argon2 is tested on its own): (cookie, csrf).
+fn session(f: &Fixture, role: Role) -> (String, String) {
+    let (tok, o) = f
+        .state
+        .sessions
+        .create(&format!("{}-1", role.as_str()), role);
+    (format!("{SESSION_COOKIE}={tok}"), o.csrf)
+}
+
+fn body_for(path: &str) -> &'static str {
+    if path.ends_with("/ack") {
+        r#"{"comment":"seen"}"#
+    } else if path.starts_with("/gate-api") {
+        r#"{"officer":"olga","action":"refer","comment":null}"#
+    } else {
+        "{}"
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_requests() {
+    let f = fixture(2);
+    let doc = openapi::document();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            if method == "get" {
+                continue;
+            }
+            let m = method.to_uppercase();
+            if path == "/api/login" {
+                assert_eq!(op["security"], serde_json::json!([]), "only login is open");
+                continue;
+            }
+            // A fresh unacknowledged alarm for every try.
+            let fresh = || {
+                f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+                    alarm_id: 1,
+                    reason: "tailgating".into(),
+                }));
+                let alarm = f.state.hub.alarms()[0].id;
+                path.replace("{gate}", "g1")
+                    .replace("{alarm}", &alarm.to_string())
+            };
+            let concrete = fresh();
+            let body = body_for(path);
+            if op["x-egate-auth"] == "bearer" {
+                let (s, ..) = send(&f.app, json_req(&m, &concrete, body)).await;
+                assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} without token");
+                for bad in ["Bearer wrong", "Basic x", &format!("Bearer {TOKEN}x")] {
+                    let r = req(&m, &concrete)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::AUTHORIZATION, bad)
+                        .body(Body::from(body))
+                        .unwrap();
+                    let (s, ..) = send(&f.app, r).await;
+                    assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} with {bad}");
+                }
+                let r = req(&m, &concrete)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                    .body(Body::from(body))
+                    .unwrap();
+                let (s, ..) = send(&f.app, r).await;
+                assert!(s.is_success(), "{m} {path} with the token: {s}");
+                checked += 1;
+                continue;
+            }
+            let allowed: Vec<Role> = op["x-egate-roles"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{m} {path} has no x-egate-roles or x-egate-auth"))
+                .iter()
+                .map(|r| Role::parse(r.as_str().unwrap()).unwrap())
+                .collect();
+            // 1. No session.
+            let (s, ..) = send(&f.app, json_req(&m, &concrete, body)).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} unauthenticated");
+            // 2. A forged or expired cookie.
+            let r = req(&m, &concrete)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::COOKIE, format!("{SESSION_COOKIE}=forged"))
+                .header("x-csrf-token", "x")
+                .body(Body::from(body))
+                .unwrap();
+            assert_eq!(send(&f.app, r).await.0, StatusCode::UNAUTHORIZED);
+            for role in Role::ALL {
+                // 3. A session without (or with a wrong) CSRF token.
+                let (cookie, csrf) = session(&f, role);
+                for token in [None, Some("wrong")] {
+                    let mut r = req(&m, &concrete)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::COOKIE, &cookie);
+                    if let Some(t) = token {
+                        r = r.header("x-csrf-token", t);
+                    }
+                    let (s, ..) = send(&f.app, r.body(Body::from(body)).unwrap()).await;
+                    assert_eq!(
+                        s,
+                        StatusCode::FORBIDDEN,
+                        "{m} {path} as {role:?}, csrf {token:?}"
+                    );
+                }
+                // 4. The right CSRF token: only the listed roles get through.
+                let r = req(&m, &fresh())
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::COOKIE, &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .body(Body::from(body))
+                    .unwrap();
+                let (s, _, b) = send(&f.app, r).await;
+                if allowed.contains(&role) {
+                    assert!(
+                        s.is_success(),
+                        "{m} {path} as {role:?}: {s} {}",
+                        String::from_utf8_lossy(&b)
+                    );
+                } else {
+                    assert_eq!(s, StatusCode::FORBIDDEN, "{m} {path} as {role:?}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    // 6 commands, logout, alarm ack, and the gate API's command.
+    assert!(
+        checked >= 9,
+        "only {checked} state-changing endpoints found"
+    );
+    // A technician's refused release never reached the gate; every allowed one was audited.
+    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let commands: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["kind"] == "officer_command")
+        .collect();
+    assert!(commands.iter().all(|r| r["data"]["officer"].is_string()));
+    assert!(!commands.iter().any(|r| r["data"]["role"] == "technician"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_sets_a_strict_cookie_and_is_rate_limited() {
+    let f = fixture(1);
+    let (s, h, b) = send(
+        &f.app,
+        json_req(
+            "POST",
+            "/api/login",
+            r#"{"user":"olga","password":"olga-password"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let cookie = h[header::SET_COOKIE].to_str().unwrap();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["role"], "officer");
+    assert!(v["csrf"].as_str().unwrap().len() >= 40);
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let (s, _, b) = send(
+        &f.app,
+        req("GET", "/api/session")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["may"]["commands"].as_array().unwrap().len(), 5);
+
+    // Three failures lock the account, even with the right password afterwards.
+    for _ in 0..3 {
+        let (s, ..) = send(
+            &f.app,
+            json_req("POST", "/api/login", r#"{"user":"sam","password":"nope"}"#),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, h, _) = send(
+        &f.app,
+        json_req(
+            "POST",
+            "/api/login",
+            r#"{"user":"sam","password":"sam-password"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(h.contains_key(header::RETRY_AFTER));
+    // Unknown users fail the same way.
+    let (s, ..) = send(
+        &f.app,
+        json_req("POST", "/api/login", r#"{"user":"nobody","password":"x"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_a_clear_4xx() {
+    let f = fixture(1);
+    let (cookie, csrf) = session(&f, Role::Supervisor);
+    let authed = |m: &str, p: &str, ct: Option<&str>, body: Vec<u8>| {
+        let mut r = req(m, p)
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf);
+        if let Some(ct) = ct {
+            r = r.header(header::CONTENT_TYPE, ct);
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let json = Some("application/json");
+    let cases: Vec<(Request<Body>, StatusCode)> = vec![
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                json,
+                b"{nope".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                json,
+                b"[1,2]".to_vec(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                json,
+                br#"{"comment":1}"#.to_vec(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                Some("text/plain"),
+                b"{}".to_vec(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                json,
+                vec![b' '; MAX_BODY + 1],
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/nope/commands/refer",
+                json,
+                b"{}".to_vec(),
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/self_destruct",
+                json,
+                b"{}".to_vec(),
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/gates/g1/commands/refer",
+                json,
+                format!(r#"{{"comment":"{}"}}"#, "x".repeat(501)).into_bytes(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/alarms/abc/ack",
+                json,
+                br#"{"comment":"x"}"#.to_vec(),
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed(
+                "POST",
+                "/api/alarms/99999999999999999999999/ack",
+                json,
+                br#"{"comment":"x"}"#.to_vec(),
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed("GET", "/api/gates/%00%ff", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            authed("GET", "/api/stats?gate=nope", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed("GET", "/api/stats?bogus=1", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            authed("GET", "/api/gates/g1/photo/chip", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed("GET", "/api/gates/g1/photo/selfie", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed("GET", "/no/such/thing", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            authed("DELETE", "/api/gates", None, vec![]),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            json_req("POST", "/api/login", "{\"user\":1}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json_req("POST", "/api/login", "\u{0}\u{1}"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            req("POST", "/api/login")
+                .body(Body::from("user=a&password=b"))
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ];
+    for (i, (r, want)) in cases.into_iter().enumerate() {
+        let (s, h, b) = send(&f.app, r).await;
+        assert_eq!(s, want, "case {i}: {}", String::from_utf8_lossy(&b));
+        {
+            let v: Value = serde_json::from_slice(&b)
+                .unwrap_or_else(|_| panic!("case {i}: not JSON: {}", String::from_utf8_lossy(&b)));
+            assert!(v["error"].is_string(), "case {i}");
+        }
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+    // Alarm acknowledgement needs a comment.
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 3,
+        reason: "pad_alarm".into(),
+    }));
+    let id = f.state.hub.alarms()[0].id;
+    let (s, ..) = send(
+        &f.app,
+        authed(
+            "POST",
+            &format!("/api/alarms/{id}/ack"),
+            json,
+            b"{}".to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ..) = send(
+        &f.app,
+        authed(
+            "POST",
+            &format!("/api/alarms/{id}/ack"),
+            json,
+            br#"{"comment":"  "}"#.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
+    let mut f = fixture(2);
+    let (cookie, csrf) = session(&f, Role::Officer);
+    let r = req("POST", "/api/gates/g2/commands/lane_close")
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"comment":"cleaning\u0007 lane 2"}"#))
+        .unwrap();
+    let (s, ..) = send(&f.app, r).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let cmd = f.commands[1].try_recv().unwrap();
+    assert_eq!(cmd.officer, "officer-1");
+    assert_eq!(cmd.action, crate::bank::OfficerAction::LaneClose);
+    assert_eq!(cmd.comment.as_deref(), Some("cleaning lane 2"));
+    assert!(f.commands[0].try_recv().is_err());
+    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let rec = records
+        .iter()
+        .rev()
+        .find(|r| r["kind"] == "officer_command")
+        .unwrap();
+    assert_eq!(rec["data"]["officer"], "officer-1");
+    assert_eq!(rec["data"]["gate"], "g2");
+    assert_eq!(rec["data"]["action"], "lane_close");
+    assert!(matches!(crate::audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_are_no_store_and_not_for_technicians() {
+    let f = fixture(1);
+    f.gates[0].set_photo(PhotoKind::Chip, Some(vec![0xFF, 0xD8, 0xFF, 0xD9]));
+    let (cookie, _) = session(&f, Role::Officer);
+    let (s, h, b) = send(
+        &f.app,
+        req("GET", "/api/gates/g1/photo/chip")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b, vec![0xFF, 0xD8, 0xFF, 0xD9]);
+    assert!(h[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    assert_eq!(h[header::CONTENT_TYPE], "image/jpeg");
+    let (cookie, _) = session(&f, Role::Technician);
+    let (s, ..) = send(
+        &f.app,
+        req("GET", "/api/gates/g1/photo/chip")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    f.gates[0].set_photo(PhotoKind::Chip, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_lists_every_route() {
+    let f = fixture(1);
+    let (s, _, b) = send(
+        &f.app,
+        req("GET", "/api/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
+    let paths = v["paths"].as_object().unwrap();
+    // Every documented GET answers something other than "no such endpoint" when logged in.
+    let (cookie, _) = session(&f, Role::Supervisor);
+    for (path, item) in paths {
+        if item.get("get").is_none() || path.ends_with("/events") {
+            continue;
+        }
+        let concrete = path.replace("{gate}", "g1").replace("{kind}", "chip");
+        let r = req("GET", &concrete)
+            .header(header::COOKIE, &cookie)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, b) = send(&f.app, r).await;
+        let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+        assert_ne!(
+            v["error"], "not_found",
+            "{path} is documented but not routed ({s})"
+        );
+    }
+}
+
+/// A gate daemon with 8 gates serves the gate API over HTTPS; a console reaches them through
+/// 8 [`remote::RemoteGate`]s pinned to its certificate: events arrive, commands get through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_console_over_the_gate_api_with_8_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(&dir.path().join("audit.jsonl"), "gates").unwrap(),
+    ));
+    let mut locals = Vec::new();
+    let mut rxs = Vec::new();
+    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    for i in 1..=8 {
+        let (g, rx) = LocalGate::new(status(&format!("g{i}")));
+        links.push(g.clone());
+        locals.push(g);
+        rxs.push(rx);
+    }
+    let cfg = crate::config::ConsoleConfig {
+        listen: "127.0.0.1:0".into(),
+        gate_api_token_file: token_file.clone(),
+        ..Default::default()
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let env = Env {
+        audit,
+        simulation: true,
+        state_dir: dir.path().to_path_buf(),
+    };
+    let console = start(links, &cfg, env, stop_rx).await.unwrap();
+    let mut remotes = Vec::new();
+    for i in 1..=8 {
+        let entry = remote::GateEntry {
+            id: format!("g{i}"),
+            url: format!("https://{}", console.addr),
+            token_file: token_file.clone(),
+            fingerprint: Some(console.fingerprint.clone()),
+        };
+        remotes.push(remote::RemoteGate::connect(&entry).unwrap());
+    }
+    // Wait until every link is up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while remotes
+        .iter()
+        .any(|r| crate::bank::GateLink::status(&**r).is_err())
+    {
+        assert!(Instant::now() < deadline, "remote links did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut subs: Vec<_> = remotes
+        .iter()
+        .map(|r| crate::bank::GateLink::subscribe(&**r))
+        .collect();
+    let mut worst = Duration::ZERO;
+    for (i, g) in locals.iter().enumerate() {
+        let t = Instant::now();
+        g.set_status(|s| s.phase = "reading_chip".into());
+        g.publish(GateEventKind::Phase {
+            phase: "reading_chip".into(),
+            step: "reading chip".into(),
+        });
+        let ev = tokio::time::timeout(Duration::from_secs(5), subs[i].recv())
+            .await
+            .expect("event within 5 s")
+            .unwrap();
+        worst = worst.max(t.elapsed());
+        assert_eq!(ev.gate, format!("g{}", i + 1));
+        assert_eq!(
+            crate::bank::GateLink::status(&*remotes[i]).unwrap().phase,
+            "reading_chip"
+        );
+    }
+    assert!(
+        worst < Duration::from_secs(1),
+        "gate → remote console took {worst:?}"
+    );
+    crate::bank::GateLink::command(
+        &*remotes[4],
+        OfficerCommand {
+            officer: "olga".into(),
+            action: crate::bank::OfficerAction::Refer,
+            comment: None,
+        },
+    )
+    .unwrap();
+    let cmd = tokio::time::timeout(Duration::from_secs(5), rxs[4].recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cmd.officer, "olga");
+    // A photo of the passage in progress crosses the link; none outside a passage.
+    locals[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
+    let r = Arc::clone(&remotes[2]);
+    let got =
+        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Live))
+            .await
+            .unwrap();
+    assert_eq!(got, Some(vec![1, 2, 3]));
+    let r = Arc::clone(&remotes[3]);
+    let got =
+        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Chip))
+            .await
+            .unwrap();
+    assert_eq!(got, None);
+    // A console with the wrong pin never connects.
+    let bad = remote::RemoteGate::connect(&remote::GateEntry {
+        id: "g1".into(),
+        url: format!("https://{}", console.addr),
+        token_file: token_file.clone(),
+        fingerprint: Some(["00"; 32].join(":")),
+    })
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(crate::bank::GateLink::status(&*bad).is_err());
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
+}

@@ -1,0 +1,181 @@
+//! TLS for the console (rustls with the *ring* provider): the certificate from config, or a
+//! self-signed one generated at start for the demo; and the HTTPS accept loop that hands each
+//! connection to the axum router through hyper.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+use tracing::debug;
+
+use super::ConsoleError;
+
+/// The client's address, put into each request's extensions by the accept loop.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+/// A server certificate chain with its key, and the leaf's SHA-256 fingerprint.
+pub struct ServerCert {
+    /// Leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The private key.
+    pub key: PrivateKeyDer<'static>,
+    /// SHA-256 of the leaf certificate (DER), as colon-separated upper-case hex.
+    pub fingerprint: String,
+    /// Whether it was generated at start.
+    pub self_signed: bool,
+}
+
+/// SHA-256 of a DER certificate as `AB:CD:...`.
+pub fn fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Normalizes a fingerprint as written by a person (colons, case) to 32 bytes.
+pub fn parse_fingerprint(s: &str) -> Option<[u8; 32]> {
+    let hexs: String = s.chars().filter(|c| *c != ':').collect();
+    let v = hex::decode(hexs).ok()?;
+    v.try_into().ok()
+}
+
+impl ServerCert {
+    /// Loads a PEM certificate chain and private key.
+    pub fn load(cert: &Path, key: &Path) -> Result<Self, ConsoleError> {
+        let tls = |path: &Path, reason: String| {
+            ConsoleError::Tls(format!("{}: {reason}", path.display()))
+        };
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| tls(cert, e.to_string()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| tls(cert, e.to_string()))?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| tls(cert, "no certificate in the file".into()))?;
+        let fp = fingerprint(leaf);
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| tls(key, e.to_string()))?;
+        Ok(Self {
+            chain,
+            key,
+            fingerprint: fp,
+            self_signed: false,
+        })
+    }
+
+    /// Generates a self-signed certificate for localhost and the given names.
+    pub fn self_signed(extra_names: &[String]) -> Result<Self, ConsoleError> {
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        names.extend(extra_names.iter().cloned());
+        let ck = rcgen::generate_simple_self_signed(names)
+            .map_err(|e| ConsoleError::Tls(format!("generating a certificate: {e}")))?;
+        let der = ck.cert.der().clone();
+        let fp = fingerprint(&der);
+        let key = PrivateKeyDer::try_from(ck.key_pair.serialize_der())
+            .map_err(|e| ConsoleError::Tls(format!("generated key: {e}")))?;
+        Ok(Self {
+            chain: vec![der],
+            key,
+            fingerprint: fp,
+            self_signed: true,
+        })
+    }
+
+    /// The rustls server configuration (HTTP/1.1 only).
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, ConsoleError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConsoleError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| ConsoleError::Tls(format!("certificate and key: {e}")))?;
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(cfg))
+    }
+}
+
+/// Serves the router over HTTPS on the listener until `shutdown` turns true; then stops
+/// accepting and drops the open connections (event streams never end on their own).
+pub async fn serve_https(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let mut conns = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => Some(r),
+            _ = shutdown.wait_for(|s| *s) => None,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let (tcp, peer) = match accepted {
+            None => break,
+            Some(Ok(x)) => x,
+            Some(Err(e)) => {
+                debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        conns.spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            // A client that never finishes its handshake does not hold a task forever.
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+            let svc = app.map_request(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(Peer(peer));
+                    req
+                },
+            );
+            let svc = hyper_util::service::TowerToHyperService::new(svc);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .header_read_timeout(Duration::from_secs(10))
+                .timer(hyper_util::rt::TokioTimer::new())
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
+        });
+    }
+    conns.abort_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signed_certificate_builds_a_server_config() {
+        let c = ServerCert::self_signed(&[]).unwrap();
+        assert!(c.self_signed);
+        assert_eq!(c.fingerprint.len(), 32 * 3 - 1);
+        assert!(c.server_config().is_ok());
+        assert_eq!(
+            parse_fingerprint(&c.fingerprint).map(hex::encode),
+            Some(c.fingerprint.replace(':', "").to_lowercase())
+        );
+    }
+}

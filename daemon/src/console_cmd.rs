@@ -1,0 +1,325 @@
+//! `egate console`: the officers' console for a bank of gate daemons, and its account tools.
+//!
+//! ```text
+//! egate console --gates FILE [--config FILE] [--listen ADDR] [--state-dir DIR]
+//! egate console adduser --users FILE --id ID --role officer|supervisor|technician [--generate]
+//! egate console hash-password            # reads a password on stdin, prints its argon2 hash
+//! egate console new-token FILE           # writes a random gate API token (mode 0600)
+//! ```
+//!
+//! The gates file lists the daemons' gate APIs:
+//!
+//! ```toml
+//! [[gate]]
+//! id = "gate-1"
+//! url = "https://10.0.0.11:8443"          # the daemon's [console] listen
+//! token_file = "/etc/egate/gate-api.token" # the daemon's [console] gate_api_token_file
+//! fingerprint = "AB:CD:..."                # SHA-256 of the daemon's TLS certificate
+//! ```
+//!
+//! The console's own settings come from the `[console]`, `[audit]` and `[log]` sections of the
+//! config file (its users file, TLS certificate, listen address, audit trail).
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use tracing::{error, info};
+
+use crate::audit::AuditLog;
+use crate::bank::GateLink;
+use crate::config::{self, LogFormat};
+use crate::console::{self, auth};
+
+/// Arguments of `egate console`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ConsoleArgs {
+    #[command(subcommand)]
+    cmd: Option<ConsoleSub>,
+    /// The gates file: `[[gate]]` entries with id, url, token_file, fingerprint.
+    #[arg(long)]
+    gates: Option<PathBuf>,
+    /// Configuration file (TOML); its [console], [audit] and [log] sections apply.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Override `console.listen`, e.g. 127.0.0.1:0 for a free port.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Directory for the console's audit trail and pseudonym key (overrides `[audit]`).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Override `console.users_file`.
+    #[arg(long)]
+    users: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand)]
+enum ConsoleSub {
+    /// Add or replace an officer account in a users file (password on stdin, or generated)
+    Adduser {
+        /// The users file (created if absent).
+        #[arg(long)]
+        users: PathBuf,
+        /// Officer id (1-64 of A-Z a-z 0-9 . - _), recorded in the audit trail.
+        #[arg(long)]
+        id: String,
+        /// officer, supervisor or technician.
+        #[arg(long)]
+        role: String,
+        /// Generate a random password and print it once instead of reading one on stdin.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Read a password on stdin and print its argon2id hash
+    HashPassword,
+    /// Write a random gate API bearer token to a file (mode 0600)
+    NewToken {
+        /// Where to write it.
+        file: PathBuf,
+    },
+}
+
+/// Entry point of `egate console`.
+pub fn main(args: ConsoleArgs) -> ExitCode {
+    match args.cmd {
+        Some(ConsoleSub::Adduser {
+            users,
+            id,
+            role,
+            generate,
+        }) => adduser(&users, &id, &role, generate),
+        Some(ConsoleSub::HashPassword) => match read_password() {
+            Ok(pw) => match auth::hash_password(&pw) {
+                Ok(h) => {
+                    println!("{h}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format!("hashing failed: {e}")),
+            },
+            Err(e) => fail(&e),
+        },
+        Some(ConsoleSub::NewToken { file }) => new_token(&file),
+        None => match args.gates.clone() {
+            Some(gates) => serve(args, gates),
+            None => {
+                eprintln!("egate console: give --gates FILE (or a subcommand; see --help)");
+                ExitCode::from(crate::EXIT_NOT_BUILT)
+            }
+        },
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("egate console: {msg}");
+    ExitCode::FAILURE
+}
+
+fn read_password() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password: {e}"))?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_string();
+    if pw.chars().count() < 12 {
+        return Err("a password needs at least 12 characters".into());
+    }
+    Ok(pw)
+}
+
+fn adduser(users: &std::path::Path, id: &str, role: &str, generate: bool) -> ExitCode {
+    if !auth::valid_id(id) {
+        return usage("--id: use 1-64 of A-Z a-z 0-9 . - _");
+    }
+    let Some(role) = auth::Role::parse(role) else {
+        return usage("--role: officer, supervisor or technician");
+    };
+    let pw = if generate {
+        auth::random_password()
+    } else {
+        match read_password() {
+            Ok(p) => p,
+            Err(e) => return fail(&e),
+        }
+    };
+    let hash = match auth::hash_password(&pw) {
+        Ok(h) => h,
+        Err(e) => return fail(&format!("hashing failed: {e}")),
+    };
+    let old = match std::fs::read_to_string(users) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return fail(&format!("{}: {e}", users.display())),
+    };
+    let text = match auth::upsert_user(
+        &old,
+        auth::UserEntry {
+            id: id.into(),
+            role,
+            password_hash: hash,
+        },
+    ) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("{}: {e}", users.display())),
+    };
+    if let Err(e) = write_private(users, text.as_bytes()) {
+        return fail(&format!("{}: {e}", users.display()));
+    }
+    if generate {
+        println!("{id} ({}) password: {pw}", role.as_str());
+    } else {
+        println!("{id} ({}) saved in {}", role.as_str(), users.display());
+    }
+    ExitCode::SUCCESS
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("egate console: {msg}");
+    ExitCode::from(crate::EXIT_NOT_BUILT)
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn new_token(file: &std::path::Path) -> ExitCode {
+    let token = auth::random_token();
+    match write_private(file, format!("{token}\n").as_bytes()) {
+        Ok(()) => {
+            println!("gate API token written to {}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("{}: {e}", file.display())),
+    }
+}
+
+fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
+    let mut cfg = match &args.config {
+        Some(path) => match crate::load_config(path) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        None => config::parse(config::DEFAULT_CONFIG).expect("embedded default config is valid"),
+    };
+    if let Some(l) = args.listen {
+        cfg.console.listen = l;
+    }
+    if let Some(u) = args.users {
+        cfg.console.users_file = u;
+    }
+    if let Some(dir) = &args.state_dir {
+        cfg.audit.file = dir.join("console-audit.jsonl");
+        cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
+    }
+    let errors = cfg.validate();
+    if !errors.is_empty() {
+        for e in errors {
+            eprintln!("egate console: {e}");
+        }
+        return ExitCode::from(crate::EXIT_BAD_CONFIG);
+    }
+    let text = match std::fs::read_to_string(&gates) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("egate console: {}: {e}", gates.display());
+            return ExitCode::from(crate::EXIT_BAD_CONFIG);
+        }
+    };
+    let entries = match console::remote::parse_gates_file(&gates, &text) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("egate console: {e}");
+            return ExitCode::from(crate::EXIT_BAD_CONFIG);
+        }
+    };
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("egate-console")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match rt.block_on(run(cfg, entries)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "egate console failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &config::Config) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match cfg.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> anyhow::Result<()> {
+    let mut audit = AuditLog::open(&cfg.audit.file, "console")?;
+    audit.append(
+        "console_started",
+        &serde_json::json!({ "version": env!("CARGO_PKG_VERSION"),
+                             "gates": entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>() }),
+    )?;
+    let audit = Arc::new(Mutex::new(audit));
+    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
+    for e in &entries {
+        links.push(console::remote::RemoteGate::connect(e)?);
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let state_dir = cfg
+        .audit
+        .file
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let c = console::start(
+        links,
+        &cfg.console,
+        console::Env {
+            audit: Arc::clone(&audit),
+            simulation: false,
+            state_dir,
+        },
+        stop_rx,
+    )
+    .await?;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => info!(signal = "SIGTERM", "signal received"),
+            _ = int.recv() => info!(signal = "SIGINT", "signal received"),
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.task).await;
+    audit
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .append("console_stopped", &serde_json::json!({}))?;
+    info!("stopped");
+    Ok(())
+}
