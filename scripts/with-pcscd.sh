@@ -3,11 +3,13 @@
 # pcscd on the machine:
 #   scripts/with-pcscd.sh cargo test -p sim
 # It re-executes itself in new mount and network namespaces (`unshare`, needs root), mounts a
-# tmpfs on /run/pcscd, brings up the loopback interface, writes a reader.conf directory with the
-# same 8 vpcd readers as scripts/pcscd.sh ("Virtual PCD 00 00" on 127.0.0.1:35963, ...
-# "Virtual PCD 3 00 01" on 35970), starts `pcscd -f`, waits for its socket, runs the command
-# and stops pcscd. Inside, EGATE_PCSCD=isolated is set; tests that need pcscd fail (never skip)
-# when no pcscd answers.
+# tmpfs on /run/pcscd, brings up the loopback interface, writes a reader.conf directory with one
+# vpcd entry — two readers, "Virtual PCD 00 00" on 127.0.0.1:35963 and "Virtual PCD 00 01" on
+# 35964 — starts `pcscd -f`, waits for its socket, runs the command and stops pcscd. Inside,
+# EGATE_PCSCD=isolated is set; tests that need pcscd fail (never skip) when no pcscd answers.
+#
+# Measured (Debian 12, vsmartcard-vpcd 0.9): with several vpcd entries in reader.conf, pcscd
+# lists all their readers but only the LAST entry's two ports ever see a card; so one entry.
 set -euo pipefail
 if [ "$#" -eq 0 ]; then
   echo "usage: $0 COMMAND [ARG]..." >&2
@@ -23,12 +25,8 @@ mkdir -p /run/pcscd
 mount -t tmpfs tmpfs /run/pcscd
 ip link set lo up
 conf=$(mktemp -d /tmp/egate-readers.XXXXXX)
-for i in 0 1 2 3; do
-  port=$((35963 + 2 * i))
-  name="Virtual PCD"; [ "$i" = 0 ] || name="Virtual PCD $i"
-  printf 'FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x%X\n\n' \
-    "$name" "$port" "$port" >>"$conf/egate-vpcd"
-done
+printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x8C7B\nLIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x8C7B\n' \
+  >"$conf/egate-vpcd"
 log="$conf/pcscd.log"
 pcscd -f -c "$conf" >"$log" 2>&1 &
 pcscd_pid=$!

@@ -118,9 +118,16 @@ impl PcscReader {
     pub fn open(name: Option<&str>) -> Result<Self, PcscError> {
         let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(map)?;
         let readers = ctx.list_readers_owned().map_err(map)?;
+        // An exact name wins over a substring ("Virtual PCD 00 00" vs "... 1 00 00").
         let chosen = readers
-            .into_iter()
-            .find(|r| name.is_none_or(|n| r.to_string_lossy().contains(n)))
+            .iter()
+            .find(|r| name.is_some_and(|n| r.to_string_lossy() == n))
+            .or_else(|| {
+                readers
+                    .iter()
+                    .find(|r| name.is_none_or(|n| r.to_string_lossy().contains(n)))
+            })
+            .cloned()
             .ok_or_else(|| PcscError::NoReader(name.unwrap_or("(any)").to_string()))?;
         Ok(Self {
             ctx,
@@ -176,6 +183,18 @@ impl PcscReader {
         Ok(rs[0].event_state().contains(pcsc::State::PRESENT))
     }
 
+    /// After a failed exchange: whether pcscd notices the card gone within a second (it polls
+    /// the reader driver a few times a second, so the removal may trail the error).
+    fn card_gone_soon(&mut self) -> bool {
+        for _ in 0..10 {
+            if !self.card_present().unwrap_or(false) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     /// Connects to the card (exclusive, T=1 or T=0) and returns its ATR.
     pub fn connect(&mut self) -> Result<Vec<u8>, PcscError> {
         let card = self
@@ -205,7 +224,11 @@ impl PcscReader {
             Ok(r) => Err(PcscError::Malformed(r.len())),
             Err(e) => {
                 let e = map(e);
-                if e == PcscError::CardRemoved || e == PcscError::NoCard {
+                // pcscd reports a card pulled during the exchange in several ways (removed,
+                // reset, or "not transacted" from vpcd); the reader state tells the truth.
+                let gone = matches!(e, PcscError::CardRemoved | PcscError::NoCard)
+                    || self.card_gone_soon();
+                if gone {
                     self.card = None;
                     return Err(PcscError::CardRemoved);
                 }
@@ -217,5 +240,21 @@ impl PcscReader {
     /// The reader name as a C string (for diagnostics).
     pub fn c_name(&self) -> &CStr {
         &self.name
+    }
+}
+
+/// The PC/SC reader as `document`'s transport: `read_document` runs on it directly.
+impl document::reader::Transport for PcscReader {
+    fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, document::reader::TransportError> {
+        use document::reader::{TransportError, TransportErrorKind};
+        PcscReader::transmit(self, capdu).map_err(|e| {
+            let kind = match e.kind() {
+                ErrorKind::Disconnected => TransportErrorKind::Disconnected,
+                ErrorKind::Timeout => TransportErrorKind::Timeout,
+                ErrorKind::Protocol => TransportErrorKind::Protocol,
+                _ => TransportErrorKind::Device,
+            };
+            TransportError::new(kind, e.to_string())
+        })
     }
 }
