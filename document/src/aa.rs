@@ -9,9 +9,10 @@
 
 use num_bigint::BigUint;
 
+use crate::ecc::Curve;
 use crate::pa::{Check, CheckStatus};
 use crate::pki::asn1;
-use crate::pki::ec::{pad, Curve};
+use crate::pki::ec::{self, pad};
 use crate::pki::sig::{ecdsa_verify_rs, PublicKey};
 use crate::pki::{HashAlg, PkiError};
 
@@ -303,7 +304,7 @@ pub fn ecdsa_sign(
     challenge: &[u8],
     k: &BigUint,
 ) -> Option<Vec<u8>> {
-    let (r, s) = curve.ecdsa_sign_with_k(d, &hash.digest(challenge), k)?;
+    let (r, s) = ec::ecdsa_sign_with_k(curve, d, &hash.digest(challenge), k)?;
     let l = curve.order_len();
     let mut out = pad(&r, l);
     out.extend_from_slice(&pad(&s, l));
@@ -388,9 +389,9 @@ mod tests {
 
     #[test]
     fn ecdsa_round_trip_on_brainpool() {
-        let curve = Curve::by_name("brainpoolP256r1").unwrap();
+        let curve = ec::curve_by_name("brainpoolP256r1").unwrap();
         let d = BigUint::from(0x1234_5678_9ABC_DEF0u64);
-        let q = curve.mul(&d, &curve.generator());
+        let q = curve.mul_g(&d).unwrap();
         let key = PublicKey::Ec {
             curve: Box::new(curve.clone()),
             point: q,

@@ -5,9 +5,10 @@ use num_bigint::BigUint;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 
 use super::asn1::{self, children, oid_string, read_tlv};
-use super::ec::{Curve, Point};
+use super::ec;
 use super::hash::HashAlg;
 use super::PkiError;
+use crate::ecc::{Curve, EcPoint};
 
 /// A public key taken from a certificate or from DG15.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub enum PublicKey {
         /// The curve domain parameters.
         curve: Box<Curve>,
         /// The public point Q.
-        point: Point,
+        point: EcPoint,
     },
 }
 
@@ -55,8 +56,8 @@ impl PublicKey {
                 let params = alg
                     .get(1)
                     .ok_or(PkiError::Malformed("EC key without parameters"))?;
-                let curve = Curve::from_parameters_der(params.raw)?;
-                let point = curve.decode_point(bits)?;
+                let curve = ec::curve_from_parameters_der(params.raw)?;
+                let point = ec::decode_point(&curve, bits)?;
                 Ok(PublicKey::Ec {
                     curve: Box::new(curve),
                     point,
@@ -346,10 +347,10 @@ pub fn verify_digest(
 }
 
 /// Verifies ECDSA `(r, s)`: named NIST P-256/P-384 through the RustCrypto crates, every
-/// other curve (brainpool, explicit parameters) through [`Curve::ecdsa_verify`].
+/// other curve (brainpool, explicit parameters) through [`ec::ecdsa_verify`].
 pub fn ecdsa_verify_rs(
     curve: &Curve,
-    point: &Point,
+    point: &EcPoint,
     digest: &[u8],
     r: &BigUint,
     s: &BigUint,
@@ -357,11 +358,11 @@ pub fn ecdsa_verify_rs(
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
     let enc = curve.encode_point(point);
     let flen = curve.field_len();
-    let (rb, sb) = (super::ec::pad(r, flen), super::ec::pad(s, flen));
+    let (rb, sb) = (ec::pad(r, flen), ec::pad(s, flen));
     if rb.len() != flen || sb.len() != flen {
         return Err(PkiError::SignatureInvalid);
     }
-    let valid = match curve.known_oid() {
+    let valid = match ec::known_oid(curve) {
         Some("1.2.840.10045.3.1.7") => {
             let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&enc)
                 .map_err(|_| PkiError::Malformed("P-256 point"))?;
@@ -384,7 +385,7 @@ pub fn ecdsa_verify_rs(
                 Err(_) => false,
             }
         }
-        _ => curve.ecdsa_verify(point, digest, r, s),
+        _ => ec::ecdsa_verify(curve, point, digest, r, s),
     };
     if valid {
         Ok(())
