@@ -44,6 +44,22 @@
 //! ([`ReferralRoute`]), and the officer's console gets [`Command::RaiseAlarm`]; the
 //! traveller's display only ever says "see an officer" or "please go back".
 //!
+//! # API at a glance (for the daemon)
+//!
+//! - Build: [`GateConfig::two_step`] / [`GateConfig::one_step`] (then adjust fields),
+//!   [`GateConfig::validate`] to report every problem at once, [`Gate::new`].
+//! - Drive: [`Gate::handle`] with an [`Input`] ([`SensorEvent`], [`OfficerCommand`],
+//!   [`DocumentVerdict`], [`WatchlistResult`], [`FaceVerdict`], [`PadVerdict`],
+//!   [`Input::DateChanged`], [`Input::Shutdown`]); [`Gate::handle_timeout`] at
+//!   [`Gate::poll_timeout`]; drain [`Gate::poll_command`] after every call.
+//! - Carry out: [`Command`] — doors ([`DoorAction`]), jobs (`Start*`, `CancelJob`, each
+//!   with a [`Ticket`] to echo back in the result), [`MessageCode`], [`Lamp`], sounder,
+//!   [`Command::RaiseAlarm`] for the officer's queue, [`AuditEvent`] for the audit trail.
+//! - Observe: [`Gate::phase`], [`Gate::reason`], [`Gate::passage`],
+//!   [`Gate::current_pseudonym`], [`Gate::phase_since`], [`Gate::counters`]. Every
+//!   enum the daemon logs or labels metrics with has a stable `as_str()`.
+//! - Test: [`check::SafetyModel`] checks any command stream against the invariants.
+//!
 //! # Driver loop
 //!
 //! The daemon owns the clock and the devices. A sketch (with `tokio`):
