@@ -129,3 +129,30 @@ impl VisionConfig {
         errs
     }
 }
+
+/// The annotated `[vision]` section (for the daemon's default config file).
+pub const ANNOTATED_DEFAULT: &str = include_str!("../vision.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        vision: VisionConfig,
+    }
+
+    #[test]
+    fn annotated_section_is_the_default() {
+        let f: File = toml::from_str(ANNOTATED_DEFAULT).expect("vision.toml parses");
+        assert_eq!(f.vision, VisionConfig::default());
+        assert!(f.vision.validate().is_empty());
+        let bad = VisionConfig {
+            threads: 0,
+            target_fmr: 2.0,
+            ..VisionConfig::default()
+        };
+        assert_eq!(bad.validate().len(), 2);
+    }
+}

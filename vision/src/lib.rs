@@ -21,6 +21,35 @@
 //!
 //! Models and runtime come from `scripts/setup-models.sh` (see `models/NOTICE`); they are
 //! loaded once by [`FacePipeline::new`], each checked against its pinned SHA-256.
+//!
+//! # Using it from the daemon
+//!
+//! ```no_run
+//! # fn demo(chip_dg2: &[u8]) -> vision::Result<()> {
+//! use std::time::Instant;
+//! let config = vision::VisionConfig::default(); // the `[vision]` table of egate.toml
+//! let mut pipeline = vision::FacePipeline::new(&config)?; // once, at start, on the vision thread
+//! let matcher = vision::Matcher::from_config(&config)?; // target FMR -> threshold
+//! let mut camera = vision::CameraSource::open(&config.camera)?; // or sim's ReplaySource
+//!
+//! // Per passage: the chip photo (DG2 bytes, or the JPEG / JPEG 2000 from #3's parser) ...
+//! let photo = vision::decode_photo(chip_dg2)?;
+//! let Some((_, _, _, reference)) = vision::matcher::largest_face(&mut pipeline, &photo)? else {
+//!     return Ok(()); // no face in the chip photo: refer to an officer
+//! };
+//! drop(photo); // zeroized
+//! // ... then one capture window; time comes from the caller, guidance goes to the display.
+//! let verdict = vision::run_capture(
+//!     &mut pipeline, &mut camera, &reference, &matcher, config.capture,
+//!     Instant::now, |_guidance| {},
+//! )?;
+//! // verdict.decision (Match / NoMatch / NoFace / MultipleFaces / PoorQuality ...), .score,
+//! // .threshold, .target_fmr, .reason: translate into gate's FaceVerdict.
+//! # let _ = verdict; Ok(()) }
+//! ```
+//!
+//! A driver that owns its own loop uses [`CaptureSession`] directly (`handle_frame(now, ..)`,
+//! `poll_timeout()`, `is_complete(now)`, `finish(..)`).
 
 pub mod align;
 pub mod bench;
