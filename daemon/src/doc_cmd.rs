@@ -29,6 +29,9 @@ pub enum DocCommand {
     /// Parse a CSCA master list (.ml), count its certificates and verify its CMS signature
     /// (against --csca when given, else against the CSCA certificates inside the list).
     Masterlist(MasterlistArgs),
+    /// Read a chip through PC/SC (pcscd) and verify it: access protocol, files, DG1, DG2,
+    /// passive authentication, time and APDUs of each step. Exit 0 only when it verifies.
+    Read(crate::doc_read::ReadArgs),
 }
 
 /// Strictness of the overall outcome.
@@ -97,6 +100,7 @@ pub fn main(cmd: DocCommand) -> ExitCode {
     let result = match cmd {
         DocCommand::Verify(args) => verify(args),
         DocCommand::Masterlist(args) => masterlist(args),
+        DocCommand::Read(args) => return crate::doc_read::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod console_cmd;
 mod doc_cmd;
+mod doc_read;
 mod hw;
 mod mrz_cmd;
 mod run;
