@@ -66,6 +66,12 @@ pub enum Violation {
         /// The phase.
         phase: Phase,
     },
+    /// A job was started with a ticket not greater than every earlier one.
+    #[error("ticket {ticket} issued out of order")]
+    TicketReused {
+        /// The ticket.
+        ticket: Ticket,
+    },
     /// A one-step lane was asked to move an entry door it does not have.
     #[error("one-step lane commanded the entry door")]
     NoEntryDoor,
@@ -105,6 +111,8 @@ pub struct SafetyModel {
     stopped_in_emergency: Option<bool>,
     /// The first drain (the gate's start-up commands) has been seen.
     started: bool,
+    /// The highest ticket issued so far.
+    high_ticket: Option<Ticket>,
 }
 
 fn idx(door: DoorId) -> usize {
@@ -142,6 +150,7 @@ impl SafetyModel {
             step_may_open_exit: false,
             stopped_in_emergency: None,
             started: false,
+            high_ticket: None,
         }
     }
 
@@ -230,6 +239,17 @@ impl SafetyModel {
 
     /// Checks one command; `phase` is the gate's phase after the step that emitted it.
     pub fn observe_command(&mut self, phase: Phase, command: &Command) -> Result<(), Violation> {
+        if let Command::StartChipRead { ticket }
+        | Command::StartWatchlist { ticket }
+        | Command::StartFaceMatch { ticket }
+        | Command::StartPad { ticket } = command
+        {
+            // Tickets are strictly increasing, so a stale result can never match.
+            if self.high_ticket.is_some_and(|high| *ticket <= high) {
+                return Err(Violation::TicketReused { ticket: *ticket });
+            }
+            self.high_ticket = Some(*ticket);
+        }
         match command {
             Command::StartChipRead { ticket } => {
                 self.last_chip = Some(*ticket);
