@@ -446,7 +446,7 @@ fn verify_signer(
     });
     // ICAO 9303-12 §7.1.1 / RFC 5280 §4.1.2.5: DS validity at signing time if known.
     let at = out.validity_time.instant();
-    let when = format!("at {} ({})", unix_secs(at), out.validity_time.source());
+    let when = format!("at {} ({})", rfc3339(at), out.validity_time.source());
     checks.push(if at < ds.not_before() {
         Check::fail(
             "ds_validity",
@@ -673,6 +673,14 @@ fn issuing_state_check(state: Option<&str>, ds_c: Option<&str>, csca_c: Option<&
             if csca_c.is_some() { " and CSCA" } else { "" }
         ),
     )
+}
+
+/// An instant as `YYYY-MM-DDTHH:MM:SSZ` (for detail strings), or Unix seconds if out of range.
+fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    der::DateTime::from_unix_duration(d)
+        .map(|dt| dt.to_string())
+        .unwrap_or_else(|_| unix_secs(t).to_string())
 }
 
 /// Extracts and parses the MRZ from DG1 (`61 { 5F1F mrz }`, ICAO 9303-10 §4.7.1).
