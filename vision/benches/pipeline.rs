@@ -86,25 +86,39 @@ fn main() -> ExitCode {
         "face pipeline per frame: {} frames × {rounds} rounds, {threads} thread(s), largest face",
         frames.len()
     );
-    println!("                       mean ms   p50 ms   p95 ms    fps");
+    println!("                       mean ms   p50 ms   p95 ms    fps   CPU ms/frame");
     println!(
-        "egate (ort, Rust)      {:>7.1}  {:>7.1}  {:>7.1}  {:>5.1}   (detect {:.1} + align {:.1} + embed {:.1} ms)",
-        ours.mean_ms, ours.p50_ms, ours.p95_ms, ours.fps, ours.detect_ms, ours.align_ms, ours.embed_ms
+        "egate (ort, Rust)      {:>7.1}  {:>7.1}  {:>7.1}  {:>5.1}   {:>7.1}   (detect {:.1} + align {:.1} + embed {:.1} ms)",
+        ours.mean_ms,
+        ours.p50_ms,
+        ours.p95_ms,
+        ours.fps,
+        ours.cpu_ms_per_frame,
+        ours.detect_ms,
+        ours.align_ms,
+        ours.embed_ms
     );
     match &reference {
         Some(r) => {
             let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
             println!(
-                "OpenCV {} (Python)  {:>7.1}  {:>7.1}  {:>7.1}  {:>5.1}",
+                "OpenCV {} (Python)  {:>7.1}  {:>7.1}  {:>7.1}  {:>5.1}   {:>7.1}",
                 r["opencv"].as_str().unwrap_or("?"),
                 f("mean_ms"),
                 f("p50_ms"),
                 f("p95_ms"),
-                f("fps")
+                f("fps"),
+                f("cpu_ms_per_frame")
             );
             println!(
-                "ratio (OpenCV / egate mean): {:.2}×",
-                f("mean_ms") / ours.mean_ms
+                "ratio OpenCV / egate: latency {:.2}×, CPU time {:.2}× (load average now: {})",
+                f("mean_ms") / ours.mean_ms,
+                f("cpu_ms_per_frame") / ours.cpu_ms_per_frame,
+                std::fs::read_to_string("/proc/loadavg")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("?")
             );
             ExitCode::SUCCESS
         }

@@ -27,6 +27,21 @@ pub struct BenchStats {
     pub p95_ms: f64,
     /// Frames per second at the mean.
     pub fps: f64,
+    /// Process CPU time (user + system, all threads) per frame, from /proc/self/stat
+    /// (10 ms ticks, summed over all timed frames): less sensitive to other load on the
+    /// machine than wall-clock latency. NaN where /proc is unavailable.
+    pub cpu_ms_per_frame: f64,
+}
+
+/// User + system CPU time of this process in milliseconds (Linux /proc, 100 Hz ticks).
+fn process_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name: state is field 3; utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
 }
 
 /// Runs every frame `warmup` times untimed, then `rounds` times timed.
@@ -43,6 +58,7 @@ pub fn run(
     }
     let (mut det, mut ali, mut emb) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut totals = Vec::new();
+    let cpu0 = process_cpu_ms();
     for _ in 0..rounds {
         for f in frames {
             let t = Instant::now();
@@ -53,6 +69,10 @@ pub fn run(
             emb += a.timing.embed;
         }
     }
+    let cpu = match (cpu0, process_cpu_ms()) {
+        (Some(a), Some(b)) => (b - a) / totals.len().max(1) as f64,
+        _ => f64::NAN,
+    };
     let n = totals.len().max(1);
     totals.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| {
@@ -72,5 +92,6 @@ pub fn run(
         p50_ms: pct(0.5),
         p95_ms: pct(0.95),
         fps: 1e3 / mean,
+        cpu_ms_per_frame: cpu,
     })
 }
