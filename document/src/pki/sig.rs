@@ -441,4 +441,111 @@ mod tests {
         ];
         assert_eq!(digest_info_prefix(HashAlg::Sha256, true), expect);
     }
+
+    fn oid_tlv(dotted_der: &[u8]) -> Vec<u8> {
+        asn1::encode_tlv(0x06, dotted_der)
+    }
+
+    struct Xs(u64);
+    impl rsa::rand_core::RngCore for Xs {
+        fn next_u32(&mut self) -> u32 {
+            self.next_u64() as u32
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            for b in dest {
+                *b = self.next_u64() as u8;
+            }
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+    impl rsa::rand_core::CryptoRng for Xs {}
+
+    #[test]
+    fn rsa_pss_with_parameters_and_pkcs1_without_null() {
+        use rsa::traits::PublicKeyParts;
+        let mut rng = Xs(0x0123_4567_89AB_CDEF);
+        let private = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+        let key = PublicKey::Rsa {
+            n: BigUint::from_bytes_be(&private.n().to_bytes_be()),
+            e: BigUint::from_bytes_be(&private.e().to_bytes_be()),
+        };
+        let msg = b"LDSSecurityObject";
+        let digest = HashAlg::Sha256.digest(msg);
+        // RSASSA-PSS-params { [0] sha256, [1] mgf1(sha256), [2] 32 } (RFC 8017 A.2.3).
+        let sha256 = asn1::encode_tlv(
+            0x30,
+            &[oid_tlv(HashAlg::Sha256.oid_der()), vec![0x05, 0x00]].concat(),
+        );
+        let mgf = asn1::encode_tlv(
+            0x30,
+            &[
+                oid_tlv(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08]),
+                sha256.clone(),
+            ]
+            .concat(),
+        );
+        let params = asn1::encode_tlv(
+            0x30,
+            &[
+                asn1::encode_tlv(0xA0, &sha256),
+                asn1::encode_tlv(0xA1, &mgf),
+                asn1::encode_tlv(0xA2, &[0x02, 0x01, 0x20]),
+            ]
+            .concat(),
+        );
+        let alg_der = asn1::encode_tlv(
+            0x30,
+            &[
+                oid_tlv(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A]),
+                params,
+            ]
+            .concat(),
+        );
+        let alg = SignatureAlgorithm::from_der(&alg_der, None).unwrap();
+        assert_eq!(
+            alg,
+            SignatureAlgorithm::RsaPss {
+                hash: HashAlg::Sha256,
+                mgf_hash: HashAlg::Sha256,
+                salt_len: 32
+            }
+        );
+        let sig = private
+            .sign_with_rng(
+                &mut rng,
+                rsa::Pss::new_with_salt::<sha2::Sha256>(32),
+                &digest,
+            )
+            .unwrap();
+        assert_eq!(verify(&key, &alg, msg, &sig), Ok(()));
+        assert_eq!(
+            verify(&key, &alg, b"other", &sig),
+            Err(PkiError::SignatureInvalid)
+        );
+
+        // PKCS#1 v1.5 whose DigestInfo omits the NULL parameters is accepted too.
+        let scheme = Pkcs1v15Sign {
+            hash_len: Some(32),
+            prefix: digest_info_prefix(HashAlg::Sha256, false).into(),
+        };
+        let sig = private.sign(scheme, &digest).unwrap();
+        assert_eq!(
+            verify(
+                &key,
+                &SignatureAlgorithm::RsaPkcs1(HashAlg::Sha256),
+                msg,
+                &sig
+            ),
+            Ok(())
+        );
+    }
 }
