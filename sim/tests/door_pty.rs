@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use hardware::door::{
-    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Input, ModbusDoorController,
-    Output, SafeReason, SafeState,
+    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Input,
+    ModbusDoorController, Output, SafeReason, SafeState,
 };
 use hardware::error::ErrorKind;
 use sim::controller::{fault_code, CommsLossAction, Fault, SimController, SimControllerConfig};
@@ -71,23 +71,39 @@ async fn start(
 async fn opens_and_closes_doors_and_polls_at_20_hz() {
     let (sim, doors, mut events) = start(test_map()).await;
 
-    doors.execute(DoorCommand::Open(DoorId::Entry)).await.unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Entry))
+        .await
+        .unwrap();
     let state = sim.state();
     assert!(state.coil(Output::OpenEntry) && !state.coil(Output::LockEntry));
     assert!(state.position(DoorId::Entry) >= 1.0);
     wait_event(&mut events, SOON, |e| {
-        matches!(e, DoorEvent::DoorConfirmed { door: DoorId::Entry, command: DoorCommand::Open(_), .. })
+        matches!(
+            e,
+            DoorEvent::DoorConfirmed {
+                door: DoorId::Entry,
+                command: DoorCommand::Open(_),
+                ..
+            }
+        )
     })
     .await;
 
-    doors.execute(DoorCommand::Close(DoorId::Entry)).await.unwrap();
+    doors
+        .execute(DoorCommand::Close(DoorId::Entry))
+        .await
+        .unwrap();
     let state = sim
         .wait_for(SOON, |s| s.coil(Output::LockEntry))
         .await
         .expect("locked after close");
     assert!(!state.coil(Output::OpenEntry) && state.position(DoorId::Entry) <= 0.0);
 
-    doors.execute(DoorCommand::Set(Output::GreenLamp, true)).await.unwrap();
+    doors
+        .execute(DoorCommand::Set(Output::GreenLamp, true))
+        .await
+        .unwrap();
     assert!(sim.state().coil(Output::GreenLamp));
 
     // Poll rate: count complete polls over one second.
@@ -106,8 +122,14 @@ async fn opens_and_closes_doors_and_polls_at_20_hz() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_is_refused_while_a_guarded_zone_is_occupied() {
     let (sim, doors, mut events) = start(test_map()).await;
-    doors.execute(DoorCommand::Open(DoorId::Entry)).await.unwrap();
-    doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Entry))
+        .await
+        .unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap();
 
     for (door, zone) in [
         (DoorId::Entry, Input::ZoneA),
@@ -117,7 +139,10 @@ async fn close_is_refused_while_a_guarded_zone_is_occupied() {
     ] {
         sim.set_zone(zone, Some(true));
         wait_event(&mut events, SOON, |e| {
-            *e == DoorEvent::InputChanged { input: zone, active: true }
+            *e == DoorEvent::InputChanged {
+                input: zone,
+                active: true,
+            }
         })
         .await;
         let err = doors.execute(DoorCommand::Close(door)).await.unwrap_err();
@@ -127,7 +152,10 @@ async fn close_is_refused_while_a_guarded_zone_is_occupied() {
         assert!(sim.state().coil(door.open_output()), "{door} coil written");
         sim.set_zone(zone, None);
         wait_event(&mut events, SOON, |e| {
-            *e == DoorEvent::InputChanged { input: zone, active: false }
+            *e == DoorEvent::InputChanged {
+                input: zone,
+                active: false,
+            }
         })
         .await;
     }
@@ -138,21 +166,41 @@ async fn close_is_refused_while_a_guarded_zone_is_occupied() {
         ..sim_config(test_map())
     };
     let sim = SimController::spawn(slow).unwrap();
-    let map = DoorMap { door_confirm_ms: 10_000, ..test_map() };
+    let map = DoorMap {
+        door_confirm_ms: 10_000,
+        ..test_map()
+    };
     let (doors, mut events) = ModbusDoorController::open(sim.path(), map).unwrap();
     wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::Connected(_))).await;
-    doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap();
     let closing = doors.execute(DoorCommand::Close(DoorId::Exit));
     let intrude = async {
-        sim.wait_for(SOON, |s| s.position(DoorId::Exit) < 0.9).await.expect("closing");
+        sim.wait_for(SOON, |s| s.position(DoorId::Exit) < 0.9)
+            .await
+            .expect("closing");
         sim.set_zone(Input::ZoneC, Some(true));
     };
     let (result, ()) = tokio::join!(closing, intrude);
     assert_eq!(
         result,
-        Err(DoorError::ZoneOccupied { door: DoorId::Exit, zone: Input::ZoneC })
+        Err(DoorError::ZoneOccupied {
+            door: DoorId::Exit,
+            zone: Input::ZoneC
+        })
     );
-    wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::CloseAborted { door: DoorId::Exit, .. })).await;
+    wait_event(&mut events, SOON, |e| {
+        matches!(
+            e,
+            DoorEvent::CloseAborted {
+                door: DoorId::Exit,
+                ..
+            }
+        )
+    })
+    .await;
     assert!(sim.state().coil(Output::OpenExit), "re-opened");
 }
 
@@ -162,54 +210,102 @@ async fn fire_alarm_opens_both_doors_and_blocks_closing() {
     sim.inject(Fault::FireAlarm);
     let t0 = Instant::now();
     wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState { reason: SafeReason::FireAlarm, state: SafeState::Open }
+        *e == DoorEvent::SafeState {
+            reason: SafeReason::FireAlarm,
+            state: SafeState::Open,
+        }
     })
     .await;
-    eprintln!("fire alarm → safe-state writes acknowledged after {:?}", t0.elapsed());
+    eprintln!(
+        "fire alarm → safe-state writes acknowledged after {:?}",
+        t0.elapsed()
+    );
     let state = sim
-        .wait_for(SOON, |s| s.position(DoorId::Entry) >= 1.0 && s.position(DoorId::Exit) >= 1.0)
+        .wait_for(SOON, |s| {
+            s.position(DoorId::Entry) >= 1.0 && s.position(DoorId::Exit) >= 1.0
+        })
         .await
         .expect("both doors open");
     assert!(!state.coil(Output::LockEntry) && !state.coil(Output::LockExit));
-    let err = doors.execute(DoorCommand::Close(DoorId::Entry)).await.unwrap_err();
-    assert_eq!(err, DoorError::FireAlarm { door: DoorId::Entry });
+    let err = doors
+        .execute(DoorCommand::Close(DoorId::Entry))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DoorError::FireAlarm {
+            door: DoorId::Entry
+        }
+    );
 
     sim.clear(Fault::FireAlarm);
     wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged { input: Input::FireAlarm, active: false }
+        *e == DoorEvent::InputChanged {
+            input: Input::FireAlarm,
+            active: false,
+        }
     })
     .await;
-    doors.execute(DoorCommand::Close(DoorId::Entry)).await.unwrap();
+    doors
+        .execute(DoorCommand::Close(DoorId::Entry))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fire_alarm_wired_active_low() {
-    let map = DoorMap { active_low: vec![Input::FireAlarm], ..test_map() };
+    let map = DoorMap {
+        active_low: vec![Input::FireAlarm],
+        ..test_map()
+    };
     // The simulator serves the same map, so its wire level is inverted too; at rest the loop
     // is closed (wire 1 = no alarm) and the adapter sees no alarm.
     let (sim, _doors, mut events) = start(map).await;
     sim.inject(Fault::FireAlarm);
-    wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::SafeState { reason: SafeReason::FireAlarm, .. })).await;
+    wait_event(&mut events, SOON, |e| {
+        matches!(
+            e,
+            DoorEvent::SafeState {
+                reason: SafeReason::FireAlarm,
+                ..
+            }
+        )
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
     let (sim, doors, mut events) = start(test_map()).await;
-    doors.execute(DoorCommand::Open(DoorId::Entry)).await.unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Entry))
+        .await
+        .unwrap();
     let before = doors.stats();
 
     sim.inject(Fault::LinkCut);
     let cut = Instant::now();
-    let (ev, _) = wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::LinkFault { .. })).await;
+    let (ev, _) = wait_event(&mut events, SOON, |e| {
+        matches!(e, DoorEvent::LinkFault { .. })
+    })
+    .await;
     let detected = cut.elapsed();
-    let DoorEvent::LinkFault { silent_for } = ev else { unreachable!() };
+    let DoorEvent::LinkFault { silent_for } = ev else {
+        unreachable!()
+    };
     eprintln!("link cut → LinkFault event after {detected:?} (watchdog 200 ms; silent for {silent_for:?})");
     assert!(silent_for >= Duration::from_millis(200));
     // The bound the issue asks for is 300 ms; on a shared 2-core machine scheduling can add
     // delay, so assert a generous bound and report the figure.
-    assert!(detected < Duration::from_secs(2), "link fault after {detected:?}");
+    assert!(
+        detected < Duration::from_secs(2),
+        "link fault after {detected:?}"
+    );
     assert!(doors.snapshot().is_none());
-    let err = doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap_err();
+    let err = doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Disconnected);
 
     // The controller's own comms watchdog (250 ms here) drives the doors closed, unlocked.
@@ -218,19 +314,31 @@ async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
         .await
         .expect("controller safe state");
     assert!(state.comms_lost && !state.coil(Output::LockEntry));
-    eprintln!("link cut → controller doors closed after {:?}", cut.elapsed());
+    eprintln!(
+        "link cut → controller doors closed after {:?}",
+        cut.elapsed()
+    );
 
     // The link comes back: a full reading, then the link-loss safe state is written.
     sim.clear(Fault::LinkCut);
     let (_, skipped) = wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState { reason: SafeReason::LinkLoss, state: SafeState::ClosedUnlocked }
+        *e == DoorEvent::SafeState {
+            reason: SafeReason::LinkLoss,
+            state: SafeState::ClosedUnlocked,
+        }
     })
     .await;
-    assert!(skipped.iter().any(|e| matches!(e, DoorEvent::Connected(_))), "{skipped:?}");
+    assert!(
+        skipped.iter().any(|e| matches!(e, DoorEvent::Connected(_))),
+        "{skipped:?}"
+    );
     let after = doors.stats();
     assert_eq!(after.link_faults, before.link_faults + 1);
     assert!(after.timeouts > before.timeouts);
-    doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,7 +352,9 @@ async fn silence_corruption_and_noise_are_counted_and_survived() {
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             let s = doors.stats();
-            if s.timeouts + s.crc_errors + s.protocol_errors > before.timeouts + before.crc_errors + before.protocol_errors + 3 {
+            if s.timeouts + s.crc_errors + s.protocol_errors
+                > before.timeouts + before.crc_errors + before.protocol_errors + 3
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -260,7 +370,11 @@ async fn silence_corruption_and_noise_are_counted_and_survived() {
         // Back to normal: commands work again.
         let ok = tokio::time::timeout(SOON, async {
             loop {
-                if doors.execute(DoorCommand::Set(Output::RedLamp, true)).await.is_ok() {
+                if doors
+                    .execute(DoorCommand::Set(Output::RedLamp, true))
+                    .await
+                    .is_ok()
+                {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -274,25 +388,63 @@ async fn silence_corruption_and_noise_are_counted_and_survived() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jammed_door_stuck_sensor_and_mains_lost() {
-    let map = DoorMap { door_confirm_ms: 400, ..test_map() };
+    let map = DoorMap {
+        door_confirm_ms: 400,
+        ..test_map()
+    };
     let (sim, doors, mut events) = start(map).await;
 
     sim.inject(Fault::JammedDoor(DoorId::Exit));
-    let err = doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap_err();
+    let err = doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Device, "{err}");
-    wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::DoorFault { door: DoorId::Exit, .. })).await;
+    wait_event(&mut events, SOON, |e| {
+        matches!(
+            e,
+            DoorEvent::DoorFault {
+                door: DoorId::Exit,
+                ..
+            }
+        )
+    })
+    .await;
     assert!(sim.state().fault_code & fault_code::DOOR_JAMMED != 0);
     sim.clear(Fault::JammedDoor(DoorId::Exit));
 
     // A closed sensor stuck on: the door opens but the position never reads "open".
     sim.inject(Fault::StuckSensor(Input::EntryClosed, true));
-    let err = doors.execute(DoorCommand::Open(DoorId::Entry)).await.unwrap_err();
-    assert!(matches!(err, DoorError::DoorFault { door: DoorId::Entry, .. }), "{err}");
+    let err = doors
+        .execute(DoorCommand::Open(DoorId::Entry))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DoorError::DoorFault {
+                door: DoorId::Entry,
+                ..
+            }
+        ),
+        "{err}"
+    );
     sim.clear(Fault::StuckSensor(Input::EntryClosed, true));
 
     sim.inject(Fault::MainsLost);
-    wait_event(&mut events, SOON, |e| *e == DoorEvent::InputChanged { input: Input::MainsLost, active: true }).await;
-    wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::ControllerFault(c) if c & fault_code::ON_BATTERY != 0)).await;
+    wait_event(&mut events, SOON, |e| {
+        *e == DoorEvent::InputChanged {
+            input: Input::MainsLost,
+            active: true,
+        }
+    })
+    .await;
+    wait_event(
+        &mut events,
+        SOON,
+        |e| matches!(e, DoorEvent::ControllerFault(c) if c & fault_code::ON_BATTERY != 0),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,14 +455,94 @@ async fn a_traveller_walks_through_a_two_step_lane() {
     map.guard.exit = vec![Input::ZoneC];
     let (sim, doors, mut events) = start(map).await;
     sim.add_traveller();
-    wait_event(&mut events, SOON, |e| *e == DoorEvent::InputChanged { input: Input::ZoneA, active: true }).await;
-    doors.execute(DoorCommand::Open(DoorId::Entry)).await.unwrap();
+    wait_event(&mut events, SOON, |e| {
+        *e == DoorEvent::InputChanged {
+            input: Input::ZoneA,
+            active: true,
+        }
+    })
+    .await;
+    doors
+        .execute(DoorCommand::Open(DoorId::Entry))
+        .await
+        .unwrap();
     wait_event(&mut events, SOON, |e| *e == DoorEvent::PersonCount(1)).await;
-    wait_event(&mut events, SOON, |e| *e == DoorEvent::InputChanged { input: Input::ZoneA, active: false }).await;
-    doors.execute(DoorCommand::Close(DoorId::Entry)).await.unwrap();
-    doors.execute(DoorCommand::Open(DoorId::Exit)).await.unwrap();
-    wait_event(&mut events, SOON, |e| *e == DoorEvent::InputChanged { input: Input::ZoneC, active: false }).await;
-    doors.execute(DoorCommand::Close(DoorId::Exit)).await.unwrap();
+    wait_event(&mut events, SOON, |e| {
+        *e == DoorEvent::InputChanged {
+            input: Input::ZoneA,
+            active: false,
+        }
+    })
+    .await;
+    doors
+        .execute(DoorCommand::Close(DoorId::Entry))
+        .await
+        .unwrap();
+    doors
+        .execute(DoorCommand::Open(DoorId::Exit))
+        .await
+        .unwrap();
+    wait_event(&mut events, SOON, |e| {
+        *e == DoorEvent::InputChanged {
+            input: Input::ZoneC,
+            active: false,
+        }
+    })
+    .await;
+    doors
+        .execute(DoorCommand::Close(DoorId::Exit))
+        .await
+        .unwrap();
     assert_eq!(doors.snapshot().unwrap().person_count, 0);
     assert!(sim.state().travellers.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fire_alarm_during_link_loss_wins_when_the_link_returns() {
+    let (sim, _doors, mut events) = start(test_map()).await;
+    sim.inject(Fault::LinkCut);
+    wait_event(&mut events, SOON, |e| {
+        matches!(e, DoorEvent::LinkFault { .. })
+    })
+    .await;
+    sim.inject(Fault::FireAlarm);
+    sim.clear(Fault::LinkCut);
+    let (_, skipped) = wait_event(&mut events, SOON, |e| {
+        matches!(
+            e,
+            DoorEvent::SafeState {
+                reason: SafeReason::FireAlarm,
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(
+        skipped.iter().any(|e| matches!(e, DoorEvent::Connected(_))),
+        "{skipped:?}"
+    );
+    sim.wait_for(SOON, |s| {
+        s.position(DoorId::Entry) >= 1.0 && s.position(DoorId::Exit) >= 1.0
+    })
+    .await
+    .expect("both doors open");
+    // The link-loss safe state (closed) must not follow and close the doors on the fire.
+    let later = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            match events.recv().await {
+                Some(DoorEvent::SafeState {
+                    reason: SafeReason::LinkLoss,
+                    ..
+                })
+                | None => return,
+                Some(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        later.is_err(),
+        "link-loss safe state applied during a fire alarm"
+    );
+    assert!(sim.state().coil(Output::OpenEntry) && sim.state().coil(Output::OpenExit));
 }

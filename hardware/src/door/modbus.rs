@@ -289,8 +289,8 @@ impl Poller {
             // declared on time even in the middle of a transaction.
             let mut wait = self.map.response_timeout();
             if !self.link_faulted {
-                let left = (self.last_ok + self.map.watchdog())
-                    .saturating_duration_since(Instant::now());
+                let left =
+                    (self.last_ok + self.map.watchdog()).saturating_duration_since(Instant::now());
                 wait = wait.min(left.max(Duration::from_millis(1)));
             }
             self.shared.stats.requests();
@@ -383,7 +383,10 @@ impl Poller {
     /// Reads inputs and registers into a snapshot.
     async fn read_snapshot(&mut self) -> Result<Snapshot, DoorError> {
         let span = self.map.input_span();
-        let bits = match self.transact(Op::ReadInputs(span.start, span.count)).await? {
+        let bits = match self
+            .transact(Op::ReadInputs(span.start, span.count))
+            .await?
+        {
             Reply::Bits(b) if b.len() >= usize::from(span.count) => b,
             _ => return Err(DoorError::Protocol("short discrete-input answer".into())),
         };
@@ -471,6 +474,10 @@ impl Poller {
                 self.last = previous;
             }
         }
+        if self.safe_pending.is_some() && fire_now {
+            // The fire safe state takes precedence over the link-loss one.
+            self.safe_pending = None;
+        }
         if self.safe_pending.is_some() {
             let state = self.map.safe_state.link_loss;
             if self.apply_safe_state(state, &snap).await.is_ok() {
@@ -487,7 +494,11 @@ impl Poller {
 
     /// Drives both doors to `state`. A door whose guarded zone is occupied is never driven
     /// closed: it is left open instead.
-    async fn apply_safe_state(&mut self, state: SafeState, snap: &Snapshot) -> Result<(), DoorError> {
+    async fn apply_safe_state(
+        &mut self,
+        state: SafeState,
+        snap: &Snapshot,
+    ) -> Result<(), DoorError> {
         for door in DoorId::ALL {
             let open = match state {
                 SafeState::Open => true,
@@ -657,10 +668,7 @@ fn is_framing(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::InvalidData
 }
 
-async fn run_op(
-    ctx: &mut Context,
-    op: Op,
-) -> Result<Result<Reply, u8>, tokio_modbus::Error> {
+async fn run_op(ctx: &mut Context, op: Op) -> Result<Result<Reply, u8>, tokio_modbus::Error> {
     Ok(match op {
         // Application Protocol §6.2 (02 Read Discrete Inputs).
         Op::ReadInputs(addr, count) => ctx
