@@ -152,6 +152,19 @@ pub enum PaceError {
     SecInfo(#[from] SecInfoError),
 }
 
+impl PaceError {
+    /// The status word a chip answers when its side of PACE fails with this error (for the
+    /// virtual chip): 6300 authentication failed (token mismatch: wrong password), 6985
+    /// conditions not satisfied (step out of order), 6A80 wrong data otherwise.
+    pub fn chip_status(&self) -> u16 {
+        match self {
+            PaceError::TokenMismatch => 0x6300,
+            PaceError::State => 0x6985,
+            _ => 0x6A80,
+        }
+    }
+}
+
 /// Options for [`establish`].
 #[derive(Debug, Clone, Default)]
 pub struct PaceOptions {

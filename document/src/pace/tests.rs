@@ -217,8 +217,8 @@ impl Transport for MiniChip {
             }
             (0x86, 0, 0) => match self.session.as_mut().map(|s| s.handle(&c.data)) {
                 Some(Ok(d)) => sw(d, 0x9000),
-                Some(Err(PaceError::TokenMismatch)) => sw(vec![], 0x6300),
-                _ => sw(vec![], 0x6A80),
+                Some(Err(e)) => sw(vec![], e.chip_status()),
+                None => sw(vec![], 0x6985),
             },
             _ => sw(vec![], 0x6D00),
         }
