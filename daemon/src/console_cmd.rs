@@ -305,6 +305,12 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
         stop_rx,
     )
     .await?;
+    eprintln!(
+        "egate console: https://{}/ for {} gate(s); certificate SHA-256 {}",
+        c.addr,
+        entries.len(),
+        c.fingerprint
+    );
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
