@@ -30,7 +30,7 @@ pub enum SimCommand {
     ///   face = "file.jpg", face_format = "jpeg"|"jpeg2000", face_width, face_height
     ///
     ///   [chip] can = "123456", bac = true|false,
-    ///   pace = [{ mapping = "gm"|"cam", cipher = "3des"|"aes128"|"aes192"|"aes256",
+    ///   pace = [{ mapping = "gm"|"im"|"cam", cipher = "3des"|"aes128"|"aes192"|"aes256",
     ///   param_id = 0-2|8-18 }], active_auth, chip_auth, dg11_dg12, key_seed,
     ///   defect = "tampered-dg1"|"tampered-dg2"|"broken-sod-signature"|"expired-ds"|
     ///   "revoked-ds"|"unknown-csca"|"clone"|"mrz-mismatch"|"expired-document"|

@@ -17,8 +17,7 @@ use super::{sw, tlv, ChipSpec, VirtualChip};
 pub enum PaceMapping {
     /// Generic Mapping (§4.4.3.3.1), ECDH or DH.
     Gm,
-    /// Integrated Mapping (§4.4.3.3.2). Not implemented on the card side yet: offering it makes
-    /// MSE:Set AT fail with 6A80.
+    /// Integrated Mapping (§4.4.3.3.2), ECDH or DH; runs on `document::pace::chip::ChipSession`.
     Im,
     /// Chip Authentication Mapping (§4.4.3.3.3), ECDH with AES only.
     Cam,
@@ -131,6 +130,9 @@ pub(super) struct PaceRun {
     offer: PaceOffer,
     k_pi: Vec<u8>,
     stage: Stage,
+    /// Integrated Mapping runs on document-pace's chip-side session (its point encoding and
+    /// pseudo-random function are shared with the reader; dmrtd has no IM to cross-check).
+    delegate: Option<Box<document::pace::chip::ChipSession>>,
 }
 
 enum Stage {
@@ -191,9 +193,6 @@ pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
         None => candidates.into_iter().next(),
     }
     .ok_or(sw::REF_NOT_FOUND)?;
-    if offer.mapping == PaceMapping::Im {
-        return Err(sw::WRONG_DATA);
-    }
     // ICAO 9303-11 §9.7.3: π = SHA-1(MRZ_information) for the MRZ, the CAN itself otherwise.
     let password: Vec<u8> = match pwd {
         [0x01] => crypto::sha1(chip.spec.mrz_information.as_bytes()).to_vec(),
@@ -206,11 +205,50 @@ pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
             .to_vec(),
         _ => return Err(sw::REF_NOT_FOUND),
     };
+    let delegate = if offer.mapping == PaceMapping::Im {
+        Some(Box::new(im_session(chip, offer, pwd)?))
+    } else {
+        None
+    };
     Ok(PaceRun {
         offer: *offer,
         k_pi: offer.cipher.kdf(&password, KdfCounter::Pace).to_vec(),
         stage: Stage::Nonce,
+        delegate,
     })
+}
+
+/// A document-pace chip session for Integrated Mapping.
+fn im_session(
+    chip: &VirtualChip,
+    offer: &PaceOffer,
+    pwd: &[u8],
+) -> Result<document::pace::chip::ChipSession, u16> {
+    use document::pace::Password;
+    let oid: Vec<String> = offer.oid()[1..].iter().map(|a| a.to_string()).collect();
+    // Content bytes 04 00 7F 00 07 ...: the first byte 0x04 encodes "0.4" (X.690 §8.19.4);
+    // the other arcs are below 128, one byte each.
+    let dotted = format!("0.4.{}", oid.join("."));
+    let protocol = document::secinfo::PaceProtocol::from_oid(&dotted).ok_or(sw::REF_NOT_FOUND)?;
+    let params = DomainParams::standardized(offer.param_id).map_err(|_| sw::REF_NOT_FOUND)?;
+    let password = match pwd {
+        [0x01] => {
+            // MRZ_information = number(9) cd dob(6) cd doe(6) cd (ICAO 9303-11 §9.7.2).
+            let info = chip.spec.mrz_information.as_str();
+            let (num, dob, doe) = (
+                info.get(..9).ok_or(sw::CONDITIONS)?,
+                info.get(10..16).ok_or(sw::CONDITIONS)?,
+                info.get(17..23).ok_or(sw::CONDITIONS)?,
+            );
+            let key = document::mrz::MrzKey::new(num.trim_end_matches('<'), dob, doe)
+                .map_err(|_| sw::CONDITIONS)?;
+            Password::Mrz(key)
+        }
+        _ => Password::can(chip.spec.can.as_deref().ok_or(sw::REF_NOT_FOUND)?),
+    };
+    Ok(document::pace::chip::ChipSession::new(
+        protocol, params, &password, None,
+    ))
 }
 
 /// The value of the single inner object `tag` of a dynamic authentication data object 7C.
@@ -244,6 +282,28 @@ pub(super) fn step(
     run: &mut PaceRun,
     cmd: &PlainCommand,
 ) -> Result<StepResult, u16> {
+    if let Some(session) = run.delegate.as_mut() {
+        let response = session.handle(&cmd.data).map_err(|e| match e {
+            document::pace::PaceError::TokenMismatch => sw::AUTH_FAILED,
+            _ => sw::WRONG_DATA,
+        })?;
+        return Ok(match session.session_keys() {
+            None => StepResult::Continue(response),
+            Some((k_enc, k_mac)) => {
+                let cipher = run.offer.cipher;
+                StepResult::Done {
+                    response,
+                    session: SmSession::new(
+                        cipher,
+                        k_enc.to_vec(),
+                        k_mac.to_vec(),
+                        vec![0; cipher.block_len()],
+                    ),
+                    pk_picc: Vec::new(),
+                }
+            }
+        });
+    }
     let stage = std::mem::replace(&mut run.stage, Stage::Spent);
     let cipher = run.offer.cipher;
     match stage {

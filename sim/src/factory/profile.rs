@@ -21,7 +21,7 @@
 //! [chip]
 //! can = "123456"               # omit for no CAN
 //! bac = true
-//! pace = [{ mapping = "gm", cipher = "aes128", param_id = 13 }]   # gm | cam; 3des | aes128 | aes192 | aes256
+//! pace = [{ mapping = "gm", cipher = "aes128", param_id = 13 }]   # gm | im | cam; 3des | aes128 | aes192 | aes256
 //! active_auth = true
 //! chip_auth = true
 //! dg11_dg12 = true
