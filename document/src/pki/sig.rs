@@ -548,4 +548,74 @@ mod tests {
             Ok(())
         );
     }
+
+    #[test]
+    fn nist_curves_via_crates_agree_with_the_generic_verifier() {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        let digest = HashAlg::Sha384.digest(b"EF.SOD");
+        // P-384 through the p384 crate.
+        let sk = p384::ecdsa::SigningKey::from_bytes(&[0x42u8; 48].into()).unwrap();
+        let sig: p384::ecdsa::Signature = sk.sign_prehash(&digest).unwrap();
+        let curve = ec::curve_from_oid("1.3.132.0.34").unwrap();
+        let point = ec::decode_point(
+            &curve,
+            sk.verifying_key().to_encoded_point(false).as_bytes(),
+        )
+        .unwrap();
+        let (r, s) = (
+            BigUint::from_bytes_be(&sig.r().to_bytes()),
+            BigUint::from_bytes_be(&sig.s().to_bytes()),
+        );
+        assert_eq!(ecdsa_verify_rs(&curve, &point, &digest, &r, &s), Ok(()));
+        assert!(ec::ecdsa_verify(&curve, &point, &digest, &r, &s));
+        let key = PublicKey::Ec {
+            curve: Box::new(curve),
+            point,
+        };
+        assert_eq!(
+            verify_digest(
+                &key,
+                &SignatureAlgorithm::Ecdsa(HashAlg::Sha384),
+                &digest,
+                sig.to_der().as_bytes()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_digest(
+                &key,
+                &SignatureAlgorithm::EcdsaPlain(HashAlg::Sha384),
+                &digest,
+                &sig.to_bytes()
+            ),
+            Ok(())
+        );
+        let mut bad = sig.to_bytes().to_vec();
+        bad[10] ^= 1;
+        assert_eq!(
+            verify_digest(
+                &key,
+                &SignatureAlgorithm::EcdsaPlain(HashAlg::Sha384),
+                &digest,
+                &bad
+            ),
+            Err(PkiError::SignatureInvalid)
+        );
+        // P-256 with a SHA-1 digest (shorter than the order), as in old SODs.
+        let sk = p256::ecdsa::SigningKey::from_bytes(&[0x17u8; 32].into()).unwrap();
+        let d1 = HashAlg::Sha1.digest(b"EF.SOD");
+        let sig: p256::ecdsa::Signature = sk.sign_prehash(&d1).unwrap();
+        let curve = ec::curve_from_oid("1.2.840.10045.3.1.7").unwrap();
+        let point = ec::decode_point(
+            &curve,
+            sk.verifying_key().to_encoded_point(false).as_bytes(),
+        )
+        .unwrap();
+        let (r, s) = (
+            BigUint::from_bytes_be(&sig.r().to_bytes()),
+            BigUint::from_bytes_be(&sig.s().to_bytes()),
+        );
+        assert_eq!(ecdsa_verify_rs(&curve, &point, &d1, &r, &s), Ok(()));
+        assert!(ec::ecdsa_verify(&curve, &point, &d1, &r, &s));
+    }
 }
