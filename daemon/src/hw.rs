@@ -238,7 +238,10 @@ fn print_status(port: &str, map: &DoorMap, snap: &Snapshot, doors: &ModbusDoorCo
         occupied(Input::ZoneC)
     );
     println!("person count: {}", snap.person_count);
-    println!("more than one person: {}", yes_no(on(Input::MultiplePersons)));
+    println!(
+        "more than one person: {}",
+        yes_no(on(Input::MultiplePersons))
+    );
     println!("fire alarm: {}", yes_no(on(Input::FireAlarm)));
     println!("emergency button: {}", yes_no(on(Input::EmergencyButton)));
     println!("tamper: {}", yes_no(on(Input::Tamper)));
@@ -286,7 +289,10 @@ async fn watch(
             DoorEvent::PersonCount(n) => format!("person count {n}"),
             DoorEvent::ControllerFault(c) => format!("fault code {c:#06x}"),
             DoorEvent::LinkFault { silent_for } => {
-                format!("LINK FAULT (no valid answer for {} ms)", silent_for.as_millis())
+                format!(
+                    "LINK FAULT (no valid answer for {} ms)",
+                    silent_for.as_millis()
+                )
             }
             DoorEvent::Connected(_) => "link restored".to_string(),
             DoorEvent::SafeState { reason, state } => format!("safe state {state:?} ({reason:?})"),

@@ -79,7 +79,10 @@ impl Slave {
 
     /// Coil writes pymodbus has seen so far.
     fn coil_writes(&self) -> Vec<String> {
-        self.lines.try_iter().filter(|l| l.starts_with("COIL ")).collect()
+        self.lines
+            .try_iter()
+            .filter(|l| l.starts_with("COIL "))
+            .collect()
     }
 }
 
@@ -129,7 +132,11 @@ fn egate_hw_door_drives_a_pymodbus_slave_with_the_default_map() {
     let seen_before = slave.coil_writes();
     let out = egate(&["hw", "door", "--port", &port, "close", "entry"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("zone_a is occupied"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("zone_a is occupied"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = egate(&["hw", "door", "--port", &port, "open", "exit"]);
     assert_eq!(out.status.code(), Some(0));
@@ -138,7 +145,8 @@ fn egate_hw_door_drives_a_pymodbus_slave_with_the_default_map() {
 
     let out = egate(&["hw", "door", "--port", &port, "watch", "--seconds", "1"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("connected: active [exit_closed, entry_open, zone_a], person count 3"));
+    assert!(stdout(&out)
+        .contains("connected: active [exit_closed, entry_open, zone_a], person count 3"));
 
     // What pymodbus saw: unlock + open entry (coils 2, 0), then unlock + open exit (3, 1),
     // close exit (1 off), lock exit (3 on) — and no write for the refused close.
@@ -153,9 +161,21 @@ fn egate_hw_door_drives_a_pymodbus_slave_with_the_default_map() {
     let dir = tempfile::tempdir().unwrap();
     let wrong_unit = dir.path().join("unit9.toml");
     std::fs::write(&wrong_unit, "unit_id = 9\n").unwrap();
-    let out = egate(&["hw", "door", "--port", &port, "--map", wrong_unit.to_str().unwrap(), "status"]);
+    let out = egate(&[
+        "hw",
+        "door",
+        "--port",
+        &port,
+        "--map",
+        wrong_unit.to_str().unwrap(),
+        "status",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no valid answer from unit 9"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no valid answer from unit 9"),
+        "{}",
+        stderr(&out)
+    );
     drop(slave);
 }
 
@@ -164,15 +184,34 @@ fn usage_and_map_errors_have_their_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "unit_id = 0\npoll_period_ms = 500\nsurprise = true\n").unwrap();
-    let out = egate(&["hw", "door", "--port", "/dev/null", "--map", bad.to_str().unwrap(), "status"]);
+    let out = egate(&[
+        "hw",
+        "door",
+        "--port",
+        "/dev/null",
+        "--map",
+        bad.to_str().unwrap(),
+        "status",
+    ]);
     assert_eq!(out.status.code(), Some(64));
     assert!(stderr(&out).contains("surprise"), "{}", stderr(&out));
     std::fs::write(&bad, "unit_id = 0\npoll_period_ms = 500\n").unwrap();
-    let out = egate(&["hw", "door", "--port", "/dev/null", "--map", bad.to_str().unwrap(), "status"]);
+    let out = egate(&[
+        "hw",
+        "door",
+        "--port",
+        "/dev/null",
+        "--map",
+        bad.to_str().unwrap(),
+        "status",
+    ]);
     assert_eq!(out.status.code(), Some(64));
     // Every error at once: unit id, poll period, and the watchdog now shorter than a poll.
     let err = stderr(&out);
-    assert!(err.contains("unit_id") && err.contains("poll_period_ms"), "{err}");
+    assert!(
+        err.contains("unit_id") && err.contains("poll_period_ms"),
+        "{err}"
+    );
     assert!(err.contains("3 error(s)"), "{err}");
 
     let out = egate(&["hw", "door", "--port", "/dev/null", "open", "sideways"]);
@@ -182,5 +221,9 @@ fn usage_and_map_errors_have_their_exit_codes() {
 
     let out = egate(&["hw", "door", "--port", "/nonexistent/tty", "status"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("/nonexistent/tty"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/tty"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -188,7 +188,12 @@ impl DisplayConfig {
                 format!("{lang}={clean}")
             })
             .collect();
-        format!("MSG {} {} {}", code.as_str(), lamp.as_str(), texts.join("|"))
+        format!(
+            "MSG {} {} {}",
+            code.as_str(),
+            lamp.as_str(),
+            texts.join("|")
+        )
     }
 }
 
@@ -294,7 +299,11 @@ mod tests {
         };
         config.messages.insert(
             "en".into(),
-            [(MessageCode::SeeOfficer, "See an officer |\r\nnow".to_string())].into(),
+            [(
+                MessageCode::SeeOfficer,
+                "See an officer |\r\nnow".to_string(),
+            )]
+            .into(),
         );
         let text = "languages = [\"en\"]\n[messages.en]\nwelcome = \"Hi\"\n";
         let parsed: DisplayConfig = toml::from_str(text).unwrap();

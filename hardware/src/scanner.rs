@@ -175,7 +175,8 @@ impl MrzLineAssembler {
         if now.saturating_duration_since(since) < self.line_gap {
             return None;
         }
-        self.abandon().then_some(ScanEvent::Rejected(RejectReason::Incomplete))
+        self.abandon()
+            .then_some(ScanEvent::Rejected(RejectReason::Incomplete))
     }
 
     fn abandon(&mut self) -> bool {
@@ -324,7 +325,10 @@ mod tests {
     fn assembles_td3_and_td1_with_any_terminator_and_chunking() {
         let t = Instant::now();
         let mut asm = MrzLineAssembler::default();
-        let stream = format!("\x02{}\r\n{}\r\n\x03\n{}\r{}\r{}\r", TD3[0], TD3[1], TD1[0], TD1[1], TD1[2]);
+        let stream = format!(
+            "\x02{}\r\n{}\r\n\x03\n{}\r{}\r{}\r",
+            TD3[0], TD3[1], TD1[0], TD1[1], TD1[2]
+        );
         let mut events = Vec::new();
         for chunk in stream.as_bytes().chunks(7) {
             events.extend(asm.push(t, chunk));
@@ -334,7 +338,10 @@ mod tests {
         assert_eq!(got[0].0, MrzFormat::Td3);
         assert_eq!(got[0].1, TD3.map(String::from).to_vec());
         assert_eq!(got[1].0, MrzFormat::Td1);
-        assert!(!format!("{events:?}").contains("ERIKSSON"), "MRZ leaked into Debug");
+        assert!(
+            !format!("{events:?}").contains("ERIKSSON"),
+            "MRZ leaked into Debug"
+        );
     }
 
     #[test]
@@ -342,20 +349,29 @@ mod tests {
         let t = Instant::now();
         let mut asm = MrzLineAssembler::new(Duration::from_millis(300));
         let ev = asm.push(t, b"hello world\n\xff\xfe\x00\n");
-        assert_eq!(ev, vec![
-            ScanEvent::Rejected(RejectReason::BadCharacters),
-            ScanEvent::Rejected(RejectReason::BadCharacters)
-        ]);
+        assert_eq!(
+            ev,
+            vec![
+                ScanEvent::Rejected(RejectReason::BadCharacters),
+                ScanEvent::Rejected(RejectReason::BadCharacters)
+            ]
+        );
         // A first line, then the second comes too late: the first is dropped.
         assert!(asm.push(t, format!("{}\n", TD3[0]).as_bytes()).is_empty());
         let late = t + Duration::from_millis(400);
         let ev = asm.push(late, format!("{}\n", TD3[1]).as_bytes());
         assert_eq!(ev, vec![ScanEvent::Rejected(RejectReason::Incomplete)]);
-        assert_eq!(asm.handle_timeout(late + Duration::from_secs(1)), Some(ScanEvent::Rejected(RejectReason::Incomplete)));
+        assert_eq!(
+            asm.handle_timeout(late + Duration::from_secs(1)),
+            Some(ScanEvent::Rejected(RejectReason::Incomplete))
+        );
         // An endless line without terminator is capped, then rejected.
         let ev = asm.push(late, &[b'A'; 10_000]);
         assert!(ev.is_empty());
-        assert_eq!(asm.push(late, b"\n"), vec![ScanEvent::Rejected(RejectReason::BadLength)]);
+        assert_eq!(
+            asm.push(late, b"\n"),
+            vec![ScanEvent::Rejected(RejectReason::BadLength)]
+        );
     }
 
     proptest::proptest! {

@@ -40,7 +40,8 @@ async fn hostile_device(mut master: SerialStream, kind: Nonsense, seed: u64) {
             // Drain what the adapter sent so its writes never block.
             while let Ok(Ok(_)) =
                 tokio::time::timeout(Duration::from_micros(10), master.read(&mut buf)).await
-            {}
+            {
+            }
             continue;
         }
         let n = match master.read(&mut buf).await {
@@ -62,7 +63,11 @@ async fn hostile_device(mut master: SerialStream, kind: Nonsense, seed: u64) {
                 f
             }
             Nonsense::ShortAnswer => {
-                let mut f = if fc == 4 { vec![unit, fc, 2, 0, 1] } else { vec![unit, fc, 1, 0xFF] };
+                let mut f = if fc == 4 {
+                    vec![unit, fc, 2, 0, 1]
+                } else {
+                    vec![unit, fc, 1, 0xFF]
+                };
                 append_crc(&mut f);
                 f
             }

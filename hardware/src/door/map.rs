@@ -534,7 +534,13 @@ mod tests {
         let text = toml::to_string(&map).unwrap();
         assert_eq!(DoorMap::from_toml(&text).unwrap(), map);
         assert_eq!(DoorMap::from_toml("").unwrap(), map);
-        assert_eq!(map.input_span(), Span { start: 0, count: 12 });
+        assert_eq!(
+            map.input_span(),
+            Span {
+                start: 0,
+                count: 12
+            }
+        );
         assert_eq!(map.register_span(), Span { start: 0, count: 2 });
     }
 

@@ -27,8 +27,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use map::{
-    Coils, DoorMap, Guards, Inputs as InputAddresses, MapError, Parity, Registers, SafeState, SafeStates,
-    SerialSettings, Span,
+    Coils, DoorMap, Guards, Inputs as InputAddresses, MapError, Parity, Registers, SafeState,
+    SafeStates, SerialSettings, Span,
 };
 pub use modbus::ModbusDoorController;
 pub use stats::{LinkStats, LinkStatsSnapshot};
