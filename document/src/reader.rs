@@ -284,8 +284,23 @@ impl<T: Transport> Transport for Counting<T> {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         self.apdus += 1;
         self.sent += capdu.len() as u64;
-        let r = self.inner.transmit(capdu)?;
+        let mut r = self.inner.transmit(capdu)?;
         self.received += r.len() as u64;
+        // ISO/IEC 7816-4 §5.3.4 (T=0 transports): SW 61xx means more response bytes wait;
+        // fetch them with GET RESPONSE (a bounded number of times) and join them, so every
+        // protocol above (BAC, PACE, secure messaging) sees one complete response.
+        let mut rounds = 0;
+        while r.len() >= 2 && r[r.len() - 2] == 0x61 && rounds < 64 {
+            rounds += 1;
+            let n = r[r.len() - 1];
+            r.truncate(r.len() - 2);
+            let get = [0x00, 0xC0, 0x00, 0x00, n];
+            self.apdus += 1;
+            self.sent += get.len() as u64;
+            let more = self.inner.transmit(&get)?;
+            self.received += more.len() as u64;
+            r.extend_from_slice(&more);
+        }
         Ok(r)
     }
 }

@@ -41,6 +41,8 @@ struct Quirks {
     pace: bool,
     /// Refuse BAC (PACE-only chip).
     no_bac: bool,
+    /// T=0 style: GET CHALLENGE answers 6108 and the nonce comes with GET RESPONSE.
+    t0: bool,
 }
 
 const CARD_ACCESS: &[u8] = include_bytes!("data/vsmartcard-npa-ecdh/ef_cardaccess");
@@ -198,6 +200,8 @@ impl MiniChip {
                 }
             }
             (0x84 | 0x82, _) if self.q.no_bac => sw(0x6D00),
+            (0x84, _) if self.q.t0 => sw(0x6108),
+            (0xC0, _) if self.q.t0 => ResponseApdu::new(self.rnd_ic.to_vec(), StatusWord::SUCCESS),
             (0x84, _) => ResponseApdu::new(self.rnd_ic.to_vec(), StatusWord::SUCCESS),
             (0x82, _) => {
                 let (ke, km) = bac::document_keys(&self.key.information());
@@ -435,4 +439,14 @@ fn pace_only_chip_with_wrong_mrz_fails_pace() {
     let k = AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131030").unwrap());
     let e = read_document(MiniChip::new(q), &k, ReaderOptions::default()).unwrap_err();
     assert!(matches!(e, ReadError::Pace(_)), "{e:?}");
+}
+
+#[test]
+fn t0_get_response() {
+    let q = Quirks {
+        t0: true,
+        ..Quirks::default()
+    };
+    let doc = read_document(MiniChip::new(q), &key(), ReaderOptions::default()).unwrap();
+    check_content(&doc);
 }
