@@ -178,7 +178,7 @@ async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerCommand>, n: 
             continue;
         }
         passage += 1;
-        let referred = passage.is_multiple_of(3);
+        let referred = passage % 3 == 0 && passage > 0;
         let reason = REASONS[(passage as usize / 3 + n) % REASONS.len()];
         let start = tokio::time::Instant::now();
         let mut ended_by_officer = None;

@@ -8,6 +8,17 @@
 //!
 //! # How a daemon starts it
 //!
+//! `egate run`, with the simulated bank's (or the real gate's) [`crate::bank::LocalGate`]s:
+//!
+//! ```ignore
+//! let console = console::start_for_daemon(&bank.links, &cfg, audit.clone(), stop_rx.clone())
+//!     .await?;                                // Option<Console>: None if [console] enabled = false
+//! // ... after stop_tx.send(true):
+//! if let Some(c) = console { let _ = tokio::time::timeout(grace, c.task).await; }
+//! ```
+//!
+//! or, spelled out (what `start_for_daemon` does):
+//!
 //! ```ignore
 //! let audit = Arc::new(std::sync::Mutex::new(audit_log));      // crate::audit::AuditLog
 //! let links: Vec<Arc<dyn GateLink>> = local_gates.iter().map(|g| g.clone() as _).collect();
@@ -405,6 +416,40 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
     }
     eprintln!("└ written (hashed) to {}", path.display());
     Users::parse(&text).map_err(err)
+}
+
+/// Starts the console of `egate run` over the daemon's own gates, as `[console]` says:
+/// `Ok(None)` when `enabled = false`. Demo accounts are allowed under `[dangerous]
+/// simulation`; they go next to the audit trail.
+// Called by `egate run` once its driver loop hands over its gates (issue #7).
+#[allow(dead_code)]
+pub async fn start_for_daemon(
+    gates: &[Arc<crate::bank::LocalGate>],
+    cfg: &crate::config::Config,
+    audit: Audit,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Option<Console>, ConsoleError> {
+    if !cfg.console.enabled {
+        info!("console disabled ([console] enabled = false)");
+        return Ok(None);
+    }
+    let links: Vec<Arc<dyn GateLink>> = gates
+        .iter()
+        .map(|g| Arc::clone(g) as Arc<dyn GateLink>)
+        .collect();
+    let state_dir = cfg
+        .audit
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let env = Env {
+        audit,
+        simulation: cfg.dangerous.simulation,
+        state_dir,
+    };
+    start(links, &cfg.console, env, shutdown).await.map(Some)
 }
 
 /// Starts the console over the given gates; see the module documentation.

@@ -716,3 +716,15 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }
+
+#[tokio::test]
+async fn a_disabled_console_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::config::parse("").unwrap();
+    cfg.console.enabled = false;
+    cfg.audit.file = dir.path().join("audit.jsonl");
+    let audit = Arc::new(Mutex::new(AuditLog::open(&cfg.audit.file, "g").unwrap()));
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let c = start_for_daemon(&[], &cfg, audit, rx).await.unwrap();
+    assert!(c.is_none());
+}
