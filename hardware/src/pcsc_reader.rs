@@ -221,7 +221,15 @@ impl PcscReader {
         let card = self.card.as_ref().ok_or(PcscError::NoCard)?;
         match card.transmit(apdu, &mut self.buf) {
             Ok(r) if r.len() >= 2 => Ok(r.to_vec()),
-            Ok(r) => Err(PcscError::Malformed(r.len())),
+            Ok(r) => {
+                // vpcd answers an empty response when the card went away mid-exchange.
+                let n = r.len();
+                if self.card_gone_soon() {
+                    self.card = None;
+                    return Err(PcscError::CardRemoved);
+                }
+                Err(PcscError::Malformed(n))
+            }
             Err(e) => {
                 let e = map(e);
                 // pcscd reports a card pulled during the exchange in several ways (removed,

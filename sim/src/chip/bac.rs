@@ -66,13 +66,15 @@ pub(super) fn external_authenticate(
     let seed: Vec<u8> = k_ifd.iter().zip(&k_icc).map(|(a, b)| a ^ b).collect();
     let mut ssc = rnd_icc[4..].to_vec();
     ssc.extend_from_slice(&rnd_ifd[4..]);
+    let sm = SmSession::new(
+        Cipher::Tdes,
+        &Cipher::Tdes.kdf(&seed, KdfCounter::Enc),
+        &Cipher::Tdes.kdf(&seed, KdfCounter::Mac),
+        &ssc,
+    )
+    .map_err(|_| sw::AUTH_FAILED)?;
     chip.access = Access::Secure(Box::new(Session {
-        sm: SmSession::new(
-            Cipher::Tdes,
-            Cipher::Tdes.kdf(&seed, KdfCounter::Enc).to_vec(),
-            Cipher::Tdes.kdf(&seed, KdfCounter::Mac).to_vec(),
-            ssc,
-        ),
+        sm,
         pace: false,
         _pace_pk: None,
     }));

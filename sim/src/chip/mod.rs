@@ -209,7 +209,7 @@ impl VirtualChip {
             let Access::Secure(session) = &mut self.access else {
                 return sw_only(sw::SM_MISSING);
             };
-            let plain = match session.sm.unwrap_command(&cmd) {
+            let plain = match session.sm.unwrap_command(capdu) {
                 Ok(p) => p,
                 Err(e) => {
                     // §9.8.7: an SM error aborts the session; the answer is unprotected.

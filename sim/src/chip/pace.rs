@@ -293,12 +293,8 @@ pub(super) fn step(
                 let cipher = run.offer.cipher;
                 StepResult::Done {
                     response,
-                    session: SmSession::new(
-                        cipher,
-                        k_enc.to_vec(),
-                        k_mac.to_vec(),
-                        vec![0; cipher.block_len()],
-                    ),
+                    session: SmSession::new(cipher, k_enc, k_mac, &vec![0; cipher.block_len()])
+                        .map_err(|_| sw::CONDITIONS)?,
                     pk_picc: Vec::new(),
                 }
             }
@@ -386,7 +382,8 @@ pub(super) fn step(
                 objects.push((0x8A, a));
             }
             let refs: Vec<(u16, &[u8])> = objects.iter().map(|(t, v)| (*t, v.as_slice())).collect();
-            let session = SmSession::new(cipher, ks_enc, ks_mac, vec![0; cipher.block_len()]);
+            let session = SmSession::new(cipher, &ks_enc, &ks_mac, &vec![0; cipher.block_len()])
+                .map_err(|_| sw::CONDITIONS)?;
             Ok(StepResult::Done {
                 response: dyn_auth(&refs),
                 session,
