@@ -207,6 +207,11 @@ impl LocalGate {
         )
     }
 
+    /// Gate id, owned (for spans and tasks).
+    pub fn id_string(&self) -> String {
+        self.id.clone()
+    }
+
     /// Replaces the status (driver loop side).
     pub fn set_status(&self, f: impl FnOnce(&mut GateStatus)) {
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());

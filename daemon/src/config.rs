@@ -30,12 +30,49 @@ pub struct Config {
     /// The audit trail.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The simulated bank of `egate run --sim`.
+    #[serde(default)]
+    pub sim: SimConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
     /// The officers' console and the gate API.
     #[serde(default)]
     pub console: ConsoleConfig,
+}
+
+/// `[sim]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Number of simulated gates.
+    pub gates: usize,
+    /// Seconds between a traveller leaving and the next arriving.
+    pub arrival_interval_s: f64,
+    /// Folder of face images with identities.txt.
+    pub faces_dir: String,
+    /// Share of impostors.
+    pub impostor_share: f64,
+    /// Share of forged documents.
+    pub forged_share: f64,
+    /// Seed of the traveller mix.
+    pub seed: u64,
+    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged").
+    pub pattern: Vec<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            gates: 4,
+            arrival_interval_s: 2.0,
+            faces_dir: "vision/tests/data".into(),
+            impostor_share: 0.15,
+            forged_share: 0.1,
+            seed: 1,
+            pattern: Vec::new(),
+        }
+    }
 }
 
 /// `[console]`: the officers' supervision console (HTTPS) and the gate API.
@@ -366,6 +403,30 @@ impl Config {
                 "gate.id",
                 "must be non-empty ASCII letters, digits, '-' or '_'".into(),
             );
+        }
+        if !(1..=64).contains(&self.sim.gates) {
+            bad("sim.gates", "must be between 1 and 64".into());
+        }
+        if !(0.0..=3600.0).contains(&self.sim.arrival_interval_s) {
+            bad(
+                "sim.arrival_interval_s",
+                "must be between 0 and 3600".into(),
+            );
+        }
+        let shares = [self.sim.impostor_share, self.sim.forged_share];
+        if shares.iter().any(|s| !(0.0..=1.0).contains(s)) || shares.iter().sum::<f64>() > 1.0 {
+            bad(
+                "sim.impostor_share",
+                "impostor_share and forged_share must be in 0..1 and add up to at most 1".into(),
+            );
+        }
+        for (i, p) in self.sim.pattern.iter().enumerate() {
+            if !matches!(p.as_str(), "genuine" | "impostor" | "forged") {
+                bad(
+                    &format!("sim.pattern[{i}]"),
+                    format!("{p:?} is not one of \"genuine\", \"impostor\", \"forged\""),
+                );
+            }
         }
         if self.audit.file.as_os_str().is_empty() {
             bad("audit.file", "must name a file".into());

@@ -10,11 +10,15 @@ mod console;
 mod console_cmd;
 mod doc_cmd;
 mod doc_read;
+mod doors;
+mod driver;
 mod hw;
+mod metrics;
 mod mrz_cmd;
 mod run;
 mod server;
 mod sim_cmd;
+mod simbank;
 mod vision_cmd;
 
 use std::path::PathBuf;

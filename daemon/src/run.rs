@@ -11,9 +11,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing::{error, info, warn};
 
+use std::sync::{Arc, Mutex};
+
 use crate::audit::{AuditLog, Pseudonymizer};
 use crate::config::{self, Config, LogFormat};
+use crate::metrics::Metrics;
 use crate::server::{self, AppState};
+use crate::simbank;
 
 /// Arguments of `egate run`.
 #[derive(clap::Args)]
@@ -111,7 +115,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     let mut audit = AuditLog::open(&cfg.audit.file, &cfg.gate.id)?;
     // Created (or checked) now, so a missing or short key fails at start, not mid-passage.
-    let _pseudonyms = Pseudonymizer::load_or_create(&cfg.audit.pseudonym_key_file)?;
+    let pseudonyms = Arc::new(Pseudonymizer::load_or_create(
+        &cfg.audit.pseudonym_key_file,
+    )?);
     audit.append(
         "daemon_started",
         &serde_json::json!({
@@ -121,7 +127,26 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             "dangerous": cfg.dangerous.enabled(),
         }),
     )?;
+    let audit = Arc::new(Mutex::new(audit));
     let state = AppState::new(&cfg.gate.id)?;
+    let metrics = Metrics::register(&state.registry)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut bank = None;
+    if cfg.dangerous.simulation {
+        bank = Some(
+            simbank::start(
+                &cfg.sim,
+                &cfg,
+                audit.clone(),
+                pseudonyms.clone(),
+                metrics.clone(),
+                stop_rx.clone(),
+            )
+            .await?,
+        );
+    } else {
+        warn!("no gate devices are configured yet (issue #7): only the HTTP endpoint runs");
+    }
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;
@@ -130,7 +155,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     info!(%addr, gate = %cfg.gate.id, "listening");
     state.ready.store(true, Ordering::Release);
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut http_stop = stop_rx.clone();
     let app = server::router(state.clone());
     let http = tokio::spawn(async move {
@@ -146,13 +170,25 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     state.ready.store(false, Ordering::Release);
     let _ = stop_tx.send(true);
     let grace = Duration::from_secs_f64(cfg.server.shutdown_grace_s);
+    // Each gate hands the doors to their safe state before its driver returns.
+    if let Some(bank) = bank {
+        for d in bank.drivers {
+            if tokio::time::timeout(grace, d).await.is_err() {
+                warn!("a gate driver did not stop within the grace period");
+            }
+        }
+        drop(bank.controllers);
+    }
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => warn!(error = %e, "HTTP server ended with an error"),
         Ok(Err(e)) => warn!(error = %e, "HTTP task failed"),
         Err(_) => warn!("open connections did not close within the grace period"),
     }
-    audit.append("daemon_stopped", &serde_json::json!({}))?;
+    audit
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .append("daemon_stopped", &serde_json::json!({}))?;
     info!("stopped");
     Ok(())
 }

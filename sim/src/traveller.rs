@@ -185,7 +185,11 @@ mod tests {
         // Sent back: the entry shuts behind them, then opens again.
         let mut w3 = w.clone();
         w3.tick(t0 + Duration::from_secs(3), entry_open);
-        assert_eq!(w3.place(), Place::InMantrap, "the entry was never shut behind them");
+        assert_eq!(
+            w3.place(),
+            Place::InMantrap,
+            "the entry was never shut behind them"
+        );
         w3.tick(t0 + Duration::from_secs(4), SHUT);
         w3.tick(t0 + Duration::from_secs(9), entry_open);
         assert_eq!(w3.place(), Place::GoingBack);

@@ -68,8 +68,18 @@ impl Daemon {
 
     /// Waits (up to `timeout`) for a log line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        self.wait_for(|l| l.contains(needle), needle, timeout)
+    }
+
+    /// Waits (up to `timeout`) for a log line that satisfies `pred`; returns it.
+    pub fn wait_for(
+        &mut self,
+        pred: impl Fn(&str) -> bool,
+        what: &str,
+        timeout: Duration,
+    ) -> String {
         let deadline = Instant::now() + timeout;
-        if let Some(l) = self.log.iter().find(|l| l.contains(needle)) {
+        if let Some(l) = self.log.iter().find(|l| pred(l)) {
             return l.clone();
         }
         loop {
@@ -77,21 +87,26 @@ impl Daemon {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     self.log.push(line.clone());
-                    if line.contains(needle) {
+                    if pred(&line) {
                         return line;
                     }
                 }
                 Err(_) => panic!(
-                    "no log line containing {needle:?} within {timeout:?}; log so far:\n{}",
+                    "no log line {what:?} within {timeout:?}; log so far:\n{}",
                     self.log.join("\n")
                 ),
             }
         }
     }
 
-    /// Waits for the "listening" line and parses the bound address out of it.
+    /// Waits for the daemon's own "listening" line (not the console's) and parses the bound
+    /// address out of it.
     pub fn wait_listening(&mut self) -> SocketAddr {
-        let line = self.wait_for_line("listening", Duration::from_secs(30));
+        let line = self.wait_for(
+            |l| l.contains("egate::run") && l.contains("listening"),
+            "egate::run listening",
+            Duration::from_secs(60),
+        );
         parse_addr(&line).unwrap_or_else(|| panic!("no address in {line:?}"))
     }
 

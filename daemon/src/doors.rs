@@ -1,0 +1,246 @@
+//! Between the gate and the door controller: hardware [`DoorEvent`]s become gate sensor
+//! [`Input`]s, and the gate's door, lamp and sounder commands become controller commands.
+//!
+//! The controller adapter (Modbus RTU over a serial port, `hardware::door`) is the same for a
+//! real controller and for the simulated one on a pty.
+
+use std::sync::Arc;
+
+use gate::{Device, DoorAction, Input, Lamp, MessageCode, SensorEvent, Zone};
+use hardware::door::{self as hw, DoorCommand, DoorController, DoorEvent, Output};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::driver::Signals;
+
+fn gate_door(d: gate::DoorId) -> hw::DoorId {
+    match d {
+        gate::DoorId::Entry => hw::DoorId::Entry,
+        gate::DoorId::Exit => hw::DoorId::Exit,
+    }
+}
+
+/// The gate inputs that one controller input state stands for.
+fn sensor(input: hw::Input, active: bool) -> Option<SensorEvent> {
+    Some(match input {
+        hw::Input::EntryClosed => SensorEvent::Door {
+            door: gate::DoorId::Entry,
+            closed: active,
+        },
+        hw::Input::ExitClosed => SensorEvent::Door {
+            door: gate::DoorId::Exit,
+            closed: active,
+        },
+        // "Fully open" confirms a command inside the adapter; the gate works from "closed".
+        hw::Input::EntryOpen | hw::Input::ExitOpen => return None,
+        hw::Input::ZoneA => SensorEvent::Zone {
+            zone: Zone::A,
+            occupied: active,
+        },
+        hw::Input::ZoneB => SensorEvent::Zone {
+            zone: Zone::B,
+            occupied: active,
+        },
+        hw::Input::ZoneC => SensorEvent::Zone {
+            zone: Zone::C,
+            occupied: active,
+        },
+        hw::Input::MultiplePersons => SensorEvent::MultiplePersons(active),
+        hw::Input::FireAlarm => SensorEvent::FireAlarm(active),
+        hw::Input::EmergencyButton => SensorEvent::EmergencyButton(active),
+        hw::Input::Tamper => SensorEvent::Tamper(active),
+        hw::Input::MainsLost => SensorEvent::MainsLost(active),
+    })
+}
+
+/// Translates one adapter event into gate inputs.
+pub fn inputs_for(event: &DoorEvent) -> Vec<Input> {
+    let mut out = Vec::new();
+    match event {
+        DoorEvent::Connected(snap) => {
+            out.push(Input::Sensor(SensorEvent::DeviceRecovered(
+                Device::DoorController,
+            )));
+            for i in hw::Input::ALL {
+                if let Some(s) = sensor(i, snap.inputs.contains(i)) {
+                    out.push(Input::Sensor(s));
+                }
+            }
+            out.push(Input::Sensor(SensorEvent::PersonCount(
+                snap.person_count.min(255) as u8,
+            )));
+        }
+        DoorEvent::InputChanged { input, active } => {
+            if let Some(s) = sensor(*input, *active) {
+                out.push(Input::Sensor(s));
+            }
+        }
+        DoorEvent::PersonCount(n) => {
+            out.push(Input::Sensor(SensorEvent::PersonCount((*n).min(255) as u8)))
+        }
+        DoorEvent::ControllerFault(0) => out.push(Input::Sensor(SensorEvent::DeviceRecovered(
+            Device::DoorController,
+        ))),
+        DoorEvent::ControllerFault(_)
+        | DoorEvent::DoorFault { .. }
+        | DoorEvent::LinkFault { .. } => out.push(Input::Sensor(SensorEvent::DeviceFault(
+            Device::DoorController,
+        ))),
+        // Confirmations, aborted closes and the adapter's own safe state are visible to the
+        // gate through the door and zone inputs that follow them.
+        _ => {}
+    }
+    out
+}
+
+/// Forwards adapter events to the gate's input channel until either side stops.
+pub async fn forward_events(
+    mut events: mpsc::UnboundedReceiver<DoorEvent>,
+    inputs: mpsc::UnboundedSender<Input>,
+) {
+    while let Some(ev) = events.recv().await {
+        match &ev {
+            DoorEvent::LinkFault { silent_for } => {
+                warn!(
+                    silent_ms = silent_for.as_millis() as u64,
+                    "door controller link fault"
+                )
+            }
+            DoorEvent::SafeState { reason, state } => {
+                warn!(?reason, ?state, "door controller applied a safe state")
+            }
+            DoorEvent::DoorFault { door, command } => {
+                warn!(door = door.as_str(), ?command, "door fault")
+            }
+            DoorEvent::Connected(_) => info!("door controller connected"),
+            other => debug!(?other, "door event"),
+        }
+        for input in inputs_for(&ev) {
+            if inputs.send(input).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// [`Signals`] over a door controller. Each command runs as its own task so the driver
+/// loop never waits for a door; a refused or failed command is logged, and the gate learns
+/// the door's real position from the sensors.
+pub struct ControllerSignals {
+    /// The controller.
+    pub doors: Arc<dyn DoorController>,
+    /// The traveller display: message codes only, never a reason for a watchlist hit.
+    pub display: mpsc::UnboundedSender<MessageCode>,
+    /// Commands being carried out.
+    pub pending: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ControllerSignals {
+    /// Signals over `doors`, messages to `display`.
+    pub fn new(
+        doors: Arc<dyn DoorController>,
+        display: mpsc::UnboundedSender<MessageCode>,
+    ) -> Self {
+        Self {
+            doors,
+            display,
+            pending: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, cmd: DoorCommand) {
+        let doors = self.doors.clone();
+        self.pending.retain(|h| !h.is_finished());
+        self.pending.push(tokio::spawn(async move {
+            if let Err(e) = doors.command(cmd).await {
+                warn!(?cmd, error = %e, kind = ?e.kind(), "door controller command not carried out");
+            }
+        }));
+    }
+}
+
+impl Signals for ControllerSignals {
+    fn door(&mut self, door: gate::DoorId, action: DoorAction) {
+        let d = gate_door(door);
+        match action {
+            DoorAction::Open => self.send(DoorCommand::Open(d)),
+            DoorAction::Close => self.send(DoorCommand::Close(d)),
+            DoorAction::Lock => self.send(DoorCommand::Set(d.lock_output(), true)),
+        }
+    }
+    fn message(&mut self, code: MessageCode) {
+        let _ = self.display.send(code);
+    }
+    fn lamp(&mut self, lamp: Lamp) {
+        let (green, red) = match lamp {
+            Lamp::Off => (false, false),
+            Lamp::Green => (true, false),
+            Lamp::Red => (false, true),
+            // The default map has no amber lamp: both lit reads as amber on most lanes.
+            Lamp::Amber => (true, true),
+        };
+        self.send(DoorCommand::Set(Output::GreenLamp, green));
+        self.send(DoorCommand::Set(Output::RedLamp, red));
+    }
+    fn sounder(&mut self, on: bool) {
+        self.send(DoorCommand::Set(Output::AlarmSounder, on));
+    }
+    fn in_flight(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_and_door_inputs_map_one_to_one() {
+        let ev = DoorEvent::InputChanged {
+            input: hw::Input::ZoneB,
+            active: true,
+        };
+        assert_eq!(
+            inputs_for(&ev),
+            vec![Input::Sensor(SensorEvent::Zone {
+                zone: Zone::B,
+                occupied: true
+            })]
+        );
+        let ev = DoorEvent::InputChanged {
+            input: hw::Input::ExitClosed,
+            active: false,
+        };
+        assert_eq!(
+            inputs_for(&ev),
+            vec![Input::Sensor(SensorEvent::Door {
+                door: gate::DoorId::Exit,
+                closed: false
+            })]
+        );
+        let ev = DoorEvent::InputChanged {
+            input: hw::Input::EntryOpen,
+            active: true,
+        };
+        assert!(inputs_for(&ev).is_empty());
+    }
+
+    #[test]
+    fn link_faults_are_device_faults() {
+        let ev = DoorEvent::LinkFault {
+            silent_for: std::time::Duration::from_millis(210),
+        };
+        assert_eq!(
+            inputs_for(&ev),
+            vec![Input::Sensor(SensorEvent::DeviceFault(
+                Device::DoorController
+            ))]
+        );
+        assert_eq!(
+            inputs_for(&DoorEvent::ControllerFault(0)),
+            vec![Input::Sensor(SensorEvent::DeviceRecovered(
+                Device::DoorController
+            ))]
+        );
+    }
+}

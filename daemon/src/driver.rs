@@ -1,0 +1,417 @@
+//! The driver loop: the only place where the sans-IO [`gate::Gate`] meets the clock, the
+//! devices, the audit trail, the metrics and the console.
+//!
+//! Shape (DESIGN.md): drain `poll_command()` to the adapters; wait for the next input, the
+//! gate's deadline or shutdown; call `handle*` with the clock's `now`. Blocking work (PC/SC,
+//! ONNX) runs on the job runner's own threads, whose results come back as [`Input`]s with
+//! the job's [`gate::Ticket`]. Officer commands from the console arrive through the gate's
+//! [`LocalGate`] link and become [`Input::Officer`] — the console never drives hardware.
+//!
+//! Every gate audit event is appended (fsync'd) before the next command is carried out, so a
+//! door never opens for a decision that is not on disk.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gate::{AuditEvent, Command, DoorAction, DoorId, Gate, Input, JobKind, Lamp, MessageCode};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, error, info, info_span, warn, Instrument};
+
+use crate::audit::AuditLog;
+use crate::bank::{self, DeviceHealth, GateEventKind, LocalGate, OfficerAction};
+use crate::metrics::GateMetrics;
+
+/// Starts and cancels the gate's background jobs; results come back on the input channel.
+pub trait JobRunner: Send {
+    /// Starts a job; its result must arrive as the matching [`Input`] with `ticket`.
+    fn start(&mut self, kind: JobKind, ticket: gate::Ticket);
+    /// Cancels a job; a late result is dropped by the gate anyway (stale ticket).
+    fn cancel(&mut self, ticket: gate::Ticket);
+}
+
+/// Carries out the physical signals: doors, traveller display, lamps and sounder.
+pub trait Signals: Send {
+    /// A door command; the outcome comes back as sensor inputs (door closed/open) or a fault.
+    fn door(&mut self, door: DoorId, action: DoorAction);
+    /// A message for the traveller's display.
+    fn message(&mut self, code: MessageCode);
+    /// The lane lamp.
+    fn lamp(&mut self, lamp: Lamp);
+    /// The alarm sounder.
+    fn sounder(&mut self, on: bool);
+    /// Commands still being carried out, to await before the process exits (the safe state
+    /// at shutdown must reach the doors).
+    fn in_flight(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
+        Vec::new()
+    }
+}
+
+/// Everything one gate's driver loop needs.
+pub struct Driver {
+    /// The state machine.
+    pub gate: Gate,
+    /// Inputs from adapters and jobs.
+    pub inputs: mpsc::UnboundedReceiver<Input>,
+    /// Officer commands from the console.
+    pub officer: mpsc::UnboundedReceiver<bank::OfficerCommand>,
+    /// Background jobs.
+    pub jobs: Box<dyn JobRunner>,
+    /// Doors, display, lamps.
+    pub signals: Box<dyn Signals>,
+    /// The audit trail (shared by the gates of one process).
+    pub audit: Arc<Mutex<AuditLog>>,
+    /// The console link.
+    pub link: Arc<LocalGate>,
+    /// Metrics for this gate.
+    pub metrics: GateMetrics,
+    /// Whether liveness is checked (for the console's status line).
+    pub liveness: String,
+    /// Set when an audit write failed: the gate stops deciding (safe state, then stop).
+    pub audit_failed: bool,
+}
+
+impl Driver {
+    /// Runs until `shutdown` turns true; then hands the gate `Input::Shutdown`, carries out
+    /// the resulting safe-state commands and returns.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let id = self.link.id_string();
+        let span = info_span!("gate", gate = %id);
+        async move {
+            let mut phase_since = Instant::now();
+            let mut last_phase = self.gate.phase();
+            let mut alarm_seq = 0u64;
+            loop {
+                self.drain(&mut alarm_seq);
+                if self.audit_failed {
+                    // ICAO/Frontex practice aside, our own rule: no decision without a
+                    // record. Put the doors in the safe state and stop this gate.
+                    self.gate.handle(Instant::now(), Input::Shutdown);
+                    self.drain(&mut alarm_seq);
+                    self.link.set_status(|s| s.out_of_service = true);
+                    self.link.publish(GateEventKind::Alarm {
+                        alarm_id: alarm_seq + 1,
+                        reason: "audit_failure".into(),
+                    });
+                    error!("gate stopped: the audit trail cannot be written");
+                    return;
+                }
+                let phase = self.gate.phase();
+                if phase != last_phase {
+                    self.metrics
+                        .observe_phase(last_phase.as_str(), phase_since.elapsed());
+                    last_phase = phase;
+                    phase_since = Instant::now();
+                }
+                self.publish_status(phase_since);
+                let deadline = self.gate.poll_timeout();
+                let sleep = async {
+                    match deadline {
+                        Some(at) => tokio::time::sleep_until(at.into()).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = async { drop(shutdown.wait_for(|s| *s).await) } => {
+                        self.gate.handle(Instant::now(), Input::Shutdown);
+                        self.drain(&mut alarm_seq);
+                        for cmd in self.signals.in_flight() {
+                            let _ = tokio::time::timeout(Duration::from_secs(1), cmd).await;
+                        }
+                        info!("driver stopped");
+                        return;
+                    }
+                    input = self.inputs.recv() => match input {
+                        Some(input) => {
+                            self.metrics.input(input.kind());
+                            self.gate.handle(Instant::now(), input);
+                        }
+                        None => {
+                            warn!("all input sources closed; shutting the gate down");
+                            self.gate.handle(Instant::now(), Input::Shutdown);
+                            self.drain(&mut alarm_seq);
+                            return;
+                        }
+                    },
+                    cmd = self.officer.recv() => {
+                        if let Some(cmd) = cmd {
+                            self.officer_command(cmd);
+                        }
+                    }
+                    _ = sleep => self.gate.handle_timeout(Instant::now()),
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn officer_command(&mut self, cmd: bank::OfficerCommand) {
+        let input = match cmd.action {
+            OfficerAction::ReleaseExit => gate::OfficerCommand::ReleaseExit,
+            OfficerAction::Refer => gate::OfficerCommand::Refer,
+            OfficerAction::Reset => gate::OfficerCommand::Reset,
+            OfficerAction::LaneOpen => gate::OfficerCommand::LaneOpen,
+            OfficerAction::LaneClose => gate::OfficerCommand::LaneClose,
+            OfficerAction::OutOfService => gate::OfficerCommand::OutOfService,
+        };
+        // Who asked is recorded before the gate acts; the gate's own OfficerAction audit
+        // event (accepted or not) follows.
+        self.append(
+            "officer_command",
+            json!({ "officer": cmd.officer, "action": cmd.action, "comment": cmd.comment }),
+        );
+        let before = self.gate.counters();
+        self.gate.handle(Instant::now(), Input::Officer(input));
+        let after = self.gate.counters();
+        let accepted = after.unexpected_inputs == before.unexpected_inputs;
+        self.link.publish(GateEventKind::Command {
+            officer: cmd.officer,
+            action: cmd.action,
+            accepted,
+        });
+    }
+
+    /// Carries out every pending command, in order.
+    fn drain(&mut self, alarm_seq: &mut u64) {
+        while let Some(cmd) = self.gate.poll_command() {
+            debug!(?cmd, "command");
+            match cmd {
+                Command::Door { door, action } => self.signals.door(door, action),
+                Command::StartChipRead { ticket } => self.jobs.start(JobKind::ChipRead, ticket),
+                Command::StartWatchlist { ticket } => self.jobs.start(JobKind::Watchlist, ticket),
+                Command::StartFaceMatch { ticket } => self.jobs.start(JobKind::FaceMatch, ticket),
+                Command::StartPad { ticket } => self.jobs.start(JobKind::Pad, ticket),
+                Command::CancelJob { ticket } => self.jobs.cancel(ticket),
+                Command::ShowMessage(code) => self.signals.message(code),
+                Command::Lamp(lamp) => self.signals.lamp(lamp),
+                Command::Sounder(on) => self.signals.sounder(on),
+                Command::RaiseAlarm(reason) => {
+                    *alarm_seq += 1;
+                    self.metrics.alarm(reason.as_str());
+                    self.link.publish(GateEventKind::Alarm {
+                        alarm_id: *alarm_seq,
+                        reason: reason.as_str().to_string(),
+                    });
+                }
+                Command::Audit(event) => self.audit_event(event),
+            }
+        }
+    }
+
+    fn audit_event(&mut self, event: AuditEvent) {
+        let (kind, data) = audit_record(&event);
+        match &event {
+            AuditEvent::PassageEnded { outcome, took, .. } => {
+                let (o, reason) = outcome_parts(outcome);
+                self.metrics.passage(o, reason.unwrap_or("none"), *took);
+                self.link.publish(GateEventKind::Passage {
+                    outcome: o.to_string(),
+                    reason: reason.map(str::to_string),
+                    duration_ms: took.as_millis() as u64,
+                });
+                // The passage is over: its photos go (zeroized).
+                self.link.set_photo(bank::PhotoKind::Chip, None);
+                self.link.set_photo(bank::PhotoKind::Live, None);
+            }
+            AuditEvent::PhaseChanged { to, .. } => {
+                self.link.publish(GateEventKind::Phase {
+                    phase: to.as_str().to_string(),
+                    step: String::new(),
+                });
+            }
+            AuditEvent::DeviceHealth { device, fault } => {
+                let name = device_name(*device);
+                self.metrics.device(name, !fault);
+                let health = DeviceHealth {
+                    device: name.to_string(),
+                    ok: !fault,
+                    detail: if *fault {
+                        "fault".into()
+                    } else {
+                        String::new()
+                    },
+                };
+                self.link.set_status(|s| {
+                    s.devices.retain(|d| d.device != name);
+                    s.devices.push(health.clone());
+                });
+                self.link.publish(GateEventKind::Device(health));
+            }
+            AuditEvent::StaleResult { .. } => self.metrics.stale(),
+            AuditEvent::UnexpectedInput { .. } => self.metrics.unexpected(),
+            _ => {}
+        }
+        self.append(kind, data);
+    }
+
+    fn append(&mut self, kind: &str, data: Value) {
+        let mut audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = audit.append(kind, &data) {
+            // The trail is the record of every decision: without it the gate must not go on
+            // deciding. The loop puts the doors in the safe state and stops the gate.
+            if !self.audit_failed {
+                error!(error = %e, "audit trail write failed; stopping the gate");
+            }
+            self.metrics.audit_failure();
+            self.audit_failed = true;
+        }
+    }
+
+    fn publish_status(&self, phase_since: Instant) {
+        let phase = self.gate.phase();
+        let counters = self.gate.counters();
+        self.link.set_status(|s| {
+            s.phase = phase.as_str().to_string();
+            s.elapsed_ms = phase_since.elapsed().as_millis() as u64;
+            s.lane_open = !matches!(phase, gate::Phase::LaneClosed);
+            s.out_of_service = matches!(
+                phase,
+                gate::Phase::OutOfService | gate::Phase::Emergency | gate::Phase::Fault
+            );
+            s.liveness = self.liveness.clone();
+            s.passages_accepted = counters.accepted;
+            s.passages_referred = counters.referred;
+        });
+    }
+}
+
+fn outcome_parts(o: &gate::PassageOutcome) -> (&'static str, Option<&'static str>) {
+    match o {
+        gate::PassageOutcome::Accepted => ("accepted", None),
+        gate::PassageOutcome::ReleasedByOfficer => ("released_by_officer", None),
+        gate::PassageOutcome::Referred(r) => ("referred", Some(r.as_str())),
+        gate::PassageOutcome::Aborted(r) => ("aborted", Some(r.as_str())),
+    }
+}
+
+fn device_name(d: gate::Device) -> &'static str {
+    match d {
+        gate::Device::DocumentReader => "chip_reader",
+        gate::Device::MrzScanner => "mrz_scanner",
+        gate::Device::Camera => "camera",
+        gate::Device::DoorController => "door_controller",
+        gate::Device::Watchlist => "watchlist",
+        gate::Device::Biometrics => "biometrics",
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// Maps a gate audit event to the trail's (kind, data). Only verdicts, reason codes,
+/// timings, device events and the pseudonym: the gate holds nothing else.
+pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
+    match e {
+        AuditEvent::PhaseChanged { from, to, after } => (
+            "phase",
+            json!({ "from": from.as_str(), "to": to.as_str(), "after_ms": ms(*after) }),
+        ),
+        AuditEvent::PassageStarted { passage } => {
+            ("passage_started", json!({ "passage": passage.0 }))
+        }
+        AuditEvent::Attempt {
+            passage,
+            step,
+            attempt,
+            of,
+            failure,
+            score,
+            took,
+        } => (
+            "attempt",
+            json!({
+                "passage": passage.0, "step": format!("{step:?}"), "attempt": attempt,
+                "of": of, "failure": failure.map(|r| r.as_str()),
+                "score": score.map(|(s, _)| s), "threshold": score.map(|(_, t)| t),
+                "took_ms": ms(*took),
+            }),
+        ),
+        AuditEvent::Transaction {
+            passage,
+            step,
+            attempts,
+            failure,
+            took,
+        } => (
+            "transaction",
+            json!({
+                "passage": passage.0, "step": format!("{step:?}"), "attempts": attempts,
+                "failure": failure.map(|r| r.as_str()), "took_ms": ms(*took),
+            }),
+        ),
+        AuditEvent::DocumentDecision {
+            passage,
+            pseudonym,
+            pa,
+            chip_auth,
+            refusal,
+        } => (
+            "document_decision",
+            json!({
+                "passage": passage.0, "document": pseudonym.0, "pa": format!("{pa:?}"),
+                "chip_auth": format!("{chip_auth:?}"), "refusal": refusal.map(|r| r.as_str()),
+            }),
+        ),
+        AuditEvent::PassageEnded {
+            passage,
+            outcome,
+            liveness,
+            took,
+        } => {
+            let (o, reason) = outcome_parts(outcome);
+            (
+                "passage",
+                json!({
+                    "passage": passage.0, "outcome": o, "reason": reason,
+                    "liveness": match liveness {
+                        gate::Liveness::Checked => "checked",
+                        gate::Liveness::NotChecked => "not_checked",
+                        gate::Liveness::NotReached => "not_reached",
+                    },
+                    "took_ms": ms(*took),
+                }),
+            )
+        }
+        AuditEvent::StaleResult { job, ticket } => (
+            "stale_result",
+            json!({ "job": format!("{job:?}"), "ticket": ticket.0 }),
+        ),
+        AuditEvent::UnexpectedInput { phase, input } => (
+            "unexpected_input",
+            json!({ "phase": phase.as_str(), "input": input }),
+        ),
+        AuditEvent::Occupancy {
+            reason,
+            action,
+            phase,
+        } => (
+            "occupancy",
+            json!({ "reason": reason.as_str(), "action": format!("{action:?}"), "phase": phase.as_str() }),
+        ),
+        AuditEvent::DeviceHealth { device, fault } => (
+            "device",
+            json!({ "device": device_name(*device), "fault": fault }),
+        ),
+        AuditEvent::OfficerAction {
+            command,
+            phase,
+            accepted,
+        } => (
+            "officer_action",
+            json!({ "command": format!("{command:?}"), "phase": phase.as_str(), "accepted": accepted }),
+        ),
+        AuditEvent::InterlockRefused { door } => {
+            ("interlock_refused", json!({ "door": format!("{door:?}") }))
+        }
+        AuditEvent::SafeState { cause } => ("safe_state", json!({ "cause": cause.as_str() })),
+        AuditEvent::DateChanged { date } => ("date_changed", json!({ "date": date.to_string() })),
+        AuditEvent::Condition { reason, active } => (
+            "condition",
+            json!({ "reason": reason.as_str(), "active": active }),
+        ),
+        other => ("gate_event", json!({ "event": format!("{other:?}") })),
+    }
+}

@@ -1,0 +1,165 @@
+//! Prometheus metrics of the gates (`egate_*`): passages by outcome and reason, phase
+//! durations, alarms, device health, dropped and unexpected inputs. Labels carry only gate
+//! ids, phases, reason codes and device names — never anything about a traveller.
+
+use std::time::Duration;
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+/// The metric families, registered once per process and shared by its gates.
+#[derive(Clone)]
+pub struct Metrics {
+    passages: IntCounterVec,
+    transaction_seconds: HistogramVec,
+    phase_seconds: HistogramVec,
+    alarms: IntCounterVec,
+    device_up: IntGaugeVec,
+    inputs: IntCounterVec,
+    dropped: IntCounterVec,
+    audit_failures: IntCounterVec,
+}
+
+impl Metrics {
+    /// Creates and registers the families.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let passages = IntCounterVec::new(
+            Opts::new(
+                "egate_passages_total",
+                "Passages ended, by outcome and reason.",
+            ),
+            &["gate", "outcome", "reason"],
+        )?;
+        let transaction_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "egate_passage_duration_seconds",
+                "Transaction time of a passage, document presented to end.",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 60.0]),
+            &["gate", "outcome"],
+        )?;
+        let phase_seconds = HistogramVec::new(
+            HistogramOpts::new("egate_phase_duration_seconds", "Time spent in each phase.")
+                .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 60.0]),
+            &["gate", "phase"],
+        )?;
+        let alarms = IntCounterVec::new(
+            Opts::new(
+                "egate_alarms_total",
+                "Alarms raised for the officer, by reason.",
+            ),
+            &["gate", "reason"],
+        )?;
+        let device_up = IntGaugeVec::new(
+            Opts::new(
+                "egate_device_up",
+                "1 when a device works, 0 when it is faulty.",
+            ),
+            &["gate", "device"],
+        )?;
+        let inputs = IntCounterVec::new(
+            Opts::new("egate_inputs_total", "Inputs handed to the gate, by kind."),
+            &["gate", "kind"],
+        )?;
+        let dropped = IntCounterVec::new(
+            Opts::new(
+                "egate_inputs_dropped_total",
+                "Stale job results and unexpected inputs the gate dropped.",
+            ),
+            &["gate", "why"],
+        )?;
+        let audit_failures = IntCounterVec::new(
+            Opts::new(
+                "egate_audit_write_failures_total",
+                "Failed audit trail writes.",
+            ),
+            &["gate"],
+        )?;
+        registry.register(Box::new(passages.clone()))?;
+        registry.register(Box::new(transaction_seconds.clone()))?;
+        registry.register(Box::new(phase_seconds.clone()))?;
+        registry.register(Box::new(alarms.clone()))?;
+        registry.register(Box::new(device_up.clone()))?;
+        registry.register(Box::new(inputs.clone()))?;
+        registry.register(Box::new(dropped.clone()))?;
+        registry.register(Box::new(audit_failures.clone()))?;
+        Ok(Self {
+            passages,
+            transaction_seconds,
+            phase_seconds,
+            alarms,
+            device_up,
+            inputs,
+            dropped,
+            audit_failures,
+        })
+    }
+
+    /// The handle one gate's driver uses.
+    pub fn for_gate(&self, gate: &str) -> GateMetrics {
+        GateMetrics {
+            m: self.clone(),
+            gate: gate.to_string(),
+        }
+    }
+}
+
+/// One gate's view of the metrics.
+#[derive(Clone)]
+pub struct GateMetrics {
+    m: Metrics,
+    gate: String,
+}
+
+impl GateMetrics {
+    /// A passage ended.
+    pub fn passage(&self, outcome: &str, reason: &str, took: Duration) {
+        self.m
+            .passages
+            .with_label_values(&[&self.gate, outcome, reason])
+            .inc();
+        self.m
+            .transaction_seconds
+            .with_label_values(&[&self.gate, outcome])
+            .observe(took.as_secs_f64());
+    }
+    /// The gate left `phase` after `took`.
+    pub fn observe_phase(&self, phase: &str, took: Duration) {
+        self.m
+            .phase_seconds
+            .with_label_values(&[&self.gate, phase])
+            .observe(took.as_secs_f64());
+    }
+    /// An alarm was raised.
+    pub fn alarm(&self, reason: &str) {
+        self.m.alarms.with_label_values(&[&self.gate, reason]).inc();
+    }
+    /// A device's health.
+    pub fn device(&self, device: &str, up: bool) {
+        self.m
+            .device_up
+            .with_label_values(&[&self.gate, device])
+            .set(i64::from(up));
+    }
+    /// An input was handed to the gate.
+    pub fn input(&self, kind: &str) {
+        self.m.inputs.with_label_values(&[&self.gate, kind]).inc();
+    }
+    /// A stale job result was dropped.
+    pub fn stale(&self) {
+        self.m
+            .dropped
+            .with_label_values(&[&self.gate, "stale"])
+            .inc();
+    }
+    /// An unexpected input was dropped.
+    pub fn unexpected(&self) {
+        self.m
+            .dropped
+            .with_label_values(&[&self.gate, "unexpected"])
+            .inc();
+    }
+    /// An audit write failed.
+    pub fn audit_failure(&self) {
+        self.m.audit_failures.with_label_values(&[&self.gate]).inc();
+    }
+}
