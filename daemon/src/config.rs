@@ -11,8 +11,13 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 use toml_edit::{ImDocument, Item, Value};
 
-/// The annotated default configuration, as kept in the repository.
-pub const DEFAULT_CONFIG: &str = include_str!("../../config/egate.toml");
+/// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
+/// the `[vision]` section kept beside its types in `vision/vision.toml`.
+pub const DEFAULT_CONFIG: &str = concat!(
+    include_str!("../../config/egate.toml"),
+    "\n",
+    include_str!("../../vision/vision.toml")
+);
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -33,6 +38,9 @@ pub struct Config {
     /// The simulated bank of `egate run --sim`.
     #[serde(default)]
     pub sim: SimConfig,
+    /// Faces: models, threshold (as a target false-match rate), capture window, camera.
+    #[serde(default)]
+    pub vision: vision::VisionConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
@@ -427,6 +435,9 @@ impl Config {
                     format!("{p:?} is not one of \"genuine\", \"impostor\", \"forged\""),
                 );
             }
+        }
+        for (key, message) in self.vision.validate() {
+            bad(&key, message);
         }
         if self.audit.file.as_os_str().is_empty() {
             bad("audit.file", "must name a file".into());

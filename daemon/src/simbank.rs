@@ -493,11 +493,10 @@ pub struct SimBank {
 }
 
 fn vision_parts(cfg: &crate::config::Config) -> anyhow::Result<VisionParts> {
-    let vcfg = vision::VisionConfig::default();
-    let _ = cfg;
+    let vcfg = &cfg.vision;
     Ok(VisionParts {
-        pipeline: vision::FacePipeline::new(&vcfg)?,
-        matcher: vision::Matcher::from_config(&vcfg)?,
+        pipeline: vision::FacePipeline::new(vcfg)?,
+        matcher: vision::Matcher::from_config(vcfg)?,
         policy: vcfg.capture,
     })
 }

@@ -27,7 +27,11 @@ fn help_lists_every_subcommand_with_a_description() {
 fn config_default_is_the_annotated_file_and_checks_valid() {
     let (code, out, _) = egate(&["config", "default"]);
     assert_eq!(code, 0);
-    let repo_file = include_str!("../../config/egate.toml");
+    let repo_file = format!(
+        "{}\n{}",
+        include_str!("../../config/egate.toml"),
+        include_str!("../../vision/vision.toml")
+    );
     assert_eq!(out, repo_file);
     assert!(out.contains("# "), "default config carries comments");
     let dir = tempfile::tempdir().unwrap();
