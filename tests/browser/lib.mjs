@@ -43,7 +43,7 @@ export function makeUsers(dir) {
 /** Starts a process and resolves with { proc, addr, fingerprint, log } once "console listening" appears. */
 export function startConsole(bin, args, { timeoutMs = 120000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EGATE_LOG: 'info', ...env } });
+    const proc = spawn(bin, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EGATE_LOG: 'info', ...env } });
     const log = [];
     let done = false;
     let buf = '';
