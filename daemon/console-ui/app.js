@@ -211,7 +211,18 @@ async function sendCommand(id, action, tile) {
 function renderAlarms() {
   const list = $('#alarms');
   const sorted = [...S.alarms.values()].sort((a, b) => (!!a.ack - !!b.ack) || (b.id - a.id));
-  list.replaceChildren(...sorted.map(alarmItem));
+  // Update in place: an item being typed into is never replaced or moved, so a comment in
+  // progress (and the focus) survives new alarms arriving.
+  const existing = new Map([...list.children].map((li) => [li.dataset.alarm, li]));
+  const wanted = sorted.map((a) => {
+    const li = existing.get(String(a.id));
+    return li && li.dataset.acked === String(!!a.ack) ? li : alarmItem(a);
+  });
+  const keep = new Set(wanted);
+  for (const li of [...list.children]) if (!keep.has(li)) li.remove();
+  wanted.forEach((li, i) => {
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+  });
   const open = sorted.filter((a) => !a.ack).length;
   const c = $('#alarm-count');
   c.textContent = String(open);
@@ -219,7 +230,9 @@ function renderAlarms() {
 }
 
 function alarmItem(a) {
-  const li = el('li', { class: 'alarm' + (a.ack ? ' acked' : ''), 'data-alarm': String(a.id), 'data-reason': a.reason });
+  const li = el('li', {
+    class: 'alarm' + (a.ack ? ' acked' : ''), 'data-alarm': String(a.id), 'data-reason': a.reason, 'data-acked': String(!!a.ack),
+  });
   li.append(
     el('div', {}, el('span', { class: 'reason', text: a.reason }), ' at ', el('strong', { text: a.gate }),
       el('span', { class: 'muted', text: ' ' + new Date(a.ts_ms).toLocaleTimeString() })),
