@@ -69,7 +69,9 @@ fn store(args: &ReadArgs) -> Result<CscaStore, String> {
     let mut anchors = Vec::new();
     for p in &args.cscas {
         if p.is_dir() {
-            store.add_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            store
+                .add_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
         } else {
             let bytes = load(p)?;
             store
@@ -124,7 +126,11 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     while !pcsc.card_present().map_err(|e| e.to_string())? {
         if Instant::now() >= deadline {
-            eprintln!("egate doc read: no card in {} after {} s", pcsc.name(), args.wait);
+            eprintln!(
+                "egate doc read: no card in {} after {} s",
+                pcsc.name(),
+                args.wait
+            );
             return Ok(ExitCode::from(1));
         }
         let _ = pcsc.wait_event(Duration::from_millis(500));
