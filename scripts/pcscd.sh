@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Start (or check) the pcscd that egate's tests and simulator use: pcscd with the vpcd driver
-# configured for 8 virtual readers ("Virtual PCD 00 00", "Virtual PCD 00 01",
-# "Virtual PCD 1 00 00", ... "Virtual PCD 3 00 01"; reader 2k+s listens on port 35963+2k+s) on TCP ports
-# 35963..35970, from a reader.conf directory of our own.
+# Start (or check) the machine's pcscd for the demo and for technicians: pcscd with the vpcd
+# driver, two virtual readers ("Virtual PCD 00 00" on TCP 35963, "Virtual PCD 00 01" on 35964),
+# from a reader.conf directory of our own. The test suite runs beside a private pcscd of its
+# own instead (scripts/with-pcscd.sh).
 #   scripts/pcscd.sh start | stop | status
 set -euo pipefail
 conf=/etc/egate/reader.conf.d
@@ -11,13 +11,11 @@ pidfile=/run/egate-pcscd.pid
 
 write_conf() {
   mkdir -p "$conf"
-  : >"$conf/egate-vpcd.tmp"
-  for i in 0 1 2 3; do
-    port=$((35963 + 2 * i))
-    name="Virtual PCD"; [ "$i" = 0 ] || name="Virtual PCD $i"
-    printf 'FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x%X\n\n' \
-      "$name" "$port" "$port" >>"$conf/egate-vpcd.tmp"
-  done
+  # One vpcd entry: two readers, "Virtual PCD 00 00" on port 35963 and "Virtual PCD 00 01" on
+  # 35964. Measured on Debian 12's vsmartcard-vpcd 0.9: with several entries pcscd lists every
+  # reader but only the last entry's ports ever see a card.
+  printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x8C7B\nLIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x8C7B\n' \
+    >"$conf/egate-vpcd.tmp"
   mv "$conf/egate-vpcd.tmp" "$conf/egate-vpcd"
 }
 
@@ -39,7 +37,7 @@ case "${1:-start}" in
     echo $! >"$pidfile"
     for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
     [ -S /run/pcscd/pcscd.comm ] || { echo "[pcscd] did not come up; see $log" >&2; exit 1; }
-    echo "[pcscd] started (pid $(cat $pidfile)), readers on ports 35963..35970"
+    echo "[pcscd] started (pid $(cat $pidfile)), readers on ports 35963 and 35964"
     ;;
   stop)
     if running_ours; then kill "$(cat $pidfile)"; rm -f "$pidfile"; fi

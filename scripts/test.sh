@@ -12,10 +12,10 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-step "cargo build (the egate binary the end-to-end tests start)"
-cargo build -p egate
-step "cargo test"
-cargo test --workspace --no-fail-fast
+step "cargo build (the egate binary and the console fixture the end-to-end tests start)"
+cargo build -p egate --bins --examples
+step "cargo test (beside a private pcscd with the vpcd readers: scripts/with-pcscd.sh)"
+"$here/with-pcscd.sh" cargo test --workspace --no-fail-fast
 if [ -f tests/browser/package.json ]; then
   step "browser tests (headless Chromium)"
   (cd tests/browser && npm test)

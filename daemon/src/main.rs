@@ -18,6 +18,7 @@ mod mrz_cmd;
 mod run;
 mod server;
 mod sim_cmd;
+mod sim_http;
 mod simbank;
 mod vision_cmd;
 

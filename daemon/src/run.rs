@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// Override `server.listen`, e.g. 127.0.0.1:0 for a free port.
     #[arg(long)]
     listen: Option<String>,
+    /// Override `[console] listen`, e.g. 127.0.0.1:0 for a free port.
+    #[arg(long)]
+    console_listen: Option<String>,
     /// Directory for the audit trail and the pseudonym key (overrides both paths in `[audit]`).
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -53,6 +56,9 @@ pub fn main(args: RunArgs) -> ExitCode {
     }
     if let Some(l) = args.listen {
         cfg.server.listen = l;
+    }
+    if let Some(l) = args.console_listen {
+        cfg.console.listen = l;
     }
     if let Some(dir) = &args.state_dir {
         cfg.audit.file = dir.join("audit.jsonl");
@@ -147,6 +153,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     } else {
         warn!("no gate devices are configured yet (issue #7): only the HTTP endpoint runs");
     }
+    let links = bank.as_ref().map(|b| &b.links[..]).unwrap_or(&[]);
+    let console =
+        crate::console::start_for_daemon(links, &cfg, audit.clone(), stop_rx.clone()).await?;
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;
@@ -156,7 +165,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     state.ready.store(true, Ordering::Release);
 
     let mut http_stop = stop_rx.clone();
-    let app = server::router(state.clone());
+    let mut app = server::router(state.clone());
+    if let Some(bank) = &bank {
+        // Fault injection for the simulated controllers: mounted only in simulation.
+        app = app.merge(crate::sim_http::router(bank.controls()));
+    }
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -170,6 +183,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     state.ready.store(false, Ordering::Release);
     let _ = stop_tx.send(true);
     let grace = Duration::from_secs_f64(cfg.server.shutdown_grace_s);
+    if let Some(c) = console {
+        let _ = tokio::time::timeout(grace, c.task).await;
+    }
     // Each gate hands the doors to their safe state before its driver returns.
     if let Some(bank) = bank {
         for d in bank.drivers {

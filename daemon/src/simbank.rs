@@ -492,6 +492,19 @@ pub struct SimBank {
     pub controllers: Vec<Arc<sim::controller::SimController>>,
 }
 
+impl SimBank {
+    /// The simulated controllers by gate id, for the fault-injection routes.
+    pub fn controls(
+        &self,
+    ) -> std::collections::BTreeMap<String, Arc<sim::controller::SimController>> {
+        self.links
+            .iter()
+            .map(|l| l.id_string())
+            .zip(self.controllers.iter().cloned())
+            .collect()
+    }
+}
+
 fn vision_parts(cfg: &crate::config::Config) -> anyhow::Result<VisionParts> {
     let vcfg = &cfg.vision;
     Ok(VisionParts {

@@ -18,7 +18,11 @@ fn td3_specimen_parses() {
         "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
         "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(j["format"], "TD3");
     assert_eq!(j["document_number"], "L898902C3");
     assert_eq!(j["birth_date"], "740812");
@@ -28,7 +32,11 @@ fn td3_specimen_parses() {
     assert_eq!(j["secondary_identifier"], "ANNA MARIA");
     assert_eq!(j["optional_data"], "ZE184226B");
     assert_eq!(j["check_digits"].as_array().unwrap().len(), 5);
-    assert!(j["check_digits"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+    assert!(j["check_digits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["ok"] == true));
 }
 
 #[test]

@@ -13,7 +13,7 @@ import {
   login, shot, summary, artifacts,
 } from './lib.mjs';
 
-const TARGET = process.env.EGATE_CONSOLE_TARGET || 'fixture';
+const TARGET = process.env.EGATE_CONSOLE_TARGET || 'sim';
 let browser;
 
 before(async () => { browser = await launchBrowser(); });
@@ -28,6 +28,7 @@ async function startBank(dir, users, gates) {
   fs.writeFileSync(cfg, [
     '[console]', 'listen = "127.0.0.1:0"', `users_file = ${JSON.stringify(users.file)}`, '',
     '[server]', 'listen = "127.0.0.1:0"', '',
+    '[sim]', `faces_dir = ${JSON.stringify(path.resolve(import.meta.dirname, '../../vision/tests/data'))}`, '',
   ].join('\n'));
   return startConsole(egateBin, ['run', '--sim', '--config', cfg, '--state-dir', dir]);
 }

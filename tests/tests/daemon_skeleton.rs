@@ -82,7 +82,15 @@ fn run_refuses_a_bad_config_with_64() {
 fn run_serves_health_and_metrics_then_stops_on_sigterm() {
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
-    let mut d = Daemon::start(&["run", "--listen", "127.0.0.1:0", "--state-dir", sd]);
+    let mut d = Daemon::start(&[
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        sd,
+    ]);
     let addr = d.wait_listening();
     let live = http(addr, "GET", "/live", "").unwrap();
     assert_eq!(live.status, 200);
@@ -135,6 +143,8 @@ fn run_logs_json_with_the_flag_and_stops_on_sigint() {
     let mut d = Daemon::start(&[
         "run",
         "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
         "127.0.0.1:0",
         "--state-dir",
         sd,

@@ -46,6 +46,8 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
         cfg.to_str().unwrap(),
         "--listen",
         "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
         "--state-dir",
         state.path().to_str().unwrap(),
     ]);
@@ -105,4 +107,93 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
             .any(|w| w[0] == b'X' && w[1..].iter().all(u8::is_ascii_digit));
         assert!(!digits, "{what} contains a document number");
     }
+}
+
+#[test]
+fn a_fire_alarm_mid_passage_opens_every_door() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [\"genuine\"]\n",
+            repo().join("vision/tests/data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut d = Daemon::start(&[
+        "run",
+        "--sim",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        state.path().to_str().unwrap(),
+    ]);
+    let addr = d.wait_listening();
+    let trail = state.path().join("audit.jsonl");
+    let records = |kind: &str| -> Vec<Value> {
+        std::fs::read_to_string(&trail)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["kind"] == kind)
+            .collect()
+    };
+    // Mid-passage: the traveller has been let into the mantrap.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !records("phase")
+        .iter()
+        .any(|p| p["data"]["to"] == "closing_entry")
+    {
+        assert!(Instant::now() < deadline, "no passage reached the mantrap");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let gate = "gate-1-1";
+    let r = http(
+        addr,
+        "POST",
+        &format!("/sim/gates/{gate}/faults/fire_alarm"),
+        "",
+    )
+    .unwrap();
+    assert_eq!(r.status, 204, "{r:?}");
+    // Both doors physically open, as the simulated controller reports them.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = Value::Null;
+    loop {
+        let s = http(addr, "GET", &format!("/sim/gates/{gate}/state"), "").unwrap();
+        last = serde_json::from_str(&s.body).unwrap_or(last);
+        if last["entry_position"].as_f64() == Some(1.0)
+            && last["exit_position"].as_f64() == Some(1.0)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "doors not both open: {last}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(last["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == "fire_alarm"));
+    d.signal("TERM");
+    assert!(d.wait_exit(Duration::from_secs(5)).is_some());
+    // The gate recorded the emergency: the fire alarm condition and the passage it cut short.
+    let ended = records("passage");
+    assert!(
+        ended.iter().any(|p| p["data"]["reason"] == "fire_alarm"),
+        "{ended:?}"
+    );
+    assert!(
+        records("condition")
+            .iter()
+            .any(|s| s["data"]["reason"] == "fire_alarm" && s["data"]["active"] == true),
+        "no record of the fire alarm condition"
+    );
+    let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
 }

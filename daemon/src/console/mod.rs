@@ -422,7 +422,6 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
 /// `Ok(None)` when `enabled = false`. Demo accounts are allowed under `[dangerous]
 /// simulation`; they go next to the audit trail.
 // Called by `egate run` once its driver loop hands over its gates (issue #7).
-#[allow(dead_code)]
 pub async fn start_for_daemon(
     gates: &[Arc<crate::bank::LocalGate>],
     cfg: &crate::config::Config,
