@@ -5,6 +5,7 @@
 
 mod audit;
 mod bank;
+mod bench;
 mod config;
 mod console;
 mod console_cmd;
@@ -68,14 +69,8 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Run the benchmarks (document read, face pipeline, gate decisions)
-    Bench(NotBuilt),
-}
-
-/// Arguments of a subcommand that is not built yet: accepted and ignored.
-#[derive(clap::Args)]
-struct NotBuilt {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    _args: Vec<String>,
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -96,11 +91,6 @@ enum ConfigCommand {
         /// The configuration file
         file: PathBuf,
     },
-}
-
-fn not_built(name: &str, issue: u32) -> ExitCode {
-    eprintln!("egate {name}: not built yet (tracked in issue #{issue})");
-    ExitCode::from(EXIT_NOT_BUILT)
 }
 
 fn main() -> ExitCode {
@@ -125,7 +115,7 @@ fn main() -> ExitCode {
         Command::Vision(args) => vision_cmd::main(args),
         Command::Hw(args) => hw::main(args),
         Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
-        Command::Bench(_) => not_built("bench", 7),
+        Command::Bench(cmd) => bench::main(cmd),
     }
 }
 
