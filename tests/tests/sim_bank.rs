@@ -197,3 +197,68 @@ fn a_fire_alarm_mid_passage_opens_every_door() {
     let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [\"genuine\"]\n",
+            repo().join("vision/tests/data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "--sim",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        state.path().to_str().unwrap(),
+    ];
+    let trail = state.path().join("audit.jsonl");
+    let mut d = Daemon::start(&args);
+    d.wait_listening();
+    // One passage recorded, and the next one under way.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let recorded = passages(&trail).len();
+        let second_started = std::fs::read_to_string(&trail)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .any(|r| r["kind"] == "passage_started" && r["data"]["passage"] == 2);
+        if recorded >= 1 && second_started {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no second passage started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = passages(&trail);
+    d.signal("KILL");
+    d.wait_exit(Duration::from_secs(5)).expect("killed");
+
+    let mut d = Daemon::start(&args);
+    d.wait_listening();
+    d.signal("TERM");
+    assert!(d.wait_exit(Duration::from_secs(5)).is_some());
+    // The chain verifies; every passage recorded before the kill is still there.
+    let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = passages(&trail);
+    assert!(after.len() >= before.len());
+    assert_eq!(&after[..before.len()], &before[..]);
+    // The restarted gate put its doors in the safe state at start.
+    let text = std::fs::read_to_string(&trail).unwrap();
+    let restart = text.rfind("daemon_started").expect("restart recorded");
+    assert!(
+        text[restart..].contains("\"cause\":\"startup\""),
+        "no safe state at start after the restart"
+    );
+}
