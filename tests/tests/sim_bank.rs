@@ -27,19 +27,19 @@ fn passages(trail: &Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
+/// Starts `egate run --sim` with one gate cycling through `pattern`, in a fresh state dir.
+fn start_sim(pattern: &str) -> (tempfile::TempDir, Vec<String>) {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [\"genuine\", \"impostor\", \"forged\"]\n",
+            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [{pattern}]\n",
             repo().join("vision/tests/data").display().to_string()
         ),
     )
     .unwrap();
-    let mut d = Daemon::start(&[
+    let args = [
         "run",
         "--sim",
         "--config",
@@ -50,7 +50,21 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
         "127.0.0.1:0",
         "--state-dir",
         state.path().to_str().unwrap(),
-    ]);
+    ]
+    .map(String::from)
+    .to_vec();
+    (state, args)
+}
+
+fn start(args: &[String]) -> Daemon {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    Daemon::start(&a)
+}
+
+#[test]
+fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
+    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\"");
+    let mut d = start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -111,28 +125,8 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
 
 #[test]
 fn a_fire_alarm_mid_passage_opens_every_door() {
-    let state = tempfile::tempdir().unwrap();
-    let cfg = state.path().join("egate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [\"genuine\"]\n",
-            repo().join("vision/tests/data").display().to_string()
-        ),
-    )
-    .unwrap();
-    let mut d = Daemon::start(&[
-        "run",
-        "--sim",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        state.path().to_str().unwrap(),
-    ]);
+    let (state, args) = start_sim("\"genuine\"");
+    let mut d = start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
     let records = |kind: &str| -> Vec<Value> {
@@ -200,30 +194,9 @@ fn a_fire_alarm_mid_passage_opens_every_door() {
 
 #[test]
 fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
-    let state = tempfile::tempdir().unwrap();
-    let cfg = state.path().join("egate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [\"genuine\"]\n",
-            repo().join("vision/tests/data").display().to_string()
-        ),
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "--sim",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        state.path().to_str().unwrap(),
-    ];
+    let (state, args) = start_sim("\"genuine\"");
     let trail = state.path().join("audit.jsonl");
-    let mut d = Daemon::start(&args);
+    let mut d = start(&args);
     d.wait_listening();
     // One passage recorded, and the next one under way.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -244,7 +217,7 @@ fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
     d.signal("KILL");
     d.wait_exit(Duration::from_secs(5)).expect("killed");
 
-    let mut d = Daemon::start(&args);
+    let mut d = start(&args);
     d.wait_listening();
     d.signal("TERM");
     assert!(d.wait_exit(Duration::from_secs(5)).is_some());
