@@ -65,6 +65,8 @@ pub struct SimConfig {
     pub forged_share: f64,
     /// Seed of the traveller mix.
     pub seed: u64,
+    /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
+    pub vpcd_readers: Vec<u8>,
     /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged").
     pub pattern: Vec<String>,
 }
@@ -78,6 +80,7 @@ impl Default for SimConfig {
             impostor_share: 0.15,
             forged_share: 0.1,
             seed: 1,
+            vpcd_readers: vec![0, 1],
             pattern: Vec::new(),
         }
     }
@@ -426,6 +429,12 @@ impl Config {
             bad(
                 "sim.impostor_share",
                 "impostor_share and forged_share must be in 0..1 and add up to at most 1".into(),
+            );
+        }
+        if self.sim.vpcd_readers.iter().any(|r| *r > 1) {
+            bad(
+                "sim.vpcd_readers",
+                "vpcd offers readers 0 and 1 only".into(),
             );
         }
         for (i, p) in self.sim.pattern.iter().enumerate() {

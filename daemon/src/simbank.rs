@@ -8,9 +8,12 @@
 //! (`vision`, ONNX Runtime); and simulated travellers (`sim::traveller`) whose bodies drive
 //! the controller's zone sensors.
 //!
+//! The chip is read through pcscd + vpcd with the production PC/SC adapter on the lanes that
+//! have a vpcd reader (two per pcscd), and in-process with a link model on the others.
+//!
 //! What is simulated rather than real, and named so: the MRZ scanner (the traveller's printed
-//! MRZ is handed to the chip-read job directly), the chip link (in-process, not through
-//! pcscd + vpcd yet), the camera (image files replayed), and the watchlist (an empty list).
+//! MRZ is handed to the chip-read job directly), the camera (image files replayed), and the
+//! watchlist (an empty list).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -111,6 +114,67 @@ struct Shared {
     pseudonyms: Arc<Pseudonymizer>,
     vision: Option<Arc<Mutex<VisionParts>>>,
     link: Arc<LocalGate>,
+    /// The chip link through pcscd + vpcd, when pcscd offers a vpcd reader for this lane.
+    vpcd: Option<Mutex<VpcdLane>>,
+}
+
+/// One lane's virtual reader: the vpcd slot the card is inserted into and the PC/SC reader
+/// name pcscd presents it under.
+struct VpcdLane {
+    slot: sim::vpcd::VpcdSlot,
+    reader: String,
+}
+
+/// Virtual reader `n`: "Virtual PCD 00 0n" on vpcd port 35963 + n, when pcscd runs with the
+/// vpcd driver (Debian's vpcd serves two readers per pcscd, see scripts/pcscd.sh).
+fn vpcd_lane(n: u8) -> Option<VpcdLane> {
+    let readers = hardware::pcsc_reader::list_readers().ok()?;
+    let reader = format!("Virtual PCD 00 {n:02}");
+    if n > 1 || !readers.contains(&reader) {
+        return None;
+    }
+    let slot = sim::vpcd::VpcdSlot::new(
+        ("127.0.0.1", 35963 + n as u16),
+        sim::vpcd::VpcdOptions {
+            realtime: Some(sim::chip::LinkModel::TYPICAL),
+        },
+    )
+    .ok()?;
+    Some(VpcdLane { slot, reader })
+}
+
+/// Reads the chip through pcscd: insert the card into the lane's vpcd slot, wait for pcscd
+/// to see it, read with the production PC/SC adapter, remove the card.
+fn read_via_pcscd(
+    lane: &mut VpcdLane,
+    chip: sim::chip::ChipSpec,
+    key: &document::reader::AccessKey,
+) -> Result<document::reader::ReadDocument, String> {
+    use hardware::pcsc_reader::PcscReader;
+    lane.slot
+        .insert(sim::chip::VirtualChip::new(chip))
+        .map_err(|e| format!("vpcd insert: {e}"))?;
+    let result = (|| {
+        let mut pcsc = PcscReader::open(Some(&lane.reader)).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !pcsc.card_present().map_err(|e| e.to_string())? {
+            if Instant::now() > deadline {
+                return Err("pcscd did not see the card within 5 s".to_string());
+            }
+            let _ = pcsc.wait_event(Duration::from_millis(200));
+        }
+        pcsc.connect().map_err(|e| e.to_string())?;
+        let read = document::reader::read_document(
+            &mut pcsc,
+            key,
+            document::reader::ReaderOptions::default(),
+        )
+        .map_err(|e| e.to_string());
+        pcsc.disconnect();
+        read
+    })();
+    lane.slot.remove();
+    result
 }
 
 struct VisionParts {
@@ -174,14 +238,26 @@ fn chip_job(shared: &Shared) -> gate::DocumentVerdict {
             return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
         }
     };
-    // The contactless link at 424 kbit/s and 5 ms per APDU: the read takes as long as it
-    // would on a real reader (ICAO 9303 chips, ../shared/passage-timing.md).
-    let mut card = sim::inprocess::InProcessCard::new(
-        sim::chip::VirtualChip::new(chip),
-        sim::chip::LinkModel::TYPICAL,
-    );
-    let result = read_document(&mut card, &AccessKey::from(&mrz), ReaderOptions::default());
-    std::thread::sleep(card.modelled_time());
+    let key = AccessKey::from(&mrz);
+    let result = match &shared.vpcd {
+        // Through pcscd + vpcd with the production PC/SC adapter; the vpcd front end delays
+        // each answer by the link model.
+        Some(lane) => {
+            let mut lane = lane.lock().unwrap_or_else(|p| p.into_inner());
+            read_via_pcscd(&mut lane, chip, &key)
+        }
+        None => {
+            // In process, with the contactless link at 424 kbit/s and 5 ms per APDU: the read
+            // takes as long as it would on a real reader (../shared/passage-timing.md).
+            let mut card = sim::inprocess::InProcessCard::new(
+                sim::chip::VirtualChip::new(chip),
+                sim::chip::LinkModel::TYPICAL,
+            );
+            let r = read_document(&mut card, &key, ReaderOptions::default());
+            std::thread::sleep(card.modelled_time());
+            r.map_err(|e| e.to_string())
+        }
+    };
     let read = match result {
         Ok(r) => r,
         Err(e) => {
@@ -194,12 +270,12 @@ fn chip_job(shared: &Shared) -> gate::DocumentVerdict {
         .iter()
         .map(|(k, v)| (*k, v.to_vec()))
         .collect();
-    let key = mrz.key();
+    let mrz_key = mrz.key();
     let pa = document::pa::verify_sod(
         &document::pa::PaInput {
             sod: &read.sod,
             data_groups: &dgs,
-            access_key: Some(&key),
+            access_key: Some(&mrz_key),
         },
         &shared.store,
         &document::pa::PaOptions::new(SystemTime::now()),
@@ -427,7 +503,13 @@ pub async fn start(
                 None
             }
         };
+        let vpcd = cfg.vpcd_readers.get(n).copied().and_then(vpcd_lane);
+        match &vpcd {
+            Some(l) => info!(gate = %id, reader = %l.reader, "chip link: pcscd + vpcd"),
+            None => info!(gate = %id, "chip link: in-process virtual chip (no vpcd reader)"),
+        }
         let shared = Arc::new(Shared {
+            vpcd: vpcd.map(Mutex::new),
             passage: Mutex::new(None),
             inputs: inputs_tx.clone(),
             store: store.clone(),

@@ -27,14 +27,16 @@ fn passages(trail: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Starts `egate run --sim` with one gate cycling through `pattern`, in a fresh state dir.
-fn start_sim(pattern: &str) -> (tempfile::TempDir, Vec<String>) {
+/// Starts `egate run --sim` with one gate cycling through `pattern`, in a fresh state dir,
+/// reading its chips through the vpcd readers listed (tests run in parallel: at most one of
+/// them may use a given reader).
+fn start_sim(pattern: &str, vpcd_readers: &str) -> (tempfile::TempDir, Vec<String>) {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [{pattern}]\n",
+            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [{pattern}]\nvpcd_readers = [{vpcd_readers}]\n",
             repo().join("vision/tests/data").display().to_string()
         ),
     )
@@ -63,7 +65,7 @@ fn start(args: &[String]) -> Daemon {
 
 #[test]
 fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
-    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\"");
+    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\"", "0");
     let mut d = start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
@@ -86,6 +88,12 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
     assert!(
         seen.len() >= 3,
         "fewer than 3 passages in 180 s: {seen:?}\nlog:\n{log}"
+    );
+    // The chip went through pcscd + vpcd and the production PC/SC adapter.
+    assert!(
+        log.contains("chip link: pcscd + vpcd"),
+        "the simulated gate did not find the vpcd reader: run the tests beside pcscd \
+         (scripts/with-pcscd.sh cargo test, as make test does)\n{log}"
     );
     // The pattern cycles genuine, impostor, forged on the one lane.
     assert_eq!(seen[0]["data"]["outcome"], "accepted", "{seen:?}\n{log}");
@@ -125,7 +133,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
 
 #[test]
 fn a_fire_alarm_mid_passage_opens_every_door() {
-    let (state, args) = start_sim("\"genuine\"");
+    let (state, args) = start_sim("\"genuine\"", "");
     let mut d = start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
@@ -194,7 +202,7 @@ fn a_fire_alarm_mid_passage_opens_every_door() {
 
 #[test]
 fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
-    let (state, args) = start_sim("\"genuine\"");
+    let (state, args) = start_sim("\"genuine\"", "");
     let trail = state.path().join("audit.jsonl");
     let mut d = start(&args);
     d.wait_listening();
