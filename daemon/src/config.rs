@@ -15,6 +15,7 @@ use toml_edit::{ImDocument, Item, Value};
 /// the `[vision]` section kept beside its types in `vision/vision.toml`.
 pub const DEFAULT_CONFIG: &str = concat!(
     include_str!("../../config/egate.toml"),
+    include_str!("../../config/devices.toml"),
     "\n",
     include_str!("../../vision/vision.toml")
 );
@@ -47,6 +48,21 @@ pub struct Config {
     /// The officers' console and the gate API.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// The chip reader.
+    #[serde(default)]
+    pub reader: crate::devconfig::ReaderConfig,
+    /// Passive-authentication trust anchors.
+    #[serde(default)]
+    pub pki: crate::devconfig::PkiConfig,
+    /// The door controller.
+    #[serde(default)]
+    pub doors: crate::devconfig::DoorsConfig,
+    /// The MRZ scanner.
+    #[serde(default)]
+    pub scanner: crate::devconfig::ScannerConfig,
+    /// The traveller display.
+    #[serde(default)]
+    pub display: crate::devconfig::DisplayConfig,
 }
 
 /// `[sim]`
@@ -456,6 +472,9 @@ impl Config {
         }
         for (key, msg) in self.console.problems() {
             bad(key, msg);
+        }
+        for (key, msg) in crate::devconfig::problems(&self.reader, &self.scanner, &self.display) {
+            bad(&key, msg);
         }
         errs
     }

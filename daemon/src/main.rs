@@ -9,6 +9,7 @@ mod bench;
 mod config;
 mod console;
 mod console_cmd;
+mod devconfig;
 mod doc_cmd;
 mod doc_read;
 mod doors;
