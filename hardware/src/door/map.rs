@@ -18,9 +18,9 @@
 //! | discrete input | 1 | exit door closed |
 //! | discrete input | 2 | entry door fully open |
 //! | discrete input | 3 | exit door fully open |
-//! | discrete input | 4 | zone A occupied (outside the entry) |
+//! | discrete input | 4 | zone A occupied (entry threshold) |
 //! | discrete input | 5 | zone B occupied (between the doors) |
-//! | discrete input | 6 | zone C occupied (beyond the exit) |
+//! | discrete input | 6 | zone C occupied (exit threshold) |
 //! | discrete input | 7 | more than one person in the gate |
 //! | discrete input | 8 | fire alarm |
 //! | discrete input | 9 | emergency button |
@@ -286,10 +286,13 @@ impl Default for SafeStates {
 /// The inputs that must be inactive before a door may close (the adapter refuses the close
 /// otherwise, and re-opens a closing door when one becomes active).
 ///
-/// The default is the rule: entry ↔ zones A and B, exit ↔ zones B and C. Note that
-/// with it the entry cannot close behind a traveller standing in zone B; a two-step lane
-/// whose zone sensors cover the whole mantrap guards the entry with `["zone_a"]` and the exit
-/// with `["zone_c"]` only if zones A and C also cover the doors' swept areas.
+/// The default guards each door with its threshold zone: the entry with zone A, the exit
+/// with zone C (the gate's rule, `gate::Zone`: zone A covers the area in front of and under
+/// the entry leaves, zone C the area under the exit leaves and just beyond). The mantrap
+/// (zone B) guards neither door by default, so the entry closes behind a traveller waiting
+/// in the mantrap. A controller whose zone A or C sensor does not cover its door's swept
+/// area must add the zone that does (e.g. `entry = ["zone_a", "zone_b"]`) — at the price
+/// that the entry then cannot close while anyone stands in the mantrap.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Guards {
@@ -302,8 +305,8 @@ pub struct Guards {
 impl Default for Guards {
     fn default() -> Self {
         Guards {
-            entry: DoorId::Entry.guarded_zones().to_vec(),
-            exit: DoorId::Exit.guarded_zones().to_vec(),
+            entry: vec![DoorId::Entry.threshold_zone()],
+            exit: vec![DoorId::Exit.threshold_zone()],
         }
     }
 }
@@ -542,6 +545,10 @@ mod tests {
             }
         );
         assert_eq!(map.register_span(), Span { start: 0, count: 2 });
+        // Each door is guarded by its threshold zone only: the entry can close behind a
+        // traveller waiting in the mantrap (zone B).
+        assert_eq!(map.guarded(DoorId::Entry), [Input::ZoneA]);
+        assert_eq!(map.guarded(DoorId::Exit), [Input::ZoneC]);
     }
 
     #[test]

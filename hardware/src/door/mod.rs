@@ -6,8 +6,9 @@
 //! reports changes as [`DoorEvent`]s, watches the link, confirms every door movement by reading
 //! the position back, and enforces three safety rules itself, whatever the caller asks:
 //!
-//! - a door never closes on an occupied zone (entry ↔ zones A and B, exit ↔ zones B and C):
-//!   the close is refused, and a closing door whose zone becomes occupied is re-opened;
+//! - a door never closes on an occupied guard zone (by default its threshold zone: entry ↔
+//!   zone A, exit ↔ zone C; see [`Guards`]): the close is refused, and a closing door whose
+//!   zone becomes occupied is re-opened;
 //! - a fire alarm drives both doors to the fire safe state (open by default) and refuses closes
 //!   while it lasts;
 //! - a link loss is reported within the watchdog time, and the link-loss safe state is written
@@ -49,11 +50,13 @@ impl DoorId {
     /// Both doors.
     pub const ALL: [DoorId; 2] = [DoorId::Entry, DoorId::Exit];
 
-    /// The zones that must be free before this door may close by default (see [`Guards`]).
-    pub fn guarded_zones(self) -> [Input; 2] {
+    /// This door's threshold zone, which must be free before the door may close by default
+    /// (see [`Guards`]): zone A (in front of and under the entry leaves) for the entry,
+    /// zone C (under the exit leaves and just beyond) for the exit.
+    pub fn threshold_zone(self) -> Input {
         match self {
-            DoorId::Entry => [Input::ZoneA, Input::ZoneB],
-            DoorId::Exit => [Input::ZoneB, Input::ZoneC],
+            DoorId::Entry => Input::ZoneA,
+            DoorId::Exit => Input::ZoneC,
         }
     }
 
@@ -116,11 +119,11 @@ pub enum Input {
     EntryOpen,
     /// Exit door fully open.
     ExitOpen,
-    /// Zone A occupied (outside the entry).
+    /// Zone A occupied (entry threshold: in front of and under the entry leaves).
     ZoneA,
     /// Zone B occupied (between the doors).
     ZoneB,
-    /// Zone C occupied (beyond the exit).
+    /// Zone C occupied (exit threshold: under the exit leaves and just beyond).
     ZoneC,
     /// More than one person in the gate.
     MultiplePersons,

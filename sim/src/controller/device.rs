@@ -610,10 +610,19 @@ mod tests {
         d.tick(ms(170));
         assert_eq!(d.person_count(), 1);
         assert!(d.inputs().contains(Input::ZoneB) && !d.inputs().contains(Input::ZoneA));
-        // Close the entry: zone B is occupied, so the drive holds the door open.
+        // Close the entry while someone stands in its threshold (zone A): the drive holds
+        // the door open.
+        d.set_zone(Input::ZoneA, Some(true));
         d.handle(&req(&[1, 5, 0, 0, 0, 0]), ms(170));
         d.tick(ms(300));
         assert!(d.inputs().contains(Input::EntryOpen));
+        // Zone A clears: the entry closes behind the traveller waiting in the mantrap
+        // (the default guard is the door's threshold zone only).
+        d.set_zone(Input::ZoneA, None);
+        d.tick(ms(350));
+        d.tick(ms(500));
+        assert!(d.inputs().contains(Input::ZoneB));
+        assert!(d.inputs().contains(Input::EntryClosed));
     }
 
     #[test]
