@@ -141,6 +141,37 @@ fn parse_date(s: &str) -> Result<SystemTime, String> {
     Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400).map_err(|_| bad())?))
 }
 
+/// The trust anchors of a gate (`[pki]`): CSCA and link certificates (files or folders),
+/// master lists verified against them (never trusted on their own signature alone), CRLs.
+/// Returns the store and one line per source for the log. Any unreadable or unverified
+/// source is an error: a gate must not start with less trust data than it was given.
+pub fn load_trust(
+    cscas: &[std::path::PathBuf],
+    masterlists: &[std::path::PathBuf],
+    crls: &[std::path::PathBuf],
+) -> Result<(CscaStore, Vec<String>), String> {
+    let mut store = CscaStore::new();
+    let mut notes = Vec::new();
+    for p in cscas {
+        load_anchor(&mut store, p, &mut notes)?;
+    }
+    for p in masterlists {
+        load_masterlist(&mut store, p, &mut notes, false)?;
+    }
+    for p in crls {
+        let crl = store
+            .add_crl(&read(p)?)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        notes.push(format!(
+            "{}: CRL of {} with {} revoked serial(s)",
+            p.display(),
+            crl.issuer(),
+            crl.revoked_count()
+        ));
+    }
+    Ok((store, notes))
+}
+
 fn load_anchor(store: &mut CscaStore, path: &Path, notes: &mut Vec<String>) -> Result<(), String> {
     if path.is_dir() {
         let n = store
@@ -162,6 +193,7 @@ fn load_masterlist(
     store: &mut CscaStore,
     path: &Path,
     notes: &mut Vec<String>,
+    self_contained: bool,
 ) -> Result<(), String> {
     let ml = MasterList::from_der(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
     match store.add_master_list(&ml, &[]) {
@@ -172,6 +204,12 @@ fn load_masterlist(
             ));
         }
         Ok((n, _)) => notes.push(format!("{}: {n} certificate(s)", path.display())),
+        Err(why) if !self_contained => {
+            return Err(format!(
+                "{}: master list not verified against the configured CSCA certificates: {why:?}",
+                path.display()
+            ))
+        }
         Err(_) => match ml.verify(&ml.certificates) {
             MasterListSignature::Verified { csca, .. } => {
                 let n = ml
@@ -228,7 +266,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, String> {
         load_anchor(&mut store, p, &mut notes)?;
     }
     for p in &args.masterlists {
-        load_masterlist(&mut store, p, &mut notes)?;
+        load_masterlist(&mut store, p, &mut notes, true)?;
     }
     for p in &args.crls {
         match store.add_crl(&read(p)?) {

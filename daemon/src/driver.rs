@@ -28,6 +28,8 @@ pub trait JobRunner: Send {
     fn start(&mut self, kind: JobKind, ticket: gate::Ticket);
     /// Cancels a job; a late result is dropped by the gate anyway (stale ticket).
     fn cancel(&mut self, ticket: gate::Ticket);
+    /// The passage ended (any outcome): the runner drops its personal data (zeroized).
+    fn passage_ended(&mut self) {}
 }
 
 /// Carries out the physical signals: doors, traveller display, lamps and sounder.
@@ -211,9 +213,10 @@ impl Driver {
                     reason: reason.map(str::to_string),
                     duration_ms: took.as_millis() as u64,
                 });
-                // The passage is over: its photos go (zeroized).
+                // The passage is over: its photos and data go (zeroized).
                 self.link.set_photo(bank::PhotoKind::Chip, None);
                 self.link.set_photo(bank::PhotoKind::Live, None);
+                self.jobs.passage_ended();
             }
             AuditEvent::PhaseChanged { to, .. } => {
                 self.link.publish(GateEventKind::Phase {

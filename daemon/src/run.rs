@@ -138,6 +138,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let metrics = Metrics::register(&state.registry)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut bank = None;
+    let mut real = None;
     if cfg.dangerous.simulation {
         bank = Some(
             simbank::start(
@@ -151,9 +152,19 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             .await?,
         );
     } else {
-        warn!("no gate devices are configured yet (issue #7): only the HTTP endpoint runs");
+        real = Some(
+            crate::devices::start(
+                &cfg,
+                audit.clone(),
+                pseudonyms.clone(),
+                metrics.clone(),
+                stop_rx.clone(),
+            )
+            .await?,
+        );
     }
-    let links = bank.as_ref().map(|b| &b.links[..]).unwrap_or(&[]);
+    let real_links: Vec<_> = real.iter().map(|g| g.link.clone()).collect();
+    let links = bank.as_ref().map(|b| &b.links[..]).unwrap_or(&real_links);
     let console =
         crate::console::start_for_daemon(links, &cfg, audit.clone(), stop_rx.clone()).await?;
     let listener = TcpListener::bind(cfg.listen_addr())
@@ -194,6 +205,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             }
         }
         drop(bank.controllers);
+    }
+    if let Some(gate) = real {
+        if tokio::time::timeout(grace, gate.driver).await.is_err() {
+            warn!("the gate driver did not stop within the grace period");
+        }
     }
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}

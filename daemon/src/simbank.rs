@@ -19,17 +19,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use gate::{CivilDate, Input, JobKind, Ticket};
+use gate::{CivilDate, Input};
 use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 use zeroize::Zeroizing;
 
 use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateLink, GateStatus, LocalGate, PhotoKind};
+use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::SimConfig;
 use crate::doors::{forward_events, ControllerSignals};
-use crate::driver::{Driver, JobRunner};
+use crate::driver::Driver;
+use crate::jobs;
 use crate::metrics::Metrics;
 
 /// One kind of simulated traveller.
@@ -95,27 +96,75 @@ fn load_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
     Ok(ids)
 }
 
-/// What one passage carries between its jobs; personal data zeroized when it is dropped.
-struct Passage {
-    /// The chip the traveller presented.
+/// One simulated traveller: the chip they carry, their printed MRZ and their face.
+struct Traveller {
     chip: sim::chip::ChipSpec,
-    /// The printed MRZ, as the (simulated) scanner read it.
     printed_mrz: Zeroizing<String>,
-    /// Live images the replayed camera shows.
     live: Vec<PathBuf>,
-    /// The chip photo, once the chip has been read.
-    chip_photo: Option<Zeroizing<Vec<u8>>>,
 }
 
-struct Shared {
-    passage: Mutex<Option<Passage>>,
-    inputs: mpsc::UnboundedSender<Input>,
-    store: document::pki::CscaStore,
-    pseudonyms: Arc<Pseudonymizer>,
-    vision: Option<Arc<Mutex<VisionParts>>>,
-    link: Arc<LocalGate>,
-    /// The chip link through pcscd + vpcd, when pcscd offers a vpcd reader for this lane.
+/// The simulator's chip link: the card the current traveller placed on the reader, read
+/// through pcscd + vpcd with the production PC/SC adapter when the lane has a vpcd reader,
+/// in-process with the contactless link model otherwise.
+struct SimChipLink {
+    card: Mutex<Option<sim::chip::ChipSpec>>,
     vpcd: Option<Mutex<VpcdLane>>,
+}
+
+impl jobs::ChipLink for SimChipLink {
+    fn read(
+        &self,
+        key: &document::reader::AccessKey,
+    ) -> Result<document::reader::ReadDocument, String> {
+        use document::reader::{read_document, ReaderOptions};
+        let chip = self
+            .card
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or("no card on the reader")?;
+        match &self.vpcd {
+            Some(lane) => {
+                let mut lane = lane.lock().unwrap_or_else(|p| p.into_inner());
+                read_via_pcscd(&mut lane, chip, key)
+            }
+            None => {
+                // In process, with the contactless link at 424 kbit/s and 5 ms per APDU: the
+                // read takes as long as it would on a real reader (passage-timing.md).
+                let mut card = sim::inprocess::InProcessCard::new(
+                    sim::chip::VirtualChip::new(chip),
+                    sim::chip::LinkModel::TYPICAL,
+                );
+                let r = read_document(&mut card, key, ReaderOptions::default());
+                std::thread::sleep(card.modelled_time());
+                r.map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The simulator's camera: the current traveller's face images, replayed.
+struct ReplayCamera {
+    files: Mutex<Vec<PathBuf>>,
+}
+
+impl jobs::Camera for ReplayCamera {
+    fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
+        let files = self.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if files.is_empty() {
+            return Err("nobody in front of the camera".into());
+        }
+        vision::source::ReplaySource::from_files(&files, true)
+            .map(|s| Box::new(s) as Box<dyn vision::source::FrameSource>)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Per lane: the job context plus the simulated devices the travellers use.
+struct SimLane {
+    ctx: Arc<jobs::JobContext>,
+    chip: Arc<SimChipLink>,
+    camera: Arc<ReplayCamera>,
 }
 
 /// One lane's virtual reader: the vpcd slot the card is inserted into and the PC/SC reader
@@ -150,304 +199,12 @@ fn read_via_pcscd(
     chip: sim::chip::ChipSpec,
     key: &document::reader::AccessKey,
 ) -> Result<document::reader::ReadDocument, String> {
-    use hardware::pcsc_reader::PcscReader;
     lane.slot
         .insert(sim::chip::VirtualChip::new(chip))
         .map_err(|e| format!("vpcd insert: {e}"))?;
-    let result = (|| {
-        let mut pcsc = PcscReader::open(Some(&lane.reader)).map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !pcsc.card_present().map_err(|e| e.to_string())? {
-            if Instant::now() > deadline {
-                return Err("pcscd did not see the card within 5 s".to_string());
-            }
-            let _ = pcsc.wait_event(Duration::from_millis(200));
-        }
-        pcsc.connect().map_err(|e| e.to_string())?;
-        let read = document::reader::read_document(
-            &mut pcsc,
-            key,
-            document::reader::ReaderOptions::default(),
-        )
-        .map_err(|e| e.to_string());
-        pcsc.disconnect();
-        read
-    })();
+    let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key);
     lane.slot.remove();
     result
-}
-
-struct VisionParts {
-    pipeline: vision::FacePipeline,
-    matcher: vision::Matcher,
-    policy: vision::CapturePolicy,
-}
-
-/// Runs chip reads and face matches on blocking threads.
-struct SimJobs {
-    shared: Arc<Shared>,
-}
-
-impl JobRunner for SimJobs {
-    fn start(&mut self, kind: JobKind, ticket: Ticket) {
-        let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            let input = match kind {
-                JobKind::ChipRead => Input::DocumentVerdict {
-                    ticket,
-                    verdict: chip_job(&shared),
-                },
-                JobKind::Watchlist => Input::WatchlistResult {
-                    ticket,
-                    // The simulator's watchlist is empty.
-                    result: gate::WatchlistResult::Clear,
-                },
-                JobKind::FaceMatch => Input::FaceVerdict {
-                    ticket,
-                    verdict: face_job(&shared),
-                },
-                JobKind::Pad => {
-                    // Liveness is configured "not-checked": the gate does not start PAD jobs.
-                    warn!("PAD job requested but no detector exists");
-                    return;
-                }
-            };
-            let _ = shared.inputs.send(input);
-        });
-    }
-    fn cancel(&mut self, _ticket: Ticket) {
-        // Jobs are short; a late result carries a stale ticket and the gate drops it.
-    }
-}
-
-fn chip_job(shared: &Shared) -> gate::DocumentVerdict {
-    use document::reader::{read_document, AccessKey, ReaderOptions};
-    use gate::{DocumentVerdict, ReasonCode};
-    let (chip, printed) = {
-        let p = shared.passage.lock().unwrap_or_else(|p| p.into_inner());
-        match p.as_ref() {
-            Some(p) => (p.chip.clone(), p.printed_mrz.clone()),
-            None => return DocumentVerdict::Refused(ReasonCode::ChipReadFailed),
-        }
-    };
-    let lines: Vec<&str> = printed.lines().collect();
-    let mrz = match document::mrz::Mrz::parse(&lines) {
-        Ok(m) => m,
-        Err(e) => {
-            warn!(error = %e, "the scanned MRZ does not parse");
-            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
-        }
-    };
-    let key = AccessKey::from(&mrz);
-    let result = match &shared.vpcd {
-        // Through pcscd + vpcd with the production PC/SC adapter; the vpcd front end delays
-        // each answer by the link model.
-        Some(lane) => {
-            let mut lane = lane.lock().unwrap_or_else(|p| p.into_inner());
-            read_via_pcscd(&mut lane, chip, &key)
-        }
-        None => {
-            // In process, with the contactless link at 424 kbit/s and 5 ms per APDU: the read
-            // takes as long as it would on a real reader (../shared/passage-timing.md).
-            let mut card = sim::inprocess::InProcessCard::new(
-                sim::chip::VirtualChip::new(chip),
-                sim::chip::LinkModel::TYPICAL,
-            );
-            let r = read_document(&mut card, &key, ReaderOptions::default());
-            std::thread::sleep(card.modelled_time());
-            r.map_err(|e| e.to_string())
-        }
-    };
-    let read = match result {
-        Ok(r) => r,
-        Err(e) => {
-            warn!(error = %e, "chip read failed");
-            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
-        }
-    };
-    let dgs: std::collections::BTreeMap<u8, Vec<u8>> = read
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
-    let mrz_key = mrz.key();
-    let pa = document::pa::verify_sod(
-        &document::pa::PaInput {
-            sod: &read.sod,
-            data_groups: &dgs,
-            access_key: Some(&mrz_key),
-        },
-        &shared.store,
-        &document::pa::PaOptions::new(SystemTime::now()),
-    );
-    drop(dgs);
-    let chip_mrz = match read.mrz() {
-        Ok(m) => m,
-        Err(e) => {
-            warn!(error = %e, "DG1 does not parse");
-            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
-        }
-    };
-    if let Ok(face) = read.face() {
-        if let Some(p) = shared
-            .passage
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-        {
-            p.chip_photo = Some(Zeroizing::new(face.image.clone()));
-        }
-        shared
-            .link
-            .set_photo(PhotoKind::Chip, Some(face.image.clone()));
-    }
-    let pa_outcome = if pa.passed() {
-        gate::PaOutcome::Trusted
-    } else if pa.has_reason("csca_not_found") && pa.reasons().len() == 1 {
-        gate::PaOutcome::UntrustedCsca
-    } else {
-        gate::PaOutcome::Failed
-    };
-    // ICAO 9303-11 §6: a chip that proves either key is not a copy; one that offers a key
-    // and fails to prove it is. Chip Authentication runs last, so it decides when both ran.
-    let ca = read
-        .chip_authentication
-        .as_ref()
-        .map(|v| matches!(v, document::ca::CaVerdict::Passed));
-    let aa = read.active_authentication.as_ref().map(|v| v.passed());
-    let chip_auth = match (ca, aa) {
-        (Some(false), _) | (None, Some(false)) => gate::ChipAuthOutcome::Failed,
-        (Some(true), _) | (None, Some(true)) => gate::ChipAuthOutcome::Passed,
-        (None, None) => gate::ChipAuthOutcome::NotSupported,
-    };
-    let facts = |m: &document::mrz::Mrz| -> Option<gate::DocumentFacts> {
-        Some(gate::DocumentFacts {
-            kind: if m.document_code().starts_with('P') {
-                gate::DocumentKind::Passport
-            } else {
-                gate::DocumentKind::IdentityCard
-            },
-            issuing_state: country(m.issuing_state())?,
-            nationality: country(m.nationality())?,
-            birth_date: yymmdd(m.birth_date(), true),
-            expiry: yymmdd(m.expiry_date(), false)?,
-            pa: pa_outcome,
-            chip_auth,
-            mrz_matches_dg1: m.lines() == mrz.lines(),
-            pseudonym: gate::Pseudonym(
-                shared
-                    .pseudonyms
-                    .pseudonym(m.issuing_state(), m.document_number()),
-            ),
-        })
-    };
-    match facts(&chip_mrz) {
-        Some(f) => DocumentVerdict::Read(f),
-        None => {
-            warn!("DG1 holds a country code or date the gate cannot use");
-            DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
-        }
-    }
-}
-
-/// An MRZ country code with its fillers put back (`D` is Germany's `D<<`, ICAO 9303-3 §5).
-fn country(code: &str) -> Option<gate::CountryCode> {
-    gate::CountryCode::new(&format!("{code:<<3}")).ok()
-}
-
-/// An MRZ date (YYMMDD) as a civil date: birth dates lie in the past, expiry dates within
-/// the next 50 years (ICAO 9303-3 leaves the century to the reader).
-fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
-    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let yy: u16 = s[0..2].parse().ok()?;
-    let mm: u8 = s[2..4].parse().ok()?;
-    let dd: u8 = s[4..6].parse().ok()?;
-    let this_year = 2026 % 100;
-    let year = if birth {
-        if yy > this_year {
-            1900 + yy
-        } else {
-            2000 + yy
-        }
-    } else if yy < 70 {
-        2000 + yy
-    } else {
-        1900 + yy
-    };
-    CivilDate::new(year, mm, dd).ok()
-}
-
-fn face_job(shared: &Shared) -> gate::FaceVerdict {
-    let Some(vision) = shared.vision.as_ref() else {
-        return gate::FaceVerdict::NoFace;
-    };
-    let (photo, live) = {
-        let p = shared.passage.lock().unwrap_or_else(|p| p.into_inner());
-        match p.as_ref() {
-            Some(p) => (p.chip_photo.clone(), p.live.clone()),
-            None => return gate::FaceVerdict::NoFace,
-        }
-    };
-    let Some(photo) = photo else {
-        return gate::FaceVerdict::NoFace;
-    };
-    let mut v = vision.lock().unwrap_or_else(|p| p.into_inner());
-    let VisionParts {
-        pipeline,
-        matcher,
-        policy,
-    } = &mut *v;
-    let reference = match vision::decode::decode_photo(&photo)
-        .and_then(|f| vision::matcher::largest_face(pipeline, &f))
-    {
-        Ok(Some(found)) => found.3,
-        _ => return gate::FaceVerdict::NoFace,
-    };
-    let mut source = match vision::source::ReplaySource::from_files(&live, true) {
-        Ok(s) => s,
-        Err(e) => {
-            warn!(error = %e, "replayed camera failed");
-            return gate::FaceVerdict::NoFace;
-        }
-    };
-    if let Some(first) = live.first() {
-        if let Ok(bytes) = std::fs::read(first) {
-            shared.link.set_photo(PhotoKind::Live, Some(bytes));
-        }
-    }
-    let verdict = match vision::capture::run_capture(
-        pipeline,
-        &mut source,
-        &reference,
-        matcher,
-        *policy,
-        Instant::now,
-        |_| {},
-    ) {
-        Ok(v) => v,
-        Err(e) => {
-            warn!(error = %e, "capture failed");
-            return gate::FaceVerdict::NoFace;
-        }
-    };
-    to_gate_face(&verdict)
-}
-
-fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
-    use vision::Decision;
-    let threshold = v.threshold;
-    match (v.decision, v.score) {
-        (Decision::Match, Some(score)) => gate::FaceVerdict::Match { score, threshold },
-        (Decision::NoMatch, Some(score)) => gate::FaceVerdict::NoMatch { score, threshold },
-        (Decision::MultipleFaces, _) => gate::FaceVerdict::MultipleFaces,
-        (Decision::PoorQuality, _) => gate::FaceVerdict::PoorQuality {
-            quality: 0.0,
-            threshold: 1.0,
-        },
-        _ => gate::FaceVerdict::NoFace,
-    }
 }
 
 /// Starts the simulated bank; returns the console links of its gates.
@@ -496,8 +253,8 @@ pub async fn start(
             passages_accepted: 0,
             passages_referred: 0,
         });
-        let vision = match vision_parts(gate_cfg) {
-            Ok(v) => Some(Arc::new(Mutex::new(v))),
+        let vision = match jobs::VisionParts::load(&gate_cfg.vision) {
+            Ok(v) => Some(Mutex::new(v)),
             Err(e) => {
                 warn!(gate = %id, error = %e, "face pipeline unavailable: every face match will fail");
                 None
@@ -508,15 +265,30 @@ pub async fn start(
             Some(l) => info!(gate = %id, reader = %l.reader, "chip link: pcscd + vpcd"),
             None => info!(gate = %id, "chip link: in-process virtual chip (no vpcd reader)"),
         }
-        let shared = Arc::new(Shared {
+        let chip = Arc::new(SimChipLink {
+            card: Mutex::new(None),
             vpcd: vpcd.map(Mutex::new),
-            passage: Mutex::new(None),
+        });
+        let camera = Arc::new(ReplayCamera {
+            files: Mutex::new(Vec::new()),
+        });
+        let ctx = Arc::new(jobs::JobContext {
+            passage: Mutex::new(jobs::PassageData::default()),
             inputs: inputs_tx.clone(),
             store: store.clone(),
             pseudonyms: pseudonyms.clone(),
             vision,
             link: link.clone(),
+            chip: Box::new(chip.clone()),
+            camera: Box::new(camera.clone()),
+            // The simulator's watchlist is empty.
+            watchlist: Box::new(jobs::EmptyWatchlist),
         });
+        let lane_devices = SimLane {
+            ctx: ctx.clone(),
+            chip,
+            camera,
+        };
         let (display_tx, _display_rx) = mpsc::unbounded_channel();
         let today = today();
         let mut gcfg = gate::GateConfig::two_step(today);
@@ -525,9 +297,7 @@ pub async fn start(
             gate: gate::Gate::new(gcfg, Instant::now()),
             inputs: inputs_rx,
             officer: officer_rx,
-            jobs: Box::new(SimJobs {
-                shared: shared.clone(),
-            }),
+            jobs: Box::new(jobs::Jobs { ctx }),
             signals: Box::new(ControllerSignals::new(Arc::new(doors), display_tx)),
             audit: audit.clone(),
             link: link.clone(),
@@ -539,7 +309,7 @@ pub async fn start(
             .push(tokio::spawn(driver.run(shutdown.clone())));
         tokio::spawn(lane(
             controller,
-            shared,
+            lane_devices,
             identities.clone(),
             pki.clone(),
             cfg.clone(),
@@ -587,15 +357,6 @@ impl SimBank {
     }
 }
 
-fn vision_parts(cfg: &crate::config::Config) -> anyhow::Result<VisionParts> {
-    let vcfg = &cfg.vision;
-    Ok(VisionParts {
-        pipeline: vision::FacePipeline::new(vcfg)?,
-        matcher: vision::Matcher::from_config(vcfg)?,
-        policy: vcfg.capture,
-    })
-}
-
 /// Today's civil date (UTC) from the system clock.
 pub fn today() -> CivilDate {
     let days = SystemTime::now()
@@ -621,12 +382,32 @@ fn civil_from_days(z: i64) -> (u16, u8, u8) {
     (y.clamp(0, 9999) as u16, m, d)
 }
 
+impl SimLane {
+    /// A traveller steps up: card on the reader, face before the camera, MRZ scanned.
+    fn arrive(&self, t: Traveller) {
+        *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.chip);
+        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = t.live;
+        self.ctx.begin_passage(t.printed_mrz);
+    }
+
+    /// The traveller has left the lane with their document.
+    fn leave(&self) {
+        *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.camera
+            .files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.ctx.end_passage();
+    }
+}
+
 /// One lane's travellers: arrive at an idle gate, present their document, walk as the
 /// doors let them, leave.
 #[allow(clippy::too_many_arguments)]
 async fn lane(
     controller: Arc<sim::controller::SimController>,
-    shared: Arc<Shared>,
+    devices: SimLane,
     identities: Vec<Identity>,
     pki: Arc<sim::factory::pki::TestPki>,
     cfg: SimConfig,
@@ -652,7 +433,12 @@ async fn lane(
             entry: state.door_position[0],
             exit: state.door_position[1],
         };
-        let phase = shared.link.status().map(|s| s.phase).unwrap_or_default();
+        let phase = devices
+            .ctx
+            .link
+            .status()
+            .map(|s| s.phase)
+            .unwrap_or_default();
         match walker.as_mut() {
             Some(w) => {
                 if matches!(phase.as_str(), "referred" | "awaiting_officer")
@@ -664,8 +450,8 @@ async fn lane(
                 if w.is_gone() {
                     walker = None;
                     last_left = now;
-                    // The passage is over: its personal data goes.
-                    *shared.passage.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    // The traveller took their document and face away.
+                    devices.leave();
                 }
             }
             None => {
@@ -673,11 +459,11 @@ async fn lane(
                 if due && phase == "idle" {
                     let case = pick_case(&mut rng, &cfg, served);
                     served += 1;
-                    match make_passage(case, &identities, &pki, &mut rng) {
-                        Ok(p) => {
-                            *shared.passage.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
+                    match make_traveller(case, &identities, &pki, &mut rng) {
+                        Ok(t) => {
+                            devices.arrive(t);
                             walker = Some(Walker::arrive(now, WalkTimes::default()));
-                            let _ = shared.inputs.send(Input::DocumentPresented);
+                            let _ = devices.ctx.inputs.send(Input::DocumentPresented);
                         }
                         Err(e) => warn!(error = %e, "could not make a simulated traveller"),
                     }
@@ -746,12 +532,12 @@ fn chip_portrait(path: &Path) -> anyhow::Result<(Vec<u8>, u16, u16)> {
     Ok((jpeg, nw as u16, nh as u16))
 }
 
-fn make_passage(
+fn make_traveller(
     case: Case,
     ids: &[Identity],
     pki: &sim::factory::pki::TestPki,
     rng: &mut impl Rng,
-) -> anyhow::Result<Passage> {
+) -> anyhow::Result<Traveller> {
     let holder = rng.gen_range(0..ids.len());
     let other = (holder + 1 + rng.gen_range(0..ids.len() - 1)) % ids.len();
     let mut spec = sim::factory::DocumentSpec::specimen();
@@ -772,11 +558,10 @@ fn make_passage(
         Case::Impostor => ids[other].live.clone(),
         _ => ids[holder].live.clone(),
     };
-    Ok(Passage {
+    Ok(Traveller {
         chip: doc.chip,
         printed_mrz: Zeroizing::new(doc.printed_mrz),
         live,
-        chip_photo: None,
     })
 }
 
@@ -789,21 +574,5 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_418), (2025, 11, 26));
         assert_eq!(civil_from_days(19_417), (2023, 3, 1));
-    }
-
-    #[test]
-    fn country_codes_get_their_fillers_back() {
-        assert_eq!(country("D").map(|c| c.to_string()), Some("D<<".into()));
-        assert_eq!(country("UTO").map(|c| c.to_string()), Some("UTO".into()));
-        assert_eq!(country("d1"), None);
-    }
-
-    #[test]
-    fn mrz_dates_get_their_century() {
-        assert_eq!(yymmdd("740812", true), CivilDate::new(1974, 8, 12).ok());
-        assert_eq!(yymmdd("120415", true), CivilDate::new(2012, 4, 15).ok());
-        assert_eq!(yymmdd("340415", false), CivilDate::new(2034, 4, 15).ok());
-        assert_eq!(yymmdd("34041", false), None);
-        assert_eq!(yymmdd("341345", false), None);
     }
 }

@@ -1,0 +1,405 @@
+//! `egate run` without `--sim`: one gate wired to its real devices, all named in the config.
+//!
+//! - the chip through PC/SC (`[reader]`, `hardware::pcsc_reader`), verified against the trust
+//!   anchors of `[pki]`;
+//! - the doors through the Modbus RTU adapter on a serial port (`[doors]`);
+//! - the MRZ scanner on a serial port (`[scanner]`): a scan while the gate is idle starts a
+//!   passage;
+//! - the camera through OpenCV `VideoCapture` (`[vision.camera]`) and the face models of
+//!   `[vision]`;
+//! - the traveller display on a serial port (`[display]`);
+//! - the watchlist (`[watchlist]`).
+//!
+//! A device that is named but cannot be opened stops the start with an error that says which
+//! and why: a gate with a missing device must not admit anybody. The same driver loop, gate
+//! and jobs run under `egate run --sim` (`crate::simbank`), with simulated devices.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gate::{Device, Input, SensorEvent};
+use hardware::scanner::ScanEvent;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+use zeroize::Zeroizing;
+
+use crate::audit::{AuditLog, Pseudonymizer};
+use crate::bank::{GateLink, GateStatus, LocalGate};
+use crate::config::Config;
+use crate::doors::{forward_events, ControllerSignals};
+use crate::driver::Driver;
+use crate::jobs::{self, Camera, ChipLink};
+use crate::metrics::Metrics;
+
+/// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
+/// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.
+pub fn read_on_reader(
+    reader: Option<&str>,
+    wait: Duration,
+    key: &document::reader::AccessKey,
+) -> Result<document::reader::ReadDocument, String> {
+    use hardware::pcsc_reader::PcscReader;
+    let mut pcsc = PcscReader::open(reader).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + wait;
+    while !pcsc.card_present().map_err(|e| e.to_string())? {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "no chip seen on the reader within {} ms",
+                wait.as_millis()
+            ));
+        }
+        let _ = pcsc.wait_event(Duration::from_millis(200));
+    }
+    pcsc.connect().map_err(|e| e.to_string())?;
+    let read =
+        document::reader::read_document(&mut pcsc, key, document::reader::ReaderOptions::default())
+            .map_err(|e| e.to_string());
+    pcsc.disconnect();
+    read
+}
+
+/// The chip reader of a real gate.
+struct PcscChipLink {
+    reader: Option<String>,
+    wait: Duration,
+}
+
+impl ChipLink for PcscChipLink {
+    fn read(
+        &self,
+        key: &document::reader::AccessKey,
+    ) -> Result<document::reader::ReadDocument, String> {
+        read_on_reader(self.reader.as_deref(), self.wait, key)
+    }
+}
+
+/// The camera of a real gate: opened at start and kept open (a camera takes hundreds of
+/// milliseconds to start streaming); reopened after it ends or fails — a video file or image
+/// sequence therefore starts again from its first frame at the next capture.
+struct OpenCvCamera {
+    config: vision::source::CameraConfig,
+    open: Arc<Mutex<Option<vision::source::CameraSource>>>,
+}
+
+impl OpenCvCamera {
+    fn open(config: &vision::source::CameraConfig) -> anyhow::Result<Self> {
+        let source = vision::source::CameraSource::open(config)
+            .with_context(|| format!("[vision.camera] source {:?}", config.source))?;
+        Ok(Self {
+            config: config.clone(),
+            open: Arc::new(Mutex::new(Some(source))),
+        })
+    }
+}
+
+/// One capture's view of the shared camera.
+struct CameraLease {
+    config: vision::source::CameraConfig,
+    open: Arc<Mutex<Option<vision::source::CameraSource>>>,
+}
+
+impl vision::source::FrameSource for CameraLease {
+    fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.is_none() {
+            *open = Some(vision::source::CameraSource::open(&self.config)?);
+        }
+        let Some(cam) = open.as_mut() else {
+            return Ok(None);
+        };
+        match cam.next_frame() {
+            Ok(Some(f)) => Ok(Some(f)),
+            other => {
+                // Ended or failed: reopen at the next capture.
+                *open = None;
+                other
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("camera {}", self.config.source)
+    }
+}
+
+impl Camera for OpenCvCamera {
+    fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
+        Ok(Box::new(CameraLease {
+            config: self.config.clone(),
+            open: self.open.clone(),
+        }))
+    }
+}
+
+/// The console status of a gate before its driver first reports.
+pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
+    GateStatus {
+        id: id.to_string(),
+        phase: "idle".into(),
+        step: String::new(),
+        elapsed_ms: 0,
+        lane_open: true,
+        out_of_service: false,
+        liveness: liveness.to_string(),
+        devices: Vec::new(),
+        photos_available: false,
+        passages_accepted: 0,
+        passages_referred: 0,
+    }
+}
+
+/// The gate's message codes on egate's display protocol, with the display's own lamp.
+fn display_message(
+    code: gate::MessageCode,
+) -> (hardware::display::MessageCode, hardware::display::Lamp) {
+    use gate::MessageCode as G;
+    use hardware::display::{Lamp, MessageCode as D};
+    match code {
+        G::PresentDocument | G::PresentDocumentAgain => (D::PresentPassport, Lamp::Off),
+        G::ReadingDocument => (D::ReadingChip, Lamp::Off),
+        G::PleaseWait => (D::PleaseWait, Lamp::Off),
+        G::PleaseEnter => (D::EnterGate, Lamp::Green),
+        G::OnePersonOnly => (D::OneAtATime, Lamp::Red),
+        G::LookAtCamera => (D::LookAtCamera, Lamp::Off),
+        G::PleaseProceed => (D::ProceedToExit, Lamp::Green),
+        // Every referral shows the same words: the reason (a watchlist hit above all) is
+        // for the officer, never the traveller.
+        G::SeeOfficer | G::PleaseGoBack => (D::SeeOfficer, Lamp::Red),
+        G::LaneClosed | G::OutOfService => (D::OutOfService, Lamp::Red),
+        G::Evacuate => (D::Emergency, Lamp::Green),
+        // A code added to the gate after this table: say nothing misleading.
+        _ => (D::PleaseWait, Lamp::Off),
+    }
+}
+
+/// Shows the gate's messages on the serial display, or logs them when none is configured.
+async fn run_display(
+    cfg: crate::devconfig::DisplayConfig,
+    mut messages: mpsc::UnboundedReceiver<gate::MessageCode>,
+) {
+    // The display is not a device the gate's decisions depend on (a referral still refers,
+    // the lamps are the controller's): its failures are logged, not a lane fault.
+    use hardware::display::{LineDisplay, TravellerDisplay};
+    let texts = hardware::display::DisplayConfig {
+        languages: cfg.languages.clone(),
+        ..Default::default()
+    };
+    let mut display = None;
+    let mut healthy = true;
+    while let Some(code) = messages.recv().await {
+        if cfg.port.is_empty() {
+            debug!(
+                message = code.as_str(),
+                "traveller display (none configured)"
+            );
+            continue;
+        }
+        if display.is_none() {
+            match LineDisplay::open(&cfg.port, cfg.baud, texts.clone()) {
+                Ok(d) => display = Some(d),
+                Err(e) => warn!(port = %cfg.port, error = %e, "traveller display unavailable"),
+            }
+        }
+        let (dcode, lamp) = display_message(code);
+        let shown = match display.as_mut() {
+            Some(d) => d.show(dcode, lamp).map_err(|e| e.to_string()),
+            None => Err("not open".into()),
+        };
+        match shown {
+            Ok(()) if !healthy => {
+                healthy = true;
+                info!("traveller display back");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                display = None;
+                if healthy {
+                    healthy = false;
+                    warn!(error = %e, "traveller display write failed");
+                }
+            }
+        }
+    }
+}
+
+/// Turns scanner reads into passages: a complete MRZ while the gate is idle is handed to
+/// the jobs and starts a passage; one during a passage is ignored (the document on the
+/// reader is the one being checked). A scanner that goes away is a device fault for the
+/// gate, and the port is reopened every second until it answers again.
+async fn run_scanner(
+    port: String,
+    baud: u32,
+    first: (
+        hardware::scanner::SerialMrzScanner,
+        mpsc::UnboundedReceiver<ScanEvent>,
+    ),
+    ctx: Arc<jobs::JobContext>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let fault = |on: bool| {
+        let e = if on {
+            SensorEvent::DeviceFault(Device::MrzScanner)
+        } else {
+            SensorEvent::DeviceRecovered(Device::MrzScanner)
+        };
+        let _ = ctx.inputs.send(Input::Sensor(e));
+    };
+    let mut open = Some(first);
+    loop {
+        let Some((_scanner, events)) = open.as_mut() else {
+            tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            if let Ok(s) = hardware::scanner::SerialMrzScanner::open(&port, baud) {
+                info!(port = %port, "MRZ scanner back");
+                fault(false);
+                open = Some(s);
+            }
+            continue;
+        };
+        let event = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => return,
+            e = events.recv() => e,
+        };
+        match event {
+            Some(ScanEvent::Read(read)) => {
+                let idle = ctx
+                    .link
+                    .status()
+                    .map(|s| s.phase == "idle")
+                    .unwrap_or(false);
+                if !idle {
+                    debug!("MRZ scanned during a passage; ignored");
+                    continue;
+                }
+                let text = Zeroizing::new(read.lines().join("\n"));
+                drop(read);
+                ctx.begin_passage(text);
+                let _ = ctx.inputs.send(Input::DocumentPresented);
+            }
+            Some(ScanEvent::Rejected(why)) => debug!(?why, "scanner input rejected"),
+            Some(ScanEvent::Disconnected(e)) => {
+                warn!(error = %e, "MRZ scanner disconnected");
+                fault(true);
+                open = None;
+            }
+            Some(other) => debug!(?other, "scanner event"),
+            None => {
+                warn!("MRZ scanner adapter stopped");
+                fault(true);
+                open = None;
+            }
+        }
+    }
+}
+
+/// A running real gate.
+pub struct RealGate {
+    /// Its console link.
+    pub link: Arc<LocalGate>,
+    /// Its driver loop; returns after putting the doors in the safe state.
+    pub driver: tokio::task::JoinHandle<()>,
+}
+
+/// Opens every device named in the config and starts the gate's driver loop.
+pub async fn start(
+    cfg: &Config,
+    audit: Arc<Mutex<AuditLog>>,
+    pseudonyms: Arc<Pseudonymizer>,
+    metrics: Metrics,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<RealGate> {
+    let id = cfg.gate.id.clone();
+    let liveness = "not-checked";
+    anyhow::ensure!(
+        !cfg.doors.port.is_empty(),
+        "[doors] port is empty: a gate needs its door controller (or run `egate run --sim`)"
+    );
+    anyhow::ensure!(
+        !cfg.scanner.port.is_empty(),
+        "[scanner] port is empty: a gate needs an MRZ scanner to start passages"
+    );
+    // Trust anchors.
+    let (store, notes) =
+        crate::doc_cmd::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
+            .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
+    for n in &notes {
+        info!(source = %n, "trust anchor loaded");
+    }
+    if cfg.pki.csca.is_empty() && cfg.pki.master_lists.is_empty() {
+        warn!("[pki] names no CSCA: every document will be csca_not_found");
+    }
+    // Faces.
+    let vision = jobs::VisionParts::load(&cfg.vision)
+        .context("[vision] the face models cannot be loaded (run scripts/setup.sh)")?;
+    let camera = OpenCvCamera::open(&cfg.vision.camera)?;
+    // Doors.
+    let map = if cfg.doors.map_file.as_os_str().is_empty() {
+        hardware::door::DoorMap::default()
+    } else {
+        let text = std::fs::read_to_string(&cfg.doors.map_file)
+            .with_context(|| format!("[doors] map_file {}", cfg.doors.map_file.display()))?;
+        hardware::door::DoorMap::from_toml(&text).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "[doors] map_file {}: {}",
+                cfg.doors.map_file.display(),
+                list.join("; ")
+            )
+        })?
+    };
+    let (doors, door_events) = hardware::door::ModbusDoorController::open(&cfg.doors.port, map)
+        .with_context(|| format!("[doors] port {}", cfg.doors.port))?;
+    let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
+    tokio::spawn(forward_events(door_events, inputs_tx.clone()));
+    // Scanner.
+    let scanner = hardware::scanner::SerialMrzScanner::open(&cfg.scanner.port, cfg.scanner.baud)
+        .with_context(|| format!("[scanner] port {}", cfg.scanner.port))?;
+    let (link, officer_rx) = LocalGate::new(initial_status(&id, liveness));
+    let ctx = Arc::new(jobs::JobContext {
+        passage: Mutex::new(jobs::PassageData::default()),
+        inputs: inputs_tx.clone(),
+        store,
+        pseudonyms,
+        vision: Some(Mutex::new(vision)),
+        link: link.clone(),
+        chip: Box::new(PcscChipLink {
+            reader: (!cfg.reader.pcsc_reader.is_empty()).then(|| cfg.reader.pcsc_reader.clone()),
+            wait: Duration::from_secs_f64(cfg.reader.card_wait_s),
+        }),
+        camera: Box::new(camera),
+        watchlist: Box::new(jobs::NoWatchlist),
+    });
+    tokio::spawn(run_scanner(
+        cfg.scanner.port.clone(),
+        cfg.scanner.baud,
+        scanner,
+        ctx.clone(),
+        shutdown.clone(),
+    ));
+    let (display_tx, display_rx) = mpsc::unbounded_channel();
+    tokio::spawn(run_display(cfg.display.clone(), display_rx));
+    let mut gcfg = match cfg.gate.layout {
+        crate::config::Layout::OneStep => gate::GateConfig::one_step(crate::simbank::today()),
+        _ => gate::GateConfig::two_step(crate::simbank::today()),
+    };
+    gcfg.liveness = gate::LivenessMode::NotChecked;
+    let driver = Driver {
+        gate: gate::Gate::new(gcfg, Instant::now()),
+        inputs: inputs_rx,
+        officer: officer_rx,
+        jobs: Box::new(jobs::Jobs { ctx }),
+        signals: Box::new(ControllerSignals::new(Arc::new(doors), display_tx)),
+        audit,
+        link: link.clone(),
+        metrics: metrics.for_gate(&id),
+        liveness: liveness.into(),
+        audit_failed: false,
+    };
+    let driver = tokio::spawn(driver.run(shutdown));
+    info!(gate = %id, doors = %cfg.doors.port, scanner = %cfg.scanner.port,
+        camera = %cfg.vision.camera.source, "gate started with its devices");
+    Ok(RealGate { link, driver })
+}

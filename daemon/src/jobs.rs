@@ -1,0 +1,534 @@
+//! The gate's background jobs — chip read + passive authentication, watchlist query, face
+//! capture + match — shared by the real gate (`crate::devices`) and the simulated bank
+//! (`crate::simbank`). Only where the chip, the frames and the list come from differs:
+//! [`ChipLink`], [`Camera`] and [`WatchlistCheck`].
+//!
+//! Jobs run on blocking threads (PC/SC and ONNX Runtime block) and hand their result back to
+//! the driver loop as the matching [`Input`] with the job's ticket.
+//!
+//! Personal data of one passage — the scanned MRZ, the chip's DG1 and portrait — lives in
+//! [`PassageData`] and nowhere else; it is zeroized when the passage ends (the driver calls
+//! [`JobRunner::passage_ended`]) or when the next document is scanned.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use document::reader::{AccessKey, ReadDocument};
+use gate::{CivilDate, Input, JobKind, Ticket};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::audit::Pseudonymizer;
+use crate::bank::{LocalGate, PhotoKind};
+use crate::driver::JobRunner;
+
+/// Where the chip is read: a PC/SC reader, or the simulator's virtual chip.
+pub trait ChipLink: Send + Sync {
+    /// Reads the document on the reader, opening it with `key` (BAC or PACE, ICAO 9303-11
+    /// §4), and runs AA/CA as the chip offers them. The error is for the log: it must not
+    /// carry document data.
+    fn read(&self, key: &AccessKey) -> Result<ReadDocument, String>;
+}
+
+impl<T: ChipLink + ?Sized> ChipLink for Arc<T> {
+    fn read(&self, key: &AccessKey) -> Result<ReadDocument, String> {
+        (**self).read(key)
+    }
+}
+
+/// Where live frames come from: a camera through OpenCV, or replayed files.
+pub trait Camera: Send + Sync {
+    /// A frame source for one capture attempt.
+    fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String>;
+}
+
+/// The document fields a watchlist query needs (from the chip's DG1, which passive
+/// authentication has just verified). Zeroized on drop; `Debug` shows nothing.
+#[derive(Clone, Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct WatchQuery {
+    /// ICAO 9303-3 document code, e.g. `P<` or `ID`.
+    pub document_code: String,
+    /// Issuing state, fillers removed.
+    pub issuing_state: String,
+    /// Document number, fillers removed.
+    pub document_number: String,
+    /// Nationality, fillers removed.
+    pub nationality: String,
+}
+
+impl std::fmt::Debug for WatchQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WatchQuery(..)")
+    }
+}
+
+/// The watchlist, as a job sees it.
+pub trait WatchlistCheck: Send + Sync {
+    /// Whether the document is listed. `Unavailable` when the list cannot be asked.
+    fn check(&self, query: &WatchQuery) -> gate::WatchlistResult;
+}
+
+/// No list: every query is answered `Unavailable`. The config refuses `[policy] watchlist =
+/// "required"` without a list, so with this the gate never asks.
+pub struct NoWatchlist;
+
+impl WatchlistCheck for NoWatchlist {
+    fn check(&self, _query: &WatchQuery) -> gate::WatchlistResult {
+        warn!("watchlist query, but no watchlist is configured");
+        gate::WatchlistResult::Unavailable
+    }
+}
+
+impl<T: Camera + ?Sized> Camera for Arc<T> {
+    fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
+        (**self).frames()
+    }
+}
+
+/// The simulator's watchlist: a list with nobody on it. A fake, used by `egate run --sim`
+/// only.
+pub struct EmptyWatchlist;
+
+impl WatchlistCheck for EmptyWatchlist {
+    fn check(&self, _query: &WatchQuery) -> gate::WatchlistResult {
+        gate::WatchlistResult::Clear
+    }
+}
+
+/// One passage's personal data, between its jobs.
+#[derive(Default)]
+pub struct PassageData {
+    /// The printed MRZ as the scanner read it (lines separated by `\n`).
+    pub printed_mrz: Option<Zeroizing<String>>,
+    /// The chip portrait (DG2 image), once read.
+    pub chip_photo: Option<Zeroizing<Vec<u8>>>,
+    /// The watchlist query, once the chip was read.
+    pub watch: Option<WatchQuery>,
+}
+
+/// The face pipeline, matcher and capture policy of one gate.
+pub struct VisionParts {
+    /// Detection, quality, embedding.
+    pub pipeline: vision::FacePipeline,
+    /// Threshold from the target false-match rate.
+    pub matcher: vision::Matcher,
+    /// The capture window.
+    pub policy: vision::CapturePolicy,
+}
+
+impl VisionParts {
+    /// Loads the models named in `[vision]`.
+    pub fn load(vcfg: &vision::VisionConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            pipeline: vision::FacePipeline::new(vcfg)?,
+            matcher: vision::Matcher::from_config(vcfg)?,
+            policy: vcfg.capture,
+        })
+    }
+}
+
+/// Everything the jobs of one gate share.
+pub struct JobContext {
+    /// The passage in progress.
+    pub passage: Mutex<PassageData>,
+    /// Results go back to the driver loop here.
+    pub inputs: mpsc::UnboundedSender<Input>,
+    /// Trust anchors of passive authentication.
+    pub store: document::pki::CscaStore,
+    /// Document pseudonyms for the audit trail.
+    pub pseudonyms: Arc<Pseudonymizer>,
+    /// The face pipeline; `None` when the models could not be loaded (every match fails).
+    pub vision: Option<Mutex<VisionParts>>,
+    /// The console link (photos of the passage in progress).
+    pub link: Arc<LocalGate>,
+    /// The chip.
+    pub chip: Box<dyn ChipLink>,
+    /// The camera.
+    pub camera: Box<dyn Camera>,
+    /// The watchlist.
+    pub watchlist: Box<dyn WatchlistCheck>,
+}
+
+impl JobContext {
+    /// A new passage: its scanned MRZ replaces whatever the last one left.
+    pub fn begin_passage(&self, printed_mrz: Zeroizing<String>) {
+        *self.passage.lock().unwrap_or_else(|p| p.into_inner()) = PassageData {
+            printed_mrz: Some(printed_mrz),
+            ..Default::default()
+        };
+    }
+
+    /// The passage is over: its personal data goes (zeroized on drop).
+    pub fn end_passage(&self) {
+        *self.passage.lock().unwrap_or_else(|p| p.into_inner()) = PassageData::default();
+        self.link.set_photo(PhotoKind::Chip, None);
+        self.link.set_photo(PhotoKind::Live, None);
+    }
+}
+
+/// The [`JobRunner`] of a gate: each job on a blocking thread.
+pub struct Jobs {
+    /// What the jobs share.
+    pub ctx: Arc<JobContext>,
+}
+
+impl JobRunner for Jobs {
+    fn start(&mut self, kind: JobKind, ticket: Ticket) {
+        let ctx = self.ctx.clone();
+        tokio::task::spawn_blocking(move || {
+            let input = match kind {
+                JobKind::ChipRead => Input::DocumentVerdict {
+                    ticket,
+                    verdict: chip_job(&ctx),
+                },
+                JobKind::Watchlist => Input::WatchlistResult {
+                    ticket,
+                    result: watchlist_job(&ctx),
+                },
+                JobKind::FaceMatch => Input::FaceVerdict {
+                    ticket,
+                    verdict: face_job(&ctx),
+                },
+                JobKind::Pad => {
+                    // No presentation-attack detector exists yet; the config only accepts
+                    // liveness = "not-checked", under which the gate never starts PAD jobs.
+                    warn!("PAD job requested but no detector exists");
+                    return;
+                }
+            };
+            let _ = ctx.inputs.send(input);
+        });
+    }
+
+    fn cancel(&mut self, _ticket: Ticket) {
+        // Jobs are short; a late result carries a stale ticket and the gate drops it.
+    }
+
+    fn passage_ended(&mut self) {
+        self.ctx.end_passage();
+    }
+}
+
+/// Chip read, passive authentication (ICAO 9303-11 §5.1), chip authenticity (AA §6.1 /
+/// CA §6.2) and the facts the gate's policy needs.
+fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
+    use gate::{DocumentVerdict, ReasonCode};
+    let printed = ctx
+        .passage
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .printed_mrz
+        .clone();
+    let Some(printed) = printed else {
+        warn!("chip read requested without a scanned MRZ");
+        return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+    };
+    let lines: Vec<&str> = printed.lines().collect();
+    let mrz = match document::mrz::Mrz::parse(&lines) {
+        Ok(m) => m,
+        Err(e) => {
+            // MrzError names positions and fields, never values.
+            warn!(error = %e, "the scanned MRZ does not parse");
+            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+        }
+    };
+    let key = AccessKey::from(&mrz);
+    let read = match ctx.chip.read(&key) {
+        Ok(r) => r,
+        Err(e) => {
+            warn!(error = %e, "chip read failed");
+            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+        }
+    };
+    let checked = check_document(ctx, &read, &mrz);
+    if let Ok(face) = read.face() {
+        ctx.passage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .chip_photo = Some(Zeroizing::new(face.image.clone()));
+        ctx.link
+            .set_photo(PhotoKind::Chip, Some(face.image.clone()));
+    }
+    checked
+}
+
+fn check_document(
+    ctx: &JobContext,
+    read: &ReadDocument,
+    mrz: &document::mrz::Mrz,
+) -> gate::DocumentVerdict {
+    use gate::{DocumentVerdict, ReasonCode};
+    let mut dgs: BTreeMap<u8, Vec<u8>> = read
+        .data_groups
+        .iter()
+        .map(|(k, v)| (*k, v.to_vec()))
+        .collect();
+    let mrz_key = mrz.key();
+    let pa = document::pa::verify_sod(
+        &document::pa::PaInput {
+            sod: &read.sod,
+            data_groups: &dgs,
+            access_key: Some(&mrz_key),
+        },
+        &ctx.store,
+        &document::pa::PaOptions::new(SystemTime::now()),
+    );
+    for v in dgs.values_mut() {
+        v.zeroize();
+    }
+    drop(dgs);
+    let chip_mrz = match read.mrz() {
+        Ok(m) => m,
+        Err(e) => {
+            warn!(error = %e, "DG1 does not parse");
+            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+        }
+    };
+    if !pa.passed() {
+        // Reason codes only (e.g. dg_hash_mismatch, csca_not_found): no document data.
+        debug!(reasons = ?pa.reasons(), "passive authentication did not pass");
+    }
+    let pa_outcome = if pa.passed() {
+        gate::PaOutcome::Trusted
+    } else if pa.has_reason("csca_not_found") && pa.reasons().len() == 1 {
+        gate::PaOutcome::UntrustedCsca
+    } else {
+        gate::PaOutcome::Failed
+    };
+    // ICAO 9303-11 §6: a chip that proves either key is not a copy; one that offers a key
+    // and fails to prove it is. Chip Authentication runs last, so it decides when both ran.
+    let ca = read
+        .chip_authentication
+        .as_ref()
+        .map(|v| matches!(v, document::ca::CaVerdict::Passed));
+    let aa = read.active_authentication.as_ref().map(|v| v.passed());
+    let chip_auth = match (ca, aa) {
+        (Some(false), _) | (None, Some(false)) => gate::ChipAuthOutcome::Failed,
+        (Some(true), _) | (None, Some(true)) => gate::ChipAuthOutcome::Passed,
+        (None, None) => gate::ChipAuthOutcome::NotSupported,
+    };
+    let m = &chip_mrz;
+    let facts = (|| {
+        Some(gate::DocumentFacts {
+            kind: if m.document_code().starts_with('P') {
+                gate::DocumentKind::Passport
+            } else {
+                gate::DocumentKind::IdentityCard
+            },
+            issuing_state: country(m.issuing_state())?,
+            nationality: country(m.nationality())?,
+            birth_date: yymmdd(m.birth_date(), true),
+            expiry: yymmdd(m.expiry_date(), false)?,
+            pa: pa_outcome,
+            chip_auth,
+            mrz_matches_dg1: m.lines() == mrz.lines(),
+            pseudonym: gate::Pseudonym(
+                ctx.pseudonyms
+                    .pseudonym(m.issuing_state(), m.document_number()),
+            ),
+        })
+    })();
+    match facts {
+        Some(f) => {
+            ctx.passage.lock().unwrap_or_else(|p| p.into_inner()).watch = Some(WatchQuery {
+                document_code: m.document_code().trim_end_matches('<').to_string(),
+                issuing_state: m.issuing_state().trim_end_matches('<').to_string(),
+                document_number: m.document_number().trim_end_matches('<').to_string(),
+                nationality: m.nationality().trim_end_matches('<').to_string(),
+            });
+            DocumentVerdict::Read(f)
+        }
+        None => {
+            warn!("DG1 holds a country code or date the gate cannot use");
+            DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
+        }
+    }
+}
+
+fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
+    let query = ctx
+        .passage
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .watch
+        .clone();
+    match query {
+        Some(q) => ctx.watchlist.check(&q),
+        None => {
+            warn!("watchlist query before the chip was read");
+            gate::WatchlistResult::Unavailable
+        }
+    }
+}
+
+/// An MRZ country code with its fillers put back (`D` is Germany's `D<<`, ICAO 9303-3 §5).
+fn country(code: &str) -> Option<gate::CountryCode> {
+    gate::CountryCode::new(&format!("{code:<<3}")).ok()
+}
+
+/// An MRZ date (YYMMDD) as a civil date: birth dates lie in the past, expiry dates within
+/// the next 50 years (ICAO 9303-3 leaves the century to the reader).
+fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
+    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let yy: u16 = s[0..2].parse().ok()?;
+    let mm: u8 = s[2..4].parse().ok()?;
+    let dd: u8 = s[4..6].parse().ok()?;
+    let this_year = 2026 % 100;
+    let year = if birth {
+        if yy > this_year {
+            1900 + yy
+        } else {
+            2000 + yy
+        }
+    } else if yy < 70 {
+        2000 + yy
+    } else {
+        1900 + yy
+    };
+    CivilDate::new(year, mm, dd).ok()
+}
+
+/// A frame source that keeps the first frame it hands out as a JPEG, for the officer's
+/// console (the live photo beside the chip photo); dropped with the passage.
+struct FirstFrame<'a> {
+    inner: &'a mut dyn vision::source::FrameSource,
+    jpeg: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl vision::source::FrameSource for FirstFrame<'_> {
+    fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
+        let frame = self.inner.next_frame()?;
+        if self.jpeg.is_none() {
+            if let Some(f) = &frame {
+                self.jpeg = vision::decode::encode_image(f, ".jpg")
+                    .ok()
+                    .map(Zeroizing::new);
+            }
+        }
+        Ok(frame)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
+    let Some(vision) = ctx.vision.as_ref() else {
+        return gate::FaceVerdict::NoFace;
+    };
+    let photo = ctx
+        .passage
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .chip_photo
+        .clone();
+    let Some(photo) = photo else {
+        warn!("face match requested without a chip photo");
+        return gate::FaceVerdict::NoFace;
+    };
+    let mut v = vision.lock().unwrap_or_else(|p| p.into_inner());
+    let VisionParts {
+        pipeline,
+        matcher,
+        policy,
+    } = &mut *v;
+    let reference = match vision::decode::decode_photo(&photo)
+        .and_then(|f| vision::matcher::largest_face(pipeline, &f))
+    {
+        Ok(Some(found)) => found.3,
+        Ok(None) => {
+            warn!("no face found in the chip photo");
+            return gate::FaceVerdict::NoFace;
+        }
+        Err(e) => {
+            warn!(error = %e, "the chip photo cannot be decoded");
+            return gate::FaceVerdict::NoFace;
+        }
+    };
+    drop(photo);
+    let mut source = match ctx.camera.frames() {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "camera unavailable");
+            return gate::FaceVerdict::NoFace;
+        }
+    };
+    let mut tee = FirstFrame {
+        inner: source.as_mut(),
+        jpeg: None,
+    };
+    let result = vision::capture::run_capture(
+        pipeline,
+        &mut tee,
+        &reference,
+        matcher,
+        *policy,
+        Instant::now,
+        |_| {},
+    );
+    if let Some(jpeg) = tee.jpeg.take() {
+        ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
+    }
+    match result {
+        Ok(v) => to_gate_face(&v),
+        Err(e) => {
+            warn!(error = %e, "capture failed");
+            gate::FaceVerdict::NoFace
+        }
+    }
+}
+
+fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
+    use vision::Decision;
+    let threshold = v.threshold;
+    match (v.decision, v.score) {
+        (Decision::Match, Some(score)) => gate::FaceVerdict::Match { score, threshold },
+        (Decision::NoMatch, Some(score)) => gate::FaceVerdict::NoMatch { score, threshold },
+        (Decision::MultipleFaces, _) => gate::FaceVerdict::MultipleFaces,
+        (Decision::PoorQuality, _) => gate::FaceVerdict::PoorQuality {
+            quality: 0.0,
+            threshold: 1.0,
+        },
+        _ => gate::FaceVerdict::NoFace,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_get_their_fillers_back() {
+        assert_eq!(country("D").map(|c| c.to_string()), Some("D<<".into()));
+        assert_eq!(country("UTO").map(|c| c.to_string()), Some("UTO".into()));
+        assert_eq!(country("d1"), None);
+    }
+
+    #[test]
+    fn mrz_dates_get_their_century() {
+        assert_eq!(yymmdd("740812", true), CivilDate::new(1974, 8, 12).ok());
+        assert_eq!(yymmdd("120415", true), CivilDate::new(2012, 4, 15).ok());
+        assert_eq!(yymmdd("340415", false), CivilDate::new(2034, 4, 15).ok());
+        assert_eq!(yymmdd("34041", false), None);
+        assert_eq!(yymmdd("341345", false), None);
+    }
+
+    #[test]
+    fn a_watch_query_never_prints_its_fields() {
+        let q = WatchQuery {
+            document_code: "P".into(),
+            issuing_state: "UTO".into(),
+            document_number: "L898902C3".into(),
+            nationality: "UTO".into(),
+        };
+        let shown = format!("{q:?}");
+        assert!(
+            !shown.contains("L898902C3") && !shown.contains("UTO"),
+            "{shown}"
+        );
+    }
+}
