@@ -12,12 +12,15 @@ use serde::{Deserialize, Serialize};
 use toml_edit::{ImDocument, Item, Value};
 
 /// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
-/// the `[vision]` section kept beside its types in `vision/vision.toml`.
+/// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
+/// and `watchlist/watchlist.toml`.
 pub const DEFAULT_CONFIG: &str = concat!(
     include_str!("../../config/egate.toml"),
     include_str!("../../config/devices.toml"),
     "\n",
-    include_str!("../../vision/vision.toml")
+    include_str!("../../vision/vision.toml"),
+    "\n",
+    include_str!("../../watchlist/watchlist.toml")
 );
 
 /// The whole configuration.
@@ -42,6 +45,9 @@ pub struct Config {
     /// Faces: models, threshold (as a target false-match rate), capture window, camera.
     #[serde(default)]
     pub vision: vision::VisionConfig,
+    /// The watchlist: a local list file and/or an HTTPS endpoint.
+    #[serde(default)]
+    pub watchlist: watchlist::WatchlistConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
@@ -464,6 +470,9 @@ impl Config {
         for (key, message) in self.vision.validate() {
             bad(&key, message);
         }
+        for (key, message) in self.watchlist.problems() {
+            bad(&key, message);
+        }
         if self.audit.file.as_os_str().is_empty() {
             bad("audit.file", "must name a file".into());
         }
@@ -658,5 +667,12 @@ mod tests {
     fn dotted_and_inline_tables_are_checked() {
         let errs = parse("server = { listen = \"127.0.0.1:1\", nope = 1 }\n").unwrap_err();
         assert_eq!(errs[0].key, "server.nope");
+    }
+
+    #[test]
+    fn watchlist_problems_are_reported_with_key_and_line() {
+        let errs = parse("[watchlist]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(keys, vec![("watchlist.url", Some(2))]);
     }
 }

@@ -1,0 +1,99 @@
+//! Errors. None holds a document number, a name, an MRZ or a line of the list file: paths,
+//! line numbers, config keys and fixed texts only.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::endpoint::EndpointError;
+
+/// Why the watchlist could not be opened, or what went wrong during a query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchlistError {
+    /// Neither `[watchlist] file` nor `url` is set.
+    #[error("no watchlist configured: [watchlist] file and url are both empty")]
+    NotConfigured,
+    /// A value of `[watchlist]` is out of range (see [`crate::WatchlistConfig::problems`]).
+    #[error("{key}: {message}")]
+    Config {
+        /// Dotted config key, e.g. `watchlist.url`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The list file cannot be read (missing, unreadable, removed).
+    #[error("watchlist file {}: {kind}", path.display())]
+    ReadFile {
+        /// The list file.
+        path: PathBuf,
+        /// The operating system's error.
+        kind: io::ErrorKind,
+    },
+    /// A line of the list file is not an entry, a comment or blank. The line's content is
+    /// not repeated: it may hold a document number.
+    #[error("watchlist file {}, line {line}: {problem}", path.display())]
+    Malformed {
+        /// The list file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        problem: LineProblem,
+    },
+    /// The token file cannot be read.
+    #[error("watchlist token file {}: {kind}", path.display())]
+    ReadToken {
+        /// The token file.
+        path: PathBuf,
+        /// The operating system's error.
+        kind: io::ErrorKind,
+    },
+    /// The token file does not hold one bearer token.
+    #[error(
+        "watchlist token file {}: must hold one token of visible ASCII characters \
+         (RFC 6750 §2.1), optionally followed by a newline",
+        path.display()
+    )]
+    BadToken {
+        /// The token file.
+        path: PathBuf,
+    },
+    /// The CA file cannot be read.
+    #[error("watchlist CA file {}: {kind}", path.display())]
+    ReadCa {
+        /// The CA file.
+        path: PathBuf,
+        /// The operating system's error.
+        kind: io::ErrorKind,
+    },
+    /// The CA file holds no PEM certificate, or a PEM block that does not parse.
+    #[error("watchlist CA file {}: not a PEM bundle of CA certificates", path.display())]
+    BadCa {
+        /// The CA file.
+        path: PathBuf,
+    },
+    /// The endpoint did not answer `hit` or `no hit`: the result is `Unavailable`.
+    #[error("watchlist endpoint: {0}")]
+    Endpoint(#[from] EndpointError),
+}
+
+/// What is wrong with a line of the list file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineProblem {
+    /// Not printable ASCII (e.g. not UTF-8, a control character).
+    #[error("not printable ASCII text")]
+    NotText,
+    /// Not exactly two fields separated by spaces or tabs.
+    #[error("expected two fields: an issuing state and a document number")]
+    Fields,
+    /// The first field is not an ICAO 9303-3 code.
+    #[error("the issuing state must be an ICAO 9303-3 code: 1 to 3 letters, '<' fillers allowed")]
+    IssuingState,
+    /// The second field is not a document number.
+    #[error(
+        "the document number must be 1 to {} letters or digits ('<' fillers ignored)",
+        crate::query::MAX_DOCUMENT_NUMBER
+    )]
+    DocumentNumber,
+}
