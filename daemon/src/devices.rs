@@ -397,6 +397,7 @@ pub async fn start(
         metrics: metrics.for_gate(&id),
         liveness: liveness.into(),
         audit_failed: false,
+        clock: Default::default(),
     };
     let driver = tokio::spawn(driver.run(shutdown));
     info!(gate = %id, doors = %cfg.doors.port, scanner = %cfg.scanner.port,

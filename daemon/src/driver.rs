@@ -20,6 +20,7 @@ use tracing::{debug, error, info, info_span, warn, Instrument};
 
 use crate::audit::AuditLog;
 use crate::bank::{self, DeviceHealth, GateEventKind, LocalGate, OfficerAction};
+use crate::clock::LaneClock;
 use crate::metrics::GateMetrics;
 
 /// Starts and cancels the gate's background jobs; results come back on the input channel.
@@ -71,7 +72,14 @@ pub struct Driver {
     pub liveness: String,
     /// Set when an audit write failed: the gate stops deciding (safe state, then stop).
     pub audit_failed: bool,
+    /// The lane's civil date (`[gate] utc_offset_minutes`): when it turns, the gate gets
+    /// [`Input::DateChanged`].
+    pub clock: LaneClock,
 }
+
+/// The longest the loop sleeps without comparing the date, even when midnight is far: a
+/// wall clock stepped across midnight (NTP, an operator) is noticed within this.
+const DATE_RECHECK: Duration = Duration::from_secs(60);
 
 impl Driver {
     /// Runs until `shutdown` turns true; then hands the gate `Input::Shutdown`, carries out
@@ -83,7 +91,9 @@ impl Driver {
             let mut phase_since = Instant::now();
             let mut last_phase = self.gate.phase();
             let mut alarm_seq = 0u64;
+            let mut date = self.gate.config().today;
             loop {
+                self.check_date(&mut date);
                 self.drain(&mut alarm_seq);
                 if self.audit_failed {
                     // ICAO/Frontex practice aside, our own rule: no decision without a
@@ -113,6 +123,7 @@ impl Driver {
                         None => std::future::pending().await,
                     }
                 };
+                let date_check = tokio::time::sleep(self.clock.until_midnight().min(DATE_RECHECK));
                 tokio::select! {
                     biased;
                     _ = async { drop(shutdown.wait_for(|s| *s).await) } => {
@@ -142,11 +153,26 @@ impl Driver {
                         }
                     }
                     _ = sleep => self.gate.handle_timeout(Instant::now()),
+                    // The date is compared at the top of the loop, on every wake.
+                    _ = date_check => {}
                 }
             }
         }
         .instrument(span)
         .await
+    }
+
+    /// Hands the gate the lane's date if it is no longer `date`: at midnight, or after the
+    /// wall clock was stepped (either way).
+    fn check_date(&mut self, date: &mut gate::CivilDate) {
+        let today = self.clock.today();
+        if today != *date {
+            info!(from = %date, to = %today, "civil date changed");
+            *date = today;
+            let input = Input::DateChanged(today);
+            self.metrics.input(input.kind());
+            self.gate.handle(Instant::now(), input);
+        }
     }
 
     fn officer_command(&mut self, cmd: bank::OfficerCommand) {

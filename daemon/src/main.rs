@@ -6,6 +6,7 @@
 mod audit;
 mod bank;
 mod bench;
+mod clock;
 mod config;
 mod console;
 mod console_cmd;

@@ -304,6 +304,7 @@ pub async fn start(
             metrics: metrics.for_gate(&id),
             liveness: "not-checked".into(),
             audit_failed: false,
+            clock: Default::default(),
         };
         bank.drivers
             .push(tokio::spawn(driver.run(shutdown.clone())));

@@ -738,6 +738,29 @@ fn date_changes_are_used_for_expiry() {
 }
 
 #[test]
+fn a_traveller_who_turns_twelve_at_midnight_is_eligible_from_then_on() {
+    // 11 years old on the harness's today (2026-11-26), 12 from midnight on.
+    let mut f = facts();
+    f.birth_date = Some(CivilDate::new(2014, 11, 27).expect("date"));
+    let mut lane = Lane::one_step();
+    lane.present();
+    lane.chip(DocumentVerdict::Read(f.clone()));
+    assert_eq!(referred(&lane), Some(ReasonCode::Underage));
+
+    let mut lane = Lane::one_step();
+    let tomorrow = CivilDate::new(2026, 11, 27).expect("date");
+    lane.feed(Input::DateChanged(tomorrow));
+    assert!(lane
+        .audits()
+        .iter()
+        .any(|e| matches!(e, AuditEvent::DateChanged { date } if *date == tomorrow)));
+    lane.document_ok(f);
+    lane.attempt(MATCH, LIVE);
+    lane.walk_out();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+}
+
+#[test]
 fn a_genuine_two_step_passage_fits_the_published_totals() {
     // Virtual-time sanity check of the harness's traveller model against
     // passage-timing.md (EasyPASS ~18 s, PARAFE 10-15 s): the software adds nothing.
