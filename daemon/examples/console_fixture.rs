@@ -20,10 +20,16 @@
 mod audit;
 #[path = "../src/bank.rs"]
 mod bank;
+#[path = "../src/clock.rs"]
+mod clock;
 #[path = "../src/config.rs"]
 mod config;
 #[path = "../src/console/mod.rs"]
 mod console;
+#[path = "../src/devconfig.rs"]
+mod devconfig;
+#[path = "../src/policyconfig.rs"]
+mod policyconfig;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

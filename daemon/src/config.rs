@@ -4,6 +4,8 @@
 //! The annotated default config (`config/egate.toml`) is the single source of truth for which
 //! keys exist: a user file is first walked against the default's tree (unknown keys, wrong
 //! types), then deserialised into [`Config`] and checked for values that are out of range.
+//! The gate's rules (`[policy]`, `[timeouts]`, `[attempts]`, `[occupancy]`, `[safe_state]`)
+//! and their mapping to `gate::GateConfig` are in [`crate::policyconfig`].
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -36,6 +38,21 @@ pub struct Config {
     /// The gate itself.
     #[serde(default)]
     pub gate: GateSection,
+    /// Who may use the gate.
+    #[serde(default)]
+    pub policy: crate::policyconfig::PolicyConfig,
+    /// Step timeouts.
+    #[serde(default)]
+    pub timeouts: crate::policyconfig::TimeoutsConfig,
+    /// Attempts per step.
+    #[serde(default)]
+    pub attempts: crate::policyconfig::AttemptsConfig,
+    /// What occupancy anomalies do.
+    #[serde(default)]
+    pub occupancy: crate::policyconfig::OccupancyConfig,
+    /// The doors on a fault or shutdown.
+    #[serde(default)]
+    pub safe_state: crate::policyconfig::SafeStateConfig,
     /// The audit trail.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -250,6 +267,10 @@ pub struct GateSection {
     pub layout: Layout,
     /// Liveness handling.
     pub liveness: Liveness,
+    /// Where a traveller referred from inside the lane goes.
+    pub referral: crate::policyconfig::Referral,
+    /// The lane's civil date's offset from UTC, in minutes (see [`crate::clock`]).
+    pub utc_offset_minutes: i32,
 }
 
 impl Default for GateSection {
@@ -258,6 +279,8 @@ impl Default for GateSection {
             id: "gate-1".into(),
             layout: Layout::TwoStep,
             liveness: Liveness::NotChecked,
+            referral: crate::policyconfig::Referral::BackThroughEntry,
+            utc_offset_minutes: 0,
         }
     }
 }
@@ -372,20 +395,16 @@ pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let config: Config = match toml::from_str(text) {
-        Ok(c) => c,
-        Err(e) => {
-            return Err(vec![ConfigError {
-                key: String::new(),
-                line: e.span().map(|s| line_of(text, s.start)),
-                message: e.message().to_string(),
-            }])
-        }
+    let (config, mut errors) = deserialize(text);
+    let Some(config) = config else {
+        return Err(errors);
     };
-    let mut errors = config.validate();
-    for e in &mut errors {
+    for mut e in config.validate() {
         e.line = e.line.or_else(|| key_line(text, &doc, &e.key));
+        errors.push(e);
     }
+    // In file order, whichever pass found them.
+    errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
     if errors.is_empty() {
         Ok(config)
     } else {
@@ -436,6 +455,15 @@ impl Config {
                 "gate.id",
                 "must be non-empty ASCII letters, digits, '-' or '_'".into(),
             );
+        }
+        if !crate::clock::UTC_OFFSET_RANGE.contains(&self.gate.utc_offset_minutes) {
+            bad(
+                "gate.utc_offset_minutes",
+                "must be between -840 and 840 minutes (UTC-14:00 to UTC+14:00)".into(),
+            );
+        }
+        for (key, message) in crate::policyconfig::problems(self) {
+            bad(&key, message);
         }
         if !(1..=64).contains(&self.sim.gates) {
             bad("sim.gates", "must be between 1 and 64".into());
@@ -495,6 +523,83 @@ impl Config {
             .parse()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
     }
+}
+
+/// Deserialises the (well-typed) text into a [`Config`]. A value serde refuses — a choice
+/// that does not exist (`layout = "three-step"`), a negative count — is reported with its key
+/// and line, then blanked out (its default takes its place) and the rest tried again, so
+/// that every such value is reported at once. `None` only if a value could not be blanked.
+fn deserialize(text: &str) -> (Option<Config>, Vec<ConfigError>) {
+    let mut text = text.to_string();
+    let mut errors = Vec::new();
+    loop {
+        let e = match toml::from_str::<Config>(&text) {
+            Ok(config) => return (Some(config), errors),
+            Err(e) => e,
+        };
+        let line = e.span().map(|s| line_of(&text, s.start));
+        let found = e.span().and_then(|at| {
+            let doc = ImDocument::parse(text.as_str()).ok()?;
+            locate(doc.as_table(), &at, &mut Vec::new())
+        });
+        errors.push(ConfigError {
+            key: found.as_ref().map(|(k, _)| k.clone()).unwrap_or_default(),
+            line,
+            message: e.message().to_string(),
+        });
+        // Blank `key = value` (newlines kept, so lines stay where they are). Each round
+        // blanks one more key, so this ends; stop if the result is no longer TOML (a key
+        // inside an inline table, a dotted key).
+        let Some((_, range)) = found else {
+            return (None, errors);
+        };
+        let mut bytes = std::mem::take(&mut text).into_bytes();
+        for b in &mut bytes[range] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+        // Only ASCII bytes were written over whole UTF-8 sequences: still UTF-8.
+        text = String::from_utf8_lossy(&bytes).into_owned();
+        if ImDocument::parse(text.as_str()).is_err() {
+            return (None, errors);
+        }
+    }
+}
+
+/// The dotted key (with `[i]` for an array element) of the value at `at`, and the byte
+/// range of its whole `key = value`.
+fn locate(
+    table: &toml_edit::Table,
+    at: &std::ops::Range<usize>,
+    path: &mut Vec<String>,
+) -> Option<(String, std::ops::Range<usize>)> {
+    let within = |s: Option<std::ops::Range<usize>>| {
+        s.is_some_and(|s| s.start <= at.start && at.end <= s.end)
+    };
+    for (key, item) in table.iter() {
+        path.push(key.to_string());
+        match item {
+            Item::Table(t) => {
+                if let Some(found) = locate(t, at, path) {
+                    return Some(found);
+                }
+            }
+            Item::Value(v) if within(v.span()) => {
+                let mut dotted = path.join(".");
+                if let Value::Array(a) = v {
+                    if let Some(i) = a.iter().position(|e| within(e.span())) {
+                        dotted.push_str(&format!("[{i}]"));
+                    }
+                }
+                let start = table.key(key).and_then(|k| k.span())?.start;
+                return Some((dotted, start..v.span()?.end));
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+    None
 }
 
 /// Walks the user's table against the schema table, collecting unknown keys and type errors.
@@ -582,13 +687,23 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// The line of a dotted key in the user's document, if it is there.
+/// The line of a dotted key (`policy.nationalities[2]`: an array element) in the user's
+/// document, if it is there.
 fn key_line(text: &str, doc: &ImDocument<&str>, dotted: &str) -> Option<usize> {
     let mut item = doc.as_item();
+    let mut span = None;
     for part in dotted.split('.') {
-        item = item.get(part)?;
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.strip_suffix(']')?.parse::<usize>().ok()),
+            None => (part, None),
+        };
+        item = item.get(name)?;
+        span = item.span();
+        if let Some(i) = index {
+            span = item.as_array()?.get(i)?.span();
+        }
     }
-    item.span().map(|s| line_of(text, s.start))
+    span.map(|s| line_of(text, s.start))
 }
 
 #[cfg(test)]
@@ -661,6 +776,182 @@ mod tests {
         let errs = parse("[server]\nlisten = \n").unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, Some(2));
+    }
+
+    /// (key, line) of each error, sorted by line then key.
+    fn keys_and_lines(errs: &[ConfigError]) -> Vec<(String, Option<usize>)> {
+        let mut v: Vec<_> = errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+        v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        v
+    }
+
+    #[test]
+    fn every_bad_choice_is_reported_at_once_with_key_and_line() {
+        let text = "[gate]\nlayout = \"three-step\"\nreferral = \"nowhere\"\n\
+                    [log]\nformat = \"xml\"\n[attempts]\ncapture = -1\n";
+        let errs = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![
+                ("gate.layout".into(), Some(2)),
+                ("gate.referral".into(), Some(3)),
+                ("log.format".into(), Some(5)),
+                ("attempts.capture".into(), Some(7)),
+            ]
+        );
+        let referral = errs.iter().find(|e| e.key == "gate.referral").unwrap();
+        assert!(
+            referral.message.contains("wait-for-officer"),
+            "{}",
+            referral.message
+        );
+    }
+
+    #[test]
+    fn default_config_maps_to_the_gate_defaults() {
+        let today = gate::CivilDate::new(2026, 11, 26).unwrap();
+        let c = parse(DEFAULT_CONFIG).unwrap();
+        let expected = gate::GateConfig {
+            // No detector is built: the one deliberate difference.
+            liveness: gate::LivenessMode::NotChecked,
+            ..gate::GateConfig::two_step(today)
+        };
+        assert_eq!(c.gate_config(today), expected);
+        assert_eq!(c.gate.utc_offset_minutes, 0);
+    }
+
+    #[test]
+    fn a_one_step_lane_with_its_own_policy_maps_correctly() {
+        let text = r#"
+[gate]
+layout = "one-step"
+referral = "wait-for-officer"
+utc_offset_minutes = -300
+[policy]
+document_kinds = ["passport"]
+issuing_states = ["D", "FRA", "D<<X"]
+nationalities = ["AUT", "D<<"]
+minimum_age = 18
+require_valid_document = false
+pa = "untrusted-csca-allowed"
+require_chip_authentication = true
+watchlist = "off"
+[timeouts]
+chip_read = 4.5
+exit = 20
+alarm_repeat = 0.25
+[attempts]
+chip_read = 1
+capture = 5
+[occupancy]
+tailgating = "alarm"
+child = "record"
+object_left = "refer"
+[safe_state]
+entry = "locked"
+exit = "open"
+"#;
+        // "D<<X" is four characters: reported with its element and line.
+        let errs = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![("policy.issuing_states[2]".into(), Some(8))]
+        );
+        let c = parse(&text.replace(", \"D<<X\"", "")).unwrap();
+        let today = gate::CivilDate::new(2027, 2, 28).unwrap();
+        let g = c.gate_config(today);
+        let cc = |s: &str| gate::CountryCode::new(s).unwrap();
+        let mut expected = gate::GateConfig::one_step(today);
+        expected.liveness = gate::LivenessMode::NotChecked;
+        expected.referral = gate::ReferralRoute::WaitForOfficer;
+        expected.eligibility = gate::EligibilityPolicy {
+            document_kinds: vec![gate::DocumentKind::Passport],
+            issuing_states: gate::Allow::Only(vec![cc("D<<"), cc("FRA")]),
+            nationalities: gate::Allow::Only(vec![cc("AUT"), cc("D<<")]),
+            minimum_age: 18,
+            require_valid_document: false,
+            pa: gate::PaStrictness::AllowUntrustedCsca,
+            require_chip_authentication: true,
+            watchlist: gate::WatchlistMode::Off,
+        };
+        expected.timeouts.chip_read = std::time::Duration::from_millis(4500);
+        expected.timeouts.exit = std::time::Duration::from_secs(20);
+        expected.timeouts.alarm_repeat = std::time::Duration::from_millis(250);
+        expected.attempts = gate::Attempts {
+            chip_read: 1,
+            capture: 5,
+        };
+        expected.occupancy.tailgating = gate::OccupancyAction::Alarm;
+        expected.occupancy.child = gate::OccupancyAction::Record;
+        expected.occupancy.object_left = gate::OccupancyAction::Refer;
+        expected.safe_state = gate::SafeState {
+            entry: gate::DoorSafeState::Locked,
+            exit: gate::DoorSafeState::Open,
+        };
+        assert_eq!(g, expected);
+        assert_eq!(c.gate.utc_offset_minutes, -300);
+    }
+
+    #[test]
+    fn every_bad_gate_rule_is_reported_with_key_and_line() {
+        let text = r#"[gate]
+utc_offset_minutes = 900
+[policy]
+document_kinds = ["passport", "visa", "passport"]
+issuing_states = ["FRA", "fr", "D", "DEUT", "FRA"]
+nationalities = [
+  "AUT",
+  "A<B",
+]
+minimum_age = 200
+pa = "maybe"
+[timeouts]
+exit = 0
+loiter = -1.0
+alarm_repeat = 1e9
+enter = nan
+door_travel = 1e-12
+[attempts]
+chip_read = 0
+capture = 11
+[occupancy]
+child = "ignore"
+[safe_state]
+exit = "ajar"
+"#;
+        let errs = parse(text).unwrap_err();
+        let expected: Vec<(String, Option<usize>)> = [
+            ("gate.utc_offset_minutes", 2),
+            ("policy.document_kinds[1]", 4),
+            ("policy.document_kinds[2]", 4),
+            ("policy.issuing_states[1]", 5),
+            ("policy.issuing_states[3]", 5),
+            ("policy.issuing_states[4]", 5),
+            ("policy.nationalities[1]", 8),
+            ("policy.minimum_age", 10),
+            ("policy.pa", 11),
+            ("timeouts.exit", 13),
+            ("timeouts.loiter", 14),
+            ("timeouts.alarm_repeat", 15),
+            ("timeouts.enter", 16),
+            ("timeouts.door_travel", 17),
+            ("attempts.chip_read", 19),
+            ("attempts.capture", 20),
+            ("occupancy.child", 22),
+            ("safe_state.exit", 24),
+        ]
+        .into_iter()
+        .map(|(k, l)| (k.to_string(), Some(l)))
+        .collect();
+        assert_eq!(keys_and_lines(&errs), expected, "{errs:#?}");
+
+        // What only the gate's own check refuses is reported under its key too.
+        let errs = parse("[policy]\ndocument_kinds = []\n").unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![("policy.document_kinds".into(), Some(2))]
+        );
+        assert!(errs[0].message.contains("no document kind"), "{errs:?}");
     }
 
     #[test]

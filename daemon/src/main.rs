@@ -20,6 +20,7 @@ mod hw;
 mod jobs;
 mod metrics;
 mod mrz_cmd;
+mod policyconfig;
 mod run;
 mod server;
 mod sim_cmd;

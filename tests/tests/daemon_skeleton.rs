@@ -69,6 +69,28 @@ fn config_check_lists_every_error_and_exits_64() {
 }
 
 #[test]
+fn config_check_names_each_bad_gate_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("policy.toml");
+    std::fs::write(
+        &f,
+        "[gate]\nreferral = \"elsewhere\"\n[policy]\nissuing_states = [\"FRA\", \"fr\"]\n\
+         [timeouts]\nexit = 0\n",
+    )
+    .unwrap();
+    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    assert_eq!(code, 64, "{err}");
+    for expected in [
+        "line 2: gate.referral: unknown variant `elsewhere`",
+        "line 4: policy.issuing_states[1]: \"fr\" is not an ICAO 9303-3 code",
+        "line 6: timeouts.exit: must be more than 0",
+        "3 error(s)",
+    ] {
+        assert!(err.contains(expected), "{expected:?} missing:\n{err}");
+    }
+}
+
+#[test]
 fn run_refuses_a_bad_config_with_64() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.toml");

@@ -1,0 +1,429 @@
+//! The gate's rules in the configuration: `[policy]` (who may use the gate), `[timeouts]`,
+//! `[attempts]`, `[occupancy]` and `[safe_state]`, with `[gate] layout, liveness, referral`.
+//! [`Config::gate_config`] turns them into the sans-IO gate's [`gate::GateConfig`];
+//! [`problems`] reports every bad value with its key path, including what
+//! [`gate::GateConfig::validate`] would refuse.
+//!
+//! Their annotated defaults are in `config/egate.toml` and equal
+//! [`gate::GateConfig::two_step`], except liveness (`not-checked`: no detector is built).
+
+use std::time::Duration;
+
+use gate::{Allow, CountryCode, DocumentKind, GateConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Layout, Liveness};
+
+/// `[policy]`: who may use the gate; everyone else is referred with the reason.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Allowed document kinds: "passport", "identity-card", "residence-permit", "other".
+    pub document_kinds: Vec<String>,
+    /// Allowed issuing states (ICAO 9303-3 codes); empty: any.
+    pub issuing_states: Vec<String>,
+    /// Allowed nationalities (ICAO 9303-3 codes); empty: any.
+    pub nationalities: Vec<String>,
+    /// Minimum age in completed years; 0: none.
+    pub minimum_age: u32,
+    /// Refer documents past their expiry date.
+    pub require_valid_document: bool,
+    /// How strict passive authentication is.
+    pub pa: PaMode,
+    /// Refer chips with neither active nor chip authentication.
+    pub require_chip_authentication: bool,
+    /// Whether the watchlist is queried.
+    pub watchlist: Watchlist,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            document_kinds: vec!["passport".into(), "identity-card".into()],
+            issuing_states: Vec::new(),
+            nationalities: Vec::new(),
+            minimum_age: 12,
+            require_valid_document: true,
+            pa: PaMode::TrustedCsca,
+            require_chip_authentication: false,
+            watchlist: Watchlist::Required,
+        }
+    }
+}
+
+/// `[policy] pa`: passive authentication's strictness (ICAO 9303-11 §5).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PaMode {
+    /// The document signer must chain to a trusted CSCA (`[pki]`).
+    TrustedCsca,
+    /// A valid signature from an unknown CSCA is accepted.
+    UntrustedCscaAllowed,
+}
+
+/// `[policy] watchlist`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Watchlist {
+    /// Every eligible traveller is checked; an unavailable watchlist refers.
+    Required,
+    /// No query.
+    Off,
+}
+
+/// `[timeouts]`: seconds each step may take (the fields of [`gate::Timeouts`]).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsConfig {
+    /// One chip-read attempt.
+    pub chip_read: f64,
+    /// The watchlist query.
+    pub watchlist: f64,
+    /// Two-step: entry opening to one person confirmed in the mantrap.
+    pub enter: f64,
+    /// A door reaching its commanded position.
+    pub door_travel: f64,
+    /// One capture + liveness + match attempt.
+    pub capture_attempt: f64,
+    /// Exit opening to the passage confirmed.
+    pub exit: f64,
+    /// A referred traveller leaving the lane.
+    pub referral: f64,
+    /// Someone in the lane with no passage in progress.
+    pub loiter: f64,
+    /// Interval at which an unanswered alarm is raised again.
+    pub alarm_repeat: f64,
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        Self {
+            chip_read: 10.0,
+            watchlist: 5.0,
+            enter: 15.0,
+            door_travel: 3.0,
+            capture_attempt: 8.0,
+            exit: 15.0,
+            referral: 30.0,
+            loiter: 60.0,
+            alarm_repeat: 30.0,
+        }
+    }
+}
+
+/// `[attempts]`: attempts per step within one passage.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttemptsConfig {
+    /// Chip-read attempts.
+    pub chip_read: u32,
+    /// Capture + match attempts.
+    pub capture: u32,
+}
+
+impl Default for AttemptsConfig {
+    fn default() -> Self {
+        Self {
+            chip_read: 2,
+            capture: 3,
+        }
+    }
+}
+
+/// What an occupancy anomaly does ([`gate::OccupancyAction`]).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OccupancyAction {
+    /// Refer the traveller (with an alarm); with no passage, call an officer.
+    Refer,
+    /// Alert the officer; the passage goes on.
+    Alarm,
+    /// Record it in the audit trail only.
+    Record,
+}
+
+/// `[occupancy]`: what each occupancy anomaly does.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OccupancyConfig {
+    /// More than one person in the mantrap, or someone following in.
+    pub tailgating: OccupancyAction,
+    /// Someone moving against the lane's direction.
+    pub wrong_direction: OccupancyAction,
+    /// Someone staying in the lane.
+    pub loitering: OccupancyAction,
+    /// A child detected during a passage.
+    pub child: OccupancyAction,
+    /// An object left in the mantrap.
+    pub object_left: OccupancyAction,
+}
+
+impl Default for OccupancyConfig {
+    fn default() -> Self {
+        Self {
+            tailgating: OccupancyAction::Refer,
+            wrong_direction: OccupancyAction::Refer,
+            loitering: OccupancyAction::Alarm,
+            child: OccupancyAction::Refer,
+            object_left: OccupancyAction::Alarm,
+        }
+    }
+}
+
+/// A door's position on a fault or shutdown.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DoorSafeState {
+    /// Open: nobody can be trapped.
+    Open,
+    /// Closed and locked once the door's zone is clear.
+    Locked,
+}
+
+/// `[safe_state]`: the doors on a fault or shutdown.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafeStateConfig {
+    /// The entry door (ignored by a one-step gate).
+    pub entry: DoorSafeState,
+    /// The exit door.
+    pub exit: DoorSafeState,
+}
+
+impl Default for SafeStateConfig {
+    fn default() -> Self {
+        Self {
+            entry: DoorSafeState::Open,
+            exit: DoorSafeState::Locked,
+        }
+    }
+}
+
+/// `[gate] referral`: where a traveller referred from inside the lane goes.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Referral {
+    /// Back out through the entry to a manual lane.
+    #[default]
+    BackThroughEntry,
+    /// Stay in the lane until an officer acts.
+    WaitForOfficer,
+}
+
+/// Longest accepted timeout, in seconds: an hour is already far beyond any step.
+const MAX_TIMEOUT_S: f64 = 3600.0;
+/// Most attempts accepted for one step.
+const MAX_ATTEMPTS: u32 = 10;
+/// Highest accepted minimum age.
+const MAX_AGE: u32 = 120;
+
+impl Config {
+    /// The sans-IO gate's configuration, with `today` as the lane's civil date.
+    ///
+    /// Meant for a config that [`Config::validate`] accepted; a bad value that slipped
+    /// through is replaced by the gate's default, and a bad country code by nothing (a list
+    /// of only bad codes allows nobody).
+    // Called by `egate run` once its gates are built from the config (simbank, devices).
+    #[allow(dead_code)]
+    pub fn gate_config(&self, today: gate::CivilDate) -> GateConfig {
+        build(self, today).0
+    }
+}
+
+/// Every bad value of the gate's rules, as (key path, message).
+pub fn problems(config: &Config) -> Vec<(String, String)> {
+    // The date plays no part in validation.
+    let today = gate::CivilDate::new(2000, 1, 1).expect("a valid date");
+    build(config, today).1
+}
+
+/// Maps the config to a [`GateConfig`], collecting every problem on the way.
+fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, String)>) {
+    let mut problems = Vec::new();
+    let mut bad = |key: String, message: String| problems.push((key, message));
+    let mut g = GateConfig::two_step(today);
+    g.layout = match config.gate.layout {
+        Layout::TwoStep => gate::Layout::TwoStep,
+        Layout::OneStep => gate::Layout::OneStep,
+    };
+    g.liveness = match config.gate.liveness {
+        Liveness::NotChecked => gate::LivenessMode::NotChecked,
+    };
+    g.referral = match config.gate.referral {
+        Referral::BackThroughEntry => gate::ReferralRoute::BackThroughEntry,
+        Referral::WaitForOfficer => gate::ReferralRoute::WaitForOfficer,
+    };
+
+    let p = &config.policy;
+    let e = &mut g.eligibility;
+    e.document_kinds.clear();
+    for (i, kind) in p.document_kinds.iter().enumerate() {
+        match document_kind(kind) {
+            Some(k) if !e.document_kinds.contains(&k) => e.document_kinds.push(k),
+            Some(_) => bad(
+                format!("policy.document_kinds[{i}]"),
+                format!("{kind:?} is listed twice"),
+            ),
+            None => bad(
+                format!("policy.document_kinds[{i}]"),
+                format!(
+                    "{kind:?} is not one of \"passport\", \"identity-card\", \
+                     \"residence-permit\", \"other\""
+                ),
+            ),
+        }
+    }
+    e.issuing_states = countries("policy.issuing_states", &p.issuing_states, &mut bad);
+    e.nationalities = countries("policy.nationalities", &p.nationalities, &mut bad);
+    match u8::try_from(p.minimum_age) {
+        Ok(age) if p.minimum_age <= MAX_AGE => e.minimum_age = age,
+        _ => bad(
+            "policy.minimum_age".into(),
+            format!("must be between 0 and {MAX_AGE} years"),
+        ),
+    }
+    e.require_valid_document = p.require_valid_document;
+    e.pa = match p.pa {
+        PaMode::TrustedCsca => gate::PaStrictness::RequireTrustedCsca,
+        PaMode::UntrustedCscaAllowed => gate::PaStrictness::AllowUntrustedCsca,
+    };
+    e.require_chip_authentication = p.require_chip_authentication;
+    e.watchlist = match p.watchlist {
+        Watchlist::Required => gate::WatchlistMode::Required,
+        Watchlist::Off => gate::WatchlistMode::Off,
+    };
+
+    let t = &config.timeouts;
+    let gt = &mut g.timeouts;
+    for (name, secs, slot) in [
+        ("chip_read", t.chip_read, &mut gt.chip_read),
+        ("watchlist", t.watchlist, &mut gt.watchlist),
+        ("enter", t.enter, &mut gt.enter),
+        ("door_travel", t.door_travel, &mut gt.door_travel),
+        (
+            "capture_attempt",
+            t.capture_attempt,
+            &mut gt.capture_attempt,
+        ),
+        ("exit", t.exit, &mut gt.exit),
+        ("referral", t.referral, &mut gt.referral),
+        ("loiter", t.loiter, &mut gt.loiter),
+        ("alarm_repeat", t.alarm_repeat, &mut gt.alarm_repeat),
+    ] {
+        // `0 < secs` also refuses NaN; a timeout too small to be a whole nanosecond would
+        // be zero, which the gate refuses (it would expire at once).
+        match Duration::try_from_secs_f64(secs) {
+            Ok(d) if secs > 0.0 && secs <= MAX_TIMEOUT_S && !d.is_zero() => *slot = d,
+            _ => bad(
+                format!("timeouts.{name}"),
+                format!("must be more than 0 and at most {MAX_TIMEOUT_S} seconds"),
+            ),
+        }
+    }
+
+    let a = &config.attempts;
+    for (name, n, slot) in [
+        ("chip_read", a.chip_read, &mut g.attempts.chip_read),
+        ("capture", a.capture, &mut g.attempts.capture),
+    ] {
+        match u8::try_from(n) {
+            Ok(v) if (1..=MAX_ATTEMPTS).contains(&n) => *slot = v,
+            _ => bad(
+                format!("attempts.{name}"),
+                format!("must be between 1 and {MAX_ATTEMPTS}"),
+            ),
+        }
+    }
+
+    let o = &config.occupancy;
+    g.occupancy = gate::OccupancyPolicy {
+        tailgating: occupancy(o.tailgating),
+        wrong_direction: occupancy(o.wrong_direction),
+        loitering: occupancy(o.loitering),
+        child: occupancy(o.child),
+        object_left: occupancy(o.object_left),
+    };
+    g.safe_state = gate::SafeState {
+        entry: safe(config.safe_state.entry),
+        exit: safe(config.safe_state.exit),
+    };
+
+    // The gate's own checks, under the key that holds the value; a key already reported
+    // above (or an element of it) is not reported twice.
+    if let Err(errors) = g.validate() {
+        for error in errors.0 {
+            let key = match error {
+                gate::ConfigError::ZeroTimeout(name) => format!("timeouts.{name}"),
+                gate::ConfigError::ZeroAttempts(name) => format!("attempts.{name}"),
+                gate::ConfigError::NoDocumentKinds => "policy.document_kinds".into(),
+                _ => "gate".into(),
+            };
+            let seen = problems
+                .iter()
+                .any(|(k, _)| *k == key || k.starts_with(&format!("{key}[")));
+            if !seen {
+                problems.push((key, error.to_string()));
+            }
+        }
+    }
+    (g, problems)
+}
+
+fn document_kind(name: &str) -> Option<DocumentKind> {
+    match name {
+        "passport" => Some(DocumentKind::Passport),
+        "identity-card" => Some(DocumentKind::IdentityCard),
+        "residence-permit" => Some(DocumentKind::ResidencePermit),
+        "other" => Some(DocumentKind::Other),
+        _ => None,
+    }
+}
+
+/// A list of ICAO 9303-3 codes; empty: any. ICAO 9303-3 §5: codes are three capital
+/// letters, except Germany's one-letter "D", which the MRZ pads with fillers to "D<<".
+fn countries(
+    key: &str,
+    list: &[String],
+    bad: &mut impl FnMut(String, String),
+) -> Allow<CountryCode> {
+    if list.is_empty() {
+        return Allow::Any;
+    }
+    let mut codes = Vec::new();
+    for (i, text) in list.iter().enumerate() {
+        let padded = if text == "D" { "D<<" } else { text.as_str() };
+        let letters = padded.len() == 3 && padded.bytes().all(|b| b.is_ascii_uppercase());
+        match CountryCode::new(padded) {
+            Ok(code) if letters || padded == "D<<" => {
+                if codes.contains(&code) {
+                    bad(format!("{key}[{i}]"), format!("{text:?} is listed twice"));
+                } else {
+                    codes.push(code);
+                }
+            }
+            _ => bad(
+                format!("{key}[{i}]"),
+                format!(
+                    "{text:?} is not an ICAO 9303-3 code: three capital letters (\"FRA\"), \
+                     or \"D\" or \"D<<\" for Germany"
+                ),
+            ),
+        }
+    }
+    Allow::Only(codes)
+}
+
+fn occupancy(a: OccupancyAction) -> gate::OccupancyAction {
+    match a {
+        OccupancyAction::Refer => gate::OccupancyAction::Refer,
+        OccupancyAction::Alarm => gate::OccupancyAction::Alarm,
+        OccupancyAction::Record => gate::OccupancyAction::Record,
+    }
+}
+
+fn safe(s: DoorSafeState) -> gate::DoorSafeState {
+    match s {
+        DoorSafeState::Open => gate::DoorSafeState::Open,
+        DoorSafeState::Locked => gate::DoorSafeState::Locked,
+    }
+}
