@@ -1,12 +1,16 @@
 //! Everything that replaces hardware: the virtual passport chip, the simulated door
-//! controller, replayed cameras, travellers and scenarios.
+//! controller, MRZ scanner and traveller display on ptys, replayed cameras, travellers and
+//! scenarios.
 //!
 //! Contract: the simulator plugs in at the real protocol boundary (vpcd, a pty, a video file)
 //! so the production code path runs in tests. (Not built yet: issues #4, #6.)
 
 pub mod chip;
 pub mod controller;
+pub mod display;
 pub mod factory;
 pub mod inprocess;
+pub mod pty;
+pub mod scanner;
 pub mod traveller;
 pub mod vpcd;

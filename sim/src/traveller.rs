@@ -55,6 +55,28 @@ pub enum Place {
     TurnedAway,
 }
 
+impl Place {
+    /// The kebab-case name (`at-entry`, `in-mantrap`, `through`, ...), for tools and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::AtEntry => "at-entry",
+            Place::EnteringMantrap => "entering-mantrap",
+            Place::InMantrap => "in-mantrap",
+            Place::GoingBack => "going-back",
+            Place::Exiting => "exiting",
+            Place::Leaving => "leaving",
+            Place::Through => "through",
+            Place::TurnedAway => "turned-away",
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One traveller's body in the lane.
 #[derive(Debug, Clone)]
 pub struct Walker {
@@ -64,6 +86,8 @@ pub struct Walker {
     /// In the mantrap, the entry has been seen shut behind them: if it opens again, they
     /// are being sent back.
     entry_shut_behind: bool,
+    /// Told to turn back once inside: they leave through the entry as soon as it is open.
+    turning_back: bool,
 }
 
 /// Door positions as the simulated controller reports them (0.0 closed … 1.0 open).
@@ -83,6 +107,7 @@ impl Walker {
             since: now,
             times,
             entry_shut_behind: false,
+            turning_back: false,
         }
     }
 
@@ -108,10 +133,23 @@ impl Walker {
         }
     }
 
-    /// Told to leave (a referral at the entry, shown on the display): they turn away.
+    /// Whether they are inside the gate (the controller's person count): passing the entry
+    /// either way, in the mantrap, or passing the exit.
+    pub fn is_inside(&self) -> bool {
+        matches!(
+            self.place,
+            Place::EnteringMantrap | Place::InMantrap | Place::GoingBack | Place::Exiting
+        )
+    }
+
+    /// Told to leave (a referral, shown on the display): at the entry they turn away at once;
+    /// once past the entry (entering or in the mantrap) they walk back out through the entry
+    /// as soon as it is fully open. Past the exit it is too late: they go on.
     pub fn turn_away(&mut self, now: Instant) {
-        if self.place == Place::AtEntry {
-            self.go(Place::TurnedAway, now);
+        match self.place {
+            Place::AtEntry => self.go(Place::TurnedAway, now),
+            Place::EnteringMantrap | Place::InMantrap => self.turning_back = true,
+            _ => {}
         }
     }
 
@@ -122,12 +160,14 @@ impl Walker {
         if self.place == Place::InMantrap && doors.entry <= 0.0 {
             self.entry_shut_behind = true;
         }
-        let sent_back = self.entry_shut_behind && doors.entry >= 1.0;
+        let sent_back = (self.entry_shut_behind || self.turning_back) && doors.entry >= 1.0;
         let next = match self.place {
             Place::AtEntry if doors.entry >= 1.0 => Place::EnteringMantrap,
             Place::AtEntry if waited >= t.patience => Place::TurnedAway,
             Place::EnteringMantrap if waited >= t.through_door => Place::InMantrap,
-            Place::InMantrap if doors.exit >= 1.0 => Place::Exiting,
+            // Told to turn back: they wait for the entry, whatever the exit does.
+            Place::InMantrap if self.turning_back && doors.entry < 1.0 => return false,
+            Place::InMantrap if doors.exit >= 1.0 && !self.turning_back => Place::Exiting,
             Place::InMantrap if sent_back => Place::GoingBack,
             Place::GoingBack if waited >= t.through_door => Place::TurnedAway,
             Place::Exiting if waited >= t.through_door => Place::Leaving,
@@ -210,7 +250,43 @@ mod tests {
     }
 
     #[test]
-    fn turn_away_only_applies_at_the_entry() {
+    fn turned_back_in_the_mantrap_they_leave_through_the_entry() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let open = Doors {
+            entry: 1.0,
+            exit: 0.0,
+        };
+        let mut w = Walker::arrive(t0, WalkTimes::default());
+        w.tick(t0, open);
+        w.tick(t0 + s(1), open);
+        assert_eq!(w.place(), Place::InMantrap);
+        assert!(w.is_inside());
+        // Told to turn back while the entry is still open: they walk straight back out.
+        w.turn_away(t0 + s(2));
+        w.tick(t0 + s(2), open);
+        assert_eq!(w.place(), Place::GoingBack);
+        assert_eq!(w.zones(), [true, true, false]);
+        w.tick(t0 + s(3), open);
+        assert_eq!(w.place(), Place::TurnedAway);
+        assert!(!w.is_inside() && w.is_gone());
+        // Past the exit it is too late.
+        let mut w = Walker::arrive(t0, WalkTimes::default());
+        w.tick(t0, open);
+        w.tick(t0 + s(1), open);
+        let exit_open = Doors {
+            entry: 0.0,
+            exit: 1.0,
+        };
+        w.tick(t0 + s(2), exit_open);
+        w.turn_away(t0 + s(2));
+        w.tick(t0 + s(3), exit_open);
+        w.tick(t0 + s(5), exit_open);
+        assert_eq!(w.place(), Place::Through);
+    }
+
+    #[test]
+    fn turn_away_at_the_entry_is_immediate() {
         let t0 = Instant::now();
         let mut w = Walker::arrive(t0, WalkTimes::default());
         w.turn_away(t0);

@@ -18,7 +18,11 @@ fn sim_config(map: DoorMap) -> SimControllerConfig {
     SimControllerConfig {
         map,
         door_travel: Duration::from_millis(150),
-        traveller_step: Duration::from_millis(100),
+        walk: sim::traveller::WalkTimes {
+            through_door: Duration::from_millis(100),
+            walk_away: Duration::from_millis(100),
+            patience: Duration::from_secs(60),
+        },
         comms_watchdog: Some(Duration::from_millis(250)),
         comms_loss: CommsLossAction::Close,
         seed: 7,

@@ -1,10 +1,17 @@
 //! The simulated controller's state and behaviour, sans-IO: coils, door drives with travel
 //! times, sensors driven by simulated travellers, a comms watchdog and injectable faults.
 //! Time is an argument ([`Device::tick`]); the pty front end in `mod.rs` calls it.
+//!
+//! The travellers are [`Walker`]s, the one traveller model of the simulator: the device
+//! ticks them with its own door positions, and their bodies occupy the zone sensors. A user
+//! of the device may instead force zones ([`Device::set_zone`]), as the simulated bank does
+//! when it walks its own travellers.
 
 use std::time::{Duration, Instant};
 
 use hardware::door::{DoorId, DoorMap, Input, InputSet, Output};
+
+use crate::traveller::{Doors, Place, WalkTimes, Walker};
 
 use super::rtu::{exception_pdu, frame_response, pack_bits, Exception, Pdu, Request};
 
@@ -26,8 +33,8 @@ pub struct SimControllerConfig {
     pub map: DoorMap,
     /// Time for a door to travel fully open or closed.
     pub door_travel: Duration,
-    /// Time a traveller takes to pass a door or to leave zone C.
-    pub traveller_step: Duration,
+    /// How the travellers added with [`Device::add_traveller`] walk.
+    pub walk: WalkTimes,
     /// The device's own comms watchdog: no request for this long → `comms_loss`.
     pub comms_watchdog: Option<Duration>,
     /// What the comms watchdog does.
@@ -41,7 +48,7 @@ impl Default for SimControllerConfig {
         SimControllerConfig {
             map: DoorMap::default(),
             door_travel: Duration::from_millis(1500),
-            traveller_step: Duration::from_millis(800),
+            walk: WalkTimes::default(),
             comms_watchdog: Some(Duration::from_millis(500)),
             comms_loss: CommsLossAction::Close,
             seed: 6,
@@ -74,6 +81,45 @@ pub enum Fault {
     Tamper,
 }
 
+impl Fault {
+    /// The faults that have a [`Fault::name`] (all but [`Fault::StuckSensor`]).
+    pub const NAMED: [Fault; 10] = [
+        Fault::FireAlarm,
+        Fault::MainsLost,
+        Fault::EmergencyButton,
+        Fault::Tamper,
+        Fault::Silence,
+        Fault::LinkCut,
+        Fault::CorruptReplies,
+        Fault::NoiseBursts,
+        Fault::JammedDoor(DoorId::Entry),
+        Fault::JammedDoor(DoorId::Exit),
+    ];
+
+    /// The snake_case name (`fire_alarm`, `jammed_entry`, ...) used by `egate sim controller`
+    /// and the `/sim` HTTP routes; `None` for a stuck sensor, which names its input instead.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Fault::FireAlarm => "fire_alarm",
+            Fault::MainsLost => "mains_lost",
+            Fault::EmergencyButton => "emergency_button",
+            Fault::Tamper => "tamper",
+            Fault::Silence => "silence",
+            Fault::LinkCut => "link_cut",
+            Fault::CorruptReplies => "corrupt_replies",
+            Fault::NoiseBursts => "noise_bursts",
+            Fault::JammedDoor(DoorId::Entry) => "jammed_entry",
+            Fault::JammedDoor(DoorId::Exit) => "jammed_exit",
+            Fault::StuckSensor(..) => return None,
+        })
+    }
+
+    /// The fault named `name` (see [`Fault::name`]).
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::NAMED.into_iter().find(|f| f.name() == Some(name))
+    }
+}
+
 /// Fault code register values the simulated controller reports.
 pub mod fault_code {
     /// No fault.
@@ -86,29 +132,6 @@ pub mod fault_code {
     pub const ON_BATTERY: u16 = 0x0020;
 }
 
-/// Where a simulated traveller is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// In zone A, waiting for the entry door to open.
-    WaitingAtEntry,
-    /// Passing the entry door (zones A and B).
-    PassingEntry,
-    /// In the mantrap (zone B), waiting for the exit door.
-    InMantrap,
-    /// Passing the exit door (zones B and C).
-    PassingExit,
-    /// In zone C, walking away.
-    Leaving,
-    /// Gone.
-    Gone,
-}
-
-#[derive(Debug, Clone)]
-struct Traveller {
-    stage: Stage,
-    since: Instant,
-}
-
 /// A copy of the device state, for tests and the console.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceState {
@@ -118,8 +141,13 @@ pub struct DeviceState {
     pub coils: [bool; 7],
     /// Active inputs (logical, after stuck sensors).
     pub inputs: InputSet,
-    /// Person count register.
+    /// Person count register (the travellers inside, or the forced value).
     pub person_count: u16,
+    /// Whether the person count is forced ([`Device::set_person_count`]).
+    pub person_count_forced: bool,
+    /// Zones A, B, C forced occupied (`Some(true)`), free (`Some(false)`), or left to the
+    /// travellers (`None`).
+    pub zone_override: [Option<bool>; 3],
     /// Fault code register.
     pub fault_code: u16,
     /// Valid requests addressed to this unit.
@@ -128,8 +156,14 @@ pub struct DeviceState {
     pub bad_frames: u64,
     /// Whether the comms watchdog has fired and no request came since.
     pub comms_lost: bool,
-    /// Travellers still in the scene, by stage.
-    pub travellers: Vec<Stage>,
+    /// Where each traveller still in the lane is, in order of arrival.
+    pub travellers: Vec<Place>,
+    /// Travellers who left through the exit since start.
+    pub through: u64,
+    /// Travellers who left back through the entry, or gave up at it, since start.
+    pub turned_away: u64,
+    /// Active faults.
+    pub faults: Vec<Fault>,
 }
 
 impl DeviceState {
@@ -163,8 +197,11 @@ pub struct Device {
     holding: [u16; 16],
     position: [f64; 2],
     faults: Vec<Fault>,
-    travellers: Vec<Traveller>,
+    travellers: Vec<Walker>,
+    through: u64,
+    turned_away: u64,
     zone_override: [Option<bool>; 3],
+    person_override: Option<u16>,
     last_request: Instant,
     last_tick: Instant,
     comms_lost: bool,
@@ -185,7 +222,10 @@ impl Device {
             position: [0.0; 2],
             faults: Vec::new(),
             travellers: Vec::new(),
+            through: 0,
+            turned_away: 0,
             zone_override: [None; 3],
+            person_override: None,
             last_request: now,
             last_tick: now,
             comms_lost: false,
@@ -232,12 +272,24 @@ impl Device {
         }
     }
 
-    /// A traveller arrives in zone A.
+    /// Forces the person count register (`Some`), e.g. to show a tailgater the zone sensors
+    /// cannot tell apart, or hands it back to the travellers (`None`). The "more than one
+    /// person" input follows it.
+    pub fn set_person_count(&mut self, count: Option<u16>) {
+        self.person_override = count;
+    }
+
+    /// A traveller arrives in zone A; they walk as [`SimControllerConfig::walk`] says.
     pub fn add_traveller(&mut self, now: Instant) {
-        self.travellers.push(Traveller {
-            stage: Stage::WaitingAtEntry,
-            since: now,
-        });
+        self.travellers.push(Walker::arrive(now, self.config.walk));
+    }
+
+    /// Every traveller is told to leave ([`Walker::turn_away`]): those at the entry step
+    /// away, those in the mantrap walk back out once the entry is open.
+    pub fn turn_away(&mut self, now: Instant) {
+        for w in &mut self.travellers {
+            w.turn_away(now);
+        }
     }
 
     /// Records a frame dropped by the assembler.
@@ -247,20 +299,9 @@ impl Device {
 
     fn occupancy(&self) -> [bool; 3] {
         let mut z = [false; 3];
-        for t in &self.travellers {
-            match t.stage {
-                Stage::WaitingAtEntry => z[0] = true,
-                Stage::PassingEntry => {
-                    z[0] = true;
-                    z[1] = true;
-                }
-                Stage::InMantrap => z[1] = true,
-                Stage::PassingExit => {
-                    z[1] = true;
-                    z[2] = true;
-                }
-                Stage::Leaving => z[2] = true,
-                Stage::Gone => {}
+        for w in &self.travellers {
+            for (zone, occupied) in z.iter_mut().zip(w.zones()) {
+                *zone |= occupied;
             }
         }
         for (i, o) in self.zone_override.iter().enumerate() {
@@ -272,16 +313,10 @@ impl Device {
     }
 
     fn person_count(&self) -> u16 {
-        let n = self
-            .travellers
-            .iter()
-            .filter(|t| {
-                matches!(
-                    t.stage,
-                    Stage::PassingEntry | Stage::InMantrap | Stage::PassingExit
-                )
-            })
-            .count();
+        if let Some(n) = self.person_override {
+            return n;
+        }
+        let n = self.travellers.iter().filter(|w| w.is_inside()).count();
         u16::try_from(n).unwrap_or(u16::MAX)
     }
 
@@ -379,25 +414,19 @@ impl Device {
     }
 
     fn move_travellers(&mut self, now: Instant) {
-        let step = self.config.traveller_step;
-        let entry_open = self.position[0] >= 1.0;
-        let exit_open = self.position[1] >= 1.0;
-        for t in &mut self.travellers {
-            let waited = now.saturating_duration_since(t.since);
-            let next = match t.stage {
-                Stage::WaitingAtEntry if entry_open => Some(Stage::PassingEntry),
-                Stage::PassingEntry if waited >= step => Some(Stage::InMantrap),
-                Stage::InMantrap if exit_open => Some(Stage::PassingExit),
-                Stage::PassingExit if waited >= step => Some(Stage::Leaving),
-                Stage::Leaving if waited >= step => Some(Stage::Gone),
-                _ => None,
-            };
-            if let Some(stage) = next {
-                t.stage = stage;
-                t.since = now;
+        let doors = Doors {
+            entry: self.position[0],
+            exit: self.position[1],
+        };
+        for w in &mut self.travellers {
+            w.tick(now, doors);
+            match w.place() {
+                Place::Through => self.through += 1,
+                Place::TurnedAway => self.turned_away += 1,
+                _ => {}
             }
         }
-        self.travellers.retain(|t| t.stage != Stage::Gone);
+        self.travellers.retain(|w| !w.is_gone());
     }
 
     /// A copy of the state.
@@ -407,11 +436,16 @@ impl Device {
             coils: self.coils,
             inputs: self.inputs(),
             person_count: self.person_count(),
+            person_count_forced: self.person_override.is_some(),
+            zone_override: self.zone_override,
             fault_code: self.fault_code(),
             requests: self.requests,
             bad_frames: self.bad_frames,
             comms_lost: self.comms_lost,
-            travellers: self.travellers.iter().map(|t| t.stage).collect(),
+            travellers: self.travellers.iter().map(Walker::place).collect(),
+            through: self.through,
+            turned_away: self.turned_away,
+            faults: self.faults.clone(),
         }
     }
 
@@ -590,7 +624,11 @@ mod tests {
         let t0 = Instant::now();
         let cfg = SimControllerConfig {
             door_travel: Duration::from_millis(100),
-            traveller_step: Duration::from_millis(50),
+            walk: WalkTimes {
+                through_door: Duration::from_millis(50),
+                walk_away: Duration::from_millis(50),
+                patience: Duration::from_secs(60),
+            },
             comms_watchdog: None,
             ..Default::default()
         };
@@ -606,7 +644,7 @@ mod tests {
         d.tick(ms(110));
         assert!(d.inputs().contains(Input::EntryOpen));
         d.tick(ms(111));
-        assert_eq!(d.state().travellers, vec![Stage::PassingEntry]);
+        assert_eq!(d.state().travellers, vec![Place::EnteringMantrap]);
         d.tick(ms(170));
         assert_eq!(d.person_count(), 1);
         assert!(d.inputs().contains(Input::ZoneB) && !d.inputs().contains(Input::ZoneA));

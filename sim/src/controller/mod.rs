@@ -21,11 +21,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_serial::{SerialPort, SerialStream};
 
-pub use device::{
-    fault_code, CommsLossAction, Device, DeviceState, Fault, SimControllerConfig, Stage,
-};
+pub use device::{fault_code, CommsLossAction, Device, DeviceState, Fault, SimControllerConfig};
 use hardware::door::rtu::frame_gap;
 use hardware::door::Input;
 use rtu::{parse_request, RequestAssembler};
@@ -59,21 +56,18 @@ impl SimController {
     /// Creates a pty pair and serves the device on its master side; the adapter opens
     /// [`SimController::path`]. Must be called inside a tokio runtime.
     pub fn spawn(config: SimControllerConfig) -> Result<SimController, SimError> {
-        let (master, slave) = SerialStream::pair().map_err(|e| SimError::Pty(e.to_string()))?;
-        let path = slave
-            .name()
-            .ok_or_else(|| SimError::Pty("the pty has no path".into()))?;
-        // Keep one slave descriptor open for the device's lifetime, so the master never sees a
-        // hang-up while the adapter reopens the port. `pair()` takes neither TIOCEXCL nor a
-        // flock on it, so the adapter's exclusive open still succeeds (calling
-        // `set_exclusive(false)` here would take a shared flock and make it fail).
+        // `Pty` keeps one slave descriptor open for the device's lifetime, so the master never
+        // sees a hang-up while the adapter reopens the port (calling `set_exclusive(false)` on
+        // it would take a shared flock and make the adapter's exclusive open fail).
+        let pty = crate::pty::Pty::open()?;
+        let path = pty.path().to_string();
         let now = Instant::now().into_std();
         let gap = frame_gap(config.map.serial.baud);
         let seed = config.seed;
         let device = Device::new(config, now);
         let (state_tx, state) = watch::channel(device.state());
         let device = Arc::new(Mutex::new(device));
-        let task = tokio::spawn(serve(master, slave, device.clone(), state_tx, gap, seed));
+        let task = tokio::spawn(serve(pty, device.clone(), state_tx, gap, seed));
         Ok(SimController {
             device,
             state,
@@ -123,9 +117,26 @@ impl SimController {
         lock(&self.device).set_zone(zone, occupied);
     }
 
-    /// A traveller arrives in zone A and walks through as the doors open.
+    /// A traveller arrives in zone A and walks through as the doors open (a
+    /// [`crate::traveller::Walker`] with [`SimControllerConfig::walk`]).
     pub fn add_traveller(&self) {
         lock(&self.device).add_traveller(Instant::now().into_std());
+    }
+
+    /// Every traveller in the lane is told to leave back through the entry
+    /// ([`Device::turn_away`]).
+    pub fn turn_away(&self) {
+        lock(&self.device).turn_away(Instant::now().into_std());
+    }
+
+    /// Forces the person count register, or hands it back to the travellers with `None`.
+    pub fn set_person_count(&self, count: Option<u16>) {
+        lock(&self.device).set_person_count(count);
+    }
+
+    /// The device state after every tick (every 5 ms), for a watcher that reports changes.
+    pub fn subscribe(&self) -> watch::Receiver<DeviceState> {
+        self.state.clone()
     }
 }
 
@@ -137,13 +148,13 @@ impl Drop for SimController {
 
 /// The I/O loop: bytes from the master side into the assembler, answers back, ticks.
 async fn serve(
-    mut master: SerialStream,
-    _slave: SerialStream,
+    mut pty: crate::pty::Pty,
     device: Arc<Mutex<Device>>,
     state_tx: watch::Sender<DeviceState>,
     gap: Duration,
     seed: u64,
 ) {
+    let master = &mut pty.master;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut asm = RequestAssembler::new();
     let mut buf = [0u8; 512];
