@@ -1,6 +1,15 @@
-//! `egate sim ...`: simulated devices. `egate sim passport` serves a virtual passport chip to
-//! pcscd through vpcd, so any PC/SC application (pcsc_scan, `egate doc read`) sees a reader
-//! with a card in it.
+//! `egate sim ...`: simulated devices, each a stand-alone process on the device's real
+//! boundary, so the production `egate run` (or any other program) can be tested against
+//! them. `egate sim passport` serves a virtual passport chip to pcscd through vpcd, so any
+//! PC/SC application (pcsc_scan, `egate doc read`) sees a reader with a card in it;
+//! `controller`, `scanner` and `display` serve a Modbus RTU door controller, a serial MRZ
+//! scanner and a traveller display on ptys. All take commands on standard input, one per
+//! line, and stop at its end.
+
+mod controller;
+mod display;
+mod scanner;
+mod session;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -20,7 +29,11 @@ pub enum SimCommand {
     /// brainpoolP256r1 with AES-128, AA, CA) and prints its MRZ and CAN.
     ///
     /// Once running, type `remove`, `insert` or `quit` (one per line) on standard input to pull
-    /// the card out, put it back (a fresh power-up) or stop.
+    /// the card out, put it back (a fresh power-up) or stop; the end of standard input stops
+    /// it too (so keep it open when starting it in the background).
+    ///
+    /// --print-mrz prints only the document's MRZ lines and exits, for piping into
+    /// `egate sim scanner`.
     ///
     /// Profiles are TOML files, every field optional (default: the specimen); see
     /// sim/profiles/README.md. Sections and fields:
@@ -42,6 +55,19 @@ pub enum SimCommand {
     ///   [pki] seed, country (two letters)      [link] bit_rate, turnaround_ms
     #[command(verbatim_doc_comment)]
     Passport(PassportArgs),
+    /// Serve a simulated door controller (Modbus RTU) on a pty, driven from standard input
+    ///
+    /// Prints `controller: <pty path>` when it serves; point `egate hw door --port` or the
+    /// gate's [doors] port at that path (or at --link). Travellers, zones, person count,
+    /// fire alarm, mains and faults are set by commands on standard input (below).
+    Controller(controller::ControllerArgs),
+    /// Serve a serial MRZ scanner on a pty: MRZs typed on standard input are "scanned"
+    ///
+    /// Prints `scanner: <pty path>`; each document (its MRZ lines, then an empty line) is
+    /// written to the pty as an OCR reader sends it: STX, each line ended by CR, ETX.
+    Scanner(scanner::ScannerArgs),
+    /// Serve a traveller display on a pty and print every line the gate sends it
+    Display(display::DisplayArgs),
 }
 
 /// Arguments of `egate sim passport`.
@@ -60,12 +86,18 @@ pub struct PassportArgs {
     /// `egate doc read --csca ... --crl ...`
     #[arg(long, value_name = "DIR")]
     pki_out: Option<PathBuf>,
+    /// Print only the document's MRZ lines (what an OCR scanner reads) and exit
+    #[arg(long)]
+    print_mrz: bool,
 }
 
 /// Runs `egate sim ...`.
 pub fn main(cmd: SimCommand) -> ExitCode {
     match cmd {
         SimCommand::Passport(args) => passport(args),
+        SimCommand::Controller(args) => controller::main(args),
+        SimCommand::Scanner(args) => scanner::main(args),
+        SimCommand::Display(args) => display::main(args),
     }
 }
 
@@ -82,6 +114,11 @@ fn passport(args: PassportArgs) -> ExitCode {
     };
     let pki = TestPki::generate(&profile.pki_seed, &profile.pki_country);
     let doc = factory::build(&profile.document, &pki);
+    if args.print_mrz {
+        // A synthetic specimen or test profile, printed on request (see below).
+        println!("{}", doc.printed_mrz);
+        return ExitCode::SUCCESS;
+    }
     if let Some(dir) = &args.pki_out {
         if let Err(e) = write_pki(dir, &pki) {
             eprintln!(
@@ -127,13 +164,8 @@ fn passport(args: PassportArgs) -> ExitCode {
     );
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
-    loop {
-        let Some(Ok(line)) = lines.next() else {
-            // Standard input closed (e.g. started in the background): serve until killed.
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
-            }
-        };
+    // The end of standard input (or a read error) stops the passport, like `quit`.
+    while let Some(Ok(line)) = lines.next() {
         match line.trim() {
             "remove" => {
                 slot.remove();

@@ -1,5 +1,6 @@
 //! Helpers for the end-to-end tests in `tests/tests/`: locate the built `egate` binary, start
-//! it on a free port, wait for readiness from its own log line, and talk plain HTTP to it.
+//! it on a free port, wait for readiness from its own log line, and talk plain HTTP to it;
+//! start the stand-alone simulated devices (`egate sim ...`, [`SimDevice`]) and talk to them.
 //!
 //! The binary is built by the test command (`make test` runs `cargo build -p egate` before
 //! `cargo test`); a missing binary is a test failure with a clear message, never a skip.
@@ -10,6 +11,9 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+pub mod sim_device;
+pub use sim_device::SimDevice;
 
 /// Path of the `egate` binary next to the running test executable.
 pub fn egate_bin() -> PathBuf {

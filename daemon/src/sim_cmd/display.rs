@@ -1,0 +1,79 @@
+//! `egate sim display`: a traveller display on a pty that prints every line the gate sends
+//! it (`MSG <code> <lamp> <lang>=<text>|...`, the protocol of `hardware::display`), for demos
+//! and tests. The protocol carries message codes and fixed texts, never personal data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use sim::display::SimDisplay;
+
+use super::session::{self, Link, Out};
+
+/// The protocol, for `--help`.
+pub const HELP: &str = "\
+Standard output: `display: <pty path>` once, when the pty is ready, then every line received
+on it, as received (CR LF stripped; control characters shown as `?`), e.g.
+`MSG present-passport off en=Place your passport on the reader`.
+Standard input: `quit` (or end of input, SIGINT, SIGTERM) stops; exit status 0.";
+
+/// Arguments of `egate sim display`.
+#[derive(Args)]
+#[command(after_help = HELP)]
+pub struct DisplayArgs {
+    /// Also name the pty by this symlink (created at start, removed at exit)
+    #[arg(long, value_name = "PATH")]
+    link: Option<PathBuf>,
+}
+
+/// Runs `egate sim display`.
+pub fn main(args: DisplayArgs) -> ExitCode {
+    let runtime = match session::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("egate sim display: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(serve(args.link))
+}
+
+async fn serve(link: Option<PathBuf>) -> ExitCode {
+    let (display, mut lines) = match SimDisplay::open() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("egate sim display: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let _link = match Link::create(link.as_deref(), display.path()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("egate sim display: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let out = Out::new();
+    out.line(format!("display: {}", display.path()));
+    let mut input = session::stdin_lines();
+    let stop = session::stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            line = lines.recv() => match line {
+                Some(l) => out.line(l.chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>()),
+                None => break,
+            },
+            cmd = input.recv() => match cmd.as_deref().map(|c| c.trim()) {
+                None | Some("quit" | "exit") => break,
+                Some("") => {}
+                Some(other) => out.line(format!("error: unknown command {other:?}: quit")),
+            },
+            _ = &mut stop => break,
+        }
+    }
+    drop(display);
+    out.finish(Duration::from_secs(2));
+    ExitCode::SUCCESS
+}
