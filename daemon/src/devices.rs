@@ -331,6 +331,18 @@ pub async fn start(
     if cfg.pki.csca.is_empty() && cfg.pki.master_lists.is_empty() {
         warn!("[pki] names no CSCA: every document will be csca_not_found");
     }
+    let clock = crate::clock::LaneClock::new(cfg.gate.utc_offset_minutes);
+    let gcfg = cfg.gate_config(clock.today());
+    // The watchlist: a gate whose policy requires one must have one.
+    let watchlist: Box<dyn jobs::WatchlistCheck> = if cfg.watchlist.is_configured() {
+        Box::new(watchlist::Watchlist::new(&cfg.watchlist).context("[watchlist]")?)
+    } else {
+        anyhow::ensure!(
+            gcfg.eligibility.watchlist == gate::WatchlistMode::Off,
+            "[policy] watchlist = \"required\" but [watchlist] names neither a file nor a url"
+        );
+        Box::new(jobs::NoWatchlist)
+    };
     // Faces.
     let vision = jobs::VisionParts::load(&cfg.vision)
         .context("[vision] the face models cannot be loaded (run scripts/setup.sh)")?;
@@ -370,7 +382,7 @@ pub async fn start(
             wait: Duration::from_secs_f64(cfg.reader.card_wait_s),
         }),
         camera: Box::new(camera),
-        watchlist: Box::new(jobs::NoWatchlist),
+        watchlist,
     });
     tokio::spawn(run_scanner(
         cfg.scanner.port.clone(),
@@ -381,11 +393,6 @@ pub async fn start(
     ));
     let (display_tx, display_rx) = mpsc::unbounded_channel();
     tokio::spawn(run_display(cfg.display.clone(), display_rx));
-    let mut gcfg = match cfg.gate.layout {
-        crate::config::Layout::OneStep => gate::GateConfig::one_step(crate::simbank::today()),
-        _ => gate::GateConfig::two_step(crate::simbank::today()),
-    };
-    gcfg.liveness = gate::LivenessMode::NotChecked;
     let driver = Driver {
         gate: gate::Gate::new(gcfg, Instant::now()),
         inputs: inputs_rx,
@@ -397,7 +404,7 @@ pub async fn start(
         metrics: metrics.for_gate(&id),
         liveness: liveness.into(),
         audit_failed: false,
-        clock: Default::default(),
+        clock,
     };
     let driver = tokio::spawn(driver.run(shutdown));
     info!(gate = %id, doors = %cfg.doors.port, scanner = %cfg.scanner.port,

@@ -224,7 +224,6 @@ impl Config {
     /// through is replaced by the gate's default, and a bad country code by nothing (a list
     /// of only bad codes allows nobody).
     // Called by `egate run` once its gates are built from the config (simbank, devices).
-    #[allow(dead_code)]
     pub fn gate_config(&self, today: gate::CivilDate) -> GateConfig {
         build(self, today).0
     }

@@ -99,6 +99,7 @@ pub fn main(args: RunArgs) -> ExitCode {
 }
 
 fn init_logging(cfg: &Config) {
+    crate::console::JSON_LOGS.store(cfg.log.format == LogFormat::Json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
     use std::io::IsTerminal;
@@ -113,6 +114,9 @@ fn init_logging(cfg: &Config) {
 }
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
+    // Signal handlers first: a SIGTERM that arrives while the gates start must still mean
+    // "stop cleanly" (doors to the safe state), not the default immediate death.
+    let signals = Signals::install()?;
     for switch in cfg.dangerous.enabled() {
         warn!(
             switch,
@@ -189,7 +193,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             .await
     });
 
-    shutdown_signal().await?;
+    signals.recv().await;
     info!("shutting down");
     state.ready.store(false, Ordering::Release);
     let _ = stop_tx.send(true);
@@ -225,13 +229,25 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => info!(signal = "SIGTERM", "signal received"),
-        _ = int.recv() => info!(signal = "SIGINT", "signal received"),
+/// SIGTERM and SIGINT, caught from the start of `serve`.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => info!(signal = "SIGTERM", "signal received"),
+            _ = self.int.recv() => info!(signal = "SIGINT", "signal received"),
+        }
+    }
 }

@@ -17,9 +17,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use gate::{CivilDate, Input};
+use gate::Input;
 use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
@@ -229,7 +229,7 @@ pub async fn start(
     };
     for n in 0..cfg.gates {
         let id = format!("{}-{}", gate_cfg.gate.id, n + 1);
-        let map = lane_map();
+        let map = hardware::door::DoorMap::default();
         let controller = Arc::new(sim::controller::SimController::spawn(
             sim::controller::SimControllerConfig {
                 map: map.clone(),
@@ -281,8 +281,7 @@ pub async fn start(
             link: link.clone(),
             chip: Box::new(chip.clone()),
             camera: Box::new(camera.clone()),
-            // The simulator's watchlist is empty.
-            watchlist: Box::new(jobs::EmptyWatchlist),
+            watchlist: sim_watchlist(&gate_cfg.watchlist)?,
         });
         let lane_devices = SimLane {
             ctx: ctx.clone(),
@@ -290,9 +289,10 @@ pub async fn start(
             camera,
         };
         let (display_tx, _display_rx) = mpsc::unbounded_channel();
-        let today = today();
-        let mut gcfg = gate::GateConfig::two_step(today);
-        gcfg.liveness = gate::LivenessMode::NotChecked;
+        let clock = crate::clock::LaneClock::new(gate_cfg.gate.utc_offset_minutes);
+        let mut gcfg = gate_cfg.gate_config(clock.today());
+        // The simulated travellers walk a two-step lane (entry, mantrap, exit).
+        gcfg.layout = gate::Layout::TwoStep;
         let driver = Driver {
             gate: gate::Gate::new(gcfg, Instant::now()),
             inputs: inputs_rx,
@@ -304,7 +304,7 @@ pub async fn start(
             metrics: metrics.for_gate(&id),
             liveness: "not-checked".into(),
             audit_failed: false,
-            clock: Default::default(),
+            clock,
         };
         bank.drivers
             .push(tokio::spawn(driver.run(shutdown.clone())));
@@ -323,16 +323,18 @@ pub async fn start(
     Ok(bank)
 }
 
-/// The register map of a simulated lane: the default map, with each door guarded by the
-/// zone on its outer side only. A traveller passing a door occupies the zones on both sides
-/// of it, so the entry never closes on someone in the doorway, yet closes behind a traveller
-/// standing in the mantrap (zone B) — which the default guard (A and B) would forbid.
-fn lane_map() -> hardware::door::DoorMap {
-    use hardware::door::Input as Hw;
-    let mut map = hardware::door::DoorMap::default();
-    map.guard.entry = vec![Hw::ZoneA];
-    map.guard.exit = vec![Hw::ZoneC];
-    map
+/// The simulated bank's watchlist: the one `[watchlist]` names, or else the simulator's
+/// empty list (a fake: nobody is on it).
+fn sim_watchlist(
+    cfg: &watchlist::WatchlistConfig,
+) -> anyhow::Result<Box<dyn jobs::WatchlistCheck>> {
+    if cfg.is_configured() {
+        Ok(Box::new(
+            watchlist::Watchlist::new(cfg).map_err(|e| anyhow::anyhow!("[watchlist] {e}"))?,
+        ))
+    } else {
+        Ok(Box::new(jobs::EmptyWatchlist))
+    }
 }
 
 /// A running simulated bank.
@@ -356,31 +358,6 @@ impl SimBank {
             .zip(self.controllers.iter().cloned())
             .collect()
     }
-}
-
-/// Today's civil date (UTC) from the system clock.
-pub fn today() -> CivilDate {
-    let days = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0) as i64;
-    let (y, m, d) = civil_from_days(days);
-    CivilDate::new(y, m, d).unwrap_or_else(|_| CivilDate::new(2026, 1, 1).expect("a valid date"))
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (u16, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y.clamp(0, 9999) as u16, m, d)
 }
 
 impl SimLane {
@@ -564,16 +541,4 @@ fn make_traveller(
         printed_mrz: Zeroizing::new(doc.printed_mrz),
         live,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates_from_unix_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
-        assert_eq!(civil_from_days(19_417), (2023, 3, 1));
-    }
 }

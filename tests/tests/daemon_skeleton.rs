@@ -27,12 +27,17 @@ fn help_lists_every_subcommand_with_a_description() {
 fn config_default_is_the_annotated_file_and_checks_valid() {
     let (code, out, _) = egate(&["config", "default"]);
     assert_eq!(code, 0);
-    let repo_file = format!(
-        "{}\n{}",
+    // The default is the annotated files of the repository, whole.
+    for part in [
         include_str!("../../config/egate.toml"),
-        include_str!("../../vision/vision.toml")
-    );
-    assert_eq!(out, repo_file);
+        include_str!("../../config/devices.toml"),
+        include_str!("../../vision/vision.toml"),
+    ] {
+        assert!(
+            out.contains(part),
+            "a part of the default config is missing"
+        );
+    }
     assert!(out.contains("# "), "default config carries comments");
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("egate.toml");
@@ -100,12 +105,48 @@ fn run_refuses_a_bad_config_with_64() {
     assert!(err.contains("xml"), "{err}");
 }
 
+/// A config for `egate run --sim` with one simulated gate and no traveller arriving, so
+/// the daemon's own behaviour is all there is to see.
+fn quiet_sim(dir: &std::path::Path) -> String {
+    let cfg = dir.join("egate.toml");
+    let faces = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vision/tests/data");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sim]\ngates = 1\narrival_interval_s = 3600\nvpcd_readers = []\nfaces_dir = {:?}\n",
+            faces.display().to_string()
+        ),
+    )
+    .unwrap();
+    cfg.to_str().unwrap().to_string()
+}
+
+#[test]
+fn run_without_a_door_controller_refuses_to_start() {
+    let state = tempfile::tempdir().unwrap();
+    let (code, _, err) = egate(&[
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        state.path().to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("[doors] port is empty"), "{err}");
+}
+
 #[test]
 fn run_serves_health_and_metrics_then_stops_on_sigterm() {
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
+    let cfg = quiet_sim(state.path());
     let mut d = Daemon::start(&[
         "run",
+        "--sim",
+        "--config",
+        &cfg,
         "--listen",
         "127.0.0.1:0",
         "--console-listen",
@@ -149,21 +190,31 @@ fn run_serves_health_and_metrics_then_stops_on_sigterm() {
     let trail = state.path().join("audit.jsonl");
     let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("chain intact, 2 record(s)"), "{out}");
-    // A changed byte is found, with its line.
     let text = std::fs::read_to_string(&trail).unwrap();
+    let records = text.lines().count();
+    assert!(
+        out.contains(&format!("chain intact, {records} record(s)")),
+        "{out}"
+    );
+    assert!(text.lines().next().unwrap().contains("daemon_started"));
+    assert!(text.lines().last().unwrap().contains("daemon_stopped"));
+    // A changed byte is found, with its line.
     std::fs::write(&trail, text.replacen("daemon_stopped", "daemon_stoppad", 1)).unwrap();
     let (code, out, _) = egate(&["audit", "verify", trail.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(out.contains("BROKEN at line 2"), "{out}");
+    assert!(out.contains(&format!("BROKEN at line {records}")), "{out}");
 }
 
 #[test]
 fn run_logs_json_with_the_flag_and_stops_on_sigint() {
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
+    let cfg = quiet_sim(state.path());
     let mut d = Daemon::start(&[
         "run",
+        "--sim",
+        "--config",
+        &cfg,
         "--listen",
         "127.0.0.1:0",
         "--console-listen",

@@ -380,6 +380,24 @@ pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, ConsoleErro
     Ok(zeroize::Zeroizing::new(t))
 }
 
+/// Whether the process logs JSON (set once at start by `egate run`): free-form text on
+/// stderr would break a log collector's parsing, so the demo-account banner is not printed.
+pub static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `bytes` to a new file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Writes demo accounts (officer, supervisor, technician) with fresh random passwords, prints
 /// them once on stderr, and returns the accounts. Only under `[dangerous] simulation`.
 fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
@@ -410,11 +428,23 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
     }
     std::fs::create_dir_all(state_dir).map_err(|e| err(e.to_string()))?;
     std::fs::write(&path, &text).map_err(|e| err(e.to_string()))?;
-    eprintln!("┌ egate console demo accounts (simulation only; new passwords at every start)");
-    for (id, pw) in &shown {
-        eprintln!("│   {id:<11} {pw}");
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        // JSON logs go to collectors: the passwords go to a file only its owner can read,
+        // and the log says where.
+        let pw_path = state_dir.join("console-demo-passwords.txt");
+        let mut listing = zeroize::Zeroizing::new(String::new());
+        for (id, pw) in &shown {
+            listing.push_str(&format!("{id} {pw}\n"));
+        }
+        write_private(&pw_path, listing.as_bytes()).map_err(|e| err(e.to_string()))?;
+        warn!(file = %pw_path.display(), "console demo accounts (simulation only; new passwords at every start)");
+    } else {
+        eprintln!("┌ egate console demo accounts (simulation only; new passwords at every start)");
+        for (id, pw) in &shown {
+            eprintln!("│   {id:<11} {pw}");
+        }
+        eprintln!("└ written (hashed) to {}", path.display());
     }
-    eprintln!("└ written (hashed) to {}", path.display());
     Users::parse(&text).map_err(err)
 }
 
