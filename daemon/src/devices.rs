@@ -223,10 +223,16 @@ async fn run_display(
     }
 }
 
-/// Turns scanner reads into passages: a complete MRZ while the gate is idle is handed to
-/// the jobs and starts a passage; one during a passage is ignored (the document on the
-/// reader is the one being checked). A scanner that goes away is a device fault for the
-/// gate, and the port is reopened every second until it answers again.
+/// How long a scan made while the gate was busy (the last traveller still leaving) waits
+/// for the gate to become idle before it is dropped: the traveller has placed their
+/// document and should not have to place it again; an older scan may be a document that
+/// has been taken away.
+const PENDING_SCAN: Duration = Duration::from_secs(10);
+
+/// Turns scanner reads into passages: a complete MRZ starts a passage once the gate is idle
+/// (at once, or within [`PENDING_SCAN`] if the previous passage is still ending). A scanner
+/// that goes away is a device fault for the gate, and the port is reopened every second
+/// until it answers again.
 async fn run_scanner(
     port: String,
     baud: u32,
@@ -245,8 +251,28 @@ async fn run_scanner(
         };
         let _ = ctx.inputs.send(Input::Sensor(e));
     };
+    let idle = || {
+        ctx.link
+            .status()
+            .map(|s| s.phase == "idle")
+            .unwrap_or(false)
+    };
     let mut open = Some(first);
+    // The last scan not yet handed to the gate, with when it was made.
+    let mut pending: Option<(Zeroizing<String>, Instant)> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
+        if let Some((_, at)) = &pending {
+            if at.elapsed() > PENDING_SCAN {
+                debug!("a scan made while the gate was busy expired");
+                pending = None;
+            } else if idle() {
+                if let Some((text, _)) = pending.take() {
+                    ctx.begin_passage(text);
+                    let _ = ctx.inputs.send(Input::DocumentPresented);
+                }
+            }
+        }
         let Some((_scanner, events)) = open.as_mut() else {
             tokio::select! {
                 _ = shutdown.wait_for(|s| *s) => return,
@@ -261,23 +287,19 @@ async fn run_scanner(
         };
         let event = tokio::select! {
             _ = shutdown.wait_for(|s| *s) => return,
+            _ = tick.tick() => continue,
             e = events.recv() => e,
         };
         match event {
             Some(ScanEvent::Read(read)) => {
-                let idle = ctx
-                    .link
-                    .status()
-                    .map(|s| s.phase == "idle")
-                    .unwrap_or(false);
-                if !idle {
-                    debug!("MRZ scanned during a passage; ignored");
-                    continue;
-                }
                 let text = Zeroizing::new(read.lines().join("\n"));
                 drop(read);
-                ctx.begin_passage(text);
-                let _ = ctx.inputs.send(Input::DocumentPresented);
+                if pending.is_some() || !idle() {
+                    debug!("MRZ scanned while the gate is busy; it waits for the gate");
+                }
+                // The newest scan wins: it is the document on the reader now.
+                pending = Some((text, Instant::now()));
+                tick.reset_immediately();
             }
             Some(ScanEvent::Rejected(why)) => debug!(?why, "scanner input rejected"),
             Some(ScanEvent::Disconnected(e)) => {

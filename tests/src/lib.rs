@@ -70,6 +70,11 @@ impl Daemon {
         }
     }
 
+    /// Collects the log lines written so far (without waiting) into [`Daemon::log`].
+    pub fn drain(&mut self) {
+        self.log.extend(self.lines.try_iter());
+    }
+
     /// Waits (up to `timeout`) for a log line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
         self.wait_for(|l| l.contains(needle), needle, timeout)

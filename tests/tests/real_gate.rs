@@ -1,0 +1,278 @@
+//! `egate run` WITHOUT `--sim`: the production gate, with every device named in its config
+//! and served by a stand-alone simulated device at the real boundary —
+//!
+//! - the chip: `egate sim passport` in the vpcd reader, read by the daemon through pcscd
+//!   with the PC/SC adapter, verified against the CSCA and CRL files of `[pki]`;
+//! - the doors: `egate sim controller`, a Modbus RTU device on a pty, driven by the Modbus
+//!   adapter; its traveller walks as the doors open;
+//! - the MRZ scanner: `egate sim scanner`, an OCR reader on a pty;
+//! - the traveller display: `egate sim display`, on a pty;
+//! - the camera: an image sequence read through OpenCV `VideoCapture`;
+//! - the watchlist: a local list file, changed while the gate runs.
+//!
+//! A genuine traveller is let through; the same document, once listed, is referred, and the
+//! display tells the traveller only to see an officer; a fire alarm opens both doors. No
+//! document number, name or MRZ reaches the log, the audit trail or the metrics.
+//!
+//! Waits are generous and nothing asserts a duration: the machine may be loaded.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egate_tests::{egate, http, Daemon, SimDevice};
+use serde_json::Value;
+
+const EVENTUALLY: Duration = Duration::from_secs(120);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn passages(trail: &Path) -> Vec<Value> {
+    std::fs::read_to_string(trail)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "passage")
+        .collect()
+}
+
+/// Waits until the audit trail holds `n` passages; returns the last.
+fn wait_passages(trail: &Path, n: usize, d: &mut Daemon) -> Value {
+    let deadline = Instant::now() + EVENTUALLY;
+    loop {
+        let p = passages(trail);
+        if p.len() >= n {
+            return p[n - 1].clone();
+        }
+        if Instant::now() > deadline {
+            d.drain();
+            panic!(
+                "no passage {n} within {EVENTUALLY:?}; audit trail:\n{}\ndaemon log:\n{}",
+                std::fs::read_to_string(trail).unwrap_or_default(),
+                d.log.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Writes the list file the way an agency should: a new file, then a rename.
+fn write_list(path: &Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[test]
+fn the_production_gate_runs_on_its_configured_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let faces = repo().join("vision/tests/data");
+
+    // The document: a passport whose chip photo is person A, and the PKI it was signed with.
+    let profile = d.join("passport.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[document]\nface = {:?}\n",
+            faces.join("person_a_1.jpg").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let pki = d.join("pki");
+    let profile_s = profile.to_str().unwrap();
+    let (code, mrz, err) = egate(&["sim", "passport", "--profile", profile_s, "--print-mrz"]);
+    assert_eq!(code, 0, "{err}");
+    let mrz_lines: Vec<String> = mrz.lines().map(str::to_string).collect();
+    assert_eq!(mrz_lines.len(), 2, "{mrz}");
+    let mut passport = SimDevice::start(
+        &[
+            "sim",
+            "passport",
+            "--vpcd",
+            "127.0.0.1:35963",
+            "--profile",
+            profile_s,
+            "--pki-out",
+            pki.to_str().unwrap(),
+        ],
+        "card inserted",
+    );
+
+    // The camera: person A again, a different photo, as an image sequence.
+    let frames = d.join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    for i in 0..4 {
+        std::fs::copy(
+            faces.join("person_a_2.jpg"),
+            frames.join(format!("frame_{i:03}.jpg")),
+        )
+        .unwrap();
+    }
+
+    let mut controller =
+        SimDevice::start(&["sim", "controller", "--patience", "600"], "controller: ");
+    let mut scanner = SimDevice::start(&["sim", "scanner"], "scanner: ");
+    let mut display = SimDevice::start(&["sim", "display"], "display: ");
+
+    let list = d.join("watchlist.txt");
+    write_list(&list, "# lost and stolen\nUTO X12345678\n");
+    let cfg = d.join("egate.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[gate]
+id = "lane-7"
+[reader]
+pcsc_reader = "Virtual PCD 00 00"
+card_wait_s = 10.0
+[pki]
+csca = [{csca:?}, {link:?}]
+crls = [{crl:?}]
+[doors]
+port = {doors:?}
+[scanner]
+port = {scanner:?}
+[display]
+port = {display:?}
+[policy]
+watchlist = "required"
+[watchlist]
+file = {list:?}
+[vision.camera]
+source = {camera:?}
+width = 0
+height = 0
+fps = 0.0
+"#,
+            csca = pki.join("csca.der").to_str().unwrap(),
+            link = pki.join("link.der").to_str().unwrap(),
+            crl = pki.join("crl.der").to_str().unwrap(),
+            doors = controller.path,
+            scanner = scanner.path,
+            display = display.path,
+            list = list.to_str().unwrap(),
+            camera = frames.join("frame_%03d.jpg").to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = egate(&["config", "check", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let state = d.join("state");
+    let mut daemon = Daemon::start(&[
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--console-listen",
+        "127.0.0.1:0",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let addr = daemon.wait_listening();
+    let trail = state.join("audit.jsonl");
+
+    let scan = |scanner: &mut SimDevice| {
+        for l in &mrz_lines {
+            scanner.send(l);
+        }
+        scanner.send("");
+        scanner.wait_line("ok", EVENTUALLY);
+    };
+
+    // 1. A genuine traveller: walks in, scans the passport, is let through.
+    controller.command("arrive").expect("arrive");
+    scan(&mut scanner);
+    let p = wait_passages(&trail, 1, &mut daemon);
+    assert_eq!(
+        p["data"]["outcome"],
+        "accepted",
+        "{p}\n{}",
+        daemon.log.join("\n")
+    );
+    assert_eq!(p["data"]["liveness"], "not_checked", "{p}");
+    controller.wait_for(
+        |l| l == "event: traveller through",
+        "the traveller left through the exit",
+        EVENTUALLY,
+    );
+
+    // 2. The document is listed (the file changes while the gate runs): the same traveller
+    //    is referred, and the display only asks them to see an officer.
+    write_list(&list, "# lost and stolen\nUTO X12345678\nD L898902C3\n");
+    let shown_before = display.mark();
+    controller.command("arrive").expect("arrive");
+    scan(&mut scanner);
+    let p = wait_passages(&trail, 2, &mut daemon);
+    assert_eq!(p["data"]["outcome"], "referred", "{p}");
+    assert_eq!(p["data"]["reason"], "watchlist_hit", "{p}");
+    let see_officer = display.wait_for(
+        |l| l.starts_with("MSG see-officer"),
+        "the display asks the traveller to see an officer",
+        EVENTUALLY,
+    );
+    for l in &display.log[shown_before..] {
+        let lower = l.to_lowercase();
+        assert!(
+            !lower.contains("watch") && !lower.contains("list") && !lower.contains("wanted"),
+            "the display told the traveller why: {l}"
+        );
+    }
+    assert!(see_officer.contains("red"), "{see_officer}");
+    controller.command("turn-away").expect("turn-away");
+    controller.wait_for(
+        |l| l == "event: traveller turned-away",
+        "the referred traveller left through the entry",
+        EVENTUALLY,
+    );
+
+    // 3. Fire: both doors open.
+    controller.command("fire on").expect("fire on");
+    let deadline = Instant::now() + EVENTUALLY;
+    loop {
+        let s = controller.state();
+        if s.contains("entry=open") && s.contains("exit=open") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "doors not open on fire: {s}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Nothing personal anywhere the gate writes.
+    let metrics = http(addr, "GET", "/metrics", "").unwrap().body;
+    assert!(
+        metrics.contains("egate_passages_total"),
+        "metrics lack passages:\n{metrics}"
+    );
+    daemon.signal("TERM");
+    daemon
+        .wait_exit(Duration::from_secs(10))
+        .expect("egate run stops on SIGTERM");
+    let trail_text = std::fs::read_to_string(&trail).unwrap();
+    let log = daemon.log.join("\n");
+    for (name, text) in [
+        ("log", &log),
+        ("audit trail", &trail_text),
+        ("metrics", &metrics),
+    ] {
+        for needle in [
+            "L898902C3",
+            "ERIKSSON",
+            "ANNA",
+            "MARIA",
+            &mrz_lines[0][..20],
+        ] {
+            assert!(!text.contains(needle), "{needle:?} found in the {name}");
+        }
+    }
+    let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    for dev in [&mut controller, &mut scanner, &mut display, &mut passport] {
+        dev.close_stdin();
+        let _ = dev.wait_exit(Duration::from_secs(20));
+    }
+}
