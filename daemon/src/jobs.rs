@@ -368,23 +368,28 @@ fn country(code: &str) -> Option<gate::CountryCode> {
 /// An MRZ date (YYMMDD) as a civil date: birth dates lie in the past, expiry dates within
 /// the next 50 years (ICAO 9303-3 leaves the century to the reader).
 fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
+    yymmdd_in(s, birth, crate::clock::LaneClock::default().today().year())
+}
+
+/// [`yymmdd`] as of `this_year`.
+fn yymmdd_in(s: &str, birth: bool, this_year: u16) -> Option<CivilDate> {
     if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let yy: u16 = s[0..2].parse().ok()?;
     let mm: u8 = s[2..4].parse().ok()?;
     let dd: u8 = s[4..6].parse().ok()?;
-    let this_year = 2026 % 100;
+    let (century, yy_now) = (this_year / 100 * 100, this_year % 100);
     let year = if birth {
-        if yy > this_year {
-            1900 + yy
+        if yy > yy_now {
+            century - 100 + yy
         } else {
-            2000 + yy
+            century + yy
         }
     } else if yy < 70 {
-        2000 + yy
+        century + yy
     } else {
-        1900 + yy
+        century - 100 + yy
     };
     CivilDate::new(year, mm, dd).ok()
 }
@@ -512,5 +517,14 @@ mod tests {
         assert_eq!(yymmdd("340415", false), CivilDate::new(2034, 4, 15).ok());
         assert_eq!(yymmdd("34041", false), None);
         assert_eq!(yymmdd("341345", false), None);
+        // The century follows the clock, not the year this was written.
+        assert_eq!(
+            yymmdd_in("990101", true, 2105),
+            CivilDate::new(2099, 1, 1).ok()
+        );
+        assert_eq!(
+            yymmdd_in("050101", true, 2105),
+            CivilDate::new(2105, 1, 1).ok()
+        );
     }
 }
