@@ -17,11 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, Subcommand};
 use document::reader::{read_document, AccessKey, ReadDocument, ReaderOptions};
-use gate::{
-    AuditEvent, ChipAuthOutcome, CivilDate, Command, CountryCode, DocumentFacts, DocumentKind,
-    DocumentVerdict, DoorAction, DoorId, FaceVerdict, Gate, GateConfig, Input, PaOutcome,
-    PadVerdict, Pseudonym, SensorEvent, Ticket, WatchlistResult, Zone,
-};
+use gate::script::{self, Keep, Script, MATCH};
+use gate::GateConfig;
 use serde_json::{json, Value};
 use sim::chip::LinkModel;
 
@@ -95,6 +92,9 @@ pub enum BenchError {
     /// The gate did not go through a passage as expected.
     #[error("gate: {0}")]
     Gate(&'static str),
+    /// The scripted passage could not go on.
+    #[error("gate: {0}")]
+    Script(#[from] gate::script::ScriptError),
     /// The audit trail failed.
     #[error("audit trail: {0}")]
     Audit(#[from] crate::audit::AuditError),
@@ -460,137 +460,32 @@ fn dg2_modelled_time(read: &Read, dg2_apdus: u32, dg2_file_bytes: usize) -> Dura
 }
 
 // ---------------------------------------------------------------------------------------
-// The gate: a genuine passage driven as gate/benches/decision.rs drives it.
+// The gate: the genuine passage of `gate::script`, the one gate/benches/decision.rs and the
+// gate's scenario tests drive, keeping the audit events the daemon would write.
 
-fn facts() -> Option<DocumentFacts> {
-    Some(DocumentFacts {
-        kind: DocumentKind::Passport,
-        issuing_state: CountryCode::new("DEU").ok()?,
-        nationality: CountryCode::new("DEU").ok()?,
-        birth_date: Some(CivilDate::new(1990, 5, 17).ok()?),
-        expiry: CivilDate::new(2031, 3, 1).ok()?,
-        pa: PaOutcome::Trusted,
-        chip_auth: ChipAuthOutcome::Passed,
-        mrz_matches_dg1: true,
-        pseudonym: Pseudonym("hmac:bench".into()),
-    })
+/// A two-step gate on the script's date, its zones reported clear.
+fn lane(t0: Instant) -> Result<Script, BenchError> {
+    let mut lane = Script::new(GateConfig::two_step(script::today()), t0, Keep::Audit);
+    lane.clear_lane()?;
+    Ok(lane)
 }
 
-fn today() -> Result<CivilDate, BenchError> {
-    CivilDate::new(2026, 11, 26).map_err(|_| BenchError::Gate("date"))
-}
-
-/// The tickets of the jobs the gate started, and its audit events.
-#[derive(Default)]
-struct Jobs {
-    chip: Option<Ticket>,
-    watchlist: Option<Ticket>,
-    face: Option<Ticket>,
-    pad: Option<Ticket>,
-    audit: Vec<AuditEvent>,
-}
-
-/// Feeds one input and drains every command, echoing doors as position sensors.
-fn feed(gate: &mut Gate, now: Instant, input: Input, jobs: &mut Jobs) {
-    gate.handle(now, input);
-    let mut echoes = Vec::new();
-    while let Some(c) = gate.poll_command() {
-        match c {
-            Command::StartChipRead { ticket } => jobs.chip = Some(ticket),
-            Command::StartWatchlist { ticket } => jobs.watchlist = Some(ticket),
-            Command::StartFaceMatch { ticket } => jobs.face = Some(ticket),
-            Command::StartPad { ticket } => jobs.pad = Some(ticket),
-            Command::Door { door, action } => echoes.push(Input::Sensor(SensorEvent::Door {
-                door,
-                closed: action != DoorAction::Open,
-            })),
-            Command::Audit(e) => jobs.audit.push(e),
-            other => {
-                std::hint::black_box(other);
-            }
-        }
-    }
-    for echo in echoes {
-        feed(gate, now, echo, jobs);
-    }
-}
-
-fn zone(zone: Zone, occupied: bool) -> Input {
-    Input::Sensor(SensorEvent::Zone { zone, occupied })
-}
-
-/// Drives a two-step passage up to the face verdict: returns the gate and the face ticket.
-fn ready_for_face(mut now: Instant, jobs: &mut Jobs) -> Result<(Gate, Ticket), BenchError> {
-    let facts = facts().ok_or(BenchError::Gate("document facts"))?;
-    let mut gate = Gate::new(GateConfig::two_step(today()?), now);
-    let mut step = |gate: &mut Gate, input: Input, jobs: &mut Jobs| {
-        now += Duration::from_millis(500);
-        feed(gate, now, input, jobs);
-    };
-    for z in [Zone::A, Zone::B, Zone::C] {
-        step(&mut gate, zone(z, false), jobs);
-    }
-    step(&mut gate, zone(Zone::A, true), jobs);
-    step(&mut gate, Input::DocumentPresented, jobs);
-    let ticket = jobs.chip.ok_or(BenchError::Gate("no chip read started"))?;
-    let verdict = DocumentVerdict::Read(facts);
-    step(&mut gate, Input::DocumentVerdict { ticket, verdict }, jobs);
-    let ticket = jobs
-        .watchlist
-        .ok_or(BenchError::Gate("no watchlist check"))?;
-    let result = WatchlistResult::Clear;
-    step(&mut gate, Input::WatchlistResult { ticket, result }, jobs);
-    step(&mut gate, zone(Zone::B, true), jobs);
-    step(&mut gate, zone(Zone::A, false), jobs);
-    let ticket = jobs.pad.ok_or(BenchError::Gate("no PAD started"))?;
-    let verdict = PadVerdict::Live { score: 0.9 };
-    step(&mut gate, Input::PadVerdict { ticket, verdict }, jobs);
-    let face = jobs.face.ok_or(BenchError::Gate("no face match started"))?;
-    Ok((gate, face))
-}
-
-fn face_match(ticket: Ticket) -> Input {
-    let verdict = FaceVerdict::Match {
-        score: 0.7,
-        threshold: 0.5,
-    };
-    Input::FaceVerdict { ticket, verdict }
-}
-
-/// The decision: the last input in, the exit-open command out. Returns whether it opened.
-fn decide(gate: &mut Gate, now: Instant, ticket: Ticket, jobs: &mut Jobs) -> bool {
-    gate.handle(now, face_match(ticket));
-    let mut opened = false;
-    while let Some(c) = gate.poll_command() {
-        match c {
-            Command::Door {
-                door: DoorId::Exit,
-                action: DoorAction::Open,
-            } => {
-                opened = true;
-                break;
-            }
-            Command::Audit(e) => jobs.audit.push(e),
-            _ => {}
-        }
-    }
-    opened
+/// A two-step passage up to the face verdict, the face match job running.
+fn ready_for_face(t0: Instant) -> Result<Script, BenchError> {
+    let mut lane = lane(t0)?;
+    lane.ready_for_face()?;
+    Ok(lane)
 }
 
 /// A whole genuine two-step passage, from `Gate::new` to idle again; the audit events it
-/// wrote are left in `jobs.audit`.
-fn whole_passage(t0: Instant, jobs: &mut Jobs) -> Result<Gate, BenchError> {
-    let (mut gate, ticket) = ready_for_face(t0, jobs)?;
-    let mut now = t0 + Duration::from_secs(10);
-    feed(&mut gate, now, face_match(ticket), jobs);
-    for (z, occupied) in [(Zone::C, true), (Zone::B, false), (Zone::C, false)] {
-        now += Duration::from_millis(500);
-        feed(&mut gate, now, zone(z, occupied), jobs);
-    }
-    if gate.phase() != gate::Phase::Idle {
+/// wrote are in the script's log.
+fn whole_passage(t0: Instant) -> Result<Script, BenchError> {
+    let mut lane = lane(t0)?;
+    lane.genuine_passage()?;
+    if lane.gate.phase() != gate::Phase::Idle {
         return Err(BenchError::Gate("the passage did not end idle"));
     }
-    Ok(gate)
+    Ok(lane)
 }
 
 struct GateFigures {
@@ -605,25 +500,22 @@ fn gate_figures(iterations: u32) -> Result<GateFigures, BenchError> {
     let mut passage = Vec::with_capacity(iterations as usize);
     let mut audit_events = 0;
     for i in 0..=iterations {
-        let mut jobs = Jobs::default();
-        let (mut gate, ticket) = ready_for_face(t0, &mut jobs)?;
-        let now = t0 + Duration::from_secs(10);
+        let mut lane = ready_for_face(t0)?;
         let start = Instant::now();
-        let opened = decide(&mut gate, now, ticket, &mut jobs);
+        let opened = lane.decide(MATCH);
         let took = start.elapsed();
-        if !opened {
+        if !opened? {
             return Err(BenchError::Gate("the face match did not open the exit"));
         }
-        let mut jobs = Jobs::default();
         let start = Instant::now();
-        let g = whole_passage(t0, &mut jobs)?;
+        let lane = whole_passage(t0)?;
         let whole = start.elapsed();
-        std::hint::black_box(g);
+        let lane = std::hint::black_box(lane);
         if i > 0 {
             // Iteration 0 is the warm-up.
             decision.push(took);
             passage.push(whole);
-            audit_events = jobs.audit.len();
+            audit_events = lane.audits().count();
         }
     }
     Ok(GateFigures {
@@ -705,14 +597,13 @@ fn bench_passage(args: &BenchArgs) -> Result<Report, BenchError> {
     for _ in 0..args.iterations {
         let r = read_once(&fx, LinkModel::INSTANT)?;
         let start = Instant::now();
-        let mut jobs = Jobs::default();
-        std::hint::black_box(whole_passage(t0, &mut jobs)?);
+        let lane = std::hint::black_box(whole_passage(t0)?);
         let machine = start.elapsed();
         // Mapping the gate's audit events to the trail's records is software; appending
         // them (write + fsync) is disk time, measured on its own.
         let start = Instant::now();
         let recs: Vec<(&'static str, Value)> =
-            jobs.audit.iter().map(crate::driver::audit_record).collect();
+            lane.audits().map(crate::driver::audit_record).collect();
         let record = start.elapsed();
         let start = Instant::now();
         for (kind, data) in &recs {

@@ -1,4 +1,5 @@
-//! Decision latency and the gate's share of a whole passage.
+//! Decision latency and the gate's share of a whole passage, over [`gate::script`]'s
+//! genuine passage (the one the scenario tests and `egate bench gate` drive).
 //!
 //! - `decision/face_accept_to_exit_open`: from the last input (the face verdict that
 //!   completes an accept) to the exit-open command being polled.
@@ -10,184 +11,36 @@
 // `criterion_group!` generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use gate::{
-    ChipAuthOutcome, CivilDate, Command, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict,
-    DoorAction, DoorId, FaceVerdict, Gate, GateConfig, Input, PaOutcome, PadVerdict, Pseudonym,
-    SensorEvent, Ticket, WatchlistResult, Zone,
-};
-
-fn facts() -> DocumentFacts {
-    DocumentFacts {
-        kind: DocumentKind::Passport,
-        issuing_state: CountryCode::new("DEU").expect("code"),
-        nationality: CountryCode::new("DEU").expect("code"),
-        birth_date: Some(CivilDate::new(1990, 5, 17).expect("date")),
-        expiry: CivilDate::new(2031, 3, 1).expect("date"),
-        pa: PaOutcome::Trusted,
-        chip_auth: ChipAuthOutcome::Passed,
-        mrz_matches_dg1: true,
-        pseudonym: Pseudonym("hmac:3f9a".into()),
-    }
-}
-
-#[derive(Default)]
-struct Jobs {
-    chip: Option<Ticket>,
-    watchlist: Option<Ticket>,
-    face: Option<Ticket>,
-    pad: Option<Ticket>,
-}
-
-/// Feeds one input and drains every command, echoing doors as position sensors.
-fn feed(gate: &mut Gate, now: Instant, input: Input, jobs: &mut Jobs) {
-    gate.handle(now, input);
-    let mut echoes = Vec::new();
-    while let Some(c) = gate.poll_command() {
-        match c {
-            Command::StartChipRead { ticket } => jobs.chip = Some(ticket),
-            Command::StartWatchlist { ticket } => jobs.watchlist = Some(ticket),
-            Command::StartFaceMatch { ticket } => jobs.face = Some(ticket),
-            Command::StartPad { ticket } => jobs.pad = Some(ticket),
-            Command::Door { door, action } => echoes.push(Input::Sensor(SensorEvent::Door {
-                door,
-                closed: action != DoorAction::Open,
-            })),
-            other => {
-                black_box(other);
-            }
-        }
-    }
-    for echo in echoes {
-        feed(gate, now, echo, jobs);
-    }
-}
-
-fn zone(zone: Zone, occupied: bool) -> Input {
-    Input::Sensor(SensorEvent::Zone { zone, occupied })
-}
+use gate::script::{today, Keep, Script, MATCH};
+use gate::{GateConfig, Phase};
 
 /// A two-step gate waiting only for the face verdict (PAD already live).
-fn ready_for_face(now: Instant) -> (Gate, Ticket) {
-    let today = CivilDate::new(2026, 11, 26).expect("date");
-    let mut gate = Gate::new(GateConfig::two_step(today), now);
-    let mut jobs = Jobs::default();
-    for z in [Zone::A, Zone::B, Zone::C] {
-        feed(&mut gate, now, zone(z, false), &mut jobs);
-    }
-    feed(&mut gate, now, zone(Zone::A, true), &mut jobs);
-    feed(&mut gate, now, Input::DocumentPresented, &mut jobs);
-    let ticket = jobs.chip.expect("chip");
-    let verdict = DocumentVerdict::Read(facts());
-    feed(
-        &mut gate,
-        now,
-        Input::DocumentVerdict { ticket, verdict },
-        &mut jobs,
-    );
-    let ticket = jobs.watchlist.expect("watchlist");
-    let result = WatchlistResult::Clear;
-    feed(
-        &mut gate,
-        now,
-        Input::WatchlistResult { ticket, result },
-        &mut jobs,
-    );
-    feed(&mut gate, now, zone(Zone::B, true), &mut jobs);
-    feed(&mut gate, now, zone(Zone::A, false), &mut jobs);
-    let ticket = jobs.pad.expect("pad");
-    let verdict = PadVerdict::Live { score: 0.9 };
-    feed(
-        &mut gate,
-        now,
-        Input::PadVerdict { ticket, verdict },
-        &mut jobs,
-    );
-    (gate, jobs.face.expect("face"))
+fn ready_for_face(now: Instant) -> Script {
+    let mut lane = Script::new(GateConfig::two_step(today()), now, Keep::Nothing);
+    lane.clear_lane().expect("clear");
+    lane.ready_for_face().expect("ready for the face verdict");
+    lane
 }
 
-/// The decision: the last input in, the exit-open command out.
-fn decide(gate: &mut Gate, now: Instant, ticket: Ticket) -> bool {
-    let verdict = FaceVerdict::Match {
-        score: 0.7,
-        threshold: 0.5,
-    };
-    gate.handle(now, Input::FaceVerdict { ticket, verdict });
-    while let Some(c) = gate.poll_command() {
-        if c == (Command::Door {
-            door: DoorId::Exit,
-            action: DoorAction::Open,
-        }) {
-            return true;
-        }
-    }
-    false
-}
-
-fn whole_passage(config: GateConfig, t0: Instant) -> Gate {
-    let two_step = config.layout == gate::Layout::TwoStep;
-    let mut now = t0;
-    let mut gate = Gate::new(config, now);
-    let mut jobs = Jobs::default();
-    let mut step = |gate: &mut Gate, input: Input, jobs: &mut Jobs| {
-        now += Duration::from_millis(500);
-        feed(gate, now, input, jobs);
-    };
-    for z in [Zone::A, Zone::B, Zone::C] {
-        step(&mut gate, zone(z, false), &mut jobs);
-    }
-    step(&mut gate, zone(Zone::A, true), &mut jobs);
-    if !two_step {
-        step(&mut gate, zone(Zone::B, true), &mut jobs);
-    }
-    step(&mut gate, Input::DocumentPresented, &mut jobs);
-    let ticket = jobs.chip.expect("chip");
-    let verdict = DocumentVerdict::Read(facts());
-    step(
-        &mut gate,
-        Input::DocumentVerdict { ticket, verdict },
-        &mut jobs,
-    );
-    let ticket = jobs.watchlist.expect("watchlist");
-    let result = WatchlistResult::Clear;
-    step(
-        &mut gate,
-        Input::WatchlistResult { ticket, result },
-        &mut jobs,
-    );
-    if two_step {
-        step(&mut gate, zone(Zone::B, true), &mut jobs);
-        step(&mut gate, zone(Zone::A, false), &mut jobs);
-    }
-    let ticket = jobs.pad.expect("pad");
-    let verdict = PadVerdict::Live { score: 0.9 };
-    step(&mut gate, Input::PadVerdict { ticket, verdict }, &mut jobs);
-    let ticket = jobs.face.expect("face");
-    let verdict = FaceVerdict::Match {
-        score: 0.7,
-        threshold: 0.5,
-    };
-    step(&mut gate, Input::FaceVerdict { ticket, verdict }, &mut jobs);
-    step(&mut gate, zone(Zone::C, true), &mut jobs);
-    step(&mut gate, zone(Zone::B, false), &mut jobs);
-    step(&mut gate, zone(Zone::C, false), &mut jobs);
-    assert_eq!(gate.phase(), gate::Phase::Idle);
-    gate
+fn whole_passage(config: GateConfig, t0: Instant) -> Script {
+    let mut lane = Script::new(config, t0, Keep::Nothing);
+    lane.clear_lane().expect("clear");
+    lane.genuine_passage().expect("passage");
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+    lane
 }
 
 fn benches(c: &mut Criterion) {
     let t0 = Instant::now();
-    let today = CivilDate::new(2026, 11, 26).expect("date");
+    let today = today();
     c.bench_function("decision/face_accept_to_exit_open", |b| {
-        b.iter_batched(
+        // By reference: only the decision is timed, not moving the gate in and out.
+        b.iter_batched_ref(
             || ready_for_face(t0),
-            |(mut gate, ticket)| {
-                assert!(decide(&mut gate, t0, ticket));
-                gate
-            },
+            |lane| assert!(lane.decide(MATCH).expect("face ticket")),
             BatchSize::SmallInput,
         )
     });

@@ -58,7 +58,9 @@
 //! - Observe: [`Gate::phase`], [`Gate::reason`], [`Gate::passage`],
 //!   [`Gate::current_pseudonym`], [`Gate::phase_since`], [`Gate::counters`]. Every
 //!   enum the daemon logs or labels metrics with has a stable `as_str()`.
-//! - Test: [`check::SafetyModel`] checks any command stream against the invariants.
+//! - Test: [`check::SafetyModel`] checks any command stream against the invariants;
+//!   [`script::Script`] drives a genuine passage (or any traveller's actions) through a
+//!   gate, for tests and benchmarks.
 //!
 //! # Driver loop
 //!
@@ -134,6 +136,7 @@ mod passage;
 mod phase;
 pub mod policy;
 mod reason;
+pub mod script;
 mod sensors;
 mod state;
 mod verdict;

@@ -1,83 +1,60 @@
-//! A virtual-time lane for scenario tests: feeds inputs, echoes door commands as door
-//! position sensors, jumps virtual time to the gate's next deadline, and checks every
-//! step against the safety model.
+//! A virtual-time lane for scenario tests: [`gate::script::Script`] (feeds inputs, echoes
+//! door commands as door position sensors, answers jobs with their tickets, jumps virtual
+//! time to the gate's next deadline) with every step checked against the safety model, a
+//! panic on any breach, and the observations the scenarios assert on.
 
 #![allow(dead_code)]
 
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
-use gate::check::SafetyModel;
+pub use gate::script::{genuine_facts as facts, today, LIVE, MATCH, NO_MATCH};
+use gate::script::{Keep, Script};
 use gate::{
-    AuditEvent, ChipAuthOutcome, CivilDate, Command, CountryCode, DocumentFacts, DocumentKind,
-    DocumentVerdict, DoorAction, DoorId, FaceVerdict, Gate, GateConfig, Input, LivenessMode,
-    MessageCode, PaOutcome, PadVerdict, PassageOutcome, Phase, Pseudonym, ReasonCode, SensorEvent,
-    Ticket, WatchlistMode, WatchlistResult, Zone,
+    AuditEvent, Command, DocumentFacts, DocumentVerdict, DoorAction, DoorId, FaceVerdict,
+    GateConfig, Input, MessageCode, PadVerdict, PassageOutcome, Phase, ReasonCode, SensorEvent,
+    Ticket, WatchlistResult, Zone,
 };
 
-pub fn today() -> CivilDate {
-    CivilDate::new(2026, 11, 26).expect("date")
+/// A [`Script`] checked by the safety model, keeping every command in `log`; its
+/// actions panic on a safety violation. Its fields (`gate`, `now`, `log`, `echo_doors`)
+/// are the script's.
+pub struct Lane {
+    script: Script,
 }
 
-/// A genuine adult's valid German passport.
-pub fn facts() -> DocumentFacts {
-    DocumentFacts {
-        kind: DocumentKind::Passport,
-        issuing_state: CountryCode::new("DEU").expect("code"),
-        nationality: CountryCode::new("DEU").expect("code"),
-        birth_date: Some(CivilDate::new(1990, 5, 17).expect("date")),
-        expiry: CivilDate::new(2031, 3, 1).expect("date"),
-        pa: PaOutcome::Trusted,
-        chip_auth: ChipAuthOutcome::Passed,
-        mrz_matches_dg1: true,
-        pseudonym: Pseudonym("hmac:3f9a".into()),
+impl Deref for Lane {
+    type Target = Script;
+
+    fn deref(&self) -> &Script {
+        &self.script
     }
 }
 
-pub const MATCH: FaceVerdict = FaceVerdict::Match {
-    score: 0.71,
-    threshold: 0.5,
-};
-pub const NO_MATCH: FaceVerdict = FaceVerdict::NoMatch {
-    score: 0.12,
-    threshold: 0.5,
-};
-pub const LIVE: PadVerdict = PadVerdict::Live { score: 0.93 };
+impl DerefMut for Lane {
+    fn deref_mut(&mut self) -> &mut Script {
+        &mut self.script
+    }
+}
 
-pub struct Lane {
-    pub gate: Gate,
-    pub model: SafetyModel,
-    pub t0: Instant,
-    pub now: Instant,
-    /// Every command so far.
-    pub log: Vec<Command>,
-    /// Echo door commands as position sensor reports (a door that works).
-    pub echo_doors: bool,
-    liveness: LivenessMode,
-    watchlist: WatchlistMode,
+/// The script's actions, panicking on a safety violation or a job never started.
+macro_rules! or_panic {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        $(#[$doc])*
+        pub fn $name(&mut self $(, $arg: $ty)*) {
+            if let Err(e) = self.script.$name($($arg),*) {
+                panic!("{}: {e}", stringify!($name));
+            }
+        }
+    )*};
 }
 
 impl Lane {
     /// A lane whose controller has reported every zone clear.
     pub fn new(config: GateConfig) -> Self {
-        let t0 = Instant::now();
-        let liveness = config.liveness;
-        let watchlist = config.eligibility.watchlist;
-        let mut model = SafetyModel::new(&config);
-        let mut gate = Gate::new(config, t0);
-        let log = model.drain(&mut gate).expect("safe start");
-        let mut lane = Self {
-            gate,
-            model,
-            t0,
-            now: t0,
-            log,
-            echo_doors: true,
-            liveness,
-            watchlist,
-        };
-        for zone in [Zone::A, Zone::B, Zone::C] {
-            lane.zone(zone, false);
-        }
+        let script = Script::checked(config, Instant::now(), Keep::All).expect("safe start");
+        let mut lane = Self { script };
+        lane.clear_lane();
         assert_eq!(lane.gate.phase(), Phase::Idle);
         lane.clear_log();
         lane
@@ -91,208 +68,55 @@ impl Lane {
         Self::new(GateConfig::one_step(today()))
     }
 
-    fn record(&mut self, commands: Vec<Command>) {
-        let echoes: Vec<Input> = if self.echo_doors {
-            commands
-                .iter()
-                .filter_map(|c| match c {
-                    Command::Door { door, action } => Some(Input::Sensor(SensorEvent::Door {
-                        door: *door,
-                        closed: *action != DoorAction::Open,
-                    })),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        self.log.extend(commands);
-        for echo in echoes {
-            self.feed(echo);
-        }
-    }
-
-    /// Feeds one input now; panics on a safety violation.
-    pub fn feed(&mut self, input: Input) {
-        let label = format!("{input:?}");
-        let commands = self
-            .model
-            .step(&mut self.gate, self.now, Some(input))
-            .unwrap_or_else(|v| panic!("safety violation after {label}: {v}"));
-        self.record(commands);
-    }
-
-    pub fn sensor(&mut self, event: SensorEvent) {
-        self.feed(Input::Sensor(event));
-    }
-
-    pub fn zone(&mut self, zone: Zone, occupied: bool) {
-        self.sensor(SensorEvent::Zone { zone, occupied });
-    }
-
-    /// Jumps virtual time to the next deadline and fires it.
-    pub fn run_to_deadline(&mut self) {
-        let at = self.gate.poll_timeout().expect("a deadline");
-        self.now = self.now.max(at);
-        let commands = self
-            .model
-            .step(&mut self.gate, self.now, None)
-            .unwrap_or_else(|v| panic!("safety violation on timeout: {v}"));
-        self.record(commands);
-    }
-
-    /// Advances virtual time by `d`, firing every deadline on the way.
-    pub fn advance(&mut self, d: Duration) {
-        let end = self.now + d;
-        while let Some(at) = self.gate.poll_timeout() {
-            if at > end {
-                break;
-            }
-            self.run_to_deadline();
-        }
-        self.now = end;
-    }
-
-    pub fn elapsed(&self) -> Duration {
-        self.now - self.t0
-    }
-
-    fn last(&self, f: impl Fn(&Command) -> Option<Ticket>) -> Ticket {
-        self.log.iter().rev().find_map(f).expect("job started")
+    or_panic! {
+        /// Feeds one input now.
+        feed(input: Input);
+        sensor(event: SensorEvent);
+        zone(zone: Zone, occupied: bool);
+        clear_lane();
+        /// Jumps virtual time to the next deadline and fires it.
+        run_to_deadline();
+        /// Advances virtual time by `d`, firing every deadline on the way.
+        advance(d: Duration);
+        present();
+        chip(verdict: DocumentVerdict);
+        watchlist(result: WatchlistResult);
+        /// Presents a document that reads as `facts` and, if the watchlist is on, is clear.
+        document_ok(facts: DocumentFacts);
+        /// Two-step: walks from zone A into the mantrap, alone.
+        walk_in();
+        face(verdict: FaceVerdict);
+        pad(verdict: PadVerdict);
+        /// One capture attempt with a face verdict and (if required) a PAD verdict.
+        attempt(face: FaceVerdict, pad: PadVerdict);
+        /// Walks out through the exit: zone C, then B and C clear.
+        walk_out();
+        /// A genuine traveller from the reader to the far side.
+        genuine_passage();
+        /// Walks back out through the entry (two-step) or away from the reader (one-step).
+        walk_back();
     }
 
     pub fn chip_ticket(&self) -> Ticket {
-        self.last(|c| match c {
-            Command::StartChipRead { ticket } => Some(*ticket),
-            _ => None,
-        })
+        self.jobs.chip_read.expect("job started")
     }
 
     pub fn watchlist_ticket(&self) -> Ticket {
-        self.last(|c| match c {
-            Command::StartWatchlist { ticket } => Some(*ticket),
-            _ => None,
-        })
+        self.jobs.watchlist.expect("job started")
     }
 
     pub fn face_ticket(&self) -> Ticket {
-        self.last(|c| match c {
-            Command::StartFaceMatch { ticket } => Some(*ticket),
-            _ => None,
-        })
+        self.jobs.face_match.expect("job started")
     }
 
     pub fn pad_ticket(&self) -> Ticket {
-        self.last(|c| match c {
-            Command::StartPad { ticket } => Some(*ticket),
-            _ => None,
-        })
-    }
-
-    // ---- traveller actions ----------------------------------------------------------
-
-    pub fn present(&mut self) {
-        self.zone(Zone::A, true);
-        if !self.two_step_layout() {
-            self.zone(Zone::B, true);
-        }
-        self.feed(Input::DocumentPresented);
-    }
-
-    pub fn two_step_layout(&self) -> bool {
-        self.gate.config().layout == gate::Layout::TwoStep
-    }
-
-    pub fn chip(&mut self, verdict: DocumentVerdict) {
-        self.now += Duration::from_millis(2500);
-        let ticket = self.chip_ticket();
-        self.feed(Input::DocumentVerdict { ticket, verdict });
-    }
-
-    pub fn watchlist(&mut self, result: WatchlistResult) {
-        self.now += Duration::from_millis(300);
-        let ticket = self.watchlist_ticket();
-        self.feed(Input::WatchlistResult { ticket, result });
-    }
-
-    /// Presents a document that reads as `facts` and, if the watchlist is on, is clear.
-    pub fn document_ok(&mut self, facts: DocumentFacts) {
-        self.present();
-        self.chip(DocumentVerdict::Read(facts));
-        if self.watchlist == WatchlistMode::Required
-            && self.gate.phase() == Phase::CheckingWatchlist
-        {
-            self.watchlist(WatchlistResult::Clear);
-        }
-    }
-
-    /// Two-step: walks from zone A into the mantrap, alone.
-    pub fn walk_in(&mut self) {
-        self.now += Duration::from_millis(1500);
-        self.zone(Zone::B, true);
-        self.zone(Zone::A, false);
-    }
-
-    pub fn face(&mut self, verdict: FaceVerdict) {
-        self.now += Duration::from_millis(800);
-        let ticket = self.face_ticket();
-        self.feed(Input::FaceVerdict { ticket, verdict });
-    }
-
-    pub fn pad(&mut self, verdict: PadVerdict) {
-        let ticket = self.pad_ticket();
-        self.feed(Input::PadVerdict { ticket, verdict });
-    }
-
-    /// One capture attempt with a face verdict and (if required) a PAD verdict.
-    pub fn attempt(&mut self, face: FaceVerdict, pad: PadVerdict) {
-        if self.liveness == LivenessMode::Required {
-            self.pad(pad);
-        }
-        self.face(face);
-    }
-
-    /// Walks out through the exit: zone C, then B and C clear.
-    pub fn walk_out(&mut self) {
-        self.now += Duration::from_millis(1200);
-        self.zone(Zone::C, true);
-        self.zone(Zone::B, false);
-        self.now += Duration::from_millis(800);
-        self.zone(Zone::C, false);
-    }
-
-    /// A genuine traveller from the reader to the far side.
-    pub fn genuine_passage(&mut self) {
-        self.document_ok(facts());
-        if self.two_step_layout() {
-            self.walk_in();
-        }
-        self.attempt(MATCH, LIVE);
-        self.walk_out();
-    }
-
-    /// Walks back out through the entry (two-step) or away from the reader (one-step).
-    pub fn walk_back(&mut self) {
-        self.now += Duration::from_millis(1500);
-        if self.two_step_layout() {
-            self.zone(Zone::A, true);
-            self.zone(Zone::B, false);
-        } else {
-            self.zone(Zone::B, false);
-        }
-        self.zone(Zone::A, false);
+        self.jobs.pad.expect("job started")
     }
 
     // ---- observations ---------------------------------------------------------------
 
     pub fn audits(&self) -> Vec<&AuditEvent> {
-        self.log
-            .iter()
-            .filter_map(|c| match c {
-                Command::Audit(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        self.script.audits().collect()
     }
 
     pub fn outcomes(&self) -> Vec<PassageOutcome> {
@@ -351,8 +175,8 @@ impl Lane {
             .map(|(_, a)| *a)
     }
 
-    /// Forgets the log (keeps the gate and the model).
+    /// Forgets the log (keeps the gate, the model and the tickets).
     pub fn clear_log(&mut self) {
-        self.log.clear();
+        self.script.log.clear();
     }
 }
