@@ -1,54 +1,29 @@
 //! The officers' HTTP API under `/api`: login and session, gates, commands, alarms, photos,
 //! statistics and the event stream. Every handler answers a JSON error with a 4xx for bad
-//! input; none panics on it.
+//! input; none panics on it. The session, CSRF and role checks and the checks on what a
+//! request names are in [`super::guard`], shared with the gate API.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::bank::{OfficerAction, OfficerCommand, PhotoKind};
+use crate::bank::{OfficerAction, OfficerCommand};
 
 use super::auth::{self, Officer, Role};
 use super::tls::Peer;
-use super::{ApiError, AppState, SESSION_COOKIE};
+use super::{guard, ApiError, AppState, SESSION_COOKIE};
 
 /// Longest comment accepted (characters).
 pub const MAX_COMMENT: usize = 500;
-
-/// Parses a JSON body after checking its content type (415) and shape (400/422).
-pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send Content-Type: application/json",
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        let status = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        ApiError::new(status, "bad_json", &format!("request body: {e}"))
-    })
-}
 
 /// A comment as kept: control characters removed, length checked.
 fn clean_comment(c: Option<String>, required: bool) -> Result<Option<String>, ApiError> {
@@ -78,48 +53,6 @@ fn clean_comment(c: Option<String>, required: bool) -> Result<Option<String>, Ap
         )),
         other => Ok(other),
     }
-}
-
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
-}
-
-/// Middleware for everything under `/api` but login and the OpenAPI document: a live session
-/// (401 otherwise) and, on any method but GET/HEAD, the session's CSRF token in
-/// `X-CSRF-Token` (403 otherwise). Puts the [`Officer`] into the request.
-pub async fn require_session(
-    State(app): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let Some(officer) = cookie_token(req.headers()).and_then(|t| app.sessions.get(&t)) else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first")
-            .into_response();
-    };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let given = req
-            .headers()
-            .get("x-csrf-token")
-            .map(|v| v.as_bytes())
-            .unwrap_or(b"");
-        if !auth::ct_eq(given, officer.csrf.as_bytes()) {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "missing or wrong X-CSRF-Token header",
-            )
-            .into_response();
-        }
-    }
-    req.extensions_mut().insert(officer);
-    next.run(req).await
 }
 
 #[derive(Deserialize)]
@@ -153,7 +86,7 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let b: LoginBody = json_body(&headers, &body)?;
+    let b: LoginBody = guard::json_body(&headers, &body)?;
     if b.user.len() > 64 || b.password.len() > 1024 {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -214,7 +147,7 @@ pub async fn logout(
     Extension(o): Extension<Officer>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(t) = cookie_token(&headers) {
+    if let Some(t) = guard::session_token(&headers) {
         app.sessions.remove(&t);
     }
     app.audit("officer_logout", json!({ "officer": o.id }));
@@ -252,13 +185,9 @@ pub async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let l = app
-        .hub
-        .link(&id)
-        .ok_or_else(|| ApiError::unknown_gate(&id))?;
-    let s = l
+    let s = guard::gate(&app, &id)?
         .status()
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+        .map_err(guard::unreachable)?;
     Ok(Json(json!({ "id": id, "reachable": true, "status": s })))
 }
 
@@ -285,17 +214,12 @@ pub async fn command(
             &format!("no command {action:?}"),
         )
     })?;
-    if !auth::may_command(o.role, action) {
-        return Err(ApiError::forbidden_role(o.role));
-    }
-    let link = app
-        .hub
-        .link(&id)
-        .ok_or_else(|| ApiError::unknown_gate(&id))?;
+    guard::role(&o, |r| auth::may_command(r, action))?;
+    let link = guard::gate(&app, &id)?;
     let b: CommentBody = if body.is_empty() {
         CommentBody::default()
     } else {
-        json_body(&headers, &body)?
+        guard::json_body(&headers, &body)?
     };
     let comment = clean_comment(b.comment, false)?;
     // The command counts only once recorded: an unrecordable command is not sent.
@@ -309,7 +233,7 @@ pub async fn command(
         action,
         comment,
     })
-    .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+    .map_err(guard::unreachable)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "gate": id, "action": action, "sent": true })),
@@ -330,9 +254,7 @@ pub async fn ack(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !auth::may_ack(o.role) {
-        return Err(ApiError::forbidden_role(o.role));
-    }
+    guard::role(&o, auth::may_ack)?;
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "unknown_alarm", "no such alarm"))?;
@@ -343,7 +265,7 @@ pub async fn ack(
             "no such alarm",
         ));
     }
-    let b: CommentBody = json_body(&headers, &body)?;
+    let b: CommentBody = guard::json_body(&headers, &body)?;
     let comment = clean_comment(b.comment, true)?.unwrap_or_default();
     let alarm = app.hub.ack(id, &o.id, &comment).map_err(|unknown| {
         if unknown {
@@ -371,35 +293,8 @@ pub async fn photo(
     Extension(o): Extension<Officer>,
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if !auth::may_see_photos(o.role) {
-        return Err(ApiError::forbidden_role(o.role));
-    }
-    let kind = match kind.as_str() {
-        "chip" => PhotoKind::Chip,
-        "live" => PhotoKind::Live,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_photo",
-                "chip or live",
-            ))
-        }
-    };
-    let link = Arc::clone(
-        app.hub
-            .link(&id)
-            .ok_or_else(|| ApiError::unknown_gate(&id))?,
-    );
-    let jpeg = tokio::task::spawn_blocking(move || link.photo(kind))
-        .await
-        .map_err(|_| ApiError::internal("photo fetch failed"))?;
-    let Some(jpeg) = jpeg else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_passage",
-            "no passage in progress",
-        ));
-    };
+    guard::role(&o, auth::may_see_photos)?;
+    let jpeg = guard::passage_photo(&app, &id, &kind).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
@@ -427,9 +322,7 @@ pub async fn stats(
     let Query(q) =
         q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", &e.body_text()))?;
     if let Some(g) = &q.gate {
-        if app.hub.link(g).is_none() {
-            return Err(ApiError::unknown_gate(g));
-        }
+        guard::gate(&app, g)?;
     }
     Ok(Json(json!(app
         .hub

@@ -8,25 +8,26 @@
 //! - `POST /gates/{gate}/commands` — an [`OfficerCommand`] (the console has checked the
 //!   officer's role; the officer id is recorded here too)
 //! - `GET  /gates/{gate}/photo/{chip|live}` — a photo of the passage in progress, `no-store`
+//!
+//! The token check and the checks on what a request names are in [`super::guard`], shared
+//! with the officers' API.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::bank::{OfficerCommand, PhotoKind};
+use crate::bank::OfficerCommand;
 
-use super::auth::{self, valid_id};
-use super::{api, ApiError, AppState};
+use super::auth::valid_id;
+use super::{api, guard, ApiError, AppState};
 
 /// The gate API's routes (nested under `/gate-api/v1` by [`super::router`]).
 pub fn router(state: AppState) -> Router<AppState> {
@@ -36,28 +37,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/events", get(events))
         .route("/gates/{gate}/commands", post(command))
         .route("/gates/{gate}/photo/{kind}", get(photo))
-        .route_layer(axum::middleware::from_fn_with_state(state, require_token))
-}
-
-/// 401 unless `Authorization: Bearer <token>` matches.
-async fn require_token(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(token) = app.gate_api_token.as_ref() else {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "gate API off").into_response();
-    };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !auth::ct_eq(given.as_bytes(), token.as_bytes()) {
-        let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "bearer token")
-            .into_response();
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return r;
-    }
-    next.run(req).await
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            guard::require_token,
+        ))
 }
 
 async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
@@ -74,13 +57,9 @@ async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let l = app
-        .hub
-        .link(&id)
-        .ok_or_else(|| ApiError::unknown_gate(&id))?;
-    let s = l
+    let s = guard::gate(&app, &id)?
         .status()
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+        .map_err(guard::unreachable)?;
     Ok(Json(json!(s)))
 }
 
@@ -90,12 +69,8 @@ async fn command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let link = Arc::clone(
-        app.hub
-            .link(&id)
-            .ok_or_else(|| ApiError::unknown_gate(&id))?,
-    );
-    let mut cmd: OfficerCommand = api::json_body(&headers, &body)?;
+    let link = guard::gate(&app, &id)?;
+    let mut cmd: OfficerCommand = guard::json_body(&headers, &body)?;
     if !valid_id(&cmd.officer) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -115,8 +90,7 @@ async fn command(
                 "comment": cmd.comment, "via": "gate_api" }),
     )
     .await?;
-    link.command(cmd)
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string()))?;
+    link.command(cmd).map_err(guard::unreachable)?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response())
 }
 
@@ -124,32 +98,7 @@ async fn photo(
     State(app): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let kind = match kind.as_str() {
-        "chip" => PhotoKind::Chip,
-        "live" => PhotoKind::Live,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_photo",
-                "chip or live",
-            ))
-        }
-    };
-    let link = Arc::clone(
-        app.hub
-            .link(&id)
-            .ok_or_else(|| ApiError::unknown_gate(&id))?,
-    );
-    let jpeg = tokio::task::spawn_blocking(move || link.photo(kind))
-        .await
-        .map_err(|_| ApiError::internal("photo fetch failed"))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_passage",
-                "no passage in progress",
-            )
-        })?;
+    let jpeg = guard::passage_photo(&app, &id, &kind).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

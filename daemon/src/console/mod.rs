@@ -51,6 +51,7 @@
 pub mod api;
 pub mod auth;
 pub mod gate_api;
+pub mod guard;
 pub mod hub;
 pub mod openapi;
 pub mod remote;
@@ -348,7 +349,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events", get(api::events))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            api::require_session,
+            guard::require_session,
         ));
     let mut app = Router::new()
         .merge(protected)
