@@ -102,6 +102,8 @@ pub struct SimConfig {
     pub impostor_share: f64,
     /// Share of forged documents.
     pub forged_share: f64,
+    /// Share of documents on the watchlist.
+    pub listed_share: f64,
     /// Seed of the traveller mix.
     pub seed: u64,
     /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
@@ -118,6 +120,7 @@ impl Default for SimConfig {
             faces_dir: "vision/tests/data".into(),
             impostor_share: 0.15,
             forged_share: 0.1,
+            listed_share: 0.05,
             seed: 1,
             vpcd_readers: vec![0, 1],
             pattern: Vec::new(),
@@ -474,11 +477,17 @@ impl Config {
                 "must be between 0 and 3600".into(),
             );
         }
-        let shares = [self.sim.impostor_share, self.sim.forged_share];
+        let shares = [
+            self.sim.impostor_share,
+            self.sim.forged_share,
+            self.sim.listed_share,
+        ];
         if shares.iter().any(|s| !(0.0..=1.0).contains(s)) || shares.iter().sum::<f64>() > 1.0 {
             bad(
                 "sim.impostor_share",
-                "impostor_share and forged_share must be in 0..1 and add up to at most 1".into(),
+                "impostor_share, forged_share and listed_share must be in 0..1 and add up to \
+                 at most 1"
+                    .into(),
             );
         }
         if self.sim.vpcd_readers.iter().any(|r| *r > 1) {
@@ -488,10 +497,12 @@ impl Config {
             );
         }
         for (i, p) in self.sim.pattern.iter().enumerate() {
-            if !matches!(p.as_str(), "genuine" | "impostor" | "forged") {
+            if !matches!(p.as_str(), "genuine" | "impostor" | "forged" | "listed") {
                 bad(
                     &format!("sim.pattern[{i}]"),
-                    format!("{p:?} is not one of \"genuine\", \"impostor\", \"forged\""),
+                    format!(
+                        "{p:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\""
+                    ),
                 );
             }
         }

@@ -13,6 +13,13 @@ use tracing::{debug, info, warn};
 
 use crate::driver::Signals;
 
+fn door_slot(d: gate::DoorId) -> usize {
+    match d {
+        gate::DoorId::Entry => 0,
+        gate::DoorId::Exit => 1,
+    }
+}
+
 fn gate_door(d: gate::DoorId) -> hw::DoorId {
     match d {
         gate::DoorId::Entry => hw::DoorId::Entry,
@@ -133,7 +140,15 @@ pub struct ControllerSignals {
     pub display: mpsc::UnboundedSender<MessageCode>,
     /// Commands being carried out.
     pub pending: Vec<tokio::task::JoinHandle<()>>,
+    /// Per door (entry, exit): bumped by every command, so a retried close stops as soon as
+    /// a newer command for that door exists.
+    generation: [Arc<std::sync::atomic::AtomicU64>; 2],
 }
+
+/// How long a close refused because someone is in the doorway is retried.
+const CLOSE_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+/// Pause between two tries of such a close.
+const CLOSE_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl ControllerSignals {
     /// Signals over `doors`, messages to `display`.
@@ -145,7 +160,44 @@ impl ControllerSignals {
             doors,
             display,
             pending: Vec::new(),
+            generation: Default::default(),
         }
+    }
+
+    /// Closes `door`. The gate only commands a close once its own view of the doorway is
+    /// clear, but the controller's view can be a poll newer: a close it refuses because the
+    /// guarded zone is occupied is tried again until it is carried out, a newer command for
+    /// the door replaces it, or [`CLOSE_RETRY_FOR`] has passed — a door must not stay open
+    /// in an idle lane because someone was still passing when it was first told to close.
+    fn close(&mut self, door: gate::DoorId) {
+        use std::sync::atomic::Ordering;
+        let d = gate_door(door);
+        let generation = self.generation[door_slot(door)].clone();
+        let mine = generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let doors = self.doors.clone();
+        self.pending.retain(|h| !h.is_finished());
+        self.pending.push(tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
+            loop {
+                match doors.command(DoorCommand::Close(d)).await {
+                    Ok(()) => return,
+                    Err(hw::DoorError::ZoneOccupied { .. })
+                        if generation.load(Ordering::Acquire) == mine
+                            && started.elapsed() < CLOSE_RETRY_FOR =>
+                    {
+                        debug!(door = d.as_str(), "close refused while the doorway is occupied; retrying");
+                        tokio::time::sleep(CLOSE_RETRY_EVERY).await;
+                        if generation.load(Ordering::Acquire) != mine {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        warn!(door = d.as_str(), error = %e, kind = ?e.kind(), "door close not carried out");
+                        return;
+                    }
+                }
+            }
+        }));
     }
 
     fn send(&mut self, cmd: DoorCommand) {
@@ -163,10 +215,12 @@ impl Signals for ControllerSignals {
     fn door(&mut self, door: gate::DoorId, action: DoorAction) {
         let d = gate_door(door);
         match action {
+            DoorAction::Close => return self.close(door),
             DoorAction::Open => self.send(DoorCommand::Open(d)),
-            DoorAction::Close => self.send(DoorCommand::Close(d)),
             DoorAction::Lock => self.send(DoorCommand::Set(d.lock_output(), true)),
         }
+        // Any other command for the door ends a close still being retried.
+        self.generation[door_slot(door)].fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
     fn message(&mut self, code: MessageCode) {
         let _ = self.display.send(code);
@@ -242,5 +296,84 @@ mod tests {
                 Device::DoorController
             ))]
         );
+    }
+
+    /// A controller that refuses the first `refusals` closes as if someone stood in the
+    /// doorway, and records every command.
+    struct Doorway {
+        refusals: std::sync::Mutex<u32>,
+        seen: std::sync::Mutex<Vec<DoorCommand>>,
+    }
+
+    impl DoorController for Doorway {
+        fn command(&self, command: DoorCommand) -> hw::BoxFuture<'_, Result<(), hw::DoorError>> {
+            self.seen.lock().unwrap().push(command);
+            let refuse = matches!(command, DoorCommand::Close(_)) && {
+                let mut n = self.refusals.lock().unwrap();
+                let r = *n > 0;
+                *n = n.saturating_sub(1);
+                r
+            };
+            Box::pin(async move {
+                if refuse {
+                    Err(hw::DoorError::ZoneOccupied {
+                        door: hw::DoorId::Entry,
+                        zone: hw::Input::ZoneA,
+                    })
+                } else {
+                    Ok(())
+                }
+            })
+        }
+        fn snapshot(&self) -> Option<hw::Snapshot> {
+            None
+        }
+        fn stats(&self) -> hw::LinkStatsSnapshot {
+            Default::default()
+        }
+    }
+
+    fn closes(d: &Doorway) -> usize {
+        d.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| matches!(c, DoorCommand::Close(_)))
+            .count()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_close_refused_for_an_occupied_doorway_is_retried_until_carried_out() {
+        let doorway = Arc::new(Doorway {
+            refusals: std::sync::Mutex::new(3),
+            seen: Default::default(),
+        });
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut signals = ControllerSignals::new(doorway.clone(), tx);
+        signals.door(gate::DoorId::Entry, DoorAction::Close);
+        for h in signals.in_flight() {
+            h.await.unwrap();
+        }
+        // Three refusals, then the close that went through.
+        assert_eq!(closes(&doorway), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_newer_command_ends_the_retries_of_a_close() {
+        let doorway = Arc::new(Doorway {
+            refusals: std::sync::Mutex::new(u32::MAX),
+            seen: Default::default(),
+        });
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut signals = ControllerSignals::new(doorway.clone(), tx);
+        signals.door(gate::DoorId::Entry, DoorAction::Close);
+        tokio::time::sleep(CLOSE_RETRY_EVERY * 3).await;
+        signals.door(gate::DoorId::Entry, DoorAction::Open);
+        for h in signals.in_flight() {
+            h.await.unwrap();
+        }
+        // Without the newer command the close would be tried every 250 ms for two minutes.
+        let tried = closes(&doorway);
+        assert!((2..=5).contains(&tried), "{tried} closes");
     }
 }

@@ -61,6 +61,12 @@ impl WatchlistCheck for watchlist::Watchlist {
     }
 }
 
+impl<T: WatchlistCheck + ?Sized> WatchlistCheck for Arc<T> {
+    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult {
+        (**self).check(query)
+    }
+}
+
 /// No list: every query is answered `Unavailable`. A real gate refuses to start with
 /// `[policy] watchlist = "required"` and no list, so with this the gate never asks.
 pub struct NoWatchlist;
@@ -75,16 +81,6 @@ impl WatchlistCheck for NoWatchlist {
 impl<T: Camera + ?Sized> Camera for Arc<T> {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
         (**self).frames()
-    }
-}
-
-/// The simulator's watchlist: a list with nobody on it. A fake, used by `egate run --sim`
-/// only.
-pub struct EmptyWatchlist;
-
-impl WatchlistCheck for EmptyWatchlist {
-    fn check(&self, _query: &watchlist::Query) -> gate::WatchlistResult {
-        gate::WatchlistResult::Clear
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use gate::Input;
 use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
 use crate::audit::{AuditLog, Pseudonymizer};
@@ -42,7 +42,13 @@ pub enum Case {
     Impostor,
     /// A document whose data group was altered after signing.
     Forged,
+    /// The holder of a genuine document that is on the watchlist.
+    Listed,
 }
+
+/// The one document on the simulator's own watchlist (issuing state, number): every
+/// "listed" traveller carries it.
+const LISTED_DOCUMENT: (&str, &str) = ("D", "WANTED001");
 
 /// An identity of the face set: a chip photo and live images.
 #[derive(Debug, Clone)]
@@ -217,6 +223,7 @@ pub async fn start(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<SimBank> {
     let identities = load_identities(Path::new(&cfg.faces_dir))?;
+    let watchlist = sim_watchlist(gate_cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
     let mut store = document::pki::CscaStore::new();
     store.add_der_or_pem(&pki.csca.der)?;
@@ -281,7 +288,7 @@ pub async fn start(
             link: link.clone(),
             chip: Box::new(chip.clone()),
             camera: Box::new(camera.clone()),
-            watchlist: sim_watchlist(&gate_cfg.watchlist)?,
+            watchlist: Box::new(watchlist.clone()),
         });
         let lane_devices = SimLane {
             ctx: ctx.clone(),
@@ -323,18 +330,37 @@ pub async fn start(
     Ok(bank)
 }
 
-/// The simulated bank's watchlist: the one `[watchlist]` names, or else the simulator's
-/// empty list (a fake: nobody is on it).
-fn sim_watchlist(
-    cfg: &watchlist::WatchlistConfig,
-) -> anyhow::Result<Box<dyn jobs::WatchlistCheck>> {
-    if cfg.is_configured() {
-        Ok(Box::new(
-            watchlist::Watchlist::new(cfg).map_err(|e| anyhow::anyhow!("[watchlist] {e}"))?,
-        ))
+/// The simulated bank's watchlist: the one `[watchlist]` names, or else a list file the
+/// simulator writes next to the audit trail with its one listed document — the real
+/// watchlist code either way.
+fn sim_watchlist(cfg: &crate::config::Config) -> anyhow::Result<Arc<watchlist::Watchlist>> {
+    let wcfg = if cfg.watchlist.is_configured() {
+        cfg.watchlist.clone()
     } else {
-        Ok(Box::new(jobs::EmptyWatchlist))
-    }
+        let dir = cfg
+            .audit
+            .file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("sim-watchlist.txt");
+        std::fs::write(
+            &file,
+            format!(
+                "# The simulator's watchlist: the document every \"listed\" traveller carries.\n{} {}\n",
+                LISTED_DOCUMENT.0, LISTED_DOCUMENT.1
+            ),
+        )?;
+        watchlist::WatchlistConfig {
+            file,
+            ..Default::default()
+        }
+    };
+    Ok(Arc::new(
+        watchlist::Watchlist::new(&wcfg).map_err(|e| anyhow::anyhow!("[watchlist] {e}"))?,
+    ))
 }
 
 /// A running simulated bank.
@@ -424,7 +450,9 @@ async fn lane(
                 {
                     w.turn_away(now);
                 }
-                w.tick(now, doors);
+                if w.tick(now, doors) {
+                    debug!(place = ?w.place(), "simulated traveller moved");
+                }
                 if w.is_gone() {
                     walker = None;
                     last_left = now;
@@ -434,8 +462,12 @@ async fn lane(
             }
             None => {
                 let due = now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
-                if due && phase == "idle" {
+                // The next traveller steps up once the lane is ready: gate idle and both
+                // doors shut (a door still closing behind the last one is not an invitation).
+                let shut = doors.entry <= 0.0 && doors.exit <= 0.0;
+                if due && shut && phase == "idle" {
                     let case = pick_case(&mut rng, &cfg, served);
+                    debug!(?case, "simulated traveller arrives");
                     served += 1;
                     match make_traveller(case, &identities, &pki, &mut rng) {
                         Ok(t) => {
@@ -460,6 +492,7 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
         return match cfg.pattern[served % cfg.pattern.len()].as_str() {
             "impostor" => Case::Impostor,
             "forged" => Case::Forged,
+            "listed" => Case::Listed,
             _ => Case::Genuine,
         };
     }
@@ -468,6 +501,8 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
         Case::Forged
     } else if x < cfg.forged_share + cfg.impostor_share {
         Case::Impostor
+    } else if x < cfg.forged_share + cfg.impostor_share + cfg.listed_share {
+        Case::Listed
     } else {
         Case::Genuine
     }
@@ -527,6 +562,9 @@ fn make_traveller(
     spec.face = face.clone();
     spec.face_size = (*w, *h);
     spec.face_format = sim::factory::lds::ImageFormat::Jpeg;
+    if case == Case::Listed {
+        LISTED_DOCUMENT.1.clone_into(&mut spec.bio.number);
+    }
     spec.key_seed = spec.bio.number.clone();
     if case == Case::Forged {
         spec.defect = Some(sim::factory::Defect::TamperedDg2);

@@ -64,8 +64,8 @@ fn start(args: &[String]) -> Daemon {
 }
 
 #[test]
-fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
-    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\"", "0");
+fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_listed() {
+    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\", \"listed\"", "0");
     let mut d = start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
@@ -73,7 +73,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
     let mut seen = Vec::new();
     while Instant::now() < deadline {
         seen = passages(&trail);
-        if seen.len() >= 3 {
+        if seen.len() >= 4 {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -86,8 +86,9 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
     assert!(st.success(), "{:?}", d.log);
     let log = d.log.join("\n");
     assert!(
-        seen.len() >= 3,
-        "fewer than 3 passages in 180 s: {seen:?}\nlog:\n{log}"
+        seen.len() >= 4,
+        "fewer than 4 passages in 180 s: {seen:?}\ntrail:\n{}\nlog:\n{log}",
+        std::fs::read_to_string(&trail).unwrap_or_default()
     );
     // The chip went through pcscd + vpcd and the production PC/SC adapter.
     assert!(
@@ -95,12 +96,14 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
         "the simulated gate did not find the vpcd reader: run the tests beside pcscd \
          (scripts/with-pcscd.sh cargo test, as make test does)\n{log}"
     );
-    // The pattern cycles genuine, impostor, forged on the one lane.
+    // The pattern cycles genuine, impostor, forged, listed on the one lane.
     assert_eq!(seen[0]["data"]["outcome"], "accepted", "{seen:?}\n{log}");
     assert_eq!(seen[1]["data"]["outcome"], "referred", "{seen:?}");
     assert_eq!(seen[1]["data"]["reason"], "face_mismatch", "{seen:?}");
     assert_eq!(seen[2]["data"]["outcome"], "referred", "{seen:?}");
     assert_eq!(seen[2]["data"]["reason"], "pa_failed", "{seen:?}");
+    assert_eq!(seen[3]["data"]["outcome"], "referred", "{seen:?}");
+    assert_eq!(seen[3]["data"]["reason"], "watchlist_hit", "{seen:?}");
     for p in &seen {
         assert_eq!(
             p["data"]["liveness"].as_str().map(|l| l != "checked"),
@@ -120,7 +123,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_and_forgeries() {
     // names, the MRZ and any generated document number (X + 8 digits).
     let audit = std::fs::read_to_string(&trail).unwrap();
     for (what, text) in [("log", &log), ("audit", &audit), ("metrics", &metrics)] {
-        for needle in ["ERIKSSON", "ANNA", "P<UTO", "L898902C3", "<<"] {
+        for needle in ["ERIKSSON", "ANNA", "P<UTO", "L898902C3", "<<", "WANTED001"] {
             assert!(!text.contains(needle), "{what} contains {needle:?}");
         }
         let digits = text
