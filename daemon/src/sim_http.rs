@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use hardware::door::{DoorId, Input};
+use hardware::door::Input;
 use sim::controller::{Fault, SimController};
 
 type Controls = Arc<BTreeMap<String, Arc<SimController>>>;
@@ -29,23 +29,6 @@ pub fn router(controllers: BTreeMap<String, Arc<SimController>>) -> Router {
             post(inject).delete(clear),
         )
         .with_state(Arc::new(controllers))
-}
-
-/// A fault by its URL name.
-pub fn fault(name: &str) -> Option<Fault> {
-    Some(match name {
-        "fire_alarm" => Fault::FireAlarm,
-        "mains_lost" => Fault::MainsLost,
-        "emergency_button" => Fault::EmergencyButton,
-        "tamper" => Fault::Tamper,
-        "silence" => Fault::Silence,
-        "link_cut" => Fault::LinkCut,
-        "corrupt_replies" => Fault::CorruptReplies,
-        "noise_bursts" => Fault::NoiseBursts,
-        "jammed_entry" => Fault::JammedDoor(DoorId::Entry),
-        "jammed_exit" => Fault::JammedDoor(DoorId::Exit),
-        _ => return None,
-    })
 }
 
 fn not_found(what: &str) -> Response {
@@ -90,11 +73,9 @@ fn set(c: &Controls, gate: &str, name: &str, on: bool) -> Response {
     let Some(ctl) = c.get(gate) else {
         return not_found("no such simulated gate");
     };
-    let Some(f) = fault(name) else {
-        return not_found(
-            "no such fault (fire_alarm, mains_lost, emergency_button, tamper, silence, \
-             link_cut, corrupt_replies, noise_bursts, jammed_entry, jammed_exit)",
-        );
+    let Some(f) = Fault::from_name(name) else {
+        let names: Vec<&str> = Fault::NAMED.iter().filter_map(|f| f.name()).collect();
+        return not_found(&format!("no such fault ({})", names.join(", ")));
     };
     if on {
         ctl.inject(f);
@@ -106,10 +87,38 @@ fn set(c: &Controls, gate: &str, name: &str, on: bool) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::fault;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
 
-    #[test]
-    fn every_documented_fault_name_maps() {
+    use super::*;
+
+    async fn post(app: &Router, uri: &str) -> (StatusCode, String) {
+        let req = Request::post(uri).body(Body::empty()).expect("request");
+        let r = app.clone().oneshot(req).await.expect("answer");
+        let status = r.status();
+        let body = axum::body::to_bytes(r.into_body(), 4096)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn faults_by_name_and_404s_that_list_them() {
+        let ctl = SimController::spawn(sim::controller::SimControllerConfig::default())
+            .expect("simulated controller");
+        let app = router(BTreeMap::from([("g1".to_string(), Arc::new(ctl))]));
+        let (status, body) = post(&app, "/sim/gates/g2/faults/fire_alarm").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body, "no such simulated gate\n");
+        let (status, body) = post(&app, "/sim/gates/g1/faults/..%2Fetc").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            "no such fault (fire_alarm, mains_lost, emergency_button, tamper, silence, \
+             link_cut, corrupt_replies, noise_bursts, jammed_entry, jammed_exit)\n"
+        );
+        // Every documented name is a fault.
         for n in [
             "fire_alarm",
             "mains_lost",
@@ -122,8 +131,8 @@ mod tests {
             "jammed_entry",
             "jammed_exit",
         ] {
-            assert!(fault(n).is_some(), "{n}");
+            let (status, _) = post(&app, &format!("/sim/gates/g1/faults/{n}")).await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{n}");
         }
-        assert!(fault("../etc").is_none());
     }
 }
