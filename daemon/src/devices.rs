@@ -74,61 +74,31 @@ impl ChipLink for PcscChipLink {
     }
 }
 
-/// The camera of a real gate: opened at start and kept open (a camera takes hundreds of
-/// milliseconds to start streaming); reopened after it ends or fails — a video file or image
-/// sequence therefore starts again from its first frame at the next capture.
+/// The camera of a real gate. Opened at start to prove it is there, then opened afresh for
+/// every capture attempt and closed after it: a camera left open buffers frames (V4L2 keeps
+/// several, a stream seconds), and a frame of the previous traveller must never be matched
+/// against the next one's document. The price is the camera's start-up time per attempt.
 struct OpenCvCamera {
     config: vision::source::CameraConfig,
-    open: Arc<Mutex<Option<vision::source::CameraSource>>>,
 }
 
 impl OpenCvCamera {
     fn open(config: &vision::source::CameraConfig) -> anyhow::Result<Self> {
-        let source = vision::source::CameraSource::open(config)
-            .with_context(|| format!("[vision.camera] source {:?}", config.source))?;
+        drop(
+            vision::source::CameraSource::open(config)
+                .with_context(|| format!("[vision.camera] source {:?}", config.source))?,
+        );
         Ok(Self {
             config: config.clone(),
-            open: Arc::new(Mutex::new(Some(source))),
         })
-    }
-}
-
-/// One capture's view of the shared camera.
-struct CameraLease {
-    config: vision::source::CameraConfig,
-    open: Arc<Mutex<Option<vision::source::CameraSource>>>,
-}
-
-impl vision::source::FrameSource for CameraLease {
-    fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if open.is_none() {
-            *open = Some(vision::source::CameraSource::open(&self.config)?);
-        }
-        let Some(cam) = open.as_mut() else {
-            return Ok(None);
-        };
-        match cam.next_frame() {
-            Ok(Some(f)) => Ok(Some(f)),
-            other => {
-                // Ended or failed: reopen at the next capture.
-                *open = None;
-                other
-            }
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!("camera {}", self.config.source)
     }
 }
 
 impl Camera for OpenCvCamera {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
-        Ok(Box::new(CameraLease {
-            config: self.config.clone(),
-            open: self.open.clone(),
-        }))
+        vision::source::CameraSource::open(&self.config)
+            .map(|c| Box::new(c) as Box<dyn vision::source::FrameSource>)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -258,19 +228,27 @@ async fn run_scanner(
             .unwrap_or(false)
     };
     let mut open = Some(first);
-    // The last scan not yet handed to the gate, with when it was made.
-    let mut pending: Option<(Zeroizing<String>, Instant)> = None;
+    // The last scan not yet taken by the gate, with when it was made and when it was last
+    // handed over. It stays here until the gate leaves idle (it took it) or it expires: an
+    // idle gate may still turn a document away (doors settling, someone in the lane).
+    let mut pending: Option<(Zeroizing<String>, Instant, Option<Instant>)> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
-        if let Some((_, at)) = &pending {
-            if at.elapsed() > PENDING_SCAN {
-                debug!("a scan made while the gate was busy expired");
+        if let Some((text, at, handed)) = &mut pending {
+            if handed.is_some() && !idle() {
+                // The gate started the passage with it.
                 pending = None;
-            } else if idle() {
-                if let Some((text, _)) = pending.take() {
-                    ctx.begin_passage(text);
-                    let _ = ctx.inputs.send(Input::DocumentPresented);
+            } else if at.elapsed() > PENDING_SCAN {
+                debug!("a scan the gate did not take expired");
+                pending = None;
+                // Nothing of it stays behind for a passage that never started.
+                if idle() {
+                    ctx.end_passage();
                 }
+            } else if idle() && handed.is_none_or(|h| h.elapsed() > Duration::from_secs(1)) {
+                ctx.begin_passage(text.clone());
+                let _ = ctx.inputs.send(Input::DocumentPresented);
+                *handed = Some(Instant::now());
             }
         }
         let Some((_scanner, events)) = open.as_mut() else {
@@ -298,7 +276,7 @@ async fn run_scanner(
                     debug!("MRZ scanned while the gate is busy; it waits for the gate");
                 }
                 // The newest scan wins: it is the document on the reader now.
-                pending = Some((text, Instant::now()));
+                pending = Some((text, Instant::now(), None));
                 tick.reset_immediately();
             }
             Some(ScanEvent::Rejected(why)) => debug!(?why, "scanner input rejected"),

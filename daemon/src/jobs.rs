@@ -87,6 +87,8 @@ impl<T: Camera + ?Sized> Camera for Arc<T> {
 /// One passage's personal data, between its jobs.
 #[derive(Default)]
 pub struct PassageData {
+    /// Which passage this is: a job started for an earlier one must not write here.
+    pub generation: u64,
     /// The printed MRZ as the scanner read it (lines separated by `\n`).
     pub printed_mrz: Option<Zeroizing<String>>,
     /// The chip portrait (DG2 image), once read.
@@ -141,7 +143,9 @@ pub struct JobContext {
 impl JobContext {
     /// A new passage: its scanned MRZ replaces whatever the last one left.
     pub fn begin_passage(&self, printed_mrz: Zeroizing<String>) {
-        *self.passage.lock().unwrap_or_else(|p| p.into_inner()) = PassageData {
+        let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
+        *p = PassageData {
+            generation: p.generation + 1,
             printed_mrz: Some(printed_mrz),
             ..Default::default()
         };
@@ -149,9 +153,27 @@ impl JobContext {
 
     /// The passage is over: its personal data goes (zeroized on drop).
     pub fn end_passage(&self) {
-        *self.passage.lock().unwrap_or_else(|p| p.into_inner()) = PassageData::default();
+        {
+            let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
+            *p = PassageData {
+                generation: p.generation + 1,
+                ..Default::default()
+            };
+        }
         self.link.set_photo(PhotoKind::Chip, None);
         self.link.set_photo(PhotoKind::Live, None);
+    }
+
+    /// Runs `f` on the passage data if it still belongs to passage `generation` (a late
+    /// job's result is dropped, never written into the next traveller's passage).
+    fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
+        let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
+        if p.generation == generation {
+            f(&mut p);
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -202,12 +224,10 @@ impl JobRunner for Jobs {
 /// CA §6.2) and the facts the gate's policy needs.
 fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     use gate::{DocumentVerdict, ReasonCode};
-    let printed = ctx
-        .passage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .printed_mrz
-        .clone();
+    let (generation, printed) = {
+        let p = ctx.passage.lock().unwrap_or_else(|p| p.into_inner());
+        (p.generation, p.printed_mrz.clone())
+    };
     let Some(printed) = printed else {
         warn!("chip read requested without a scanned MRZ");
         return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
@@ -229,20 +249,23 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
             return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
         }
     };
-    let checked = check_document(ctx, &read, &mrz);
-    if let Ok(face) = read.face() {
-        ctx.passage
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .chip_photo = Some(Zeroizing::new(face.image.clone()));
-        ctx.link
-            .set_photo(PhotoKind::Chip, Some(face.image.clone()));
+    let checked = check_document(ctx, generation, &read, &mrz);
+    match read.face() {
+        Ok(face) => {
+            let image = Zeroizing::new(face.image.clone());
+            if ctx.update(generation, |p| p.chip_photo = Some(image)) {
+                ctx.link
+                    .set_photo(PhotoKind::Chip, Some(face.image.clone()));
+            }
+        }
+        Err(e) => warn!(error = %e, "no usable portrait in DG2"),
     }
     checked
 }
 
 fn check_document(
     ctx: &JobContext,
+    generation: u64,
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,
 ) -> gate::DocumentVerdict {
@@ -299,11 +322,7 @@ fn check_document(
     let m = &chip_mrz;
     let facts = (|| {
         Some(gate::DocumentFacts {
-            kind: if m.document_code().starts_with('P') {
-                gate::DocumentKind::Passport
-            } else {
-                gate::DocumentKind::IdentityCard
-            },
+            kind: document_kind(m.document_code()),
             issuing_state: country(m.issuing_state())?,
             nationality: country(m.nationality())?,
             birth_date: yymmdd(m.birth_date(), true),
@@ -328,7 +347,9 @@ fn check_document(
                 nationality: m.nationality(),
             });
             match query {
-                Ok(q) => ctx.passage.lock().unwrap_or_else(|p| p.into_inner()).watch = Some(q),
+                Ok(q) => {
+                    ctx.update(generation, |p| p.watch = Some(q));
+                }
                 Err(e) => warn!(error = %e, "no watchlist query can be made from DG1"),
             }
             DocumentVerdict::Read(f)
@@ -353,6 +374,23 @@ fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
             warn!("watchlist query before the chip was read");
             gate::WatchlistResult::Unavailable
         }
+    }
+}
+
+/// The kind of document from its MRZ document code (ICAO 9303-4 §4.2.2 and 9303-5 §4.2.2:
+/// the first letter is the type, the second is at the issuer's discretion; `R` as second
+/// letter marks a residence permit in EU practice, Council Regulation 1030/2002 as amended).
+fn document_kind(code: &str) -> gate::DocumentKind {
+    use gate::DocumentKind as K;
+    let mut c = code.chars();
+    match (c.next(), c.next()) {
+        (Some('P'), _) => K::Passport,
+        (Some('I' | 'A' | 'C'), Some('R')) => K::ResidencePermit,
+        // Crew member certificates (`AC`) are not identity cards.
+        (Some('A'), Some('C')) => K::Other,
+        (Some('I'), _) => K::IdentityCard,
+        (Some('A' | 'C'), _) => K::ResidencePermit,
+        _ => K::Other,
     }
 }
 
@@ -418,12 +456,10 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
     let Some(vision) = ctx.vision.as_ref() else {
         return gate::FaceVerdict::NoFace;
     };
-    let photo = ctx
-        .passage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .chip_photo
-        .clone();
+    let (generation, photo) = {
+        let p = ctx.passage.lock().unwrap_or_else(|p| p.into_inner());
+        (p.generation, p.chip_photo.clone())
+    };
     let Some(photo) = photo else {
         warn!("face match requested without a chip photo");
         return gate::FaceVerdict::NoFace;
@@ -469,7 +505,9 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
         |_| {},
     );
     if let Some(jpeg) = tee.jpeg.take() {
-        ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
+        if ctx.update(generation, |_| {}) {
+            ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
+        }
     }
     match result {
         Ok(v) => to_gate_face(&v),
@@ -498,6 +536,24 @@ fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn document_kinds_come_from_the_document_code() {
+        use gate::DocumentKind as K;
+        for (code, kind) in [
+            ("P<", K::Passport),
+            ("PD", K::Passport),
+            ("I<", K::IdentityCard),
+            ("ID", K::IdentityCard),
+            ("IR", K::ResidencePermit),
+            ("AR", K::ResidencePermit),
+            ("AC", K::Other),
+            ("V<", K::Other),
+            ("", K::Other),
+        ] {
+            assert_eq!(document_kind(code), kind, "{code}");
+        }
+    }
 
     #[test]
     fn country_codes_get_their_fillers_back() {
