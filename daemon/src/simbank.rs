@@ -210,6 +210,14 @@ fn read_via_pcscd(
         .map_err(|e| format!("vpcd insert: {e}"))?;
     let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key);
     lane.slot.remove();
+    // Wait until pcscd has seen the card go: a card inserted before pcscd noticed the last
+    // one leave is taken for the old card reset, and the next read fails mid-transaction.
+    if let Ok(mut pcsc) = hardware::pcsc_reader::PcscReader::open(Some(&lane.reader)) {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while pcsc.card_present().unwrap_or(false) && Instant::now() < deadline {
+            let _ = pcsc.wait_event(Duration::from_millis(100));
+        }
+    }
     result
 }
 
@@ -422,6 +430,11 @@ async fn lane(
     use sim::traveller::{Doors, WalkTimes, Walker};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed ^ (lane_no * 0x9E37));
     let mut walker: Option<Walker> = None;
+    // Whether the gate has left idle since the current traveller arrived.
+    let mut seen_busy = false;
+    // Since when both doors have been shut.
+    let mut shut_since: Option<Instant> = None;
+    const SETTLED: Duration = Duration::from_millis(500);
     let mut served = 0usize;
     let mut last_left = Instant::now() - Duration::from_secs_f64(cfg.arrival_interval_s)
         + Duration::from_millis(300 * lane_no);
@@ -437,6 +450,11 @@ async fn lane(
             entry: state.door_position[0],
             exit: state.door_position[1],
         };
+        if doors.entry <= 0.0 && doors.exit <= 0.0 {
+            shut_since.get_or_insert(now);
+        } else {
+            shut_since = None;
+        }
         let phase = devices
             .ctx
             .link
@@ -445,15 +463,22 @@ async fn lane(
             .unwrap_or_default();
         match walker.as_mut() {
             Some(w) => {
-                if matches!(phase.as_str(), "referred" | "awaiting_officer")
-                    && w.place() == sim::traveller::Place::AtEntry
-                {
+                if phase != "idle" {
+                    seen_busy = true;
+                }
+                // Referred before entering (the referral may be over before a tick sees it:
+                // the gate back to idle with the traveller still at the entry says so too).
+                let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer")
+                    || (seen_busy && phase == "idle");
+                if sent_away && w.place() == sim::traveller::Place::AtEntry {
+                    debug!(phase = %phase, "simulated traveller turned away at the entry");
                     w.turn_away(now);
                 }
                 if w.tick(now, doors) {
                     debug!(place = ?w.place(), "simulated traveller moved");
                 }
                 if w.is_gone() {
+                    debug!(place = ?w.place(), "simulated traveller gone");
                     walker = None;
                     last_left = now;
                     // The traveller took their document and face away.
@@ -463,8 +488,10 @@ async fn lane(
             None => {
                 let due = now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
                 // The next traveller steps up once the lane is ready: gate idle and both
-                // doors shut (a door still closing behind the last one is not an invitation).
-                let shut = doors.entry <= 0.0 && doors.exit <= 0.0;
+                // doors shut for a moment (a door still closing behind the last one is not an
+                // invitation, and one that has just touched its frame still reverses for
+                // someone stepping into its path before the controller confirms it closed).
+                let shut = shut_since.is_some_and(|t| now.duration_since(t) >= SETTLED);
                 if due && shut && phase == "idle" {
                     let case = pick_case(&mut rng, &cfg, served);
                     debug!(?case, "simulated traveller arrives");
@@ -473,6 +500,7 @@ async fn lane(
                         Ok(t) => {
                             devices.arrive(t);
                             walker = Some(Walker::arrive(now, WalkTimes::default()));
+                            seen_busy = false;
                             let _ = devices.ctx.inputs.send(Input::DocumentPresented);
                         }
                         Err(e) => warn!(error = %e, "could not make a simulated traveller"),
