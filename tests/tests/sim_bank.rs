@@ -103,7 +103,10 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
     assert_eq!(seen[2]["data"]["outcome"], "referred", "{seen:?}");
     assert_eq!(seen[2]["data"]["reason"], "pa_failed", "{seen:?}");
     assert_eq!(seen[3]["data"]["outcome"], "referred", "{seen:?}");
-    assert_eq!(seen[3]["data"]["reason"], "watchlist_hit", "{seen:?}\n{log}");
+    assert_eq!(
+        seen[3]["data"]["reason"], "watchlist_hit",
+        "{seen:?}\n{log}"
+    );
     for p in &seen {
         assert_eq!(
             p["data"]["liveness"].as_str().map(|l| l != "checked"),
