@@ -303,6 +303,52 @@ pub struct RealGate {
     pub driver: tokio::task::JoinHandle<()>,
 }
 
+/// What a gate on real devices needs but the config does not name, as config errors (the
+/// simulator needs none of it, so `egate config check` cannot tell on its own).
+pub fn missing(cfg: &Config) -> Vec<crate::config::ConfigError> {
+    let mut out = Vec::new();
+    let mut need = |key: &str, message: &str| {
+        out.push(crate::config::ConfigError {
+            key: key.into(),
+            line: None,
+            message: message.into(),
+        })
+    };
+    if cfg.doors.port.is_empty() {
+        need(
+            "doors.port",
+            "[doors] port is empty: a gate needs its door controller (or run `egate run --sim`)",
+        );
+    }
+    if cfg.scanner.port.is_empty() {
+        need(
+            "scanner.port",
+            "[scanner] port is empty: a gate needs an MRZ scanner to start passages",
+        );
+    }
+    if cfg.policy.watchlist == crate::policyconfig::Watchlist::Required
+        && !cfg.watchlist.is_configured()
+    {
+        need(
+            "policy.watchlist",
+            "\"required\" but [watchlist] names neither a file nor a url",
+        );
+    }
+    let ports = [
+        ("doors.port", &cfg.doors.port),
+        ("scanner.port", &cfg.scanner.port),
+        ("display.port", &cfg.display.port),
+    ];
+    for (i, (a, pa)) in ports.iter().enumerate() {
+        for (b, pb) in &ports[i + 1..] {
+            if !pa.is_empty() && pa == pb {
+                need(b, &format!("the same serial port as {a}"));
+            }
+        }
+    }
+    out
+}
+
 /// Opens every device named in the config and starts the gate's driver loop.
 pub async fn start(
     cfg: &Config,
@@ -313,14 +359,9 @@ pub async fn start(
 ) -> anyhow::Result<RealGate> {
     let id = cfg.gate.id.clone();
     let liveness = "not-checked";
-    anyhow::ensure!(
-        !cfg.doors.port.is_empty(),
-        "[doors] port is empty: a gate needs its door controller (or run `egate run --sim`)"
-    );
-    anyhow::ensure!(
-        !cfg.scanner.port.is_empty(),
-        "[scanner] port is empty: a gate needs an MRZ scanner to start passages"
-    );
+    if let Some(e) = missing(cfg).into_iter().next() {
+        anyhow::bail!("{e}");
+    }
     // Trust anchors.
     let (store, notes) =
         crate::doc_cmd::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)

@@ -69,8 +69,12 @@ pub fn main(args: RunArgs) -> ExitCode {
         Some("human") => cfg.log.format = LogFormat::Human,
         _ => {}
     }
-    // Overrides go through the same checks as the file.
-    let errors = cfg.validate();
+    // Overrides go through the same checks as the file; a gate on real devices must also
+    // name them (the simulator replaces them all).
+    let mut errors = cfg.validate();
+    if !cfg.dangerous.simulation {
+        errors.extend(crate::devices::missing(&cfg));
+    }
     if !errors.is_empty() {
         for e in errors {
             eprintln!("egate run: {e}");

@@ -133,8 +133,11 @@ fn run_without_a_door_controller_refuses_to_start() {
         "--state-dir",
         state.path().to_str().unwrap(),
     ]);
-    assert_ne!(code, 0, "{err}");
-    assert!(err.contains("[doors] port is empty"), "{err}");
+    // A configuration error (64), every missing device named with its key.
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("doors.port: [doors] port is empty"), "{err}");
+    assert!(err.contains("scanner.port"), "{err}");
+    assert!(err.contains("policy.watchlist"), "{err}");
 }
 
 #[test]
