@@ -76,6 +76,18 @@ fn unix_ms(t: SystemTime) -> i64 {
     }
 }
 
+/// Days since 1970-01-01 of `y-m-d` in the proleptic Gregorian calendar (H. Hinnant's
+/// `days_from_civil`); the inverse of [`civil_from_days`].
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
 /// (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", `civil_from_days`); the year
 /// is clamped to 0..=9999.
@@ -102,16 +114,9 @@ mod tests {
         CivilDate::new(y, m, day).expect("valid test date")
     }
 
-    /// Milliseconds since the epoch of `y-m-d` at `hh:mm` UTC (days_from_civil, Hinnant).
+    /// Milliseconds since the epoch of `y-m-d` at `hh:mm` UTC.
     fn utc(y: i64, m: i64, day: i64, hh: i64, mm: i64) -> i64 {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        days * DAY_MS + hh * HOUR_MS + mm * 60_000
+        days_from_civil(y, m, day) * DAY_MS + hh * HOUR_MS + mm * 60_000
     }
 
     #[test]

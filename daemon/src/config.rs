@@ -527,6 +527,17 @@ impl Config {
         errs
     }
 
+    /// The folder of the daemon's own files: the audit trail's folder (demo console
+    /// accounts and the simulator's watchlist go there too).
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.audit
+            .file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
+    }
+
     /// The listen address (validated by [`Config::validate`]).
     pub fn listen_addr(&self) -> SocketAddr {
         self.server

@@ -345,13 +345,7 @@ fn sim_watchlist(cfg: &crate::config::Config) -> anyhow::Result<Arc<watchlist::W
     let wcfg = if cfg.watchlist.is_configured() {
         cfg.watchlist.clone()
     } else {
-        let dir = cfg
-            .audit
-            .file
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = cfg.state_dir();
         std::fs::create_dir_all(&dir)?;
         let file = dir.join("sim-watchlist.txt");
         std::fs::write(

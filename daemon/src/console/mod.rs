@@ -467,13 +467,7 @@ pub async fn start_for_daemon(
         .iter()
         .map(|g| Arc::clone(g) as Arc<dyn GateLink>)
         .collect();
-    let state_dir = cfg
-        .audit
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let state_dir = cfg.state_dir();
     let env = Env {
         audit,
         simulation: cfg.dangerous.simulation,
