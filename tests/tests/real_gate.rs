@@ -11,8 +11,10 @@
 //! - the watchlist: a local list file, changed while the gate runs.
 //!
 //! A genuine traveller is let through; the same document, once listed, is referred, and the
-//! display tells the traveller only to see an officer; a fire alarm opens both doors. No
-//! document number, name or MRZ reaches the log, the audit trail or the metrics.
+//! display tells the traveller only to see an officer; someone else presenting it is
+//! referred by the face match; the exit never opens for either; a fire alarm opens both
+//! doors. No document number, name or MRZ reaches the log (at debug level), the audit
+//! trail or the metrics.
 //!
 //! Waits are generous and nothing asserts a duration: the machine may be loaded.
 
@@ -122,7 +124,9 @@ fn the_production_gate_runs_on_its_configured_devices() {
     std::fs::write(
         &cfg,
         format!(
-            r#"[gate]
+            r#"[log]
+level = "debug"
+[gate]
 id = "lane-7"
 [reader]
 pcsc_reader = "Virtual PCD 00 00"
@@ -183,6 +187,21 @@ fps = 0.0
         scanner.wait_line("ok", EVENTUALLY);
     };
 
+    // The next traveller steps up when the display invites them (the gate is idle again).
+    let invited = |display: &mut SimDevice, since: usize| {
+        if display.log[since..]
+            .iter()
+            .any(|l| l.starts_with("MSG present-passport"))
+        {
+            return;
+        }
+        display.wait_for(
+            |l| l.starts_with("MSG present-passport"),
+            "the display invites the next traveller",
+            EVENTUALLY,
+        );
+    };
+
     // 1. A genuine traveller: walks in, scans the passport, is let through.
     controller.command("arrive").expect("arrive");
     scan(&mut scanner);
@@ -194,6 +213,15 @@ fps = 0.0
         daemon.log.join("\n")
     );
     assert_eq!(p["data"]["liveness"], "not_checked", "{p}");
+    // Passive authentication chained to the CSCA of [pki].
+    let decisions: Vec<Value> = std::fs::read_to_string(&trail)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "document_decision")
+        .collect();
+    assert_eq!(decisions[0]["data"]["pa"], "Trusted", "{decisions:?}");
+    let shown_after_1 = display.mark();
     controller.wait_for(
         |l| l == "event: traveller through",
         "the traveller left through the exit",
@@ -203,7 +231,15 @@ fps = 0.0
     // 2. The document is listed (the file changes while the gate runs): the same traveller
     //    is referred, and the display only asks them to see an officer.
     write_list(&list, "# lost and stolen\nUTO X12345678\nD L898902C3\n");
+    invited(&mut display, shown_after_1);
     let shown_before = display.mark();
+    let exit_opened = |c: &SimDevice| {
+        c.log
+            .iter()
+            .filter(|l| l.as_str() == "event: exit door open")
+            .count()
+    };
+    let exit_opens_before = exit_opened(&controller);
     controller.command("arrive").expect("arrive");
     scan(&mut scanner);
     let p = wait_passages(&trail, 2, &mut daemon);
@@ -222,14 +258,48 @@ fps = 0.0
         );
     }
     assert!(see_officer.contains("red"), "{see_officer}");
+    let shown_after_2 = display.mark();
     controller.command("turn-away").expect("turn-away");
     controller.wait_for(
         |l| l == "event: traveller turned-away",
         "the referred traveller left through the entry",
         EVENTUALLY,
     );
+    assert_eq!(
+        exit_opened(&controller),
+        exit_opens_before,
+        "the exit opened for a referred traveller"
+    );
 
-    // 3. Fire: both doors open.
+    // 3. Someone else presents the (no longer listed) document: the real face pipeline
+    //    refers them.
+    write_list(&list, "# lost and stolen\nUTO X12345678\n");
+    invited(&mut display, shown_after_2);
+    for i in 0..4 {
+        std::fs::copy(
+            faces.join("person_b_2.jpg"),
+            frames.join(format!("frame_{i:03}.jpg")),
+        )
+        .unwrap();
+    }
+    controller.command("arrive").expect("arrive");
+    scan(&mut scanner);
+    let p = wait_passages(&trail, 3, &mut daemon);
+    assert_eq!(p["data"]["outcome"], "referred", "{p}");
+    assert_eq!(p["data"]["reason"], "face_mismatch", "{p}");
+    controller.command("turn-away").expect("turn-away");
+    controller.wait_for(
+        |l| l == "event: traveller turned-away",
+        "the impostor left through the entry",
+        EVENTUALLY,
+    );
+    assert_eq!(
+        exit_opened(&controller),
+        exit_opens_before,
+        "the exit opened for an impostor"
+    );
+
+    // 4. Fire: both doors open.
     controller.command("fire on").expect("fire on");
     let deadline = Instant::now() + EVENTUALLY;
     loop {
