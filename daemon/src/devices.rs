@@ -29,7 +29,7 @@ use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::Config;
 use crate::doors::{forward_events, ControllerSignals};
 use crate::driver::Driver;
-use crate::jobs::{self, Camera, ChipLink};
+use crate::jobs::{self, Camera, ChipError, ChipLink};
 use crate::metrics::Metrics;
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
@@ -38,23 +38,27 @@ pub fn read_on_reader(
     reader: Option<&str>,
     wait: Duration,
     key: &document::reader::AccessKey,
-) -> Result<document::reader::ReadDocument, String> {
+) -> Result<document::reader::ReadDocument, ChipError> {
     use hardware::pcsc_reader::PcscReader;
-    let mut pcsc = PcscReader::open(reader).map_err(|e| e.to_string())?;
+    let mut pcsc = PcscReader::open(reader).map_err(|e| ChipError::Reader(e.to_string()))?;
     let deadline = Instant::now() + wait;
-    while !pcsc.card_present().map_err(|e| e.to_string())? {
+    while !pcsc
+        .card_present()
+        .map_err(|e| ChipError::Reader(e.to_string()))?
+    {
         if Instant::now() > deadline {
-            return Err(format!(
+            return Err(ChipError::Document(format!(
                 "no chip seen on the reader within {} ms",
                 wait.as_millis()
-            ));
+            )));
         }
         let _ = pcsc.wait_event(Duration::from_millis(200));
     }
-    pcsc.connect().map_err(|e| e.to_string())?;
+    pcsc.connect()
+        .map_err(|e| ChipError::Document(e.to_string()))?;
     let read =
         document::reader::read_document(&mut pcsc, key, document::reader::ReaderOptions::default())
-            .map_err(|e| e.to_string());
+            .map_err(|e| ChipError::Document(e.to_string()));
     pcsc.disconnect();
     read
 }
@@ -69,7 +73,7 @@ impl ChipLink for PcscChipLink {
     fn read(
         &self,
         key: &document::reader::AccessKey,
-    ) -> Result<document::reader::ReadDocument, String> {
+    ) -> Result<document::reader::ReadDocument, ChipError> {
         read_on_reader(self.reader.as_deref(), self.wait, key)
     }
 }
@@ -384,6 +388,18 @@ pub async fn start(
         );
         Box::new(jobs::NoWatchlist)
     };
+    // The chip reader must be there (it is used only when a document is presented).
+    let readers = hardware::pcsc_reader::list_readers()
+        .map_err(|e| anyhow::anyhow!("[reader] PC/SC is not usable: {e}"))?;
+    if cfg.reader.pcsc_reader.is_empty() {
+        anyhow::ensure!(!readers.is_empty(), "[reader] pcscd lists no reader");
+    } else {
+        anyhow::ensure!(
+            readers.contains(&cfg.reader.pcsc_reader),
+            "[reader] pcsc_reader {:?} is not among the readers pcscd lists: {readers:?}",
+            cfg.reader.pcsc_reader
+        );
+    }
     // Faces.
     let vision = jobs::VisionParts::load(&cfg.vision)
         .context("[vision] the face models cannot be loaded (run scripts/setup.sh)")?;
@@ -424,6 +440,7 @@ pub async fn start(
         }),
         camera: Box::new(camera),
         watchlist,
+        faults: Default::default(),
     });
     tokio::spawn(run_scanner(
         cfg.scanner.port.clone(),

@@ -24,16 +24,27 @@ use crate::audit::Pseudonymizer;
 use crate::bank::{LocalGate, PhotoKind};
 use crate::driver::JobRunner;
 
+/// Why a chip could not be read. The texts are for the log: they carry no document data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChipError {
+    /// The reader itself is unusable (no such reader, PC/SC service gone): a device fault.
+    #[error("chip reader unavailable: {0}")]
+    Reader(String),
+    /// This document could not be read (no chip, access refused, broken answers): the
+    /// traveller's problem, not the lane's.
+    #[error("{0}")]
+    Document(String),
+}
+
 /// Where the chip is read: a PC/SC reader, or the simulator's virtual chip.
 pub trait ChipLink: Send + Sync {
     /// Reads the document on the reader, opening it with `key` (BAC or PACE, ICAO 9303-11
-    /// §4), and runs AA/CA as the chip offers them. The error is for the log: it must not
-    /// carry document data.
-    fn read(&self, key: &AccessKey) -> Result<ReadDocument, String>;
+    /// §4), and runs AA/CA as the chip offers them.
+    fn read(&self, key: &AccessKey) -> Result<ReadDocument, ChipError>;
 }
 
 impl<T: ChipLink + ?Sized> ChipLink for Arc<T> {
-    fn read(&self, key: &AccessKey) -> Result<ReadDocument, String> {
+    fn read(&self, key: &AccessKey) -> Result<ReadDocument, ChipError> {
         (**self).read(key)
     }
 }
@@ -138,6 +149,8 @@ pub struct JobContext {
     pub camera: Box<dyn Camera>,
     /// The watchlist.
     pub watchlist: Box<dyn WatchlistCheck>,
+    /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
+    pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
 }
 
 impl JobContext {
@@ -162,6 +175,33 @@ impl JobContext {
         }
         self.link.set_photo(PhotoKind::Chip, None);
         self.link.set_photo(PhotoKind::Live, None);
+    }
+
+    /// Reports a job's device as faulty or working again to the gate (only changes): a
+    /// reader or camera that fails while the gate runs is a device fault the officers see,
+    /// not just one referral after another.
+    fn device(&self, device: gate::Device, faulty: bool) {
+        let name = match device {
+            gate::Device::DocumentReader => "reader",
+            gate::Device::Camera => "camera",
+            _ => "other",
+        };
+        let changed = {
+            let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+            if faulty {
+                f.insert(name)
+            } else {
+                f.remove(name)
+            }
+        };
+        if changed {
+            let e = if faulty {
+                gate::SensorEvent::DeviceFault(device)
+            } else {
+                gate::SensorEvent::DeviceRecovered(device)
+            };
+            let _ = self.inputs.send(Input::Sensor(e));
+        }
     }
 
     /// Runs `f` on the passage data if it still belongs to passage `generation` (a late
@@ -243,7 +283,15 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     };
     let key = AccessKey::from(&mrz);
     let read = match ctx.chip.read(&key) {
-        Ok(r) => r,
+        Ok(r) => {
+            ctx.device(gate::Device::DocumentReader, false);
+            r
+        }
+        Err(e @ ChipError::Reader(_)) => {
+            warn!(error = %e, "chip read failed");
+            ctx.device(gate::Device::DocumentReader, true);
+            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+        }
         Err(e) => {
             warn!(error = %e, "chip read failed");
             return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
@@ -485,9 +533,13 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
     };
     drop(photo);
     let mut source = match ctx.camera.frames() {
-        Ok(s) => s,
+        Ok(s) => {
+            ctx.device(gate::Device::Camera, false);
+            s
+        }
         Err(e) => {
             warn!(error = %e, "camera unavailable");
+            ctx.device(gate::Device::Camera, true);
             return gate::FaceVerdict::NoFace;
         }
     };
@@ -577,6 +629,78 @@ mod tests {
         assert_eq!(
             yymmdd_in("050101", true, 2105),
             CivilDate::new(2105, 1, 1).ok()
+        );
+    }
+
+    struct DeadReader;
+    impl ChipLink for DeadReader {
+        fn read(&self, _key: &AccessKey) -> Result<ReadDocument, ChipError> {
+            Err(ChipError::Reader("no such reader".into()))
+        }
+    }
+    struct NoCamera;
+    impl Camera for NoCamera {
+        fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
+            Err("cannot open".into())
+        }
+    }
+
+    fn context(chip: Box<dyn ChipLink>) -> (JobContext, mpsc::UnboundedReceiver<Input>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (link, _officer) = LocalGate::new(crate::devices::initial_status("t", "not-checked"));
+        let ctx = JobContext {
+            passage: Mutex::new(PassageData::default()),
+            inputs: tx,
+            store: document::pki::CscaStore::new(),
+            pseudonyms: Arc::new(Pseudonymizer::from_key(&[7; 32])),
+            vision: None,
+            link,
+            chip,
+            camera: Box::new(NoCamera),
+            watchlist: Box::new(NoWatchlist),
+            faults: Default::default(),
+        };
+        (ctx, rx)
+    }
+
+    const TD3: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+
+    #[test]
+    fn a_dead_reader_is_one_device_fault_and_the_document_is_refused() {
+        let (ctx, mut rx) = context(Box::new(DeadReader));
+        for _ in 0..2 {
+            ctx.begin_passage(Zeroizing::new(TD3.into()));
+            assert_eq!(
+                chip_job(&ctx),
+                gate::DocumentVerdict::Refused(gate::ReasonCode::ChipReadFailed)
+            );
+        }
+        // Reported once, not at every read.
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(Input::Sensor(gate::SensorEvent::DeviceFault(
+                gate::Device::DocumentReader
+            )))
+        );
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_camera_that_cannot_open_is_a_device_fault() {
+        let (ctx, mut rx) = context(Box::new(DeadReader));
+        ctx.device(gate::Device::Camera, true);
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(Input::Sensor(gate::SensorEvent::DeviceFault(
+                gate::Device::Camera
+            )))
+        );
+        ctx.device(gate::Device::Camera, false);
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(Input::Sensor(gate::SensorEvent::DeviceRecovered(
+                gate::Device::Camera
+            )))
         );
     }
 }

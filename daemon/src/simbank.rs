@@ -121,14 +121,14 @@ impl jobs::ChipLink for SimChipLink {
     fn read(
         &self,
         key: &document::reader::AccessKey,
-    ) -> Result<document::reader::ReadDocument, String> {
+    ) -> Result<document::reader::ReadDocument, jobs::ChipError> {
         use document::reader::{read_document, ReaderOptions};
         let chip = self
             .card
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or("no card on the reader")?;
+            .ok_or_else(|| jobs::ChipError::Document("no card on the reader".into()))?;
         match &self.vpcd {
             Some(lane) => {
                 let mut lane = lane.lock().unwrap_or_else(|p| p.into_inner());
@@ -143,7 +143,7 @@ impl jobs::ChipLink for SimChipLink {
                 );
                 let r = read_document(&mut card, key, ReaderOptions::default());
                 std::thread::sleep(card.modelled_time());
-                r.map_err(|e| e.to_string())
+                r.map_err(|e| jobs::ChipError::Document(e.to_string()))
             }
         }
     }
@@ -204,10 +204,10 @@ fn read_via_pcscd(
     lane: &mut VpcdLane,
     chip: sim::chip::ChipSpec,
     key: &document::reader::AccessKey,
-) -> Result<document::reader::ReadDocument, String> {
+) -> Result<document::reader::ReadDocument, jobs::ChipError> {
     lane.slot
         .insert(sim::chip::VirtualChip::new(chip))
-        .map_err(|e| format!("vpcd insert: {e}"))?;
+        .map_err(|e| jobs::ChipError::Reader(format!("vpcd insert: {e}")))?;
     let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key);
     lane.slot.remove();
     // Wait until pcscd has seen the card go: a card inserted before pcscd noticed the last
@@ -297,6 +297,7 @@ pub async fn start(
             chip: Box::new(chip.clone()),
             camera: Box::new(camera.clone()),
             watchlist: Box::new(watchlist.clone()),
+            faults: Default::default(),
         });
         let lane_devices = SimLane {
             ctx: ctx.clone(),
