@@ -202,7 +202,22 @@ fps = 0.0
         );
     };
 
+    // A traveller steps up to a closed lane (the gate starts no passage while a door it
+    // closed is still held open by someone standing in it).
+    let lane_closed = |controller: &mut SimDevice| {
+        let deadline = Instant::now() + EVENTUALLY;
+        loop {
+            let s = controller.state();
+            if s.contains("entry=closed") && s.contains("exit=closed") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the lane never closed: {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
     // 1. A genuine traveller: walks in, scans the passport, is let through.
+    lane_closed(&mut controller);
     controller.command("arrive").expect("arrive");
     scan(&mut scanner);
     let p = wait_passages(&trail, 1, &mut daemon);
@@ -240,6 +255,7 @@ fps = 0.0
             .count()
     };
     let exit_opens_before = exit_opened(&controller);
+    lane_closed(&mut controller);
     controller.command("arrive").expect("arrive");
     scan(&mut scanner);
     let p = wait_passages(&trail, 2, &mut daemon);
@@ -282,6 +298,7 @@ fps = 0.0
         )
         .unwrap();
     }
+    lane_closed(&mut controller);
     controller.command("arrive").expect("arrive");
     scan(&mut scanner);
     let p = wait_passages(&trail, 3, &mut daemon);
