@@ -288,12 +288,9 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
         links.push(console::remote::RemoteGate::connect(e)?);
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state_dir = cfg
-        .audit
-        .file
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_else(|| PathBuf::from("."));
+    let state_dir = cfg.state_dir();
+    // Before the console starts: a signal during start-up must still stop it cleanly.
+    let signals = crate::run::Signals::install()?;
     let c = console::start(
         links,
         &cfg.console,
@@ -311,15 +308,7 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
         entries.len(),
         c.fingerprint
     );
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => info!(signal = "SIGTERM", "signal received"),
-            _ = int.recv() => info!(signal = "SIGINT", "signal received"),
-        }
-    }
+    signals.recv().await;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.task).await;
     audit

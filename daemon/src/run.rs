@@ -233,14 +233,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGTERM and SIGINT, caught from the start of `serve`.
-struct Signals {
+/// SIGTERM and SIGINT, caught from the moment they are installed (before anything else
+/// starts, so that a signal during start-up still means a clean stop).
+pub(crate) struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
 }
 
 impl Signals {
-    fn install() -> anyhow::Result<Self> {
+    pub(crate) fn install() -> anyhow::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
         Ok(Self {
             term: signal(SignalKind::terminate())?,
@@ -248,7 +249,7 @@ impl Signals {
         })
     }
 
-    async fn recv(mut self) {
+    pub(crate) async fn recv(mut self) {
         tokio::select! {
             _ = self.term.recv() => info!(signal = "SIGTERM", "signal received"),
             _ = self.int.recv() => info!(signal = "SIGINT", "signal received"),
