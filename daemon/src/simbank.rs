@@ -158,7 +158,12 @@ impl jobs::Camera for ReplayCamera {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
         let files = self.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if files.is_empty() {
-            return Err("nobody in front of the camera".into());
+            // Nobody in front of the camera (the traveller has left): a working camera that
+            // sees no face, not a broken one.
+            return Ok(Box::new(vision::source::ReplaySource::new(
+                Vec::new(),
+                false,
+            )));
         }
         vision::source::ReplaySource::from_files(&files, true)
             .map(|s| Box::new(s) as Box<dyn vision::source::FrameSource>)
@@ -208,7 +213,13 @@ fn read_via_pcscd(
     lane.slot
         .insert(sim::chip::VirtualChip::new(chip))
         .map_err(|e| jobs::ChipError::Reader(format!("vpcd insert: {e}")))?;
-    let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key);
+    // The simulated reader cannot break: a PC/SC error while pcscd follows vpcd's card
+    // changes is this read failing, not a reader fault that would close the lane.
+    let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key)
+        .map_err(|e| match e {
+            jobs::ChipError::Reader(m) => jobs::ChipError::Document(m),
+            other => other,
+        });
     lane.slot.remove();
     // Wait until pcscd has seen the card go: a card inserted before pcscd noticed the last
     // one leave is taken for the old card reset, and the next read fails mid-transaction.
