@@ -131,17 +131,23 @@ impl Daemon {
 
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(st) = self.child.try_wait().expect("try_wait") {
-                self.log.extend(self.lines.try_iter());
-                return Some(st);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let st = wait_child(&mut self.child, timeout);
+        self.log.extend(self.lines.try_iter());
+        st
+    }
+}
+
+/// Waits for `child` to exit, up to `timeout`; `None` if it is still running.
+pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            return Some(st);
         }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -159,17 +159,9 @@ impl SimDevice {
 
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(st) = self.child.try_wait().expect("try_wait") {
-                self.log.extend(self.lines.try_iter());
-                return Some(st);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let st = crate::wait_child(&mut self.child, timeout);
+        self.log.extend(self.lines.try_iter());
+        st
     }
 }
 
