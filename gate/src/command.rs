@@ -23,6 +23,11 @@ pub enum DoorAction {
 
 /// The lane's signal lamp, seen from the entry side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Lamp {
     /// Off (stopped).
     Off,

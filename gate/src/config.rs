@@ -11,6 +11,11 @@ use crate::policy::EligibilityPolicy;
 
 /// The physical shape of the lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Layout {
     /// Entry door, mantrap, exit door: the document is checked at the entry (zone A), the
     /// face inside the mantrap (zone B). The two doors are never open together.
@@ -81,6 +86,11 @@ impl Default for Attempts {
 
 /// Whether presentation attack detection takes part in the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum LivenessMode {
     /// A PAD job runs with every capture attempt and must say `Live`.
     Required,
@@ -141,6 +151,11 @@ impl Default for OccupancyPolicy {
 
 /// A door's position in the safe state (fault, shutdown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum DoorSafeState {
     /// Open: nobody can be trapped (fail-safe).
     Open,
@@ -151,6 +166,11 @@ pub enum DoorSafeState {
 /// The doors' positions on a fault or shutdown. Opening both doors of a two-step lane is
 /// the documented exception to the "never both open" invariant (like a fire alarm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct SafeState {
     /// The entry door (ignored in the one-step layout).
     pub entry: DoorSafeState,

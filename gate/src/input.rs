@@ -77,6 +77,11 @@ pub enum SensorEvent {
 
 /// An officer's action from the console (audited with the officer's id by the daemon).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum OfficerCommand {
     /// Open the exit for the traveller inside (refused while the entry is open in a
     /// two-step lane).

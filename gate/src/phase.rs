@@ -4,6 +4,11 @@ use std::fmt;
 
 /// Where the gate is, without the data of its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Phase {
     /// Waiting for a document.
     Idle,

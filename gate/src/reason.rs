@@ -8,6 +8,11 @@ use std::fmt;
 
 /// Why a passage ended in a referral, or why an alarm was raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum ReasonCode {
     /// The chip could not be read (no answer, access control failed, link lost).
@@ -211,6 +216,11 @@ impl fmt::Display for ReasonCode {
 /// What the traveller's display shows. Deliberately coarse: a message never says why a
 /// traveller was referred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum MessageCode {
     /// "Place your passport on the reader."
@@ -271,6 +281,16 @@ impl fmt::Display for MessageCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_names_are_the_stable_names() {
+        for &code in ReasonCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ReasonCode>(&json).unwrap(), code);
+        }
+    }
 
     #[test]
     fn names_are_unique_snake_case_and_round_trip() {

@@ -26,6 +26,11 @@ impl fmt::Display for Ticket {
 
 /// A door of the lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum DoorId {
     /// The entry door (two-step layout only): between zone A and the mantrap.
     Entry,
