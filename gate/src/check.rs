@@ -23,11 +23,15 @@ use std::time::Instant;
 
 use crate::command::{Command, DoorAction};
 use crate::config::{DoorSafeState, GateConfig, Layout, LivenessMode};
+use crate::date::CivilDate;
 use crate::gate::Gate;
 use crate::input::{Input, OfficerCommand, SensorEvent, Zone};
 use crate::phase::Phase;
-use crate::policy::{self, WatchlistMode};
-use crate::verdict::{DocumentVerdict, DoorId, PadVerdict, Ticket, WatchlistResult};
+use crate::policy::{Allow, EligibilityPolicy, PaStrictness, WatchlistMode};
+use crate::verdict::{
+    ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict, Ticket,
+    WatchlistResult,
+};
 
 /// A breach of a safety invariant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +134,51 @@ fn zone_idx(zone: Zone) -> usize {
     }
 }
 
+/// Who may pass, stated again from the documented meaning of each [`EligibilityPolicy`]
+/// field and written apart from `policy::evaluate` (and from `CivilDate::age_on`), so that
+/// an eligibility bug in the gate opens an exit the model did not authorise. Only the
+/// yes/no matters here; which reason a refusal carries is the policy's own business.
+fn may_pass(policy: &EligibilityPolicy, facts: &DocumentFacts, today: CivilDate) -> bool {
+    let ymd = |d: CivilDate| (d.year(), d.month(), d.day());
+    // PA (ICAO 9303-11 §5.1): a failed PA never passes; an untrusted CSCA only when allowed.
+    let authentic = match facts.pa {
+        PaOutcome::Trusted => true,
+        PaOutcome::UntrustedCsca => policy.pa == PaStrictness::AllowUntrustedCsca,
+        PaOutcome::Failed => false,
+    };
+    // AA/CA (§6.1, §6.2): a failed one never passes; a chip without either only when the
+    // policy does not require it.
+    let not_a_copy = match facts.chip_auth {
+        ChipAuthOutcome::Passed => true,
+        ChipAuthOutcome::NotSupported => !policy.require_chip_authentication,
+        ChipAuthOutcome::Failed => false,
+    };
+    // Valid through the expiry date itself.
+    let valid = !policy.require_valid_document || ymd(today) <= ymd(facts.expiry);
+    let listed = |allow: &Allow<_>, code| match allow {
+        Allow::Any => true,
+        Allow::Only(list) => list.contains(code),
+    };
+    // Completed years: the birthday of this year has come (a 29 February birthday
+    // completes on 1 March in a common year).
+    let old_enough = policy.minimum_age == 0
+        || facts.birth_date.is_some_and(|born| {
+            let (y, m, d) = ymd(born);
+            let (ty, tm, td) = ymd(today);
+            let birthday_passed = (tm, td) >= (m, d);
+            let age = i32::from(ty) - i32::from(y) - i32::from(!birthday_passed);
+            age >= i32::from(policy.minimum_age)
+        });
+    authentic
+        && not_a_copy
+        && facts.mrz_matches_dg1
+        && valid
+        && policy.document_kinds.contains(&facts.kind)
+        && listed(&policy.issuing_states, &facts.issuing_state)
+        && listed(&policy.nationalities, &facts.nationality)
+        && old_enough
+}
+
 impl SafetyModel {
     /// A model for a gate built from `config`.
     pub fn new(config: &GateConfig) -> Self {
@@ -177,7 +226,7 @@ impl SafetyModel {
                 self.answered[0] = true;
                 self.document_ok = match verdict {
                     DocumentVerdict::Read(facts) => {
-                        policy::evaluate(&self.config.eligibility, facts, self.config.today).is_ok()
+                        may_pass(&self.config.eligibility, facts, self.config.today)
                     }
                     DocumentVerdict::Refused(_) => false,
                 };

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use gate::check::SafetyModel;
 use gate::{
-    ChipAuthOutcome, CivilDate, Command, CountryCode, Device, DocumentFacts, DocumentKind,
-    DocumentVerdict, DoorId, DoorSafeState, FaceVerdict, Gate, GateConfig, Input, Layout,
-    LivenessMode, OccupancyAction, OfficerCommand, PaOutcome, PadVerdict, Phase, Pseudonym,
-    ReasonCode, ReferralRoute, SensorEvent, Ticket, WatchlistMode, WatchlistResult, Zone,
+    Allow, ChipAuthOutcome, CivilDate, Command, CountryCode, Device, DocumentFacts, DocumentKind,
+    DocumentVerdict, DoorId, DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig,
+    Input, Layout, LivenessMode, OccupancyAction, OfficerCommand, PaOutcome, PaStrictness,
+    PadVerdict, Phase, Pseudonym, ReasonCode, ReferralRoute, SensorEvent, Ticket, WatchlistMode,
+    WatchlistResult, Zone,
 };
 use proptest::prelude::*;
 
@@ -34,8 +35,10 @@ enum Act {
     NextDay,
     Deadline,
     Shutdown,
-    /// Whatever a cooperative traveller, a working lane or an officer would do next.
-    Progress,
+    /// Whatever a cooperative traveller, a working lane or an officer would do next; a
+    /// chip read answers `facts(7)` (eligible) for values below 128, else `facts(value)`, so
+    /// that passages refused by each rule of the policy also get to the face match.
+    Progress(u8),
 }
 
 fn zone() -> impl Strategy<Value = Zone> {
@@ -102,7 +105,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => Just(Act::NextDay),
         4 => Just(Act::Deadline),
         1 => Just(Act::Shutdown),
-        30 => Just(Act::Progress),
+        30 => any::<u8>().prop_map(Act::Progress),
     ]
 }
 
@@ -122,6 +125,64 @@ fn today() -> CivilDate {
     CivilDate::new(2026, 11, 26).expect("date")
 }
 
+fn cc(code: &str) -> CountryCode {
+    CountryCode::new(code).expect("code")
+}
+
+fn date(y: u16, m: u8, d: u8) -> CivilDate {
+    CivilDate::new(y, m, d).expect("date")
+}
+
+/// The options of each policy field, the first one the default's: document kinds,
+/// issuing states, nationalities, minimum age, valid document, PA, chip authentication.
+const POLICY_OPTIONS: [usize; 7] = [3, 2, 2, 3, 2, 2, 2];
+
+/// The policy made of option `k[i]` of each field (see [`POLICY_OPTIONS`]).
+fn policy(k: [usize; 7]) -> EligibilityPolicy {
+    EligibilityPolicy {
+        document_kinds: match k[0] {
+            0 => vec![DocumentKind::Passport, DocumentKind::IdentityCard],
+            1 => vec![DocumentKind::Passport],
+            _ => vec![DocumentKind::IdentityCard, DocumentKind::ResidencePermit],
+        },
+        issuing_states: match k[1] {
+            0 => Allow::Any,
+            _ => Allow::Only(vec![cc("FRA"), cc("D<<")]),
+        },
+        nationalities: match k[2] {
+            0 => Allow::Any,
+            _ => Allow::Only(vec![cc("FRA")]),
+        },
+        minimum_age: [12, 0, 18][k[3]],
+        require_valid_document: k[4] == 0,
+        pa: match k[5] {
+            0 => PaStrictness::RequireTrustedCsca,
+            _ => PaStrictness::AllowUntrustedCsca,
+        },
+        require_chip_authentication: k[6] == 1,
+        ..EligibilityPolicy::default()
+    }
+}
+
+/// Mostly the default policy (so cooperative passages get through), sometimes stricter or
+/// more lenient in some fields, so that every rule of the policy decides some passages.
+fn eligibility() -> impl Strategy<Value = EligibilityPolicy> {
+    let option = |n: usize| {
+        // The default three times as likely as each other option.
+        prop_oneof![3 => Just(0usize), 1 => 1..n]
+    };
+    [
+        option(POLICY_OPTIONS[0]),
+        option(POLICY_OPTIONS[1]),
+        option(POLICY_OPTIONS[2]),
+        option(POLICY_OPTIONS[3]),
+        option(POLICY_OPTIONS[4]),
+        option(POLICY_OPTIONS[5]),
+        option(POLICY_OPTIONS[6]),
+    ]
+    .prop_map(policy)
+}
+
 prop_compose! {
     fn config()(
         two_step in any::<bool>(),
@@ -131,8 +192,10 @@ prop_compose! {
         occ in (action(), action(), action(), action(), action()),
         entry in safe(),
         exit in safe(),
+        policy in eligibility(),
     ) -> GateConfig {
         let mut c = if two_step { GateConfig::two_step(today()) } else { GateConfig::one_step(today()) };
+        c.eligibility = policy;
         c.liveness = if liveness { LivenessMode::Required } else { LivenessMode::NotChecked };
         c.referral = if wait { ReferralRoute::WaitForOfficer } else { ReferralRoute::BackThroughEntry };
         c.eligibility.watchlist = if watchlist { WatchlistMode::Required } else { WatchlistMode::Off };
@@ -147,23 +210,42 @@ prop_compose! {
     }
 }
 
+/// Document facts: 7 is a genuine adult's valid passport; the others each break or test
+/// the edge of one rule (the dates around [`today`], which `NextDay` moves on).
 fn facts(v: u8) -> DocumentFacts {
     let mut f = DocumentFacts {
         kind: DocumentKind::Passport,
-        issuing_state: CountryCode::new("FRA").expect("code"),
-        nationality: CountryCode::new("FRA").expect("code"),
-        birth_date: Some(CivilDate::new(1980, 2, 29).expect("date")),
-        expiry: CivilDate::new(2030, 6, 30).expect("date"),
+        issuing_state: cc("FRA"),
+        nationality: cc("FRA"),
+        birth_date: Some(date(1980, 2, 29)),
+        expiry: date(2030, 6, 30),
         pa: PaOutcome::Trusted,
         chip_auth: ChipAuthOutcome::Passed,
         mrz_matches_dg1: true,
         pseudonym: Pseudonym("p".into()),
     };
-    match v % 8 {
+    match v % 16 {
         0 => f.pa = PaOutcome::Failed,
-        1 => f.birth_date = Some(CivilDate::new(2020, 1, 1).expect("date")),
-        2 => f.expiry = CivilDate::new(2020, 1, 1).expect("date"),
+        1 => f.birth_date = Some(date(2020, 1, 1)),
+        2 => f.expiry = date(2020, 1, 1),
         3 => f.mrz_matches_dg1 = false,
+        4 => f.pa = PaOutcome::UntrustedCsca,
+        5 => f.chip_auth = ChipAuthOutcome::Failed,
+        6 => f.chip_auth = ChipAuthOutcome::NotSupported,
+        8 => f.birth_date = None,
+        9 => f.kind = DocumentKind::ResidencePermit,
+        10 => f.kind = DocumentKind::Other,
+        11 => {
+            f.kind = DocumentKind::IdentityCard;
+            f.issuing_state = cc("D<<");
+            f.nationality = cc("UTO");
+        }
+        // 12 years old today, 18 and 12 tomorrow.
+        12 => f.birth_date = Some(date(2014, 11, 26)),
+        13 => f.birth_date = Some(date(2008, 11, 27)),
+        14 => f.birth_date = Some(date(2014, 11, 27)),
+        // Valid through today, expired tomorrow.
+        15 => f.expiry = today(),
         _ => {}
     }
     f
@@ -231,7 +313,7 @@ impl Issued {
     }
 
     /// The next cooperative input for the gate's phase.
-    fn progress(&self, gate: &Gate) -> Option<Input> {
+    fn progress(&self, gate: &Gate, document: u8) -> Option<Input> {
         let two_step = gate.config().layout == Layout::TwoStep;
         let latest = |list: &Vec<Ticket>| list.last().copied();
         Some(match gate.phase() {
@@ -251,7 +333,7 @@ impl Issued {
             }
             Phase::ReadingDocument => Input::DocumentVerdict {
                 ticket: latest(&self.chip)?,
-                verdict: DocumentVerdict::Read(facts(7)),
+                verdict: DocumentVerdict::Read(facts(document)),
             },
             Phase::CheckingWatchlist => Input::WatchlistResult {
                 ticket: latest(&self.watchlist)?,
@@ -344,7 +426,7 @@ fn choose(list: &[Ticket], pick: &Pick) -> Ticket {
 
 fn to_input(act: &Act, issued: &Issued, gate: &Gate, today: &mut CivilDate) -> Option<Input> {
     Some(match act {
-        Act::Progress => return issued.progress(gate),
+        Act::Progress(v) => return issued.progress(gate, if *v < 128 { 7 } else { *v }),
         Act::Sensor(e) => Input::Sensor(*e),
         Act::Present => Input::DocumentPresented,
         Act::Chip(v, p) => Input::DocumentVerdict {
@@ -498,4 +580,55 @@ fn one_step_never_has_an_entry_door() {
         (Act::Shutdown, 10),
     ];
     run(config, acts).expect("safe");
+}
+
+#[test]
+fn every_policy_rule_decides_a_cooperative_passage() {
+    // Exhaustive where the random runs are lucky: every policy of `eligibility()`, every
+    // document of `facts`, on the first day and the next (the date boundaries), taken
+    // through a cooperative passage. The model judges eligibility on its own, so a policy
+    // bug that lets one of them through opens an exit it did not authorise.
+    let mut policies = vec![[0usize; 7]];
+    for (field, options) in POLICY_OPTIONS.iter().enumerate() {
+        policies = policies
+            .into_iter()
+            .flat_map(|k| {
+                (0..*options).map(move |o| {
+                    let mut k = k;
+                    k[field] = o;
+                    k
+                })
+            })
+            .collect();
+    }
+    let policies: Vec<EligibilityPolicy> = policies.into_iter().map(policy).collect();
+    let (mut passed, mut refused) = (0, 0);
+    for policy in &policies {
+        for layout in [Layout::TwoStep, Layout::OneStep] {
+            for v in 0..16u8 {
+                for next_day in [false, true] {
+                    let mut config = match layout {
+                        Layout::TwoStep => GateConfig::two_step(today()),
+                        Layout::OneStep => GateConfig::one_step(today()),
+                    };
+                    config.eligibility = policy.clone();
+                    let mut acts = Vec::new();
+                    if next_day {
+                        acts.push((Act::NextDay, 0));
+                    }
+                    acts.extend((0..40).map(|_| (Act::Progress(128 + v), 100)));
+                    let phases = run(config, acts).expect("safe");
+                    if phases.contains(&Phase::Exiting) {
+                        passed += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        passed > 0 && refused > 0,
+        "passed {passed}, refused {refused}"
+    );
 }
