@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::mrz::{Mrz, MrzKey};
-use crate::pki::asn1::{self, children};
 use crate::pki::cert::{unix_secs, Certificate};
 use crate::pki::cms::{SignedData, OID_LDS_SECURITY_OBJECT, OID_SECURITY_OBJECT};
 use crate::pki::sig::hash_from_alg_id;
 use crate::pki::{CscaStore, HashAlg, PkiError, Revocation};
+use crate::tlv;
 
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,23 +306,23 @@ impl LdsSecurityObject {
     /// Parses `LDSSecurityObject ::= SEQUENCE { version, hashAlgorithm,
     /// dataGroupHashValues SEQUENCE OF DataGroupHash, ldsVersionInfo OPTIONAL }`.
     pub fn from_der(der: &[u8]) -> Result<LdsSecurityObject, PkiError> {
-        let (seq, _) = asn1::expect(der, asn1::SEQUENCE, "LDSSecurityObject")?;
-        let f = children(seq.value)?;
-        if f.len() < 3 || f[2].tag != asn1::SEQUENCE {
+        let (seq, _) = crate::pki::expect(der, tlv::SEQUENCE, "LDSSecurityObject")?;
+        let f = tlv::children_ber(seq.value)?;
+        if f.len() < 3 || f[2].tag != tlv::SEQUENCE {
             return Err(PkiError::Malformed("LDSSecurityObject fields"));
         }
-        let version = match asn1::unsigned_integer(&f[0])? {
+        let version = match f[0].unsigned_integer()? {
             [v] if *v <= 1 => *v,
             _ => return Err(PkiError::Malformed("LDSSecurityObject version")),
         };
         let hash_algorithm = hash_from_alg_id(&f[1])?;
         let mut hashes = BTreeMap::new();
-        for dgh in children(f[2].value)? {
-            let p = children(dgh.value)?;
-            if p.len() != 2 || p[1].tag != asn1::OCTET_STRING {
+        for dgh in tlv::children_ber(f[2].value)? {
+            let p = tlv::children_ber(dgh.value)?;
+            if p.len() != 2 || p[1].tag != tlv::OCTET_STRING {
                 return Err(PkiError::Malformed("DataGroupHash"));
             }
-            let n = match asn1::unsigned_integer(&p[0])? {
+            let n = match p[0].unsigned_integer()? {
                 [n] if (1..=16).contains(n) => *n,
                 _ => return Err(PkiError::Malformed("data group number")),
             };
@@ -331,8 +331,8 @@ impl LdsSecurityObject {
             }
         }
         let lds_version = match f.get(3) {
-            Some(v) if v.tag == asn1::SEQUENCE => {
-                let p = children(v.value)?;
+            Some(v) if v.tag == tlv::SEQUENCE => {
+                let p = tlv::children_ber(v.value)?;
                 let s = |i: usize| {
                     p.get(i)
                         .map(|t| String::from_utf8_lossy(t.value).into_owned())
@@ -685,8 +685,8 @@ fn rfc3339(t: SystemTime) -> String {
 
 /// Extracts and parses the MRZ from DG1 (`61 { 5F1F mrz }`, ICAO 9303-10 §4.7.1).
 pub fn dg1_mrz(dg1: &[u8]) -> Result<Mrz, PkiError> {
-    let (outer, _) = asn1::expect(dg1, 0x61, "DG1 tag 61")?;
-    let (inner, _) = asn1::expect(outer.value, 0x5F1F, "DG1 MRZ data element 5F1F")?;
+    let (outer, _) = crate::pki::expect(dg1, 0x61, "DG1 tag 61")?;
+    let (inner, _) = crate::pki::expect(outer.value, 0x5F1F, "DG1 MRZ data element 5F1F")?;
     Mrz::from_dg1_bytes(inner.value).map_err(|_| PkiError::Malformed("DG1 MRZ does not parse"))
 }
 

@@ -7,13 +7,12 @@
 //! with its raw bytes, so one odd entry never hides the PACE parameters next to it.
 //! Parsing never panics on any input (proptest and the `secinfo` fuzz target check this).
 
-pub mod der;
-
 use num_bigint::BigUint;
 use num_traits::One;
 
 use crate::crypto::Cipher;
 use crate::ecc::{Curve, DhGroup, DomainParams, EcPoint, EccError};
+use crate::tlv;
 
 /// Dotted object identifiers used by PACE, CA, TA and AA (ICAO 9303-11 §9.2, TR-03110-3 §A.1).
 pub mod oid {
@@ -67,7 +66,7 @@ pub mod oid {
 pub enum SecInfoError {
     /// TLV structure broken.
     #[error("malformed DER: {0}")]
-    Der(#[from] der::DerError),
+    Der(#[from] crate::tlv::TlvError),
     /// The outer tag is neither SET (EF.CardAccess, EF.CardSecurity content) nor 6E (DG14).
     #[error("not a SecurityInfos SET")]
     NotSecurityInfos,
@@ -369,17 +368,17 @@ impl SecurityInfos {
     /// Parses EF.CardAccess, the EF.CardSecurity signed content (both a bare SET) or DG14
     /// (the SET inside tag 6E).
     pub fn parse(data: &[u8]) -> Result<Self, SecInfoError> {
-        let (outer, _trailing) = der::read(data)?;
+        let (outer, _trailing) = tlv::parse_one(data)?;
         let set = match outer.tag {
             0x31 => outer.value,
             0x6E => {
-                let (inner, _) = der::expect(outer.value, 0x31)?;
+                let (inner, _) = tlv::expect(outer.value, 0x31)?;
                 inner.value
             }
             _ => return Err(SecInfoError::NotSecurityInfos),
         };
         let mut infos = Vec::new();
-        for item in der::children(set)? {
+        for item in tlv::children(set)? {
             infos.push(parse_info(&item));
         }
         Ok(SecurityInfos { infos })
@@ -451,39 +450,39 @@ impl SecurityInfos {
         for i in &self.infos {
             body.extend_from_slice(&encode_info(i));
         }
-        der::encode(0x31, &body)
+        tlv::encode(0x31, &body)
     }
 }
 
 /// The eContent OCTET STRING of a CMS SignedData (EF.CardSecurity), unverified.
 pub fn card_security_content(cms: &[u8]) -> Result<&[u8], SecInfoError> {
-    let (ci, _) = der::expect(cms, 0x30).map_err(|_| SecInfoError::NotSignedData)?;
-    let mut it = der::children(ci.value)?.into_iter();
+    let (ci, _) = tlv::expect(cms, 0x30).map_err(|_| SecInfoError::NotSignedData)?;
+    let mut it = tlv::children(ci.value)?.into_iter();
     let ct = it.next().ok_or(SecInfoError::NotSignedData)?;
-    if ct.tag != 0x06 || der::oid_to_string(ct.value)? != oid::SIGNED_DATA {
+    if ct.tag != 0x06 || tlv::decode_oid(ct.value)? != oid::SIGNED_DATA {
         return Err(SecInfoError::NotSignedData);
     }
     let a0 = it.next().ok_or(SecInfoError::NotSignedData)?;
     if a0.tag != 0xA0 {
         return Err(SecInfoError::NotSignedData);
     }
-    let (sd, _) = der::expect(a0.value, 0x30)?;
-    let parts = der::children(sd.value)?;
+    let (sd, _) = tlv::expect(a0.value, 0x30)?;
+    let parts = tlv::children(sd.value)?;
     // version, digestAlgorithms, encapContentInfo, ...
     let eci = parts.get(2).ok_or(SecInfoError::NotSignedData)?;
     if eci.tag != 0x30 {
         return Err(SecInfoError::NotSignedData);
     }
-    let eparts = der::children(eci.value)?;
+    let eparts = tlv::children(eci.value)?;
     let ec = eparts.get(1).ok_or(SecInfoError::NotSignedData)?;
     if ec.tag != 0xA0 {
         return Err(SecInfoError::NotSignedData);
     }
-    let (os, _) = der::expect(ec.value, 0x04)?;
+    let (os, _) = tlv::expect(ec.value, 0x04)?;
     Ok(os.value)
 }
 
-fn parse_info(item: &der::Tlv<'_>) -> SecurityInfo {
+fn parse_info(item: &tlv::Tlv<'_>) -> SecurityInfo {
     let unknown = |oid: String| SecurityInfo::Unknown {
         oid,
         raw: item.raw.to_vec(),
@@ -491,12 +490,12 @@ fn parse_info(item: &der::Tlv<'_>) -> SecurityInfo {
     if item.tag != 0x30 {
         return unknown(String::new());
     }
-    let kids = match der::children(item.value) {
+    let kids = match tlv::children(item.value) {
         Ok(k) => k,
         Err(_) => return unknown(String::new()),
     };
     let oid = match kids.first() {
-        Some(t) if t.tag == 0x06 => match der::oid_to_string(t.value) {
+        Some(t) if t.tag == 0x06 => match tlv::decode_oid(t.value) {
             Ok(o) => o,
             Err(_) => return unknown(String::new()),
         },
@@ -508,23 +507,23 @@ fn parse_info(item: &der::Tlv<'_>) -> SecurityInfo {
     }
 }
 
-fn int_at(kids: &[der::Tlv<'_>], i: usize) -> Option<u32> {
+fn int_at(kids: &[tlv::Tlv<'_>], i: usize) -> Option<u32> {
     let t = kids.get(i)?;
     if t.tag != 0x02 {
         return None;
     }
-    der::uint(t.value).ok()
+    tlv::decode_u32(t.value).ok()
 }
 
-fn opt_int(kids: &[der::Tlv<'_>], i: usize) -> Result<Option<u32>, ()> {
+fn opt_int(kids: &[tlv::Tlv<'_>], i: usize) -> Result<Option<u32>, ()> {
     match kids.get(i) {
         None => Ok(None),
-        Some(t) if t.tag == 0x02 => der::uint(t.value).map(Some).map_err(|_| ()),
+        Some(t) if t.tag == 0x02 => tlv::decode_u32(t.value).map(Some).map_err(|_| ()),
         Some(_) => Err(()),
     }
 }
 
-fn parse_known(oid: &str, kids: &[der::Tlv<'_>]) -> Option<SecurityInfo> {
+fn parse_known(oid: &str, kids: &[tlv::Tlv<'_>]) -> Option<SecurityInfo> {
     let under = |prefix: &str| {
         oid.strip_prefix(prefix)
             .is_some_and(|r| r.starts_with('.') && r.len() > 1)
@@ -538,7 +537,7 @@ fn parse_known(oid: &str, kids: &[der::Tlv<'_>]) -> Option<SecurityInfo> {
     }
     if oid == oid::ID_AA {
         let sig = match kids.get(1) {
-            Some(t) if t.tag == 0x06 => Some(der::oid_to_string(t.value).ok()?),
+            Some(t) if t.tag == 0x06 => Some(tlv::decode_oid(t.value).ok()?),
             _ => None,
         };
         return Some(SecurityInfo::ActiveAuthentication(
@@ -625,31 +624,31 @@ pub fn named_curve_id(oid: &str) -> Option<u32> {
 
 /// Parses an AlgorithmIdentifier naming domain parameters: standardizedDomainParameters,
 /// id-ecPublicKey (named or explicit ECParameters), dhpublicnumber or dhKeyAgreement.
-pub fn parse_algorithm_identifier(alg: &der::Tlv<'_>) -> Result<DomainParameterSpec, SecInfoError> {
+pub fn parse_algorithm_identifier(alg: &tlv::Tlv<'_>) -> Result<DomainParameterSpec, SecInfoError> {
     if alg.tag != 0x30 {
         return Err(SecInfoError::UnsupportedParams(
             "AlgorithmIdentifier".into(),
         ));
     }
-    let kids = der::children(alg.value)?;
+    let kids = tlv::children(alg.value)?;
     let o = kids
         .first()
         .filter(|t| t.tag == 0x06)
         .ok_or_else(|| SecInfoError::UnsupportedParams("AlgorithmIdentifier".into()))?;
-    let oid_s = der::oid_to_string(o.value)?;
+    let oid_s = tlv::decode_oid(o.value)?;
     let params = kids.get(1);
     match oid_s.as_str() {
         oid::STANDARDIZED_DOMAIN_PARAMETERS => {
             let p = params
                 .filter(|t| t.tag == 0x02)
                 .ok_or_else(|| SecInfoError::UnsupportedParams(oid_s.clone()))?;
-            Ok(DomainParameterSpec::Standardized(der::uint(p.value)?))
+            Ok(DomainParameterSpec::Standardized(tlv::decode_u32(p.value)?))
         }
         oid::EC_PUBLIC_KEY => {
             let p = params.ok_or_else(|| SecInfoError::UnsupportedParams(oid_s.clone()))?;
             match p.tag {
                 0x06 => {
-                    let name = der::oid_to_string(p.value)?;
+                    let name = tlv::decode_oid(p.value)?;
                     named_curve_id(&name)
                         .map(DomainParameterSpec::Standardized)
                         .ok_or(SecInfoError::UnsupportedParams(name))
@@ -664,13 +663,13 @@ pub fn parse_algorithm_identifier(alg: &der::Tlv<'_>) -> Result<DomainParameterS
             let p = params
                 .filter(|t| t.tag == 0x30)
                 .ok_or_else(|| SecInfoError::UnsupportedParams(oid_s.clone()))?;
-            let v = der::children(p.value)?;
+            let v = tlv::children(p.value)?;
             let get = |i: usize| -> Result<BigUint, SecInfoError> {
                 let t = v
                     .get(i)
                     .filter(|t| t.tag == 0x02)
                     .ok_or_else(|| SecInfoError::UnsupportedParams("DH parameters".into()))?;
-                Ok(der::biguint(t.value)?)
+                Ok(tlv::decode_biguint(t.value)?)
             };
             let (pp, g) = (get(0)?, get(1)?);
             // X9.42 DomainParameters: p, g, q, ...; PKCS #3: p, g, privateValueLength.
@@ -691,22 +690,22 @@ pub fn parse_algorithm_identifier(alg: &der::Tlv<'_>) -> Result<DomainParameterS
 /// cofactor? — validated through [`Curve::new`].
 fn parse_ec_parameters(value: &[u8]) -> Result<Curve, SecInfoError> {
     let bad = || SecInfoError::UnsupportedParams("ECParameters".into());
-    let kids = der::children(value)?;
+    let kids = tlv::children(value)?;
     let field = kids.get(1).filter(|t| t.tag == 0x30).ok_or_else(bad)?;
-    let f = der::children(field.value)?;
+    let f = tlv::children(field.value)?;
     let ftype = f.first().filter(|t| t.tag == 0x06).ok_or_else(bad)?;
-    if der::oid_to_string(ftype.value)? != oid::PRIME_FIELD {
+    if tlv::decode_oid(ftype.value)? != oid::PRIME_FIELD {
         return Err(SecInfoError::UnsupportedParams("non-prime field".into()));
     }
-    let p = der::biguint(f.get(1).filter(|t| t.tag == 0x02).ok_or_else(bad)?.value)?;
+    let p = tlv::decode_biguint(f.get(1).filter(|t| t.tag == 0x02).ok_or_else(bad)?.value)?;
     let curve = kids.get(2).filter(|t| t.tag == 0x30).ok_or_else(bad)?;
-    let c = der::children(curve.value)?;
+    let c = tlv::children(curve.value)?;
     let a = BigUint::from_bytes_be(c.first().filter(|t| t.tag == 0x04).ok_or_else(bad)?.value);
     let b = BigUint::from_bytes_be(c.get(1).filter(|t| t.tag == 0x04).ok_or_else(bad)?.value);
     let base = kids.get(3).filter(|t| t.tag == 0x04).ok_or_else(bad)?.value;
-    let n = der::biguint(kids.get(4).filter(|t| t.tag == 0x02).ok_or_else(bad)?.value)?;
+    let n = tlv::decode_biguint(kids.get(4).filter(|t| t.tag == 0x02).ok_or_else(bad)?.value)?;
     let h = match kids.get(5) {
-        Some(t) if t.tag == 0x02 => der::biguint(t.value)?,
+        Some(t) if t.tag == 0x02 => tlv::decode_biguint(t.value)?,
         _ => BigUint::one(),
     };
     // Decode the base point against a provisional curve with the same field.
@@ -730,12 +729,12 @@ fn parse_ec_parameters(value: &[u8]) -> Result<Curve, SecInfoError> {
 }
 
 /// Parses a SubjectPublicKeyInfo holding a DH or EC public key (CA keys in DG14/EF.CardSecurity).
-pub fn parse_spki(spki: &der::Tlv<'_>) -> Result<CaPublicKey, SecInfoError> {
+pub fn parse_spki(spki: &tlv::Tlv<'_>) -> Result<CaPublicKey, SecInfoError> {
     let bad = || SecInfoError::UnsupportedParams("SubjectPublicKeyInfo".into());
     if spki.tag != 0x30 {
         return Err(bad());
     }
-    let kids = der::children(spki.value)?;
+    let kids = tlv::children(spki.value)?;
     let alg = kids.first().ok_or_else(bad)?;
     let bits = kids.get(1).filter(|t| t.tag == 0x03).ok_or_else(bad)?;
     let key = bits
@@ -750,8 +749,8 @@ pub fn parse_spki(spki: &der::Tlv<'_>) -> Result<CaPublicKey, SecInfoError> {
             Ok(CaPublicKey::Ec { curve, point })
         }
         DomainParams::Dh(group) => {
-            let (y, _) = der::expect(key, 0x02)?;
-            let y = der::biguint(y.value)?;
+            let (y, _) = tlv::expect(key, 0x02)?;
+            let y = tlv::decode_biguint(y.value)?;
             Ok(CaPublicKey::Dh { group, y })
         }
     }
@@ -764,18 +763,18 @@ fn encode_int(v: u32) -> Vec<u8> {
     if body[0] & 0x80 != 0 {
         body.insert(0, 0);
     }
-    der::encode(0x02, &body)
+    tlv::encode(0x02, &body)
 }
 
 fn encode_oid(o: &str) -> Vec<u8> {
-    der::encode(0x06, &der::oid_from_string(o))
+    tlv::encode(0x06, &tlv::write::oid_value(o))
 }
 
 /// DER of the AlgorithmIdentifier `standardizedDomainParameters(id)`.
 pub fn encode_standardized_params(id: u32) -> Vec<u8> {
     let mut b = encode_oid(oid::STANDARDIZED_DOMAIN_PARAMETERS);
     b.extend_from_slice(&encode_int(id));
-    der::encode(0x30, &b)
+    tlv::encode(0x30, &b)
 }
 
 fn encode_info(i: &SecurityInfo) -> Vec<u8> {
@@ -829,7 +828,7 @@ fn encode_info(i: &SecurityInfo) -> Vec<u8> {
         }
         SecurityInfo::Unknown { raw, .. } => return raw.clone(),
     }
-    der::encode(0x30, &b)
+    tlv::encode(0x30, &b)
 }
 
 fn encode_big(v: &BigUint) -> Vec<u8> {
@@ -837,7 +836,7 @@ fn encode_big(v: &BigUint) -> Vec<u8> {
     if b.first().is_some_and(|x| x & 0x80 != 0) {
         b.insert(0, 0);
     }
-    der::encode(0x02, &b)
+    tlv::encode(0x02, &b)
 }
 
 /// DER AlgorithmIdentifier for domain parameters: `standardizedDomainParameters(id)`, or
@@ -850,17 +849,17 @@ pub fn encode_algorithm_identifier(spec: &DomainParameterSpec) -> Vec<u8> {
             let l = c.field_len();
             let mut field = encode_oid(oid::PRIME_FIELD);
             field.extend(encode_big(&c.p));
-            let mut curve = der::encode(0x04, &crate::ecc::to_fixed(&c.a, l));
-            curve.extend(der::encode(0x04, &crate::ecc::to_fixed(&c.b, l)));
+            let mut curve = tlv::encode(0x04, &crate::ecc::to_fixed(&c.a, l));
+            curve.extend(tlv::encode(0x04, &crate::ecc::to_fixed(&c.b, l)));
             let mut ecp = encode_int(1);
-            ecp.extend(der::encode(0x30, &field));
-            ecp.extend(der::encode(0x30, &curve));
-            ecp.extend(der::encode(0x04, &c.encode_point(&c.g)));
+            ecp.extend(tlv::encode(0x30, &field));
+            ecp.extend(tlv::encode(0x30, &curve));
+            ecp.extend(tlv::encode(0x04, &c.encode_point(&c.g)));
             ecp.extend(encode_big(&c.n));
             ecp.extend(encode_big(&c.h));
             let mut b = encode_oid(oid::EC_PUBLIC_KEY);
-            b.extend(der::encode(0x30, &ecp));
-            der::encode(0x30, &b)
+            b.extend(tlv::encode(0x30, &ecp));
+            tlv::encode(0x30, &b)
         }
         DomainParameterSpec::Explicit(DomainParams::Dh(g)) => {
             let mut dp = encode_big(&g.p);
@@ -873,8 +872,8 @@ pub fn encode_algorithm_identifier(spec: &DomainParameterSpec) -> Vec<u8> {
                 None => oid::DH_KEY_AGREEMENT,
             };
             let mut b = encode_oid(alg);
-            b.extend(der::encode(0x30, &dp));
-            der::encode(0x30, &b)
+            b.extend(tlv::encode(0x30, &dp));
+            tlv::encode(0x30, &b)
         }
     }
 }
@@ -887,8 +886,8 @@ pub fn encode_spki(spec: &DomainParameterSpec, key: &CaPublicKey) -> Vec<u8> {
         CaPublicKey::Dh { y, .. } => bits.extend(encode_big(y)),
     }
     let mut b = encode_algorithm_identifier(spec);
-    b.extend(der::encode(0x03, &bits));
-    der::encode(0x30, &b)
+    b.extend(tlv::encode(0x03, &bits));
+    tlv::encode(0x30, &b)
 }
 
 /// DER SubjectPublicKeyInfo for an EC CA key on a standardized curve (id-PK-ECDH keys in
@@ -898,8 +897,8 @@ pub fn encode_ec_spki_standardized(param_id: u32, point: &[u8]) -> Vec<u8> {
     let mut bits = vec![0u8];
     bits.extend_from_slice(point);
     let mut b = alg;
-    b.extend(der::encode(0x03, &bits));
-    der::encode(0x30, &b)
+    b.extend(tlv::encode(0x03, &bits));
+    tlv::encode(0x30, &b)
 }
 
 /// DER SubjectPublicKeyInfo for a DH CA key on a standardized group.
@@ -910,10 +909,10 @@ pub fn encode_dh_spki_standardized(param_id: u32, y: &BigUint) -> Vec<u8> {
         yb.insert(0, 0);
     }
     let mut bits = vec![0u8];
-    bits.extend(der::encode(0x02, &yb));
+    bits.extend(tlv::encode(0x02, &yb));
     let mut b = alg;
-    b.extend(der::encode(0x03, &bits));
-    der::encode(0x30, &b)
+    b.extend(tlv::encode(0x03, &bits));
+    tlv::encode(0x30, &b)
 }
 
 #[cfg(test)]

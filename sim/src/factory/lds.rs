@@ -1,10 +1,10 @@
 //! Encoders for the LDS files (ICAO 9303-10 §4.6–4.7): the MRZ, EF.COM, DG1, DG2 (ISO/IEC
 //! 19794-5 face record), DG11, DG12, DG14, DG15, EF.CardAccess and the LDS security object.
 
-use crate::chip::tlv;
 use crate::chip::PaceOffer;
+use document::tlv;
 
-use super::der;
+use document::tlv::write as der;
 
 /// ICAO 9303-3 §4.9 check digit: weights 7-3-1, digits as themselves, A–Z as 10–35, '<' as 0.
 pub fn check_digit(field: &str) -> char {
@@ -149,7 +149,7 @@ pub fn ec_spki(param_id: u32, point: &[u8]) -> Vec<u8> {
 /// PACEInfo (ICAO 9303-11 §9.2.1): protocol, version 2, parameterId.
 pub fn pace_info(offer: &PaceOffer) -> Vec<u8> {
     der::seq(&[
-        &der::tlv(0x06, &offer.oid()),
+        &der::encode(0x06, &offer.oid()),
         &der::int(2),
         &der::int(u64::from(offer.param_id)),
     ])
@@ -198,7 +198,7 @@ pub fn aa_info() -> Vec<u8> {
 /// A SET OF SecurityInfos.
 pub fn security_infos(infos: &[Vec<u8>]) -> Vec<u8> {
     let refs: Vec<&[u8]> = infos.iter().map(|i| i.as_slice()).collect();
-    der::set(&refs)
+    der::set_of(&refs)
 }
 
 /// DG14 (ICAO 9303-10 §4.7.14): 6E { SecurityInfos }.
