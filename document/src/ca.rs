@@ -23,13 +23,13 @@ use crate::crypto::{Cipher, CryptoError, SecretBytes};
 use crate::ecc::{DomainParams, EccError};
 use crate::pace::chip::{self as pace_chip, KeyPair};
 use crate::pace::PaceError;
-use crate::reader::{Transport, TransportError};
 use crate::secinfo::{
     CaProtocol, CaPublicKey, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, KeyAgreement,
     SecurityInfos,
 };
 use crate::sm::{SecureChannel, SmError};
 use crate::tlv::{self, TlvError};
+use crate::transport::{Transport, TransportError};
 
 /// Errors that prevent running CA at all (as opposed to a failed verdict).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -22,12 +22,12 @@ use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::crypto::{CryptoError, SecretBytes};
 use crate::ecc::{DomainParams, EccError};
 use crate::mrz::MrzKey;
-use crate::reader::{Transport, TransportError};
 use crate::secinfo::{
     CaPublicKey, KeyAgreement, Mapping, PaceInfo, PaceProtocol, SecInfoError, SecurityInfos,
 };
 use crate::sm::SecureChannel;
 use crate::tlv::{self, TlvError};
+use crate::transport::{Transport, TransportError};
 
 use chip::KeyPair;
 
@@ -79,16 +79,6 @@ impl Password {
             Password::Can(s) | Password::Pin(s) | Password::Puk(s) => {
                 Zeroizing::new(s.as_bytes().to_vec())
             }
-        }
-    }
-}
-
-impl From<&crate::reader::AccessKey> for Password {
-    /// The reader's access key as a PACE password (MRZ → reference 1, CAN → reference 2).
-    fn from(k: &crate::reader::AccessKey) -> Self {
-        match k {
-            crate::reader::AccessKey::Mrz(m) => Password::Mrz(m.clone()),
-            crate::reader::AccessKey::Can(c) => Password::Can(c.clone()),
         }
     }
 }

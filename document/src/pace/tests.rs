@@ -9,8 +9,8 @@ use super::chip::{self, ChipSession, KeyPair};
 use super::*;
 use crate::crypto::Cipher;
 use crate::ecc::{self, DomainParams};
-use crate::reader::{Transport, TransportError};
 use crate::secinfo::{PaceInfo, SecurityInfo};
+use crate::transport::{Transport, TransportError};
 
 pub(crate) fn vectors(text: &str) -> HashMap<String, String> {
     text.lines()
