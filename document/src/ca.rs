@@ -1,5 +1,5 @@
 //! Chip Authentication (ICAO 9303-11 §6.2; BSI TR-03110-2 §3.4 for version 2), terminal side,
-//! with the chip-side math in [`chip`] (owner: document-pace).
+//! with the chip-side math in [`chip`].
 //!
 //! The terminal sends an ephemeral public key on the chip's CA domain parameters; both sides
 //! compute K = KA(SK, PK) and restart secure messaging with KS_enc/KS_mac derived from K (v2:

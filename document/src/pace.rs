@@ -1,5 +1,5 @@
 //! PACE — Password Authenticated Connection Establishment (ICAO 9303-11 §4.4), terminal side,
-//! with the chip-side building blocks in [`chip`] (owner: document-pace).
+//! with the chip-side building blocks in [`chip`].
 //!
 //! Supported: Generic Mapping with ECDH and DH, Integrated Mapping with ECDH and DH (AES),
 //! Chip Authentication Mapping (ECDH, AES); MRZ, CAN, PIN and PUK passwords; 3DES and

@@ -1,5 +1,5 @@
 //! PACE building blocks shared by the terminal and the virtual chip, plus a sans-IO chip-side
-//! session (owner: document-pace).
+//! session.
 //!
 //! Every step of ICAO 9303-11 §4.4.3 is a pure function here: the password key, nonce
 //! encryption, the Generic and Integrated mappings, key agreement, session keys, the

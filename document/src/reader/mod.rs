@@ -262,7 +262,7 @@ fn active_authenticate<T: Transport>(
     Ok(aa::verify(&key, &challenge, &r.data, hash))
 }
 
-/// Runs PACE with the document-pace implementation over the chip's counting transport.
+/// Runs PACE over the chip's counting transport.
 fn establish_pace<T: Transport>(
     chip: &mut Chip<T>,
     card_access: &[u8],

@@ -130,7 +130,7 @@ pub(super) struct PaceRun {
     offer: PaceOffer,
     k_pi: Vec<u8>,
     stage: Stage,
-    /// Integrated Mapping runs on document-pace's chip-side session (its point encoding and
+    /// Integrated Mapping runs on `document::pace::chip`'s session (its point encoding and
     /// pseudo-random function are shared with the reader; dmrtd has no IM to cross-check).
     delegate: Option<Box<document::pace::chip::ChipSession>>,
 }
@@ -218,7 +218,7 @@ pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
     })
 }
 
-/// A document-pace chip session for Integrated Mapping.
+/// A `document::pace::chip` session for Integrated Mapping.
 fn im_session(
     chip: &VirtualChip,
     offer: &PaceOffer,
