@@ -43,75 +43,43 @@ pub fn mrz_date(yymmdd: &str, field: DateField, this_year: u16) -> Option<(u16, 
 
 #[cfg(test)]
 mod tests {
+    use super::DateField::{Birth, Expiry};
     use super::*;
 
-    /// ICAO 9303-3 specimen dates (two-digit years): birth 740812, expiry 120415.
+    /// ICAO 9303-3 two-digit years, read as of a given year.
     #[test]
-    fn icao_9303_3_specimen_dates() {
-        assert_eq!(
-            mrz_date("740812", DateField::Birth, 2026),
-            Some((1974, 8, 12))
-        );
-        assert_eq!(
-            mrz_date("120415", DateField::Expiry, 2026),
-            Some((2012, 4, 15))
-        );
-    }
-
-    /// ICAO 9303-3 two-digit years: a birth date is never in the future.
-    #[test]
-    fn birth_years_lie_in_the_past() {
-        assert_eq!(
-            mrz_date("120415", DateField::Birth, 2026),
-            Some((2012, 4, 15))
-        );
-        assert_eq!(
-            mrz_date("260101", DateField::Birth, 2026),
-            Some((2026, 1, 1))
-        );
-        assert_eq!(
-            mrz_date("270101", DateField::Birth, 2026),
-            Some((1927, 1, 1))
-        );
-    }
-
-    /// ICAO 9303-3 two-digit years: expiry years below 70 are in this century.
-    #[test]
-    fn expiry_years_pivot_at_70() {
-        assert_eq!(
-            mrz_date("340415", DateField::Expiry, 2026),
-            Some((2034, 4, 15))
-        );
-        assert_eq!(
-            mrz_date("691231", DateField::Expiry, 2026),
-            Some((2069, 12, 31))
-        );
-        assert_eq!(
-            mrz_date("700101", DateField::Expiry, 2026),
-            Some((1970, 1, 1))
-        );
-    }
-
-    /// The century follows the given year, not the year this was written.
-    #[test]
-    fn century_follows_the_clock() {
-        assert_eq!(
-            mrz_date("990101", DateField::Birth, 2105),
-            Some((2099, 1, 1))
-        );
-        assert_eq!(
-            mrz_date("050101", DateField::Birth, 2105),
-            Some((2105, 1, 1))
-        );
-        assert_eq!(mrz_date("990101", DateField::Birth, 50), None);
+    fn two_digit_years_get_their_century() {
+        type Case = (&'static str, DateField, u16, Option<(u16, u8, u8)>);
+        let cases: [Case; 11] = [
+            // The ICAO 9303-3 specimen: born 740812, expiring 120415.
+            ("740812", Birth, 2026, Some((1974, 8, 12))),
+            ("120415", Expiry, 2026, Some((2012, 4, 15))),
+            // A birth date is never in the future.
+            ("120415", Birth, 2026, Some((2012, 4, 15))),
+            ("260101", Birth, 2026, Some((2026, 1, 1))),
+            ("270101", Birth, 2026, Some((1927, 1, 1))),
+            // Expiry years below 70 are in this century.
+            ("691231", Expiry, 2026, Some((2069, 12, 31))),
+            ("700101", Expiry, 2026, Some((1970, 1, 1))),
+            // The century follows the given year, not the year this was written.
+            ("990101", Birth, 2105, Some((2099, 1, 1))),
+            ("050101", Birth, 2105, Some((2105, 1, 1))),
+            ("990101", Birth, 50, None),
+            ("340415", Expiry, 2126, Some((2134, 4, 15))),
+        ];
+        for (yymmdd, field, this_year, want) in cases {
+            assert_eq!(
+                mrz_date(yymmdd, field, this_year),
+                want,
+                "{yymmdd} {field:?}"
+            );
+        }
     }
 
     #[test]
-    fn malformed_dates() {
-        assert_eq!(mrz_date("34041", DateField::Expiry, 2026), None);
-        assert_eq!(mrz_date("341345", DateField::Expiry, 2026), None);
-        assert_eq!(mrz_date("340015", DateField::Expiry, 2026), None);
-        assert_eq!(mrz_date("3404１", DateField::Expiry, 2026), None);
-        assert_eq!(mrz_date("34O415", DateField::Expiry, 2026), None);
+    fn malformed_dates_are_none() {
+        for bad in ["34041", "341345", "340015", "3404１", "34O415", ""] {
+            assert_eq!(mrz_date(bad, Expiry, 2026), None, "{bad}");
+        }
     }
 }
