@@ -12,6 +12,8 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+step "no import cycles between the modules of document (scripts/module-cycles.py)"
+python3 scripts/module-cycles.py document/src
 step "cargo build (the egate binary and the console fixture the end-to-end tests start)"
 cargo build -p egate --bins --examples
 step "cargo test (beside a private pcscd with the vpcd readers: scripts/with-pcscd.sh)"

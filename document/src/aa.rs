@@ -11,7 +11,6 @@ use num_bigint::BigUint;
 
 use crate::ecc::Curve;
 use crate::pa::{Check, CheckStatus};
-use crate::pki::asn1;
 use crate::pki::ec::{self, pad};
 use crate::pki::sig::{ecdsa_verify_rs, PublicKey};
 use crate::pki::{HashAlg, PkiError};
@@ -44,7 +43,7 @@ pub fn internal_authenticate_apdu(challenge: &[u8; 8], le: usize) -> Vec<u8> {
 /// The Active Authentication public key from DG15 (`6F { SubjectPublicKeyInfo }`,
 /// 9303-10 §4.7.15).
 pub fn dg15_public_key(dg15: &[u8]) -> Result<PublicKey, PkiError> {
-    let (outer, _) = asn1::expect(dg15, 0x6F, "DG15 tag 6F")?;
+    let (outer, _) = crate::pki::expect(dg15, 0x6F, "DG15 tag 6F")?;
     PublicKey::from_spki_der(outer.value)
 }
 

@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 use crate::apdu::{self, CommandApdu, ResponseApdu, StatusWord};
 use crate::crypto::{self, Cipher, CryptoError, KdfCounter, SecretBytes};
 use crate::mrz::MrzKey;
-use crate::reader::{Transport, TransportError};
 use crate::sm::SecureChannel;
+use crate::transport::{Transport, TransportError};
 
 /// Errors of BAC.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,5 @@
 //! Chip Authentication (ICAO 9303-11 §6.2; BSI TR-03110-2 §3.4 for version 2), terminal side,
-//! with the chip-side math in [`chip`] (owner: document-pace).
+//! with the chip-side math in [`chip`].
 //!
 //! The terminal sends an ephemeral public key on the chip's CA domain parameters; both sides
 //! compute K = KA(SK, PK) and restart secure messaging with KS_enc/KS_mac derived from K (v2:
@@ -23,13 +23,13 @@ use crate::crypto::{Cipher, CryptoError, SecretBytes};
 use crate::ecc::{DomainParams, EccError};
 use crate::pace::chip::{self as pace_chip, KeyPair};
 use crate::pace::PaceError;
-use crate::reader::{Transport, TransportError};
-use crate::secinfo::der::{self, DerError};
 use crate::secinfo::{
     CaProtocol, CaPublicKey, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, KeyAgreement,
     SecurityInfos,
 };
 use crate::sm::{SecureChannel, SmError};
+use crate::tlv::{self, TlvError};
+use crate::transport::{Transport, TransportError};
 
 /// Errors that prevent running CA at all (as opposed to a failed verdict).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +52,7 @@ pub enum CaError {
     Pace(#[from] PaceError),
     /// TLV failure.
     #[error("TLV: {0}")]
-    Der(#[from] DerError),
+    Der(#[from] TlvError),
 }
 
 /// Why CA failed.
@@ -195,8 +195,8 @@ pub mod chip {
         static_private: &BigUint,
         command_data: &[u8],
     ) -> Result<(Vec<u8>, SecretBytes, SecretBytes), PaceError> {
-        let (outer, _) = der::expect(command_data, 0x7C)?;
-        let pk = der::find(outer.value, 0x80)?
+        let (outer, _) = tlv::expect(command_data, 0x7C)?;
+        let pk = tlv::find(outer.value, 0x80)?
             .ok_or(PaceError::Malformed("missing CA public key 80"))?
             .value;
         let own = static_key(params, static_private)?;
@@ -206,12 +206,12 @@ pub mod chip {
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut r);
             let (ke, km) = session_keys_v2(protocol.cipher, &k, &r);
             let t = token_v2(protocol, &km, pk)?;
-            let mut body = der::encode(0x81, &r);
-            body.extend(der::encode(0x82, &t));
-            Ok((der::encode(0x7C, &body), ke, km))
+            let mut body = tlv::encode(0x81, &r);
+            body.extend(tlv::encode(0x82, &t));
+            Ok((tlv::encode(0x7C, &body), ke, km))
         } else {
             let (ke, km) = session_keys_v1(protocol.cipher, &k);
-            Ok((der::encode(0x7C, &[]), ke, km))
+            Ok((tlv::encode(0x7C, &[]), ke, km))
         }
     }
 
@@ -222,7 +222,7 @@ pub mod chip {
         static_private: &BigUint,
         command_data: &[u8],
     ) -> Result<(SecretBytes, SecretBytes), PaceError> {
-        let pk = der::find(command_data, 0x91)?
+        let pk = tlv::find(command_data, 0x91)?
             .ok_or(PaceError::Malformed("missing CA public key 91"))?
             .value;
         let own = static_key(params, static_private)?;
@@ -290,7 +290,7 @@ pub fn authenticate<T: Transport + ?Sized>(
             Some(id) => {
                 let b = id.to_be_bytes();
                 let skip = b.iter().position(|x| *x != 0).unwrap_or(3);
-                der::encode(0x84, &b[skip..])
+                tlv::encode(0x84, &b[skip..])
             }
             None => Vec::new(),
         }
@@ -299,7 +299,7 @@ pub fn authenticate<T: Transport + ?Sized>(
     let use_kat = protocol.cipher == Cipher::Tdes && info.version < 2;
     let (k_enc, k_mac) = if use_kat {
         // §6.2.4.1: MSE:Set KAT.
-        let mut data = der::encode(0x91, &eph.public);
+        let mut data = tlv::encode(0x91, &eph.public);
         data.extend(id_do(key_id));
         let cmd = CommandApdu::new(0x00, 0x22, 0x41, 0xA6).with_data(data);
         match send_protected(t, &mut channel, &cmd, &mut count)? {
@@ -312,7 +312,7 @@ pub fn authenticate<T: Transport + ?Sized>(
         chip::session_keys_v1(protocol.cipher, &k)
     } else {
         // §6.2.4.2: MSE:Set AT + GENERAL AUTHENTICATE.
-        let mut data = der::encode(0x80, &der::oid_from_string(&protocol.oid()));
+        let mut data = tlv::encode(0x80, &tlv::write::oid_value(&protocol.oid()));
         data.extend(id_do(key_id));
         let cmd = CommandApdu::new(0x00, 0x22, 0x41, 0xA4).with_data(data);
         match send_protected(t, &mut channel, &cmd, &mut count)? {
@@ -323,7 +323,7 @@ pub fn authenticate<T: Transport + ?Sized>(
             Sent::SmBroken(e) => return Ok(fail(CaFailure::SecureMessaging(e), count)),
         }
         let ga = CommandApdu::new(0x00, 0x86, 0x00, 0x00)
-            .with_data(der::encode(0x7C, &der::encode(0x80, &eph.public)))
+            .with_data(tlv::encode(0x7C, &tlv::encode(0x80, &eph.public)))
             .with_ne(256);
         let resp = match send_protected(t, &mut channel, &ga, &mut count)? {
             Sent::Ok(d) => d,
@@ -332,16 +332,16 @@ pub fn authenticate<T: Transport + ?Sized>(
             }
             Sent::SmBroken(e) => return Ok(fail(CaFailure::SecureMessaging(e), count)),
         };
-        let inner = match der::expect(&resp, 0x7C) {
+        let inner = match tlv::expect(&resp, 0x7C) {
             Ok((o, _)) => o.value.to_vec(),
             Err(_) if resp.is_empty() => Vec::new(),
             Err(_) => return Ok(fail(CaFailure::Malformed("GA response"), count)),
         };
-        let nonce = der::find(&inner, 0x81)
+        let nonce = tlv::find(&inner, 0x81)
             .ok()
             .flatten()
             .map(|t| t.value.to_vec());
-        let token = der::find(&inner, 0x82)
+        let token = tlv::find(&inner, 0x82)
             .ok()
             .flatten()
             .map(|t| t.value.to_vec());

@@ -1,5 +1,5 @@
 //! Prime-field elliptic-curve and finite-field Diffie-Hellman arithmetic for PACE and Chip
-//! Authentication (owner: document-pace).
+//! Authentication.
 //!
 //! Why by hand: PACE Generic Mapping needs the generator *replaced* at run time (Ĝ = s·G + H),
 //! Integrated Mapping needs a point encoding onto the curve, and eMRTDs carry explicit domain

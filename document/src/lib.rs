@@ -2,7 +2,7 @@
 //!
 //! Contract: everything between a reader's APDU transport and a verified document record —
 //! MRZ, APDUs, BAC/PACE, secure messaging, LDS parsing, passive/active/chip authentication.
-//! No I/O of its own: the chip is reached through [`reader::Transport`]. Every parser takes
+//! No I/O of its own: the chip is reached through [`transport::Transport`]. Every parser takes
 //! untrusted bytes and returns a typed error, never panics. Verdicts (a failed passive
 //! authentication, an expired document) are values, not errors.
 
@@ -21,3 +21,4 @@ pub mod reader;
 pub mod secinfo;
 pub mod sm;
 pub mod tlv;
+pub mod transport;

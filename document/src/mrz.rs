@@ -9,6 +9,10 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+mod date;
+
+pub use date::{mrz_date, DateField};
+
 /// The MRZ layouts of ICAO Doc 9303.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

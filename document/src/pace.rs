@@ -1,5 +1,5 @@
 //! PACE — Password Authenticated Connection Establishment (ICAO 9303-11 §4.4), terminal side,
-//! with the chip-side building blocks in [`chip`] (owner: document-pace).
+//! with the chip-side building blocks in [`chip`].
 //!
 //! Supported: Generic Mapping with ECDH and DH, Integrated Mapping with ECDH and DH (AES),
 //! Chip Authentication Mapping (ECDH, AES); MRZ, CAN, PIN and PUK passwords; 3DES and
@@ -22,12 +22,12 @@ use crate::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::crypto::{CryptoError, SecretBytes};
 use crate::ecc::{DomainParams, EccError};
 use crate::mrz::MrzKey;
-use crate::reader::{Transport, TransportError};
-use crate::secinfo::der::{self, DerError};
 use crate::secinfo::{
     CaPublicKey, KeyAgreement, Mapping, PaceInfo, PaceProtocol, SecInfoError, SecurityInfos,
 };
 use crate::sm::SecureChannel;
+use crate::tlv::{self, TlvError};
+use crate::transport::{Transport, TransportError};
 
 use chip::KeyPair;
 
@@ -79,16 +79,6 @@ impl Password {
             Password::Can(s) | Password::Pin(s) | Password::Puk(s) => {
                 Zeroizing::new(s.as_bytes().to_vec())
             }
-        }
-    }
-}
-
-impl From<&crate::reader::AccessKey> for Password {
-    /// The reader's access key as a PACE password (MRZ → reference 1, CAN → reference 2).
-    fn from(k: &crate::reader::AccessKey) -> Self {
-        match k {
-            crate::reader::AccessKey::Mrz(m) => Password::Mrz(m.clone()),
-            crate::reader::AccessKey::Can(c) => Password::Can(c.clone()),
         }
     }
 }
@@ -146,7 +136,7 @@ pub enum PaceError {
     Crypto(#[from] CryptoError),
     /// TLV structure broken.
     #[error("TLV: {0}")]
-    Der(#[from] DerError),
+    Der(#[from] TlvError),
     /// Parameters from EF.CardAccess unusable.
     #[error("security infos: {0}")]
     SecInfo(#[from] SecInfoError),
@@ -301,9 +291,9 @@ pub fn select_pace_info<'a>(
 /// MSE:Set AT for PACE (§4.4.4.1): `00 22 C1 A4` with 80 OID, 83 password reference and 84
 /// parameter id, sent without Le.
 pub fn mse_set_at(oid: &str, password_ref: u8, parameter_id: u32) -> CommandApdu {
-    let mut data = der::encode(0x80, &der::oid_from_string(oid));
-    data.extend(der::encode(0x83, &[password_ref]));
-    data.extend(der::encode(0x84, &param_id_bytes(parameter_id)));
+    let mut data = tlv::encode(0x80, &tlv::write::oid_value(oid));
+    data.extend(tlv::encode(0x83, &[password_ref]));
+    data.extend(tlv::encode(0x84, &param_id_bytes(parameter_id)));
     CommandApdu::new(0x00, 0x22, 0xC1, 0xA4).with_data(data)
 }
 
@@ -318,7 +308,7 @@ fn param_id_bytes(id: u32) -> Vec<u8> {
 pub fn general_authenticate(inner: &[u8], last: bool) -> CommandApdu {
     let cla = if last { 0x00 } else { 0x10 };
     CommandApdu::new(cla, 0x86, 0x00, 0x00)
-        .with_data(der::encode(0x7C, inner))
+        .with_data(tlv::encode(0x7C, inner))
         .with_ne(256)
 }
 
@@ -344,13 +334,13 @@ impl<T: Transport + ?Sized> Exchanger<'_, T> {
     /// Sends a GA and returns the children of the `7C` response.
     fn ga(&mut self, inner: &[u8], last: bool, step: &'static str) -> Result<Vec<u8>, PaceError> {
         let data = self.send(&general_authenticate(inner, last), step)?;
-        let (outer, _) = der::expect(&data, 0x7C)?;
+        let (outer, _) = tlv::expect(&data, 0x7C)?;
         Ok(outer.value.to_vec())
     }
 }
 
 fn find_do(data: &[u8], tag: u32) -> Result<Option<Vec<u8>>, PaceError> {
-    Ok(der::find(data, tag)?.map(|t| t.value.to_vec()))
+    Ok(tlv::find(data, tag)?.map(|t| t.value.to_vec()))
 }
 
 /// Runs PACE as the terminal over `t` and returns the secure channel (§4.4.1).
@@ -383,7 +373,7 @@ pub fn establish<T: Transport + ?Sized>(
     let eph_params = match proto.mapping {
         Mapping::Generic | Mapping::ChipAuthentication => {
             let k = KeyPair::generate(&params)?;
-            let r2 = x.ga(&der::encode(0x81, &k.public), false, "GA map nonce")?;
+            let r2 = x.ga(&tlv::encode(0x81, &k.public), false, "GA map nonce")?;
             chip_map_public =
                 find_do(&r2, 0x82)?.ok_or(PaceError::Malformed("missing mapping data 82"))?;
             if chip_map_public == k.public {
@@ -396,7 +386,7 @@ pub fn establish<T: Transport + ?Sized>(
         Mapping::Integrated => {
             let mut tn = Zeroizing::new(vec![0u8; cipher.key_len()]);
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut tn);
-            x.ga(&der::encode(0x81, &tn), false, "GA map nonce")?;
+            x.ga(&tlv::encode(0x81, &tn), false, "GA map nonce")?;
             chip::map_integrated(&params, cipher, &s, &tn)?
         }
     };
@@ -404,14 +394,14 @@ pub fn establish<T: Transport + ?Sized>(
 
     // Step 3: ephemeral key agreement (§4.4.3.4).
     let eph = KeyPair::generate(&eph_params)?;
-    let r3 = x.ga(&der::encode(0x83, &eph.public), false, "GA key agreement")?;
+    let r3 = x.ga(&tlv::encode(0x83, &eph.public), false, "GA key agreement")?;
     let chip_eph = find_do(&r3, 0x84)?.ok_or(PaceError::Malformed("missing ephemeral key 84"))?;
     let shared = chip::key_agreement(&eph_params, &eph, &chip_eph)?;
     let (k_enc, k_mac) = chip::derive_keys(cipher, &shared);
 
     // Step 4: mutual authentication with tokens (§4.4.3.4 f).
     let t_ifd = chip::compute_token(cipher, proto.agreement, &k_mac, &oid, &chip_eph)?;
-    let r4 = x.ga(&der::encode(0x85, &t_ifd), true, "GA mutual authentication")?;
+    let r4 = x.ga(&tlv::encode(0x85, &t_ifd), true, "GA mutual authentication")?;
     let t_ic = find_do(&r4, 0x86)?.ok_or(PaceError::Malformed("missing token 86"))?;
     let expect = chip::compute_token(cipher, proto.agreement, &k_mac, &oid, &eph.public)?;
     if !chip::tokens_equal(&expect, &t_ic) {

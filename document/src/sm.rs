@@ -13,6 +13,7 @@ use std::fmt;
 
 use crate::apdu::{ApduError, CommandApdu, ResponseApdu, StatusWord};
 use crate::crypto::{self, Cipher, CryptoError, KdfCounter, SecretBytes};
+use crate::tlv::{self, TlvError};
 
 /// Errors of secure messaging.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,25 +165,25 @@ impl SecureChannel {
             let cryptogram = self.encrypt(&cmd.data)?;
             if cmd.ins & 1 == 1 {
                 // Odd INS: BER-TLV data, DO'85' without padding-content indicator.
-                push_do(&mut body, 0x85, &cryptogram);
+                tlv::push(&mut body, 0x85, &cryptogram);
             } else {
                 let mut v = Vec::with_capacity(cryptogram.len() + 1);
                 v.push(0x01);
                 v.extend_from_slice(&cryptogram);
-                push_do(&mut body, 0x87, &v);
+                tlv::push(&mut body, 0x87, &v);
             }
         }
         if let Some(ne) = cmd.ne {
             if cmd.is_extended() {
-                push_do(&mut body, 0x97, &((ne % 65536) as u16).to_be_bytes());
+                tlv::push(&mut body, 0x97, &((ne % 65536) as u16).to_be_bytes());
             } else {
-                push_do(&mut body, 0x97, &[(ne % 256) as u8]);
+                tlv::push(&mut body, 0x97, &[(ne % 256) as u8]);
             }
         }
         let mut m = crypto::pad(&[cla, cmd.ins, cmd.p1, cmd.p2], self.bs());
         m.extend_from_slice(&body);
         let cc = self.mac(&m)?;
-        push_do(&mut body, 0x8E, &cc);
+        tlv::push(&mut body, 0x8E, &cc);
         let extended = cmd.is_extended() || body.len() > 255;
         let mut out = CommandApdu::new(cla, cmd.ins, cmd.p1, cmd.p2)
             .with_data(body)
@@ -308,30 +309,14 @@ impl SecureChannel {
             let mut v = Vec::with_capacity(cryptogram.len() + 1);
             v.push(0x01);
             v.extend_from_slice(&cryptogram);
-            push_do(&mut body, 0x87, &v);
+            tlv::push(&mut body, 0x87, &v);
         }
-        push_do(&mut body, 0x99, &response.sw.0.to_be_bytes());
+        tlv::push(&mut body, 0x99, &response.sw.0.to_be_bytes());
         let cc = self.mac(&body)?;
-        push_do(&mut body, 0x8E, &cc);
+        tlv::push(&mut body, 0x8E, &cc);
         body.extend_from_slice(&response.sw.0.to_be_bytes());
         Ok(body)
     }
-}
-
-/// Appends a TLV with a one-byte tag and a DER length.
-fn push_do(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
-    out.push(tag);
-    let n = value.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else if n < 0x10000 {
-        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-    } else {
-        out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(value);
 }
 
 struct Do<'a> {
@@ -341,40 +326,29 @@ struct Do<'a> {
     start: usize,
 }
 
-/// Parses the flat list of secure-messaging data objects (one-byte tags, lengths up to 3 bytes).
+/// Parses the flat list of secure-messaging data objects: one-byte tags and lengths of at
+/// most three bytes (ICAO 9303-11 §9.8.6), read by the one TLV reader.
 fn parse_dos(b: &[u8]) -> Result<Vec<Do<'_>>, SmError> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        let tag = b[i];
-        if tag & 0x1F == 0x1F {
+    let mut rest = b;
+    while !rest.is_empty() {
+        if rest[0] & 0x1F == 0x1F {
             return Err(SmError::Malformed("multi-byte tag in SM data"));
         }
-        i += 1;
-        let first = *b.get(i).ok_or(SmError::Malformed("truncated length"))?;
-        i += 1;
-        let len = if first < 0x80 {
-            first as usize
-        } else {
-            let n = (first & 0x7F) as usize;
-            if n == 0 || n > 3 {
-                return Err(SmError::Malformed("unsupported length encoding"));
-            }
-            let bytes = b
-                .get(i..i + n)
-                .ok_or(SmError::Malformed("truncated length"))?;
-            i += n;
-            bytes.iter().fold(0usize, |a, x| (a << 8) | *x as usize)
-        };
-        let value = b
-            .get(
-                i..i.checked_add(len)
-                    .ok_or(SmError::Malformed("length overflow"))?,
-            )
-            .ok_or(SmError::Malformed("value runs past the end"))?;
-        i += len;
-        out.push(Do { tag, value, start });
+        let start = b.len() - rest.len();
+        let (t, r) = tlv::parse_one(rest).map_err(|e| match e {
+            TlvError::Truncated(_) => SmError::Malformed("value runs past the end"),
+            _ => SmError::Malformed("unsupported length encoding"),
+        })?;
+        if t.raw.len() - t.value.len() > 5 {
+            return Err(SmError::Malformed("unsupported length encoding"));
+        }
+        out.push(Do {
+            tag: t.tag as u8,
+            value: t.value,
+            start,
+        });
+        rest = r;
     }
     Ok(out)
 }

@@ -8,6 +8,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = tlv::validate_tree(data);
     let _ = tlv::find_deep(data, 0x5F1F);
     let _ = tlv::encoded_size(data);
+    let _ = tlv::children(data);
+    let _ = tlv::children_ber(data);
     let _ = lds::parse_com(data);
     let _ = lds::parse_dg1(data);
     let _ = lds::parse_dg7(data);

@@ -116,9 +116,9 @@ fn ca_infos(protocol: &CaProtocol, version: u32, param_id: u32, public: &[u8]) -
         KeyAgreement::Ecdh => oid::ID_PK_ECDH,
         KeyAgreement::Dh => oid::ID_PK_DH,
     };
-    let mut b = der::encode(0x06, &der::oid_from_string(pk_oid));
+    let mut b = tlv::encode(0x06, &tlv::write::oid_value(pk_oid));
     b.extend(spki);
-    b.extend(der::encode(0x02, &[1]));
+    b.extend(tlv::encode(0x02, &[1]));
     let s = SecurityInfos {
         infos: vec![
             SecurityInfo::ChipAuthentication(ChipAuthenticationInfo {
@@ -129,7 +129,7 @@ fn ca_infos(protocol: &CaProtocol, version: u32, param_id: u32, public: &[u8]) -
             }),
             SecurityInfo::Unknown {
                 oid: String::new(),
-                raw: der::encode(0x30, &b),
+                raw: tlv::encode(0x30, &b),
             },
         ],
     };
@@ -259,7 +259,7 @@ proptest::proptest! {
         let proto = CaProtocol::from_oid("0.4.0.127.0.7.2.2.3.2.2").unwrap();
         let sk = BigUint::from(12345u32);
         let _ = chip::respond_general_authenticate(&proto, 2, &params, &sk, &data);
-        let _ = chip::respond_general_authenticate(&proto, 2, &params, &sk, &der::encode(0x7C, &der::encode(0x80, &data)));
+        let _ = chip::respond_general_authenticate(&proto, 2, &params, &sk, &tlv::encode(0x7C, &tlv::encode(0x80, &data)));
         let _ = chip::respond_set_kat(Cipher::Tdes, &params, &sk, &data);
         let _ = crate::pace::chip::parse_mse_set_at(&data);
     }

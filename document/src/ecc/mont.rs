@@ -1,5 +1,5 @@
-//! Montgomery arithmetic on fixed arrays of 64-bit limbs for the field GF(p) of a curve
-//! (owner: document-pace). Used by the Jacobian scalar multiplication in [`super`]: a
+//! Montgomery arithmetic on fixed arrays of 64-bit limbs for the field GF(p) of a curve.
+//! Used by the Jacobian scalar multiplication in [`super`]: a
 //! `num-bigint` multiplication followed by a division for every reduction was ten times slower.
 //! Primes up to 576 bits (P-521 included); CIOS multiplication (Koç, Acar, Kaliski 1996).
 

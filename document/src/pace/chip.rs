@@ -1,5 +1,5 @@
 //! PACE building blocks shared by the terminal and the virtual chip, plus a sans-IO chip-side
-//! session (owner: document-pace).
+//! session.
 //!
 //! Every step of ICAO 9303-11 §4.4.3 is a pure function here: the password key, nonce
 //! encryption, the Generic and Integrated mappings, key agreement, session keys, the
@@ -14,8 +14,8 @@ use super::im;
 use super::{PaceError, Password};
 use crate::crypto::{Cipher, KdfCounter, SecretBytes};
 use crate::ecc::{mod_inverse, to_fixed, DomainParams, EcPoint};
-use crate::secinfo::der;
 use crate::secinfo::{KeyAgreement, Mapping, PaceProtocol};
+use crate::tlv;
 
 /// K_π = KDF_π(f(π)) = KDF(f(π), 3) (ICAO 9303-11 §4.4.3.1, §9.7.3): f(π) is SHA-1 of the MRZ
 /// information for the MRZ password, the CAN (or PIN) characters themselves otherwise.
@@ -221,15 +221,15 @@ pub fn derive_keys(cipher: Cipher, k: &[u8]) -> (SecretBytes, SecretBytes) {
 /// (DH, y without leading zeros) over which tokens are computed (ICAO 9303-11 §4.4.3.4,
 /// BSI TR-03110-3 §D.3.4).
 pub fn public_key_data_object(agreement: KeyAgreement, oid: &str, public: &[u8]) -> Vec<u8> {
-    let mut inner = der::encode(0x06, &der::oid_from_string(oid));
+    let mut inner = tlv::encode(0x06, &tlv::write::oid_value(oid));
     match agreement {
-        KeyAgreement::Ecdh => inner.extend(der::encode(0x86, public)),
+        KeyAgreement::Ecdh => inner.extend(tlv::encode(0x86, public)),
         KeyAgreement::Dh => {
             let skip = public.iter().position(|b| *b != 0).unwrap_or(public.len());
-            inner.extend(der::encode(0x84, &public[skip..]));
+            inner.extend(tlv::encode(0x84, &public[skip..]));
         }
     }
-    der::encode(0x7F49, &inner)
+    tlv::encode(0x7F49, &inner)
 }
 
 /// Authentication token T = MAC(KS_mac, PK_peer) (ICAO 9303-11 §4.4.3.4): AES-CMAC truncated
@@ -371,8 +371,8 @@ impl ChipSession {
     /// means the chip answers with an error status (the session should then be dropped; the
     /// simulator typically answers 6300 for a token mismatch and 6A80 for malformed data).
     pub fn handle(&mut self, command_data: &[u8]) -> Result<Vec<u8>, PaceError> {
-        let (outer, _) = der::expect(command_data, 0x7C)?;
-        let kids = der::children(outer.value)?;
+        let (outer, _) = tlv::expect(command_data, 0x7C)?;
+        let kids = tlv::children(outer.value)?;
         let get = |tag: u32| kids.iter().find(|t| t.tag == tag).map(|t| t.value);
         let cipher = self.protocol.cipher;
         let resp = match self.step {
@@ -381,7 +381,7 @@ impl ChipSession {
                 rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut s);
                 let z = encrypt_nonce(cipher, &self.k_pi, &s)?;
                 self.s = Some(Zeroizing::new(s));
-                der::encode(0x80, &z)
+                tlv::encode(0x80, &z)
             }
             1 => {
                 let data = get(0x81).ok_or(PaceError::Malformed("missing mapping data 81"))?;
@@ -390,13 +390,13 @@ impl ChipSession {
                     Mapping::Generic | Mapping::ChipAuthentication => {
                         let k = KeyPair::generate(&self.params)?;
                         self.eph_params = Some(map_generic(&self.params, s, &k, data)?);
-                        let out = der::encode(0x82, &k.public);
+                        let out = tlv::encode(0x82, &k.public);
                         self.map_key = Some(k);
                         out
                     }
                     Mapping::Integrated => {
                         self.eph_params = Some(map_integrated(&self.params, cipher, s, data)?);
-                        der::encode(0x82, &[])
+                        tlv::encode(0x82, &[])
                     }
                 }
             }
@@ -407,7 +407,7 @@ impl ChipSession {
                 let shared = key_agreement(eph, &k, data)?;
                 self.keys = Some(derive_keys(cipher, &shared));
                 self.terminal_eph = Some(data.to_vec());
-                let out = der::encode(0x84, &k.public);
+                let out = tlv::encode(0x84, &k.public);
                 self.eph_key = Some(k);
                 out
             }
@@ -422,7 +422,7 @@ impl ChipSession {
                 }
                 let term = self.terminal_eph.as_ref().ok_or(PaceError::State)?;
                 let t_ic = compute_token(cipher, agreement, k_mac, &self.oid, term)?;
-                let mut out = der::encode(0x86, &t_ic);
+                let mut out = tlv::encode(0x86, &t_ic);
                 if self.protocol.mapping == Mapping::ChipAuthentication {
                     let ca = self
                         .ca_private
@@ -430,7 +430,7 @@ impl ChipSession {
                         .ok_or(PaceError::Unsupported("CAM chip without CA key"))?;
                     let map = self.map_key.as_ref().ok_or(PaceError::State)?;
                     let a = cam_encrypt(cipher, k_enc, &self.params, ca, &map.private())?;
-                    out.extend(der::encode(0x8A, &a));
+                    out.extend(tlv::encode(0x8A, &a));
                 }
                 self.done = true;
                 out
@@ -438,7 +438,7 @@ impl ChipSession {
             _ => return Err(PaceError::State),
         };
         self.step += 1;
-        Ok(der::encode(0x7C, &resp))
+        Ok(tlv::encode(0x7C, &resp))
     }
 
     /// True after the fourth step succeeded.
@@ -475,14 +475,14 @@ pub struct SetAt {
 
 /// Chip side: parses the data field of MSE:Set AT `00 22 C1 A4` for PACE.
 pub fn parse_mse_set_at(data: &[u8]) -> Result<SetAt, PaceError> {
-    let oid = der::find(data, 0x80)?.ok_or(PaceError::Malformed("missing OID 80"))?;
-    let oid = der::oid_to_string(oid.value)?;
-    let pref = der::find(data, 0x83)?.ok_or(PaceError::Malformed("missing password ref 83"))?;
+    let oid = tlv::find(data, 0x80)?.ok_or(PaceError::Malformed("missing OID 80"))?;
+    let oid = tlv::decode_oid(oid.value)?;
+    let pref = tlv::find(data, 0x83)?.ok_or(PaceError::Malformed("missing password ref 83"))?;
     let password_ref = match pref.value {
         [r] => *r,
         _ => return Err(PaceError::Malformed("password reference length")),
     };
-    let parameter_id = match der::find(data, 0x84)? {
+    let parameter_id = match tlv::find(data, 0x84)? {
         Some(t) if !t.value.is_empty() && t.value.len() <= 4 => {
             Some(t.value.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)))
         }

@@ -1,4 +1,4 @@
-//! PACE Integrated Mapping primitives (owner: document-pace): the pseudo-random function
+//! PACE Integrated Mapping primitives: the pseudo-random function
 //! R(s, t) of ICAO 9303-11 §4.4.3.3.2 and the ECDH point encoding of Part 11's Integrated
 //! Mapping appendix (a simplified SWU / Icart-style map for p ≡ 3 mod 4, affine variant).
 

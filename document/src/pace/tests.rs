@@ -9,8 +9,8 @@ use super::chip::{self, ChipSession, KeyPair};
 use super::*;
 use crate::crypto::Cipher;
 use crate::ecc::{self, DomainParams};
-use crate::reader::{Transport, TransportError};
 use crate::secinfo::{PaceInfo, SecurityInfo};
+use crate::transport::{Transport, TransportError};
 
 pub(crate) fn vectors(text: &str) -> HashMap<String, String> {
     text.lines()
@@ -319,12 +319,15 @@ fn cam_verifies_and_clone_fails() {
             ),
             (spki, 13),
         ] {
-            let mut b = der::encode(0x06, &der::oid_from_string(crate::secinfo::oid::ID_PK_ECDH));
+            let mut b = tlv::encode(
+                0x06,
+                &tlv::write::oid_value(crate::secinfo::oid::ID_PK_ECDH),
+            );
             b.extend(spki);
-            b.extend(der::encode(0x02, &[id]));
+            b.extend(tlv::encode(0x02, &[id]));
             s.infos.push(SecurityInfo::Unknown {
                 oid: String::new(),
-                raw: der::encode(0x30, &b),
+                raw: tlv::encode(0x30, &b),
             });
         }
         s.to_der()
@@ -391,8 +394,8 @@ proptest::proptest! {
         let p = PaceProtocol::from_oid("0.4.0.127.0.7.2.2.4.2.2").unwrap();
         let mut s = ChipSession::new(p, DomainParams::standardized(13).unwrap(), &Password::can("1"), None);
         let _ = s.handle(&data);
-        let _ = s.handle(&der::encode(0x7C, &der::encode(0x81, &data)));
-        let _ = s.handle(&der::encode(0x7C, &der::encode(0x83, &data)));
+        let _ = s.handle(&tlv::encode(0x7C, &tlv::encode(0x81, &data)));
+        let _ = s.handle(&tlv::encode(0x7C, &tlv::encode(0x83, &data)));
     }
 }
 

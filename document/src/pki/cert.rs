@@ -10,10 +10,10 @@ use der::{Decode, Encode};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
-use super::asn1::{self, children};
 use super::hash::HashAlg;
 use super::sig::{self, PublicKey, SignatureAlgorithm};
 use super::PkiError;
+use crate::tlv;
 
 const OID_COUNTRY: &str = "2.5.4.6";
 const OID_SKI: &str = "2.5.29.14";
@@ -40,12 +40,12 @@ impl PartialEq for Certificate {
 impl Certificate {
     /// Parses one DER certificate; trailing bytes are an error.
     pub fn from_der(der: &[u8]) -> Result<Certificate, PkiError> {
-        let (outer, rest) = asn1::expect(der, asn1::SEQUENCE, "Certificate")?;
+        let (outer, rest) = crate::pki::expect(der, tlv::SEQUENCE, "Certificate")?;
         if !rest.is_empty() {
             return Err(PkiError::Malformed("trailing bytes after Certificate"));
         }
-        let parts = children(outer.value)?;
-        if parts.len() != 3 || parts[0].tag != asn1::SEQUENCE || parts[2].tag != asn1::BIT_STRING {
+        let parts = tlv::children_ber(outer.value)?;
+        if parts.len() != 3 || parts[0].tag != tlv::SEQUENCE || parts[2].tag != tlv::BIT_STRING {
             return Err(PkiError::Malformed("Certificate structure"));
         }
         let inner = x509_cert::Certificate::from_der(outer.raw)
@@ -55,7 +55,7 @@ impl Certificate {
         let tbs = (start, start + parts[0].raw.len());
         let signature = parts[2].value.get(1..).unwrap_or(&[]).to_vec();
         // TBSCertificate: [0] version?, serial, signature, issuer, validity, subject, spki, …
-        let tbs_parts = children(parts[0].value)?;
+        let tbs_parts = tlv::children_ber(parts[0].value)?;
         let skip = usize::from(tbs_parts.first().map(|t| t.tag == 0xA0).unwrap_or(false));
         let spki_der = tbs_parts
             .get(skip + 5)

@@ -9,11 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::Decode;
 
-use super::asn1::{self, children, oid_string, read_tlv};
 use super::cert::{names_match, Certificate};
 use super::hash::HashAlg;
 use super::sig::{self, hash_from_alg_id, SignatureAlgorithm};
 use super::PkiError;
+use crate::tlv;
 
 /// id-signedData (RFC 5652 §5.1).
 pub const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
@@ -94,26 +94,26 @@ impl SignedData {
     /// Parses a `ContentInfo` carrying SignedData. An ICAO application wrapper (EF.SOD's tag
     /// `0x77`, 9303-10 §4.6.2) is removed first when present.
     pub fn from_der(input: &[u8]) -> Result<SignedData, PkiError> {
-        let (first, _) = read_tlv(input)?;
+        let (first, _) = tlv::parse_one_ber(input)?;
         let content_info = if first.tag == 0x77 {
             first.value
         } else {
             first.raw
         };
-        let (ci, _) = asn1::expect(content_info, asn1::SEQUENCE, "ContentInfo")?;
-        let parts = children(ci.value)?;
-        if parts.len() != 2 || oid_string(&parts[0])? != OID_SIGNED_DATA || parts[1].tag != 0xA0 {
+        let (ci, _) = crate::pki::expect(content_info, tlv::SEQUENCE, "ContentInfo")?;
+        let parts = tlv::children_ber(ci.value)?;
+        if parts.len() != 2 || parts[0].oid()? != OID_SIGNED_DATA || parts[1].tag != 0xA0 {
             return Err(PkiError::Malformed("ContentInfo is not SignedData"));
         }
-        let (sd, _) = asn1::expect(parts[1].value, asn1::SEQUENCE, "SignedData")?;
-        let fields = children(sd.value)?;
+        let (sd, _) = crate::pki::expect(parts[1].value, tlv::SEQUENCE, "SignedData")?;
+        let fields = tlv::children_ber(sd.value)?;
         // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
         //   certificates [0] IMPLICIT OPTIONAL, crls [1] IMPLICIT OPTIONAL, signerInfos }
-        if fields.len() < 4 || fields[0].tag != asn1::INTEGER || fields[1].tag != asn1::SET {
+        if fields.len() < 4 || fields[0].tag != tlv::INTEGER || fields[1].tag != tlv::SET {
             return Err(PkiError::Malformed("SignedData fields"));
         }
-        let encap = children(fields[2].value)?;
-        let econtent_type = oid_string(
+        let encap = tlv::children_ber(fields[2].value)?;
+        let econtent_type = tlv::Tlv::oid(
             encap
                 .first()
                 .ok_or(PkiError::Malformed("EncapsulatedContentInfo"))?,
@@ -129,7 +129,7 @@ impl SignedData {
         for f in &fields[3..] {
             match f.tag {
                 0xA0 => {
-                    for c in children(f.value)? {
+                    for c in tlv::children_ber(f.value)? {
                         match Certificate::from_der(c.raw) {
                             Ok(cert) => certificates.push(cert),
                             Err(_) => unparsed_certificates += 1,
@@ -137,12 +137,12 @@ impl SignedData {
                     }
                 }
                 0xA1 => {}
-                asn1::SET => signer_set = Some(f.value),
+                tlv::SET => signer_set = Some(f.value),
                 _ => return Err(PkiError::Malformed("SignedData field")),
             }
         }
         let signer_set = signer_set.ok_or(PkiError::Malformed("SignedData without signerInfos"))?;
-        let signer_infos = children(signer_set)?
+        let signer_infos = tlv::children_ber(signer_set)?
             .iter()
             .map(parse_signer_info)
             .collect::<Result<Vec<_>, _>>()?;
@@ -231,13 +231,13 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
 
 /// eContent `[0] EXPLICIT OCTET STRING`; a constructed OCTET STRING (BER) is concatenated.
 fn octet_string_content(value: &[u8]) -> Result<Vec<u8>, PkiError> {
-    let (os, _) = read_tlv(value)?;
+    let (os, _) = tlv::parse_one_ber(value)?;
     match os.tag {
-        asn1::OCTET_STRING => Ok(os.value.to_vec()),
+        tlv::OCTET_STRING => Ok(os.value.to_vec()),
         0x24 => {
             let mut out = Vec::new();
-            for seg in children(os.value)? {
-                if seg.tag != asn1::OCTET_STRING {
+            for seg in tlv::children_ber(os.value)? {
+                if seg.tag != tlv::OCTET_STRING {
                     return Err(PkiError::Malformed("constructed OCTET STRING segment"));
                 }
                 out.extend_from_slice(seg.value);
@@ -248,25 +248,25 @@ fn octet_string_content(value: &[u8]) -> Result<Vec<u8>, PkiError> {
     }
 }
 
-fn parse_signer_info(tlv: &asn1::Tlv<'_>) -> Result<SignerInfo, PkiError> {
-    if tlv.tag != asn1::SEQUENCE {
+fn parse_signer_info(tlv: &tlv::Tlv<'_>) -> Result<SignerInfo, PkiError> {
+    if tlv.tag != tlv::SEQUENCE {
         return Err(PkiError::Malformed("SignerInfo"));
     }
-    let f = children(tlv.value)?;
+    let f = tlv::children_ber(tlv.value)?;
     // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] OPTIONAL,
     //   signatureAlgorithm, signature, unsignedAttrs [1] OPTIONAL }
     if f.len() < 5 {
         return Err(PkiError::Malformed("SignerInfo fields"));
     }
     let sid = match f[1].tag {
-        asn1::SEQUENCE => {
-            let p = children(f[1].value)?;
+        tlv::SEQUENCE => {
+            let p = tlv::children_ber(f[1].value)?;
             if p.len() != 2 {
                 return Err(PkiError::Malformed("IssuerAndSerialNumber"));
             }
             let issuer = x509_cert::name::Name::from_der(p[0].raw)
                 .map_err(|e| PkiError::Der(e.to_string()))?;
-            if p[1].tag != asn1::INTEGER {
+            if p[1].tag != tlv::INTEGER {
                 return Err(PkiError::Malformed("serial number"));
             }
             SignerId::IssuerSerial {
@@ -288,27 +288,27 @@ fn parse_signer_info(tlv: &asn1::Tlv<'_>) -> Result<SignerInfo, PkiError> {
         // content octets under tag 0x31.
         // A BER indefinite-length encoding is signed as its DER form (RFC 5652 §5.4).
         let set = if f[idx].raw.get(1) == Some(&0x80) {
-            asn1::encode_tlv(0x31, f[idx].value)
+            tlv::encode(0x31, f[idx].value)
         } else {
             let mut set = f[idx].raw.to_vec();
             set[0] = 0x31;
             set
         };
         signed_attrs = Some(set);
-        for attr in children(f[idx].value)? {
-            let a = children(attr.value)?;
-            if a.len() != 2 || a[1].tag != asn1::SET {
+        for attr in tlv::children_ber(f[idx].value)? {
+            let a = tlv::children_ber(attr.value)?;
+            if a.len() != 2 || a[1].tag != tlv::SET {
                 return Err(PkiError::Malformed("Attribute"));
             }
-            let values = children(a[1].value)?;
+            let values = tlv::children_ber(a[1].value)?;
             let Some(first) = values.first() else {
                 continue;
             };
-            match oid_string(&a[0])?.as_str() {
-                OID_MESSAGE_DIGEST if first.tag == asn1::OCTET_STRING => {
+            match a[0].oid()?.as_str() {
+                OID_MESSAGE_DIGEST if first.tag == tlv::OCTET_STRING => {
                     message_digest = Some(first.value.to_vec())
                 }
-                OID_CONTENT_TYPE => content_type = oid_string(first).ok(),
+                OID_CONTENT_TYPE => content_type = first.oid().ok(),
                 OID_SIGNING_TIME => {
                     signing_time = x509_cert::time::Time::from_der(first.raw)
                         .ok()
@@ -323,7 +323,7 @@ fn parse_signer_info(tlv: &asn1::Tlv<'_>) -> Result<SignerInfo, PkiError> {
         .get(idx)
         .ok_or(PkiError::Malformed("signatureAlgorithm"))?;
     let sigv = f.get(idx + 1).ok_or(PkiError::Malformed("signature"))?;
-    if alg.tag != asn1::SEQUENCE || sigv.tag != asn1::OCTET_STRING {
+    if alg.tag != tlv::SEQUENCE || sigv.tag != tlv::OCTET_STRING {
         return Err(PkiError::Malformed("SignerInfo signature"));
     }
     Ok(SignerInfo {

@@ -11,9 +11,9 @@
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
 
-use super::asn1::{self, children, oid_string, read_tlv};
 use super::PkiError;
 use crate::ecc::{self, Curve, EcPoint};
+use crate::tlv;
 
 /// Named-curve OIDs and their ICAO 9303-11 §9.5.1 standardized domain parameter ids
 /// (RFC 5639 §4.1 for brainpool, SEC 2 for the NIST curves).
@@ -65,43 +65,43 @@ pub fn known_oid(curve: &Curve) -> Option<&'static str> {
 
 /// Parses `ECParameters` (RFC 3279 §2.3.5): a `namedCurve` OID or `specifiedCurve`.
 pub fn curve_from_parameters_der(der: &[u8]) -> Result<Curve, PkiError> {
-    let (tlv, _) = read_tlv(der)?;
+    let (tlv, _) = tlv::parse_one_ber(der)?;
     match tlv.tag {
-        asn1::OID => {
-            let oid = oid_string(&tlv)?;
+        tlv::OID => {
+            let oid = tlv.oid()?;
             curve_from_oid(&oid).ok_or(PkiError::Unsupported("named curve not known"))
         }
-        asn1::SEQUENCE => from_specified(tlv.value),
+        tlv::SEQUENCE => from_specified(tlv.value),
         _ => Err(PkiError::Malformed("ECParameters")),
     }
 }
 
 fn from_specified(value: &[u8]) -> Result<Curve, PkiError> {
     // SpecifiedECDomain ::= SEQUENCE { version, fieldID, curve, base, order, cofactor OPTIONAL }
-    let parts = children(value)?;
+    let parts = tlv::children_ber(value)?;
     if parts.len() < 5 {
         return Err(PkiError::Malformed("SpecifiedECDomain too short"));
     }
-    let field = children(parts[1].value)?;
-    if field.len() != 2 || oid_string(&field[0])? != "1.2.840.10045.1.1" {
+    let field = tlv::children_ber(parts[1].value)?;
+    if field.len() != 2 || field[0].oid()? != "1.2.840.10045.1.1" {
         return Err(PkiError::Unsupported(
             "only prime-field curves are supported",
         ));
     }
-    let p = BigUint::from_bytes_be(asn1::unsigned_integer(&field[1])?);
-    let curve_parts = children(parts[2].value)?;
+    let p = BigUint::from_bytes_be(field[1].unsigned_integer()?);
+    let curve_parts = tlv::children_ber(parts[2].value)?;
     if curve_parts.len() < 2
-        || curve_parts[0].tag != asn1::OCTET_STRING
-        || curve_parts[1].tag != asn1::OCTET_STRING
-        || parts[3].tag != asn1::OCTET_STRING
+        || curve_parts[0].tag != tlv::OCTET_STRING
+        || curve_parts[1].tag != tlv::OCTET_STRING
+        || parts[3].tag != tlv::OCTET_STRING
     {
         return Err(PkiError::Malformed("Curve"));
     }
     let a = BigUint::from_bytes_be(curve_parts[0].value);
     let b = BigUint::from_bytes_be(curve_parts[1].value);
-    let n = BigUint::from_bytes_be(asn1::unsigned_integer(&parts[4])?);
+    let n = BigUint::from_bytes_be(parts[4].unsigned_integer()?);
     let h = match parts.get(5) {
-        Some(t) if t.tag == asn1::INTEGER => BigUint::from_bytes_be(asn1::unsigned_integer(t)?),
+        Some(t) if t.tag == tlv::INTEGER => BigUint::from_bytes_be(t.unsigned_integer()?),
         _ => BigUint::one(),
     };
     if p.bits() < 128 || n.bits() < 128 || p.bits() > 1024 || n.bits() > 1040 {

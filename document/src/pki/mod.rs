@@ -5,13 +5,14 @@
 //! `p256`/`p384`, and ECDSA on brainpool and explicit-parameter curves through [`ec`], which
 //! is written by hand because no crate verifies over explicit domain parameters.
 
-pub mod asn1;
 pub mod cert;
 pub mod cms;
 pub mod ec;
 pub mod hash;
 pub mod sig;
 pub mod store;
+
+use crate::tlv::{self, Tlv, TlvError};
 
 pub use cert::Certificate;
 pub use cms::{SignedData, SignerInfo};
@@ -26,6 +27,9 @@ pub enum PkiError {
     /// The input is not the expected DER structure.
     #[error("malformed: {0}")]
     Malformed(&'static str),
+    /// The input does not split into TLVs, or holds a malformed INTEGER or OID value.
+    #[error("malformed: {0}")]
+    Tlv(#[from] TlvError),
     /// The `der`/`x509-cert` decoder refused the input.
     #[error("DER decoding failed: {0}")]
     Der(String),
@@ -44,4 +48,18 @@ pub enum PkiError {
     /// Reading a file failed.
     #[error("I/O: {0}")]
     Io(String),
+}
+
+/// Reads one TLV (BER indefinite lengths accepted, as in some issuers' CMS) that must carry
+/// `tag`; another tag is [`PkiError::Malformed`] naming `what`.
+pub(crate) fn expect<'a>(
+    input: &'a [u8],
+    tag: u32,
+    what: &'static str,
+) -> Result<(Tlv<'a>, &'a [u8]), PkiError> {
+    let (t, rest) = tlv::parse_one_ber(input)?;
+    if t.tag != tag {
+        return Err(PkiError::Malformed(what));
+    }
+    Ok((t, rest))
 }

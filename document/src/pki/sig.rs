@@ -4,11 +4,11 @@
 use num_bigint::BigUint;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 
-use super::asn1::{self, children, oid_string, read_tlv};
 use super::ec;
 use super::hash::HashAlg;
 use super::PkiError;
 use crate::ecc::{Curve, EcPoint};
+use crate::tlv;
 
 /// A public key taken from a certificate or from DG15.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,13 +39,13 @@ impl PublicKey {
     /// Parses a DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7). EC keys may carry named or
     /// explicit parameters (RFC 3279 §2.3.5); ICAO 9303-12 §4.4 allows both.
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, PkiError> {
-        let (spki, _) = asn1::expect(der, asn1::SEQUENCE, "SubjectPublicKeyInfo")?;
-        let parts = children(spki.value)?;
-        if parts.len() != 2 || parts[0].tag != asn1::SEQUENCE || parts[1].tag != asn1::BIT_STRING {
+        let (spki, _) = crate::pki::expect(der, tlv::SEQUENCE, "SubjectPublicKeyInfo")?;
+        let parts = tlv::children_ber(spki.value)?;
+        if parts.len() != 2 || parts[0].tag != tlv::SEQUENCE || parts[1].tag != tlv::BIT_STRING {
             return Err(PkiError::Malformed("SubjectPublicKeyInfo"));
         }
-        let alg = children(parts[0].value)?;
-        let oid = oid_string(
+        let alg = tlv::children_ber(parts[0].value)?;
+        let oid = tlv::Tlv::oid(
             alg.first()
                 .ok_or(PkiError::Malformed("AlgorithmIdentifier"))?,
         )?;
@@ -69,13 +69,13 @@ impl PublicKey {
 
     /// Parses a PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus, publicExponent }`.
     pub fn rsa_from_pkcs1(der: &[u8]) -> Result<PublicKey, PkiError> {
-        let (seq, _) = asn1::expect(der, asn1::SEQUENCE, "RSAPublicKey")?;
-        let parts = children(seq.value)?;
+        let (seq, _) = crate::pki::expect(der, tlv::SEQUENCE, "RSAPublicKey")?;
+        let parts = tlv::children_ber(seq.value)?;
         if parts.len() != 2 {
             return Err(PkiError::Malformed("RSAPublicKey"));
         }
-        let n = BigUint::from_bytes_be(asn1::unsigned_integer(&parts[0])?);
-        let e = BigUint::from_bytes_be(asn1::unsigned_integer(&parts[1])?);
+        let n = BigUint::from_bytes_be(parts[0].unsigned_integer()?);
+        let e = BigUint::from_bytes_be(parts[1].unsigned_integer()?);
         if n.bits() < 512 || e < BigUint::from(3u32) {
             return Err(PkiError::Unsupported("RSA key too small"));
         }
@@ -153,9 +153,9 @@ impl SignatureAlgorithm {
     /// the signature OID names only the key type (`rsaEncryption`, `id-ecPublicKey`), as
     /// RFC 5754 §3 and many issuers do.
     pub fn from_der(der: &[u8], digest: Option<HashAlg>) -> Result<SignatureAlgorithm, PkiError> {
-        let (seq, _) = asn1::expect(der, asn1::SEQUENCE, "AlgorithmIdentifier")?;
-        let parts = children(seq.value)?;
-        let oid = oid_string(
+        let (seq, _) = crate::pki::expect(der, tlv::SEQUENCE, "AlgorithmIdentifier")?;
+        let parts = tlv::children_ber(seq.value)?;
+        let oid = tlv::Tlv::oid(
             parts
                 .first()
                 .ok_or(PkiError::Malformed("AlgorithmIdentifier"))?,
@@ -189,31 +189,31 @@ impl SignatureAlgorithm {
 
     /// RSASSA-PSS-params (RFC 8017 Appendix A.2.3); absent fields take their defaults
     /// (SHA-1, MGF1-SHA-1, salt 20).
-    fn pss_params(params: Option<&asn1::Tlv<'_>>) -> Result<SignatureAlgorithm, PkiError> {
+    fn pss_params(params: Option<&tlv::Tlv<'_>>) -> Result<SignatureAlgorithm, PkiError> {
         let mut hash = HashAlg::Sha1;
         let mut mgf_hash = HashAlg::Sha1;
         let mut salt_len = 20usize;
-        if let Some(p) = params.filter(|p| p.tag == asn1::SEQUENCE) {
-            for field in children(p.value)? {
-                let (inner, _) = read_tlv(field.value)?;
+        if let Some(p) = params.filter(|p| p.tag == tlv::SEQUENCE) {
+            for field in tlv::children_ber(p.value)? {
+                let (inner, _) = tlv::parse_one_ber(field.value)?;
                 match field.tag {
                     0xA0 => hash = hash_from_alg_id(&inner)?,
                     0xA1 => {
-                        let mgf = children(inner.value)?;
-                        if mgf.len() != 2 || oid_string(&mgf[0])? != OID_MGF1 {
+                        let mgf = tlv::children_ber(inner.value)?;
+                        if mgf.len() != 2 || mgf[0].oid()? != OID_MGF1 {
                             return Err(PkiError::Unsupported("PSS mask generation function"));
                         }
                         mgf_hash = hash_from_alg_id(&mgf[1])?;
                     }
                     0xA2 => {
-                        let v = asn1::unsigned_integer(&inner)?;
+                        let v = inner.unsigned_integer()?;
                         if v.len() > 2 {
                             return Err(PkiError::Malformed("PSS salt length"));
                         }
                         salt_len = v.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
                     }
                     0xA3 => {
-                        if asn1::unsigned_integer(&inner)? != [1] {
+                        if inner.unsigned_integer()? != [1] {
                             return Err(PkiError::Unsupported("PSS trailer field"));
                         }
                     }
@@ -230,12 +230,12 @@ impl SignatureAlgorithm {
 }
 
 /// The hash named by a DER `AlgorithmIdentifier` TLV.
-pub fn hash_from_alg_id(tlv: &asn1::Tlv<'_>) -> Result<HashAlg, PkiError> {
-    if tlv.tag != asn1::SEQUENCE {
+pub fn hash_from_alg_id(tlv: &tlv::Tlv<'_>) -> Result<HashAlg, PkiError> {
+    if tlv.tag != tlv::SEQUENCE {
         return Err(PkiError::Malformed("digest AlgorithmIdentifier"));
     }
-    let parts = children(tlv.value)?;
-    let oid = oid_string(
+    let parts = tlv::children_ber(tlv.value)?;
+    let oid = tlv::Tlv::oid(
         parts
             .first()
             .ok_or(PkiError::Malformed("digest AlgorithmIdentifier"))?,
@@ -396,34 +396,38 @@ pub fn ecdsa_verify_rs(
 
 /// Splits a DER `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }`.
 pub fn ecdsa_der_to_rs(sig: &[u8]) -> Result<(BigUint, BigUint), PkiError> {
-    let (seq, rest) = asn1::expect(sig, asn1::SEQUENCE, "Ecdsa-Sig-Value")
+    let (seq, rest) = crate::pki::expect(sig, tlv::SEQUENCE, "Ecdsa-Sig-Value")
         .map_err(|_| PkiError::SignatureInvalid)?;
     if !rest.is_empty() {
         return Err(PkiError::SignatureInvalid);
     }
-    let parts = children(seq.value).map_err(|_| PkiError::SignatureInvalid)?;
+    let parts = tlv::children_ber(seq.value).map_err(|_| PkiError::SignatureInvalid)?;
     if parts.len() != 2 {
         return Err(PkiError::SignatureInvalid);
     }
-    let r = asn1::unsigned_integer(&parts[0]).map_err(|_| PkiError::SignatureInvalid)?;
-    let s = asn1::unsigned_integer(&parts[1]).map_err(|_| PkiError::SignatureInvalid)?;
+    let r = parts[0]
+        .unsigned_integer()
+        .map_err(|_| PkiError::SignatureInvalid)?;
+    let s = parts[1]
+        .unsigned_integer()
+        .map_err(|_| PkiError::SignatureInvalid)?;
     Ok((BigUint::from_bytes_be(r), BigUint::from_bytes_be(s)))
 }
 
 /// The DER prefix of a PKCS#1 `DigestInfo` for `h` (RFC 8017 §9.2 note 1).
 fn digest_info_prefix(h: HashAlg, with_null: bool) -> Vec<u8> {
-    let oid = asn1::encode_tlv(0x06, h.oid_der());
+    let oid = tlv::encode(0x06, h.oid_der());
     let mut alg = oid;
     if with_null {
         alg.extend_from_slice(&[0x05, 0x00]);
     }
-    let alg = asn1::encode_tlv(0x30, &alg);
+    let alg = tlv::encode(0x30, &alg);
     let mut inner = alg;
     inner.push(0x04);
-    asn1::encode_len(h.output_len(), &mut inner);
+    tlv::encode_len(h.output_len(), &mut inner);
     // Outer SEQUENCE header: its length covers the prefix plus the digest itself.
     let mut out = vec![0x30];
-    asn1::encode_len(inner.len() + h.output_len(), &mut out);
+    tlv::encode_len(inner.len() + h.output_len(), &mut out);
     out.extend_from_slice(&inner);
     out
 }
@@ -443,7 +447,7 @@ mod tests {
     }
 
     fn oid_tlv(dotted_der: &[u8]) -> Vec<u8> {
-        asn1::encode_tlv(0x06, dotted_der)
+        tlv::encode(0x06, dotted_der)
     }
 
     struct Xs(u64);
@@ -481,11 +485,11 @@ mod tests {
         let msg = b"LDSSecurityObject";
         let digest = HashAlg::Sha256.digest(msg);
         // RSASSA-PSS-params { [0] sha256, [1] mgf1(sha256), [2] 32 } (RFC 8017 A.2.3).
-        let sha256 = asn1::encode_tlv(
+        let sha256 = tlv::encode(
             0x30,
             &[oid_tlv(HashAlg::Sha256.oid_der()), vec![0x05, 0x00]].concat(),
         );
-        let mgf = asn1::encode_tlv(
+        let mgf = tlv::encode(
             0x30,
             &[
                 oid_tlv(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08]),
@@ -493,16 +497,16 @@ mod tests {
             ]
             .concat(),
         );
-        let params = asn1::encode_tlv(
+        let params = tlv::encode(
             0x30,
             &[
-                asn1::encode_tlv(0xA0, &sha256),
-                asn1::encode_tlv(0xA1, &mgf),
-                asn1::encode_tlv(0xA2, &[0x02, 0x01, 0x20]),
+                tlv::encode(0xA0, &sha256),
+                tlv::encode(0xA1, &mgf),
+                tlv::encode(0xA2, &[0x02, 0x01, 0x20]),
             ]
             .concat(),
         );
-        let alg_der = asn1::encode_tlv(
+        let alg_der = tlv::encode(
             0x30,
             &[
                 oid_tlv(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A]),

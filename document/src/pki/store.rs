@@ -6,11 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use der::Decode;
 
-use super::asn1::{self, children};
 use super::cert::{hex_upper, name_country, names_match, Certificate};
 use super::cms::{SignedData, OID_CSCA_MASTER_LIST};
 use super::sig::SignatureAlgorithm;
 use super::PkiError;
+use crate::tlv;
 
 /// A CRL whose signature has been checked against a CSCA in the store.
 #[derive(Debug, Clone)]
@@ -103,14 +103,14 @@ impl MasterList {
                 "eContentType is not id-icao-cscaMasterList",
             ));
         }
-        let (seq, _) = asn1::expect(&signed_data.econtent, asn1::SEQUENCE, "CscaMasterList")?;
-        let parts = children(seq.value)?;
-        if parts.len() != 2 || parts[0].tag != asn1::INTEGER || parts[1].tag != asn1::SET {
+        let (seq, _) = crate::pki::expect(&signed_data.econtent, tlv::SEQUENCE, "CscaMasterList")?;
+        let parts = tlv::children_ber(seq.value)?;
+        if parts.len() != 2 || parts[0].tag != tlv::INTEGER || parts[1].tag != tlv::SET {
             return Err(PkiError::Malformed("CscaMasterList fields"));
         }
         let mut certificates = Vec::new();
         let mut unparsed = 0;
-        for c in children(parts[1].value)? {
+        for c in tlv::children_ber(parts[1].value)? {
             match Certificate::from_der(c.raw) {
                 Ok(cert) => certificates.push(cert),
                 Err(_) => unparsed += 1,
@@ -297,9 +297,9 @@ impl CscaStore {
             der_bytes = d;
             &der_bytes
         };
-        let (outer, _) = asn1::expect(der, asn1::SEQUENCE, "CertificateList")?;
-        let parts = children(outer.value)?;
-        if parts.len() != 3 || parts[2].tag != asn1::BIT_STRING {
+        let (outer, _) = crate::pki::expect(der, tlv::SEQUENCE, "CertificateList")?;
+        let parts = tlv::children_ber(outer.value)?;
+        if parts.len() != 3 || parts[2].tag != tlv::BIT_STRING {
             return Err(PkiError::Malformed("CertificateList"));
         }
         let list = x509_cert::crl::CertificateList::from_der(outer.raw)

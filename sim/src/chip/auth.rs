@@ -145,7 +145,7 @@ pub fn iso9796_2_sign(n: &BigUint, d: &BigUint, challenge: &[u8]) -> Vec<u8> {
 /// MSE for Chip Authentication: Set KAT (41A6) with the reader's key in DO'91' (3DES, §6.2.4.1),
 /// or Set AT (41A4) with the protocol OID in DO'80' (AES, §6.2.4.2). Optional DO'84' key id.
 pub(super) fn ca_mse(chip: &mut VirtualChip, cmd: &PlainCommand) -> Result<Vec<u8>, u16> {
-    let objects = tlv::parse_all(&cmd.data).ok_or(sw::WRONG_DATA)?;
+    let objects = tlv::children(&cmd.data).map_err(|_| sw::WRONG_DATA)?;
     let key_id = objects
         .iter()
         .find(|o| o.tag == 0x84)
@@ -189,11 +189,15 @@ pub(super) fn ca_general_authenticate(
     cmd: &PlainCommand,
 ) -> Result<Vec<u8>, u16> {
     let (cipher, key_id, dh) = chip.ca_pending.take().ok_or(sw::CONDITIONS)?;
-    let (outer, _) = tlv::parse_one(&cmd.data).ok_or(sw::WRONG_DATA)?;
+    let (outer, _) = tlv::parse_one(&cmd.data).map_err(|_| sw::WRONG_DATA)?;
     if outer.tag != 0x7C {
         return Err(sw::WRONG_DATA);
     }
-    let pk = tlv::find(outer.value, 0x80).ok_or(sw::WRONG_DATA)?;
+    let pk = tlv::find(outer.value, 0x80)
+        .ok()
+        .flatten()
+        .map(|t| t.value)
+        .ok_or(sw::WRONG_DATA)?;
     let secret = ca_agree(chip, key_id, Some(dh), pk)?;
     chip.pending_session = Some(SmSession::from_secret(cipher, &secret));
     Ok(vec![0x7C, 0x00])

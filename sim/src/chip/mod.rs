@@ -16,7 +16,6 @@ pub mod fs;
 pub mod link;
 mod pace;
 pub mod sm;
-pub mod tlv;
 
 use std::time::Duration;
 
@@ -25,6 +24,7 @@ pub use fs::{FileSystem, StandardFile};
 pub use link::LinkModel;
 pub use pace::{PaceMapping, PaceOffer};
 
+use document::tlv;
 use fs::{AccessCondition, Df};
 use sm::{PlainCommand, SmSession};
 
@@ -365,7 +365,11 @@ impl VirtualChip {
                     .by_fid(self.df, u16::from_be_bytes([hi, lo]))
                     .ok_or(sw::FILE_NOT_FOUND)?,
             };
-            let off = tlv::find(&cmd.data, 0x54).ok_or(sw::WRONG_DATA)?;
+            let off = tlv::find(&cmd.data, 0x54)
+                .ok()
+                .flatten()
+                .map(|t| t.value)
+                .ok_or(sw::WRONG_DATA)?;
             if off.is_empty() || off.len() > 4 {
                 return Err(sw::WRONG_DATA);
             }

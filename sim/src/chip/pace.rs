@@ -130,7 +130,7 @@ pub(super) struct PaceRun {
     offer: PaceOffer,
     k_pi: Vec<u8>,
     stage: Stage,
-    /// Integrated Mapping runs on document-pace's chip-side session (its point encoding and
+    /// Integrated Mapping runs on `document::pace::chip`'s session (its point encoding and
     /// pseudo-random function are shared with the reader; dmrtd has no IM to cross-check).
     delegate: Option<Box<document::pace::chip::ChipSession>>,
 }
@@ -169,7 +169,7 @@ pub(super) enum StepResult {
 /// MSE:Set AT for PACE (ICAO 9303-11 §4.4.4.1): DO'80' protocol OID, DO'83' password
 /// reference (01 MRZ, 02 CAN), optional DO'84' parameter id.
 pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
-    let objects = tlv::parse_all(data).ok_or(sw::WRONG_DATA)?;
+    let objects = tlv::children(data).map_err(|_| sw::WRONG_DATA)?;
     let oid = objects
         .iter()
         .find(|o| o.tag == 0x80)
@@ -218,7 +218,7 @@ pub(super) fn set_at(chip: &VirtualChip, data: &[u8]) -> Result<PaceRun, u16> {
     })
 }
 
-/// A document-pace chip session for Integrated Mapping.
+/// A `document::pace::chip` session for Integrated Mapping.
 fn im_session(
     chip: &VirtualChip,
     offer: &PaceOffer,
@@ -252,15 +252,19 @@ fn im_session(
 }
 
 /// The value of the single inner object `tag` of a dynamic authentication data object 7C.
-fn inner(data: &[u8], tag: u16) -> Result<&[u8], u16> {
-    let (outer, rest) = tlv::parse_one(data).ok_or(sw::WRONG_DATA)?;
+fn inner(data: &[u8], tag: u32) -> Result<&[u8], u16> {
+    let (outer, rest) = tlv::parse_one(data).map_err(|_| sw::WRONG_DATA)?;
     if outer.tag != 0x7C || !rest.is_empty() {
         return Err(sw::WRONG_DATA);
     }
-    tlv::find(outer.value, tag).ok_or(sw::WRONG_DATA)
+    tlv::find(outer.value, tag)
+        .ok()
+        .flatten()
+        .map(|t| t.value)
+        .ok_or(sw::WRONG_DATA)
 }
 
-fn dyn_auth(objects: &[(u16, &[u8])]) -> Vec<u8> {
+fn dyn_auth(objects: &[(u32, &[u8])]) -> Vec<u8> {
     let mut v = Vec::new();
     for (tag, value) in objects {
         v.extend_from_slice(&tlv::encode(*tag, value));
@@ -305,7 +309,7 @@ pub(super) fn step(
     match stage {
         Stage::Nonce => {
             // Step 1: z = E(Kπ, s), CBC with a zero IV.
-            let (outer, _) = tlv::parse_one(&cmd.data).ok_or(sw::WRONG_DATA)?;
+            let (outer, _) = tlv::parse_one(&cmd.data).map_err(|_| sw::WRONG_DATA)?;
             if outer.tag != 0x7C || !outer.value.is_empty() {
                 return Err(sw::WRONG_DATA);
             }
@@ -376,12 +380,12 @@ pub(super) fn step(
             let t_picc = cipher
                 .mac_message(&ks_mac, &auth_token_input(&oid, dh, &pk_pcd))
                 .map_err(|_| sw::AUTH_FAILED)?;
-            let mut objects: Vec<(u16, Vec<u8>)> = vec![(0x86, t_picc.to_vec())];
+            let mut objects: Vec<(u32, Vec<u8>)> = vec![(0x86, t_picc.to_vec())];
             if run.offer.mapping == PaceMapping::Cam {
                 let a = cam_data(spec, &run.offer, &group, &sk_map, cipher, &ks_enc)?;
                 objects.push((0x8A, a));
             }
-            let refs: Vec<(u16, &[u8])> = objects.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+            let refs: Vec<(u32, &[u8])> = objects.iter().map(|(t, v)| (*t, v.as_slice())).collect();
             let session = SmSession::new(cipher, &ks_enc, &ks_mac, &vec![0; cipher.block_len()])
                 .map_err(|_| sw::CONDITIONS)?;
             Ok(StepResult::Done {

@@ -4,8 +4,9 @@
 
 use sha2::{Digest, Sha256};
 
-use super::der::{self, DateTime};
 use super::pki::{Cert, ECDSA_SHA256, SHA256};
+use super::DateTime;
+use document::tlv::write as der;
 
 /// Signs `content` of type `content_type` (dotted OID) and returns the ContentInfo DER.
 pub fn signed_data(
@@ -29,20 +30,20 @@ pub fn signed_data_with(
     let attrs = [
         der::seq(&[
             &der::oid("1.2.840.113549.1.9.3"),
-            &der::set(&[&der::oid(content_type)]),
+            &der::set_of(&[&der::oid(content_type)]),
         ]),
         der::seq(&[
             &der::oid("1.2.840.113549.1.9.4"),
-            &der::set(&[&der::octets(&Sha256::digest(content))]),
+            &der::set_of(&[&der::octets(&Sha256::digest(content))]),
         ]),
         der::seq(&[
             &der::oid("1.2.840.113549.1.9.5"),
-            &der::set(&[&signing_time.der()]),
+            &der::set_of(&[&signing_time.der()]),
         ]),
     ];
     let attr_refs: Vec<&[u8]> = attrs.iter().map(|a| a.as_slice()).collect();
     // RFC 5652 §5.4: the signature covers the DER of the attributes as a SET OF.
-    let signed_attrs_set = der::set(&attr_refs);
+    let signed_attrs_set = der::set_of(&attr_refs);
     let mut sig = signer.key.sign(&signed_attrs_set);
     if break_signature {
         if let Some(b) = sig.last_mut() {
@@ -61,10 +62,10 @@ pub fn signed_data_with(
     ]);
     let signed = der::seq(&[
         &der::int(3),
-        &der::set(&[&digest_alg]),
+        &der::set_of(&[&digest_alg]),
         &der::seq(&[&der::oid(content_type), &der::ctx(0, &der::octets(content))]),
         &der::ctx(0, &signer.der),
-        &der::set(&[&signer_info]),
+        &der::set_of(&[&signer_info]),
     ]);
     der::seq(&[&der::oid("1.2.840.113549.1.7.2"), &der::ctx(0, &signed)])
 }

@@ -1,10 +1,11 @@
 //! Encoders for the LDS files (ICAO 9303-10 §4.6–4.7): the MRZ, EF.COM, DG1, DG2 (ISO/IEC
 //! 19794-5 face record), DG11, DG12, DG14, DG15, EF.CardAccess and the LDS security object.
 
-use crate::chip::tlv;
 use crate::chip::PaceOffer;
+use document::secinfo::oid;
+use document::tlv;
 
-use super::der;
+use document::tlv::write as der;
 
 /// ICAO 9303-3 §4.9 check digit: weights 7-3-1, digits as themselves, A–Z as 10–35, '<' as 0.
 pub fn check_digit(field: &str) -> char {
@@ -117,30 +118,12 @@ pub fn dg12(authority: &str, date_of_issue: &str) -> Vec<u8> {
     tlv::encode(0x6C, &v)
 }
 
-/// Named-curve OID of a standardized EC parameter id (RFC 5480, RFC 5639).
-pub fn curve_oid(param_id: u32) -> Option<&'static str> {
-    Some(match param_id {
-        8 => "1.2.840.10045.3.1.1",
-        9 => "1.3.36.3.3.2.8.1.1.3",
-        10 => "1.3.132.0.33",
-        11 => "1.3.36.3.3.2.8.1.1.5",
-        12 => "1.2.840.10045.3.1.7",
-        13 => "1.3.36.3.3.2.8.1.1.7",
-        14 => "1.3.36.3.3.2.8.1.1.9",
-        15 => "1.3.132.0.34",
-        16 => "1.3.36.3.3.2.8.1.1.11",
-        17 => "1.3.36.3.3.2.8.1.1.13",
-        18 => "1.3.132.0.35",
-        _ => return None,
-    })
-}
-
 /// SubjectPublicKeyInfo of an EC public key on a standardized curve.
 pub fn ec_spki(param_id: u32, point: &[u8]) -> Vec<u8> {
     der::seq(&[
         &der::seq(&[
             &der::oid("1.2.840.10045.2.1"),
-            &der::oid(curve_oid(param_id).unwrap_or("1.2.840.10045.3.1.7")),
+            &der::oid(oid::named_curve_oid(param_id).unwrap_or("1.2.840.10045.3.1.7")),
         ]),
         &der::bits(point),
     ])
@@ -149,7 +132,7 @@ pub fn ec_spki(param_id: u32, point: &[u8]) -> Vec<u8> {
 /// PACEInfo (ICAO 9303-11 §9.2.1): protocol, version 2, parameterId.
 pub fn pace_info(offer: &PaceOffer) -> Vec<u8> {
     der::seq(&[
-        &der::tlv(0x06, &offer.oid()),
+        &der::encode(0x06, &offer.oid()),
         &der::int(2),
         &der::int(u64::from(offer.param_id)),
     ])
@@ -198,7 +181,7 @@ pub fn aa_info() -> Vec<u8> {
 /// A SET OF SecurityInfos.
 pub fn security_infos(infos: &[Vec<u8>]) -> Vec<u8> {
     let refs: Vec<&[u8]> = infos.iter().map(|i| i.as_slice()).collect();
-    der::set(&refs)
+    der::set_of(&refs)
 }
 
 /// DG14 (ICAO 9303-10 §4.7.14): 6E { SecurityInfos }.

@@ -3,7 +3,7 @@
 //! deliberate defect for the acceptance tests.
 
 pub mod cms;
-pub mod der;
+mod date;
 pub mod lds;
 pub mod pki;
 pub mod profile;
@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::chip::{
     AaKey, CaKey, ChipSpec, FileSystem, PaceMapping, PaceOffer, Quirks, StandardFile,
 };
-use der::DateTime;
+pub use date::DateTime;
+use document::tlv::write as der;
 use lds::{check_digit, fill, mrz_name, ImageFormat};
 use pki::{derive_scalar, TestPki};
 
@@ -385,7 +386,7 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         spec.issued,
         defect == Some(Defect::BrokenSodSignature),
     );
-    files.put_standard(StandardFile::Sod, crate::chip::tlv::encode(0x77, &sod));
+    files.put_standard(StandardFile::Sod, document::tlv::encode(0x77, &sod));
 
     let tags: Vec<u8> = dgs
         .iter()
@@ -436,10 +437,7 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         // information, maximum command and response lengths.
         let mut info = der::int(2048);
         info.extend_from_slice(&der::int(4096));
-        files.put_standard(
-            StandardFile::AtrInfo,
-            crate::chip::tlv::encode(0x7F66, &info),
-        );
+        files.put_standard(StandardFile::AtrInfo, document::tlv::encode(0x7F66, &info));
     }
 
     if defect == Some(Defect::Clone) {

@@ -9,7 +9,8 @@ use num_bigint::BigUint;
 use num_traits::Zero;
 use sha2::{Digest, Sha256};
 
-use super::der::{self, DateTime};
+use super::DateTime;
+use document::tlv::write as der;
 
 /// ecdsa-with-SHA256 (RFC 5758 §3.2).
 pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
@@ -113,8 +114,8 @@ pub struct Cert {
 /// A Name with country and common name (ICAO 9303-12 §7.1.1: C is mandatory).
 pub fn name(country: &str, cn: &str) -> Vec<u8> {
     der::seq(&[
-        &der::set(&[&der::seq(&[&der::oid("2.5.4.6"), &der::printable(country)])]),
-        &der::set(&[&der::seq(&[&der::oid("2.5.4.3"), &der::utf8(cn)])]),
+        &der::set_of(&[&der::seq(&[&der::oid("2.5.4.6"), &der::printable(country)])]),
+        &der::set_of(&[&der::seq(&[&der::oid("2.5.4.3"), &der::utf8(cn)])]),
     ])
 }
 
@@ -157,18 +158,18 @@ pub fn issue(
                 &der::seq(&[&der::boolean(true), &der::int(0)]),
             ));
             // keyCertSign (5) and cRLSign (6): bits 0000 0110, 1 unused bit.
-            exts.push(ext("2.5.29.15", true, &der::tlv(0x03, &[0x01, 0x06])));
+            exts.push(ext("2.5.29.15", true, &der::encode(0x03, &[0x01, 0x06])));
         }
         Role::Signer => {
             // digitalSignature (0).
-            exts.push(ext("2.5.29.15", true, &der::tlv(0x03, &[0x07, 0x80])));
+            exts.push(ext("2.5.29.15", true, &der::encode(0x03, &[0x07, 0x80])));
         }
     }
     exts.push(ext("2.5.29.14", false, &der::octets(&key.key_id())));
     exts.push(ext(
         "2.5.29.35",
         false,
-        &der::seq(&[&der::tlv(0x80, &issuer_key.key_id())]),
+        &der::seq(&[&der::encode(0x80, &issuer_key.key_id())]),
     ));
     let ext_refs: Vec<&[u8]> = exts.iter().map(|e| e.as_slice()).collect();
     let tbs = der::seq(&[
@@ -321,7 +322,7 @@ impl TestPki {
         let crl = crl(&csca, &[ds_revoked.serial], d(2026, 1, 1), d(2036, 1, 1));
         let ml_content = der::seq(&[
             &der::int(0),
-            &der::set(&[&csca_old.der, &csca.der, &link.der]),
+            &der::set_of(&[&csca_old.der, &csca.der, &link.der]),
         ]);
         let master_list =
             super::cms::signed_data("2.23.136.1.1.2", &ml_content, &ml_signer, d(2026, 1, 1));
@@ -355,7 +356,7 @@ pub fn crl(issuer: &Cert, serials: &[u64], this: DateTime, next: DateTime) -> Ve
         &ext(
             "2.5.29.35",
             false,
-            &der::seq(&[&der::tlv(0x80, &issuer.key.key_id())]),
+            &der::seq(&[&der::encode(0x80, &issuer.key.key_id())]),
         ),
     ]);
     let tbs = der::seq(&[

@@ -50,8 +50,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::der::DateTime;
 use super::lds::ImageFormat;
+use super::DateTime;
 use super::{Cipher, Defect, DocType, DocumentSpec};
 use crate::chip::{LinkModel, PaceMapping, PaceOffer};
 
