@@ -20,16 +20,15 @@
 mod audit;
 #[path = "../src/bank.rs"]
 mod bank;
-#[path = "../src/clock.rs"]
+#[path = "../src/lane/clock.rs"]
 mod clock;
-#[path = "../src/config.rs"]
+#[path = "../src/config/mod.rs"]
 mod config;
 #[path = "../src/console/mod.rs"]
 mod console;
-#[path = "../src/devconfig.rs"]
-mod devconfig;
-#[path = "../src/policyconfig.rs"]
-mod policyconfig;
+mod lane {
+    pub(crate) use super::clock;
+}
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

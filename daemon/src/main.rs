@@ -5,28 +5,13 @@
 
 mod audit;
 mod bank;
-mod bench;
-mod clock;
+mod cli;
 mod config;
 mod console;
-mod console_cmd;
-mod devconfig;
-mod devices;
-mod doc_cmd;
-mod doc_read;
-mod doors;
-mod driver;
-mod hw;
-mod jobs;
-mod metrics;
-mod mrz_cmd;
-mod policyconfig;
-mod run;
-mod server;
-mod sim_cmd;
-mod sim_http;
-mod simbank;
-mod vision_cmd;
+mod lane;
+mod simulation;
+
+use cli::{bench, doc, hw, mrz, run, sim, vision};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,17 +39,17 @@ enum Command {
     /// Run the gate daemon (HTTP health and metrics, the driver loop)
     Run(run::RunArgs),
     /// Serve the officers' supervision console for a bank of gates
-    Console(console_cmd::ConsoleArgs),
+    Console(cli::console::ConsoleArgs),
     /// Run simulated devices: virtual passports, door controllers, travellers
     #[command(subcommand)]
-    Sim(sim_cmd::SimCommand),
+    Sim(sim::SimCommand),
     /// Read and verify a passport chip
     #[command(subcommand)]
-    Doc(doc_cmd::DocCommand),
+    Doc(doc::DocCommand),
     /// Parse machine-readable zones and check their check digits
-    Mrz(mrz_cmd::MrzArgs),
+    Mrz(mrz::MrzArgs),
     /// Compare faces and evaluate matching accuracy
-    Vision(vision_cmd::VisionArgs),
+    Vision(vision::VisionArgs),
     /// Commission and test gate hardware (doors, sensors, scanners)
     Hw(hw::HwArgs),
     /// Print the default configuration or check a configuration file
@@ -113,11 +98,11 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Console(args) => console_cmd::main(args),
-        Command::Sim(cmd) => sim_cmd::main(cmd),
-        Command::Doc(cmd) => doc_cmd::main(cmd),
-        Command::Mrz(args) => mrz_cmd::main(args),
-        Command::Vision(args) => vision_cmd::main(args),
+        Command::Console(args) => cli::console::main(args),
+        Command::Sim(cmd) => sim::main(cmd),
+        Command::Doc(cmd) => doc::main(cmd),
+        Command::Mrz(args) => mrz::main(args),
+        Command::Vision(args) => vision::main(args),
         Command::Hw(args) => hw::main(args),
         Command::Audit(AuditCommand::Verify { file }) => audit_verify(&file),
         Command::Bench(cmd) => bench::main(cmd),

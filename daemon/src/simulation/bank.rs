@@ -28,10 +28,10 @@ use zeroize::Zeroizing;
 use crate::audit::{AuditLog, Pseudonymizer};
 use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::SimConfig;
-use crate::doors::{forward_events, ControllerSignals};
-use crate::driver::Driver;
-use crate::jobs;
-use crate::metrics::Metrics;
+use crate::lane::doors::{forward_events, ControllerSignals};
+use crate::lane::driver::Driver;
+use crate::lane::jobs;
+use crate::lane::metrics::Metrics;
 
 /// One kind of simulated traveller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,11 +215,12 @@ fn read_via_pcscd(
         .map_err(|e| jobs::ChipError::Reader(format!("vpcd insert: {e}")))?;
     // The simulated reader cannot break: a PC/SC error while pcscd follows vpcd's card
     // changes is this read failing, not a reader fault that would close the lane.
-    let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key)
-        .map_err(|e| match e {
-            jobs::ChipError::Reader(m) => jobs::ChipError::Document(m),
-            other => other,
-        });
+    let result =
+        crate::lane::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key)
+            .map_err(|e| match e {
+                jobs::ChipError::Reader(m) => jobs::ChipError::Document(m),
+                other => other,
+            });
     lane.slot.remove();
     // Wait until pcscd has seen the card go: a card inserted before pcscd noticed the last
     // one leave is taken for the old card reset, and the next read fails mid-transaction.
@@ -316,7 +317,7 @@ pub async fn start(
             camera,
         };
         let (display_tx, _display_rx) = mpsc::unbounded_channel();
-        let clock = crate::clock::LaneClock::new(gate_cfg.gate.utc_offset_minutes);
+        let clock = crate::lane::clock::LaneClock::new(gate_cfg.gate.utc_offset_minutes);
         let mut gcfg = gate_cfg.gate_config(clock.today());
         // The simulated travellers walk a two-step lane (entry, mantrap, exit).
         gcfg.layout = gate::Layout::TwoStep;

@@ -290,7 +290,7 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state_dir = cfg.state_dir();
     // Before the console starts: a signal during start-up must still stop it cleanly.
-    let signals = crate::run::Signals::install()?;
+    let signals = crate::cli::run::Signals::install()?;
     let c = console::start(
         links,
         &cfg.console,

@@ -5,6 +5,8 @@
 //! Exit codes: 0 the document (or master list) verifies, 1 it does not, 2 usage or I/O error.
 //! Output never contains personal data: check names, reason codes, authority certificates.
 
+pub mod read;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,7 +33,7 @@ pub enum DocCommand {
     Masterlist(MasterlistArgs),
     /// Read a chip through PC/SC (pcscd) and verify it: access protocol, files, DG1, DG2,
     /// passive authentication, time and APDUs of each step. Exit 0 only when it verifies.
-    Read(crate::doc_read::ReadArgs),
+    Read(crate::cli::doc::read::ReadArgs),
 }
 
 /// Strictness of the overall outcome.
@@ -100,7 +102,7 @@ pub fn main(cmd: DocCommand) -> ExitCode {
     let result = match cmd {
         DocCommand::Verify(args) => verify(args),
         DocCommand::Masterlist(args) => masterlist(args),
-        DocCommand::Read(args) => return crate::doc_read::run(args),
+        DocCommand::Read(args) => return crate::cli::doc::read::run(args),
     };
     match result {
         Ok(code) => code,
@@ -130,7 +132,7 @@ fn parse_date(s: &str) -> Result<SystemTime, String> {
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let days = crate::clock::days_from_civil(y, m, d);
+    let days = crate::lane::clock::days_from_civil(y, m, d);
     Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400).map_err(|_| bad())?))
 }
 

@@ -5,7 +5,10 @@
 //! keys exist: a user file is first walked against the default's tree (unknown keys, wrong
 //! types), then deserialised into [`Config`] and checked for values that are out of range.
 //! The gate's rules (`[policy]`, `[timeouts]`, `[attempts]`, `[occupancy]`, `[safe_state]`)
-//! and their mapping to `gate::GateConfig` are in [`crate::policyconfig`].
+//! and their mapping to `gate::GateConfig` are in [`crate::config::policy`].
+
+pub mod devices;
+pub mod policy;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -17,12 +20,12 @@ use toml_edit::{ImDocument, Item, Value};
 /// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
 /// and `watchlist/watchlist.toml`.
 pub const DEFAULT_CONFIG: &str = concat!(
-    include_str!("../../config/egate.toml"),
-    include_str!("../../config/devices.toml"),
+    include_str!("../../../config/egate.toml"),
+    include_str!("../../../config/devices.toml"),
     "\n",
-    include_str!("../../vision/vision.toml"),
+    include_str!("../../../vision/vision.toml"),
     "\n",
-    include_str!("../../watchlist/watchlist.toml")
+    include_str!("../../../watchlist/watchlist.toml")
 );
 
 /// The whole configuration.
@@ -40,19 +43,19 @@ pub struct Config {
     pub gate: GateSection,
     /// Who may use the gate.
     #[serde(default)]
-    pub policy: crate::policyconfig::PolicyConfig,
+    pub policy: crate::config::policy::PolicyConfig,
     /// Step timeouts.
     #[serde(default)]
-    pub timeouts: crate::policyconfig::TimeoutsConfig,
+    pub timeouts: crate::config::policy::TimeoutsConfig,
     /// Attempts per step.
     #[serde(default)]
-    pub attempts: crate::policyconfig::AttemptsConfig,
+    pub attempts: crate::config::policy::AttemptsConfig,
     /// What occupancy anomalies do.
     #[serde(default)]
-    pub occupancy: crate::policyconfig::OccupancyConfig,
+    pub occupancy: crate::config::policy::OccupancyConfig,
     /// The doors on a fault or shutdown.
     #[serde(default)]
-    pub safe_state: crate::policyconfig::SafeStateConfig,
+    pub safe_state: crate::config::policy::SafeStateConfig,
     /// The audit trail.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -73,19 +76,19 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// The chip reader.
     #[serde(default)]
-    pub reader: crate::devconfig::ReaderConfig,
+    pub reader: crate::config::devices::ReaderConfig,
     /// Passive-authentication trust anchors.
     #[serde(default)]
-    pub pki: crate::devconfig::PkiConfig,
+    pub pki: crate::config::devices::PkiConfig,
     /// The door controller.
     #[serde(default)]
-    pub doors: crate::devconfig::DoorsConfig,
+    pub doors: crate::config::devices::DoorsConfig,
     /// The MRZ scanner.
     #[serde(default)]
-    pub scanner: crate::devconfig::ScannerConfig,
+    pub scanner: crate::config::devices::ScannerConfig,
     /// The traveller display.
     #[serde(default)]
-    pub display: crate::devconfig::DisplayConfig,
+    pub display: crate::config::devices::DisplayConfig,
 }
 
 /// `[sim]`
@@ -271,8 +274,8 @@ pub struct GateSection {
     /// Liveness handling.
     pub liveness: Liveness,
     /// Where a traveller referred from inside the lane goes.
-    pub referral: crate::policyconfig::Referral,
-    /// The lane's civil date's offset from UTC, in minutes (see [`crate::clock`]).
+    pub referral: crate::config::policy::Referral,
+    /// The lane's civil date's offset from UTC, in minutes (see [`crate::lane::clock`]).
     pub utc_offset_minutes: i32,
 }
 
@@ -282,7 +285,7 @@ impl Default for GateSection {
             id: "gate-1".into(),
             layout: Layout::TwoStep,
             liveness: Liveness::NotChecked,
-            referral: crate::policyconfig::Referral::BackThroughEntry,
+            referral: crate::config::policy::Referral::BackThroughEntry,
             utc_offset_minutes: 0,
         }
     }
@@ -459,13 +462,13 @@ impl Config {
                 "must be non-empty ASCII letters, digits, '-' or '_'".into(),
             );
         }
-        if !crate::clock::UTC_OFFSET_RANGE.contains(&self.gate.utc_offset_minutes) {
+        if !crate::lane::clock::UTC_OFFSET_RANGE.contains(&self.gate.utc_offset_minutes) {
             bad(
                 "gate.utc_offset_minutes",
                 "must be between -840 and 840 minutes (UTC-14:00 to UTC+14:00)".into(),
             );
         }
-        for (key, message) in crate::policyconfig::problems(self) {
+        for (key, message) in crate::config::policy::problems(self) {
             bad(&key, message);
         }
         if !(1..=64).contains(&self.sim.gates) {
@@ -521,7 +524,9 @@ impl Config {
         for (key, msg) in self.console.problems() {
             bad(key, msg);
         }
-        for (key, msg) in crate::devconfig::problems(&self.reader, &self.scanner, &self.display) {
+        for (key, msg) in
+            crate::config::devices::problems(&self.reader, &self.scanner, &self.display)
+        {
             bad(&key, msg);
         }
         errs

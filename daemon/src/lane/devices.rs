@@ -12,7 +12,7 @@
 //!
 //! A device that is named but cannot be opened stops the start with an error that says which
 //! and why: a gate with a missing device must not admit anybody. The same driver loop, gate
-//! and jobs run under `egate run --sim` (`crate::simbank`), with simulated devices.
+//! and jobs run under `egate run --sim` (`crate::simulation::bank`), with simulated devices.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,10 +27,10 @@ use zeroize::Zeroizing;
 use crate::audit::{AuditLog, Pseudonymizer};
 use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::Config;
-use crate::doors::{forward_events, ControllerSignals};
-use crate::driver::Driver;
-use crate::jobs::{self, Camera, ChipError, ChipLink};
-use crate::metrics::Metrics;
+use crate::lane::doors::{forward_events, ControllerSignals};
+use crate::lane::driver::Driver;
+use crate::lane::jobs::{self, Camera, ChipError, ChipLink};
+use crate::lane::metrics::Metrics;
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
 /// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.
@@ -149,7 +149,7 @@ fn display_message(
 
 /// Shows the gate's messages on the serial display, or logs them when none is configured.
 async fn run_display(
-    cfg: crate::devconfig::DisplayConfig,
+    cfg: crate::config::devices::DisplayConfig,
     mut messages: mpsc::UnboundedReceiver<gate::MessageCode>,
 ) {
     // The display is not a device the gate's decisions depend on (a referral still refers,
@@ -330,7 +330,7 @@ pub fn missing(cfg: &Config) -> Vec<crate::config::ConfigError> {
             "[scanner] port is empty: a gate needs an MRZ scanner to start passages",
         );
     }
-    if cfg.policy.watchlist == crate::policyconfig::Watchlist::Required
+    if cfg.policy.watchlist == crate::config::policy::Watchlist::Required
         && !cfg.watchlist.is_configured()
     {
         need(
@@ -368,7 +368,7 @@ pub async fn start(
     }
     // Trust anchors.
     let (store, notes) =
-        crate::doc_cmd::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
+        crate::cli::doc::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
             .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
     for n in &notes {
         info!(source = %n, "trust anchor loaded");
@@ -376,7 +376,7 @@ pub async fn start(
     if cfg.pki.csca.is_empty() && cfg.pki.master_lists.is_empty() {
         warn!("[pki] names no CSCA: every document will be csca_not_found");
     }
-    let clock = crate::clock::LaneClock::new(cfg.gate.utc_offset_minutes);
+    let clock = crate::lane::clock::LaneClock::new(cfg.gate.utc_offset_minutes);
     let gcfg = cfg.gate_config(clock.today());
     // The watchlist: a gate whose policy requires one must have one.
     let watchlist: Box<dyn jobs::WatchlistCheck> = if cfg.watchlist.is_configured() {

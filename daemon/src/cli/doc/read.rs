@@ -193,7 +193,7 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
             "dg2": face.as_ref().map(|f| serde_json::json!({
                 "format": f.format.name(), "width": f.width, "height": f.height,
                 "sha256": hex(&HashAlg::Sha256.digest(&f.image)) })),
-            "passive_authentication": crate::doc_cmd::verdict_json(&verdict),
+            "passive_authentication": crate::cli::doc::verdict_json(&verdict),
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {

@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditLog, Pseudonymizer};
 use crate::config::{self, Config, LogFormat};
-use crate::metrics::Metrics;
-use crate::server::{self, AppState};
-use crate::simbank;
+use crate::lane::metrics::Metrics;
+use crate::lane::server::{self, AppState};
+use crate::simulation;
 
 /// Arguments of `egate run`.
 #[derive(clap::Args)]
@@ -73,7 +73,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     // name them (the simulator replaces them all).
     let mut errors = cfg.validate();
     if !cfg.dangerous.simulation {
-        errors.extend(crate::devices::missing(&cfg));
+        errors.extend(crate::lane::devices::missing(&cfg));
     }
     if !errors.is_empty() {
         for e in errors {
@@ -149,7 +149,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let mut real = None;
     if cfg.dangerous.simulation {
         bank = Some(
-            simbank::start(
+            simulation::bank::start(
                 &cfg.sim,
                 &cfg,
                 audit.clone(),
@@ -161,7 +161,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         );
     } else {
         real = Some(
-            crate::devices::start(
+            crate::lane::devices::start(
                 &cfg,
                 audit.clone(),
                 pseudonyms.clone(),
@@ -187,7 +187,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let mut app = server::router(state.clone());
     if let Some(bank) = &bank {
         // Fault injection for the simulated controllers: mounted only in simulation.
-        app = app.merge(crate::sim_http::router(bank.controls()));
+        app = app.merge(crate::simulation::http::router(bank.controls()));
     }
     let http = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -602,8 +602,10 @@ fn bench_passage(args: &BenchArgs) -> Result<Report, BenchError> {
         // Mapping the gate's audit events to the trail's records is software; appending
         // them (write + fsync) is disk time, measured on its own.
         let start = Instant::now();
-        let recs: Vec<(&'static str, Value)> =
-            lane.audits().map(crate::driver::audit_record).collect();
+        let recs: Vec<(&'static str, Value)> = lane
+            .audits()
+            .map(crate::lane::driver::audit_record)
+            .collect();
         let record = start.elapsed();
         let start = Instant::now();
         for (kind, data) in &recs {
