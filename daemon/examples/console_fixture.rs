@@ -20,15 +20,10 @@
 mod audit;
 #[path = "../src/bank.rs"]
 mod bank;
-#[path = "../src/lane/clock.rs"]
-mod clock;
 #[path = "../src/config/mod.rs"]
 mod config;
 #[path = "../src/console/mod.rs"]
 mod console;
-mod lane {
-    pub(crate) use super::clock;
-}
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -1,23 +1,23 @@
-//! `egate run`: the gate daemon.
-//!
-//! Today it is the skeleton of #2: config, logging, the HTTP endpoint and clean shutdown.
-//! The driver loop that wires the gate state machine to the adapters comes with issue #7.
+//! `egate run`: the gate daemon. Config, logging, the audit trail, the gates (one on real
+//! devices, or the simulated bank), the officers' console, the health/metrics endpoint, and a
+//! clean stop on SIGTERM/SIGINT (doors to their safe state first).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tracing::{error, info, warn};
 
-use std::sync::{Arc, Mutex};
-
 use crate::audit::{AuditLog, Pseudonymizer};
-use crate::config::{self, Config, LogFormat};
+use crate::bank::LocalGate;
+use crate::config::sections::LogFormat;
+use crate::config::Config;
 use crate::lane::metrics::Metrics;
 use crate::lane::server::{self, AppState};
-use crate::simulation;
+use crate::lane::{devices, Lane, Shared};
 
 /// Arguments of `egate run`.
 #[derive(clap::Args)]
@@ -26,6 +26,7 @@ pub struct RunArgs {
     #[arg(long, short)]
     config: Option<PathBuf>,
     /// Run against the simulator (sets `dangerous.simulation`).
+    #[cfg(feature = "sim")]
     #[arg(long)]
     sim: bool,
     /// Override `server.listen`, e.g. 127.0.0.1:0 for a free port.
@@ -44,49 +45,43 @@ pub struct RunArgs {
 
 /// Entry point of `egate run`.
 pub fn main(args: RunArgs) -> ExitCode {
-    let mut cfg = match &args.config {
-        Some(path) => match crate::load_config(path) {
-            Ok(c) => c,
-            Err(code) => return code,
-        },
-        None => config::parse(config::DEFAULT_CONFIG).expect("embedded default config is valid"),
-    };
-    if args.sim {
-        cfg.dangerous.simulation = true;
-    }
-    if let Some(l) = args.listen {
-        cfg.server.listen = l;
-    }
-    if let Some(l) = args.console_listen {
-        cfg.console.listen = l;
-    }
-    if let Some(dir) = &args.state_dir {
-        cfg.audit.file = dir.join("audit.jsonl");
-        cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
-    }
-    match args.log_format.as_deref() {
-        Some("json") => cfg.log.format = LogFormat::Json,
-        Some("human") => cfg.log.format = LogFormat::Human,
-        _ => {}
-    }
-    // Overrides go through the same checks as the file; a gate on real devices must also
-    // name them (the simulator replaces them all).
-    let mut errors = cfg.validate();
-    if !cfg.dangerous.simulation {
-        errors.extend(crate::lane::devices::missing(&cfg));
-    }
-    if !errors.is_empty() {
-        for e in errors {
-            eprintln!("egate run: {e}");
+    let overrides = |cfg: &mut Config| {
+        #[cfg(feature = "sim")]
+        if args.sim {
+            cfg.dangerous.simulation = true;
         }
-        return ExitCode::from(crate::EXIT_BAD_CONFIG);
-    }
-    init_logging(&cfg);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("egate")
-        .build()
+        if let Some(l) = &args.listen {
+            cfg.server.listen.clone_from(l);
+        }
+        if let Some(l) = &args.console_listen {
+            cfg.console.listen.clone_from(l);
+        }
+        if let Some(dir) = &args.state_dir {
+            cfg.audit.file = dir.join("audit.jsonl");
+            cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
+        }
+        match args.log_format.as_deref() {
+            Some("json") => cfg.log.format = LogFormat::Json,
+            Some("human") => cfg.log.format = LogFormat::Human,
+            _ => {}
+        }
+    };
+    // A gate on real devices must also name them (the simulator replaces them all).
+    let real_devices = |cfg: &Config| {
+        if cfg.dangerous.simulation {
+            Vec::new()
+        } else {
+            devices::missing(cfg)
+        }
+    };
+    let cfg = match super::load_config(args.config.as_deref(), "egate run", overrides, real_devices)
     {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    crate::console::JSON_LOGS.store(cfg.log.format == LogFormat::Json, Ordering::Relaxed);
+    super::init_logging(&cfg.log);
+    let rt = match super::runtime("egate") {
         Ok(rt) => rt,
         Err(e) => {
             error!(error = %e, "cannot start the async runtime");
@@ -102,25 +97,68 @@ pub fn main(args: RunArgs) -> ExitCode {
     }
 }
 
-fn init_logging(cfg: &Config) {
-    crate::console::JSON_LOGS.store(cfg.log.format == LogFormat::Json, Ordering::Relaxed);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
-    use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    match cfg.log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Human => builder.init(),
+/// The gates this daemon drives: one on real devices, or the simulated bank.
+enum Gates {
+    Real(Lane),
+    #[cfg(feature = "sim")]
+    Simulated(crate::simulation::bank::SimBank),
+}
+
+impl Gates {
+    async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Gates> {
+        #[cfg(feature = "sim")]
+        if cfg.dangerous.simulation {
+            return Ok(Gates::Simulated(
+                crate::simulation::bank::start(cfg, shared).await?,
+            ));
+        }
+        Ok(Gates::Real(devices::start(cfg, shared).await?))
+    }
+
+    fn lanes(&self) -> &[Lane] {
+        match self {
+            Gates::Real(lane) => std::slice::from_ref(lane),
+            #[cfg(feature = "sim")]
+            Gates::Simulated(bank) => &bank.lanes,
+        }
+    }
+
+    /// The HTTP routes besides health and metrics: the simulated controllers' fault
+    /// injection, mounted only in simulation.
+    fn routes(&self, app: axum::Router) -> axum::Router {
+        match self {
+            Gates::Real(_) => app,
+            #[cfg(feature = "sim")]
+            Gates::Simulated(bank) => app.merge(crate::simulation::http::router(bank.controls())),
+        }
+    }
+
+    /// Waits for each driver to hand its doors to their safe state and return.
+    async fn stopped(self, grace: Duration) {
+        match self {
+            Gates::Real(lane) => stopped(vec![lane], grace).await,
+            #[cfg(feature = "sim")]
+            Gates::Simulated(bank) => {
+                stopped(bank.lanes, grace).await;
+                // The simulated controllers outlive the drivers that command them.
+                drop(bank.controllers);
+            }
+        }
+    }
+}
+
+async fn stopped(lanes: Vec<Lane>, grace: Duration) {
+    for lane in lanes {
+        if tokio::time::timeout(grace, lane.driver).await.is_err() {
+            warn!(gate = %lane.link.id_string(), "a gate driver did not stop within the grace period");
+        }
     }
 }
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     // Signal handlers first: a SIGTERM that arrives while the gates start must still mean
     // "stop cleanly" (doors to the safe state), not the default immediate death.
-    let signals = Signals::install()?;
+    let signals = super::Signals::install()?;
     for switch in cfg.dangerous.enabled() {
         warn!(
             switch,
@@ -143,38 +181,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     )?;
     let audit = Arc::new(Mutex::new(audit));
     let state = AppState::new(&cfg.gate.id)?;
-    let metrics = Metrics::register(&state.registry)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut bank = None;
-    let mut real = None;
-    if cfg.dangerous.simulation {
-        bank = Some(
-            simulation::bank::start(
-                &cfg.sim,
-                &cfg,
-                audit.clone(),
-                pseudonyms.clone(),
-                metrics.clone(),
-                stop_rx.clone(),
-            )
-            .await?,
-        );
-    } else {
-        real = Some(
-            crate::lane::devices::start(
-                &cfg,
-                audit.clone(),
-                pseudonyms.clone(),
-                metrics.clone(),
-                stop_rx.clone(),
-            )
-            .await?,
-        );
-    }
-    let real_links: Vec<_> = real.iter().map(|g| g.link.clone()).collect();
-    let links = bank.as_ref().map(|b| &b.links[..]).unwrap_or(&real_links);
+    let shared = Shared {
+        audit: audit.clone(),
+        pseudonyms,
+        metrics: Metrics::register(&state.registry)?,
+        shutdown: stop_rx.clone(),
+    };
+    let gates = Gates::start(&cfg, &shared).await?;
+    let links: Vec<Arc<LocalGate>> = gates.lanes().iter().map(|l| l.link.clone()).collect();
     let console =
-        crate::console::start_for_daemon(links, &cfg, audit.clone(), stop_rx.clone()).await?;
+        crate::console::start_for_daemon(&links, &cfg, audit.clone(), stop_rx.clone()).await?;
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;
@@ -184,11 +201,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     state.ready.store(true, Ordering::Release);
 
     let mut http_stop = stop_rx.clone();
-    let mut app = server::router(state.clone());
-    if let Some(bank) = &bank {
-        // Fault injection for the simulated controllers: mounted only in simulation.
-        app = app.merge(crate::simulation::http::router(bank.controls()));
-    }
+    let app = gates.routes(server::router(state.clone()));
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -205,20 +218,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     if let Some(c) = console {
         let _ = tokio::time::timeout(grace, c.task).await;
     }
-    // Each gate hands the doors to their safe state before its driver returns.
-    if let Some(bank) = bank {
-        for d in bank.drivers {
-            if tokio::time::timeout(grace, d).await.is_err() {
-                warn!("a gate driver did not stop within the grace period");
-            }
-        }
-        drop(bank.controllers);
-    }
-    if let Some(gate) = real {
-        if tokio::time::timeout(grace, gate.driver).await.is_err() {
-            warn!("the gate driver did not stop within the grace period");
-        }
-    }
+    gates.stopped(grace).await;
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => warn!(error = %e, "HTTP server ended with an error"),
@@ -231,28 +231,4 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .append("daemon_stopped", &serde_json::json!({}))?;
     info!("stopped");
     Ok(())
-}
-
-/// SIGTERM and SIGINT, caught from the moment they are installed (before anything else
-/// starts, so that a signal during start-up still means a clean stop).
-pub(crate) struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    pub(crate) fn install() -> anyhow::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    pub(crate) async fn recv(mut self) {
-        tokio::select! {
-            _ = self.term.recv() => info!(signal = "SIGTERM", "signal received"),
-            _ = self.int.recv() => info!(signal = "SIGINT", "signal received"),
-        }
-    }
 }

@@ -4,17 +4,29 @@
 //! The annotated default config (`config/egate.toml`) is the single source of truth for which
 //! keys exist: a user file is first walked against the default's tree (unknown keys, wrong
 //! types), then deserialised into [`Config`] and checked for values that are out of range.
-//! The gate's rules (`[policy]`, `[timeouts]`, `[attempts]`, `[occupancy]`, `[safe_state]`)
-//! and their mapping to `gate::GateConfig` are in [`crate::config::policy`].
+//!
+//! - [`check`]: the strict reading against the default's tree, every error with key and line;
+//! - [`sections`]: the daemon's own sections (`[server]`, `[log]`, `[audit]`, `[sim]`,
+//!   `[dangerous]`, `[console]`);
+//! - [`policy`]: the gate's rules (`[gate]`, `[policy]`, `[timeouts]`, `[attempts]`,
+//!   `[occupancy]`, `[safe_state]`) and their mapping to `gate::GateConfig`;
+//! - [`devices`]: `[reader]`, `[pki]`, `[doors]`, `[scanner]`, `[display]`.
+//!
+//! The files import one way: `check` ← `sections`, `policy`, `devices` ← this one.
 
+pub mod check;
 pub mod devices;
 pub mod policy;
+pub mod sections;
 
-use std::fmt;
-use std::net::SocketAddr;
-
+use check::Problems;
 use serde::{Deserialize, Serialize};
-use toml_edit::{ImDocument, Item, Value};
+
+pub use check::ConfigError;
+pub use policy::GateSection;
+pub use sections::{
+    AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
+};
 
 /// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
 /// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
@@ -43,19 +55,19 @@ pub struct Config {
     pub gate: GateSection,
     /// Who may use the gate.
     #[serde(default)]
-    pub policy: crate::config::policy::PolicyConfig,
+    pub policy: policy::PolicyConfig,
     /// Step timeouts.
     #[serde(default)]
-    pub timeouts: crate::config::policy::TimeoutsConfig,
+    pub timeouts: policy::TimeoutsConfig,
     /// Attempts per step.
     #[serde(default)]
-    pub attempts: crate::config::policy::AttemptsConfig,
+    pub attempts: policy::AttemptsConfig,
     /// What occupancy anomalies do.
     #[serde(default)]
-    pub occupancy: crate::config::policy::OccupancyConfig,
+    pub occupancy: policy::OccupancyConfig,
     /// The doors on a fault or shutdown.
     #[serde(default)]
-    pub safe_state: crate::config::policy::SafeStateConfig,
+    pub safe_state: gate::SafeState,
     /// The audit trail.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -76,661 +88,76 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// The chip reader.
     #[serde(default)]
-    pub reader: crate::config::devices::ReaderConfig,
+    pub reader: devices::ReaderConfig,
     /// Passive-authentication trust anchors.
     #[serde(default)]
-    pub pki: crate::config::devices::PkiConfig,
+    pub pki: devices::PkiConfig,
     /// The door controller.
     #[serde(default)]
-    pub doors: crate::config::devices::DoorsConfig,
+    pub doors: devices::DoorsConfig,
     /// The MRZ scanner.
     #[serde(default)]
-    pub scanner: crate::config::devices::ScannerConfig,
+    pub scanner: devices::ScannerConfig,
     /// The traveller display.
     #[serde(default)]
-    pub display: crate::config::devices::DisplayConfig,
-}
-
-/// `[sim]`
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SimConfig {
-    /// Number of simulated gates.
-    pub gates: usize,
-    /// Seconds between a traveller leaving and the next arriving.
-    pub arrival_interval_s: f64,
-    /// Folder of face images with identities.txt.
-    pub faces_dir: String,
-    /// Share of impostors.
-    pub impostor_share: f64,
-    /// Share of forged documents.
-    pub forged_share: f64,
-    /// Share of documents on the watchlist.
-    pub listed_share: f64,
-    /// Seed of the traveller mix.
-    pub seed: u64,
-    /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
-    pub vpcd_readers: Vec<u8>,
-    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged").
-    pub pattern: Vec<String>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self {
-            gates: 4,
-            arrival_interval_s: 2.0,
-            faces_dir: "vision/tests/data".into(),
-            impostor_share: 0.15,
-            forged_share: 0.1,
-            listed_share: 0.05,
-            seed: 1,
-            vpcd_readers: vec![0, 1],
-            pattern: Vec::new(),
-        }
-    }
-}
-
-/// `[console]`: the officers' supervision console (HTTPS) and the gate API.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConsoleConfig {
-    /// Serve the console from `egate run`.
-    pub enabled: bool,
-    /// Address of the console's HTTPS endpoint.
-    pub listen: String,
-    /// Officers' accounts (TOML with argon2 hashes); empty: nobody can log in (demo accounts
-    /// are generated under `--sim`).
-    pub users_file: std::path::PathBuf,
-    /// TLS certificate chain (PEM); empty with `tls_key_file`: a self-signed one is generated.
-    pub tls_cert_file: std::path::PathBuf,
-    /// TLS private key (PEM).
-    pub tls_key_file: std::path::PathBuf,
-    /// Seconds a login lasts.
-    pub session_lifetime_s: u64,
-    /// Seconds of inactivity that end a login.
-    pub session_idle_s: u64,
-    /// Failed logins allowed per account and per client address within `login_window_s`.
-    pub login_max_failures: u32,
-    /// Window of the login rate limit, in seconds.
-    pub login_window_s: u64,
-    /// File holding the bearer token of the gate API (`/gate-api/v1`); empty: the API is off.
-    pub gate_api_token_file: std::path::PathBuf,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: "127.0.0.1:8443".into(),
-            users_file: "".into(),
-            tls_cert_file: "".into(),
-            tls_key_file: "".into(),
-            session_lifetime_s: 28_800,
-            session_idle_s: 1_800,
-            login_max_failures: 5,
-            login_window_s: 300,
-            gate_api_token_file: "".into(),
-        }
-    }
-}
-
-/// `[audit]`
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuditConfig {
-    /// The trail file (JSON lines).
-    pub file: std::path::PathBuf,
-    /// The pseudonym key file.
-    pub pseudonym_key_file: std::path::PathBuf,
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        Self {
-            file: "/var/lib/egate/audit.jsonl".into(),
-            pseudonym_key_file: "/var/lib/egate/pseudonym.key".into(),
-        }
-    }
-}
-
-/// `[server]`
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address of the HTTP endpoint.
-    pub listen: String,
-    /// Seconds to let open connections finish on shutdown.
-    pub shutdown_grace_s: f64,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            shutdown_grace_s: 1.5,
-        }
-    }
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// One readable line per event.
-    #[default]
-    Human,
-    /// One JSON object per line.
-    Json,
-}
-
-/// `[log]`
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// Output format.
-    pub format: LogFormat,
-    /// A `tracing_subscriber` filter directive.
-    pub level: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Human,
-            level: "info".into(),
-        }
-    }
-}
-
-/// Physical layout of the gate.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Layout {
-    /// Entry door, mantrap, exit door.
-    #[default]
-    TwoStep,
-    /// A single exit barrier.
-    OneStep,
-}
-
-/// How liveness (presentation-attack detection) is handled.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Liveness {
-    /// No detector: every passage records that liveness was not checked.
-    #[default]
-    NotChecked,
-}
-
-/// `[gate]`
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct GateSection {
-    /// Name of this gate.
-    pub id: String,
-    /// Physical layout.
-    pub layout: Layout,
-    /// Liveness handling.
-    pub liveness: Liveness,
-    /// Where a traveller referred from inside the lane goes.
-    pub referral: crate::config::policy::Referral,
-    /// The lane's civil date's offset from UTC, in minutes (see [`crate::lane::clock`]).
-    pub utc_offset_minutes: i32,
-}
-
-impl Default for GateSection {
-    fn default() -> Self {
-        Self {
-            id: "gate-1".into(),
-            layout: Layout::TwoStep,
-            liveness: Liveness::NotChecked,
-            referral: crate::config::policy::Referral::BackThroughEntry,
-            utc_offset_minutes: 0,
-        }
-    }
-}
-
-/// `[dangerous]`: switches that must never be on at a real border without knowing it.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct DangerousConfig {
-    /// Replace every device by its simulated counterpart.
-    pub simulation: bool,
-}
-
-impl DangerousConfig {
-    /// Names of the switches that are on, for the loud start-up warning.
-    pub fn enabled(&self) -> Vec<&'static str> {
-        let mut on = Vec::new();
-        if self.simulation {
-            on.push("simulation");
-        }
-        on
-    }
-}
-
-impl ConsoleConfig {
-    /// Range and consistency problems, as (dotted key, message).
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        if self.listen.parse::<SocketAddr>().is_err() {
-            p.push((
-                "console.listen",
-                format!("{:?} is not an address like 127.0.0.1:8443", self.listen),
-            ));
-        }
-        if self.tls_cert_file.as_os_str().is_empty() != self.tls_key_file.as_os_str().is_empty() {
-            p.push((
-                "console.tls_key_file",
-                "set both tls_cert_file and tls_key_file, or neither (self-signed)".into(),
-            ));
-        }
-        if !(60..=86_400).contains(&self.session_lifetime_s) {
-            p.push((
-                "console.session_lifetime_s",
-                "must be between 60 and 86400 seconds".into(),
-            ));
-        }
-        if !(60..=86_400).contains(&self.session_idle_s) {
-            p.push((
-                "console.session_idle_s",
-                "must be between 60 and 86400 seconds".into(),
-            ));
-        }
-        if !(1..=100).contains(&self.login_max_failures) {
-            p.push((
-                "console.login_max_failures",
-                "must be between 1 and 100".into(),
-            ));
-        }
-        if !(1..=86_400).contains(&self.login_window_s) {
-            p.push((
-                "console.login_window_s",
-                "must be between 1 and 86400 seconds".into(),
-            ));
-        }
-        p
-    }
-}
-
-/// One problem found in a config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Dotted key path, e.g. `server.listen`; empty for the whole file.
-    pub key: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.key.is_empty()) {
-            (Some(l), false) => write!(f, "line {l}: {}: {}", self.key, self.message),
-            (Some(l), true) => write!(f, "line {l}: {}", self.message),
-            (None, false) => write!(f, "{}: {}", self.key, self.message),
-            (None, true) => write!(f, "{}", self.message),
-        }
-    }
+    pub display: devices::DisplayConfig,
 }
 
 /// Parses and validates a config file's text; on failure, returns every error found.
 pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
-    let doc = match ImDocument::parse(text) {
-        Ok(d) => d,
-        Err(e) => {
-            let line = e.span().map(|s| line_of(text, s.start));
-            return Err(vec![ConfigError {
-                key: String::new(),
-                line,
-                message: format!("not valid TOML: {}", e.message()),
-            }]);
-        }
-    };
-    let schema = ImDocument::parse(DEFAULT_CONFIG).expect("the embedded default config parses");
-    let mut errors = Vec::new();
-    check_table(
-        text,
-        schema.as_table(),
-        doc.as_table(),
-        &mut Vec::new(),
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let (config, mut errors) = deserialize(text);
-    let Some(config) = config else {
-        return Err(errors);
-    };
-    for mut e in config.validate() {
-        e.line = e.line.or_else(|| key_line(text, &doc, &e.key));
-        errors.push(e);
-    }
-    // In file order, whichever pass found them.
-    errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
-    if errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(errors)
-    }
+    check::parse(text, DEFAULT_CONFIG, Config::validate)
 }
 
 impl Config {
     /// Range and consistency checks that the type system does not express.
     pub fn validate(&self) -> Vec<ConfigError> {
-        let mut errs = Vec::new();
-        let mut bad = |key: &str, message: String| {
-            errs.push(ConfigError {
-                key: key.into(),
-                line: None,
-                message,
-            })
-        };
-        if self.server.listen.parse::<SocketAddr>().is_err() {
-            bad(
-                "server.listen",
-                format!(
-                    "{:?} is not an address like 127.0.0.1:8080",
-                    self.server.listen
-                ),
-            );
-        }
-        if !(0.0..=30.0).contains(&self.server.shutdown_grace_s) {
-            bad(
-                "server.shutdown_grace_s",
-                "must be between 0 and 30 seconds".into(),
-            );
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            bad(
-                "log.level",
-                format!("{:?} is not a tracing filter", self.log.level),
-            );
-        }
-        if self.gate.id.is_empty()
-            || !self
-                .gate
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            bad(
-                "gate.id",
-                "must be non-empty ASCII letters, digits, '-' or '_'".into(),
-            );
-        }
-        if !crate::lane::clock::UTC_OFFSET_RANGE.contains(&self.gate.utc_offset_minutes) {
-            bad(
-                "gate.utc_offset_minutes",
-                "must be between -840 and 840 minutes (UTC-14:00 to UTC+14:00)".into(),
-            );
-        }
-        for (key, message) in crate::config::policy::problems(self) {
-            bad(&key, message);
-        }
-        if !(1..=64).contains(&self.sim.gates) {
-            bad("sim.gates", "must be between 1 and 64".into());
-        }
-        if !(0.0..=3600.0).contains(&self.sim.arrival_interval_s) {
-            bad(
-                "sim.arrival_interval_s",
-                "must be between 0 and 3600".into(),
-            );
-        }
-        let shares = [
-            self.sim.impostor_share,
-            self.sim.forged_share,
-            self.sim.listed_share,
-        ];
-        if shares.iter().any(|s| !(0.0..=1.0).contains(s)) || shares.iter().sum::<f64>() > 1.0 {
-            bad(
-                "sim.impostor_share",
-                "impostor_share, forged_share and listed_share must be in 0..1 and add up to \
-                 at most 1"
-                    .into(),
-            );
-        }
-        if self.sim.vpcd_readers.iter().any(|r| *r > 1) {
-            bad(
-                "sim.vpcd_readers",
-                "vpcd offers readers 0 and 1 only".into(),
-            );
-        }
-        for (i, p) in self.sim.pattern.iter().enumerate() {
-            if !matches!(p.as_str(), "genuine" | "impostor" | "forged" | "listed") {
-                bad(
-                    &format!("sim.pattern[{i}]"),
-                    format!(
-                        "{p:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\""
-                    ),
-                );
-            }
-        }
+        let mut p = Problems::default();
+        self.server.problems(&mut p);
+        self.log.problems(&mut p);
+        policy::problems(self.rules(), &mut p);
+        self.sim.problems(&mut p);
         for (key, message) in self.vision.validate() {
-            bad(&key, message);
+            p.bad(key, message);
         }
         for (key, message) in self.watchlist.problems() {
-            bad(&key, message);
+            p.bad(key, message);
         }
-        if self.audit.file.as_os_str().is_empty() {
-            bad("audit.file", "must name a file".into());
+        self.audit.problems(&mut p);
+        self.dangerous.problems(&mut p);
+        for (key, message) in self.console.problems() {
+            p.bad(key, message);
         }
-        if self.audit.pseudonym_key_file.as_os_str().is_empty() {
-            bad("audit.pseudonym_key_file", "must name a file".into());
-        }
-        for (key, msg) in self.console.problems() {
-            bad(key, msg);
-        }
-        for (key, msg) in
-            crate::config::devices::problems(&self.reader, &self.scanner, &self.display)
-        {
-            bad(&key, msg);
-        }
-        errs
+        devices::problems(&self.reader, &self.scanner, &self.display, &mut p);
+        p.0
     }
 
-    /// The folder of the daemon's own files: the audit trail's folder (demo console
-    /// accounts and the simulator's watchlist go there too).
+    /// The sections that make the gate's rules.
+    pub fn rules(&self) -> policy::Rules<'_> {
+        policy::Rules {
+            gate: &self.gate,
+            policy: &self.policy,
+            timeouts: &self.timeouts,
+            attempts: &self.attempts,
+            occupancy: &self.occupancy,
+            safe_state: &self.safe_state,
+        }
+    }
+
+    /// The sans-IO gate's configuration, with `today` as the lane's civil date (see
+    /// [`policy::gate_config`]).
+    pub fn gate_config(&self, today: gate::CivilDate) -> gate::GateConfig {
+        policy::gate_config(self.rules(), today)
+    }
+
+    /// The folder of the daemon's own files (see [`AuditConfig::state_dir`]).
     pub fn state_dir(&self) -> std::path::PathBuf {
-        self.audit
-            .file
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_else(|| std::path::PathBuf::from("."))
+        self.audit.state_dir()
     }
 
-    /// The listen address (validated by [`Config::validate`]).
-    pub fn listen_addr(&self) -> SocketAddr {
-        self.server
-            .listen
-            .parse()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    /// The listen address of the HTTP endpoint.
+    pub fn listen_addr(&self) -> std::net::SocketAddr {
+        self.server.listen_addr()
     }
-}
-
-/// Deserialises the (well-typed) text into a [`Config`]. A value serde refuses — a choice
-/// that does not exist (`layout = "three-step"`), a negative count — is reported with its key
-/// and line, then blanked out (its default takes its place) and the rest tried again, so
-/// that every such value is reported at once. `None` only if a value could not be blanked.
-fn deserialize(text: &str) -> (Option<Config>, Vec<ConfigError>) {
-    let mut text = text.to_string();
-    let mut errors = Vec::new();
-    loop {
-        let e = match toml::from_str::<Config>(&text) {
-            Ok(config) => return (Some(config), errors),
-            Err(e) => e,
-        };
-        let line = e.span().map(|s| line_of(&text, s.start));
-        let found = e.span().and_then(|at| {
-            let doc = ImDocument::parse(text.as_str()).ok()?;
-            locate(doc.as_table(), &at, &mut Vec::new())
-        });
-        errors.push(ConfigError {
-            key: found.as_ref().map(|(k, _)| k.clone()).unwrap_or_default(),
-            line,
-            message: e.message().to_string(),
-        });
-        // Blank `key = value` (newlines kept, so lines stay where they are). Each round
-        // blanks one more key, so this ends; stop if the result is no longer TOML (a key
-        // inside an inline table, a dotted key).
-        let Some((_, range)) = found else {
-            return (None, errors);
-        };
-        let mut bytes = std::mem::take(&mut text).into_bytes();
-        for b in &mut bytes[range] {
-            if *b != b'\n' {
-                *b = b' ';
-            }
-        }
-        // Only ASCII bytes were written over whole UTF-8 sequences: still UTF-8.
-        text = String::from_utf8_lossy(&bytes).into_owned();
-        if ImDocument::parse(text.as_str()).is_err() {
-            return (None, errors);
-        }
-    }
-}
-
-/// The dotted key (with `[i]` for an array element) of the value at `at`, and the byte
-/// range of its whole `key = value`.
-fn locate(
-    table: &toml_edit::Table,
-    at: &std::ops::Range<usize>,
-    path: &mut Vec<String>,
-) -> Option<(String, std::ops::Range<usize>)> {
-    let within = |s: Option<std::ops::Range<usize>>| {
-        s.is_some_and(|s| s.start <= at.start && at.end <= s.end)
-    };
-    for (key, item) in table.iter() {
-        path.push(key.to_string());
-        match item {
-            Item::Table(t) => {
-                if let Some(found) = locate(t, at, path) {
-                    return Some(found);
-                }
-            }
-            Item::Value(v) if within(v.span()) => {
-                let mut dotted = path.join(".");
-                if let Value::Array(a) = v {
-                    if let Some(i) = a.iter().position(|e| within(e.span())) {
-                        dotted.push_str(&format!("[{i}]"));
-                    }
-                }
-                let start = table.key(key).and_then(|k| k.span())?.start;
-                return Some((dotted, start..v.span()?.end));
-            }
-            _ => {}
-        }
-        path.pop();
-    }
-    None
-}
-
-/// Walks the user's table against the schema table, collecting unknown keys and type errors.
-fn check_table(
-    text: &str,
-    schema: &toml_edit::Table,
-    user: &toml_edit::Table,
-    path: &mut Vec<String>,
-    errors: &mut Vec<ConfigError>,
-) {
-    for (key, item) in user.iter() {
-        path.push(key.to_string());
-        let dotted = path.join(".");
-        let line = item
-            .span()
-            .or_else(|| user.key(key).and_then(|k| k.span()))
-            .map(|s| line_of(text, s.start));
-        match schema.get(key) {
-            None => {
-                let known: Vec<&str> = schema.iter().map(|(k, _)| k).collect();
-                errors.push(ConfigError {
-                    key: dotted,
-                    line,
-                    message: format!("unknown key (known here: {})", known.join(", ")),
-                });
-            }
-            Some(expected) => match (expected, item) {
-                (Item::Table(s), Item::Table(u)) => check_table(text, s, u, path, errors),
-                (Item::Table(s), Item::Value(Value::InlineTable(u))) => {
-                    let u = u.clone().into_table();
-                    check_table(text, s, &u, path, errors)
-                }
-                (Item::Value(s), Item::Value(u)) => {
-                    if !same_type(s, u) {
-                        errors.push(ConfigError {
-                            key: dotted,
-                            line,
-                            message: format!("expected {}, found {}", type_name(s), type_name(u)),
-                        });
-                    }
-                }
-                (s, u) => errors.push(ConfigError {
-                    key: dotted,
-                    line,
-                    message: format!("expected {}, found {}", item_type(s), item_type(u)),
-                }),
-            },
-        }
-        path.pop();
-    }
-}
-
-fn same_type(a: &Value, b: &Value) -> bool {
-    // An integer is accepted where the default is a float (e.g. `shutdown_grace_s = 2`).
-    std::mem::discriminant(a) == std::mem::discriminant(b)
-        || matches!((a, b), (Value::Float(_), Value::Integer(_)))
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a number",
-        Value::Boolean(_) => "true or false",
-        Value::Datetime(_) => "a date-time",
-        Value::Array(_) => "an array",
-        Value::InlineTable(_) => "a table",
-    }
-}
-
-fn item_type(i: &Item) -> &'static str {
-    match i {
-        Item::None => "nothing",
-        Item::Value(v) => type_name(v),
-        Item::Table(_) => "a table",
-        Item::ArrayOfTables(_) => "an array of tables",
-    }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// The line of a dotted key (`policy.nationalities[2]`: an array element) in the user's
-/// document, if it is there.
-fn key_line(text: &str, doc: &ImDocument<&str>, dotted: &str) -> Option<usize> {
-    let mut item = doc.as_item();
-    let mut span = None;
-    for part in dotted.split('.') {
-        let (name, index) = match part.split_once('[') {
-            Some((name, rest)) => (name, rest.strip_suffix(']')?.parse::<usize>().ok()),
-            None => (part, None),
-        };
-        item = item.get(name)?;
-        span = item.span();
-        if let Some(i) = index {
-            span = item.as_array()?.get(i)?.span();
-        }
-    }
-    span.map(|s| line_of(text, s.start))
 }
 
 #[cfg(test)]
@@ -748,7 +175,7 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         let c = parse("").unwrap();
-        assert_eq!(c.gate.layout, Layout::TwoStep);
+        assert_eq!(c.gate.layout, gate::Layout::TwoStep);
     }
 
     #[test]
@@ -796,6 +223,32 @@ mod tests {
             "{}",
             errs[0].message
         );
+    }
+
+    #[test]
+    fn liveness_required_is_refused_until_a_detector_exists() {
+        let errs = parse("[gate]\nliveness = \"required\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].key.as_str(), errs[0].line),
+            ("gate.liveness", Some(2))
+        );
+        assert!(
+            errs[0].message.contains("not-checked"),
+            "{}",
+            errs[0].message
+        );
+        let c = parse("[gate]\nliveness = \"not-checked\"\n").unwrap();
+        assert_eq!(c.gate.liveness, gate::LivenessMode::NotChecked);
+    }
+
+    #[test]
+    fn a_partial_safe_state_keeps_the_other_door_default() {
+        let c = parse("[safe_state]\nentry = \"locked\"\n").unwrap();
+        assert_eq!(c.safe_state.entry, gate::DoorSafeState::Locked);
+        assert_eq!(c.safe_state.exit, gate::DoorSafeState::Locked);
+        let c = parse("[safe_state]\nexit = \"open\"\n").unwrap();
+        assert_eq!(c.safe_state.entry, gate::DoorSafeState::Open);
     }
 
     #[test]

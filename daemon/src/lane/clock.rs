@@ -8,13 +8,11 @@
 //! operator's to handle (change the offset twice a year, or run the host in UTC and accept
 //! a date that turns at UTC midnight).
 
-use std::ops::RangeInclusive;
 use std::time::{Duration, SystemTime};
 
 use gate::CivilDate;
 
-/// Accepted offsets, in minutes: UTC−14:00 to UTC+14:00.
-pub const UTC_OFFSET_RANGE: RangeInclusive<i32> = -840..=840;
+pub use crate::config::policy::UTC_OFFSET_RANGE;
 
 const DAY_MS: i64 = 86_400_000;
 
