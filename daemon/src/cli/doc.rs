@@ -145,13 +145,24 @@ pub fn load_trust(
     masterlists: &[std::path::PathBuf],
     crls: &[std::path::PathBuf],
 ) -> Result<(CscaStore, Vec<String>), String> {
+    trust(cscas, masterlists, crls, false)
+}
+
+/// [`load_trust`], where `self_contained` also accepts a master list whose signer chains to
+/// a CSCA inside the list itself (a technician's tool may; a gate may not).
+fn trust(
+    cscas: &[std::path::PathBuf],
+    masterlists: &[std::path::PathBuf],
+    crls: &[std::path::PathBuf],
+    self_contained: bool,
+) -> Result<(CscaStore, Vec<String>), String> {
     let mut store = CscaStore::new();
     let mut notes = Vec::new();
     for p in cscas {
         load_anchor(&mut store, p, &mut notes)?;
     }
     for p in masterlists {
-        load_masterlist(&mut store, p, &mut notes, false)?;
+        load_masterlist(&mut store, p, &mut notes, self_contained)?;
     }
     for p in crls {
         let crl = store
@@ -165,6 +176,16 @@ pub fn load_trust(
         ));
     }
     Ok((store, notes))
+}
+
+/// The MRZ given as `--mrz` flags (repeated, or lines separated by newlines).
+fn mrz_lines(flags: &[String]) -> Result<Mrz, String> {
+    let lines: Vec<String> = flags
+        .iter()
+        .flat_map(|l| l.lines().map(|s| s.trim().to_string()))
+        .filter(|l| !l.is_empty())
+        .collect();
+    Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))
 }
 
 fn load_anchor(store: &mut CscaStore, path: &Path, notes: &mut Vec<String>) -> Result<(), String> {
@@ -247,13 +268,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, String> {
     let key: Option<MrzKey> = if args.mrz.is_empty() {
         None
     } else {
-        let lines: Vec<String> = args
-            .mrz
-            .iter()
-            .flat_map(|l| l.lines().map(|s| s.trim().to_string()))
-            .filter(|l| !l.is_empty())
-            .collect();
-        Some(Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))?.key())
+        Some(mrz_lines(&args.mrz)?.key())
     };
     let mut store = CscaStore::new();
     let mut notes = Vec::new();

@@ -26,7 +26,6 @@ pub struct LaneClock {
 impl LaneClock {
     /// A clock `utc_offset_minutes` east of UTC (clamped to [`UTC_OFFSET_RANGE`]; the config
     /// check refuses anything outside it).
-    // Called by `egate run` once its gates are built from the config (simbank, devices).
     pub fn new(utc_offset_minutes: i32) -> Self {
         Self {
             utc_offset_minutes: utc_offset_minutes
