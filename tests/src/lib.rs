@@ -156,8 +156,8 @@ impl Daemon {
     /// address out of it.
     pub fn wait_listening(&mut self) -> SocketAddr {
         let line = self.wait_for(
-            |l| l.contains("egate::run") && l.contains("listening"),
-            "egate::run listening",
+            |l| l.contains("egate::cli::run") && l.contains("listening"),
+            "egate::cli::run listening",
             Duration::from_secs(60),
         );
         parse_addr(&line).unwrap_or_else(|| panic!("no address in {line:?}"))
@@ -275,7 +275,7 @@ mod tests {
     #[test]
     fn finds_addresses_in_both_log_formats() {
         let human =
-            "2026-11-26T15:00:00Z  INFO egate::run: listening addr=127.0.0.1:4321 gate=gate-1";
+            "2026-11-26T15:00:00Z  INFO egate::cli::run: listening addr=127.0.0.1:4321 gate=gate-1";
         assert_eq!(parse_addr(human), Some("127.0.0.1:4321".parse().unwrap()));
         let json = r#"{"fields":{"message":"listening","addr":"127.0.0.1:99"}}"#;
         assert_eq!(parse_addr(json), Some("127.0.0.1:99".parse().unwrap()));
