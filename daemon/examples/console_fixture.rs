@@ -20,16 +20,10 @@
 mod audit;
 #[path = "../src/bank.rs"]
 mod bank;
-#[path = "../src/clock.rs"]
-mod clock;
-#[path = "../src/config.rs"]
+#[path = "../src/config/mod.rs"]
 mod config;
 #[path = "../src/console/mod.rs"]
 mod console;
-#[path = "../src/devconfig.rs"]
-mod devconfig;
-#[path = "../src/policyconfig.rs"]
-mod policyconfig;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

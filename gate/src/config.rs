@@ -169,7 +169,7 @@ pub enum DoorSafeState {
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(deny_unknown_fields)
+    serde(deny_unknown_fields, default)
 )]
 pub struct SafeState {
     /// The entry door (ignored in the one-step layout).

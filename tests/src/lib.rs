@@ -15,21 +15,65 @@ use std::time::{Duration, Instant};
 pub mod sim_device;
 pub use sim_device::SimDevice;
 
-/// Path of the `egate` binary next to the running test executable.
+/// The repository's root (the workspace).
+pub fn repo() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The records of one `kind` in an audit trail (JSON lines); none if it cannot be read.
+pub fn audit_records(trail: &std::path::Path, kind: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(trail)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == kind)
+        .collect()
+}
+
+/// The target directory's profile folder (`target/<profile>`) of the running test.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>
+    exe.parent()
+        .and_then(|d| d.parent())
+        .expect("target dir layout")
+        .to_path_buf()
+}
+
+/// Path of the `egate` binary next to the running test executable (`EGATE_BIN` overrides).
 pub fn egate_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("EGATE_BIN") {
         return PathBuf::from(p);
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> → target/<profile>/egate
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target dir layout");
-    let bin = dir.join("egate");
+    let bin = profile_dir().join("egate");
     assert!(
         bin.exists(),
         "the egate binary is not built at {}: run `cargo build -p egate` first (`make test` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Path of the border build of `egate` (`--no-default-features --features production`),
+/// which `scripts/test.sh` copies to `<target>/production/egate` (`EGATE_PRODUCTION_BIN`
+/// overrides).
+pub fn production_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("EGATE_PRODUCTION_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = profile_dir()
+        .parent()
+        .expect("target dir layout")
+        .to_path_buf();
+    let bin = target.join("production").join("egate");
+    assert!(
+        bin.exists(),
+        "the production egate binary is not at {}: build it with `cargo build -p egate \
+         --no-default-features --features production` and copy target/debug/egate there \
+         (scripts/test.sh does), or set EGATE_PRODUCTION_BIN",
         bin.display()
     );
     bin
@@ -112,8 +156,8 @@ impl Daemon {
     /// address out of it.
     pub fn wait_listening(&mut self) -> SocketAddr {
         let line = self.wait_for(
-            |l| l.contains("egate::run") && l.contains("listening"),
-            "egate::run listening",
+            |l| l.contains("egate::cli::run") && l.contains("listening"),
+            "egate::cli::run listening",
             Duration::from_secs(60),
         );
         parse_addr(&line).unwrap_or_else(|| panic!("no address in {line:?}"))
@@ -208,10 +252,15 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::
 
 /// Runs `egate <args>` to completion; returns (exit code, stdout, stderr).
 pub fn egate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(egate_bin())
+    run(&egate_bin(), args)
+}
+
+/// Runs `bin <args>` to completion; returns (exit code, stdout, stderr).
+pub fn run(bin: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin)
         .args(args)
         .output()
-        .expect("run egate");
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -226,7 +275,7 @@ mod tests {
     #[test]
     fn finds_addresses_in_both_log_formats() {
         let human =
-            "2026-11-26T15:00:00Z  INFO egate::run: listening addr=127.0.0.1:4321 gate=gate-1";
+            "2026-11-26T15:00:00Z  INFO egate::cli::run: listening addr=127.0.0.1:4321 gate=gate-1";
         assert_eq!(parse_addr(human), Some("127.0.0.1:4321".parse().unwrap()));
         let json = r#"{"fields":{"message":"listening","addr":"127.0.0.1:99"}}"#;
         assert_eq!(parse_addr(json), Some("127.0.0.1:99".parse().unwrap()));

@@ -18,25 +18,16 @@
 //!
 //! Waits are generous and nothing asserts a duration: the machine may be loaded.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, http, Daemon, SimDevice};
+use egate_tests::{audit_records, egate, http, repo, Daemon, SimDevice};
 use serde_json::Value;
 
 const EVENTUALLY: Duration = Duration::from_secs(120);
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn passages(trail: &Path) -> Vec<Value> {
-    std::fs::read_to_string(trail)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["kind"] == "passage")
-        .collect()
+    audit_records(trail, "passage")
 }
 
 /// Waits until the audit trail holds `n` passages; returns the last.

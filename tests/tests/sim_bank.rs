@@ -6,25 +6,14 @@
 //! Needs ONNX Runtime and the face models (`scripts/setup.sh`); without them the face step
 //! cannot match and the test fails with the pipeline's own message in the log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, http, Daemon};
+use egate_tests::{audit_records, egate, http, repo, Daemon};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
 fn passages(trail: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(trail).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["kind"] == "passage")
-        .collect()
+    audit_records(trail, "passage")
 }
 
 /// Starts `egate run --sim` with one gate cycling through `pattern`, in a fresh state dir,

@@ -6,14 +6,7 @@
 //! Each fails with what to do when its part is missing (`scripts/setup.sh` installs and
 //! starts everything); none is skipped.
 
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
+use egate_tests::repo;
 
 fn read(rel: &str) -> Vec<u8> {
     let p = repo().join(rel);

@@ -14,7 +14,7 @@ use sim::factory::profile::Profile;
 use sim::scanner::SimScanner;
 use zeroize::Zeroizing;
 
-use super::session::{self, Link, Out};
+use super::session;
 
 /// The protocol, for `--help`.
 pub const HELP: &str = "\
@@ -51,24 +51,11 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs `egate sim scanner`.
 pub fn main(args: ScannerArgs) -> ExitCode {
-    let profile = match &args.profile {
-        Some(path) => match Profile::load(path) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("egate sim scanner: {e}");
-                return ExitCode::from(64);
-            }
-        },
-        None => Profile::specimen(),
+    let profile = match session::profile("scanner", args.profile.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let runtime = match session::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("egate sim scanner: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    runtime.block_on(serve(profile, args.link))
+    session::run("scanner", serve(profile, args.link))
 }
 
 /// The profile's printed MRZ lines (what is on the data page, defects included).
@@ -90,20 +77,12 @@ async fn send(scanner: &mut SimScanner, lines: &[String]) -> String {
 async fn serve(profile: Profile, link: Option<PathBuf>) -> ExitCode {
     let mut scanner = match SimScanner::open() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("egate sim scanner: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return session::fail("scanner", e),
     };
-    let _link = match Link::create(link.as_deref(), scanner.path()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("egate sim scanner: {e}");
-            return ExitCode::from(1);
-        }
+    let (_link, out) = match session::announce("scanner", link.as_deref(), scanner.path()) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let out = Out::new();
-    out.line(format!("scanner: {}", scanner.path()));
     let mut input = session::stdin_lines();
     let mut pending: Zeroizing<Vec<String>> = Zeroizing::new(Vec::new());
     let stop = session::stop_signal();

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::check::Problems;
+
 /// `[reader]`: the PC/SC reader of the document chip.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -88,25 +90,25 @@ impl Default for DisplayConfig {
     }
 }
 
-/// Every problem in the device sections, as (key, message).
+/// Every problem in the device sections, under its dotted key.
 pub fn problems(
     reader: &ReaderConfig,
     scanner: &ScannerConfig,
     display: &DisplayConfig,
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if !(0.1..=60.0).contains(&reader.card_wait_s) {
-        out.push((
-            "reader.card_wait_s".into(),
-            "must be between 0.1 and 60 seconds".into(),
-        ));
-    }
+    out: &mut Problems,
+) {
+    out.within(
+        "reader.card_wait_s",
+        reader.card_wait_s,
+        0.1..=60.0,
+        " seconds",
+    );
     for (key, baud) in [
         ("scanner.baud", scanner.baud),
         ("display.baud", display.baud),
     ] {
         if !(300..=4_000_000).contains(&baud) {
-            out.push((key.into(), format!("{baud} is not a usable baud rate")));
+            out.bad(key, format!("{baud} is not a usable baud rate"));
         }
     }
     let texts = hardware::display::DisplayConfig {
@@ -114,16 +116,12 @@ pub fn problems(
         ..Default::default()
     };
     if display.languages.is_empty() {
-        out.push((
-            "display.languages".into(),
-            "name at least one language".into(),
-        ));
+        out.bad("display.languages", "name at least one language");
     }
     for (lang, code) in texts.missing_texts() {
-        out.push((
-            "display.languages".into(),
+        out.bad(
+            "display.languages",
             format!("no built-in text in {lang:?} for message {}", code.as_str()),
-        ));
+        );
     }
-    out
 }

@@ -1,18 +1,93 @@
-//! The gate's rules in the configuration: `[policy]` (who may use the gate), `[timeouts]`,
-//! `[attempts]`, `[occupancy]` and `[safe_state]`, with `[gate] layout, liveness, referral`.
-//! [`Config::gate_config`] turns them into the sans-IO gate's [`gate::GateConfig`];
-//! [`problems`] reports every bad value with its key path, including what
-//! [`gate::GateConfig::validate`] would refuse.
+//! The gate's rules in the configuration: `[gate]`, `[policy]` (who may use the gate),
+//! `[timeouts]`, `[attempts]`, `[occupancy]` and `[safe_state]`. [`gate_config`] turns them
+//! into the sans-IO gate's [`gate::GateConfig`]; [`problems`] reports every bad value with its
+//! key path, including what [`gate::GateConfig::validate`] would refuse. Layout, liveness and
+//! the safe states are the gate's own types (its `serde` feature names them as the file does).
 //!
 //! Their annotated defaults are in `config/egate.toml` and equal
 //! [`gate::GateConfig::two_step`], except liveness (`not-checked`: no detector is built).
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use gate::{Allow, CountryCode, DocumentKind, GateConfig};
+use gate::{Allow, CountryCode, DocumentKind, GateConfig, Layout, LivenessMode, SafeState};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Layout, Liveness};
+use super::check::Problems;
+
+/// Accepted `[gate] utc_offset_minutes`: UTC−14:00 to UTC+14:00.
+pub const UTC_OFFSET_RANGE: RangeInclusive<i32> = -840..=840;
+
+/// `[gate]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateSection {
+    /// Name of this gate.
+    pub id: String,
+    /// Physical layout.
+    pub layout: Layout,
+    /// Liveness handling; only `not-checked` is accepted (no detector is built).
+    pub liveness: LivenessMode,
+    /// Where a traveller referred from inside the lane goes.
+    pub referral: Referral,
+    /// The lane's civil date's offset from UTC, in minutes (see `crate::lane::clock`).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for GateSection {
+    fn default() -> Self {
+        Self {
+            id: "gate-1".into(),
+            layout: Layout::TwoStep,
+            liveness: LivenessMode::NotChecked,
+            referral: Referral::BackThroughEntry,
+            utc_offset_minutes: 0,
+        }
+    }
+}
+
+impl GateSection {
+    /// Problems of `[gate]`, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if self.id.is_empty() || !self.id.chars().all(name_ok) {
+            p.bad(
+                "gate.id",
+                "must be non-empty ASCII letters, digits, '-' or '_'",
+            );
+        }
+        if self.liveness == LivenessMode::Required {
+            p.bad(
+                "gate.liveness",
+                "\"required\" needs a presentation-attack detector, and egate has none: use \
+                 \"not-checked\"",
+            );
+        }
+        if !UTC_OFFSET_RANGE.contains(&self.utc_offset_minutes) {
+            p.bad(
+                "gate.utc_offset_minutes",
+                "must be between -840 and 840 minutes (UTC-14:00 to UTC+14:00)",
+            );
+        }
+    }
+}
+
+/// The sections that make the gate's rules, borrowed from the whole configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// `[gate]`
+    pub gate: &'a GateSection,
+    /// `[policy]`
+    pub policy: &'a PolicyConfig,
+    /// `[timeouts]`
+    pub timeouts: &'a TimeoutsConfig,
+    /// `[attempts]`
+    pub attempts: &'a AttemptsConfig,
+    /// `[occupancy]`
+    pub occupancy: &'a OccupancyConfig,
+    /// `[safe_state]`
+    pub safe_state: &'a SafeState,
+}
 
 /// `[policy]`: who may use the gate; everyone else is referred with the reason.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -170,35 +245,6 @@ impl Default for OccupancyConfig {
     }
 }
 
-/// A door's position on a fault or shutdown.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum DoorSafeState {
-    /// Open: nobody can be trapped.
-    Open,
-    /// Closed and locked once the door's zone is clear.
-    Locked,
-}
-
-/// `[safe_state]`: the doors on a fault or shutdown.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SafeStateConfig {
-    /// The entry door (ignored by a one-step gate).
-    pub entry: DoorSafeState,
-    /// The exit door.
-    pub exit: DoorSafeState,
-}
-
-impl Default for SafeStateConfig {
-    fn default() -> Self {
-        Self {
-            entry: DoorSafeState::Open,
-            exit: DoorSafeState::Locked,
-        }
-    }
-}
-
 /// `[gate] referral`: where a traveller referred from inside the lane goes.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -217,43 +263,38 @@ const MAX_ATTEMPTS: u32 = 10;
 /// Highest accepted minimum age.
 const MAX_AGE: u32 = 120;
 
-impl Config {
-    /// The sans-IO gate's configuration, with `today` as the lane's civil date.
-    ///
-    /// Meant for a config that [`Config::validate`] accepted; a bad value that slipped
-    /// through is replaced by the gate's default, and a bad country code by nothing (a list
-    /// of only bad codes allows nobody).
-    // Called by `egate run` once its gates are built from the config (simbank, devices).
-    pub fn gate_config(&self, today: gate::CivilDate) -> GateConfig {
-        build(self, today).0
+/// The sans-IO gate's configuration, with `today` as the lane's civil date.
+///
+/// Meant for rules that [`problems`] accepted; a bad value that slipped through is replaced
+/// by the gate's default, and a bad country code by nothing (a list of only bad codes allows
+/// nobody).
+pub fn gate_config(rules: Rules<'_>, today: gate::CivilDate) -> GateConfig {
+    build(rules, today).0
+}
+
+/// Every bad value of the gate's rules, under its key path.
+pub fn problems(rules: Rules<'_>, out: &mut Problems) {
+    // The date plays no part in validation.
+    let today = gate::CivilDate::new(2000, 1, 1).expect("a valid date");
+    rules.gate.problems(out);
+    for (key, message) in build(rules, today).1 {
+        out.bad(key, message);
     }
 }
 
-/// Every bad value of the gate's rules, as (key path, message).
-pub fn problems(config: &Config) -> Vec<(String, String)> {
-    // The date plays no part in validation.
-    let today = gate::CivilDate::new(2000, 1, 1).expect("a valid date");
-    build(config, today).1
-}
-
 /// Maps the config to a [`GateConfig`], collecting every problem on the way.
-fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, String)>) {
+fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String, String)>) {
     let mut problems = Vec::new();
     let mut bad = |key: String, message: String| problems.push((key, message));
     let mut g = GateConfig::two_step(today);
-    g.layout = match config.gate.layout {
-        Layout::TwoStep => gate::Layout::TwoStep,
-        Layout::OneStep => gate::Layout::OneStep,
-    };
-    g.liveness = match config.gate.liveness {
-        Liveness::NotChecked => gate::LivenessMode::NotChecked,
-    };
+    g.layout = config.gate.layout;
+    g.liveness = config.gate.liveness;
     g.referral = match config.gate.referral {
         Referral::BackThroughEntry => gate::ReferralRoute::BackThroughEntry,
         Referral::WaitForOfficer => gate::ReferralRoute::WaitForOfficer,
     };
 
-    let p = &config.policy;
+    let p = config.policy;
     let e = &mut g.eligibility;
     e.document_kinds.clear();
     for (i, kind) in p.document_kinds.iter().enumerate() {
@@ -292,7 +333,7 @@ fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, S
         Watchlist::Off => gate::WatchlistMode::Off,
     };
 
-    let t = &config.timeouts;
+    let t = config.timeouts;
     let gt = &mut g.timeouts;
     for (name, secs, slot) in [
         ("chip_read", t.chip_read, &mut gt.chip_read),
@@ -320,7 +361,7 @@ fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, S
         }
     }
 
-    let a = &config.attempts;
+    let a = config.attempts;
     for (name, n, slot) in [
         ("chip_read", a.chip_read, &mut g.attempts.chip_read),
         ("capture", a.capture, &mut g.attempts.capture),
@@ -334,7 +375,7 @@ fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, S
         }
     }
 
-    let o = &config.occupancy;
+    let o = config.occupancy;
     g.occupancy = gate::OccupancyPolicy {
         tailgating: occupancy(o.tailgating),
         wrong_direction: occupancy(o.wrong_direction),
@@ -342,10 +383,7 @@ fn build(config: &Config, today: gate::CivilDate) -> (GateConfig, Vec<(String, S
         child: occupancy(o.child),
         object_left: occupancy(o.object_left),
     };
-    g.safe_state = gate::SafeState {
-        entry: safe(config.safe_state.entry),
-        exit: safe(config.safe_state.exit),
-    };
+    g.safe_state = *config.safe_state;
 
     // The gate's own checks, under the key that holds the value; a key already reported
     // above (or an element of it) is not reported twice.
@@ -417,12 +455,5 @@ fn occupancy(a: OccupancyAction) -> gate::OccupancyAction {
         OccupancyAction::Refer => gate::OccupancyAction::Refer,
         OccupancyAction::Alarm => gate::OccupancyAction::Alarm,
         OccupancyAction::Record => gate::OccupancyAction::Record,
-    }
-}
-
-fn safe(s: DoorSafeState) -> gate::DoorSafeState {
-    match s {
-        DoorSafeState::Open => gate::DoorSafeState::Open,
-        DoorSafeState::Locked => gate::DoorSafeState::Locked,
     }
 }

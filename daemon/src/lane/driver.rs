@@ -20,8 +20,8 @@ use tracing::{debug, error, info, info_span, warn, Instrument};
 
 use crate::audit::AuditLog;
 use crate::bank::{self, DeviceHealth, GateEventKind, LocalGate, OfficerAction};
-use crate::clock::LaneClock;
-use crate::metrics::GateMetrics;
+use crate::lane::clock::LaneClock;
+use crate::lane::metrics::GateMetrics;
 
 /// Starts and cancels the gate's background jobs; results come back on the input channel.
 pub trait JobRunner: Send {

@@ -11,7 +11,7 @@ use hardware::door::{self as hw, DoorCommand, DoorController, DoorEvent, Output}
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::driver::Signals;
+use crate::lane::driver::Signals;
 
 fn door_slot(d: gate::DoorId) -> usize {
     match d {

@@ -8,13 +8,11 @@
 //! operator's to handle (change the offset twice a year, or run the host in UTC and accept
 //! a date that turns at UTC midnight).
 
-use std::ops::RangeInclusive;
 use std::time::{Duration, SystemTime};
 
 use gate::CivilDate;
 
-/// Accepted offsets, in minutes: UTC−14:00 to UTC+14:00.
-pub const UTC_OFFSET_RANGE: RangeInclusive<i32> = -840..=840;
+pub use crate::config::policy::UTC_OFFSET_RANGE;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -28,7 +26,6 @@ pub struct LaneClock {
 impl LaneClock {
     /// A clock `utc_offset_minutes` east of UTC (clamped to [`UTC_OFFSET_RANGE`]; the config
     /// check refuses anything outside it).
-    // Called by `egate run` once its gates are built from the config (simbank, devices).
     pub fn new(utc_offset_minutes: i32) -> Self {
         Self {
             utc_offset_minutes: utc_offset_minutes

@@ -25,13 +25,10 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateLink, GateStatus, LocalGate};
-use crate::config::SimConfig;
-use crate::doors::{forward_events, ControllerSignals};
-use crate::driver::Driver;
-use crate::jobs;
-use crate::metrics::Metrics;
+use crate::bank::GateLink;
+use crate::config::{Config, SimConfig};
+use crate::lane::jobs;
+use crate::lane::{Devices, Lane, Shared};
 
 /// One kind of simulated traveller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,11 +212,12 @@ fn read_via_pcscd(
         .map_err(|e| jobs::ChipError::Reader(format!("vpcd insert: {e}")))?;
     // The simulated reader cannot break: a PC/SC error while pcscd follows vpcd's card
     // changes is this read failing, not a reader fault that would close the lane.
-    let result = crate::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key)
-        .map_err(|e| match e {
-            jobs::ChipError::Reader(m) => jobs::ChipError::Document(m),
-            other => other,
-        });
+    let result =
+        crate::lane::devices::read_on_reader(Some(&lane.reader), Duration::from_secs(5), key)
+            .map_err(|e| match e {
+                jobs::ChipError::Reader(m) => jobs::ChipError::Document(m),
+                other => other,
+            });
     lane.slot.remove();
     // Wait until pcscd has seen the card go: a card inserted before pcscd noticed the last
     // one leave is taken for the old card reset, and the next read fails mid-transaction.
@@ -232,29 +230,22 @@ fn read_via_pcscd(
     result
 }
 
-/// Starts the simulated bank; returns the console links of its gates.
-pub async fn start(
-    cfg: &SimConfig,
-    gate_cfg: &crate::config::Config,
-    audit: Arc<Mutex<AuditLog>>,
-    pseudonyms: Arc<Pseudonymizer>,
-    metrics: Metrics,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<SimBank> {
-    let identities = load_identities(Path::new(&cfg.faces_dir))?;
-    let watchlist = sim_watchlist(gate_cfg)?;
+/// Starts the simulated bank: `[sim] gates` lanes, named after `[gate] id`.
+pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
+    let sim_cfg = &cfg.sim;
+    let identities = load_identities(Path::new(&sim_cfg.faces_dir))?;
+    let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
     let mut store = document::pki::CscaStore::new();
     store.add_der_or_pem(&pki.csca.der)?;
     store.add_der_or_pem(&pki.link.der)?;
     store.add_crl(&pki.crl)?;
     let mut bank = SimBank {
-        links: Vec::new(),
-        drivers: Vec::new(),
+        lanes: Vec::new(),
         controllers: Vec::new(),
     };
-    for n in 0..cfg.gates {
-        let id = format!("{}-{}", gate_cfg.gate.id, n + 1);
+    for n in 0..sim_cfg.gates {
+        let id = format!("{}-{}", cfg.gate.id, n + 1);
         let map = hardware::door::DoorMap::default();
         let controller = Arc::new(sim::controller::SimController::spawn(
             sim::controller::SimControllerConfig {
@@ -263,30 +254,16 @@ pub async fn start(
             },
         )?);
         bank.controllers.push(controller.clone());
-        let (doors, events) = hardware::door::ModbusDoorController::open(controller.path(), map)?;
-        let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
-        tokio::spawn(forward_events(events, inputs_tx.clone()));
-        let (link, officer_rx) = LocalGate::new(GateStatus {
-            id: id.clone(),
-            phase: "idle".into(),
-            step: String::new(),
-            elapsed_ms: 0,
-            lane_open: true,
-            out_of_service: false,
-            liveness: "not-checked".into(),
-            devices: Vec::new(),
-            photos_available: false,
-            passages_accepted: 0,
-            passages_referred: 0,
-        });
-        let vision = match jobs::VisionParts::load(&gate_cfg.vision) {
-            Ok(v) => Some(Mutex::new(v)),
+        let (doors, door_events) =
+            hardware::door::ModbusDoorController::open(controller.path(), map)?;
+        let vision = match jobs::VisionParts::load(&cfg.vision) {
+            Ok(v) => Some(v),
             Err(e) => {
                 warn!(gate = %id, error = %e, "face pipeline unavailable: every face match will fail");
                 None
             }
         };
-        let vpcd = cfg.vpcd_readers.get(n).copied().and_then(vpcd_lane);
+        let vpcd = sim_cfg.vpcd_readers.get(n).copied().and_then(vpcd_lane);
         match &vpcd {
             Some(l) => info!(gate = %id, reader = %l.reader, "chip link: pcscd + vpcd"),
             None => info!(gate = %id, "chip link: in-process virtual chip (no vpcd reader)"),
@@ -298,54 +275,36 @@ pub async fn start(
         let camera = Arc::new(ReplayCamera {
             files: Mutex::new(Vec::new()),
         });
-        let ctx = Arc::new(jobs::JobContext {
-            passage: Mutex::new(jobs::PassageData::default()),
-            inputs: inputs_tx.clone(),
-            store: store.clone(),
-            pseudonyms: pseudonyms.clone(),
-            vision,
-            link: link.clone(),
+        // The simulated lane has no traveller display: its messages go nowhere.
+        let (display, _) = mpsc::unbounded_channel();
+        let devices = Devices {
+            doors: Arc::new(doors),
+            door_events,
+            display,
             chip: Box::new(chip.clone()),
             camera: Box::new(camera.clone()),
             watchlist: Box::new(watchlist.clone()),
-            faults: Default::default(),
-        });
+            vision,
+            store: store.clone(),
+        };
+        // The simulated travellers walk a two-step lane (entry, mantrap, exit).
+        let lane = Lane::start(&id, cfg, Some(gate::Layout::TwoStep), devices, shared);
         let lane_devices = SimLane {
-            ctx: ctx.clone(),
+            ctx: lane.ctx.clone(),
             chip,
             camera,
         };
-        let (display_tx, _display_rx) = mpsc::unbounded_channel();
-        let clock = crate::clock::LaneClock::new(gate_cfg.gate.utc_offset_minutes);
-        let mut gcfg = gate_cfg.gate_config(clock.today());
-        // The simulated travellers walk a two-step lane (entry, mantrap, exit).
-        gcfg.layout = gate::Layout::TwoStep;
-        let driver = Driver {
-            gate: gate::Gate::new(gcfg, Instant::now()),
-            inputs: inputs_rx,
-            officer: officer_rx,
-            jobs: Box::new(jobs::Jobs { ctx }),
-            signals: Box::new(ControllerSignals::new(Arc::new(doors), display_tx)),
-            audit: audit.clone(),
-            link: link.clone(),
-            metrics: metrics.for_gate(&id),
-            liveness: "not-checked".into(),
-            audit_failed: false,
-            clock,
-        };
-        bank.drivers
-            .push(tokio::spawn(driver.run(shutdown.clone())));
-        tokio::spawn(lane(
+        tokio::spawn(travellers(
             controller,
             lane_devices,
             identities.clone(),
             pki.clone(),
-            cfg.clone(),
+            sim_cfg.clone(),
             n as u64,
-            shutdown.clone(),
+            shared.shutdown.clone(),
         ));
         info!(gate = %id, "simulated gate started");
-        bank.links.push(link);
+        bank.lanes.push(lane);
     }
     Ok(bank)
 }
@@ -353,7 +312,7 @@ pub async fn start(
 /// The simulated bank's watchlist: the one `[watchlist]` names, or else a list file the
 /// simulator writes next to the audit trail with its one listed document — the real
 /// watchlist code either way.
-fn sim_watchlist(cfg: &crate::config::Config) -> anyhow::Result<Arc<watchlist::Watchlist>> {
+fn sim_watchlist(cfg: &Config) -> anyhow::Result<Arc<watchlist::Watchlist>> {
     let wcfg = if cfg.watchlist.is_configured() {
         cfg.watchlist.clone()
     } else {
@@ -379,11 +338,9 @@ fn sim_watchlist(cfg: &crate::config::Config) -> anyhow::Result<Arc<watchlist::W
 
 /// A running simulated bank.
 pub struct SimBank {
-    /// The console links, one per gate.
-    pub links: Vec<Arc<LocalGate>>,
-    /// The driver loops; each returns after putting its doors in the safe state.
-    pub drivers: Vec<tokio::task::JoinHandle<()>>,
-    /// The simulated controllers, kept alive until the drivers have stopped.
+    /// The lanes, in gate order.
+    pub lanes: Vec<Lane>,
+    /// The simulated controllers, in gate order, kept alive until the drivers have stopped.
     pub controllers: Vec<Arc<sim::controller::SimController>>,
 }
 
@@ -392,9 +349,9 @@ impl SimBank {
     pub fn controls(
         &self,
     ) -> std::collections::BTreeMap<String, Arc<sim::controller::SimController>> {
-        self.links
+        self.lanes
             .iter()
-            .map(|l| l.id_string())
+            .map(|l| l.link.id_string())
             .zip(self.controllers.iter().cloned())
             .collect()
     }
@@ -422,8 +379,7 @@ impl SimLane {
 
 /// One lane's travellers: arrive at an idle gate, present their document, walk as the
 /// doors let them, leave.
-#[allow(clippy::too_many_arguments)]
-async fn lane(
+async fn travellers(
     controller: Arc<sim::controller::SimController>,
     devices: SimLane,
     identities: Vec<Identity>,

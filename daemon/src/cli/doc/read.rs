@@ -11,9 +11,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
-use document::mrz::Mrz;
 use document::pa::{self, PaInput, PaOptions};
-use document::pki::{Certificate, CscaStore, HashAlg, MasterList};
+use document::pki::HashAlg;
 use document::reader::{self, AccessKey, ReaderOptions};
 use hardware::pcsc_reader::PcscReader;
 
@@ -55,73 +54,21 @@ pub fn run(args: ReadArgs) -> ExitCode {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("egate doc read: {msg}");
-            ExitCode::from(2)
+            ExitCode::from(crate::cli::EXIT_USAGE)
         }
     }
-}
-
-fn load(path: &PathBuf) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn store(args: &ReadArgs) -> Result<CscaStore, String> {
-    let mut store = CscaStore::new();
-    let mut anchors = Vec::new();
-    for p in &args.cscas {
-        if p.is_dir() {
-            store
-                .add_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-        } else {
-            let bytes = load(p)?;
-            store
-                .add_der_or_pem(&bytes)
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-            if let Ok(c) = Certificate::from_der_or_pem(&bytes) {
-                anchors.push(c);
-            }
-        }
-    }
-    for p in &args.masterlists {
-        let ml = MasterList::from_der(&load(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
-        if store.add_master_list(&ml, &anchors).is_err() {
-            // Self-contained trust: the signer chains to a CSCA inside the list.
-            if matches!(
-                ml.verify(&ml.certificates),
-                document::pki::MasterListSignature::Verified { .. }
-            ) {
-                for c in &ml.certificates {
-                    store.add_certificate(c.clone());
-                }
-            } else {
-                return Err(format!("{}: master list not verified", p.display()));
-            }
-        }
-    }
-    for p in &args.crls {
-        store
-            .add_crl(&load(p)?)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-    }
-    Ok(store)
 }
 
 fn read(args: ReadArgs) -> Result<ExitCode, String> {
     let (key, mrz_key) = match (&args.can, args.mrz.is_empty()) {
         (Some(can), _) => (AccessKey::Can(can.clone().into()), None),
         (None, false) => {
-            let lines: Vec<String> = args
-                .mrz
-                .iter()
-                .flat_map(|l| l.lines().map(|s| s.trim().to_string()))
-                .filter(|l| !l.is_empty())
-                .collect();
-            let mrz = Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))?;
+            let mrz = super::mrz_lines(&args.mrz)?;
             (AccessKey::from(&mrz), Some(mrz.key()))
         }
         (None, true) => return Err("give --mrz LINES or --can NUMBER".into()),
     };
-    let store = store(&args)?;
+    let (store, _) = super::trust(&args.cscas, &args.masterlists, &args.crls, true)?;
     let mut pcsc = PcscReader::open(args.reader.as_deref()).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     while !pcsc.card_present().map_err(|e| e.to_string())? {
@@ -193,7 +140,7 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
             "dg2": face.as_ref().map(|f| serde_json::json!({
                 "format": f.format.name(), "width": f.width, "height": f.height,
                 "sha256": hex(&HashAlg::Sha256.digest(&f.image)) })),
-            "passive_authentication": crate::doc_cmd::verdict_json(&verdict),
+            "passive_authentication": crate::cli::doc::verdict_json(&verdict),
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {

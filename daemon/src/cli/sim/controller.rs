@@ -11,7 +11,7 @@ use hardware::door::{DoorMap, Input, Output};
 use sim::controller::{DeviceState, Fault, SimController, SimControllerConfig};
 use sim::traveller::WalkTimes;
 
-use super::session::{self, Link, Out};
+use super::session;
 
 /// The protocol, for `--help` and `help`.
 pub const HELP: &str = "\
@@ -379,8 +379,8 @@ pub fn main(args: ControllerArgs) -> ExitCode {
     let map = match load_map(args.map.as_ref()) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("egate sim controller: {e}");
-            return ExitCode::from(64);
+            session::fail("controller", e);
+            return ExitCode::from(crate::cli::EXIT_BAD_CONFIG);
         }
     };
     let config = SimControllerConfig {
@@ -392,33 +392,18 @@ pub fn main(args: ControllerArgs) -> ExitCode {
         },
         ..SimControllerConfig::default()
     };
-    let runtime = match session::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("egate sim controller: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    runtime.block_on(serve(config, args.link))
+    session::run("controller", serve(config, args.link))
 }
 
 async fn serve(config: SimControllerConfig, link: Option<PathBuf>) -> ExitCode {
     let sim = match SimController::spawn(config) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("egate sim controller: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return session::fail("controller", e),
     };
-    let _link = match Link::create(link.as_deref(), sim.path()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("egate sim controller: {e}");
-            return ExitCode::from(1);
-        }
+    let (_link, out) = match session::announce("controller", link.as_deref(), sim.path()) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let out = Out::new();
-    out.line(format!("controller: {}", sim.path()));
     let mut commands = session::stdin_lines();
     let mut states = sim.subscribe();
     let mut last = states.borrow_and_update().clone();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use sim::display::SimDisplay;
 
-use super::session::{self, Link, Out};
+use super::session;
 
 /// The protocol, for `--help`.
 pub const HELP: &str = "\
@@ -29,33 +29,18 @@ pub struct DisplayArgs {
 
 /// Runs `egate sim display`.
 pub fn main(args: DisplayArgs) -> ExitCode {
-    let runtime = match session::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("egate sim display: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    runtime.block_on(serve(args.link))
+    session::run("display", serve(args.link))
 }
 
 async fn serve(link: Option<PathBuf>) -> ExitCode {
     let (display, mut lines) = match SimDisplay::open() {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("egate sim display: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return session::fail("display", e),
     };
-    let _link = match Link::create(link.as_deref(), display.path()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("egate sim display: {e}");
-            return ExitCode::from(1);
-        }
+    let (_link, out) = match session::announce("display", link.as_deref(), display.path()) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let out = Out::new();
-    out.line(format!("display: {}", display.path()));
     let mut input = session::stdin_lines();
     let stop = session::stop_signal();
     tokio::pin!(stop);

@@ -1,6 +1,6 @@
 //! The gate's background jobs — chip read + passive authentication, watchlist query, face
-//! capture + match — shared by the real gate (`crate::devices`) and the simulated bank
-//! (`crate::simbank`). Only where the chip, the frames and the list come from differs:
+//! capture + match — shared by the real gate (`crate::lane::devices`) and the simulated bank
+//! (`crate::simulation::bank`). Only where the chip, the frames and the list come from differs:
 //! [`ChipLink`], [`Camera`] and [`WatchlistCheck`].
 //!
 //! Jobs run on blocking threads (PC/SC and ONNX Runtime block) and hand their result back to
@@ -22,7 +22,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::audit::Pseudonymizer;
 use crate::bank::{LocalGate, PhotoKind};
-use crate::driver::JobRunner;
+use crate::lane::driver::JobRunner;
 
 /// Why a chip could not be read. The texts are for the log: they carry no document data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -455,7 +455,7 @@ fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
     } else {
         DateField::Expiry
     };
-    let this_year = crate::clock::LaneClock::default().today().year();
+    let this_year = crate::lane::clock::LaneClock::default().today().year();
     let (year, month, day) = document::mrz::mrz_date(s, field, this_year)?;
     CivilDate::new(year, month, day).ok()
 }
@@ -622,7 +622,7 @@ mod tests {
 
     fn context(chip: Box<dyn ChipLink>) -> (JobContext, mpsc::UnboundedReceiver<Input>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (link, _officer) = LocalGate::new(crate::devices::initial_status("t", "not-checked"));
+        let (link, _officer) = LocalGate::new(crate::lane::initial_status("t", "not-checked"));
         let ctx = JobContext {
             passage: Mutex::new(PassageData::default()),
             inputs: tx,

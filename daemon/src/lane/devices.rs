@@ -12,9 +12,9 @@
 //!
 //! A device that is named but cannot be opened stops the start with an error that says which
 //! and why: a gate with a missing device must not admit anybody. The same driver loop, gate
-//! and jobs run under `egate run --sim` (`crate::simbank`), with simulated devices.
+//! and jobs run under `egate run --sim` (`crate::simulation::bank`), with simulated devices.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,13 +24,11 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateLink, GateStatus, LocalGate};
-use crate::config::Config;
-use crate::doors::{forward_events, ControllerSignals};
-use crate::driver::Driver;
-use crate::jobs::{self, Camera, ChipError, ChipLink};
-use crate::metrics::Metrics;
+use crate::bank::GateLink;
+use crate::config::policy::Watchlist;
+use crate::config::{Config, ConfigError};
+use crate::lane::jobs::{self, Camera, ChipError, ChipLink};
+use crate::lane::{Devices, Lane, Shared};
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
 /// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.
@@ -106,23 +104,6 @@ impl Camera for OpenCvCamera {
     }
 }
 
-/// The console status of a gate before its driver first reports.
-pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
-    GateStatus {
-        id: id.to_string(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
-        lane_open: true,
-        out_of_service: false,
-        liveness: liveness.to_string(),
-        devices: Vec::new(),
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
-    }
-}
-
 /// The gate's message codes on egate's display protocol, with the display's own lamp.
 fn display_message(
     code: gate::MessageCode,
@@ -149,7 +130,7 @@ fn display_message(
 
 /// Shows the gate's messages on the serial display, or logs them when none is configured.
 async fn run_display(
-    cfg: crate::devconfig::DisplayConfig,
+    cfg: crate::config::devices::DisplayConfig,
     mut messages: mpsc::UnboundedReceiver<gate::MessageCode>,
 ) {
     // The display is not a device the gate's decisions depend on (a referral still refers,
@@ -299,30 +280,26 @@ async fn run_scanner(
     }
 }
 
-/// A running real gate.
-pub struct RealGate {
-    /// Its console link.
-    pub link: Arc<LocalGate>,
-    /// Its driver loop; returns after putting the doors in the safe state.
-    pub driver: tokio::task::JoinHandle<()>,
-}
+/// What `[doors] port = ""` means.
+#[cfg(feature = "sim")]
+const DOORS_MISSING: &str =
+    "[doors] port is empty: a gate needs its door controller (or run `egate run --sim`)";
+#[cfg(not(feature = "sim"))]
+const DOORS_MISSING: &str = "[doors] port is empty: a gate needs its door controller";
 
 /// What a gate on real devices needs but the config does not name, as config errors (the
 /// simulator needs none of it, so `egate config check` cannot tell on its own).
-pub fn missing(cfg: &Config) -> Vec<crate::config::ConfigError> {
+pub fn missing(cfg: &Config) -> Vec<ConfigError> {
     let mut out = Vec::new();
     let mut need = |key: &str, message: &str| {
-        out.push(crate::config::ConfigError {
+        out.push(ConfigError {
             key: key.into(),
             line: None,
             message: message.into(),
         })
     };
     if cfg.doors.port.is_empty() {
-        need(
-            "doors.port",
-            "[doors] port is empty: a gate needs its door controller (or run `egate run --sim`)",
-        );
+        need("doors.port", DOORS_MISSING);
     }
     if cfg.scanner.port.is_empty() {
         need(
@@ -330,9 +307,7 @@ pub fn missing(cfg: &Config) -> Vec<crate::config::ConfigError> {
             "[scanner] port is empty: a gate needs an MRZ scanner to start passages",
         );
     }
-    if cfg.policy.watchlist == crate::policyconfig::Watchlist::Required
-        && !cfg.watchlist.is_configured()
-    {
+    if cfg.policy.watchlist == Watchlist::Required && !cfg.watchlist.is_configured() {
         need(
             "policy.watchlist",
             "\"required\" but [watchlist] names neither a file nor a url",
@@ -354,21 +329,13 @@ pub fn missing(cfg: &Config) -> Vec<crate::config::ConfigError> {
 }
 
 /// Opens every device named in the config and starts the gate's driver loop.
-pub async fn start(
-    cfg: &Config,
-    audit: Arc<Mutex<AuditLog>>,
-    pseudonyms: Arc<Pseudonymizer>,
-    metrics: Metrics,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<RealGate> {
-    let id = cfg.gate.id.clone();
-    let liveness = "not-checked";
+pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
     if let Some(e) = missing(cfg).into_iter().next() {
         anyhow::bail!("{e}");
     }
     // Trust anchors.
     let (store, notes) =
-        crate::doc_cmd::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
+        crate::cli::doc::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
             .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
     for n in &notes {
         info!(source = %n, "trust anchor loaded");
@@ -376,14 +343,12 @@ pub async fn start(
     if cfg.pki.csca.is_empty() && cfg.pki.master_lists.is_empty() {
         warn!("[pki] names no CSCA: every document will be csca_not_found");
     }
-    let clock = crate::clock::LaneClock::new(cfg.gate.utc_offset_minutes);
-    let gcfg = cfg.gate_config(clock.today());
     // The watchlist: a gate whose policy requires one must have one.
     let watchlist: Box<dyn jobs::WatchlistCheck> = if cfg.watchlist.is_configured() {
         Box::new(watchlist::Watchlist::new(&cfg.watchlist).context("[watchlist]")?)
     } else {
         anyhow::ensure!(
-            gcfg.eligibility.watchlist == gate::WatchlistMode::Off,
+            cfg.policy.watchlist == Watchlist::Off,
             "[policy] watchlist = \"required\" but [watchlist] names neither a file nor a url"
         );
         Box::new(jobs::NoWatchlist)
@@ -421,51 +386,33 @@ pub async fn start(
     };
     let (doors, door_events) = hardware::door::ModbusDoorController::open(&cfg.doors.port, map)
         .with_context(|| format!("[doors] port {}", cfg.doors.port))?;
-    let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
-    tokio::spawn(forward_events(door_events, inputs_tx.clone()));
     // Scanner.
     let scanner = hardware::scanner::SerialMrzScanner::open(&cfg.scanner.port, cfg.scanner.baud)
         .with_context(|| format!("[scanner] port {}", cfg.scanner.port))?;
-    let (link, officer_rx) = LocalGate::new(initial_status(&id, liveness));
-    let ctx = Arc::new(jobs::JobContext {
-        passage: Mutex::new(jobs::PassageData::default()),
-        inputs: inputs_tx.clone(),
-        store,
-        pseudonyms,
-        vision: Some(Mutex::new(vision)),
-        link: link.clone(),
+    let (display, display_rx) = mpsc::unbounded_channel();
+    tokio::spawn(run_display(cfg.display.clone(), display_rx));
+    let devices = Devices {
+        doors: Arc::new(doors),
+        door_events,
+        display,
         chip: Box::new(PcscChipLink {
             reader: (!cfg.reader.pcsc_reader.is_empty()).then(|| cfg.reader.pcsc_reader.clone()),
             wait: Duration::from_secs_f64(cfg.reader.card_wait_s),
         }),
         camera: Box::new(camera),
         watchlist,
-        faults: Default::default(),
-    });
+        vision: Some(vision),
+        store,
+    };
+    let lane = Lane::start(&cfg.gate.id, cfg, None, devices, shared);
     tokio::spawn(run_scanner(
         cfg.scanner.port.clone(),
         cfg.scanner.baud,
         scanner,
-        ctx.clone(),
-        shutdown.clone(),
+        lane.ctx.clone(),
+        shared.shutdown.clone(),
     ));
-    let (display_tx, display_rx) = mpsc::unbounded_channel();
-    tokio::spawn(run_display(cfg.display.clone(), display_rx));
-    let driver = Driver {
-        gate: gate::Gate::new(gcfg, Instant::now()),
-        inputs: inputs_rx,
-        officer: officer_rx,
-        jobs: Box::new(jobs::Jobs { ctx }),
-        signals: Box::new(ControllerSignals::new(Arc::new(doors), display_tx)),
-        audit,
-        link: link.clone(),
-        metrics: metrics.for_gate(&id),
-        liveness: liveness.into(),
-        audit_failed: false,
-        clock,
-    };
-    let driver = tokio::spawn(driver.run(shutdown));
-    info!(gate = %id, doors = %cfg.doors.port, scanner = %cfg.scanner.port,
+    info!(gate = %cfg.gate.id, doors = %cfg.doors.port, scanner = %cfg.scanner.port,
         camera = %cfg.vision.camera.source, "gate started with its devices");
-    Ok(RealGate { link, driver })
+    Ok(lane)
 }

@@ -29,7 +29,7 @@ use tracing::{error, info};
 
 use crate::audit::AuditLog;
 use crate::bank::GateLink;
-use crate::config::{self, LogFormat};
+use crate::config::Config;
 use crate::console::{self, auth};
 
 /// Arguments of `egate console`.
@@ -105,7 +105,7 @@ pub fn main(args: ConsoleArgs) -> ExitCode {
             Some(gates) => serve(args, gates),
             None => {
                 eprintln!("egate console: give --gates FILE (or a subcommand; see --help)");
-                ExitCode::from(crate::EXIT_NOT_BUILT)
+                ExitCode::from(super::EXIT_USAGE)
             }
         },
     }
@@ -177,7 +177,7 @@ fn adduser(users: &std::path::Path, id: &str, role: &str, generate: bool) -> Exi
 
 fn usage(msg: &str) -> ExitCode {
     eprintln!("egate console: {msg}");
-    ExitCode::from(crate::EXIT_NOT_BUILT)
+    ExitCode::from(super::EXIT_USAGE)
 }
 
 /// Writes a file readable by its owner only.
@@ -205,50 +205,40 @@ fn new_token(file: &std::path::Path) -> ExitCode {
 }
 
 fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
-    let mut cfg = match &args.config {
-        Some(path) => match crate::load_config(path) {
-            Ok(c) => c,
-            Err(code) => return code,
-        },
-        None => config::parse(config::DEFAULT_CONFIG).expect("embedded default config is valid"),
-    };
-    if let Some(l) = args.listen {
-        cfg.console.listen = l;
-    }
-    if let Some(u) = args.users {
-        cfg.console.users_file = u;
-    }
-    if let Some(dir) = &args.state_dir {
-        cfg.audit.file = dir.join("console-audit.jsonl");
-        cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
-    }
-    let errors = cfg.validate();
-    if !errors.is_empty() {
-        for e in errors {
-            eprintln!("egate console: {e}");
+    let overrides = |cfg: &mut Config| {
+        if let Some(l) = &args.listen {
+            cfg.console.listen.clone_from(l);
         }
-        return ExitCode::from(crate::EXIT_BAD_CONFIG);
-    }
+        if let Some(u) = &args.users {
+            cfg.console.users_file.clone_from(u);
+        }
+        if let Some(dir) = &args.state_dir {
+            cfg.audit.file = dir.join("console-audit.jsonl");
+            cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
+        }
+    };
+    let cfg = match super::load_config(args.config.as_deref(), "egate console", overrides, |_| {
+        Vec::new()
+    }) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
     let text = match std::fs::read_to_string(&gates) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("egate console: {}: {e}", gates.display());
-            return ExitCode::from(crate::EXIT_BAD_CONFIG);
+            return ExitCode::from(super::EXIT_BAD_CONFIG);
         }
     };
     let entries = match console::remote::parse_gates_file(&gates, &text) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("egate console: {e}");
-            return ExitCode::from(crate::EXIT_BAD_CONFIG);
+            return ExitCode::from(super::EXIT_BAD_CONFIG);
         }
     };
-    init_logging(&cfg);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("egate-console")
-        .build()
-    {
+    super::init_logging(&cfg.log);
+    let rt = match super::runtime("egate-console") {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -261,21 +251,7 @@ fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
     }
 }
 
-fn init_logging(cfg: &config::Config) {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    match cfg.log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Human => builder.init(),
-    }
-}
-
-async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> anyhow::Result<()> {
+async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::Result<()> {
     let mut audit = AuditLog::open(&cfg.audit.file, "console")?;
     audit.append(
         "console_started",
@@ -290,7 +266,7 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state_dir = cfg.state_dir();
     // Before the console starts: a signal during start-up must still stop it cleanly.
-    let signals = crate::run::Signals::install()?;
+    let signals = super::Signals::install()?;
     let c = console::start(
         links,
         &cfg.console,

@@ -5,6 +5,8 @@
 //! Exit codes: 0 the document (or master list) verifies, 1 it does not, 2 usage or I/O error.
 //! Output never contains personal data: check names, reason codes, authority certificates.
 
+pub mod read;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,7 +33,7 @@ pub enum DocCommand {
     Masterlist(MasterlistArgs),
     /// Read a chip through PC/SC (pcscd) and verify it: access protocol, files, DG1, DG2,
     /// passive authentication, time and APDUs of each step. Exit 0 only when it verifies.
-    Read(crate::doc_read::ReadArgs),
+    Read(crate::cli::doc::read::ReadArgs),
 }
 
 /// Strictness of the overall outcome.
@@ -100,7 +102,7 @@ pub fn main(cmd: DocCommand) -> ExitCode {
     let result = match cmd {
         DocCommand::Verify(args) => verify(args),
         DocCommand::Masterlist(args) => masterlist(args),
-        DocCommand::Read(args) => return crate::doc_read::run(args),
+        DocCommand::Read(args) => return crate::cli::doc::read::run(args),
     };
     match result {
         Ok(code) => code,
@@ -130,7 +132,7 @@ fn parse_date(s: &str) -> Result<SystemTime, String> {
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let days = crate::clock::days_from_civil(y, m, d);
+    let days = crate::lane::clock::days_from_civil(y, m, d);
     Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400).map_err(|_| bad())?))
 }
 
@@ -143,13 +145,24 @@ pub fn load_trust(
     masterlists: &[std::path::PathBuf],
     crls: &[std::path::PathBuf],
 ) -> Result<(CscaStore, Vec<String>), String> {
+    trust(cscas, masterlists, crls, false)
+}
+
+/// [`load_trust`], where `self_contained` also accepts a master list whose signer chains to
+/// a CSCA inside the list itself (a technician's tool may; a gate may not).
+fn trust(
+    cscas: &[std::path::PathBuf],
+    masterlists: &[std::path::PathBuf],
+    crls: &[std::path::PathBuf],
+    self_contained: bool,
+) -> Result<(CscaStore, Vec<String>), String> {
     let mut store = CscaStore::new();
     let mut notes = Vec::new();
     for p in cscas {
         load_anchor(&mut store, p, &mut notes)?;
     }
     for p in masterlists {
-        load_masterlist(&mut store, p, &mut notes, false)?;
+        load_masterlist(&mut store, p, &mut notes, self_contained)?;
     }
     for p in crls {
         let crl = store
@@ -163,6 +176,16 @@ pub fn load_trust(
         ));
     }
     Ok((store, notes))
+}
+
+/// The MRZ given as `--mrz` flags (repeated, or lines separated by newlines).
+fn mrz_lines(flags: &[String]) -> Result<Mrz, String> {
+    let lines: Vec<String> = flags
+        .iter()
+        .flat_map(|l| l.lines().map(|s| s.trim().to_string()))
+        .filter(|l| !l.is_empty())
+        .collect();
+    Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))
 }
 
 fn load_anchor(store: &mut CscaStore, path: &Path, notes: &mut Vec<String>) -> Result<(), String> {
@@ -245,13 +268,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, String> {
     let key: Option<MrzKey> = if args.mrz.is_empty() {
         None
     } else {
-        let lines: Vec<String> = args
-            .mrz
-            .iter()
-            .flat_map(|l| l.lines().map(|s| s.trim().to_string()))
-            .filter(|l| !l.is_empty())
-            .collect();
-        Some(Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))?.key())
+        Some(mrz_lines(&args.mrz)?.key())
     };
     let mut store = CscaStore::new();
     let mut notes = Vec::new();

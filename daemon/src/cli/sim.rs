@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use sim::chip::VirtualChip;
-use sim::factory::{self, pki::TestPki, profile::Profile};
+use sim::factory::{self, pki::TestPki};
 use sim::vpcd::{VpcdOptions, VpcdSlot};
 
 /// `egate sim` subcommands.
@@ -102,15 +102,9 @@ pub fn main(cmd: SimCommand) -> ExitCode {
 }
 
 fn passport(args: PassportArgs) -> ExitCode {
-    let profile = match &args.profile {
-        Some(path) => match Profile::load(path) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("egate sim passport: {e}");
-                return ExitCode::from(64);
-            }
-        },
-        None => Profile::specimen(),
+    let profile = match session::profile("passport", args.profile.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let pki = TestPki::generate(&profile.pki_seed, &profile.pki_country);
     let doc = factory::build(&profile.document, &pki);
@@ -147,7 +141,7 @@ fn passport(args: PassportArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("egate sim passport: bad --vpcd {}: {e}", args.vpcd);
-            return ExitCode::from(2);
+            return ExitCode::from(crate::cli::EXIT_USAGE);
         }
     };
     let chip_spec = doc.chip;

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -136,9 +137,43 @@ pub async fn stop_signal() {
     }
 }
 
-/// A current-thread tokio runtime for one device.
-pub fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
-    tokio::runtime::Builder::new_current_thread()
+/// Prints `egate sim <device>: <error>` and gives the exit code of a device that failed.
+pub fn fail(device: &str, error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("egate sim {device}: {error}");
+    ExitCode::FAILURE
+}
+
+/// The traveller profile at `path`, or the specimen; a profile that does not load is a bad
+/// configuration.
+pub fn profile(
+    device: &str,
+    path: Option<&Path>,
+) -> Result<sim::factory::profile::Profile, ExitCode> {
+    match path {
+        Some(path) => sim::factory::profile::Profile::load(path).map_err(|e| {
+            fail(device, e);
+            ExitCode::from(crate::cli::EXIT_BAD_CONFIG)
+        }),
+        None => Ok(sim::factory::profile::Profile::specimen()),
+    }
+}
+
+/// Serves `device` on a current-thread tokio runtime of its own.
+pub fn run(device: &str, serve: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+    {
+        Ok(runtime) => runtime.block_on(serve),
+        Err(e) => fail(device, format!("cannot start the runtime: {e}")),
+    }
+}
+
+/// What every device does once its pty is open: the symlink `link` to the pty, and the
+/// output, whose first line names the pty (`<device>: <pty>`).
+pub fn announce(device: &str, link: Option<&Path>, pty: &str) -> Result<(Link, Out), ExitCode> {
+    let link = Link::create(link, pty).map_err(|e| fail(device, e))?;
+    let out = Out::new();
+    out.line(format!("{device}: {pty}"));
+    Ok((link, out))
 }

@@ -1,0 +1,449 @@
+//! The daemon's configuration: one TOML file, unknown keys rejected, every error reported at
+//! once with its key path and line.
+//!
+//! The annotated default config (`config/egate.toml`) is the single source of truth for which
+//! keys exist: a user file is first walked against the default's tree (unknown keys, wrong
+//! types), then deserialised into [`Config`] and checked for values that are out of range.
+//!
+//! - [`check`]: the strict reading against the default's tree, every error with key and line;
+//! - [`sections`]: the daemon's own sections (`[server]`, `[log]`, `[audit]`, `[sim]`,
+//!   `[dangerous]`, `[console]`);
+//! - [`policy`]: the gate's rules (`[gate]`, `[policy]`, `[timeouts]`, `[attempts]`,
+//!   `[occupancy]`, `[safe_state]`) and their mapping to `gate::GateConfig`;
+//! - [`devices`]: `[reader]`, `[pki]`, `[doors]`, `[scanner]`, `[display]`.
+//!
+//! The files import one way: `check` ← `sections`, `policy`, `devices` ← this one.
+
+pub mod check;
+pub mod devices;
+pub mod policy;
+pub mod sections;
+
+use check::Problems;
+use serde::{Deserialize, Serialize};
+
+pub use check::ConfigError;
+pub use policy::GateSection;
+pub use sections::{
+    AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
+};
+
+/// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
+/// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
+/// and `watchlist/watchlist.toml`.
+pub const DEFAULT_CONFIG: &str = concat!(
+    include_str!("../../../config/egate.toml"),
+    include_str!("../../../config/devices.toml"),
+    "\n",
+    include_str!("../../../vision/vision.toml"),
+    "\n",
+    include_str!("../../../watchlist/watchlist.toml")
+);
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP endpoint settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Logging settings.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The gate itself.
+    #[serde(default)]
+    pub gate: GateSection,
+    /// Who may use the gate.
+    #[serde(default)]
+    pub policy: policy::PolicyConfig,
+    /// Step timeouts.
+    #[serde(default)]
+    pub timeouts: policy::TimeoutsConfig,
+    /// Attempts per step.
+    #[serde(default)]
+    pub attempts: policy::AttemptsConfig,
+    /// What occupancy anomalies do.
+    #[serde(default)]
+    pub occupancy: policy::OccupancyConfig,
+    /// The doors on a fault or shutdown.
+    #[serde(default)]
+    pub safe_state: gate::SafeState,
+    /// The audit trail.
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// The simulated bank of `egate run --sim`.
+    #[serde(default)]
+    pub sim: SimConfig,
+    /// Faces: models, threshold (as a target false-match rate), capture window, camera.
+    #[serde(default)]
+    pub vision: vision::VisionConfig,
+    /// The watchlist: a local list file and/or an HTTPS endpoint.
+    #[serde(default)]
+    pub watchlist: watchlist::WatchlistConfig,
+    /// Simulator-only and unsafe switches; logged loudly at start.
+    #[serde(default)]
+    pub dangerous: DangerousConfig,
+    /// The officers' console and the gate API.
+    #[serde(default)]
+    pub console: ConsoleConfig,
+    /// The chip reader.
+    #[serde(default)]
+    pub reader: devices::ReaderConfig,
+    /// Passive-authentication trust anchors.
+    #[serde(default)]
+    pub pki: devices::PkiConfig,
+    /// The door controller.
+    #[serde(default)]
+    pub doors: devices::DoorsConfig,
+    /// The MRZ scanner.
+    #[serde(default)]
+    pub scanner: devices::ScannerConfig,
+    /// The traveller display.
+    #[serde(default)]
+    pub display: devices::DisplayConfig,
+}
+
+/// Parses and validates a config file's text; on failure, returns every error found.
+pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
+    check::parse(text, DEFAULT_CONFIG, Config::validate)
+}
+
+impl Config {
+    /// Range and consistency checks that the type system does not express.
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut p = Problems::default();
+        self.server.problems(&mut p);
+        self.log.problems(&mut p);
+        policy::problems(self.rules(), &mut p);
+        self.sim.problems(&mut p);
+        for (key, message) in self.vision.validate() {
+            p.bad(key, message);
+        }
+        for (key, message) in self.watchlist.problems() {
+            p.bad(key, message);
+        }
+        self.audit.problems(&mut p);
+        self.dangerous.problems(&mut p);
+        for (key, message) in self.console.problems() {
+            p.bad(key, message);
+        }
+        devices::problems(&self.reader, &self.scanner, &self.display, &mut p);
+        p.0
+    }
+
+    /// The sections that make the gate's rules.
+    pub fn rules(&self) -> policy::Rules<'_> {
+        policy::Rules {
+            gate: &self.gate,
+            policy: &self.policy,
+            timeouts: &self.timeouts,
+            attempts: &self.attempts,
+            occupancy: &self.occupancy,
+            safe_state: &self.safe_state,
+        }
+    }
+
+    /// The sans-IO gate's configuration, with `today` as the lane's civil date (see
+    /// [`policy::gate_config`]).
+    pub fn gate_config(&self, today: gate::CivilDate) -> gate::GateConfig {
+        policy::gate_config(self.rules(), today)
+    }
+
+    /// The folder of the daemon's own files (see [`AuditConfig::state_dir`]).
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.audit.state_dir()
+    }
+
+    /// The listen address of the HTTP endpoint.
+    pub fn listen_addr(&self) -> std::net::SocketAddr {
+        self.server.listen_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_equals_built_in_defaults() {
+        let c = parse(DEFAULT_CONFIG).expect("default config valid");
+        let built_in: Config = toml::from_str("").unwrap();
+        assert_eq!(c, built_in);
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.gate.layout, gate::Layout::TwoStep);
+    }
+
+    #[test]
+    fn every_error_is_listed_with_key_and_line() {
+        let text = "[server]\nlisten = 8080\nbogus = 1\n\n[log]\nformat = \"human\"\ncolour = true\n\n[nope]\nx = 1\n";
+        let errs = parse(text).unwrap_err();
+        let summary: Vec<(String, Option<usize>)> =
+            errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("server.listen".into(), Some(2)),
+                ("server.bogus".into(), Some(3)),
+                ("log.colour".into(), Some(7)),
+                ("nope".into(), Some(9)),
+            ]
+        );
+        assert!(errs[0].message.contains("expected a string"));
+        assert!(errs[1].message.contains("unknown key"));
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text =
+            "[server]\nlisten = \"not an address\"\nshutdown_grace_s = 99\n[gate]\nid = \"\"\n";
+        let errs = parse(text).unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("server.listen", Some(2)),
+                ("server.shutdown_grace_s", Some(3)),
+                ("gate.id", Some(5))
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_enum_value_is_an_error_with_line() {
+        let errs = parse("[gate]\nlayout = \"three-step\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(2));
+        assert!(
+            errs[0].message.contains("three-step"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn liveness_required_is_refused_until_a_detector_exists() {
+        let errs = parse("[gate]\nliveness = \"required\"\n").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].key.as_str(), errs[0].line),
+            ("gate.liveness", Some(2))
+        );
+        assert!(
+            errs[0].message.contains("not-checked"),
+            "{}",
+            errs[0].message
+        );
+        let c = parse("[gate]\nliveness = \"not-checked\"\n").unwrap();
+        assert_eq!(c.gate.liveness, gate::LivenessMode::NotChecked);
+    }
+
+    #[test]
+    fn a_partial_safe_state_keeps_the_other_door_default() {
+        let c = parse("[safe_state]\nentry = \"locked\"\n").unwrap();
+        assert_eq!(c.safe_state.entry, gate::DoorSafeState::Locked);
+        assert_eq!(c.safe_state.exit, gate::DoorSafeState::Locked);
+        let c = parse("[safe_state]\nexit = \"open\"\n").unwrap();
+        assert_eq!(c.safe_state.entry, gate::DoorSafeState::Open);
+    }
+
+    #[test]
+    fn invalid_toml_is_an_error_with_line() {
+        let errs = parse("[server]\nlisten = \n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(2));
+    }
+
+    /// (key, line) of each error, sorted by line then key.
+    fn keys_and_lines(errs: &[ConfigError]) -> Vec<(String, Option<usize>)> {
+        let mut v: Vec<_> = errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+        v.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        v
+    }
+
+    #[test]
+    fn every_bad_choice_is_reported_at_once_with_key_and_line() {
+        let text = "[gate]\nlayout = \"three-step\"\nreferral = \"nowhere\"\n\
+                    [log]\nformat = \"xml\"\n[attempts]\ncapture = -1\n";
+        let errs = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![
+                ("gate.layout".into(), Some(2)),
+                ("gate.referral".into(), Some(3)),
+                ("log.format".into(), Some(5)),
+                ("attempts.capture".into(), Some(7)),
+            ]
+        );
+        let referral = errs.iter().find(|e| e.key == "gate.referral").unwrap();
+        assert!(
+            referral.message.contains("wait-for-officer"),
+            "{}",
+            referral.message
+        );
+    }
+
+    #[test]
+    fn default_config_maps_to_the_gate_defaults() {
+        let today = gate::CivilDate::new(2026, 11, 26).unwrap();
+        let c = parse(DEFAULT_CONFIG).unwrap();
+        let expected = gate::GateConfig {
+            // No detector is built: the one deliberate difference.
+            liveness: gate::LivenessMode::NotChecked,
+            ..gate::GateConfig::two_step(today)
+        };
+        assert_eq!(c.gate_config(today), expected);
+        assert_eq!(c.gate.utc_offset_minutes, 0);
+    }
+
+    #[test]
+    fn a_one_step_lane_with_its_own_policy_maps_correctly() {
+        let text = r#"
+[gate]
+layout = "one-step"
+referral = "wait-for-officer"
+utc_offset_minutes = -300
+[policy]
+document_kinds = ["passport"]
+issuing_states = ["D", "FRA", "D<<X"]
+nationalities = ["AUT", "D<<"]
+minimum_age = 18
+require_valid_document = false
+pa = "untrusted-csca-allowed"
+require_chip_authentication = true
+watchlist = "off"
+[timeouts]
+chip_read = 4.5
+exit = 20
+alarm_repeat = 0.25
+[attempts]
+chip_read = 1
+capture = 5
+[occupancy]
+tailgating = "alarm"
+child = "record"
+object_left = "refer"
+[safe_state]
+entry = "locked"
+exit = "open"
+"#;
+        // "D<<X" is four characters: reported with its element and line.
+        let errs = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![("policy.issuing_states[2]".into(), Some(8))]
+        );
+        let c = parse(&text.replace(", \"D<<X\"", "")).unwrap();
+        let today = gate::CivilDate::new(2027, 2, 28).unwrap();
+        let g = c.gate_config(today);
+        let cc = |s: &str| gate::CountryCode::new(s).unwrap();
+        let mut expected = gate::GateConfig::one_step(today);
+        expected.liveness = gate::LivenessMode::NotChecked;
+        expected.referral = gate::ReferralRoute::WaitForOfficer;
+        expected.eligibility = gate::EligibilityPolicy {
+            document_kinds: vec![gate::DocumentKind::Passport],
+            issuing_states: gate::Allow::Only(vec![cc("D<<"), cc("FRA")]),
+            nationalities: gate::Allow::Only(vec![cc("AUT"), cc("D<<")]),
+            minimum_age: 18,
+            require_valid_document: false,
+            pa: gate::PaStrictness::AllowUntrustedCsca,
+            require_chip_authentication: true,
+            watchlist: gate::WatchlistMode::Off,
+        };
+        expected.timeouts.chip_read = std::time::Duration::from_millis(4500);
+        expected.timeouts.exit = std::time::Duration::from_secs(20);
+        expected.timeouts.alarm_repeat = std::time::Duration::from_millis(250);
+        expected.attempts = gate::Attempts {
+            chip_read: 1,
+            capture: 5,
+        };
+        expected.occupancy.tailgating = gate::OccupancyAction::Alarm;
+        expected.occupancy.child = gate::OccupancyAction::Record;
+        expected.occupancy.object_left = gate::OccupancyAction::Refer;
+        expected.safe_state = gate::SafeState {
+            entry: gate::DoorSafeState::Locked,
+            exit: gate::DoorSafeState::Open,
+        };
+        assert_eq!(g, expected);
+        assert_eq!(c.gate.utc_offset_minutes, -300);
+    }
+
+    #[test]
+    fn every_bad_gate_rule_is_reported_with_key_and_line() {
+        let text = r#"[gate]
+utc_offset_minutes = 900
+[policy]
+document_kinds = ["passport", "visa", "passport"]
+issuing_states = ["FRA", "fr", "D", "DEUT", "FRA"]
+nationalities = [
+  "AUT",
+  "A<B",
+]
+minimum_age = 200
+pa = "maybe"
+[timeouts]
+exit = 0
+loiter = -1.0
+alarm_repeat = 1e9
+enter = nan
+door_travel = 1e-12
+[attempts]
+chip_read = 0
+capture = 11
+[occupancy]
+child = "ignore"
+[safe_state]
+exit = "ajar"
+"#;
+        let errs = parse(text).unwrap_err();
+        let expected: Vec<(String, Option<usize>)> = [
+            ("gate.utc_offset_minutes", 2),
+            ("policy.document_kinds[1]", 4),
+            ("policy.document_kinds[2]", 4),
+            ("policy.issuing_states[1]", 5),
+            ("policy.issuing_states[3]", 5),
+            ("policy.issuing_states[4]", 5),
+            ("policy.nationalities[1]", 8),
+            ("policy.minimum_age", 10),
+            ("policy.pa", 11),
+            ("timeouts.exit", 13),
+            ("timeouts.loiter", 14),
+            ("timeouts.alarm_repeat", 15),
+            ("timeouts.enter", 16),
+            ("timeouts.door_travel", 17),
+            ("attempts.chip_read", 19),
+            ("attempts.capture", 20),
+            ("occupancy.child", 22),
+            ("safe_state.exit", 24),
+        ]
+        .into_iter()
+        .map(|(k, l)| (k.to_string(), Some(l)))
+        .collect();
+        assert_eq!(keys_and_lines(&errs), expected, "{errs:#?}");
+
+        // What only the gate's own check refuses is reported under its key too.
+        let errs = parse("[policy]\ndocument_kinds = []\n").unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![("policy.document_kinds".into(), Some(2))]
+        );
+        assert!(errs[0].message.contains("no document kind"), "{errs:?}");
+    }
+
+    #[test]
+    fn dotted_and_inline_tables_are_checked() {
+        let errs = parse("server = { listen = \"127.0.0.1:1\", nope = 1 }\n").unwrap_err();
+        assert_eq!(errs[0].key, "server.nope");
+    }
+
+    #[test]
+    fn watchlist_problems_are_reported_with_key_and_line() {
+        let errs = parse("[watchlist]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(keys, vec![("watchlist.url", Some(2))]);
+    }
+}

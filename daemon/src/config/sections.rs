@@ -1,0 +1,326 @@
+//! The daemon's own sections: `[server]`, `[log]`, `[audit]`, `[sim]`, `[dangerous]` and
+//! `[console]`. The gate's rules are in [`super::policy`], the devices in [`super::devices`].
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::check::Problems;
+
+/// `[sim]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Number of simulated gates.
+    pub gates: usize,
+    /// Seconds between a traveller leaving and the next arriving.
+    pub arrival_interval_s: f64,
+    /// Folder of face images with identities.txt.
+    pub faces_dir: String,
+    /// Share of impostors.
+    pub impostor_share: f64,
+    /// Share of forged documents.
+    pub forged_share: f64,
+    /// Share of documents on the watchlist.
+    pub listed_share: f64,
+    /// Seed of the traveller mix.
+    pub seed: u64,
+    /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
+    pub vpcd_readers: Vec<u8>,
+    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged").
+    pub pattern: Vec<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            gates: 4,
+            arrival_interval_s: 2.0,
+            faces_dir: "vision/tests/data".into(),
+            impostor_share: 0.15,
+            forged_share: 0.1,
+            listed_share: 0.05,
+            seed: 1,
+            vpcd_readers: vec![0, 1],
+            pattern: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Range problems, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        p.within("sim.gates", self.gates, 1..=64, "");
+        p.within(
+            "sim.arrival_interval_s",
+            self.arrival_interval_s,
+            0.0..=3600.0,
+            "",
+        );
+        let shares = [self.impostor_share, self.forged_share, self.listed_share];
+        if shares.iter().any(|s| !(0.0..=1.0).contains(s)) || shares.iter().sum::<f64>() > 1.0 {
+            p.bad(
+                "sim.impostor_share",
+                "impostor_share, forged_share and listed_share must be in 0..1 and add up to \
+                 at most 1",
+            );
+        }
+        if self.vpcd_readers.iter().any(|r| *r > 1) {
+            p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");
+        }
+        for (i, kind) in self.pattern.iter().enumerate() {
+            if !matches!(kind.as_str(), "genuine" | "impostor" | "forged" | "listed") {
+                p.bad(
+                    format!("sim.pattern[{i}]"),
+                    format!(
+                        "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\""
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `[console]`: the officers' supervision console (HTTPS) and the gate API.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Serve the console from `egate run`.
+    pub enabled: bool,
+    /// Address of the console's HTTPS endpoint.
+    pub listen: String,
+    /// Officers' accounts (TOML with argon2 hashes); empty: nobody can log in (demo accounts
+    /// are generated under `--sim`).
+    pub users_file: std::path::PathBuf,
+    /// TLS certificate chain (PEM); empty with `tls_key_file`: a self-signed one is generated.
+    pub tls_cert_file: std::path::PathBuf,
+    /// TLS private key (PEM).
+    pub tls_key_file: std::path::PathBuf,
+    /// Seconds a login lasts.
+    pub session_lifetime_s: u64,
+    /// Seconds of inactivity that end a login.
+    pub session_idle_s: u64,
+    /// Failed logins allowed per account and per client address within `login_window_s`.
+    pub login_max_failures: u32,
+    /// Window of the login rate limit, in seconds.
+    pub login_window_s: u64,
+    /// File holding the bearer token of the gate API (`/gate-api/v1`); empty: the API is off.
+    pub gate_api_token_file: std::path::PathBuf,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:8443".into(),
+            users_file: "".into(),
+            tls_cert_file: "".into(),
+            tls_key_file: "".into(),
+            session_lifetime_s: 28_800,
+            session_idle_s: 1_800,
+            login_max_failures: 5,
+            login_window_s: 300,
+            gate_api_token_file: "".into(),
+        }
+    }
+}
+
+impl ConsoleConfig {
+    /// Range and consistency problems, as (dotted key, message).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            p.push((
+                "console.listen",
+                format!("{:?} is not an address like 127.0.0.1:8443", self.listen),
+            ));
+        }
+        if self.tls_cert_file.as_os_str().is_empty() != self.tls_key_file.as_os_str().is_empty() {
+            p.push((
+                "console.tls_key_file",
+                "set both tls_cert_file and tls_key_file, or neither (self-signed)".into(),
+            ));
+        }
+        if !(60..=86_400).contains(&self.session_lifetime_s) {
+            p.push((
+                "console.session_lifetime_s",
+                "must be between 60 and 86400 seconds".into(),
+            ));
+        }
+        if !(60..=86_400).contains(&self.session_idle_s) {
+            p.push((
+                "console.session_idle_s",
+                "must be between 60 and 86400 seconds".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.login_max_failures) {
+            p.push((
+                "console.login_max_failures",
+                "must be between 1 and 100".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.login_window_s) {
+            p.push((
+                "console.login_window_s",
+                "must be between 1 and 86400 seconds".into(),
+            ));
+        }
+        p
+    }
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The trail file (JSON lines).
+    pub file: std::path::PathBuf,
+    /// The pseudonym key file.
+    pub pseudonym_key_file: std::path::PathBuf,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            file: "/var/lib/egate/audit.jsonl".into(),
+            pseudonym_key_file: "/var/lib/egate/pseudonym.key".into(),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// Range problems, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        if self.file.as_os_str().is_empty() {
+            p.bad("audit.file", "must name a file");
+        }
+        if self.pseudonym_key_file.as_os_str().is_empty() {
+            p.bad("audit.pseudonym_key_file", "must name a file");
+        }
+    }
+
+    /// The folder of the daemon's own files: the audit trail's folder (demo console
+    /// accounts and the simulator's watchlist go there too).
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
+    }
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the HTTP endpoint.
+    pub listen: String,
+    /// Seconds to let open connections finish on shutdown.
+    pub shutdown_grace_s: f64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            shutdown_grace_s: 1.5,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Range problems, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        if self.listen.parse::<SocketAddr>().is_err() {
+            p.bad(
+                "server.listen",
+                format!("{:?} is not an address like 127.0.0.1:8080", self.listen),
+            );
+        }
+        p.within(
+            "server.shutdown_grace_s",
+            self.shutdown_grace_s,
+            0.0..=30.0,
+            " seconds",
+        );
+    }
+
+    /// The listen address (validated by [`ServerConfig::problems`]).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// A `tracing_subscriber` filter directive.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
+    }
+}
+
+impl LogConfig {
+    /// Range problems, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        if tracing_subscriber::EnvFilter::try_new(&self.level).is_err() {
+            p.bad(
+                "log.level",
+                format!("{:?} is not a tracing filter", self.level),
+            );
+        }
+    }
+}
+
+/// `[dangerous]`: switches that must never be on at a real border without knowing it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DangerousConfig {
+    /// Replace every device by its simulated counterpart.
+    pub simulation: bool,
+}
+
+impl DangerousConfig {
+    /// Problems of `[dangerous]`: a switch this build does not have.
+    pub fn problems(&self, p: &mut Problems) {
+        if self.simulation && !cfg!(feature = "sim") {
+            p.bad(
+                "dangerous.simulation",
+                "this egate is a border build without the simulator (cargo feature `sim`)",
+            );
+        }
+    }
+
+    /// Names of the switches that are on, for the loud start-up warning.
+    pub fn enabled(&self) -> Vec<&'static str> {
+        let mut on = Vec::new();
+        if self.simulation {
+            on.push("simulation");
+        }
+        on
+    }
+}

@@ -1,0 +1,142 @@
+//! One gate lane at run time: the driver loop around the sans-IO gate, its jobs (chip read,
+//! watchlist, capture and match), the doors, the devices, the lane's clock, its metrics and
+//! the health/metrics HTTP endpoint.
+
+pub mod clock;
+pub mod devices;
+pub mod doors;
+pub mod driver;
+pub mod jobs;
+pub mod metrics;
+pub mod server;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::audit::{AuditLog, Pseudonymizer};
+use crate::bank::{GateStatus, LocalGate};
+use crate::config::Config;
+use clock::LaneClock;
+use doors::{forward_events, ControllerSignals};
+use driver::Driver;
+use jobs::{Camera, ChipLink, JobContext, VisionParts, WatchlistCheck};
+use metrics::Metrics;
+
+/// What every lane of one daemon shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// The audit trail.
+    pub audit: Arc<Mutex<AuditLog>>,
+    /// Document pseudonyms for the audit trail.
+    pub pseudonyms: Arc<Pseudonymizer>,
+    /// The metrics registry's gate metrics.
+    pub metrics: Metrics,
+    /// Turns true when the daemon stops.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The devices of one lane, real or simulated, and what its jobs check against.
+pub struct Devices {
+    /// The door controller (the Modbus adapter, on a real controller or a simulated one).
+    pub doors: Arc<dyn hardware::door::DoorController>,
+    /// The controller's events.
+    pub door_events: mpsc::UnboundedReceiver<hardware::door::DoorEvent>,
+    /// Where the gate's messages to the traveller go.
+    pub display: mpsc::UnboundedSender<gate::MessageCode>,
+    /// The chip reader.
+    pub chip: Box<dyn ChipLink>,
+    /// The camera.
+    pub camera: Box<dyn Camera>,
+    /// The watchlist.
+    pub watchlist: Box<dyn WatchlistCheck>,
+    /// The face pipeline; `None`: every face match fails.
+    pub vision: Option<VisionParts>,
+    /// Trust anchors of passive authentication.
+    pub store: document::pki::CscaStore,
+}
+
+/// A running lane: the gate's driver loop over its devices and jobs.
+pub struct Lane {
+    /// Its console link.
+    pub link: Arc<LocalGate>,
+    /// What its jobs share (the passage in progress, the gate's input channel).
+    pub ctx: Arc<JobContext>,
+    /// Its driver loop; returns after putting the doors in the safe state.
+    pub driver: tokio::task::JoinHandle<()>,
+}
+
+impl Lane {
+    /// Starts lane `id` as `cfg` says (its rules, its clock) over `devices`; `layout`, when
+    /// given, replaces `[gate] layout`.
+    pub fn start(
+        id: &str,
+        cfg: &Config,
+        layout: Option<gate::Layout>,
+        devices: Devices,
+        shared: &Shared,
+    ) -> Lane {
+        let liveness = liveness_name(cfg.gate.liveness);
+        let clock = LaneClock::new(cfg.gate.utc_offset_minutes);
+        let mut rules = cfg.gate_config(clock.today());
+        if let Some(layout) = layout {
+            rules.layout = layout;
+        }
+        let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
+        tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
+        let (link, officer_rx) = LocalGate::new(initial_status(id, liveness));
+        let ctx = Arc::new(JobContext {
+            passage: Mutex::new(jobs::PassageData::default()),
+            inputs: inputs_tx,
+            store: devices.store,
+            pseudonyms: shared.pseudonyms.clone(),
+            vision: devices.vision.map(Mutex::new),
+            link: link.clone(),
+            chip: devices.chip,
+            camera: devices.camera,
+            watchlist: devices.watchlist,
+            faults: Default::default(),
+        });
+        let driver = Driver {
+            gate: gate::Gate::new(rules, Instant::now()),
+            inputs: inputs_rx,
+            officer: officer_rx,
+            jobs: Box::new(jobs::Jobs { ctx: ctx.clone() }),
+            signals: Box::new(ControllerSignals::new(devices.doors, devices.display)),
+            audit: shared.audit.clone(),
+            link: link.clone(),
+            metrics: shared.metrics.for_gate(id),
+            liveness: liveness.into(),
+            audit_failed: false,
+            clock,
+        };
+        let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
+        Lane { link, ctx, driver }
+    }
+}
+
+/// `[gate] liveness` as the console shows it: the config file's word.
+fn liveness_name(mode: gate::LivenessMode) -> &'static str {
+    match mode {
+        gate::LivenessMode::NotChecked => "not-checked",
+        gate::LivenessMode::Required => "required",
+    }
+}
+
+/// The console status of a gate before its driver first reports.
+pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
+    GateStatus {
+        id: id.to_string(),
+        phase: "idle".into(),
+        step: String::new(),
+        elapsed_ms: 0,
+        lane_open: true,
+        out_of_service: false,
+        liveness: liveness.to_string(),
+        devices: Vec::new(),
+        photos_available: false,
+        passages_accepted: 0,
+        passages_referred: 0,
+    }
+}

@@ -1,0 +1,5 @@
+//! The simulated bank of `egate run --sim`: lanes on simulated devices, and the HTTP routes
+//! that inject faults into the simulated door controllers.
+
+pub mod bank;
+pub mod http;
