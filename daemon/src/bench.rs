@@ -22,7 +22,7 @@ use gate::GateConfig;
 use serde_json::{json, Value};
 use sim::chip::LinkModel;
 
-use crate::audit::AuditLog;
+use audit::AuditLog;
 
 /// Goal of issue #3: software time per document read.
 const GOAL_DOC_SOFTWARE_MS: f64 = 50.0;
@@ -97,7 +97,7 @@ pub enum BenchError {
     Script(#[from] gate::script::ScriptError),
     /// The audit trail failed.
     #[error("audit trail: {0}")]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] audit::AuditError),
     /// Temporary directory.
     #[error("temporary audit file {path}: {source}")]
     Io {

@@ -20,17 +20,18 @@
 //! The console's own settings come from the `[console]`, `[audit]` and `[log]` sections of the
 //! config file (its users file, TLS certificate, listen address, audit trail).
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use tracing::{error, info};
 
-use crate::audit::AuditLog;
-use crate::bank::GateLink;
+use audit::AuditLog;
+use console::auth;
+use console::link::GateLink;
+
 use crate::config::{self, LogFormat};
-use crate::console::{self, auth};
 
 /// Arguments of `egate console`.
 #[derive(clap::Args)]
@@ -164,7 +165,7 @@ fn adduser(users: &std::path::Path, id: &str, role: &str, generate: bool) -> Exi
         Ok(t) => t,
         Err(e) => return fail(&format!("{}: {e}", users.display())),
     };
-    if let Err(e) = write_private(users, text.as_bytes()) {
+    if let Err(e) = audit::private_file(users, text.as_bytes()) {
         return fail(&format!("{}: {e}", users.display()));
     }
     if generate {
@@ -180,22 +181,9 @@ fn usage(msg: &str) -> ExitCode {
     ExitCode::from(crate::EXIT_NOT_BUILT)
 }
 
-/// Writes a file readable by its owner only.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 fn new_token(file: &std::path::Path) -> ExitCode {
     let token = auth::random_token();
-    match write_private(file, format!("{token}\n").as_bytes()) {
+    match audit::private_file(file, format!("{token}\n").as_bytes()) {
         Ok(()) => {
             println!("gate API token written to {}", file.display());
             ExitCode::SUCCESS
@@ -298,6 +286,7 @@ async fn run(cfg: config::Config, entries: Vec<console::remote::GateEntry>) -> a
             audit: Arc::clone(&audit),
             simulation: false,
             state_dir,
+            json_logs: cfg.log.format == LogFormat::Json,
         },
         stop_rx,
     )

@@ -24,13 +24,13 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::Config;
 use crate::doors::{forward_events, ControllerSignals};
 use crate::driver::Driver;
 use crate::jobs::{self, Camera, ChipError, ChipLink};
 use crate::metrics::Metrics;
+use audit::{AuditLog, Pseudonymizer};
+use console::link::{GateLink, GateStatus, LocalGate};
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
 /// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.

@@ -3,12 +3,9 @@
 //! Each subcommand is a small module; `run` is the gate daemon. Exit codes: 0 success,
 //! 1 a check failed, 2 usage error or a subcommand not built yet, 64 bad configuration.
 
-mod audit;
-mod bank;
 mod bench;
 mod clock;
 mod config;
-mod console;
 mod console_cmd;
 mod devconfig;
 mod devices;

@@ -13,11 +13,11 @@ use tracing::{error, info, warn};
 
 use std::sync::{Arc, Mutex};
 
-use crate::audit::{AuditLog, Pseudonymizer};
 use crate::config::{self, Config, LogFormat};
 use crate::metrics::Metrics;
 use crate::server::{self, AppState};
 use crate::simbank;
+use audit::{AuditLog, Pseudonymizer};
 
 /// Arguments of `egate run`.
 #[derive(clap::Args)]
@@ -103,7 +103,6 @@ pub fn main(args: RunArgs) -> ExitCode {
 }
 
 fn init_logging(cfg: &Config) {
-    crate::console::JSON_LOGS.store(cfg.log.format == LogFormat::Json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_env("EGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
     use std::io::IsTerminal;
@@ -173,8 +172,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     let real_links: Vec<_> = real.iter().map(|g| g.link.clone()).collect();
     let links = bank.as_ref().map(|b| &b.links[..]).unwrap_or(&real_links);
-    let console =
-        crate::console::start_for_daemon(links, &cfg, audit.clone(), stop_rx.clone()).await?;
+    let env = console::Env {
+        audit: audit.clone(),
+        simulation: cfg.dangerous.simulation,
+        state_dir: cfg.state_dir(),
+        json_logs: cfg.log.format == LogFormat::Json,
+    };
+    let console = console::start_for_daemon(links, &cfg.console, env, stop_rx.clone()).await?;
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;

@@ -25,13 +25,13 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateLink, GateStatus, LocalGate};
 use crate::config::SimConfig;
 use crate::doors::{forward_events, ControllerSignals};
 use crate::driver::Driver;
 use crate::jobs;
 use crate::metrics::Metrics;
+use audit::{AuditLog, Pseudonymizer};
+use console::link::{GateLink, GateStatus, LocalGate};
 
 /// One kind of simulated traveller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

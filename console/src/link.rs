@@ -1,16 +1,18 @@
 //! The boundary between gates and the officers' console.
 //!
 //! A gate (its driver loop, in this process or in another daemon) is reached through a
-//! [`GateLink`]: a snapshot of its state, a stream of [`GateEvent`]s, and officer commands that
-//! the driver loop turns into gate inputs (the console never drives hardware). The console
-//! holds one link per gate of its bank; `egate run --sim` hands it in-process links
-//! ([`LocalGate`]); `egate console --gates FILE` uses links to other daemons' HTTP APIs.
+//! [`GateLink`]: a snapshot of its state, a stream of [`GateEvent`]s, and officers' requests
+//! whose [`gate::OfficerCommand`] the driver loop hands to the gate as an input (the console never
+//! drives hardware). The console holds one link per gate of its bank; `egate run` hands it
+//! in-process links ([`LocalGate`]); `egate console --gates FILE` uses links to other daemons'
+//! gate APIs ([`crate::remote::RemoteGate`]).
 //!
 //! Nothing biometric crosses this boundary except the two photos of the passage in progress,
 //! fetched on demand by [`GateLink::photo`] and never stored by the console.
 
 use std::sync::{Arc, Mutex};
 
+use gate::OfficerCommand;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
@@ -107,38 +109,20 @@ pub enum GateEventKind {
     Command {
         /// Officer id.
         officer: String,
-        /// The action.
-        action: OfficerAction,
+        /// The command.
+        action: OfficerCommand,
         /// Whether the gate accepted it in its current state.
         accepted: bool,
     },
 }
 
-/// What an officer can ask a gate to do.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum OfficerAction {
-    /// Open the exit for the traveller in the gate.
-    ReleaseExit,
-    /// Refer the traveller in the gate to an officer.
-    Refer,
-    /// Reset after an emergency or fault.
-    Reset,
-    /// Take travellers again.
-    LaneOpen,
-    /// Finish the passage in progress, then take no more travellers.
-    LaneClose,
-    /// Take the gate out of service at once.
-    OutOfService,
-}
-
-/// An officer's command to one gate.
+/// An officer's request to one gate: who asks for which command, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OfficerCommand {
+pub struct OfficerRequest {
     /// Who (the logged-in officer's id), for the audit trail.
     pub officer: String,
-    /// What.
-    pub action: OfficerAction,
+    /// What (the gate's own command, in its snake_case words).
+    pub action: OfficerCommand,
     /// Optional comment.
     pub comment: Option<String>,
 }
@@ -172,8 +156,8 @@ pub trait GateLink: Send + Sync {
     fn status(&self) -> Result<GateStatus, LinkError>;
     /// A stream of events from now on.
     fn subscribe(&self) -> broadcast::Receiver<GateEvent>;
-    /// Sends an officer command; the outcome arrives as a [`GateEventKind::Command`] event.
-    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError>;
+    /// Sends an officer's request; the outcome arrives as a [`GateEventKind::Command`] event.
+    fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError>;
     /// A photo of the passage in progress, as JPEG bytes; `None` outside a passage.
     fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>>;
 }
@@ -184,14 +168,14 @@ pub struct LocalGate {
     id: String,
     status: Mutex<GateStatus>,
     events: broadcast::Sender<GateEvent>,
-    commands: mpsc::UnboundedSender<OfficerCommand>,
+    commands: mpsc::UnboundedSender<OfficerRequest>,
     photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
     seq: Mutex<u64>,
 }
 
 impl LocalGate {
     /// A link for a gate whose driver loop reads commands from the returned receiver.
-    pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerCommand>) {
+    pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerRequest>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(1024);
         (
@@ -258,7 +242,7 @@ impl GateLink for LocalGate {
     fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
         self.events.subscribe()
     }
-    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError> {
+    fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError> {
         self.commands
             .send(cmd)
             .map_err(|_| LinkError::Unreachable(self.id.clone(), "driver loop stopped".into()))

@@ -13,8 +13,9 @@ use tower::ServiceExt;
 use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
 use super::hub::Hub;
 use super::*;
-use crate::audit::AuditLog;
-use crate::bank::{GateEventKind, GateStatus, LocalGate, OfficerCommand, PhotoKind};
+use crate::link::{GateEventKind, GateLink, GateStatus, LocalGate, OfficerRequest, PhotoKind};
+use audit::AuditLog;
+use gate::OfficerCommand;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
 
@@ -38,7 +39,7 @@ struct Fixture {
     app: Router,
     state: AppState,
     gates: Vec<Arc<LocalGate>>,
-    commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerCommand>>,
+    commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerRequest>>,
     audit_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -69,14 +70,14 @@ fn fixture(n: usize) -> Fixture {
     let audit = Arc::new(Mutex::new(AuditLog::open(&audit_path, "console").unwrap()));
     let mut gates = Vec::new();
     let mut commands = Vec::new();
-    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=n {
         let (g, rx) = LocalGate::new(status(&format!("g{i}")));
         links.push(g.clone());
         gates.push(g);
         commands.push(rx);
     }
-    let cfg = crate::config::ConsoleConfig {
+    let cfg = ConsoleConfig {
         login_max_failures: 3,
         ..Default::default()
     };
@@ -244,7 +245,7 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
         "only {checked} state-changing endpoints found"
     );
     // A technician's refused release never reached the gate; every allowed one was audited.
-    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let records = audit::read_records(&f.audit_path).unwrap();
     let commands: Vec<&Value> = records
         .iter()
         .filter(|r| r["kind"] == "officer_command")
@@ -517,10 +518,10 @@ async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
     assert_eq!(s, StatusCode::ACCEPTED);
     let cmd = f.commands[1].try_recv().unwrap();
     assert_eq!(cmd.officer, "officer-1");
-    assert_eq!(cmd.action, crate::bank::OfficerAction::LaneClose);
+    assert_eq!(cmd.action, OfficerCommand::LaneClose);
     assert_eq!(cmd.comment.as_deref(), Some("cleaning lane 2"));
     assert!(f.commands[0].try_recv().is_err());
-    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let records = audit::read_records(&f.audit_path).unwrap();
     let rec = records
         .iter()
         .rev()
@@ -529,7 +530,7 @@ async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
     assert_eq!(rec["data"]["officer"], "officer-1");
     assert_eq!(rec["data"]["gate"], "g2");
     assert_eq!(rec["data"]["action"], "lane_close");
-    assert!(matches!(crate::audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
+    assert!(matches!(audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -610,14 +611,14 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     ));
     let mut locals = Vec::new();
     let mut rxs = Vec::new();
-    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=8 {
         let (g, rx) = LocalGate::new(status(&format!("g{i}")));
         links.push(g.clone());
         locals.push(g);
         rxs.push(rx);
     }
-    let cfg = crate::config::ConsoleConfig {
+    let cfg = ConsoleConfig {
         listen: "127.0.0.1:0".into(),
         gate_api_token_file: token_file.clone(),
         ..Default::default()
@@ -627,6 +628,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         audit,
         simulation: true,
         state_dir: dir.path().to_path_buf(),
+        json_logs: false,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let mut remotes = Vec::new();
@@ -641,17 +643,11 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     }
     // Wait until every link is up.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while remotes
-        .iter()
-        .any(|r| crate::bank::GateLink::status(&**r).is_err())
-    {
+    while remotes.iter().any(|r| GateLink::status(&**r).is_err()) {
         assert!(Instant::now() < deadline, "remote links did not come up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut subs: Vec<_> = remotes
-        .iter()
-        .map(|r| crate::bank::GateLink::subscribe(&**r))
-        .collect();
+    let mut subs: Vec<_> = remotes.iter().map(|r| GateLink::subscribe(&**r)).collect();
     let mut worst = Duration::ZERO;
     for (i, g) in locals.iter().enumerate() {
         let t = Instant::now();
@@ -667,7 +663,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         worst = worst.max(t.elapsed());
         assert_eq!(ev.gate, format!("g{}", i + 1));
         assert_eq!(
-            crate::bank::GateLink::status(&*remotes[i]).unwrap().phase,
+            GateLink::status(&*remotes[i]).unwrap().phase,
             "reading_chip"
         );
     }
@@ -675,11 +671,11 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         worst < Duration::from_secs(1),
         "gate → remote console took {worst:?}"
     );
-    crate::bank::GateLink::command(
+    GateLink::command(
         &*remotes[4],
-        OfficerCommand {
+        OfficerRequest {
             officer: "olga".into(),
-            action: crate::bank::OfficerAction::Refer,
+            action: OfficerCommand::Refer,
             comment: None,
         },
     )
@@ -692,16 +688,14 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     // A photo of the passage in progress crosses the link; none outside a passage.
     locals[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[2]);
-    let got =
-        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Live))
-            .await
-            .unwrap();
+    let got = tokio::task::spawn_blocking(move || GateLink::photo(&*r, PhotoKind::Live))
+        .await
+        .unwrap();
     assert_eq!(got, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[3]);
-    let got =
-        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Chip))
-            .await
-            .unwrap();
+    let got = tokio::task::spawn_blocking(move || GateLink::photo(&*r, PhotoKind::Chip))
+        .await
+        .unwrap();
     assert_eq!(got, None);
     // A console with the wrong pin never connects.
     let bad = remote::RemoteGate::connect(&remote::GateEntry {
@@ -712,7 +706,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     })
     .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(crate::bank::GateLink::status(&*bad).is_err());
+    assert!(GateLink::status(&*bad).is_err());
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }
@@ -720,11 +714,21 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
 #[tokio::test]
 async fn a_disabled_console_does_not_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = crate::config::parse("").unwrap();
-    cfg.console.enabled = false;
-    cfg.audit.file = dir.path().join("audit.jsonl");
-    let audit = Arc::new(Mutex::new(AuditLog::open(&cfg.audit.file, "g").unwrap()));
+    let cfg = ConsoleConfig {
+        enabled: false,
+        ..Default::default()
+    };
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(&dir.path().join("audit.jsonl"), "g").unwrap(),
+    ));
+    let env = Env {
+        audit,
+        simulation: true,
+        state_dir: dir.path().to_path_buf(),
+        json_logs: false,
+    };
     let (_tx, rx) = tokio::sync::watch::channel(false);
-    let c = start_for_daemon(&[], &cfg, audit, rx).await.unwrap();
+    let (gate, _commands) = LocalGate::new(status("g1"));
+    let c = start_for_daemon(&[gate], &cfg, env, rx).await.unwrap();
     assert!(c.is_none());
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tracing::warn;
 
-use crate::bank::{GateEvent, GateEventKind, GateLink, GateStatus};
+use crate::link::{GateEvent, GateEventKind, GateLink, GateStatus};
 
 /// Alarms kept (acknowledged ones are dropped first when full).
 const MAX_ALARMS: usize = 1_000;
@@ -394,7 +394,7 @@ pub struct PerGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bank::LocalGate;
+    use crate::link::LocalGate;
 
     fn status(id: &str) -> GateStatus {
         GateStatus {
