@@ -187,9 +187,7 @@ pub async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let s = guard::gate(&app, &id)?
-        .status()
-        .map_err(guard::unreachable)?;
+    let s = guard::gate_status(&app, &id)?;
     Ok(Json(json!({ "id": id, "reachable": true, "status": s })))
 }
 

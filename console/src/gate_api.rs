@@ -24,7 +24,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::auth::valid_id;
-use crate::link::OfficerRequest;
+use crate::link::{GateStatus, OfficerRequest};
 use crate::{api, guard, ApiError, AppState};
 
 /// `GET /gates`
@@ -42,11 +42,8 @@ pub async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
 pub async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let s = guard::gate(&app, &id)?
-        .status()
-        .map_err(guard::unreachable)?;
-    Ok(Json(json!(s)))
+) -> Result<Json<GateStatus>, ApiError> {
+    guard::gate_status(&app, &id).map(Json)
 }
 
 /// `POST /gates/{gate}/commands`

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::auth::{self, Officer, Role};
-use crate::link::{GateLink, LinkError, PhotoKind};
+use crate::link::{GateLink, GateStatus, LinkError, PhotoKind};
 use crate::{ApiError, AppState, SESSION_COOKIE};
 
 /// The session token from the request's cookie, if any.
@@ -122,6 +122,11 @@ pub fn gate(app: &AppState, id: &str) -> Result<Arc<dyn GateLink>, ApiError> {
         .link(id)
         .map(Arc::clone)
         .ok_or_else(|| ApiError::unknown_gate(id))
+}
+
+/// The status of the gate a request names (404 `unknown_gate`, 502 `gate_unreachable`).
+pub fn gate_status(app: &AppState, id: &str) -> Result<GateStatus, ApiError> {
+    gate(app, id)?.status().map_err(unreachable)
 }
 
 /// 502 `gate_unreachable`: the gate did not answer or refused.

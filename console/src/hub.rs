@@ -397,19 +397,7 @@ mod tests {
     use crate::link::LocalGate;
 
     fn status(id: &str) -> GateStatus {
-        GateStatus {
-            id: id.into(),
-            phase: "idle".into(),
-            step: String::new(),
-            elapsed_ms: 0,
-            lane_open: true,
-            out_of_service: false,
-            liveness: "not-checked".into(),
-            devices: vec![],
-            photos_available: false,
-            passages_accepted: 0,
-            passages_referred: 0,
-        }
+        GateStatus::idle(id, "not-checked")
     }
 
     #[test]

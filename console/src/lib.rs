@@ -339,25 +339,14 @@ async fn not_found() -> ApiError {
 /// as [`routes`] lists them.
 pub fn router(state: AppState) -> Router {
     let groups = routes::Groups::new();
-    let protected = groups
-        .session
-        .router
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::require_session,
-        ));
+    let session = axum::middleware::from_fn_with_state(state.clone(), guard::require_session);
+    let token = axum::middleware::from_fn_with_state(state.clone(), guard::require_token);
     let mut app = Router::new()
-        .merge(protected)
+        .merge(groups.session.router.route_layer(session))
         .merge(groups.open.router)
         .merge(ui::routes());
     if state.gate_api_token.is_some() {
-        let gate_api = groups
-            .gate_api
-            .router
-            .route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                guard::require_token,
-            ));
+        let gate_api = groups.gate_api.router.route_layer(token);
         app = app.nest(routes::GATE_API_PREFIX, gate_api);
     }
     app.fallback(not_found)

@@ -43,6 +43,26 @@ pub struct GateStatus {
     pub passages_referred: u64,
 }
 
+impl GateStatus {
+    /// A gate that has just started: idle, lane open, in service, no device reported yet,
+    /// nothing counted.
+    pub fn idle(id: &str, liveness: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            phase: "idle".into(),
+            step: String::new(),
+            elapsed_ms: 0,
+            lane_open: true,
+            out_of_service: false,
+            liveness: liveness.to_string(),
+            devices: Vec::new(),
+            photos_available: false,
+            passages_accepted: 0,
+            passages_referred: 0,
+        }
+    }
+}
+
 /// Health of one device of a gate.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DeviceHealth {

@@ -105,17 +105,9 @@ async fn main() {
     let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=args.gates {
         let (g, rx) = LocalGate::new(GateStatus {
-            id: format!("gate-{i}"),
-            phase: "idle".into(),
             step: "waiting for a traveller".into(),
-            elapsed_ms: 0,
-            lane_open: true,
-            out_of_service: false,
-            liveness: "not-checked".into(),
             devices: devices(),
-            photos_available: false,
-            passages_accepted: 0,
-            passages_referred: 0,
+            ..GateStatus::idle(&format!("gate-{i}"), "not-checked")
         });
         links.push(g.clone());
         tokio::spawn(drive(g, rx, i, args.cycle_ms));
@@ -267,17 +259,9 @@ async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerRequest>, n: 
 
 fn unreachable_status() -> GateStatus {
     GateStatus {
-        id: String::new(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
         lane_open: false,
         out_of_service: true,
-        liveness: "not-checked".into(),
-        devices: vec![],
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
+        ..GateStatus::idle("", "not-checked")
     }
 }
 

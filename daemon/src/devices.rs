@@ -108,19 +108,7 @@ impl Camera for OpenCvCamera {
 
 /// The console status of a gate before its driver first reports.
 pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
-    GateStatus {
-        id: id.to_string(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
-        lane_open: true,
-        out_of_service: false,
-        liveness: liveness.to_string(),
-        devices: Vec::new(),
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
-    }
+    GateStatus::idle(id, liveness)
 }
 
 /// The gate's message codes on egate's display protocol, with the display's own lamp.
