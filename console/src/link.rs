@@ -272,3 +272,34 @@ impl GateLink for LocalGate {
         p[kind as usize].as_ref().map(|b| b.to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gate API, the officers' API and the audit trail carry commands by these names.
+    #[test]
+    fn commands_travel_by_their_snake_case_names() {
+        let names = [
+            (OfficerCommand::ReleaseExit, "release_exit"),
+            (OfficerCommand::Refer, "refer"),
+            (OfficerCommand::Reset, "reset"),
+            (OfficerCommand::LaneOpen, "lane_open"),
+            (OfficerCommand::LaneClose, "lane_close"),
+            (OfficerCommand::OutOfService, "out_of_service"),
+        ];
+        for (command, name) in names {
+            let request = OfficerRequest {
+                officer: "olga".into(),
+                action: command,
+                comment: None,
+            };
+            let json = serde_json::to_value(&request).unwrap();
+            assert_eq!(json["action"], name);
+            assert_eq!(
+                serde_json::from_value::<OfficerRequest>(json).unwrap(),
+                request
+            );
+        }
+    }
+}
