@@ -94,3 +94,34 @@ impl ConsoleConfig {
         p
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_valid_and_bad_values_are_keyed() {
+        assert_eq!(ConsoleConfig::default().problems(), vec![]);
+        let bad = ConsoleConfig {
+            listen: "localhost".into(),
+            tls_cert_file: "cert.pem".into(),
+            session_lifetime_s: 59,
+            session_idle_s: 86_401,
+            login_max_failures: 0,
+            login_window_s: 0,
+            ..ConsoleConfig::default()
+        };
+        let keys: Vec<&str> = bad.problems().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "console.listen",
+                "console.tls_key_file",
+                "console.session_lifetime_s",
+                "console.session_idle_s",
+                "console.login_max_failures",
+                "console.login_window_s",
+            ]
+        );
+    }
+}

@@ -10,7 +10,7 @@
 //!
 //! `egate run`, with the simulated bank's (or the real gate's) [`link::LocalGate`]s:
 //!
-//! ```ignore
+//! ```text
 //! let env = console::Env { audit: audit.clone(), simulation: cfg.dangerous.simulation,
 //!                          state_dir: cfg.state_dir(), json_logs };
 //! let console = console::start_for_daemon(&bank.links, &cfg.console, env, stop_rx.clone())
@@ -21,7 +21,7 @@
 //!
 //! or, over any links (what `egate console --gates FILE` does with its remote ones):
 //!
-//! ```ignore
+//! ```text
 //! let audit = Arc::new(std::sync::Mutex::new(audit_log));      // audit::AuditLog
 //! let console = console::start(links, &cfg.console, env, stop_rx.clone()).await?;
 //! // binds, logs "console listening"; on shutdown: stop_tx.send(true); console.task.await
