@@ -14,25 +14,16 @@
 //! stops everything until a reset, release/refer only count during a passage. The photos of the
 //! passage in progress are synthetic "SPECIMEN" placeholders.
 
-#![allow(dead_code, missing_docs)]
-
-#[path = "../src/audit.rs"]
-mod audit;
-#[path = "../src/bank.rs"]
-mod bank;
-#[path = "../src/config/mod.rs"]
-mod config;
-#[path = "../src/console/mod.rs"]
-mod console;
+#![allow(missing_docs)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bank::{
-    DeviceHealth, GateEventKind, GateLink, GateStatus, LocalGate, OfficerAction, OfficerCommand,
-    PhotoKind,
+use console::link::{
+    DeviceHealth, GateEventKind, GateLink, GateStatus, LocalGate, OfficerRequest, PhotoKind,
 };
+use gate::OfficerCommand;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const CHIP: &[u8] = include_bytes!("console_fixture_chip.jpg");
@@ -114,22 +105,14 @@ async fn main() {
     let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=args.gates {
         let (g, rx) = LocalGate::new(GateStatus {
-            id: format!("gate-{i}"),
-            phase: "idle".into(),
             step: "waiting for a traveller".into(),
-            elapsed_ms: 0,
-            lane_open: true,
-            out_of_service: false,
-            liveness: "not-checked".into(),
             devices: devices(),
-            photos_available: false,
-            passages_accepted: 0,
-            passages_referred: 0,
+            ..GateStatus::idle(&format!("gate-{i}"), "not-checked")
         });
         links.push(g.clone());
         tokio::spawn(drive(g, rx, i, args.cycle_ms));
     }
-    let cfg = config::ConsoleConfig {
+    let cfg = console::ConsoleConfig {
         listen: args.listen.clone(),
         users_file: args.users.clone().unwrap_or_default(),
         gate_api_token_file: args.token_file.clone().unwrap_or_default(),
@@ -140,6 +123,7 @@ async fn main() {
         audit,
         simulation: args.users.is_none(),
         state_dir: args.state_dir.clone(),
+        json_logs: false,
     };
     match console::start(links, &cfg, env, stop_rx).await {
         Ok(c) => {
@@ -162,7 +146,7 @@ const STEPS: [(&str, &str, u64); 6] = [
 ];
 
 /// One synthetic gate: passages on a loop, officer commands obeyed.
-async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerCommand>, n: usize, cycle: u64) {
+async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerRequest>, n: usize, cycle: u64) {
     // Stagger the gates so that they are not in step.
     tokio::time::sleep(Duration::from_millis(cycle * n as u64 / 8)).await;
     let mut passage = 0u64;
@@ -207,17 +191,17 @@ async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerCommand>, n: 
                     cmd = rx.recv() => {
                         let Some(cmd) = cmd else { return };
                         match cmd.action {
-                            OfficerAction::ReleaseExit => {
+                            OfficerCommand::ReleaseExit => {
                                 ack(&g, &cmd, true);
                                 ended_by_officer = Some(("accepted", None));
                                 break 'steps;
                             }
-                            OfficerAction::Refer => {
+                            OfficerCommand::Refer => {
                                 ack(&g, &cmd, true);
                                 ended_by_officer = Some(("referred", Some("officer_referral")));
                                 break 'steps;
                             }
-                            OfficerAction::OutOfService => {
+                            OfficerCommand::OutOfService => {
                                 handle_idle(&g, cmd);
                                 ended_by_officer = Some(("abandoned", Some("out_of_service")));
                                 break 'steps;
@@ -275,21 +259,13 @@ async fn drive(g: Arc<LocalGate>, mut rx: UnboundedReceiver<OfficerCommand>, n: 
 
 fn unreachable_status() -> GateStatus {
     GateStatus {
-        id: String::new(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
         lane_open: false,
         out_of_service: true,
-        liveness: "not-checked".into(),
-        devices: vec![],
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
+        ..GateStatus::idle("", "not-checked")
     }
 }
 
-fn ack(g: &LocalGate, cmd: &OfficerCommand, accepted: bool) {
+fn ack(g: &LocalGate, cmd: &OfficerRequest, accepted: bool) {
     g.publish(GateEventKind::Command {
         officer: cmd.officer.clone(),
         action: cmd.action,
@@ -298,18 +274,18 @@ fn ack(g: &LocalGate, cmd: &OfficerCommand, accepted: bool) {
 }
 
 /// A command outside a passage (or one that does not end it).
-fn handle_idle(g: &LocalGate, cmd: OfficerCommand) {
+fn handle_idle(g: &LocalGate, cmd: OfficerRequest) {
     let st = match g.status() {
         Ok(s) => s,
         Err(_) => return,
     };
     let (open, oos, accepted) = match cmd.action {
-        OfficerAction::LaneOpen => (true, st.out_of_service, !st.out_of_service),
-        OfficerAction::LaneClose => (false, st.out_of_service, true),
-        OfficerAction::OutOfService => (false, true, true),
-        OfficerAction::Reset => (st.lane_open, false, st.out_of_service),
+        OfficerCommand::LaneOpen => (true, st.out_of_service, !st.out_of_service),
+        OfficerCommand::LaneClose => (false, st.out_of_service, true),
+        OfficerCommand::OutOfService => (false, true, true),
+        OfficerCommand::Reset => (st.lane_open, false, st.out_of_service),
         // Nobody in the gate: nothing to release or refer.
-        OfficerAction::ReleaseExit | OfficerAction::Refer => {
+        OfficerCommand::ReleaseExit | OfficerCommand::Refer => {
             (st.lane_open, st.out_of_service, false)
         }
     };

@@ -12,11 +12,8 @@ compile_error!(
      `--no-default-features --features production` (the default features include `sim`)"
 );
 
-mod audit;
-mod bank;
 mod cli;
 mod config;
-mod console;
 mod lane;
 #[cfg(feature = "sim")]
 mod simulation;

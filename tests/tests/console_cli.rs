@@ -1,7 +1,7 @@
 //! `egate console` through the real binary (issue #8): account tools, the gates file's
 //! validation, and a console over a gate daemon's API that starts, logs its address and
 //! certificate fingerprint, and stops on SIGTERM. The console's HTTP behaviour is tested in
-//! `daemon/src/console/tests.rs` and in headless Chromium (`tests/browser`).
+//! `console/src/tests.rs` and in headless Chromium (`tests/browser`).
 
 use std::time::Duration;
 

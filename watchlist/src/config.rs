@@ -76,18 +76,17 @@ impl WatchlistConfig {
 /// address only, because the query carries personal data that must not cross a network in
 /// clear. No credentials in the URL: the token belongs in `token_file`.
 pub(crate) fn check_url(url: &str) -> Result<(), &'static str> {
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|_| "is not a URL like https://watchlist.example/check")?;
-    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-        return Err("is not a URL like https://watchlist.example/check");
+    const NOT_A_URL: &str = "is not a URL like https://watchlist.example/check";
+    let url = reqwest::Url::parse(url).map_err(|_| NOT_A_URL)?;
+    let Some(host) = url.host_str() else {
+        return Err(NOT_A_URL);
     };
-    if authority.as_str().contains('@') {
+    if !url.username().is_empty() || url.password().is_some() {
         return Err("must not hold credentials: put a bearer token in watchlist.token_file");
     }
-    match scheme {
+    match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(authority.host()) => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
         "http" => Err(
             "must use https:// (plain http:// only to a loopback address such as \
              127.0.0.1: the query carries personal data)",

@@ -14,17 +14,21 @@
 //! configured), a longer or different body — is an [`EndpointError`] and the query's result
 //! is `Unavailable`.
 //!
-//! TLS is rustls with the *ring* provider (the console's stack), trusting either the PEM
-//! bundle of `ca_file` alone or, without one, the Mozilla roots built in (`webpki-roots`).
-//! No proxy is used, whatever the environment says: personal data goes straight to the
-//! configured host.
+//! HTTP is reqwest's blocking client (the workspace's one client stack), so a query must run
+//! on a thread that may block, never on an async runtime's worker. TLS is rustls with the
+//! *ring* provider (the console's stack), trusting either the PEM bundle of `ca_file` alone
+//! or, without one, the Mozilla roots built in (`webpki-roots`). No proxy is used, whatever
+//! the environment says: personal data goes straight to the configured host.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::blocking::Client;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
-use ureq::tls::{PemItem, RootCerts, TlsConfig, TlsProvider};
 use zeroize::Zeroizing;
 
 use crate::config::WatchlistConfig;
@@ -48,13 +52,13 @@ pub enum EndpointError {
     /// No connection could be made.
     #[error("connection failed")]
     ConnectionFailed,
-    /// The connection broke.
+    /// The connection broke while the answer was read.
     #[error("connection error: {0}")]
     Io(io::ErrorKind),
     /// The TLS handshake failed (e.g. a certificate not issued by a trusted CA).
     #[error("TLS: {0}")]
     Tls(String),
-    /// The answer is not HTTP/1.1.
+    /// No valid HTTP/1.1 answer (malformed, or the connection closed before one came).
     #[error("the answer is not valid HTTP/1.1")]
     Protocol,
     /// A redirect status: not followed.
@@ -85,8 +89,9 @@ struct Request<'a> {
 
 /// A configured endpoint.
 pub(crate) struct Endpoint {
-    agent: ureq::Agent,
+    client: Client,
     url: String,
+    timeout: Duration,
     /// `Bearer <token>`.
     authorization: Option<Zeroizing<String>>,
 }
@@ -100,29 +105,40 @@ impl Endpoint {
             Some(read_token(config)?)
         };
         let roots = if config.ca_file.as_os_str().is_empty() {
-            RootCerts::WebPki
+            rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            }
         } else {
             read_ca(config)?
         };
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(roots)
-            .build();
-        let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .https_only(config.url.starts_with("https:"))
-            .proxy(None)
-            // Statuses and redirects are answers to classify, not errors of the client.
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_global(Some(Duration::from_secs_f64(config.timeout_s)))
-            .user_agent(concat!("egate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| WatchlistError::Client(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let https_only = config.url.starts_with("https:");
+        let build = move || {
+            Client::builder()
+                .tls_backend_preconfigured(tls)
+                .https_only(https_only)
+                .no_proxy()
+                // A redirect is an answer to classify, not to follow.
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("egate/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
+        // The blocking client starts its own I/O thread and waits for it, which a Tokio worker
+        // thread must not do; `new` may be called from async code, so the client is built on a
+        // thread of its own.
+        let client = std::thread::spawn(build)
+            .join()
+            .map_err(|_| WatchlistError::Client("the HTTP client panicked".into()))?
+            .map_err(|e| WatchlistError::Client(e.to_string()))?;
         Ok(Self {
-            agent,
+            client,
             url: config.url.clone(),
+            timeout: Duration::from_secs_f64(config.timeout_s),
             authorization,
         })
     }
@@ -135,7 +151,8 @@ impl Endpoint {
     /// Asks the endpoint: `Ok(true)` for a hit.
     pub(crate) fn query(&self, query: &Query) -> Result<bool, EndpointError> {
         // Big enough for any request, so serde_json never reallocates (a reallocation would
-        // leave a copy of the document number behind, not zeroized).
+        // leave a copy of the document number behind, not zeroized). The copy handed to the
+        // client is, like the socket's buffers, out of this crate's reach.
         let mut body = Zeroizing::new(Vec::with_capacity(256));
         serde_json::to_writer(
             &mut *body,
@@ -148,14 +165,20 @@ impl Endpoint {
         )
         .map_err(|_| EndpointError::Other)?;
         let mut request = self
-            .agent
+            .client
             .post(self.url.as_str())
-            .header("content-type", "application/json")
-            .header("accept", "application/json");
+            // One limit for the whole query: connect, TLS, request and the answer's body.
+            .timeout(self.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body.to_vec());
         if let Some(authorization) = &self.authorization {
-            request = request.header("authorization", authorization.as_str());
+            let mut value = reqwest::header::HeaderValue::from_str(authorization)
+                .map_err(|_| EndpointError::Other)?;
+            value.set_sensitive(true);
+            request = request.header(reqwest::header::AUTHORIZATION, value);
         }
-        let mut response = request.send(&body[..]).map_err(classify)?;
+        let response = request.send().map_err(|e| classify(&e))?;
         let status = response.status();
         if status.is_redirection() {
             return Err(EndpointError::Redirect(status.as_u16()));
@@ -163,12 +186,17 @@ impl Endpoint {
         if !status.is_success() {
             return Err(EndpointError::Status(status.as_u16()));
         }
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_vec()
-            .map_err(classify)?;
+        if response.content_length().is_some_and(|n| n > MAX_ANSWER) {
+            return Err(EndpointError::TooLarge);
+        }
+        let mut answer = Vec::new();
+        response
+            .take(MAX_ANSWER + 1)
+            .read_to_end(&mut answer)
+            .map_err(|e| classify_read(&e))?;
+        if answer.len() as u64 > MAX_ANSWER {
+            return Err(EndpointError::TooLarge);
+        }
         parse_answer(&answer).ok_or(EndpointError::Malformed)
     }
 }
@@ -182,23 +210,50 @@ pub fn parse_answer(answer: &[u8]) -> Option<bool> {
 }
 
 /// The client's error, as an [`EndpointError`].
-fn classify(error: ureq::Error) -> EndpointError {
-    match error {
-        ureq::Error::Timeout(_) => EndpointError::Timeout,
-        ureq::Error::Io(e) if e.kind() == io::ErrorKind::TimedOut => EndpointError::Timeout,
-        // rustls reports a failed handshake through the I/O error of the stream.
-        ureq::Error::Io(e) => match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-            Some(tls) => EndpointError::Tls(tls.to_string()),
-            None => EndpointError::Io(e.kind()),
-        },
-        ureq::Error::HostNotFound => EndpointError::HostNotFound,
-        ureq::Error::ConnectionFailed => EndpointError::ConnectionFailed,
-        ureq::Error::Tls(why) => EndpointError::Tls(why.to_string()),
-        ureq::Error::Rustls(e) => EndpointError::Tls(e.to_string()),
-        ureq::Error::Protocol(_) => EndpointError::Protocol,
-        ureq::Error::BodyExceedsLimit(_) => EndpointError::TooLarge,
-        _ => EndpointError::Other,
+fn classify(error: &reqwest::Error) -> EndpointError {
+    if error.is_timeout() {
+        EndpointError::Timeout
+    } else if let Some(tls) = find::<rustls::Error>(error) {
+        // rustls reports a failed handshake inside the connection's I/O error.
+        EndpointError::Tls(tls.to_string())
+    } else if error.is_dns() {
+        EndpointError::HostNotFound
+    } else if error.is_connect() {
+        EndpointError::ConnectionFailed
+    } else if let Some(io) = find::<io::Error>(error) {
+        EndpointError::Io(io.kind())
+    } else if error.is_request() {
+        EndpointError::Protocol
+    } else {
+        EndpointError::Other
     }
+}
+
+/// An error reading the answer's body, as an [`EndpointError`].
+fn classify_read(error: &io::Error) -> EndpointError {
+    match find::<reqwest::Error>(error) {
+        Some(e) if e.is_timeout() => EndpointError::Timeout,
+        _ if error.kind() == io::ErrorKind::TimedOut => EndpointError::Timeout,
+        _ => EndpointError::Io(error.kind()),
+    }
+}
+
+/// The first error of type `E` in the chain of `error`'s sources (itself included).
+fn find<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        // An io::Error's payload is not among its sources (they start below it): step into it.
+        next = match e.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
 }
 
 /// `Bearer <token>` from the token file: one RFC 6750 §2.1 `b64token`, optionally followed
@@ -232,23 +287,21 @@ fn read_token(config: &WatchlistConfig) -> Result<Zeroizing<String>, WatchlistEr
 }
 
 /// The CA certificates of the PEM bundle in `ca_file`.
-fn read_ca(config: &WatchlistConfig) -> Result<RootCerts, WatchlistError> {
+fn read_ca(config: &WatchlistConfig) -> Result<rustls::RootCertStore, WatchlistError> {
     let path = &config.ca_file;
     let pem = fs::read(path).map_err(|e| WatchlistError::ReadCa {
         path: path.clone(),
         kind: e.kind(),
     })?;
     let bad = || WatchlistError::BadCa { path: path.clone() };
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        if let PemItem::Certificate(cert) = item.map_err(|_| bad())? {
-            certs.push(cert);
-        }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.map_err(|_| bad())?).map_err(|_| bad())?;
     }
-    if certs.is_empty() {
+    if roots.is_empty() {
         return Err(bad());
     }
-    Ok(RootCerts::new_with_certs(&certs))
+    Ok(roots)
 }
 
 #[cfg(test)]

@@ -72,6 +72,9 @@ pub enum WatchlistError {
         /// The CA file.
         path: PathBuf,
     },
+    /// The HTTP client for the endpoint cannot be set up.
+    #[error("watchlist endpoint: the HTTP client cannot be set up: {0}")]
+    Client(String),
     /// The endpoint did not answer `hit` or `no hit`: the result is `Unavailable`.
     #[error("watchlist endpoint: {0}")]
     Endpoint(#[from] EndpointError),

@@ -454,3 +454,22 @@ fn https_trusts_the_configured_ca_only() {
     );
     assert_eq!(server.requests().len(), 0);
 }
+
+/// The daemon opens the list from async code and queries it on blocking threads: neither may
+/// trip the HTTP client's guard against blocking inside the runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opened_in_async_code_and_queried_on_a_blocking_thread() {
+    let server = Server::start(http("200 OK", "", r#"{"hit": true}"#), Duration::ZERO);
+    let list = Arc::new(Watchlist::new(&config(&server.url())).unwrap());
+    let checked = {
+        let list = Arc::clone(&list);
+        tokio::task::spawn_blocking(move || list.check(&query()))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        (checked.result, checked.errors),
+        (WatchlistResult::Hit, vec![])
+    );
+    drop(list);
+}

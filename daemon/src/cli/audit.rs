@@ -21,7 +21,7 @@ pub fn main(cmd: AuditCommand) -> ExitCode {
 }
 
 fn verify(file: &Path) -> ExitCode {
-    match crate::audit::verify_file(file) {
+    match audit::verify_file(file) {
         Ok(r) => match r.broken {
             None => {
                 println!(

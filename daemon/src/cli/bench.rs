@@ -100,7 +100,7 @@ pub enum BenchError {
     /// The audit trail failed.
     #[cfg(feature = "sim")]
     #[error("audit trail: {0}")]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] audit::AuditError),
     /// Temporary directory.
     #[cfg(feature = "sim")]
     #[error("temporary audit file {path}: {source}")]

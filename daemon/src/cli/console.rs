@@ -27,10 +27,11 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{error, info};
 
-use crate::audit::AuditLog;
-use crate::bank::GateLink;
+use audit::AuditLog;
+use console::auth;
+use console::link::GateLink;
+
 use crate::config::Config;
-use crate::console::{self, auth};
 
 /// Arguments of `egate console`.
 #[derive(clap::Args)]
@@ -274,6 +275,7 @@ async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::R
             audit: Arc::clone(&audit),
             simulation: false,
             state_dir,
+            json_logs: cfg.log.format == crate::config::sections::LogFormat::Json,
         },
         stop_rx,
     )

@@ -11,13 +11,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing::{error, info, warn};
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::LocalGate;
 use crate::config::sections::LogFormat;
 use crate::config::Config;
 use crate::lane::metrics::Metrics;
 use crate::lane::server::{self, AppState};
 use crate::lane::{devices, Lane, Shared};
+use audit::{AuditLog, Pseudonymizer};
+use console::link::LocalGate;
 
 /// Arguments of `egate run`.
 #[derive(clap::Args)]
@@ -79,7 +79,6 @@ pub fn main(args: RunArgs) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
-    crate::console::JSON_LOGS.store(cfg.log.format == LogFormat::Json, Ordering::Relaxed);
     super::init_logging(&cfg.log);
     let rt = match super::runtime("egate") {
         Ok(rt) => rt,
@@ -190,8 +189,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let gates = Gates::start(&cfg, &shared).await?;
     let links: Vec<Arc<LocalGate>> = gates.lanes().iter().map(|l| l.link.clone()).collect();
-    let console =
-        crate::console::start_for_daemon(&links, &cfg, audit.clone(), stop_rx.clone()).await?;
+    let env = console::Env {
+        audit: audit.clone(),
+        simulation: cfg.dangerous.simulation,
+        state_dir: cfg.state_dir(),
+        json_logs: cfg.log.format == LogFormat::Json,
+    };
+    let console = console::start_for_daemon(&links, &cfg.console, env, stop_rx.clone()).await?;
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;

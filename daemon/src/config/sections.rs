@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+pub use console::ConsoleConfig;
 use serde::{Deserialize, Serialize};
 
 use super::check::Problems;
@@ -78,94 +79,6 @@ impl SimConfig {
                 );
             }
         }
-    }
-}
-
-/// `[console]`: the officers' supervision console (HTTPS) and the gate API.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConsoleConfig {
-    /// Serve the console from `egate run`.
-    pub enabled: bool,
-    /// Address of the console's HTTPS endpoint.
-    pub listen: String,
-    /// Officers' accounts (TOML with argon2 hashes); empty: nobody can log in (demo accounts
-    /// are generated under `--sim`).
-    pub users_file: std::path::PathBuf,
-    /// TLS certificate chain (PEM); empty with `tls_key_file`: a self-signed one is generated.
-    pub tls_cert_file: std::path::PathBuf,
-    /// TLS private key (PEM).
-    pub tls_key_file: std::path::PathBuf,
-    /// Seconds a login lasts.
-    pub session_lifetime_s: u64,
-    /// Seconds of inactivity that end a login.
-    pub session_idle_s: u64,
-    /// Failed logins allowed per account and per client address within `login_window_s`.
-    pub login_max_failures: u32,
-    /// Window of the login rate limit, in seconds.
-    pub login_window_s: u64,
-    /// File holding the bearer token of the gate API (`/gate-api/v1`); empty: the API is off.
-    pub gate_api_token_file: std::path::PathBuf,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: "127.0.0.1:8443".into(),
-            users_file: "".into(),
-            tls_cert_file: "".into(),
-            tls_key_file: "".into(),
-            session_lifetime_s: 28_800,
-            session_idle_s: 1_800,
-            login_max_failures: 5,
-            login_window_s: 300,
-            gate_api_token_file: "".into(),
-        }
-    }
-}
-
-impl ConsoleConfig {
-    /// Range and consistency problems, as (dotted key, message).
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        if self.listen.parse::<SocketAddr>().is_err() {
-            p.push((
-                "console.listen",
-                format!("{:?} is not an address like 127.0.0.1:8443", self.listen),
-            ));
-        }
-        if self.tls_cert_file.as_os_str().is_empty() != self.tls_key_file.as_os_str().is_empty() {
-            p.push((
-                "console.tls_key_file",
-                "set both tls_cert_file and tls_key_file, or neither (self-signed)".into(),
-            ));
-        }
-        if !(60..=86_400).contains(&self.session_lifetime_s) {
-            p.push((
-                "console.session_lifetime_s",
-                "must be between 60 and 86400 seconds".into(),
-            ));
-        }
-        if !(60..=86_400).contains(&self.session_idle_s) {
-            p.push((
-                "console.session_idle_s",
-                "must be between 60 and 86400 seconds".into(),
-            ));
-        }
-        if !(1..=100).contains(&self.login_max_failures) {
-            p.push((
-                "console.login_max_failures",
-                "must be between 1 and 100".into(),
-            ));
-        }
-        if !(1..=86_400).contains(&self.login_window_s) {
-            p.push((
-                "console.login_window_s",
-                "must be between 1 and 86400 seconds".into(),
-            ));
-        }
-        p
     }
 }
 

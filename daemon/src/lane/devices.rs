@@ -24,11 +24,11 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::bank::GateLink;
 use crate::config::policy::Watchlist;
 use crate::config::{Config, ConfigError};
 use crate::lane::jobs::{self, Camera, ChipError, ChipLink};
 use crate::lane::{Devices, Lane, Shared};
+use console::link::GateLink;
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
 /// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.

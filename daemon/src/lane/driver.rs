@@ -18,10 +18,10 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use crate::audit::AuditLog;
-use crate::bank::{self, DeviceHealth, GateEventKind, LocalGate, OfficerAction};
 use crate::lane::clock::LaneClock;
 use crate::lane::metrics::GateMetrics;
+use audit::AuditLog;
+use console::link::{self, DeviceHealth, GateEventKind, LocalGate};
 
 /// Starts and cancels the gate's background jobs; results come back on the input channel.
 pub trait JobRunner: Send {
@@ -57,7 +57,7 @@ pub struct Driver {
     /// Inputs from adapters and jobs.
     pub inputs: mpsc::UnboundedReceiver<Input>,
     /// Officer commands from the console.
-    pub officer: mpsc::UnboundedReceiver<bank::OfficerCommand>,
+    pub officer: mpsc::UnboundedReceiver<link::OfficerRequest>,
     /// Background jobs.
     pub jobs: Box<dyn JobRunner>,
     /// Doors, display, lamps.
@@ -175,15 +175,7 @@ impl Driver {
         }
     }
 
-    fn officer_command(&mut self, cmd: bank::OfficerCommand) {
-        let input = match cmd.action {
-            OfficerAction::ReleaseExit => gate::OfficerCommand::ReleaseExit,
-            OfficerAction::Refer => gate::OfficerCommand::Refer,
-            OfficerAction::Reset => gate::OfficerCommand::Reset,
-            OfficerAction::LaneOpen => gate::OfficerCommand::LaneOpen,
-            OfficerAction::LaneClose => gate::OfficerCommand::LaneClose,
-            OfficerAction::OutOfService => gate::OfficerCommand::OutOfService,
-        };
+    fn officer_command(&mut self, cmd: link::OfficerRequest) {
         // Who asked is recorded before the gate acts; the gate's own OfficerAction audit
         // event (accepted or not) follows.
         self.append(
@@ -191,7 +183,7 @@ impl Driver {
             json!({ "officer": cmd.officer, "action": cmd.action, "comment": cmd.comment }),
         );
         let before = self.gate.counters();
-        self.gate.handle(Instant::now(), Input::Officer(input));
+        self.gate.handle(Instant::now(), Input::Officer(cmd.action));
         let after = self.gate.counters();
         let accepted = after.unexpected_inputs == before.unexpected_inputs;
         self.link.publish(GateEventKind::Command {
@@ -240,8 +232,8 @@ impl Driver {
                     duration_ms: took.as_millis() as u64,
                 });
                 // The passage is over: its photos and data go (zeroized).
-                self.link.set_photo(bank::PhotoKind::Chip, None);
-                self.link.set_photo(bank::PhotoKind::Live, None);
+                self.link.set_photo(link::PhotoKind::Chip, None);
+                self.link.set_photo(link::PhotoKind::Live, None);
                 self.jobs.passage_ended();
             }
             AuditEvent::PhaseChanged { to, .. } => {

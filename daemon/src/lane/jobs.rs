@@ -20,9 +20,9 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::audit::Pseudonymizer;
-use crate::bank::{LocalGate, PhotoKind};
 use crate::lane::driver::JobRunner;
+use audit::Pseudonymizer;
+use console::link::{LocalGate, PhotoKind};
 
 /// Why a chip could not be read. The texts are for the log: they carry no document data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

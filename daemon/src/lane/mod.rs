@@ -15,10 +15,10 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::audit::{AuditLog, Pseudonymizer};
-use crate::bank::{GateStatus, LocalGate};
 use crate::config::Config;
+use audit::{AuditLog, Pseudonymizer};
 use clock::LaneClock;
+use console::link::{GateStatus, LocalGate};
 use doors::{forward_events, ControllerSignals};
 use driver::Driver;
 use jobs::{Camera, ChipLink, JobContext, VisionParts, WatchlistCheck};

@@ -25,10 +25,10 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::bank::GateLink;
 use crate::config::{Config, SimConfig};
 use crate::lane::jobs;
 use crate::lane::{Devices, Lane, Shared};
+use console::link::GateLink;
 
 /// One kind of simulated traveller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

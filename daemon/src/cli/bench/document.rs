@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sim::chip::LinkModel;
 
 use super::{meets, whole_passage, BenchArgs, BenchError, Report, Summary};
-use crate::audit::AuditLog;
+use audit::AuditLog;
 
 /// Goal of issue #3: software time per document read.
 const GOAL_DOC_SOFTWARE_MS: f64 = 50.0;

@@ -1,33 +1,47 @@
 //! [`RemoteGate`]: a [`GateLink`] to a gate served by another daemon's gate API
-//! ([`super::gate_api`]), for `egate console --gates FILE`.
+//! ([`crate::gate_api`]), for `egate console --gates FILE`.
 //!
 //! One background task per gate keeps an event stream open (`GET /gate-api/v1/events`,
 //! reconnecting with back-off), re-publishes the gate's events to the console, and refreshes a
 //! cached status; [`GateLink::status`] answers from that cache and says "unreachable" while
 //! the stream is down. HTTPS is verified by pinning the gate's certificate (SHA-256 fingerprint
 //! in the gates file), which also works for the self-signed demo certificates.
+//!
+//! HTTP is reqwest's client on rustls (a client configuration of our own, ring provider,
+//! with the pinning verifier); the event stream is parsed by `eventsource-stream`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
+use axum::body::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::{Stream, StreamExt};
+use reqwest::{Method, StatusCode, Url};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use crate::bank::{
-    GateEvent, GateEventKind, GateLink, GateStatus, LinkError, OfficerCommand, PhotoKind,
+use crate::link::{
+    GateEvent, GateEventKind, GateLink, GateStatus, LinkError, OfficerRequest, PhotoKind,
 };
+use crate::routes::GATE_API_PREFIX;
+use crate::ConsoleError;
 
-use super::ConsoleError;
+/// Longest wait for a TCP connection and TLS handshake.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a whole answer (status, command, photo).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// An event stream with no byte for this long is dead (the gate API sends a keep-alive every
+/// 5 s).
+const STREAM_SILENCE: Duration = Duration::from_secs(20);
+/// Most bytes of the event stream taken in since the last whole event.
+const MAX_EVENT: usize = 1 << 20;
 
 /// One gate in the gates file.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -63,13 +77,15 @@ pub fn parse_gates_file(path: &Path, text: &str) -> Result<Vec<GateEntry>, Conso
     }
     let mut seen = std::collections::HashSet::new();
     for g in &f.gate {
-        if !super::auth::valid_id(&g.id) || !seen.insert(g.id.clone()) {
+        // A gate id is a path segment of the gate API: "." and ".." cannot be one.
+        let addressable = crate::auth::valid_id(&g.id) && g.id != "." && g.id != "..";
+        if !addressable || !seen.insert(g.id.clone()) {
             return Err(err(format!("gate id {:?} is invalid or repeated", g.id)));
         }
-        let ep = Endpoint::parse(&g.url).map_err(|e| err(format!("gate {}: {e}", g.id)))?;
-        if ep.https {
+        let base = gate_api_base(&g.url).map_err(|e| err(format!("gate {}: {e}", g.id)))?;
+        if base.scheme() == "https" {
             match &g.fingerprint {
-                Some(fp) if super::tls::parse_fingerprint(fp).is_some() => {}
+                Some(fp) if crate::tls::parse_fingerprint(fp).is_some() => {}
                 _ => {
                     return Err(err(format!(
                         "gate {}: https needs fingerprint = the SHA-256 of its certificate \
@@ -83,62 +99,29 @@ pub fn parse_gates_file(path: &Path, text: &str) -> Result<Vec<GateEntry>, Conso
     Ok(f.gate)
 }
 
-/// Where a gate daemon is.
-#[derive(Debug, Clone)]
-struct Endpoint {
-    https: bool,
-    host: String,
-    port: u16,
-    base_path: String,
-}
-
-impl Endpoint {
-    fn parse(url: &str) -> Result<Self, String> {
-        let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-            (true, r)
-        } else if let Some(r) = url.strip_prefix("http://") {
-            (false, r)
-        } else {
-            return Err(format!(
-                "{url:?}: the URL must start with https:// or http://"
-            ));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-            None => (rest, ""),
-        };
-        let (host, port) = if let Some(r) = authority.strip_prefix('[') {
-            let (h, p) = r.split_once(']').ok_or("bad IPv6 address")?;
-            (h.to_string(), p.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (authority.to_string(), None),
-            }
-        };
-        if host.is_empty() {
-            return Err(format!("{url:?}: no host"));
-        }
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| format!("{url:?}: bad port"))?,
-            None if https => 443,
-            None => 80,
-        };
-        Ok(Self {
-            https,
-            host,
-            port,
-            base_path: path.to_string(),
-        })
+/// The gate API's base URL under a daemon's console URL (`https://host:port[/path]`).
+fn gate_api_base(url: &str) -> Result<Url, String> {
+    let mut base = Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
+    if !matches!(base.scheme(), "https" | "http") {
+        return Err(format!(
+            "{url:?}: the URL must start with https:// or http://"
+        ));
     }
-
-    fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+    if base.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{url:?}: no host"));
     }
+    if !base.username().is_empty()
+        || base.password().is_some()
+        || base.query().is_some()
+        || base.fragment().is_some()
+    {
+        return Err(format!(
+            "{url:?}: give only the scheme, host, port and path (the token goes in token_file)"
+        ));
+    }
+    let path = format!("{}{GATE_API_PREFIX}", base.path().trim_end_matches('/'));
+    base.set_path(&path);
+    Ok(base)
 }
 
 /// Accepts exactly the certificate whose SHA-256 is pinned; signatures are still verified.
@@ -158,7 +141,7 @@ impl ServerCertVerifier for Pinned {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let got: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
-        if super::auth::ct_eq(&got, &self.sha256) {
+        if crate::auth::ct_eq(&got, &self.sha256) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(
@@ -199,107 +182,141 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+/// The TLS client configuration for a gate: its pinned certificate for https; for plain
+/// http, one that trusts nothing (the client is never to speak TLS then).
+fn tls_config(entry: &GateEntry, https: bool) -> Result<rustls::ClientConfig, ConsoleError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConsoleError::Tls(e.to_string()))?;
+    if !https {
+        return Ok(builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth());
+    }
+    let sha256 = entry
+        .fingerprint
+        .as_deref()
+        .and_then(crate::tls::parse_fingerprint)
+        .ok_or_else(|| ConsoleError::Tls(format!("gate {}: no fingerprint", entry.id)))?;
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned { sha256, provider }))
+        .with_no_client_auth())
+}
 
-/// A minimal HTTP/1.1 client for one gate daemon (one connection per request).
+/// The HTTP client of one gate daemon's gate API.
 struct Client {
-    ep: Endpoint,
+    http: reqwest::Client,
+    base: Url,
     token: zeroize::Zeroizing<String>,
-    tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl Client {
     fn new(entry: &GateEntry) -> Result<Self, ConsoleError> {
-        let ep = Endpoint::parse(&entry.url).map_err(ConsoleError::Tls)?;
-        let token = super::read_token(&entry.token_file)?;
-        let tls = if ep.https {
-            let sha256 = entry
-                .fingerprint
-                .as_deref()
-                .and_then(super::tls::parse_fingerprint)
-                .ok_or_else(|| ConsoleError::Tls(format!("gate {}: no fingerprint", entry.id)))?;
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
-                .with_safe_default_protocol_versions()
-                .map_err(|e| ConsoleError::Tls(e.to_string()))?
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(Pinned { sha256, provider }))
-                .with_no_client_auth();
-            Some(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
-        } else {
-            None
-        };
-        Ok(Self { ep, token, tls })
+        let base = gate_api_base(&entry.url).map_err(ConsoleError::Tls)?;
+        let token = crate::read_token(&entry.token_file)?;
+        let https = base.scheme() == "https";
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(entry, https)?)
+            .https_only(https)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("egate-console/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConsoleError::Tls(describe(&e)))?;
+        Ok(Self { http, base, token })
     }
 
-    async fn request(
-        &self,
-        method: hyper::Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
-        let tcp = tokio::time::timeout(
-            Duration::from_secs(5),
-            tokio::net::TcpStream::connect((self.ep.host.as_str(), self.ep.port)),
-        )
-        .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| format!("connect: {e}"))?;
-        let _ = tcp.set_nodelay(true);
-        let io: Box<dyn Io> = match &self.tls {
-            Some(c) => {
-                let name = ServerName::try_from(self.ep.host.clone())
-                    .map_err(|e| format!("server name: {e}"))?;
-                Box::new(
-                    tokio::time::timeout(Duration::from_secs(5), c.connect(name, tcp))
-                        .await
-                        .map_err(|_| "TLS handshake timed out".to_string())?
-                        .map_err(|e| format!("TLS: {e}"))?,
-                )
-            }
-            None => Box::new(tcp),
-        };
-        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|e| format!("HTTP: {e}"))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}/gate-api/v1{path}", self.ep.base_path))
-            .header(hyper::header::HOST, self.ep.authority())
-            .header(
-                hyper::header::AUTHORIZATION,
-                format!("Bearer {}", self.token.as_str()),
-            );
-        if body.is_some() {
-            req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+    fn https(&self) -> bool {
+        self.base.scheme() == "https"
+    }
+
+    /// A request to the gate API path made of `segments`, with the bearer token.
+    fn request(&self, method: Method, segments: &[&str]) -> reqwest::RequestBuilder {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
         }
-        let req = req
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| format!("request: {e}"))?;
-        send.send_request(req)
-            .await
-            .map_err(|e| format!("HTTP: {e}"))
+        self.http
+            .request(method, url)
+            .bearer_auth(self.token.as_str())
     }
 
-    async fn get_bytes(&self, path: &str, limit: usize) -> Result<(u16, Vec<u8>), String> {
-        let r = tokio::time::timeout(Duration::from_secs(10), async {
-            let resp = self.request(hyper::Method::GET, path, None).await?;
-            let status = resp.status().as_u16();
-            let body = http_body_util::Limited::new(resp.into_body(), limit)
-                .collect()
-                .await
-                .map_err(|e| format!("body: {e}"))?
-                .to_bytes();
-            Ok::<_, String>((status, body.to_vec()))
-        })
-        .await
-        .map_err(|_| "timed out".to_string())?;
-        r
+    /// A whole answer of at most `limit` bytes, within [`REQUEST_TIMEOUT`].
+    async fn get_bytes(
+        &self,
+        segments: &[&str],
+        limit: usize,
+    ) -> Result<(StatusCode, Vec<u8>), String> {
+        let mut resp = self
+            .request(Method::GET, segments)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(format!("answer longer than {limit} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((resp.status(), body))
     }
+}
+
+/// A client error with its causes (reqwest's own message names only the step that failed).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Why an event stream ended.
+#[derive(Debug, thiserror::Error)]
+enum StreamFault {
+    #[error("event stream silent for {STREAM_SILENCE:?}")]
+    Silent,
+    #[error("event stream message longer than {MAX_EVENT} bytes")]
+    TooLong,
+    #[error("event stream: {}", describe(.0))]
+    Http(reqwest::Error),
+}
+
+/// The body of an event stream, ended with a fault when it falls silent or when more than
+/// [`MAX_EVENT`] bytes arrive without a whole event (`pending` counts them; the reader
+/// zeroes it at each event).
+fn watched(
+    body: impl Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    pending: Arc<AtomicUsize>,
+) -> impl Stream<Item = Result<Bytes, StreamFault>> {
+    futures_util::stream::unfold(Some(body), move |body| {
+        let pending = Arc::clone(&pending);
+        async move {
+            let mut body = body?;
+            let fault = match tokio::time::timeout(STREAM_SILENCE, body.next()).await {
+                Err(_) => StreamFault::Silent,
+                Ok(None) => return None,
+                Ok(Some(Err(e))) => StreamFault::Http(e),
+                Ok(Some(Ok(chunk))) => {
+                    if pending.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len() <= MAX_EVENT
+                    {
+                        return Some((Ok(chunk), Some(body)));
+                    }
+                    StreamFault::TooLong
+                }
+            };
+            // A fault ends the stream.
+            Some((Err(fault), None))
+        }
+    })
 }
 
 /// A gate reached through another daemon's gate API.
@@ -317,7 +334,7 @@ impl RemoteGate {
     /// Creates the link and starts its background stream (inside a Tokio runtime).
     pub fn connect(entry: &GateEntry) -> Result<Arc<Self>, ConsoleError> {
         let client = Arc::new(Client::new(entry)?);
-        if !client.ep.https {
+        if !client.https() {
             warn!(gate = %entry.id, "gate API over plain http: the token and commands are not protected");
         }
         let (events, _) = broadcast::channel(1024);
@@ -381,9 +398,9 @@ impl RemoteGate {
     async fn refresh_status(&self) -> Result<(), String> {
         let (code, body) = self
             .client
-            .get_bytes(&format!("/gates/{}", self.id), 256 * 1024)
+            .get_bytes(&["gates", &self.id], 256 * 1024)
             .await?;
-        if code != 200 {
+        if code != StatusCode::OK {
             return Err(format!("status: HTTP {code}"));
         }
         let s: GateStatus = serde_json::from_slice(&body).map_err(|e| format!("status: {e}"))?;
@@ -396,50 +413,29 @@ impl RemoteGate {
     async fn stream_once(&self) -> Result<(), String> {
         let resp = self
             .client
-            .request(hyper::Method::GET, "/events", None)
-            .await?;
-        if resp.status() != hyper::StatusCode::OK {
+            .request(Method::GET, &["events"])
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        if resp.status() != StatusCode::OK {
             return Err(format!("events: HTTP {}", resp.status()));
         }
         self.refresh_status().await?;
         info!(gate = %self.id, "gate link up");
-        let mut body = resp.into_body();
-        let mut buf: Vec<u8> = Vec::new();
-        loop {
-            tokio::select! {
-                frame = tokio::time::timeout(Duration::from_secs(20), body.frame()) => {
-                    let frame = match frame {
-                        Err(_) => return Err("event stream silent".into()),
-                        Ok(None) => return Ok(()),
-                        Ok(Some(Err(e))) => return Err(format!("event stream: {e}")),
-                        Ok(Some(Ok(f))) => f,
-                    };
-                    let Ok(data) = frame.into_data() else { continue };
-                    buf.extend_from_slice(&data);
-                    if buf.len() > 1 << 20 {
-                        return Err("event stream message too long".into());
-                    }
-                    while let Some(end) = find_double_newline(&buf) {
-                        let block: Vec<u8> = buf.drain(..end).collect();
-                        self.handle_block(&block);
-                    }
-                }
-            }
+        let pending = Arc::new(AtomicUsize::new(0));
+        let mut events =
+            std::pin::pin!(watched(resp.bytes_stream(), Arc::clone(&pending)).eventsource());
+        while let Some(event) = events.next().await {
+            let event = event.map_err(|e| e.to_string())?;
+            pending.store(0, Ordering::Relaxed);
+            self.handle_data(&event.data);
         }
+        Ok(())
     }
 
-    fn handle_block(&self, block: &[u8]) {
-        let text = String::from_utf8_lossy(block);
-        let data: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(|l| l.strip_prefix(' ').unwrap_or(l))
-            .collect();
-        if data.is_empty() {
-            return;
-        }
-        let data = data.join("\n");
-        match serde_json::from_str::<GateEvent>(&data) {
+    /// One message of the event stream: a [`GateEvent`] of this gate, or a resync notice.
+    fn handle_data(&self, data: &str) {
+        match serde_json::from_str::<GateEvent>(data) {
             Ok(ev) if ev.gate == self.id => {
                 // The status the console shows after an event is the one after it: apply what
                 // the event says at once; the rest comes with the background refresh.
@@ -491,16 +487,6 @@ fn apply(st: &mut GateStatus, at: &mut std::time::Instant, kind: &GateEventKind)
     }
 }
 
-/// End (exclusive, after the blank line) of the first SSE message in `buf`.
-fn find_double_newline(buf: &[u8]) -> Option<usize> {
-    let a = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    let b = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    }
-}
-
 impl GateLink for RemoteGate {
     fn id(&self) -> &str {
         &self.id
@@ -523,7 +509,7 @@ impl GateLink for RemoteGate {
         self.events.subscribe()
     }
 
-    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError> {
+    fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError> {
         if self
             .status
             .lock()
@@ -538,23 +524,24 @@ impl GateLink for RemoteGate {
         let body = serde_json::to_vec(&cmd)
             .map_err(|e| LinkError::Refused(self.id.clone(), e.to_string()))?;
         let client = Arc::clone(&self.client);
-        let path = format!("/gates/{}/commands", self.id);
         let id = self.id.clone();
         let events = self.events.clone();
         self.rt.spawn(async move {
-            let r = tokio::time::timeout(
-                Duration::from_secs(10),
-                client.request(hyper::Method::POST, &path, Some(body)),
-            )
-            .await;
-            let ok = matches!(&r, Ok(Ok(resp)) if resp.status() == hyper::StatusCode::ACCEPTED);
+            let r = client
+                .request(Method::POST, &["gates", &id, "commands"])
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .timeout(REQUEST_TIMEOUT)
+                .send()
+                .await;
+            let ok = matches!(&r, Ok(resp) if resp.status() == StatusCode::ACCEPTED);
             if !ok {
                 warn!(gate = %id, "command not delivered to the gate");
                 // The page learns that the gate never got it.
                 let _ = events.send(GateEvent {
                     gate: id,
                     seq: u64::MAX,
-                    ts_ms: super::hub::now_ms(),
+                    ts_ms: crate::hub::now_ms(),
                     kind: GateEventKind::Command {
                         officer: cmd.officer,
                         action: cmd.action,
@@ -572,16 +559,18 @@ impl GateLink for RemoteGate {
             PhotoKind::Live => "live",
         };
         let client = Arc::clone(&self.client);
-        let path = format!("/gates/{}/photo/{which}", self.id);
+        let id = self.id.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         // Runs on the runtime and is awaited through a channel, so calling this from any
         // thread (the console calls it from a blocking one) cannot stall or panic the runtime.
         self.rt.spawn(async move {
-            let r = client.get_bytes(&path, 4 << 20).await;
+            let r = client
+                .get_bytes(&["gates", &id, "photo", which], 4 << 20)
+                .await;
             let _ = tx.send(r);
         });
         match rx.recv_timeout(Duration::from_secs(5)) {
-            Ok(Ok((200, bytes))) => Some(bytes),
+            Ok(Ok((StatusCode::OK, bytes))) => Some(bytes),
             Ok(Ok(_)) => None,
             Ok(Err(_)) | Err(_) => None,
         }
@@ -593,18 +582,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoints_parse() {
-        let e = Endpoint::parse("https://10.0.0.1:8443/").unwrap();
-        assert!(e.https && e.host == "10.0.0.1" && e.port == 8443 && e.base_path.is_empty());
-        let e = Endpoint::parse("http://[::1]:9/x/").unwrap();
-        assert_eq!(
-            (e.host.as_str(), e.port, e.base_path.as_str()),
-            ("::1", 9, "/x")
-        );
-        assert_eq!(e.authority(), "[::1]:9");
-        for bad in ["ftp://x", "https://", "https://h:notaport", "http://[::1"] {
-            assert!(Endpoint::parse(bad).is_err(), "{bad}");
+    fn gate_api_urls() {
+        let base = gate_api_base("https://10.0.0.1:8443/").unwrap();
+        assert_eq!(base.as_str(), "https://10.0.0.1:8443/gate-api/v1");
+        let base = gate_api_base("http://[::1]:9/x/").unwrap();
+        assert_eq!(base.as_str(), "http://[::1]:9/x/gate-api/v1");
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://h:notaport",
+            "http://[::1",
+            "https://user:pw@h:1",
+            "https://h:1/?q",
+            "10.0.0.1:8443",
+        ] {
+            assert!(gate_api_base(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn requests_name_the_gate_as_one_path_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, format!("{}\n", "t".repeat(32))).unwrap();
+        let client = Client::new(&GateEntry {
+            id: "g.1".into(),
+            url: "http://127.0.0.1:9/base".into(),
+            token_file,
+            fingerprint: None,
+        })
+        .unwrap();
+        let req = client
+            .request(Method::GET, &["gates", "g.1", "photo", "chip"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            req.url().as_str(),
+            "http://127.0.0.1:9/base/gate-api/v1/gates/g.1/photo/chip"
+        );
+        let auth = req.headers().get(reqwest::header::AUTHORIZATION).unwrap();
+        assert!(auth.is_sensitive());
+        assert_eq!(auth.to_str().unwrap(), format!("Bearer {}", "t".repeat(32)));
     }
 
     #[test]
@@ -617,12 +635,7 @@ mod tests {
         assert_eq!(parse_gates_file(p, &ok).unwrap().len(), 1);
         assert!(parse_gates_file(p, "").is_err());
         assert!(parse_gates_file(p, "[[gate]]\nid = 1\n").is_err());
-    }
-
-    #[test]
-    fn sse_blocks_split() {
-        assert_eq!(find_double_newline(b"data: x\n\ndata: y"), Some(9));
-        assert_eq!(find_double_newline(b"data: x\r\n\r\n"), Some(11));
-        assert_eq!(find_double_newline(b"data: x\n"), None);
+        let dots = "[[gate]]\nid = \"..\"\nurl = \"http://127.0.0.1:1\"\ntoken_file = \"t\"\n";
+        assert!(parse_gates_file(p, dots).is_err());
     }
 }

@@ -11,18 +11,22 @@
 //! What goes in: decisions, reason codes, timings, device events and officer actions. What
 //! never goes in: images, embeddings, MRZ, names, document numbers — the caller passes a
 //! [`Pseudonymizer`] value instead.
+//!
+//! Secrets and other files only their owner may read (the pseudonym key, tokens, accounts)
+//! are written by [`private_file`], the one writer of such files in egate.
 
-// The passage records that use the pseudonym and `read_records` arrive with the driver loop
-// (issue #7); until then part of this module is used by its tests only.
-#![allow(dead_code)]
+mod private;
+mod pseudonym;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub use private::private_file;
+pub use pseudonym::Pseudonymizer;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HASH_FIELD: &str = ",\"hash\":\"";
@@ -157,16 +161,6 @@ impl AuditLog {
         self.next_seq += 1;
         Ok(self.next_seq - 1)
     }
-
-    /// Number of records in the trail.
-    pub fn len(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// Whether the trail holds no record.
-    pub fn is_empty(&self) -> bool {
-        self.next_seq == 0
-    }
 }
 
 /// Where a chain breaks.
@@ -265,70 +259,8 @@ fn verify_bytes(bytes: &[u8]) -> VerifyReport {
     }
 }
 
-/// Keyed pseudonyms of documents: HMAC-SHA-256 under a site key, so the trail can link the
-/// records of one document without holding its number, and nobody without the key can test a
-/// guessed number against it.
-pub struct Pseudonymizer {
-    key: zeroize::Zeroizing<Vec<u8>>,
-}
-
-impl Pseudonymizer {
-    /// Loads the key file, creating it (32 random bytes, mode 0600) if it does not exist.
-    pub fn load_or_create(path: &Path) -> Result<Self, AuditError> {
-        let err = |reason: String| AuditError::Key {
-            path: path.to_path_buf(),
-            reason,
-        };
-        match std::fs::read(path) {
-            Ok(k) if k.len() >= 32 => Ok(Self {
-                key: zeroize::Zeroizing::new(k),
-            }),
-            Ok(k) => Err(err(format!(
-                "holds {} bytes; at least 32 are needed",
-                k.len()
-            ))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                use rand::RngCore;
-                use std::os::unix::fs::OpenOptionsExt;
-                let mut key = zeroize::Zeroizing::new(vec![0u8; 32]);
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-                }
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(path)
-                    .map_err(|e| err(e.to_string()))?;
-                f.write_all(&key).map_err(|e| err(e.to_string()))?;
-                f.sync_all().map_err(|e| err(e.to_string()))?;
-                Ok(Self { key })
-            }
-            Err(e) => Err(err(e.to_string())),
-        }
-    }
-
-    /// A key from bytes (tests, and keys held in an HSM-backed store by the caller).
-    pub fn from_key(key: &[u8]) -> Self {
-        Self {
-            key: zeroize::Zeroizing::new(key.to_vec()),
-        }
-    }
-
-    /// The pseudonym of a document: 128 bits of HMAC-SHA-256(key, state ‖ 0x00 ‖ number), hex.
-    pub fn pseudonym(&self, issuing_state: &str, document_number: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .expect("HMAC takes keys of any length");
-        mac.update(issuing_state.as_bytes());
-        mac.update(&[0]);
-        mac.update(document_number.as_bytes());
-        let tag = mac.finalize().into_bytes();
-        format!("doc-{}", hex::encode(&tag[..16]))
-    }
-}
-
-/// Reads the records of a trail as JSON values (for tests and the console's history).
+/// Reads the records of a trail as JSON values; lines that are not JSON are skipped (a reader,
+/// not a verifier: [`verify_file`] says whether the chain holds).
 pub fn read_records(path: &Path) -> Result<Vec<serde_json::Value>, AuditError> {
     let file = File::open(path).map_err(|source| AuditError::Io {
         path: path.to_path_buf(),
@@ -369,7 +301,6 @@ mod tests {
         let r = verify_file(&p).unwrap();
         assert_eq!((r.records, r.broken), (5, None));
         let mut log = AuditLog::open(&p, "gate-1").unwrap();
-        assert_eq!(log.len(), 5);
         assert_eq!(log.append("x", &json!({})).unwrap(), 5);
         assert_eq!(verify_file(&p).unwrap().records, 6);
     }
@@ -416,43 +347,10 @@ mod tests {
         f.write_all(b"{\"seq\":3,\"ts_ms\":1,\"ga").unwrap();
         drop(f);
         assert!(verify_file(&p).unwrap().broken.is_some());
-        let log = AuditLog::open(&p, "gate-1").unwrap();
-        assert_eq!(log.len(), 4);
+        drop(AuditLog::open(&p, "gate-1").unwrap());
+        assert_eq!(verify_file(&p).unwrap().records, 4);
         let recs = read_records(&p).unwrap();
         assert_eq!(recs[3]["kind"], "audit_recovered");
         assert_eq!(verify_file(&p).unwrap().broken, None);
-    }
-
-    #[test]
-    fn pseudonyms_are_keyed_and_stable() {
-        let a = Pseudonymizer::from_key(&[1; 32]);
-        let b = Pseudonymizer::from_key(&[2; 32]);
-        let pa = a.pseudonym("UTO", "L898902C3");
-        assert_eq!(pa, a.pseudonym("UTO", "L898902C3"));
-        assert_ne!(pa, b.pseudonym("UTO", "L898902C3"));
-        assert_ne!(pa, a.pseudonym("UTO", "L898902C4"));
-        assert!(!pa.contains("L898902C3"));
-        assert_eq!(pa.len(), 4 + 32);
-    }
-
-    #[test]
-    fn the_key_file_is_created_private_and_reused() {
-        use std::os::unix::fs::PermissionsExt;
-        let d = tempfile::tempdir().unwrap();
-        let k = d.path().join("keys/pseudonym.key");
-        let p1 = Pseudonymizer::load_or_create(&k)
-            .unwrap()
-            .pseudonym("D", "C01X00T47");
-        let mode = std::fs::metadata(&k).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let p2 = Pseudonymizer::load_or_create(&k)
-            .unwrap()
-            .pseudonym("D", "C01X00T47");
-        assert_eq!(p1, p2);
-        std::fs::write(&k, b"short").unwrap();
-        assert!(matches!(
-            Pseudonymizer::load_or_create(&k),
-            Err(AuditError::Key { .. })
-        ));
     }
 }

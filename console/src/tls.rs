@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 use tracing::debug;
 
-use super::ConsoleError;
+use crate::ConsoleError;
 
 /// The client's address, put into each request's extensions by the accept loop.
 #[derive(Debug, Clone, Copy)]

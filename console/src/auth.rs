@@ -17,9 +17,9 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::bank::OfficerAction;
+use gate::OfficerCommand;
 
-use super::ConsoleError;
+use crate::ConsoleError;
 
 /// An officer's role.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -58,14 +58,14 @@ impl Role {
 /// a gate out of service (both are moves towards the safe side an officer on duty must be able
 /// to make at once). Only a supervisor resets a gate after an emergency or fault. A technician
 /// commands nothing.
-pub fn may_command(role: Role, action: OfficerAction) -> bool {
+pub fn may_command(role: Role, action: OfficerCommand) -> bool {
     match action {
-        OfficerAction::ReleaseExit
-        | OfficerAction::Refer
-        | OfficerAction::LaneOpen
-        | OfficerAction::LaneClose
-        | OfficerAction::OutOfService => matches!(role, Role::Officer | Role::Supervisor),
-        OfficerAction::Reset => role == Role::Supervisor,
+        OfficerCommand::ReleaseExit
+        | OfficerCommand::Refer
+        | OfficerCommand::LaneOpen
+        | OfficerCommand::LaneClose
+        | OfficerCommand::OutOfService => matches!(role, Role::Officer | Role::Supervisor),
+        OfficerCommand::Reset => role == Role::Supervisor,
     }
 }
 
@@ -147,7 +147,7 @@ impl Users {
     }
 
     /// Number of accounts.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.by_id.len()
     }
 
@@ -437,7 +437,7 @@ mod tests {
 
     #[test]
     fn permission_table() {
-        use OfficerAction::*;
+        use OfficerCommand::*;
         for a in [ReleaseExit, Refer, LaneOpen, LaneClose, OutOfService, Reset] {
             assert!(!may_command(Role::Technician, a));
             assert!(may_command(Role::Supervisor, a));

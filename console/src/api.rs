@@ -1,7 +1,8 @@
 //! The officers' HTTP API under `/api`: login and session, gates, commands, alarms, photos,
 //! statistics and the event stream. Every handler answers a JSON error with a 4xx for bad
 //! input; none panics on it. The session, CSRF and role checks and the checks on what a
-//! request names are in [`super::guard`], shared with the gate API.
+//! request names are in [`crate::guard`], shared with the gate API; the routes and who may
+//! call each are in [`crate::routes`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,11 +17,12 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::bank::{OfficerAction, OfficerCommand};
+use gate::OfficerCommand;
 
-use super::auth::{self, Officer, Role};
-use super::tls::Peer;
-use super::{guard, ApiError, AppState, SESSION_COOKIE};
+use crate::auth::{self, Officer};
+use crate::link::OfficerRequest;
+use crate::tls::Peer;
+use crate::{guard, ApiError, AppState, SESSION_COOKIE};
 
 /// Longest comment accepted (characters).
 pub const MAX_COMMENT: usize = 500;
@@ -63,7 +65,7 @@ struct LoginBody {
 }
 
 fn session_json(o: &Officer) -> serde_json::Value {
-    let actions: Vec<OfficerAction> = super::ALL_ACTIONS
+    let actions: Vec<OfficerCommand> = crate::ALL_ACTIONS
         .into_iter()
         .filter(|a| auth::may_command(o.role, *a))
         .collect();
@@ -185,9 +187,7 @@ pub async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let s = guard::gate(&app, &id)?
-        .status()
-        .map_err(guard::unreachable)?;
+    let s = guard::gate_status(&app, &id)?;
     Ok(Json(json!({ "id": id, "reachable": true, "status": s })))
 }
 
@@ -206,14 +206,14 @@ pub async fn command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let action: OfficerAction = serde_json::from_value(serde_json::Value::String(action.clone()))
+    let action: OfficerCommand = serde_json::from_value(serde_json::Value::String(action.clone()))
         .map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_action",
-            &format!("no command {action:?}"),
-        )
-    })?;
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                &format!("no command {action:?}"),
+            )
+        })?;
     guard::role(&o, |r| auth::may_command(r, action))?;
     let link = guard::gate(&app, &id)?;
     let b: CommentBody = if body.is_empty() {
@@ -228,7 +228,7 @@ pub async fn command(
         json!({ "officer": o.id, "role": o.role, "gate": id, "action": action, "comment": comment }),
     )
     .await?;
-    link.command(OfficerCommand {
+    link.command(OfficerRequest {
         officer: o.id.clone(),
         action,
         comment,
@@ -326,10 +326,10 @@ pub async fn stats(
     }
     Ok(Json(json!(app
         .hub
-        .stats(q.gate.as_deref(), super::hub::now_ms()))))
+        .stats(q.gate.as_deref(), crate::hub::now_ms()))))
 }
 
-/// `GET /api/events`: Server-Sent Events, one JSON [`super::hub::PageMessage`] per message.
+/// `GET /api/events`: Server-Sent Events, one JSON [`crate::hub::PageMessage`] per message.
 pub async fn events(State(app): State<AppState>) -> Response {
     let rx = app.hub.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -349,12 +349,4 @@ pub async fn events(State(app): State<AppState>) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-/// Which roles may call a state-changing endpoint (for tests and the OpenAPI document).
-pub fn roles_for_action(action: OfficerAction) -> Vec<Role> {
-    Role::ALL
-        .into_iter()
-        .filter(|r| auth::may_command(*r, action))
-        .collect()
 }

@@ -1,18 +1,21 @@
 //! The OpenAPI 3.1 description of the console and gate APIs, served at `/api/openapi.json`.
 //!
-//! Written by hand beside the router. Each state-changing operation carries
-//! `x-egate-roles` (the roles allowed; from the same permission table the handlers use) or
-//! `x-egate-auth: "bearer"`, which the tests use to try every one of them with no or the
-//! wrong credentials.
+//! Summaries, parameters, bodies and answers are written here; each operation's security
+//! comes from the route table ([`crate::routes`]) the router is built from: `security`, and
+//! `x-egate-roles` (the roles allowed, from the permission table the handlers use) on every
+//! session operation or `x-egate-auth: "bearer"` on every gate API operation. The tests use
+//! them to try every state-changing operation with no or the wrong credentials, and check
+//! that the document and the table name the same operations.
 
+use axum::http::Method;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use crate::bank::OfficerAction;
+use gate::OfficerCommand;
 
-use super::api::roles_for_action;
-use super::auth::{self, Role};
-use super::ALL_ACTIONS;
+use crate::auth::Role;
+use crate::routes::{self, Access};
+use crate::ALL_ACTIONS;
 
 fn err(desc: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
@@ -30,59 +33,106 @@ fn roles(rs: &[Role]) -> Value {
     json!(rs.iter().map(|r| r.as_str()).collect::<Vec<_>>())
 }
 
-fn action_summary(a: OfficerAction) -> &'static str {
+fn action_summary(a: OfficerCommand) -> &'static str {
     match a {
-        OfficerAction::ReleaseExit => "Open the exit for the traveller in the gate",
-        OfficerAction::Refer => "Refer the traveller in the gate to an officer",
-        OfficerAction::Reset => "Reset the gate after an emergency or fault",
-        OfficerAction::LaneOpen => "Open the lane: take travellers again",
-        OfficerAction::LaneClose => "Close the lane after the passage in progress",
-        OfficerAction::OutOfService => "Take the gate out of service at once",
+        OfficerCommand::ReleaseExit => "Open the exit for the traveller in the gate",
+        OfficerCommand::Refer => "Refer the traveller in the gate to an officer",
+        OfficerCommand::Reset => "Reset the gate after an emergency or fault",
+        OfficerCommand::LaneOpen => "Open the lane: take travellers again",
+        OfficerCommand::LaneClose => "Close the lane after the passage in progress",
+        OfficerCommand::OutOfService => "Take the gate out of service at once",
+    }
+}
+
+/// The command's name as in paths and JSON (`release_exit`, ...).
+fn action_name(a: OfficerCommand) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The table's routes as documented operations: (path, method, access, command), a command
+/// route once per command.
+fn operations() -> Vec<(String, Method, Access, Option<OfficerCommand>)> {
+    let mut ops = Vec::new();
+    for r in routes::table() {
+        if r.path.contains("{action}") {
+            for a in ALL_ACTIONS {
+                let path = r.path.replace("{action}", &action_name(a));
+                ops.push((path, r.method.clone(), r.access, Some(a)));
+            }
+        } else {
+            ops.push((r.path, r.method, r.access, None));
+        }
+    }
+    ops
+}
+
+/// Puts each operation's security, from the route table, into the written paths.
+fn add_security(paths: &mut Map<String, Value>) {
+    for (path, method, access, action) in operations() {
+        let method = method.as_str().to_ascii_lowercase();
+        let Some(op) = paths
+            .get_mut(&path)
+            .and_then(|item| item.get_mut(&method))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        match access {
+            Access::Open => {
+                op.insert("security".into(), json!([]));
+            }
+            Access::Session(permission) => {
+                let security = if method == "get" {
+                    json!([{ "session": [] }])
+                } else {
+                    json!([{ "session": [], "csrf": [] }])
+                };
+                op.insert("security".into(), security);
+                op.insert("x-egate-roles".into(), roles(&permission.roles(action)));
+            }
+            Access::Bearer => {
+                op.insert("security".into(), json!([{ "bearer": [] }]));
+                op.insert("x-egate-auth".into(), json!("bearer"));
+            }
+        }
     }
 }
 
 /// The document.
 pub fn document() -> Value {
-    let session_only = json!([{ "session": [] }]);
-    let session_csrf = json!([{ "session": [], "csrf": [] }]);
-    let bearer = json!([{ "bearer": [] }]);
-    let mut paths = serde_json::Map::new();
+    let mut paths = Map::new();
     paths.insert("/api/login".into(), json!({ "post": {
         "operationId": "login", "summary": "Log in; sets the session cookie and returns the CSRF token",
-        "security": [],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LoginRequest" } } } },
         "responses": { "200": ok_json("Logged in", json!({ "$ref": "#/components/schemas/Session" })),
                        "401": err("Wrong user or password"), "429": err("Too many failed logins"),
                        "400": err("Bad JSON"), "415": err("Not JSON"), "413": err("Body too large") }
     }}));
     paths.insert("/api/logout".into(), json!({ "post": {
-        "operationId": "logout", "summary": "End the session", "security": session_csrf,
-        "x-egate-roles": roles(&Role::ALL),
+        "operationId": "logout", "summary": "End the session",
         "responses": { "204": { "description": "Logged out" }, "401": err("Not logged in"), "403": err("CSRF token missing") }
     }}));
     paths.insert("/api/session".into(), json!({ "get": {
         "operationId": "session", "summary": "Who is logged in, the CSRF token and what the role may do",
-        "security": session_only,
         "responses": { "200": ok_json("The session", json!({ "$ref": "#/components/schemas/Session" })), "401": err("Not logged in") }
     }}));
     paths.insert("/api/gates".into(), json!({ "get": {
-        "operationId": "listGates", "summary": "Every gate of the bank with its status", "security": session_only,
+        "operationId": "listGates", "summary": "Every gate of the bank with its status",
         "responses": { "200": ok_json("Gates", json!({ "type": "object", "properties": { "gates": { "type": "array", "items": { "$ref": "#/components/schemas/GateEntry" } } } })), "401": err("Not logged in") }
     }}));
     paths.insert("/api/gates/{gate}".into(), json!({ "get": {
-        "operationId": "getGate", "summary": "One gate's status", "security": session_only,
+        "operationId": "getGate", "summary": "One gate's status",
         "parameters": [gate_param()],
         "responses": { "200": ok_json("The gate", json!({ "$ref": "#/components/schemas/GateEntry" })), "401": err("Not logged in"), "404": err("Unknown gate"), "502": err("Gate unreachable") }
     }}));
     for a in ALL_ACTIONS {
-        let name = serde_json::to_value(a)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let name = action_name(a);
         paths.insert(format!("/api/gates/{{gate}}/commands/{name}"), json!({ "post": {
             "operationId": format!("command_{name}"), "summary": action_summary(a),
             "description": "Recorded in the audit trail with the officer's id before it is sent; the gate's answer arrives on the event stream as a `command` event.",
-            "security": session_csrf, "x-egate-roles": roles(&roles_for_action(a)),
             "parameters": [gate_param()],
             "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommentRequest" } } } },
             "responses": { "202": ok_json("Sent to the gate", json!({ "type": "object" })),
@@ -93,17 +143,15 @@ pub fn document() -> Value {
     }
     paths.insert("/api/gates/{gate}/photo/{kind}".into(), json!({ "get": {
         "operationId": "photo", "summary": "The chip photo or the live capture of the passage in progress (JPEG, Cache-Control: no-store)",
-        "security": session_only, "x-egate-roles": roles(&Role::ALL.into_iter().filter(|r| auth::may_see_photos(*r)).collect::<Vec<_>>()),
         "parameters": [gate_param(), { "name": "kind", "in": "path", "required": true, "schema": { "enum": ["chip", "live"] } }],
         "responses": { "200": { "description": "JPEG", "content": { "image/jpeg": {} } }, "401": err("Not logged in"), "403": err("Wrong role"), "404": err("No passage in progress or unknown gate") }
     }}));
     paths.insert("/api/alarms".into(), json!({ "get": {
-        "operationId": "listAlarms", "summary": "The alarm queue, newest first", "security": session_only,
+        "operationId": "listAlarms", "summary": "The alarm queue, newest first",
         "responses": { "200": ok_json("Alarms", json!({ "type": "object", "properties": { "alarms": { "type": "array", "items": { "$ref": "#/components/schemas/Alarm" } } } })), "401": err("Not logged in") }
     }}));
     paths.insert("/api/alarms/{alarm}/ack".into(), json!({ "post": {
         "operationId": "ackAlarm", "summary": "Acknowledge an alarm with a comment (audited)",
-        "security": session_csrf, "x-egate-roles": roles(&Role::ALL.into_iter().filter(|r| auth::may_ack(*r)).collect::<Vec<_>>()),
         "parameters": [{ "name": "alarm", "in": "path", "required": true, "schema": { "type": "integer" } }],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommentRequest" } } } },
         "responses": { "200": ok_json("Acknowledged", json!({ "type": "object", "properties": { "alarm": { "$ref": "#/components/schemas/Alarm" } } })),
@@ -112,46 +160,44 @@ pub fn document() -> Value {
     }}));
     paths.insert("/api/stats".into(), json!({ "get": {
         "operationId": "stats", "summary": "Passages per hour, outcomes, referral reasons and transaction times, for the bank or one gate",
-        "security": session_only,
         "parameters": [{ "name": "gate", "in": "query", "required": false, "schema": { "type": "string" } }],
         "responses": { "200": ok_json("Statistics", json!({ "type": "object" })), "401": err("Not logged in"), "404": err("Unknown gate") }
     }}));
     paths.insert("/api/events".into(), json!({ "get": {
         "operationId": "events", "summary": "Server-Sent Events: one JSON PageMessage per message (gate events with the status after them, alarm acknowledgements, resync)",
-        "security": session_only,
         "responses": { "200": { "description": "text/event-stream", "content": { "text/event-stream": {} } }, "401": err("Not logged in") }
     }}));
     paths.insert(
         "/api/openapi.json".into(),
         json!({ "get": {
-            "operationId": "openapi", "summary": "This document", "security": [],
+            "operationId": "openapi", "summary": "This document",
             "responses": { "200": ok_json("OpenAPI 3.1", json!({ "type": "object" })) }
         }}),
     );
     // The gate API (served only when a token file is configured).
     paths.insert("/gate-api/v1/gates".into(), json!({ "get": {
-        "operationId": "gateApiList", "summary": "Gate API: every gate's status", "security": bearer,
+        "operationId": "gateApiList", "summary": "Gate API: every gate's status",
         "responses": { "200": ok_json("Statuses", json!({ "type": "object" })), "401": err("Bad token") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}".into(), json!({ "get": {
-        "operationId": "gateApiGet", "summary": "Gate API: one gate's status", "security": bearer, "parameters": [gate_param()],
+        "operationId": "gateApiGet", "summary": "Gate API: one gate's status", "parameters": [gate_param()],
         "responses": { "200": ok_json("Status", json!({ "$ref": "#/components/schemas/GateStatus" })), "401": err("Bad token"), "404": err("Unknown gate") }
     }}));
     paths.insert("/gate-api/v1/events".into(), json!({ "get": {
-        "operationId": "gateApiEvents", "summary": "Gate API: Server-Sent Events, one GateEvent per message", "security": bearer,
+        "operationId": "gateApiEvents", "summary": "Gate API: Server-Sent Events, one GateEvent per message",
         "responses": { "200": { "description": "text/event-stream", "content": { "text/event-stream": {} } }, "401": err("Bad token") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/commands".into(), json!({ "post": {
-        "operationId": "gateApiCommand", "summary": "Gate API: an officer command, checked by the console; audited here too",
-        "security": bearer, "x-egate-auth": "bearer", "parameters": [gate_param()],
+        "operationId": "gateApiCommand", "summary": "Gate API: an officer command, checked by the console; audited here too", "parameters": [gate_param()],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OfficerCommand" } } } },
         "responses": { "202": ok_json("Sent", json!({ "type": "object" })), "401": err("Bad token"), "404": err("Unknown gate"), "422": err("Bad command") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/photo/{kind}".into(), json!({ "get": {
-        "operationId": "gateApiPhoto", "summary": "Gate API: a photo of the passage in progress (no-store)", "security": bearer,
+        "operationId": "gateApiPhoto", "summary": "Gate API: a photo of the passage in progress (no-store)",
         "parameters": [gate_param(), { "name": "kind", "in": "path", "required": true, "schema": { "enum": ["chip", "live"] } }],
         "responses": { "200": { "description": "JPEG", "content": { "image/jpeg": {} } }, "401": err("Bad token"), "404": err("No passage") }
     }}));
+    add_security(&mut paths);
     let actions: Vec<Value> = ALL_ACTIONS
         .iter()
         .filter_map(|a| serde_json::to_value(a).ok())
@@ -163,14 +209,14 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": super::SESSION_COOKIE },
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE },
                 "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" },
                 "bearer": { "type": "http", "scheme": "bearer" }
             },
             "schemas": {
                 "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string" }, "message": { "type": "string" } } },
                 "LoginRequest": { "type": "object", "required": ["user", "password"], "additionalProperties": false, "properties": { "user": { "type": "string", "maxLength": 64 }, "password": { "type": "string" } } },
-                "CommentRequest": { "type": "object", "additionalProperties": false, "properties": { "comment": { "type": ["string", "null"], "maxLength": super::api::MAX_COMMENT } } },
+                "CommentRequest": { "type": "object", "additionalProperties": false, "properties": { "comment": { "type": ["string", "null"], "maxLength": crate::api::MAX_COMMENT } } },
                 "Session": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
                 "OfficerAction": { "enum": actions },
                 "OfficerCommand": { "type": "object", "required": ["officer", "action"], "properties": { "officer": { "type": "string" }, "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] } } },
@@ -190,4 +236,95 @@ pub fn document() -> Value {
 /// `GET /api/openapi.json`
 pub async fn handler() -> Json<Value> {
     Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+        let mut ops = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                ops.insert((method.clone(), path.clone()));
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_operation_is_routed() {
+        let routed: BTreeSet<(String, String)> = operations()
+            .into_iter()
+            .map(|(path, method, ..)| (method.as_str().to_ascii_lowercase(), path))
+            .collect();
+        let documented = documented(&document());
+        assert_eq!(
+            routed.difference(&documented).collect::<Vec<_>>(),
+            Vec::<&(String, String)>::new(),
+            "routed but not documented"
+        );
+        assert_eq!(
+            documented.difference(&routed).collect::<Vec<_>>(),
+            Vec::<&(String, String)>::new(),
+            "documented but not routed"
+        );
+    }
+
+    #[test]
+    fn every_operation_carries_the_access_of_its_route() {
+        let doc = document();
+        for (path, method, access, action) in operations() {
+            let op = &doc["paths"][&path][method.as_str().to_ascii_lowercase()];
+            let security = op["security"].as_array().unwrap();
+            match access {
+                Access::Open => assert!(security.is_empty(), "{method} {path}"),
+                Access::Session(permission) => {
+                    let csrf = security[0].get("csrf").is_some();
+                    assert_eq!(csrf, method != Method::GET, "{method} {path}");
+                    let listed: Vec<Role> = op["x-egate-roles"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| Role::parse(r.as_str().unwrap()).unwrap())
+                        .collect();
+                    assert_eq!(listed, permission.roles(action), "{method} {path}");
+                }
+                Access::Bearer => {
+                    assert!(security[0].get("bearer").is_some(), "{method} {path}");
+                    assert_eq!(op["x-egate-auth"], "bearer", "{method} {path}");
+                    assert!(path.starts_with(routes::GATE_API_PREFIX), "{path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_permission_table_reaches_the_document() {
+        let doc = document();
+        let roles = |path: &str, method: &str| doc["paths"][path][method]["x-egate-roles"].clone();
+        assert_eq!(
+            roles("/api/gates/{gate}/commands/release_exit", "post"),
+            json!(["officer", "supervisor"])
+        );
+        assert_eq!(
+            roles("/api/gates/{gate}/commands/reset", "post"),
+            json!(["supervisor"])
+        );
+        assert_eq!(
+            roles("/api/gates/{gate}/photo/{kind}", "get"),
+            json!(["officer", "supervisor"])
+        );
+        assert_eq!(
+            roles("/api/alarms/{alarm}/ack", "post"),
+            json!(["officer", "supervisor"])
+        );
+        assert_eq!(
+            roles("/api/gates", "get"),
+            json!(["officer", "supervisor", "technician"])
+        );
+        assert_eq!(doc["paths"]["/api/login"]["post"]["security"], json!([]));
+    }
 }

@@ -4,13 +4,13 @@
 //!
 //! - `GET  /gates` — every gate's status
 //! - `GET  /gates/{gate}` — one gate's status
-//! - `GET  /events` — Server-Sent Events, one [`crate::bank::GateEvent`] as JSON per message
-//! - `POST /gates/{gate}/commands` — an [`OfficerCommand`] (the console has checked the
+//! - `GET  /events` — Server-Sent Events, one [`crate::link::GateEvent`] as JSON per message
+//! - `POST /gates/{gate}/commands` — an [`OfficerRequest`] (the console has checked the
 //!   officer's role; the officer id is recorded here too)
 //! - `GET  /gates/{gate}/photo/{chip|live}` — a photo of the passage in progress, `no-store`
 //!
-//! The token check and the checks on what a request names are in [`super::guard`], shared
-//! with the officers' API.
+//! The routes are in [`crate::routes`]; the token check and the checks on what a request
+//! names are in [`crate::guard`], shared with the officers' API.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,30 +20,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 
-use crate::bank::OfficerCommand;
+use crate::auth::valid_id;
+use crate::link::{GateStatus, OfficerRequest};
+use crate::{api, guard, ApiError, AppState};
 
-use super::auth::valid_id;
-use super::{api, guard, ApiError, AppState};
-
-/// The gate API's routes (nested under `/gate-api/v1` by [`super::router`]).
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/gates", get(gates))
-        .route("/gates/{gate}", get(gate))
-        .route("/events", get(events))
-        .route("/gates/{gate}/commands", post(command))
-        .route("/gates/{gate}/photo/{kind}", get(photo))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            guard::require_token,
-        ))
-}
-
-async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
+/// `GET /gates`
+pub async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
     let list: Vec<_> = app
         .hub
         .links()
@@ -53,24 +38,23 @@ async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "gates": list }))
 }
 
-async fn gate(
+/// `GET /gates/{gate}`
+pub async fn gate(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let s = guard::gate(&app, &id)?
-        .status()
-        .map_err(guard::unreachable)?;
-    Ok(Json(json!(s)))
+) -> Result<Json<GateStatus>, ApiError> {
+    guard::gate_status(&app, &id).map(Json)
 }
 
-async fn command(
+/// `POST /gates/{gate}/commands`
+pub async fn command(
     State(app): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let link = guard::gate(&app, &id)?;
-    let mut cmd: OfficerCommand = guard::json_body(&headers, &body)?;
+    let mut cmd: OfficerRequest = guard::json_body(&headers, &body)?;
     if !valid_id(&cmd.officer) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,7 +78,8 @@ async fn command(
     Ok((StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response())
 }
 
-async fn photo(
+/// `GET /gates/{gate}/photo/{kind}`
+pub async fn photo(
     State(app): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -109,8 +94,8 @@ async fn photo(
         .into_response())
 }
 
-/// Raw gate events of every gate of this daemon.
-async fn events(State(app): State<AppState>) -> Response {
+/// `GET /events`: raw gate events of every gate of this daemon.
+pub async fn events(State(app): State<AppState>) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<String>(1024);
     for link in app.hub.links() {
         let mut sub = link.subscribe();

@@ -1,16 +1,18 @@
 //! The boundary between gates and the officers' console.
 //!
 //! A gate (its driver loop, in this process or in another daemon) is reached through a
-//! [`GateLink`]: a snapshot of its state, a stream of [`GateEvent`]s, and officer commands that
-//! the driver loop turns into gate inputs (the console never drives hardware). The console
-//! holds one link per gate of its bank; `egate run --sim` hands it in-process links
-//! ([`LocalGate`]); `egate console --gates FILE` uses links to other daemons' HTTP APIs.
+//! [`GateLink`]: a snapshot of its state, a stream of [`GateEvent`]s, and officers' requests
+//! whose [`gate::OfficerCommand`] the driver loop hands to the gate as an input (the console never
+//! drives hardware). The console holds one link per gate of its bank; `egate run` hands it
+//! in-process links ([`LocalGate`]); `egate console --gates FILE` uses links to other daemons'
+//! gate APIs ([`crate::remote::RemoteGate`]).
 //!
 //! Nothing biometric crosses this boundary except the two photos of the passage in progress,
 //! fetched on demand by [`GateLink::photo`] and never stored by the console.
 
 use std::sync::{Arc, Mutex};
 
+use gate::OfficerCommand;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
@@ -39,6 +41,26 @@ pub struct GateStatus {
     pub passages_accepted: u64,
     /// Counters since start.
     pub passages_referred: u64,
+}
+
+impl GateStatus {
+    /// A gate that has just started: idle, lane open, in service, no device reported yet,
+    /// nothing counted.
+    pub fn idle(id: &str, liveness: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            phase: "idle".into(),
+            step: String::new(),
+            elapsed_ms: 0,
+            lane_open: true,
+            out_of_service: false,
+            liveness: liveness.to_string(),
+            devices: Vec::new(),
+            photos_available: false,
+            passages_accepted: 0,
+            passages_referred: 0,
+        }
+    }
 }
 
 /// Health of one device of a gate.
@@ -107,38 +129,20 @@ pub enum GateEventKind {
     Command {
         /// Officer id.
         officer: String,
-        /// The action.
-        action: OfficerAction,
+        /// The command.
+        action: OfficerCommand,
         /// Whether the gate accepted it in its current state.
         accepted: bool,
     },
 }
 
-/// What an officer can ask a gate to do.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum OfficerAction {
-    /// Open the exit for the traveller in the gate.
-    ReleaseExit,
-    /// Refer the traveller in the gate to an officer.
-    Refer,
-    /// Reset after an emergency or fault.
-    Reset,
-    /// Take travellers again.
-    LaneOpen,
-    /// Finish the passage in progress, then take no more travellers.
-    LaneClose,
-    /// Take the gate out of service at once.
-    OutOfService,
-}
-
-/// An officer's command to one gate.
+/// An officer's request to one gate: who asks for which command, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OfficerCommand {
+pub struct OfficerRequest {
     /// Who (the logged-in officer's id), for the audit trail.
     pub officer: String,
-    /// What.
-    pub action: OfficerAction,
+    /// What (the gate's own command, in its snake_case words).
+    pub action: OfficerCommand,
     /// Optional comment.
     pub comment: Option<String>,
 }
@@ -172,8 +176,8 @@ pub trait GateLink: Send + Sync {
     fn status(&self) -> Result<GateStatus, LinkError>;
     /// A stream of events from now on.
     fn subscribe(&self) -> broadcast::Receiver<GateEvent>;
-    /// Sends an officer command; the outcome arrives as a [`GateEventKind::Command`] event.
-    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError>;
+    /// Sends an officer's request; the outcome arrives as a [`GateEventKind::Command`] event.
+    fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError>;
     /// A photo of the passage in progress, as JPEG bytes; `None` outside a passage.
     fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>>;
 }
@@ -184,14 +188,14 @@ pub struct LocalGate {
     id: String,
     status: Mutex<GateStatus>,
     events: broadcast::Sender<GateEvent>,
-    commands: mpsc::UnboundedSender<OfficerCommand>,
+    commands: mpsc::UnboundedSender<OfficerRequest>,
     photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
     seq: Mutex<u64>,
 }
 
 impl LocalGate {
     /// A link for a gate whose driver loop reads commands from the returned receiver.
-    pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerCommand>) {
+    pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerRequest>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(1024);
         (
@@ -258,7 +262,7 @@ impl GateLink for LocalGate {
     fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
         self.events.subscribe()
     }
-    fn command(&self, cmd: OfficerCommand) -> Result<(), LinkError> {
+    fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError> {
         self.commands
             .send(cmd)
             .map_err(|_| LinkError::Unreachable(self.id.clone(), "driver loop stopped".into()))
@@ -266,5 +270,36 @@ impl GateLink for LocalGate {
     fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>> {
         let p = self.photos.lock().unwrap_or_else(|p| p.into_inner());
         p[kind as usize].as_ref().map(|b| b.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gate API, the officers' API and the audit trail carry commands by these names.
+    #[test]
+    fn commands_travel_by_their_snake_case_names() {
+        let names = [
+            (OfficerCommand::ReleaseExit, "release_exit"),
+            (OfficerCommand::Refer, "refer"),
+            (OfficerCommand::Reset, "reset"),
+            (OfficerCommand::LaneOpen, "lane_open"),
+            (OfficerCommand::LaneClose, "lane_close"),
+            (OfficerCommand::OutOfService, "out_of_service"),
+        ];
+        for (command, name) in names {
+            let request = OfficerRequest {
+                officer: "olga".into(),
+                action: command,
+                comment: None,
+            };
+            let json = serde_json::to_value(&request).unwrap();
+            assert_eq!(json["action"], name);
+            assert_eq!(
+                serde_json::from_value::<OfficerRequest>(json).unwrap(),
+                request
+            );
+        }
     }
 }

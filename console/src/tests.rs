@@ -13,32 +13,21 @@ use tower::ServiceExt;
 use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
 use super::hub::Hub;
 use super::*;
-use crate::audit::AuditLog;
-use crate::bank::{GateEventKind, GateStatus, LocalGate, OfficerCommand, PhotoKind};
+use crate::link::{GateEventKind, GateLink, GateStatus, LocalGate, OfficerRequest, PhotoKind};
+use audit::AuditLog;
+use gate::OfficerCommand;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
 
 fn status(id: &str) -> GateStatus {
-    GateStatus {
-        id: id.into(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
-        lane_open: true,
-        out_of_service: false,
-        liveness: "not-checked".into(),
-        devices: vec![],
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
-    }
+    GateStatus::idle(id, "not-checked")
 }
 
 struct Fixture {
     app: Router,
     state: AppState,
     gates: Vec<Arc<LocalGate>>,
-    commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerCommand>>,
+    commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerRequest>>,
     audit_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -69,14 +58,14 @@ fn fixture(n: usize) -> Fixture {
     let audit = Arc::new(Mutex::new(AuditLog::open(&audit_path, "console").unwrap()));
     let mut gates = Vec::new();
     let mut commands = Vec::new();
-    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=n {
         let (g, rx) = LocalGate::new(status(&format!("g{i}")));
         links.push(g.clone());
         gates.push(g);
         commands.push(rx);
     }
-    let cfg = crate::config::ConsoleConfig {
+    let cfg = ConsoleConfig {
         login_max_failures: 3,
         ..Default::default()
     };
@@ -111,6 +100,13 @@ fn json_req(method: &str, path: &str, body: &str) -> Request<Body> {
     req(method, path)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn get_as(path: &str, cookie: &str) -> Request<Body> {
+    req("GET", path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
         .unwrap()
 }
 
@@ -244,7 +240,7 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
         "only {checked} state-changing endpoints found"
     );
     // A technician's refused release never reached the gate; every allowed one was audited.
-    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let records = audit::read_records(&f.audit_path).unwrap();
     let commands: Vec<&Value> = records
         .iter()
         .filter(|r| r["kind"] == "officer_command")
@@ -256,15 +252,11 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_sets_a_strict_cookie_and_is_rate_limited() {
     let f = fixture(1);
-    let (s, h, b) = send(
-        &f.app,
-        json_req(
-            "POST",
-            "/api/login",
-            r#"{"user":"olga","password":"olga-password"}"#,
-        ),
-    )
-    .await;
+    let login = |user: &str, password: &str| {
+        let body = serde_json::json!({ "user": user, "password": password }).to_string();
+        send(&f.app, json_req("POST", "/api/login", &body))
+    };
+    let (s, h, b) = login("olga", "olga-password").await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let cookie = h[header::SET_COOKIE].to_str().unwrap();
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
@@ -274,44 +266,21 @@ async fn login_sets_a_strict_cookie_and_is_rate_limited() {
     assert_eq!(v["role"], "officer");
     assert!(v["csrf"].as_str().unwrap().len() >= 40);
     let cookie = cookie.split(';').next().unwrap().to_string();
-    let (s, _, b) = send(
-        &f.app,
-        req("GET", "/api/session")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, _, b) = send(&f.app, get_as("/api/session", &cookie)).await;
     assert_eq!(s, StatusCode::OK);
     let v: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(v["may"]["commands"].as_array().unwrap().len(), 5);
 
     // Three failures lock the account, even with the right password afterwards.
     for _ in 0..3 {
-        let (s, ..) = send(
-            &f.app,
-            json_req("POST", "/api/login", r#"{"user":"sam","password":"nope"}"#),
-        )
-        .await;
+        let (s, ..) = login("sam", "nope").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
-    let (s, h, _) = send(
-        &f.app,
-        json_req(
-            "POST",
-            "/api/login",
-            r#"{"user":"sam","password":"sam-password"}"#,
-        ),
-    )
-    .await;
+    let (s, h, _) = login("sam", "sam-password").await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     assert!(h.contains_key(header::RETRY_AFTER));
     // Unknown users fail the same way.
-    let (s, ..) = send(
-        &f.app,
-        json_req("POST", "/api/login", r#"{"user":"nobody","password":"x"}"#),
-    )
-    .await;
+    let (s, ..) = login("nobody", "x").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
@@ -329,125 +298,62 @@ async fn hostile_input_gets_a_clear_4xx() {
         r.body(Body::from(body)).unwrap()
     };
     let json = Some("application/json");
-    let cases: Vec<(Request<Body>, StatusCode)> = vec![
+    let post = |p: &str, ct: Option<&str>, body: &[u8]| authed("POST", p, ct, body.to_vec());
+    let get = |p: &str| authed("GET", p, None, vec![]);
+    let refer = "/api/gates/g1/commands/refer";
+    let long_comment = format!(r#"{{"comment":"{}"}}"#, "x".repeat(501));
+    let too_large = vec![b' '; MAX_BODY + 1];
+    let mut cases: Vec<(Request<Body>, StatusCode)> = vec![
+        (post(refer, json, b"{nope"), StatusCode::BAD_REQUEST),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                json,
-                b"{nope".to_vec(),
-            ),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                json,
-                b"[1,2]".to_vec(),
-            ),
+            post(refer, json, b"[1,2]"),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                json,
-                br#"{"comment":1}"#.to_vec(),
-            ),
+            post(refer, json, br#"{"comment":1}"#),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                Some("text/plain"),
-                b"{}".to_vec(),
-            ),
+            post(refer, Some("text/plain"), b"{}"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
+        (post(refer, json, &too_large), StatusCode::PAYLOAD_TOO_LARGE),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                json,
-                vec![b' '; MAX_BODY + 1],
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        (
-            authed(
-                "POST",
-                "/api/gates/nope/commands/refer",
-                json,
-                b"{}".to_vec(),
-            ),
+            post("/api/gates/nope/commands/refer", json, b"{}"),
             StatusCode::NOT_FOUND,
         ),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/self_destruct",
-                json,
-                b"{}".to_vec(),
-            ),
+            post("/api/gates/g1/commands/self_destruct", json, b"{}"),
             StatusCode::NOT_FOUND,
         ),
         (
-            authed(
-                "POST",
-                "/api/gates/g1/commands/refer",
-                json,
-                format!(r#"{{"comment":"{}"}}"#, "x".repeat(501)).into_bytes(),
-            ),
+            post(refer, json, long_comment.as_bytes()),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            authed(
-                "POST",
-                "/api/alarms/abc/ack",
-                json,
-                br#"{"comment":"x"}"#.to_vec(),
-            ),
+            post("/api/alarms/abc/ack", json, br#"{"comment":"x"}"#),
             StatusCode::NOT_FOUND,
         ),
         (
-            authed(
-                "POST",
+            post(
                 "/api/alarms/99999999999999999999999/ack",
                 json,
-                br#"{"comment":"x"}"#.to_vec(),
+                br#"{"comment":"x"}"#,
             ),
             StatusCode::NOT_FOUND,
         ),
-        (
-            authed("GET", "/api/gates/%00%ff", None, vec![]),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            authed("GET", "/api/stats?gate=nope", None, vec![]),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            authed("GET", "/api/stats?bogus=1", None, vec![]),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            authed("GET", "/api/gates/g1/photo/chip", None, vec![]),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            authed("GET", "/api/gates/g1/photo/selfie", None, vec![]),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            authed("GET", "/no/such/thing", None, vec![]),
-            StatusCode::NOT_FOUND,
-        ),
+        (get("/api/gates/%00%ff"), StatusCode::BAD_REQUEST),
+        (get("/api/stats?gate=nope"), StatusCode::NOT_FOUND),
+        (get("/api/stats?bogus=1"), StatusCode::BAD_REQUEST),
+        (get("/api/gates/g1/photo/chip"), StatusCode::NOT_FOUND),
+        (get("/api/gates/g1/photo/selfie"), StatusCode::NOT_FOUND),
+        (get("/no/such/thing"), StatusCode::NOT_FOUND),
         (
             authed("DELETE", "/api/gates", None, vec![]),
             StatusCode::METHOD_NOT_ALLOWED,
         ),
+    ];
+    cases.extend([
         (
             json_req("POST", "/api/login", "{\"user\":1}"),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -462,7 +368,7 @@ async fn hostile_input_gets_a_clear_4xx() {
                 .unwrap(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
-    ];
+    ]);
     for (i, (r, want)) in cases.into_iter().enumerate() {
         let (s, h, b) = send(&f.app, r).await;
         assert_eq!(s, want, "case {i}: {}", String::from_utf8_lossy(&b));
@@ -478,29 +384,11 @@ async fn hostile_input_gets_a_clear_4xx() {
         alarm_id: 3,
         reason: "pad_alarm".into(),
     }));
-    let id = f.state.hub.alarms()[0].id;
-    let (s, ..) = send(
-        &f.app,
-        authed(
-            "POST",
-            &format!("/api/alarms/{id}/ack"),
-            json,
-            b"{}".to_vec(),
-        ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ..) = send(
-        &f.app,
-        authed(
-            "POST",
-            &format!("/api/alarms/{id}/ack"),
-            json,
-            br#"{"comment":"  "}"#.to_vec(),
-        ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let ack = format!("/api/alarms/{}/ack", f.state.hub.alarms()[0].id);
+    for body in [&b"{}"[..], br#"{"comment":"  "}"#] {
+        let (s, ..) = send(&f.app, authed("POST", &ack, json, body.to_vec())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,10 +405,10 @@ async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
     assert_eq!(s, StatusCode::ACCEPTED);
     let cmd = f.commands[1].try_recv().unwrap();
     assert_eq!(cmd.officer, "officer-1");
-    assert_eq!(cmd.action, crate::bank::OfficerAction::LaneClose);
+    assert_eq!(cmd.action, OfficerCommand::LaneClose);
     assert_eq!(cmd.comment.as_deref(), Some("cleaning lane 2"));
     assert!(f.commands[0].try_recv().is_err());
-    let records = crate::audit::read_records(&f.audit_path).unwrap();
+    let records = audit::read_records(&f.audit_path).unwrap();
     let rec = records
         .iter()
         .rev()
@@ -529,7 +417,7 @@ async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
     assert_eq!(rec["data"]["officer"], "officer-1");
     assert_eq!(rec["data"]["gate"], "g2");
     assert_eq!(rec["data"]["action"], "lane_close");
-    assert!(matches!(crate::audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
+    assert!(matches!(audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -537,14 +425,7 @@ async fn photos_are_no_store_and_not_for_technicians() {
     let f = fixture(1);
     f.gates[0].set_photo(PhotoKind::Chip, Some(vec![0xFF, 0xD8, 0xFF, 0xD9]));
     let (cookie, _) = session(&f, Role::Officer);
-    let (s, h, b) = send(
-        &f.app,
-        req("GET", "/api/gates/g1/photo/chip")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, h, b) = send(&f.app, get_as("/api/gates/g1/photo/chip", &cookie)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b, vec![0xFF, 0xD8, 0xFF, 0xD9]);
     assert!(h[header::CACHE_CONTROL]
@@ -553,14 +434,7 @@ async fn photos_are_no_store_and_not_for_technicians() {
         .contains("no-store"));
     assert_eq!(h[header::CONTENT_TYPE], "image/jpeg");
     let (cookie, _) = session(&f, Role::Technician);
-    let (s, ..) = send(
-        &f.app,
-        req("GET", "/api/gates/g1/photo/chip")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (s, ..) = send(&f.app, get_as("/api/gates/g1/photo/chip", &cookie)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     f.gates[0].set_photo(PhotoKind::Chip, None);
 }
@@ -610,14 +484,14 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     ));
     let mut locals = Vec::new();
     let mut rxs = Vec::new();
-    let mut links: Vec<Arc<dyn crate::bank::GateLink>> = Vec::new();
+    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
     for i in 1..=8 {
         let (g, rx) = LocalGate::new(status(&format!("g{i}")));
         links.push(g.clone());
         locals.push(g);
         rxs.push(rx);
     }
-    let cfg = crate::config::ConsoleConfig {
+    let cfg = ConsoleConfig {
         listen: "127.0.0.1:0".into(),
         gate_api_token_file: token_file.clone(),
         ..Default::default()
@@ -627,6 +501,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         audit,
         simulation: true,
         state_dir: dir.path().to_path_buf(),
+        json_logs: false,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let mut remotes = Vec::new();
@@ -641,17 +516,11 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     }
     // Wait until every link is up.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while remotes
-        .iter()
-        .any(|r| crate::bank::GateLink::status(&**r).is_err())
-    {
+    while remotes.iter().any(|r| GateLink::status(&**r).is_err()) {
         assert!(Instant::now() < deadline, "remote links did not come up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut subs: Vec<_> = remotes
-        .iter()
-        .map(|r| crate::bank::GateLink::subscribe(&**r))
-        .collect();
+    let mut subs: Vec<_> = remotes.iter().map(|r| GateLink::subscribe(&**r)).collect();
     let mut worst = Duration::ZERO;
     for (i, g) in locals.iter().enumerate() {
         let t = Instant::now();
@@ -667,7 +536,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         worst = worst.max(t.elapsed());
         assert_eq!(ev.gate, format!("g{}", i + 1));
         assert_eq!(
-            crate::bank::GateLink::status(&*remotes[i]).unwrap().phase,
+            GateLink::status(&*remotes[i]).unwrap().phase,
             "reading_chip"
         );
     }
@@ -675,11 +544,11 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         worst < Duration::from_secs(1),
         "gate → remote console took {worst:?}"
     );
-    crate::bank::GateLink::command(
+    GateLink::command(
         &*remotes[4],
-        OfficerCommand {
+        OfficerRequest {
             officer: "olga".into(),
-            action: crate::bank::OfficerAction::Refer,
+            action: OfficerCommand::Refer,
             comment: None,
         },
     )
@@ -692,16 +561,14 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     // A photo of the passage in progress crosses the link; none outside a passage.
     locals[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[2]);
-    let got =
-        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Live))
-            .await
-            .unwrap();
+    let got = tokio::task::spawn_blocking(move || GateLink::photo(&*r, PhotoKind::Live))
+        .await
+        .unwrap();
     assert_eq!(got, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[3]);
-    let got =
-        tokio::task::spawn_blocking(move || crate::bank::GateLink::photo(&*r, PhotoKind::Chip))
-            .await
-            .unwrap();
+    let got = tokio::task::spawn_blocking(move || GateLink::photo(&*r, PhotoKind::Chip))
+        .await
+        .unwrap();
     assert_eq!(got, None);
     // A console with the wrong pin never connects.
     let bad = remote::RemoteGate::connect(&remote::GateEntry {
@@ -712,7 +579,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     })
     .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(crate::bank::GateLink::status(&*bad).is_err());
+    assert!(GateLink::status(&*bad).is_err());
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }
@@ -720,11 +587,21 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
 #[tokio::test]
 async fn a_disabled_console_does_not_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = crate::config::parse("").unwrap();
-    cfg.console.enabled = false;
-    cfg.audit.file = dir.path().join("audit.jsonl");
-    let audit = Arc::new(Mutex::new(AuditLog::open(&cfg.audit.file, "g").unwrap()));
+    let cfg = ConsoleConfig {
+        enabled: false,
+        ..Default::default()
+    };
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(&dir.path().join("audit.jsonl"), "g").unwrap(),
+    ));
+    let env = Env {
+        audit,
+        simulation: true,
+        state_dir: dir.path().to_path_buf(),
+        json_logs: false,
+    };
     let (_tx, rx) = tokio::sync::watch::channel(false);
-    let c = start_for_daemon(&[], &cfg, audit, rx).await.unwrap();
+    let (gate, _commands) = LocalGate::new(status("g1"));
+    let c = start_for_daemon(&[gate], &cfg, env, rx).await.unwrap();
     assert!(c.is_none());
 }

@@ -1,5 +1,5 @@
-//! Request guards shared by the officers' API ([`super::api`]) and the gate API
-//! ([`super::gate_api`]): who may call (a session and its CSRF token, the bearer token, the
+//! Request guards shared by the officers' API ([`crate::api`]) and the gate API
+//! ([`crate::gate_api`]): who may call (a session and its CSRF token, the bearer token, the
 //! officer's role) and the checks on what a request names (a JSON body, a gate, a photo of
 //! the passage in progress), each with the JSON error it answers. The handlers call these
 //! rather than spelling the checks out, so both APIs answer a given fault with the same
@@ -14,10 +14,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::bank::{GateLink, LinkError, PhotoKind};
-
-use super::auth::{self, Officer, Role};
-use super::{ApiError, AppState, SESSION_COOKIE};
+use crate::auth::{self, Officer, Role};
+use crate::link::{GateLink, GateStatus, LinkError, PhotoKind};
+use crate::{ApiError, AppState, SESSION_COOKIE};
 
 /// The session token from the request's cookie, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -123,6 +122,11 @@ pub fn gate(app: &AppState, id: &str) -> Result<Arc<dyn GateLink>, ApiError> {
         .link(id)
         .map(Arc::clone)
         .ok_or_else(|| ApiError::unknown_gate(id))
+}
+
+/// The status of the gate a request names (404 `unknown_gate`, 502 `gate_unreachable`).
+pub fn gate_status(app: &AppState, id: &str) -> Result<GateStatus, ApiError> {
+    gate(app, id)?.status().map_err(unreachable)
 }
 
 /// 502 `gate_unreachable`: the gate did not answer or refused.

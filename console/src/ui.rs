@@ -1,4 +1,4 @@
-//! The officers' web page: plain HTML, CSS and JS from `daemon/console-ui/`, embedded in the
+//! The officers' web page: plain HTML, CSS and JS from `console/ui/`, embedded in the
 //! binary (no build step). Charts are inline SVG drawn by the page's script.
 
 use axum::http::header;
@@ -6,11 +6,11 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use super::AppState;
+use crate::AppState;
 
-const INDEX: &str = include_str!("../../console-ui/index.html");
-const APP_JS: &str = include_str!("../../console-ui/app.js");
-const APP_CSS: &str = include_str!("../../console-ui/app.css");
+const INDEX: &str = include_str!("../ui/index.html");
+const APP_JS: &str = include_str!("../ui/app.js");
+const APP_CSS: &str = include_str!("../ui/app.css");
 
 fn asset(ct: &'static str, body: &'static str) -> impl IntoResponse {
     (

@@ -1,35 +1,30 @@
 //! The officers' supervision console: an HTTPS web UI and JSON API over a bank of gates, and
 //! the bearer-token gate API that a remote console talks to.
 //!
-//! The console sees gates only through [`GateLink`]s (in-process [`crate::bank::LocalGate`]s
-//! in `egate run`, [`remote::RemoteGate`]s in `egate console --gates FILE`); an officer's
-//! button becomes an [`crate::bank::OfficerCommand`] that the gate's driver loop turns into a
-//! gate input. It never drives hardware.
+//! The console sees gates only through [`GateLink`]s (in-process [`link::LocalGate`]s in
+//! `egate run`, [`remote::RemoteGate`]s in `egate console --gates FILE`); an officer's button
+//! becomes a [`link::OfficerRequest`] carrying a [`gate::OfficerCommand`] that the gate's
+//! driver loop hands to the gate. It never drives hardware.
 //!
 //! # How a daemon starts it
 //!
-//! `egate run`, with the simulated bank's (or the real gate's) [`crate::bank::LocalGate`]s:
+//! `egate run`, with the simulated bank's (or the real gate's) [`link::LocalGate`]s:
 //!
-//! ```ignore
-//! let console = console::start_for_daemon(&bank.links, &cfg, audit.clone(), stop_rx.clone())
+//! ```text
+//! let env = console::Env { audit: audit.clone(), simulation: cfg.dangerous.simulation,
+//!                          state_dir: cfg.state_dir(), json_logs };
+//! let console = console::start_for_daemon(&bank.links, &cfg.console, env, stop_rx.clone())
 //!     .await?;                                // Option<Console>: None if [console] enabled = false
 //! // ... after stop_tx.send(true):
 //! if let Some(c) = console { let _ = tokio::time::timeout(grace, c.task).await; }
 //! ```
 //!
-//! or, spelled out (what `start_for_daemon` does):
+//! or, over any links (what `egate console --gates FILE` does with its remote ones):
 //!
-//! ```ignore
-//! let audit = Arc::new(std::sync::Mutex::new(audit_log));      // crate::audit::AuditLog
-//! let links: Vec<Arc<dyn GateLink>> = local_gates.iter().map(|g| g.clone() as _).collect();
-//! let console = console::start(
-//!     links,
-//!     &cfg.console,
-//!     console::Env { audit: audit.clone(), simulation: cfg.dangerous.simulation,
-//!                    state_dir: cfg.audit.file.parent().unwrap_or(Path::new(".")).into() },
-//!     stop_rx.clone(),                                         // watch::Receiver<bool>
-//! ).await?;                                                    // binds, logs "console listening"
-//! // ... on shutdown: stop_tx.send(true); console.task.await
+//! ```text
+//! let audit = Arc::new(std::sync::Mutex::new(audit_log));      // audit::AuditLog
+//! let console = console::start(links, &cfg.console, env, stop_rx.clone()).await?;
+//! // binds, logs "console listening"; on shutdown: stop_tx.send(true); console.task.await
 //! ```
 //!
 //! `start` binds `[console] listen` (port 0 allowed; the bound address is in
@@ -50,11 +45,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod gate_api;
 pub mod guard;
 pub mod hub;
+pub mod link;
 pub mod openapi;
 pub mod remote;
+pub mod routes;
 pub mod tls;
 mod ui;
 
@@ -66,32 +64,32 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use crate::audit::AuditLog;
-use crate::bank::{GateLink, OfficerAction};
-use crate::config::ConsoleConfig;
+use audit::AuditLog;
+use gate::OfficerCommand;
 
 use auth::{LoginLimiter, Role, Sessions, Users};
+pub use config::ConsoleConfig;
 use hub::Hub;
+use link::{GateLink, LocalGate};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "egate_session";
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
-/// Every officer action, in the order the UI shows them.
-pub const ALL_ACTIONS: [OfficerAction; 6] = [
-    OfficerAction::ReleaseExit,
-    OfficerAction::Refer,
-    OfficerAction::LaneOpen,
-    OfficerAction::LaneClose,
-    OfficerAction::OutOfService,
-    OfficerAction::Reset,
+/// Every officer command, in the order the UI shows them.
+pub const ALL_ACTIONS: [OfficerCommand; 6] = [
+    OfficerCommand::ReleaseExit,
+    OfficerCommand::Refer,
+    OfficerCommand::LaneOpen,
+    OfficerCommand::LaneClose,
+    OfficerCommand::OutOfService,
+    OfficerCommand::Reset,
 ];
 
 /// Errors starting the console.
@@ -145,6 +143,9 @@ pub struct Env {
     pub simulation: bool,
     /// Where demo accounts are written (next to the audit trail).
     pub state_dir: PathBuf,
+    /// Whether the process logs JSON: free-form text on stderr would break a log collector's
+    /// parsing, so the demo accounts' passwords then go to a private file instead.
+    pub json_logs: bool,
 }
 
 /// A running console.
@@ -334,30 +335,19 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-/// The whole router: UI, officers' API, OpenAPI document and (with a token) the gate API.
+/// The whole router: UI, officers' API, OpenAPI document and (with a token) the gate API,
+/// as [`routes`] lists them.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/api/logout", post(api::logout))
-        .route("/api/session", get(api::session))
-        .route("/api/gates", get(api::gates))
-        .route("/api/gates/{gate}", get(api::gate))
-        .route("/api/gates/{gate}/commands/{action}", post(api::command))
-        .route("/api/gates/{gate}/photo/{kind}", get(api::photo))
-        .route("/api/alarms", get(api::alarms))
-        .route("/api/alarms/{alarm}/ack", post(api::ack))
-        .route("/api/stats", get(api::stats))
-        .route("/api/events", get(api::events))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::require_session,
-        ));
+    let groups = routes::Groups::new();
+    let session = axum::middleware::from_fn_with_state(state.clone(), guard::require_session);
+    let token = axum::middleware::from_fn_with_state(state.clone(), guard::require_token);
     let mut app = Router::new()
-        .merge(protected)
-        .route("/api/login", post(api::login))
-        .route("/api/openapi.json", get(openapi::handler))
+        .merge(groups.session.router.route_layer(session))
+        .merge(groups.open.router)
         .merge(ui::routes());
     if state.gate_api_token.is_some() {
-        app = app.nest("/gate-api/v1", gate_api::router(state.clone()));
+        let gate_api = groups.gate_api.router.route_layer(token);
+        app = app.nest(routes::GATE_API_PREFIX, gate_api);
     }
     app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -381,27 +371,9 @@ pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, ConsoleErro
     Ok(zeroize::Zeroizing::new(t))
 }
 
-/// Whether the process logs JSON (set once at start by `egate run`): free-form text on
-/// stderr would break a log collector's parsing, so the demo-account banner is not printed.
-pub static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Writes `bytes` to a new file readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 /// Writes demo accounts (officer, supervisor, technician) with fresh random passwords, prints
 /// them once on stderr, and returns the accounts. Only under `[dangerous] simulation`.
-fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
+fn demo_users(state_dir: &Path, json_logs: bool) -> Result<Users, ConsoleError> {
     let path = state_dir.join("console-demo-users.toml");
     let err = |reason: String| ConsoleError::Users {
         path: path.clone(),
@@ -429,7 +401,7 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
     }
     std::fs::create_dir_all(state_dir).map_err(|e| err(e.to_string()))?;
     std::fs::write(&path, &text).map_err(|e| err(e.to_string()))?;
-    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+    if json_logs {
         // JSON logs go to collectors: the passwords go to a file only its owner can read,
         // and the log says where.
         let pw_path = state_dir.join("console-demo-passwords.txt");
@@ -437,7 +409,7 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
         for (id, pw) in &shown {
             listing.push_str(&format!("{id} {pw}\n"));
         }
-        write_private(&pw_path, listing.as_bytes()).map_err(|e| err(e.to_string()))?;
+        audit::private_file(&pw_path, listing.as_bytes()).map_err(|e| err(e.to_string()))?;
         warn!(file = %pw_path.display(), "console demo accounts (simulation only; new passwords at every start)");
     } else {
         eprintln!("┌ egate console demo accounts (simulation only; new passwords at every start)");
@@ -449,17 +421,15 @@ fn demo_users(state_dir: &Path) -> Result<Users, ConsoleError> {
     Users::parse(&text).map_err(err)
 }
 
-/// Starts the console of `egate run` over the daemon's own gates, as `[console]` says:
-/// `Ok(None)` when `enabled = false`. Demo accounts are allowed under `[dangerous]
-/// simulation`; they go next to the audit trail.
-// Called by `egate run` once its driver loop hands over its gates (issue #7).
+/// Starts the console of `egate run` over the daemon's own gates: `Ok(None)` when `[console]
+/// enabled = false`.
 pub async fn start_for_daemon(
-    gates: &[Arc<crate::bank::LocalGate>],
-    cfg: &crate::config::Config,
-    audit: Audit,
+    gates: &[Arc<LocalGate>],
+    cfg: &ConsoleConfig,
+    env: Env,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Option<Console>, ConsoleError> {
-    if !cfg.console.enabled {
+    if !cfg.enabled {
         info!("console disabled ([console] enabled = false)");
         return Ok(None);
     }
@@ -467,13 +437,7 @@ pub async fn start_for_daemon(
         .iter()
         .map(|g| Arc::clone(g) as Arc<dyn GateLink>)
         .collect();
-    let state_dir = cfg.state_dir();
-    let env = Env {
-        audit,
-        simulation: cfg.dangerous.simulation,
-        state_dir,
-    };
-    start(links, &cfg.console, env, shutdown).await.map(Some)
+    start(links, cfg, env, shutdown).await.map(Some)
 }
 
 /// Starts the console over the given gates; see the module documentation.
@@ -485,7 +449,7 @@ pub async fn start(
 ) -> Result<Console, ConsoleError> {
     let users = if cfg.users_file.as_os_str().is_empty() {
         if env.simulation {
-            demo_users(&env.state_dir)?
+            demo_users(&env.state_dir, env.json_logs)?
         } else {
             warn!("[console] users_file is empty: nobody can log in to the console");
             Users::default()
@@ -506,7 +470,7 @@ pub async fn start(
         state.gate_api_token = Some(Arc::new(read_token(&cfg.gate_api_token_file)?));
     }
     let gate_api = state.gate_api_token.is_some();
-    let accounts = state.users.len();
+    let accounts = state.users.count();
     let listener = TcpListener::bind(&cfg.listen)
         .await
         .map_err(|source| ConsoleError::Listen {

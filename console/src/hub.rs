@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use tracing::warn;
 
-use crate::bank::{GateEvent, GateEventKind, GateLink, GateStatus};
+use crate::link::{GateEvent, GateEventKind, GateLink, GateStatus};
 
 /// Alarms kept (acknowledged ones are dropped first when full).
 const MAX_ALARMS: usize = 1_000;
@@ -394,22 +394,10 @@ pub struct PerGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bank::LocalGate;
+    use crate::link::LocalGate;
 
     fn status(id: &str) -> GateStatus {
-        GateStatus {
-            id: id.into(),
-            phase: "idle".into(),
-            step: String::new(),
-            elapsed_ms: 0,
-            lane_open: true,
-            out_of_service: false,
-            liveness: "not-checked".into(),
-            devices: vec![],
-            photos_available: false,
-            passages_accepted: 0,
-            passages_referred: 0,
-        }
+        GateStatus::idle(id, "not-checked")
     }
 
     #[test]
