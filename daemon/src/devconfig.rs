@@ -122,7 +122,10 @@ pub fn problems(
     for (lang, code) in texts.missing_texts() {
         out.push((
             "display.languages".into(),
-            format!("no built-in text in {lang:?} for message {}", code.as_str()),
+            format!(
+                "no built-in text in {lang:?} for message {}",
+                hardware::display::wire_code(code)
+            ),
         ));
     }
     out

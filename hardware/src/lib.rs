@@ -2,7 +2,7 @@
 //! controller, camera, serial MRZ scanner, traveller display.
 //!
 //! Contract: each device is a small trait with typed errors exposing a `kind()`
-//! (Disconnected, Timeout, Protocol, Device). (Not built yet: issues #3, #6.)
+//! (Disconnected, Timeout, Protocol, Device, Refused).
 
 pub mod display;
 pub mod door;

@@ -24,25 +24,19 @@ use crate::error::ErrorKind;
 /// The longest line kept; anything longer is garbage (a TD3 line is 44 characters).
 const MAX_LINE: usize = 64;
 
-/// The MRZ layout, from the line count and length (ICAO Doc 9303-4/5/6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MrzFormat {
-    /// TD1 (ID cards): 3 lines of 30.
-    Td1,
-    /// TD2: 2 lines of 36.
-    Td2,
-    /// TD3 (passports): 2 lines of 44.
-    Td3,
-}
+pub use document::mrz::MrzFormat;
 
-impl MrzFormat {
-    fn from_len(len: usize) -> Option<(MrzFormat, usize)> {
-        match len {
-            30 => Some((MrzFormat::Td1, 3)),
-            36 => Some((MrzFormat::Td2, 2)),
-            44 => Some((MrzFormat::Td3, 2)),
-            _ => None,
-        }
+/// The layout a line of `len` characters belongs to and its line count (ICAO Doc 9303-4/5/6);
+/// `visa` when the document code starts with `V` (9303-7: MRV-A and MRV-B share the TD3 and
+/// TD2 shapes).
+fn format_of(len: usize, visa: bool) -> Option<(MrzFormat, usize)> {
+    match (len, visa) {
+        (30, _) => Some((MrzFormat::Td1, 3)),
+        (36, false) => Some((MrzFormat::Td2, 2)),
+        (36, true) => Some((MrzFormat::MrvB, 2)),
+        (44, false) => Some((MrzFormat::Td3, 2)),
+        (44, true) => Some((MrzFormat::MrvA, 2)),
+        _ => None,
     }
 }
 
@@ -219,7 +213,7 @@ impl MrzLineAssembler {
         {
             return reject(out, self, RejectReason::BadCharacters);
         }
-        let Some((format, count)) = MrzFormat::from_len(text.len()) else {
+        let Some((format, count)) = format_of(text.len(), false) else {
             return reject(out, self, RejectReason::BadLength);
         };
         if self.pending.first().is_some_and(|l| l.len() != text.len()) && self.abandon() {
@@ -232,6 +226,8 @@ impl MrzLineAssembler {
         if self.pending.len() == count {
             let lines = std::mem::take(&mut self.pending);
             self.pending_since = None;
+            let visa = lines[0].starts_with('V');
+            let format = format_of(text.len(), visa).map_or(format, |(f, _)| f);
             out.push(ScanEvent::Read(MrzRead { format, lines }));
         }
     }

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use hardware::door::{
-    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Input,
-    ModbusDoorController, Output, SafeReason, SafeState,
+    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Fallback, FallbackReason,
+    Input, ModbusDoorController, Output,
 };
 use hardware::error::ErrorKind;
 use sim::controller::{fault_code, CommsLossAction, Fault, SimController, SimControllerConfig};
@@ -149,7 +149,11 @@ async fn close_is_refused_while_a_guarded_zone_is_occupied() {
         assert_eq!(err, DoorError::ZoneOccupied { door, zone });
         assert_eq!(err.kind(), ErrorKind::Refused);
         // Nothing was written: the drive coil still says open.
-        assert!(sim.state().coil(door.open_output()), "{door} coil written");
+        assert!(
+            sim.state().coil(Output::open(door)),
+            "{} coil written",
+            door.as_str()
+        );
         sim.set_zone(zone, None);
         wait_event(&mut events, SOON, |e| {
             *e == DoorEvent::InputChanged {
@@ -223,9 +227,9 @@ async fn fire_alarm_opens_both_doors_and_blocks_closing() {
     sim.inject(Fault::FireAlarm);
     let t0 = Instant::now();
     wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState {
-            reason: SafeReason::FireAlarm,
-            state: SafeState::Open,
+        *e == DoorEvent::Fallback {
+            reason: FallbackReason::FireAlarm,
+            state: Fallback::Open,
         }
     })
     .await;
@@ -278,8 +282,8 @@ async fn fire_alarm_wired_active_low() {
     wait_event(&mut events, SOON, |e| {
         matches!(
             e,
-            DoorEvent::SafeState {
-                reason: SafeReason::FireAlarm,
+            DoorEvent::Fallback {
+                reason: FallbackReason::FireAlarm,
                 ..
             }
         )
@@ -335,9 +339,9 @@ async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
     // The link comes back: a full reading, then the link-loss safe state is written.
     sim.clear(Fault::LinkCut);
     let (_, skipped) = wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState {
-            reason: SafeReason::LinkLoss,
-            state: SafeState::ClosedUnlocked,
+        *e == DoorEvent::Fallback {
+            reason: FallbackReason::LinkLoss,
+            state: Fallback::ClosedUnlocked,
         }
     })
     .await;
@@ -521,8 +525,8 @@ async fn a_fire_alarm_during_link_loss_wins_when_the_link_returns() {
     let (_, skipped) = wait_event(&mut events, SOON, |e| {
         matches!(
             e,
-            DoorEvent::SafeState {
-                reason: SafeReason::FireAlarm,
+            DoorEvent::Fallback {
+                reason: FallbackReason::FireAlarm,
                 ..
             }
         )
@@ -541,8 +545,8 @@ async fn a_fire_alarm_during_link_loss_wins_when_the_link_returns() {
     let later = tokio::time::timeout(Duration::from_millis(500), async {
         loop {
             match events.recv().await {
-                Some(DoorEvent::SafeState {
-                    reason: SafeReason::LinkLoss,
+                Some(DoorEvent::Fallback {
+                    reason: FallbackReason::LinkLoss,
                     ..
                 })
                 | None => return,

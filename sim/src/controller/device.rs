@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use hardware::door::{DoorId, DoorMap, Input, InputSet, Output};
+use hardware::door::{door_index, DoorId, DoorMap, Input, InputSet, Output, DOORS};
 
 use crate::traveller::{Doors, Place, WalkTimes, Walker};
 
@@ -175,13 +175,6 @@ impl DeviceState {
     /// Door opening of `door`.
     pub fn position(&self, door: DoorId) -> f64 {
         self.door_position[door_index(door)]
-    }
-}
-
-fn door_index(door: DoorId) -> usize {
-    match door {
-        DoorId::Entry => 0,
-        DoorId::Exit => 1,
     }
 }
 
@@ -378,13 +371,13 @@ impl Device {
         }
         let step = dt.as_secs_f64() / self.config.door_travel.as_secs_f64().max(1e-3);
         let inputs = self.inputs();
-        for door in DoorId::ALL {
+        for door in DOORS {
             let i = door_index(door);
             if self.has(Fault::JammedDoor(door)) {
                 continue;
             }
-            let want_open = self.coils[output_index(door.open_output())];
-            let locked = self.coils[output_index(door.lock_output())];
+            let want_open = self.coils[output_index(Output::open(door))];
+            let locked = self.coils[output_index(Output::lock(door))];
             if want_open {
                 // A lock holds a closed door shut.
                 if !(locked && self.position[i] <= 0.0) {
@@ -407,9 +400,9 @@ impl Device {
     }
 
     fn set_doors(&mut self, open: bool) {
-        for door in DoorId::ALL {
-            self.coils[output_index(door.lock_output())] = false;
-            self.coils[output_index(door.open_output())] = open;
+        for door in DOORS {
+            self.coils[output_index(Output::lock(door))] = false;
+            self.coils[output_index(Output::open(door))] = open;
         }
     }
 
