@@ -77,7 +77,7 @@ pub use decode::{decode_image, decode_photo, locate_image, read_photo};
 pub use detect::Detection;
 pub use embed::Embedding;
 pub use error::{ErrorKind, Result, VisionError};
-pub use frame::Frame;
+pub use frame::{Frame, Interpolation};
 pub use matcher::{compare_images, Comparison, Matcher, MultiFace};
 pub use pipeline::{DangerousDebug, FacePipeline, FrameAnalysis};
 pub use quality::{Guidance, Quality, QualityGates};
