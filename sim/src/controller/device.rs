@@ -542,10 +542,7 @@ impl Device {
                 };
                 let i = self.coil_at(addr).ok_or(Exception::IllegalDataAddress)?;
                 self.coils[i] = on;
-                let mut out = vec![0x05];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&value.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x05, addr, value))
             }
             Pdu::WriteMultipleCoils { addr, ref values } => {
                 let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
@@ -555,10 +552,7 @@ impl Device {
                 for (i, v) in targets.into_iter().zip(values) {
                     self.coils[i] = *v;
                 }
-                let mut out = vec![0x0F];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&count.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x0F, addr, count))
             }
             Pdu::WriteSingleRegister { addr, value } => {
                 let slot = self
@@ -566,10 +560,7 @@ impl Device {
                     .get_mut(usize::from(addr))
                     .ok_or(Exception::IllegalDataAddress)?;
                 *slot = value;
-                let mut out = vec![0x06];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&value.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x06, addr, value))
             }
             Pdu::WriteMultipleRegisters { addr, ref values } => {
                 let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
@@ -580,15 +571,21 @@ impl Device {
                     .get_mut(start..end)
                     .ok_or(Exception::IllegalDataAddress)?;
                 slots.copy_from_slice(values);
-                let mut out = vec![0x10];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&count.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x10, addr, count))
             }
             Pdu::Unsupported(_) => Err(Exception::IllegalFunction),
             Pdu::Malformed(_) => Err(Exception::IllegalDataValue),
         }
     }
+}
+
+/// The answer to a write (§6.5, §6.6, §6.11, §6.12): the function code, the address and the
+/// value or quantity written, echoed.
+fn echo(function: u8, addr: u16, value: u16) -> Vec<u8> {
+    let mut out = vec![function];
+    out.extend_from_slice(&addr.to_be_bytes());
+    out.extend_from_slice(&value.to_be_bytes());
+    out
 }
 
 fn zone_index(zone: Input) -> Option<usize> {
