@@ -2,9 +2,10 @@
 //! text lines terminated by CR and/or LF (often wrapped in STX/ETX).
 //!
 //! [`MrzLineAssembler`] is sans-IO and panic-free on any byte stream (fuzzed by
-//! `fuzz/fuzz_targets/mrz_scanner.rs`): it cuts lines, drops garbage, and groups consecutive
+//! `fuzz/fuzz_targets/hw_mrz_scanner.rs`): it cuts lines, drops garbage, and groups consecutive
 //! lines of one document into one read — ICAO Doc 9303 formats: TD1 is 3 lines of 30
-//! characters, TD2 2 × 36, TD3 (passport) 2 × 44; the character set is `A–Z 0–9 <`
+//! characters, TD2 2 × 36, TD3 (passport) 2 × 44, and visas (MRV-B, MRV-A; 9303-7) take the
+//! TD2 and TD3 shapes with a `V` document code; the character set is `A–Z 0–9 <`
 //! (Doc 9303-3 §4.3). Check digits and field meanings belong to the `document` crate.
 //! [`SerialMrzScanner`] runs it on a serial port.
 //!

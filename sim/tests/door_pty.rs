@@ -1,5 +1,6 @@
 //! The production Modbus RTU adapter against the simulated controller, over a real pty opened
-//! through tokio-serial (issue #6, must-show 1, 2 and 4).
+//! through tokio-serial: door commands and their confirmation, the interlocks, the fallbacks,
+//! the watchdog and a noisy line.
 
 use std::time::{Duration, Instant};
 

@@ -49,7 +49,7 @@ pub struct DoorMap {
     pub serial: SerialSettings,
     /// Modbus unit (slave) address, 1..=247 (Modbus over Serial Line V1.02 §2.2).
     pub unit_id: u8,
-    /// Poll period in milliseconds; at most 50 (20 Hz, the floor).
+    /// Poll period in milliseconds; at most 50 (the adapter polls at 20 Hz or faster).
     pub poll_period_ms: u64,
     /// How long to wait for one answer before retrying, in milliseconds.
     pub response_timeout_ms: u64,

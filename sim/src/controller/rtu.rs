@@ -1,6 +1,6 @@
 //! The device side of Modbus RTU: cutting the byte stream into request frames, parsing the
 //! requests, and framing the answers. Pure and panic-free on any input (fuzzed by
-//! `fuzz/fuzz_targets/rtu_request.rs`).
+//! `fuzz/fuzz_targets/hw_rtu_request.rs`).
 //!
 //! Modbus over Serial Line V1.02 §2.5.1.1: a frame ends with 3.5 character times of silence,
 //! and a receiver discards a frame whose CRC is wrong (§2.5.1.2). On a pty the byte timing is
