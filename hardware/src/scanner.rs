@@ -342,6 +342,21 @@ mod tests {
     }
 
     #[test]
+    fn a_visa_is_told_from_a_passport_of_the_same_shape() {
+        // ICAO Doc 9303-7 Appendix: the MRV-A specimen.
+        let mrv_a = [
+            "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "L8988901C4XXX4009078F96121096ZE184226B<<<<<<",
+        ];
+        let mut asm = MrzLineAssembler::default();
+        let events = asm.push(
+            Instant::now(),
+            format!("{}\r{}\r", mrv_a[0], mrv_a[1]).as_bytes(),
+        );
+        assert_eq!(reads(&events)[0].0, MrzFormat::MrvA);
+    }
+
+    #[test]
     fn garbage_and_stale_partials_are_rejected() {
         let t = Instant::now();
         let mut asm = MrzLineAssembler::new(Duration::from_millis(300));
