@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    use hardware::scanner::{MrzFormat, MrzLineAssembler, ScanEvent};
+    use hardware::scanner::{MrzLineAssembler, ScanEvent};
     use std::time::{Duration, Instant};
 
     let Some((&chunk, bytes)) = data.split_first() else {
@@ -21,11 +21,7 @@ fuzz_target!(|data: &[u8]| {
         events.extend(asm.handle_timeout(now));
         for event in events {
             if let ScanEvent::Read(read) = event {
-                let (count, len) = match read.format() {
-                    MrzFormat::Td1 => (3, 30),
-                    MrzFormat::Td2 => (2, 36),
-                    MrzFormat::Td3 => (2, 44),
-                };
+                let (count, len) = read.format().shape();
                 assert_eq!(read.lines().len(), count);
                 for line in read.lines() {
                     assert_eq!(line.len(), len);

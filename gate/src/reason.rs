@@ -221,7 +221,6 @@ impl fmt::Display for ReasonCode {
     derive(serde::Serialize, serde::Deserialize),
     serde(rename_all = "snake_case")
 )]
-#[non_exhaustive]
 pub enum MessageCode {
     /// "Place your passport on the reader."
     PresentDocument,
@@ -252,6 +251,23 @@ pub enum MessageCode {
 }
 
 impl MessageCode {
+    /// Every code, in declaration order.
+    pub const ALL: [MessageCode; 13] = [
+        Self::PresentDocument,
+        Self::ReadingDocument,
+        Self::PresentDocumentAgain,
+        Self::PleaseWait,
+        Self::PleaseEnter,
+        Self::OnePersonOnly,
+        Self::LookAtCamera,
+        Self::PleaseProceed,
+        Self::SeeOfficer,
+        Self::PleaseGoBack,
+        Self::LaneClosed,
+        Self::OutOfService,
+        Self::Evacuate,
+    ];
+
     /// The stable snake_case name the display adapter maps to localized text.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,134 +1,102 @@
 //! The traveller display and its lamps: messages by code, shown in the languages the config
 //! lists, over a simple line protocol on a serial port (or any writer).
 //!
+//! The gate decides what is shown ([`MessageCode`]); the display adds the words, in the languages
+//! the config lists, and its pictogram lamp ([`pictogram`]).
+//!
 //! Line protocol (one line per update, ASCII control-free UTF-8, CR LF terminated):
-//! `MSG <code> <lamp> <lang>=<text>|<lang>=<text>...` — e.g.
+//! `MSG <code> <lamp> <lang>=<text>|<lang>=<text>...` where `<code>` is the message's
+//! [`wire_code`] and `<lamp>` is `off`, `green`, `amber` or `red` — e.g.
 //! `MSG present-passport off en=Place your passport on the reader|fr=Posez votre passeport sur le lecteur`.
 //! Texts never contain personal data: the gate shows codes, never names or document numbers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorKind;
 
-/// What the display says, by code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MessageCode {
-    /// Lane free, waiting for a traveller.
-    Welcome,
-    /// Place the passport on the reader.
-    PresentPassport,
-    /// Reading the chip; do not move the document.
-    ReadingChip,
-    /// Take the document back.
-    RemoveDocument,
-    /// Enter the gate.
-    EnterGate,
-    /// One person at a time.
-    OneAtATime,
-    /// Look at the camera.
-    LookAtCamera,
-    /// Proceed to the exit.
-    ProceedToExit,
-    /// Please see an officer.
-    SeeOfficer,
-    /// Please wait.
-    PleaseWait,
-    /// Lane closed.
-    OutOfService,
-    /// Emergency: leave the gate.
-    Emergency,
+pub use gate::{Lamp, MessageCode};
+
+/// The display's wire code of a gate message, one to one (`present-passport`, ...): the line
+/// protocol has its own kebab-case words, which displays match on.
+pub fn wire_code(code: MessageCode) -> &'static str {
+    match code {
+        MessageCode::PresentDocument => "present-passport",
+        MessageCode::ReadingDocument => "reading-chip",
+        MessageCode::PresentDocumentAgain => "present-passport-again",
+        MessageCode::PleaseWait => "please-wait",
+        MessageCode::PleaseEnter => "enter-gate",
+        MessageCode::OnePersonOnly => "one-at-a-time",
+        MessageCode::LookAtCamera => "look-at-camera",
+        MessageCode::PleaseProceed => "proceed-to-exit",
+        MessageCode::SeeOfficer => "see-officer",
+        MessageCode::PleaseGoBack => "please-go-back",
+        MessageCode::LaneClosed => "lane-closed",
+        MessageCode::OutOfService => "out-of-service",
+        MessageCode::Evacuate => "emergency",
+    }
 }
 
-impl MessageCode {
-    /// Every code.
-    pub const ALL: [MessageCode; 12] = [
-        MessageCode::Welcome,
-        MessageCode::PresentPassport,
-        MessageCode::ReadingChip,
-        MessageCode::RemoveDocument,
-        MessageCode::EnterGate,
-        MessageCode::OneAtATime,
-        MessageCode::LookAtCamera,
-        MessageCode::ProceedToExit,
-        MessageCode::SeeOfficer,
-        MessageCode::PleaseWait,
-        MessageCode::OutOfService,
-        MessageCode::Emergency,
-    ];
+/// The gate message whose wire code is `wire` (the inverse of [`wire_code`]).
+pub fn from_wire_code(wire: &str) -> Option<MessageCode> {
+    MessageCode::ALL.into_iter().find(|&c| wire_code(c) == wire)
+}
 
-    /// The kebab-case wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageCode::Welcome => "welcome",
-            MessageCode::PresentPassport => "present-passport",
-            MessageCode::ReadingChip => "reading-chip",
-            MessageCode::RemoveDocument => "remove-document",
-            MessageCode::EnterGate => "enter-gate",
-            MessageCode::OneAtATime => "one-at-a-time",
-            MessageCode::LookAtCamera => "look-at-camera",
-            MessageCode::ProceedToExit => "proceed-to-exit",
-            MessageCode::SeeOfficer => "see-officer",
-            MessageCode::PleaseWait => "please-wait",
-            MessageCode::OutOfService => "out-of-service",
-            MessageCode::Emergency => "emergency",
+/// The display's pictogram for a message: green arrow to go (in, on, or out in an
+/// evacuation), red cross to stop, dark otherwise. The display has no amber.
+pub fn pictogram(code: MessageCode) -> Lamp {
+    match code {
+        MessageCode::PleaseEnter | MessageCode::PleaseProceed | MessageCode::Evacuate => {
+            Lamp::Green
         }
-    }
-
-    fn builtin(self, lang: &str) -> Option<&'static str> {
-        Some(match (lang, self) {
-            ("en", MessageCode::Welcome) => "Welcome",
-            ("en", MessageCode::PresentPassport) => "Place your passport on the reader",
-            ("en", MessageCode::ReadingChip) => "Reading, do not move the document",
-            ("en", MessageCode::RemoveDocument) => "Take your document",
-            ("en", MessageCode::EnterGate) => "Please enter",
-            ("en", MessageCode::OneAtATime) => "One person at a time",
-            ("en", MessageCode::LookAtCamera) => "Look at the camera",
-            ("en", MessageCode::ProceedToExit) => "Please proceed",
-            ("en", MessageCode::SeeOfficer) => "Please see an officer",
-            ("en", MessageCode::PleaseWait) => "Please wait",
-            ("en", MessageCode::OutOfService) => "Lane closed",
-            ("en", MessageCode::Emergency) => "Emergency: please leave the gate",
-            ("fr", MessageCode::Welcome) => "Bienvenue",
-            ("fr", MessageCode::PresentPassport) => "Posez votre passeport sur le lecteur",
-            ("fr", MessageCode::ReadingChip) => "Lecture, ne bougez pas le document",
-            ("fr", MessageCode::RemoveDocument) => "Reprenez votre document",
-            ("fr", MessageCode::EnterGate) => "Entrez",
-            ("fr", MessageCode::OneAtATime) => "Une personne à la fois",
-            ("fr", MessageCode::LookAtCamera) => "Regardez la caméra",
-            ("fr", MessageCode::ProceedToExit) => "Avancez",
-            ("fr", MessageCode::SeeOfficer) => "Adressez-vous à un agent",
-            ("fr", MessageCode::PleaseWait) => "Veuillez patienter",
-            ("fr", MessageCode::OutOfService) => "Passage fermé",
-            ("fr", MessageCode::Emergency) => "Urgence : quittez le passage",
-            _ => return None,
-        })
+        MessageCode::OnePersonOnly
+        | MessageCode::SeeOfficer
+        | MessageCode::PleaseGoBack
+        | MessageCode::LaneClosed
+        | MessageCode::OutOfService => Lamp::Red,
+        MessageCode::PresentDocument
+        | MessageCode::ReadingDocument
+        | MessageCode::PresentDocumentAgain
+        | MessageCode::PleaseWait
+        | MessageCode::LookAtCamera => Lamp::Off,
     }
 }
 
-/// The display's own pictogram lamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lamp {
-    /// Dark.
-    Off,
-    /// Green arrow: go.
-    Green,
-    /// Red cross: stop.
-    Red,
-}
-
-impl Lamp {
-    fn as_str(self) -> &'static str {
-        match self {
-            Lamp::Off => "off",
-            Lamp::Green => "green",
-            Lamp::Red => "red",
-        }
-    }
+/// The built-in text of `code` in `lang` (`en` or `fr`). Never says why a traveller was
+/// referred: the reason is for the officer.
+fn builtin(code: MessageCode, lang: &str) -> Option<&'static str> {
+    use MessageCode as M;
+    Some(match (lang, code) {
+        ("en", M::PresentDocument) => "Place your passport on the reader",
+        ("en", M::ReadingDocument) => "Reading, do not move the document",
+        ("en", M::PresentDocumentAgain) => "Place your passport on the reader again",
+        ("en", M::PleaseWait) => "Please wait",
+        ("en", M::PleaseEnter) => "Please enter",
+        ("en", M::OnePersonOnly) => "One person at a time",
+        ("en", M::LookAtCamera) => "Look at the camera",
+        ("en", M::PleaseProceed) => "Please proceed",
+        ("en", M::SeeOfficer) => "Please see an officer",
+        ("en", M::PleaseGoBack) => "Please go back and see an officer",
+        ("en", M::LaneClosed) => "Lane closed",
+        ("en", M::OutOfService) => "Out of service",
+        ("en", M::Evacuate) => "Emergency: please leave the gate",
+        ("fr", M::PresentDocument) => "Posez votre passeport sur le lecteur",
+        ("fr", M::ReadingDocument) => "Lecture, ne bougez pas le document",
+        ("fr", M::PresentDocumentAgain) => "Reposez votre passeport sur le lecteur",
+        ("fr", M::PleaseWait) => "Veuillez patienter",
+        ("fr", M::PleaseEnter) => "Entrez",
+        ("fr", M::OnePersonOnly) => "Une personne à la fois",
+        ("fr", M::LookAtCamera) => "Regardez la caméra",
+        ("fr", M::PleaseProceed) => "Avancez",
+        ("fr", M::SeeOfficer) => "Adressez-vous à un agent",
+        ("fr", M::PleaseGoBack) => "Revenez en arrière et adressez-vous à un agent",
+        ("fr", M::LaneClosed) => "Passage fermé",
+        ("fr", M::OutOfService) => "Hors service",
+        ("fr", M::Evacuate) => "Urgence : quittez le passage",
+        _ => return None,
+    })
 }
 
 /// Display configuration: which languages, in order, and text overrides.
@@ -137,8 +105,9 @@ impl Lamp {
 pub struct DisplayConfig {
     /// Language tags shown, in order (built-in texts exist for `en` and `fr`).
     pub languages: Vec<String>,
-    /// Texts by language, then by code; they replace or add to the built-in ones.
-    pub messages: BTreeMap<String, BTreeMap<MessageCode, String>>,
+    /// Texts by language, then by code (the gate's names: `see_officer`); they replace or
+    /// add to the built-in ones.
+    pub messages: BTreeMap<String, HashMap<MessageCode, String>>,
 }
 
 impl Default for DisplayConfig {
@@ -170,7 +139,7 @@ impl DisplayConfig {
             .get(lang)
             .and_then(|m| m.get(&code))
             .map(String::as_str)
-            .or_else(|| code.builtin(lang))
+            .or_else(|| builtin(code, lang))
     }
 
     /// The protocol line for `code` and `lamp` (without the CR LF).
@@ -179,7 +148,7 @@ impl DisplayConfig {
             .languages
             .iter()
             .map(|lang| {
-                let text = self.text(lang, code).unwrap_or(code.as_str());
+                let text = self.text(lang, code).unwrap_or(wire_code(code));
                 // Keep the line protocol unambiguous: no control characters or separators.
                 let clean: String = text
                     .chars()
@@ -190,7 +159,7 @@ impl DisplayConfig {
             .collect();
         format!(
             "MSG {} {} {}",
-            code.as_str(),
+            wire_code(code),
             lamp.as_str(),
             texts.join("|")
         )
@@ -305,17 +274,32 @@ mod tests {
             )]
             .into(),
         );
-        let text = "languages = [\"en\"]\n[messages.en]\nwelcome = \"Hi\"\n";
+        let text = "languages = [\"en\"]\n[messages.en]\nplease_wait = \"Hi\"\n";
         let parsed: DisplayConfig = toml::from_str(text).unwrap();
-        assert_eq!(parsed.text("en", MessageCode::Welcome), Some("Hi"));
+        assert_eq!(parsed.text("en", MessageCode::PleaseWait), Some("Hi"));
         let mut d = LineDisplay::new(Vec::new(), config);
         d.show(MessageCode::SeeOfficer, Lamp::Red).unwrap();
-        d.show(MessageCode::ProceedToExit, Lamp::Green).unwrap();
+        d.show(MessageCode::PleaseProceed, Lamp::Green).unwrap();
         let out = String::from_utf8(d.into_inner()).unwrap();
         assert_eq!(
             out,
             "MSG see-officer red en=See an officer    now|fr=Adressez-vous à un agent\r\n\
              MSG proceed-to-exit green en=Please proceed|fr=Avancez\r\n"
         );
+    }
+
+    #[test]
+    fn every_gate_message_has_exactly_one_wire_code_and_back() {
+        let mut seen = std::collections::HashSet::new();
+        for code in MessageCode::ALL {
+            let wire = wire_code(code);
+            assert!(seen.insert(wire), "{wire} is the wire code of two messages");
+            assert!(
+                wire.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{wire} is not a kebab-case word"
+            );
+            assert_eq!(from_wire_code(wire), Some(code));
+        }
+        assert_eq!(from_wire_code("welcome"), None);
     }
 }

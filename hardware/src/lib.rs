@@ -1,8 +1,9 @@
 //! Device traits and the real adapters behind them: PC/SC chip reader, Modbus RTU door
-//! controller, camera, serial MRZ scanner, traveller display.
+//! controller, serial MRZ scanner, traveller display (the camera is `vision`'s, which owns
+//! OpenCV).
 //!
 //! Contract: each device is a small trait with typed errors exposing a `kind()`
-//! (Disconnected, Timeout, Protocol, Device). (Not built yet: issues #3, #6.)
+//! (Disconnected, Timeout, Protocol, Device, Refused).
 
 pub mod display;
 pub mod door;

@@ -3,7 +3,7 @@
 //! a read surfaces as [`PcscError::CardRemoved`] (kind `Disconnected`), so the driver can
 //! discard the half-read document.
 //!
-//! Blocking by design: the daemon runs it on a dedicated thread (DESIGN.md); [`Canceller`]
+//! Blocking by design: the daemon runs it on a dedicated thread; [`Canceller`]
 //! wakes a thread blocked in [`PcscReader::wait_event`] from another thread.
 
 use std::ffi::{CStr, CString};

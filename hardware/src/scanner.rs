@@ -4,7 +4,8 @@
 //! [`MrzLineAssembler`] is sans-IO and panic-free on any byte stream (fuzzed by
 //! `fuzz/fuzz_targets/hw_mrz_scanner.rs`): it cuts lines, drops garbage, and groups consecutive
 //! lines of one document into one read — ICAO Doc 9303 formats: TD1 is 3 lines of 30
-//! characters, TD2 2 × 36, TD3 (passport) 2 × 44; the character set is `A–Z 0–9 <`
+//! characters, TD2 2 × 36, TD3 (passport) 2 × 44, and visas (MRV-B, MRV-A; 9303-7) take the
+//! TD2 and TD3 shapes with a `V` document code; the character set is `A–Z 0–9 <`
 //! (Doc 9303-3 §4.3). Check digits and field meanings belong to the `document` crate.
 //! [`SerialMrzScanner`] runs it on a serial port.
 //!
@@ -24,25 +25,19 @@ use crate::error::ErrorKind;
 /// The longest line kept; anything longer is garbage (a TD3 line is 44 characters).
 const MAX_LINE: usize = 64;
 
-/// The MRZ layout, from the line count and length (ICAO Doc 9303-4/5/6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MrzFormat {
-    /// TD1 (ID cards): 3 lines of 30.
-    Td1,
-    /// TD2: 2 lines of 36.
-    Td2,
-    /// TD3 (passports): 2 lines of 44.
-    Td3,
-}
+pub use document::mrz::MrzFormat;
 
-impl MrzFormat {
-    fn from_len(len: usize) -> Option<(MrzFormat, usize)> {
-        match len {
-            30 => Some((MrzFormat::Td1, 3)),
-            36 => Some((MrzFormat::Td2, 2)),
-            44 => Some((MrzFormat::Td3, 2)),
-            _ => None,
-        }
+/// The layout a line of `len` characters belongs to and its line count (ICAO Doc 9303-4/5/6);
+/// `visa` when the document code starts with `V` (9303-7: MRV-A and MRV-B share the TD3 and
+/// TD2 shapes).
+fn format_of(len: usize, visa: bool) -> Option<(MrzFormat, usize)> {
+    match (len, visa) {
+        (30, _) => Some((MrzFormat::Td1, 3)),
+        (36, false) => Some((MrzFormat::Td2, 2)),
+        (36, true) => Some((MrzFormat::MrvB, 2)),
+        (44, false) => Some((MrzFormat::Td3, 2)),
+        (44, true) => Some((MrzFormat::MrvA, 2)),
+        _ => None,
     }
 }
 
@@ -219,7 +214,7 @@ impl MrzLineAssembler {
         {
             return reject(out, self, RejectReason::BadCharacters);
         }
-        let Some((format, count)) = MrzFormat::from_len(text.len()) else {
+        let Some((format, count)) = format_of(text.len(), false) else {
             return reject(out, self, RejectReason::BadLength);
         };
         if self.pending.first().is_some_and(|l| l.len() != text.len()) && self.abandon() {
@@ -232,6 +227,8 @@ impl MrzLineAssembler {
         if self.pending.len() == count {
             let lines = std::mem::take(&mut self.pending);
             self.pending_since = None;
+            let visa = lines[0].starts_with('V');
+            let format = format_of(text.len(), visa).map_or(format, |(f, _)| f);
             out.push(ScanEvent::Read(MrzRead { format, lines }));
         }
     }
@@ -342,6 +339,21 @@ mod tests {
             !format!("{events:?}").contains("ERIKSSON"),
             "MRZ leaked into Debug"
         );
+    }
+
+    #[test]
+    fn a_visa_is_told_from_a_passport_of_the_same_shape() {
+        // ICAO Doc 9303-7 Appendix: the MRV-A specimen.
+        let mrv_a = [
+            "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "L8988901C4XXX4009078F96121096ZE184226B<<<<<<",
+        ];
+        let mut asm = MrzLineAssembler::default();
+        let events = asm.push(
+            Instant::now(),
+            format!("{}\r{}\r", mrv_a[0], mrv_a[1]).as_bytes(),
+        );
+        assert_eq!(reads(&events)[0].0, MrzFormat::MrvA);
     }
 
     #[test]

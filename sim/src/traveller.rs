@@ -5,8 +5,8 @@
 //! through into the mantrap, and go on through the exit when it opens — or back out through
 //! the entry when that opens again instead (a referral sent back), or give up and leave
 //! zone A when the entry stays shut past their patience (a referral at the entry). Walking
-//! times come from [`WalkTimes`] (../shared/passage-timing.md: 1.0–1.4 m/s over a lane of a
-//! few metres, a door passage of about a second).
+//! times come from [`WalkTimes`] (walking at 1.0–1.4 m/s over a lane of a few metres, a
+//! door passage of about a second).
 //!
 //! The simulator feeds the resulting zone occupancy to the simulated door controller, so the
 //! daemon sees the traveller through the same Modbus inputs as a real gate's sensors.

@@ -1,11 +1,12 @@
 //! The production Modbus RTU adapter against the simulated controller, over a real pty opened
-//! through tokio-serial (issue #6, must-show 1, 2 and 4).
+//! through tokio-serial: door commands and their confirmation, the interlocks, the fallbacks,
+//! the watchdog and a noisy line.
 
 use std::time::{Duration, Instant};
 
 use hardware::door::{
-    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Input,
-    ModbusDoorController, Output, SafeReason, SafeState,
+    DoorCommand, DoorController, DoorError, DoorEvent, DoorId, DoorMap, Fallback, FallbackReason,
+    Input, ModbusDoorController, Output,
 };
 use hardware::error::ErrorKind;
 use sim::controller::{fault_code, CommsLossAction, Fault, SimController, SimControllerConfig};
@@ -54,6 +55,22 @@ async fn wait_event(
     }
 }
 
+/// Waits until the adapter reports `input` as `active`.
+async fn wait_input(rx: &mut UnboundedReceiver<DoorEvent>, input: Input, active: bool) {
+    wait_event(rx, SOON, |e| {
+        *e == DoorEvent::InputChanged { input, active }
+    })
+    .await;
+}
+
+/// Executes a command that must succeed.
+async fn run(doors: &ModbusDoorController, command: DoorCommand) {
+    doors
+        .execute(command)
+        .await
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+}
+
 async fn start(
     map: DoorMap,
 ) -> (
@@ -75,10 +92,7 @@ async fn start(
 async fn opens_and_closes_doors_and_polls_at_20_hz() {
     let (sim, doors, mut events) = start(test_map()).await;
 
-    doors
-        .execute(DoorCommand::Open(DoorId::Entry))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Open(DoorId::Entry)).await;
     let state = sim.state();
     assert!(state.coil(Output::OpenEntry) && !state.coil(Output::LockEntry));
     assert!(state.position(DoorId::Entry) >= 1.0);
@@ -94,20 +108,14 @@ async fn opens_and_closes_doors_and_polls_at_20_hz() {
     })
     .await;
 
-    doors
-        .execute(DoorCommand::Close(DoorId::Entry))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Close(DoorId::Entry)).await;
     let state = sim
         .wait_for(SOON, |s| s.coil(Output::LockEntry))
         .await
         .expect("locked after close");
     assert!(!state.coil(Output::OpenEntry) && state.position(DoorId::Entry) <= 0.0);
 
-    doors
-        .execute(DoorCommand::Set(Output::GreenLamp, true))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Set(Output::GreenLamp, true)).await;
     assert!(sim.state().coil(Output::GreenLamp));
 
     // Poll rate: count complete polls over one second.
@@ -126,52 +134,29 @@ async fn opens_and_closes_doors_and_polls_at_20_hz() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_is_refused_while_a_guarded_zone_is_occupied() {
     let (sim, doors, mut events) = start(test_map()).await;
-    doors
-        .execute(DoorCommand::Open(DoorId::Entry))
-        .await
-        .unwrap();
-    doors
-        .execute(DoorCommand::Open(DoorId::Exit))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Open(DoorId::Entry)).await;
+    run(&doors, DoorCommand::Open(DoorId::Exit)).await;
 
     // The default guard: each door's threshold zone.
     for (door, zone) in [(DoorId::Entry, Input::ZoneA), (DoorId::Exit, Input::ZoneC)] {
         sim.set_zone(zone, Some(true));
-        wait_event(&mut events, SOON, |e| {
-            *e == DoorEvent::InputChanged {
-                input: zone,
-                active: true,
-            }
-        })
-        .await;
+        wait_input(&mut events, zone, true).await;
         let err = doors.execute(DoorCommand::Close(door)).await.unwrap_err();
         assert_eq!(err, DoorError::ZoneOccupied { door, zone });
         assert_eq!(err.kind(), ErrorKind::Refused);
         // Nothing was written: the drive coil still says open.
-        assert!(sim.state().coil(door.open_output()), "{door} coil written");
+        assert!(
+            sim.state().coil(Output::open(door)),
+            "{} coil written",
+            door.as_str()
+        );
         sim.set_zone(zone, None);
-        wait_event(&mut events, SOON, |e| {
-            *e == DoorEvent::InputChanged {
-                input: zone,
-                active: false,
-            }
-        })
-        .await;
+        wait_input(&mut events, zone, false).await;
     }
     // Someone waiting in the mantrap (zone B) does not hold the entry open behind them.
     sim.set_zone(Input::ZoneB, Some(true));
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::ZoneB,
-            active: true,
-        }
-    })
-    .await;
-    doors
-        .execute(DoorCommand::Close(DoorId::Entry))
-        .await
-        .unwrap();
+    wait_input(&mut events, Input::ZoneB, true).await;
+    run(&doors, DoorCommand::Close(DoorId::Entry)).await;
 
     // A zone that becomes occupied while the door closes makes the adapter re-open it.
     let slow = SimControllerConfig {
@@ -185,10 +170,7 @@ async fn close_is_refused_while_a_guarded_zone_is_occupied() {
     };
     let (doors, mut events) = ModbusDoorController::open(sim.path(), map).unwrap();
     wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::Connected(_))).await;
-    doors
-        .execute(DoorCommand::Open(DoorId::Exit))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Open(DoorId::Exit)).await;
     let closing = doors.execute(DoorCommand::Close(DoorId::Exit));
     let intrude = async {
         sim.wait_for(SOON, |s| s.position(DoorId::Exit) < 0.9)
@@ -223,9 +205,9 @@ async fn fire_alarm_opens_both_doors_and_blocks_closing() {
     sim.inject(Fault::FireAlarm);
     let t0 = Instant::now();
     wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState {
-            reason: SafeReason::FireAlarm,
-            state: SafeState::Open,
+        *e == DoorEvent::Fallback {
+            reason: FallbackReason::FireAlarm,
+            state: Fallback::Open,
         }
     })
     .await;
@@ -252,17 +234,8 @@ async fn fire_alarm_opens_both_doors_and_blocks_closing() {
     );
 
     sim.clear(Fault::FireAlarm);
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::FireAlarm,
-            active: false,
-        }
-    })
-    .await;
-    doors
-        .execute(DoorCommand::Close(DoorId::Entry))
-        .await
-        .unwrap();
+    wait_input(&mut events, Input::FireAlarm, false).await;
+    run(&doors, DoorCommand::Close(DoorId::Entry)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,8 +251,8 @@ async fn fire_alarm_wired_active_low() {
     wait_event(&mut events, SOON, |e| {
         matches!(
             e,
-            DoorEvent::SafeState {
-                reason: SafeReason::FireAlarm,
+            DoorEvent::Fallback {
+                reason: FallbackReason::FireAlarm,
                 ..
             }
         )
@@ -290,10 +263,7 @@ async fn fire_alarm_wired_active_low() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
     let (sim, doors, mut events) = start(test_map()).await;
-    doors
-        .execute(DoorCommand::Open(DoorId::Entry))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Open(DoorId::Entry)).await;
     let before = doors.stats();
 
     sim.inject(Fault::LinkCut);
@@ -335,9 +305,9 @@ async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
     // The link comes back: a full reading, then the link-loss safe state is written.
     sim.clear(Fault::LinkCut);
     let (_, skipped) = wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::SafeState {
-            reason: SafeReason::LinkLoss,
-            state: SafeState::ClosedUnlocked,
+        *e == DoorEvent::Fallback {
+            reason: FallbackReason::LinkLoss,
+            state: Fallback::ClosedUnlocked,
         }
     })
     .await;
@@ -348,10 +318,7 @@ async fn link_loss_reports_a_fault_and_the_gate_goes_safe() {
     let after = doors.stats();
     assert_eq!(after.link_faults, before.link_faults + 1);
     assert!(after.timeouts > before.timeouts);
-    doors
-        .execute(DoorCommand::Open(DoorId::Exit))
-        .await
-        .unwrap();
+    run(&doors, DoorCommand::Open(DoorId::Exit)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -445,13 +412,7 @@ async fn jammed_door_stuck_sensor_and_mains_lost() {
     sim.clear(Fault::StuckSensor(Input::EntryClosed, true));
 
     sim.inject(Fault::MainsLost);
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::MainsLost,
-            active: true,
-        }
-    })
-    .await;
+    wait_input(&mut events, Input::MainsLost, true).await;
     wait_event(
         &mut events,
         SOON,
@@ -466,44 +427,14 @@ async fn a_traveller_walks_through_a_two_step_lane() {
     // traveller in the mantrap.
     let (sim, doors, mut events) = start(test_map()).await;
     sim.add_traveller();
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::ZoneA,
-            active: true,
-        }
-    })
-    .await;
-    doors
-        .execute(DoorCommand::Open(DoorId::Entry))
-        .await
-        .unwrap();
+    wait_input(&mut events, Input::ZoneA, true).await;
+    run(&doors, DoorCommand::Open(DoorId::Entry)).await;
     wait_event(&mut events, SOON, |e| *e == DoorEvent::PersonCount(1)).await;
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::ZoneA,
-            active: false,
-        }
-    })
-    .await;
-    doors
-        .execute(DoorCommand::Close(DoorId::Entry))
-        .await
-        .unwrap();
-    doors
-        .execute(DoorCommand::Open(DoorId::Exit))
-        .await
-        .unwrap();
-    wait_event(&mut events, SOON, |e| {
-        *e == DoorEvent::InputChanged {
-            input: Input::ZoneC,
-            active: false,
-        }
-    })
-    .await;
-    doors
-        .execute(DoorCommand::Close(DoorId::Exit))
-        .await
-        .unwrap();
+    wait_input(&mut events, Input::ZoneA, false).await;
+    run(&doors, DoorCommand::Close(DoorId::Entry)).await;
+    run(&doors, DoorCommand::Open(DoorId::Exit)).await;
+    wait_input(&mut events, Input::ZoneC, false).await;
+    run(&doors, DoorCommand::Close(DoorId::Exit)).await;
     assert_eq!(doors.snapshot().unwrap().person_count, 0);
     assert!(sim.state().travellers.is_empty());
 }
@@ -521,8 +452,8 @@ async fn a_fire_alarm_during_link_loss_wins_when_the_link_returns() {
     let (_, skipped) = wait_event(&mut events, SOON, |e| {
         matches!(
             e,
-            DoorEvent::SafeState {
-                reason: SafeReason::FireAlarm,
+            DoorEvent::Fallback {
+                reason: FallbackReason::FireAlarm,
                 ..
             }
         )
@@ -541,8 +472,8 @@ async fn a_fire_alarm_during_link_loss_wins_when_the_link_returns() {
     let later = tokio::time::timeout(Duration::from_millis(500), async {
         loop {
             match events.recv().await {
-                Some(DoorEvent::SafeState {
-                    reason: SafeReason::LinkLoss,
+                Some(DoorEvent::Fallback {
+                    reason: FallbackReason::LinkLoss,
                     ..
                 })
                 | None => return,

@@ -195,7 +195,7 @@ fn display_prints_what_the_production_line_display_writes() {
     let mut display = SimDevice::start(&["sim", "display"], "display: ");
     let mut out = LineDisplay::open(&display.path, 9600, DisplayConfig::default())
         .expect("open the display pty");
-    out.show(MessageCode::PresentPassport, Lamp::Off).unwrap();
+    out.show(MessageCode::PresentDocument, Lamp::Off).unwrap();
     out.show(MessageCode::SeeOfficer, Lamp::Red).unwrap();
     display.wait_line(
         "MSG present-passport off en=Place your passport on the reader",

@@ -154,9 +154,13 @@ pub fn augment(frame: &crate::Frame) -> Result<Vec<crate::Frame>> {
         )?;
         out.push(crate::Frame::from_mat(m)?);
     }
-    let mut m = Mat::default();
-    imgproc::resize(src, &mut m, Size::new(0, 0), 0.5, 0.5, imgproc::INTER_AREA)?;
-    out.push(crate::Frame::from_mat(m)?);
+    // Half scale, rounded as OpenCV rounds a scale factor (to nearest, ties to even).
+    let half = |n: u32| ((f64::from(n) * 0.5).round_ties_even() as u32).max(1);
+    out.push(frame.resize(
+        half(frame.width()),
+        half(frame.height()),
+        crate::Interpolation::Area,
+    )?);
     let mut dark = Mat::default();
     src.convert_to(&mut dark, -1, 0.6, 0.0)?;
     let mut m = Mat::default();

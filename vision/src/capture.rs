@@ -159,15 +159,8 @@ impl CaptureSession {
         guidance.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code().cmp(b.0.code())));
         let guidance: Vec<Guidance> = guidance.into_iter().map(|(g, _)| g).collect();
         let mut verdict = FaceVerdict {
-            decision: Decision::NoFace,
-            score: None,
-            threshold: matcher.threshold(),
-            target_fmr: matcher.target_fmr(),
-            reason: String::new(),
-            frames_seen: self.frames_seen,
-            frames_usable: self.frames_usable,
-            quality: None,
             guidance,
+            ..FaceVerdict::no_face(matcher, self.frames_seen, self.frames_usable)
         };
         let best = self
             .best

@@ -5,13 +5,12 @@
 //! the rest zero. The outputs are decoded exactly as OpenCV's `FaceDetectorYN` does
 //! (opencv/modules/objdetect/src/face_detect.cpp, `postProcess`), so results agree with it.
 
-use opencv::core::{self, Mat, Rect, Scalar, Size};
-use opencv::imgproc;
+use opencv::core::{self, Mat, Rect, Scalar};
 use opencv::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::Result;
-use crate::frame::Frame;
+use crate::frame::{Frame, Interpolation};
 
 /// YuNet's fixed input side in pixels.
 pub const INPUT_SIDE: i32 = 640;
@@ -56,16 +55,7 @@ pub(crate) fn letterbox(frame: &Frame) -> Result<Letterbox> {
     let scale = INPUT_SIDE as f32 / w.max(h);
     let nw = ((w * scale).round() as i32).clamp(1, INPUT_SIDE);
     let nh = ((h * scale).round() as i32).clamp(1, INPUT_SIDE);
-    let mut resized = Mat::default();
-    imgproc::resize(
-        frame.mat(),
-        &mut resized,
-        Size::new(nw, nh),
-        0.0,
-        0.0,
-        imgproc::INTER_LINEAR,
-    )?;
-    let resized = Frame::from_mat(resized)?;
+    let resized = frame.resize(nw as u32, nh as u32, Interpolation::Bilinear)?;
     let mut canvas =
         Mat::new_rows_cols_with_default(INPUT_SIDE, INPUT_SIDE, core::CV_8UC3, Scalar::all(0.0))?;
     {

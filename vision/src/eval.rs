@@ -82,26 +82,7 @@ pub fn parse_pairs(text: &str, root: &Path) -> Result<Vec<Pair>> {
 
 /// All pairs of a folder-per-identity layout (`DIR/<identity>/<image>`), each pair once.
 pub fn pairs_from_dir(dir: &Path) -> Result<Vec<Pair>> {
-    let mut images: Vec<(String, PathBuf)> = Vec::new();
-    let rd = std::fs::read_dir(dir).map_err(|e| VisionError::io(dir, e))?;
-    let mut ids: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    ids.sort();
-    for id in ids {
-        let name = id
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&id)
-            .map_err(|e| VisionError::io(&id, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_image_name(p))
-            .collect();
-        files.sort();
-        images.extend(files.into_iter().map(|f| (name.clone(), f)));
-    }
+    let images = crate::calibrate::images_by_identity(dir)?;
     let mut pairs = Vec::new();
     for i in 0..images.len() {
         for j in i + 1..images.len() {

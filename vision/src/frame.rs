@@ -11,12 +11,24 @@
 //! ONNX Runtime likewise keeps intermediate activations in its arena. These are overwritten by
 //! the next frame in practice but are not wiped on purpose.
 
-use opencv::core::{Mat, MatTraitConst, MatTraitConstManual, MatTraitManual, Scalar, CV_8UC3};
+use opencv::core::{
+    Mat, MatTraitConst, MatTraitConstManual, MatTraitManual, Scalar, Size, CV_8UC3,
+};
 use opencv::imgproc;
 use opencv::prelude::*;
 use zeroize::Zeroize;
 
 use crate::error::{Result, VisionError};
+
+/// How [`Frame::resize`] computes each pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interpolation {
+    /// The average of the source pixels each one covers (a box filter): the one to shrink
+    /// with, free of aliasing.
+    Area,
+    /// Bilinear, as the face detector's letterbox expects (YuNet's preprocessing).
+    Bilinear,
+}
 
 /// An 8-bit, 3-channel BGR image owned by the pipeline; zeroized on drop.
 pub struct Frame {
@@ -100,6 +112,24 @@ impl Frame {
         self.mat.data_bytes().unwrap_or(&[])
     }
 
+    /// A copy scaled to `width` × `height` with OpenCV `imgproc::resize`: the one resizer of
+    /// the workspace.
+    pub fn resize(&self, width: u32, height: u32, how: Interpolation) -> Result<Self> {
+        let (w, h) = (width as i32, height as i32);
+        if w <= 0 || h <= 0 {
+            return Err(VisionError::NotAnImage(format!(
+                "cannot resize to {width}×{height}"
+            )));
+        }
+        let flag = match how {
+            Interpolation::Area => imgproc::INTER_AREA,
+            Interpolation::Bilinear => imgproc::INTER_LINEAR,
+        };
+        let mut out = Mat::default();
+        imgproc::resize(&self.mat, &mut out, Size::new(w, h), 0.0, 0.0, flag)?;
+        Self::from_mat(out)
+    }
+
     /// A deep copy (its own buffer, zeroized on its own drop).
     pub fn try_clone(&self) -> Result<Self> {
         Ok(Self {
@@ -133,4 +163,23 @@ pub(crate) fn wipe(mat: &mut Mat) {
         }
     }
     let _ = mat.set_to_def(&Scalar::all(0.0));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn area_resize_averages_the_pixels_it_covers() {
+        // 4×2 → 2×1: each output pixel is the mean of a 2×2 block.
+        let mut bgr = Vec::new();
+        for v in [0u8, 40, 100, 200, 80, 120, 100, 200] {
+            bgr.extend_from_slice(&[v, v, v]);
+        }
+        let frame = Frame::from_bgr(4, 2, &bgr).unwrap();
+        let small = frame.resize(2, 1, Interpolation::Area).unwrap();
+        assert_eq!((small.width(), small.height()), (2, 1));
+        assert_eq!(small.bgr(), [60, 60, 60, 150, 150, 150]);
+        assert!(frame.resize(0, 1, Interpolation::Bilinear).is_err());
+    }
 }

@@ -15,9 +15,9 @@
 //! [`calibration`]. [`eval`] is the accuracy harness behind `egate vision eval`; [`bench`]
 //! times the per-frame path.
 //!
-//! Where the camera lives: DESIGN.md lists the camera under `hardware`. The OpenCV camera
-//! adapter ([`CameraSource`]) lives here instead, next to its trait and the replay source,
-//! so that `hardware` does not depend on OpenCV; `sim` replays frames with [`ReplaySource`].
+//! The camera adapter ([`CameraSource`], OpenCV) lives here, next to its trait and the replay
+//! source, so that `hardware` does not depend on OpenCV; `sim` replays frames with
+//! [`ReplaySource`].
 //!
 //! Models and runtime come from `scripts/setup-models.sh` (see `models/NOTICE`); they are
 //! loaded once by [`FacePipeline::new`], each checked against its pinned SHA-256.
@@ -32,7 +32,7 @@
 //! let matcher = vision::Matcher::from_config(&config)?; // target FMR -> threshold
 //! let mut camera = vision::CameraSource::open(&config.camera)?; // or sim's ReplaySource
 //!
-//! // Per passage: the chip photo (DG2 bytes, or the JPEG / JPEG 2000 from #3's parser) ...
+//! // Per passage: the chip photo (DG2 bytes, or the JPEG / JPEG 2000 from `document`'s DG2 parser) ...
 //! let photo = vision::decode_photo(chip_dg2)?;
 //! let Some((_, _, _, reference)) = vision::matcher::largest_face(&mut pipeline, &photo)? else {
 //!     return Ok(()); // no face in the chip photo: refer to an officer
@@ -77,7 +77,7 @@ pub use decode::{decode_image, decode_photo, locate_image, read_photo};
 pub use detect::Detection;
 pub use embed::Embedding;
 pub use error::{ErrorKind, Result, VisionError};
-pub use frame::Frame;
+pub use frame::{Frame, Interpolation};
 pub use matcher::{compare_images, Comparison, Matcher, MultiFace};
 pub use pipeline::{DangerousDebug, FacePipeline, FrameAnalysis};
 pub use quality::{Guidance, Quality, QualityGates};

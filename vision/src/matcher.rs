@@ -117,15 +117,8 @@ pub fn compare_images(
         };
     let (probe_report, ref_report) = (report(probe, &p), report(reference, &r));
     let mut verdict = FaceVerdict {
-        decision: Decision::NoFace,
-        score: None,
-        threshold: matcher.threshold(),
-        target_fmr: matcher.target_fmr(),
-        reason: String::new(),
-        frames_seen: 1,
-        frames_usable: 0,
         quality: p.as_ref().map(|x| x.2),
-        guidance: Vec::new(),
+        ..FaceVerdict::no_face(matcher, 1, 0)
     };
     match (&p, &r) {
         (None, _) => verdict.reason = "no face found in the probe image".into(),

@@ -55,8 +55,8 @@ impl Default for CameraConfig {
 
 /// A camera, video file, image sequence or stream read through OpenCV `VideoCapture`.
 ///
-/// (DESIGN.md lists the camera under `hardware`; it lives here so that `hardware` does not
-/// depend on OpenCV. It is the one real adapter of [`FrameSource`].)
+/// The one real adapter of [`FrameSource`]; it lives here rather than in `hardware` so that
+/// `hardware` does not depend on OpenCV.
 pub struct CameraSource {
     cap: VideoCapture,
     name: String,

@@ -61,6 +61,22 @@ pub struct FaceVerdict {
 }
 
 impl FaceVerdict {
+    /// A [`Decision::NoFace`] verdict under `matcher`'s threshold, with no score, reason,
+    /// quality or guidance yet: what a capture or comparison starts from.
+    pub fn no_face(matcher: &crate::Matcher, frames_seen: u32, frames_usable: u32) -> Self {
+        FaceVerdict {
+            decision: Decision::NoFace,
+            score: None,
+            threshold: matcher.threshold(),
+            target_fmr: matcher.target_fmr(),
+            reason: String::new(),
+            frames_seen,
+            frames_usable,
+            quality: None,
+            guidance: Vec::new(),
+        }
+    }
+
     /// True only for [`Decision::Match`].
     pub fn is_match(&self) -> bool {
         self.decision == Decision::Match

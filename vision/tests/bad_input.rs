@@ -3,12 +3,13 @@
 
 mod common;
 
-use opencv::core::{self, Mat, Rect, Scalar, Size, Vector};
+use opencv::core::{self, Mat, Rect, Scalar, Vector};
 use opencv::imgcodecs;
 use opencv::imgproc;
 use opencv::prelude::*;
 use vision::{
-    compare_images, decode_photo, read_photo, Decision, Frame, Matcher, MultiFace, VisionError,
+    compare_images, decode_photo, read_photo, Decision, Frame, Interpolation, Matcher, MultiFace,
+    VisionError,
 };
 
 fn face(name: &str) -> Frame {
@@ -20,17 +21,14 @@ fn encode(frame: &Frame, ext: &str) -> Vec<u8> {
 }
 
 fn scaled(frame: &Frame, f: f64) -> Frame {
-    let mut m = Mat::default();
-    imgproc::resize(
-        frame.mat(),
-        &mut m,
-        Size::new(0, 0),
-        f,
-        f,
-        imgproc::INTER_AREA,
-    )
-    .unwrap();
-    Frame::from_mat(m).unwrap()
+    let side = |n: u32| ((f64::from(n) * f).round() as u32).max(1);
+    frame
+        .resize(
+            side(frame.width()),
+            side(frame.height()),
+            Interpolation::Area,
+        )
+        .unwrap()
 }
 
 /// Four different people side by side on one canvas.

@@ -193,7 +193,8 @@ async fn run_command(doors: &ModbusDoorController, command: DoorCommand) -> Exit
     match doors.execute(command).await {
         Ok(()) => {
             println!(
-                "{door} door {verb} (confirmed after {} ms)",
+                "{} door {verb} (confirmed after {} ms)",
+                door.as_str(),
                 t0.elapsed().as_millis()
             );
             ExitCode::SUCCESS
@@ -295,7 +296,7 @@ async fn watch(
                 )
             }
             DoorEvent::Connected(_) => "link restored".to_string(),
-            DoorEvent::SafeState { reason, state } => format!("safe state {state:?} ({reason:?})"),
+            DoorEvent::Fallback { reason, state } => format!("safe state {state:?} ({reason:?})"),
             other => format!("{other:?}"),
         };
         println!("{at:.3} {line}");

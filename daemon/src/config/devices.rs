@@ -121,7 +121,10 @@ pub fn problems(
     for (lang, code) in texts.missing_texts() {
         out.bad(
             "display.languages",
-            format!("no built-in text in {lang:?} for message {}", code.as_str()),
+            format!(
+                "no built-in text in {lang:?} for message {}",
+                hardware::display::wire_code(code)
+            ),
         );
     }
 }

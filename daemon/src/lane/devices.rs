@@ -104,30 +104,6 @@ impl Camera for OpenCvCamera {
     }
 }
 
-/// The gate's message codes on egate's display protocol, with the display's own lamp.
-fn display_message(
-    code: gate::MessageCode,
-) -> (hardware::display::MessageCode, hardware::display::Lamp) {
-    use gate::MessageCode as G;
-    use hardware::display::{Lamp, MessageCode as D};
-    match code {
-        G::PresentDocument | G::PresentDocumentAgain => (D::PresentPassport, Lamp::Off),
-        G::ReadingDocument => (D::ReadingChip, Lamp::Off),
-        G::PleaseWait => (D::PleaseWait, Lamp::Off),
-        G::PleaseEnter => (D::EnterGate, Lamp::Green),
-        G::OnePersonOnly => (D::OneAtATime, Lamp::Red),
-        G::LookAtCamera => (D::LookAtCamera, Lamp::Off),
-        G::PleaseProceed => (D::ProceedToExit, Lamp::Green),
-        // Every referral shows the same words: the reason (a watchlist hit above all) is
-        // for the officer, never the traveller.
-        G::SeeOfficer | G::PleaseGoBack => (D::SeeOfficer, Lamp::Red),
-        G::LaneClosed | G::OutOfService => (D::OutOfService, Lamp::Red),
-        G::Evacuate => (D::Emergency, Lamp::Green),
-        // A code added to the gate after this table: say nothing misleading.
-        _ => (D::PleaseWait, Lamp::Off),
-    }
-}
-
 /// Shows the gate's messages on the serial display, or logs them when none is configured.
 async fn run_display(
     cfg: crate::config::devices::DisplayConfig,
@@ -156,9 +132,9 @@ async fn run_display(
                 Err(e) => warn!(port = %cfg.port, error = %e, "traveller display unavailable"),
             }
         }
-        let (dcode, lamp) = display_message(code);
+        let lamp = hardware::display::pictogram(code);
         let shown = match display.as_mut() {
-            Some(d) => d.show(dcode, lamp).map_err(|e| e.to_string()),
+            Some(d) => d.show(code, lamp).map_err(|e| e.to_string()),
             None => Err("not open".into()),
         };
         match shown {

@@ -13,20 +13,6 @@ use tracing::{debug, info, warn};
 
 use crate::lane::driver::Signals;
 
-fn door_slot(d: gate::DoorId) -> usize {
-    match d {
-        gate::DoorId::Entry => 0,
-        gate::DoorId::Exit => 1,
-    }
-}
-
-fn gate_door(d: gate::DoorId) -> hw::DoorId {
-    match d {
-        gate::DoorId::Entry => hw::DoorId::Entry,
-        gate::DoorId::Exit => hw::DoorId::Exit,
-    }
-}
-
 /// The gate inputs that one controller input state stands for.
 fn sensor(input: hw::Input, active: bool) -> Option<SensorEvent> {
     Some(match input {
@@ -113,7 +99,7 @@ pub async fn forward_events(
                     "door controller link fault"
                 )
             }
-            DoorEvent::SafeState { reason, state } => {
+            DoorEvent::Fallback { reason, state } => {
                 warn!(?reason, ?state, "door controller applied a safe state")
             }
             DoorEvent::DoorFault { door, command } => {
@@ -171,28 +157,27 @@ impl ControllerSignals {
     /// in an idle lane because someone was still passing when it was first told to close.
     fn close(&mut self, door: gate::DoorId) {
         use std::sync::atomic::Ordering;
-        let d = gate_door(door);
-        let generation = self.generation[door_slot(door)].clone();
+        let generation = self.generation[hw::door_index(door)].clone();
         let mine = generation.fetch_add(1, Ordering::AcqRel) + 1;
         let doors = self.doors.clone();
         self.pending.retain(|h| !h.is_finished());
         self.pending.push(tokio::spawn(async move {
             let started = tokio::time::Instant::now();
             loop {
-                match doors.command(DoorCommand::Close(d)).await {
+                match doors.command(DoorCommand::Close(door)).await {
                     Ok(()) => return,
                     Err(hw::DoorError::ZoneOccupied { .. })
                         if generation.load(Ordering::Acquire) == mine
                             && started.elapsed() < CLOSE_RETRY_FOR =>
                     {
-                        debug!(door = d.as_str(), "close refused while the doorway is occupied; retrying");
+                        debug!(door = door.as_str(), "close refused while the doorway is occupied; retrying");
                         tokio::time::sleep(CLOSE_RETRY_EVERY).await;
                         if generation.load(Ordering::Acquire) != mine {
                             return;
                         }
                     }
                     Err(e) => {
-                        warn!(door = d.as_str(), error = %e, kind = ?e.kind(), "door close not carried out");
+                        warn!(door = door.as_str(), error = %e, kind = ?e.kind(), "door close not carried out");
                         return;
                     }
                 }
@@ -213,14 +198,13 @@ impl ControllerSignals {
 
 impl Signals for ControllerSignals {
     fn door(&mut self, door: gate::DoorId, action: DoorAction) {
-        let d = gate_door(door);
         match action {
             DoorAction::Close => return self.close(door),
-            DoorAction::Open => self.send(DoorCommand::Open(d)),
-            DoorAction::Lock => self.send(DoorCommand::Set(d.lock_output(), true)),
+            DoorAction::Open => self.send(DoorCommand::Open(door)),
+            DoorAction::Lock => self.send(DoorCommand::Set(Output::lock(door), true)),
         }
         // Any other command for the door ends a close still being retried.
-        self.generation[door_slot(door)].fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.generation[hw::door_index(door)].fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
     fn message(&mut self, code: MessageCode) {
         let _ = self.display.send(code);

@@ -502,35 +502,14 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
 /// and typically 15–20 KB, far below a camera photo.
 const PORTRAIT_MAX_SIDE: u32 = 360;
 
-/// A camera photo made into a chip portrait: box-downscaled so its longest side is at most
+/// A camera photo made into a chip portrait: area-resampled so its longest side is at most
 /// [`PORTRAIT_MAX_SIDE`], JPEG-encoded. Returns the JPEG bytes, width and height.
 fn chip_portrait(path: &Path) -> anyhow::Result<(Vec<u8>, u16, u16)> {
     let frame = vision::read_photo(path)?;
     let (w, h) = (frame.width(), frame.height());
     let k = w.max(h).div_ceil(PORTRAIT_MAX_SIDE).max(1);
-    let (nw, nh) = (w / k, h / k);
-    let src = frame.bgr();
-    anyhow::ensure!(
-        src.len() >= (w * h * 3) as usize,
-        "{}: unexpected pixel layout",
-        path.display()
-    );
-    let mut out = Zeroizing::new(vec![0u8; (nw * nh * 3) as usize]);
-    for y in 0..nh {
-        for x in 0..nw {
-            for c in 0..3 {
-                let mut sum = 0u32;
-                for dy in 0..k {
-                    for dx in 0..k {
-                        let i = (((y * k + dy) * w + (x * k + dx)) * 3 + c) as usize;
-                        sum += u32::from(src[i]);
-                    }
-                }
-                out[((y * nw + x) * 3 + c) as usize] = (sum / (k * k)) as u8;
-            }
-        }
-    }
-    let small = vision::Frame::from_bgr(nw, nh, &out)?;
+    let (nw, nh) = ((w / k).max(1), (h / k).max(1));
+    let small = frame.resize(nw, nh, vision::Interpolation::Area)?;
     let jpeg = vision::decode::encode_image(&small, ".jpg")?;
     Ok((jpeg, nw as u16, nh as u16))
 }

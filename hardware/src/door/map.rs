@@ -49,7 +49,7 @@ pub struct DoorMap {
     pub serial: SerialSettings,
     /// Modbus unit (slave) address, 1..=247 (Modbus over Serial Line V1.02 §2.2).
     pub unit_id: u8,
-    /// Poll period in milliseconds; at most 50 (20 Hz, the floor).
+    /// Poll period in milliseconds; at most 50 (the adapter polls at 20 Hz or faster).
     pub poll_period_ms: u64,
     /// How long to wait for one answer before retrying, in milliseconds.
     pub response_timeout_ms: u64,
@@ -70,7 +70,7 @@ pub struct DoorMap {
     /// Inputs whose wire level is inverted (active-low contacts, e.g. a normally-closed fire loop).
     pub active_low: Vec<Input>,
     /// What the adapter drives the doors to on a fire alarm and on link loss.
-    pub safe_state: SafeStates,
+    pub safe_state: Fallbacks,
     /// Which occupied inputs forbid closing each door.
     pub guard: Guards,
 }
@@ -90,7 +90,7 @@ impl Default for DoorMap {
             inputs: Inputs::default(),
             registers: Registers::default(),
             active_low: Vec::new(),
-            safe_state: SafeStates::default(),
+            safe_state: Fallbacks::default(),
             guard: Guards::default(),
         }
     }
@@ -251,10 +251,13 @@ impl Default for Registers {
     }
 }
 
-/// Where the doors go when the adapter has to make the gate safe.
+/// Where the adapter drives both doors by itself when it has to make the lane safe (fire
+/// alarm, link loss), whatever the gate asked. Not the gate's own `gate::SafeState` (each
+/// door's position on a fault or shutdown, which the gate commands): this is the controller
+/// adapter's fallback beneath it. Configured as `[safe_state]` of the register map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum SafeState {
+pub enum Fallback {
     /// Both doors unlocked and driven open: free egress (the fire default).
     Open,
     /// Both doors driven closed and unlocked: no powered passage, but a person can push out.
@@ -263,22 +266,22 @@ pub enum SafeState {
     ClosedLocked,
 }
 
-/// The safe state for each reason.
+/// The fallback for each reason (the `[safe_state]` table of the map).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SafeStates {
+pub struct Fallbacks {
     /// On a fire alarm input (fail-safe: default `open`).
-    pub fire: SafeState,
+    pub fire: Fallback,
     /// On link loss, written as soon as the controller answers again (the controller's own
     /// comms watchdog must act while the link is down; default `closed-unlocked`).
-    pub link_loss: SafeState,
+    pub link_loss: Fallback,
 }
 
-impl Default for SafeStates {
+impl Default for Fallbacks {
     fn default() -> Self {
-        SafeStates {
-            fire: SafeState::Open,
-            link_loss: SafeState::ClosedUnlocked,
+        Fallbacks {
+            fire: Fallback::Open,
+            link_loss: Fallback::ClosedUnlocked,
         }
     }
 }
@@ -305,8 +308,8 @@ pub struct Guards {
 impl Default for Guards {
     fn default() -> Self {
         Guards {
-            entry: vec![DoorId::Entry.threshold_zone()],
-            exit: vec![DoorId::Exit.threshold_zone()],
+            entry: vec![Input::threshold(DoorId::Entry)],
+            exit: vec![Input::threshold(DoorId::Exit)],
         }
     }
 }
@@ -560,6 +563,6 @@ mod tests {
         let text = "active_low = [\"fire_alarm\"]\n[safe_state]\nlink_loss = \"closed-locked\"\n";
         let map = DoorMap::from_toml(text).unwrap();
         assert!(map.is_active_low(Input::FireAlarm));
-        assert_eq!(map.safe_state.link_loss, SafeState::ClosedLocked);
+        assert_eq!(map.safe_state.link_loss, Fallback::ClosedLocked);
     }
 }

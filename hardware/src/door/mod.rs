@@ -9,16 +9,24 @@
 //! - a door never closes on an occupied guard zone (by default its threshold zone: entry ↔
 //!   zone A, exit ↔ zone C; see [`Guards`]): the close is refused, and a closing door whose
 //!   zone becomes occupied is re-opened;
-//! - a fire alarm drives both doors to the fire safe state (open by default) and refuses closes
-//!   while it lasts;
-//! - a link loss is reported within the watchdog time, and the link-loss safe state is written
+//! - a fire alarm drives both doors to the fire [`Fallback`] (open by default) and refuses
+//!   closes while it lasts;
+//! - a link loss is reported within the watchdog time, and the link-loss fallback is written
 //!   as soon as the controller answers again.
+//!
+//! Layers, from the wire up: [`rtu`] (RTU frames: CRC, silences), `codec` (the adapter's
+//! requests and the checks and decoding of their answers), `client` (port, tokio-modbus
+//! context, retries, counters), and [`tracker`] (the sans-IO state: readings, interlocks,
+//! confirmations, watchdog, fallbacks), which `modbus` drives.
 
+mod client;
+mod codec;
 mod map;
 mod modbus;
 pub mod rtu;
 mod stats;
 mod tap;
+pub mod tracker;
 
 use std::fmt;
 use std::future::Future;
@@ -28,82 +36,26 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use map::{
-    Coils, DoorMap, Guards, Inputs as InputAddresses, MapError, Parity, Registers, SafeState,
-    SafeStates, SerialSettings, Span,
+    Coils, DoorMap, Fallback, Fallbacks, Guards, Inputs as InputAddresses, MapError, Parity,
+    Registers, SerialSettings, Span,
 };
 pub use modbus::ModbusDoorController;
 pub use stats::{LinkStats, LinkStatsSnapshot};
+pub use tracker::DoorTracker;
 
 use crate::error::ErrorKind;
 
-/// One of the two doors of a lane. In a one-step gate only `Exit` exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DoorId {
-    /// The door between zone A (outside) and zone B (the mantrap).
-    Entry,
-    /// The door between zone B and zone C (beyond the gate).
-    Exit,
-}
+pub use gate::DoorId;
 
-impl DoorId {
-    /// Both doors.
-    pub const ALL: [DoorId; 2] = [DoorId::Entry, DoorId::Exit];
+/// Both doors, entry first (the order of every per-door array in this module and the
+/// simulator).
+pub const DOORS: [DoorId; 2] = [DoorId::Entry, DoorId::Exit];
 
-    /// This door's threshold zone, which must be free before the door may close by default
-    /// (see [`Guards`]): zone A (in front of and under the entry leaves) for the entry,
-    /// zone C (under the exit leaves and just beyond) for the exit.
-    pub fn threshold_zone(self) -> Input {
-        match self {
-            DoorId::Entry => Input::ZoneA,
-            DoorId::Exit => Input::ZoneC,
-        }
-    }
-
-    /// The input that reads "closed" for this door.
-    pub fn closed_input(self) -> Input {
-        match self {
-            DoorId::Entry => Input::EntryClosed,
-            DoorId::Exit => Input::ExitClosed,
-        }
-    }
-
-    /// The input that reads "fully open" for this door.
-    pub fn open_input(self) -> Input {
-        match self {
-            DoorId::Entry => Input::EntryOpen,
-            DoorId::Exit => Input::ExitOpen,
-        }
-    }
-
-    /// The coil that drives this door open.
-    pub fn open_output(self) -> Output {
-        match self {
-            DoorId::Entry => Output::OpenEntry,
-            DoorId::Exit => Output::OpenExit,
-        }
-    }
-
-    /// The coil that locks this door.
-    pub fn lock_output(self) -> Output {
-        match self {
-            DoorId::Entry => Output::LockEntry,
-            DoorId::Exit => Output::LockExit,
-        }
-    }
-
-    /// `entry` or `exit`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DoorId::Entry => "entry",
-            DoorId::Exit => "exit",
-        }
-    }
-}
-
-impl fmt::Display for DoorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The position of `door` in [`DOORS`].
+pub fn door_index(door: DoorId) -> usize {
+    match door {
+        DoorId::Entry => 0,
+        DoorId::Exit => 1,
     }
 }
 
@@ -158,6 +110,23 @@ impl Input {
         1 << (self as u16)
     }
 
+    /// The input that reads "closed" for `door`.
+    pub fn closed(door: DoorId) -> Input {
+        [Input::EntryClosed, Input::ExitClosed][door_index(door)]
+    }
+
+    /// The input that reads "fully open" for `door`.
+    pub fn fully_open(door: DoorId) -> Input {
+        [Input::EntryOpen, Input::ExitOpen][door_index(door)]
+    }
+
+    /// `door`'s threshold zone, which must be free before the door may close by default
+    /// (see [`Guards`]): zone A (in front of and under the entry leaves) for the entry,
+    /// zone C (under the exit leaves and just beyond) for the exit.
+    pub fn threshold(door: DoorId) -> Input {
+        [Input::ZoneA, Input::ZoneC][door_index(door)]
+    }
+
     /// The snake_case name used in config files and logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -204,6 +173,16 @@ pub enum Output {
 }
 
 impl Output {
+    /// The coil that drives `door` open.
+    pub fn open(door: DoorId) -> Output {
+        [Output::OpenEntry, Output::OpenExit][door_index(door)]
+    }
+
+    /// The coil that locks `door`.
+    pub fn lock(door: DoorId) -> Output {
+        [Output::LockEntry, Output::LockExit][door_index(door)]
+    }
+
     /// Every output.
     pub const ALL: [Output; 7] = [
         Output::OpenEntry,
@@ -278,8 +257,8 @@ impl Snapshot {
     /// The position of `door`.
     pub fn door(&self, door: DoorId) -> DoorPosition {
         match (
-            self.inputs.contains(door.closed_input()),
-            self.inputs.contains(door.open_input()),
+            self.inputs.contains(Input::closed(door)),
+            self.inputs.contains(Input::fully_open(door)),
         ) {
             (true, false) => DoorPosition::Closed,
             (false, true) => DoorPosition::Open,
@@ -301,9 +280,9 @@ pub enum DoorCommand {
     Set(Output, bool),
 }
 
-/// Why the adapter applied a safe state.
+/// Why the adapter applied a [`Fallback`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SafeReason {
+pub enum FallbackReason {
     /// The fire alarm input became active.
     FireAlarm,
     /// The link was lost; written when the controller answered again.
@@ -355,12 +334,12 @@ pub enum DoorEvent {
         /// Time since the last valid answer when the fault was declared.
         silent_for: Duration,
     },
-    /// The adapter drove the doors to a safe state (writes acknowledged by the controller).
-    SafeState {
+    /// The adapter drove the doors to its fallback (writes acknowledged by the controller).
+    Fallback {
         /// Why.
-        reason: SafeReason,
-        /// Which state.
-        state: SafeState,
+        reason: FallbackReason,
+        /// Which fallback.
+        state: Fallback,
     },
 }
 
@@ -389,7 +368,7 @@ pub enum DoorError {
     #[error("controller exception {0:#04x}")]
     Exception(u8),
     /// A door did not reach the commanded position in time.
-    #[error("{door} door did not reach the commanded position within {within:?}")]
+    #[error("{} door did not reach the commanded position within {within:?}", .door.as_str())]
     DoorFault {
         /// The door.
         door: DoorId,
@@ -397,7 +376,7 @@ pub enum DoorError {
         within: Duration,
     },
     /// A close was refused or aborted because a guarded zone is occupied.
-    #[error("{door} door not closed: {zone} is occupied")]
+    #[error("{} door not closed: {zone} is occupied", .door.as_str())]
     ZoneOccupied {
         /// The door.
         door: DoorId,
@@ -405,13 +384,13 @@ pub enum DoorError {
         zone: Input,
     },
     /// A close was refused because the fire alarm is active.
-    #[error("{door} door not closed: fire alarm active")]
+    #[error("{} door not closed: fire alarm active", .door.as_str())]
     FireAlarm {
         /// The door.
         door: DoorId,
     },
     /// A newer command for the same door replaced this one before it was confirmed.
-    #[error("{door} door command superseded")]
+    #[error("{} door command superseded", .door.as_str())]
     Superseded {
         /// The door.
         door: DoorId,

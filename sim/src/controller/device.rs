@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use hardware::door::{DoorId, DoorMap, Input, InputSet, Output};
+use hardware::door::{door_index, DoorId, DoorMap, Input, InputSet, Output, DOORS};
 
 use crate::traveller::{Doors, Place, WalkTimes, Walker};
 
@@ -175,13 +175,6 @@ impl DeviceState {
     /// Door opening of `door`.
     pub fn position(&self, door: DoorId) -> f64 {
         self.door_position[door_index(door)]
-    }
-}
-
-fn door_index(door: DoorId) -> usize {
-    match door {
-        DoorId::Entry => 0,
-        DoorId::Exit => 1,
     }
 }
 
@@ -378,13 +371,13 @@ impl Device {
         }
         let step = dt.as_secs_f64() / self.config.door_travel.as_secs_f64().max(1e-3);
         let inputs = self.inputs();
-        for door in DoorId::ALL {
+        for door in DOORS {
             let i = door_index(door);
             if self.has(Fault::JammedDoor(door)) {
                 continue;
             }
-            let want_open = self.coils[output_index(door.open_output())];
-            let locked = self.coils[output_index(door.lock_output())];
+            let want_open = self.coils[output_index(Output::open(door))];
+            let locked = self.coils[output_index(Output::lock(door))];
             if want_open {
                 // A lock holds a closed door shut.
                 if !(locked && self.position[i] <= 0.0) {
@@ -407,9 +400,9 @@ impl Device {
     }
 
     fn set_doors(&mut self, open: bool) {
-        for door in DoorId::ALL {
-            self.coils[output_index(door.lock_output())] = false;
-            self.coils[output_index(door.open_output())] = open;
+        for door in DOORS {
+            self.coils[output_index(Output::lock(door))] = false;
+            self.coils[output_index(Output::open(door))] = open;
         }
     }
 
@@ -549,10 +542,7 @@ impl Device {
                 };
                 let i = self.coil_at(addr).ok_or(Exception::IllegalDataAddress)?;
                 self.coils[i] = on;
-                let mut out = vec![0x05];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&value.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x05, addr, value))
             }
             Pdu::WriteMultipleCoils { addr, ref values } => {
                 let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
@@ -562,10 +552,7 @@ impl Device {
                 for (i, v) in targets.into_iter().zip(values) {
                     self.coils[i] = *v;
                 }
-                let mut out = vec![0x0F];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&count.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x0F, addr, count))
             }
             Pdu::WriteSingleRegister { addr, value } => {
                 let slot = self
@@ -573,10 +560,7 @@ impl Device {
                     .get_mut(usize::from(addr))
                     .ok_or(Exception::IllegalDataAddress)?;
                 *slot = value;
-                let mut out = vec![0x06];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&value.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x06, addr, value))
             }
             Pdu::WriteMultipleRegisters { addr, ref values } => {
                 let count = u16::try_from(values.len()).map_err(|_| Exception::IllegalDataValue)?;
@@ -587,15 +571,21 @@ impl Device {
                     .get_mut(start..end)
                     .ok_or(Exception::IllegalDataAddress)?;
                 slots.copy_from_slice(values);
-                let mut out = vec![0x10];
-                out.extend_from_slice(&addr.to_be_bytes());
-                out.extend_from_slice(&count.to_be_bytes());
-                Ok(out)
+                Ok(echo(0x10, addr, count))
             }
             Pdu::Unsupported(_) => Err(Exception::IllegalFunction),
             Pdu::Malformed(_) => Err(Exception::IllegalDataValue),
         }
     }
+}
+
+/// The answer to a write (§6.5, §6.6, §6.11, §6.12): the function code, the address and the
+/// value or quantity written, echoed.
+fn echo(function: u8, addr: u16, value: u16) -> Vec<u8> {
+    let mut out = vec![function];
+    out.extend_from_slice(&addr.to_be_bytes());
+    out.extend_from_slice(&value.to_be_bytes());
+    out
 }
 
 fn zone_index(zone: Input) -> Option<usize> {

@@ -66,7 +66,7 @@ fn fixture(args: &BenchArgs) -> Result<Fixture, BenchError> {
     })
 }
 
-/// A real photo, box-filtered down to the size whose JPEG (OpenCV's default quality) is the
+/// A real photo, area-resampled down to the size whose JPEG (OpenCV's default quality) is the
 /// closest to 20 KB: a binary search on the longest side.
 fn face_jpeg(path: &Path) -> Result<(Vec<u8>, u16, u16), BenchError> {
     let err = |source| BenchError::Face {
@@ -75,8 +75,7 @@ fn face_jpeg(path: &Path) -> Result<(Vec<u8>, u16, u16), BenchError> {
     };
     let frame = vision::read_photo(path).map_err(err)?;
     let (w, h) = (frame.width(), frame.height());
-    let src = frame.bgr();
-    if w == 0 || h == 0 || src.len() < (w as usize * h as usize * 3) {
+    if w == 0 || h == 0 {
         return Err(BenchError::FaceSize(path.to_path_buf()));
     }
     let encode = |side: u32| -> Result<(Vec<u8>, u16, u16), BenchError> {
@@ -86,9 +85,10 @@ fn face_jpeg(path: &Path) -> Result<(Vec<u8>, u16, u16), BenchError> {
         } else {
             ((w * side / h).max(1), side)
         };
-        let small = box_resize(src, w, h, nw, nh);
-        let frame = vision::Frame::from_bgr(nw, nh, &small).map_err(err)?;
-        let jpeg = vision::decode::encode_image(&frame, ".jpg").map_err(err)?;
+        let small = frame
+            .resize(nw, nh, vision::Interpolation::Area)
+            .map_err(err)?;
+        let jpeg = vision::decode::encode_image(&small, ".jpg").map_err(err)?;
         Ok((jpeg, nw as u16, nh as u16))
     };
     let (mut lo, mut hi) = (16u32, w.max(h).min(2000));
@@ -111,32 +111,6 @@ fn face_jpeg(path: &Path) -> Result<(Vec<u8>, u16, u16), BenchError> {
     }
     best.filter(|b| b.0.len().abs_diff(TARGET_FACE_BYTES) < TARGET_FACE_BYTES / 4)
         .ok_or_else(|| BenchError::FaceSize(path.to_path_buf()))
-}
-
-/// Area-average resampling of packed BGR.
-fn box_resize(src: &[u8], w: u32, h: u32, nw: u32, nh: u32) -> Vec<u8> {
-    let mut out = vec![0u8; (nw * nh * 3) as usize];
-    for y in 0..nh {
-        let (y0, y1) = (y * h / nh, ((y + 1) * h / nh).max(y * h / nh + 1).min(h));
-        for x in 0..nw {
-            let (x0, x1) = (x * w / nw, ((x + 1) * w / nw).max(x * w / nw + 1).min(w));
-            let mut sum = [0u32; 3];
-            for sy in y0..y1 {
-                for sx in x0..x1 {
-                    let i = ((sy * w + sx) * 3) as usize;
-                    for (c, s) in sum.iter_mut().enumerate() {
-                        *s += u32::from(src[i + c]);
-                    }
-                }
-            }
-            let n = (y1 - y0) * (x1 - x0);
-            let o = ((y * nw + x) * 3) as usize;
-            for (c, s) in sum.iter().enumerate() {
-                out[o + c] = (s / n) as u8;
-            }
-        }
-    }
-    out
 }
 
 /// One read + PA, as the daemon's chip job does it.
