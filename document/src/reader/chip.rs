@@ -664,7 +664,13 @@ impl<T: Transport> Chip<T> {
         want: usize,
     ) -> Result<Chunk, ReadError> {
         let odd = offset > 0x7FFF;
-        let mut ne = want;
+        // Odd INS: Ne counts the DO'53' around the data (ISO/IEC 7816-4 §11.3.3), whose
+        // header takes up to 4 bytes; ask for them too, within the chunk limit.
+        let mut ne = if odd {
+            (want + 4).min(self.chunk_limit().max(want))
+        } else {
+            want
+        };
         for _ in 0..2 {
             let cmd = if odd {
                 // ICAO 9303-10 §3.6.2 / ISO 7816-4: offsets beyond 32767 use INS B1 with DO'54'.
