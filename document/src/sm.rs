@@ -319,6 +319,45 @@ impl SecureChannel {
     }
 }
 
+/// Length of the response data field that carries `n` bytes of plain response data under
+/// secure messaging (ICAO 9303-11 §9.8.5 and §9.8.6): DO'87' (padding-content indicator and
+/// the cryptogram of the data padded with ISO/IEC 9797-1 method 2, which always adds at least
+/// one byte), DO'99' (the status word, 4 bytes) and DO'8E' (the 8-byte MAC, 10 bytes).
+pub fn protected_response_len(cipher: Cipher, n: usize) -> usize {
+    const DO99_AND_DO8E: usize = 4 + 10;
+    if n == 0 {
+        return DO99_AND_DO8E;
+    }
+    let bs = cipher.block_len();
+    let value = 1 + (n / bs + 1) * bs;
+    let header = match value {
+        0..=0x7F => 2,
+        0x80..=0xFF => 3,
+        _ => 4,
+    };
+    header + value + DO99_AND_DO8E
+}
+
+/// The largest plain response whose protected form fits in `ne` response bytes (for a short
+/// APDU Ne ≤ 256, ISO/IEC 7816-4 §5.1): 223 bytes with AES, 231 with 3DES at Ne = 256. A
+/// READ BINARY under secure messaging with short APDUs asks for no more than this, or the
+/// chip cannot answer it (ICAO 9303-11 §9.8).
+pub fn max_plaintext(cipher: Cipher, ne: usize) -> usize {
+    let bs = cipher.block_len();
+    // The padded cryptogram grows in whole blocks: find the largest block count that fits,
+    // then the largest n that pads to it.
+    let mut best = 0;
+    let mut blocks = 1;
+    loop {
+        let n = blocks * bs - 1;
+        if protected_response_len(cipher, n) > ne {
+            return best;
+        }
+        best = n;
+        blocks += 1;
+    }
+}
+
 struct Do<'a> {
     tag: u8,
     value: &'a [u8],
@@ -493,6 +532,29 @@ mod tests {
             assert_eq!(c.unprotect_command(&p.to_bytes().unwrap()).unwrap(), cmd);
             assert_eq!(t.ssc(), c.ssc());
             assert_eq!(t.ssc().len(), cipher.block_len());
+        }
+    }
+
+    #[test]
+    fn largest_plaintext_in_a_short_response() {
+        assert_eq!(max_plaintext(Cipher::Aes128, 256), 223);
+        assert_eq!(max_plaintext(Cipher::Aes256, 256), 223);
+        assert_eq!(max_plaintext(Cipher::Tdes, 256), 231);
+        for cipher in [Cipher::Tdes, Cipher::Aes128] {
+            let mut c = SecureChannel::from_shared_secret(cipher, b"k");
+            for ne in [64, 200, 256, 4096] {
+                let n = max_plaintext(cipher, ne);
+                let r = c
+                    .protect_response(&ResponseApdu::new(vec![7; n], StatusWord::SUCCESS))
+                    .unwrap();
+                // The response data field is all but the trailing SW1-SW2.
+                assert_eq!(r.len() - 2, protected_response_len(cipher, n));
+                assert!(r.len() - 2 <= ne, "{cipher:?} {ne}");
+                assert!(
+                    protected_response_len(cipher, n + 1) > ne,
+                    "{cipher:?} {ne}"
+                );
+            }
         }
     }
 

@@ -43,6 +43,9 @@ struct Quirks {
     no_bac: bool,
     /// T=0 style: GET CHALLENGE answers 6108 and the nonce comes with GET RESPONSE.
     t0: bool,
+    /// A protected READ BINARY answer longer than this (on the wire, without SW) is refused
+    /// with a plain 6700, which ends the session (ICAO 9303-11 §9.8.6); 0: no limit.
+    plain_refusal_above: usize,
 }
 
 const CARD_ACCESS: &[u8] = include_bytes!("data/vsmartcard-npa-ecdh/ef_cardaccess");
@@ -242,6 +245,14 @@ impl Transport for MiniChip {
             match sm.unprotect_command(capdu) {
                 Ok(cmd) => {
                     let r = self.handle(&cmd);
+                    let cipher = self.sm.as_ref().map(|s| s.cipher());
+                    if let (0xB0 | 0xB1, Some(cipher)) = (cmd.ins, cipher) {
+                        let wire = document::sm::protected_response_len(cipher, r.data.len());
+                        if self.q.plain_refusal_above != 0 && wire > self.q.plain_refusal_above {
+                            self.sm = None;
+                            return Ok(vec![0x67, 0x00]);
+                        }
+                    }
                     match self.sm.as_mut() {
                         Some(sm) => sm.protect_response(&r).unwrap(),
                         None => r.to_bytes(),
@@ -449,4 +460,61 @@ fn t0_get_response() {
     };
     let doc = read_document(MiniChip::new(q), &key(), ReaderOptions::default()).unwrap();
     check_content(&doc);
+}
+
+#[test]
+fn first_le_fits_a_short_protected_response() {
+    // A chip that can send no more than a short response allows (256 bytes with SM objects)
+    // is read without a single refusal: the first Le under 3DES is 231.
+    let q = Quirks {
+        plain_refusal_above: 256,
+        ..Quirks::default()
+    };
+    // Without Chip Authentication the BAC channel stays in place to be inspected.
+    let mut opts = ReaderOptions::default();
+    opts.chip_authentication = false;
+    let mut chip = Chip::new(MiniChip::new(q), opts);
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    assert_eq!(chip.current_le(), 231);
+    assert!(doc.stats.recoveries.is_empty());
+}
+
+#[test]
+fn a_chip_that_ends_its_session_is_opened_again() {
+    // This chip's buffer holds 200 bytes: Le 231, 224 and 192 are refused with a plain 6700
+    // that ends the session; each time BAC runs again and the file resumes with a smaller Le.
+    let q = Quirks {
+        plain_refusal_above: 200,
+        ..Quirks::default()
+    };
+    let mut opts = ReaderOptions::default();
+    opts.chip_authentication = false;
+    let mut chip = Chip::new(MiniChip::new(q.clone()), opts);
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    let r = &doc.stats.recoveries;
+    let les: Vec<(usize, usize)> = r.iter().map(|r| (r.le_before, r.le_after)).collect();
+    assert_eq!(les, [(231, 224), (224, 192), (192, 160)]);
+    assert!(r
+        .iter()
+        .all(|r| r.status == StatusWord::WRONG_LENGTH && r.apdus >= 3));
+    assert_eq!(
+        doc.stats
+            .steps
+            .iter()
+            .filter(|s| s.step == "recovery")
+            .count(),
+        3
+    );
+    assert_eq!(chip.current_le(), 160);
+
+    // With fewer recoveries allowed the read fails with the chip's plain status.
+    let mut opts = ReaderOptions::default();
+    opts.max_recoveries = 2;
+    let e = read_document(MiniChip::new(q), &key(), opts).unwrap_err();
+    assert_eq!(
+        e,
+        ReadError::SecureMessaging(document::sm::SmError::Unprotected(StatusWord::WRONG_LENGTH))
+    );
 }

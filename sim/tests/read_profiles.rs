@@ -223,3 +223,36 @@ fn a_card_pulled_mid_read_is_a_transport_error() {
     let r = reader::read_document(card, &key, ReaderOptions::default());
     assert!(matches!(r, Err(ReadError::Transport(_))), "{r:?}");
 }
+
+/// ICAO 9303-3 issuing states: the specimen state UTO verifies under a CSCA of country UT; a
+/// code that is no 9303-3 code fails with its own reason, never as a mismatch.
+#[test]
+fn uto_specimen_verifies_and_an_unknown_state_is_its_own_reason() {
+    let profile = Profile::load(&profiles_dir().join("uto-specimen.toml")).unwrap();
+    let (doc, pki) = build(&profile);
+    assert_eq!(pki.country, "UT");
+    let (key, mrz) = mrz_key(&doc);
+    assert_eq!(mrz.issuing_state(), "UTO");
+    let (doc_read, _) = read(&doc, &key).unwrap();
+    let verdict = pa_verdict(&doc_read, &mrz, &pki);
+    assert!(verdict.passed(), "{:?}", verdict.reasons());
+    let check = verdict.check("issuing_state", None).unwrap();
+    assert_eq!(check.status, pa::CheckStatus::Passed, "{}", check.detail);
+    let csca = verdict.csca.as_ref().unwrap();
+    assert_eq!(csca.country.as_deref(), Some("UT"));
+
+    for (state, reason) in [
+        ("ZZZ", "issuing_state_unknown"),
+        ("XPO", "issuing_state_unknown"),
+        ("FRA", "issuing_state_mismatch"),
+    ] {
+        let mut p = profile.clone();
+        p.document.bio.issuing_state = state.into();
+        let (doc, pki) = build(&p);
+        let (key, mrz) = mrz_key(&doc);
+        let (read, _) = read(&doc, &key).unwrap();
+        let verdict = pa_verdict(&read, &mrz, &pki);
+        assert!(!verdict.passed(), "{state}");
+        assert_eq!(verdict.reasons(), [reason], "{state}");
+    }
+}

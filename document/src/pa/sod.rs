@@ -65,8 +65,19 @@ impl LdsSecurityObject {
     }
 }
 
-/// Passive authentication of EF.SOD against the data groups read and the MRZ used for access.
+/// Passive authentication of EF.SOD against the data groups read and the MRZ used for access,
+/// the issuing state mapped to its CSCA country by the standard [`CountryTable`].
 pub fn verify_sod(input: &PaInput<'_>, store: &CscaStore, opts: &PaOptions) -> PaVerdict {
+    verify_sod_with(input, store, opts, &CountryTable::standard())
+}
+
+/// [`verify_sod`] with a country table extended by configuration.
+pub fn verify_sod_with(
+    input: &PaInput<'_>,
+    store: &CscaStore,
+    opts: &PaOptions,
+    countries: &CountryTable,
+) -> PaVerdict {
     let mut verdict = PaVerdict {
         checks: Vec::new(),
         outcome: PaOutcome::Failed,
@@ -184,6 +195,7 @@ pub fn verify_sod(input: &PaInput<'_>, store: &CscaStore, opts: &PaOptions) -> P
     let ds_c = verdict.ds.as_ref().and_then(|d| d.country.clone());
     let csca_c = verdict.csca.as_ref().and_then(|c| c.country.clone());
     verdict.checks.push(issuing_state_check(
+        countries,
         state.as_deref(),
         ds_c.as_deref(),
         csca_c.as_deref(),
@@ -193,7 +205,12 @@ pub fn verify_sod(input: &PaInput<'_>, store: &CscaStore, opts: &PaOptions) -> P
     verdict
 }
 
-fn issuing_state_check(state: Option<&str>, ds_c: Option<&str>, csca_c: Option<&str>) -> Check {
+fn issuing_state_check(
+    countries: &CountryTable,
+    state: Option<&str>,
+    ds_c: Option<&str>,
+    csca_c: Option<&str>,
+) -> Check {
     const NAME: &str = "issuing_state";
     let Some(state) = state else {
         return Check::not_possible(
@@ -202,12 +219,24 @@ fn issuing_state_check(state: Option<&str>, ds_c: Option<&str>, csca_c: Option<&
             "no DG1 to take the issuing state from",
         );
     };
-    let Some(alpha2) = alpha3_to_alpha2(state) else {
-        return Check::fail(
-            NAME,
-            "issuing_state_mismatch",
-            format!("issuing state {state} is not a known ICAO code"),
-        );
+    // ICAO 9303-3 §5: an unknown code, or one the table maps to no CSCA country, cannot be
+    // matched to a certificate: its own reason, never a mismatch.
+    let alpha2 = match countries.lookup(state) {
+        Lookup::Country(c) => c,
+        Lookup::NoCountry(kind) => {
+            return Check::fail(
+                NAME,
+                "issuing_state_unknown",
+                format!("issuing state {state} ({kind:?}) has no CSCA country in the table"),
+            )
+        }
+        Lookup::Unknown => {
+            return Check::fail(
+                NAME,
+                "issuing_state_unknown",
+                format!("issuing state {state} is not an ICAO 9303-3 code"),
+            )
+        }
     };
     if ds_c.is_none() && csca_c.is_none() {
         return Check::not_possible(

@@ -39,7 +39,7 @@ pub struct Check {
     pub status: CheckStatus,
     /// Stable reason code when not passed (e.g. `sod_signature_invalid`, `ds_expired`,
     /// `ds_revoked`, `csca_not_found`, `dg_hash_mismatch`, `mrz_dg1_mismatch`,
-    /// `issuing_state_mismatch`, `crl_not_available`).
+    /// `issuing_state_mismatch`, `issuing_state_unknown`, `crl_not_available`).
     pub reason: Option<&'static str>,
     /// Human-readable detail (algorithms, certificate subjects of authorities, times); never
     /// personal data.

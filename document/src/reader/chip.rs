@@ -1,6 +1,13 @@
 //! Chip file access (ICAO 9303-10 §3.6, ISO/IEC 7816-4 §7.2): SELECT and READ BINARY with an
 //! adaptive Le that steps down when a chip refuses a size, extended length when EF.ATR/INFO
 //! announces it, short EF identifiers, and per-step counters.
+//!
+//! Under secure messaging with short APDUs the first Le is the largest plaintext whose
+//! protected response fits in 256 bytes ([`sm::max_plaintext`], ICAO 9303-11 §9.8). A chip
+//! that answers inside a session without secure-messaging data objects has ended the session
+//! (ICAO 9303-11 §9.8.6): the reader runs access control again with the same password and
+//! resumes the file at the same offset with a smaller Le, a bounded number of times, and
+//! records each [`Recovery`].
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -8,8 +15,12 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::ReadError;
-use crate::apdu::{self, CommandApdu, ResponseApdu, StatusWord};
-use crate::sm::{SecureChannel, SmError};
+use crate::apdu::{self, CommandApdu, ResponseApdu, StatusWord, SHORT_MAX_NE};
+use crate::bac;
+use crate::mrz::MrzKey;
+use crate::pace::{self, PaceOptions, Password};
+use crate::secinfo::SecurityInfos;
+use crate::sm::{self, SecureChannel, SmError};
 use crate::tlv;
 use crate::transport::{Transport, TransportError};
 
@@ -89,6 +100,8 @@ pub struct ReaderOptions {
     /// Extended-length reads.
     pub extended_length: ExtendedLength,
     /// First Le for short reads (256); lowered 256 → 224 → 192 → 160 → 128 on rejection.
+    /// Under secure messaging it is capped at what a short protected response can hold
+    /// ([`sm::max_plaintext`]: 223 bytes with AES, 231 with 3DES).
     pub initial_le: usize,
     /// Read files by short EF identifier (saves a SELECT per file); falls back to SELECT.
     pub use_sfi: bool,
@@ -101,6 +114,9 @@ pub struct ReaderOptions {
     /// Run Chip Authentication when DG14 offers it and PACE-CAM did not already prove the
     /// chip (ICAO 9303-11 §6.2). It runs last: it replaces the secure channel.
     pub chip_authentication: bool,
+    /// How many times one read may re-run access control after the chip ended its secure
+    /// messaging session (ICAO 9303-11 §9.8.6); beyond it the read fails.
+    pub max_recoveries: usize,
 }
 
 impl Default for ReaderOptions {
@@ -113,6 +129,7 @@ impl Default for ReaderOptions {
             data_groups: vec![1, 2, 7, 11, 12, 14, 15],
             active_authentication: true,
             chip_authentication: true,
+            max_recoveries: 4,
         }
     }
 }
@@ -129,8 +146,49 @@ pub struct ReadStats {
     pub bytes_sent: u64,
     /// Response bytes received.
     pub bytes_received: u64,
-    /// Each step with its duration and APDU count.
+    /// Each step with its duration and APDU count. A recovery is a step of its own
+    /// ("recovery"), inside the step of the file being read.
     pub steps: Vec<StepStat>,
+    /// Each time the chip ended its secure-messaging session and the reader re-ran access
+    /// control to continue.
+    pub recoveries: Vec<Recovery>,
+}
+
+/// One recovery from a chip that answered without secure-messaging data objects inside a
+/// session (ICAO 9303-11 §9.8.6): access control ran again and the file read resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The file being read.
+    pub file: &'static str,
+    /// The offset at which the read resumed.
+    pub offset: usize,
+    /// The plain status word the chip answered.
+    pub status: StatusWord,
+    /// The Le that was refused.
+    pub le_before: usize,
+    /// The Le the read resumed with.
+    pub le_after: usize,
+    /// Time from the refused command to the restored session (the cost of the recovery).
+    pub duration: Duration,
+    /// APDUs of the refused command and the new access control.
+    pub apdus: u32,
+}
+
+/// How to open the chip again after it ended its session: the access control that opened it
+/// first, with the same password.
+#[derive(Clone)]
+pub(super) enum Reopen {
+    /// BAC with the MRZ key.
+    Bac(MrzKey),
+    /// PACE with the same protocol and password.
+    Pace {
+        /// EF.CardAccess, parsed.
+        infos: SecurityInfos,
+        /// The password.
+        password: Password,
+        /// The protocol OID of the first run.
+        protocol_oid: String,
+    },
 }
 
 /// Time and APDUs of one step of the read.
@@ -192,6 +250,12 @@ pub struct Chip<T: Transport> {
     /// Maximum extended-length response, when extended reads are in use.
     extended_max: Option<usize>,
     steps: Vec<StepStat>,
+    /// How to re-run access control when the chip ends its session (set by the read
+    /// procedure once access control succeeded, cleared before Chip Authentication).
+    pub(super) reopen: Option<Reopen>,
+    /// Whether the eMRTD application (rather than the master file) is the current DF.
+    in_application: bool,
+    recoveries: Vec<Recovery>,
 }
 
 impl<T: Transport> fmt::Debug for Chip<T> {
@@ -228,6 +292,9 @@ impl<T: Transport> Chip<T> {
             le,
             extended_max,
             steps: Vec::new(),
+            reopen: None,
+            in_application: false,
+            recoveries: Vec::new(),
         }
     }
 
@@ -246,9 +313,18 @@ impl<T: Transport> Chip<T> {
         self.sm.as_mut()
     }
 
-    /// The short Le currently in use for this chip.
+    /// The short Le currently in use for this chip (capped under secure messaging at what a
+    /// short protected response can hold).
     pub fn current_le(&self) -> usize {
-        self.le
+        self.le.min(self.short_cap())
+    }
+
+    /// The largest short Le the current channel can answer: 256 in plain, the largest
+    /// plaintext whose protected response fits in 256 bytes under secure messaging.
+    fn short_cap(&self) -> usize {
+        self.sm.as_ref().map_or(SHORT_MAX_NE, |c| {
+            sm::max_plaintext(c.cipher(), SHORT_MAX_NE)
+        })
     }
 
     /// The extended-length maximum in use, if any.
@@ -263,6 +339,7 @@ impl<T: Transport> Chip<T> {
             bytes_sent: self.transport.sent,
             bytes_received: self.transport.received,
             steps: self.steps.clone(),
+            recoveries: self.recoveries.clone(),
         }
     }
 
@@ -271,7 +348,10 @@ impl<T: Transport> Chip<T> {
         self.transport.inner
     }
 
-    /// Sends a command, protected when a secure channel is set.
+    /// Sends a command, protected when a secure channel is set. A response without
+    /// secure-messaging data objects inside a session means the chip has ended the session
+    /// (ICAO 9303-11 §9.8.6): the channel is dropped and the status comes back as
+    /// [`SmError::Unprotected`].
     pub fn send(&mut self, cmd: &CommandApdu) -> Result<ResponseApdu, ReadError> {
         match self.sm.as_mut() {
             None => {
@@ -283,16 +363,11 @@ impl<T: Transport> Chip<T> {
                 let r = self.transport.transmit(&p.to_bytes()?)?;
                 match sm.unprotect_response(&r) {
                     Ok(resp) => Ok(resp),
-                    // A plain error status: the chip refused the command; with 6987/6988 it has
-                    // also dropped the session. Callers see the status word.
-                    Err(SmError::Unprotected(sw)) => {
-                        if sw == StatusWord::SM_OBJECTS_INCORRECT
-                            || sw == StatusWord::SM_OBJECTS_MISSING
-                        {
-                            self.sm = None;
-                            return Err(SmError::Unprotected(sw).into());
-                        }
-                        Ok(ResponseApdu::new(Vec::new(), sw))
+                    Err(e @ SmError::Unprotected(_)) => {
+                        // The send sequence counters no longer agree whatever the chip does
+                        // next; only new access control gives a usable channel.
+                        self.sm = None;
+                        Err(e.into())
                     }
                     Err(e) => Err(e.into()),
                 }
@@ -319,7 +394,10 @@ impl<T: Transport> Chip<T> {
     pub fn select_application(&mut self) -> Result<(), ReadError> {
         let r = self.send(&apdu::select_emrtd_application())?;
         match r.sw {
-            StatusWord::SUCCESS => Ok(()),
+            StatusWord::SUCCESS => {
+                self.in_application = true;
+                Ok(())
+            }
             StatusWord::FILE_NOT_FOUND => Err(ReadError::FileNotFound("eMRTD application")),
             sw => Err(ReadError::Status {
                 step: "SELECT eMRTD application",
@@ -332,7 +410,10 @@ impl<T: Transport> Chip<T> {
     pub fn select_master_file(&mut self) -> Result<(), ReadError> {
         let r = self.send(&apdu::select_master_file())?;
         match r.sw {
-            StatusWord::SUCCESS => Ok(()),
+            StatusWord::SUCCESS => {
+                self.in_application = false;
+                Ok(())
+            }
             sw => Err(ReadError::Status {
                 step: "SELECT master file",
                 sw,
@@ -364,28 +445,44 @@ impl<T: Transport> Chip<T> {
 
     fn read_file_inner(&mut self, f: FileId) -> Result<Zeroizing<Vec<u8>>, ReadError> {
         let mut data: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
-        // First chunk: by short EF identifier when allowed (implicitly selects the EF), else
-        // SELECT then READ BINARY at offset 0.
-        let mut selected = false;
-        let mut sfi = (self.options.use_sfi && f.sfi != 0).then_some(f.sfi);
+        // A chunk at an offset up to 255 may address the EF by short EF identifier, which
+        // selects it implicitly; otherwise SELECT first. `current`: the EF is selected.
+        let mut sfi_ok = self.options.use_sfi && f.sfi != 0;
+        let mut current = false;
         let mut total: Option<usize> = None;
         loop {
             let offset = data.len();
-            if let Some(t) = total {
-                if offset >= t {
-                    break;
-                }
+            if total.is_some_and(|t| offset >= t) {
+                break;
             }
             let want = match total {
                 Some(t) => (t - offset).min(self.chunk_limit()),
                 None => self.chunk_limit(),
             };
-            if sfi.is_none() && !selected {
-                self.select_ef(f)?;
-                selected = true;
-            }
-            match self.read_chunk(f, sfi.filter(|_| offset <= 255), offset, want)? {
+            let by_sfi = !current && sfi_ok && offset <= 255;
+            let start = Instant::now();
+            let apdus0 = self.transport.apdus;
+            let chunk = match self.select_and_read(f, current, by_sfi, offset, want) {
+                Ok(c) => c,
+                Err(ReadError::SecureMessaging(SmError::Unprotected(sw)))
+                    if self.reopen.is_some() =>
+                {
+                    self.recover(f, offset, want, sw, start, apdus0)?;
+                    current = false;
+                    match sw {
+                        StatusWord::FILE_NOT_FOUND => return Err(ReadError::FileNotFound(f.name)),
+                        StatusWord::SECURITY_STATUS_NOT_SATISFIED => {
+                            return Err(ReadError::AccessDenied(f.name))
+                        }
+                        _ => continue,
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            current |= !by_sfi;
+            match chunk {
                 Chunk::Data(d) => {
+                    current = true;
                     if d.is_empty() {
                         return Err(ReadError::BadFileLength(f.name));
                     }
@@ -397,19 +494,15 @@ impl<T: Transport> Chip<T> {
                         total = Some(t);
                     }
                     let t = total.unwrap_or(0);
-                    // A short answer that is not the end of the file: this chip sends less
-                    // than asked; read in its size from now on.
-                    // (Odd-INS answers carry a DO'53' header inside Ne, so they are short by design.)
+                    // A short answer that is not the end of the file (9000 with fewer bytes, or
+                    // the answer to a 6Cxx correction): this chip serves this much; read in
+                    // its size from now on. Odd-INS answers carry a DO'53' header inside Ne,
+                    // so they are short by design.
                     if got < want && data.len() < t && offset <= 0x7FFF {
                         self.shrink_to(got);
                     }
                     if data.len() > t {
                         data.truncate(t);
-                    }
-                    // After the first chunk, address the EF by the current-EF offset.
-                    if sfi.is_some() {
-                        selected = true;
-                        sfi = None;
                     }
                 }
                 Chunk::SizeRejected => {
@@ -418,23 +511,132 @@ impl<T: Transport> Chip<T> {
                     }
                 }
                 Chunk::SfiRejected => {
-                    sfi = None;
+                    sfi_ok = false;
+                    current = false;
                 }
             }
         }
         Ok(data)
     }
 
+    /// SELECT of the EF when it is not current and not addressed by SFI, then one READ BINARY.
+    fn select_and_read(
+        &mut self,
+        f: FileId,
+        current: bool,
+        by_sfi: bool,
+        offset: usize,
+        want: usize,
+    ) -> Result<Chunk, ReadError> {
+        if !current && !by_sfi {
+            self.select_ef(f)?;
+        }
+        self.read_chunk(f, by_sfi.then_some(f.sfi), offset, want)
+    }
+
+    /// The chip answered `sw` without secure messaging inside a session (ICAO 9303-11
+    /// §9.8.6) to a read that asked for `asked` bytes: re-run access control, re-select the DF, choose the Le to resume with, and
+    /// record the recovery. Fails when the bound of recoveries is reached.
+    fn recover(
+        &mut self,
+        f: FileId,
+        offset: usize,
+        asked: usize,
+        sw: StatusWord,
+        start: Instant,
+        apdus0: u32,
+    ) -> Result<(), ReadError> {
+        if self.recoveries.len() >= self.options.max_recoveries {
+            return Err(SmError::Unprotected(sw).into());
+        }
+        let Some(how) = self.reopen.clone() else {
+            return Err(SmError::Unprotected(sw).into());
+        };
+        self.reopen_session(how)?;
+        if let Some(xx) = sw.exact_length() {
+            // 6Cxx: the chip named the Le it can serve.
+            self.extended_max = None;
+            self.le = xx;
+        } else if sw != StatusWord::FILE_NOT_FOUND
+            && sw != StatusWord::SECURITY_STATUS_NOT_SATISFIED
+            && !self.step_down_from(asked)
+        {
+            return Err(ReadError::ReadSize(f.name));
+        }
+        let recovery = Recovery {
+            file: f.name,
+            offset,
+            status: sw,
+            le_before: asked,
+            le_after: self.chunk_limit(),
+            duration: start.elapsed(),
+            apdus: self.transport.apdus - apdus0,
+        };
+        self.record("recovery", start, apdus0, 0);
+        self.recoveries.push(recovery);
+        Ok(())
+    }
+
+    /// Runs the access control that opened the chip again, with the same password, and
+    /// selects the DF that was current. For when the chip has ended its session.
+    pub(super) fn reopen_session(&mut self, how: Reopen) -> Result<(), ReadError> {
+        let in_application = self.in_application;
+        self.sm = None;
+        match how {
+            Reopen::Bac(key) => {
+                // BAC runs in the eMRTD application (ICAO 9303-11 §4.2).
+                self.select_application()?;
+                let channel = bac::perform(&mut self.transport, &key).map_err(|e| match e {
+                    bac::BacError::Transport(t) => ReadError::Transport(t),
+                    e => ReadError::Bac(e),
+                })?;
+                self.sm = Some(channel);
+            }
+            Reopen::Pace {
+                infos,
+                password,
+                protocol_oid,
+            } => {
+                // PACE runs with the master file current; a chip that refuses the SELECT may
+                // still run PACE.
+                match self.select_master_file() {
+                    Err(e @ ReadError::Transport(_)) => return Err(e),
+                    _ => self.in_application = false,
+                }
+                let opts = PaceOptions {
+                    protocol_oid: Some(protocol_oid),
+                    ..PaceOptions::default()
+                };
+                let outcome = pace::establish(&mut self.transport, &infos, &password, &opts)
+                    .map_err(|e| match e {
+                        pace::PaceError::Transport(t) => ReadError::Transport(t),
+                        e => ReadError::Pace(e.to_string()),
+                    })?;
+                self.sm = Some(outcome.channel);
+                if in_application {
+                    self.select_application()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn chunk_limit(&self) -> usize {
-        self.extended_max.unwrap_or(self.le)
+        self.extended_max.unwrap_or_else(|| self.current_le())
     }
 
     fn step_down(&mut self) -> bool {
+        let from = self.chunk_limit();
+        self.step_down_from(from)
+    }
+
+    /// Lowers the read size below `from`: extended length off first, then down the ladder.
+    fn step_down_from(&mut self, from: usize) -> bool {
         if self.extended_max.take().is_some() {
             // Extended length rejected: short reads from now on.
             return true;
         }
-        match LE_LADDER.iter().copied().find(|l| *l < self.le) {
+        match LE_LADDER.iter().copied().find(|l| *l < from) {
             Some(l) => {
                 self.le = l;
                 true
@@ -451,11 +653,7 @@ impl<T: Transport> Chip<T> {
             }
             self.extended_max = None;
         }
-        self.le = LE_LADDER
-            .iter()
-            .copied()
-            .find(|l| *l <= got)
-            .unwrap_or_else(|| got.max(1));
+        self.le = got.max(1);
     }
 
     fn read_chunk(
@@ -466,7 +664,13 @@ impl<T: Transport> Chip<T> {
         want: usize,
     ) -> Result<Chunk, ReadError> {
         let odd = offset > 0x7FFF;
-        let mut ne = want;
+        // Odd INS: Ne counts the DO'53' around the data (ISO/IEC 7816-4 §11.3.3), whose
+        // header takes up to 4 bytes; ask for them too, within the chunk limit.
+        let mut ne = if odd {
+            (want + 4).min(self.chunk_limit().max(want))
+        } else {
+            want
+        };
         for _ in 0..2 {
             let cmd = if odd {
                 // ICAO 9303-10 §3.6.2 / ISO 7816-4: offsets beyond 32767 use INS B1 with DO'54'.

@@ -27,7 +27,7 @@ use crate::sm::SmError;
 pub use crate::transport::{Transport, TransportError, TransportErrorKind};
 pub use chip::{
     extended_length_info, Chip, Counting, ExtendedLength, FileId, ReadStats, ReaderOptions,
-    StepStat,
+    Recovery, StepStat,
 };
 
 /// Errors of reading a document.
@@ -244,7 +244,29 @@ fn active_authenticate<T: Transport>(
     let mut challenge = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut challenge);
     let cmd = CommandApdu::parse(&aa::internal_authenticate_apdu(&challenge, 256))?;
-    let r = chip.send(&cmd)?;
+    let r = match chip.send(&cmd) {
+        Ok(r) => r,
+        // The chip answered without secure messaging and so ended the session (ICAO 9303-11
+        // §9.8.6): AA failed; open the chip again so Chip Authentication can still run.
+        Err(ReadError::SecureMessaging(SmError::Unprotected(sw))) => {
+            if let Some(how) = chip.reopen.clone() {
+                if let Err(e @ ReadError::Transport(_)) = chip.reopen_session(how) {
+                    return Err(e);
+                }
+            }
+            return Ok(AaVerdict {
+                check: crate::pa::Check::fail(
+                    aa::CHECK_NAME,
+                    "aa_signature_invalid",
+                    format!(
+                        "chip answered INTERNAL AUTHENTICATE with {sw} without secure messaging"
+                    ),
+                ),
+                algorithm: None,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let hash = dg14
         .and_then(|i| i.active_authentication())
         .and_then(|a| a.signature_algorithm.as_deref())
@@ -343,6 +365,13 @@ pub fn read_with<T: Transport>(
             ..
         } = outcome;
         chip.set_secure_channel(channel);
+        if let Ok(infos) = SecurityInfos::parse(card_access.as_deref().unwrap_or(&[])) {
+            chip.reopen = Some(chip::Reopen::Pace {
+                infos,
+                password: Password::from(key),
+                protocol_oid: protocol.oid(),
+            });
+        }
         pace_parts = Some((protocol.oid(), mapping, parameter_id, cam));
     }
     let card_security = if access.is_some() {
@@ -389,6 +418,7 @@ pub fn read_with<T: Transport>(
         match bac::perform(chip.transport_mut(), mrz) {
             Ok(sm) => {
                 chip.set_secure_channel(sm);
+                chip.reopen = Some(chip::Reopen::Bac(mrz.clone()));
                 chip.record("BAC", start, apdus0, 0);
                 access = Some(AccessProtocol::Bac);
             }
@@ -455,7 +485,9 @@ pub fn read_with<T: Transport>(
     };
 
     // Chip Authentication (ICAO 9303-11 §6.2) last: it replaces the secure channel, and a
-    // failure (a cloned chip) leaves no usable channel.
+    // failure (a cloned chip) leaves no usable channel. A session lost after it could only be
+    // replaced by one without CA, so no recovery from here on.
+    chip.reopen = None;
     let cam = pace
         .as_ref()
         .is_some_and(|p| p.mapping == Mapping::ChipAuthentication);

@@ -64,13 +64,63 @@ pub mod sw {
     pub const CLA_NOT_SUPPORTED: u16 = 0x6E00;
 }
 
-/// Behaviours of real chips that readers must cope with (../shared/emrtd-notes.md).
+/// What a chip answers to a READ BINARY it cannot serve in full: Le above `max_le`, or an
+/// answer longer than its response buffer (`response_limit`) or than the command's Ne allows
+/// (docs/emrtd-notes.md, "What real passports do").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OversizeRead {
+    /// `oversize_read_sw`, protected when in a session.
+    Status,
+    /// `oversize_read_sw` without secure messaging, which ends the session (ICAO 9303-11
+    /// §9.8.6): the reader must run access control again.
+    PlainStatus,
+    /// 9000 with as many bytes as fit.
+    Truncate,
+    /// 6Cxx (ISO/IEC 7816-4 §5.6): wrong Le, xx is the Le that fits; protected in a session.
+    CorrectLe,
+}
+
+impl OversizeRead {
+    /// All behaviours, for profiles.
+    pub const ALL: [OversizeRead; 4] = [
+        OversizeRead::Status,
+        OversizeRead::PlainStatus,
+        OversizeRead::Truncate,
+        OversizeRead::CorrectLe,
+    ];
+
+    /// Name used in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            OversizeRead::Status => "status",
+            OversizeRead::PlainStatus => "plain-status",
+            OversizeRead::Truncate => "truncate",
+            OversizeRead::CorrectLe => "6cxx",
+        }
+    }
+
+    /// Parses a profile name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == s)
+    }
+}
+
+/// Behaviours of real chips that readers must cope with (docs/emrtd-notes.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quirks {
-    /// Largest Le a READ BINARY may ask for; a larger one gets `oversize_read_sw`.
+    /// Largest Le a READ BINARY may ask for; a larger one is answered as `oversize_read` says.
     pub max_le: Option<usize>,
-    /// Status word for a READ BINARY with Le above `max_le` (6700, 6B00 or 6282 in the field).
+    /// Status word for a READ BINARY the chip cannot serve (6700, 6B00 or 6282 in the field).
     pub oversize_read_sw: u16,
+    /// What the chip answers to a READ BINARY it cannot serve in full.
+    pub oversize_read: OversizeRead,
+    /// Largest response data field (secure-messaging objects included, SW excluded) the chip
+    /// sends; the command's Ne caps it too (256 for a short APDU, ISO/IEC 7816-4 §5.1). `None`:
+    /// no limit, the answer is sent whatever its length.
+    pub response_limit: Option<usize>,
+    /// Answer 6282 (end of file reached before Le bytes, ISO/IEC 7816-4 §5.6) instead of 9000
+    /// when a READ BINARY asks past the end of the file.
+    pub end_of_file_6282: bool,
     /// Refuse (6700) a SELECT or MSE command that carries an Le.
     pub refuse_le_on_select_mse: bool,
     /// Answer 6A87 to MSE:Set AT without the parameter-id tag 0x84.
@@ -86,6 +136,9 @@ impl Default for Quirks {
         Self {
             max_le: None,
             oversize_read_sw: sw::WRONG_LENGTH,
+            oversize_read: OversizeRead::Status,
+            response_limit: None,
+            end_of_file_6282: false,
             refuse_le_on_select_mse: false,
             require_param_id: false,
             extended_length: true,
@@ -149,6 +202,14 @@ pub struct VirtualChip {
     pending_session: Option<SmSession>,
     /// CA with AES: MSE:Set AT seen (cipher, key id, DH?), waiting for GENERAL AUTHENTICATE.
     ca_pending: Option<(document::crypto::Cipher, Option<u32>, bool)>,
+    /// Ne of the command being processed as it came on the wire (for a protected command the
+    /// outer Le: 256 short, 65 536 extended), which bounds the response data field.
+    wire_ne: usize,
+    /// A status to answer without secure messaging, ending the session (set while
+    /// processing a protected command).
+    plain_answer: Option<u16>,
+    /// A warning status (62xx) to answer with the data instead of 9000.
+    warning: Option<u16>,
 }
 
 impl VirtualChip {
@@ -162,6 +223,9 @@ impl VirtualChip {
             apdus: 0,
             pending_session: None,
             ca_pending: None,
+            wire_ne: 256,
+            plain_answer: None,
+            warning: None,
         }
     }
 
@@ -204,6 +268,9 @@ impl VirtualChip {
         if cmd.extended && !self.spec.quirks.extended_length {
             return sw_only(sw::WRONG_LENGTH);
         }
+        self.wire_ne = cmd.le.unwrap_or(if cmd.extended { 65_536 } else { 256 });
+        self.plain_answer = None;
+        self.warning = None;
         if cmd.cla & 0x0C == 0x0C {
             // A protected command (ICAO 9303-11 §9.8).
             let Access::Secure(session) = &mut self.access else {
@@ -218,6 +285,11 @@ impl VirtualChip {
                 }
             };
             let (data, status) = self.dispatch(&plain, true);
+            if let Some(status) = self.plain_answer.take() {
+                // §9.8.6: a status without SM data objects; the chip ends the session.
+                self.reset_access();
+                return sw_only(status);
+            }
             match &mut self.access {
                 Access::Secure(session) => {
                     let out = session.sm.wrap_response(&data, status);
@@ -255,7 +327,7 @@ impl VirtualChip {
     fn dispatch(&mut self, cmd: &PlainCommand, protected: bool) -> (Vec<u8>, u16) {
         let r = match cmd.ins {
             0xA4 => self.select(cmd),
-            0xB0 | 0xB1 => self.read_binary(cmd),
+            0xB0 | 0xB1 => self.read_binary(cmd, protected),
             0x84 if !protected => bac::get_challenge(self, cmd),
             0x82 if !protected => bac::external_authenticate(self, cmd),
             0x22 => self.manage_security_environment(cmd, protected),
@@ -264,7 +336,7 @@ impl VirtualChip {
             _ => Err(sw::INS_NOT_SUPPORTED),
         };
         match r {
-            Ok(data) => (data, sw::OK),
+            Ok(data) => (data, self.warning.take().unwrap_or(sw::OK)),
             Err(status) => (Vec::new(), status),
         }
     }
@@ -334,7 +406,7 @@ impl VirtualChip {
 
     /// READ BINARY, even INS (offset in P1-P2 or SFI in P1) and odd INS (offset in DO'54',
     /// response in DO'53'), ISO/IEC 7816-4 §11.2.3.
-    fn read_binary(&mut self, cmd: &PlainCommand) -> Result<Vec<u8>, u16> {
+    fn read_binary(&mut self, cmd: &PlainCommand, protected: bool) -> Result<Vec<u8>, u16> {
         let (file, offset) = if cmd.ins == 0xB0 {
             if cmd.p1 & 0x80 != 0 {
                 let sfi = cmd.p1 & 0x1F;
@@ -383,26 +455,48 @@ impl VirtualChip {
         let le = cmd.le.unwrap_or(256);
         if let Some(max) = self.spec.quirks.max_le {
             if le > max {
-                return Err(self.spec.quirks.oversize_read_sw);
+                let served = read_answer(&f.content, offset, max, cmd.ins);
+                return self.oversize(max, served);
             }
         }
         if offset > f.content.len() {
             return Err(sw::WRONG_OFFSET);
         }
-        let end = f.content.len().min(offset.saturating_add(le));
-        let chunk = f.content[offset..end].to_vec();
+        let content = &f.content;
+        let out = read_answer(content, offset, le, cmd.ins);
         self.ef = Some(file);
-        if cmd.ins == 0xB1 {
-            // The DO'53' header counts against Le; trim so the whole answer fits.
-            let mut out = tlv::encode(0x53, &chunk);
-            if out.len() > le {
-                let over = out.len() - le;
-                let keep = chunk.len().saturating_sub(over);
-                out = tlv::encode(0x53, &chunk[..keep]);
+        // The largest plain answer the chip can send: its buffer and the command's Ne bound
+        // the response data field, secure-messaging objects included (ICAO 9303-11 §9.8).
+        if let Some(limit) = self.spec.quirks.response_limit {
+            let wire = limit.min(self.wire_ne);
+            let fits = match (&self.access, protected) {
+                (Access::Secure(s), true) => document::sm::max_plaintext(s.sm.cipher(), wire),
+                _ => wire,
+            };
+            if out.len() > fits {
+                let served = read_answer(content, offset, fits, cmd.ins);
+                return self.oversize(fits, served);
             }
-            Ok(out)
-        } else {
-            Ok(chunk)
+        }
+        if self.spec.quirks.end_of_file_6282 && offset.saturating_add(le) > content.len() {
+            self.warning = Some(sw::END_OF_FILE);
+        }
+        Ok(out)
+    }
+
+    /// The answer to a READ BINARY that cannot be served in full: `fits` is the largest Le
+    /// the chip can serve, `served` its answer to that Le.
+    fn oversize(&mut self, fits: usize, served: Vec<u8>) -> Result<Vec<u8>, u16> {
+        let q = &self.spec.quirks;
+        match q.oversize_read {
+            OversizeRead::Status => Err(q.oversize_read_sw),
+            OversizeRead::PlainStatus => {
+                self.plain_answer = Some(q.oversize_read_sw);
+                Err(q.oversize_read_sw)
+            }
+            OversizeRead::Truncate => Ok(served),
+            // SW2 = 00 stands for 256.
+            OversizeRead::CorrectLe => Err(0x6C00 | (fits.min(256) & 0xFF) as u16),
         }
     }
 
@@ -461,6 +555,22 @@ impl VirtualChip {
             }
         }
     }
+}
+
+/// The answer to READ BINARY at `offset` with Le = `le`: the bytes (even INS), or DO'53'
+/// holding them with its header counted against Le (odd INS, ISO/IEC 7816-4 §11.3.3).
+fn read_answer(content: &[u8], offset: usize, le: usize, ins: u8) -> Vec<u8> {
+    let start = offset.min(content.len());
+    let chunk = &content[start..content.len().min(start.saturating_add(le))];
+    if ins != 0xB1 {
+        return chunk.to_vec();
+    }
+    let mut out = tlv::encode(0x53, chunk);
+    if out.len() > le {
+        let keep = chunk.len().saturating_sub(out.len() - le);
+        out = tlv::encode(0x53, &chunk[..keep]);
+    }
+    out
 }
 
 fn sw_only(status: u16) -> Vec<u8> {

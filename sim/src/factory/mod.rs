@@ -207,10 +207,10 @@ pub struct DocumentSpec {
     pub key_seed: String,
 }
 
-/// The specimen's biographic data. ICAO's own specimens use the state "UTO" (Utopia), which
-/// no country table maps to a certificate country; the specimen is therefore issued by "D"
-/// under the test PKI of "DE" so that the issuing-state check of passive authentication can
-/// pass. Every certificate of the test PKI says "egate TEST" in its common name.
+/// The specimen's biographic data: issued by "D" under the test PKI of "DE". ICAO's own
+/// specimen state "UTO" (Utopia) maps to the CSCA country "UT" (profile
+/// `sim/profiles/uto-specimen.toml`). Every certificate of the test PKI says "egate TEST" in
+/// its common name.
 pub fn specimen_bio() -> Biographic {
     Biographic {
         doc_type: DocType::Td3,

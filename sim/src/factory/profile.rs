@@ -31,6 +31,9 @@
 //! [quirks]
 //! max_le = 224
 //! oversize_read_sw = "6700"
+//! oversize_read = "status"     # status | plain-status | truncate | 6cxx (see OversizeRead)
+//! response_limit = 256         # largest response data field, SM objects included
+//! end_of_file_6282 = false
 //! refuse_le_on_select_mse = false
 //! require_param_id = false
 //! extended_length = true
@@ -53,7 +56,7 @@ use serde::Deserialize;
 use super::lds::ImageFormat;
 use super::DateTime;
 use super::{Cipher, Defect, DocType, DocumentSpec};
-use crate::chip::{LinkModel, PaceMapping, PaceOffer};
+use crate::chip::{LinkModel, OversizeRead, PaceMapping, PaceOffer};
 
 /// Why a profile was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,6 +144,9 @@ struct RawPace {
 struct RawQuirks {
     max_le: Option<usize>,
     oversize_read_sw: Option<String>,
+    oversize_read: Option<String>,
+    response_limit: Option<usize>,
+    end_of_file_6282: Option<bool>,
     refuse_le_on_select_mse: Option<bool>,
     require_param_id: Option<bool>,
     extended_length: Option<bool>,
@@ -348,6 +354,24 @@ impl Profile {
             d.quirks.oversize_read_sw = u16::from_str_radix(&v, 16)
                 .map_err(|_| value("quirks.oversize_read_sw", "four hex digits, e.g. \"6700\""))?;
         }
+        if let Some(v) = q.oversize_read {
+            d.quirks.oversize_read = OversizeRead::from_name(&v).ok_or(ProfileError::Value {
+                field: "quirks.oversize_read",
+                reason: format!(
+                    "unknown behaviour {v:?}; one of {}",
+                    OversizeRead::ALL.map(|o| o.name()).join(", ")
+                ),
+            })?;
+        }
+        if let Some(v) = q.response_limit {
+            if v < 16 {
+                return Err(value("quirks.response_limit", "at least 16 bytes"));
+            }
+            d.quirks.response_limit = Some(v);
+        }
+        if let Some(v) = q.end_of_file_6282 {
+            d.quirks.end_of_file_6282 = v;
+        }
         if let Some(v) = q.refuse_le_on_select_mse {
             d.quirks.refuse_le_on_select_mse = v;
         }
@@ -398,5 +422,14 @@ mod tests {
         assert_eq!(p.document.quirks.max_le, Some(128));
         assert!(Profile::parse("[chip]\nbogus = 1\n", None).is_err());
         assert!(Profile::parse("[chip]\ndefect = \"nope\"\n", None).is_err());
+        let p = Profile::parse(
+            "[quirks]\noversize_read = \"6cxx\"\nresponse_limit = 200\nend_of_file_6282 = true\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.document.quirks.oversize_read, OversizeRead::CorrectLe);
+        assert_eq!(p.document.quirks.response_limit, Some(200));
+        assert!(p.document.quirks.end_of_file_6282);
+        assert!(Profile::parse("[quirks]\noversize_read = \"ignore\"\n", None).is_err());
     }
 }
