@@ -1,6 +1,6 @@
 //! `egate doc ...`: passport documents. `verify` runs passive authentication offline on
-//! dumped files; `masterlist` parses a CSCA master list and checks its CMS signature.
-//! (`read`, reading a live chip through PC/SC, is added beside these.)
+//! dumped files; `masterlist` parses a CSCA master list and checks its CMS signature;
+//! `read` reads a live chip through PC/SC.
 //!
 //! Exit codes: 0 the document (or master list) verifies, 1 it does not, 2 usage or I/O error.
 //! Output never contains personal data: check names, reason codes, authority certificates.
@@ -16,6 +16,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use document::mrz::{Mrz, MrzKey};
 use document::pa::{self, CertSummary, PaInput, PaOptions, PaVerdict, Strictness};
 use document::pki::{Certificate, CscaStore, MasterList, MasterListSignature};
+
+use crate::lane::trust::{load_anchor, load_masterlist, read};
 use serde_json::{json, Value};
 
 const EXIT_FAILED: u8 = 1;
@@ -113,10 +115,6 @@ pub fn main(cmd: DocCommand) -> ExitCode {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// Parses `YYYY-MM-DD` into midnight UTC.
 fn parse_date(s: &str) -> Result<SystemTime, String> {
     let bad = || format!("--at {s}: expected YYYY-MM-DD");
@@ -136,48 +134,6 @@ fn parse_date(s: &str) -> Result<SystemTime, String> {
     Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400).map_err(|_| bad())?))
 }
 
-/// The trust anchors of a gate (`[pki]`): CSCA and link certificates (files or folders),
-/// master lists verified against them (never trusted on their own signature alone), CRLs.
-/// Returns the store and one line per source for the log. Any unreadable or unverified
-/// source is an error: a gate must not start with less trust data than it was given.
-pub fn load_trust(
-    cscas: &[std::path::PathBuf],
-    masterlists: &[std::path::PathBuf],
-    crls: &[std::path::PathBuf],
-) -> Result<(CscaStore, Vec<String>), String> {
-    trust(cscas, masterlists, crls, false)
-}
-
-/// [`load_trust`], where `self_contained` also accepts a master list whose signer chains to
-/// a CSCA inside the list itself (a technician's tool may; a gate may not).
-fn trust(
-    cscas: &[std::path::PathBuf],
-    masterlists: &[std::path::PathBuf],
-    crls: &[std::path::PathBuf],
-    self_contained: bool,
-) -> Result<(CscaStore, Vec<String>), String> {
-    let mut store = CscaStore::new();
-    let mut notes = Vec::new();
-    for p in cscas {
-        load_anchor(&mut store, p, &mut notes)?;
-    }
-    for p in masterlists {
-        load_masterlist(&mut store, p, &mut notes, self_contained)?;
-    }
-    for p in crls {
-        let crl = store
-            .add_crl(&read(p)?)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        notes.push(format!(
-            "{}: CRL of {} with {} revoked serial(s)",
-            p.display(),
-            crl.issuer(),
-            crl.revoked_count()
-        ));
-    }
-    Ok((store, notes))
-}
-
 /// The MRZ given as `--mrz` flags (repeated, or lines separated by newlines).
 fn mrz_lines(flags: &[String]) -> Result<Mrz, String> {
     let lines: Vec<String> = flags
@@ -186,67 +142,6 @@ fn mrz_lines(flags: &[String]) -> Result<Mrz, String> {
         .filter(|l| !l.is_empty())
         .collect();
     Mrz::parse(&lines).map_err(|e| format!("--mrz: {e}"))
-}
-
-fn load_anchor(store: &mut CscaStore, path: &Path, notes: &mut Vec<String>) -> Result<(), String> {
-    if path.is_dir() {
-        let n = store
-            .add_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        notes.push(format!("{}: {n} certificate(s)", path.display()));
-    } else {
-        let n = store
-            .add_der_or_pem(&read(path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        notes.push(format!("{}: {n} certificate(s)", path.display()));
-    }
-    Ok(())
-}
-
-/// Adds a master list to the store: verified against the anchors already loaded, else
-/// against a CSCA inside the list (self-contained trust, reported).
-fn load_masterlist(
-    store: &mut CscaStore,
-    path: &Path,
-    notes: &mut Vec<String>,
-    self_contained: bool,
-) -> Result<(), String> {
-    let ml = MasterList::from_der(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
-    match store.add_master_list(&ml, &[]) {
-        Ok((n, MasterListSignature::Verified { csca, .. })) => {
-            notes.push(format!(
-                "{}: {n} certificate(s), signer verified against {csca}",
-                path.display()
-            ));
-        }
-        Ok((n, _)) => notes.push(format!("{}: {n} certificate(s)", path.display())),
-        Err(why) if !self_contained => {
-            return Err(format!(
-                "{}: master list not verified against the configured CSCA certificates: {why:?}",
-                path.display()
-            ))
-        }
-        Err(_) => match ml.verify(&ml.certificates) {
-            MasterListSignature::Verified { csca, .. } => {
-                let n = ml
-                    .certificates
-                    .iter()
-                    .filter(|c| store.add_certificate((*c).clone()))
-                    .count();
-                notes.push(format!(
-                    "{}: {n} certificate(s), signer verified against {csca} from the list itself (no external anchor)",
-                    path.display()
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "{}: master list not verified: {other:?}",
-                    path.display()
-                ))
-            }
-        },
-    }
-    Ok(())
 }
 
 fn verify(args: VerifyArgs) -> Result<ExitCode, String> {

@@ -311,7 +311,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
     }
     // Trust anchors.
     let (store, notes) =
-        crate::cli::doc::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
+        crate::lane::trust::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
             .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
     for n in &notes {
         info!(source = %n, "trust anchor loaded");

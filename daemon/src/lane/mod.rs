@@ -9,6 +9,7 @@ pub mod driver;
 pub mod jobs;
 pub mod metrics;
 pub mod server;
+pub mod trust;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

@@ -68,7 +68,7 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
         }
         (None, true) => return Err("give --mrz LINES or --can NUMBER".into()),
     };
-    let (store, _) = super::trust(&args.cscas, &args.masterlists, &args.crls, true)?;
+    let (store, _) = crate::lane::trust::trust(&args.cscas, &args.masterlists, &args.crls, true)?;
     let mut pcsc = PcscReader::open(args.reader.as_deref()).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     while !pcsc.card_present().map_err(|e| e.to_string())? {
