@@ -3,7 +3,8 @@
 //! scenarios.
 //!
 //! Contract: the simulator plugs in at the real protocol boundary (vpcd, a pty, a video file)
-//! so the production code path runs in tests. (Not built yet: issues #4, #6.)
+//! so the production code path runs in tests. None of it is linked into a border build
+//! (`egate --no-default-features --features production`).
 
 pub mod chip;
 pub mod controller;

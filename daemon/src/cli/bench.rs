@@ -24,18 +24,18 @@ use gate::script::{self, Keep, Script, MATCH};
 use gate::GateConfig;
 use serde_json::{json, Value};
 
-/// Goal of issue #7: decision latency in-process.
+/// Goal: decision latency in-process, well under a millisecond.
 const GOAL_DECISION_US: f64 = 1000.0;
 
 /// `egate bench`.
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// Document read from the in-process virtual chip + passive authentication (issue #3)
+    /// Document read from the in-process virtual chip + passive authentication
     #[cfg(feature = "sim")]
     Doc(BenchArgs),
-    /// Gate decision latency and a whole passage through the state machine (issue #7)
+    /// Gate decision latency and a whole passage through the state machine
     Gate(BenchArgs),
-    /// Software share of a passage: read + PA + state machine + audit (issue #7)
+    /// Software share of a passage: read + PA + state machine + audit
     #[cfg(feature = "sim")]
     Passage(BenchArgs),
 }

@@ -1,7 +1,7 @@
 //! The lane's civil date: the wall clock shifted by the configured offset from UTC
 //! (`[gate] utc_offset_minutes`), and when it next changes.
 //!
-//! The gate itself has no clock (DESIGN.md): its "today" (document expiry, age) comes from
+//! The gate itself has no clock (docs/ARCHITECTURE.md): its "today" (document expiry, age) comes from
 //! here, at start and as [`gate::Input::DateChanged`] from the driver loop, which wakes at
 //! the lane's next midnight and compares the date on every wake (so a stepped clock is
 //! noticed too). A fixed offset keeps this pure and testable; daylight saving time is the

@@ -1,7 +1,7 @@
 //! The driver loop: the only place where the sans-IO [`gate::Gate`] meets the clock, the
 //! devices, the audit trail, the metrics and the console.
 //!
-//! Shape (DESIGN.md): drain `poll_command()` to the adapters; wait for the next input, the
+//! Shape (docs/ARCHITECTURE.md): drain `poll_command()` to the adapters; wait for the next input, the
 //! gate's deadline or shutdown; call `handle*` with the clock's `now`. Blocking work (PC/SC,
 //! ONNX) runs on the job runner's own threads, whose results come back as [`Input`]s with
 //! the job's [`gate::Ticket`]. Officer commands from the console arrive through the gate's

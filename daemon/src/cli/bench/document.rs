@@ -11,13 +11,13 @@ use sim::chip::LinkModel;
 use super::{meets, whole_passage, BenchArgs, BenchError, Report, Summary};
 use audit::AuditLog;
 
-/// Goal of issue #3: software time per document read.
+/// Goal: software time per document read.
 const GOAL_DOC_SOFTWARE_MS: f64 = 50.0;
-/// Goal of issue #3: modelled wall time of the 20 KB DG2 read.
+/// Goal: modelled wall time of the 20 KB DG2 read.
 const GOAL_DG2_MODELLED_MS: f64 = 1000.0;
-/// Goal of issue #7: software share of a passage.
+/// Goal: software share of a passage (the rest of a passage is walking and doors).
 const GOAL_PASSAGE_MS: f64 = 300.0;
-/// The DG2 face image size issue #3 asks for.
+/// The DG2 face image size of a typical passport (about 20 KB).
 const TARGET_FACE_BYTES: usize = 20 * 1024;
 
 // ---------------------------------------------------------------------------------------
