@@ -77,7 +77,7 @@ impl Lane {
         devices: Devices,
         shared: &Shared,
     ) -> Lane {
-        let liveness = liveness_name(cfg.gate.liveness);
+        let liveness = cfg.gate.liveness.as_str();
         let clock = LaneClock::new(cfg.gate.utc_offset_minutes);
         let mut rules = cfg.gate_config(clock.today());
         if let Some(layout) = layout {
@@ -113,14 +113,6 @@ impl Lane {
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
-    }
-}
-
-/// `[gate] liveness` as the console shows it: the config file's word.
-fn liveness_name(mode: gate::LivenessMode) -> &'static str {
-    match mode {
-        gate::LivenessMode::NotChecked => "not-checked",
-        gate::LivenessMode::Required => "required",
     }
 }
 
