@@ -85,7 +85,7 @@ impl Lane {
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
-        let (link, officer_rx) = LocalGate::new(initial_status(id, liveness));
+        let (link, officer_rx) = LocalGate::new(GateStatus::idle(id, liveness));
         let ctx = Arc::new(JobContext {
             passage: Mutex::new(jobs::PassageData::default()),
             inputs: inputs_tx,
@@ -113,22 +113,5 @@ impl Lane {
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
-    }
-}
-
-/// The console status of a gate before its driver first reports.
-pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
-    GateStatus {
-        id: id.to_string(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
-        lane_open: true,
-        out_of_service: false,
-        liveness: liveness.to_string(),
-        devices: Vec::new(),
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
     }
 }
