@@ -10,46 +10,45 @@ use crate::phase::Phase;
 use crate::reason::{MessageCode, ReasonCode};
 use crate::verdict::{ChipAuthOutcome, DoorId, PaOutcome, Pseudonym, Ticket};
 
-/// What to do with a door.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DoorAction {
-    /// Open it.
-    Open,
-    /// Close it (unlocked). Also unlocks a locked door.
-    Close,
-    /// Close and lock it.
-    Lock,
+crate::named_enum! {
+    /// What to do with a door.
+    pub enum DoorAction {
+        /// Open it.
+        Open => "open",
+        /// Close it (unlocked). Also unlocks a locked door.
+        Close => "close",
+        /// Close and lock it.
+        Lock => "lock",
+    }
 }
 
-/// The lane's signal lamp, seen from the entry side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum Lamp {
-    /// Off (stopped).
-    Off,
-    /// Free, or proceed.
-    Green,
-    /// Busy: a passage is in progress.
-    Amber,
-    /// Stop: closed, referred, fault or emergency.
-    Red,
+crate::named_enum! {
+    serde;
+    /// The lane's signal lamp, seen from the entry side.
+    pub enum Lamp {
+        /// Off (stopped).
+        Off => "off",
+        /// Free, or proceed.
+        Green => "green",
+        /// Busy: a passage is in progress.
+        Amber => "amber",
+        /// Stop: closed, referred, fault or emergency.
+        Red => "red",
+    }
 }
 
-/// The kind of a background job, for audit events about tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    /// Chip read + PA (+ AA/CA).
-    ChipRead,
-    /// Watchlist query.
-    Watchlist,
-    /// Face capture + 1:1 match.
-    FaceMatch,
-    /// Presentation attack detection.
-    Pad,
+crate::named_enum! {
+    /// The kind of a background job, for audit events about tickets.
+    pub enum JobKind {
+        /// Chip read + PA (+ AA/CA).
+        ChipRead => "chip_read",
+        /// Watchlist query.
+        Watchlist => "watchlist",
+        /// Face capture + 1:1 match.
+        FaceMatch => "face_match",
+        /// Presentation attack detection.
+        Pad => "pad",
+    }
 }
 
 /// Identifies one passage (one traveller's transaction with the gate) in the audit trail.
@@ -62,27 +61,29 @@ impl fmt::Display for PassageId {
     }
 }
 
-/// A step of the passage that has attempts and a transaction (ISO/IEC 19795-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Step {
-    /// Chip read, PA, AA/CA.
-    DocumentRead,
-    /// Watchlist query.
-    Watchlist,
-    /// Face capture, liveness and match.
-    Face,
+crate::named_enum! {
+    /// A step of the passage that has attempts and a transaction (ISO/IEC 19795-2).
+    pub enum Step {
+        /// Chip read, PA, AA/CA.
+        DocumentRead => "document_read",
+        /// Watchlist query.
+        Watchlist => "watchlist",
+        /// Face capture, liveness and match.
+        Face => "face",
+    }
 }
 
-/// Whether liveness took part in a passage's decision. Recorded on every passage, so
-/// "not checked" can never be mistaken for "checked".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Liveness {
-    /// A PAD verdict took part in the decision.
-    Checked,
-    /// Configured `NotChecked`: no PAD ran, and the record says so on every passage.
-    NotChecked,
-    /// Liveness is required, but the passage ended before the face step.
-    NotReached,
+crate::named_enum! {
+    /// Whether liveness took part in a passage's decision. Recorded on every passage, so
+    /// "not checked" can never be mistaken for "checked".
+    pub enum Liveness {
+        /// A PAD verdict took part in the decision.
+        Checked => "checked",
+        /// Configured `NotChecked`: no PAD ran, and the record says so on every passage.
+        NotChecked => "not_checked",
+        /// Liveness is required, but the passage ended before the face step.
+        NotReached => "not_reached",
+    }
 }
 
 /// How a passage ended.
@@ -283,63 +284,6 @@ pub enum Command {
     RaiseAlarm(ReasonCode),
     /// Record an audit event.
     Audit(AuditEvent),
-}
-
-impl DoorAction {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Close => "close",
-            Self::Lock => "lock",
-        }
-    }
-}
-
-impl Lamp {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Off => "off",
-            Self::Green => "green",
-            Self::Amber => "amber",
-            Self::Red => "red",
-        }
-    }
-}
-
-impl JobKind {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ChipRead => "chip_read",
-            Self::Watchlist => "watchlist",
-            Self::FaceMatch => "face_match",
-            Self::Pad => "pad",
-        }
-    }
-}
-
-impl Step {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DocumentRead => "document_read",
-            Self::Watchlist => "watchlist",
-            Self::Face => "face",
-        }
-    }
-}
-
-impl Liveness {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Checked => "checked",
-            Self::NotChecked => "not_checked",
-            Self::NotReached => "not_reached",
-        }
-    }
 }
 
 impl PassageOutcome {

@@ -9,20 +9,17 @@ use std::time::Duration;
 use crate::date::CivilDate;
 use crate::policy::EligibilityPolicy;
 
-/// The physical shape of the lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "kebab-case")
-)]
-pub enum Layout {
-    /// Entry door, mantrap, exit door: the document is checked at the entry (zone A), the
-    /// face inside the mantrap (zone B). The two doors are never open together.
-    TwoStep,
-    /// A single exit door: document and face are both checked at the capture position
-    /// (zone B) in front of the exit.
-    OneStep,
+crate::named_enum! {
+    serde;
+    /// The physical shape of the lane.
+    pub enum Layout {
+        /// Entry door, mantrap, exit door: the document is checked at the entry (zone A), the
+        /// face inside the mantrap (zone B). The two doors are never open together.
+        TwoStep => "two-step",
+        /// A single exit door: document and face are both checked at the capture position
+        /// (zone B) in front of the exit.
+        OneStep => "one-step",
+    }
 }
 
 /// How long each step may take before the gate acts on its own.
@@ -84,19 +81,16 @@ impl Default for Attempts {
     }
 }
 
-/// Whether presentation attack detection takes part in the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "kebab-case")
-)]
-pub enum LivenessMode {
-    /// A PAD job runs with every capture attempt and must say `Live`.
-    Required,
-    /// No PAD job runs. Must be chosen explicitly; every passage's audit records
-    /// `liveness: not_checked`.
-    NotChecked,
+crate::named_enum! {
+    serde;
+    /// Whether presentation attack detection takes part in the decision.
+    pub enum LivenessMode {
+        /// A PAD job runs with every capture attempt and must say `Live`.
+        Required => "required",
+        /// No PAD job runs. Must be chosen explicitly; every passage's audit records
+        /// `liveness: not_checked`.
+        NotChecked => "not-checked",
+    }
 }
 
 /// Where a traveller who was referred from inside the lane goes.
@@ -108,16 +102,17 @@ pub enum ReferralRoute {
     WaitForOfficer,
 }
 
-/// What an occupancy anomaly does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OccupancyAction {
-    /// During a passage: refer the traveller (with an alarm). With no passage: call an
-    /// officer (the gate waits for one).
-    Refer,
-    /// Raise an alarm for the officer; the passage continues.
-    Alarm,
-    /// Record it in the audit trail only.
-    Record,
+crate::named_enum! {
+    /// What an occupancy anomaly does.
+    pub enum OccupancyAction {
+        /// During a passage: refer the traveller (with an alarm). With no passage: call an
+        /// officer (the gate waits for one).
+        Refer => "refer",
+        /// Raise an alarm for the officer; the passage continues.
+        Alarm => "alarm",
+        /// Record it in the audit trail only.
+        Record => "record",
+    }
 }
 
 /// What each occupancy anomaly does.
@@ -149,18 +144,15 @@ impl Default for OccupancyPolicy {
     }
 }
 
-/// A door's position in the safe state (fault, shutdown).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "kebab-case")
-)]
-pub enum DoorSafeState {
-    /// Open: nobody can be trapped (fail-safe).
-    Open,
-    /// Closed and locked (fail-secure); applied once the door's zone is clear.
-    Locked,
+crate::named_enum! {
+    serde;
+    /// A door's position in the safe state (fault, shutdown).
+    pub enum DoorSafeState {
+        /// Open: nobody can be trapped (fail-safe).
+        Open => "open",
+        /// Closed and locked (fail-secure); applied once the door's zone is clear.
+        Locked => "locked",
+    }
 }
 
 /// The doors' positions on a fault or shutdown. Opening both doors of a two-step lane is
@@ -298,17 +290,6 @@ fn join(errors: &[ConfigError]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-impl OccupancyAction {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Refer => "refer",
-            Self::Alarm => "alarm",
-            Self::Record => "record",
-        }
-    }
 }
 
 #[cfg(test)]

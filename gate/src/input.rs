@@ -3,37 +3,40 @@
 use crate::date::CivilDate;
 use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
 
-/// A floor zone of the lane, reported occupied or clear by the door controller.
-///
-/// Zone A is the entry threshold (where the document reader is, in front of and under the
-/// entry leaves), zone B the capture position (the mantrap in a two-step lane), zone C the
-/// exit threshold (under the exit leaves and just beyond). A door never closes while its
-/// threshold zone is occupied: A guards the entry, C guards the exit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Zone {
-    /// Entry threshold.
-    A,
-    /// Capture position / mantrap.
-    B,
-    /// Exit threshold.
-    C,
+crate::named_enum! {
+    /// A floor zone of the lane, reported occupied or clear by the door controller.
+    ///
+    /// Zone A is the entry threshold (where the document reader is, in front of and under the
+    /// entry leaves), zone B the capture position (the mantrap in a two-step lane), zone C the
+    /// exit threshold (under the exit leaves and just beyond). A door never closes while its
+    /// threshold zone is occupied: A guards the entry, C guards the exit.
+    pub enum Zone {
+        /// Entry threshold.
+        A => "a",
+        /// Capture position / mantrap.
+        B => "b",
+        /// Exit threshold.
+        C => "c",
+    }
 }
 
-/// A device whose health the daemon reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Device {
-    /// The contactless document reader.
-    DocumentReader,
-    /// The optical MRZ scanner.
-    MrzScanner,
-    /// The face camera.
-    Camera,
-    /// The door controller (doors, zones, person counter).
-    DoorController,
-    /// The watchlist service.
-    Watchlist,
-    /// Face matching / PAD workers.
-    Biometrics,
+crate::named_enum! {
+    /// A device whose health the daemon reports.
+    #[derive(PartialOrd, Ord)]
+    pub enum Device {
+        /// The contactless document reader.
+        DocumentReader => "document_reader",
+        /// The optical MRZ scanner.
+        MrzScanner => "mrz_scanner",
+        /// The face camera.
+        Camera => "camera",
+        /// The door controller (doors, zones, person counter).
+        DoorController => "door_controller",
+        /// The watchlist service.
+        Watchlist => "watchlist",
+        /// Face matching / PAD workers.
+        Biometrics => "biometrics",
+    }
 }
 
 /// A change reported by the lane's sensors (the door controller and building signals).
@@ -75,27 +78,24 @@ pub enum SensorEvent {
     DeviceRecovered(Device),
 }
 
-/// An officer's action from the console (audited with the officer's id by the daemon).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum OfficerCommand {
-    /// Open the exit for the traveller inside (refused while the entry is open in a
-    /// two-step lane).
-    ReleaseExit,
-    /// Refer the traveller in the lane.
-    Refer,
-    /// Back to normal service after an emergency, a fault or an officer call.
-    Reset,
-    /// Open the lane.
-    LaneOpen,
-    /// Close the lane after the passage in progress.
-    LaneClose,
-    /// Take the gate out of service now (a passage before the exit is referred).
-    OutOfService,
+crate::named_enum! {
+    serde;
+    /// An officer's action from the console (audited with the officer's id by the daemon).
+    pub enum OfficerCommand {
+        /// Open the exit for the traveller inside (refused while the entry is open in a
+        /// two-step lane).
+        ReleaseExit => "release_exit",
+        /// Refer the traveller in the lane.
+        Refer => "refer",
+        /// Back to normal service after an emergency, a fault or an officer call.
+        Reset => "reset",
+        /// Open the lane.
+        LaneOpen => "lane_open",
+        /// Close the lane after the passage in progress.
+        LaneClose => "lane_close",
+        /// Take the gate out of service now (a passage before the exit is referred).
+        OutOfService => "out_of_service",
+    }
 }
 
 /// One input to [`crate::Gate::handle`].
@@ -175,45 +175,6 @@ impl Input {
             },
             Self::DateChanged(_) => "date_changed",
             Self::Shutdown => "shutdown",
-        }
-    }
-}
-
-impl Zone {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::A => "a",
-            Self::B => "b",
-            Self::C => "c",
-        }
-    }
-}
-
-impl Device {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DocumentReader => "document_reader",
-            Self::MrzScanner => "mrz_scanner",
-            Self::Camera => "camera",
-            Self::DoorController => "door_controller",
-            Self::Watchlist => "watchlist",
-            Self::Biometrics => "biometrics",
-        }
-    }
-}
-
-impl OfficerCommand {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ReleaseExit => "release_exit",
-            Self::Refer => "refer",
-            Self::Reset => "reset",
-            Self::LaneOpen => "lane_open",
-            Self::LaneClose => "lane_close",
-            Self::OutOfService => "out_of_service",
         }
     }
 }

@@ -132,6 +132,7 @@ mod doors;
 mod events;
 mod gate;
 mod input;
+mod names;
 mod passage;
 mod phase;
 pub mod policy;

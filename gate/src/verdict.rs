@@ -24,31 +24,29 @@ impl fmt::Display for Ticket {
     }
 }
 
-/// A door of the lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum DoorId {
-    /// The entry door (two-step layout only): between zone A and the mantrap.
-    Entry,
-    /// The exit door: between the capture position and zone C, into the country.
-    Exit,
+crate::named_enum! {
+    serde;
+    /// A door of the lane.
+    pub enum DoorId {
+        /// The entry door (two-step layout only): between zone A and the mantrap.
+        Entry => "entry",
+        /// The exit door: between the capture position and zone C, into the country.
+        Exit => "exit",
+    }
 }
 
-/// ICAO Doc 9303 document categories, from the first character of the document code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DocumentKind {
-    /// `P`: passport (TD3).
-    Passport,
-    /// `I`: identity card (TD1/TD2).
-    IdentityCard,
-    /// `A` or `C` and national residence permits.
-    ResidencePermit,
-    /// Anything else (visa, crew member certificate, …).
-    Other,
+crate::named_enum! {
+    /// ICAO Doc 9303 document categories, from the first character of the document code.
+    pub enum DocumentKind {
+        /// `P`: passport (TD3).
+        Passport => "passport",
+        /// `I`: identity card (TD1/TD2).
+        IdentityCard => "identity_card",
+        /// `A` or `C` and national residence permits.
+        ResidencePermit => "residence_permit",
+        /// Anything else (visa, crew member certificate, …).
+        Other => "other",
+    }
 }
 
 /// Why a [`CountryCode`] was refused.
@@ -84,26 +82,28 @@ impl fmt::Display for CountryCode {
     }
 }
 
-/// The outcome of passive authentication (ICAO 9303-11 §5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaOutcome {
-    /// SOD signature and hashes verify, and the document signer chains to a trusted CSCA.
-    Trusted,
-    /// SOD signature and hashes verify, but no trusted CSCA was found for the signer.
-    UntrustedCsca,
-    /// The SOD signature or a data-group hash does not verify.
-    Failed,
+crate::named_enum! {
+    /// The outcome of passive authentication (ICAO 9303-11 §5.1).
+    pub enum PaOutcome {
+        /// SOD signature and hashes verify, and the document signer chains to a trusted CSCA.
+        Trusted => "trusted",
+        /// SOD signature and hashes verify, but no trusted CSCA was found for the signer.
+        UntrustedCsca => "untrusted_csca",
+        /// The SOD signature or a data-group hash does not verify.
+        Failed => "failed",
+    }
 }
 
-/// The outcome of active authentication or chip authentication (ICAO 9303-11 §6.1, §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChipAuthOutcome {
-    /// AA or CA succeeded: the chip is not a copy.
-    Passed,
-    /// The chip supports neither.
-    NotSupported,
-    /// AA or CA was attempted and failed.
-    Failed,
+crate::named_enum! {
+    /// The outcome of active authentication or chip authentication (ICAO 9303-11 §6.1, §6.2).
+    pub enum ChipAuthOutcome {
+        /// AA or CA succeeded: the chip is not a copy.
+        Passed => "passed",
+        /// The chip supports neither.
+        NotSupported => "not_supported",
+        /// AA or CA was attempted and failed.
+        Failed => "failed",
+    }
 }
 
 /// A keyed pseudonym of the document (e.g. HMAC of issuing state + document number),
@@ -226,50 +226,6 @@ pub enum PadVerdict {
     Inconclusive,
     /// The detector did not check (none installed, or it failed).
     NotChecked,
-}
-
-impl DoorId {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Entry => "entry",
-            Self::Exit => "exit",
-        }
-    }
-}
-
-impl DocumentKind {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passport => "passport",
-            Self::IdentityCard => "identity_card",
-            Self::ResidencePermit => "residence_permit",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl PaOutcome {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Trusted => "trusted",
-            Self::UntrustedCsca => "untrusted_csca",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl ChipAuthOutcome {
-    /// The stable snake_case name (audit trail, metrics labels, console).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::NotSupported => "not_supported",
-            Self::Failed => "failed",
-        }
-    }
 }
 
 #[cfg(test)]

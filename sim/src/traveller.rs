@@ -34,46 +34,25 @@ impl Default for WalkTimes {
     }
 }
 
-/// Where a traveller is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    /// In zone A at the entry.
-    AtEntry,
-    /// Passing the entry door inwards (zones A and B).
-    EnteringMantrap,
-    /// In the mantrap (zone B).
-    InMantrap,
-    /// Passing the entry door outwards (zones B and A), sent back.
-    GoingBack,
-    /// Passing the exit door (zones B and C).
-    Exiting,
-    /// In zone C, walking away.
-    Leaving,
-    /// Out of the lane: through the gate.
-    Through,
-    /// Out of the lane: back where they came from.
-    TurnedAway,
-}
-
-impl Place {
-    /// The kebab-case name (`at-entry`, `in-mantrap`, `through`, ...), for tools and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Place::AtEntry => "at-entry",
-            Place::EnteringMantrap => "entering-mantrap",
-            Place::InMantrap => "in-mantrap",
-            Place::GoingBack => "going-back",
-            Place::Exiting => "exiting",
-            Place::Leaving => "leaving",
-            Place::Through => "through",
-            Place::TurnedAway => "turned-away",
-        }
-    }
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+gate::named_enum! {
+    /// Where a traveller is.
+    pub enum Place {
+        /// In zone A at the entry.
+        AtEntry => "at-entry",
+        /// Passing the entry door inwards (zones A and B).
+        EnteringMantrap => "entering-mantrap",
+        /// In the mantrap (zone B).
+        InMantrap => "in-mantrap",
+        /// Passing the entry door outwards (zones B and A), sent back.
+        GoingBack => "going-back",
+        /// Passing the exit door (zones B and C).
+        Exiting => "exiting",
+        /// In zone C, walking away.
+        Leaving => "leaving",
+        /// Out of the lane: through the gate.
+        Through => "through",
+        /// Out of the lane: back where they came from.
+        TurnedAway => "turned-away",
     }
 }
 

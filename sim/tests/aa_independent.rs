@@ -10,11 +10,11 @@
 //! `EGATE_TEST_PYTHON` overrides the interpreter.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use document::apdu::CommandApdu;
 use document::mrz::Mrz;
 use document::reader::{self, AccessKey, Chip, ReaderOptions};
+use egate_tests::run_independent;
 use num_bigint::BigUint;
 use sim::chip::{AaKey, LinkModel, StandardFile, VirtualChip};
 use sim::factory::{self, lds, pki::TestPki, DocumentSpec};
@@ -22,37 +22,9 @@ use sim::inprocess::InProcessCard;
 
 const CHALLENGE: [u8; 8] = [0x46, 0x08, 0xF9, 0x19, 0x88, 0x70, 0x22, 0x12];
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("EGATE_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let assets = std::env::var_os("EGATE_ASSETS").unwrap_or_else(|| "/opt/egate".into());
-    let py = Path::new(&assets).join("venv/bin/python");
-    assert!(
-        py.exists(),
-        "{} not found: run scripts/setup.sh (it creates the test venv)",
-        py.display()
-    );
-    py
-}
-
-fn checker() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/independent/aa_check.py")
-}
-
 /// Runs the checker with `args`; returns (exit code, output).
 fn check(args: &[&Path]) -> (i32, String) {
-    let out = Command::new(python())
-        .arg(checker())
-        .args(args)
-        .output()
-        .expect("run the Python checker");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text.trim().to_string())
+    run_independent("aa_check.py", args)
 }
 
 /// A fresh directory under the system's temp dir, removed on drop (the sim crate has no

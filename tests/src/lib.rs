@@ -5,9 +5,10 @@
 //! The binary is built by the test command (`make test` runs `cargo build -p egate` before
 //! `cargo test`); a missing binary is a test failure with a clear message, never a skip.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ pub use sim_device::SimDevice;
 
 /// The repository's root (the workspace).
 pub fn repo() -> PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
         .to_path_buf()
@@ -90,7 +91,7 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `egate <args>` with stderr captured.
-    pub fn start(args: &[&str]) -> Self {
+    pub fn start<S: AsRef<OsStr>>(args: &[S]) -> Self {
         let mut child = Command::new(egate_bin())
             .args(args)
             .env_remove("EGATE_LOG")
@@ -250,13 +251,84 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::
     })
 }
 
+/// The arguments of `egate run` on ephemeral ports (API and console) keeping its state in
+/// `state_dir`: with `--sim` when `sim`, and `--config config` when given.
+pub fn run_args(sim: bool, config: Option<&Path>, state_dir: &Path) -> Vec<String> {
+    let mut args = vec!["run".to_string()];
+    if sim {
+        args.push("--sim".into());
+    }
+    if let Some(config) = config {
+        args.push("--config".into());
+        args.push(config.display().to_string());
+    }
+    args.extend(
+        [
+            "--listen",
+            "127.0.0.1:0",
+            "--console-listen",
+            "127.0.0.1:0",
+            "--state-dir",
+        ]
+        .map(String::from),
+    );
+    args.push(state_dir.display().to_string());
+    args
+}
+
+/// The test venv's Python (`scripts/setup.sh` creates it under `$EGATE_ASSETS`, default
+/// `/opt/egate`); `EGATE_TEST_PYTHON` overrides it. A missing venv fails the test.
+pub fn venv_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("EGATE_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let assets = std::env::var_os("EGATE_ASSETS").unwrap_or_else(|| "/opt/egate".into());
+    let py = Path::new(&assets).join("venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} not found: run scripts/setup.sh (it creates the test venv)",
+        py.display()
+    );
+    py
+}
+
+/// Runs the independent checker `tests/independent/<script>` with the venv's Python; returns
+/// its exit code and its output (stdout then stderr, trimmed).
+pub fn run_independent<S: AsRef<OsStr>>(script: &str, args: &[S]) -> (i32, String) {
+    let out = Command::new(venv_python())
+        .arg(repo().join("tests/independent").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run the Python checker {script}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text.trim().to_string())
+}
+
+/// Writes an `egate run --sim` config to `path`: one gate, a traveller every 0.2 s cycling
+/// through `pattern` (TOML strings, comma-separated), chips read through the vpcd readers
+/// listed (`""` for in-process chips), faces from `vision/tests/data`.
+pub fn write_sim_config(path: &Path, pattern: &str, vpcd_readers: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [{pattern}]\nvpcd_readers = [{vpcd_readers}]\n",
+            repo().join("vision/tests/data").display().to_string()
+        ),
+    )
+    .unwrap();
+}
+
 /// Runs `egate <args>` to completion; returns (exit code, stdout, stderr).
-pub fn egate(args: &[&str]) -> (i32, String, String) {
+pub fn egate<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
     run(&egate_bin(), args)
 }
 
 /// Runs `bin <args>` to completion; returns (exit code, stdout, stderr).
-pub fn run(bin: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> (i32, String, String) {
     let out = Command::new(bin)
         .args(args)
         .output()

@@ -11,69 +11,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, Daemon};
+use egate_tests::{egate, run_args, run_independent, venv_python, write_sim_config, Daemon};
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("EGATE_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let assets = std::env::var_os("EGATE_ASSETS").unwrap_or_else(|| "/opt/egate".into());
-    let py = Path::new(&assets).join("venv/bin/python");
-    assert!(
-        py.exists(),
-        "{} not found: run scripts/setup.sh (it creates the test venv)",
-        py.display()
-    );
-    py
-}
 
 /// Runs the independent verifier on `trail`; returns (exit code, its one-line verdict).
 fn independent_verify(trail: &Path) -> (i32, String) {
-    let out = Command::new(python())
-        .arg(repo().join("tests/independent/audit_chain.py"))
-        .arg(trail)
-        .output()
-        .expect("run the Python verifier");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text.trim().to_string())
+    run_independent("audit_chain.py", &[trail])
 }
 
 /// A trail written by the daemon: one simulated lane with travellers arriving (passages
 /// carry nested data), stopped by SIGTERM after a few passages.
 fn daemon_trail(dir: &Path) -> PathBuf {
     let cfg = dir.join("egate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nvpcd_readers = []\nfaces_dir = {:?}\npattern = [\"genuine\", \"forged\", \"listed\"]\n",
-            repo().join("vision/tests/data").display().to_string()
-        ),
-    )
-    .unwrap();
-    let mut d = Daemon::start(&[
-        "run",
-        "--sim",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        dir.to_str().unwrap(),
-    ]);
+    write_sim_config(&cfg, r#""genuine", "forged", "listed""#, "");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), dir));
     d.wait_listening();
     let trail = dir.join("audit.jsonl");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -185,7 +136,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("body");
     std::fs::write(&f, bytes).unwrap();
-    let out = Command::new(python())
+    let out = Command::new(venv_python())
         .args([
             "-c",
             "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",

@@ -1,9 +1,10 @@
 //! The `egate` binary's skeleton (issue #2): subcommands, config handling, the health and
 //! metrics endpoint, log formats and clean shutdown — all through the real binary.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, http, Daemon};
+use egate_tests::{egate, http, run_args, Daemon};
 
 #[test]
 fn help_lists_every_subcommand_with_a_description() {
@@ -124,15 +125,7 @@ fn quiet_sim(dir: &std::path::Path) -> String {
 #[test]
 fn run_without_a_door_controller_refuses_to_start() {
     let state = tempfile::tempdir().unwrap();
-    let (code, _, err) = egate(&[
-        "run",
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        state.path().to_str().unwrap(),
-    ]);
+    let (code, _, err) = egate(&run_args(false, None, state.path()));
     // A configuration error (64), every missing device named with its key.
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("doors.port: [doors] port is empty"), "{err}");
@@ -143,20 +136,8 @@ fn run_without_a_door_controller_refuses_to_start() {
 #[test]
 fn run_serves_health_and_metrics_then_stops_on_sigterm() {
     let state = tempfile::tempdir().unwrap();
-    let sd = state.path().to_str().unwrap();
     let cfg = quiet_sim(state.path());
-    let mut d = Daemon::start(&[
-        "run",
-        "--sim",
-        "--config",
-        &cfg,
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        sd,
-    ]);
+    let mut d = Daemon::start(&run_args(true, Some(Path::new(&cfg)), state.path()));
     let addr = d.wait_listening();
     let live = http(addr, "GET", "/live", "").unwrap();
     assert_eq!(live.status, 200);
@@ -211,22 +192,10 @@ fn run_serves_health_and_metrics_then_stops_on_sigterm() {
 #[test]
 fn run_logs_json_with_the_flag_and_stops_on_sigint() {
     let state = tempfile::tempdir().unwrap();
-    let sd = state.path().to_str().unwrap();
     let cfg = quiet_sim(state.path());
-    let mut d = Daemon::start(&[
-        "run",
-        "--sim",
-        "--config",
-        &cfg,
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        sd,
-        "--log-format",
-        "json",
-    ]);
+    let mut args = run_args(true, Some(Path::new(&cfg)), state.path());
+    args.extend(["--log-format".into(), "json".into()]);
+    let mut d = Daemon::start(&args);
     let addr = d.wait_listening();
     assert_eq!(http(addr, "GET", "/live", "").unwrap().status, 200);
     d.signal("INT");

@@ -21,7 +21,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, repo, Daemon, SimDevice};
+use egate_tests::{audit_records, egate, http, repo, run_args, Daemon, SimDevice};
 use serde_json::Value;
 
 const EVENTUALLY: Duration = Duration::from_secs(120);
@@ -156,17 +156,7 @@ fps = 0.0
     assert_eq!(code, 0, "{out}{err}");
 
     let state = d.join("state");
-    let mut daemon = Daemon::start(&[
-        "run",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ]);
+    let mut daemon = Daemon::start(&run_args(false, Some(&cfg), &state));
     let addr = daemon.wait_listening();
     let trail = state.join("audit.jsonl");
 

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, repo, Daemon};
+use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
 use serde_json::Value;
 
 fn passages(trail: &Path) -> Vec<Value> {
@@ -22,40 +22,15 @@ fn passages(trail: &Path) -> Vec<Value> {
 fn start_sim(pattern: &str, vpcd_readers: &str) -> (tempfile::TempDir, Vec<String>) {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[sim]\ngates = 1\narrival_interval_s = 0.2\nfaces_dir = {:?}\npattern = [{pattern}]\nvpcd_readers = [{vpcd_readers}]\n",
-            repo().join("vision/tests/data").display().to_string()
-        ),
-    )
-    .unwrap();
-    let args = [
-        "run",
-        "--sim",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-        "--console-listen",
-        "127.0.0.1:0",
-        "--state-dir",
-        state.path().to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec();
+    write_sim_config(&cfg, pattern, vpcd_readers);
+    let args = run_args(true, Some(&cfg), state.path());
     (state, args)
-}
-
-fn start(args: &[String]) -> Daemon {
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    Daemon::start(&a)
 }
 
 #[test]
 fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_listed() {
     let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\", \"listed\"", "0");
-    let mut d = start(&args);
+    let mut d = Daemon::start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
     let deadline = Instant::now() + Duration::from_secs(180);
@@ -129,7 +104,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
 #[test]
 fn a_fire_alarm_mid_passage_opens_every_door() {
     let (state, args) = start_sim("\"genuine\"", "");
-    let mut d = start(&args);
+    let mut d = Daemon::start(&args);
     let addr = d.wait_listening();
     let trail = state.path().join("audit.jsonl");
     let records = |kind: &str| -> Vec<Value> {
@@ -199,7 +174,7 @@ fn a_fire_alarm_mid_passage_opens_every_door() {
 fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
     let (state, args) = start_sim("\"genuine\"", "");
     let trail = state.path().join("audit.jsonl");
-    let mut d = start(&args);
+    let mut d = Daemon::start(&args);
     d.wait_listening();
     // One passage recorded, and the next one under way.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -220,7 +195,7 @@ fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
     d.signal("KILL");
     d.wait_exit(Duration::from_secs(5)).expect("killed");
 
-    let mut d = start(&args);
+    let mut d = Daemon::start(&args);
     d.wait_listening();
     d.signal("TERM");
     assert!(d.wait_exit(Duration::from_secs(5)).is_some());

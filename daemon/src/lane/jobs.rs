@@ -622,7 +622,7 @@ mod tests {
 
     fn context(chip: Box<dyn ChipLink>) -> (JobContext, mpsc::UnboundedReceiver<Input>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (link, _officer) = LocalGate::new(crate::lane::initial_status("t", "not-checked"));
+        let (link, _officer) = LocalGate::new(console::link::GateStatus::idle("t", "not-checked"));
         let ctx = JobContext {
             passage: Mutex::new(PassageData::default()),
             inputs: tx,

@@ -78,7 +78,7 @@ impl Lane {
         devices: Devices,
         shared: &Shared,
     ) -> Lane {
-        let liveness = liveness_name(cfg.gate.liveness);
+        let liveness = cfg.gate.liveness.as_str();
         let clock = LaneClock::new(cfg.gate.utc_offset_minutes);
         let mut rules = cfg.gate_config(clock.today());
         if let Some(layout) = layout {
@@ -86,7 +86,7 @@ impl Lane {
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
-        let (link, officer_rx) = LocalGate::new(initial_status(id, liveness));
+        let (link, officer_rx) = LocalGate::new(GateStatus::idle(id, liveness));
         let ctx = Arc::new(JobContext {
             passage: Mutex::new(jobs::PassageData::default()),
             inputs: inputs_tx,
@@ -114,30 +114,5 @@ impl Lane {
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
-    }
-}
-
-/// `[gate] liveness` as the console shows it: the config file's word.
-fn liveness_name(mode: gate::LivenessMode) -> &'static str {
-    match mode {
-        gate::LivenessMode::NotChecked => "not-checked",
-        gate::LivenessMode::Required => "required",
-    }
-}
-
-/// The console status of a gate before its driver first reports.
-pub fn initial_status(id: &str, liveness: &str) -> GateStatus {
-    GateStatus {
-        id: id.to_string(),
-        phase: "idle".into(),
-        step: String::new(),
-        elapsed_ms: 0,
-        lane_open: true,
-        out_of_service: false,
-        liveness: liveness.to_string(),
-        devices: Vec::new(),
-        photos_available: false,
-        passages_accepted: 0,
-        passages_referred: 0,
     }
 }
