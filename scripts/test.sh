@@ -12,8 +12,9 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-step "no import cycles between the modules of document (scripts/module-cycles.py)"
+step "no import cycles between the modules of document and of the daemon (scripts/module-cycles.py)"
 python3 scripts/module-cycles.py document/src
+python3 scripts/module-cycles.py daemon/src
 step "cargo build (the egate binary and the console fixture the end-to-end tests start)"
 # The border build first (no simulator), kept aside; the default build then relinks egate only.
 cargo build -p egate --no-default-features --features production
