@@ -314,41 +314,15 @@ pub fn ecdsa_sign(
 mod tests {
     use super::*;
 
-    /// A 1024-bit RSA key built from two fixed primes (test only).
+    /// A 1024-bit RSA key from a seeded generator (test only).
     fn test_rsa() -> (BigUint, BigUint, BigUint) {
         use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-        let mut rng = rand_core_rng();
+        let mut rng: rand::rngs::StdRng = rand::SeedableRng::seed_from_u64(0x9E37_79B9_7F4A_7C15);
         let key = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
         let n = BigUint::from_bytes_be(&key.n().to_bytes_be());
         let e = BigUint::from_bytes_be(&key.e().to_bytes_be());
         let d = BigUint::from_bytes_be(&key.d().to_bytes_be());
         (n, e, d)
-    }
-
-    fn rand_core_rng() -> impl rsa::rand_core::CryptoRngCore {
-        struct Xs(u64);
-        impl rsa::rand_core::RngCore for Xs {
-            fn next_u32(&mut self) -> u32 {
-                self.next_u64() as u32
-            }
-            fn next_u64(&mut self) -> u64 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0
-            }
-            fn fill_bytes(&mut self, dest: &mut [u8]) {
-                for b in dest {
-                    *b = self.next_u64() as u8;
-                }
-            }
-            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-                self.fill_bytes(dest);
-                Ok(())
-            }
-        }
-        impl rsa::rand_core::CryptoRng for Xs {}
-        Xs(0x9E37_79B9_7F4A_7C15)
     }
 
     #[test]

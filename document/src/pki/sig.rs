@@ -44,11 +44,7 @@ impl PublicKey {
         if parts.len() != 2 || parts[0].tag != tlv::SEQUENCE || parts[1].tag != tlv::BIT_STRING {
             return Err(PkiError::Malformed("SubjectPublicKeyInfo"));
         }
-        let alg = tlv::children_ber(parts[0].value)?;
-        let oid = tlv::Tlv::oid(
-            alg.first()
-                .ok_or(PkiError::Malformed("AlgorithmIdentifier"))?,
-        )?;
+        let (oid, alg) = algorithm_identifier(&parts[0], "AlgorithmIdentifier")?;
         let bits = parts[1].value.split_first().map(|(_, b)| b).unwrap_or(&[]);
         match oid.as_str() {
             OID_RSA | OID_RSA_PSS => Self::rsa_from_pkcs1(bits),
@@ -154,12 +150,7 @@ impl SignatureAlgorithm {
     /// RFC 5754 §3 and many issuers do.
     pub fn from_der(der: &[u8], digest: Option<HashAlg>) -> Result<SignatureAlgorithm, PkiError> {
         let (seq, _) = crate::pki::expect(der, tlv::SEQUENCE, "AlgorithmIdentifier")?;
-        let parts = tlv::children_ber(seq.value)?;
-        let oid = tlv::Tlv::oid(
-            parts
-                .first()
-                .ok_or(PkiError::Malformed("AlgorithmIdentifier"))?,
-        )?;
+        let (oid, parts) = algorithm_identifier(&seq, "AlgorithmIdentifier")?;
         let need = |d: Option<HashAlg>| {
             d.ok_or(PkiError::Unsupported("signature algorithm without a hash"))
         };
@@ -231,16 +222,22 @@ impl SignatureAlgorithm {
 
 /// The hash named by a DER `AlgorithmIdentifier` TLV.
 pub fn hash_from_alg_id(tlv: &tlv::Tlv<'_>) -> Result<HashAlg, PkiError> {
-    if tlv.tag != tlv::SEQUENCE {
-        return Err(PkiError::Malformed("digest AlgorithmIdentifier"));
-    }
-    let parts = tlv::children_ber(tlv.value)?;
-    let oid = tlv::Tlv::oid(
-        parts
-            .first()
-            .ok_or(PkiError::Malformed("digest AlgorithmIdentifier"))?,
-    )?;
+    let (oid, _) = algorithm_identifier(tlv, "digest AlgorithmIdentifier")?;
     HashAlg::from_oid(&oid).ok_or(PkiError::Unsupported("digest algorithm"))
+}
+
+/// The OID and the parts of `AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER,
+/// parameters ANY OPTIONAL }` (RFC 5280 §4.1.1.2); `what` names it in errors.
+fn algorithm_identifier<'a>(
+    alg: &tlv::Tlv<'a>,
+    what: &'static str,
+) -> Result<(String, Vec<tlv::Tlv<'a>>), PkiError> {
+    if alg.tag != tlv::SEQUENCE {
+        return Err(PkiError::Malformed(what));
+    }
+    let parts = tlv::children_ber(alg.value)?;
+    let oid = tlv::Tlv::oid(parts.first().ok_or(PkiError::Malformed(what))?)?;
+    Ok((oid, parts))
 }
 
 /// Verifies `signature` over `message` (the hash is computed here).
@@ -295,35 +292,16 @@ pub fn verify_digest(
                     "PSS with an MGF1 hash unlike the message hash",
                 ));
             }
-            let k = key.rsa_key()?;
-            let ok = match hash {
-                HashAlg::Sha1 => k.verify(
-                    rsa::Pss::new_with_salt::<sha1::Sha1>(salt_len),
-                    digest,
-                    signature,
-                ),
-                HashAlg::Sha224 => k.verify(
-                    rsa::Pss::new_with_salt::<sha2::Sha224>(salt_len),
-                    digest,
-                    signature,
-                ),
-                HashAlg::Sha256 => k.verify(
-                    rsa::Pss::new_with_salt::<sha2::Sha256>(salt_len),
-                    digest,
-                    signature,
-                ),
-                HashAlg::Sha384 => k.verify(
-                    rsa::Pss::new_with_salt::<sha2::Sha384>(salt_len),
-                    digest,
-                    signature,
-                ),
-                HashAlg::Sha512 => k.verify(
-                    rsa::Pss::new_with_salt::<sha2::Sha512>(salt_len),
-                    digest,
-                    signature,
-                ),
+            let scheme = match hash {
+                HashAlg::Sha1 => rsa::Pss::new_with_salt::<sha1::Sha1>(salt_len),
+                HashAlg::Sha224 => rsa::Pss::new_with_salt::<sha2::Sha224>(salt_len),
+                HashAlg::Sha256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt_len),
+                HashAlg::Sha384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt_len),
+                HashAlg::Sha512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt_len),
             };
-            ok.map_err(|_| PkiError::SignatureInvalid)
+            key.rsa_key()?
+                .verify(scheme, digest, signature)
+                .map_err(|_| PkiError::SignatureInvalid)
         }
         (SignatureAlgorithm::Ecdsa(_), PublicKey::Ec { curve, point }) => {
             let (r, s) = ecdsa_der_to_rs(signature)?;
@@ -362,29 +340,21 @@ pub fn ecdsa_verify_rs(
     if rb.len() != flen || sb.len() != flen {
         return Err(PkiError::SignatureInvalid);
     }
+    // The RustCrypto verifiers of the two NIST curves that ICAO documents use most.
+    macro_rules! nist_verify {
+        ($curve:ident, $what:literal) => {{
+            let vk = $curve::ecdsa::VerifyingKey::from_sec1_bytes(&enc)
+                .map_err(|_| PkiError::Malformed($what))?;
+            $curve::ecdsa::Signature::from_scalars(
+                *$curve::FieldBytes::from_slice(&rb),
+                *$curve::FieldBytes::from_slice(&sb),
+            )
+            .is_ok_and(|sig| vk.verify_prehash(digest, &sig).is_ok())
+        }};
+    }
     let valid = match ec::known_oid(curve) {
-        Some("1.2.840.10045.3.1.7") => {
-            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&enc)
-                .map_err(|_| PkiError::Malformed("P-256 point"))?;
-            match p256::ecdsa::Signature::from_scalars(
-                *p256::FieldBytes::from_slice(&rb),
-                *p256::FieldBytes::from_slice(&sb),
-            ) {
-                Ok(sig) => vk.verify_prehash(digest, &sig).is_ok(),
-                Err(_) => false,
-            }
-        }
-        Some("1.3.132.0.34") => {
-            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&enc)
-                .map_err(|_| PkiError::Malformed("P-384 point"))?;
-            match p384::ecdsa::Signature::from_scalars(
-                *p384::FieldBytes::from_slice(&rb),
-                *p384::FieldBytes::from_slice(&sb),
-            ) {
-                Ok(sig) => vk.verify_prehash(digest, &sig).is_ok(),
-                Err(_) => false,
-            }
-        }
+        Some("1.2.840.10045.3.1.7") => nist_verify!(p256, "P-256 point"),
+        Some("1.3.132.0.34") => nist_verify!(p384, "P-384 point"),
         _ => ec::ecdsa_verify(curve, point, digest, r, s),
     };
     if valid {
@@ -450,33 +420,43 @@ mod tests {
         tlv::encode(0x06, dotted_der)
     }
 
-    struct Xs(u64);
-    impl rsa::rand_core::RngCore for Xs {
-        fn next_u32(&mut self) -> u32 {
-            self.next_u64() as u32
-        }
-        fn next_u64(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn fill_bytes(&mut self, dest: &mut [u8]) {
-            for b in dest {
-                *b = self.next_u64() as u8;
-            }
-        }
-        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-            self.fill_bytes(dest);
-            Ok(())
-        }
+    /// Signs `digest` with the RustCrypto crate of a NIST curve: the SEC1 public point, the
+    /// plain `r‖s` signature and its DER form.
+    macro_rules! crate_signature {
+        ($curve:ident, $secret:expr, $digest:expr) => {{
+            use p256::ecdsa::signature::hazmat::PrehashSigner;
+            let sk = $curve::ecdsa::SigningKey::from_bytes(&$secret.into()).unwrap();
+            let sig: $curve::ecdsa::Signature = sk.sign_prehash($digest).unwrap();
+            let sec1 = sk.verifying_key().to_encoded_point(false);
+            (
+                sec1.as_bytes().to_vec(),
+                sig.to_bytes().to_vec(),
+                sig.to_der().as_bytes().to_vec(),
+            )
+        }};
     }
-    impl rsa::rand_core::CryptoRng for Xs {}
+
+    /// Checks that the crate path and the generic verifier both accept a plain `r‖s`
+    /// signature by the SEC1 point `sec1` on `curve_oid`; returns the curve and point.
+    fn both_verifiers_accept(
+        curve_oid: &str,
+        sec1: &[u8],
+        digest: &[u8],
+        plain: &[u8],
+    ) -> (Curve, EcPoint) {
+        let curve = ec::curve_from_oid(curve_oid).unwrap();
+        let point = ec::decode_point(&curve, sec1).unwrap();
+        let (r, s) = plain.split_at(plain.len() / 2);
+        let (r, s) = (BigUint::from_bytes_be(r), BigUint::from_bytes_be(s));
+        assert_eq!(ecdsa_verify_rs(&curve, &point, digest, &r, &s), Ok(()));
+        assert!(ec::ecdsa_verify(&curve, &point, digest, &r, &s));
+        (curve, point)
+    }
 
     #[test]
     fn rsa_pss_with_parameters_and_pkcs1_without_null() {
         use rsa::traits::PublicKeyParts;
-        let mut rng = Xs(0x0123_4567_89AB_CDEF);
+        let mut rng: rand::rngs::StdRng = rand::SeedableRng::seed_from_u64(0x0123_4567_89AB_CDEF);
         let private = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
         let key = PublicKey::Rsa {
             n: BigUint::from_bytes_be(&private.n().to_bytes_be()),
@@ -555,23 +535,10 @@ mod tests {
 
     #[test]
     fn nist_curves_via_crates_agree_with_the_generic_verifier() {
-        use p256::ecdsa::signature::hazmat::PrehashSigner;
         let digest = HashAlg::Sha384.digest(b"EF.SOD");
         // P-384 through the p384 crate.
-        let sk = p384::ecdsa::SigningKey::from_bytes(&[0x42u8; 48].into()).unwrap();
-        let sig: p384::ecdsa::Signature = sk.sign_prehash(&digest).unwrap();
-        let curve = ec::curve_from_oid("1.3.132.0.34").unwrap();
-        let point = ec::decode_point(
-            &curve,
-            sk.verifying_key().to_encoded_point(false).as_bytes(),
-        )
-        .unwrap();
-        let (r, s) = (
-            BigUint::from_bytes_be(&sig.r().to_bytes()),
-            BigUint::from_bytes_be(&sig.s().to_bytes()),
-        );
-        assert_eq!(ecdsa_verify_rs(&curve, &point, &digest, &r, &s), Ok(()));
-        assert!(ec::ecdsa_verify(&curve, &point, &digest, &r, &s));
+        let (sec1, plain, der) = crate_signature!(p384, [0x42u8; 48], &digest);
+        let (curve, point) = both_verifiers_accept("1.3.132.0.34", &sec1, &digest, &plain);
         let key = PublicKey::Ec {
             curve: Box::new(curve),
             point,
@@ -581,7 +548,7 @@ mod tests {
                 &key,
                 &SignatureAlgorithm::Ecdsa(HashAlg::Sha384),
                 &digest,
-                sig.to_der().as_bytes()
+                &der
             ),
             Ok(())
         );
@@ -590,11 +557,11 @@ mod tests {
                 &key,
                 &SignatureAlgorithm::EcdsaPlain(HashAlg::Sha384),
                 &digest,
-                &sig.to_bytes()
+                &plain
             ),
             Ok(())
         );
-        let mut bad = sig.to_bytes().to_vec();
+        let mut bad = plain;
         bad[10] ^= 1;
         assert_eq!(
             verify_digest(
@@ -606,20 +573,8 @@ mod tests {
             Err(PkiError::SignatureInvalid)
         );
         // P-256 with a SHA-1 digest (shorter than the order), as in old SODs.
-        let sk = p256::ecdsa::SigningKey::from_bytes(&[0x17u8; 32].into()).unwrap();
         let d1 = HashAlg::Sha1.digest(b"EF.SOD");
-        let sig: p256::ecdsa::Signature = sk.sign_prehash(&d1).unwrap();
-        let curve = ec::curve_from_oid("1.2.840.10045.3.1.7").unwrap();
-        let point = ec::decode_point(
-            &curve,
-            sk.verifying_key().to_encoded_point(false).as_bytes(),
-        )
-        .unwrap();
-        let (r, s) = (
-            BigUint::from_bytes_be(&sig.r().to_bytes()),
-            BigUint::from_bytes_be(&sig.s().to_bytes()),
-        );
-        assert_eq!(ecdsa_verify_rs(&curve, &point, &d1, &r, &s), Ok(()));
-        assert!(ec::ecdsa_verify(&curve, &point, &d1, &r, &s));
+        let (sec1, plain, _) = crate_signature!(p256, [0x17u8; 32], &d1);
+        both_verifiers_accept("1.2.840.10045.3.1.7", &sec1, &d1, &plain);
     }
 }
