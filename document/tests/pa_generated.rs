@@ -9,59 +9,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use document::mrz::MrzKey;
 use document::pa::{verify_sod, CheckStatus, PaInput, PaOptions, PaOutcome, PaVerdict, Strictness};
 use document::pki::{Certificate, CscaStore, MasterList, MasterListSignature, PkiError};
-use p256::ecdsa::signature::Signer;
+use document::tlv::write::{bits, encode, int, octets, oid, printable, seq, set_of as set};
+use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 
-// --- a tiny DER writer (X.690 definite lengths) ---
-
 fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = value.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(value);
-    out
-}
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-fn set(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x31, &parts.concat())
-}
-fn int(v: u64) -> Vec<u8> {
-    let b = v.to_be_bytes();
-    let skip = b.iter().take_while(|&&x| x == 0).count().min(7);
-    let mut body = b[skip..].to_vec();
-    if body[0] & 0x80 != 0 {
-        body.insert(0, 0);
-    }
-    tlv(0x02, &body)
-}
-fn oid(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().unwrap()).collect();
-    let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
-    for &a in &arcs[2..] {
-        let mut chunk = vec![(a & 0x7F) as u8];
-        let mut v = a >> 7;
-        while v > 0 {
-            chunk.insert(0, 0x80 | (v & 0x7F) as u8);
-            v >>= 7;
-        }
-        body.extend(chunk);
-    }
-    tlv(0x06, &body)
-}
-fn octets(v: &[u8]) -> Vec<u8> {
-    tlv(0x04, v)
-}
-fn bits(v: &[u8]) -> Vec<u8> {
-    tlv(0x03, &[&[0u8][..], v].concat())
+    encode(u32::from(tag), value)
 }
 /// UTCTime for a year in 2000..2049 (Jan 1st, 00:00:00Z).
 fn utc(year: u32) -> Vec<u8> {
@@ -69,8 +23,8 @@ fn utc(year: u32) -> Vec<u8> {
 }
 fn name(country: &str, cn: &str) -> Vec<u8> {
     seq(&[
-        &set(&[&seq(&[&oid("2.5.4.6"), &tlv(0x13, country.as_bytes())])]),
-        &set(&[&seq(&[&oid("2.5.4.3"), &tlv(0x13, cn.as_bytes())])]),
+        &set(&[&seq(&[&oid("2.5.4.6"), &printable(country)])]),
+        &set(&[&seq(&[&oid("2.5.4.3"), &printable(cn)])]),
     ])
 }
 
@@ -100,6 +54,13 @@ fn sign(k: &SigningKey, msg: &[u8]) -> Vec<u8> {
 
 struct Issued {
     der: Vec<u8>,
+}
+
+/// A Document Signer or Master List Signer: its certificate, serial number and key.
+struct Signer {
+    der: Vec<u8>,
+    serial: u64,
+    key: SigningKey,
 }
 
 /// Issues a certificate for `subject_key` signed by `issuer_key`.
@@ -171,10 +132,8 @@ fn crl(issuer: &[u8], issuer_key: &SigningKey, revoked: &[u64]) -> Vec<u8> {
 fn signed_data(
     content_type: &str,
     content: &[u8],
-    signer_cert: &[u8],
     signer_issuer: &[u8],
-    serial: u64,
-    signer: &SigningKey,
+    signer: &Signer,
     signing_time: Option<u32>,
 ) -> Vec<u8> {
     let digest = Sha256::digest(content).to_vec();
@@ -187,12 +146,12 @@ fn signed_data(
     }
     let arefs: Vec<&[u8]> = attrs.iter().map(|a| a.as_slice()).collect();
     let signed = set(&arefs);
-    let sig = sign(signer, &signed);
+    let sig = sign(&signer.key, &signed);
     let mut implicit = signed.clone();
     implicit[0] = 0xA0;
     let si = seq(&[
         &int(1),
-        &seq(&[signer_issuer, &int(serial)]),
+        &seq(&[signer_issuer, &int(signer.serial)]),
         &seq(&[&oid(SHA256)]),
         &implicit,
         &seq(&[&oid(ECDSA_SHA256)]),
@@ -202,7 +161,7 @@ fn signed_data(
         &int(3),
         &set(&[&seq(&[&oid(SHA256)])]),
         &seq(&[&oid(content_type), &tlv(0xA0, &octets(content))]),
-        &tlv(0xA0, signer_cert),
+        &tlv(0xA0, &signer.der),
         &set(&[&si]),
     ]);
     seq(&[&oid("1.2.840.113549.1.7.2"), &tlv(0xA0, &sd)])
@@ -224,14 +183,38 @@ struct World {
     csca: Certificate,
 }
 
+/// A self-signed CSCA certificate, valid 2020 to 2045.
+fn csca(serial: u64, name: &[u8], key: &SigningKey) -> Certificate {
+    let der = issue(serial, name, key, name, key, 2020, 2045, true).der;
+    Certificate::from_der(&der).unwrap()
+}
+
+impl World {
+    /// A signer certified by the test CSCA from `from` to `to`.
+    fn signer(&self, serial: u64, subject: &[u8], key: SigningKey, from: u32, to: u32) -> Signer {
+        let cert = issue(
+            serial,
+            &self.csca_name,
+            &self.csca_key,
+            subject,
+            &key,
+            from,
+            to,
+            false,
+        );
+        Signer {
+            der: cert.der,
+            serial,
+            key,
+        }
+    }
+}
+
 fn world() -> World {
     let csca_name = name("DE", "Test CSCA");
     let csca_key = key(1);
-    let csca = issue(
-        1, &csca_name, &csca_key, &csca_name, &csca_key, 2020, 2045, true,
-    );
     World {
-        csca: Certificate::from_der(&csca.der).unwrap(),
+        csca: csca(1, &csca_name, &csca_key),
         csca_name,
         csca_key,
     }
@@ -250,17 +233,12 @@ fn document(
     signing_time: Option<u32>,
     ds_country: &str,
 ) -> Doc {
-    let ds_key = key(2);
-    let ds_serial = 0x0102_0304;
-    let ds = issue(
-        ds_serial,
-        &w.csca_name,
-        &w.csca_key,
+    let ds = w.signer(
+        0x0102_0304,
         &name(ds_country, "Test DS"),
-        &ds_key,
+        key(2),
         ds_from,
         ds_to,
-        false,
     );
     let mut dgs = BTreeMap::new();
     dgs.insert(1u8, dg1());
@@ -271,19 +249,11 @@ fn document(
         .collect();
     let hrefs: Vec<&[u8]> = hashes.iter().map(|h| h.as_slice()).collect();
     let lso = seq(&[&int(0), &seq(&[&oid(SHA256)]), &seq(&hrefs)]);
-    let cms = signed_data(
-        LDS_SO,
-        &lso,
-        &ds.der,
-        &w.csca_name,
-        ds_serial,
-        &ds_key,
-        signing_time,
-    );
+    let cms = signed_data(LDS_SO, &lso, &w.csca_name, &ds, signing_time);
     Doc {
         sod: tlv(0x77, &cms),
         dgs,
-        ds_serial,
+        ds_serial: ds.serial,
     }
 }
 
@@ -307,15 +277,31 @@ fn reason(v: &PaVerdict, name: &str) -> (CheckStatus, Option<&'static str>) {
     (c.status, c.reason)
 }
 
+/// A store holding `cscas` and, when `revoked` is given, a CRL of the test CSCA that lists
+/// those serial numbers.
+fn store(w: &World, cscas: &[&Certificate], revoked: Option<&[u64]>) -> CscaStore {
+    let mut store = CscaStore::new();
+    for c in cscas {
+        store.add_certificate((*c).clone());
+    }
+    if let Some(serials) = revoked {
+        store
+            .add_crl(&crl(&w.csca_name, &w.csca_key, serials))
+            .unwrap();
+    }
+    store
+}
+
+/// The DE document whose DS is valid 2021 to 2035, signed in 2022 and checked in 2024.
+fn current_document(w: &World, ds_country: &str) -> Doc {
+    document(w, 2021, 2035, Some(2022), ds_country)
+}
+
 #[test]
 fn genuine_document_passes_strict_with_chain_and_crl() {
     let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "DE");
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
-    store
-        .add_crl(&crl(&w.csca_name, &w.csca_key, &[99]))
-        .unwrap();
+    let doc = current_document(&w, "DE");
+    let store = store(&w, &[&w.csca], Some(&[99]));
     let v = run(&doc, &store, at(2024), Strictness::Strict);
     assert!(
         v.checks.iter().all(|c| c.status == CheckStatus::Passed),
@@ -330,10 +316,9 @@ fn genuine_document_passes_strict_with_chain_and_crl() {
 #[test]
 fn expired_ds_fails_with_ds_expired() {
     let w = world();
+    let store = store(&w, &[&w.csca], None);
     // No signingTime: validity is checked at "now" (2030), after the DS expired (2025).
     let doc = document(&w, 2021, 2025, None, "DE");
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
     let v = run(&doc, &store, at(2030), Strictness::Standard);
     assert_eq!(
         reason(&v, "ds_validity"),
@@ -348,29 +333,59 @@ fn expired_ds_fails_with_ds_expired() {
     assert_eq!(v.outcome, PaOutcome::Passed, "{:#?}", v.checks);
 }
 
+/// Each case: the document's DS country, the store's CSCAs and CRL, and the check that fails
+/// with its reason.
 #[test]
-fn revoked_ds_fails_with_ds_revoked() {
+fn failing_checks_and_their_reasons() {
     let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "DE");
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
-    store
-        .add_crl(&crl(&w.csca_name, &w.csca_key, &[7, doc.ds_serial]))
-        .unwrap();
-    let v = run(&doc, &store, at(2024), Strictness::Standard);
-    assert_eq!(
-        reason(&v, "ds_revocation"),
-        (CheckStatus::Failed, Some("ds_revoked"))
+    let ds_serial = current_document(&w, "DE").ds_serial;
+    let other = csca(5, &name("NL", "Other CSCA"), &key(3));
+    // Same subject name, different key, no key identifiers pointing elsewhere: the
+    // signature check is what rejects it. (Its SKI differs, so by key identifier it is not
+    // even a candidate: the reason is csca_not_found.)
+    let impostor = csca(1, &w.csca_name, &key(4));
+    type Case<'a> = (
+        &'a str,
+        &'a [&'a Certificate],
+        Option<&'a [u64]>,
+        &'a str,
+        &'a str,
     );
-    assert_eq!(v.outcome, PaOutcome::Failed);
+    let cases: [Case; 4] = [
+        (
+            "DE",
+            &[&w.csca],
+            Some(&[7, ds_serial]),
+            "ds_revocation",
+            "ds_revoked",
+        ),
+        ("DE", &[&other], None, "csca_chain", "csca_not_found"),
+        ("DE", &[&impostor], None, "csca_chain", "csca_not_found"),
+        (
+            "FR",
+            &[&w.csca],
+            None,
+            "issuing_state",
+            "issuing_state_mismatch",
+        ),
+    ];
+    for (country, cscas, crl, check, why) in cases {
+        let doc = current_document(&w, country);
+        let v = run(&doc, &store(&w, cscas, crl), at(2024), Strictness::Standard);
+        assert_eq!(
+            reason(&v, check),
+            (CheckStatus::Failed, Some(why)),
+            "{check} in {country}"
+        );
+        assert_eq!(v.outcome, PaOutcome::Failed, "{check} in {country}");
+    }
 }
 
 #[test]
 fn missing_crl_is_not_possible_and_only_strict_fails() {
     let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "DE");
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
+    let doc = current_document(&w, "DE");
+    let store = store(&w, &[&w.csca], None);
     let v = run(&doc, &store, at(2024), Strictness::Standard);
     assert_eq!(
         reason(&v, "ds_revocation"),
@@ -384,79 +399,9 @@ fn missing_crl_is_not_possible_and_only_strict_fails() {
 }
 
 #[test]
-fn unknown_csca_fails_with_csca_not_found() {
-    let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "DE");
-    // A store with some other country's CSCA.
-    let other_name = name("NL", "Other CSCA");
-    let other_key = key(3);
-    let other = issue(
-        5,
-        &other_name,
-        &other_key,
-        &other_name,
-        &other_key,
-        2020,
-        2045,
-        true,
-    );
-    let mut store = CscaStore::new();
-    store.add_certificate(Certificate::from_der(&other.der).unwrap());
-    let v = run(&doc, &store, at(2024), Strictness::Standard);
-    assert_eq!(
-        reason(&v, "csca_chain"),
-        (CheckStatus::Failed, Some("csca_not_found"))
-    );
-    assert_eq!(v.outcome, PaOutcome::Failed);
-}
-
-#[test]
-fn impostor_csca_with_the_same_name_does_not_verify_the_ds() {
-    let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "DE");
-    // Same subject name, different key, no key identifiers pointing elsewhere: the
-    // signature check is what rejects it. (Its SKI differs, so by key identifier it is not
-    // even a candidate: the reason is csca_not_found.)
-    let fake_key = key(4);
-    let fake = issue(
-        1,
-        &w.csca_name,
-        &fake_key,
-        &w.csca_name,
-        &fake_key,
-        2020,
-        2045,
-        true,
-    );
-    let mut store = CscaStore::new();
-    store.add_certificate(Certificate::from_der(&fake.der).unwrap());
-    let v = run(&doc, &store, at(2024), Strictness::Standard);
-    assert_eq!(
-        v.check("csca_chain", None).unwrap().status,
-        CheckStatus::Failed
-    );
-    assert_eq!(v.outcome, PaOutcome::Failed);
-}
-
-#[test]
-fn ds_country_other_than_issuing_state_is_a_mismatch() {
-    let w = world();
-    let doc = document(&w, 2021, 2035, Some(2022), "FR");
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
-    let v = run(&doc, &store, at(2024), Strictness::Standard);
-    assert_eq!(
-        reason(&v, "issuing_state"),
-        (CheckStatus::Failed, Some("issuing_state_mismatch"))
-    );
-    assert_eq!(v.outcome, PaOutcome::Failed);
-}
-
-#[test]
 fn crl_signed_by_a_stranger_is_refused() {
     let w = world();
-    let mut store = CscaStore::new();
-    store.add_certificate(w.csca.clone());
+    let mut store = store(&w, &[&w.csca], None);
     let forged = crl(&w.csca_name, &key(9), &[1]);
     assert_eq!(
         store.add_crl(&forged).unwrap_err(),
@@ -468,28 +413,9 @@ fn crl_signed_by_a_stranger_is_refused() {
 #[test]
 fn generated_master_list_round_trip() {
     let w = world();
-    let signer_key = key(5);
-    let signer_name = name("DE", "Master List Signer");
-    let signer = issue(
-        77,
-        &w.csca_name,
-        &w.csca_key,
-        &signer_name,
-        &signer_key,
-        2021,
-        2035,
-        false,
-    );
+    let signer = w.signer(77, &name("DE", "Master List Signer"), key(5), 2021, 2035);
     let content = seq(&[&int(0), &set(&[w.csca.der()])]);
-    let ml_der = signed_data(
-        ML,
-        &content,
-        &signer.der,
-        &w.csca_name,
-        77,
-        &signer_key,
-        None,
-    );
+    let ml_der = signed_data(ML, &content, &w.csca_name, &signer, None);
     let ml = MasterList::from_der(&ml_der).unwrap();
     assert_eq!(ml.certificates.len(), 1);
     assert!(matches!(

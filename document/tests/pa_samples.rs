@@ -21,26 +21,30 @@ struct Set {
     dgs: BTreeMap<u8, Vec<u8>>,
 }
 
-fn bsi2008() -> Set {
-    let mut dgs = BTreeMap::new();
-    dgs.insert(1, data("jmrtd-bsi2008/Datagroup1.bin"));
-    dgs.insert(2, data("jmrtd-bsi2008/Datagroup2.bin"));
-    dgs.insert(14, data("jmrtd-bsi2008/Datagroup14.bin"));
+/// A specimen set: its data groups by number and file name, and its EF.SOD file, under
+/// `dir`.
+fn specimen(dir: &str, dgs: &[(u8, &str)], sod: &str) -> Set {
     Set {
-        sod: data("jmrtd-bsi2008/EF_SOD.bin"),
-        dgs,
+        sod: data(&format!("{dir}/{sod}")),
+        dgs: dgs
+            .iter()
+            .map(|(n, f)| (*n, data(&format!("{dir}/{f}"))))
+            .collect(),
     }
 }
 
+fn bsi2008() -> Set {
+    let dgs = [
+        (1, "Datagroup1.bin"),
+        (2, "Datagroup2.bin"),
+        (14, "Datagroup14.bin"),
+    ];
+    specimen("jmrtd-bsi2008", &dgs, "EF_SOD.bin")
+}
+
 fn loes2006() -> Set {
-    let mut dgs = BTreeMap::new();
-    dgs.insert(1, data("jmrtd-loes2006/ef0101.bin"));
-    dgs.insert(2, data("jmrtd-loes2006/ef0102.bin"));
-    dgs.insert(15, data("jmrtd-loes2006/ef010F.bin"));
-    Set {
-        sod: data("jmrtd-loes2006/ef011D.bin"),
-        dgs,
-    }
+    let dgs = [(1, "ef0101.bin"), (2, "ef0102.bin"), (15, "ef010F.bin")];
+    specimen("jmrtd-loes2006", &dgs, "ef011D.bin")
 }
 
 /// 2008-06-01: inside both specimen DS validity periods (2008-01-28..2009-01-27 and
@@ -66,6 +70,18 @@ fn status(v: &document::pa::PaVerdict, name: &str, dg: Option<u8>) -> CheckStatu
     v.check(name, dg)
         .unwrap_or_else(|| panic!("no check {name}"))
         .status
+}
+
+/// Asserts that check `name` (of data group `dg`) failed with `reason`.
+fn assert_failed(v: &document::pa::PaVerdict, name: &str, dg: Option<u8>, reason: &str) {
+    let c = v
+        .check(name, dg)
+        .unwrap_or_else(|| panic!("no check {name}"));
+    assert_eq!(
+        (c.status, c.reason),
+        (CheckStatus::Failed, Some(reason)),
+        "{c:?}"
+    );
 }
 
 fn key_of(set: &Set) -> MrzKey {
@@ -147,11 +163,7 @@ fn changed_byte_in_dg1_or_dg2_is_dg_hash_mismatch() {
         let i = bytes.len() / 2;
         bytes[i] ^= 0x01;
         let v = run(&set, None, Strictness::IntegrityOnly);
-        let c = v.check("dg_hash", Some(dg)).unwrap();
-        assert_eq!(
-            (c.status, c.reason),
-            (CheckStatus::Failed, Some("dg_hash_mismatch"))
-        );
+        assert_failed(&v, "dg_hash", Some(dg), "dg_hash_mismatch");
         assert_eq!(v.outcome, PaOutcome::Failed);
         // Other data groups are still fine.
         let other = if dg == 1 { 2 } else { 1 };
@@ -167,12 +179,7 @@ fn flipped_signature_byte_is_sod_signature_invalid() {
         let n = set.sod.len();
         set.sod[n - 5] ^= 0x40;
         let v = run(&set, None, Strictness::IntegrityOnly);
-        let c = v.check("sod_signature", None).unwrap();
-        assert_eq!(
-            (c.status, c.reason),
-            (CheckStatus::Failed, Some("sod_signature_invalid")),
-            "{c:?}"
-        );
+        assert_failed(&v, "sod_signature", None, "sod_signature_invalid");
         assert_eq!(v.outcome, PaOutcome::Failed);
     }
 }
@@ -182,11 +189,7 @@ fn mrz_dg1_mismatch_is_reported() {
     let set = loes2006();
     let other = MrzKey::new("XX0000000", "700101", "300101").unwrap();
     let v = run(&set, Some(&other), Strictness::IntegrityOnly);
-    let c = v.check("mrz_dg1", None).unwrap();
-    assert_eq!(
-        (c.status, c.reason),
-        (CheckStatus::Failed, Some("mrz_dg1_mismatch"))
-    );
+    assert_failed(&v, "mrz_dg1", None, "mrz_dg1_mismatch");
     // Integrity-only ignores it, standard does not.
     assert_eq!(v.outcome, PaOutcome::Passed);
     assert!(run(&set, Some(&other), Strictness::Standard).has_reason("mrz_dg1_mismatch"));
@@ -202,12 +205,7 @@ fn issuing_state_mismatch_is_reported() {
     assert_eq!(&dg1[7..10], b"NLD");
     dg1[7..10].copy_from_slice(b"BEL");
     let v = run(&set, None, Strictness::IntegrityOnly);
-    let c = v.check("issuing_state", None).unwrap();
-    assert_eq!(
-        (c.status, c.reason),
-        (CheckStatus::Failed, Some("issuing_state_mismatch")),
-        "{c:?}"
-    );
+    assert_failed(&v, "issuing_state", None, "issuing_state_mismatch");
     assert!(v.has_reason("dg_hash_mismatch"));
 }
 

@@ -9,8 +9,8 @@ use document::bac;
 use document::mrz::MrzKey;
 use document::pace::{chip::ChipSession, Password};
 use document::reader::{
-    read_document, read_with, AccessKey, AccessProtocol, Chip, ExtendedLength, ReadError,
-    ReaderOptions, Transport, TransportError, TransportErrorKind,
+    read_document, read_with, AccessKey, AccessProtocol, Chip, ExtendedLength, ReadDocument,
+    ReadError, ReaderOptions, Transport, TransportError, TransportErrorKind,
 };
 use document::secinfo::{Mapping, SecurityInfos};
 use document::sm::SecureChannel;
@@ -280,7 +280,15 @@ fn key() -> AccessKey {
     AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131031").unwrap())
 }
 
-fn check_content(doc: &document::reader::ReadDocument) {
+/// Reads the scripted chip with `quirks` and checks that every file came through whole.
+fn read_whole(quirks: Quirks, opts: ReaderOptions) -> (Chip<MiniChip>, ReadDocument) {
+    let mut chip = Chip::new(MiniChip::new(quirks), opts);
+    let doc = read_with(&mut chip, &key()).unwrap();
+    check_content(&doc);
+    (chip, doc)
+}
+
+fn check_content(doc: &ReadDocument) {
     assert_eq!(doc.dg(1), Some(DG1));
     assert_eq!(doc.dg(2), Some(DG2));
     assert_eq!(doc.dg(14), Some(DG14));
@@ -290,10 +298,8 @@ fn check_content(doc: &document::reader::ReadDocument) {
 
 #[test]
 fn bac_read_of_specimen() {
-    let mut chip = Chip::new(MiniChip::new(Quirks::default()), ReaderOptions::default());
-    let doc = read_with(&mut chip, &key()).unwrap();
+    let (_, doc) = read_whole(Quirks::default(), ReaderOptions::default());
     assert_eq!(doc.access, AccessProtocol::Bac);
-    check_content(&doc);
     let m = doc.mrz().unwrap();
     assert_eq!(m.primary_identifier(), "MUSTERMANN");
     let face = doc.face().unwrap();
@@ -311,28 +317,22 @@ fn bac_read_of_specimen() {
     assert!(!format!("{doc:?}").contains("MUSTERMANN"));
 }
 
+/// The chunk size follows what the chip answers: a refused Le steps down to the next
+/// smaller size and is remembered; short answers shrink the chunk to their length.
 #[test]
-fn adaptive_le_steps_down_and_remembers() {
-    let q = Quirks {
+fn adaptive_le_steps_down_and_short_answers_shrink_the_chunk() {
+    let refusing = Quirks {
         max_le: 200,
         ..Quirks::default()
     };
-    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
-    assert_eq!(chip.current_le(), 192);
-}
-
-#[test]
-fn short_answers_shrink_the_chunk() {
-    let q = Quirks {
+    let short = Quirks {
         short_answers: 100,
         ..Quirks::default()
     };
-    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
-    assert_eq!(chip.current_le(), 100);
+    for (quirks, le) in [(refusing, 192), (short, 100)] {
+        let (chip, _) = read_whole(quirks, ReaderOptions::default());
+        assert_eq!(chip.current_le(), le);
+    }
 }
 
 #[test]
@@ -342,9 +342,7 @@ fn extended_length_from_atr_info() {
         atr_info_max: Some(4096),
         ..Quirks::default()
     };
-    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
+    let (chip, doc) = read_whole(q, ReaderOptions::default());
     assert!(chip.extended_max().is_some());
     let dg2 = doc.stats.steps.iter().find(|s| s.step == "DG2").unwrap();
     assert!(dg2.apdus <= 5, "DG2 in {} APDUs", dg2.apdus);
@@ -355,9 +353,7 @@ fn extended_length_rejected_falls_back() {
     let q = Quirks::default();
     let mut opts = ReaderOptions::default();
     opts.extended_length = ExtendedLength::On(8192);
-    let mut chip = Chip::new(MiniChip::new(q), opts);
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
+    let (chip, _) = read_whole(q, opts);
     assert_eq!(chip.extended_max(), None);
 }
 
@@ -422,33 +418,30 @@ fn can_without_pace() {
     assert_eq!(e, ReadError::CanWithoutPace);
 }
 
-#[test]
-fn pace_when_card_access_offers_it() {
-    let q = Quirks {
+/// A chip that offers PACE and refuses BAC.
+fn pace_only() -> Quirks {
+    Quirks {
         pace: true,
         no_bac: true,
         ..Quirks::default()
-    };
-    let mut chip = Chip::new(MiniChip::new(q), ReaderOptions::default());
-    let doc = read_with(&mut chip, &key()).unwrap();
+    }
+}
+
+#[test]
+fn pace_when_card_access_offers_it() {
+    let (_, doc) = read_whole(pace_only(), ReaderOptions::default());
     assert!(matches!(doc.access, AccessProtocol::Pace(_)));
     let p = doc.pace.as_ref().unwrap();
     assert_eq!(p.mapping, Mapping::Generic);
     assert_eq!(p.parameter_id, 13);
     assert_eq!(p.cam_verified, None);
-    check_content(&doc);
     assert!(doc.stats.steps.iter().any(|s| s.step == "PACE"));
 }
 
 #[test]
 fn pace_only_chip_with_wrong_mrz_fails_pace() {
-    let q = Quirks {
-        pace: true,
-        no_bac: true,
-        ..Quirks::default()
-    };
     let k = AccessKey::Mrz(MrzKey::new("C11T002JM", "960812", "131030").unwrap());
-    let e = read_document(MiniChip::new(q), &k, ReaderOptions::default()).unwrap_err();
+    let e = read_document(MiniChip::new(pace_only()), &k, ReaderOptions::default()).unwrap_err();
     assert!(matches!(e, ReadError::Pace(_)), "{e:?}");
 }
 
@@ -462,20 +455,26 @@ fn t0_get_response() {
     check_content(&doc);
 }
 
+/// A chip whose buffer holds `n` bytes: a larger Le is refused with a plain 6700.
+fn refusing_plain_above(n: usize) -> Quirks {
+    Quirks {
+        plain_refusal_above: n,
+        ..Quirks::default()
+    }
+}
+
+/// Without Chip Authentication the BAC channel stays in place to be inspected.
+fn without_ca() -> ReaderOptions {
+    let mut opts = ReaderOptions::default();
+    opts.chip_authentication = false;
+    opts
+}
+
 #[test]
 fn first_le_fits_a_short_protected_response() {
     // A chip that can send no more than a short response allows (256 bytes with SM objects)
     // is read without a single refusal: the first Le under 3DES is 231.
-    let q = Quirks {
-        plain_refusal_above: 256,
-        ..Quirks::default()
-    };
-    // Without Chip Authentication the BAC channel stays in place to be inspected.
-    let mut opts = ReaderOptions::default();
-    opts.chip_authentication = false;
-    let mut chip = Chip::new(MiniChip::new(q), opts);
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
+    let (chip, doc) = read_whole(refusing_plain_above(256), without_ca());
     assert_eq!(chip.current_le(), 231);
     assert!(doc.stats.recoveries.is_empty());
 }
@@ -484,15 +483,7 @@ fn first_le_fits_a_short_protected_response() {
 fn a_chip_that_ends_its_session_is_opened_again() {
     // This chip's buffer holds 200 bytes: Le 231, 224 and 192 are refused with a plain 6700
     // that ends the session; each time BAC runs again and the file resumes with a smaller Le.
-    let q = Quirks {
-        plain_refusal_above: 200,
-        ..Quirks::default()
-    };
-    let mut opts = ReaderOptions::default();
-    opts.chip_authentication = false;
-    let mut chip = Chip::new(MiniChip::new(q.clone()), opts);
-    let doc = read_with(&mut chip, &key()).unwrap();
-    check_content(&doc);
+    let (chip, doc) = read_whole(refusing_plain_above(200), without_ca());
     let r = &doc.stats.recoveries;
     let les: Vec<(usize, usize)> = r.iter().map(|r| (r.le_before, r.le_after)).collect();
     assert_eq!(les, [(231, 224), (224, 192), (192, 160)]);
@@ -512,7 +503,7 @@ fn a_chip_that_ends_its_session_is_opened_again() {
     // With fewer recoveries allowed the read fails with the chip's plain status.
     let mut opts = ReaderOptions::default();
     opts.max_recoveries = 2;
-    let e = read_document(MiniChip::new(q), &key(), opts).unwrap_err();
+    let e = read_document(MiniChip::new(refusing_plain_above(200)), &key(), opts).unwrap_err();
     assert_eq!(
         e,
         ReadError::SecureMessaging(document::sm::SmError::Unprotected(StatusWord::WRONG_LENGTH))

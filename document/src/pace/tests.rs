@@ -143,35 +143,51 @@ fn bsi_worked_example_pace() {
     check_gm(&v, &pw, KeyAgreement::Ecdh);
 }
 
+const H1_ECDH_IM: &str =
+    include_str!("../../tests/vectors/icao9303_11_appendix_h1_pace_ecdh_im.txt");
+const H2_DH_IM: &str = include_str!("../../tests/vectors/icao9303_11_appendix_h2_pace_dh_im.txt");
+
+/// Checks an IM vector file (H.1 or H.2) over `params` step by step.
+fn check_im(v: HashMap<String, String>, params: DomainParams, agreement: KeyAgreement) {
+    let v = &v;
+    let cipher = Cipher::Aes128;
+    let s = chip::decrypt_nonce(cipher, &hx(v, "k_pi"), &hx(v, "encrypted_nonce")).unwrap();
+    assert_eq!(*s, hx(v, "nonce"));
+    let p = match &params {
+        DomainParams::Ec(c) => c.p.clone(),
+        DomainParams::Dh(g) => g.p.clone(),
+    };
+    let r = im::prf(cipher, &s, &hx(v, "nonce_t"), p.bits() as usize).unwrap();
+    assert_eq!(r, hx(v, "prf_r"), "R(s,t)");
+    assert_eq!(BigUint::from_bytes_be(&r) % &p, big(v, "r_mod_p"));
+    let eph = chip::map_integrated(&params, cipher, &s, &hx(v, "nonce_t")).unwrap();
+    match &eph {
+        DomainParams::Ec(c) => assert_eq!(c.encode_point(&c.g), hx(v, "mapped_generator")),
+        DomainParams::Dh(g) => assert_eq!(g.g, big(v, "mapped_generator")),
+    }
+    let k = KeyPair::from_private(&eph, &big(v, "sk_eph_ifd")).unwrap();
+    // DH public values may be printed without leading zeros; EC points start with 04.
+    assert_eq!(BigUint::from_bytes_be(&k.public), big(v, "pk_eph_ifd"));
+    let shared = chip::key_agreement(&eph, &k, &hx(v, "pk_eph_ic")).unwrap();
+    assert_eq!(*shared, hx(v, "shared_secret"));
+    let (ke, km) = chip::derive_keys(cipher, &shared);
+    assert_eq!(*ke, hx(v, "ks_enc"));
+    assert_eq!(*km, hx(v, "ks_mac"));
+    let oid = &v["oid"];
+    let t = chip::compute_token(cipher, agreement, &km, oid, &hx(v, "pk_eph_ic"));
+    assert_eq!(t.unwrap().to_vec(), hx(v, "t_ifd"));
+    let t = chip::compute_token(cipher, agreement, &km, oid, &k.public);
+    assert_eq!(t.unwrap().to_vec(), hx(v, "t_ic"));
+}
+
 #[test]
 fn icao_appendix_h1_ecdh_im() {
-    let v = vectors(include_str!(
-        "../../tests/vectors/icao9303_11_appendix_h1_pace_ecdh_im.txt"
-    ));
-    let cipher = Cipher::Aes128;
-    let s = chip::decrypt_nonce(cipher, &hx(&v, "k_pi"), &hx(&v, "encrypted_nonce")).unwrap();
-    assert_eq!(*s, hx(&v, "nonce"));
-    let curve = ecc::standardized_curve(13).unwrap();
-    let r = im::prf(cipher, &s, &hx(&v, "nonce_t"), curve.p.bits() as usize).unwrap();
-    assert_eq!(r, hx(&v, "prf_r"), "R(s,t)");
-    let x = BigUint::from_bytes_be(&r) % &curve.p;
-    assert_eq!(x, big(&v, "r_mod_p"));
-    let params = DomainParams::Ec(curve.clone());
-    let eph = chip::map_integrated(&params, cipher, &s, &hx(&v, "nonce_t")).unwrap();
-    let DomainParams::Ec(ec) = &eph else { panic!() };
-    assert_eq!(ec.encode_point(&ec.g), hx(&v, "mapped_generator"));
-    let k = KeyPair::from_private(&eph, &big(&v, "sk_eph_ifd")).unwrap();
-    assert_eq!(k.public, hx(&v, "pk_eph_ifd"));
-    let shared = chip::key_agreement(&eph, &k, &hx(&v, "pk_eph_ic")).unwrap();
-    assert_eq!(*shared, hx(&v, "shared_secret"));
-    let (ke, km) = chip::derive_keys(cipher, &shared);
-    assert_eq!(*ke, hx(&v, "ks_enc"));
-    assert_eq!(*km, hx(&v, "ks_mac"));
-    let oid = &v["oid"];
-    let t = chip::compute_token(cipher, KeyAgreement::Ecdh, &km, oid, &hx(&v, "pk_eph_ic"));
-    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ifd"));
-    let t = chip::compute_token(cipher, KeyAgreement::Ecdh, &km, oid, &k.public);
-    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ic"));
+    let curve = ecc::standardized_curve(13).unwrap().clone();
+    check_im(
+        vectors(H1_ECDH_IM),
+        DomainParams::Ec(curve),
+        KeyAgreement::Ecdh,
+    );
 }
 
 /// A minimal in-process chip: MSE:Set AT + GENERAL AUTHENTICATE through [`ChipSession`].
@@ -425,32 +441,8 @@ fn timing_report() {
 
 #[test]
 fn icao_appendix_h2_dh_im() {
-    let v = vectors(include_str!(
-        "../../tests/vectors/icao9303_11_appendix_h2_pace_dh_im.txt"
-    ));
-    let cipher = Cipher::Aes128;
-    let s = chip::decrypt_nonce(cipher, &hx(&v, "k_pi"), &hx(&v, "encrypted_nonce")).unwrap();
-    assert_eq!(*s, hx(&v, "nonce"));
-    let group = ecc::standardized_dh(0).unwrap();
-    let r = im::prf(cipher, &s, &hx(&v, "nonce_t"), group.p.bits() as usize).unwrap();
-    assert_eq!(r, hx(&v, "prf_r"), "R(s,t)");
-    assert_eq!(BigUint::from_bytes_be(&r) % &group.p, big(&v, "r_mod_p"));
-    let params = DomainParams::Dh(group.clone());
-    let eph = chip::map_integrated(&params, cipher, &s, &hx(&v, "nonce_t")).unwrap();
-    let DomainParams::Dh(g) = &eph else { panic!() };
-    assert_eq!(g.g, big(&v, "mapped_generator"));
-    let k = KeyPair::from_private(&eph, &big(&v, "sk_eph_ifd")).unwrap();
-    assert_eq!(BigUint::from_bytes_be(&k.public), big(&v, "pk_eph_ifd"));
-    let shared = chip::key_agreement(&eph, &k, &hx(&v, "pk_eph_ic")).unwrap();
-    assert_eq!(*shared, hx(&v, "shared_secret"));
-    let (ke, km) = chip::derive_keys(cipher, &shared);
-    assert_eq!(*ke, hx(&v, "ks_enc"));
-    assert_eq!(*km, hx(&v, "ks_mac"));
-    let oid = &v["oid"];
-    let t = chip::compute_token(cipher, KeyAgreement::Dh, &km, oid, &hx(&v, "pk_eph_ic"));
-    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ifd"));
-    let t = chip::compute_token(cipher, KeyAgreement::Dh, &km, oid, &k.public);
-    assert_eq!(t.unwrap().to_vec(), hx(&v, "t_ic"));
+    let group = ecc::standardized_dh(0).unwrap().clone();
+    check_im(vectors(H2_DH_IM), DomainParams::Dh(group), KeyAgreement::Dh);
 }
 
 #[test]
