@@ -10,6 +10,7 @@ use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 mod date;
+pub mod specimen;
 
 pub use date::{mrz_date, DateField};
 
@@ -647,29 +648,22 @@ impl MrzKey {
 
 #[cfg(test)]
 mod tests {
+    use super::specimen::{TD1, TD3};
     use super::*;
 
-    // ICAO 9303-4 Appendix A (TD3 specimen, "Anna Maria Eriksson").
-    const TD3: [&str; 2] = [
-        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-    ];
-    // ICAO 9303-5 Appendix A (TD1 specimen).
-    const TD1: [&str; 3] = [
-        "I<UTOD231458907<<<<<<<<<<<<<<<",
-        "7408122F1204159UTO<<<<<<<<<<<6",
-        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
-    ];
-    // ICAO 9303-6 Appendix A (TD2 specimen).
+    // ICAO 9303-6 Appendix A: the TD2 specimen card.
     const TD2: [&str; 2] = [
         "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
         "D231458907UTO7408122F1204159<<<<<<<6",
     ];
-    // ICAO 9303-7 (MRV-A / MRV-B specimens).
+
+    // ICAO 9303-7: the MRV-A specimen visa.
     const MRVA: [&str; 2] = [
         "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
         "L8988901C4XXX4009078F96121096ZE184226B<<<<<<",
     ];
+
+    // ICAO 9303-7: the MRV-B specimen visa.
     const MRVB: [&str; 2] = [
         "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
         "L8988901C4XXX4009078F9612109<<<<<<<<",

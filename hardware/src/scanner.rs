@@ -296,17 +296,7 @@ impl Drop for SerialMrzScanner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // ICAO Doc 9303-4 Appendix: the specimen passport "UTOPIA / ERIKSSON ANNA MARIA".
-    const TD3: [&str; 2] = [
-        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-    ];
-    const TD1: [&str; 3] = [
-        "I<UTOD231458907<<<<<<<<<<<<<<<",
-        "7408122F1204159UTO<<<<<<<<<<<6",
-        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
-    ];
+    use document::mrz::specimen::{TD1, TD3};
 
     fn reads(events: &[ScanEvent]) -> Vec<(MrzFormat, Vec<String>)> {
         events

@@ -69,11 +69,7 @@ mod tests {
 
     #[test]
     fn the_production_assembler_reads_a_framed_document() {
-        // ICAO Doc 9303-4 Appendix specimen.
-        let td3 = [
-            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
-            "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
-        ];
+        let td3 = document::mrz::specimen::TD3;
         let bytes = frame(&td3);
         assert_eq!(bytes[0], STX);
         assert_eq!(&bytes[bytes.len() - 2..], b"\r\x03");
