@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use document::mrz::Mrz;
-use document::pa::{self, PaInput, PaOptions};
+use document::pa::PaOptions;
 use document::pki::store::{CscaStore, MasterList};
 use document::pki::Certificate;
 use document::reader::{
@@ -69,22 +69,9 @@ fn read(profile_name: &str, options: ReaderOptions) -> Result<Read, ReadError> {
     let csca = Certificate::from_der(&pki.csca.der).unwrap();
     let ml = MasterList::from_der(&pki.master_list).unwrap();
     store.add_master_list(&ml, &[csca]).unwrap();
-    let dgs: BTreeMap<u8, Vec<u8>> = read
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
     let key = mrz.key();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
-    let verdict = pa::verify_sod(
-        &PaInput {
-            sod: &read.sod,
-            data_groups: &dgs,
-            access_key: Some(&key),
-        },
-        &store,
-        &PaOptions::new(now),
-    );
+    let verdict = read.verify_sod(Some(&key), &store, &PaOptions::new(now));
     Ok(Read {
         face: read.face().unwrap().image.clone(),
         doc: read,

@@ -3,13 +3,12 @@
 //! reports each bad document with its own reason; AA fails on a clone; a card pulled mid-read
 //! is a transport error.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use document::apdu::CommandApdu;
 use document::mrz::Mrz;
-use document::pa::{self, PaInput, PaOptions};
+use document::pa::{self, PaOptions};
 use document::pki::store::{CscaStore, MasterList};
 use document::pki::Certificate;
 use document::reader::{self, AccessKey, Chip, ReadError, ReaderOptions};
@@ -57,20 +56,10 @@ fn read(
 }
 
 fn pa_verdict(doc: &reader::ReadDocument, mrz: &Mrz, pki: &TestPki) -> pa::PaVerdict {
-    let dgs: BTreeMap<u8, Vec<u8>> = doc
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
     let key = mrz.key();
-    let input = PaInput {
-        sod: &doc.sod,
-        data_groups: &dgs,
-        access_key: Some(&key),
-    };
     // A fixed "now" inside every genuine certificate's validity.
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
-    pa::verify_sod(&input, &store(pki), &PaOptions::new(now))
+    doc.verify_sod(Some(&key), &store(pki), &PaOptions::new(now))
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Instant;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::aa::{self, AaVerdict};
 use crate::apdu::{ApduError, CommandApdu, StatusWord};
@@ -20,7 +20,9 @@ use crate::bac::{self, BacError};
 use crate::ca::{self, CaVerdict};
 use crate::lds::{self, LdsError};
 use crate::mrz::{Mrz, MrzKey};
+use crate::pa::{self, PaInput, PaOptions, PaVerdict};
 use crate::pace::{self, PaceOptions, PaceOutcome, Password};
+use crate::pki::CscaStore;
 use crate::secinfo::{Mapping, SecurityInfos};
 use crate::sm::SmError;
 
@@ -205,6 +207,30 @@ impl ReadDocument {
     /// Raw bytes of data group `n`.
     pub fn dg(&self, n: u8) -> Option<&[u8]> {
         self.data_groups.get(&n).map(|v| v.as_slice())
+    }
+
+    /// Passive authentication of what was read (ICAO 9303-11 §5.1): EF.SOD and the data
+    /// groups, with `access_key` the MRZ key of BAC/PACE-MRZ (`None` after PACE with a CAN).
+    pub fn verify_sod(
+        &self,
+        access_key: Option<&MrzKey>,
+        store: &CscaStore,
+        options: &PaOptions,
+    ) -> PaVerdict {
+        let mut data_groups: BTreeMap<u8, Vec<u8>> = self
+            .data_groups
+            .iter()
+            .map(|(n, v)| (*n, v.to_vec()))
+            .collect();
+        let input = PaInput {
+            sod: &self.sod,
+            data_groups: &data_groups,
+            access_key,
+        };
+        let verdict = pa::verify_sod(&input, store, options);
+        // The copies hold personal data (DG1, DG2) like the originals.
+        data_groups.values_mut().for_each(|v| v.zeroize());
+        verdict
     }
 }
 

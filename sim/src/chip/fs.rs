@@ -123,14 +123,7 @@ impl FileSystem {
 
     /// The content of a standard file, if present.
     pub fn content(&self, name: StandardFile) -> Option<&[u8]> {
-        let (df, fid) = match name {
-            StandardFile::CardAccess => (Df::Master, EF_CARD_ACCESS.0),
-            StandardFile::CardSecurity => (Df::Master, EF_CARD_SECURITY.0),
-            StandardFile::AtrInfo => (Df::Master, EF_ATR_INFO.0),
-            StandardFile::Com => (Df::Lds1, EF_COM.0),
-            StandardFile::Sod => (Df::Lds1, EF_SOD.0),
-            StandardFile::DataGroup(n) => (Df::Lds1, data_group_ids(n).0),
-        };
+        let (df, fid) = name.location();
         self.by_fid(df, fid)
             .and_then(|i| self.files.get(i))
             .map(|f| f.content.as_slice())
@@ -138,14 +131,7 @@ impl FileSystem {
 
     /// Mutable access to a standard file's content (for building bad documents).
     pub fn content_mut(&mut self, name: StandardFile) -> Option<&mut Vec<u8>> {
-        let (df, fid) = match name {
-            StandardFile::CardAccess => (Df::Master, EF_CARD_ACCESS.0),
-            StandardFile::CardSecurity => (Df::Master, EF_CARD_SECURITY.0),
-            StandardFile::AtrInfo => (Df::Master, EF_ATR_INFO.0),
-            StandardFile::Com => (Df::Lds1, EF_COM.0),
-            StandardFile::Sod => (Df::Lds1, EF_SOD.0),
-            StandardFile::DataGroup(n) => (Df::Lds1, data_group_ids(n).0),
-        };
+        let (df, fid) = name.location();
         let i = self.by_fid(df, fid)?;
         self.files.get_mut(i).map(|f| &mut f.content)
     }
@@ -171,4 +157,18 @@ pub enum StandardFile {
     Sod,
     /// Data group 1..=16.
     DataGroup(u8),
+}
+
+impl StandardFile {
+    /// The DF the file lives in and its file identifier.
+    fn location(self) -> (Df, u16) {
+        match self {
+            StandardFile::CardAccess => (Df::Master, EF_CARD_ACCESS.0),
+            StandardFile::CardSecurity => (Df::Master, EF_CARD_SECURITY.0),
+            StandardFile::AtrInfo => (Df::Master, EF_ATR_INFO.0),
+            StandardFile::Com => (Df::Lds1, EF_COM.0),
+            StandardFile::Sod => (Df::Lds1, EF_SOD.0),
+            StandardFile::DataGroup(n) => (Df::Lds1, data_group_ids(n).0),
+        }
+    }
 }

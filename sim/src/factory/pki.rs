@@ -192,6 +192,27 @@ pub fn issue(
     }
 }
 
+/// A self-signed CSCA certificate for `key` named `name`.
+fn self_signed(
+    serial: u64,
+    name: Vec<u8>,
+    key: KeyPair,
+    not_before: DateTime,
+    not_after: DateTime,
+) -> Cert {
+    let issuer_key = key.clone();
+    issue(
+        serial,
+        name.clone(),
+        key,
+        name,
+        &issuer_key,
+        not_before,
+        not_after,
+        Role::Csca,
+    )
+}
+
 /// The test PKI of one country.
 #[derive(Debug, Clone)]
 pub struct TestPki {
@@ -228,93 +249,72 @@ impl TestPki {
         let d = DateTime::date;
         let n_old = name(country, &format!("egate TEST CSCA {country} 2015"));
         let n_csca = name(country, &format!("egate TEST CSCA {country} 2020"));
-        let csca_old = issue(
+        let csca_old = self_signed(
             1,
             n_old.clone(),
             k("csca-old"),
-            n_old.clone(),
-            &k("csca-old"),
             d(2015, 1, 1),
             d(2035, 1, 1),
-            Role::Csca,
         );
-        let csca = issue(
-            2,
-            n_csca.clone(),
-            k("csca"),
-            n_csca.clone(),
-            &k("csca"),
-            d(2020, 1, 1),
-            d(2045, 1, 1),
-            Role::Csca,
-        );
+        let csca = self_signed(2, n_csca.clone(), k("csca"), d(2020, 1, 1), d(2045, 1, 1));
         let link = issue(
             3,
             n_csca.clone(),
             k("csca"),
-            n_old.clone(),
-            &k("csca-old"),
+            n_old,
+            &csca_old.key,
             d(2020, 1, 1),
             d(2035, 1, 1),
             Role::Csca,
         );
-        let signer = |serial, cn: &str, label: &str, from, to| {
-            issue(
-                serial,
-                name(country, cn),
-                k(label),
-                n_csca.clone(),
-                &k("csca"),
-                from,
-                to,
-                Role::Signer,
-            )
-        };
-        let ds = signer(
-            10,
-            &format!("egate TEST DS {country} 1"),
-            "ds",
-            d(2024, 1, 1),
-            d(2040, 1, 1),
-        );
-        let ds_expired = signer(
-            11,
-            &format!("egate TEST DS {country} 0"),
-            "ds-expired",
-            d(2010, 1, 1),
-            d(2012, 1, 1),
-        );
-        let ds_revoked = signer(
-            12,
-            &format!("egate TEST DS {country} 2"),
-            "ds-revoked",
-            d(2024, 1, 1),
-            d(2040, 1, 1),
-        );
-        let ml_signer = signer(
-            20,
-            &format!("egate TEST Master List Signer {country}"),
-            "mls",
-            d(2024, 1, 1),
-            d(2040, 1, 1),
-        );
+        // Serial, common name, key label and the years of validity (from January 1st).
+        let signers = [
+            (10, format!("egate TEST DS {country} 1"), "ds", 2024, 2040),
+            (
+                11,
+                format!("egate TEST DS {country} 0"),
+                "ds-expired",
+                2010,
+                2012,
+            ),
+            (
+                12,
+                format!("egate TEST DS {country} 2"),
+                "ds-revoked",
+                2024,
+                2040,
+            ),
+            (
+                20,
+                format!("egate TEST Master List Signer {country}"),
+                "mls",
+                2024,
+                2040,
+            ),
+        ];
+        let [ds, ds_expired, ds_revoked, ml_signer] =
+            signers.map(|(serial, cn, label, from, to)| {
+                let (from, to) = (d(from, 1, 1), d(to, 1, 1));
+                let subject = name(country, &cn);
+                issue(
+                    serial,
+                    subject,
+                    k(label),
+                    n_csca.clone(),
+                    &csca.key,
+                    from,
+                    to,
+                    Role::Signer,
+                )
+            });
         let n_rogue = name(country, &format!("egate TEST rogue CSCA {country}"));
-        let rogue_csca = issue(
-            1,
-            n_rogue.clone(),
-            k("rogue-csca"),
-            n_rogue.clone(),
-            &k("rogue-csca"),
-            d(2020, 1, 1),
-            d(2045, 1, 1),
-            Role::Csca,
-        );
+        let rogue_csca = self_signed(1, n_rogue, k("rogue-csca"), d(2020, 1, 1), d(2045, 1, 1));
         let rogue_ds = issue(
             10,
             name(country, &format!("egate TEST DS {country} 1")),
             k("rogue-ds"),
-            n_rogue,
-            &k("rogue-csca"),
+            rogue_csca.subject.clone(),
+            &rogue_csca.key,
             d(2024, 1, 1),
             d(2040, 1, 1),
             Role::Signer,

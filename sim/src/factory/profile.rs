@@ -211,11 +211,16 @@ impl Profile {
         let mut p = Self::specimen();
         let d = &mut p.document;
         let r = raw.document;
-        let date = |field: &'static str, v: &str| {
-            DateTime::parse(v).ok_or(ProfileError::Value {
-                field,
-                reason: format!("{v:?} is not YYYY-MM-DD"),
-            })
+        // A date the profile gives, checked.
+        let date = |field: &'static str, given: Option<String>| {
+            given
+                .map(|v| {
+                    DateTime::parse(&v).ok_or(ProfileError::Value {
+                        field,
+                        reason: format!("{v:?} is not YYYY-MM-DD"),
+                    })
+                })
+                .transpose()
         };
         if let Some(t) = r.doc_type {
             d.bio.doc_type = match t.as_str() {
@@ -224,27 +229,17 @@ impl Profile {
                 _ => return Err(value("document.type", "td3 or td1")),
             };
         }
-        if let Some(v) = r.issuing_state {
-            d.bio.issuing_state = v;
-        }
+        set(&mut d.bio.issuing_state, r.issuing_state);
         if let Some(v) = r.number {
             if v.len() > 9 {
                 return Err(value("document.number", "at most 9 characters"));
             }
             d.bio.number = v;
         }
-        if let Some(v) = r.surname {
-            d.bio.surname = v;
-        }
-        if let Some(v) = r.given_names {
-            d.bio.given_names = v;
-        }
-        if let Some(v) = r.nationality {
-            d.bio.nationality = v;
-        }
-        if let Some(v) = r.birth {
-            d.bio.birth = date("document.birth", &v)?;
-        }
+        set(&mut d.bio.surname, r.surname);
+        set(&mut d.bio.given_names, r.given_names);
+        set(&mut d.bio.nationality, r.nationality);
+        set(&mut d.bio.birth, date("document.birth", r.birth)?);
         if let Some(v) = r.sex {
             d.bio.sex = match v.as_str() {
                 "M" => 'M',
@@ -253,12 +248,8 @@ impl Profile {
                 _ => return Err(value("document.sex", "M, F or X")),
             };
         }
-        if let Some(v) = r.expiry {
-            d.bio.expiry = date("document.expiry", &v)?;
-        }
-        if let Some(v) = r.issued {
-            d.issued = date("document.issued", &v)?;
-        }
+        set(&mut d.bio.expiry, date("document.expiry", r.expiry)?);
+        set(&mut d.issued, date("document.issued", r.issued)?);
         if let Some(f) = r.face {
             let path = match base {
                 Some(b) => b.join(&f),
@@ -276,19 +267,13 @@ impl Profile {
                 _ => return Err(value("document.face_format", "jpeg or jpeg2000")),
             };
         }
-        if let Some(v) = r.face_width {
-            d.face_size.0 = v;
-        }
-        if let Some(v) = r.face_height {
-            d.face_size.1 = v;
-        }
+        set(&mut d.face_size.0, r.face_width);
+        set(&mut d.face_size.1, r.face_height);
         let c = raw.chip;
         if c.can.is_some() {
             d.can = c.can;
         }
-        if let Some(v) = c.bac {
-            d.bac = v;
-        }
+        set(&mut d.bac, c.bac);
         if let Some(list) = c.pace {
             d.pace = list
                 .iter()
@@ -322,15 +307,9 @@ impl Profile {
                 })
                 .collect::<Result<_, _>>()?;
         }
-        if let Some(v) = c.active_auth {
-            d.active_auth = v;
-        }
-        if let Some(v) = c.chip_auth {
-            d.chip_auth = v;
-        }
-        if let Some(v) = c.dg11_dg12 {
-            d.dg11_dg12 = v;
-        }
+        set(&mut d.active_auth, c.active_auth);
+        set(&mut d.chip_auth, c.chip_auth);
+        set(&mut d.dg11_dg12, c.dg11_dg12);
         if let Some(v) = c.defect {
             d.defect = Some(Defect::from_name(&v).ok_or(ProfileError::Value {
                 field: "chip.defect",
@@ -340,9 +319,7 @@ impl Profile {
                 ),
             })?);
         }
-        if let Some(v) = c.key_seed {
-            d.key_seed = v;
-        }
+        set(&mut d.key_seed, c.key_seed);
         if !d.bac && d.pace.is_empty() {
             return Err(value("chip", "a chip needs BAC or at least one PACE offer"));
         }
@@ -369,34 +346,32 @@ impl Profile {
             }
             d.quirks.response_limit = Some(v);
         }
-        if let Some(v) = q.end_of_file_6282 {
-            d.quirks.end_of_file_6282 = v;
-        }
-        if let Some(v) = q.refuse_le_on_select_mse {
-            d.quirks.refuse_le_on_select_mse = v;
-        }
-        if let Some(v) = q.require_param_id {
-            d.quirks.require_param_id = v;
-        }
-        if let Some(v) = q.extended_length {
-            d.quirks.extended_length = v;
-        }
-        if let Some(v) = q.answer_delay_ms {
-            d.quirks.answer_delay = Duration::from_millis(v);
-        }
-        if let Some(v) = raw.pki.seed {
-            p.pki_seed = v;
-        }
-        if let Some(v) = raw.pki.country {
-            p.pki_country = v;
-        }
-        if let Some(v) = raw.link.bit_rate {
-            p.link.bit_rate = v;
-        }
-        if let Some(v) = raw.link.turnaround_ms {
-            p.link.turnaround = Duration::from_millis(v);
-        }
+        set(&mut d.quirks.end_of_file_6282, q.end_of_file_6282);
+        set(
+            &mut d.quirks.refuse_le_on_select_mse,
+            q.refuse_le_on_select_mse,
+        );
+        set(&mut d.quirks.require_param_id, q.require_param_id);
+        set(&mut d.quirks.extended_length, q.extended_length);
+        set(
+            &mut d.quirks.answer_delay,
+            q.answer_delay_ms.map(Duration::from_millis),
+        );
+        set(&mut p.pki_seed, raw.pki.seed);
+        set(&mut p.pki_country, raw.pki.country);
+        set(&mut p.link.bit_rate, raw.link.bit_rate);
+        set(
+            &mut p.link.turnaround,
+            raw.link.turnaround_ms.map(Duration::from_millis),
+        );
         Ok(p)
+    }
+}
+
+/// Overwrites a default with the value the profile gives, if it gives one.
+fn set<T>(target: &mut T, given: Option<T>) {
+    if let Some(v) = given {
+        *target = v;
     }
 }
 
