@@ -158,6 +158,15 @@ fn temp_file(dir: &Path, name: &str, content: &[u8]) -> std::path::PathBuf {
     path
 }
 
+/// The test document is a hit, and nothing went wrong on the way.
+fn assert_clean_hit(list: &Watchlist) {
+    let checked = list.check(&query());
+    assert_eq!(
+        (checked.result, checked.errors),
+        (WatchlistResult::Hit, vec![])
+    );
+}
+
 /// Checks once against `answer`; the result and the only error, if any.
 fn check_against(answer: Vec<u8>) -> (WatchlistResult, Option<EndpointError>) {
     let server = Server::start(answer, Duration::ZERO);
@@ -345,21 +354,15 @@ fn plain_http_to_another_host_is_refused() {
 #[test]
 fn bad_token_and_ca_files_are_errors_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let token = temp_file(dir.path(), "token", b"two words\n");
-    let err = Watchlist::new(&WatchlistConfig {
-        token_file: token,
-        ..config("https://127.0.0.1:1/check")
-    })
-    .unwrap_err();
+    let mut c = config("https://127.0.0.1:1/check");
+    c.token_file = temp_file(dir.path(), "token", b"two words\n");
+    let err = Watchlist::new(&c).unwrap_err();
     assert!(matches!(err, WatchlistError::BadToken { .. }), "{err:?}");
     assert!(!err.to_string().contains("two words"));
 
-    let ca = temp_file(dir.path(), "ca.pem", b"not a certificate\n");
-    let err = Watchlist::new(&WatchlistConfig {
-        ca_file: ca,
-        ..config("https://127.0.0.1:1/check")
-    })
-    .unwrap_err();
+    let mut c = config("https://127.0.0.1:1/check");
+    c.ca_file = temp_file(dir.path(), "ca.pem", b"not a certificate\n");
+    let err = Watchlist::new(&c).unwrap_err();
     assert!(matches!(err, WatchlistError::BadCa { .. }), "{err:?}");
 }
 
@@ -373,11 +376,7 @@ fn a_file_hit_does_not_ask_the_endpoint_and_a_file_miss_does() {
         ..config(&server.url())
     })
     .unwrap();
-    let checked = list.check(&query());
-    assert_eq!(
-        (checked.result, checked.errors),
-        (WatchlistResult::Hit, vec![])
-    );
+    assert_clean_hit(&list);
     assert_eq!(server.requests().len(), 0);
 
     // Not in the file, and the endpoint fails: Unavailable, not Clear.
@@ -433,11 +432,7 @@ fn https_trusts_the_configured_ca_only() {
         ..config(&url)
     })
     .unwrap();
-    let checked = list.check(&query());
-    assert_eq!(
-        (checked.result, checked.errors),
-        (WatchlistResult::Hit, vec![])
-    );
+    assert_clean_hit(&list);
     assert_eq!(server.requests().len(), 1);
 
     // The built-in roots do not know the test CA: no request is sent.

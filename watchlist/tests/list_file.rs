@@ -2,7 +2,7 @@
 //! re-reading on change and keeping the last good list.
 
 use std::fs::{self, File};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use watchlist::{
@@ -42,6 +42,14 @@ fn write(path: &Path, text: &str, age_s: u64) {
         .unwrap();
 }
 
+/// A list file holding `text`, `age_s` seconds old, in a directory of its own.
+fn list_file(text: &str, age_s: u64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.txt");
+    write(&path, text, age_s);
+    (dir, path)
+}
+
 fn result(list: &Watchlist, state: &str, number: &str) -> WatchlistResult {
     let checked = list.check(&query(state, number));
     assert_eq!(checked.errors, []);
@@ -61,13 +69,7 @@ fn assert_no_document_data(errors: &[WatchlistError]) {
 
 #[test]
 fn hit_and_miss() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(
-        &path,
-        "# lost and stolen\nUTO L898902C3\n\nD C01X00T47\n",
-        10,
-    );
+    let (_dir, path) = list_file("# lost and stolen\nUTO L898902C3\n\nD C01X00T47\n", 10);
     let list = Watchlist::new(&config(&path)).unwrap();
     assert_eq!(result(&list, "UTO", NUMBER), WatchlistResult::Hit);
     assert_eq!(result(&list, "UTO", "L898902C4"), WatchlistResult::Clear);
@@ -80,10 +82,7 @@ fn hit_and_miss() {
 
 #[test]
 fn fillers_and_case_are_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(
-        &path,
+    let (_dir, path) = list_file(
         "uto\tl898902c3<<   # reported 2025-05-01\r\nd<< c01x00t47\r\n",
         10,
     );
@@ -98,13 +97,7 @@ fn fillers_and_case_are_ignored() {
 
 #[test]
 fn a_malformed_line_is_named_by_number_not_content() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(
-        &path,
-        "UTO L898902C3\n# comment\nUTO L898902C3 C01X00T47\n",
-        10,
-    );
+    let (_dir, path) = list_file("UTO L898902C3\n# comment\nUTO L898902C3 C01X00T47\n", 10);
     let err = Watchlist::new(&config(&path)).unwrap_err();
     assert_eq!(
         err,
@@ -145,9 +138,7 @@ fn a_missing_file_is_an_error_at_start() {
 
 #[test]
 fn a_changed_file_is_read_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(&path, "UTO L898902C3\n", 20);
+    let (dir, path) = list_file("UTO L898902C3\n", 20);
     let list = Watchlist::new(&config(&path)).unwrap();
     assert_eq!(result(&list, "UTO", "C01X00T47"), WatchlistResult::Clear);
 
@@ -165,9 +156,7 @@ fn a_changed_file_is_read_again() {
 
 #[test]
 fn a_bad_reread_keeps_the_last_good_list_and_is_reported_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(&path, "UTO L898902C3\n", 30);
+    let (_dir, path) = list_file("UTO L898902C3\n", 30);
     let list = Watchlist::new(&config(&path)).unwrap();
 
     // An agency's tool writes a bad line: the old list stays in use.
@@ -234,9 +223,7 @@ fn nothing_configured_is_an_error() {
 
 #[test]
 fn debug_shows_no_entries() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.txt");
-    write(&path, "UTO L898902C3\n", 10);
+    let (_dir, path) = list_file("UTO L898902C3\n", 10);
     let list = Watchlist::new(&config(&path)).unwrap();
     let shown = format!("{list:?} {:?}", query("UTO", NUMBER));
     assert!(!shown.contains(NUMBER), "{shown}");
