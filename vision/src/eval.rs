@@ -314,33 +314,34 @@ impl EvalReport {
             s,
             "threshold    FMR (false/impostor)      FNMR (false/genuine)"
         );
+        let (impostors, genuines) = (self.impostor_pairs, self.genuine_pairs);
         for p in self.curve.iter().filter(|p| {
             let t = (p.threshold * 1000.0).round() as i32;
             t % 50 == 0 && t >= 0
         }) {
+            let OperatingPoint {
+                threshold: t,
+                fmr,
+                fnmr,
+                false_matches: fm,
+                false_non_matches: fnm,
+            } = *p;
             let _ = writeln!(
                 s,
-                "{:>9.3}    {:.4} ({:>5}/{:<5})       {:.4} ({:>5}/{:<5})",
-                p.threshold,
-                p.fmr,
-                p.false_matches,
-                self.impostor_pairs,
-                p.fnmr,
-                p.false_non_matches,
-                self.genuine_pairs
+                "{t:>9.3}    {fmr:.4} ({fm:>5}/{impostors:<5})       {fnmr:.4} ({fnm:>5}/{genuines:<5})"
             );
         }
-        if let Some(p) = self.at_threshold {
+        if let Some(OperatingPoint {
+            threshold: t,
+            fmr,
+            fnmr,
+            false_matches: fm,
+            false_non_matches: fnm,
+        }) = self.at_threshold
+        {
             let _ = writeln!(
                 s,
-                "at threshold {:.3}: FMR {:.4} ({}/{} impostor pairs accepted), FNMR {:.4} ({}/{} genuine pairs rejected)",
-                p.threshold,
-                p.fmr,
-                p.false_matches,
-                self.impostor_pairs,
-                p.fnmr,
-                p.false_non_matches,
-                self.genuine_pairs
+                "at threshold {t:.3}: FMR {fmr:.4} ({fm}/{impostors} impostor pairs accepted), FNMR {fnmr:.4} ({fnm}/{genuines} genuine pairs rejected)"
             );
         }
         s
