@@ -454,12 +454,7 @@ pub fn parse_dg11(b: &[u8]) -> Result<PersonalDetails, LdsError> {
         let v = || Some(text(c.value));
         match c.tag {
             0x5F0E => d.full_name = v(),
-            0x5F0F => d.other_names.push(text(c.value)),
-            0xA0 => {
-                for o in c.children()?.into_iter().filter(|o| o.tag == 0x5F0F) {
-                    d.other_names.push(text(o.value));
-                }
-            }
+            0x5F0F | 0xA0 => push_names(&c, 0x5F0F, &mut d.other_names)?,
             0x5F10 => d.personal_number = v(),
             0x5F2B => d.full_date_of_birth = Some(bcd_or_text(c.value)),
             0x5F11 => d.place_of_birth = v(),
@@ -475,6 +470,18 @@ pub fn parse_dg11(b: &[u8]) -> Result<PersonalDetails, LdsError> {
         }
     }
     Ok(d)
+}
+
+/// A name DO `tag` of DG11/DG12, or the template A0 that lists several of them.
+fn push_names(c: &Tlv<'_>, tag: u32, names: &mut Vec<String>) -> Result<(), LdsError> {
+    if c.tag == tag {
+        names.push(text(c.value));
+    } else {
+        for o in c.children()?.into_iter().filter(|o| o.tag == tag) {
+            names.push(text(o.value));
+        }
+    }
+    Ok(())
 }
 
 /// Dates in DG11/DG12 are 8 ASCII digits, or 4 BCD bytes on some chips.
@@ -528,12 +535,7 @@ pub fn parse_dg12(b: &[u8]) -> Result<DocumentDetails, LdsError> {
         match c.tag {
             0x5F19 => d.issuing_authority = v(),
             0x5F26 => d.date_of_issue = Some(bcd_or_text(c.value)),
-            0x5F1A => d.other_persons.push(text(c.value)),
-            0xA0 => {
-                for o in c.children()?.into_iter().filter(|o| o.tag == 0x5F1A) {
-                    d.other_persons.push(text(o.value));
-                }
-            }
+            0x5F1A | 0xA0 => push_names(&c, 0x5F1A, &mut d.other_persons)?,
             0x5F1B => d.endorsements = v(),
             0x5F1C => d.tax_exit_requirements = v(),
             0x5F1D => d.image_front = Some(c.value.to_vec()),

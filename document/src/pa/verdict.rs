@@ -47,40 +47,36 @@ pub struct Check {
 }
 
 impl Check {
-    pub(crate) fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    fn new(
+        name: &'static str,
+        status: CheckStatus,
+        reason: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Check {
         Check {
             name,
             dg: None,
-            status: CheckStatus::Passed,
-            reason: None,
+            status,
+            reason,
             detail: detail.into(),
         }
+    }
+    pub(crate) fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, CheckStatus::Passed, None, detail)
     }
     pub(crate) fn fail(
         name: &'static str,
         reason: &'static str,
         detail: impl Into<String>,
     ) -> Check {
-        Check {
-            name,
-            dg: None,
-            status: CheckStatus::Failed,
-            reason: Some(reason),
-            detail: detail.into(),
-        }
+        Check::new(name, CheckStatus::Failed, Some(reason), detail)
     }
     pub(crate) fn not_possible(
         name: &'static str,
         reason: &'static str,
         detail: impl Into<String>,
     ) -> Check {
-        Check {
-            name,
-            dg: None,
-            status: CheckStatus::NotPossible,
-            reason: Some(reason),
-            detail: detail.into(),
-        }
+        Check::new(name, CheckStatus::NotPossible, Some(reason), detail)
     }
     pub(super) fn for_dg(mut self, dg: u8) -> Check {
         self.dg = Some(dg);

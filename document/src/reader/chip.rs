@@ -36,36 +36,20 @@ pub struct FileId {
 }
 
 impl FileId {
+    const fn new(fid: u16, sfi: u8, name: &'static str) -> FileId {
+        FileId { fid, sfi, name }
+    }
+
     /// EF.CardAccess (master file; readable before access control).
-    pub const CARD_ACCESS: FileId = FileId {
-        fid: 0x011C,
-        sfi: 0x1C,
-        name: "EF.CardAccess",
-    };
+    pub const CARD_ACCESS: FileId = FileId::new(0x011C, 0x1C, "EF.CardAccess");
     /// EF.CardSecurity (master file).
-    pub const CARD_SECURITY: FileId = FileId {
-        fid: 0x011D,
-        sfi: 0x1D,
-        name: "EF.CardSecurity",
-    };
+    pub const CARD_SECURITY: FileId = FileId::new(0x011D, 0x1D, "EF.CardSecurity");
     /// EF.ATR/INFO (master file; extended-length information).
-    pub const ATR_INFO: FileId = FileId {
-        fid: 0x2F01,
-        sfi: 0x01,
-        name: "EF.ATR/INFO",
-    };
+    pub const ATR_INFO: FileId = FileId::new(0x2F01, 0x01, "EF.ATR/INFO");
     /// EF.COM.
-    pub const COM: FileId = FileId {
-        fid: 0x011E,
-        sfi: 0x1E,
-        name: "EF.COM",
-    };
+    pub const COM: FileId = FileId::new(0x011E, 0x1E, "EF.COM");
     /// EF.SOD.
-    pub const SOD: FileId = FileId {
-        fid: 0x011D,
-        sfi: 0x1D,
-        name: "EF.SOD",
-    };
+    pub const SOD: FileId = FileId::new(0x011D, 0x1D, "EF.SOD");
 
     /// Data group `n` (1..=16): FID 01nn, SFI nn.
     pub fn dg(n: u8) -> Option<FileId> {
@@ -392,32 +376,35 @@ impl<T: Transport> Chip<T> {
 
     /// SELECT of the eMRTD application (ICAO 9303-10 §3.6.1), without Le.
     pub fn select_application(&mut self) -> Result<(), ReadError> {
-        let r = self.send(&apdu::select_emrtd_application())?;
-        match r.sw {
-            StatusWord::SUCCESS => {
-                self.in_application = true;
-                Ok(())
-            }
-            StatusWord::FILE_NOT_FOUND => Err(ReadError::FileNotFound("eMRTD application")),
-            sw => Err(ReadError::Status {
-                step: "SELECT eMRTD application",
-                sw,
-            }),
+        let step = "SELECT eMRTD application";
+        match self.select_df(&apdu::select_emrtd_application(), step, true) {
+            Err(ReadError::Status {
+                sw: StatusWord::FILE_NOT_FOUND,
+                ..
+            }) => Err(ReadError::FileNotFound("eMRTD application")),
+            done => done,
         }
     }
 
     /// SELECT of the master file (for EF.CardAccess, EF.CardSecurity, EF.ATR/INFO).
     pub fn select_master_file(&mut self) -> Result<(), ReadError> {
-        let r = self.send(&apdu::select_master_file())?;
-        match r.sw {
+        self.select_df(&apdu::select_master_file(), "SELECT master file", false)
+    }
+
+    /// Sends the SELECT of a DF; once it succeeds the reader is inside the eMRTD
+    /// application or not.
+    fn select_df(
+        &mut self,
+        select: &CommandApdu,
+        step: &'static str,
+        application: bool,
+    ) -> Result<(), ReadError> {
+        match self.send(select)?.sw {
             StatusWord::SUCCESS => {
-                self.in_application = false;
+                self.in_application = application;
                 Ok(())
             }
-            sw => Err(ReadError::Status {
-                step: "SELECT master file",
-                sw,
-            }),
+            sw => Err(ReadError::Status { step, sw }),
         }
     }
 
