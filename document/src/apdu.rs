@@ -319,24 +319,20 @@ impl StatusWord {
 
     /// For 6Cxx (wrong Le; the chip tells the exact length) the length it wants.
     pub fn exact_length(self) -> Option<usize> {
-        (self.sw1() == 0x6C).then(|| {
-            if self.sw2() == 0 {
-                256
-            } else {
-                self.sw2() as usize
-            }
+        self.length_in_sw2(0x6C)
+    }
+
+    /// For SW1 `sw1`, the length SW2 gives (00 meaning 256).
+    fn length_in_sw2(self, sw1: u8) -> Option<usize> {
+        (self.sw1() == sw1).then(|| match self.sw2() {
+            0 => 256,
+            n => usize::from(n),
         })
     }
 
     /// For 61xx (more data available) the number of bytes still available.
     pub fn bytes_remaining(self) -> Option<usize> {
-        (self.sw1() == 0x61).then(|| {
-            if self.sw2() == 0 {
-                256
-            } else {
-                self.sw2() as usize
-            }
-        })
+        self.length_in_sw2(0x61)
     }
 
     /// A short English name of the status word.

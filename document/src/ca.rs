@@ -240,6 +240,17 @@ enum Sent {
     SmBroken(String),
 }
 
+impl Sent {
+    /// The response data, or why Chip Authentication fails when there is none.
+    fn data(self) -> Result<Vec<u8>, CaFailure> {
+        match self {
+            Sent::Ok(d) => Ok(d),
+            Sent::Rejected(sw) | Sent::RejectedPlain(sw) => Err(CaFailure::ChipRejected(sw)),
+            Sent::SmBroken(e) => Err(CaFailure::SecureMessaging(e)),
+        }
+    }
+}
+
 fn send_protected<T: Transport + ?Sized>(
     t: &mut T,
     ch: &mut SecureChannel,
@@ -302,12 +313,8 @@ pub fn authenticate<T: Transport + ?Sized>(
         let mut data = tlv::encode(0x91, &eph.public);
         data.extend(id_do(key_id));
         let cmd = CommandApdu::new(0x00, 0x22, 0x41, 0xA6).with_data(data);
-        match send_protected(t, &mut channel, &cmd, &mut count)? {
-            Sent::Ok(_) => {}
-            Sent::Rejected(sw) | Sent::RejectedPlain(sw) => {
-                return Ok(fail(CaFailure::ChipRejected(sw), count))
-            }
-            Sent::SmBroken(e) => return Ok(fail(CaFailure::SecureMessaging(e), count)),
+        if let Err(why) = send_protected(t, &mut channel, &cmd, &mut count)?.data() {
+            return Ok(fail(why, count));
         }
         chip::session_keys_v1(protocol.cipher, &k)
     } else {
@@ -315,22 +322,15 @@ pub fn authenticate<T: Transport + ?Sized>(
         let mut data = tlv::encode(0x80, &tlv::write::oid_value(&protocol.oid()));
         data.extend(id_do(key_id));
         let cmd = CommandApdu::new(0x00, 0x22, 0x41, 0xA4).with_data(data);
-        match send_protected(t, &mut channel, &cmd, &mut count)? {
-            Sent::Ok(_) => {}
-            Sent::Rejected(sw) | Sent::RejectedPlain(sw) => {
-                return Ok(fail(CaFailure::ChipRejected(sw), count))
-            }
-            Sent::SmBroken(e) => return Ok(fail(CaFailure::SecureMessaging(e), count)),
+        if let Err(why) = send_protected(t, &mut channel, &cmd, &mut count)?.data() {
+            return Ok(fail(why, count));
         }
         let ga = CommandApdu::new(0x00, 0x86, 0x00, 0x00)
             .with_data(tlv::encode(0x7C, &tlv::encode(0x80, &eph.public)))
             .with_ne(256);
-        let resp = match send_protected(t, &mut channel, &ga, &mut count)? {
-            Sent::Ok(d) => d,
-            Sent::Rejected(sw) | Sent::RejectedPlain(sw) => {
-                return Ok(fail(CaFailure::ChipRejected(sw), count))
-            }
-            Sent::SmBroken(e) => return Ok(fail(CaFailure::SecureMessaging(e), count)),
+        let resp = match send_protected(t, &mut channel, &ga, &mut count)?.data() {
+            Ok(d) => d,
+            Err(why) => return Ok(fail(why, count)),
         };
         let inner = match tlv::expect(&resp, 0x7C) {
             Ok((o, _)) => o.value.to_vec(),

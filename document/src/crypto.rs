@@ -12,13 +12,34 @@
 use aes::{Aes128, Aes192, Aes256};
 use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{
-    BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit,
+    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit,
 };
 use cmac::{Cmac, Mac};
 use des::{Des, TdesEde2};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Encrypt,
+    Decrypt,
+}
+
+/// CBC over `buf` in place with block cipher `C`; false when the key, the IV or the length
+/// does not fit it.
+fn cbc_in_place<C>(key: &[u8], iv: &[u8], buf: &mut [u8], direction: Direction) -> bool
+where
+    C: BlockCipher + BlockEncryptMut + BlockDecryptMut + KeyInit,
+{
+    let len = buf.len();
+    match direction {
+        Direction::Encrypt => cbc::Encryptor::<C>::new_from_slices(key, iv)
+            .is_ok_and(|c| c.encrypt_padded_mut::<NoPadding>(buf, len).is_ok()),
+        Direction::Decrypt => cbc::Decryptor::<C>::new_from_slices(key, iv)
+            .is_ok_and(|c| c.decrypt_padded_mut::<NoPadding>(buf).is_ok()),
+    }
+}
 
 /// Secret bytes (keys, seeds, shared secrets) that are wiped when dropped.
 pub type SecretBytes = Zeroizing<Vec<u8>>;
@@ -140,76 +161,63 @@ impl Cipher {
 
     /// Encrypts block-aligned `data` in CBC mode.
     pub fn encrypt_cbc(self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.check(key, iv, data)?;
-        let mut buf = data.to_vec();
-        let len = buf.len();
-        // Lengths are checked above, so the cipher constructors and NoPadding cannot fail.
-        let r = match self {
-            Cipher::Tdes => cbc::Encryptor::<TdesEde2>::new_from_slices(key, iv)
-                .map(|c| c.encrypt_padded_mut::<NoPadding>(&mut buf, len).map(|_| ())),
-            Cipher::Aes128 => cbc::Encryptor::<Aes128>::new_from_slices(key, iv)
-                .map(|c| c.encrypt_padded_mut::<NoPadding>(&mut buf, len).map(|_| ())),
-            Cipher::Aes192 => cbc::Encryptor::<Aes192>::new_from_slices(key, iv)
-                .map(|c| c.encrypt_padded_mut::<NoPadding>(&mut buf, len).map(|_| ())),
-            Cipher::Aes256 => cbc::Encryptor::<Aes256>::new_from_slices(key, iv)
-                .map(|c| c.encrypt_padded_mut::<NoPadding>(&mut buf, len).map(|_| ())),
-        };
-        match r {
-            Ok(Ok(())) => Ok(buf),
-            _ => Err(CryptoError::NotBlockAligned {
-                len,
-                block: self.block_len(),
-            }),
-        }
+        self.cbc(key, iv, data, Direction::Encrypt)
     }
 
     /// Decrypts block-aligned `data` in CBC mode (no padding removed).
     pub fn decrypt_cbc(self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.cbc(key, iv, data, Direction::Decrypt)
+    }
+
+    fn cbc(
+        self,
+        key: &[u8],
+        iv: &[u8],
+        data: &[u8],
+        direction: Direction,
+    ) -> Result<Vec<u8>, CryptoError> {
         self.check(key, iv, data)?;
         let mut buf = data.to_vec();
-        let len = buf.len();
-        let r = match self {
-            Cipher::Tdes => cbc::Decryptor::<TdesEde2>::new_from_slices(key, iv)
-                .map(|c| c.decrypt_padded_mut::<NoPadding>(&mut buf).map(|_| ())),
-            Cipher::Aes128 => cbc::Decryptor::<Aes128>::new_from_slices(key, iv)
-                .map(|c| c.decrypt_padded_mut::<NoPadding>(&mut buf).map(|_| ())),
-            Cipher::Aes192 => cbc::Decryptor::<Aes192>::new_from_slices(key, iv)
-                .map(|c| c.decrypt_padded_mut::<NoPadding>(&mut buf).map(|_| ())),
-            Cipher::Aes256 => cbc::Decryptor::<Aes256>::new_from_slices(key, iv)
-                .map(|c| c.decrypt_padded_mut::<NoPadding>(&mut buf).map(|_| ())),
+        // Lengths are checked above, so the cipher constructors and NoPadding cannot fail.
+        let done = match self {
+            Cipher::Tdes => cbc_in_place::<TdesEde2>(key, iv, &mut buf, direction),
+            Cipher::Aes128 => cbc_in_place::<Aes128>(key, iv, &mut buf, direction),
+            Cipher::Aes192 => cbc_in_place::<Aes192>(key, iv, &mut buf, direction),
+            Cipher::Aes256 => cbc_in_place::<Aes256>(key, iv, &mut buf, direction),
         };
-        match r {
-            Ok(Ok(())) => Ok(buf),
-            _ => Err(CryptoError::NotBlockAligned {
-                len,
-                block: self.block_len(),
-            }),
+        if done {
+            Ok(buf)
+        } else {
+            Err(self.not_aligned(buf.len()))
         }
+    }
+
+    /// The error for `len` bytes that are not whole blocks of this cipher.
+    fn not_aligned(self, len: usize) -> CryptoError {
+        CryptoError::NotBlockAligned {
+            len,
+            block: self.block_len(),
+        }
+    }
+
+    /// The zero IV that turns CBC over `block` into ECB; an error unless `block` is exactly
+    /// one block.
+    fn single_block_iv(self, block: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if block.len() != self.block_len() {
+            return Err(self.not_aligned(block.len()));
+        }
+        Ok(vec![0u8; self.block_len()])
     }
 
     /// Encrypts one block in ECB mode (for AES the secure-messaging IV E(K_enc, SSC)).
     pub fn encrypt_block(self, key: &[u8], block: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let zero = vec![0u8; self.block_len()];
-        if block.len() != self.block_len() {
-            return Err(CryptoError::NotBlockAligned {
-                len: block.len(),
-                block: self.block_len(),
-            });
-        }
         // CBC with a zero IV over a single block is ECB.
-        self.encrypt_cbc(key, &zero, block)
+        self.encrypt_cbc(key, &self.single_block_iv(block)?, block)
     }
 
     /// Decrypts one block in ECB mode.
     pub fn decrypt_block(self, key: &[u8], block: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let zero = vec![0u8; self.block_len()];
-        if block.len() != self.block_len() {
-            return Err(CryptoError::NotBlockAligned {
-                len: block.len(),
-                block: self.block_len(),
-            });
-        }
-        self.decrypt_cbc(key, &zero, block)
+        self.decrypt_cbc(key, &self.single_block_iv(block)?, block)
     }
 
     /// The secure-messaging IV for a given send sequence counter (ICAO 9303-11 §9.8.6.1 for
@@ -260,10 +268,7 @@ impl Cipher {
             });
         }
         if data.len() % self.block_len() != 0 {
-            return Err(CryptoError::NotBlockAligned {
-                len: data.len(),
-                block: self.block_len(),
-            });
+            return Err(self.not_aligned(data.len()));
         }
         Ok(())
     }

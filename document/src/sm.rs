@@ -421,46 +421,32 @@ mod tests {
 
     fn appendix_d_pair() -> (SecureChannel, SecureChannel, Vec<(String, Vec<u8>)>) {
         let v = vectors();
-        let t = SecureChannel::new(
-            Cipher::Tdes,
-            &get(&v, "ks_enc"),
-            &get(&v, "ks_mac"),
-            &get(&v, "ssc"),
-        )
-        .unwrap();
-        let c = SecureChannel::new(
-            Cipher::Tdes,
-            &get(&v, "ks_enc"),
-            &get(&v, "ks_mac"),
-            &get(&v, "ssc"),
-        )
-        .unwrap();
-        (t, c, v)
+        // Terminal and chip start from the same keys and counter.
+        let channel = || {
+            let (k_enc, k_mac, ssc) = (get(&v, "ks_enc"), get(&v, "ks_mac"), get(&v, "ssc"));
+            SecureChannel::new(Cipher::Tdes, &k_enc, &k_mac, &ssc).unwrap()
+        };
+        (channel(), channel(), v)
     }
 
     #[test]
     fn appendix_d_terminal_side() {
         let (mut t, _, v) = appendix_d_pair();
-        let sel = select_ef(0x011E);
-        assert_eq!(sel.to_bytes().unwrap(), get(&v, "select_plain"));
-        let p = t.protect_command(&sel).unwrap();
-        assert_eq!(p.to_bytes().unwrap(), get(&v, "select_protected"));
-        let r = t.unprotect_response(&get(&v, "select_response")).unwrap();
-        assert!(r.sw.is_success() && r.data.is_empty());
-
-        let rb = read_binary(0, 4);
-        assert_eq!(rb.to_bytes().unwrap(), get(&v, "read1_plain"));
-        let p = t.protect_command(&rb).unwrap();
-        assert_eq!(p.to_bytes().unwrap(), get(&v, "read1_protected"));
-        let r = t.unprotect_response(&get(&v, "read1_response")).unwrap();
-        assert_eq!(r.data, get(&v, "read1_data"));
-
-        let rb = read_binary(4, 0x12);
-        assert_eq!(rb.to_bytes().unwrap(), get(&v, "read2_plain"));
-        let p = t.protect_command(&rb).unwrap();
-        assert_eq!(p.to_bytes().unwrap(), get(&v, "read2_protected"));
-        let r = t.unprotect_response(&get(&v, "read2_response")).unwrap();
-        assert_eq!(r.data, get(&v, "read2_data"));
+        // Each step: the command, its name in the vector file and the data it answers.
+        let steps = [
+            (select_ef(0x011E), "select", Vec::new()),
+            (read_binary(0, 4), "read1", get(&v, "read1_data")),
+            (read_binary(4, 0x12), "read2", get(&v, "read2_data")),
+        ];
+        for (cmd, step, data) in steps {
+            let vector = |what: &str| get(&v, &format!("{step}_{what}"));
+            assert_eq!(cmd.to_bytes().unwrap(), vector("plain"), "{step}");
+            let p = t.protect_command(&cmd).unwrap();
+            assert_eq!(p.to_bytes().unwrap(), vector("protected"), "{step}");
+            let r = t.unprotect_response(&vector("response")).unwrap();
+            assert!(r.sw.is_success(), "{step}");
+            assert_eq!(r.data, data, "{step}");
+        }
         assert_eq!(t.ssc(), &get(&v, "ssc_after")[..]);
     }
 
