@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::im;
 use super::{PaceError, Password};
 use crate::crypto::{Cipher, KdfCounter, SecretBytes};
-use crate::ecc::{mod_inverse, to_fixed, DomainParams, EcPoint};
+use crate::ecc::{mod_inverse, to_fixed, Curve, DhGroup, DomainParams, EcPoint};
 use crate::secinfo::{KeyAgreement, Mapping, PaceProtocol};
 use crate::tlv;
 
@@ -106,12 +106,8 @@ pub fn map_generic(
     let s = BigUint::from_bytes_be(s);
     match params {
         DomainParams::Ec(c) => {
-            let peer = c.decode_point(peer_map_public)?;
-            let h = c
-                .mul(&own_map.private(), &peer)
-                .ok_or(PaceError::Malformed("mapping point H at infinity"))?;
-            let sg = c.mul_g(&s);
-            let g_hat = match sg {
+            let h = ec_mapping_point(c, own_map, peer_map_public)?;
+            let g_hat = match c.mul_g(&s) {
                 Some(sg) => c.add(&sg, &h),
                 None => Some(h),
             }
@@ -119,9 +115,7 @@ pub fn map_generic(
             Ok(DomainParams::Ec(c.with_generator(g_hat)?))
         }
         DomainParams::Dh(g) => {
-            let y = parse_dh_public(g.len(), peer_map_public)?;
-            g.validate_public(&y)?;
-            let h = y.modpow(&own_map.private(), &g.p);
+            let h = dh_mapping_value(g, own_map, peer_map_public)?;
             let g_hat = (g.g.modpow(&s, &g.p) * h) % &g.p;
             Ok(DomainParams::Dh(g.with_generator(g_hat)?))
         }
@@ -134,20 +128,24 @@ pub fn mapping_shared(
     own_map: &KeyPair,
     peer_map_public: &[u8],
 ) -> Result<Vec<u8>, PaceError> {
-    match params {
-        DomainParams::Ec(c) => {
-            let peer = c.decode_point(peer_map_public)?;
-            let h = c
-                .mul(&own_map.private(), &peer)
-                .ok_or(PaceError::Malformed("mapping point H at infinity"))?;
-            Ok(c.encode_point(&h))
-        }
-        DomainParams::Dh(g) => {
-            let y = parse_dh_public(g.len(), peer_map_public)?;
-            g.validate_public(&y)?;
-            Ok(to_fixed(&y.modpow(&own_map.private(), &g.p), g.len()))
-        }
-    }
+    Ok(match params {
+        DomainParams::Ec(c) => c.encode_point(&ec_mapping_point(c, own_map, peer_map_public)?),
+        DomainParams::Dh(g) => to_fixed(&dh_mapping_value(g, own_map, peer_map_public)?, g.len()),
+    })
+}
+
+/// H = SK_map·PK_map,peer of the Generic Mapping on an elliptic curve.
+fn ec_mapping_point(c: &Curve, own_map: &KeyPair, peer: &[u8]) -> Result<EcPoint, PaceError> {
+    let peer = c.decode_point(peer)?;
+    c.mul(&own_map.private(), &peer)
+        .ok_or(PaceError::Malformed("mapping point H at infinity"))
+}
+
+/// h = PK_map,peer^SK_map mod p of the Generic Mapping in a DH group.
+fn dh_mapping_value(g: &DhGroup, own_map: &KeyPair, peer: &[u8]) -> Result<BigUint, PaceError> {
+    let y = parse_dh_public(g.len(), peer)?;
+    g.validate_public(&y)?;
+    Ok(y.modpow(&own_map.private(), &g.p))
 }
 
 /// Integrated Mapping (ICAO 9303-11 §4.4.3.3.2): x = R(s, t) mod p, then the ECDH point

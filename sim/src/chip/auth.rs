@@ -2,41 +2,14 @@
 
 use document::crypto::Cipher;
 use document::ecc::{self, DomainParams};
+use document::pki::HashAlg;
 use num_bigint::BigUint;
 use num_traits::Zero;
 use rand::RngCore;
-use sha1::Sha1;
-use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use sha1::{Digest, Sha1};
 
 use super::sm::{PlainCommand, SmSession};
 use super::{sw, tlv, VirtualChip};
-
-/// A hash function named in DG14's ActiveAuthenticationInfo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AaHash {
-    /// SHA-1.
-    Sha1,
-    /// SHA-224.
-    Sha224,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl AaHash {
-    fn digest(self, m: &[u8]) -> Vec<u8> {
-        match self {
-            AaHash::Sha1 => Sha1::digest(m).to_vec(),
-            AaHash::Sha224 => Sha224::digest(m).to_vec(),
-            AaHash::Sha256 => Sha256::digest(m).to_vec(),
-            AaHash::Sha384 => Sha384::digest(m).to_vec(),
-            AaHash::Sha512 => Sha512::digest(m).to_vec(),
-        }
-    }
-}
 
 /// The Active Authentication private key.
 #[derive(Debug, Clone)]
@@ -48,7 +21,7 @@ pub enum AaKey {
         /// Private scalar.
         private: BigUint,
         /// The hash announced in DG14.
-        hash: AaHash,
+        hash: HashAlg,
     },
     /// RSA with ISO/IEC 9796-2 digital signature scheme 1 and SHA-1.
     Rsa {

@@ -19,7 +19,7 @@ pub mod sm;
 
 use std::time::Duration;
 
-pub use auth::{AaHash, AaKey, CaKey};
+pub use auth::{AaKey, CaKey};
 pub use fs::{FileSystem, StandardFile};
 pub use link::LinkModel;
 pub use pace::{PaceMapping, PaceOffer};

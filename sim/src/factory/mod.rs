@@ -351,7 +351,7 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
                 aa_key = Some(AaKey::Ecdsa {
                     param_id: 12,
                     private,
-                    hash: crate::chip::AaHash::Sha256,
+                    hash: document::pki::HashAlg::Sha256,
                 });
             }
         }
