@@ -130,19 +130,17 @@ impl Curve {
     /// Same curve with another base point (PACE mapping: Ĝ replaces G, n and h unchanged).
     pub fn with_generator(&self, g: EcPoint) -> Result<Self, EccError> {
         self.validate_point(&g)?;
-        let mut c = self.clone();
-        c.g = g;
-        Ok(c)
+        Ok(Self { g, ..self.clone() })
     }
 
     /// Length in bytes of a field element (and of each coordinate in an encoded point).
     pub fn field_len(&self) -> usize {
-        (self.p.bits() as usize).div_ceil(8)
+        byte_len(&self.p)
     }
 
     /// Length in bytes of the group order.
     pub fn order_len(&self) -> usize {
-        (self.n.bits() as usize).div_ceil(8)
+        byte_len(&self.n)
     }
 
     /// True when `pt` satisfies y² = x³ + ax + b (mod p) with both coordinates below p.
@@ -428,6 +426,11 @@ pub fn mod_inverse(a: &BigUint, m: &BigUint) -> Option<BigUint> {
     x.to_biguint()
 }
 
+/// Bytes needed for the unsigned value `v` (the length of a modulus or an order).
+fn byte_len(v: &BigUint) -> usize {
+    (v.bits() as usize).div_ceil(8)
+}
+
 /// Big-endian bytes of `v` left-padded with zeros to `len` (longer values keep their length).
 pub fn to_fixed(v: &BigUint, len: usize) -> Vec<u8> {
     let b = v.to_bytes_be();
@@ -474,14 +477,12 @@ impl DhGroup {
         if g <= BigUint::one() || g >= &self.p - 1u8 {
             return Err(EccError::InvalidDhPublic);
         }
-        let mut c = self.clone();
-        c.g = g;
-        Ok(c)
+        Ok(Self { g, ..self.clone() })
     }
 
     /// Length of p in bytes; public values and shared secrets are padded to it.
     pub fn len(&self) -> usize {
-        (self.p.bits() as usize).div_ceil(8)
+        byte_len(&self.p)
     }
 
     /// Always false (a group has a modulus); present for clippy's `len` convention.

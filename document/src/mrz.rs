@@ -669,20 +669,25 @@ mod tests {
         "L8988901C4XXX4009078F9612109<<<<<<<<",
     ];
 
+    /// The fields of `m`, joined by `|`: document code, issuing state, number, nationality,
+    /// birth, sex, expiry, primary and secondary identifier, optional data.
+    fn fields(m: &Mrz) -> String {
+        let document = [m.document_code(), m.issuing_state(), m.document_number()];
+        let holder = [m.nationality(), m.birth_date(), m.sex(), m.expiry_date()];
+        let rest = [
+            m.primary_identifier(),
+            m.secondary_identifier(),
+            m.optional_data(),
+        ];
+        [&document[..], &holder, &rest].concat().join("|")
+    }
+
     #[test]
     fn td3_specimen() {
         let m = Mrz::parse_strict(&TD3).unwrap();
         assert_eq!(m.format(), MrzFormat::Td3);
-        assert_eq!(m.document_code(), "P");
-        assert_eq!(m.issuing_state(), "UTO");
-        assert_eq!(m.document_number(), "L898902C3");
-        assert_eq!(m.nationality(), "UTO");
-        assert_eq!(m.birth_date(), "740812");
-        assert_eq!(m.sex(), "F");
-        assert_eq!(m.expiry_date(), "120415");
-        assert_eq!(m.primary_identifier(), "ERIKSSON");
-        assert_eq!(m.secondary_identifier(), "ANNA MARIA");
-        assert_eq!(m.optional_data(), "ZE184226B");
+        let expected = "P|UTO|L898902C3|UTO|740812|F|120415|ERIKSSON|ANNA MARIA|ZE184226B";
+        assert_eq!(fields(&m), expected);
         assert_eq!(m.check_digits().len(), 5);
         assert!(m.check_digits().iter().all(|c| c.ok));
         assert_eq!(format!("{m:?}"), "Mrz(<redacted>)");
@@ -701,17 +706,12 @@ mod tests {
 
     #[test]
     fn td1_and_td2_specimens() {
-        let m = Mrz::parse_strict(&TD1).unwrap();
-        assert_eq!(m.format(), MrzFormat::Td1);
-        assert_eq!(m.document_code(), "I");
-        assert_eq!(m.document_number(), "D23145890");
-        assert_eq!(m.nationality(), "UTO");
-        assert_eq!(m.primary_identifier(), "ERIKSSON");
-        assert_eq!(m.secondary_identifier(), "ANNA MARIA");
-        let m = Mrz::parse_strict(&TD2).unwrap();
-        assert_eq!(m.format(), MrzFormat::Td2);
-        assert_eq!(m.document_number(), "D23145890");
-        assert_eq!(m.expiry_date(), "120415");
+        let card = "I|UTO|D23145890|UTO|740812|F|120415|ERIKSSON|ANNA MARIA|";
+        for (lines, format) in [(&TD1[..], MrzFormat::Td1), (&TD2[..], MrzFormat::Td2)] {
+            let m = Mrz::parse_strict(lines).unwrap();
+            assert_eq!(m.format(), format);
+            assert_eq!(fields(&m), card, "{format:?}");
+        }
     }
 
     #[test]
