@@ -302,8 +302,7 @@ impl Gate {
         if !allowed {
             return false;
         }
-        if self.doors.open(DoorId::Exit, false, &mut self.out).is_err() {
-            self.audit(AuditEvent::InterlockRefused { door: DoorId::Exit });
+        if !self.open_door(DoorId::Exit) {
             return false;
         }
         let passage = self.state.passage().cloned();

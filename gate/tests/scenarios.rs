@@ -9,10 +9,10 @@ mod harness;
 use std::time::Duration;
 
 use gate::{
-    AuditEvent, CivilDate, Command, Device, DocumentVerdict, DoorAction, DoorId, FaceVerdict,
-    GateConfig, Input, Liveness, LivenessMode, MessageCode, OccupancyAction, OfficerCommand,
-    PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode, ReferralRoute, SensorEvent, Step,
-    WatchlistResult, Zone,
+    AttemptRecord, AuditEvent, CivilDate, Command, Device, DocumentVerdict, DoorAction, DoorId,
+    FaceVerdict, GateConfig, Input, Liveness, LivenessMode, MessageCode, OccupancyAction,
+    OfficerCommand, PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode, ReferralRoute,
+    SensorEvent, Step, WatchlistResult, Zone,
 };
 use harness::{facts, today, Lane, LIVE, MATCH, NO_MATCH};
 
@@ -213,12 +213,12 @@ fn chip_anomaly_unreadable_chip_is_referred_after_the_attempts() {
         .audits()
         .into_iter()
         .filter_map(|e| match e {
-            AuditEvent::Attempt {
+            AuditEvent::Attempt(AttemptRecord {
                 step: Step::DocumentRead,
                 attempt,
                 failure: Some(_),
                 ..
-            } => Some(*attempt),
+            }) => Some(*attempt),
             _ => None,
         })
         .collect();
