@@ -290,6 +290,19 @@ pub enum Command {
     Audit(AuditEvent),
 }
 
+impl Command {
+    /// The kind and ticket of the job this command starts, if it starts one.
+    pub fn started_job(&self) -> Option<(JobKind, Ticket)> {
+        match *self {
+            Command::StartChipRead { ticket } => Some((JobKind::ChipRead, ticket)),
+            Command::StartWatchlist { ticket } => Some((JobKind::Watchlist, ticket)),
+            Command::StartFaceMatch { ticket } => Some((JobKind::FaceMatch, ticket)),
+            Command::StartPad { ticket } => Some((JobKind::Pad, ticket)),
+            _ => None,
+        }
+    }
+}
+
 impl PassageOutcome {
     /// The stable snake_case name of the outcome (without its reason).
     pub fn as_str(self) -> &'static str {
