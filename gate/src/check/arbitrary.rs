@@ -132,73 +132,55 @@ pub fn facts(v: u8) -> DocumentFacts {
     f
 }
 
-/// A chip read's verdict: one in five a failed read, else the document [`facts`]`(v)`.
-pub fn document_verdict(v: u8) -> DocumentVerdict {
-    if v % 5 == 4 {
-        DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
-    } else {
-        DocumentVerdict::Read(facts(v))
-    }
-}
-
-/// A watchlist answer: a hit, unavailable, or (mostly) clear.
-pub fn watchlist_result(v: u8) -> WatchlistResult {
-    match v % 6 {
-        0 => WatchlistResult::Hit,
-        1 => WatchlistResult::Unavailable,
-        _ => WatchlistResult::Clear,
-    }
-}
-
-/// A face comparison's verdict: no match, no face, several faces, a NaN score, or
-/// (mostly) a match.
-pub fn face_verdict(v: u8) -> FaceVerdict {
-    match v % 8 {
-        0 => FaceVerdict::NoMatch {
-            score: 0.1,
-            threshold: 0.5,
-        },
-        1 => FaceVerdict::NoFace,
-        2 => FaceVerdict::MultipleFaces,
-        3 => FaceVerdict::Match {
-            score: f32::NAN,
-            threshold: 0.5,
-        },
-        _ => FaceVerdict::Match {
-            score: 0.8,
-            threshold: 0.5,
-        },
-    }
-}
-
-/// A presentation-attack verdict: an attack, inconclusive, not checked, or (mostly) live.
-pub fn pad_verdict(v: u8) -> PadVerdict {
-    match v % 6 {
-        0 => PadVerdict::Attack { score: 0.1 },
-        1 => PadVerdict::Inconclusive,
-        2 => PadVerdict::NotChecked,
-        _ => PadVerdict::Live { score: 0.9 },
-    }
-}
-
-/// The result of a job of `kind` for `ticket`, decoded from `v` as above.
+/// The result of a job of `kind` for `ticket`, decoded from `v`. A chip read fails one
+/// time in five, else reads the document [`facts`]`(v)`; the other jobs mostly pass, and
+/// otherwise give each of their failures (a watchlist hit or outage; no match, no face,
+/// several faces or a NaN score; an attack, inconclusive or unchecked liveness).
 pub fn job_result(kind: JobKind, ticket: Ticket, v: u8) -> Input {
     match kind {
         JobKind::ChipRead => Input::DocumentVerdict {
             ticket,
-            verdict: document_verdict(v),
+            verdict: if v % 5 == 4 {
+                DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
+            } else {
+                DocumentVerdict::Read(facts(v))
+            },
         },
         JobKind::Watchlist => Input::WatchlistResult {
             ticket,
-            result: watchlist_result(v),
+            result: match v % 6 {
+                0 => WatchlistResult::Hit,
+                1 => WatchlistResult::Unavailable,
+                _ => WatchlistResult::Clear,
+            },
         },
         JobKind::FaceMatch => Input::FaceVerdict {
             ticket,
-            verdict: face_verdict(v),
+            verdict: match v % 8 {
+                0 => FaceVerdict::NoMatch {
+                    score: 0.1,
+                    threshold: 0.5,
+                },
+                1 => FaceVerdict::NoFace,
+                2 => FaceVerdict::MultipleFaces,
+                3 => FaceVerdict::Match {
+                    score: f32::NAN,
+                    threshold: 0.5,
+                },
+                _ => FaceVerdict::Match {
+                    score: 0.8,
+                    threshold: 0.5,
+                },
+            },
         },
         JobKind::Pad => Input::PadVerdict {
             ticket,
-            verdict: pad_verdict(v),
+            verdict: match v % 6 {
+                0 => PadVerdict::Attack { score: 0.1 },
+                1 => PadVerdict::Inconclusive,
+                2 => PadVerdict::NotChecked,
+                _ => PadVerdict::Live { score: 0.9 },
+            },
         },
     }
 }
