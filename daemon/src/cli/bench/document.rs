@@ -134,21 +134,7 @@ fn read_once(fx: &Fixture, link: LinkModel) -> Result<Read, BenchError> {
     )
     .map_err(|e| BenchError::Read(e.to_string()))?;
     let t1 = Instant::now();
-    let dgs: std::collections::BTreeMap<u8, Vec<u8>> = doc
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
-    let key = fx.mrz.key();
-    let pa = document::pa::verify_sod(
-        &document::pa::PaInput {
-            sod: &doc.sod,
-            data_groups: &dgs,
-            access_key: Some(&key),
-        },
-        &fx.store,
-        &document::pa::PaOptions::new(SystemTime::now()),
-    );
+    let pa = crate::lane::jobs::passive_authentication(&doc, &fx.mrz, &fx.store);
     let t2 = Instant::now();
     if !pa.passed() {
         return Err(BenchError::Pa(pa.reasons()));
