@@ -169,8 +169,7 @@ fn minors_under_the_minimum_age_are_referred_before_the_entry() {
     let mut lane = Lane::two_step();
     let mut child = facts();
     child.birth_date = Some(CivilDate::new(2016, 1, 1).expect("date"));
-    lane.present();
-    lane.chip(DocumentVerdict::Read(child));
+    lane.read(child);
     assert_eq!(referred(&lane), Some(ReasonCode::Underage));
     assert!(!lane.doors().contains(&(DoorId::Entry, DoorAction::Open)));
     assert!(lane.messages().contains(&MessageCode::SeeOfficer));
@@ -180,9 +179,7 @@ fn minors_under_the_minimum_age_are_referred_before_the_entry() {
 
 #[test]
 fn minors_a_child_detected_with_an_adult_is_referred() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::ChildDetected(true));
     assert_eq!(referred(&lane), Some(ReasonCode::ChildDetected));
     assert_eq!(lane.exit_opens(), 0);
@@ -230,16 +227,14 @@ fn chip_anomaly_mrz_dg1_mismatch_and_clone() {
     let mut lane = Lane::two_step();
     let mut f = facts();
     f.mrz_matches_dg1 = false;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::MrzDg1Mismatch));
     lane.zone(Zone::A, false);
 
     let mut lane = Lane::two_step();
     let mut f = facts();
     f.chip_auth = gate::ChipAuthOutcome::Failed;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::ChipAuthFailed));
 }
 
@@ -267,8 +262,7 @@ fn chip_anomaly_a_silent_reader_times_out() {
 #[test]
 fn database_hit_refers_without_telling_the_traveller() {
     let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    lane.read(facts());
     lane.watchlist(WatchlistResult::Hit);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistHit));
     assert!(lane.alarms().contains(&ReasonCode::WatchlistHit));
@@ -281,14 +275,12 @@ fn database_hit_refers_without_telling_the_traveller() {
 #[test]
 fn database_unavailable_or_slow_refers() {
     let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    lane.read(facts());
     lane.watchlist(WatchlistResult::Unavailable);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistUnavailable));
 
     let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    lane.read(facts());
     lane.run_to_deadline();
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistTimeout));
 }
@@ -297,9 +289,7 @@ fn database_unavailable_or_slow_refers() {
 
 #[test]
 fn failed_biometric_verification_after_three_attempts() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     for _ in 0..3 {
         lane.attempt(NO_MATCH, LIVE);
     }
@@ -334,9 +324,7 @@ fn biometric_second_attempt_succeeds() {
 
 #[test]
 fn presentation_attack_refers_at_once() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, PadVerdict::Attack { score: 0.02 });
     assert_eq!(referred(&lane), Some(ReasonCode::PresentationAttack));
     assert_eq!(lane.exit_opens(), 0);
@@ -344,9 +332,7 @@ fn presentation_attack_refers_at_once() {
 
 #[test]
 fn a_match_without_a_pad_verdict_does_not_open() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.face(MATCH);
     assert_eq!(lane.gate.phase(), Phase::Verifying);
     lane.pad(PadVerdict::NotChecked);
@@ -361,8 +347,7 @@ fn failed_passive_authentication() {
     let mut lane = Lane::two_step();
     let mut forged = facts();
     forged.pa = PaOutcome::Failed;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(forged));
+    lane.read(forged);
     assert_eq!(referred(&lane), Some(ReasonCode::PaFailed));
     assert!(lane.alarms().contains(&ReasonCode::PaFailed));
     let decision = lane.audits().into_iter().find_map(|e| match e {
@@ -378,8 +363,7 @@ fn failed_passive_authentication() {
     let mut untrusted = facts();
     untrusted.pa = PaOutcome::UntrustedCsca;
     let mut lane = Lane::one_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(untrusted));
+    lane.read(untrusted);
     assert_eq!(referred(&lane), Some(ReasonCode::CscaUntrusted));
 }
 
@@ -399,9 +383,7 @@ fn non_cooperative_traveller_never_enters() {
 
 #[test]
 fn non_cooperative_traveller_does_not_face_the_camera() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     let t = lane.elapsed();
     for _ in 0..3 {
         lane.run_to_deadline();
@@ -418,9 +400,7 @@ fn non_cooperative_traveller_does_not_face_the_camera() {
 
 #[test]
 fn non_cooperative_traveller_stays_after_the_exit_opened() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.run_to_deadline();
     assert_eq!(lane.gate.phase(), Phase::AwaitingOfficer);
@@ -468,9 +448,7 @@ fn loitering_and_objects_left_in_an_idle_lane() {
 
 #[test]
 fn system_malfunction_camera_fault_mid_passage() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::DeviceFault(Device::Camera));
     assert_eq!(lane.gate.phase(), Phase::Fault);
     assert_eq!(
@@ -515,9 +493,7 @@ fn system_malfunction_tamper() {
 
 #[test]
 fn emergency_fire_alarm_mid_passage_opens_every_door_until_reset() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::FireAlarm(true));
     assert_eq!(lane.gate.phase(), Phase::Emergency);
     assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
@@ -557,9 +533,7 @@ fn emergency_button_in_one_step() {
 
 #[test]
 fn mains_lost_finishes_the_passage_then_closes_the_lane() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::MainsLost(true));
     assert!(lane.alarms().contains(&ReasonCode::MainsLost));
     lane.attempt(MATCH, LIVE);
@@ -664,9 +638,7 @@ fn stale_results_never_act_on_the_next_traveller() {
 
 #[test]
 fn shutdown_puts_the_doors_in_the_safe_state() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.feed(Input::Shutdown);
     assert_eq!(lane.gate.phase(), Phase::Stopped);
     assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
@@ -732,8 +704,7 @@ fn date_changes_are_used_for_expiry() {
     lane.feed(Input::DateChanged(
         CivilDate::new(2026, 11, 27).expect("date"),
     ));
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::DocumentExpired));
 }
 
@@ -743,8 +714,7 @@ fn a_traveller_who_turns_twelve_at_midnight_is_eligible_from_then_on() {
     let mut f = facts();
     f.birth_date = Some(CivilDate::new(2014, 11, 27).expect("date"));
     let mut lane = Lane::one_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f.clone()));
+    lane.read(f.clone());
     assert_eq!(referred(&lane), Some(ReasonCode::Underage));
 
     let mut lane = Lane::one_step();
@@ -792,16 +762,12 @@ fn ignores_face_verdict_sent_as_match_below_threshold() {
 
 #[test]
 fn wrong_direction_during_a_passage_refers_and_after_the_exit_only_alarms() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::WrongDirection);
     assert_eq!(referred(&lane), Some(ReasonCode::WrongDirection));
     lane.walk_back();
 
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.sensor(SensorEvent::WrongDirection);
     assert!(lane.alarms().contains(&ReasonCode::WrongDirection));
@@ -858,9 +824,7 @@ fn unexpected_inputs_are_counted_and_audited_never_fatal() {
 fn safe_state_opening_waits_for_the_interlock() {
     // Found by the property tests: shutting down while the exit is held open by an
     // occupied zone C must not open the fail-safe entry as well.
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.zone(Zone::C, true);
     lane.feed(Input::Shutdown);
