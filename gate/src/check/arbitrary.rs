@@ -13,15 +13,13 @@ use crate::input::Input;
 use crate::phase::Phase;
 use crate::policy::WatchlistMode;
 use crate::reason::ReasonCode;
+use crate::script::genuine_facts;
 use crate::verdict::{
     ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict, FaceVerdict,
-    PaOutcome, PadVerdict, Pseudonym, Ticket, WatchlistResult,
+    PaOutcome, PadVerdict, Ticket, WatchlistResult,
 };
 
-/// The lane's date at the start of a run.
-pub fn today() -> CivilDate {
-    CivilDate::new(2026, 11, 26).expect("a valid date")
-}
+pub use crate::script::today;
 
 fn cc(code: &str) -> CountryCode {
     CountryCode::new(code).expect("a valid country code")
@@ -94,17 +92,12 @@ pub fn occupancy_action(v: u8) -> OccupancyAction {
 /// Document facts: 7 is a genuine adult's valid passport; the others each break or test
 /// the edge of one rule (the dates around [`today`] and the day after).
 pub fn facts(v: u8) -> DocumentFacts {
-    let mut f = DocumentFacts {
-        kind: DocumentKind::Passport,
-        issuing_state: cc("FRA"),
-        nationality: cc("FRA"),
-        birth_date: Some(date(1980, 2, 29)),
-        expiry: date(2030, 6, 30),
-        pa: PaOutcome::Trusted,
-        chip_auth: ChipAuthOutcome::Passed,
-        mrz_matches_dg1: true,
-        pseudonym: Pseudonym("p".into()),
-    };
+    // French, so that the policies that allow France only decide it too.
+    let mut f = genuine_facts();
+    f.issuing_state = cc("FRA");
+    f.nationality = cc("FRA");
+    f.birth_date = Some(date(1980, 2, 29));
+    f.expiry = date(2030, 6, 30);
     match v % 16 {
         0 => f.pa = PaOutcome::Failed,
         1 => f.birth_date = Some(date(2020, 1, 1)),
