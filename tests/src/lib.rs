@@ -367,6 +367,20 @@ pub fn write_sim_config(path: &Path, pattern: &str, vpcd_readers: &str) {
     .unwrap();
 }
 
+/// A new temporary folder holding the file `name` with `text`; dropping the folder
+/// removes both.
+pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// `egate config check FILE`: exit code, stdout, stderr.
+pub fn config_check(file: &Path) -> (i32, String, String) {
+    egate(&["config", "check", file.to_str().unwrap()])
+}
+
 /// Runs `egate <args>` to completion; returns (exit code, stdout, stderr).
 pub fn egate<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
     run(&egate_bin(), args)
