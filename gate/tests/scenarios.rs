@@ -23,24 +23,46 @@ fn referred(lane: &Lane) -> Option<ReasonCode> {
     })
 }
 
+/// The exit is open for the traveller, who walks out: the passage is accepted.
+fn walks_out_accepted(lane: &mut Lane) {
+    assert_eq!(lane.gate.phase(), Phase::Exiting);
+    lane.walk_out();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+}
+
+/// A genuine passage, seen from a fresh log: accepted with these door commands, and the
+/// lane idle again.
+fn genuine_passage_with_doors(lane: &mut Lane, doors: &[(DoorId, DoorAction)]) {
+    lane.clear_log();
+    lane.genuine_passage();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    assert_eq!(lane.doors(), doors);
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+}
+
+/// Feeds a safety `event`; checks the phase it leads to and each door's last command.
+fn safety_input(lane: &mut Lane, event: SensorEvent, phase: Phase, doors: &[(DoorId, DoorAction)]) {
+    lane.sensor(event);
+    assert_eq!(lane.gate.phase(), phase);
+    for &(door, action) in doors {
+        assert_eq!(lane.door(door), Some(action), "{door:?}");
+    }
+}
+
 // ---- genuine passages ---------------------------------------------------------------
 
 #[test]
 fn genuine_passage_two_step() {
     let mut lane = Lane::two_step();
-    lane.clear_log();
-    lane.genuine_passage();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
-    assert_eq!(
-        lane.doors(),
-        vec![
+    genuine_passage_with_doors(
+        &mut lane,
+        &[
             (DoorId::Entry, DoorAction::Open),
             (DoorId::Entry, DoorAction::Close),
             (DoorId::Exit, DoorAction::Open),
             (DoorId::Exit, DoorAction::Close),
-        ]
+        ],
     );
-    assert_eq!(lane.gate.phase(), Phase::Idle);
     assert!(lane.alarms().is_empty());
     let liveness = lane.audits().into_iter().find_map(|e| match e {
         AuditEvent::PassageEnded { liveness, .. } => Some(*liveness),
@@ -77,25 +99,18 @@ fn genuine_passage_two_step() {
 
 #[test]
 fn genuine_passage_one_step() {
-    let mut lane = Lane::one_step();
-    lane.clear_log();
-    lane.genuine_passage();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
-    assert_eq!(
-        lane.doors(),
-        vec![
+    genuine_passage_with_doors(
+        &mut Lane::one_step(),
+        &[
             (DoorId::Exit, DoorAction::Open),
-            (DoorId::Exit, DoorAction::Close)
-        ]
+            (DoorId::Exit, DoorAction::Close),
+        ],
     );
-    assert_eq!(lane.gate.phase(), Phase::Idle);
 }
 
 #[test]
 fn liveness_not_checked_is_explicit_and_recorded_on_every_passage() {
-    let mut config = GateConfig::two_step(today());
-    config.liveness = LivenessMode::NotChecked;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.liveness = LivenessMode::NotChecked);
     lane.genuine_passage();
     // A referred passage too.
     lane.present();
@@ -152,9 +167,7 @@ fn tailgating_someone_following_into_the_closing_entry() {
 
 #[test]
 fn tailgating_policy_can_only_alarm() {
-    let mut config = GateConfig::two_step(today());
-    config.occupancy.tailgating = OccupancyAction::Alarm;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.occupancy.tailgating = OccupancyAction::Alarm);
     lane.document_ok(facts());
     lane.walk_in();
     lane.sensor(SensorEvent::MultiplePersons(true));
@@ -261,8 +274,7 @@ fn chip_anomaly_a_silent_reader_times_out() {
 
 #[test]
 fn database_hit_refers_without_telling_the_traveller() {
-    let mut lane = Lane::two_step();
-    lane.read(facts());
+    let mut lane = Lane::checking_watchlist();
     lane.watchlist(WatchlistResult::Hit);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistHit));
     assert!(lane.alarms().contains(&ReasonCode::WatchlistHit));
@@ -274,13 +286,11 @@ fn database_hit_refers_without_telling_the_traveller() {
 
 #[test]
 fn database_unavailable_or_slow_refers() {
-    let mut lane = Lane::two_step();
-    lane.read(facts());
+    let mut lane = Lane::checking_watchlist();
     lane.watchlist(WatchlistResult::Unavailable);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistUnavailable));
 
-    let mut lane = Lane::two_step();
-    lane.read(facts());
+    let mut lane = Lane::checking_watchlist();
     lane.run_to_deadline();
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistTimeout));
 }
@@ -317,9 +327,7 @@ fn biometric_second_attempt_succeeds() {
     lane.document_ok(facts());
     lane.attempt(FaceVerdict::NoFace, LIVE);
     lane.attempt(MATCH, LIVE);
-    assert_eq!(lane.gate.phase(), Phase::Exiting);
-    lane.walk_out();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    walks_out_accepted(&mut lane);
 }
 
 #[test]
@@ -432,9 +440,7 @@ fn loitering_and_objects_left_in_an_idle_lane() {
     );
     lane.zone(Zone::A, false);
 
-    let mut config = GateConfig::two_step(today());
-    config.occupancy.object_left = OccupancyAction::Refer;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.occupancy.object_left = OccupancyAction::Refer);
     lane.sensor(SensorEvent::PersonCount(0));
     lane.zone(Zone::B, true);
     lane.run_to_deadline();
@@ -483,10 +489,9 @@ fn system_malfunction_entry_door_does_not_close() {
 
 #[test]
 fn system_malfunction_tamper() {
-    let mut lane = Lane::one_step();
-    lane.sensor(SensorEvent::Tamper(true));
-    assert_eq!(lane.gate.phase(), Phase::Fault);
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Lock));
+    let exit_locked = [(DoorId::Exit, DoorAction::Lock)];
+    let tamper = SensorEvent::Tamper(true);
+    safety_input(&mut Lane::one_step(), tamper, Phase::Fault, &exit_locked);
 }
 
 // ---- emergency ----------------------------------------------------------------------
@@ -494,10 +499,12 @@ fn system_malfunction_tamper() {
 #[test]
 fn emergency_fire_alarm_mid_passage_opens_every_door_until_reset() {
     let mut lane = Lane::in_the_mantrap();
-    lane.sensor(SensorEvent::FireAlarm(true));
-    assert_eq!(lane.gate.phase(), Phase::Emergency);
-    assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Open));
+    let both_open = [
+        (DoorId::Entry, DoorAction::Open),
+        (DoorId::Exit, DoorAction::Open),
+    ];
+    let fire = SensorEvent::FireAlarm(true);
+    safety_input(&mut lane, fire, Phase::Emergency, &both_open);
     assert!(lane.log.contains(&Command::Sounder(true)));
     assert!(lane.messages().contains(&MessageCode::Evacuate));
     assert_eq!(
@@ -523,9 +530,9 @@ fn emergency_fire_alarm_mid_passage_opens_every_door_until_reset() {
 #[test]
 fn emergency_button_in_one_step() {
     let mut lane = Lane::one_step();
-    lane.sensor(SensorEvent::EmergencyButton(true));
-    assert_eq!(lane.gate.phase(), Phase::Emergency);
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Open));
+    let button = SensorEvent::EmergencyButton(true);
+    let exit_open = [(DoorId::Exit, DoorAction::Open)];
+    safety_input(&mut lane, button, Phase::Emergency, &exit_open);
     assert!(!lane.doors().iter().any(|(d, _)| *d == DoorId::Entry));
 }
 
@@ -551,9 +558,7 @@ fn mains_lost_finishes_the_passage_then_closes_the_lane() {
 
 #[test]
 fn officer_release_after_a_referral_that_waits() {
-    let mut config = GateConfig::two_step(today());
-    config.referral = ReferralRoute::WaitForOfficer;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.referral = ReferralRoute::WaitForOfficer);
     lane.document_ok(facts());
     lane.walk_in();
     for _ in 0..3 {
@@ -771,9 +776,7 @@ fn wrong_direction_during_a_passage_refers_and_after_the_exit_only_alarms() {
     lane.attempt(MATCH, LIVE);
     lane.sensor(SensorEvent::WrongDirection);
     assert!(lane.alarms().contains(&ReasonCode::WrongDirection));
-    assert_eq!(lane.gate.phase(), Phase::Exiting);
-    lane.walk_out();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    walks_out_accepted(&mut lane);
 }
 
 #[test]

@@ -68,6 +68,20 @@ impl Lane {
         Self::new(GateConfig::one_step(today()))
     }
 
+    /// A two-step lane with the default configuration changed by `change`.
+    pub fn two_step_with(change: impl FnOnce(&mut GateConfig)) -> Self {
+        let mut config = GateConfig::two_step(today());
+        change(&mut config);
+        Self::new(config)
+    }
+
+    /// A two-step lane whose genuine document has been read, waiting for the watchlist.
+    pub fn checking_watchlist() -> Self {
+        let mut lane = Self::two_step();
+        lane.read(facts());
+        lane
+    }
+
     /// A two-step lane with a genuine traveller alone in the mantrap, facing the camera.
     pub fn in_the_mantrap() -> Self {
         let mut lane = Self::two_step();
