@@ -22,29 +22,31 @@ fn egate(args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// `egate doc verify --sod SOD --dg N=FILE… MORE…`, the files under `data`.
+fn verify(sod: &str, dgs: &[(u8, &str)], more: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "doc".to_string(),
+        "verify".into(),
+        "--sod".into(),
+        data(sod),
+    ];
+    for (n, file) in dgs {
+        args.push("--dg".into());
+        args.push(format!("{n}={}", data(file)));
+    }
+    args.extend(more.iter().map(|a| a.to_string()));
+    egate(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 #[test]
 fn verify_bsi2008_specimen_reports_csca_not_found() {
-    let (sod, dg1, dg2, dg14) = (
-        data("jmrtd-bsi2008/EF_SOD.bin"),
-        data("jmrtd-bsi2008/Datagroup1.bin"),
-        data("jmrtd-bsi2008/Datagroup2.bin"),
-        data("jmrtd-bsi2008/Datagroup14.bin"),
-    );
-    let (code, out) = egate(&[
-        "doc",
-        "verify",
-        "--sod",
-        &sod,
-        "--dg",
-        &format!("1={dg1}"),
-        "--dg",
-        &format!("2={dg2}"),
-        "--dg",
-        &format!("14={dg14}"),
-        "--at",
-        "2008-06-01",
-        "--json",
-    ]);
+    let dgs = [
+        (1, "jmrtd-bsi2008/Datagroup1.bin"),
+        (2, "jmrtd-bsi2008/Datagroup2.bin"),
+        (14, "jmrtd-bsi2008/Datagroup14.bin"),
+    ];
+    let sod = "jmrtd-bsi2008/EF_SOD.bin";
+    let (code, out) = verify(sod, &dgs, &["--at", "2008-06-01", "--json"]);
     assert_eq!(code, 1, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let checks = v["checks"].as_array().unwrap();
@@ -68,37 +70,20 @@ fn verify_bsi2008_specimen_reports_csca_not_found() {
 
 #[test]
 fn verify_loes2006_specimen_text_output() {
-    let (code, out) = egate(&[
-        "doc",
-        "verify",
-        "--sod",
-        &data("jmrtd-loes2006/ef011D.bin"),
-        "--dg",
-        &format!("1={}", data("jmrtd-loes2006/ef0101.bin")),
-        "--dg",
-        &format!("2={}", data("jmrtd-loes2006/ef0102.bin")),
-        "--dg",
-        &format!("15={}", data("jmrtd-loes2006/ef010F.bin")),
-        "--at",
-        "2008-06-01",
-    ]);
+    let sod = "jmrtd-loes2006/ef011D.bin";
+    let dgs = [
+        (1, "jmrtd-loes2006/ef0101.bin"),
+        (2, "jmrtd-loes2006/ef0102.bin"),
+        (15, "jmrtd-loes2006/ef010F.bin"),
+    ];
+    let (code, out) = verify(sod, &dgs, &["--at", "2008-06-01"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("[passed      ] sod_signature"), "{out}");
     assert!(out.contains("[passed      ] dg_hash:2"), "{out}");
     assert!(out.contains("csca_not_found: CSCA not found"), "{out}");
     // Integrity only (no trust anchors for these test signers) passes.
-    let (code, out) = egate(&[
-        "doc",
-        "verify",
-        "--sod",
-        &data("jmrtd-loes2006/ef011D.bin"),
-        "--dg",
-        &format!("1={}", data("jmrtd-loes2006/ef0101.bin")),
-        "--at",
-        "2008-06-01",
-        "--strictness",
-        "integrity-only",
-    ]);
+    let integrity_only = ["--at", "2008-06-01", "--strictness", "integrity-only"];
+    let (code, out) = verify(sod, &dgs[..1], &integrity_only);
     assert_eq!(code, 0, "{out}");
 }
 

@@ -6,11 +6,11 @@
 //! and `pyserial==3.5` (override the interpreter with `EGATE_TEST_PYTHON`). This test fails,
 //! never skips, when they are missing.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use egate_tests::LineLog;
 
 const EGATE: &str = env!("CARGO_BIN_EXE_egate");
 
@@ -21,7 +21,7 @@ fn python() -> String {
 /// The pymodbus slave; killed on drop.
 struct Slave {
     child: Child,
-    lines: mpsc::Receiver<String>,
+    lines: LineLog,
 }
 
 impl Drop for Slave {
@@ -55,21 +55,15 @@ impl Slave {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the pymodbus slave");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let slave = Slave { child, lines };
+        let mut slave = Slave {
+            lines: LineLog::read(child.stdout.take().expect("piped stdout")),
+            child,
+        };
         // Wait for readiness: the script prints its pty path once pymodbus listens.
+        let deadline = Instant::now() + Duration::from_secs(60);
         let ready = slave
             .lines
-            .recv_timeout(Duration::from_secs(60))
-            .expect("pymodbus slave did not report READY");
+            .next_line(deadline, "READY from the pymodbus slave");
         let path = ready
             .strip_prefix("READY ")
             .unwrap_or_else(|| panic!("unexpected first line {ready:?}"))
@@ -77,11 +71,14 @@ impl Slave {
         (slave, path)
     }
 
-    /// Coil writes pymodbus has seen so far.
-    fn coil_writes(&self) -> Vec<String> {
-        self.lines
-            .try_iter()
+    /// Coil writes pymodbus has seen since the last call.
+    fn coil_writes(&mut self) -> Vec<String> {
+        let mark = self.lines.log.len();
+        self.lines.drain();
+        let new = &self.lines.log[mark..];
+        new.iter()
             .filter(|l| l.starts_with("COIL "))
+            .cloned()
             .collect()
     }
 }
@@ -98,6 +95,12 @@ fn egate(args: &[&str]) -> Output {
     out
 }
 
+/// `egate hw door --port <port> --map <map> status`.
+fn status_with_map(port: &str, map: &Path) -> Output {
+    let map = map.to_str().expect("a UTF-8 path");
+    egate(&["hw", "door", "--port", port, "--map", map, "status"])
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -108,7 +111,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn egate_hw_door_drives_a_pymodbus_slave_with_the_default_map() {
-    let (slave, port) = Slave::start();
+    let (mut slave, port) = Slave::start();
 
     let out = egate(&["hw", "door", "--port", &port, "status"]);
     assert_eq!(out.status.code(), Some(0));
@@ -161,15 +164,7 @@ fn egate_hw_door_drives_a_pymodbus_slave_with_the_default_map() {
     let dir = tempfile::tempdir().unwrap();
     let wrong_unit = dir.path().join("unit9.toml");
     std::fs::write(&wrong_unit, "unit_id = 9\n").unwrap();
-    let out = egate(&[
-        "hw",
-        "door",
-        "--port",
-        &port,
-        "--map",
-        wrong_unit.to_str().unwrap(),
-        "status",
-    ]);
+    let out = status_with_map(&port, &wrong_unit);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("no valid answer from unit 9"),
@@ -184,27 +179,11 @@ fn usage_and_map_errors_have_their_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "unit_id = 0\npoll_period_ms = 500\nsurprise = true\n").unwrap();
-    let out = egate(&[
-        "hw",
-        "door",
-        "--port",
-        "/dev/null",
-        "--map",
-        bad.to_str().unwrap(),
-        "status",
-    ]);
+    let out = status_with_map("/dev/null", &bad);
     assert_eq!(out.status.code(), Some(64));
     assert!(stderr(&out).contains("surprise"), "{}", stderr(&out));
     std::fs::write(&bad, "unit_id = 0\npoll_period_ms = 500\n").unwrap();
-    let out = egate(&[
-        "hw",
-        "door",
-        "--port",
-        "/dev/null",
-        "--map",
-        bad.to_str().unwrap(),
-        "status",
-    ]);
+    let out = status_with_map("/dev/null", &bad);
     assert_eq!(out.status.code(), Some(64));
     // Every error at once: unit id, poll period, and the watchdog now shorter than a poll.
     let err = stderr(&out);

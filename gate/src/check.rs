@@ -19,6 +19,9 @@
 //! model.step(&mut gate, now, Some(Input::DocumentPresented)).unwrap();
 //! ```
 
+#[doc(hidden)]
+pub mod arbitrary;
+
 use std::time::Instant;
 
 use crate::command::{Command, DoorAction};

@@ -99,6 +99,25 @@ pub enum PassageOutcome {
     Aborted(ReasonCode),
 }
 
+/// One attempt of a step (ISO/IEC 19795-2), as the audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptRecord {
+    /// The passage.
+    pub passage: PassageId,
+    /// The step.
+    pub step: Step,
+    /// 1-based attempt number.
+    pub attempt: u8,
+    /// Attempts allowed.
+    pub of: u8,
+    /// Why it failed, if it did (`None` is a success).
+    pub failure: Option<ReasonCode>,
+    /// Face similarity score and threshold, for face attempts with a comparison.
+    pub score: Option<(f32, f32)>,
+    /// How long it took.
+    pub took: Duration,
+}
+
 /// A structured audit record. No biometrics, no MRZ, no document number: a pseudonym,
 /// reason codes, scores and timings only. The daemon timestamps and chains them.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,22 +138,7 @@ pub enum AuditEvent {
         passage: PassageId,
     },
     /// One attempt of a step ended (`failure: None` is a success).
-    Attempt {
-        /// The passage.
-        passage: PassageId,
-        /// The step.
-        step: Step,
-        /// 1-based attempt number.
-        attempt: u8,
-        /// Attempts allowed.
-        of: u8,
-        /// Why it failed, if it did.
-        failure: Option<ReasonCode>,
-        /// Face similarity score and threshold, for face attempts with a comparison.
-        score: Option<(f32, f32)>,
-        /// How long it took.
-        took: Duration,
-    },
+    Attempt(AttemptRecord),
     /// A step's transaction ended with a decision (`failure: None` is an accept).
     Transaction {
         /// The passage.
@@ -284,6 +288,19 @@ pub enum Command {
     RaiseAlarm(ReasonCode),
     /// Record an audit event.
     Audit(AuditEvent),
+}
+
+impl Command {
+    /// The kind and ticket of the job this command starts, if it starts one.
+    pub fn started_job(&self) -> Option<(JobKind, Ticket)> {
+        match *self {
+            Command::StartChipRead { ticket } => Some((JobKind::ChipRead, ticket)),
+            Command::StartWatchlist { ticket } => Some((JobKind::Watchlist, ticket)),
+            Command::StartFaceMatch { ticket } => Some((JobKind::FaceMatch, ticket)),
+            Command::StartPad { ticket } => Some((JobKind::Pad, ticket)),
+            _ => None,
+        }
+    }
 }
 
 impl PassageOutcome {

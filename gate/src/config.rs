@@ -103,6 +103,7 @@ pub enum ReferralRoute {
 }
 
 crate::named_enum! {
+    serde;
     /// What an occupancy anomaly does.
     pub enum OccupancyAction {
         /// During a passage: refer the traveller (with an alarm). With no passage: call an
@@ -115,8 +116,13 @@ crate::named_enum! {
     }
 }
 
-/// What each occupancy anomaly does.
+/// What each occupancy anomaly does (the daemon's `[occupancy]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields, default)
+)]
 pub struct OccupancyPolicy {
     /// More than one person in the mantrap or someone following in (piggybacking,
     /// tailgating).

@@ -120,23 +120,29 @@ mod tests {
         assert!(CivilDate::new(2024, 4, 0).is_err());
     }
 
+    /// The ages of someone `born` on each of the days `on`.
+    fn ages(born: CivilDate, on: &[(u16, u8, u8)]) -> Vec<u16> {
+        on.iter()
+            .map(|&(y, m, day)| born.age_on(d(y, m, day)))
+            .collect()
+    }
+
     #[test]
     fn age_counts_completed_years() {
-        let born = d(2010, 6, 15);
-        assert_eq!(born.age_on(d(2022, 6, 14)), 11);
-        assert_eq!(born.age_on(d(2022, 6, 15)), 12);
-        assert_eq!(born.age_on(d(2022, 12, 31)), 12);
-        assert_eq!(born.age_on(d(2009, 1, 1)), 0);
+        let on = [(2022, 6, 14), (2022, 6, 15), (2022, 12, 31), (2009, 1, 1)];
+        assert_eq!(ages(d(2010, 6, 15), &on), [11, 12, 12, 0]);
     }
 
     #[test]
     fn leap_day_birthdays_complete_on_first_of_march() {
-        let born = d(2008, 2, 29);
-        assert_eq!(born.age_on(d(2020, 2, 28)), 11);
-        assert_eq!(born.age_on(d(2020, 2, 29)), 12);
-        assert_eq!(born.age_on(d(2021, 2, 28)), 12);
-        assert_eq!(born.age_on(d(2022, 2, 28)), 13);
-        assert_eq!(born.age_on(d(2022, 3, 1)), 14);
+        let on = [
+            (2020, 2, 28),
+            (2020, 2, 29),
+            (2021, 2, 28),
+            (2022, 2, 28),
+            (2022, 3, 1),
+        ];
+        assert_eq!(ages(d(2008, 2, 29), &on), [11, 12, 12, 13, 14]);
     }
 
     #[test]

@@ -69,31 +69,20 @@ impl Gate {
             SensorEvent::WrongDirection => self.anomaly(now, ReasonCode::WrongDirection),
             SensorEvent::FireAlarm(active) => {
                 self.sensors.fire_alarm = active;
-                self.condition(ReasonCode::FireAlarm, active);
-                if active {
-                    self.emergency(now, ReasonCode::FireAlarm);
-                }
+                self.condition(now, ReasonCode::FireAlarm, active, Self::emergency);
             }
             SensorEvent::EmergencyButton(active) => {
                 self.sensors.emergency_button = active;
-                self.condition(ReasonCode::EmergencyButton, active);
-                if active {
-                    self.emergency(now, ReasonCode::EmergencyButton);
-                }
+                self.condition(now, ReasonCode::EmergencyButton, active, Self::emergency);
             }
             SensorEvent::Tamper(active) => {
                 self.sensors.tamper = active;
-                self.condition(ReasonCode::Tamper, active);
-                if active {
-                    self.fault(now, ReasonCode::Tamper);
-                }
+                self.condition(now, ReasonCode::Tamper, active, Self::fault);
             }
             SensorEvent::MainsLost(lost) => {
                 self.sensors.mains_lost = lost;
-                self.condition(ReasonCode::MainsLost, lost);
-                if lost {
-                    self.on_mains_lost(now);
-                }
+                let on_lost = |gate: &mut Self, now, _| gate.on_mains_lost(now);
+                self.condition(now, ReasonCode::MainsLost, lost, on_lost);
             }
             SensorEvent::DeviceFault(device) => {
                 self.sensors.fault(device);
@@ -113,8 +102,18 @@ impl Gate {
         }
     }
 
-    fn condition(&mut self, reason: ReasonCode, active: bool) {
+    /// Records a safety condition going on or off; `react` handles it going on.
+    fn condition(
+        &mut self,
+        now: Instant,
+        reason: ReasonCode,
+        active: bool,
+        react: fn(&mut Self, Instant, ReasonCode),
+    ) {
         self.audit(AuditEvent::Condition { reason, active });
+        if active {
+            react(self, now, reason);
+        }
     }
 
     fn on_crowd_change(&mut self, now: Instant, was_crowded: bool) {
@@ -302,8 +301,7 @@ impl Gate {
         if !allowed {
             return false;
         }
-        if self.doors.open(DoorId::Exit, false, &mut self.out).is_err() {
-            self.audit(AuditEvent::InterlockRefused { door: DoorId::Exit });
+        if !self.open_door(DoorId::Exit) {
             return false;
         }
         let passage = self.state.passage().cloned();

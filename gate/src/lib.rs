@@ -143,7 +143,8 @@ mod state;
 mod verdict;
 
 pub use command::{
-    AuditEvent, Command, DoorAction, JobKind, Lamp, Liveness, PassageId, PassageOutcome, Step,
+    AttemptRecord, AuditEvent, Command, DoorAction, JobKind, Lamp, Liveness, PassageId,
+    PassageOutcome, Step,
 };
 pub use config::{
     Attempts, ConfigError, ConfigErrors, DoorSafeState, GateConfig, Layout, LivenessMode,

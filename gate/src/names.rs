@@ -87,6 +87,8 @@ macro_rules! named_enum {
 
 #[cfg(test)]
 mod tests {
+    // Most of these are only named by the serde round trip.
+    #[cfg_attr(not(feature = "serde"), allow(unused_imports))]
     use crate::{
         DoorAction, DoorId, DoorSafeState, Lamp, Layout, LivenessMode, MessageCode, OfficerCommand,
         Phase, ReasonCode,

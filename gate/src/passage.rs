@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::command::{AuditEvent, Command, JobKind, PassageOutcome, Step};
+use crate::command::{AttemptRecord, AuditEvent, Command, JobKind, PassageOutcome, Step};
 use crate::config::{LivenessMode, ReferralRoute};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
@@ -38,27 +38,9 @@ fn decide_attempt(face: FaceVerdict, pad: Option<PadVerdict>) -> (Option<ReasonC
 impl Gate {
     // ---- attempts and transactions (ISO/IEC 19795-2) ----------------------------------
 
-    #[allow(clippy::too_many_arguments)]
-    fn record_attempt(
-        &mut self,
-        passage: &Passage,
-        step: Step,
-        attempt: u8,
-        of: u8,
-        failure: Option<ReasonCode>,
-        score: Option<(f32, f32)>,
-        took: Duration,
-    ) {
+    fn record_attempt(&mut self, record: AttemptRecord) {
         self.counters.attempts += 1;
-        self.audit(AuditEvent::Attempt {
-            passage: passage.id,
-            step,
-            attempt,
-            of,
-            failure,
-            score,
-            took,
-        });
+        self.audit(AuditEvent::Attempt(record));
     }
 
     fn record_transaction(
@@ -132,37 +114,29 @@ impl Gate {
             }
             _ => return self.drop_result(JobKind::ChipRead, ticket, "document_verdict"),
         };
-        let of = self.config.attempts.chip_read;
-        let took = now.saturating_duration_since(attempt_started);
         let facts = match verdict {
             DocumentVerdict::Refused(reason) => {
-                self.record_attempt(
-                    &passage,
-                    Step::DocumentRead,
+                let retryable = reason == ReasonCode::ChipReadFailed;
+                return self.end_chip_read(
+                    now,
+                    passage,
                     attempt,
-                    of,
-                    Some(reason),
-                    None,
-                    took,
+                    attempt_started,
+                    reason,
+                    retryable,
                 );
-                if reason == ReasonCode::ChipReadFailed && attempt < of {
-                    self.start_chip_read(now, passage, attempt + 1);
-                } else {
-                    let total = now.saturating_duration_since(passage.started);
-                    self.record_transaction(
-                        &passage,
-                        Step::DocumentRead,
-                        attempt,
-                        Some(reason),
-                        total,
-                    );
-                    self.refer(now, Some(passage), reason);
-                }
-                return;
             }
             DocumentVerdict::Read(facts) => facts,
         };
-        self.record_attempt(&passage, Step::DocumentRead, attempt, of, None, None, took);
+        self.record_attempt(AttemptRecord {
+            passage: passage.id,
+            step: Step::DocumentRead,
+            attempt,
+            of: self.config.attempts.chip_read,
+            failure: None,
+            score: None,
+            took: now.saturating_duration_since(attempt_started),
+        });
         let total = now.saturating_duration_since(passage.started);
         self.record_transaction(&passage, Step::DocumentRead, attempt, None, total);
         let refusal = policy::evaluate(&self.config.eligibility, &facts, self.config.today).err();
@@ -216,8 +190,28 @@ impl Gate {
             WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
             WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
         };
+        self.end_watchlist(now, passage, doc, started, failure);
+    }
+
+    /// The watchlist step has one attempt: its end is also the end of its transaction.
+    fn end_watchlist(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        doc: AcceptedDocument,
+        started: Instant,
+        failure: Option<ReasonCode>,
+    ) {
         let took = now.saturating_duration_since(started);
-        self.record_attempt(&passage, Step::Watchlist, 1, 1, failure, None, took);
+        self.record_attempt(AttemptRecord {
+            passage: passage.id,
+            step: Step::Watchlist,
+            attempt: 1,
+            of: 1,
+            failure,
+            score: None,
+            took,
+        });
         self.record_transaction(&passage, Step::Watchlist, 1, failure, took);
         match failure {
             // The traveller sees the same message as for any referral.
@@ -226,19 +220,42 @@ impl Gate {
         }
     }
 
+    /// A chip read failed (refused or timed out): another attempt if one is left and the
+    /// failure is worth one, else the document step ends with a referral.
+    fn end_chip_read(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        attempt: u8,
+        started: Instant,
+        reason: ReasonCode,
+        retryable: bool,
+    ) {
+        let of = self.config.attempts.chip_read;
+        self.record_attempt(AttemptRecord {
+            passage: passage.id,
+            step: Step::DocumentRead,
+            attempt,
+            of,
+            failure: Some(reason),
+            score: None,
+            took: now.saturating_duration_since(started),
+        });
+        if retryable && attempt < of {
+            self.start_chip_read(now, passage, attempt + 1);
+        } else {
+            let total = now.saturating_duration_since(passage.started);
+            self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
+            self.refer(now, Some(passage), reason);
+        }
+    }
+
     /// The document is accepted: two-step opens the entry, one-step goes to the face.
     fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
         if !self.is_two_step() {
             return self.start_verifying(now, passage, doc);
         }
-        if self
-            .doors
-            .open(DoorId::Entry, false, &mut self.out)
-            .is_err()
-        {
-            self.audit(AuditEvent::InterlockRefused {
-                door: DoorId::Entry,
-            });
+        if !self.open_door(DoorId::Entry) {
             return self.fault(now, ReasonCode::DoorFault);
         }
         let deadline = later(now, self.config.timeouts.enter);
@@ -371,8 +388,6 @@ impl Gate {
             Some(Job { result: None, .. }) => return,
             Some(Job { result, .. }) => *result,
         };
-        let (passage, doc, attempt) = (s.passage.clone(), s.doc.clone(), s.attempt);
-        let (tx_started, att_started) = (s.transaction_started, s.attempt_started);
         let (failure, last) = decide_attempt(face, pad);
         let score = match face {
             FaceVerdict::Match { score, threshold } | FaceVerdict::NoMatch { score, threshold } => {
@@ -380,16 +395,40 @@ impl Gate {
             }
             _ => None,
         };
+        self.end_face_attempt(now, failure, score, !last);
+    }
+
+    /// Ends the current face attempt: an accept, another attempt while one is left and
+    /// `retryable`, or a referral that ends the face transaction.
+    fn end_face_attempt(
+        &mut self,
+        now: Instant,
+        failure: Option<ReasonCode>,
+        score: Option<(f32, f32)>,
+        retryable: bool,
+    ) {
+        let State::Verifying(s) = &self.state else {
+            return;
+        };
+        let (passage, doc, attempt) = (s.passage.clone(), s.doc.clone(), s.attempt);
+        let (tx_started, att_started) = (s.transaction_started, s.attempt_started);
         let of = self.config.attempts.capture;
-        let took = now.saturating_duration_since(att_started);
-        self.record_attempt(&passage, Step::Face, attempt, of, failure, score, took);
+        self.record_attempt(AttemptRecord {
+            passage: passage.id,
+            step: Step::Face,
+            attempt,
+            of,
+            failure,
+            score,
+            took: now.saturating_duration_since(att_started),
+        });
         let total = now.saturating_duration_since(tx_started);
         match failure {
             None => {
                 self.record_transaction(&passage, Step::Face, attempt, None, total);
                 self.accept(now, passage);
             }
-            Some(_) if !last && attempt < of => {
+            Some(_) if retryable && attempt < of => {
                 self.start_attempt(now, passage, doc, attempt + 1, tx_started);
             }
             Some(reason) => {
@@ -401,10 +440,18 @@ impl Gate {
 
     // ---- exit -----------------------------------------------------------------------
 
+    /// Opens `door` through the interlock; a refusal is audited and returns false.
+    pub(crate) fn open_door(&mut self, door: DoorId) -> bool {
+        let opened = self.doors.open(door, false, &mut self.out).is_ok();
+        if !opened {
+            self.audit(AuditEvent::InterlockRefused { door });
+        }
+        opened
+    }
+
     /// Verified: the exit opens (the interlock has the entry closed).
     fn accept(&mut self, now: Instant, passage: Passage) {
-        if self.doors.open(DoorId::Exit, false, &mut self.out).is_err() {
-            self.audit(AuditEvent::InterlockRefused { door: DoorId::Exit });
+        if !self.open_door(DoorId::Exit) {
             return self.fault(now, ReasonCode::DoorFault);
         }
         self.enter_exiting(now, Some(passage), ExitAuthority::Accepted);
@@ -475,17 +522,7 @@ impl Gate {
             );
         if !inside {
             // Two-step, still in front of the entry: nothing to open.
-            let deadline = later(now, self.config.timeouts.referral);
-            self.set_state(
-                now,
-                State::Referred(Referred {
-                    reason,
-                    via_entry: false,
-                    deadline,
-                }),
-            );
-            self.message(MessageCode::SeeOfficer);
-            return self.check_referred(now);
+            return self.enter_referred(now, reason, false, MessageCode::SeeOfficer);
         }
         match self.config.referral {
             ReferralRoute::WaitForOfficer if reason != ReasonCode::TravellerLeft => {
@@ -502,28 +539,29 @@ impl Gate {
     /// Sends the traveller back the way they came (two-step: through the reopened entry).
     pub(crate) fn send_back(&mut self, now: Instant, reason: ReasonCode) {
         let via_entry = self.is_two_step();
-        if via_entry
-            && self
-                .doors
-                .open(DoorId::Entry, false, &mut self.out)
-                .is_err()
-        {
-            self.audit(AuditEvent::InterlockRefused {
-                door: DoorId::Entry,
-            });
+        if via_entry && !self.open_door(DoorId::Entry) {
             self.await_officer(now, reason, false);
             return self.message(MessageCode::SeeOfficer);
         }
+        self.enter_referred(now, reason, via_entry, MessageCode::PleaseGoBack);
+    }
+
+    /// Waits for the referred traveller to leave (through the entry when `via_entry`).
+    fn enter_referred(
+        &mut self,
+        now: Instant,
+        reason: ReasonCode,
+        via_entry: bool,
+        message: MessageCode,
+    ) {
         let deadline = later(now, self.config.timeouts.referral);
-        self.set_state(
-            now,
-            State::Referred(Referred {
-                reason,
-                via_entry,
-                deadline,
-            }),
-        );
-        self.message(MessageCode::PleaseGoBack);
+        let referred = Referred {
+            reason,
+            via_entry,
+            deadline,
+        };
+        self.set_state(now, State::Referred(referred));
+        self.message(message);
         self.check_referred(now);
     }
 
@@ -567,40 +605,14 @@ impl Gate {
             State::ReadingDocument(s) => {
                 let (passage, attempt, started) = (s.passage.clone(), s.attempt, s.attempt_started);
                 self.cancel_jobs();
-                let of = self.config.attempts.chip_read;
                 let reason = ReasonCode::ChipReadTimeout;
-                let took = now.saturating_duration_since(started);
-                self.record_attempt(
-                    &passage,
-                    Step::DocumentRead,
-                    attempt,
-                    of,
-                    Some(reason),
-                    None,
-                    took,
-                );
-                if attempt < of {
-                    self.start_chip_read(now, passage, attempt + 1);
-                } else {
-                    let total = now.saturating_duration_since(passage.started);
-                    self.record_transaction(
-                        &passage,
-                        Step::DocumentRead,
-                        attempt,
-                        Some(reason),
-                        total,
-                    );
-                    self.refer(now, Some(passage), reason);
-                }
+                self.end_chip_read(now, passage, attempt, started, reason, true);
             }
             State::CheckingWatchlist(s) => {
-                let (passage, started) = (s.passage.clone(), s.started);
+                let (passage, doc, started) = (s.passage.clone(), s.doc.clone(), s.started);
                 self.cancel_jobs();
                 let reason = Some(ReasonCode::WatchlistTimeout);
-                let took = now.saturating_duration_since(started);
-                self.record_attempt(&passage, Step::Watchlist, 1, 1, reason, None, took);
-                self.record_transaction(&passage, Step::Watchlist, 1, reason, took);
-                self.refer(now, Some(passage), ReasonCode::WatchlistTimeout);
+                self.end_watchlist(now, passage, doc, started, reason);
             }
             State::Entering(s) => {
                 let passage = s.passage.clone();
@@ -621,21 +633,10 @@ impl Gate {
                     self.fault(now, ReasonCode::DoorFault);
                 }
             }
-            State::Verifying(s) => {
-                let (passage, doc, attempt) = (s.passage.clone(), s.doc.clone(), s.attempt);
-                let (tx_started, att_started) = (s.transaction_started, s.attempt_started);
+            State::Verifying(_) => {
                 self.cancel_jobs();
-                let of = self.config.attempts.capture;
-                let reason = ReasonCode::CaptureTimeout;
-                let took = now.saturating_duration_since(att_started);
-                self.record_attempt(&passage, Step::Face, attempt, of, Some(reason), None, took);
-                if attempt < of {
-                    self.start_attempt(now, passage, doc, attempt + 1, tx_started);
-                } else {
-                    let total = now.saturating_duration_since(tx_started);
-                    self.record_transaction(&passage, Step::Face, attempt, Some(reason), total);
-                    self.refer(now, Some(passage), reason);
-                }
+                let reason = Some(ReasonCode::CaptureTimeout);
+                self.end_face_attempt(now, reason, None, true);
             }
             State::Exiting(s) => {
                 let (passage, authority) = (s.passage.take(), s.authority);

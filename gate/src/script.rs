@@ -122,13 +122,16 @@ impl Jobs {
     /// Notes the ticket of `command` if it starts a job.
     #[inline]
     pub fn note(&mut self, command: &Command) {
-        match *command {
-            Command::StartChipRead { ticket } => self.chip_read = Some(ticket),
-            Command::StartWatchlist { ticket } => self.watchlist = Some(ticket),
-            Command::StartFaceMatch { ticket } => self.face_match = Some(ticket),
-            Command::StartPad { ticket } => self.pad = Some(ticket),
-            _ => {}
-        }
+        let Some((kind, ticket)) = command.started_job() else {
+            return;
+        };
+        let latest = match kind {
+            JobKind::ChipRead => &mut self.chip_read,
+            JobKind::Watchlist => &mut self.watchlist,
+            JobKind::FaceMatch => &mut self.face_match,
+            JobKind::Pad => &mut self.pad,
+        };
+        *latest = Some(ticket);
     }
 
     /// The latest ticket of a job kind, or why there is none.

@@ -221,28 +221,27 @@ impl State {
         }
     }
 
+    /// The passage in progress and its accepted document, as far as the state holds them.
+    fn progress(&self) -> (Option<&Passage>, Option<&AcceptedDocument>) {
+        match self {
+            Self::ReadingDocument(s) => (Some(&s.passage), None),
+            Self::CheckingWatchlist(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::Entering(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::ClosingEntry(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::Verifying(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::Exiting(s) => (s.passage.as_ref(), None),
+            _ => (None, None),
+        }
+    }
+
     /// The passage in progress, if the state holds one.
     pub fn passage(&self) -> Option<&Passage> {
-        match self {
-            Self::ReadingDocument(s) => Some(&s.passage),
-            Self::CheckingWatchlist(s) => Some(&s.passage),
-            Self::Entering(s) => Some(&s.passage),
-            Self::ClosingEntry(s) => Some(&s.passage),
-            Self::Verifying(s) => Some(&s.passage),
-            Self::Exiting(s) => s.passage.as_ref(),
-            _ => None,
-        }
+        self.progress().0
     }
 
     /// The accepted document of the passage in progress, if there is one.
     pub fn document(&self) -> Option<&AcceptedDocument> {
-        match self {
-            Self::CheckingWatchlist(s) => Some(&s.doc),
-            Self::Entering(s) => Some(&s.doc),
-            Self::ClosingEntry(s) => Some(&s.doc),
-            Self::Verifying(s) => Some(&s.doc),
-            _ => None,
-        }
+        self.progress().1
     }
 
     /// Tickets of jobs still running (to cancel when leaving the state early).

@@ -4,15 +4,15 @@
 //! Job results mostly answer the latest job of their kind (so passages get deep into the
 //! machine) and sometimes answer an older or a never-issued ticket.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use gate::check::SafetyModel;
+use gate::check::arbitrary::{
+    facts, job_result, occupancy_action, today, LaneChoices, Run, Tickets,
+};
 use gate::{
-    Allow, ChipAuthOutcome, CivilDate, Command, CountryCode, Device, DocumentFacts, DocumentKind,
-    DocumentVerdict, DoorId, DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig,
-    Input, Layout, LivenessMode, OccupancyAction, OfficerCommand, PaOutcome, PaStrictness,
-    PadVerdict, Phase, Pseudonym, ReasonCode, ReferralRoute, SensorEvent, Ticket, WatchlistMode,
-    WatchlistResult, Zone,
+    Allow, CivilDate, CountryCode, Device, DocumentKind, DocumentVerdict, DoorId, DoorSafeState,
+    EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout, LivenessMode,
+    OfficerCommand, PaStrictness, PadVerdict, Phase, SensorEvent, Ticket, WatchlistResult, Zone,
 };
 use proptest::prelude::*;
 
@@ -27,10 +27,8 @@ enum Pick {
 enum Act {
     Sensor(SensorEvent),
     Present,
-    Chip(u8, Pick),
-    Watchlist(u8, Pick),
-    Face(u8, Pick),
-    Pad(u8, Pick),
+    /// A result for a job of the kind, decoded by `job_result`.
+    Result(JobKind, u8, Pick),
     Officer(OfficerCommand),
     NextDay,
     Deadline,
@@ -93,14 +91,18 @@ fn officer() -> impl Strategy<Value = OfficerCommand> {
     ]
 }
 
+fn result(kind: JobKind) -> impl Strategy<Value = Act> {
+    (any::<u8>(), pick()).prop_map(move |(v, p)| Act::Result(kind, v, p))
+}
+
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
         20 => sensor().prop_map(Act::Sensor),
         4 => Just(Act::Present),
-        5 => (any::<u8>(), pick()).prop_map(|(v, p)| Act::Chip(v, p)),
-        3 => (any::<u8>(), pick()).prop_map(|(v, p)| Act::Watchlist(v, p)),
-        6 => (any::<u8>(), pick()).prop_map(|(v, p)| Act::Face(v, p)),
-        6 => (any::<u8>(), pick()).prop_map(|(v, p)| Act::Pad(v, p)),
+        5 => result(JobKind::ChipRead),
+        3 => result(JobKind::Watchlist),
+        6 => result(JobKind::FaceMatch),
+        6 => result(JobKind::Pad),
         3 => officer().prop_map(Act::Officer),
         1 => Just(Act::NextDay),
         4 => Just(Act::Deadline),
@@ -109,28 +111,12 @@ fn act() -> impl Strategy<Value = Act> {
     ]
 }
 
-fn action() -> impl Strategy<Value = OccupancyAction> {
-    prop_oneof![
-        Just(OccupancyAction::Refer),
-        Just(OccupancyAction::Alarm),
-        Just(OccupancyAction::Record)
-    ]
-}
-
 fn safe() -> impl Strategy<Value = DoorSafeState> {
     prop_oneof![Just(DoorSafeState::Open), Just(DoorSafeState::Locked)]
 }
 
-fn today() -> CivilDate {
-    CivilDate::new(2026, 11, 26).expect("date")
-}
-
 fn cc(code: &str) -> CountryCode {
     CountryCode::new(code).expect("code")
-}
-
-fn date(y: u16, m: u8, d: u8) -> CivilDate {
-    CivilDate::new(y, m, d).expect("date")
 }
 
 /// The options of each policy field, the first one the default's: document kinds,
@@ -187,77 +173,30 @@ prop_compose! {
     fn config()(
         two_step in any::<bool>(),
         liveness in any::<bool>(),
-        wait in any::<bool>(),
+        wait_for_officer in any::<bool>(),
         watchlist in any::<bool>(),
-        occ in (action(), action(), action(), action(), action()),
+        occupancy in any::<[u8; 5]>(),
         entry in safe(),
         exit in safe(),
         policy in eligibility(),
     ) -> GateConfig {
-        let mut c = if two_step { GateConfig::two_step(today()) } else { GateConfig::one_step(today()) };
-        c.eligibility = policy;
-        c.liveness = if liveness { LivenessMode::Required } else { LivenessMode::NotChecked };
-        c.referral = if wait { ReferralRoute::WaitForOfficer } else { ReferralRoute::BackThroughEntry };
-        c.eligibility.watchlist = if watchlist { WatchlistMode::Required } else { WatchlistMode::Off };
-        c.occupancy.tailgating = occ.0;
-        c.occupancy.wrong_direction = occ.1;
-        c.occupancy.loitering = occ.2;
-        c.occupancy.child = occ.3;
-        c.occupancy.object_left = occ.4;
-        c.safe_state.entry = entry;
-        c.safe_state.exit = exit;
+        let choices = LaneChoices {
+            two_step,
+            liveness,
+            wait_for_officer,
+            watchlist,
+            occupancy: occupancy.map(occupancy_action),
+            safe_state: [entry, exit],
+        };
+        let mut c = choices.config(today());
+        c.eligibility = EligibilityPolicy { watchlist: c.eligibility.watchlist, ..policy };
         c
     }
-}
-
-/// Document facts: 7 is a genuine adult's valid passport; the others each break or test
-/// the edge of one rule (the dates around [`today`], which `NextDay` moves on).
-fn facts(v: u8) -> DocumentFacts {
-    let mut f = DocumentFacts {
-        kind: DocumentKind::Passport,
-        issuing_state: cc("FRA"),
-        nationality: cc("FRA"),
-        birth_date: Some(date(1980, 2, 29)),
-        expiry: date(2030, 6, 30),
-        pa: PaOutcome::Trusted,
-        chip_auth: ChipAuthOutcome::Passed,
-        mrz_matches_dg1: true,
-        pseudonym: Pseudonym("p".into()),
-    };
-    match v % 16 {
-        0 => f.pa = PaOutcome::Failed,
-        1 => f.birth_date = Some(date(2020, 1, 1)),
-        2 => f.expiry = date(2020, 1, 1),
-        3 => f.mrz_matches_dg1 = false,
-        4 => f.pa = PaOutcome::UntrustedCsca,
-        5 => f.chip_auth = ChipAuthOutcome::Failed,
-        6 => f.chip_auth = ChipAuthOutcome::NotSupported,
-        8 => f.birth_date = None,
-        9 => f.kind = DocumentKind::ResidencePermit,
-        10 => f.kind = DocumentKind::Other,
-        11 => {
-            f.kind = DocumentKind::IdentityCard;
-            f.issuing_state = cc("D<<");
-            f.nationality = cc("UTO");
-        }
-        // 12 years old today, 18 and 12 tomorrow.
-        12 => f.birth_date = Some(date(2014, 11, 26)),
-        13 => f.birth_date = Some(date(2008, 11, 27)),
-        14 => f.birth_date = Some(date(2014, 11, 27)),
-        // Valid through today, expired tomorrow.
-        15 => f.expiry = today(),
-        _ => {}
-    }
-    f
 }
 
 /// Tickets issued so far, by kind, from the command stream, and what the driver fed.
 #[derive(Default)]
 struct Issued {
-    chip: Vec<Ticket>,
-    watchlist: Vec<Ticket>,
-    face: Vec<Ticket>,
-    pad: Vec<Ticket>,
     zones: [Option<bool>; 3],
     pad_answered: Option<Ticket>,
     fire: bool,
@@ -313,9 +252,8 @@ impl Issued {
     }
 
     /// The next cooperative input for the gate's phase.
-    fn progress(&self, gate: &Gate, document: u8) -> Option<Input> {
+    fn progress(&self, gate: &Gate, tickets: &Tickets, document: u8) -> Option<Input> {
         let two_step = gate.config().layout == Layout::TwoStep;
-        let latest = |list: &Vec<Ticket>| list.last().copied();
         Some(match gate.phase() {
             Phase::Idle => {
                 if two_step && self.occupied(Zone::B) || self.occupied(Zone::C) {
@@ -332,11 +270,11 @@ impl Issued {
                 Input::DocumentPresented
             }
             Phase::ReadingDocument => Input::DocumentVerdict {
-                ticket: latest(&self.chip)?,
+                ticket: tickets.latest(JobKind::ChipRead)?,
                 verdict: DocumentVerdict::Read(facts(document)),
             },
             Phase::CheckingWatchlist => Input::WatchlistResult {
-                ticket: latest(&self.watchlist)?,
+                ticket: tickets.latest(JobKind::Watchlist)?,
                 result: WatchlistResult::Clear,
             },
             Phase::Entering => {
@@ -351,7 +289,7 @@ impl Issued {
                 closed: true,
             }),
             Phase::Verifying => {
-                let pad = latest(&self.pad);
+                let pad = tickets.latest(JobKind::Pad);
                 if gate.config().liveness == LivenessMode::Required && self.pad_answered != pad {
                     Input::PadVerdict {
                         ticket: pad?,
@@ -359,7 +297,7 @@ impl Issued {
                     }
                 } else {
                     Input::FaceVerdict {
-                        ticket: latest(&self.face)?,
+                        ticket: tickets.latest(JobKind::FaceMatch)?,
                         verdict: FaceVerdict::Match {
                             score: 0.8,
                             threshold: 0.5,
@@ -399,20 +337,6 @@ impl Issued {
     }
 }
 
-impl Issued {
-    fn see(&mut self, commands: &[Command]) {
-        for c in commands {
-            match c {
-                Command::StartChipRead { ticket } => self.chip.push(*ticket),
-                Command::StartWatchlist { ticket } => self.watchlist.push(*ticket),
-                Command::StartFaceMatch { ticket } => self.face.push(*ticket),
-                Command::StartPad { ticket } => self.pad.push(*ticket),
-                _ => {}
-            }
-        }
-    }
-}
-
 fn choose(list: &[Ticket], pick: &Pick) -> Ticket {
     match pick {
         Pick::Latest => list.last().copied().unwrap_or(Ticket(1)),
@@ -424,54 +348,15 @@ fn choose(list: &[Ticket], pick: &Pick) -> Ticket {
     }
 }
 
-fn to_input(act: &Act, issued: &Issued, gate: &Gate, today: &mut CivilDate) -> Option<Input> {
+fn to_input(act: &Act, issued: &Issued, run: &Run, today: &mut CivilDate) -> Option<Input> {
+    let tickets = &run.tickets;
     Some(match act {
-        Act::Progress(v) => return issued.progress(gate, if *v < 128 { 7 } else { *v }),
+        Act::Progress(v) => {
+            return issued.progress(&run.gate, tickets, if *v < 128 { 7 } else { *v })
+        }
         Act::Sensor(e) => Input::Sensor(*e),
         Act::Present => Input::DocumentPresented,
-        Act::Chip(v, p) => Input::DocumentVerdict {
-            ticket: choose(&issued.chip, p),
-            verdict: if v % 5 == 4 {
-                DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
-            } else {
-                DocumentVerdict::Read(facts(*v))
-            },
-        },
-        Act::Watchlist(v, p) => Input::WatchlistResult {
-            ticket: choose(&issued.watchlist, p),
-            result: match v % 6 {
-                0 => WatchlistResult::Hit,
-                1 => WatchlistResult::Unavailable,
-                _ => WatchlistResult::Clear,
-            },
-        },
-        Act::Face(v, p) => Input::FaceVerdict {
-            ticket: choose(&issued.face, p),
-            verdict: match v % 6 {
-                0 => FaceVerdict::NoMatch {
-                    score: 0.1,
-                    threshold: 0.5,
-                },
-                1 => FaceVerdict::NoFace,
-                2 => FaceVerdict::Match {
-                    score: f32::NAN,
-                    threshold: 0.5,
-                },
-                _ => FaceVerdict::Match {
-                    score: 0.8,
-                    threshold: 0.5,
-                },
-            },
-        },
-        Act::Pad(v, p) => Input::PadVerdict {
-            ticket: choose(&issued.pad, p),
-            verdict: match v % 6 {
-                0 => PadVerdict::Attack { score: 0.1 },
-                1 => PadVerdict::Inconclusive,
-                2 => PadVerdict::NotChecked,
-                _ => PadVerdict::Live { score: 0.9 },
-            },
-        },
+        Act::Result(kind, v, p) => job_result(*kind, choose(&tickets.of(*kind), p), *v),
         Act::Officer(o) => Input::Officer(*o),
         Act::NextDay => {
             let next = CivilDate::new(today.year(), today.month(), today.day() + 1)
@@ -488,46 +373,21 @@ fn to_input(act: &Act, issued: &Issued, gate: &Gate, today: &mut CivilDate) -> O
 
 /// Runs a sequence; returns the phases visited.
 fn run(config: GateConfig, acts: Vec<(Act, u16)>) -> Result<Vec<Phase>, TestCaseError> {
-    let t0 = Instant::now();
-    let mut now = t0;
     let mut today = config.today;
-    let mut model = SafetyModel::new(&config);
-    let mut gate = Gate::new(config, now);
+    let mut run = Run::start(config).map_err(TestCaseError::fail)?;
     let mut issued = Issued::default();
-    let mut phases = vec![gate.phase()];
-    let first = model
-        .drain(&mut gate)
-        .map_err(|v| TestCaseError::fail(v.to_string()))?;
-    issued.see(&first);
+    let mut phases = vec![run.gate.phase()];
     for (act, millis) in acts {
-        // Time passes; a driver fires every deadline that falls due.
-        now += Duration::from_millis(u64::from(millis));
-        while let Some(at) = gate.poll_timeout() {
-            if at > now {
-                break;
-            }
-            let c = model
-                .step(&mut gate, now, None)
-                .map_err(|v| TestCaseError::fail(format!("{v} on timeout")))?;
-            issued.see(&c);
-            phases.push(gate.phase());
-        }
-        let input = to_input(&act, &issued, &gate, &mut today);
+        let fired = run
+            .advance(Duration::from_millis(u64::from(millis)))
+            .map_err(TestCaseError::fail)?;
+        phases.extend(fired);
+        let input = to_input(&act, &issued, &run, &mut today);
         if let Some(input) = &input {
             issued.fed(input);
         }
-        if input.is_none() {
-            // Jump straight to the next deadline.
-            if let Some(at) = gate.poll_timeout() {
-                now = now.max(at);
-            }
-        }
-        let label = format!("{input:?}");
-        let c = model
-            .step(&mut gate, now, input)
-            .map_err(|v| TestCaseError::fail(format!("{v} after {label}")))?;
-        issued.see(&c);
-        phases.push(gate.phase());
+        run.feed(input).map_err(TestCaseError::fail)?;
+        phases.push(run.gate.phase());
     }
     Ok(phases)
 }

@@ -9,10 +9,10 @@ mod harness;
 use std::time::Duration;
 
 use gate::{
-    AuditEvent, CivilDate, Command, Device, DocumentVerdict, DoorAction, DoorId, FaceVerdict,
-    GateConfig, Input, Liveness, LivenessMode, MessageCode, OccupancyAction, OfficerCommand,
-    PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode, ReferralRoute, SensorEvent, Step,
-    WatchlistResult, Zone,
+    AttemptRecord, AuditEvent, CivilDate, Command, Device, DocumentVerdict, DoorAction, DoorId,
+    FaceVerdict, GateConfig, Input, Liveness, LivenessMode, MessageCode, OccupancyAction,
+    OfficerCommand, PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode, ReferralRoute,
+    SensorEvent, Step, WatchlistResult, Zone,
 };
 use harness::{facts, today, Lane, LIVE, MATCH, NO_MATCH};
 
@@ -23,24 +23,46 @@ fn referred(lane: &Lane) -> Option<ReasonCode> {
     })
 }
 
+/// The exit is open for the traveller, who walks out: the passage is accepted.
+fn walks_out_accepted(lane: &mut Lane) {
+    assert_eq!(lane.gate.phase(), Phase::Exiting);
+    lane.walk_out();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+}
+
+/// A genuine passage, seen from a fresh log: accepted with these door commands, and the
+/// lane idle again.
+fn genuine_passage_with_doors(lane: &mut Lane, doors: &[(DoorId, DoorAction)]) {
+    lane.clear_log();
+    lane.genuine_passage();
+    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    assert_eq!(lane.doors(), doors);
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+}
+
+/// Feeds a safety `event`; checks the phase it leads to and each door's last command.
+fn safety_input(lane: &mut Lane, event: SensorEvent, phase: Phase, doors: &[(DoorId, DoorAction)]) {
+    lane.sensor(event);
+    assert_eq!(lane.gate.phase(), phase);
+    for &(door, action) in doors {
+        assert_eq!(lane.door(door), Some(action), "{door:?}");
+    }
+}
+
 // ---- genuine passages ---------------------------------------------------------------
 
 #[test]
 fn genuine_passage_two_step() {
     let mut lane = Lane::two_step();
-    lane.clear_log();
-    lane.genuine_passage();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
-    assert_eq!(
-        lane.doors(),
-        vec![
+    genuine_passage_with_doors(
+        &mut lane,
+        &[
             (DoorId::Entry, DoorAction::Open),
             (DoorId::Entry, DoorAction::Close),
             (DoorId::Exit, DoorAction::Open),
             (DoorId::Exit, DoorAction::Close),
-        ]
+        ],
     );
-    assert_eq!(lane.gate.phase(), Phase::Idle);
     assert!(lane.alarms().is_empty());
     let liveness = lane.audits().into_iter().find_map(|e| match e {
         AuditEvent::PassageEnded { liveness, .. } => Some(*liveness),
@@ -77,25 +99,18 @@ fn genuine_passage_two_step() {
 
 #[test]
 fn genuine_passage_one_step() {
-    let mut lane = Lane::one_step();
-    lane.clear_log();
-    lane.genuine_passage();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
-    assert_eq!(
-        lane.doors(),
-        vec![
+    genuine_passage_with_doors(
+        &mut Lane::one_step(),
+        &[
             (DoorId::Exit, DoorAction::Open),
-            (DoorId::Exit, DoorAction::Close)
-        ]
+            (DoorId::Exit, DoorAction::Close),
+        ],
     );
-    assert_eq!(lane.gate.phase(), Phase::Idle);
 }
 
 #[test]
 fn liveness_not_checked_is_explicit_and_recorded_on_every_passage() {
-    let mut config = GateConfig::two_step(today());
-    config.liveness = LivenessMode::NotChecked;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.liveness = LivenessMode::NotChecked);
     lane.genuine_passage();
     // A referred passage too.
     lane.present();
@@ -152,9 +167,7 @@ fn tailgating_someone_following_into_the_closing_entry() {
 
 #[test]
 fn tailgating_policy_can_only_alarm() {
-    let mut config = GateConfig::two_step(today());
-    config.occupancy.tailgating = OccupancyAction::Alarm;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.occupancy.tailgating = OccupancyAction::Alarm);
     lane.document_ok(facts());
     lane.walk_in();
     lane.sensor(SensorEvent::MultiplePersons(true));
@@ -169,8 +182,7 @@ fn minors_under_the_minimum_age_are_referred_before_the_entry() {
     let mut lane = Lane::two_step();
     let mut child = facts();
     child.birth_date = Some(CivilDate::new(2016, 1, 1).expect("date"));
-    lane.present();
-    lane.chip(DocumentVerdict::Read(child));
+    lane.read(child);
     assert_eq!(referred(&lane), Some(ReasonCode::Underage));
     assert!(!lane.doors().contains(&(DoorId::Entry, DoorAction::Open)));
     assert!(lane.messages().contains(&MessageCode::SeeOfficer));
@@ -180,9 +192,7 @@ fn minors_under_the_minimum_age_are_referred_before_the_entry() {
 
 #[test]
 fn minors_a_child_detected_with_an_adult_is_referred() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::ChildDetected(true));
     assert_eq!(referred(&lane), Some(ReasonCode::ChildDetected));
     assert_eq!(lane.exit_opens(), 0);
@@ -213,12 +223,12 @@ fn chip_anomaly_unreadable_chip_is_referred_after_the_attempts() {
         .audits()
         .into_iter()
         .filter_map(|e| match e {
-            AuditEvent::Attempt {
+            AuditEvent::Attempt(AttemptRecord {
                 step: Step::DocumentRead,
                 attempt,
                 failure: Some(_),
                 ..
-            } => Some(*attempt),
+            }) => Some(*attempt),
             _ => None,
         })
         .collect();
@@ -230,16 +240,14 @@ fn chip_anomaly_mrz_dg1_mismatch_and_clone() {
     let mut lane = Lane::two_step();
     let mut f = facts();
     f.mrz_matches_dg1 = false;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::MrzDg1Mismatch));
     lane.zone(Zone::A, false);
 
     let mut lane = Lane::two_step();
     let mut f = facts();
     f.chip_auth = gate::ChipAuthOutcome::Failed;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::ChipAuthFailed));
 }
 
@@ -266,9 +274,7 @@ fn chip_anomaly_a_silent_reader_times_out() {
 
 #[test]
 fn database_hit_refers_without_telling_the_traveller() {
-    let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    let mut lane = Lane::checking_watchlist();
     lane.watchlist(WatchlistResult::Hit);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistHit));
     assert!(lane.alarms().contains(&ReasonCode::WatchlistHit));
@@ -280,15 +286,11 @@ fn database_hit_refers_without_telling_the_traveller() {
 
 #[test]
 fn database_unavailable_or_slow_refers() {
-    let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    let mut lane = Lane::checking_watchlist();
     lane.watchlist(WatchlistResult::Unavailable);
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistUnavailable));
 
-    let mut lane = Lane::two_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(facts()));
+    let mut lane = Lane::checking_watchlist();
     lane.run_to_deadline();
     assert_eq!(referred(&lane), Some(ReasonCode::WatchlistTimeout));
 }
@@ -297,9 +299,7 @@ fn database_unavailable_or_slow_refers() {
 
 #[test]
 fn failed_biometric_verification_after_three_attempts() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     for _ in 0..3 {
         lane.attempt(NO_MATCH, LIVE);
     }
@@ -327,16 +327,12 @@ fn biometric_second_attempt_succeeds() {
     lane.document_ok(facts());
     lane.attempt(FaceVerdict::NoFace, LIVE);
     lane.attempt(MATCH, LIVE);
-    assert_eq!(lane.gate.phase(), Phase::Exiting);
-    lane.walk_out();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    walks_out_accepted(&mut lane);
 }
 
 #[test]
 fn presentation_attack_refers_at_once() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, PadVerdict::Attack { score: 0.02 });
     assert_eq!(referred(&lane), Some(ReasonCode::PresentationAttack));
     assert_eq!(lane.exit_opens(), 0);
@@ -344,9 +340,7 @@ fn presentation_attack_refers_at_once() {
 
 #[test]
 fn a_match_without_a_pad_verdict_does_not_open() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.face(MATCH);
     assert_eq!(lane.gate.phase(), Phase::Verifying);
     lane.pad(PadVerdict::NotChecked);
@@ -361,8 +355,7 @@ fn failed_passive_authentication() {
     let mut lane = Lane::two_step();
     let mut forged = facts();
     forged.pa = PaOutcome::Failed;
-    lane.present();
-    lane.chip(DocumentVerdict::Read(forged));
+    lane.read(forged);
     assert_eq!(referred(&lane), Some(ReasonCode::PaFailed));
     assert!(lane.alarms().contains(&ReasonCode::PaFailed));
     let decision = lane.audits().into_iter().find_map(|e| match e {
@@ -378,8 +371,7 @@ fn failed_passive_authentication() {
     let mut untrusted = facts();
     untrusted.pa = PaOutcome::UntrustedCsca;
     let mut lane = Lane::one_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(untrusted));
+    lane.read(untrusted);
     assert_eq!(referred(&lane), Some(ReasonCode::CscaUntrusted));
 }
 
@@ -399,9 +391,7 @@ fn non_cooperative_traveller_never_enters() {
 
 #[test]
 fn non_cooperative_traveller_does_not_face_the_camera() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     let t = lane.elapsed();
     for _ in 0..3 {
         lane.run_to_deadline();
@@ -418,9 +408,7 @@ fn non_cooperative_traveller_does_not_face_the_camera() {
 
 #[test]
 fn non_cooperative_traveller_stays_after_the_exit_opened() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.run_to_deadline();
     assert_eq!(lane.gate.phase(), Phase::AwaitingOfficer);
@@ -452,9 +440,7 @@ fn loitering_and_objects_left_in_an_idle_lane() {
     );
     lane.zone(Zone::A, false);
 
-    let mut config = GateConfig::two_step(today());
-    config.occupancy.object_left = OccupancyAction::Refer;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.occupancy.object_left = OccupancyAction::Refer);
     lane.sensor(SensorEvent::PersonCount(0));
     lane.zone(Zone::B, true);
     lane.run_to_deadline();
@@ -468,9 +454,7 @@ fn loitering_and_objects_left_in_an_idle_lane() {
 
 #[test]
 fn system_malfunction_camera_fault_mid_passage() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::DeviceFault(Device::Camera));
     assert_eq!(lane.gate.phase(), Phase::Fault);
     assert_eq!(
@@ -505,23 +489,22 @@ fn system_malfunction_entry_door_does_not_close() {
 
 #[test]
 fn system_malfunction_tamper() {
-    let mut lane = Lane::one_step();
-    lane.sensor(SensorEvent::Tamper(true));
-    assert_eq!(lane.gate.phase(), Phase::Fault);
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Lock));
+    let exit_locked = [(DoorId::Exit, DoorAction::Lock)];
+    let tamper = SensorEvent::Tamper(true);
+    safety_input(&mut Lane::one_step(), tamper, Phase::Fault, &exit_locked);
 }
 
 // ---- emergency ----------------------------------------------------------------------
 
 #[test]
 fn emergency_fire_alarm_mid_passage_opens_every_door_until_reset() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
-    lane.sensor(SensorEvent::FireAlarm(true));
-    assert_eq!(lane.gate.phase(), Phase::Emergency);
-    assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Open));
+    let mut lane = Lane::in_the_mantrap();
+    let both_open = [
+        (DoorId::Entry, DoorAction::Open),
+        (DoorId::Exit, DoorAction::Open),
+    ];
+    let fire = SensorEvent::FireAlarm(true);
+    safety_input(&mut lane, fire, Phase::Emergency, &both_open);
     assert!(lane.log.contains(&Command::Sounder(true)));
     assert!(lane.messages().contains(&MessageCode::Evacuate));
     assert_eq!(
@@ -547,9 +530,9 @@ fn emergency_fire_alarm_mid_passage_opens_every_door_until_reset() {
 #[test]
 fn emergency_button_in_one_step() {
     let mut lane = Lane::one_step();
-    lane.sensor(SensorEvent::EmergencyButton(true));
-    assert_eq!(lane.gate.phase(), Phase::Emergency);
-    assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Open));
+    let button = SensorEvent::EmergencyButton(true);
+    let exit_open = [(DoorId::Exit, DoorAction::Open)];
+    safety_input(&mut lane, button, Phase::Emergency, &exit_open);
     assert!(!lane.doors().iter().any(|(d, _)| *d == DoorId::Entry));
 }
 
@@ -557,9 +540,7 @@ fn emergency_button_in_one_step() {
 
 #[test]
 fn mains_lost_finishes_the_passage_then_closes_the_lane() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::MainsLost(true));
     assert!(lane.alarms().contains(&ReasonCode::MainsLost));
     lane.attempt(MATCH, LIVE);
@@ -577,9 +558,7 @@ fn mains_lost_finishes_the_passage_then_closes_the_lane() {
 
 #[test]
 fn officer_release_after_a_referral_that_waits() {
-    let mut config = GateConfig::two_step(today());
-    config.referral = ReferralRoute::WaitForOfficer;
-    let mut lane = Lane::new(config);
+    let mut lane = Lane::two_step_with(|c| c.referral = ReferralRoute::WaitForOfficer);
     lane.document_ok(facts());
     lane.walk_in();
     for _ in 0..3 {
@@ -664,9 +643,7 @@ fn stale_results_never_act_on_the_next_traveller() {
 
 #[test]
 fn shutdown_puts_the_doors_in_the_safe_state() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.feed(Input::Shutdown);
     assert_eq!(lane.gate.phase(), Phase::Stopped);
     assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
@@ -732,8 +709,7 @@ fn date_changes_are_used_for_expiry() {
     lane.feed(Input::DateChanged(
         CivilDate::new(2026, 11, 27).expect("date"),
     ));
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f));
+    lane.read(f);
     assert_eq!(referred(&lane), Some(ReasonCode::DocumentExpired));
 }
 
@@ -743,8 +719,7 @@ fn a_traveller_who_turns_twelve_at_midnight_is_eligible_from_then_on() {
     let mut f = facts();
     f.birth_date = Some(CivilDate::new(2014, 11, 27).expect("date"));
     let mut lane = Lane::one_step();
-    lane.present();
-    lane.chip(DocumentVerdict::Read(f.clone()));
+    lane.read(f.clone());
     assert_eq!(referred(&lane), Some(ReasonCode::Underage));
 
     let mut lane = Lane::one_step();
@@ -792,22 +767,16 @@ fn ignores_face_verdict_sent_as_match_below_threshold() {
 
 #[test]
 fn wrong_direction_during_a_passage_refers_and_after_the_exit_only_alarms() {
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.sensor(SensorEvent::WrongDirection);
     assert_eq!(referred(&lane), Some(ReasonCode::WrongDirection));
     lane.walk_back();
 
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.sensor(SensorEvent::WrongDirection);
     assert!(lane.alarms().contains(&ReasonCode::WrongDirection));
-    assert_eq!(lane.gate.phase(), Phase::Exiting);
-    lane.walk_out();
-    assert_eq!(lane.outcomes(), vec![PassageOutcome::Accepted]);
+    walks_out_accepted(&mut lane);
 }
 
 #[test]
@@ -858,9 +827,7 @@ fn unexpected_inputs_are_counted_and_audited_never_fatal() {
 fn safe_state_opening_waits_for_the_interlock() {
     // Found by the property tests: shutting down while the exit is held open by an
     // occupied zone C must not open the fail-safe entry as well.
-    let mut lane = Lane::two_step();
-    lane.document_ok(facts());
-    lane.walk_in();
+    let mut lane = Lane::in_the_mantrap();
     lane.attempt(MATCH, LIVE);
     lane.zone(Zone::C, true);
     lane.feed(Input::Shutdown);

@@ -8,6 +8,7 @@
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -80,13 +81,92 @@ pub fn production_bin() -> PathBuf {
     bin
 }
 
-/// A running `egate` process whose stderr lines are collected in the background.
+/// A child's output stream, read one line at a time on a thread of its own (a child that
+/// writes is never blocked by the test), and every line seen so far.
+pub struct LineLog {
+    lines: mpsc::Receiver<String>,
+    /// Every line seen so far.
+    pub log: Vec<String>,
+}
+
+impl LineLog {
+    /// Starts reading `stream`.
+    pub fn read(stream: impl Read + Send + 'static) -> LineLog {
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        LineLog {
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Collects the lines written so far (without waiting) into the log.
+    pub fn drain(&mut self) {
+        self.log.extend(self.lines.try_iter());
+    }
+
+    /// The next new line (kept in the log), waiting until `deadline`; panics, naming
+    /// `what` was awaited, when none comes.
+    pub fn next_line(&mut self, deadline: Instant, what: &str) -> String {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.lines.recv_timeout(left) {
+            Ok(l) => {
+                self.log.push(l.clone());
+                l
+            }
+            Err(_) => panic!(
+                "no line for {what:?} in time; output so far:\n{}",
+                self.log.join("\n")
+            ),
+        }
+    }
+
+    /// Waits (up to `timeout`) for a line that satisfies `pred`: one of the log from its
+    /// `mark`th line on, or else a new one; returns it.
+    pub fn wait_since(
+        &mut self,
+        mark: usize,
+        pred: impl Fn(&str) -> bool,
+        what: &str,
+        timeout: Duration,
+    ) -> String {
+        if let Some(l) = self
+            .log
+            .get(mark..)
+            .and_then(|ls| ls.iter().find(|l| pred(l)))
+        {
+            return l.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let l = self.next_line(deadline, what);
+            if pred(&l) {
+                return l;
+            }
+        }
+    }
+}
+
+/// A running `egate` process whose stderr lines are collected in the background (its
+/// [`LineLog`]).
 pub struct Daemon {
     /// The child process.
     pub child: Child,
-    lines: mpsc::Receiver<String>,
-    /// Every stderr line seen so far.
-    pub log: Vec<String>,
+    err: LineLog,
+}
+
+impl Deref for Daemon {
+    type Target = LineLog;
+
+    fn deref(&self) -> &LineLog {
+        &self.err
+    }
 }
 
 impl Daemon {
@@ -100,63 +180,28 @@ impl Daemon {
             .spawn()
             .expect("spawn egate");
         let stderr: ChildStderr = child.stderr.take().expect("stderr piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         Self {
             child,
-            lines: rx,
-            log: Vec::new(),
+            err: LineLog::read(stderr),
         }
     }
 
-    /// Collects the log lines written so far (without waiting) into [`Daemon::log`].
+    /// Collects the log lines written so far (without waiting) into the log.
     pub fn drain(&mut self) {
-        self.log.extend(self.lines.try_iter());
+        self.err.drain();
     }
 
     /// Waits (up to `timeout`) for a log line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
-        self.wait_for(|l| l.contains(needle), needle, timeout)
-    }
-
-    /// Waits (up to `timeout`) for a log line that satisfies `pred`; returns it.
-    pub fn wait_for(
-        &mut self,
-        pred: impl Fn(&str) -> bool,
-        what: &str,
-        timeout: Duration,
-    ) -> String {
-        let deadline = Instant::now() + timeout;
-        if let Some(l) = self.log.iter().find(|l| pred(l)) {
-            return l.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.log.push(line.clone());
-                    if pred(&line) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line {what:?} within {timeout:?}; log so far:\n{}",
-                    self.log.join("\n")
-                ),
-            }
-        }
+        self.err
+            .wait_since(0, |l| l.contains(needle), needle, timeout)
     }
 
     /// Waits for the daemon's own "listening" line (not the console's) and parses the bound
     /// address out of it.
     pub fn wait_listening(&mut self) -> SocketAddr {
-        let line = self.wait_for(
+        let line = self.err.wait_since(
+            0,
             |l| l.contains("egate::cli::run") && l.contains("listening"),
             "egate::cli::run listening",
             Duration::from_secs(60),
@@ -177,7 +222,7 @@ impl Daemon {
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let st = wait_child(&mut self.child, timeout);
-        self.log.extend(self.lines.try_iter());
+        self.err.drain();
         st
     }
 }
@@ -320,6 +365,20 @@ pub fn write_sim_config(path: &Path, pattern: &str, vpcd_readers: &str) {
         ),
     )
     .unwrap();
+}
+
+/// A new temporary folder holding the file `name` with `text`; dropping the folder
+/// removes both.
+pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// `egate config check FILE`: exit code, stdout, stderr.
+pub fn config_check(file: &Path) -> (i32, String, String) {
+    egate(&["config", "check", file.to_str().unwrap()])
 }
 
 /// Runs `egate <args>` to completion; returns (exit code, stdout, stderr).

@@ -2,24 +2,23 @@
 //! a child process: wait for the line naming its pty, send commands on its standard input,
 //! wait for answers and events on its standard output, close its input to stop it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
+use std::ops::Deref;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::egate_bin;
+use crate::{egate_bin, LineLog};
 
 /// How long a device may take to start on a loaded machine.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running `egate sim ...` process whose stdout lines are collected in the background.
+/// A running `egate sim ...` process whose stdout lines are collected in the background
+/// (its [`LineLog`]).
 pub struct SimDevice {
     /// The child process.
     pub child: Child,
     stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    /// Every stdout line seen so far.
-    pub log: Vec<String>,
+    out: LineLog,
     /// The pty path from the ready line (`controller: /dev/pts/N`); empty for a passport.
     pub path: String,
 }
@@ -38,19 +37,10 @@ impl SimDevice {
             .spawn()
             .expect("spawn egate");
         let stdout = child.stdout.take().expect("stdout piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         let mut dev = SimDevice {
             stdin: child.stdin.take(),
             child,
-            lines: rx,
-            log: Vec::new(),
+            out: LineLog::read(stdout),
             path: String::new(),
         };
         let line = dev.wait_for(|l| l.starts_with(ready), ready, START_TIMEOUT);
@@ -75,7 +65,7 @@ impl SimDevice {
         let mut out = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let l = self.next_line(deadline, line);
+            let l = self.out.next_line(deadline, line);
             if l.starts_with("event: ") {
                 continue;
             }
@@ -99,20 +89,6 @@ impl SimDevice {
             .expect("a state line")
     }
 
-    fn next_line(&mut self, deadline: Instant, what: &str) -> String {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.lines.recv_timeout(left) {
-            Ok(l) => {
-                self.log.push(l.clone());
-                l
-            }
-            Err(_) => panic!(
-                "no line for {what:?} in time; stdout so far:\n{}",
-                self.log.join("\n")
-            ),
-        }
-    }
-
     /// Waits (up to `timeout`) for a new stdout line that satisfies `pred`; returns it.
     pub fn wait_for(
         &mut self,
@@ -120,13 +96,8 @@ impl SimDevice {
         what: &str,
         timeout: Duration,
     ) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let l = self.next_line(deadline, what);
-            if pred(&l) {
-                return l;
-            }
-        }
+        let mark = self.mark();
+        self.out.wait_since(mark, pred, what, timeout)
     }
 
     /// Waits for a new stdout line equal to `line`.
@@ -142,14 +113,7 @@ impl SimDevice {
     /// Waits for a stdout line equal to `line` printed since `mark` (lines already read by
     /// [`SimDevice::command`] count), up to `timeout`.
     pub fn wait_line_since(&mut self, mark: usize, line: &str, timeout: Duration) -> String {
-        if let Some(l) = self
-            .log
-            .get(mark..)
-            .and_then(|ls| ls.iter().find(|l| *l == line))
-        {
-            return l.clone();
-        }
-        self.wait_line(line, timeout)
+        self.out.wait_since(mark, |l| l == line, line, timeout)
     }
 
     /// Closes standard input (the device's end of input means quit).
@@ -160,8 +124,16 @@ impl SimDevice {
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let st = crate::wait_child(&mut self.child, timeout);
-        self.log.extend(self.lines.try_iter());
+        self.out.drain();
         st
+    }
+}
+
+impl Deref for SimDevice {
+    type Target = LineLog;
+
+    fn deref(&self) -> &LineLog {
+        &self.out
     }
 }
 

@@ -17,6 +17,14 @@ fn bench_json(sub: &str) -> Value {
     v
 }
 
+/// `{stem}_median` is positive and `{stem}_{tail}` (a percentile) at least as large.
+fn assert_median_and_tail(v: &Value, stem: &str, tail: &str) {
+    let median = num(v, &format!("{stem}_median"));
+    assert!(median > 0.0, "{stem}_median in {v}");
+    let tail = num(v, &format!("{stem}_{tail}"));
+    assert!(tail >= median, "{stem}: {tail} below the median {median}");
+}
+
 fn num(v: &Value, key: &str) -> f64 {
     v.get(key)
         .and_then(Value::as_f64)
@@ -39,9 +47,7 @@ fn bench_doc_reports_a_full_read_with_a_20_kb_face() {
     assert!(modelled > 0.0);
     assert!(num(&v, "dg2_modelled_ms") > 0.0);
     assert!(num(&v, "dg2_modelled_ms") < modelled);
-    let median = num(&v, "software_ms_median");
-    assert!(median > 0.0);
-    assert!(num(&v, "software_ms_p95") >= median);
+    assert_median_and_tail(&v, "software_ms", "p95");
     assert!(num(&v, "read_ms_median") > 0.0);
     assert!(num(&v, "pa_ms_median") > 0.0);
     assert_eq!(num(&v, "goal_software_ms"), 50.0);
@@ -52,9 +58,7 @@ fn bench_doc_reports_a_full_read_with_a_20_kb_face() {
 fn bench_gate_reports_decision_latency_and_a_passage() {
     let v = bench_json("gate");
     assert_eq!(num(&v, "iterations"), 2.0);
-    let median = num(&v, "decision_us_median");
-    assert!(median > 0.0);
-    assert!(num(&v, "decision_us_p99") >= median);
+    assert_median_and_tail(&v, "decision_us", "p99");
     assert!(num(&v, "passage_us_median") > 0.0);
     assert!(num(&v, "audit_events") > 0.0);
     assert_eq!(num(&v, "goal_decision_us"), 1000.0);
@@ -86,7 +90,7 @@ fn bench_passage_reports_each_component_and_the_fsync_apart() {
         assert!(num(&v, key) > 0.0, "{key} in {v}");
     }
     let parts = num(&v, "read_ms_median") + num(&v, "pa_ms_median");
-    assert!(num(&v, "software_ms_p95") >= num(&v, "software_ms_median"));
+    assert_median_and_tail(&v, "software_ms", "p95");
     assert!(num(&v, "software_ms_median") > 0.5 * parts, "{v}");
     assert!(num(&v, "audit_events") > 0.0);
     assert_eq!(num(&v, "goal_software_ms"), 300.0);

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use egate_tests::{egate, Daemon};
+use egate_tests::{egate, temp_file, Daemon};
 
 #[test]
 fn adduser_writes_argon2_accounts_and_rejects_bad_roles() {
@@ -67,13 +67,10 @@ fn console_without_gates_or_with_a_bad_gates_file_says_why() {
     let (code, _, err) = egate(&["console"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--gates"), "{err}");
-    let dir = tempfile::tempdir().unwrap();
-    let gates = dir.path().join("gates.toml");
-    std::fs::write(
-        &gates,
+    let (_dir, gates) = temp_file(
+        "gates.toml",
         "[[gate]]\nid = \"g1\"\nurl = \"https://127.0.0.1:1\"\ntoken_file = \"t\"\n",
-    )
-    .unwrap();
+    );
     let (code, _, err) = egate(&["console", "--gates", gates.to_str().unwrap()]);
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("fingerprint"), "{err}");

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, http, run_args, Daemon};
+use egate_tests::{config_check, egate, http, run_args, temp_file, Daemon};
 
 #[test]
 fn help_lists_every_subcommand_with_a_description() {
@@ -40,23 +40,18 @@ fn config_default_is_the_annotated_file_and_checks_valid() {
         );
     }
     assert!(out.contains("# "), "default config carries comments");
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("egate.toml");
-    std::fs::write(&f, &out).unwrap();
-    let (code, out, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    let (_dir, f) = temp_file("egate.toml", &out);
+    let (code, out, err) = config_check(&f);
     assert_eq!(code, 0, "{out}{err}");
 }
 
 #[test]
 fn config_check_lists_every_error_and_exits_64() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("bad.toml");
-    std::fs::write(
-        &f,
+    let (_dir, f) = temp_file(
+        "bad.toml",
         "[server]\nlisten = \"nowhere\"\ncolour = 1\n[gate]\nlayout = 3\n[surprise]\n",
-    )
-    .unwrap();
-    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    );
+    let (code, _, err) = config_check(&f);
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("line 3: server.colour: unknown key"), "{err}");
     assert!(
@@ -66,25 +61,22 @@ fn config_check_lists_every_error_and_exits_64() {
     assert!(err.contains("line 6: surprise: unknown key"), "{err}");
     // Type errors stop the semantic pass, so the bad address is reported once those are fixed.
     std::fs::write(&f, "[server]\nlisten = \"nowhere\"\n").unwrap();
-    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    let (code, _, err) = config_check(&f);
     assert_eq!(code, 64);
     assert!(err.contains("line 2: server.listen"), "{err}");
-    let (code, _, err) = egate(&["config", "check", "/nonexistent/egate.toml"]);
+    let (code, _, err) = config_check(Path::new("/nonexistent/egate.toml"));
     assert_eq!(code, 64);
     assert!(err.contains("cannot read"), "{err}");
 }
 
 #[test]
 fn config_check_names_each_bad_gate_rule() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("policy.toml");
-    std::fs::write(
-        &f,
+    let (_dir, f) = temp_file(
+        "policy.toml",
         "[gate]\nreferral = \"elsewhere\"\n[policy]\nissuing_states = [\"FRA\", \"fr\"]\n\
          [timeouts]\nexit = 0\n",
-    )
-    .unwrap();
-    let (code, _, err) = egate(&["config", "check", f.to_str().unwrap()]);
+    );
+    let (code, _, err) = config_check(&f);
     assert_eq!(code, 64, "{err}");
     for expected in [
         "line 2: gate.referral: unknown variant `elsewhere`",
@@ -98,9 +90,7 @@ fn config_check_names_each_bad_gate_rule() {
 
 #[test]
 fn run_refuses_a_bad_config_with_64() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("bad.toml");
-    std::fs::write(&f, "[log]\nformat = \"xml\"\n").unwrap();
+    let (_dir, f) = temp_file("bad.toml", "[log]\nformat = \"xml\"\n");
     let (code, _, err) = egate(&["run", "--config", f.to_str().unwrap()]);
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("xml"), "{err}");

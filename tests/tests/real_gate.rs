@@ -21,7 +21,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, repo, run_args, Daemon, SimDevice};
+use egate_tests::{audit_records, config_check, egate, http, repo, run_args, Daemon, SimDevice};
 use serde_json::Value;
 
 const EVENTUALLY: Duration = Duration::from_secs(120);
@@ -47,6 +47,21 @@ fn wait_passages(trail: &Path, n: usize, d: &mut Daemon) -> Value {
             );
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until the simulated door controller reports the entry and the exit in these
+/// positions ("open", "closed").
+fn wait_doors(controller: &mut SimDevice, entry: &str, exit: &str) {
+    let (entry, exit) = (format!("entry={entry}"), format!("exit={exit}"));
+    let deadline = Instant::now() + EVENTUALLY;
+    loop {
+        let s = controller.state();
+        if s.contains(&entry) && s.contains(&exit) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {entry} {exit}: {s}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -152,7 +167,7 @@ fps = 0.0
         ),
     )
     .unwrap();
-    let (code, out, err) = egate(&["config", "check", cfg.to_str().unwrap()]);
+    let (code, out, err) = config_check(&cfg);
     assert_eq!(code, 0, "{out}{err}");
 
     let state = d.join("state");
@@ -185,23 +200,26 @@ fps = 0.0
 
     // A traveller steps up to a closed lane (the gate starts no passage while a door it
     // closed is still held open by someone standing in it).
-    let lane_closed = |controller: &mut SimDevice| {
-        let deadline = Instant::now() + EVENTUALLY;
-        loop {
-            let s = controller.state();
-            if s.contains("entry=closed") && s.contains("exit=closed") {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the lane never closed: {s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    let lane_closed = |controller: &mut SimDevice| wait_doors(controller, "closed", "closed");
+
+    // The next traveller arrives and scans the passport; returns the audit record of
+    // passage `n`.
+    let passage =
+        |controller: &mut SimDevice, scanner: &mut SimDevice, daemon: &mut Daemon, n: usize| {
+            lane_closed(controller);
+            controller.command("arrive").expect("arrive");
+            scan(scanner);
+            wait_passages(&trail, n, daemon)
+        };
+
+    // A referred traveller turns away and leaves through the entry.
+    let turn_away = |controller: &mut SimDevice, what: &str| {
+        controller.command("turn-away").expect("turn-away");
+        controller.wait_for(|l| l == "event: traveller turned-away", what, EVENTUALLY);
     };
 
     // 1. A genuine traveller: walks in, scans the passport, is let through.
-    lane_closed(&mut controller);
-    controller.command("arrive").expect("arrive");
-    scan(&mut scanner);
-    let p = wait_passages(&trail, 1, &mut daemon);
+    let p = passage(&mut controller, &mut scanner, &mut daemon, 1);
     assert_eq!(
         p["data"]["outcome"],
         "accepted",
@@ -236,10 +254,7 @@ fps = 0.0
             .count()
     };
     let exit_opens_before = exit_opened(&controller);
-    lane_closed(&mut controller);
-    controller.command("arrive").expect("arrive");
-    scan(&mut scanner);
-    let p = wait_passages(&trail, 2, &mut daemon);
+    let p = passage(&mut controller, &mut scanner, &mut daemon, 2);
     assert_eq!(p["data"]["outcome"], "referred", "{p}");
     assert_eq!(p["data"]["reason"], "watchlist_hit", "{p}");
     let see_officer = display.wait_for(
@@ -256,11 +271,9 @@ fps = 0.0
     }
     assert!(see_officer.contains("red"), "{see_officer}");
     let shown_after_2 = display.mark();
-    controller.command("turn-away").expect("turn-away");
-    controller.wait_for(
-        |l| l == "event: traveller turned-away",
+    turn_away(
+        &mut controller,
         "the referred traveller left through the entry",
-        EVENTUALLY,
     );
     assert_eq!(
         exit_opened(&controller),
@@ -279,18 +292,10 @@ fps = 0.0
         )
         .unwrap();
     }
-    lane_closed(&mut controller);
-    controller.command("arrive").expect("arrive");
-    scan(&mut scanner);
-    let p = wait_passages(&trail, 3, &mut daemon);
+    let p = passage(&mut controller, &mut scanner, &mut daemon, 3);
     assert_eq!(p["data"]["outcome"], "referred", "{p}");
     assert_eq!(p["data"]["reason"], "face_mismatch", "{p}");
-    controller.command("turn-away").expect("turn-away");
-    controller.wait_for(
-        |l| l == "event: traveller turned-away",
-        "the impostor left through the entry",
-        EVENTUALLY,
-    );
+    turn_away(&mut controller, "the impostor left through the entry");
     assert_eq!(
         exit_opened(&controller),
         exit_opens_before,
@@ -299,15 +304,7 @@ fps = 0.0
 
     // 4. Fire: both doors open.
     controller.command("fire on").expect("fire on");
-    let deadline = Instant::now() + EVENTUALLY;
-    loop {
-        let s = controller.state();
-        if s.contains("entry=open") && s.contains("exit=open") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "doors not open on fire: {s}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_doors(&mut controller, "open", "open");
 
     // Nothing personal anywhere the gate writes.
     let metrics = http(addr, "GET", "/metrics", "").unwrap().body;

@@ -6,7 +6,7 @@
 //! Needs ONNX Runtime and the face models (`scripts/setup.sh`); without them the face step
 //! cannot match and the test fails with the pipeline's own message in the log.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
@@ -18,21 +18,21 @@ fn passages(trail: &Path) -> Vec<Value> {
 
 /// Starts `egate run --sim` with one gate cycling through `pattern`, in a fresh state dir,
 /// reading its chips through the vpcd readers listed (tests run in parallel: at most one of
-/// them may use a given reader).
-fn start_sim(pattern: &str, vpcd_readers: &str) -> (tempfile::TempDir, Vec<String>) {
+/// them may use a given reader). Returns the state dir, the arguments and the audit trail.
+fn start_sim(pattern: &str, vpcd_readers: &str) -> (tempfile::TempDir, Vec<String>, PathBuf) {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     write_sim_config(&cfg, pattern, vpcd_readers);
     let args = run_args(true, Some(&cfg), state.path());
-    (state, args)
+    let trail = state.path().join("audit.jsonl");
+    (state, args, trail)
 }
 
 #[test]
 fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_listed() {
-    let (state, args) = start_sim("\"genuine\", \"impostor\", \"forged\", \"listed\"", "0");
+    let (_state, args, trail) = start_sim("\"genuine\", \"impostor\", \"forged\", \"listed\"", "0");
     let mut d = Daemon::start(&args);
     let addr = d.wait_listening();
-    let trail = state.path().join("audit.jsonl");
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut seen = Vec::new();
     while Instant::now() < deadline {
@@ -103,18 +103,10 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
 
 #[test]
 fn a_fire_alarm_mid_passage_opens_every_door() {
-    let (state, args) = start_sim("\"genuine\"", "");
+    let (_state, args, trail) = start_sim("\"genuine\"", "");
     let mut d = Daemon::start(&args);
     let addr = d.wait_listening();
-    let trail = state.path().join("audit.jsonl");
-    let records = |kind: &str| -> Vec<Value> {
-        std::fs::read_to_string(&trail)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["kind"] == kind)
-            .collect()
-    };
+    let records = |kind: &str| audit_records(&trail, kind);
     // Mid-passage: the traveller has been let into the mantrap.
     let deadline = Instant::now() + Duration::from_secs(120);
     while !records("phase")
@@ -172,19 +164,16 @@ fn a_fire_alarm_mid_passage_opens_every_door() {
 
 #[test]
 fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
-    let (state, args) = start_sim("\"genuine\"", "");
-    let trail = state.path().join("audit.jsonl");
+    let (_state, args, trail) = start_sim("\"genuine\"", "");
     let mut d = Daemon::start(&args);
     d.wait_listening();
     // One passage recorded, and the next one under way.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let recorded = passages(&trail).len();
-        let second_started = std::fs::read_to_string(&trail)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .any(|r| r["kind"] == "passage_started" && r["data"]["passage"] == 2);
+        let second_started = audit_records(&trail, "passage_started")
+            .iter()
+            .any(|r| r["data"]["passage"] == 2);
         if recorded >= 1 && second_started {
             break;
         }

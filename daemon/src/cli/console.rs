@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use tracing::{error, info};
+use tracing::error;
 
 use audit::AuditLog;
 use console::auth;
@@ -207,15 +207,10 @@ fn new_token(file: &std::path::Path) -> ExitCode {
 
 fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
     let overrides = |cfg: &mut Config| {
-        if let Some(l) = &args.listen {
-            cfg.console.listen.clone_from(l);
-        }
-        if let Some(u) = &args.users {
-            cfg.console.users_file.clone_from(u);
-        }
+        super::given(&mut cfg.console.listen, &args.listen);
+        super::given(&mut cfg.console.users_file, &args.users);
         if let Some(dir) = &args.state_dir {
-            cfg.audit.file = dir.join("console-audit.jsonl");
-            cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
+            cfg.audit.keep_in(dir, "console-audit.jsonl");
         }
     };
     let cfg = match super::load_config(args.config.as_deref(), "egate console", overrides, |_| {
@@ -289,10 +284,5 @@ async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::R
     signals.recv().await;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.task).await;
-    audit
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .append("console_stopped", &serde_json::json!({}))?;
-    info!("stopped");
-    Ok(())
+    super::record_stop(&audit, "console_stopped")
 }

@@ -94,21 +94,7 @@ fn load_map(path: Option<&PathBuf>) -> Result<DoorMap, ExitCode> {
     let Some(path) = path else {
         return Ok(DoorMap::default());
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("{}: cannot read: {e}", path.display());
-        ExitCode::from(EXIT_BAD_MAP)
-    })?;
-    DoorMap::from_toml(&text).map_err(|errors| {
-        for e in &errors {
-            eprintln!("{}: {e}", path.display());
-        }
-        eprintln!(
-            "{}: {} error(s); register map rejected",
-            path.display(),
-            errors.len()
-        );
-        ExitCode::from(EXIT_BAD_MAP)
-    })
+    super::load_file(path, "register map", EXIT_BAD_MAP, DoorMap::from_toml)
 }
 
 fn door_main(args: DoorArgs) -> ExitCode {

@@ -29,24 +29,53 @@ pub const EXIT_BAD_CONFIG: u8 = 64;
 
 /// Reads and validates a config file, printing every error; `Err` carries the exit code.
 pub fn load_config_file(path: &Path) -> Result<Config, ExitCode> {
+    load_file(path, "configuration", EXIT_BAD_CONFIG, crate::config::parse)
+}
+
+/// Reads the file at `path` and parses it with `parse`, printing every error under the
+/// path and then how many there were and that `what` was rejected; `Err` carries `code`.
+pub fn load_file<T, E: std::fmt::Display>(
+    path: &Path,
+    what: &str,
+    code: u8,
+    parse: impl FnOnce(&str) -> Result<T, Vec<E>>,
+) -> Result<T, ExitCode> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("{}: cannot read: {e}", path.display());
-            return Err(ExitCode::from(EXIT_BAD_CONFIG));
+            return Err(ExitCode::from(code));
         }
     };
-    crate::config::parse(&text).map_err(|errors| {
+    parse(&text).map_err(|errors| {
         for e in &errors {
             eprintln!("{}: {e}", path.display());
         }
         eprintln!(
-            "{}: {} error(s); configuration rejected",
+            "{}: {} error(s); {what} rejected",
             path.display(),
             errors.len()
         );
-        ExitCode::from(EXIT_BAD_CONFIG)
+        ExitCode::from(code)
     })
+}
+
+/// A command-line override: `arg`, when given, replaces the configured `value`.
+pub fn given<T: Clone>(value: &mut T, arg: &Option<T>) {
+    if let Some(v) = arg {
+        value.clone_from(v);
+    }
+}
+
+/// Appends `event` (`daemon_stopped`, `console_stopped`) as the trail's last record of a
+/// serving command that stopped cleanly, and logs the stop.
+pub fn record_stop(audit: &std::sync::Mutex<::audit::AuditLog>, event: &str) -> anyhow::Result<()> {
+    audit
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .append(event, &serde_json::json!({}))?;
+    info!("stopped");
+    Ok(())
 }
 
 /// The configuration of a serving command: the file (or the embedded default), with the

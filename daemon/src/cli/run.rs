@@ -50,15 +50,10 @@ pub fn main(args: RunArgs) -> ExitCode {
         if args.sim {
             cfg.dangerous.simulation = true;
         }
-        if let Some(l) = &args.listen {
-            cfg.server.listen.clone_from(l);
-        }
-        if let Some(l) = &args.console_listen {
-            cfg.console.listen.clone_from(l);
-        }
+        super::given(&mut cfg.server.listen, &args.listen);
+        super::given(&mut cfg.console.listen, &args.console_listen);
         if let Some(dir) = &args.state_dir {
-            cfg.audit.file = dir.join("audit.jsonl");
-            cfg.audit.pseudonym_key_file = dir.join("pseudonym.key");
+            cfg.audit.keep_in(dir, "audit.jsonl");
         }
         match args.log_format.as_deref() {
             Some("json") => cfg.log.format = LogFormat::Json,
@@ -229,10 +224,5 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         Ok(Err(e)) => warn!(error = %e, "HTTP task failed"),
         Err(_) => warn!("open connections did not close within the grace period"),
     }
-    audit
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .append("daemon_stopped", &serde_json::json!({}))?;
-    info!("stopped");
-    Ok(())
+    super::record_stop(&audit, "daemon_stopped")
 }

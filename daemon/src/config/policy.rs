@@ -205,45 +205,8 @@ impl Default for AttemptsConfig {
     }
 }
 
-/// What an occupancy anomaly does ([`gate::OccupancyAction`]).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum OccupancyAction {
-    /// Refer the traveller (with an alarm); with no passage, call an officer.
-    Refer,
-    /// Alert the officer; the passage goes on.
-    Alarm,
-    /// Record it in the audit trail only.
-    Record,
-}
-
-/// `[occupancy]`: what each occupancy anomaly does.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct OccupancyConfig {
-    /// More than one person in the mantrap, or someone following in.
-    pub tailgating: OccupancyAction,
-    /// Someone moving against the lane's direction.
-    pub wrong_direction: OccupancyAction,
-    /// Someone staying in the lane.
-    pub loitering: OccupancyAction,
-    /// A child detected during a passage.
-    pub child: OccupancyAction,
-    /// An object left in the mantrap.
-    pub object_left: OccupancyAction,
-}
-
-impl Default for OccupancyConfig {
-    fn default() -> Self {
-        Self {
-            tailgating: OccupancyAction::Refer,
-            wrong_direction: OccupancyAction::Refer,
-            loitering: OccupancyAction::Alarm,
-            child: OccupancyAction::Refer,
-            object_left: OccupancyAction::Alarm,
-        }
-    }
-}
+/// `[occupancy]`: what each occupancy anomaly does, as the gate takes it.
+pub type OccupancyConfig = gate::OccupancyPolicy;
 
 /// `[gate] referral`: where a traveller referred from inside the lane goes.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
@@ -375,14 +338,7 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
         }
     }
 
-    let o = config.occupancy;
-    g.occupancy = gate::OccupancyPolicy {
-        tailgating: occupancy(o.tailgating),
-        wrong_direction: occupancy(o.wrong_direction),
-        loitering: occupancy(o.loitering),
-        child: occupancy(o.child),
-        object_left: occupancy(o.object_left),
-    };
+    g.occupancy = *config.occupancy;
     g.safe_state = *config.safe_state;
 
     // The gate's own checks, under the key that holds the value; a key already reported
@@ -448,12 +404,4 @@ fn countries(
         }
     }
     Allow::Only(codes)
-}
-
-fn occupancy(a: OccupancyAction) -> gate::OccupancyAction {
-    match a {
-        OccupancyAction::Refer => gate::OccupancyAction::Refer,
-        OccupancyAction::Alarm => gate::OccupancyAction::Alarm,
-        OccupancyAction::Record => gate::OccupancyAction::Record,
-    }
 }

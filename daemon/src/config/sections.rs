@@ -92,6 +92,14 @@ pub struct AuditConfig {
     pub pseudonym_key_file: std::path::PathBuf,
 }
 
+impl AuditConfig {
+    /// Keeps the trail (named `trail`) and the pseudonym key in `dir` (`--state-dir`).
+    pub fn keep_in(&mut self, dir: &std::path::Path, trail: &str) {
+        self.file = dir.join(trail);
+        self.pseudonym_key_file = dir.join("pseudonym.key");
+    }
+}
+
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {

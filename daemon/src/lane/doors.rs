@@ -232,35 +232,30 @@ impl Signals for ControllerSignals {
 mod tests {
     use super::*;
 
+    /// The gate inputs for one of the controller's inputs changing to `active`.
+    fn inputs_for_change(input: hw::Input, active: bool) -> Vec<Input> {
+        inputs_for(&DoorEvent::InputChanged { input, active })
+    }
+
     #[test]
     fn zone_and_door_inputs_map_one_to_one() {
-        let ev = DoorEvent::InputChanged {
-            input: hw::Input::ZoneB,
-            active: true,
+        let zone_b = SensorEvent::Zone {
+            zone: Zone::B,
+            occupied: true,
+        };
+        let exit_open = SensorEvent::Door {
+            door: gate::DoorId::Exit,
+            closed: false,
         };
         assert_eq!(
-            inputs_for(&ev),
-            vec![Input::Sensor(SensorEvent::Zone {
-                zone: Zone::B,
-                occupied: true
-            })]
+            inputs_for_change(hw::Input::ZoneB, true),
+            vec![Input::Sensor(zone_b)]
         );
-        let ev = DoorEvent::InputChanged {
-            input: hw::Input::ExitClosed,
-            active: false,
-        };
         assert_eq!(
-            inputs_for(&ev),
-            vec![Input::Sensor(SensorEvent::Door {
-                door: gate::DoorId::Exit,
-                closed: false
-            })]
+            inputs_for_change(hw::Input::ExitClosed, false),
+            vec![Input::Sensor(exit_open)]
         );
-        let ev = DoorEvent::InputChanged {
-            input: hw::Input::EntryOpen,
-            active: true,
-        };
-        assert!(inputs_for(&ev).is_empty());
+        assert!(inputs_for_change(hw::Input::EntryOpen, true).is_empty());
     }
 
     #[test]

@@ -333,21 +333,13 @@ pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
         AuditEvent::PassageStarted { passage } => {
             ("passage_started", json!({ "passage": passage.0 }))
         }
-        AuditEvent::Attempt {
-            passage,
-            step,
-            attempt,
-            of,
-            failure,
-            score,
-            took,
-        } => (
+        AuditEvent::Attempt(a) => (
             "attempt",
             json!({
-                "passage": passage.0, "step": format!("{step:?}"), "attempt": attempt,
-                "of": of, "failure": failure.map(|r| r.as_str()),
-                "score": score.map(|(s, _)| s), "threshold": score.map(|(_, t)| t),
-                "took_ms": ms(*took),
+                "passage": a.passage.0, "step": format!("{:?}", a.step), "attempt": a.attempt,
+                "of": a.of, "failure": a.failure.map(|r| r.as_str()),
+                "score": a.score.map(|(s, _)| s), "threshold": a.score.map(|(_, t)| t),
+                "took_ms": ms(a.took),
             }),
         ),
         AuditEvent::Transaction {

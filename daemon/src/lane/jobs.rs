@@ -311,13 +311,13 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     checked
 }
 
-fn check_document(
-    ctx: &JobContext,
-    generation: u64,
+/// Passive authentication of a chip read, now, against `store`. The data groups are
+/// copied for the check and wiped afterwards.
+pub fn passive_authentication(
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,
-) -> gate::DocumentVerdict {
-    use gate::{DocumentVerdict, ReasonCode};
+    store: &document::pki::CscaStore,
+) -> document::pa::PaVerdict {
     let mut dgs: BTreeMap<u8, Vec<u8>> = read
         .data_groups
         .iter()
@@ -330,13 +330,23 @@ fn check_document(
             data_groups: &dgs,
             access_key: Some(&mrz_key),
         },
-        &ctx.store,
+        store,
         &document::pa::PaOptions::new(SystemTime::now()),
     );
     for v in dgs.values_mut() {
         v.zeroize();
     }
-    drop(dgs);
+    pa
+}
+
+fn check_document(
+    ctx: &JobContext,
+    generation: u64,
+    read: &ReadDocument,
+    mrz: &document::mrz::Mrz,
+) -> gate::DocumentVerdict {
+    use gate::{DocumentVerdict, ReasonCode};
+    let pa = passive_authentication(read, mrz, &ctx.store);
     let chip_mrz = match read.mrz() {
         Ok(m) => m,
         Err(e) => {

@@ -68,6 +68,34 @@ impl Lane {
         Self::new(GateConfig::one_step(today()))
     }
 
+    /// A two-step lane with the default configuration changed by `change`.
+    pub fn two_step_with(change: impl FnOnce(&mut GateConfig)) -> Self {
+        let mut config = GateConfig::two_step(today());
+        change(&mut config);
+        Self::new(config)
+    }
+
+    /// A two-step lane whose genuine document has been read, waiting for the watchlist.
+    pub fn checking_watchlist() -> Self {
+        let mut lane = Self::two_step();
+        lane.read(facts());
+        lane
+    }
+
+    /// A two-step lane with a genuine traveller alone in the mantrap, facing the camera.
+    pub fn in_the_mantrap() -> Self {
+        let mut lane = Self::two_step();
+        lane.document_ok(facts());
+        lane.walk_in();
+        lane
+    }
+
+    /// Presents a document whose chip reads as `facts`.
+    pub fn read(&mut self, facts: DocumentFacts) {
+        self.present();
+        self.chip(DocumentVerdict::Read(facts));
+    }
+
     or_panic! {
         /// Feeds one input now.
         feed(input: Input);
@@ -120,8 +148,8 @@ impl Lane {
     }
 
     pub fn outcomes(&self) -> Vec<PassageOutcome> {
-        self.audits()
-            .into_iter()
+        self.script
+            .audits()
             .filter_map(|e| match e {
                 AuditEvent::PassageEnded { outcome, .. } => Some(*outcome),
                 _ => None,
@@ -129,34 +157,30 @@ impl Lane {
             .collect()
     }
 
+    /// What `pick` finds in the command log, in order.
+    fn logged<T>(&self, pick: impl FnMut(&Command) -> Option<T>) -> Vec<T> {
+        self.log.iter().filter_map(pick).collect()
+    }
+
     pub fn alarms(&self) -> Vec<ReasonCode> {
-        self.log
-            .iter()
-            .filter_map(|c| match c {
-                Command::RaiseAlarm(r) => Some(*r),
-                _ => None,
-            })
-            .collect()
+        self.logged(|c| match c {
+            Command::RaiseAlarm(r) => Some(*r),
+            _ => None,
+        })
     }
 
     pub fn messages(&self) -> Vec<MessageCode> {
-        self.log
-            .iter()
-            .filter_map(|c| match c {
-                Command::ShowMessage(m) => Some(*m),
-                _ => None,
-            })
-            .collect()
+        self.logged(|c| match c {
+            Command::ShowMessage(m) => Some(*m),
+            _ => None,
+        })
     }
 
     pub fn doors(&self) -> Vec<(DoorId, DoorAction)> {
-        self.log
-            .iter()
-            .filter_map(|c| match c {
-                Command::Door { door, action } => Some((*door, *action)),
-                _ => None,
-            })
-            .collect()
+        self.logged(|c| match c {
+            Command::Door { door, action } => Some((*door, *action)),
+            _ => None,
+        })
     }
 
     pub fn exit_opens(&self) -> usize {

@@ -28,7 +28,6 @@ mod stats;
 mod tap;
 pub mod tracker;
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -59,53 +58,41 @@ pub fn door_index(door: DoorId) -> usize {
     }
 }
 
-/// A binary input of the controller, after polarity correction (true = active).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Input {
-    /// Entry door closed.
-    EntryClosed,
-    /// Exit door closed.
-    ExitClosed,
-    /// Entry door fully open.
-    EntryOpen,
-    /// Exit door fully open.
-    ExitOpen,
-    /// Zone A occupied (entry threshold: in front of and under the entry leaves).
-    ZoneA,
-    /// Zone B occupied (between the doors).
-    ZoneB,
-    /// Zone C occupied (exit threshold: under the exit leaves and just beyond).
-    ZoneC,
-    /// More than one person in the gate.
-    MultiplePersons,
-    /// Fire alarm.
-    FireAlarm,
-    /// Emergency button pressed.
-    EmergencyButton,
-    /// Tamper contact.
-    Tamper,
-    /// Mains lost: the controller runs on battery.
-    MainsLost,
+gate::named_enum! {
+    /// A binary input of the controller, after polarity correction (true = active). The
+    /// declaration order is the bit order of [`InputSet`]; the names are those of config
+    /// files and logs.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Input {
+        /// Entry door closed.
+        EntryClosed => "entry_closed",
+        /// Exit door closed.
+        ExitClosed => "exit_closed",
+        /// Entry door fully open.
+        EntryOpen => "entry_open",
+        /// Exit door fully open.
+        ExitOpen => "exit_open",
+        /// Zone A occupied (entry threshold: in front of and under the entry leaves).
+        ZoneA => "zone_a",
+        /// Zone B occupied (between the doors).
+        ZoneB => "zone_b",
+        /// Zone C occupied (exit threshold: under the exit leaves and just beyond).
+        ZoneC => "zone_c",
+        /// More than one person in the gate.
+        MultiplePersons => "multiple_persons",
+        /// Fire alarm.
+        FireAlarm => "fire_alarm",
+        /// Emergency button pressed.
+        EmergencyButton => "emergency_button",
+        /// Tamper contact.
+        Tamper => "tamper",
+        /// Mains lost: the controller runs on battery.
+        MainsLost => "mains_lost",
+    }
 }
 
 impl Input {
-    /// Every input, in bit order of [`InputSet`].
-    pub const ALL: [Input; 12] = [
-        Input::EntryClosed,
-        Input::ExitClosed,
-        Input::EntryOpen,
-        Input::ExitOpen,
-        Input::ZoneA,
-        Input::ZoneB,
-        Input::ZoneC,
-        Input::MultiplePersons,
-        Input::FireAlarm,
-        Input::EmergencyButton,
-        Input::Tamper,
-        Input::MainsLost,
-    ];
-
     fn bit(self) -> u16 {
         1 << (self as u16)
     }
@@ -125,30 +112,6 @@ impl Input {
     /// zone C (under the exit leaves and just beyond) for the exit.
     pub fn threshold(door: DoorId) -> Input {
         [Input::ZoneA, Input::ZoneC][door_index(door)]
-    }
-
-    /// The snake_case name used in config files and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Input::EntryClosed => "entry_closed",
-            Input::ExitClosed => "exit_closed",
-            Input::EntryOpen => "entry_open",
-            Input::ExitOpen => "exit_open",
-            Input::ZoneA => "zone_a",
-            Input::ZoneB => "zone_b",
-            Input::ZoneC => "zone_c",
-            Input::MultiplePersons => "multiple_persons",
-            Input::FireAlarm => "fire_alarm",
-            Input::EmergencyButton => "emergency_button",
-            Input::Tamper => "tamper",
-            Input::MainsLost => "mains_lost",
-        }
-    }
-}
-
-impl fmt::Display for Input {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

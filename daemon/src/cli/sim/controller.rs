@@ -11,7 +11,7 @@ use hardware::door::{DoorMap, Input, Output};
 use sim::controller::{DeviceState, Fault, SimController, SimControllerConfig};
 use sim::traveller::WalkTimes;
 
-use super::session;
+use super::session::{self, Session};
 
 /// The protocol, for `--help` and `help`.
 pub const HELP: &str = "\
@@ -396,22 +396,22 @@ pub fn main(args: ControllerArgs) -> ExitCode {
 }
 
 async fn serve(config: SimControllerConfig, link: Option<PathBuf>) -> ExitCode {
-    let sim = match SimController::spawn(config) {
-        Ok(s) => s,
-        Err(e) => return session::fail("controller", e),
-    };
-    let (_link, out) = match session::announce("controller", link.as_deref(), sim.path()) {
+    let started = Session::start(
+        "controller",
+        SimController::spawn(config),
+        |s| s.path(),
+        link.as_deref(),
+    );
+    let (sim, mut io) = match started {
         Ok(started) => started,
         Err(code) => return code,
     };
-    let mut commands = session::stdin_lines();
+    let out = &io.out;
     let mut states = sim.subscribe();
     let mut last = states.borrow_and_update().clone();
-    let stop = session::stop_signal();
-    tokio::pin!(stop);
     loop {
         tokio::select! {
-            line = commands.recv() => {
+            line = io.input.recv() => {
                 let Some(line) = line else { break };
                 match parse(&line) {
                     Ok(None) => {}
@@ -433,12 +433,11 @@ async fn serve(config: SimControllerConfig, link: Option<PathBuf>) -> ExitCode {
                 }
                 last = now;
             }
-            _ = &mut stop => break,
+            _ = &mut io.stop => break,
         }
     }
     drop(sim);
-    out.finish(Duration::from_secs(2));
-    ExitCode::SUCCESS
+    io.finish()
 }
 
 #[cfg(test)]

@@ -4,12 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use sim::display::SimDisplay;
 
-use super::session;
+use super::session::{self, Session};
 
 /// The protocol, for `--help`.
 pub const HELP: &str = "\
@@ -33,32 +32,31 @@ pub fn main(args: DisplayArgs) -> ExitCode {
 }
 
 async fn serve(link: Option<PathBuf>) -> ExitCode {
-    let (display, mut lines) = match SimDisplay::open() {
-        Ok(d) => d,
-        Err(e) => return session::fail("display", e),
-    };
-    let (_link, out) = match session::announce("display", link.as_deref(), display.path()) {
+    let started = Session::start(
+        "display",
+        SimDisplay::open(),
+        |(d, _)| d.path(),
+        link.as_deref(),
+    );
+    let ((display, mut lines), mut io) = match started {
         Ok(started) => started,
         Err(code) => return code,
     };
-    let mut input = session::stdin_lines();
-    let stop = session::stop_signal();
-    tokio::pin!(stop);
+    let out = &io.out;
     loop {
         tokio::select! {
             line = lines.recv() => match line {
                 Some(l) => out.line(l.chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>()),
                 None => break,
             },
-            cmd = input.recv() => match cmd.as_deref().map(|c| c.trim()) {
+            cmd = io.input.recv() => match cmd.as_deref().map(|c| c.trim()) {
                 None | Some("quit" | "exit") => break,
                 Some("") => {}
                 Some(other) => out.line(format!("error: unknown command {other:?}: quit")),
             },
-            _ = &mut stop => break,
+            _ = &mut io.stop => break,
         }
     }
     drop(display);
-    out.finish(Duration::from_secs(2));
-    ExitCode::SUCCESS
+    io.finish()
 }

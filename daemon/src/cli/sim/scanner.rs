@@ -14,7 +14,7 @@ use sim::factory::profile::Profile;
 use sim::scanner::SimScanner;
 use zeroize::Zeroizing;
 
-use super::session;
+use super::session::{self, Session};
 
 /// The protocol, for `--help`.
 pub const HELP: &str = "\
@@ -75,22 +75,17 @@ async fn send(scanner: &mut SimScanner, lines: &[String]) -> String {
 }
 
 async fn serve(profile: Profile, link: Option<PathBuf>) -> ExitCode {
-    let mut scanner = match SimScanner::open() {
-        Ok(s) => s,
-        Err(e) => return session::fail("scanner", e),
-    };
-    let (_link, out) = match session::announce("scanner", link.as_deref(), scanner.path()) {
+    let started = Session::start("scanner", SimScanner::open(), |s| s.path(), link.as_deref());
+    let (mut scanner, mut io) = match started {
         Ok(started) => started,
         Err(code) => return code,
     };
-    let mut input = session::stdin_lines();
+    let out = &io.out;
     let mut pending: Zeroizing<Vec<String>> = Zeroizing::new(Vec::new());
-    let stop = session::stop_signal();
-    tokio::pin!(stop);
     loop {
         let line = tokio::select! {
-            line = input.recv() => line,
-            _ = &mut stop => break,
+            line = io.input.recv() => line,
+            _ = &mut io.stop => break,
         };
         let Some(line) = line else {
             if !pending.is_empty() {
@@ -124,6 +119,5 @@ async fn serve(profile: Profile, link: Option<PathBuf>) -> ExitCode {
         }
         pending.push(text.to_string());
     }
-    out.finish(Duration::from_secs(2));
-    ExitCode::SUCCESS
+    io.finish()
 }

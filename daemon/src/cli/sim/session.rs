@@ -2,8 +2,10 @@
 //! read from standard input one line at a time, answers and events written to standard
 //! output without ever blocking the device, and the signals that stop it.
 
+use std::future::Future;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -169,11 +171,45 @@ pub fn run(device: &str, serve: impl std::future::Future<Output = ExitCode>) -> 
     }
 }
 
-/// What every device does once its pty is open: the symlink `link` to the pty, and the
-/// output, whose first line names the pty (`<device>: <pty>`).
-pub fn announce(device: &str, link: Option<&Path>, pty: &str) -> Result<(Link, Out), ExitCode> {
-    let link = Link::create(link, pty).map_err(|e| fail(device, e))?;
-    let out = Out::new();
-    out.line(format!("{device}: {pty}"));
-    Ok((link, out))
+/// A device that has started: the symlink to its pty, its output (whose first line named
+/// the pty), its commands on standard input, and the signal that stops it.
+pub struct Session {
+    _link: Link,
+    /// Answers and events, one line each.
+    pub out: Out,
+    /// Commands, one line each.
+    pub input: mpsc::UnboundedReceiver<Zeroizing<String>>,
+    /// Resolves on SIGINT or SIGTERM.
+    pub stop: Pin<Box<dyn Future<Output = ()>>>,
+}
+
+impl Session {
+    /// What every device does once it has tried to open its pty: fail with the error, or
+    /// create the symlink `link` to the pty (named by `pty`), write `<device>: <pty>` and
+    /// start reading standard input.
+    pub fn start<D>(
+        device: &str,
+        opened: Result<D, impl std::fmt::Display>,
+        pty: impl FnOnce(&D) -> &str,
+        link: Option<&Path>,
+    ) -> Result<(D, Session), ExitCode> {
+        let opened = opened.map_err(|e| fail(device, e))?;
+        let pty = pty(&opened);
+        let link = Link::create(link, pty).map_err(|e| fail(device, e))?;
+        let out = Out::new();
+        out.line(format!("{device}: {pty}"));
+        let session = Session {
+            _link: link,
+            out,
+            input: stdin_lines(),
+            stop: Box::pin(stop_signal()),
+        };
+        Ok((opened, session))
+    }
+
+    /// Writes what is queued and stops (removing the symlink): a clean exit.
+    pub fn finish(self) -> ExitCode {
+        self.out.finish(Duration::from_secs(2));
+        ExitCode::SUCCESS
+    }
 }
