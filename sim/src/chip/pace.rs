@@ -276,7 +276,14 @@ fn dyn_auth(objects: &[(u32, &[u8])]) -> Vec<u8> {
 /// 7F49 { 06 OID, 86 point } for ECDH, 7F49 { 06 OID, 84 value } for DH.
 pub(super) fn auth_token_input(oid: &[u8], dh: bool, pk: &[u8]) -> Vec<u8> {
     let mut v = tlv::encode(0x06, oid);
-    v.extend_from_slice(&tlv::encode(if dh { 0x84 } else { 0x86 }, pk));
+    if dh {
+        // BSI TR-03110-3 §D.3.4: a DH public value is an unsigned integer, written without
+        // leading zero bytes, although it travels padded to the length of p.
+        let skip = pk.iter().position(|b| *b != 0).unwrap_or(pk.len());
+        v.extend_from_slice(&tlv::encode(0x84, &pk[skip..]));
+    } else {
+        v.extend_from_slice(&tlv::encode(0x86, pk));
+    }
     tlv::encode(0x7F49, &v)
 }
 
@@ -426,4 +433,32 @@ fn cam_data(
     cipher
         .encrypt_cbc(ks_enc, &iv, &crypto::pad(&ca, cipher.block_len()))
         .map_err(|_| sw::CONDITIONS)
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::auth_token_input;
+    use document::pace::chip::public_key_data_object;
+    use document::secinfo::KeyAgreement;
+
+    /// A DH public value whose first byte is zero (1 key in 256) must give the token input
+    /// the reader computes, or PACE-DH fails at mutual authentication for that key.
+    #[test]
+    fn dh_token_input_drops_leading_zeros_like_the_reader() {
+        let oid = "0.4.0.127.0.7.2.2.4.1.2";
+        let oid_der = document::tlv::write::oid_value(oid);
+        let mut pk = vec![0u8; 128];
+        pk[1..]
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (i as u8) | 1);
+        let reader = public_key_data_object(KeyAgreement::Dh, oid, &pk);
+        assert_eq!(auth_token_input(&oid_der, true, &pk), reader);
+        // ECDH points keep their encoding as it is (04 || x || y).
+        let point = [0x04, 0x00, 0x01, 0x02];
+        assert_eq!(
+            auth_token_input(&oid_der, false, &point),
+            public_key_data_object(KeyAgreement::Ecdh, oid, &point)
+        );
+    }
 }
