@@ -10,7 +10,6 @@
 //! [`PassageData`] and nowhere else; it is zeroized when the passage ends (the driver calls
 //! [`JobRunner::passage_ended`]) or when the next document is scanned.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -18,7 +17,7 @@ use document::reader::{AccessKey, ReadDocument};
 use gate::{CivilDate, Input, JobKind, Ticket};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::lane::driver::JobRunner;
 use audit::Pseudonymizer;
@@ -318,25 +317,11 @@ pub fn passive_authentication(
     mrz: &document::mrz::Mrz,
     store: &document::pki::CscaStore,
 ) -> document::pa::PaVerdict {
-    let mut dgs: BTreeMap<u8, Vec<u8>> = read
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
-    let mrz_key = mrz.key();
-    let pa = document::pa::verify_sod(
-        &document::pa::PaInput {
-            sod: &read.sod,
-            data_groups: &dgs,
-            access_key: Some(&mrz_key),
-        },
+    read.verify_sod(
+        Some(&mrz.key()),
         store,
         &document::pa::PaOptions::new(SystemTime::now()),
-    );
-    for v in dgs.values_mut() {
-        v.zeroize();
-    }
-    pa
+    )
 }
 
 fn check_document(
