@@ -92,9 +92,23 @@ impl Driver {
             let mut last_phase = self.gate.phase();
             let mut alarm_seq = 0u64;
             let mut date = self.gate.config().today;
+            let mut answers: Vec<GateEventKind> = Vec::new();
             loop {
                 self.check_date(&mut date);
+                // The status first: the console reads it when an event arrives, so every
+                // event below must find the state after the input that caused it.
+                let phase = self.gate.phase();
+                if phase != last_phase {
+                    self.metrics
+                        .observe_phase(last_phase.as_str(), phase_since.elapsed());
+                    last_phase = phase;
+                    phase_since = Instant::now();
+                }
+                self.publish_status(phase_since);
                 self.drain(&mut alarm_seq);
+                for answer in answers.drain(..) {
+                    self.link.publish(answer);
+                }
                 if self.audit_failed {
                     // ICAO/Frontex practice aside, our own rule: no decision without a
                     // record. Put the doors in the safe state and stop this gate.
@@ -108,14 +122,6 @@ impl Driver {
                     error!("gate stopped: the audit trail cannot be written");
                     return;
                 }
-                let phase = self.gate.phase();
-                if phase != last_phase {
-                    self.metrics
-                        .observe_phase(last_phase.as_str(), phase_since.elapsed());
-                    last_phase = phase;
-                    phase_since = Instant::now();
-                }
-                self.publish_status(phase_since);
                 let deadline = self.gate.poll_timeout();
                 let sleep = async {
                     match deadline {
@@ -149,7 +155,7 @@ impl Driver {
                     },
                     cmd = self.officer.recv() => {
                         if let Some(cmd) = cmd {
-                            self.officer_command(cmd);
+                            answers.push(self.officer_command(cmd));
                         }
                     }
                     _ = sleep => self.gate.handle_timeout(Instant::now()),
@@ -175,7 +181,9 @@ impl Driver {
         }
     }
 
-    fn officer_command(&mut self, cmd: link::OfficerRequest) {
+    /// Hands the gate an officer's command; returns the answer to publish once the status
+    /// shows its effect.
+    fn officer_command(&mut self, cmd: link::OfficerRequest) -> GateEventKind {
         // Who asked is recorded before the gate acts; the gate's own OfficerAction audit
         // event (accepted or not) follows.
         self.append(
@@ -186,11 +194,11 @@ impl Driver {
         self.gate.handle(Instant::now(), Input::Officer(cmd.action));
         let after = self.gate.counters();
         let accepted = after.unexpected_inputs == before.unexpected_inputs;
-        self.link.publish(GateEventKind::Command {
+        GateEventKind::Command {
             officer: cmd.officer,
             action: cmd.action,
             accepted,
-        });
+        }
     }
 
     /// Carries out every pending command, in order.
@@ -426,5 +434,98 @@ pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
             json!({ "reason": reason.as_str(), "active": active }),
         ),
         other => ("gate_event", json!({ "event": format!("{other:?}") })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lane::metrics::Metrics;
+    use console::link::{GateLink, GateStatus, OfficerRequest};
+    use gate::OfficerCommand;
+
+    struct NoJobs;
+    impl JobRunner for NoJobs {
+        fn start(&mut self, _kind: JobKind, _ticket: gate::Ticket) {}
+        fn cancel(&mut self, _ticket: gate::Ticket) {}
+    }
+    struct NoSignals;
+    impl Signals for NoSignals {
+        fn door(&mut self, _door: DoorId, _action: DoorAction) {}
+        fn message(&mut self, _code: MessageCode) {}
+        fn lamp(&mut self, _lamp: Lamp) {}
+        fn sounder(&mut self, _on: bool) {}
+    }
+
+    /// The console reads a gate's status when one of its events arrives, on another thread:
+    /// every event must find the status after the input that caused it, or an accepted
+    /// `lane_close` shows an open lane until something else happens at that gate.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_event_finds_the_status_after_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = AuditLog::open(&dir.path().join("audit.jsonl"), "t").unwrap();
+        let registry = prometheus::Registry::new();
+        let clock = LaneClock::new(0);
+        let (link, officer) = LocalGate::new(GateStatus::idle("t", "not-checked"));
+        let (_inputs_tx, inputs) = mpsc::unbounded_channel();
+        let driver = Driver {
+            gate: Gate::new(gate::GateConfig::two_step(clock.today()), Instant::now()),
+            inputs,
+            officer,
+            jobs: Box::new(NoJobs),
+            signals: Box::new(NoSignals),
+            audit: Arc::new(Mutex::new(audit)),
+            link: link.clone(),
+            metrics: Metrics::register(&registry).unwrap().for_gate("t"),
+            liveness: "not-checked".into(),
+            audit_failed: false,
+            clock,
+        };
+        let mut events = link.subscribe();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(driver.run(stopped));
+        // Read on a thread of its own, the moment each event is sent.
+        let reader = link.clone();
+        let (checked, mut answered) = mpsc::unbounded_channel();
+        let checks = std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            while answers.len() < 40 {
+                let ev = match events.blocking_recv() {
+                    Ok(ev) => ev,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(e) => panic!("event stream ended: {e}"),
+                };
+                let status = reader.status().unwrap();
+                match ev.kind {
+                    GateEventKind::Phase { phase, .. } => assert_eq!(status.phase, phase),
+                    GateEventKind::Command {
+                        action, accepted, ..
+                    } => {
+                        assert!(accepted, "{action:?} refused");
+                        let open = action == OfficerCommand::LaneOpen;
+                        assert_eq!(status.lane_open, open, "status after {action:?}");
+                        answers.push(action);
+                        checked.send(()).unwrap();
+                    }
+                    _ => {}
+                }
+            }
+            answers
+        });
+        for _ in 0..20 {
+            for action in [OfficerCommand::LaneClose, OfficerCommand::LaneOpen] {
+                link.command(OfficerRequest {
+                    officer: "o1".into(),
+                    action,
+                    comment: None,
+                })
+                .unwrap();
+                // One command at a time: the next once this one's answer was checked.
+                answered.recv().await.unwrap();
+            }
+        }
+        assert_eq!(checks.join().unwrap().len(), 40);
+        stop.send(true).unwrap();
+        task.await.unwrap();
     }
 }
