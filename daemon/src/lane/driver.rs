@@ -497,7 +497,10 @@ mod tests {
                 };
                 let status = reader.status().unwrap();
                 match ev.kind {
-                    GateEventKind::Phase { phase, .. } => assert_eq!(status.phase, phase),
+                    GateEventKind::Phase { phase, .. } => {
+                        assert_eq!(status.phase, phase);
+                        checked.send(false).unwrap();
+                    }
                     GateEventKind::Command {
                         action, accepted, ..
                     } => {
@@ -505,13 +508,15 @@ mod tests {
                         let open = action == OfficerCommand::LaneOpen;
                         assert_eq!(status.lane_open, open, "status after {action:?}");
                         answers.push(action);
-                        checked.send(()).unwrap();
+                        checked.send(true).unwrap();
                     }
                     _ => {}
                 }
             }
             answers
         });
+        // The phase the gate starts in is checked before the first command.
+        assert!(!answered.recv().await.unwrap());
         for _ in 0..20 {
             for action in [OfficerCommand::LaneClose, OfficerCommand::LaneOpen] {
                 link.command(OfficerRequest {
@@ -521,7 +526,7 @@ mod tests {
                 })
                 .unwrap();
                 // One command at a time: the next once this one's answer was checked.
-                answered.recv().await.unwrap();
+                while !answered.recv().await.unwrap() {}
             }
         }
         assert_eq!(checks.join().unwrap().len(), 40);
