@@ -249,7 +249,7 @@ impl Drop for Daemon {
 }
 
 /// Finds `addr=IP:PORT` (human log) or `"addr":"IP:PORT"` (JSON log) in a line.
-fn parse_addr(line: &str) -> Option<SocketAddr> {
+pub fn parse_addr(line: &str) -> Option<SocketAddr> {
     let start = line.find("addr")? + 4;
     let rest = line[start..].trim_start_matches(['=', '"', ':']);
     let end = rest

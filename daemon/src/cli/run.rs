@@ -149,6 +149,33 @@ async fn stopped(lanes: Vec<Lane>, grace: Duration) {
     }
 }
 
+/// The traveller screens on `[traveller] listen`, if set.
+async fn serve_screens(
+    cfg: &Config,
+    shared: &Shared,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if cfg.traveller.listen.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(&cfg.traveller.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.traveller.listen))?;
+    let addr = listener.local_addr()?;
+    info!(%addr, "traveller screen listening");
+    let app = traveller::router(shared.screens.clone());
+    Ok(Some(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = served {
+            warn!(error = %e, "traveller screen server ended with an error");
+        }
+    })))
+}
+
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     // Signal handlers first: a SIGTERM that arrives while the gates start must still mean
     // "stop cleanly" (doors to the safe state), not the default immediate death.
@@ -181,8 +208,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         pseudonyms,
         metrics: Metrics::register(&state.registry)?,
         shutdown: stop_rx.clone(),
+        screens: traveller::Screens::new(
+            cfg.traveller
+                .settings()
+                .map_err(|e| anyhow::anyhow!("[traveller] messages_dir: {}", e[0]))?,
+        ),
     };
     let gates = Gates::start(&cfg, &shared).await?;
+    let screen = serve_screens(&cfg, &shared, stop_rx.clone()).await?;
     let links: Vec<Arc<LocalGate>> = gates.lanes().iter().map(|l| l.link.clone()).collect();
     let env = console::Env {
         audit: audit.clone(),
@@ -218,6 +251,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(grace, c.task).await;
     }
     gates.stopped(grace).await;
+    if let Some(screen) = screen {
+        let _ = tokio::time::timeout(grace, screen).await;
+    }
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => warn!(error = %e, "HTTP server ended with an error"),

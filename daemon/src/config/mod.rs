@@ -26,6 +26,7 @@ pub use check::ConfigError;
 pub use policy::GateSection;
 pub use sections::{
     AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
+    TravellerConfig,
 };
 
 /// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
@@ -101,6 +102,9 @@ pub struct Config {
     /// The traveller display.
     #[serde(default)]
     pub display: devices::DisplayConfig,
+    /// The traveller screen.
+    #[serde(default)]
+    pub traveller: TravellerConfig,
 }
 
 /// Parses and validates a config file's text; on failure, returns every error found.
@@ -123,6 +127,7 @@ impl Config {
             p.bad(key, message);
         }
         self.audit.problems(&mut p);
+        self.traveller.problems(&mut p);
         self.dangerous.problems(&mut p);
         for (key, message) in self.console.problems() {
             p.bad(key, message);

@@ -245,3 +245,70 @@ impl DangerousConfig {
         on
     }
 }
+
+/// `[traveller]`
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TravellerConfig {
+    /// Loopback address of the traveller screen; empty: none.
+    pub listen: String,
+    /// Folder of message catalogues; empty: the built-in ones.
+    pub messages_dir: String,
+    /// Version of the privacy notice.
+    pub notice_version: String,
+    /// Where to read more about the processing.
+    pub notice_url: String,
+}
+
+impl Default for TravellerConfig {
+    fn default() -> Self {
+        Self {
+            listen: String::new(),
+            messages_dir: String::new(),
+            notice_version: "2026-12".into(),
+            notice_url: "https://example.invalid/privacy".into(),
+        }
+    }
+}
+
+impl TravellerConfig {
+    /// The screen's catalogues and notice.
+    pub fn settings(&self) -> Result<traveller::Settings, Vec<traveller::CatalogueError>> {
+        let catalogues = if self.messages_dir.is_empty() {
+            traveller::Catalogues::built_in()?
+        } else {
+            traveller::Catalogues::load_dir(std::path::Path::new(&self.messages_dir))?
+        };
+        Ok(traveller::Settings {
+            catalogues: std::sync::Arc::new(catalogues),
+            notice_version: self.notice_version.clone(),
+            notice_url: self.notice_url.clone(),
+        })
+    }
+
+    /// Problems, under their dotted keys: the screen is for the lane's own kiosk, so it
+    /// listens on loopback only; every catalogue problem is named with its file and line.
+    pub fn problems(&self, p: &mut Problems) {
+        if !self.listen.is_empty() {
+            match self.listen.parse::<SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => {}
+                Ok(_) => p.bad(
+                    "traveller.listen",
+                    format!("{:?} is not a loopback address: the screen is for the lane's own kiosk browser", self.listen),
+                ),
+                Err(_) => p.bad(
+                    "traveller.listen",
+                    format!("{:?} is not an address like 127.0.0.1:8090", self.listen),
+                ),
+            }
+        }
+        if self.notice_version.trim().is_empty() {
+            p.bad("traveller.notice_version", "must not be empty");
+        }
+        if let Err(errors) = self.settings() {
+            for e in errors {
+                p.bad("traveller.messages_dir", e.to_string());
+            }
+        }
+    }
+}

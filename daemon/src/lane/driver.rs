@@ -75,6 +75,8 @@ pub struct Driver {
     /// The lane's civil date (`[gate] utc_offset_minutes`): when it turns, the gate gets
     /// [`Input::DateChanged`].
     pub clock: LaneClock,
+    /// The lane's traveller screen: which privacy notice the passage record names.
+    pub screen: traveller::Feed,
 }
 
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
@@ -229,7 +231,7 @@ impl Driver {
     }
 
     fn audit_event(&mut self, event: AuditEvent) {
-        let (kind, data) = audit_record(&event);
+        let (kind, mut data) = audit_record(&event);
         match &event {
             AuditEvent::PassageEnded { outcome, took, .. } => {
                 let (o, reason) = outcome_parts(outcome);
@@ -243,6 +245,7 @@ impl Driver {
                 self.link.set_photo(link::PhotoKind::Chip, None);
                 self.link.set_photo(link::PhotoKind::Live, None);
                 self.jobs.passage_ended();
+                data["notice"] = self.screen.take_notice_shown().into();
             }
             AuditEvent::PhaseChanged { to, .. } => {
                 self.link.publish(GateEventKind::Phase {
@@ -480,6 +483,7 @@ mod tests {
             liveness: "not-checked".into(),
             audit_failed: false,
             clock,
+            screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);

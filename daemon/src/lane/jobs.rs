@@ -150,11 +150,18 @@ pub struct JobContext {
     pub watchlist: Box<dyn WatchlistCheck>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
+    /// The lane's traveller screen (language, guidance, the start of capture).
+    pub screen: traveller::Feed,
 }
 
 impl JobContext {
     /// A new passage: its scanned MRZ replaces whatever the last one left.
     pub fn begin_passage(&self, printed_mrz: Zeroizing<String>) {
+        // Doc 9303-4 §4.2.2, -5 §4.2.2, -6 §4.2.2: the issuing state is characters 3–5 of
+        // the first line in every format. Only the language derived from it leaves here.
+        if let Some(state) = printed_mrz.get(2..5) {
+            self.screen.issuing_state(state);
+        }
         let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
         *p = PassageData {
             generation: p.generation + 1,
@@ -460,6 +467,7 @@ fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
 struct FirstFrame<'a> {
     inner: &'a mut dyn vision::source::FrameSource,
     jpeg: Option<Zeroizing<Vec<u8>>>,
+    screen: &'a traveller::Feed,
 }
 
 impl vision::source::FrameSource for FirstFrame<'_> {
@@ -467,6 +475,8 @@ impl vision::source::FrameSource for FirstFrame<'_> {
         let frame = self.inner.next_frame()?;
         if self.jpeg.is_none() {
             if let Some(f) = &frame {
+                // Said before the frame is analysed: the screen's notice came first.
+                self.screen.capture_started();
                 self.jpeg = vision::decode::encode_image(f, ".jpg")
                     .ok()
                     .map(Zeroizing::new);
@@ -525,6 +535,7 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
     let mut tee = FirstFrame {
         inner: source.as_mut(),
         jpeg: None,
+        screen: &ctx.screen,
     };
     let result = vision::capture::run_capture(
         pipeline,
@@ -533,7 +544,11 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
         matcher,
         *policy,
         Instant::now,
-        |_| {},
+        |guidance| {
+            if let Some(g) = guidance.first() {
+                ctx.screen.guidance(g.code());
+            }
+        },
     );
     if let Some(jpeg) = tee.jpeg.take() {
         if ctx.update(generation, |_| {}) {
@@ -629,6 +644,7 @@ mod tests {
             camera: Box::new(NoCamera),
             watchlist: Box::new(NoWatchlist),
             faults: Default::default(),
+            screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
         };
         (ctx, rx)
     }

@@ -36,6 +36,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Turns true when the daemon stops.
     pub shutdown: watch::Receiver<bool>,
+    /// The lanes' traveller screens.
+    pub screens: traveller::Screens,
 }
 
 /// The devices of one lane, real or simulated, and what its jobs check against.
@@ -86,6 +88,16 @@ impl Lane {
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
+        // The traveller screen and the serial display show the same messages.
+        let screen = shared.screens.lane(id);
+        let (display, mut messages) = mpsc::unbounded_channel::<gate::MessageCode>();
+        let (serial, feed) = (devices.display, screen.clone());
+        tokio::spawn(async move {
+            while let Some(code) = messages.recv().await {
+                feed.message(code);
+                let _ = serial.send(code);
+            }
+        });
         let (link, officer_rx) = LocalGate::new(GateStatus::idle(id, liveness));
         let ctx = Arc::new(JobContext {
             passage: Mutex::new(jobs::PassageData::default()),
@@ -98,19 +110,21 @@ impl Lane {
             camera: devices.camera,
             watchlist: devices.watchlist,
             faults: Default::default(),
+            screen: screen.clone(),
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),
             inputs: inputs_rx,
             officer: officer_rx,
             jobs: Box::new(jobs::Jobs { ctx: ctx.clone() }),
-            signals: Box::new(ControllerSignals::new(devices.doors, devices.display)),
+            signals: Box::new(ControllerSignals::new(devices.doors, display)),
             audit: shared.audit.clone(),
             link: link.clone(),
             metrics: shared.metrics.for_gate(id),
             liveness: liveness.into(),
             audit_failed: false,
             clock,
+            screen,
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
