@@ -30,6 +30,7 @@ packages=(
   python3-venv                                       # test references (OpenCV, pymodbus)
   socat iproute2 util-linux                          # ptys, network namespaces, unshare
   chromium                                           # console tests (headless)
+  fonts-wqy-microhei                                 # Chinese glyphs for the traveller screen
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -72,12 +73,16 @@ else
   fail "scripts/setup-models.sh is missing" "restore it from git"
 fi
 
-# 4. npm tools for the browser tests (console) --------------------------------------------------
+# 4. npm tools for the browser tests (playwright-core, axe-core) -------------------------------
+# Re-installed whenever package-lock.json changes (a stamp inside node_modules records it).
 if [ -f "$top/tests/browser/package.json" ]; then
-  if [ ! -d "$top/tests/browser/node_modules" ]; then
+  npm_stamp="$top/tests/browser/node_modules/.egate-lock.sha256"
+  npm_want=$(sha256sum "$top/tests/browser/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
     step "installing npm packages for the browser tests"
     (cd "$top/tests/browser" && npm ci --no-audit --no-fund --silent) \
       || fail "npm ci in tests/browser failed" "check access to the npm registry"
+    echo "$npm_want" > "$npm_stamp"
   fi
 fi
 

@@ -337,13 +337,17 @@ function svg(tag, attrs = {}, text) {
   return e;
 }
 
-function frame(w, h) {
-  return svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img' });
+// Every chart is an image whose text alternative reads out its figures (WCAG 2.1 1.1.1).
+function frame(w, h, alt) {
+  const root = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': alt });
+  root.append(svg('title', {}, alt));
+  return root;
 }
 
 function drawStacked(box, groups) {
   const W = 360, H = 160, L = 28, B = 22, T = 8;
-  const root = frame(W, H);
+  const alt = groups.map((g) => `${g.label}: ${g.parts.map(([k, v]) => `${v} ${k}`).join(', ')}`).join('; ');
+  const root = frame(W, H, alt || 'no data yet');
   const max = Math.max(1, ...groups.map((g) => g.parts.reduce((a, p) => a + p[1], 0)));
   const bw = (W - L - 4) / Math.max(1, groups.length);
   root.append(svg('line', { x1: L, y1: H - B, x2: W, y2: H - B, class: 'axis' }));
@@ -368,9 +372,10 @@ function drawStacked(box, groups) {
 function drawBars(box, items, horizontal) {
   if (!items.length) { box.replaceChildren(el('p', { class: 'muted', text: 'none yet' })); return; }
   const max = Math.max(1, ...items.map((i) => i.value));
+  const alt = items.map((i) => `${i.label}: ${i.value}`).join(', ');
   if (horizontal) {
     const W = 360, rowH = 18, L = 120, H = items.length * rowH + 4;
-    const root = frame(W, H);
+    const root = frame(W, H, alt);
     items.forEach((it, i) => {
       const w = (it.value / max) * (W - L - 30);
       root.append(svg('text', { x: L - 4, y: i * rowH + 13, 'text-anchor': 'end' }, it.label));
@@ -382,7 +387,7 @@ function drawBars(box, items, horizontal) {
     return;
   }
   const W = 360, H = 160, B = 22, T = 12;
-  const root = frame(W, H);
+  const root = frame(W, H, alt);
   const bw = W / items.length;
   root.append(svg('line', { x1: 0, y1: H - B, x2: W, y2: H - B, class: 'axis' }));
   items.forEach((it, i) => {
