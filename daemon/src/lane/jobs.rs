@@ -324,6 +324,36 @@ pub fn passive_authentication(
     )
 }
 
+/// Chip authenticity of a chip read (document::authenticity), now, against `store`.
+pub fn chip_authenticity(
+    read: &ReadDocument,
+    pa: &document::pa::PaVerdict,
+    store: &document::pki::CscaStore,
+) -> document::authenticity::AuthenticityVerdict {
+    read.verify_chip(pa, store, &document::pa::PaOptions::new(SystemTime::now()))
+}
+
+/// The gate's words for a chip-authenticity verdict: the AA/CA outcome, and the reason
+/// that refers whatever the policy says.
+fn chip_facts(
+    v: &document::authenticity::AuthenticityVerdict,
+) -> (gate::ChipAuthOutcome, Option<gate::ReasonCode>) {
+    use document::authenticity::AuthenticityOutcome as A;
+    let outcome = match v.outcome {
+        A::Passed => gate::ChipAuthOutcome::Passed,
+        A::NotSupported => gate::ChipAuthOutcome::NotSupported,
+        _ => gate::ChipAuthOutcome::Failed,
+    };
+    let refusal = v.reason.map(|r| {
+        // Every reason of the verdict is a gate reason code (tested below); an unknown one
+        // still refers.
+        gate::ReasonCode::from_name(r).unwrap_or(gate::ReasonCode::ChipAuthFailed)
+    });
+    let refusal = refusal
+        .or((outcome == gate::ChipAuthOutcome::Failed).then_some(gate::ReasonCode::ChipAuthFailed));
+    (outcome, refusal)
+}
+
 fn check_document(
     ctx: &JobContext,
     generation: u64,
@@ -350,18 +380,13 @@ fn check_document(
     } else {
         gate::PaOutcome::Failed
     };
-    // ICAO 9303-11 §6: a chip that proves either key is not a copy; one that offers a key
-    // and fails to prove it is. Chip Authentication runs last, so it decides when both ran.
-    let ca = read
-        .chip_authentication
-        .as_ref()
-        .map(|v| matches!(v, document::ca::CaVerdict::Passed));
-    let aa = read.active_authentication.as_ref().map(|v| v.passed());
-    let chip_auth = match (ca, aa) {
-        (Some(false), _) | (None, Some(false)) => gate::ChipAuthOutcome::Failed,
-        (Some(true), _) | (None, Some(true)) => gate::ChipAuthOutcome::Passed,
-        (None, None) => gate::ChipAuthOutcome::NotSupported,
-    };
+    // ICAO 9303-11 §6: the signed data (EF.SOD's list, EF.CardSecurity) say which
+    // protections the chip must give; failing any of them refers, whatever the policy says.
+    let chip = chip_authenticity(read, &pa, &ctx.store);
+    if let Some(reason) = chip.reason {
+        debug!(reason, "chip authenticity did not pass");
+    }
+    let (chip_auth, chip_refusal) = chip_facts(&chip);
     let m = &chip_mrz;
     let facts = (|| {
         Some(gate::DocumentFacts {
@@ -372,6 +397,7 @@ fn check_document(
             expiry: yymmdd(m.expiry_date(), false)?,
             pa: pa_outcome,
             chip_auth,
+            chip_refusal,
             mrz_matches_dg1: m.lines() == mrz.lines(),
             pseudonym: gate::Pseudonym(
                 ctx.pseudonyms
@@ -583,6 +609,13 @@ mod tests {
             ("", K::Other),
         ] {
             assert_eq!(document_kind(code), kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_chip_authenticity_reason_is_a_gate_reason_code() {
+        for r in document::authenticity::REASONS {
+            assert!(gate::ReasonCode::from_name(r).is_some(), "{r}");
         }
     }
 
