@@ -233,6 +233,7 @@ impl Passport {
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "egate sim passport did not insert its card (run beside pcscd: \
              scripts/with-pcscd.sh cargo test):\n{seen}"
