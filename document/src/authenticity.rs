@@ -383,3 +383,133 @@ fn dg_list(dgs: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pa::{PaOutcome, Strictness, ValidityTime};
+
+    /// A passed PA verdict whose SOD lists `dgs`.
+    fn pa(dgs: &[u8]) -> PaVerdict {
+        PaVerdict {
+            checks: Vec::new(),
+            outcome: PaOutcome::Passed,
+            strictness: Strictness::Standard,
+            validity_time: ValidityTime::Now(std::time::UNIX_EPOCH),
+            hash_algorithm: None,
+            signature_algorithm: None,
+            ds: None,
+            csca: None,
+            dgs_in_sod: dgs.to_vec(),
+            dgs_not_supplied: Vec::new(),
+        }
+    }
+
+    fn aa(passed: bool) -> AaVerdict {
+        AaVerdict {
+            check: if passed {
+                Check::pass(crate::aa::CHECK_NAME, "ok")
+            } else {
+                Check::fail(crate::aa::CHECK_NAME, "aa_signature_invalid", "bad")
+            },
+            algorithm: None,
+        }
+    }
+
+    fn evidence<'a>(read: &'a [u8], unreadable: &'a BTreeMap<u8, Unreadable>) -> ChipEvidence<'a> {
+        ChipEvidence {
+            com: None,
+            read,
+            unreadable,
+            dg14: None,
+            active_authentication: None,
+            chip_authentication: None,
+            pace_cam: None,
+            card_security: None,
+        }
+    }
+
+    #[test]
+    fn a_chip_whose_signed_data_carry_no_aa_or_ca_is_not_supported() {
+        let none = BTreeMap::new();
+        let v = assess(&evidence(&[1, 2], &none), &pa(&[1, 2]));
+        assert_eq!(v.outcome, AuthenticityOutcome::NotSupported);
+        assert_eq!(v.reason, None);
+        assert!(v.passed());
+    }
+
+    #[test]
+    fn dg15_in_the_sod_calls_for_aa_whether_or_not_it_was_read() {
+        let none = BTreeMap::new();
+        // Read and AA not attempted.
+        let v = assess(&evidence(&[1, 2, 15], &none), &pa(&[1, 2, 15]));
+        assert_eq!(v.reason, Some("aa_failed"));
+        // Not read at all (the reader was told not to): still expected.
+        let v = assess(&evidence(&[1, 2], &none), &pa(&[1, 2, 15]));
+        assert_eq!(v.reason, Some("aa_failed"));
+        // Passed.
+        let ok = aa(true);
+        let mut e = evidence(&[1, 2, 15], &none);
+        e.active_authentication = Some(&ok);
+        let v = assess(&e, &pa(&[1, 2, 15]));
+        assert_eq!(v.outcome, AuthenticityOutcome::Passed);
+    }
+
+    #[test]
+    fn a_hidden_signed_data_group_is_unreadable_except_dg3_and_dg4() {
+        let mut hidden = BTreeMap::new();
+        hidden.insert(3, Unreadable::AccessDenied);
+        hidden.insert(4, Unreadable::AccessDenied);
+        let v = assess(&evidence(&[1, 2], &hidden), &pa(&[1, 2, 3, 4]));
+        assert_eq!(v.reason, None, "{:?}", v.checks);
+        hidden.insert(2, Unreadable::NotFound);
+        let v = assess(&evidence(&[1], &hidden), &pa(&[1, 2, 3, 4]));
+        assert_eq!(v.reason, Some("dg_unreadable"));
+        // A file the SOD does not sign may be absent.
+        let mut unsigned = BTreeMap::new();
+        unsigned.insert(11, Unreadable::NotFound);
+        let v = assess(&evidence(&[1, 2], &unsigned), &pa(&[1, 2]));
+        assert_eq!(v.reason, None);
+    }
+
+    #[test]
+    fn pace_cam_without_a_verified_proof_fails() {
+        let none = BTreeMap::new();
+        for cam in [None, Some(false), Some(true)] {
+            let mut e = evidence(&[1, 2], &none);
+            e.pace_cam = Some(cam);
+            // No valid EF.CardSecurity: even a proof that verifies cannot be trusted.
+            let v = assess(&e, &pa(&[1, 2]));
+            assert_eq!(v.reason, Some("cam_failed"), "{cam:?}");
+        }
+    }
+
+    #[test]
+    fn com_and_sod_must_agree() {
+        let none = BTreeMap::new();
+        // EF.COM listing DG1 and DG2 (tags 61, 75; ICAO 9303-10 §4.6.1).
+        let com = [
+            0x60, 0x14, 0x5F, 0x01, 0x04, b'0', b'1', b'0', b'7', 0x5F, 0x36, 0x06, b'0', b'4',
+            b'0', b'0', b'0', b'0', 0x5C, 0x02, 0x61, 0x75,
+        ];
+        let mut e = evidence(&[1, 2], &none);
+        e.com = Some(&com);
+        assert_eq!(assess(&e, &pa(&[1, 2])).reason, None);
+        let v = assess(&e, &pa(&[1, 2, 15]));
+        assert_eq!(v.reason, Some("com_sod_mismatch"));
+        assert!(v.check("com_sod").unwrap().detail.contains("DG15"));
+    }
+
+    #[test]
+    fn the_most_decisive_reason_is_given() {
+        let none = BTreeMap::new();
+        let bad = aa(false);
+        let mut e = evidence(&[1, 2, 15], &none);
+        e.active_authentication = Some(&bad);
+        assert_eq!(assess(&e, &pa(&[1, 2, 15])).reason, Some("aa_failed"));
+        // PACE-CAM failing as well: cam_failed comes first (REASONS). The case of one
+        // passing and one failing is the clone-aa-signature-wrong profile (sim/tests).
+        e.pace_cam = Some(Some(false));
+        assert_eq!(assess(&e, &pa(&[1, 2, 15])).reason, Some("cam_failed"));
+    }
+}
