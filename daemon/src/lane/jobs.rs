@@ -150,6 +150,8 @@ pub struct JobContext {
     pub watchlist: Box<dyn WatchlistCheck>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
+    /// The gate's metrics (chip-read recoveries).
+    pub metrics: Option<crate::lane::metrics::GateMetrics>,
 }
 
 impl JobContext {
@@ -284,6 +286,9 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     let read = match ctx.chip.read(&key) {
         Ok(r) => {
             ctx.device(gate::Device::DocumentReader, false);
+            if let Some(m) = &ctx.metrics {
+                m.chip_read(&r.stats);
+            }
             r
         }
         Err(e @ ChipError::Reader(_)) => {
@@ -662,6 +667,7 @@ mod tests {
             camera: Box::new(NoCamera),
             watchlist: Box::new(NoWatchlist),
             faults: Default::default(),
+            metrics: None,
         };
         (ctx, rx)
     }
@@ -686,6 +692,81 @@ mod tests {
             )))
         );
         assert!(rx.try_recv().is_err());
+    }
+
+    /// A virtual passport of `sim/profiles`, read in process by the production reader.
+    #[cfg(feature = "sim")]
+    struct VirtualPassport(sim::chip::ChipSpec);
+
+    #[cfg(feature = "sim")]
+    impl ChipLink for VirtualPassport {
+        fn read(&self, key: &AccessKey) -> Result<ReadDocument, ChipError> {
+            let card = sim::inprocess::InProcessCard::new(
+                sim::chip::VirtualChip::new(self.0.clone()),
+                sim::chip::LinkModel::INSTANT,
+            );
+            document::reader::read_document(card, key, Default::default())
+                .map_err(|e| ChipError::Document(e.to_string()))
+        }
+    }
+
+    /// The chip job on a profile: its verdict and the metrics text afterwards.
+    #[cfg(feature = "sim")]
+    fn chip_job_on(profile: &str) -> (gate::DocumentVerdict, String) {
+        use prometheus::Encoder;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../sim/profiles")
+            .join(profile);
+        let p = sim::factory::profile::Profile::load(&path).unwrap();
+        let pki = sim::factory::pki::TestPki::generate(&p.pki_seed, &p.pki_country);
+        let doc = sim::factory::build(&p.document, &pki);
+        let (mut ctx, _rx) = context(Box::new(VirtualPassport(doc.chip)));
+        let csca = document::pki::Certificate::from_der(&pki.csca.der).unwrap();
+        ctx.store.add_certificate(csca);
+        ctx.store.add_crl(&pki.crl).unwrap();
+        let registry = prometheus::Registry::new();
+        ctx.metrics = Some(
+            crate::lane::metrics::Metrics::register(&registry)
+                .unwrap()
+                .for_gate("g"),
+        );
+        ctx.begin_passage(Zeroizing::new(doc.printed_mrz.clone()));
+        let verdict = chip_job(&ctx);
+        let mut text = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut text)
+            .unwrap();
+        (verdict, String::from_utf8(text).unwrap())
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_chip_that_ends_its_session_is_read_and_its_recoveries_counted() {
+        let (verdict, metrics) = chip_job_on("sm-ends-on-plain-status.toml");
+        let gate::DocumentVerdict::Read(facts) = verdict else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Passed);
+        assert_eq!(facts.chip_refusal, None);
+        assert_eq!(facts.pa, gate::PaOutcome::Trusted);
+        assert!(
+            metrics.contains("egate_chip_read_recoveries_total{gate=\"g\",status=\"6700\"} 2"),
+            "{metrics}"
+        );
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_clone_is_read_and_refused_with_its_reason() {
+        let (verdict, _) = chip_job_on("bad/clone-aa-signature-wrong.toml");
+        let gate::DocumentVerdict::Read(facts) = verdict else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Failed);
+        assert_eq!(
+            facts.chip_refusal,
+            Some(gate::ReasonCode::ChipAuthInconsistent)
+        );
     }
 
     #[test]

@@ -98,6 +98,7 @@ impl Lane {
             camera: devices.camera,
             watchlist: devices.watchlist,
             faults: Default::default(),
+            metrics: Some(shared.metrics.for_gate(id)),
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),
