@@ -376,9 +376,10 @@ fn establish_pace<T: Transport>(
 }
 
 /// Reads a document (ICAO 9303-11 §4.2): EF.CardAccess, PACE or BAC, EF.COM, EF.SOD and the
-/// data groups listed in EF.COM among `options.data_groups`. DG1 and EF.SOD are mandatory;
-/// optional data groups the chip lacks are skipped. Any transport or secure-messaging failure
-/// aborts the read with an error.
+/// data groups of `options.data_groups` (and DG14, DG15) that EF.SOD or EF.COM lists. DG1 and
+/// EF.SOD are mandatory; an optional data group the chip lacks is recorded in
+/// [`ReadDocument::unreadable`] (whether that refers is [`ReadDocument::verify_chip`]'s
+/// business). Any transport or secure-messaging failure aborts the read with an error.
 pub fn read_document<T: Transport>(
     transport: T,
     key: &AccessKey,
