@@ -1,5 +1,7 @@
 //! `egate doc verify` and `egate doc masterlist` on the public specimen files kept in
-//! `document/tests/data` (origins and licences in the README there).
+//! `document/tests/data` (origins and licences in the README there); `egate doc verify` on
+//! the UTO specimen of the document factory, and `egate doc read` through pcscd + vpcd on
+//! virtual passports (run under `scripts/with-pcscd.sh`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -126,4 +128,189 @@ fn bad_arguments_exit_2() {
         "x",
     ]);
     assert_eq!(code, 2);
+}
+
+/// The UTO specimen and `doc read` need the simulator's document factory and virtual passport
+/// (feature `sim`; a border build has neither).
+#[cfg(feature = "sim")]
+mod sim_documents {
+    use super::*;
+
+    /// The test PKI and document of a profile in `sim/profiles`.
+    fn sim_document(profile: &str) -> (sim::factory::Document, sim::factory::pki::TestPki) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../sim/profiles")
+            .join(profile);
+        let p = sim::factory::profile::Profile::load(&path).expect("profile loads");
+        let pki = sim::factory::pki::TestPki::generate(&p.pki_seed, &p.pki_country);
+        (sim::factory::build(&p.document, &pki), pki)
+    }
+
+    /// Issue #13, must-show 3: the ICAO TD3 specimen of state UTO (Utopia), signed under a test
+    /// CSCA of country UT, verifies with `egate doc verify` against that CSCA and its CRL.
+    #[test]
+    fn the_uto_specimen_verifies() {
+        use sim::chip::StandardFile;
+        let (doc, pki) = sim_document("uto-specimen.toml");
+        assert!(doc.printed_mrz.starts_with("P<UTO"), "{}", doc.printed_mrz);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p.display().to_string()
+        };
+        let files = &doc.chip.files;
+        let sod = write("EF.SOD", files.content(StandardFile::Sod).unwrap());
+        let csca = write("csca.der", &pki.csca.der);
+        let crl = write("crl.der", &pki.crl);
+        let mut args: Vec<String> = [
+            "doc", "verify", "--sod", &sod, "--csca", &csca, "--crl", &crl,
+        ]
+        .map(String::from)
+        .to_vec();
+        for n in [1u8, 2, 11, 12, 14, 15] {
+            let content = files.content(StandardFile::DataGroup(n)).unwrap();
+            args.push("--dg".into());
+            args.push(format!("{n}={}", write(&format!("DG{n}"), content)));
+        }
+        for line in doc.printed_mrz.lines() {
+            args.push("--mrz".into());
+            args.push(line.into());
+        }
+        args.push("--json".into());
+        let (code, out) = egate(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        let check = |name: &str| {
+            v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["check"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("{name}: {out}"))
+        };
+        for name in [
+            "sod_signature",
+            "csca_chain",
+            "ds_revocation",
+            "mrz_dg1",
+            "issuing_state",
+        ] {
+            assert_eq!(check(name)["status"], "passed", "{name}: {out}");
+        }
+        assert_eq!(v["csca"]["country"], "UT", "{out}");
+        // The same files under another state's CSCA do not verify.
+        let (_, de) = sim_document("specimen.toml");
+        let de_csca = write("csca-de.der", &de.csca.der);
+        let i = args.iter().position(|a| *a == csca).unwrap();
+        args[i] = de_csca;
+        let (code, out) = egate(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, 1, "{out}");
+    }
+
+    /// `egate sim passport` serving `profile` on vpcd reader 0 (pcscd with the vpcd readers:
+    /// run under `scripts/with-pcscd.sh`); the PKI is written to `pki`. Stopped on drop.
+    struct Passport(std::process::Child);
+
+    impl Passport {
+        fn serve(profile: &str, pki: &std::path::Path) -> Passport {
+            use std::io::BufRead;
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../sim/profiles")
+                .join(profile);
+            let mut child = Command::new(env!("CARGO_BIN_EXE_egate"))
+                .args(["sim", "passport", "--vpcd", "127.0.0.1:35963", "--profile"])
+                .arg(&path)
+                .arg("--pki-out")
+                .arg(pki)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("run egate sim passport");
+            let out = child.stdout.take().unwrap();
+            let mut seen = String::new();
+            for line in std::io::BufReader::new(out).lines() {
+                let line = line.unwrap();
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.starts_with("card inserted") {
+                    return Passport(child);
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "egate sim passport did not insert its card (run beside pcscd: \
+                 scripts/with-pcscd.sh cargo test):\n{seen}"
+            );
+        }
+    }
+
+    impl Drop for Passport {
+        fn drop(&mut self) {
+            drop(self.0.stdin.take());
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Issue #13, must-show 2: `egate doc read` reports AA, CA and the chip-authenticity verdict
+    /// with its reason, and exits 1 on a clone; a genuine chip exits 0.
+    #[test]
+    fn doc_read_reports_chip_authenticity_and_fails_on_clones() {
+        for (profile, exit, reason) in [
+            ("specimen.toml", 0, None),
+            (
+                "bad/clone-aa-signature-wrong.toml",
+                1,
+                Some("chip_auth_inconsistent"),
+            ),
+            ("bad/clone-dg2-not-found.toml", 1, Some("dg_unreadable")),
+        ] {
+            let (doc, _) = sim_document(profile);
+            let pki = tempfile::tempdir().unwrap();
+            let passport = Passport::serve(profile, pki.path());
+            let csca = pki.path().join("csca.der").display().to_string();
+            let crl = pki.path().join("crl.der").display().to_string();
+            let mut args: Vec<String> = [
+                "doc",
+                "read",
+                "--reader",
+                "Virtual PCD 00 00",
+                "--csca",
+                &csca,
+                "--crl",
+                &crl,
+            ]
+            .map(String::from)
+            .to_vec();
+            for line in doc.printed_mrz.lines() {
+                args.push("--mrz".into());
+                args.push(line.into());
+            }
+            let (code, text) = egate(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(code, exit, "{profile}: {text}");
+            assert!(text.contains("active authentication: "), "{text}");
+            assert!(text.contains("chip authentication: "), "{text}");
+            match reason {
+                Some(r) => assert!(
+                    text.contains(&format!("chip authenticity: FAILED ({r})")),
+                    "{profile}: {text}"
+                ),
+                None => assert!(text.contains("chip authenticity: PASSED"), "{text}"),
+            }
+            args.push("--json".into());
+            let (code, out) = egate(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(code, exit, "{profile}: {out}");
+            let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+            assert_eq!(v["chip_authenticity"]["reason"].as_str(), reason, "{out}");
+            assert_eq!(v["passive_authentication"]["outcome"], "passed", "{out}");
+            if reason.is_none() {
+                assert_eq!(v["active_authentication"]["status"], "passed", "{out}");
+                assert_eq!(v["chip_authentication"]["status"], "passed", "{out}");
+                assert_eq!(v["chip_authenticity"]["outcome"], "passed", "{out}");
+            }
+            drop(passport);
+        }
+    }
 }

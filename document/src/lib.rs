@@ -8,6 +8,7 @@
 
 pub mod aa;
 pub mod apdu;
+pub mod authenticity;
 pub mod bac;
 pub mod ca;
 pub mod crypto;

@@ -174,6 +174,7 @@ fn may_pass(policy: &EligibilityPolicy, facts: &DocumentFacts, today: CivilDate)
         });
     authentic
         && not_a_copy
+        && facts.chip_refusal.is_none()
         && facts.mrz_matches_dg1
         && valid
         && policy.document_kinds.contains(&facts.kind)

@@ -58,7 +58,9 @@ pub struct EligibilityPolicy {
     pub require_valid_document: bool,
     /// How strict PA must be.
     pub pa: PaStrictness,
-    /// Require AA or CA to have passed (a chip without either is refused).
+    /// Require AA or CA to have passed (a chip without either is refused). It decides only
+    /// for chips whose signed data carry no AA or CA: one whose signed data do and that
+    /// fails them is refused whatever this says ([`DocumentFacts::chip_refusal`]).
     pub require_chip_authentication: bool,
     /// Watchlist query.
     pub watchlist: WatchlistMode,
@@ -98,6 +100,11 @@ pub fn evaluate(
             return Err(ReasonCode::CscaUntrusted)
         }
         _ => {}
+    }
+    // The chip's signed data call for a protection it did not give (ICAO 9303-11 §6; issue
+    // #13): refers whatever the policy allows.
+    if let Some(reason) = facts.chip_refusal {
+        return Err(reason);
     }
     match facts.chip_auth {
         ChipAuthOutcome::Failed => return Err(ReasonCode::ChipAuthFailed),
@@ -156,6 +163,7 @@ mod tests {
             expiry: d(2030, 1, 1),
             pa: PaOutcome::Trusted,
             chip_auth: ChipAuthOutcome::Passed,
+            chip_refusal: None,
             mrz_matches_dg1: true,
             pseudonym: Pseudonym("p-1".into()),
         }
@@ -203,6 +211,27 @@ mod tests {
         assert_eq!(evaluate(&p, &f, today()), Ok(()));
         p.require_chip_authentication = true;
         assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::ChipAuthMissing));
+    }
+
+    #[test]
+    fn a_chip_refusal_refers_whatever_the_policy_says() {
+        let lenient = EligibilityPolicy {
+            pa: PaStrictness::AllowUntrustedCsca,
+            require_chip_authentication: false,
+            ..EligibilityPolicy::default()
+        };
+        let mut f = facts();
+        f.chip_refusal = Some(ReasonCode::DgUnreadable);
+        assert_eq!(
+            evaluate(&lenient, &f, today()),
+            Err(ReasonCode::DgUnreadable)
+        );
+        f.chip_auth = ChipAuthOutcome::NotSupported;
+        f.chip_refusal = Some(ReasonCode::AaFailed);
+        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::AaFailed));
+        // A failed PA is still reported as such first.
+        f.pa = PaOutcome::Failed;
+        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::PaFailed));
     }
 
     #[test]

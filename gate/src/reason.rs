@@ -21,6 +21,21 @@ crate::named_enum! {
         ChipAuthFailed => "chip_auth_failed",
         /// The chip does not support AA/CA and policy requires chip authentication.
         ChipAuthMissing => "chip_auth_missing",
+        /// A data group the signed SOD lists could not be read (DG3/DG4 excepted: they need
+        /// EAC). Decided by `document::authenticity`, whatever the policy says.
+        DgUnreadable => "dg_unreadable",
+        /// EF.COM (unsigned) and the SOD's signed data-group list disagree.
+        ComSodMismatch => "com_sod_mismatch",
+        /// DG15 is present and Active Authentication failed or was not attempted.
+        AaFailed => "aa_failed",
+        /// DG14 offers Chip Authentication and it failed or was not attempted.
+        CaFailed => "ca_failed",
+        /// One authentication the chip offers passed and another failed.
+        ChipAuthInconsistent => "chip_auth_inconsistent",
+        /// PACE-CAM was used and its chip-authentication proof did not verify.
+        CamFailed => "cam_failed",
+        /// EF.CardSecurity is present and its signature or signer does not verify.
+        CardSecurityInvalid => "card_security_invalid",
         /// The MRZ printed on the document does not match DG1 on the chip.
         MrzDg1Mismatch => "mrz_dg1_mismatch",
         /// The document has expired.

@@ -87,6 +87,7 @@ pub fn genuine_facts() -> DocumentFacts {
         expiry: CivilDate::new(2031, 3, 1).expect("2031-03-01 is a date"),
         pa: PaOutcome::Trusted,
         chip_auth: ChipAuthOutcome::Passed,
+        chip_refusal: None,
         mrz_matches_dg1: true,
         pseudonym: Pseudonym("hmac:3f9a".into()),
     }

@@ -135,6 +135,12 @@ pub struct DocumentFacts {
     pub pa: PaOutcome,
     /// Active or chip authentication.
     pub chip_auth: ChipAuthOutcome,
+    /// Why the chip's signed evidence refers the traveller whatever the policy says (decided
+    /// by `document::authenticity`): a data group the SOD lists and the chip hides, a failed
+    /// or missing AA/CA/PACE-CAM the signed data call for, an invalid EF.CardSecurity. One of
+    /// the chip reason codes (`dg_unreadable` … `card_security_invalid`); `None` when nothing
+    /// refers.
+    pub chip_refusal: Option<ReasonCode>,
     /// Whether the optically read MRZ (or CAN-derived data) matches DG1.
     pub mrz_matches_dg1: bool,
     /// Keyed pseudonym of the document for the audit trail.

@@ -34,7 +34,10 @@ pub enum DocCommand {
     /// (against --csca when given, else against the CSCA certificates inside the list).
     Masterlist(MasterlistArgs),
     /// Read a chip through PC/SC (pcscd) and verify it: access protocol, files, DG1, DG2,
-    /// passive authentication, time and APDUs of each step. Exit 0 only when it verifies.
+    /// passive authentication, Active and Chip Authentication, the chip-authenticity verdict
+    /// (with its reason code), time and APDUs of each step. Exit 0 only when passive
+    /// authentication and chip authenticity pass, 1 when either fails or the read fails, 2
+    /// on a usage error.
     Read(crate::cli::doc::read::ReadArgs),
 }
 

@@ -47,7 +47,9 @@ pub enum SimCommand {
     ///   param_id = 0-2|8-18 }], active_auth, chip_auth, dg11_dg12, key_seed,
     ///   defect = "tampered-dg1"|"tampered-dg2"|"broken-sod-signature"|"expired-ds"|
     ///   "revoked-ds"|"unknown-csca"|"clone"|"mrz-mismatch"|"expired-document"|
-    ///   "wrong-issuing-state"
+    ///   "wrong-issuing-state"|"clone-hides-dg14-dg15"|"clone-aa-signature-wrong"|
+    ///   "clone-aa-other-key"|"clone-cam-wrong-proof"|"clone-card-security-resigned"|
+    ///   "clone-dg2-not-found"
     ///
     ///   [quirks] max_le, oversize_read_sw = "6700", refuse_le_on_select_mse,
     ///   require_param_id, extended_length, answer_delay_ms

@@ -28,7 +28,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
     pub vpcd_readers: Vec<u8>,
-    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged").
+    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed", or
+    /// a clone profile of [`CLONE_PATTERNS`]).
     pub pattern: Vec<String>,
 }
 
@@ -47,6 +48,18 @@ impl Default for SimConfig {
         }
     }
 }
+
+/// The clone travellers `[sim] pattern` may name: the document factory's clone profiles
+/// (`sim::factory::Defect::CLONES`; the simulated bank tests that the two agree).
+pub const CLONE_PATTERNS: [&str; 7] = [
+    "clone",
+    "clone-hides-dg14-dg15",
+    "clone-aa-signature-wrong",
+    "clone-aa-other-key",
+    "clone-cam-wrong-proof",
+    "clone-card-security-resigned",
+    "clone-dg2-not-found",
+];
 
 impl SimConfig {
     /// Range problems, under their dotted keys.
@@ -70,11 +83,15 @@ impl SimConfig {
             p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");
         }
         for (i, kind) in self.pattern.iter().enumerate() {
-            if !matches!(kind.as_str(), "genuine" | "impostor" | "forged" | "listed") {
+            if !matches!(kind.as_str(), "genuine" | "impostor" | "forged" | "listed")
+                && !CLONE_PATTERNS.contains(&kind.as_str())
+            {
                 p.bad(
                     format!("sim.pattern[{i}]"),
                     format!(
-                        "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\""
+                        "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\" \
+                         or a clone ({})",
+                        CLONE_PATTERNS.join(", ")
                     ),
                 );
             }

@@ -152,6 +152,8 @@ pub struct JobContext {
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
     /// The lane's traveller screen (language, guidance, the start of capture).
     pub screen: traveller::Feed,
+    /// The gate's metrics (chip-read recoveries).
+    pub metrics: Option<crate::lane::metrics::GateMetrics>,
 }
 
 impl JobContext {
@@ -291,6 +293,9 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     let read = match ctx.chip.read(&key) {
         Ok(r) => {
             ctx.device(gate::Device::DocumentReader, false);
+            if let Some(m) = &ctx.metrics {
+                m.chip_read(&r.stats);
+            }
             r
         }
         Err(e @ ChipError::Reader(_)) => {
@@ -331,6 +336,36 @@ pub fn passive_authentication(
     )
 }
 
+/// Chip authenticity of a chip read (document::authenticity), now, against `store`.
+pub fn chip_authenticity(
+    read: &ReadDocument,
+    pa: &document::pa::PaVerdict,
+    store: &document::pki::CscaStore,
+) -> document::authenticity::AuthenticityVerdict {
+    read.verify_chip(pa, store, &document::pa::PaOptions::new(SystemTime::now()))
+}
+
+/// The gate's words for a chip-authenticity verdict: the AA/CA outcome, and the reason
+/// that refers whatever the policy says.
+fn chip_facts(
+    v: &document::authenticity::AuthenticityVerdict,
+) -> (gate::ChipAuthOutcome, Option<gate::ReasonCode>) {
+    use document::authenticity::AuthenticityOutcome as A;
+    let outcome = match v.outcome {
+        A::Passed => gate::ChipAuthOutcome::Passed,
+        A::NotSupported => gate::ChipAuthOutcome::NotSupported,
+        _ => gate::ChipAuthOutcome::Failed,
+    };
+    let refusal = v.reason.map(|r| {
+        // Every reason of the verdict is a gate reason code (tested below); an unknown one
+        // still refers.
+        gate::ReasonCode::from_name(r).unwrap_or(gate::ReasonCode::ChipAuthFailed)
+    });
+    let refusal = refusal
+        .or((outcome == gate::ChipAuthOutcome::Failed).then_some(gate::ReasonCode::ChipAuthFailed));
+    (outcome, refusal)
+}
+
 fn check_document(
     ctx: &JobContext,
     generation: u64,
@@ -357,18 +392,13 @@ fn check_document(
     } else {
         gate::PaOutcome::Failed
     };
-    // ICAO 9303-11 §6: a chip that proves either key is not a copy; one that offers a key
-    // and fails to prove it is. Chip Authentication runs last, so it decides when both ran.
-    let ca = read
-        .chip_authentication
-        .as_ref()
-        .map(|v| matches!(v, document::ca::CaVerdict::Passed));
-    let aa = read.active_authentication.as_ref().map(|v| v.passed());
-    let chip_auth = match (ca, aa) {
-        (Some(false), _) | (None, Some(false)) => gate::ChipAuthOutcome::Failed,
-        (Some(true), _) | (None, Some(true)) => gate::ChipAuthOutcome::Passed,
-        (None, None) => gate::ChipAuthOutcome::NotSupported,
-    };
+    // ICAO 9303-11 §6: the signed data (EF.SOD's list, EF.CardSecurity) say which
+    // protections the chip must give; failing any of them refers, whatever the policy says.
+    let chip = chip_authenticity(read, &pa, &ctx.store);
+    if let Some(reason) = chip.reason {
+        debug!(reason, "chip authenticity did not pass");
+    }
+    let (chip_auth, chip_refusal) = chip_facts(&chip);
     let m = &chip_mrz;
     let facts = (|| {
         Some(gate::DocumentFacts {
@@ -379,6 +409,7 @@ fn check_document(
             expiry: yymmdd(m.expiry_date(), false)?,
             pa: pa_outcome,
             chip_auth,
+            chip_refusal,
             mrz_matches_dg1: m.lines() == mrz.lines(),
             pseudonym: gate::Pseudonym(
                 ctx.pseudonyms
@@ -602,6 +633,13 @@ mod tests {
     }
 
     #[test]
+    fn every_chip_authenticity_reason_is_a_gate_reason_code() {
+        for r in document::authenticity::REASONS {
+            assert!(gate::ReasonCode::from_name(r).is_some(), "{r}");
+        }
+    }
+
+    #[test]
     fn country_codes_get_their_fillers_back() {
         assert_eq!(country("D").map(|c| c.to_string()), Some("D<<".into()));
         assert_eq!(country("UTO").map(|c| c.to_string()), Some("UTO".into()));
@@ -645,6 +683,7 @@ mod tests {
             watchlist: Box::new(NoWatchlist),
             faults: Default::default(),
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
+            metrics: None,
         };
         (ctx, rx)
     }
@@ -669,6 +708,81 @@ mod tests {
             )))
         );
         assert!(rx.try_recv().is_err());
+    }
+
+    /// A virtual passport of `sim/profiles`, read in process by the production reader.
+    #[cfg(feature = "sim")]
+    struct VirtualPassport(sim::chip::ChipSpec);
+
+    #[cfg(feature = "sim")]
+    impl ChipLink for VirtualPassport {
+        fn read(&self, key: &AccessKey) -> Result<ReadDocument, ChipError> {
+            let card = sim::inprocess::InProcessCard::new(
+                sim::chip::VirtualChip::new(self.0.clone()),
+                sim::chip::LinkModel::INSTANT,
+            );
+            document::reader::read_document(card, key, Default::default())
+                .map_err(|e| ChipError::Document(e.to_string()))
+        }
+    }
+
+    /// The chip job on a profile: its verdict and the metrics text afterwards.
+    #[cfg(feature = "sim")]
+    fn chip_job_on(profile: &str) -> (gate::DocumentVerdict, String) {
+        use prometheus::Encoder;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../sim/profiles")
+            .join(profile);
+        let p = sim::factory::profile::Profile::load(&path).unwrap();
+        let pki = sim::factory::pki::TestPki::generate(&p.pki_seed, &p.pki_country);
+        let doc = sim::factory::build(&p.document, &pki);
+        let (mut ctx, _rx) = context(Box::new(VirtualPassport(doc.chip)));
+        let csca = document::pki::Certificate::from_der(&pki.csca.der).unwrap();
+        ctx.store.add_certificate(csca);
+        ctx.store.add_crl(&pki.crl).unwrap();
+        let registry = prometheus::Registry::new();
+        ctx.metrics = Some(
+            crate::lane::metrics::Metrics::register(&registry)
+                .unwrap()
+                .for_gate("g"),
+        );
+        ctx.begin_passage(Zeroizing::new(doc.printed_mrz.clone()));
+        let verdict = chip_job(&ctx);
+        let mut text = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut text)
+            .unwrap();
+        (verdict, String::from_utf8(text).unwrap())
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_chip_that_ends_its_session_is_read_and_its_recoveries_counted() {
+        let (verdict, metrics) = chip_job_on("sm-ends-on-plain-status.toml");
+        let gate::DocumentVerdict::Read(facts) = verdict else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Passed);
+        assert_eq!(facts.chip_refusal, None);
+        assert_eq!(facts.pa, gate::PaOutcome::Trusted);
+        assert!(
+            metrics.contains("egate_chip_read_recoveries_total{gate=\"g\",status=\"6700\"} 2"),
+            "{metrics}"
+        );
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_clone_is_read_and_refused_with_its_reason() {
+        let (verdict, _) = chip_job_on("bad/clone-aa-signature-wrong.toml");
+        let gate::DocumentVerdict::Read(facts) = verdict else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Failed);
+        assert_eq!(
+            facts.chip_refusal,
+            Some(gate::ReasonCode::ChipAuthInconsistent)
+        );
     }
 
     #[test]

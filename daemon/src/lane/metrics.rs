@@ -17,6 +17,8 @@ pub struct Metrics {
     inputs: IntCounterVec,
     dropped: IntCounterVec,
     audit_failures: IntCounterVec,
+    recoveries: IntCounterVec,
+    recovery_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -74,6 +76,24 @@ impl Metrics {
             ),
             &["gate"],
         )?;
+        let recoveries = IntCounterVec::new(
+            Opts::new(
+                "egate_chip_read_recoveries_total",
+                "Chip reads resumed after the chip ended its secure-messaging session \
+                 (ICAO 9303-11 §9.8.6), by the plain status word it answered.",
+            ),
+            &["gate", "status"],
+        )?;
+        let recovery_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "egate_chip_read_recovery_seconds",
+                "Time each chip-read recovery cost (access control run again).",
+            )
+            .buckets(vec![0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2]),
+            &["gate"],
+        )?;
+        registry.register(Box::new(recoveries.clone()))?;
+        registry.register(Box::new(recovery_seconds.clone()))?;
         registry.register(Box::new(passages.clone()))?;
         registry.register(Box::new(transaction_seconds.clone()))?;
         registry.register(Box::new(phase_seconds.clone()))?;
@@ -91,6 +111,8 @@ impl Metrics {
             inputs,
             dropped,
             audit_failures,
+            recoveries,
+            recovery_seconds,
         })
     }
 
@@ -161,5 +183,64 @@ impl GateMetrics {
     /// An audit write failed.
     pub fn audit_failure(&self) {
         self.m.audit_failures.with_label_values(&[&self.gate]).inc();
+    }
+    /// The recoveries of one chip read (`ReadStats::recoveries`): each counted by the plain
+    /// status word that ended the session, and its cost observed.
+    pub fn chip_read(&self, stats: &document::reader::ReadStats) {
+        for r in &stats.recoveries {
+            self.m
+                .recoveries
+                .with_label_values(&[&self.gate, &format!("{:04X}", r.status.0)])
+                .inc();
+            self.m
+                .recovery_seconds
+                .with_label_values(&[&self.gate])
+                .observe(r.duration.as_secs_f64());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use document::apdu::StatusWord;
+    use document::reader::{ReadStats, Recovery};
+    use prometheus::Encoder;
+
+    #[test]
+    fn chip_read_recoveries_are_counted_with_their_cost() {
+        let registry = Registry::new();
+        let m = Metrics::register(&registry).unwrap().for_gate("gate-1");
+        let recovery = |ms| Recovery {
+            file: "EF.SOD",
+            offset: 0,
+            status: StatusWord(0x6700),
+            le_before: 223,
+            le_after: 160,
+            duration: Duration::from_millis(ms),
+            apdus: 9,
+        };
+        m.chip_read(&ReadStats {
+            recoveries: vec![recovery(120), recovery(300)],
+            ..ReadStats::default()
+        });
+        m.chip_read(&ReadStats::default());
+        let mut text = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut text)
+            .unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("egate_chip_read_recoveries_total{gate=\"gate-1\",status=\"6700\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("egate_chip_read_recovery_seconds_count{gate=\"gate-1\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("egate_chip_read_recovery_seconds_sum{gate=\"gate-1\"} 0.42"),
+            "{text}"
+        );
     }
 }

@@ -111,6 +111,7 @@ impl Lane {
             watchlist: devices.watchlist,
             faults: Default::default(),
             screen: screen.clone(),
+            metrics: Some(shared.metrics.for_gate(id)),
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),

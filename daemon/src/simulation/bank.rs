@@ -41,6 +41,9 @@ pub enum Case {
     Forged,
     /// The holder of a genuine document that is on the watchlist.
     Listed,
+    /// The holder of a cloned chip: one of the factory's clone defects
+    /// (`sim::factory::Defect::CLONES`), named in `[sim] pattern` by its profile name.
+    Clone(sim::factory::Defect),
 }
 
 /// The one document on the simulator's own watchlist (issuing state, number): every
@@ -483,7 +486,9 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
             "impostor" => Case::Impostor,
             "forged" => Case::Forged,
             "listed" => Case::Listed,
-            _ => Case::Genuine,
+            other => sim::factory::Defect::from_name(other)
+                .filter(|d| sim::factory::Defect::CLONES.iter().any(|(c, _)| c == d))
+                .map_or(Case::Genuine, Case::Clone),
         };
     }
     let x: f64 = rng.gen();
@@ -538,6 +543,9 @@ fn make_traveller(
     if case == Case::Forged {
         spec.defect = Some(sim::factory::Defect::TamperedDg2);
     }
+    if let Case::Clone(defect) = case {
+        spec.set_defect(defect);
+    }
     let doc = sim::factory::build(&spec, pki);
     let live = match case {
         Case::Impostor => ids[other].live.clone(),
@@ -548,4 +556,29 @@ fn make_traveller(
         printed_mrz: Zeroizing::new(doc.printed_mrz),
         live,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clone_patterns_are_the_factory_clone_profiles() {
+        let factory: Vec<&str> = sim::factory::Defect::CLONES
+            .iter()
+            .map(|(d, _)| d.name())
+            .collect();
+        assert_eq!(factory, crate::config::sections::CLONE_PATTERNS);
+        let cfg = SimConfig {
+            pattern: vec!["clone-dg2-not-found".into(), "tampered-dg1".into()],
+            ..SimConfig::default()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        assert_eq!(
+            pick_case(&mut rng, &cfg, 0),
+            Case::Clone(sim::factory::Defect::CloneDg2NotFound)
+        );
+        // Only clones: other defects are not travellers of the bank.
+        assert_eq!(pick_case(&mut rng, &cfg, 1), Case::Genuine);
+    }
 }

@@ -65,6 +65,18 @@ impl LdsSecurityObject {
     }
 }
 
+/// The data groups EF.SOD lists, parsed without verifying anything: which files a reader
+/// must ask for. Whether the list is genuine is passive authentication's business
+/// ([`verify_sod`]). `None` when EF.SOD does not parse.
+pub fn sod_data_groups(sod: &[u8]) -> Option<Vec<u8>> {
+    let sd = SignedData::from_der(sod).ok()?;
+    if sd.econtent_type != OID_LDS_SECURITY_OBJECT {
+        return None;
+    }
+    let lso = LdsSecurityObject::from_der(&sd.econtent).ok()?;
+    Some(lso.hashes.keys().copied().collect())
+}
+
 /// Passive authentication of EF.SOD against the data groups read and the MRZ used for access,
 /// the issuing state mapped to its CSCA country by the standard [`CountryTable`].
 pub fn verify_sod(input: &PaInput<'_>, store: &CscaStore, opts: &PaOptions) -> PaVerdict {

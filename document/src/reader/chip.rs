@@ -91,7 +91,8 @@ pub struct ReaderOptions {
     pub use_sfi: bool,
     /// Try PACE when EF.CardAccess offers it.
     pub prefer_pace: bool,
-    /// Data groups to read when EF.COM lists them.
+    /// Data groups to read when EF.SOD or EF.COM lists them. DG14 and DG15 (the
+    /// chip-authentication keys) are read whenever listed, whatever this says.
     pub data_groups: Vec<u8>,
     /// Run Active Authentication when DG15 is present (ICAO 9303-11 §6.1).
     pub active_authentication: bool,

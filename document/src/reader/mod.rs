@@ -16,6 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::aa::{self, AaVerdict};
 use crate::apdu::{ApduError, CommandApdu, StatusWord};
+use crate::authenticity::{self, AuthenticityVerdict, ChipEvidence, Unreadable};
 use crate::bac::{self, BacError};
 use crate::ca::{self, CaVerdict};
 use crate::lds::{self, LdsError};
@@ -148,6 +149,9 @@ pub struct ReadDocument {
     pub sod: Vec<u8>,
     /// Data groups by number, raw bytes.
     pub data_groups: BTreeMap<u8, Zeroizing<Vec<u8>>>,
+    /// Data groups the reader asked for (listed in EF.SOD or EF.COM) that the chip did not
+    /// give, with why.
+    pub unreadable: BTreeMap<u8, Unreadable>,
     /// PACE details when PACE was used.
     pub pace: Option<PaceSummary>,
     /// Active Authentication verdict (None: not run — no DG15 or disabled).
@@ -231,6 +235,46 @@ impl ReadDocument {
         // The copies hold personal data (DG1, DG2) like the originals.
         data_groups.values_mut().for_each(|v| v.zeroize());
         verdict
+    }
+
+    /// What the read brought back, as [`authenticity::assess`] needs it; `card_security` is
+    /// the verdict on [`ReadDocument::card_security`] (see [`ReadDocument::verify_chip`]).
+    pub fn evidence<'a>(
+        &'a self,
+        read: &'a [u8],
+        card_security: Option<&'a pa::CardSecurityVerdict>,
+    ) -> ChipEvidence<'a> {
+        ChipEvidence {
+            com: self.com.as_deref(),
+            read,
+            unreadable: &self.unreadable,
+            dg14: self.dg(14),
+            active_authentication: self.active_authentication.as_ref(),
+            chip_authentication: self.chip_authentication.as_ref(),
+            pace_cam: self
+                .pace
+                .as_ref()
+                .filter(|p| p.mapping == Mapping::ChipAuthentication)
+                .map(|p| p.cam_verified),
+            card_security,
+        }
+    }
+
+    /// Chip authenticity ([`authenticity::assess`]): EF.CardSecurity verified against
+    /// `store`, then every protection the signed data call for, given `pa` from
+    /// [`ReadDocument::verify_sod`].
+    pub fn verify_chip(
+        &self,
+        pa: &PaVerdict,
+        store: &CscaStore,
+        options: &PaOptions,
+    ) -> AuthenticityVerdict {
+        let cs = self
+            .card_security
+            .as_deref()
+            .map(|b| pa::verify_card_security(b, store, options));
+        let read: Vec<u8> = self.data_groups.keys().copied().collect();
+        authenticity::assess(&self.evidence(&read, cs.as_ref()), pa)
     }
 }
 
@@ -332,9 +376,10 @@ fn establish_pace<T: Transport>(
 }
 
 /// Reads a document (ICAO 9303-11 §4.2): EF.CardAccess, PACE or BAC, EF.COM, EF.SOD and the
-/// data groups listed in EF.COM among `options.data_groups`. DG1 and EF.SOD are mandatory;
-/// optional data groups the chip lacks are skipped. Any transport or secure-messaging failure
-/// aborts the read with an error.
+/// data groups of `options.data_groups` (and DG14, DG15) that EF.SOD or EF.COM lists. DG1 and
+/// EF.SOD are mandatory; an optional data group the chip lacks is recorded in
+/// [`ReadDocument::unreadable`] (whether that refers is [`ReadDocument::verify_chip`]'s
+/// business). Any transport or secure-messaging failure aborts the read with an error.
 pub fn read_document<T: Transport>(
     transport: T,
     key: &AccessKey,
@@ -473,21 +518,39 @@ pub fn read_with<T: Transport>(
         None => None,
     };
     let sod = chip.read_file(FileId::SOD)?.to_vec();
+    // The data groups to read: those wanted that EF.SOD (signed) or EF.COM (a hint) lists.
+    // DG14 and DG15 carry the chip-authentication keys, so they are read whenever the SOD
+    // lists them: a clone that leaves them out of EF.COM is still asked for them.
+    let signed = pa::sod_data_groups(&sod);
+    let mut wanted = chip.options.data_groups.clone();
+    wanted.extend([14, 15]);
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut data_groups = BTreeMap::new();
-    let wanted = chip.options.data_groups.clone();
+    let mut unreadable = BTreeMap::new();
     for n in wanted {
-        if let Some(l) = &listed {
-            if !l.contains(&n) && n != 1 {
-                continue;
-            }
+        let in_sod = signed.as_ref().map(|s| s.contains(&n));
+        let in_com = listed.as_ref().map(|l| l.contains(&n));
+        let read = n == 1
+            || in_sod == Some(true)
+            || in_com == Some(true)
+            || (in_sod.is_none() && in_com.is_none());
+        if !read {
+            continue;
         }
         let Some(f) = FileId::dg(n) else { continue };
         match chip.read_file(f) {
             Ok(d) => {
                 data_groups.insert(n, d);
             }
-            // Optional data groups may be absent or access-protected (DG3/DG4 need EAC).
-            Err(ReadError::FileNotFound(_) | ReadError::AccessDenied(_)) if n != 1 => {}
+            // Optional data groups may be absent or access-protected (DG3/DG4 need EAC);
+            // whether that matters is chip authenticity's business.
+            Err(ReadError::FileNotFound(_)) if n != 1 => {
+                unreadable.insert(n, Unreadable::NotFound);
+            }
+            Err(ReadError::AccessDenied(_)) if n != 1 => {
+                unreadable.insert(n, Unreadable::AccessDenied);
+            }
             Err(e) => return Err(e),
         }
     }
@@ -550,6 +613,7 @@ pub fn read_with<T: Transport>(
         com,
         sod,
         data_groups,
+        unreadable,
         pace,
         active_authentication,
         chip_authentication,

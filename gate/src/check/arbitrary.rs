@@ -105,6 +105,7 @@ pub fn facts(v: u8) -> DocumentFacts {
         3 => f.mrz_matches_dg1 = false,
         4 => f.pa = PaOutcome::UntrustedCsca,
         5 => f.chip_auth = ChipAuthOutcome::Failed,
+        6 if v >= 128 => f.chip_refusal = Some(ReasonCode::DgUnreadable),
         6 => f.chip_auth = ChipAuthOutcome::NotSupported,
         8 => f.birth_date = None,
         9 => f.kind = DocumentKind::ResidencePermit,

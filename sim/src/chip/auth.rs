@@ -57,14 +57,20 @@ pub(super) fn internal_authenticate(
     }
     // A cloned chip holds the data but not the private key.
     let key = chip.spec.aa_key.as_ref().ok_or(sw::CONDITIONS)?;
-    match key {
+    let mut signature = match key {
         AaKey::Ecdsa {
             param_id,
             private,
             hash,
-        } => ecdsa_sign(*param_id, private, &hash.digest(&cmd.data)).ok_or(sw::CONDITIONS),
-        AaKey::Rsa { n, d } => Ok(iso9796_2_sign(n, d, &cmd.data)),
+        } => ecdsa_sign(*param_id, private, &hash.digest(&cmd.data)).ok_or(sw::CONDITIONS)?,
+        AaKey::Rsa { n, d } => iso9796_2_sign(n, d, &cmd.data),
+    };
+    if chip.spec.corrupt_aa_signature {
+        if let Some(b) = signature.last_mut() {
+            *b ^= 0x01;
+        }
     }
+    Ok(signature)
 }
 
 /// ECDSA (BSI TR-03111 §4.2.1.1) on a standardized curve, output plain r || s.

@@ -165,6 +165,9 @@ pub struct ChipSpec {
     pub aa_key: Option<AaKey>,
     /// Chip Authentication private keys (DG14/EF.CardSecurity counterparts); empty for a clone.
     pub ca_keys: Vec<CaKey>,
+    /// Answer INTERNAL AUTHENTICATE with a signature one bit off (a forgery whose AA fails
+    /// while its other protections may pass).
+    pub corrupt_aa_signature: bool,
     /// Quirks.
     pub quirks: Quirks,
 }

@@ -129,6 +129,21 @@ pub enum Defect {
     UnknownCsca,
     /// A clone: same data, no AA or CA private keys.
     Clone,
+    /// A clone that hides DG14 and DG15 ("file not found") and leaves them out of a
+    /// rewritten EF.COM; the SOD still signs them.
+    CloneHidingDg14Dg15,
+    /// A chip whose Active Authentication signature is wrong while Chip Authentication
+    /// passes.
+    CloneAaSignatureWrong,
+    /// A chip without Chip Authentication that answers AA with a signature from a key other
+    /// than DG15's.
+    CloneAaOtherKey,
+    /// A PACE-CAM chip whose CAM proof is made with a key other than EF.CardSecurity's.
+    CloneCamWrongProof,
+    /// EF.CardSecurity re-signed by a Document Signer under an unknown CSCA.
+    CloneCardSecurityResigned,
+    /// A chip that answers "file not found" for DG2, which EF.COM and the SOD list.
+    CloneDg2NotFound,
     /// DG1 differs from the printed MRZ (and the chip's access password): date of birth.
     MrzMismatch,
     /// The document's expiry date has passed.
@@ -139,7 +154,7 @@ pub enum Defect {
 
 impl Defect {
     /// All defects, for test loops.
-    pub const ALL: [Defect; 10] = [
+    pub const ALL: [Defect; 16] = [
         Defect::TamperedDg1,
         Defect::TamperedDg2,
         Defect::BrokenSodSignature,
@@ -147,6 +162,12 @@ impl Defect {
         Defect::RevokedDs,
         Defect::UnknownCsca,
         Defect::Clone,
+        Defect::CloneHidingDg14Dg15,
+        Defect::CloneAaSignatureWrong,
+        Defect::CloneAaOtherKey,
+        Defect::CloneCamWrongProof,
+        Defect::CloneCardSecurityResigned,
+        Defect::CloneDg2NotFound,
         Defect::MrzMismatch,
         Defect::Expired,
         Defect::WrongIssuingState,
@@ -162,6 +183,12 @@ impl Defect {
             Defect::RevokedDs => "revoked-ds",
             Defect::UnknownCsca => "unknown-csca",
             Defect::Clone => "clone",
+            Defect::CloneHidingDg14Dg15 => "clone-hides-dg14-dg15",
+            Defect::CloneAaSignatureWrong => "clone-aa-signature-wrong",
+            Defect::CloneAaOtherKey => "clone-aa-other-key",
+            Defect::CloneCamWrongProof => "clone-cam-wrong-proof",
+            Defect::CloneCardSecurityResigned => "clone-card-security-resigned",
+            Defect::CloneDg2NotFound => "clone-dg2-not-found",
             Defect::MrzMismatch => "mrz-mismatch",
             Defect::Expired => "expired-document",
             Defect::WrongIssuingState => "wrong-issuing-state",
@@ -172,6 +199,18 @@ impl Defect {
     pub fn from_name(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == s)
     }
+
+    /// The clone profiles (issue #13), each refused by the chip-authenticity verdict with
+    /// its own reason code, given here beside it.
+    pub const CLONES: [(Defect, &'static str); 7] = [
+        (Defect::Clone, "ca_failed"),
+        (Defect::CloneHidingDg14Dg15, "com_sod_mismatch"),
+        (Defect::CloneAaSignatureWrong, "chip_auth_inconsistent"),
+        (Defect::CloneAaOtherKey, "aa_failed"),
+        (Defect::CloneCamWrongProof, "cam_failed"),
+        (Defect::CloneCardSecurityResigned, "card_security_invalid"),
+        (Defect::CloneDg2NotFound, "dg_unreadable"),
+    ];
 }
 
 /// Everything needed to build one document.
@@ -226,6 +265,32 @@ pub fn specimen_bio() -> Biographic {
 }
 
 impl DocumentSpec {
+    /// Gives the document `defect`, with the chip features the defect is about: PACE-CAM
+    /// for [`Defect::CloneCamWrongProof`], no Chip Authentication for
+    /// [`Defect::CloneAaOtherKey`], PACE (hence EF.CardSecurity) for
+    /// [`Defect::CloneCardSecurityResigned`].
+    pub fn set_defect(&mut self, defect: Defect) {
+        self.defect = Some(defect);
+        match defect {
+            Defect::CloneCamWrongProof => {
+                self.pace = vec![PaceOffer {
+                    mapping: PaceMapping::Cam,
+                    cipher: Cipher::Aes128,
+                    param_id: 13,
+                }];
+                self.chip_auth = true;
+            }
+            Defect::CloneAaOtherKey => {
+                self.chip_auth = false;
+                self.active_auth = true;
+            }
+            Defect::CloneCardSecurityResigned if self.pace.is_empty() => {
+                self.pace = Self::specimen().pace;
+            }
+            _ => {}
+        }
+    }
+
     /// The built-in specimen: TD3, BAC and PACE-GM ECDH on brainpoolP256r1 with AES-128,
     /// AA and CA, DG11/DG12, CAN 123456.
     pub fn specimen() -> Self {
@@ -388,8 +453,20 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
     );
     files.put_standard(StandardFile::Sod, document::tlv::encode(0x77, &sod));
 
+    // What the chip shows: a clone may hide files the SOD signs.
+    let hidden: &[u8] = match defect {
+        Some(Defect::CloneHidingDg14Dg15) => &[14, 15],
+        Some(Defect::CloneDg2NotFound) => &[2],
+        _ => &[],
+    };
+    // A clone that hides files rewrites EF.COM to match; one that only loses a file does not.
+    let unlisted: &[u8] = match defect {
+        Some(Defect::CloneHidingDg14Dg15) => hidden,
+        _ => &[],
+    };
     let tags: Vec<u8> = dgs
         .iter()
+        .filter(|(n, _)| !unlisted.contains(n))
         .map(|(n, _)| match n {
             1 => 0x61,
             2 => 0x75,
@@ -401,6 +478,9 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         .collect();
     files.put_standard(StandardFile::Com, lds::ef_com(&tags));
     for (n, mut content) in dgs {
+        if hidden.contains(&n) {
+            continue;
+        }
         match (n, defect) {
             (1, Some(Defect::TamperedDg1)) => {
                 // Change one character of the name in the MRZ (after signing).
@@ -423,10 +503,14 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         // EF.CardSecurity (ICAO 9303-11 §9.2.11): PACE and CA infos, signed by the DS.
         let mut all = infos;
         all.extend(lds::ca_infos(&ca_public));
+        let cs_signer = match defect {
+            Some(Defect::CloneCardSecurityResigned) => &pki.rogue_ds,
+            _ => signer,
+        };
         let cs = cms::signed_data(
             "0.4.0.127.0.7.3.2.1",
             &lds::security_infos(&all),
-            signer,
+            cs_signer,
             spec.issued,
         );
         files.put_standard(StandardFile::CardSecurity, cs);
@@ -440,9 +524,30 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
         files.put_standard(StandardFile::AtrInfo, document::tlv::encode(0x7F66, &info));
     }
 
-    if defect == Some(Defect::Clone) {
-        aa_key = None;
-        ca_keys.clear();
+    // The clone's own keys: none, or keys other than the ones DG14, DG15 and
+    // EF.CardSecurity name.
+    match defect {
+        Some(Defect::Clone | Defect::CloneHidingDg14Dg15) => {
+            aa_key = None;
+            ca_keys.clear();
+        }
+        Some(Defect::CloneAaOtherKey) => {
+            if let (Some(AaKey::Ecdsa { private, .. }), Ok(curve)) =
+                (aa_key.as_mut(), document::ecc::standardized_curve(12))
+            {
+                *private =
+                    derive_scalar(&curve.n, format!("{}|aa-clone", spec.key_seed).as_bytes());
+            }
+        }
+        Some(Defect::CloneCamWrongProof) => {
+            for k in &mut ca_keys {
+                if let Ok(curve) = document::ecc::standardized_curve(k.param_id) {
+                    k.private =
+                        derive_scalar(&curve.n, format!("{}|ca-clone", spec.key_seed).as_bytes());
+                }
+            }
+        }
+        _ => {}
     }
     Document {
         chip: ChipSpec {
@@ -453,6 +558,7 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
             pace: spec.pace.clone(),
             aa_key,
             ca_keys,
+            corrupt_aa_signature: defect == Some(Defect::CloneAaSignatureWrong),
             quirks: spec.quirks.clone(),
         },
         printed_mrz,

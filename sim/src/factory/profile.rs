@@ -25,7 +25,8 @@
 //! active_auth = true
 //! chip_auth = true
 //! dg11_dg12 = true
-//! defect = "clone"             # see Defect::name; omit for a genuine document
+//! defect = "clone"             # see Defect::name; omit for a genuine document (a clone-*
+//!                              # defect brings the chip features it is about, e.g. PACE-CAM)
 //! key_seed = "specimen"
 //!
 //! [quirks]
@@ -311,7 +312,7 @@ impl Profile {
         set(&mut d.chip_auth, c.chip_auth);
         set(&mut d.dg11_dg12, c.dg11_dg12);
         if let Some(v) = c.defect {
-            d.defect = Some(Defect::from_name(&v).ok_or(ProfileError::Value {
+            d.set_defect(Defect::from_name(&v).ok_or(ProfileError::Value {
                 field: "chip.defect",
                 reason: format!(
                     "unknown defect {v:?}; one of {}",

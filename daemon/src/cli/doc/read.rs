@@ -1,17 +1,19 @@
 //! `egate doc read`: read a live chip through PC/SC (pcscd), then verify it — the reader
 //! (`document::reader::read_document`) over the `hardware` PC/SC adapter, passive
-//! authentication against the given trust anchors, and a report of every step.
+//! authentication against the given trust anchors, Active and Chip Authentication, the
+//! chip-authenticity verdict (`document::authenticity`), and a report of every step.
 //!
 //! Prints the holder's DG1 fields (this is a technician's tool; use it on specimens and test
-//! documents). Exit codes: 0 read and verified, 1 read or verification failed, 2 usage error.
+//! documents). Exit codes: 0 read and verified (passive authentication and chip
+//! authenticity), 1 read or verification failed, 2 usage error.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
-use document::pa::{self, PaInput, PaOptions};
+use document::authenticity::AuthenticityVerdict;
+use document::pa::{Check, PaOptions};
 use document::pki::HashAlg;
 use document::reader::{self, AccessKey, ReaderOptions};
 use hardware::pcsc_reader::PcscReader;
@@ -95,29 +97,30 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
     let read_time = start.elapsed();
     pcsc.disconnect();
 
-    let dgs: BTreeMap<u8, Vec<u8>> = doc
-        .data_groups
-        .iter()
-        .map(|(k, v)| (*k, v.to_vec()))
-        .collect();
-    let verdict = pa::verify_sod(
-        &PaInput {
-            sod: &doc.sod,
-            data_groups: &dgs,
-            access_key: mrz_key.as_ref(),
-        },
-        &store,
-        &PaOptions::new(SystemTime::now()),
-    );
+    // ReadDocument::verify_sod wipes the copies it makes of the data groups.
+    let options = PaOptions::new(SystemTime::now());
+    let verdict = doc.verify_sod(mrz_key.as_ref(), &store, &options);
+    let chip = doc.verify_chip(&verdict, &store, &options);
+    let aa = doc.active_authentication.as_ref().map(|v| &v.check);
+    let ca = doc.chip_authentication.as_ref().map(|v| match v {
+        document::ca::CaVerdict::Passed => ("passed", String::new()),
+        document::ca::CaVerdict::Failed(why) => ("failed", format!("{why:?}")),
+    });
     let face = doc.face().ok();
     if let (Some(path), Some(f)) = (&args.save_photo, &face) {
         std::fs::write(path, &f.image).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let mrz = doc.mrz().ok();
     if args.json {
-        let files: Vec<serde_json::Value> = dgs
+        let files: Vec<serde_json::Value> = doc
+            .data_groups
             .iter()
             .map(|(n, v)| serde_json::json!({ "file": format!("DG{n}"), "bytes": v.len() }))
+            .collect();
+        let unreadable: Vec<serde_json::Value> = doc
+            .unreadable
+            .iter()
+            .map(|(n, why)| serde_json::json!({ "file": format!("DG{n}"), "why": why.as_str() }))
             .collect();
         let steps: Vec<serde_json::Value> = doc
             .stats
@@ -140,7 +143,13 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
             "dg2": face.as_ref().map(|f| serde_json::json!({
                 "format": f.format.name(), "width": f.width, "height": f.height,
                 "sha256": hex(&HashAlg::Sha256.digest(&f.image)) })),
+            "unreadable": unreadable,
             "passive_authentication": crate::cli::doc::verdict_json(&verdict),
+            "active_authentication": aa.map(check_json),
+            "chip_authentication": ca.as_ref().map(|(status, detail)| serde_json::json!({
+                "status": status, "detail": detail })),
+            "pace_cam_verified": doc.pace.as_ref().and_then(|p| p.cam_verified),
+            "chip_authenticity": authenticity_json(&chip),
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
@@ -161,8 +170,11 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
             );
         }
         println!("EF.SOD: {} bytes", doc.sod.len());
-        for (n, v) in &dgs {
+        for (n, v) in &doc.data_groups {
             println!("DG{n}: {} bytes", v.len());
+        }
+        for (n, why) in &doc.unreadable {
+            println!("DG{n}: not read ({})", why.as_str());
         }
         if let Some(m) = &mrz {
             println!(
@@ -197,11 +209,51 @@ fn read(args: ReadArgs) -> Result<ExitCode, String> {
                 c.reason.unwrap_or("")
             );
         }
+        match aa {
+            Some(c) => println!(
+                "active authentication: {} {}",
+                c.status.as_str(),
+                c.reason.unwrap_or("")
+            ),
+            None => println!("active authentication: not run"),
+        }
+        match &ca {
+            Some((status, detail)) => println!("chip authentication: {status} {detail}"),
+            None => println!("chip authentication: not run"),
+        }
+        println!(
+            "chip authenticity: {}{}",
+            chip.outcome.as_str().to_uppercase(),
+            chip.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        for c in &chip.checks {
+            println!(
+                "  {:<28} {:<12} {:<24} {}",
+                c.label(),
+                c.status.as_str(),
+                c.reason.unwrap_or(""),
+                c.detail
+            );
+        }
     }
-    Ok(if verdict.passed() {
+    Ok(if verdict.passed() && chip.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+fn check_json(c: &Check) -> serde_json::Value {
+    serde_json::json!({
+        "check": c.label(), "status": c.status.as_str(), "reason": c.reason, "detail": c.detail,
+    })
+}
+
+fn authenticity_json(v: &AuthenticityVerdict) -> serde_json::Value {
+    serde_json::json!({
+        "outcome": v.outcome.as_str(),
+        "reason": v.reason,
+        "checks": v.checks.iter().map(check_json).collect::<Vec<_>>(),
     })
 }
 
