@@ -72,6 +72,13 @@ else
   fail "scripts/setup-models.sh is missing" "restore it from git"
 fi
 
+# 3b. The simulator's faces ([sim] faces_dir defaults to $EGATE_ASSETS/faces) ------------------
+if ! diff -rq "$top/vision/tests/data" "$EGATE_ASSETS/faces" >/dev/null 2>&1; then
+  step "installing the simulator's faces into $EGATE_ASSETS/faces"
+  rm -rf "$EGATE_ASSETS/faces" && mkdir -p "$EGATE_ASSETS/faces"
+  cp -r "$top/vision/tests/data/." "$EGATE_ASSETS/faces/"
+fi
+
 # 4. npm tools for the browser tests (console) --------------------------------------------------
 if [ -f "$top/tests/browser/package.json" ]; then
   if [ ! -d "$top/tests/browser/node_modules" ]; then
