@@ -30,6 +30,7 @@ packages=(
   python3-venv                                       # test references (OpenCV, pymodbus)
   socat iproute2 util-linux                          # ptys, network namespaces, unshare
   chromium                                           # console tests (headless)
+  nats-server prometheus systemd                     # fleet broker, promtool, unit checks
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -77,6 +78,12 @@ if ! diff -rq "$top/vision/tests/data" "$EGATE_ASSETS/faces" >/dev/null 2>&1; th
   step "installing the simulator's faces into $EGATE_ASSETS/faces"
   rm -rf "$EGATE_ASSETS/faces" && mkdir -p "$EGATE_ASSETS/faces"
   cp -r "$top/vision/tests/data/." "$EGATE_ASSETS/faces/"
+fi
+
+# 3c. cargo-deb, which packages the border build (scripts/test.sh) ----------------------------
+if ! cargo deb --version >/dev/null 2>&1; then
+  step "installing cargo-deb"
+  cargo install cargo-deb --locked || fail "cargo install cargo-deb failed" "check access to crates.io"
 fi
 
 # 4. npm tools for the browser tests (console) --------------------------------------------------

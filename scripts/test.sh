@@ -20,6 +20,10 @@ step "cargo build (the egate binary and the console fixture the end-to-end tests
 cargo build -p egate --no-default-features --features production
 mkdir -p "$CARGO_TARGET_DIR/production"
 cp "$CARGO_TARGET_DIR/debug/egate" "$CARGO_TARGET_DIR/production/egate"
+step "Debian package of the border build (cargo deb --no-build: the binary above)"
+# cargo-deb maps target/release/ in the package's assets to the profile's folder.
+cargo deb -p egate --no-build --profile production --fast \
+  --output "$CARGO_TARGET_DIR/production/egate.deb"
 cargo build -p egate --bins --examples
 step "cargo test (beside a private pcscd with the vpcd readers: scripts/with-pcscd.sh)"
 "$here/with-pcscd.sh" cargo test --workspace --no-fail-fast

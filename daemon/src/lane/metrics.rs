@@ -17,6 +17,7 @@ pub struct Metrics {
     inputs: IntCounterVec,
     dropped: IntCounterVec,
     audit_failures: IntCounterVec,
+    steps: super::step_metrics::StepMetrics,
 }
 
 impl Metrics {
@@ -82,6 +83,7 @@ impl Metrics {
         registry.register(Box::new(inputs.clone()))?;
         registry.register(Box::new(dropped.clone()))?;
         registry.register(Box::new(audit_failures.clone()))?;
+        let steps = super::step_metrics::StepMetrics::register(registry)?;
         Ok(Self {
             passages,
             transaction_seconds,
@@ -91,6 +93,7 @@ impl Metrics {
             inputs,
             dropped,
             audit_failures,
+            steps,
         })
     }
 
@@ -99,6 +102,7 @@ impl Metrics {
         GateMetrics {
             m: self.clone(),
             gate: gate.to_string(),
+            steps: self.steps.for_gate(gate),
         }
     }
 }
@@ -108,6 +112,8 @@ impl Metrics {
 pub struct GateMetrics {
     m: Metrics,
     gate: String,
+    /// Step times, face-score distribution, trust data.
+    pub steps: super::step_metrics::GateStepMetrics,
 }
 
 impl GateMetrics {

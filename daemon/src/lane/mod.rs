@@ -9,6 +9,7 @@ pub mod driver;
 pub mod jobs;
 pub mod metrics;
 pub mod server;
+pub mod step_metrics;
 pub mod trust;
 
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Turns true when the daemon stops.
     pub shutdown: watch::Receiver<bool>,
+    /// The systemd watchdog over the drivers' loops.
+    pub watchdog: crate::service::Watchdog,
 }
 
 /// The devices of one lane, real or simulated, and what its jobs check against.
@@ -85,6 +88,8 @@ impl Lane {
             rules.layout = layout;
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
+        let metrics = shared.metrics.for_gate(id);
+        metrics.steps.trust(&devices.store);
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
         let (link, officer_rx) = LocalGate::new(GateStatus::idle(id, liveness));
         let ctx = Arc::new(JobContext {
@@ -107,10 +112,11 @@ impl Lane {
             signals: Box::new(ControllerSignals::new(devices.doors, devices.display)),
             audit: shared.audit.clone(),
             link: link.clone(),
-            metrics: shared.metrics.for_gate(id),
+            metrics,
             liveness: liveness.into(),
             audit_failed: false,
             clock,
+            heartbeat: shared.watchdog.heartbeat(),
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
