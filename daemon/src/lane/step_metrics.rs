@@ -40,7 +40,7 @@ impl StepMetrics {
                 "egate_face_score",
                 "Distribution of face-match similarity scores, by decision (match, no_match).",
             )
-            .buckets(prometheus::linear_buckets(0.0, 0.05, 21)?),
+            .buckets((0..=20).map(|i| f64::from(i) / 20.0).collect()),
             &["gate", "decision"],
         )?;
         let crl_this_update = GaugeVec::new(
