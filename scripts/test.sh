@@ -8,6 +8,9 @@ cd "$here/.."
 source "$here/env.sh"
 
 step() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
+step "promtool check rules / test rules (deploy/prometheus)"
+promtool check rules deploy/prometheus/egate.rules.yml
+(cd deploy/prometheus && promtool test rules egate.rules.test.yml)
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"

@@ -99,6 +99,11 @@ impl Metrics {
 
     /// The handle one gate's driver uses.
     pub fn for_gate(&self, gate: &str) -> GateMetrics {
+        // Counters an alert watches start at 0, so `increase()` sees their first step.
+        self.audit_failures.with_label_values(&[gate]);
+        for why in ["stale", "unexpected"] {
+            self.dropped.with_label_values(&[gate, why]);
+        }
         GateMetrics {
             m: self.clone(),
             gate: gate.to_string(),
