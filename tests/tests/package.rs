@@ -27,7 +27,7 @@ fn unit(name: &str) -> String {
 fn setting(unit: &str, key: &str) -> Option<String> {
     unit.lines()
         .filter_map(|l| l.trim().strip_prefix(&format!("{key}=")))
-        .last()
+        .next_back()
         .map(str::to_string)
 }
 
