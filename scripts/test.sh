@@ -25,6 +25,7 @@ mkdir -p "$CARGO_TARGET_DIR/production"
 cp "$CARGO_TARGET_DIR/debug/egate" "$CARGO_TARGET_DIR/production/egate"
 step "Debian package of the border build (cargo deb --no-build: the binary above)"
 # cargo-deb maps target/release/ in the package's assets to the profile's folder.
+"$CARGO_TARGET_DIR/production/egate" config default >"$CARGO_TARGET_DIR/production/egate.toml"
 cargo deb -p egate --no-build --profile production --fast \
   --output "$CARGO_TARGET_DIR/production/egate.deb"
 cargo build -p egate --bins --examples

@@ -83,9 +83,12 @@ fn the_package_installs_with_its_conffile_units_and_service_user() {
     // The annotated default as a conffile.
     let (_, conffiles) = sh("dpkg-query", &["-W", "-f=${Conffiles}", "egate"]);
     assert!(conffiles.contains("/etc/egate/egate.toml"), "{conffiles}");
+    let (ok, default) = sh("/usr/bin/egate", &["config", "default"]);
+    assert!(ok, "{default}");
     assert_eq!(
         std::fs::read_to_string("/etc/egate/egate.toml").unwrap(),
-        std::fs::read_to_string(repo().join("config/egate.toml")).unwrap()
+        default,
+        "the conffile is not the binary's annotated default"
     );
     let (ok, out) = sh(
         "/usr/bin/egate",
