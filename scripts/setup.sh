@@ -31,6 +31,7 @@ packages=(
   socat iproute2 util-linux                          # ptys, network namespaces, unshare
   chromium                                           # console tests (headless)
   fonts-wqy-microhei                                 # Chinese glyphs for the traveller screen
+  nats-server prometheus systemd                     # fleet broker, promtool, unit checks
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -71,6 +72,19 @@ if [ -x "$here/setup-models.sh" ]; then
     "read the message above; a re-run retries only what is missing"
 else
   fail "scripts/setup-models.sh is missing" "restore it from git"
+fi
+
+# 3b. The simulator's faces ([sim] faces_dir defaults to $EGATE_ASSETS/faces) ------------------
+if ! diff -rq "$top/vision/tests/data" "$EGATE_ASSETS/faces" >/dev/null 2>&1; then
+  step "installing the simulator's faces into $EGATE_ASSETS/faces"
+  rm -rf "$EGATE_ASSETS/faces" && mkdir -p "$EGATE_ASSETS/faces"
+  cp -r "$top/vision/tests/data/." "$EGATE_ASSETS/faces/"
+fi
+
+# 3c. cargo-deb, which packages the border build (scripts/test.sh) ----------------------------
+if ! cargo deb --version >/dev/null 2>&1; then
+  step "installing cargo-deb"
+  cargo install cargo-deb --locked || fail "cargo install cargo-deb failed" "check access to crates.io"
 fi
 
 # 4. npm tools for the browser tests (playwright-core, axe-core) -------------------------------

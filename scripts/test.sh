@@ -8,6 +8,9 @@ cd "$here/.."
 source "$here/env.sh"
 
 step() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
+step "promtool check rules / test rules (deploy/prometheus)"
+promtool check rules deploy/prometheus/egate.rules.yml
+(cd deploy/prometheus && promtool test rules egate.rules.test.yml)
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
@@ -20,6 +23,11 @@ step "cargo build (the egate binary and the console fixture the end-to-end tests
 cargo build -p egate --no-default-features --features production
 mkdir -p "$CARGO_TARGET_DIR/production"
 cp "$CARGO_TARGET_DIR/debug/egate" "$CARGO_TARGET_DIR/production/egate"
+step "Debian package of the border build (cargo deb --no-build: the binary above)"
+# cargo-deb maps target/release/ in the package's assets to the profile's folder.
+"$CARGO_TARGET_DIR/production/egate" config default >"$CARGO_TARGET_DIR/production/egate.toml"
+cargo deb -p egate --no-build --profile production --fast \
+  --output "$CARGO_TARGET_DIR/production/egate.deb"
 cargo build -p egate --bins --examples
 step "cargo test (beside a private pcscd with the vpcd readers: scripts/with-pcscd.sh)"
 "$here/with-pcscd.sh" cargo test --workspace --no-fail-fast

@@ -15,6 +15,7 @@ compile_error!(
 mod cli;
 mod config;
 mod lane;
+mod service;
 #[cfg(feature = "sim")]
 mod simulation;
 

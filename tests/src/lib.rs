@@ -172,8 +172,15 @@ impl Deref for Daemon {
 impl Daemon {
     /// Starts `egate <args>` with stderr captured.
     pub fn start<S: AsRef<OsStr>>(args: &[S]) -> Self {
-        let mut child = Command::new(egate_bin())
-            .args(args)
+        let mut cmd = Command::new(egate_bin());
+        cmd.args(args);
+        Self::spawn(cmd)
+    }
+
+    /// Starts `cmd` (an `egate` command line with its own working directory or
+    /// environment) with stderr captured.
+    pub fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
             .env_remove("EGATE_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -11,14 +11,14 @@ use crate::capture::CapturePolicy;
 use crate::source::CameraConfig;
 
 /// Default assets directory (overridden by the `EGATE_ASSETS` environment variable).
-pub const DEFAULT_ASSETS: &str = "/opt/egate";
+pub const DEFAULT_ASSETS: &str = "/usr/share/egate";
 
 /// `[vision]`
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VisionConfig {
     /// Where `scripts/setup-models.sh` installed ONNX Runtime and the models. Empty: the
-    /// `EGATE_ASSETS` environment variable, else `/opt/egate`.
+    /// `EGATE_ASSETS` environment variable, else `/usr/share/egate` (the packaged folder).
     pub assets: String,
     /// ONNX Runtime shared library; empty: `<assets>/onnxruntime/libonnxruntime.so.1.32.0`.
     pub onnxruntime: String,
@@ -73,7 +73,7 @@ pub struct AssetPaths {
 }
 
 impl VisionConfig {
-    /// The assets directory: `assets`, else `$EGATE_ASSETS`, else `/opt/egate`.
+    /// The assets directory: `assets`, else `$EGATE_ASSETS`, else `/usr/share/egate`.
     pub fn assets_dir(&self) -> PathBuf {
         if !self.assets.is_empty() {
             return PathBuf::from(&self.assets);

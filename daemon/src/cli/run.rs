@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::lane::metrics::Metrics;
 use crate::lane::server::{self, AppState};
 use crate::lane::{devices, Lane, Shared};
+use crate::service::{Notifier, Watchdog};
 use audit::{AuditLog, Pseudonymizer};
 use console::link::LocalGate;
 
@@ -203,6 +204,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let audit = Arc::new(Mutex::new(audit));
     let state = AppState::new(&cfg.gate.id)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let notifier = Arc::new(Notifier::from_env());
+    let watchdog = Watchdog::new(crate::service::watchdog_interval());
     let shared = Shared {
         audit: audit.clone(),
         pseudonyms,
@@ -213,6 +216,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 .settings()
                 .map_err(|e| anyhow::anyhow!("[traveller] messages_dir: {}", e[0]))?,
         ),
+        watchdog: watchdog.clone(),
     };
     let gates = Gates::start(&cfg, &shared).await?;
     let screen = serve_screens(&cfg, &shared, stop_rx.clone()).await?;
@@ -231,6 +235,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // The bound address on its own line lets tests and scripts that asked for port 0 find it.
     info!(%addr, gate = %cfg.gate.id, "listening");
     state.ready.store(true, Ordering::Release);
+    notifier.notify("READY=1");
+    tokio::spawn(watchdog.run(notifier.clone(), stop_rx.clone()));
 
     let mut http_stop = stop_rx.clone();
     let app = gates.routes(server::router(state.clone()));
@@ -245,6 +251,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     signals.recv().await;
     info!("shutting down");
     state.ready.store(false, Ordering::Release);
+    notifier.notify("STOPPING=1");
     let _ = stop_tx.send(true);
     let grace = Duration::from_secs_f64(cfg.server.shutdown_grace_s);
     if let Some(c) = console {

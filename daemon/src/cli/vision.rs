@@ -22,7 +22,7 @@ const EXIT_ERROR: u8 = 3;
 pub struct VisionArgs {
     #[command(subcommand)]
     command: VisionCommand,
-    /// Directory with onnxruntime/ and models/ (default: $EGATE_ASSETS, else /opt/egate)
+    /// Directory with onnxruntime/ and models/ (default: $EGATE_ASSETS, else /usr/share/egate)
     #[arg(long, global = true, value_name = "DIR")]
     assets: Option<PathBuf>,
     /// Target false-match rate, mapped to a score threshold by the calibration table

@@ -16,7 +16,9 @@ pub struct SimConfig {
     pub gates: usize,
     /// Seconds between a traveller leaving and the next arriving.
     pub arrival_interval_s: f64,
-    /// Folder of face images with identities.txt.
+    /// Folder of face images with identities.txt; empty: `<assets>/faces`, a relative path:
+    /// under the assets folder ([`vision::VisionConfig::assets_dir`]), never the working
+    /// directory.
     pub faces_dir: String,
     /// Share of impostors.
     pub impostor_share: f64,
@@ -38,7 +40,7 @@ impl Default for SimConfig {
         Self {
             gates: 4,
             arrival_interval_s: 2.0,
-            faces_dir: "vision/tests/data".into(),
+            faces_dir: String::new(),
             impostor_share: 0.15,
             forged_share: 0.1,
             listed_share: 0.05,
@@ -62,6 +64,14 @@ pub const CLONE_PATTERNS: [&str; 7] = [
 ];
 
 impl SimConfig {
+    /// The faces folder: `faces_dir` if absolute, else under `assets` (empty: `faces`).
+    pub fn faces_dir(&self, assets: &std::path::Path) -> std::path::PathBuf {
+        match self.faces_dir.as_str() {
+            "" => assets.join("faces"),
+            dir => assets.join(dir),
+        }
+    }
+
     /// Range problems, under their dotted keys.
     pub fn problems(&self, p: &mut Problems) {
         p.within("sim.gates", self.gates, 1..=64, "");

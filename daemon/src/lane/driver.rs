@@ -77,6 +77,8 @@ pub struct Driver {
     pub clock: LaneClock,
     /// The lane's traveller screen: which privacy notice the passage record names.
     pub screen: traveller::Feed,
+    /// Beats on every turn of the loop, for the systemd watchdog.
+    pub heartbeat: crate::service::Heartbeat,
 }
 
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
@@ -96,6 +98,7 @@ impl Driver {
             let mut date = self.gate.config().today;
             let mut answers: Vec<GateEventKind> = Vec::new();
             loop {
+                self.heartbeat.beat();
                 self.check_date(&mut date);
                 // The status first: the console reads it when an event arrives, so every
                 // event below must find the state after the input that caused it.
@@ -146,6 +149,7 @@ impl Driver {
                     input = self.inputs.recv() => match input {
                         Some(input) => {
                             self.metrics.input(input.kind());
+                            self.metrics.steps.input(&input);
                             self.gate.handle(Instant::now(), input);
                         }
                         None => {
@@ -163,6 +167,8 @@ impl Driver {
                     _ = sleep => self.gate.handle_timeout(Instant::now()),
                     // The date is compared at the top of the loop, on every wake.
                     _ = date_check => {}
+                    // The heartbeat, too: a quiet lane still proves its loop turns.
+                    _ = self.heartbeat.due() => {}
                 }
             }
         }
@@ -209,11 +215,14 @@ impl Driver {
             debug!(?cmd, "command");
             match cmd {
                 Command::Door { door, action } => self.signals.door(door, action),
-                Command::StartChipRead { ticket } => self.jobs.start(JobKind::ChipRead, ticket),
-                Command::StartWatchlist { ticket } => self.jobs.start(JobKind::Watchlist, ticket),
-                Command::StartFaceMatch { ticket } => self.jobs.start(JobKind::FaceMatch, ticket),
-                Command::StartPad { ticket } => self.jobs.start(JobKind::Pad, ticket),
-                Command::CancelJob { ticket } => self.jobs.cancel(ticket),
+                Command::StartChipRead { ticket } => self.start(JobKind::ChipRead, ticket),
+                Command::StartWatchlist { ticket } => self.start(JobKind::Watchlist, ticket),
+                Command::StartFaceMatch { ticket } => self.start(JobKind::FaceMatch, ticket),
+                Command::StartPad { ticket } => self.start(JobKind::Pad, ticket),
+                Command::CancelJob { ticket } => {
+                    self.metrics.steps.job_cancelled(ticket);
+                    self.jobs.cancel(ticket)
+                }
                 Command::ShowMessage(code) => self.signals.message(code),
                 Command::Lamp(lamp) => self.signals.lamp(lamp),
                 Command::Sounder(on) => self.signals.sounder(on),
@@ -228,6 +237,11 @@ impl Driver {
                 Command::Audit(event) => self.audit_event(event),
             }
         }
+    }
+
+    fn start(&mut self, kind: JobKind, ticket: gate::Ticket) {
+        self.metrics.steps.job_started(kind, ticket);
+        self.jobs.start(kind, ticket);
     }
 
     fn audit_event(&mut self, event: AuditEvent) {
@@ -484,6 +498,7 @@ mod tests {
             audit_failed: false,
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
+            heartbeat: crate::service::Heartbeat::unwatched(),
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);

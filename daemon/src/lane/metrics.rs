@@ -19,6 +19,7 @@ pub struct Metrics {
     audit_failures: IntCounterVec,
     recoveries: IntCounterVec,
     recovery_seconds: HistogramVec,
+    steps: super::step_metrics::StepMetrics,
 }
 
 impl Metrics {
@@ -102,6 +103,7 @@ impl Metrics {
         registry.register(Box::new(inputs.clone()))?;
         registry.register(Box::new(dropped.clone()))?;
         registry.register(Box::new(audit_failures.clone()))?;
+        let steps = super::step_metrics::StepMetrics::register(registry)?;
         Ok(Self {
             passages,
             transaction_seconds,
@@ -113,14 +115,21 @@ impl Metrics {
             audit_failures,
             recoveries,
             recovery_seconds,
+            steps,
         })
     }
 
     /// The handle one gate's driver uses.
     pub fn for_gate(&self, gate: &str) -> GateMetrics {
+        // Counters an alert watches start at 0, so `increase()` sees their first step.
+        self.audit_failures.with_label_values(&[gate]);
+        for why in ["stale", "unexpected"] {
+            self.dropped.with_label_values(&[gate, why]);
+        }
         GateMetrics {
             m: self.clone(),
             gate: gate.to_string(),
+            steps: self.steps.for_gate(gate),
         }
     }
 }
@@ -130,6 +139,8 @@ impl Metrics {
 pub struct GateMetrics {
     m: Metrics,
     gate: String,
+    /// Step times, face-score distribution, trust data.
+    pub steps: super::step_metrics::GateStepMetrics,
 }
 
 impl GateMetrics {

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod jobs;
 pub mod metrics;
 pub mod server;
+pub mod step_metrics;
 pub mod trust;
 
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// The lanes' traveller screens.
     pub screens: traveller::Screens,
+    /// The systemd watchdog over the drivers' loops.
+    pub watchdog: crate::service::Watchdog,
 }
 
 /// The devices of one lane, real or simulated, and what its jobs check against.
@@ -87,6 +90,8 @@ impl Lane {
             rules.layout = layout;
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
+        let metrics = shared.metrics.for_gate(id);
+        metrics.steps.trust(&devices.store);
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
         // The traveller screen and the serial display show the same messages.
         let screen = shared.screens.lane(id);
@@ -121,11 +126,12 @@ impl Lane {
             signals: Box::new(ControllerSignals::new(devices.doors, display)),
             audit: shared.audit.clone(),
             link: link.clone(),
-            metrics: shared.metrics.for_gate(id),
+            metrics,
             liveness: liveness.into(),
             audit_failed: false,
             clock,
             screen,
+            heartbeat: shared.watchdog.heartbeat(),
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }

@@ -64,8 +64,9 @@ fn load_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
     let list = dir.join("identities.txt");
     let text = std::fs::read_to_string(&list).map_err(|e| {
         anyhow::anyhow!(
-            "[sim] faces_dir: cannot read {}: {e} (run from the repository root, or set \
-             faces_dir to a folder with identities.txt)",
+            "[sim] faces_dir: cannot read {}: {e} (scripts/setup.sh installs the simulator's \
+             faces under $EGATE_ASSETS/faces; or set [sim] faces_dir to a folder with \
+             identities.txt)",
             list.display()
         )
     })?;
@@ -236,7 +237,7 @@ fn read_via_pcscd(
 /// Starts the simulated bank: `[sim] gates` lanes, named after `[gate] id`.
 pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let sim_cfg = &cfg.sim;
-    let identities = load_identities(Path::new(&sim_cfg.faces_dir))?;
+    let identities = load_identities(&sim_cfg.faces_dir(&cfg.vision.assets_dir()))?;
     let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
     let mut store = document::pki::CscaStore::new();
