@@ -3,7 +3,8 @@
 # only the Rust toolchain. Idempotent: a re-run checks and skips what is already there.
 #
 #   scripts/setup.sh            install + prepare (Debian packages, Python venv, ONNX Runtime,
-#                               face models, npm test tools) and start pcscd with vpcd readers
+#                               face models, npm test tools, cargo-fuzz) and start pcscd with
+#                               vpcd readers
 #
 # Run as root. Assets go to ${EGATE_ASSETS:-/opt/egate}. Nothing here runs at gate run time.
 set -euo pipefail
@@ -100,7 +101,17 @@ if [ -f "$top/tests/browser/package.json" ]; then
   fi
 fi
 
-# 5. pcscd with the vpcd readers the tests and the simulator use -------------------------------
+# 5. cargo-fuzz, which builds the fuzz targets (fuzz/) with the nightly toolchain in CI ----------
+if cargo fuzz --version >/dev/null 2>&1; then
+  step "cargo-fuzz: present ($(cargo fuzz --version))"
+else
+  step "installing cargo-fuzz 0.13.2 from crates.io"
+  # Its own temporary build directory, not the project's CARGO_TARGET_DIR.
+  env -u CARGO_TARGET_DIR cargo install cargo-fuzz --version 0.13.2 --locked --quiet \
+    || fail "cargo install cargo-fuzz --locked failed" "check access to crates.io"
+fi
+
+# 6. pcscd with the vpcd readers the tests and the simulator use -------------------------------
 "$here/pcscd.sh" start || fail "could not start pcscd with the vpcd driver" \
   "run scripts/pcscd.sh start by hand; see /tmp/egate-pcscd.log"
 

@@ -31,6 +31,8 @@ cargo deb -p egate --no-build --profile production --fast \
 cargo build -p egate --bins --examples
 step "cargo test (beside a private pcscd with the vpcd readers: scripts/with-pcscd.sh)"
 "$here/with-pcscd.sh" cargo test --workspace --no-fail-fast
+step "fuzz targets: build them all, run each over its seed corpus (scripts/fuzz-ci.sh)"
+"$here/fuzz-ci.sh"
 if [ -f tests/browser/package.json ]; then
   step "browser tests (headless Chromium)"
   (cd tests/browser && npm test)

@@ -184,7 +184,10 @@ impl ServerCertVerifier for Pinned {
 
 /// The TLS client configuration for a gate: its pinned certificate for https; for plain
 /// http, one that trusts nothing (the client is never to speak TLS then).
-fn tls_config(entry: &GateEntry, https: bool) -> Result<rustls::ClientConfig, ConsoleError> {
+pub(crate) fn tls_config(
+    entry: &GateEntry,
+    https: bool,
+) -> Result<rustls::ClientConfig, ConsoleError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -13,7 +13,9 @@ use tower::ServiceExt;
 use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
 use super::hub::Hub;
 use super::*;
-use crate::link::{GateEventKind, GateLink, GateStatus, LocalGate, OfficerRequest, PhotoKind};
+use crate::link::{
+    GateEventKind, GateLink, GateStatus, LinkError, LocalGate, OfficerRequest, PhotoKind,
+};
 use audit::AuditLog;
 use gate::OfficerCommand;
 
@@ -472,6 +474,32 @@ async fn openapi_document_lists_every_route() {
     }
 }
 
+/// One HTTPS request to `addr` with the TLS configuration the remote link builds for `entry`:
+/// the answer's status, or the error with all its causes.
+async fn handshake(
+    entry: &remote::GateEntry,
+    addr: std::net::SocketAddr,
+) -> Result<StatusCode, String> {
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(remote::tls_config(entry, true).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    match client.get(format!("https://{addr}/")).send().await {
+        Ok(resp) => Ok(StatusCode::from_u16(resp.status().as_u16()).unwrap()),
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(": ");
+                text.push_str(&c.to_string());
+                cause = c.source();
+            }
+            Err(text)
+        }
+    }
+}
+
 /// A gate daemon with 8 gates serves the gate API over HTTPS; a console reaches them through
 /// 8 [`remote::RemoteGate`]s pinned to its certificate: events arrive, commands get through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -570,16 +598,36 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         .await
         .unwrap();
     assert_eq!(got, None);
-    // A console with the wrong pin never connects.
-    let bad = remote::RemoteGate::connect(&remote::GateEntry {
+    // The wrong pin: the right fingerprint with its last byte changed, so the pin is the only
+    // difference from the links above. The handshake fails at the pin check, with its error.
+    let mut wrong = console.fingerprint.clone();
+    let flipped = if wrong.ends_with("00") { "01" } else { "00" };
+    wrong.replace_range(wrong.len() - 2.., flipped);
+    let entry = |fingerprint: &str| remote::GateEntry {
         id: "g1".into(),
         url: format!("https://{}", console.addr),
         token_file: token_file.clone(),
-        fingerprint: Some(["00"; 32].join(":")),
-    })
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(GateLink::status(&*bad).is_err());
+        fingerprint: Some(fingerprint.into()),
+    };
+    let right_pin = handshake(&entry(&console.fingerprint), console.addr).await;
+    assert!(right_pin.is_ok(), "{right_pin:?}");
+    let wrong_pin = handshake(&entry(&wrong), console.addr).await;
+    match &wrong_pin {
+        Err(e) if e.contains("gate certificate does not match the pinned fingerprint") => {}
+        other => panic!("wrong pin: expected the pin-mismatch error, got {other:?}"),
+    }
+    // A remote link with that pin never comes up, through several reconnection attempts
+    // (200, 400, 800 ms apart) while the links with the right pin stay up.
+    let bad = remote::RemoteGate::connect(&entry(&wrong)).unwrap();
+    let until = Instant::now() + Duration::from_millis(1600);
+    while Instant::now() < until {
+        match GateLink::status(&*bad) {
+            Err(LinkError::Unreachable(id, _)) => assert_eq!(id, "g1"),
+            other => panic!("a link with the wrong pin: {other:?}"),
+        }
+        assert!(GateLink::status(&*remotes[0]).is_ok());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }

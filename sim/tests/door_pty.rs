@@ -238,17 +238,61 @@ async fn fire_alarm_opens_both_doors_and_blocks_closing() {
     run(&doors, DoorCommand::Close(DoorId::Entry)).await;
 }
 
+/// Drives the fire-alarm wire of the simulated controller to `level`. The simulator serves a
+/// map without inversion, so its logical input is the wire level the test chooses; only the
+/// adapter under test knows the loop is active-low.
+fn drive_fire_alarm_wire(sim: &SimController, level: bool) {
+    sim.inject(Fault::StuckSensor(Input::FireAlarm, level));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fire_alarm_wired_active_low() {
-    let map = DoorMap {
+    let adapter_map = DoorMap {
         active_low: vec![Input::FireAlarm],
         ..test_map()
     };
-    // The simulator serves the same map, so its wire level is inverted too; at rest the loop
-    // is closed (wire 1 = no alarm) and the adapter sees no alarm.
-    let (sim, _doors, mut events) = start(map).await;
-    sim.inject(Fault::FireAlarm);
-    wait_event(&mut events, SOON, |e| {
+    assert!(!test_map().is_active_low(Input::FireAlarm));
+    let sim = SimController::spawn(sim_config(test_map())).expect("pty pair");
+    // At rest the normally-closed loop holds the wire high: no alarm.
+    drive_fire_alarm_wire(&sim, true);
+    let (doors, mut events) =
+        ModbusDoorController::open(sim.path(), adapter_map).expect("open pty");
+    let (first, _) = wait_event(&mut events, SOON, |e| matches!(e, DoorEvent::Connected(_))).await;
+    let DoorEvent::Connected(snap) = first else {
+        unreachable!()
+    };
+    assert!(
+        !snap.inputs.contains(Input::FireAlarm),
+        "wire high on an active-low loop read as an alarm: {snap:?}"
+    );
+    // Several polls at rest (50 ms period) and still no alarm, in the snapshot or as an event.
+    let polls = doors.stats().polls;
+    let deadline = Instant::now() + SOON;
+    while doors.stats().polls < polls + 5 {
+        assert!(Instant::now() < deadline, "the adapter stopped polling");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let snap = doors.snapshot().expect("connected");
+    assert!(!snap.inputs.contains(Input::FireAlarm), "{snap:?}");
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            !matches!(
+                e,
+                DoorEvent::InputChanged {
+                    input: Input::FireAlarm,
+                    ..
+                } | DoorEvent::Fallback {
+                    reason: FallbackReason::FireAlarm,
+                    ..
+                }
+            ),
+            "alarm at rest: {e:?}"
+        );
+    }
+
+    // The loop opens (wire low): the adapter reports the alarm and the fire fallback.
+    drive_fire_alarm_wire(&sim, false);
+    let (_, skipped) = wait_event(&mut events, SOON, |e| {
         matches!(
             e,
             DoorEvent::Fallback {
@@ -258,6 +302,18 @@ async fn fire_alarm_wired_active_low() {
         )
     })
     .await;
+    assert!(
+        skipped.contains(&DoorEvent::InputChanged {
+            input: Input::FireAlarm,
+            active: true
+        }),
+        "{skipped:?}"
+    );
+    assert!(doors
+        .snapshot()
+        .expect("connected")
+        .inputs
+        .contains(Input::FireAlarm));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //!
 //!   cargo bench -p vision --bench pipeline        (or scripts/bench-vision.sh)
 //!
-//! Frames: the twelve test photographs in vision/tests/data (204×244 up to 1434×2333 pixels).
+//! Frames: the five test photographs in vision/tests/data (the calibration images are not used).
 //! Ours: letterbox + YuNet + decode/NMS + Umeyama + warpAffine + SFace through ONNX Runtime,
 //! on the largest face. Reference: the same steps with OpenCV's FaceDetectorYN +
 //! FaceRecognizerSF (scripts/vision_reference.py in the assets venv). Needs

@@ -69,6 +69,7 @@ pub fn calibrate(
         impostor_pairs: s.len() as u64,
         identities,
         genuine_pairs,
+        images: Vec::new(),
         point,
     })
 }
@@ -178,6 +179,20 @@ pub fn augment(frame: &crate::Frame) -> Result<Vec<crate::Frame>> {
     buf = Vector::<u8>::from_slice(&zeros);
     drop(buf);
     out.push(decoded?);
+    Ok(out)
+}
+
+/// SHA-256 (lower-case hex) of each image file, sorted and without repeats: the record of what
+/// a calibration table was made from ([`Calibration::images`]).
+pub fn image_digests(images: &[(String, PathBuf)]) -> Result<Vec<String>> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::with_capacity(images.len());
+    for (_, path) in images {
+        let bytes = std::fs::read(path).map_err(|e| VisionError::io(path, e))?;
+        out.push(hex::encode(Sha256::digest(&bytes)));
+    }
+    out.sort();
+    out.dedup();
     Ok(out)
 }
 

@@ -38,6 +38,10 @@ pub struct Calibration {
     pub identities: u64,
     /// Genuine pairs seen while making it (for the record; FMR does not use them).
     pub genuine_pairs: u64,
+    /// SHA-256 (hex) of every source image the table was made from, sorted: tests check that
+    /// no image they match faces on is among them. Empty for a table that does not say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
     /// Rows, any order.
     pub point: Vec<CalibrationPoint>,
 }

@@ -31,13 +31,13 @@ fn scaled(frame: &Frame, f: f64) -> Frame {
         .unwrap()
 }
 
-/// Four different people side by side on one canvas.
+/// Four faces of three people side by side on one canvas (test images only).
 fn group_photo() -> Frame {
     let names = [
         "person_a_2.jpg",
         "person_b_1.jpg",
-        "impostor_2.jpg",
-        "biden.jpg",
+        "impostor_1.jpg",
+        "person_b_2.jpg",
     ];
     let side = 300;
     let mut canvas =

