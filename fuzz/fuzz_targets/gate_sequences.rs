@@ -35,6 +35,7 @@ fn choices(b0: u8, b1: u8) -> LaneChoices {
         watchlist: bit(b0, 3),
         occupancy: [b1, b1 / 3, b1 / 9, b1 / 27, b1 / 81].map(occupancy_action),
         safe_state: [safe(bit(b0, 4)), safe(bit(b0, 5))],
+        explicit_consent: bit(b0, 6),
     }
 }
 
@@ -121,6 +122,7 @@ fn input(op: u8, arg: u8, tickets: &Tickets) -> Option<Input> {
         21 => Some(Input::DateChanged(
             CivilDate::new(2026 + u16::from(arg % 8), 1 + arg % 12, 1).ok()?,
         )),
+        22 if arg & 0x80 != 0 => Some(Input::Consent(arg & 1 == 1)),
         22 => None,
         _ => Some(if arg == 0xff {
             Input::Shutdown

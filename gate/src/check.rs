@@ -25,7 +25,7 @@ pub mod arbitrary;
 use std::time::Instant;
 
 use crate::command::{Command, DoorAction};
-use crate::config::{DoorSafeState, GateConfig, Layout, LivenessMode};
+use crate::config::{ConsentMode, DoorSafeState, GateConfig, Layout, LivenessMode};
 use crate::date::CivilDate;
 use crate::gate::Gate;
 use crate::input::{Input, OfficerCommand, SensorEvent, Zone};
@@ -44,6 +44,13 @@ pub enum Violation {
     /// officer's release, or an emergency / fail-safe exception.
     #[error("exit opened without an accept for the current tickets or an officer release (phase {phase})")]
     UnauthorizedExit {
+        /// The phase after the step.
+        phase: Phase,
+    },
+    /// A face capture was started with explicit consent configured and no yes from the
+    /// traveller since the document was presented.
+    #[error("face capture started without the traveller's consent (phase {phase})")]
+    CaptureWithoutConsent {
         /// The phase after the step.
         phase: Phase,
     },
@@ -120,6 +127,8 @@ pub struct SafetyModel {
     started: bool,
     /// The highest ticket issued so far.
     high_ticket: Option<Ticket>,
+    /// The traveller said yes to the consent question since the last chip read started.
+    consented: bool,
 }
 
 fn idx(door: DoorId) -> usize {
@@ -204,6 +213,7 @@ impl SafetyModel {
             stopped_in_emergency: None,
             started: false,
             high_ticket: None,
+            consented: false,
         }
     }
 
@@ -256,6 +266,7 @@ impl SafetyModel {
                 self.step_may_open_exit = self.all_verified();
             }
             Input::Officer(OfficerCommand::ReleaseExit) => self.step_may_open_exit = true,
+            Input::Consent(yes) => self.consented |= *yes,
             _ => {}
         }
     }
@@ -311,6 +322,7 @@ impl SafetyModel {
                 self.watchlist_ok = false;
                 self.face_ok = false;
                 self.pad_ok = false;
+                self.consented = false;
             }
             Command::StartWatchlist { ticket } => {
                 self.last_watchlist = Some(*ticket);
@@ -318,6 +330,9 @@ impl SafetyModel {
                 self.watchlist_ok = false;
             }
             Command::StartFaceMatch { ticket } => {
+                if self.config.consent.mode == ConsentMode::Explicit && !self.consented {
+                    return Err(Violation::CaptureWithoutConsent { phase });
+                }
                 self.last_face = Some(*ticket);
                 self.answered[2] = false;
                 self.face_ok = false;

@@ -93,6 +93,39 @@ crate::named_enum! {
     }
 }
 
+crate::named_enum! {
+    serde;
+    /// How the traveller agrees to the face capture (the identity-management guidance's
+    /// first principle: inform, and where the law asks for it, get consent, before any
+    /// biometric is taken).
+    pub enum ConsentMode {
+        /// The privacy notice is shown before any capture; presenting the document is the
+        /// traveller's choice to use the gate.
+        Notice => "notice",
+        /// After the document step, the traveller must answer yes before any capture; no,
+        /// or no answer in time, sends them to the manual lane with no capture at all.
+        Explicit => "explicit",
+    }
+}
+
+/// The consent step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    /// Notice only, or an explicit answer.
+    pub mode: ConsentMode,
+    /// How long an explicit answer is awaited.
+    pub wait: Duration,
+}
+
+impl Default for Consent {
+    fn default() -> Self {
+        Self {
+            mode: ConsentMode::Notice,
+            wait: Duration::from_secs(20),
+        }
+    }
+}
+
 /// Where a traveller who was referred from inside the lane goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReferralRoute {
@@ -208,6 +241,8 @@ pub struct GateConfig {
     pub safe_state: SafeState,
     /// Today's date, for age and expiry; update with [`crate::Input::DateChanged`].
     pub today: CivilDate,
+    /// Notice only, or explicit consent before capture.
+    pub consent: Consent,
 }
 
 impl GateConfig {
@@ -223,6 +258,7 @@ impl GateConfig {
             occupancy: OccupancyPolicy::default(),
             safe_state: SafeState::default(),
             today,
+            consent: Consent::default(),
         }
     }
 

@@ -17,6 +17,7 @@ fn before_exit(phase: Phase) -> bool {
         phase,
         Phase::ReadingDocument
             | Phase::CheckingWatchlist
+            | Phase::AwaitingConsent
             | Phase::Entering
             | Phase::ClosingEntry
             | Phase::Verifying

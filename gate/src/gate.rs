@@ -111,6 +111,7 @@ impl Gate {
             }
             Input::FaceVerdict { ticket, verdict } => self.on_face_verdict(now, ticket, verdict),
             Input::PadVerdict { ticket, verdict } => self.on_pad_verdict(now, ticket, verdict),
+            Input::Consent(yes) => self.on_consent(now, yes),
             Input::Officer(command) => self.on_officer(now, command),
             Input::DateChanged(date) => {
                 self.config.today = date;
@@ -258,6 +259,7 @@ impl Gate {
             Phase::Idle | Phase::Exiting => Lamp::Green,
             Phase::ReadingDocument
             | Phase::CheckingWatchlist
+            | Phase::AwaitingConsent
             | Phase::Entering
             | Phase::ClosingEntry
             | Phase::Verifying

@@ -134,6 +134,9 @@ pub enum Input {
         /// The result.
         verdict: PadVerdict,
     },
+    /// The traveller's answer to the consent question (a touch on the traveller screen or
+    /// a button): `true` for yes.
+    Consent(bool),
     /// An officer's action.
     Officer(OfficerCommand),
     /// The civil date changed (at midnight, or the daemon's clock was corrected).
@@ -165,6 +168,7 @@ impl Input {
             Self::WatchlistResult { .. } => "watchlist_result",
             Self::FaceVerdict { .. } => "face_verdict",
             Self::PadVerdict { .. } => "pad_verdict",
+            Self::Consent(_) => "consent",
             Self::Officer(o) => match o {
                 OfficerCommand::ReleaseExit => "officer_release_exit",
                 OfficerCommand::Refer => "officer_refer",

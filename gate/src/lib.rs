@@ -147,8 +147,8 @@ pub use command::{
     PassageOutcome, Step,
 };
 pub use config::{
-    Attempts, ConfigError, ConfigErrors, DoorSafeState, GateConfig, Layout, LivenessMode,
-    OccupancyAction, OccupancyPolicy, ReferralRoute, SafeState, Timeouts,
+    Attempts, ConfigError, ConfigErrors, Consent, ConsentMode, DoorSafeState, GateConfig, Layout,
+    LivenessMode, OccupancyAction, OccupancyPolicy, ReferralRoute, SafeState, Timeouts,
 };
 pub use date::{CivilDate, DateError};
 pub use gate::{Counters, Gate};

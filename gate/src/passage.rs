@@ -4,15 +4,16 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{AttemptRecord, AuditEvent, Command, JobKind, PassageOutcome, Step};
-use crate::config::{LivenessMode, ReferralRoute};
+use crate::config::{ConsentMode, LivenessMode, ReferralRoute};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
 use crate::policy::{self, WatchlistMode};
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
-    AcceptedDocument, AwaitingOfficer, CheckingWatchlist, ClosingEntry, ClosingExit, Entering,
-    ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State, Verifying,
+    AcceptedDocument, AwaitingConsent, AwaitingOfficer, CheckingWatchlist, ClosingEntry,
+    ClosingExit, Entering, ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State,
+    Verifying,
 };
 use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
 
@@ -250,8 +251,38 @@ impl Gate {
         }
     }
 
-    /// The document is accepted: two-step opens the entry, one-step goes to the face.
+    /// The document is accepted. With explicit consent, the traveller is asked first;
+    /// otherwise (and after a yes) two-step opens the entry, one-step goes to the face.
     fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
+        if self.config.consent.mode == ConsentMode::Explicit {
+            let deadline = later(now, self.config.consent.wait);
+            self.set_state(
+                now,
+                State::AwaitingConsent(AwaitingConsent {
+                    passage,
+                    doc,
+                    deadline,
+                }),
+            );
+            return self.message(MessageCode::AskConsent);
+        }
+        self.after_consent(now, passage, doc);
+    }
+
+    /// The traveller's answer to the consent question; ignored (and counted) outside it.
+    pub(crate) fn on_consent(&mut self, now: Instant, yes: bool) {
+        let State::AwaitingConsent(s) = &self.state else {
+            return self.unexpected(&crate::input::Input::Consent(yes));
+        };
+        let (passage, doc) = (s.passage.clone(), s.doc.clone());
+        if yes {
+            self.after_consent(now, passage, doc);
+        } else {
+            self.refer(now, Some(passage), ReasonCode::DeclinedBiometrics);
+        }
+    }
+
+    fn after_consent(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
         if !self.is_two_step() {
             return self.start_verifying(now, passage, doc);
         }
@@ -613,6 +644,11 @@ impl Gate {
                 self.cancel_jobs();
                 let reason = Some(ReasonCode::WatchlistTimeout);
                 self.end_watchlist(now, passage, doc, started, reason);
+            }
+            State::AwaitingConsent(s) => {
+                // No answer is no consent.
+                let passage = s.passage.clone();
+                self.refer(now, Some(passage), ReasonCode::DeclinedBiometrics);
             }
             State::Entering(s) => {
                 let passage = s.passage.clone();

@@ -11,6 +11,8 @@ crate::named_enum! {
         ReadingDocument => "reading_document",
         /// A watchlist job is running.
         CheckingWatchlist => "checking_watchlist",
+        /// Explicit consent: waiting for the traveller's answer before any capture.
+        AwaitingConsent => "awaiting_consent",
         /// Two-step: the entry is open; waiting for one person alone in the mantrap.
         Entering => "entering",
         /// Two-step: the entry was commanded closed; waiting for its position sensor.
@@ -55,6 +57,7 @@ impl Phase {
             self,
             Self::ReadingDocument
                 | Self::CheckingWatchlist
+                | Self::AwaitingConsent
                 | Self::Entering
                 | Self::ClosingEntry
                 | Self::Verifying

@@ -78,6 +78,9 @@ crate::named_enum! {
         PassageTimeout => "passage_timeout",
         /// The traveller left the capture position before the decision (one-step layout).
         TravellerLeft => "traveller_left",
+        /// Explicit consent was asked and the traveller said no, or did not answer in time:
+        /// no face was captured.
+        DeclinedBiometrics => "declined_biometrics",
         /// More than one person in the mantrap, or someone following (tailgating, piggybacking).
         Tailgating => "tailgating",
         /// Someone moving against the direction of the lane.
@@ -132,6 +135,8 @@ crate::named_enum! {
         PleaseEnter => "please_enter",
         /// "One person at a time."
         OnePersonOnly => "one_person_only",
+        /// "Do you agree to have your face compared with your document's photo?"
+        AskConsent => "ask_consent",
         /// "Look at the camera."
         LookAtCamera => "look_at_camera",
         /// "Please proceed."

@@ -86,6 +86,13 @@ pub(crate) struct CheckingWatchlist {
 }
 
 #[derive(Debug)]
+pub(crate) struct AwaitingConsent {
+    pub passage: Passage,
+    pub doc: AcceptedDocument,
+    pub deadline: Instant,
+}
+
+#[derive(Debug)]
 pub(crate) struct Entering {
     pub passage: Passage,
     pub doc: AcceptedDocument,
@@ -166,6 +173,7 @@ pub(crate) enum State {
     Idle(Idle),
     ReadingDocument(ReadingDocument),
     CheckingWatchlist(CheckingWatchlist),
+    AwaitingConsent(AwaitingConsent),
     Entering(Entering),
     ClosingEntry(ClosingEntry),
     Verifying(Verifying),
@@ -187,6 +195,7 @@ impl State {
             Self::Idle(_) => Phase::Idle,
             Self::ReadingDocument(_) => Phase::ReadingDocument,
             Self::CheckingWatchlist(_) => Phase::CheckingWatchlist,
+            Self::AwaitingConsent(_) => Phase::AwaitingConsent,
             Self::Entering(_) => Phase::Entering,
             Self::ClosingEntry(_) => Phase::ClosingEntry,
             Self::Verifying(_) => Phase::Verifying,
@@ -208,6 +217,7 @@ impl State {
             Self::Idle(s) => s.loiter_deadline,
             Self::ReadingDocument(s) => Some(s.deadline),
             Self::CheckingWatchlist(s) => Some(s.deadline),
+            Self::AwaitingConsent(s) => Some(s.deadline),
             Self::Entering(s) => Some(s.deadline),
             Self::ClosingEntry(s) => Some(s.deadline),
             Self::Verifying(s) => Some(s.deadline),
@@ -226,6 +236,7 @@ impl State {
         match self {
             Self::ReadingDocument(s) => (Some(&s.passage), None),
             Self::CheckingWatchlist(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::AwaitingConsent(s) => (Some(&s.passage), Some(&s.doc)),
             Self::Entering(s) => (Some(&s.passage), Some(&s.doc)),
             Self::ClosingEntry(s) => (Some(&s.passage), Some(&s.doc)),
             Self::Verifying(s) => (Some(&s.passage), Some(&s.doc)),

@@ -30,6 +30,8 @@ enum Act {
     /// A result for a job of the kind, decoded by `job_result`.
     Result(JobKind, u8, Pick),
     Officer(OfficerCommand),
+    /// The traveller's answer to the consent question.
+    Consent(bool),
     NextDay,
     Deadline,
     Shutdown,
@@ -104,6 +106,7 @@ fn act() -> impl Strategy<Value = Act> {
         6 => result(JobKind::FaceMatch),
         6 => result(JobKind::Pad),
         3 => officer().prop_map(Act::Officer),
+        2 => any::<bool>().prop_map(Act::Consent),
         1 => Just(Act::NextDay),
         4 => Just(Act::Deadline),
         1 => Just(Act::Shutdown),
@@ -179,6 +182,7 @@ prop_compose! {
         entry in safe(),
         exit in safe(),
         policy in eligibility(),
+        explicit_consent in any::<bool>(),
     ) -> GateConfig {
         let choices = LaneChoices {
             two_step,
@@ -187,6 +191,7 @@ prop_compose! {
             watchlist,
             occupancy: occupancy.map(occupancy_action),
             safe_state: [entry, exit],
+            explicit_consent,
         };
         let mut c = choices.config(today());
         c.eligibility = EligibilityPolicy { watchlist: c.eligibility.watchlist, ..policy };
@@ -277,6 +282,7 @@ impl Issued {
                 ticket: tickets.latest(JobKind::Watchlist)?,
                 result: WatchlistResult::Clear,
             },
+            Phase::AwaitingConsent => Input::Consent(true),
             Phase::Entering => {
                 if !self.occupied(Zone::B) {
                     Self::zone(Zone::B, true)
@@ -358,6 +364,7 @@ fn to_input(act: &Act, issued: &Issued, run: &Run, today: &mut CivilDate) -> Opt
         Act::Present => Input::DocumentPresented,
         Act::Result(kind, v, p) => job_result(*kind, choose(&tickets.of(*kind), p), *v),
         Act::Officer(o) => Input::Officer(*o),
+        Act::Consent(yes) => Input::Consent(*yes),
         Act::NextDay => {
             let next = CivilDate::new(today.year(), today.month(), today.day() + 1)
                 .or_else(|_| CivilDate::new(today.year(), today.month() + 1, 1))

@@ -837,3 +837,87 @@ fn safe_state_opening_waits_for_the_interlock() {
     assert_eq!(lane.door(DoorId::Exit), Some(DoorAction::Lock));
     assert_eq!(lane.door(DoorId::Entry), Some(DoorAction::Open));
 }
+
+/// Whether any face capture was started since the log was last cleared.
+fn captured(lane: &Lane) -> bool {
+    lane.log
+        .iter()
+        .any(|c| matches!(c, Command::StartFaceMatch { .. } | Command::StartPad { .. }))
+}
+
+/// The referred traveller walks back out; the lane is idle again.
+fn back_to_idle(lane: &mut Lane) {
+    lane.walk_back();
+    for _ in 0..3 {
+        if lane.gate.phase() == Phase::Idle {
+            return;
+        }
+        lane.run_to_deadline();
+    }
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+}
+
+#[test]
+fn explicit_consent_is_asked_before_any_capture_and_no_captures_nothing() {
+    for one_step in [false, true] {
+        let mut config = if one_step {
+            GateConfig::one_step(today())
+        } else {
+            GateConfig::two_step(today())
+        };
+        config.consent.mode = gate::ConsentMode::Explicit;
+        let mut lane = Lane::new(config);
+
+        // A no: referred to the manual lane, and not one frame asked for.
+        lane.document_ok(facts());
+        assert_eq!(lane.gate.phase(), Phase::AwaitingConsent);
+        assert_eq!(lane.messages().last(), Some(&MessageCode::AskConsent));
+        assert!(!captured(&lane));
+        if !one_step {
+            assert_ne!(
+                lane.door(DoorId::Entry),
+                Some(DoorAction::Open),
+                "entry opened before the answer"
+            );
+        }
+        lane.feed(Input::Consent(false));
+        assert_eq!(referred(&lane), Some(ReasonCode::DeclinedBiometrics));
+        assert!(!captured(&lane));
+        back_to_idle(&mut lane);
+
+        // No answer is no consent.
+        lane.clear_log();
+        lane.document_ok(facts());
+        lane.run_to_deadline();
+        assert_eq!(referred(&lane), Some(ReasonCode::DeclinedBiometrics));
+        assert!(!captured(&lane));
+        back_to_idle(&mut lane);
+
+        // A yes: the passage goes on to the face as without the question.
+        lane.clear_log();
+        lane.document_ok(facts());
+        lane.feed(Input::Consent(true));
+        if one_step {
+            assert_eq!(lane.gate.phase(), Phase::Verifying);
+        } else {
+            assert_eq!(lane.gate.phase(), Phase::Entering);
+            lane.walk_in();
+        }
+        assert!(captured(&lane));
+        lane.attempt(MATCH, LIVE);
+        walks_out_accepted(&mut lane);
+    }
+}
+
+#[test]
+fn a_consent_answer_outside_the_question_changes_nothing() {
+    let mut lane = Lane::two_step();
+    lane.feed(Input::Consent(true));
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+    lane.document_ok(facts());
+    // Notice only: no question, straight on.
+    assert_eq!(lane.gate.phase(), Phase::Entering);
+    lane.feed(Input::Consent(false));
+    assert_eq!(lane.gate.phase(), Phase::Entering);
+    assert_eq!(referred(&lane), None);
+}

@@ -29,6 +29,7 @@ pub fn wire_code(code: MessageCode) -> &'static str {
         MessageCode::PleaseWait => "please-wait",
         MessageCode::PleaseEnter => "enter-gate",
         MessageCode::OnePersonOnly => "one-at-a-time",
+        MessageCode::AskConsent => "ask-consent",
         MessageCode::LookAtCamera => "look-at-camera",
         MessageCode::PleaseProceed => "proceed-to-exit",
         MessageCode::SeeOfficer => "see-officer",
@@ -60,6 +61,7 @@ pub fn pictogram(code: MessageCode) -> Lamp {
         | MessageCode::ReadingDocument
         | MessageCode::PresentDocumentAgain
         | MessageCode::PleaseWait
+        | MessageCode::AskConsent
         | MessageCode::LookAtCamera => Lamp::Off,
     }
 }
@@ -75,6 +77,7 @@ fn builtin(code: MessageCode, lang: &str) -> Option<&'static str> {
         ("en", M::PleaseWait) => "Please wait",
         ("en", M::PleaseEnter) => "Please enter",
         ("en", M::OnePersonOnly) => "One person at a time",
+        ("en", M::AskConsent) => "May the gate compare your face with your passport photo?",
         ("en", M::LookAtCamera) => "Look at the camera",
         ("en", M::PleaseProceed) => "Please proceed",
         ("en", M::SeeOfficer) => "Please see an officer",
@@ -88,6 +91,9 @@ fn builtin(code: MessageCode, lang: &str) -> Option<&'static str> {
         ("fr", M::PleaseWait) => "Veuillez patienter",
         ("fr", M::PleaseEnter) => "Entrez",
         ("fr", M::OnePersonOnly) => "Une personne à la fois",
+        ("fr", M::AskConsent) => {
+            "Acceptez-vous que le sas compare votre visage à la photo du passeport ?"
+        }
         ("fr", M::LookAtCamera) => "Regardez la caméra",
         ("fr", M::PleaseProceed) => "Avancez",
         ("fr", M::SeeOfficer) => "Adressez-vous à un agent",

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use egate_tests::{
-    audit_records, config_check, parse_addr, repo, run_args, write_sim_config, Daemon,
+    audit_records, config_check, http, parse_addr, repo, run_args, write_sim_config, Daemon,
 };
 
 #[test]
@@ -73,7 +73,7 @@ fn updates(
     addr: std::net::SocketAddr,
     lane: &str,
     until: Instant,
-    enough: impl Fn(&[serde_json::Value]) -> bool,
+    mut enough: impl FnMut(&[serde_json::Value]) -> bool,
 ) -> Vec<serde_json::Value> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -214,4 +214,103 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
         ended[1..].iter().all(|r| r["data"]["notice"] == "2026-12"),
         "{ended:#?}"
     );
+}
+
+#[test]
+fn with_explicit_consent_a_no_captures_nothing_and_a_yes_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\"", "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("[traveller]\nlisten = \"127.0.0.1:0\"\nconsent = \"explicit\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), dir.path()));
+    let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
+    let addr = parse_addr(&line).unwrap();
+    d.wait_listening();
+    // An answer outside the question goes nowhere.
+    let early = http(addr, "POST", "/gates/gate-1-1/consent/yes", "").unwrap();
+    let asked = |u: &serde_json::Value| u["step"] == "ask_consent";
+    let mut answers = Vec::new();
+    let got = updates(
+        addr,
+        "gate-1-1",
+        Instant::now() + Duration::from_secs(120),
+        |got| {
+            if got.last().is_some_and(asked)
+                && got.iter().filter(|u| asked(u)).count() > answers.len()
+            {
+                // The first traveller says no, the next yes.
+                let answer = if answers.is_empty() { "no" } else { "yes" };
+                let r = http(
+                    addr,
+                    "POST",
+                    &format!("/gates/gate-1-1/consent/{answer}"),
+                    "",
+                )
+                .unwrap();
+                answers.push((answer, r.status));
+            }
+            let all = passages(got);
+            answers.len() == 2
+                && all[..all.len().saturating_sub(1)].iter().any(|p| {
+                    p.iter().any(|u| asked(u))
+                        && p.last().is_some_and(|u| u["step"] == "please_proceed")
+                })
+        },
+    );
+    d.signal("TERM");
+    d.wait_exit(Duration::from_secs(20));
+    assert!(early.status == 409 || early.status == 204, "{early:?}");
+    assert_eq!(answers, [("no", 204), ("yes", 204)], "{got:#?}");
+    let all = passages(&got);
+    let declined = all
+        .iter()
+        .find(|p| p.iter().any(|u| asked(u)) && !p.iter().any(|u| u["step"] == "look_at_camera"))
+        .unwrap_or_else(|| panic!("no declined passage in {got:#?}"));
+    // No: never a frame; the entry stays shut and the traveller is sent to an officer.
+    assert!(
+        declined.iter().all(|u| u["capturing"] == false),
+        "{declined:#?}"
+    );
+    assert_eq!(
+        declined.last().unwrap()["step"],
+        "see_officer",
+        "{declined:#?}"
+    );
+    // The notice was on screen when the question was asked.
+    let question = declined.iter().find(|u| asked(u)).unwrap();
+    assert_eq!(question["notice"], "2026-12");
+    let accepted = all
+        .iter()
+        .find(|p| {
+            p.iter().any(|u| asked(u)) && p.last().is_some_and(|u| u["step"] == "please_proceed")
+        })
+        .unwrap();
+    assert_eq!(
+        steps(accepted),
+        [
+            "present_document",
+            "reading_document",
+            "please_wait",
+            "ask_consent",
+            "please_enter",
+            "look_at_camera",
+            "please_proceed"
+        ]
+    );
+    // The trail: the declined passage referred with its reason and no face attempt at all.
+    let trail = dir.path().join("audit.jsonl");
+    let ended = audit_records(&trail, "passage");
+    let first = &ended[0]["data"];
+    assert_eq!(
+        (first["outcome"].as_str(), first["reason"].as_str()),
+        (Some("referred"), Some("declined_biometrics")),
+        "{ended:#?}"
+    );
+    let faces = audit_records(&trail, "attempt")
+        .into_iter()
+        .filter(|a| a["data"]["passage"] == first["passage"] && a["data"]["step"] == "Face")
+        .count();
+    assert_eq!(faces, 0);
 }

@@ -11,6 +11,7 @@ const SHAPES = {
   wait: '<circle class="info" cx="60" cy="60" r="46"/><path fill="#fff" d="M57 30h6v32l20 12-3 5-23-14z"/>',
   enter: '<path class="go" d="M20 52h50V30l34 30-34 30V68H20z"/>',
   one_person: '<circle class="stop" cx="60" cy="34" r="16"/><path class="stop" d="M32 104c0-30 12-44 28-44s28 14 28 44z"/>',
+  consent: '<circle class="info" cx="60" cy="44" r="22"/><path class="info" d="M24 108c0-28 16-40 36-40s36 12 36 40z"/><path fill="#fff" d="M50 44l7 7 14-15 4 4-18 19-11-11z"/>',
   camera: '<rect class="info" x="18" y="36" width="84" height="56" rx="8"/><circle fill="#fff" cx="60" cy="64" r="18"/><rect class="info" x="46" y="26" width="28" height="12"/>',
   proceed: '<path class="go" d="M20 52h50V30l34 30-34 30V68H20z"/>',
   officer: '<circle class="stop" cx="60" cy="34" r="16"/><path class="stop" d="M32 104c0-30 12-44 28-44s28 14 28 44z"/><path fill="#fff" d="M52 66h16v8H52z"/>',
@@ -45,6 +46,10 @@ async function render(u) {
   document.getElementById('step-text').textContent = text;
   document.getElementById('pictogram').innerHTML =
     `<svg viewBox="0 0 120 120" role="img" aria-label="${text.replace(/"/g, '&quot;')}">${SHAPES[u.pictogram] || ''}</svg>`;
+  const consent = document.getElementById('consent');
+  consent.hidden = u.step !== 'ask_consent';
+  document.getElementById('consent-yes').textContent = t('labels.consent_yes');
+  document.getElementById('consent-no').textContent = t('labels.consent_no');
   const guidance = u.guidance ? t(`guidance.${u.guidance}`) : '';
   document.getElementById('guidance').textContent = guidance;
   const box = document.getElementById('progress-box');
@@ -92,6 +97,12 @@ async function languages() {
     li.appendChild(b);
     ul.appendChild(li);
   }
+}
+
+for (const b of document.querySelectorAll('#consent button')) {
+  b.addEventListener('click', () => {
+    fetch(`/gates/${encodeURIComponent(lane)}/consent/${b.dataset.answer}`, { method: 'POST' });
+  });
 }
 
 // Updates are rendered strictly in order, each once its catalogue is loaded.

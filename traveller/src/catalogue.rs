@@ -54,6 +54,8 @@ fn schema() -> Vec<(String, &'static [&'static str])> {
     keys.push(("notice.more".into(), &["url"]));
     keys.push(("labels.progress".into(), &["step", "steps"]));
     keys.push(("labels.language".into(), &[]));
+    keys.push(("labels.consent_yes".into(), &[]));
+    keys.push(("labels.consent_no".into(), &[]));
     keys
 }
 

@@ -28,6 +28,7 @@ pub fn pictogram(code: MessageCode) -> &'static str {
         MessageCode::ReadingDocument | MessageCode::PleaseWait => "wait",
         MessageCode::PleaseEnter => "enter",
         MessageCode::OnePersonOnly => "one_person",
+        MessageCode::AskConsent => "consent",
         MessageCode::LookAtCamera => "camera",
         MessageCode::PleaseProceed => "proceed",
         MessageCode::SeeOfficer => "officer",
@@ -47,6 +48,7 @@ fn shows_notice(code: MessageCode) -> bool {
             | MessageCode::ReadingDocument
             | MessageCode::PleaseWait
             | MessageCode::PleaseEnter
+            | MessageCode::AskConsent
             | MessageCode::LookAtCamera
     )
 }

@@ -49,6 +49,8 @@ struct LaneScreen {
     catalogues: Arc<Catalogues>,
     /// The notice version last sent to at least one open page.
     notice_shown: Mutex<Option<String>>,
+    /// Where the traveller's consent answers go: the lane's gate inputs.
+    answers: Mutex<Option<tokio::sync::mpsc::UnboundedSender<gate::Input>>>,
 }
 
 /// One lane's screen, as the lane's driver and jobs feed it.
@@ -105,6 +107,23 @@ impl Feed {
         self.apply(Screen::capture_started);
     }
 
+    /// Sends the traveller's consent answers to `gate` (the lane's input channel).
+    pub fn answers_to(&self, gate: tokio::sync::mpsc::UnboundedSender<gate::Input>) {
+        *self.0.answers.lock().unwrap_or_else(|p| p.into_inner()) = Some(gate);
+    }
+
+    /// The traveller answered the consent question on the screen. Only while the question
+    /// is on screen; `false` otherwise (the answer goes nowhere).
+    pub fn consent(&self, yes: bool) -> bool {
+        if self.current().step != MessageCode::AskConsent.as_str() {
+            return false;
+        }
+        let answers = self.0.answers.lock().unwrap_or_else(|p| p.into_inner());
+        answers
+            .as_ref()
+            .is_some_and(|tx| tx.send(gate::Input::Consent(yes)).is_ok())
+    }
+
     /// What the screen shows now.
     pub fn current(&self) -> Update {
         self.0
@@ -147,6 +166,7 @@ impl Screens {
                     updates: broadcast::channel(64).0,
                     catalogues: self.settings.catalogues.clone(),
                     notice_shown: Mutex::new(None),
+                    answers: Mutex::new(None),
                 }))
             })
             .clone()
@@ -173,6 +193,7 @@ pub fn router(screens: Screens) -> Router {
         .route("/gates/{id}", get(page))
         .route("/gates/{id}/events", get(events))
         .route("/gates/{id}/language/{lang}", post(choose_language))
+        .route("/gates/{id}/consent/{answer}", post(consent))
         .route("/messages/{lang}", get(catalogue))
         .route("/languages", get(languages))
         .route(
@@ -257,6 +278,22 @@ async fn choose_language(
     }
     feed.apply(|screen| Some(screen.choose_language(&lang)));
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn consent(State(s): State<Screens>, Path((id, answer)): Path<(String, String)>) -> Response {
+    let Some(feed) = s.find(&id) else {
+        return (StatusCode::NOT_FOUND, "no such lane\n").into_response();
+    };
+    let yes = match answer.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return (StatusCode::NOT_FOUND, "the answer is yes or no\n").into_response(),
+    };
+    if feed.consent(yes) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::CONFLICT, "no consent question on screen\n").into_response()
+    }
 }
 
 async fn events(State(s): State<Screens>, Path(id): Path<String>) -> Response {

@@ -151,7 +151,9 @@ impl Config {
     /// The sans-IO gate's configuration, with `today` as the lane's civil date (see
     /// [`policy::gate_config`]).
     pub fn gate_config(&self, today: gate::CivilDate) -> gate::GateConfig {
-        policy::gate_config(self.rules(), today)
+        let mut c = policy::gate_config(self.rules(), today);
+        c.consent = self.traveller.consent();
+        c
     }
 
     /// The folder of the daemon's own files (see [`AuditConfig::state_dir`]).

@@ -285,6 +285,10 @@ pub struct TravellerConfig {
     pub notice_version: String,
     /// Where to read more about the processing.
     pub notice_url: String,
+    /// Notice only, or explicit consent before capture.
+    pub consent: gate::ConsentMode,
+    /// Seconds an explicit answer is awaited.
+    pub consent_wait_s: f64,
 }
 
 impl Default for TravellerConfig {
@@ -294,11 +298,21 @@ impl Default for TravellerConfig {
             messages_dir: String::new(),
             notice_version: "2026-12".into(),
             notice_url: "https://example.invalid/privacy".into(),
+            consent: gate::ConsentMode::Notice,
+            consent_wait_s: 20.0,
         }
     }
 }
 
 impl TravellerConfig {
+    /// The gate's consent step.
+    pub fn consent(&self) -> gate::Consent {
+        gate::Consent {
+            mode: self.consent,
+            wait: std::time::Duration::from_secs_f64(self.consent_wait_s.clamp(1.0, 600.0)),
+        }
+    }
+
     /// The screen's catalogues and notice.
     pub fn settings(&self) -> Result<traveller::Settings, Vec<traveller::CatalogueError>> {
         let catalogues = if self.messages_dir.is_empty() {
@@ -328,6 +342,18 @@ impl TravellerConfig {
                     format!("{:?} is not an address like 127.0.0.1:8090", self.listen),
                 ),
             }
+        }
+        p.within(
+            "traveller.consent_wait_s",
+            self.consent_wait_s,
+            5.0..=120.0,
+            " seconds",
+        );
+        if self.consent == gate::ConsentMode::Explicit && self.listen.is_empty() {
+            p.bad(
+                "traveller.consent",
+                "\"explicit\" needs the traveller screen to ask: set traveller.listen",
+            );
         }
         if self.notice_version.trim().is_empty() {
             p.bad("traveller.notice_version", "must not be empty");

@@ -95,6 +95,7 @@ impl Lane {
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
         // The traveller screen and the serial display show the same messages.
         let screen = shared.screens.lane(id);
+        screen.answers_to(inputs_tx.clone());
         let (display, mut messages) = mpsc::unbounded_channel::<gate::MessageCode>();
         let (serial, feed) = (devices.display, screen.clone());
         tokio::spawn(async move {

@@ -44,6 +44,8 @@ pub struct LaneChoices {
     pub occupancy: [OccupancyAction; 5],
     /// Entry, exit.
     pub safe_state: [DoorSafeState; 2],
+    /// Explicit consent rather than notice only.
+    pub explicit_consent: bool,
 }
 
 impl LaneChoices {
@@ -76,6 +78,9 @@ impl LaneChoices {
         c.occupancy.child = child;
         c.occupancy.object_left = object_left;
         [c.safe_state.entry, c.safe_state.exit] = self.safe_state;
+        if self.explicit_consent {
+            c.consent.mode = crate::ConsentMode::Explicit;
+        }
         c
     }
 }
