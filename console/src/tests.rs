@@ -14,7 +14,7 @@ use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
 use super::hub::Hub;
 use super::*;
 use crate::link::{
-    GateEventKind, GateLink, GateStatus, LinkError, LocalGate, OfficerRequest, PhotoKind,
+    GateEvent, GateEventKind, GateLink, GateStatus, LinkError, LocalGate, OfficerRequest, PhotoKind,
 };
 use audit::AuditLog;
 use gate::OfficerCommand;
@@ -868,4 +868,95 @@ async fn openapi_document_and_router_agree_both_ways_and_answers_match_it() {
         answers.len(),
         "{text}"
     );
+}
+
+/// The next line of a child's output, within 20 s.
+async fn next_line(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(20), lines.recv())
+        .await
+        .expect("the script answers within 20 s")
+        .expect("the script ended early")
+}
+
+/// The gate API's event stream read by sseclient-py (tests/independent/sse_events.py), an SSE
+/// parser this project did not write, over HTTPS pinned to the console's certificate: each
+/// published event arrives whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(&dir.path().join("audit.jsonl"), "gates").unwrap(),
+    ));
+    let (g, _rx) = LocalGate::new(status("g1"));
+    let links: Vec<Arc<dyn GateLink>> = vec![g.clone()];
+    let cfg = ConsoleConfig {
+        listen: "127.0.0.1:0".into(),
+        gate_api_token_file: token_file,
+        ..Default::default()
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let env = Env {
+        audit,
+        simulation: true,
+        state_dir: dir.path().to_path_buf(),
+        json_logs: false,
+    };
+    let console = start(links, &cfg, env, stop_rx).await.unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/independent/sse_events.py");
+    let mut child = std::process::Command::new(venv_python())
+        .arg(&script)
+        .arg(format!(
+            "https://{}{}/events",
+            console.addr,
+            routes::GATE_API_PREFIX
+        ))
+        .arg(TOKEN)
+        .arg(&console.fingerprint)
+        .arg("3")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sse_events.py");
+    let (line_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if line_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(next_line(&mut lines).await, "READY");
+    let published = [
+        g.publish(GateEventKind::Phase {
+            phase: "reading_chip".into(),
+            step: "reading chip: \"DG2\"".into(),
+        }),
+        g.publish(GateEventKind::Alarm {
+            alarm_id: 7,
+            reason: "tailgating".into(),
+        }),
+        g.publish(GateEventKind::Lane {
+            open: false,
+            out_of_service: true,
+        }),
+    ];
+    for want in published {
+        let line = next_line(&mut lines).await;
+        let data = line
+            .strip_prefix("EVENT message ")
+            .unwrap_or_else(|| panic!("not an SSE message event: {line}"));
+        let got: GateEvent = serde_json::from_str(data).unwrap();
+        assert_eq!(got, want);
+    }
+    let code = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(code.success(), "sse_events.py: {code}");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }
