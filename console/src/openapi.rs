@@ -109,7 +109,8 @@ pub fn document() -> Value {
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LoginRequest" } } } },
         "responses": { "200": ok_json("Logged in", json!({ "$ref": "#/components/schemas/Session" })),
                        "401": err("Wrong user or password"), "429": err("Too many failed logins"),
-                       "400": err("Bad JSON"), "415": err("Not JSON"), "413": err("Body too large") }
+                       "400": err("Bad JSON"), "415": err("Not JSON"), "413": err("Body too large"),
+                       "422": err("JSON of the wrong shape") }
     }}));
     paths.insert("/api/logout".into(), json!({ "post": {
         "operationId": "logout", "summary": "End the session",

@@ -14,7 +14,7 @@ use super::auth::{hash_password, upsert_user, Role, UserEntry, Users};
 use super::hub::Hub;
 use super::*;
 use crate::link::{
-    GateEventKind, GateLink, GateStatus, LinkError, LocalGate, OfficerRequest, PhotoKind,
+    GateEvent, GateEventKind, GateLink, GateStatus, LinkError, LocalGate, OfficerRequest, PhotoKind,
 };
 use audit::AuditLog;
 use gate::OfficerCommand;
@@ -652,4 +652,311 @@ async fn a_disabled_console_does_not_start() {
     let (gate, _commands) = LocalGate::new(status("g1"));
     let c = start_for_daemon(&[gate], &cfg, env, rx).await.unwrap();
     assert!(c.is_none());
+}
+
+/// The venv interpreter that holds the independent checkers' packages (scripts/setup.sh).
+fn venv_python() -> std::path::PathBuf {
+    let assets = std::env::var_os("EGATE_ASSETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/opt/egate".into());
+    let py = assets.join("venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} not found: run scripts/setup.sh (it installs scripts/requirements-test.txt)",
+        py.display()
+    );
+    py
+}
+
+/// One answer for tests/independent/openapi_check.py.
+fn answer(
+    method: &str,
+    path: &str,
+    url: &str,
+    s: StatusCode,
+    h: &header::HeaderMap,
+    b: &[u8],
+) -> Value {
+    serde_json::json!({
+        "method": method,
+        "path": path,
+        "url": url,
+        "status": s.as_u16(),
+        "content_type": h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        "body": std::str::from_utf8(b).ok(),
+    })
+}
+
+/// The OpenAPI document and the router agree both ways, found by asking the router (not the
+/// route table the document is built from): every documented operation is answered by a
+/// route, every other method on a documented path and every undocumented API path prefix
+/// is not. The answers (with and without credentials, for an unknown gate too) are then
+/// checked by tests/independent/openapi_check.py: the document with openapi-spec-validator,
+/// each status and media type against the document, each JSON body with jsonschema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_and_router_agree_both_ways_and_answers_match_it() {
+    let f = fixture(2);
+    let (s, _, b) = send(
+        &f.app,
+        req("GET", "/api/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&b).unwrap();
+    let paths = doc["paths"].as_object().unwrap().clone();
+    let (cookie, csrf) = session(&f, Role::Supervisor);
+    f.gates[0].set_photo(PhotoKind::Live, Some(vec![0xFF, 0xD8, 0xFF, 0xD9]));
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 1,
+        reason: "tailgating".into(),
+    }));
+    let alarm = f.state.hub.alarms()[0].id.to_string();
+    let concrete = |p: &str, gate: &str| {
+        p.replace("{gate}", gate)
+            .replace("{kind}", "live")
+            .replace("{alarm}", &alarm)
+            .replace("{action}", "refer")
+    };
+    // Every credential at once, so that what the router answers is about the route.
+    let full = |method: &str, url: &str, body: &str| {
+        req(method, url)
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // The fallback's "not_found" and axum's 405 are the router saying "no such route".
+    let routed = |s: StatusCode, b: &[u8]| {
+        let v: Value = serde_json::from_slice(b).unwrap_or(Value::Null);
+        !(s == StatusCode::NOT_FOUND && v["error"] == "not_found")
+            && s != StatusCode::METHOD_NOT_ALLOWED
+    };
+    let mut answers = Vec::new();
+    let mut operations = 0;
+    // Logging out ends the session the other requests use: last.
+    let mut order: Vec<&String> = paths.keys().filter(|p| *p != "/api/logout").collect();
+    order.extend(paths.keys().filter(|p| *p == "/api/logout"));
+    for path in order {
+        let item = &paths[path];
+        let url = concrete(path, "g1");
+        // POST last: on /api/logout it ends the session.
+        for m in ["GET", "PUT", "DELETE", "PATCH", "POST"] {
+            let documented = item.get(m.to_lowercase()).is_some();
+            let body = if m == "GET" { "" } else { body_for(path) };
+            if documented && m == "GET" && path.ends_with("/events") {
+                // An endless event stream: its status and media type only.
+                let r = f.app.clone().oneshot(full(m, &url, body)).await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{m} {path}");
+                answers.push(answer(m, path, &url, r.status(), r.headers(), &[]));
+                operations += 1;
+                continue;
+            }
+            let (s, h, b) = send(&f.app, full(m, &url, body)).await;
+            assert_eq!(
+                routed(s, &b),
+                documented,
+                "{m} {path}: the router answers {s}, the document {}",
+                if documented { "has it" } else { "does not" }
+            );
+            if !documented {
+                continue;
+            }
+            operations += 1;
+            answers.push(answer(m, path, &url, s, &h, &b));
+            // Without credentials, and for a gate that does not exist: documented answers too.
+            if path != "/api/logout" && !path.ends_with("/events") {
+                let (s, h, b) = send(&f.app, json_req(m, &url, body)).await;
+                answers.push(answer(m, path, &url, s, &h, &b));
+                if path.contains("{gate}") {
+                    let other = concrete(path, "g9");
+                    let (s, h, b) = send(&f.app, full(m, &other, body)).await;
+                    answers.push(answer(m, path, &other, s, &h, &b));
+                }
+            }
+        }
+    }
+    // API paths the document does not list (the documented paths' own prefixes) are not routed.
+    let (cookie, csrf) = session(&f, Role::Supervisor);
+    for path in paths.keys() {
+        let segments: Vec<&str> = path.split('/').collect();
+        for n in 2..segments.len() {
+            let prefix = segments[..n].join("/");
+            if paths.contains_key(&prefix) {
+                continue;
+            }
+            let url = concrete(&prefix, "g1");
+            for m in ["GET", "POST"] {
+                let r = req(m, &url)
+                    .header(header::COOKIE, &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{}"))
+                    .unwrap();
+                let (s, _, b) = send(&f.app, r).await;
+                assert!(
+                    !routed(s, &b),
+                    "{m} {prefix} is routed ({s}) but not documented"
+                );
+            }
+        }
+    }
+    assert!(operations >= 15, "only {operations} documented operations");
+    // Routes exist only through the route table (routes.rs, which the document is built from)
+    // and, for the page's own files, ui.rs: no other `.route(` anywhere in the crate.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let file = entry.unwrap().path();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || name == "tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if !line.contains(".route(") && !line.contains(".route_service(") {
+                continue;
+            }
+            match name.as_str() {
+                "routes.rs" => assert!(
+                    line.contains("self.router.route(path, route)"),
+                    "{name}:{}: a route outside Group::add: {line}",
+                    i + 1
+                ),
+                "ui.rs" => {}
+                _ => panic!("{name}:{}: a route outside the route table: {line}", i + 1),
+            }
+        }
+    }
+    for asset in ["/", "/app.js", "/app.css"] {
+        let (s, h, _) = send(&f.app, req("GET", asset).body(Body::empty()).unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "{asset}");
+        assert!(!h[header::CONTENT_TYPE].to_str().unwrap().contains("json"));
+    }
+    // A failed login, the one open state-changing operation.
+    let (s, h, b) = send(
+        &f.app,
+        json_req("POST", "/api/login", r#"{"user":"sam","password":"wrong"}"#),
+    )
+    .await;
+    answers.push(answer("POST", "/api/login", "/api/login", s, &h, &b));
+
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("recording.json");
+    std::fs::write(
+        &recording,
+        serde_json::to_vec(&serde_json::json!({ "document": doc, "answers": answers })).unwrap(),
+    )
+    .unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/independent/openapi_check.py");
+    let out = std::process::Command::new(venv_python())
+        .arg(&script)
+        .arg(&recording)
+        .output()
+        .expect("run openapi_check.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "openapi_check.py:\n{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        answers.len(),
+        "{text}"
+    );
+}
+
+/// The next line of a child's output, within 20 s.
+async fn next_line(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(20), lines.recv())
+        .await
+        .expect("the script answers within 20 s")
+        .expect("the script ended early")
+}
+
+/// The gate API's event stream read by sseclient-py (tests/independent/sse_events.py), an SSE
+/// parser this project did not write, over HTTPS pinned to the console's certificate: each
+/// published event arrives whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(&dir.path().join("audit.jsonl"), "gates").unwrap(),
+    ));
+    let (g, _rx) = LocalGate::new(status("g1"));
+    let links: Vec<Arc<dyn GateLink>> = vec![g.clone()];
+    let cfg = ConsoleConfig {
+        listen: "127.0.0.1:0".into(),
+        gate_api_token_file: token_file,
+        ..Default::default()
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let env = Env {
+        audit,
+        simulation: true,
+        state_dir: dir.path().to_path_buf(),
+        json_logs: false,
+    };
+    let console = start(links, &cfg, env, stop_rx).await.unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/independent/sse_events.py");
+    let mut child = std::process::Command::new(venv_python())
+        .arg(&script)
+        .arg(format!(
+            "https://{}{}/events",
+            console.addr,
+            routes::GATE_API_PREFIX
+        ))
+        .arg(TOKEN)
+        .arg(&console.fingerprint)
+        .arg("3")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sse_events.py");
+    let (line_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if line_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(next_line(&mut lines).await, "READY");
+    let published = [
+        g.publish(GateEventKind::Phase {
+            phase: "reading_chip".into(),
+            step: "reading chip: \"DG2\"".into(),
+        }),
+        g.publish(GateEventKind::Alarm {
+            alarm_id: 7,
+            reason: "tailgating".into(),
+        }),
+        g.publish(GateEventKind::Lane {
+            open: false,
+            out_of_service: true,
+        }),
+    ];
+    for want in published {
+        let line = next_line(&mut lines).await;
+        let data = line
+            .strip_prefix("EVENT message ")
+            .unwrap_or_else(|| panic!("not an SSE message event: {line}"));
+        let got: GateEvent = serde_json::from_str(data).unwrap();
+        assert_eq!(got, want);
+    }
+    let code = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(code.success(), "sse_events.py: {code}");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
 }

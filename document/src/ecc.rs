@@ -704,8 +704,11 @@ mod tests {
         let mut big = vec![4u8];
         big.extend_from_slice(&[0xFF; 64]);
         assert_eq!(c.decode_point(&big), Err(EccError::CoordinateOutOfRange));
-        assert!(c.check_scalar(&BigUint::zero()).is_err());
-        assert!(c.check_scalar(&c.n).is_err());
+        assert_eq!(
+            c.check_scalar(&BigUint::zero()),
+            Err(EccError::ScalarOutOfRange)
+        );
+        assert_eq!(c.check_scalar(&c.n), Err(EccError::ScalarOutOfRange));
     }
 
     #[test]
@@ -724,9 +727,19 @@ mod tests {
         let (a, b) = (g.random_private(), g.random_private());
         let (ya, yb) = (g.public(&a), g.public(&b));
         assert_eq!(*g.agree(&a, &yb).unwrap(), *g.agree(&b, &ya).unwrap());
-        assert!(g.validate_public(&BigUint::one()).is_err());
-        assert!(g.validate_public(&(&g.p - 1u8)).is_err());
-        assert!(g.validate_public(&BigUint::from(2u8)).is_err()); // not in the q-subgroup
+        assert_eq!(
+            g.validate_public(&BigUint::one()),
+            Err(EccError::InvalidDhPublic)
+        );
+        assert_eq!(
+            g.validate_public(&(&g.p - 1u8)),
+            Err(EccError::InvalidDhPublic)
+        );
+        // Not in the q-subgroup.
+        assert_eq!(
+            g.validate_public(&BigUint::from(2u8)),
+            Err(EccError::InvalidDhPublic)
+        );
     }
 
     proptest::proptest! {

@@ -585,11 +585,13 @@ mod tests {
 
     #[test]
     fn dg2_19794_jpeg2000() {
-        for dg2 in [BSI_DG2, LOES_DG2] {
+        // Width and height as the image information block of each record states them
+        // (ISO/IEC 19794-5:2005 §5.7.3, 5.7.4), read off the files by hand.
+        for (dg2, size) in [(BSI_DG2, (337, 449)), (LOES_DG2, (449, 598))] {
             let f = parse_dg2(dg2).unwrap();
             assert_eq!(f.encoding, FaceEncoding::Iso19794_5);
             assert_eq!(f.format, ImageFormat::Jpeg2000);
-            assert!(f.width > 0 && f.height > 0);
+            assert_eq!((f.width, f.height), size);
             // The record header is authoritative; these specimens' JP2 headers disagree with it
             // (BSI 2008: header 337x449, JP2 'ihdr' 413x531), so only check the codestream parses.
             assert!(image_dimensions(&f.image).is_some());
@@ -615,17 +617,24 @@ mod tests {
         assert_eq!(f.encoding, FaceEncoding::Iso39794_5);
         assert_eq!(f.format, ImageFormat::Jpeg2000);
         assert_eq!((f.width, f.height), (413, 531));
-        assert_eq!(f.image.as_ptr(), f.image.as_ptr());
-        assert_eq!(&DG2_39794[76..76 + 12], &f.image[..12]);
+        // The image is the whole representation data object (tag 80, length 0x3A98 at
+        // offset 72): 15 000 bytes from offset 76, starting with the JP2 signature box.
+        assert_eq!(f.image.len(), 15_000);
+        assert_eq!(&f.image[..], &DG2_39794[76..76 + 15_000]);
+        assert_eq!(&f.image[..12], b"\0\0\0\x0cjP  \r\n\x87\n");
     }
 
     #[test]
     fn wrong_files_are_typed_errors() {
         assert!(matches!(parse_dg1(BSI_COM), Err(LdsError::WrongTag { .. })));
-        assert!(parse_dg2(&BSI_DG2[..100]).is_err());
-        assert!(parse_dg2(&[]).is_err());
-        assert!(parse_com(&[0x60, 0]).is_err());
-        assert!(parse_face_record_19794(&FAC_JPEG[..20]).is_err());
+        let truncated = parse_dg2(&BSI_DG2[..100]);
+        assert!(matches!(truncated, Err(LdsError::Tlv(_))), "{truncated:?}");
+        let empty = parse_dg2(&[]);
+        assert!(matches!(empty, Err(LdsError::Tlv(_))), "{empty:?}");
+        let com = parse_com(&[0x60, 0]);
+        assert!(matches!(com, Err(LdsError::Missing(_))), "{com:?}");
+        let record = parse_face_record_19794(&FAC_JPEG[..20]);
+        assert!(matches!(record, Err(LdsError::Malformed(_))), "{record:?}");
         // Truncate every prefix: never a panic.
         for n in 0..200 {
             let _ = parse_dg2(&BSI_DG2[..n]);

@@ -17,7 +17,10 @@ fn read(rel: &str) -> Vec<u8> {
 fn opencv_decodes_jpeg_and_jpeg2000_from_memory() {
     let jpeg = read("vision/tests/data/person_a_1.jpg");
     let f = vision::decode_image(&jpeg).expect("OpenCV decodes a JPEG from memory");
-    assert!(f.width() > 0 && f.height() > 0);
+    // The size in the file's SOF0 header (`file` says 204x244), and a face YuNet finds.
+    assert_eq!((f.width(), f.height()), (204, 244));
+    let mut pipeline = pipeline();
+    assert_eq!(pipeline.detect(&f).expect("YuNet runs").len(), 1);
     // The JMRTD specimen's DG2 holds a JPEG 2000 portrait.
     let dg2 = read("document/tests/data/jmrtd-bsi2008/Datagroup2.bin");
     let (format, bytes) = vision::locate_image(&dg2).expect("an image inside the DG2");
@@ -29,15 +32,22 @@ fn opencv_decodes_jpeg_and_jpeg2000_from_memory() {
         "{format:?}"
     );
     let f = vision::decode_image(bytes).expect("OpenCV decodes a JPEG 2000 image from memory");
-    assert!(f.width() > 0 && f.height() > 0);
+    // The JP2 header's size (its 'ihdr' box says 413x531; the 19794-5 record says 337x449),
+    // and the portrait holds one face.
+    assert_eq!((f.width(), f.height()), (413, 531));
+    assert_eq!(pipeline.detect(&f).expect("YuNet runs").len(), 1);
+}
+
+fn pipeline() -> vision::FacePipeline {
+    let cfg = vision::VisionConfig::default();
+    vision::FacePipeline::new(&cfg).unwrap_or_else(|e| {
+        panic!("ONNX Runtime or the face models are missing ({e}): run scripts/setup.sh")
+    })
 }
 
 #[test]
 fn onnx_runtime_runs_yunet_and_sface() {
-    let cfg = vision::VisionConfig::default();
-    let mut pipeline = vision::FacePipeline::new(&cfg).unwrap_or_else(|e| {
-        panic!("ONNX Runtime or the face models are missing ({e}): run scripts/setup.sh")
-    });
+    let mut pipeline = pipeline();
     let frame = vision::decode_image(&read("vision/tests/data/person_b_1.jpg")).unwrap();
     // One YuNet inference …
     let faces = pipeline.detect(&frame).expect("YuNet runs");
