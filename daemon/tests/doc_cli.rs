@@ -258,15 +258,13 @@ mod sim_documents {
     /// with its reason, and exits 1 on a clone; a genuine chip exits 0.
     #[test]
     fn doc_read_reports_chip_authenticity_and_fails_on_clones() {
-        for (profile, exit, reason) in [
-            ("specimen.toml", 0, None),
-            (
-                "bad/clone-aa-signature-wrong.toml",
-                1,
-                Some("chip_auth_inconsistent"),
-            ),
-            ("bad/clone-dg2-not-found.toml", 1, Some("dg_unreadable")),
-        ] {
+        let clones = sim::factory::Defect::CLONES
+            .iter()
+            .map(|(d, r)| (format!("bad/{}.toml", d.name()), 1, Some(*r)));
+        for (profile, exit, reason) in
+            std::iter::once(("specimen.toml".to_string(), 0, None)).chain(clones)
+        {
+            let profile = profile.as_str();
             let (doc, _) = sim_document(profile);
             let pki = tempfile::tempdir().unwrap();
             let passport = Passport::serve(profile, pki.path());
