@@ -188,6 +188,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let gates = Gates::start(&cfg, &shared).await?;
     let links: Vec<Arc<LocalGate>> = gates.lanes().iter().map(|l| l.link.clone()).collect();
+    let fleet = crate::fleet::start(&cfg.fleet, &cfg.state_dir(), &links)?;
     let env = console::Env {
         audit: audit.clone(),
         simulation: cfg.dangerous.simulation,
@@ -225,6 +226,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(grace, c.task).await;
     }
     gates.stopped(grace).await;
+    if let Some(fleet) = fleet {
+        fleet.finish(grace).await;
+    }
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => warn!(error = %e, "HTTP server ended with an error"),
