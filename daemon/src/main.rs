@@ -14,6 +14,7 @@ compile_error!(
 
 mod cli;
 mod config;
+mod fleet;
 mod lane;
 mod service;
 #[cfg(feature = "sim")]

@@ -221,6 +221,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let gates = Gates::start(&cfg, &shared).await?;
     let screen = serve_screens(&cfg, &shared, stop_rx.clone()).await?;
     let links: Vec<Arc<LocalGate>> = gates.lanes().iter().map(|l| l.link.clone()).collect();
+    let fleet = crate::fleet::start(&cfg.fleet, &cfg.state_dir(), &links)?;
     let env = console::Env {
         audit: audit.clone(),
         simulation: cfg.dangerous.simulation,
@@ -260,6 +261,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     gates.stopped(grace).await;
     if let Some(screen) = screen {
         let _ = tokio::time::timeout(grace, screen).await;
+    }
+    if let Some(fleet) = fleet {
+        fleet.finish(grace).await;
     }
     match tokio::time::timeout(grace, http).await {
         Ok(Ok(Ok(()))) => {}

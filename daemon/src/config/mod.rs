@@ -10,12 +10,14 @@
 //!   `[dangerous]`, `[console]`);
 //! - [`policy`]: the gate's rules (`[gate]`, `[policy]`, `[timeouts]`, `[attempts]`,
 //!   `[occupancy]`, `[safe_state]`) and their mapping to `gate::GateConfig`;
-//! - [`devices`]: `[reader]`, `[pki]`, `[doors]`, `[scanner]`, `[display]`.
+//! - [`devices`]: `[reader]`, `[pki]`, `[doors]`, `[scanner]`, `[display]`;
+//! - [`fleet`]: `[fleet]` (events on a NATS JetStream stream).
 //!
 //! The files import one way: `check` ← `sections`, `policy`, `devices` ← this one.
 
 pub mod check;
 pub mod devices;
+pub mod fleet;
 pub mod policy;
 pub mod sections;
 
@@ -105,6 +107,9 @@ pub struct Config {
     /// The traveller screen.
     #[serde(default)]
     pub traveller: TravellerConfig,
+    /// The gates' events on a NATS JetStream stream.
+    #[serde(default)]
+    pub fleet: fleet::FleetConfig,
 }
 
 /// Parses and validates a config file's text; on failure, returns every error found.
@@ -128,6 +133,7 @@ impl Config {
         }
         self.audit.problems(&mut p);
         self.traveller.problems(&mut p);
+        self.fleet.problems(&mut p);
         self.dangerous.problems(&mut p);
         for (key, message) in self.console.problems() {
             p.bad(key, message);
