@@ -162,6 +162,10 @@ pub fn load_crl(store: &mut CscaStore, path: &Path, notes: &mut Vec<String>) -> 
 /// Why a master list is refused, naming the field that failed.
 pub fn refusal(why: &MasterListSignature) -> String {
     match why {
+        // RFC 5652 §5.4: the messageDigest attribute binds the signature to the content.
+        MasterListSignature::SignatureInvalid(d) if d.contains("messageDigest") => format!(
+            "SignedData.signerInfos[0].signedAttrs.messageDigest: {d} (the list was altered after signing)"
+        ),
         MasterListSignature::SignatureInvalid(d) => {
             format!("SignedData.signerInfos[0].signature: {d} (the list was altered or mis-signed)")
         }
