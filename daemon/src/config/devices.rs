@@ -228,3 +228,43 @@ pub fn problems(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pki_keys_are_checked() {
+        let bad = PkiConfig {
+            reload_interval_s: -1.0,
+            crl_grace_hours: 9000,
+            crl_stale_alarm_countries: vec!["de".into(), "FR".into()],
+            crl_stale_refer_countries: vec!["FR".into()],
+            ..PkiConfig::default()
+        };
+        let mut p = Problems::default();
+        bad.problems(&mut p);
+        let keys: Vec<&str> = p.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "pki.reload_interval_s",
+                "pki.crl_grace_hours",
+                "pki.crl_stale_alarm_countries[0]",
+                "pki.crl_stale_alarm_countries[1]",
+            ]
+        );
+        let mut p = Problems::default();
+        PkiConfig::default().problems(&mut p);
+        assert!(p.0.is_empty());
+        assert_eq!(bad.crl_stale_action(Some("FR")), CrlStaleAction::Refer);
+        let lenient = PkiConfig {
+            crl_stale: CrlStaleAction::Alarm,
+            crl_stale_refer_countries: vec!["FR".into()],
+            ..PkiConfig::default()
+        };
+        assert_eq!(lenient.crl_stale_action(Some("DE")), CrlStaleAction::Alarm);
+        assert_eq!(lenient.crl_stale_action(None), CrlStaleAction::Alarm);
+        assert_eq!(lenient.crl_stale_action(Some("FR")), CrlStaleAction::Refer);
+    }
+}
