@@ -754,4 +754,64 @@ mod tests {
         std::fs::remove_file(d.path().join(STORE_CRLS).join("more.crl")).unwrap();
         assert_eq!(trust.fingerprint(), a);
     }
+
+    /// The watcher raises `trust_list_invalid` on the console link when a file goes bad,
+    /// shows it in the gate's trust status, and writes both outcomes to the audit trail.
+    #[tokio::test]
+    async fn the_watcher_alarms_on_a_bad_file_and_reloads_a_good_one() {
+        let pki = TestPki::generate("egate-trust", "DE");
+        let (d, cfg) = setup(&pki.crl, |c| c.reload_interval_s = 0.1);
+        let (trust, _) = Trust::load(&cfg, None).unwrap();
+        let (link, _rx) =
+            console::link::LocalGate::new(console::link::GateStatus::idle("g1", "not-checked"));
+        let mut events = console::link::GateLink::subscribe(&*link);
+        let trail = d.path().join("audit.jsonl");
+        let audit = Arc::new(Mutex::new(audit::AuditLog::open(&trail, "g1").unwrap()));
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let task = watch(
+            trust.clone(),
+            TrustReport {
+                links: vec![link.clone()],
+                audit: audit.clone(),
+            },
+            shutdown,
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shown = console::link::GateLink::status(&*link)
+            .unwrap()
+            .trust
+            .unwrap();
+        assert!(shown.ok && shown.crls == 1, "{shown:?}");
+        std::fs::write(d.path().join(STORE_CRLS).join("bad.crl"), b"not a CRL").unwrap();
+        let alarm = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(e) = events.recv().await {
+                    if let console::link::GateEventKind::Alarm { reason, .. } = e.kind {
+                        return reason;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("no alarm within 5 s");
+        assert_eq!(alarm, "trust_list_invalid");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shown = console::link::GateLink::status(&*link)
+            .unwrap()
+            .trust
+            .unwrap();
+        assert!(!shown.ok && shown.detail.contains("bad.crl"), "{shown:?}");
+        std::fs::remove_file(d.path().join(STORE_CRLS).join("bad.crl")).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let shown = console::link::GateLink::status(&*link)
+            .unwrap()
+            .trust
+            .unwrap();
+        assert!(shown.ok, "{shown:?}");
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        let text = std::fs::read_to_string(&trail).unwrap();
+        assert!(text.contains("\"kind\":\"trust_reload_failed\""), "{text}");
+        assert!(text.contains("\"kind\":\"trust_reloaded\""), "{text}");
+    }
 }
