@@ -329,3 +329,61 @@ fn a_running_sim_takes_a_crl_revoking_its_document_signer_without_a_restart() {
     let (code, out, err) = egate(&["audit", "verify", s(&trail)]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn a_stale_crl_raises_the_alarm_and_refers_the_travellers_of_its_csca() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\"", "");
+    // The simulated bank's CSCA issues a CRL newer than the bank's own (thisUpdate
+    // 2026-02-01) whose nextUpdate, 2026-03-01, is long past: RFC 5280 §5.1.2.5.
+    let pki = sim::factory::pki::TestPki::generate("egate-sim", "DE");
+    let store = state.path().join("store");
+    std::fs::create_dir_all(store.join("crls")).unwrap();
+    std::fs::write(
+        store.join("crls/stale.crl"),
+        sim::factory::pki::crl(
+            &pki.csca,
+            &[],
+            sim::factory::DateTime::date(2026, 2, 1),
+            sim::factory::DateTime::date(2026, 3, 1),
+        ),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!(
+        "\n[pki]\nstore_dir = {:?}\ncrl_grace_hours = 24\ncrl_stale = \"refer\"\n",
+        s(&store)
+    ));
+    std::fs::write(&cfg, text).unwrap();
+    let trail = state.path().join("audit.jsonl");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
+    d.wait_listening();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let all = audit_records(&trail, "passage");
+        if all.len() >= 2 {
+            for p in &all {
+                assert_eq!(p["data"]["outcome"], "referred", "{all:?}");
+                assert_eq!(p["data"]["reason"], "crl_stale", "{all:?}");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fewer than 2 passages: {all:?}\n{}",
+            d.log.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let fresh = audit_records(&trail, "crl_freshness");
+    assert!(
+        fresh.iter().any(|r| r["data"]["state"] == "stale"
+            && r["data"]["issuer"]
+                .as_str()
+                .is_some_and(|i| i.contains("egate TEST CSCA DE"))),
+        "{fresh:?}"
+    );
+    d.signal("TERM");
+    assert!(d.wait_exit(Duration::from_secs(10)).is_some());
+}
