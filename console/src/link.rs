@@ -41,6 +41,26 @@ pub struct GateStatus {
     pub passages_accepted: u64,
     /// Counters since start.
     pub passages_referred: u64,
+    /// The trust-list state (CSCAs, next expiry, CRL freshness); `None` before it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<TrustStatus>,
+}
+
+/// The state of a gate's trust lists, as the console shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TrustStatus {
+    /// CSCA and link certificates in the store.
+    pub cscas: u64,
+    /// CRLs in the store.
+    pub crls: u64,
+    /// The first date (YYYY-MM-DD) a certificate or CRL in the store runs out.
+    pub next_expiry: Option<String>,
+    /// The worst of the CRLs: "current", "overdue", "stale" or "none".
+    pub crl_freshness: String,
+    /// No stale CRL and the last reload succeeded.
+    pub ok: bool,
+    /// Why the last reload failed (names the file and the field), else empty.
+    pub detail: String,
 }
 
 impl GateStatus {
@@ -59,6 +79,7 @@ impl GateStatus {
             photos_available: false,
             passages_accepted: 0,
             passages_referred: 0,
+            trust: None,
         }
     }
 }

@@ -226,7 +226,9 @@ pub fn document() -> Value {
                     "id": { "type": "string" }, "phase": { "type": "string" }, "step": { "type": "string" }, "elapsed_ms": { "type": "integer" },
                     "lane_open": { "type": "boolean" }, "out_of_service": { "type": "boolean" }, "liveness": { "type": "string" },
                     "devices": { "type": "array", "items": { "$ref": "#/components/schemas/DeviceHealth" } }, "photos_available": { "type": "boolean" },
-                    "passages_accepted": { "type": "integer" }, "passages_referred": { "type": "integer" } } },
+                    "passages_accepted": { "type": "integer" }, "passages_referred": { "type": "integer" },
+                    "trust": { "$ref": "#/components/schemas/TrustStatus" } } },
+                "TrustStatus": { "type": "object", "properties": { "cscas": { "type": "integer" }, "crls": { "type": "integer" }, "next_expiry": { "type": ["string", "null"] }, "crl_freshness": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
                 "GateEntry": { "type": "object", "properties": { "id": { "type": "string" }, "reachable": { "type": "boolean" }, "status": { "$ref": "#/components/schemas/GateStatus" }, "error": { "type": "string" } } },
                 "Alarm": { "type": "object", "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "gate_alarm_id": { "type": "integer" }, "reason": { "type": "string" }, "ts_ms": { "type": "integer" }, "ack": { "type": ["object", "null"] } } }
             }

@@ -159,6 +159,12 @@ function renderGate(id) {
   live.textContent = st.liveness === 'not-checked' ? 'NOT CHECKED' : st.liveness;
   live.className = 'liveness ' + (st.liveness === 'not-checked' ? 'not-checked' : '');
   $('.counts', tile).textContent = `${st.passages_accepted} accepted · ${st.passages_referred} referred`;
+  const trust = $('.trust', tile);
+  const t = st.trust;
+  trust.textContent = t
+    ? `${t.cscas} CSCAs · next expiry ${t.next_expiry || '—'} · CRLs ${t.crl_freshness}${t.detail ? ' · reload failed: ' + t.detail : ''}`
+    : '—';
+  trust.className = 'trust' + (t && !t.ok ? ' fault' : '');
   const devs = $('.devices', tile);
   devs.replaceChildren(...(st.devices || []).map((d) => el('li', {
     class: d.ok ? 'ok' : 'fault', title: d.detail || '', text: `${d.device.replace(/_/g, ' ')}${d.ok ? '' : ': ' + (d.detail || 'fault')}`,

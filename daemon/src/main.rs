@@ -60,6 +60,9 @@ enum Command {
     /// Verify the tamper-evident audit trail
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
+    /// Import master lists and CRLs into the trust store, and list it
+    #[command(subcommand)]
+    Pki(cli::pki::PkiCommand),
     /// Run the benchmarks (document read, face pipeline, gate decisions)
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Hw(args) => cli::hw::main(args),
         Command::Config(cmd) => cli::config::main(cmd),
         Command::Audit(cmd) => cli::audit::main(cmd),
+        Command::Pki(cmd) => cli::pki::main(cmd),
         Command::Bench(cmd) => cli::bench::main(cmd),
     }
 }

@@ -156,7 +156,7 @@ fn may_pass(policy: &EligibilityPolicy, facts: &DocumentFacts, today: CivilDate)
     let authentic = match facts.pa {
         PaOutcome::Trusted => true,
         PaOutcome::UntrustedCsca => policy.pa == PaStrictness::AllowUntrustedCsca,
-        PaOutcome::Failed => false,
+        PaOutcome::Failed | PaOutcome::DsRevoked | PaOutcome::CrlStale => false,
     };
     // AA/CA (§6.1, §6.2): a failed one never passes; a chip without either only when the
     // policy does not require it.

@@ -96,6 +96,8 @@ pub fn evaluate(
     // Authenticity first (ICAO 9303-11 §5: PA; §6: AA/CA).
     match (facts.pa, policy.pa) {
         (PaOutcome::Failed, _) => return Err(ReasonCode::PaFailed),
+        (PaOutcome::DsRevoked, _) => return Err(ReasonCode::DsRevoked),
+        (PaOutcome::CrlStale, _) => return Err(ReasonCode::CrlStale),
         (PaOutcome::UntrustedCsca, PaStrictness::RequireTrustedCsca) => {
             return Err(ReasonCode::CscaUntrusted)
         }
@@ -199,6 +201,11 @@ mod tests {
         // Lenient never means a failed PA passes.
         f.pa = PaOutcome::Failed;
         assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::PaFailed));
+        // A revoked signer or a stale CRL refers with its own reason, lenient or not.
+        f.pa = PaOutcome::DsRevoked;
+        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::DsRevoked));
+        f.pa = PaOutcome::CrlStale;
+        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::CrlStale));
     }
 
     #[test]

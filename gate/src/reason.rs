@@ -115,6 +115,16 @@ crate::named_enum! {
         Shutdown => "shutdown",
         /// The gate started (doors to the safe state until the lane is known clear).
         Startup => "startup",
+        /// The document signer is revoked: its CSCA's CRL lists it (ICAO 9303-12 §7.1.4).
+        DsRevoked => "ds_revoked",
+        /// The CRL that says whether the document signer is revoked is out of date (past
+        /// nextUpdate plus the configured grace).
+        CrlStale => "crl_stale",
+        /// A CRL is past nextUpdate, within the configured grace (an alarm only).
+        CrlOverdue => "crl_overdue",
+        /// A trust file (CSCA, master list, CRL) changed and does not load; the gate keeps
+        /// the last good set (an alarm only).
+        TrustListInvalid => "trust_list_invalid",
     }
 }
 

@@ -91,6 +91,11 @@ crate::named_enum! {
         UntrustedCsca => "untrusted_csca",
         /// The SOD signature or a data-group hash does not verify.
         Failed => "failed",
+        /// The document signer is on its CSCA's CRL (ICAO 9303-12 §7.1.4).
+        DsRevoked => "ds_revoked",
+        /// The CRL of the document signer's CSCA is past nextUpdate plus the configured grace
+        /// and the gate is configured to refer such documents.
+        CrlStale => "crl_stale",
     }
 }
 

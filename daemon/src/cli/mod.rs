@@ -9,6 +9,7 @@ pub mod console;
 pub mod doc;
 pub mod hw;
 pub mod mrz;
+pub mod pki;
 pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;

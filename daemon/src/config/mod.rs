@@ -139,6 +139,7 @@ impl Config {
             p.bad(key, message);
         }
         devices::problems(&self.reader, &self.scanner, &self.display, &mut p);
+        self.pki.problems(&mut p);
         p.0
     }
 

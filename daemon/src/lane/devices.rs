@@ -310,13 +310,12 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
         anyhow::bail!("{e}");
     }
     // Trust anchors.
-    let (store, notes) =
-        crate::lane::trust::load_trust(&cfg.pki.csca, &cfg.pki.master_lists, &cfg.pki.crls)
-            .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
+    let (trust, notes) = crate::lane::trust::Trust::load(&cfg.pki, None)
+        .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
     for n in &notes {
         info!(source = %n, "trust anchor loaded");
     }
-    if cfg.pki.csca.is_empty() && cfg.pki.master_lists.is_empty() {
+    if trust.store().certificates().is_empty() {
         warn!("[pki] names no CSCA: every document will be csca_not_found");
     }
     // The watchlist: a gate whose policy requires one must have one.
@@ -378,9 +377,17 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
         camera: Box::new(camera),
         watchlist,
         vision: Some(vision),
-        store,
+        trust: trust.clone(),
     };
     let lane = Lane::start(&cfg.gate.id, cfg, None, devices, shared);
+    crate::lane::trust::watch(
+        trust,
+        crate::lane::trust::TrustReport {
+            links: vec![lane.link.clone()],
+            audit: shared.audit.clone(),
+        },
+        shared.shutdown.clone(),
+    );
     tokio::spawn(run_scanner(
         cfg.scanner.port.clone(),
         cfg.scanner.baud,

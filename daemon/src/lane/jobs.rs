@@ -134,8 +134,8 @@ pub struct JobContext {
     pub passage: Mutex<PassageData>,
     /// Results go back to the driver loop here.
     pub inputs: mpsc::UnboundedSender<Input>,
-    /// Trust anchors of passive authentication.
-    pub store: document::pki::CscaStore,
+    /// Trust anchors of passive authentication (reloaded while the gate runs).
+    pub trust: Arc<crate::lane::trust::Trust>,
     /// Document pseudonyms for the audit trail.
     pub pseudonyms: Arc<Pseudonymizer>,
     /// The face pipeline; `None` when the models could not be loaded (every match fails).
@@ -373,7 +373,8 @@ fn check_document(
     mrz: &document::mrz::Mrz,
 ) -> gate::DocumentVerdict {
     use gate::{DocumentVerdict, ReasonCode};
-    let pa = passive_authentication(read, mrz, &ctx.store);
+    let store = ctx.trust.store();
+    let pa = passive_authentication(read, mrz, &store);
     let chip_mrz = match read.mrz() {
         Ok(m) => m,
         Err(e) => {
@@ -385,8 +386,20 @@ fn check_document(
         // Reason codes only (e.g. dg_hash_mismatch, csca_not_found): no document data.
         debug!(reasons = ?pa.reasons(), "passive authentication did not pass");
     }
-    let pa_outcome = if pa.passed() {
-        gate::PaOutcome::Trusted
+    let pa_outcome = if pa.has_reason("ds_revoked") && pa.reasons().len() == 1 {
+        // ICAO 9303-12 §7.1.4: the CSCA has revoked this document signer.
+        gate::PaOutcome::DsRevoked
+    } else if pa.passed() {
+        let stale = pa.ds.as_ref().is_some_and(|ds| {
+            let country = pa.csca.as_ref().and_then(|c| c.country.as_deref());
+            ctx.trust
+                .crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
+        });
+        if stale {
+            gate::PaOutcome::CrlStale
+        } else {
+            gate::PaOutcome::Trusted
+        }
     } else if pa.has_reason("csca_not_found") && pa.reasons().len() == 1 {
         gate::PaOutcome::UntrustedCsca
     } else {
@@ -674,7 +687,7 @@ mod tests {
         let ctx = JobContext {
             passage: Mutex::new(PassageData::default()),
             inputs: tx,
-            store: document::pki::CscaStore::new(),
+            trust: crate::lane::trust::Trust::fixed(document::pki::CscaStore::new()),
             pseudonyms: Arc::new(Pseudonymizer::from_key(&[7; 32])),
             vision: None,
             link,

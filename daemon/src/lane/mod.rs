@@ -59,8 +59,8 @@ pub struct Devices {
     pub watchlist: Box<dyn WatchlistCheck>,
     /// The face pipeline; `None`: every face match fails.
     pub vision: Option<VisionParts>,
-    /// Trust anchors of passive authentication.
-    pub store: document::pki::CscaStore,
+    /// Trust anchors of passive authentication (reloaded while the gate runs).
+    pub trust: Arc<trust::Trust>,
 }
 
 /// A running lane: the gate's driver loop over its devices and jobs.
@@ -108,7 +108,7 @@ impl Lane {
         let ctx = Arc::new(JobContext {
             passage: Mutex::new(jobs::PassageData::default()),
             inputs: inputs_tx,
-            store: devices.store,
+            trust: devices.trust,
             pseudonyms: shared.pseudonyms.clone(),
             vision: devices.vision.map(Mutex::new),
             link: link.clone(),

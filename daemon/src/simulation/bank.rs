@@ -244,6 +244,12 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     store.add_der_or_pem(&pki.csca.der)?;
     store.add_der_or_pem(&pki.link.der)?;
     store.add_crl(&pki.crl)?;
+    // `[pki]` adds to the test PKI, and is watched as on a real gate.
+    let (trust, notes) = crate::lane::trust::Trust::load(&cfg.pki, Some(store))
+        .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
+    for n in &notes {
+        info!(source = %n, "trust anchor loaded");
+    }
     let mut bank = SimBank {
         lanes: Vec::new(),
         controllers: Vec::new(),
@@ -289,7 +295,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             camera: Box::new(camera.clone()),
             watchlist: Box::new(watchlist.clone()),
             vision,
-            store: store.clone(),
+            trust: trust.clone(),
         };
         // The simulated travellers walk a two-step lane (entry, mantrap, exit).
         let lane = Lane::start(&id, cfg, Some(gate::Layout::TwoStep), devices, shared);
@@ -310,6 +316,14 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         info!(gate = %id, "simulated gate started");
         bank.lanes.push(lane);
     }
+    crate::lane::trust::watch(
+        trust,
+        crate::lane::trust::TrustReport {
+            links: bank.lanes.iter().map(|l| l.link.clone()).collect(),
+            audit: shared.audit.clone(),
+        },
+        shared.shutdown.clone(),
+    );
     Ok(bank)
 }
 

@@ -18,7 +18,7 @@ pub use cert::Certificate;
 pub use cms::{SignedData, SignerInfo};
 pub use hash::HashAlg;
 pub use sig::{PublicKey, SignatureAlgorithm};
-pub use store::{CscaStore, MasterList, MasterListSignature, Revocation};
+pub use store::{Crl, CrlFreshness, CscaStore, MasterList, MasterListSignature, Revocation};
 
 /// Errors from PKI parsing and verification.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +48,28 @@ pub enum PkiError {
     /// Reading a file failed.
     #[error("I/O: {0}")]
     Io(String),
+    /// An error inside a named field of a trust-list file (master list, CRL), so that the
+    /// report names the field as well as what is wrong with it.
+    #[error("{field}: {source}")]
+    InField {
+        /// The ASN.1 field, e.g. `CscaMasterList.certList` or `CertificateList.tbsCertList`.
+        field: &'static str,
+        /// What is wrong with it.
+        source: Box<PkiError>,
+    },
+}
+
+impl PkiError {
+    /// Wraps the error as one in `field` (an error already naming a field keeps its own).
+    pub fn in_field(self, field: &'static str) -> PkiError {
+        match self {
+            e @ PkiError::InField { .. } => e,
+            e => PkiError::InField {
+                field,
+                source: Box::new(e),
+            },
+        }
+    }
 }
 
 /// Reads one TLV (BER indefinite lengths accepted, as in some issuers' CMS) that must carry

@@ -48,10 +48,50 @@ impl Crl {
         self.revoked.len()
     }
 
+    /// How current the CRL is at `now`: past nextUpdate it is overdue, and past nextUpdate
+    /// plus `grace` stale (RFC 5280 §5.1.2.5: nextUpdate is when the next CRL will be issued,
+    /// so after it this one may miss revocations). A CRL without nextUpdate never goes stale
+    /// (9303-12 §7.1.4 requires nextUpdate; its absence is reported by `egate pki list`).
+    pub fn freshness(&self, now: SystemTime, grace: std::time::Duration) -> CrlFreshness {
+        match self.next_update {
+            Some(next) if now > next + grace => CrlFreshness::Stale,
+            Some(next) if now > next => CrlFreshness::Overdue,
+            _ => CrlFreshness::Current,
+        }
+    }
+
+    /// The serials listed, as content octets.
+    pub fn revoked_serials(&self) -> &[Vec<u8>] {
+        &self.revoked
+    }
+
     /// Whether the serial (content octets) is listed.
     pub fn is_revoked(&self, serial: &[u8]) -> bool {
         let s = strip(serial);
         self.revoked.iter().any(|r| strip(r) == s)
+    }
+}
+
+/// How current a CRL is (see [`Crl::freshness`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum CrlFreshness {
+    /// Before nextUpdate (or no nextUpdate).
+    Current,
+    /// Past nextUpdate, within the grace.
+    Overdue,
+    /// Past nextUpdate plus the grace.
+    Stale,
+}
+
+impl CrlFreshness {
+    /// `"current"`, `"overdue"` or `"stale"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrlFreshness::Current => "current",
+            CrlFreshness::Overdue => "overdue",
+            CrlFreshness::Stale => "stale",
+        }
     }
 }
 
@@ -97,20 +137,29 @@ impl MasterList {
     /// content `CscaMasterList ::= SEQUENCE { version INTEGER, certList SET OF Certificate }`
     /// (ICAO 9303-12 §8.2). Nothing is trusted yet: see [`MasterList::verify`].
     pub fn from_der(der: &[u8]) -> Result<MasterList, PkiError> {
-        let signed_data = SignedData::from_der(der)?;
+        let signed_data =
+            SignedData::from_der(der).map_err(|e| e.in_field("ContentInfo (CMS SignedData)"))?;
         if signed_data.econtent_type != OID_CSCA_MASTER_LIST {
-            return Err(PkiError::Malformed(
-                "eContentType is not id-icao-cscaMasterList",
-            ));
+            return Err(
+                PkiError::Malformed("eContentType is not id-icao-cscaMasterList")
+                    .in_field("SignedData.encapContentInfo.eContentType"),
+            );
         }
-        let (seq, _) = crate::pki::expect(&signed_data.econtent, tlv::SEQUENCE, "CscaMasterList")?;
-        let parts = tlv::children_ber(seq.value)?;
+        let (seq, _) = crate::pki::expect(&signed_data.econtent, tlv::SEQUENCE, "CscaMasterList")
+            .map_err(|e| e.in_field("SignedData.encapContentInfo.eContent"))?;
+        let parts = tlv::children_ber(seq.value)
+            .map_err(|e| PkiError::from(e).in_field("CscaMasterList"))?;
         if parts.len() != 2 || parts[0].tag != tlv::INTEGER || parts[1].tag != tlv::SET {
-            return Err(PkiError::Malformed("CscaMasterList fields"));
+            return Err(
+                PkiError::Malformed("expected SEQUENCE { version INTEGER, certList SET }")
+                    .in_field("CscaMasterList"),
+            );
         }
         let mut certificates = Vec::new();
         let mut unparsed = 0;
-        for c in tlv::children_ber(parts[1].value)? {
+        let list = tlv::children_ber(parts[1].value)
+            .map_err(|e| PkiError::from(e).in_field("CscaMasterList.certList"))?;
+        for c in list {
             match Certificate::from_der(c.raw) {
                 Ok(cert) => certificates.push(cert),
                 Err(_) => unparsed += 1,
@@ -297,27 +346,38 @@ impl CscaStore {
             der_bytes = d;
             &der_bytes
         };
-        let (outer, _) = crate::pki::expect(der, tlv::SEQUENCE, "CertificateList")?;
-        let parts = tlv::children_ber(outer.value)?;
+        let (outer, _) = crate::pki::expect(der, tlv::SEQUENCE, "CertificateList")
+            .map_err(|e| e.in_field("CertificateList"))?;
+        let parts = tlv::children_ber(outer.value)
+            .map_err(|e| PkiError::from(e).in_field("CertificateList"))?;
         if parts.len() != 3 || parts[2].tag != tlv::BIT_STRING {
-            return Err(PkiError::Malformed("CertificateList"));
+            return Err(PkiError::Malformed(
+                "expected SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }",
+            )
+            .in_field("CertificateList"));
         }
         let list = x509_cert::crl::CertificateList::from_der(outer.raw)
-            .map_err(|e| PkiError::Der(e.to_string()))?;
+            .map_err(|e| PkiError::Der(e.to_string()).in_field("CertificateList.tbsCertList"))?;
         let tbs = &list.tbs_cert_list;
-        let alg = SignatureAlgorithm::from_der(parts[1].raw, None)?;
+        let alg = SignatureAlgorithm::from_der(parts[1].raw, None)
+            .map_err(|e| e.in_field("CertificateList.signatureAlgorithm"))?;
         let signature = parts[2].value.get(1..).unwrap_or(&[]);
-        let issuer = self
+        let mut candidates = self
             .certs
             .iter()
             .filter(|c| names_match(&tbs.issuer, c.subject_name()))
-            .find(|c| {
-                c.public_key()
-                    .and_then(|k| super::sig::verify(&k, &alg, parts[0].raw, signature))
-                    .is_ok()
-            })
-            .ok_or(PkiError::CrlIssuerUnknown)?;
-        let _ = issuer;
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(PkiError::CrlIssuerUnknown.in_field("CertificateList.tbsCertList.issuer"));
+        }
+        let verified = candidates.any(|c| {
+            c.public_key()
+                .and_then(|k| super::sig::verify(&k, &alg, parts[0].raw, signature))
+                .is_ok()
+        });
+        if !verified {
+            return Err(PkiError::SignatureInvalid.in_field("CertificateList.signatureValue"));
+        }
         let revoked = tbs
             .revoked_certificates
             .as_ref()

@@ -343,6 +343,20 @@ impl TestPki {
     }
 }
 
+impl TestPki {
+    /// A newer CRL of the CSCA (thisUpdate 2026-02-01, nextUpdate 2036-01-01) that revokes the
+    /// document signer `ds` as well as `ds_revoked`: `ds` signs every genuine document, so a
+    /// gate that takes this CRL refers them all as `ds_revoked`.
+    pub fn crl_revoking_ds(&self) -> Vec<u8> {
+        crl(
+            &self.csca,
+            &[self.ds_revoked.serial, self.ds.serial],
+            DateTime::date(2026, 2, 1),
+            DateTime::date(2036, 1, 1),
+        )
+    }
+}
+
 /// A v2 CRL (RFC 5280 §5) by `issuer` revoking `serials`.
 pub fn crl(issuer: &Cert, serials: &[u64], this: DateTime, next: DateTime) -> Vec<u8> {
     let alg = der::seq(&[&der::oid(ECDSA_SHA256)]);
