@@ -13,6 +13,7 @@ pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod vision;
+pub mod vision_pad;
 
 use std::path::Path;
 use std::process::ExitCode;

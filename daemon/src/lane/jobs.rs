@@ -150,6 +150,8 @@ pub struct JobContext {
     pub watchlist: Box<dyn WatchlistCheck>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
+    /// Each capture's PAD verdict, from the face job to its PAD job.
+    pub pad: crate::lane::pad::PadLink,
 }
 
 impl JobContext {
@@ -235,16 +237,20 @@ impl JobRunner for Jobs {
                     ticket,
                     result: watchlist_job(&ctx),
                 },
-                JobKind::FaceMatch => Input::FaceVerdict {
-                    ticket,
-                    verdict: face_job(&ctx),
-                },
-                JobKind::Pad => {
-                    // No presentation-attack detector exists yet; the config only accepts
-                    // liveness = "not-checked", under which the gate never starts PAD jobs.
-                    warn!("PAD job requested but no detector exists");
-                    return;
+                JobKind::FaceMatch => {
+                    // PAD runs on the capture's own frames; its PAD job takes the verdict.
+                    let capture = ctx.pad.config().map(|_| ctx.pad.begin());
+                    let mut pad = None;
+                    let verdict = face_job(&ctx, &mut pad);
+                    if let Some(n) = capture {
+                        ctx.pad.post(n, pad);
+                    }
+                    Input::FaceVerdict { ticket, verdict }
                 }
+                JobKind::Pad => Input::PadVerdict {
+                    ticket,
+                    verdict: crate::lane::pad::pad_job(&ctx.pad),
+                },
             };
             let _ = ctx.inputs.send(input);
         });
@@ -256,6 +262,10 @@ impl JobRunner for Jobs {
 
     fn passage_ended(&mut self) {
         self.ctx.end_passage();
+    }
+
+    fn pad_record(&mut self) -> Option<serde_json::Value> {
+        self.ctx.pad.take_record()
     }
 }
 
@@ -479,7 +489,7 @@ impl vision::source::FrameSource for FirstFrame<'_> {
     }
 }
 
-fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
+fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate::FaceVerdict {
     let Some(vision) = ctx.vision.as_ref() else {
         return gate::FaceVerdict::NoFace;
     };
@@ -526,15 +536,19 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
         inner: source.as_mut(),
         jpeg: None,
     };
-    let result = vision::capture::run_capture(
+    let result = crate::lane::pad::capture(
         pipeline,
         &mut tee,
         &reference,
         matcher,
         *policy,
+        ctx.pad.config(),
         Instant::now,
-        |_| {},
-    );
+    )
+    .map(|(face, p)| {
+        *pad = p;
+        face
+    });
     if let Some(jpeg) = tee.jpeg.take() {
         if ctx.update(generation, |_| {}) {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
@@ -629,6 +643,7 @@ mod tests {
             camera: Box::new(NoCamera),
             watchlist: Box::new(NoWatchlist),
             faults: Default::default(),
+            pad: crate::lane::pad::PadLink::new(None, std::time::Duration::ZERO),
         };
         (ctx, rx)
     }

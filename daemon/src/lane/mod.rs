@@ -8,6 +8,7 @@ pub mod doors;
 pub mod driver;
 pub mod jobs;
 pub mod metrics;
+pub mod pad;
 pub mod server;
 pub mod trust;
 
@@ -98,6 +99,10 @@ impl Lane {
             camera: devices.camera,
             watchlist: devices.watchlist,
             faults: Default::default(),
+            pad: pad::PadLink::new(
+                (cfg.gate.liveness == gate::LivenessMode::Required).then_some(cfg.vision.pad),
+                std::time::Duration::from_secs_f64(cfg.vision.capture.window_s.clamp(0.0, 60.0)),
+            ),
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),
