@@ -73,3 +73,25 @@ fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_p
     let count: f64 = alarms.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 2.0, "{alarms}");
 }
+
+/// PAD rests on the face detector: with liveness required (the default) and the models
+/// missing, the gate does not start.
+#[test]
+fn a_gate_without_the_face_models_refuses_to_start_with_liveness_required() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\"", "");
+    let args = run_args(true, Some(&cfg), state.path());
+    let out = std::process::Command::new(egate_tests::egate_bin())
+        .args(&args)
+        .env("EGATE_ASSETS", state.path().join("no-assets"))
+        .output()
+        .unwrap();
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("liveness = \"required\"") && err.contains("cannot run"),
+        "{err}"
+    );
+}

@@ -136,7 +136,20 @@ pub fn run_presentation(
                 message: "an empty folder: no frames".into(),
             });
         }
-        Box::new(ReplaySource::from_files(&files, false)?)
+        // Frames are image files, not chip photos: decoded as they are (a PNG's compressed
+        // bytes may happen to hold a JPEG signature, which the DG2 search would follow).
+        let mut frames = Vec::new();
+        for f in files.iter().take(MAX_FRAMES) {
+            let bytes =
+                zeroize::Zeroizing::new(std::fs::read(f).map_err(|e| VisionError::io(f, e))?);
+            frames.push(
+                crate::decode::decode_image(&bytes).map_err(|e| VisionError::Source {
+                    source_name: f.display().to_string(),
+                    message: e.to_string(),
+                })?,
+            );
+        }
+        Box::new(ReplaySource::new(frames, false))
     } else {
         Box::new(CameraSource::open(&CameraConfig {
             source: path.display().to_string(),
