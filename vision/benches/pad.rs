@@ -1,6 +1,8 @@
 //! Cost of presentation attack detection per frame, on top of the face pipeline:
 //!
 //!   cargo bench -p vision --bench pad
+//!   (or, without a release build of the OpenCV bindings: cargo bench -p vision --bench pad
+//!    --profile dev --config 'profile.dev.package.vision.opt-level=3')
 //!
 //! Frames: synthetic bona fide and print sequences (vision::pad::synth, 640×480, face about
 //! 170 pixels wide) made from the whole-face test photographs. Timed: `PadSession::handle_frame`
@@ -56,6 +58,38 @@ fn main() {
             sequences.push(with_faces);
         }
     }
+    // Each signal's share, on the same frames.
+    let (mut tex, mut edg, mut trk) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut n = 0u32;
+    for seq in &sequences {
+        let mut prev: Option<vision::pad::geometry::Previous> = None;
+        for (frame, face) in seq {
+            let t = Instant::now();
+            std::hint::black_box(vision::pad::texture::measure(frame, face).expect("texture"));
+            tex += t.elapsed();
+            let t = Instant::now();
+            std::hint::black_box(vision::pad::edges::measure(frame, face).expect("edges"));
+            edg += t.elapsed();
+            let t = Instant::now();
+            prev = match &prev {
+                Some(p) => {
+                    let (m, next) = vision::pad::geometry::track(p, frame, face).expect("track");
+                    std::hint::black_box(m);
+                    Some(next)
+                }
+                None => vision::pad::geometry::previous(frame, face).expect("previous"),
+            };
+            trk += t.elapsed();
+            n += 1;
+        }
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n.max(1) as f64;
+    println!(
+        "per frame by signal (mean): texture {:.2} ms, edges {:.2} ms (run on every other frame), geometry tracking {:.2} ms",
+        ms(tex),
+        ms(edg),
+        ms(trk)
+    );
     let mut per_frame: Vec<Duration> = Vec::new();
     let mut per_verdict: Vec<Duration> = Vec::new();
     for _ in 0..rounds {

@@ -123,10 +123,11 @@ pub fn measure(frame: &Frame, face: &Detection) -> Result<EdgeMeasure> {
 
 /// The edge signal over a sequence.
 pub fn check(samples: &[PadSample], config: &EdgesConfig) -> SignalResult {
-    let n = samples.len().max(1);
-    let framed = samples
+    let measured: Vec<&EdgeMeasure> = samples.iter().filter_map(|s| s.edges.as_ref()).collect();
+    let n = measured.len().max(1);
+    let framed = measured
         .iter()
-        .filter(|s| s.edges.count() >= config.min_sides)
+        .filter(|e| e.count() >= config.min_sides)
         .count();
     let share = framed as f64 / n as f64;
     let score = score_attack_high(share, config.min_share);

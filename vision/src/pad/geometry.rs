@@ -123,11 +123,22 @@ pub fn previous(frame: &Frame, face: &Detection) -> Result<Option<Previous>> {
     }))
 }
 
-/// Tracks the face's patches from `prev` into `frame`. `None` when too few patches could be
-/// tracked (a textureless or vanished face).
-pub fn track(prev: &Previous, frame: &Frame, face: &Detection) -> Result<Option<FlowMeasure>> {
+/// Tracks the face's patches from `prev` into `frame`: the motion (`None` when too few
+/// patches could be tracked, a textureless or vanished face) and `frame` kept for the next
+/// one, at the same scale (one grey conversion per frame).
+pub fn track(
+    prev: &Previous,
+    frame: &Frame,
+    face: &Detection,
+) -> Result<(Option<FlowMeasure>, Previous)> {
     let k = prev.k;
     let cur = grey_scaled(frame, k)?;
+    let next = Previous {
+        grey: cur,
+        k,
+        face: *face,
+    };
+    let cur = &next.grey;
     let scaled = |d: &Detection| d.landmarks.map(|p| [(p[0] * k) as f64, (p[1] * k) as f64]);
     let s = umeyama(&scaled(&prev.face), &scaled(face));
     let [x, y, w, h] = prev.face.bbox.map(|v| v * k);
@@ -159,7 +170,7 @@ pub fn track(prev: &Previous, frame: &Frame, face: &Detection) -> Result<Option<
             if wx < 0 || wy < 0 || wx + side > cw || wy + side > ch {
                 continue;
             }
-            let window = Mat::roi(&cur, Rect::new(wx, wy, side, side))?;
+            let window = Mat::roi(cur, Rect::new(wx, wy, side, side))?;
             let mut score = Mat::default();
             imgproc::match_template_def(&window, &tpl, &mut score, imgproc::TM_CCOEFF_NORMED)?;
             let mut best = 0.0;
@@ -199,23 +210,25 @@ pub fn track(prev: &Previous, frame: &Frame, face: &Detection) -> Result<Option<
             ]);
         }
     }
-    let mut cur = cur;
-    crate::frame::wipe(&mut cur);
     if src.len() < MIN_POINTS {
-        return Ok(None);
+        return Ok((None, next));
     }
     let sim = fit_similarity(&src, &dst);
     let deformation = rms(&src, &dst, |p| apply_affine(&sim, p));
     let Some(hom) = fit_homography(&src, &dst)? else {
-        return Ok(None);
+        return Ok((None, next));
     };
     let parallax = rms(&src, &dst, |p| apply_homography(&hom, p));
-    let face_w = FACE_SIDE as f64;
-    Ok(Some(FlowMeasure {
-        points: src.len() as u32,
-        deformation: (deformation / face_w) as f32,
-        parallax: (parallax / face_w) as f32,
-    }))
+    // Face widths at the tracking scale (the first frame's face is FACE_SIDE wide).
+    let face_w = (face.bbox[2] * k).max(1.0) as f64;
+    Ok((
+        Some(FlowMeasure {
+            points: src.len() as u32,
+            deformation: (deformation / face_w) as f32,
+            parallax: (parallax / face_w) as f32,
+        }),
+        next,
+    ))
 }
 
 fn rms(src: &[[f64; 2]], dst: &[[f64; 2]], f: impl Fn([f64; 2]) -> [f64; 2]) -> f64 {

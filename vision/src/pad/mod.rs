@@ -192,8 +192,8 @@ pub struct PadSample {
     pub face: Detection,
     /// Periodic-texture measure of the face region.
     pub texture: texture::TextureMeasure,
-    /// Framing edges around the face.
-    pub edges: edges::EdgeMeasure,
+    /// Framing edges around the face (measured on every other frame).
+    pub edges: Option<edges::EdgeMeasure>,
     /// The face's motion since the previous sample (`None` for the first, or when too few
     /// patches could be tracked).
     pub motion: Option<geometry::FlowMeasure>,
@@ -220,16 +220,25 @@ impl PadSession {
     /// Takes one frame and the primary face the detector found in it. The frame is not
     /// kept, only a grey copy of it for tracking into the next one (wiped when replaced).
     pub fn handle_frame(&mut self, frame_id: u64, frame: &Frame, face: &Detection) -> Result<()> {
-        let motion = match &self.previous {
-            Some(prev) => geometry::track(prev, frame, face)?,
-            None => None,
+        let (motion, next) = match &self.previous {
+            Some(prev) => {
+                let (m, next) = geometry::track(prev, frame, face)?;
+                (m, Some(next))
+            }
+            None => (None, geometry::previous(frame, face)?),
         };
-        self.previous = geometry::previous(frame, face)?;
+        self.previous = next;
+        // A bezel or a paper border stays from frame to frame: every other frame is enough.
+        let edges = if self.samples.len() % 2 == 0 {
+            Some(edges::measure(frame, face)?)
+        } else {
+            None
+        };
         self.samples.push(PadSample {
             frame_id,
             face: *face,
             texture: texture::measure(frame, face)?,
-            edges: edges::measure(frame, face)?,
+            edges,
             motion,
         });
         Ok(())

@@ -124,9 +124,10 @@ pub fn sequence(
     let mut out = Vec::with_capacity(n);
     match kind {
         Kind::BonaFide => {
+            let depth = Depth::new(&f)?;
             for k in 0..n {
                 out.push(Frame::from_mat(head_pose(
-                    &view, &f, k, n, phase, &mut rng,
+                    &view, &depth, k, n, phase, &mut rng,
                 )?)?);
             }
         }
@@ -139,9 +140,11 @@ pub fn sequence(
             }
         }
         Kind::ScreenReplay => {
+            let depth = Depth::new(&f)?;
+            let grid = pixel_grid()?;
             for k in 0..n {
-                let content = head_pose(&view, &f, k, n, phase, &mut rng)?;
-                let screen = screen_object(&content)?;
+                let content = head_pose(&view, &depth, k, n, phase, &mut rng)?;
+                let screen = screen_object(&content, &grid)?;
                 out.push(Frame::from_mat(planar(
                     &screen, k, n, phase, &mut rng, 140.0,
                 )?)?);
@@ -158,12 +161,59 @@ pub fn sequence(
     Ok(out)
 }
 
-/// The face mapped onto a turning head: depth z(x, y) of an ellipsoid over the face box plus
-/// a nose bump at the nose landmark; a turn by yaw θ and pitch φ moves each point by
-/// z·sin θ, z·sin φ (orthographic, small angles), and OpenCV `remap` renders it.
+/// The pixel grid and the head's depth over it, computed once per sequence.
+struct Depth {
+    /// x of every pixel (CV_32F).
+    x: Mat,
+    /// y of every pixel.
+    y: Mat,
+    /// Depth z(x, y): an ellipsoid over the face box plus a nose bump at the nose landmark.
+    z: Mat,
+}
+
+impl Depth {
+    fn new(f: &Detection) -> Result<Self> {
+        let [x, y, w, h] = f.bbox.map(|v| v as f64);
+        let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+        let (a, b) = (0.5 * w, 0.58 * h);
+        let iod = f.inter_eye_distance().max(1.0) as f64;
+        let (nx, ny) = (f.landmarks[2][0] as f64, f.landmarks[2][1] as f64);
+        let (nose_h, nose_s2) = (0.5 * iod, 2.0 * (0.28 * iod).powi(2));
+        let new = || Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_32FC1, Scalar::all(0.0));
+        let (mut gx, mut gy, mut gz) = (new()?, new()?, new()?);
+        {
+            let (xs, ys, zs) = (
+                gx.data_typed_mut::<f32>()?,
+                gy.data_typed_mut::<f32>()?,
+                gz.data_typed_mut::<f32>()?,
+            );
+            for py in 0..HEIGHT as usize {
+                for px in 0..WIDTH as usize {
+                    let (xf, yf) = (px as f64, py as f64);
+                    let (u, v) = ((xf - cx) / a, (yf - cy) / b);
+                    let mut z = a * (1.0 - u * u - v * v).max(0.0).sqrt();
+                    let d2 = (xf - nx).powi(2) + (yf - ny).powi(2);
+                    z += nose_h * (-d2 / nose_s2).exp();
+                    let i = py * WIDTH as usize + px;
+                    xs[i] = xf as f32;
+                    ys[i] = yf as f32;
+                    zs[i] = z as f32;
+                }
+            }
+        }
+        Ok(Self {
+            x: gx,
+            y: gy,
+            z: gz,
+        })
+    }
+}
+
+/// The face mapped onto a turning head: a turn by yaw θ and pitch φ moves each point of depth
+/// z by z·sin θ, z·sin φ (orthographic, small angles), and OpenCV `remap` renders it.
 fn head_pose(
     view: &Mat,
-    f: &Detection,
+    depth: &Depth,
     k: usize,
     n: usize,
     phase: f64,
@@ -173,31 +223,26 @@ fn head_pose(
     let yaw = (18.0f64).to_radians() * (t + phase).sin();
     let pitch = (7.0f64).to_radians() * (2.0 * t + phase).sin();
     let (shift_x, shift_y) = (2.0 * rng.sym(), 2.0 * rng.sym());
-    let [x, y, w, h] = f.bbox.map(|v| v as f64);
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
-    let (a, b) = (0.5 * w, 0.58 * h);
-    let iod = f.inter_eye_distance().max(1.0) as f64;
-    let (nx, ny) = (f.landmarks[2][0] as f64, f.landmarks[2][1] as f64);
-    let (nose_h, nose_s2) = (0.5 * iod, 2.0 * (0.28 * iod).powi(2));
-    let mut map_x = Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_32FC1, Scalar::all(0.0))?;
-    let mut map_y = Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_32FC1, Scalar::all(0.0))?;
-    let (sy, sp) = (yaw.sin(), pitch.sin());
-    {
-        let mx = map_x.data_typed_mut::<f32>()?;
-        let my = map_y.data_typed_mut::<f32>()?;
-        for py in 0..HEIGHT as usize {
-            for px in 0..WIDTH as usize {
-                let (xf, yf) = (px as f64, py as f64);
-                let (u, v) = ((xf - cx) / a, (yf - cy) / b);
-                let mut z = a * (1.0 - u * u - v * v).max(0.0).sqrt();
-                let d2 = (xf - nx).powi(2) + (yf - ny).powi(2);
-                z += nose_h * (-d2 / nose_s2).exp();
-                let i = py * WIDTH as usize + px;
-                mx[i] = (xf - z * sy - shift_x) as f32;
-                my[i] = (yf - z * sp - shift_y) as f32;
-            }
-        }
-    }
+    let mut map_x = Mat::default();
+    let mut map_y = Mat::default();
+    core::add_weighted(
+        &depth.x,
+        1.0,
+        &depth.z,
+        -yaw.sin(),
+        -shift_x,
+        &mut map_x,
+        -1,
+    )?;
+    core::add_weighted(
+        &depth.y,
+        1.0,
+        &depth.z,
+        -pitch.sin(),
+        -shift_y,
+        &mut map_y,
+        -1,
+    )?;
     let mut out = Mat::default();
     imgproc::remap(
         view,
@@ -246,12 +291,32 @@ fn print_object(view: &Mat) -> Result<Mat> {
     Ok(paper)
 }
 
-/// A frame shown on a screen: a pixel grid (one dark row and column every 3 pixels) inside a
-/// black bezel.
-fn screen_object(content: &Mat) -> Result<Mat> {
-    let mut screen = Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_8UC3, Scalar::all(12.0))?;
+/// The screen's inner area.
+fn screen_area() -> Rect {
     let bezel = 30;
-    let inner = Rect::new(bezel, bezel, WIDTH - 2 * bezel, HEIGHT - 2 * bezel);
+    Rect::new(bezel, bezel, WIDTH - 2 * bezel, HEIGHT - 2 * bezel)
+}
+
+/// A display's pixel grid as a gain (255 = 1): one dark row and column every 3 pixels.
+fn pixel_grid() -> Result<Mat> {
+    let inner = screen_area();
+    let mut grid =
+        Mat::new_rows_cols_with_default(inner.height, inner.width, CV_8UC3, Scalar::all(255.0))?;
+    let data = grid.data_bytes_mut()?;
+    let w = inner.width as usize;
+    for (i, v) in data.iter_mut().enumerate() {
+        let (x, y) = ((i / 3) % w, (i / 3) / w);
+        if x % 3 == 0 || y % 3 == 0 {
+            *v = 173;
+        }
+    }
+    Ok(grid)
+}
+
+/// A frame shown on a screen: the pixel grid inside a black bezel.
+fn screen_object(content: &Mat, grid: &Mat) -> Result<Mat> {
+    let mut screen = Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_8UC3, Scalar::all(12.0))?;
+    let inner = screen_area();
     let mut small = Mat::default();
     imgproc::resize(
         content,
@@ -261,22 +326,10 @@ fn screen_object(content: &Mat) -> Result<Mat> {
         0.0,
         imgproc::INTER_AREA,
     )?;
-    {
-        let data = small.data_bytes_mut()?;
-        let (w, h) = (inner.width as usize, inner.height as usize);
-        for y in 0..h {
-            for x in 0..w {
-                if x % 3 == 0 || y % 3 == 0 {
-                    for c in 0..3 {
-                        let i = (y * w + x) * 3 + c;
-                        data[i] = (data[i] as f32 * 0.68) as u8;
-                    }
-                }
-            }
-        }
-    }
+    let mut lit = Mat::default();
+    core::multiply(&small, grid, &mut lit, 1.0 / 255.0, -1)?;
     let mut roi = Mat::roi_mut(&mut screen, inner)?;
-    small.copy_to(&mut roi)?;
+    lit.copy_to(&mut roi)?;
     Ok(screen)
 }
 
