@@ -86,7 +86,7 @@ test(`officers' console against ${TARGET === 'sim' ? 'egate run --sim' : 'the co
     console.log(`gate event → page, 4 gates served in-process: n=${direct.n} p50=${direct.p50} ms p95=${direct.p95} ms max=${direct.max} ms`);
     // Liveness is said plainly.
     const liveness = await page.$$eval('.gate .liveness', (ls) => ls.map((l) => l.textContent));
-    assert.ok(liveness.every((l) => l === 'NOT CHECKED'), `liveness shown as ${liveness}`);
+    assert.ok(liveness.every((l) => l === 'required'), `liveness shown as ${liveness}`);
     await shot(page, '02-gates.png');
 
     // An alarm appears and is acknowledged with a comment.

@@ -71,12 +71,11 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
         seen[3]["data"]["reason"], "watchlist_hit",
         "{seen:?}\n{log}"
     );
-    for p in &seen {
-        assert_eq!(
-            p["data"]["liveness"].as_str().map(|l| l != "checked"),
-            Some(true)
-        );
-    }
+    // Liveness is required by default: the genuine traveller's face was checked and found
+    // live (a synthetic bona fide sequence); the forged document never reached the face step.
+    assert_eq!(seen[0]["data"]["liveness"], "checked", "{seen:?}");
+    assert_eq!(seen[0]["data"]["pad"]["decision"], "live", "{seen:?}");
+    assert_eq!(seen[2]["data"]["liveness"], "not_reached", "{seen:?}");
     assert!(
         metrics.contains("egate_passages_total{gate=\"gate-1-1\",outcome=\"accepted\""),
         "{metrics}"

@@ -41,6 +41,8 @@ pub struct VisionConfig {
     pub capture: CapturePolicy,
     /// The camera.
     pub camera: CameraConfig,
+    /// Presentation attack detection thresholds (`[vision.pad]`).
+    pub pad: crate::pad::PadConfig,
 }
 
 impl Default for VisionConfig {
@@ -57,6 +59,7 @@ impl Default for VisionConfig {
             nms_threshold: 0.3,
             capture: CapturePolicy::default(),
             camera: CameraConfig::default(),
+            pad: crate::pad::PadConfig::default(),
         }
     }
 }
@@ -125,6 +128,9 @@ impl VisionConfig {
         }
         for (k, m) in self.capture.validate() {
             errs.push((format!("vision.capture.{k}"), m));
+        }
+        for (k, m) in self.pad.validate() {
+            errs.push((format!("vision.pad.{k}"), m));
         }
         errs
     }

@@ -65,6 +65,7 @@ pub mod eval;
 pub mod frame;
 pub mod matcher;
 pub mod models;
+pub mod pad;
 pub mod pipeline;
 pub mod quality;
 pub mod source;

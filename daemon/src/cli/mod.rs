@@ -14,6 +14,7 @@ pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod vision;
+pub mod vision_pad;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -77,6 +77,9 @@ enum VisionCommand {
         #[arg(long, requires = "write_calibration")]
         augment: bool,
     },
+    /// Presentation attack detection evaluated per ISO/IEC 30107-3 over a folder of
+    /// presentations (APCER per species, BPCER, DET), or the synthetic set written
+    Pad(super::vision_pad::PadArgs),
 }
 
 /// Runs `egate vision`.
@@ -97,6 +100,7 @@ pub fn main(args: VisionArgs) -> ExitCode {
         ..VisionConfig::default()
     };
     match args.command {
+        VisionCommand::Pad(pad) => super::vision_pad::main(&config, pad),
         VisionCommand::Compare {
             a,
             b,

@@ -135,6 +135,14 @@ impl Config {
         self.traveller.problems(&mut p);
         self.fleet.problems(&mut p);
         self.dangerous.problems(&mut p);
+        if self.gate.liveness == gate::LivenessMode::NotChecked && !self.dangerous.liveness_not_checked {
+            p.bad(
+                "gate.liveness",
+                "\"not-checked\" turns presentation attack detection off (a print or a replayed \
+                 video of the holder would pass): allowed only with [dangerous] \
+                 liveness_not_checked = true",
+            );
+        }
         for (key, message) in self.console.problems() {
             p.bad(key, message);
         }
@@ -240,20 +248,22 @@ mod tests {
     }
 
     #[test]
-    fn liveness_required_is_refused_until_a_detector_exists() {
-        let errs = parse("[gate]\nliveness = \"required\"\n").unwrap_err();
+    fn liveness_is_required_unless_a_dangerous_switch_turns_it_off() {
+        let c = parse("[gate]\nid = \"g\"\n").unwrap();
+        assert_eq!(c.gate.liveness, gate::LivenessMode::Required);
+        let errs = parse("[gate]\nliveness = \"not-checked\"\n").unwrap_err();
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(
             (errs[0].key.as_str(), errs[0].line),
             ("gate.liveness", Some(2))
         );
-        assert!(
-            errs[0].message.contains("not-checked"),
-            "{}",
-            errs[0].message
-        );
-        let c = parse("[gate]\nliveness = \"not-checked\"\n").unwrap();
+        assert!(errs[0].message.contains("[dangerous]"), "{}", errs[0].message);
+        let c = parse(
+            "[gate]\nliveness = \"not-checked\"\n[dangerous]\nliveness_not_checked = true\n",
+        )
+        .unwrap();
         assert_eq!(c.gate.liveness, gate::LivenessMode::NotChecked);
+        assert_eq!(c.dangerous.enabled(), vec!["liveness_not_checked"]);
     }
 
     #[test]
@@ -305,11 +315,7 @@ mod tests {
     fn default_config_maps_to_the_gate_defaults() {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
         let c = parse(DEFAULT_CONFIG).unwrap();
-        let expected = gate::GateConfig {
-            // No detector is built: the one deliberate difference.
-            liveness: gate::LivenessMode::NotChecked,
-            ..gate::GateConfig::two_step(today)
-        };
+        let expected = gate::GateConfig::two_step(today);
         assert_eq!(c.gate_config(today), expected);
         assert_eq!(c.gate.utc_offset_minutes, 0);
     }
@@ -356,7 +362,6 @@ exit = "open"
         let g = c.gate_config(today);
         let cc = |s: &str| gate::CountryCode::new(s).unwrap();
         let mut expected = gate::GateConfig::one_step(today);
-        expected.liveness = gate::LivenessMode::NotChecked;
         expected.referral = gate::ReferralRoute::WaitForOfficer;
         expected.eligibility = gate::EligibilityPolicy {
             document_kinds: vec![gate::DocumentKind::Passport],

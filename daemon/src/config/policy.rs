@@ -26,7 +26,8 @@ pub struct GateSection {
     pub id: String,
     /// Physical layout.
     pub layout: Layout,
-    /// Liveness handling; only `not-checked` is accepted (no detector is built).
+    /// Liveness handling: `required` (presentation attack detection on every passage), or
+    /// `not-checked`, accepted only with `[dangerous] liveness_not_checked = true`.
     pub liveness: LivenessMode,
     /// Where a traveller referred from inside the lane goes.
     pub referral: Referral,
@@ -39,7 +40,7 @@ impl Default for GateSection {
         Self {
             id: "gate-1".into(),
             layout: Layout::TwoStep,
-            liveness: LivenessMode::NotChecked,
+            liveness: LivenessMode::Required,
             referral: Referral::BackThroughEntry,
             utc_offset_minutes: 0,
         }
@@ -54,13 +55,6 @@ impl GateSection {
             p.bad(
                 "gate.id",
                 "must be non-empty ASCII letters, digits, '-' or '_'",
-            );
-        }
-        if self.liveness == LivenessMode::Required {
-            p.bad(
-                "gate.liveness",
-                "\"required\" needs a presentation-attack detector, and egate has none: use \
-                 \"not-checked\"",
             );
         }
         if !UTC_OFFSET_RANGE.contains(&self.utc_offset_minutes) {

@@ -30,8 +30,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
     pub vpcd_readers: Vec<u8>,
-    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed", or
-    /// a clone profile of [`CLONE_PATTERNS`]).
+    /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed",
+    /// "print", "screen_replay", or a clone profile of [`CLONE_PATTERNS`]).
     pub pattern: Vec<String>,
 }
 
@@ -93,14 +93,16 @@ impl SimConfig {
             p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");
         }
         for (i, kind) in self.pattern.iter().enumerate() {
-            if !matches!(kind.as_str(), "genuine" | "impostor" | "forged" | "listed")
-                && !CLONE_PATTERNS.contains(&kind.as_str())
+            if !matches!(
+                kind.as_str(),
+                "genuine" | "impostor" | "forged" | "listed" | "print" | "screen_replay"
+            ) && !CLONE_PATTERNS.contains(&kind.as_str())
             {
                 p.bad(
                     format!("sim.pattern[{i}]"),
                     format!(
-                        "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\" \
-                         or a clone ({})",
+                        "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\", \
+                         \"print\", \"screen_replay\" or a clone ({})",
                         CLONE_PATTERNS.join(", ")
                     ),
                 );
@@ -250,6 +252,9 @@ impl LogConfig {
 pub struct DangerousConfig {
     /// Replace every device by its simulated counterpart.
     pub simulation: bool,
+    /// Allow `[gate] liveness = "not-checked"`: no presentation attack detection, so a
+    /// printed photo or a replayed video of the holder passes whenever the face matches.
+    pub liveness_not_checked: bool,
 }
 
 impl DangerousConfig {
@@ -268,6 +273,9 @@ impl DangerousConfig {
         let mut on = Vec::new();
         if self.simulation {
             on.push("simulation");
+        }
+        if self.liveness_not_checked {
+            on.push("liveness_not_checked");
         }
         on
     }

@@ -31,6 +31,11 @@ pub trait JobRunner: Send {
     fn cancel(&mut self, ticket: gate::Ticket);
     /// The passage ended (any outcome): the runner drops its personal data (zeroized).
     fn passage_ended(&mut self) {}
+    /// What the passage record says about presentation attack detection (the deciding
+    /// signal), taken once when the passage ends.
+    fn pad_record(&mut self) -> Option<Value> {
+        None
+    }
 }
 
 /// Carries out the physical signals: doors, traveller display, lamps and sounder.
@@ -246,6 +251,11 @@ impl Driver {
 
     fn audit_event(&mut self, event: AuditEvent) {
         let (kind, mut data) = audit_record(&event);
+        if matches!(event, AuditEvent::PassageEnded { .. }) {
+            if let Some(pad) = self.jobs.pad_record() {
+                data["pad"] = pad;
+            }
+        }
         match &event {
             AuditEvent::PassageEnded { outcome, took, .. } => {
                 let (o, reason) = outcome_parts(outcome);

@@ -154,6 +154,8 @@ pub struct JobContext {
     pub screen: traveller::Feed,
     /// The gate's metrics (chip-read recoveries).
     pub metrics: Option<crate::lane::metrics::GateMetrics>,
+    /// Each capture's PAD verdict, from the face job to its PAD job.
+    pub pad: crate::lane::pad::PadLink,
 }
 
 impl JobContext {
@@ -244,16 +246,20 @@ impl JobRunner for Jobs {
                     ticket,
                     result: watchlist_job(&ctx),
                 },
-                JobKind::FaceMatch => Input::FaceVerdict {
-                    ticket,
-                    verdict: face_job(&ctx),
-                },
-                JobKind::Pad => {
-                    // No presentation-attack detector exists yet; the config only accepts
-                    // liveness = "not-checked", under which the gate never starts PAD jobs.
-                    warn!("PAD job requested but no detector exists");
-                    return;
+                JobKind::FaceMatch => {
+                    // PAD runs on the capture's own frames; its PAD job takes the verdict.
+                    let capture = ctx.pad.config().map(|_| ctx.pad.begin());
+                    let mut pad = None;
+                    let verdict = face_job(&ctx, &mut pad);
+                    if let Some(n) = capture {
+                        ctx.pad.post(n, pad);
+                    }
+                    Input::FaceVerdict { ticket, verdict }
                 }
+                JobKind::Pad => Input::PadVerdict {
+                    ticket,
+                    verdict: crate::lane::pad::pad_job(&ctx.pad),
+                },
             };
             let _ = ctx.inputs.send(input);
         });
@@ -265,6 +271,10 @@ impl JobRunner for Jobs {
 
     fn passage_ended(&mut self) {
         self.ctx.end_passage();
+    }
+
+    fn pad_record(&mut self) -> Option<serde_json::Value> {
+        self.ctx.pad.take_record()
     }
 }
 
@@ -407,7 +417,7 @@ fn check_document(
     };
     // ICAO 9303-11 §6: the signed data (EF.SOD's list, EF.CardSecurity) say which
     // protections the chip must give; failing any of them refers, whatever the policy says.
-    let chip = chip_authenticity(read, &pa, &ctx.store);
+    let chip = chip_authenticity(read, &pa, &store);
     if let Some(reason) = chip.reason {
         debug!(reason, "chip authenticity did not pass");
     }
@@ -533,7 +543,7 @@ impl vision::source::FrameSource for FirstFrame<'_> {
     }
 }
 
-fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
+fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate::FaceVerdict {
     let Some(vision) = ctx.vision.as_ref() else {
         return gate::FaceVerdict::NoFace;
     };
@@ -581,19 +591,24 @@ fn face_job(ctx: &JobContext) -> gate::FaceVerdict {
         jpeg: None,
         screen: &ctx.screen,
     };
-    let result = vision::capture::run_capture(
+    let result = crate::lane::pad::capture(
         pipeline,
         &mut tee,
         &reference,
         matcher,
         *policy,
+        ctx.pad.config(),
         Instant::now,
         |guidance| {
             if let Some(g) = guidance.first() {
                 ctx.screen.guidance(g.code());
             }
         },
-    );
+    )
+    .map(|(face, p)| {
+        *pad = p;
+        face
+    });
     if let Some(jpeg) = tee.jpeg.take() {
         if ctx.update(generation, |_| {}) {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
@@ -697,6 +712,7 @@ mod tests {
             faults: Default::default(),
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             metrics: None,
+            pad: crate::lane::pad::PadLink::new(None, std::time::Duration::ZERO),
         };
         (ctx, rx)
     }
@@ -751,8 +767,10 @@ mod tests {
         let doc = sim::factory::build(&p.document, &pki);
         let (mut ctx, _rx) = context(Box::new(VirtualPassport(doc.chip)));
         let csca = document::pki::Certificate::from_der(&pki.csca.der).unwrap();
-        ctx.store.add_certificate(csca);
-        ctx.store.add_crl(&pki.crl).unwrap();
+        let mut store = document::pki::CscaStore::new();
+        store.add_certificate(csca);
+        store.add_crl(&pki.crl).unwrap();
+        ctx.trust = crate::lane::trust::Trust::fixed(store);
         let registry = prometheus::Registry::new();
         ctx.metrics = Some(
             crate::lane::metrics::Metrics::register(&registry)

@@ -8,6 +8,7 @@ pub mod doors;
 pub mod driver;
 pub mod jobs;
 pub mod metrics;
+pub mod pad;
 pub mod server;
 pub mod step_metrics;
 pub mod trust;
@@ -91,7 +92,7 @@ impl Lane {
         }
         let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
         let metrics = shared.metrics.for_gate(id);
-        metrics.steps.trust(&devices.store);
+        metrics.steps.trust(&devices.trust.store());
         tokio::spawn(forward_events(devices.door_events, inputs_tx.clone()));
         // The traveller screen and the serial display show the same messages.
         let screen = shared.screens.lane(id);
@@ -118,6 +119,10 @@ impl Lane {
             faults: Default::default(),
             screen: screen.clone(),
             metrics: Some(shared.metrics.for_gate(id)),
+            pad: pad::PadLink::new(
+                (cfg.gate.liveness == gate::LivenessMode::Required).then_some(cfg.vision.pad),
+                std::time::Duration::from_secs_f64(cfg.vision.capture.window_s.clamp(0.0, 60.0)),
+            ),
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),

@@ -44,6 +44,10 @@ pub enum Case {
     /// The holder of a cloned chip: one of the factory's clone defects
     /// (`sim::factory::Defect::CLONES`), named in `[sim] pattern` by its profile name.
     Clone(sim::factory::Defect),
+    /// The genuine document, and a print of the holder's photo held before the camera.
+    Print,
+    /// The genuine document, and a screen replaying a clip of the holder.
+    ScreenReplay,
 }
 
 /// The one document on the simulator's own watchlist (issuing state, number): every
@@ -56,11 +60,20 @@ struct Identity {
     /// The chip portrait: JPEG, width, height (made once at start).
     portrait: Arc<(Vec<u8>, u16, u16)>,
     live: Vec<PathBuf>,
+    /// The live images with their face, for the synthetic camera (none without the face
+    /// models).
+    faces: Vec<Arc<(vision::Frame, vision::Detection)>>,
 }
+
+/// Frames of one synthetic presentation before the camera (looped).
+const PRESENTATION_FRAMES: usize = 12;
 
 /// Loads `identities.txt` ("file identity" per line) from the faces folder; identities with
 /// at least two images qualify (one for the chip, the others for the camera).
-fn load_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
+fn load_identities(
+    dir: &Path,
+    mut detector: Option<&mut vision::FacePipeline>,
+) -> anyhow::Result<Vec<Identity>> {
     let list = dir.join("identities.txt");
     let text = std::fs::read_to_string(&list).map_err(|e| {
         anyhow::anyhow!(
@@ -90,9 +103,20 @@ fn load_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
     let mut ids = Vec::new();
     for mut files in by_id.into_values().filter(|f| f.len() >= 2) {
         let chip_photo = files.remove(0);
+        let mut faces = Vec::new();
+        if let Some(d) = detector.as_deref_mut() {
+            for f in &files {
+                let photo = vision::read_photo(f)?;
+                let found = d.detect(&photo)?;
+                if let Some(face) = found.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
+                    faces.push(Arc::new((photo, *face)));
+                }
+            }
+        }
         ids.push(Identity {
             portrait: Arc::new(chip_portrait(&chip_photo)?),
             live: files,
+            faces,
         });
     }
     anyhow::ensure!(
@@ -103,11 +127,23 @@ fn load_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
     Ok(ids)
 }
 
-/// One simulated traveller: the chip they carry, their printed MRZ and their face.
+/// One simulated traveller: the chip they carry, their printed MRZ and what they present
+/// to the camera.
 struct Traveller {
     chip: sim::chip::ChipSpec,
     printed_mrz: Zeroizing<String>,
-    live: Vec<PathBuf>,
+    live: Presented,
+}
+
+/// What is before the simulated camera.
+enum Presented {
+    /// Nobody.
+    Nothing,
+    /// Photos replayed as they are (without the face models, which the synthetic camera needs).
+    Files(Vec<PathBuf>),
+    /// A synthetic presentation (`vision::pad::synth`): a bona fide face turning, a print or
+    /// a screen replay.
+    Frames(Vec<vision::Frame>),
 }
 
 /// The simulator's chip link: the card the current traveller placed on the reader, read
@@ -150,25 +186,31 @@ impl jobs::ChipLink for SimChipLink {
     }
 }
 
-/// The simulator's camera: the current traveller's face images, replayed.
+/// The simulator's camera: what the current traveller presents, replayed in a loop.
 struct ReplayCamera {
-    files: Mutex<Vec<PathBuf>>,
+    files: Mutex<Presented>,
 }
 
 impl jobs::Camera for ReplayCamera {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
-        let files = self.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if files.is_empty() {
+        let presented = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        let source = match &*presented {
+            Presented::Files(files) if !files.is_empty() => {
+                vision::source::ReplaySource::from_files(files, true).map_err(|e| e.to_string())?
+            }
+            Presented::Frames(frames) if !frames.is_empty() => {
+                let copies = frames
+                    .iter()
+                    .map(vision::Frame::try_clone)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                vision::source::ReplaySource::new(copies, true)
+            }
             // Nobody in front of the camera (the traveller has left): a working camera that
             // sees no face, not a broken one.
-            return Ok(Box::new(vision::source::ReplaySource::new(
-                Vec::new(),
-                false,
-            )));
-        }
-        vision::source::ReplaySource::from_files(&files, true)
-            .map(|s| Box::new(s) as Box<dyn vision::source::FrameSource>)
-            .map_err(|e| e.to_string())
+            _ => vision::source::ReplaySource::new(Vec::new(), false),
+        };
+        Ok(Box::new(source))
     }
 }
 
@@ -237,7 +279,23 @@ fn read_via_pcscd(
 /// Starts the simulated bank: `[sim] gates` lanes, named after `[gate] id`.
 pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let sim_cfg = &cfg.sim;
-    let identities = load_identities(&sim_cfg.faces_dir(&cfg.vision.assets_dir()))?;
+    // The synthetic camera finds the face in each live photo once; PAD cannot run without
+    // the face models, so with liveness required their absence stops the start.
+    let mut detector = match vision::FacePipeline::new(&cfg.vision) {
+        Ok(p) => Some(p),
+        Err(e) if cfg.gate.liveness == gate::LivenessMode::Required => {
+            anyhow::bail!(
+                "[gate] liveness = \"required\", but presentation attack detection cannot run: \
+                 the face models do not load ({e})"
+            )
+        }
+        Err(e) => {
+            warn!(error = %e, "face models unavailable: the simulated camera replays the photos as they are");
+            None
+        }
+    };
+    let identities = load_identities(&sim_cfg.faces_dir(&cfg.vision.assets_dir()), detector.as_mut())?;
+    drop(detector);
     let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
     let mut store = document::pki::CscaStore::new();
@@ -283,7 +341,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             vpcd: vpcd.map(Mutex::new),
         });
         let camera = Arc::new(ReplayCamera {
-            files: Mutex::new(Vec::new()),
+            files: Mutex::new(Presented::Nothing),
         });
         // The simulated lane has no traveller display: its messages go nowhere.
         let (display, _) = mpsc::unbounded_channel();
@@ -386,11 +444,7 @@ impl SimLane {
     /// The traveller has left the lane with their document.
     fn leave(&self) {
         *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.camera
-            .files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = Presented::Nothing;
         self.ctx.end_passage();
     }
 }
@@ -476,10 +530,19 @@ async fn travellers(
                     let case = pick_case(&mut rng, &cfg, served);
                     debug!(?case, "simulated traveller arrives");
                     served += 1;
-                    match make_traveller(case, &identities, &pki, &mut rng) {
+                    // Rendering a synthetic presentation takes a while: off the runtime's
+                    // threads, so the door controller's link is served meanwhile.
+                    let (ids, pki, seed) = (identities.clone(), pki.clone(), rng.gen::<u64>());
+                    let made = tokio::task::spawn_blocking(move || {
+                        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                        make_traveller(case, &ids, &pki, &mut rng)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(anyhow::anyhow!("making a traveller: {e}")));
+                    match made {
                         Ok(t) => {
                             devices.arrive(t);
-                            walker = Some(Walker::arrive(now, WalkTimes::default()));
+                            walker = Some(Walker::arrive(Instant::now(), WalkTimes::default()));
                             seen_busy = false;
                             let _ = devices.ctx.inputs.send(Input::DocumentPresented);
                         }
@@ -501,6 +564,8 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
             "impostor" => Case::Impostor,
             "forged" => Case::Forged,
             "listed" => Case::Listed,
+            "print" => Case::Print,
+            "screen_replay" => Case::ScreenReplay,
             other => sim::factory::Defect::from_name(other)
                 .filter(|d| sim::factory::Defect::CLONES.iter().any(|(c, _)| c == d))
                 .map_or(Case::Genuine, Case::Clone),
@@ -562,9 +627,31 @@ fn make_traveller(
         spec.set_defect(defect);
     }
     let doc = sim::factory::build(&spec, pki);
-    let live = match case {
-        Case::Impostor => ids[other].live.clone(),
-        _ => ids[holder].live.clone(),
+    let face = match case {
+        Case::Impostor => &ids[other],
+        _ => &ids[holder],
+    };
+    use vision::pad::synth::Kind;
+    let kind = match case {
+        Case::Print => Kind::Print,
+        Case::ScreenReplay => Kind::ScreenReplay,
+        _ => Kind::BonaFide,
+    };
+    let live = if face.faces.is_empty() {
+        anyhow::ensure!(
+            kind == Kind::BonaFide,
+            "a {case:?} traveller needs the face models (the synthetic camera)"
+        );
+        Presented::Files(face.live.clone())
+    } else {
+        let (photo, detection) = &*face.faces[rng.gen_range(0..face.faces.len())];
+        Presented::Frames(vision::pad::synth::sequence(
+            kind,
+            photo,
+            detection,
+            PRESENTATION_FRAMES,
+            rng.gen(),
+        )?)
     };
     Ok(Traveller {
         chip: doc.chip,

@@ -1,0 +1,249 @@
+//! The PAD job (presentation attack detection) and the capture loop it shares with the face
+//! match.
+//!
+//! PAD runs on the very frames the matcher sees: [`capture`] is the face job's capture loop,
+//! feeding each frame to the matcher's [`vision::CaptureSession`] and to a
+//! [`vision::pad::PadSession`] under one frame id. The gate starts a PAD job beside each face
+//! job ([`gate::Command::StartPad`] right after its `StartFaceMatch`); the n-th PAD job takes
+//! the n-th capture's PAD verdict from [`PadLink`] and hands it to the gate with its own
+//! ticket. The verdict's deciding signal goes into the passage record.
+
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tracing::{info, warn};
+use vision::pad::{PadConfig, PadDecision, PadSession, PadVerdict};
+
+/// Hands each capture's PAD verdict from the face job to its PAD job.
+pub struct PadLink {
+    /// `None` when liveness is not checked: the face job then runs no PAD.
+    config: Option<PadConfig>,
+    /// The capture window: how long a PAD job waits for its capture, plus a margin.
+    window: Duration,
+    state: Mutex<LinkState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct LinkState {
+    /// Captures begun (face jobs with PAD).
+    begun: u64,
+    /// PAD jobs started.
+    claimed: u64,
+    /// The last capture whose PAD job gave up waiting.
+    abandoned: u64,
+    /// Finished captures' verdicts by capture number (`None`: PAD could not run).
+    results: BTreeMap<u64, Option<PadVerdict>>,
+    /// What the passage record says about PAD (the last attempt's verdict).
+    record: Option<Value>,
+}
+
+impl PadLink {
+    /// A link; `config` is `None` when liveness is configured not checked; `window` is the
+    /// capture window.
+    pub fn new(config: Option<PadConfig>, window: Duration) -> Self {
+        Self {
+            config,
+            window,
+            state: Mutex::new(LinkState::default()),
+            ready: Condvar::new(),
+        }
+    }
+
+    /// The PAD thresholds, when PAD runs.
+    pub fn config(&self) -> Option<PadConfig> {
+        self.config
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LinkState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A face job with PAD begins a capture: its number.
+    pub fn begin(&self) -> u64 {
+        let mut s = self.lock();
+        s.begun += 1;
+        s.begun
+    }
+
+    /// The capture `n` is over: its PAD verdict (`None`: PAD could not run). Only the
+    /// first post of a capture counts.
+    pub fn post(&self, n: u64, verdict: Option<PadVerdict>) {
+        let mut s = self.lock();
+        // A capture whose PAD job already gave up waiting is not kept.
+        if n > s.abandoned {
+            s.results.entry(n).or_insert(verdict);
+        }
+        self.ready.notify_all();
+    }
+
+    /// The PAD job: waits up to `wait` for its capture's verdict.
+    pub fn take(&self, wait: Duration) -> Option<PadVerdict> {
+        let deadline = Instant::now() + wait;
+        let mut s = self.lock();
+        s.claimed += 1;
+        let n = s.claimed;
+        loop {
+            if let Some(v) = s.results.remove(&n) {
+                s.results.retain(|&k, _| k > n);
+                return v;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                s.abandoned = s.abandoned.max(n);
+                warn!(capture = n, "no PAD verdict from the capture in time");
+                return None;
+            }
+            s = self
+                .ready
+                .wait_timeout(s, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Remembers what the passage record says about PAD.
+    fn set_record(&self, record: Value) {
+        self.lock().record = Some(record);
+    }
+
+    /// What the passage record says about PAD, once (the passage is over).
+    pub fn take_record(&self) -> Option<Value> {
+        self.lock().record.take()
+    }
+}
+
+/// The PAD verdict as the passage record and the log carry it: decision, species, deciding
+/// signal, score and the number of frames. No image data.
+pub fn record(v: &PadVerdict) -> Value {
+    let (decision, species) = match v.decision {
+        PadDecision::Live => ("live", None),
+        PadDecision::Attack(s) => ("attack", Some(s.as_str())),
+        PadDecision::Inconclusive => ("inconclusive", None),
+    };
+    json!({
+        "decision": decision,
+        "species": species,
+        "signal": v.deciding.as_str(),
+        "score": v.score,
+        "frames": v.frames.len(),
+    })
+}
+
+/// The PAD job: the verdict of the capture it belongs to, for the gate.
+pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
+    // The capture runs at most its window; a few seconds more for a slow first frame.
+    let verdict = link.take(link.window + Duration::from_secs(5));
+    match verdict {
+        Some(v) => {
+            let r = record(&v);
+            let reason = v
+                .signals
+                .iter()
+                .find(|s| s.signal == v.deciding)
+                .map(|s| s.reason.clone())
+                .unwrap_or_default();
+            info!(pad = %r, reason = %reason, "PAD verdict");
+            link.set_record(r);
+            match v.decision {
+                PadDecision::Live => gate::PadVerdict::Live { score: v.score },
+                PadDecision::Attack(_) => gate::PadVerdict::Attack { score: v.score },
+                PadDecision::Inconclusive => gate::PadVerdict::Inconclusive,
+            }
+        }
+        None => {
+            link.set_record(json!({ "decision": "not_checked" }));
+            gate::PadVerdict::NotChecked
+        }
+    }
+}
+
+/// The face job's capture window with PAD on the same frames: frames from `source`, each
+/// analysed once; the matcher's session takes them until it is complete, PAD until it has
+/// enough frames or the window closes. Returns the face verdict and, when PAD ran, its
+/// verdict.
+#[allow(clippy::too_many_arguments)]
+pub fn capture(
+    pipeline: &mut vision::FacePipeline,
+    source: &mut dyn vision::source::FrameSource,
+    reference: &vision::Embedding,
+    matcher: &vision::Matcher,
+    policy: vision::CapturePolicy,
+    pad: Option<PadConfig>,
+    mut clock: impl FnMut() -> Instant,
+    mut on_guidance: impl FnMut(&[vision::quality::Guidance]),
+) -> vision::Result<(vision::FaceVerdict, Option<PadVerdict>)> {
+    let mut session = vision::CaptureSession::new(clock(), policy);
+    let deadline = session.poll_timeout();
+    let mut pad = pad.map(PadSession::new);
+    let mut id = 0u64;
+    loop {
+        let now = clock();
+        let face_done = session.is_complete(now);
+        let pad_done = now >= deadline || pad.as_ref().is_none_or(PadSession::has_enough);
+        if face_done && pad_done {
+            break;
+        }
+        let Some(frame) = source.next_frame()? else {
+            break;
+        };
+        id += 1;
+        let width = frame.width();
+        if !face_done {
+            let analysis = pipeline.analyze(&frame)?;
+            if let Some(p) = pad.as_mut() {
+                match &analysis.primary {
+                    Some(face) => p.handle_frame(id, &frame, &face.detection)?,
+                    None => p.handle_no_face(),
+                }
+            }
+            drop(frame);
+            on_guidance(&session.handle_frame(clock(), analysis, width));
+        } else if let Some(p) = pad.as_mut() {
+            // The match has its frames; PAD needs a few more of the same stream.
+            let faces = pipeline.detect(&frame)?;
+            match faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
+                Some(face) => p.handle_frame(id, &frame, face)?,
+                None => p.handle_no_face(),
+            }
+        }
+    }
+    Ok((session.finish(reference, matcher), pad.map(|p| p.finish())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(decision: PadDecision) -> PadVerdict {
+        PadVerdict {
+            decision,
+            score: 0.2,
+            deciding: vision::pad::Signal::Texture,
+            signals: Vec::new(),
+            frames: vec![1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn the_nth_pad_job_gets_the_nth_capture_and_names_the_deciding_signal() {
+        let link = PadLink::new(Some(PadConfig::default()), Duration::ZERO);
+        let a = link.begin();
+        let b = link.begin();
+        link.post(b, Some(verdict(PadDecision::Live)));
+        link.post(
+            a,
+            Some(verdict(PadDecision::Attack(vision::pad::Species::Print))),
+        );
+        assert_eq!(pad_job(&link), gate::PadVerdict::Attack { score: 0.2 });
+        let r = link.take_record().unwrap();
+        assert_eq!(r["signal"], "texture");
+        assert_eq!(r["species"], "print");
+        assert_eq!(pad_job(&link), gate::PadVerdict::Live { score: 0.2 });
+        // No capture for the third: PAD did not check, and the record says so.
+        assert_eq!(pad_job(&link), gate::PadVerdict::NotChecked);
+        assert_eq!(link.take_record().unwrap()["decision"], "not_checked");
+    }
+}

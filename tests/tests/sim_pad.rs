@@ -1,0 +1,97 @@
+//! Presentation attack detection end to end, through `egate run --sim` with liveness
+//! required (the default): a genuine traveller (a synthetic bona fide sequence) passes, a
+//! print and a screen replay of the genuine holder's face are referred with
+//! `presentation_attack`, the passage record names the deciding signal, and the alarm is
+//! counted on `/metrics` (what the console's alarm queue receives). The attacks are
+//! synthetic (`vision::pad::synth`): this tests the code path, not PAD accuracy.
+//!
+//! Needs ONNX Runtime and the face models (`scripts/setup.sh`).
+
+use std::time::{Duration, Instant};
+
+use egate_tests::{audit_records, http, run_args, write_sim_config, Daemon};
+
+#[test]
+fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_pass() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(
+        &cfg,
+        "\"genuine\", \"print\", \"screen_replay\", \"genuine\"",
+        "",
+    );
+    let args = run_args(true, Some(&cfg), state.path());
+    let trail = state.path().join("audit.jsonl");
+    let mut d = Daemon::start(&args);
+    let addr = d.wait_listening();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        seen = audit_records(&trail, "passage");
+        if seen.len() >= 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let metrics = http(addr, "GET", "/metrics", "").unwrap().body;
+    d.signal("TERM");
+    let _ = d.wait_exit(Duration::from_secs(5));
+    let log = d.log.join("\n");
+    assert!(
+        seen.len() >= 4,
+        "fewer than 4 passages: {seen:?}\nlog:\n{log}"
+    );
+    for (i, p) in seen.iter().take(4).enumerate() {
+        let data = &p["data"];
+        assert_eq!(data["liveness"], "checked", "passage {i}: {p}\n{log}");
+        match i {
+            0 | 3 => {
+                assert_eq!(data["outcome"], "accepted", "passage {i}: {p}\n{log}");
+                assert_eq!(data["pad"]["decision"], "live", "passage {i}: {p}");
+                assert_eq!(data["pad"]["signal"], "geometry", "passage {i}: {p}");
+            }
+            _ => {
+                assert_eq!(data["outcome"], "referred", "passage {i}: {p}\n{log}");
+                assert_eq!(
+                    data["reason"], "presentation_attack",
+                    "passage {i}: {p}\n{log}"
+                );
+                assert_eq!(data["pad"]["decision"], "attack", "passage {i}: {p}");
+                let signal = data["pad"]["signal"].as_str().unwrap_or_default();
+                assert!(
+                    ["texture", "edges", "geometry"].contains(&signal),
+                    "passage {i}: deciding signal {signal:?}"
+                );
+            }
+        }
+    }
+    // The alarm went to the officers (the console's alarm queue counts it on /metrics).
+    let alarms = metrics
+        .lines()
+        .find(|l| l.starts_with("egate_alarms_total") && l.contains("presentation_attack"))
+        .unwrap_or_else(|| panic!("no presentation_attack alarm on /metrics:\n{metrics}"));
+    let count: f64 = alarms.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 2.0, "{alarms}");
+}
+
+/// PAD rests on the face detector: with liveness required (the default) and the models
+/// missing, the gate does not start.
+#[test]
+fn a_gate_without_the_face_models_refuses_to_start_with_liveness_required() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\"", "");
+    let args = run_args(true, Some(&cfg), state.path());
+    let out = std::process::Command::new(egate_tests::egate_bin())
+        .args(&args)
+        .env("EGATE_ASSETS", state.path().join("no-assets"))
+        .output()
+        .unwrap();
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("liveness = \"required\"") && err.contains("cannot run"),
+        "{err}"
+    );
+}

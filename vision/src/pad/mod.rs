@@ -1,0 +1,377 @@
+//! Presentation attack detection (PAD, ISO/IEC 30107-1), sans-IO: frames and the faces the
+//! detector found in them go in, a [`PadVerdict`] comes out. Nothing here reads a clock, a
+//! camera or a file.
+//!
+//! PAD runs on the very frames the face matcher uses: [`PadSession::handle_frame`] takes the
+//! frame id the capture loop gave the frame, and the verdict lists the ids it rests on, so a
+//! replayed clip cannot feed PAD one face and the matcher another.
+//!
+//! Each signal is a check of its own, with a score and a reason:
+//!
+//! - [`geometry`]: a print or a screen moves as a plane, so the nose tip follows the
+//!   homography of the eye/mouth-corner plane; a face does not (parallax).
+//! - [`texture`]: periodic peaks in the spectrum of the face region — a screen's pixel grid
+//!   and moiré, a print's halftone screen.
+//! - [`edges`]: straight edges framing the face on three or four sides (a bezel, a paper
+//!   border).
+//!
+//! [`decide`] fuses them: any signal that sees an attack decides (the lowest-scoring one is
+//! named); otherwise the geometry signal must have seen a live face, else the verdict is
+//! inconclusive. Scores are liveness scores in 0..1, 0.5 at each signal's threshold, higher
+//! is more live; the fused score is the lowest signal score.
+//!
+//! What these signals have and have not been shown to do: they catch the synthetic attacks
+//! of [`synth`] and pass its synthetic bona fide sequences (see the tests). Their error rates
+//! on real attacks have not been measured; [`eval`] is the ISO/IEC 30107-3 harness a customer
+//! runs on their own attack set.
+
+pub mod edges;
+pub mod eval;
+pub mod geometry;
+pub mod synth;
+pub mod texture;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Detection;
+use crate::error::Result;
+use crate::frame::Frame;
+
+/// A PAD signal: the name the passage record carries for the one that decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Multi-frame geometry: planar motion versus parallax.
+    Geometry,
+    /// Periodic texture: pixel grid, moiré, halftone.
+    Texture,
+    /// Straight edges framing the face: bezel, paper border.
+    Edges,
+}
+
+impl Signal {
+    /// Every signal.
+    pub const ALL: [Signal; 3] = [Signal::Geometry, Signal::Texture, Signal::Edges];
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Geometry => "geometry",
+            Self::Texture => "texture",
+            Self::Edges => "edges",
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A presentation attack instrument species (ISO/IEC 30107-3 §3.1.3), as far as a signal can
+/// tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Species {
+    /// A printed photograph.
+    Print,
+    /// A photo or video shown on a screen.
+    ScreenReplay,
+    /// Something planar the signal cannot tell apart (a print or a screen).
+    Planar,
+}
+
+impl Species {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Print => "print",
+            Self::ScreenReplay => "screen_replay",
+            Self::Planar => "planar",
+        }
+    }
+}
+
+/// What one signal, or the fusion, concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "decision", content = "species")]
+pub enum PadDecision {
+    /// A live presentation.
+    Live,
+    /// An attack presentation.
+    Attack(Species),
+    /// Not enough evidence either way.
+    Inconclusive,
+}
+
+/// One signal's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalResult {
+    /// Which signal.
+    pub signal: Signal,
+    /// What it concluded.
+    pub decision: PadDecision,
+    /// Liveness score 0..1, 0.5 at the signal's threshold (higher = more live).
+    pub score: f32,
+    /// Why, with the measured values (no biometric data).
+    pub reason: String,
+}
+
+/// The fused PAD verdict of one capture attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PadVerdict {
+    /// The decision.
+    pub decision: PadDecision,
+    /// Fused liveness score (the lowest signal score), 0..1.
+    pub score: f32,
+    /// The signal that decided.
+    pub deciding: Signal,
+    /// Every signal's result.
+    pub signals: Vec<SignalResult>,
+    /// The ids of the frames the verdict rests on (those of the capture loop).
+    pub frames: Vec<u64>,
+}
+
+/// `[vision.pad]`: thresholds of the signals.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PadConfig {
+    /// Frames with a face needed before any verdict other than inconclusive.
+    pub min_frames: u32,
+    /// Geometry thresholds.
+    pub geometry: geometry::GeometryConfig,
+    /// Texture thresholds.
+    pub texture: texture::TextureConfig,
+    /// Edge thresholds.
+    pub edges: edges::EdgesConfig,
+}
+
+impl Default for PadConfig {
+    fn default() -> Self {
+        Self {
+            min_frames: 6,
+            geometry: geometry::GeometryConfig::default(),
+            texture: texture::TextureConfig::default(),
+            edges: edges::EdgesConfig::default(),
+        }
+    }
+}
+
+impl PadConfig {
+    /// Range checks as `(key, message)`.
+    pub fn validate(&self) -> Vec<(String, String)> {
+        let mut errs = Vec::new();
+        if !(2..=1000).contains(&self.min_frames) {
+            errs.push(("min_frames".into(), "must be in 2..=1000".into()));
+        }
+        let g = &self.geometry;
+        if !(g.min_motion > 0.0 && g.planar_below > 0.0 && g.live_above >= g.planar_below) {
+            errs.push((
+                "geometry".into(),
+                "needs min_motion > 0 and 0 < planar_below < live_above".into(),
+            ));
+        }
+        if self.texture.peak_ratio.is_nan() || self.texture.peak_ratio <= 1.0 {
+            errs.push(("texture.peak_ratio".into(), "must be above 1".into()));
+        }
+        if !(3..=4).contains(&self.edges.min_sides) {
+            errs.push(("edges.min_sides".into(), "must be 3 or 4".into()));
+        }
+        errs
+    }
+}
+
+/// One frame's PAD evidence: the primary face and the per-frame measures of its pixels. The
+/// frame itself is not kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PadSample {
+    /// The capture loop's id of the frame.
+    pub frame_id: u64,
+    /// The primary face.
+    pub face: Detection,
+    /// Periodic-texture measure of the face region.
+    pub texture: texture::TextureMeasure,
+    /// Framing edges around the face (measured on every other frame).
+    pub edges: Option<edges::EdgeMeasure>,
+    /// The face's motion since the previous sample (`None` for the first, or when too few
+    /// patches could be tracked).
+    pub motion: Option<geometry::FlowMeasure>,
+}
+
+/// One capture attempt's PAD: samples in, verdict out.
+#[derive(Debug)]
+pub struct PadSession {
+    config: PadConfig,
+    samples: Vec<PadSample>,
+    previous: Option<geometry::Previous>,
+}
+
+impl PadSession {
+    /// A new attempt.
+    pub fn new(config: PadConfig) -> Self {
+        Self {
+            config,
+            samples: Vec::new(),
+            previous: None,
+        }
+    }
+
+    /// Takes one frame and the primary face the detector found in it. The frame is not
+    /// kept, only a grey copy of it for tracking into the next one (wiped when replaced).
+    pub fn handle_frame(&mut self, frame_id: u64, frame: &Frame, face: &Detection) -> Result<()> {
+        let (motion, next) = match &self.previous {
+            Some(prev) => {
+                let (m, next) = geometry::track(prev, frame, face)?;
+                (m, Some(next))
+            }
+            None => (None, geometry::previous(frame, face)?),
+        };
+        self.previous = next;
+        // A bezel or a paper border stays from frame to frame: every other frame is enough.
+        let edges = if self.samples.len() % 2 == 0 {
+            Some(edges::measure(frame, face)?)
+        } else {
+            None
+        };
+        self.samples.push(PadSample {
+            frame_id,
+            face: *face,
+            texture: texture::measure(frame, face)?,
+            edges,
+            motion,
+        });
+        Ok(())
+    }
+
+    /// A frame without a face: the next one is not tracked from the one before it.
+    pub fn handle_no_face(&mut self) {
+        self.previous = None;
+    }
+
+    /// Takes a sample measured elsewhere.
+    pub fn handle_sample(&mut self, sample: PadSample) {
+        self.samples.push(sample);
+    }
+
+    /// True once enough frames with a face were seen for a verdict.
+    pub fn has_enough(&self) -> bool {
+        self.samples.len() >= self.config.min_frames as usize
+    }
+
+    /// Frames with a face so far.
+    pub fn frames(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// The verdict over the frames seen.
+    pub fn finish(&self) -> PadVerdict {
+        decide(&self.samples, &self.config)
+    }
+}
+
+/// Fuses the signals over `samples`.
+pub fn decide(samples: &[PadSample], config: &PadConfig) -> PadVerdict {
+    let frames: Vec<u64> = samples.iter().map(|s| s.frame_id).collect();
+    if samples.len() < config.min_frames as usize {
+        let reason = format!(
+            "{} frame(s) with a face, {} needed",
+            samples.len(),
+            config.min_frames
+        );
+        return PadVerdict {
+            decision: PadDecision::Inconclusive,
+            score: 0.5,
+            deciding: Signal::Geometry,
+            signals: vec![SignalResult {
+                signal: Signal::Geometry,
+                decision: PadDecision::Inconclusive,
+                score: 0.5,
+                reason,
+            }],
+            frames,
+        };
+    }
+    let signals = vec![
+        geometry::check(samples, &config.geometry),
+        texture::check(samples, &config.texture),
+        edges::check(samples, &config.edges),
+    ];
+    let lowest = |pred: &dyn Fn(&SignalResult) -> bool| {
+        signals
+            .iter()
+            .filter(|s| pred(s))
+            .min_by(|a, b| a.score.total_cmp(&b.score))
+            .cloned()
+    };
+    let score = signals
+        .iter()
+        .map(|s| s.score)
+        .fold(1.0f32, f32::min)
+        .clamp(0.0, 1.0);
+    let attack = lowest(&|s| matches!(s.decision, PadDecision::Attack(_)));
+    let (decision, deciding) = match attack {
+        Some(a) => (a.decision, a.signal),
+        None => {
+            // Without an attack cue, only seen parallax makes a presentation live.
+            let geometry = &signals[0];
+            match geometry.decision {
+                PadDecision::Live => (PadDecision::Live, Signal::Geometry),
+                _ => (PadDecision::Inconclusive, Signal::Geometry),
+            }
+        }
+    };
+    PadVerdict {
+        decision,
+        score,
+        deciding,
+        signals,
+        frames,
+    }
+}
+
+/// Liveness score of a measure where *higher is more attack-like*: 0.5 at `threshold`.
+pub(crate) fn score_attack_high(value: f64, threshold: f64) -> f32 {
+    if !value.is_finite() || value < 0.0 {
+        return 0.5;
+    }
+    (threshold / (threshold + value)) as f32
+}
+
+/// Liveness score of a measure where *higher is more live*: 0.5 at `threshold`.
+pub(crate) fn score_live_high(value: f64, threshold: f64) -> f32 {
+    if !value.is_finite() || value < 0.0 {
+        return 0.5;
+    }
+    (value / (threshold + value)) as f32
+}
+
+/// A square region of interest clamped to the frame: `(x, y, w, h)` or `None` if empty.
+pub(crate) fn clamp_rect(
+    frame: &Frame,
+    cx: f32,
+    cy: f32,
+    half_w: f32,
+    half_h: f32,
+) -> Option<(i32, i32, i32, i32)> {
+    let (fw, fh) = (frame.width() as f32, frame.height() as f32);
+    let x0 = (cx - half_w).floor().max(0.0);
+    let y0 = (cy - half_h).floor().max(0.0);
+    let x1 = (cx + half_w).ceil().min(fw);
+    let y1 = (cy + half_h).ceil().min(fh);
+    if !(x1 - x0 >= 8.0 && y1 - y0 >= 8.0) {
+        return None;
+    }
+    Some((x0 as i32, y0 as i32, (x1 - x0) as i32, (y1 - y0) as i32))
+}
+
+/// The grey image of a region of `frame`.
+pub(crate) fn grey_roi(frame: &Frame, rect: (i32, i32, i32, i32)) -> Result<opencv::core::Mat> {
+    let roi = opencv::core::Mat::roi(
+        frame.mat(),
+        opencv::core::Rect::new(rect.0, rect.1, rect.2, rect.3),
+    )?;
+    let mut grey = opencv::core::Mat::default();
+    opencv::imgproc::cvt_color_def(&roi, &mut grey, opencv::imgproc::COLOR_BGR2GRAY)?;
+    Ok(grey)
+}

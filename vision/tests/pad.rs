@@ -1,0 +1,141 @@
+//! PAD signals on synthetic presentations (vision::pad::synth) made from the real test
+//! photographs: each signal catches the attack it is built for and passes the bona fide
+//! sequences. These exercise the code paths; they are not accuracy figures (the attacks are
+//! synthetic, see vision::pad::synth).
+
+mod common;
+
+use vision::pad::synth::{self, Kind};
+use vision::pad::{PadConfig, PadDecision, PadSession, PadVerdict, Signal};
+use vision::FacePipeline;
+
+/// Frames per synthetic presentation.
+const FRAMES: usize = 10;
+
+/// Whole-face photos of the test set (the partial crops and the 204-pixel thumbnail aside).
+fn photos() -> Vec<std::path::PathBuf> {
+    common::labelled_images()
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            !name.contains("partial") && name != "person_a_1.jpg"
+        })
+        .collect()
+}
+
+fn run(pipeline: &mut FacePipeline, frames: &[vision::Frame]) -> PadVerdict {
+    let mut session = PadSession::new(PadConfig::default());
+    for (id, frame) in frames.iter().enumerate() {
+        let faces = pipeline.detect(frame).expect("detect");
+        if let Some(face) = faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
+            session
+                .handle_frame(id as u64, frame, face)
+                .expect("pad measure");
+        }
+    }
+    session.finish()
+}
+
+fn verdicts(kind: Kind) -> Vec<(String, PadVerdict)> {
+    let mut pipeline = common::pipeline();
+    let mut out = Vec::new();
+    for (i, path) in photos().iter().enumerate() {
+        let photo = vision::read_photo(path).expect("photo");
+        let face = *pipeline
+            .detect(&photo)
+            .expect("detect")
+            .iter()
+            .max_by(|a, b| a.area().total_cmp(&b.area()))
+            .expect("a face in the test photo");
+        let frames = synth::sequence(kind, &photo, &face, FRAMES, i as u64).expect("synth");
+        let v = run(&mut pipeline, &frames);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        eprintln!(
+            "{kind:?} {name}: {:?} by {} score {:.2}",
+            v.decision, v.deciding, v.score
+        );
+        for s in &v.signals {
+            eprintln!(
+                "    {} {:?} {:.2} {}",
+                s.signal, s.decision, s.score, s.reason
+            );
+        }
+        out.push((name, v));
+    }
+    out
+}
+
+fn signal(v: &PadVerdict, s: Signal) -> PadDecision {
+    v.signals
+        .iter()
+        .find(|r| r.signal == s)
+        .map(|r| r.decision)
+        .unwrap_or(PadDecision::Inconclusive)
+}
+
+#[test]
+fn bona_fide_sequences_are_live_and_no_signal_sees_an_attack() {
+    let all = verdicts(Kind::BonaFide);
+    assert!(all.len() >= 6);
+    for (name, v) in &all {
+        assert_eq!(v.decision, PadDecision::Live, "{name}: {v:#?}");
+        assert_eq!(v.deciding, Signal::Geometry, "{name}");
+        assert_eq!(v.frames.len(), FRAMES, "{name}: every frame has a face");
+        for s in Signal::ALL {
+            assert!(
+                !matches!(signal(v, s), PadDecision::Attack(_)),
+                "{name}: {s} {v:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn geometry_catches_a_photo_moved_as_a_plane() {
+    for (name, v) in verdicts(Kind::PlanarPhoto) {
+        assert!(
+            matches!(signal(&v, Signal::Geometry), PadDecision::Attack(_)),
+            "{name}: {v:#?}"
+        );
+        assert!(matches!(v.decision, PadDecision::Attack(_)), "{name}");
+    }
+}
+
+#[test]
+fn prints_are_caught_by_texture_and_edges() {
+    for (name, v) in verdicts(Kind::Print) {
+        assert!(
+            matches!(v.decision, PadDecision::Attack(_)),
+            "{name}: {v:#?}"
+        );
+        assert_eq!(
+            signal(&v, Signal::Texture),
+            PadDecision::Attack(vision::pad::Species::Print),
+            "{name}: the halftone"
+        );
+        assert!(
+            matches!(signal(&v, Signal::Edges), PadDecision::Attack(_)),
+            "{name}: the paper border"
+        );
+    }
+}
+
+#[test]
+fn screen_replays_are_caught_by_texture_and_edges() {
+    for (name, v) in verdicts(Kind::ScreenReplay) {
+        assert!(
+            matches!(v.decision, PadDecision::Attack(_)),
+            "{name}: {v:#?}"
+        );
+        assert_eq!(
+            signal(&v, Signal::Texture),
+            PadDecision::Attack(vision::pad::Species::ScreenReplay),
+            "{name}: the pixel grid"
+        );
+        assert!(
+            matches!(signal(&v, Signal::Edges), PadDecision::Attack(_)),
+            "{name}: the bezel"
+        );
+    }
+}
