@@ -11,7 +11,7 @@ fn help_lists_every_subcommand_with_a_description() {
     let (code, out, _) = egate(&["--help"]);
     assert_eq!(code, 0);
     for sub in [
-        "run", "console", "sim", "doc", "mrz", "vision", "hw", "config", "audit", "bench",
+        "run", "console", "sim", "doc", "mrz", "vision", "hw", "config", "audit", "bench", "pki",
     ] {
         let line = out
             .lines()
