@@ -32,6 +32,7 @@ packages=(
   socat iproute2 util-linux                          # ptys, network namespaces, unshare
   chromium                                           # console tests (headless)
   fonts-wqy-microhei                                 # Chinese glyphs for the traveller screen
+  espeak-ng                                          # the traveller screen's spoken prompts
   nats-server prometheus systemd                     # fleet broker, promtool, unit checks
 )
 missing=()
@@ -81,6 +82,10 @@ if ! diff -rq "$top/vision/tests/data" "$EGATE_ASSETS/faces" >/dev/null 2>&1; th
   rm -rf "$EGATE_ASSETS/faces" && mkdir -p "$EGATE_ASSETS/faces"
   cp -r "$top/vision/tests/data/." "$EGATE_ASSETS/faces/"
 fi
+
+# 3b'. The traveller screen's spoken prompts, recorded from the catalogues ---------------------
+python3 "$here/record-prompts.py" "$EGATE_ASSETS/audio" \
+  || fail "recording the spoken prompts failed" "run scripts/record-prompts.py by hand"
 
 # 3c. cargo-deb, which packages the border build (scripts/test.sh) ----------------------------
 if ! cargo deb --version >/dev/null 2>&1; then

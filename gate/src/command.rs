@@ -123,6 +123,8 @@ pub struct AttemptRecord {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AuditEvent {
+    /// The accessible mode was turned on for the passage in progress or the next one.
+    Assisted,
     /// The phase changed after `after` in the previous one.
     PhaseChanged {
         /// Previous phase.

@@ -243,6 +243,10 @@ pub struct GateConfig {
     pub today: CivilDate,
     /// Notice only, or explicit consent before capture.
     pub consent: Consent,
+    /// In the accessible mode ([`crate::Input::Assistance`]), the traveller's own steps
+    /// (consent, entering, capture, exit, a referral's way out) get this many times their
+    /// timeout.
+    pub assisted_factor: f64,
 }
 
 impl GateConfig {
@@ -259,6 +263,7 @@ impl GateConfig {
             safe_state: SafeState::default(),
             today,
             consent: Consent::default(),
+            assisted_factor: 2.0,
         }
     }
 

@@ -53,6 +53,8 @@ pub struct Gate {
     pub(crate) after_passage: Option<Rest>,
     lamp: Option<Lamp>,
     pub(crate) counters: Counters,
+    /// The accessible mode is on for the passage in progress (or the next one).
+    pub(crate) assisted: bool,
 }
 
 /// `now + d`, saturating instead of panicking far in the future.
@@ -80,6 +82,7 @@ impl Gate {
             after_passage: None,
             lamp: None,
             counters: Counters::default(),
+            assisted: false,
         };
         gate.apply_safe_state(ReasonCode::Startup);
         gate.enter_rest(now);
@@ -112,6 +115,10 @@ impl Gate {
             Input::FaceVerdict { ticket, verdict } => self.on_face_verdict(now, ticket, verdict),
             Input::PadVerdict { ticket, verdict } => self.on_pad_verdict(now, ticket, verdict),
             Input::Consent(yes) => self.on_consent(now, yes),
+            Input::Assistance => {
+                self.assisted = true;
+                self.audit(AuditEvent::Assisted);
+            }
             Input::Officer(command) => self.on_officer(now, command),
             Input::DateChanged(date) => {
                 self.config.today = date;
@@ -286,7 +293,22 @@ impl Gate {
     }
 
     /// Records the end of a passage.
+    /// The traveller's step timeout `d`, longer in the accessible mode.
+    pub(crate) fn traveller_time(&self, d: Duration) -> Duration {
+        if self.assisted {
+            d.mul_f64(self.config.assisted_factor.clamp(1.0, 10.0))
+        } else {
+            d
+        }
+    }
+
+    /// Whether the accessible mode is on.
+    pub fn assisted(&self) -> bool {
+        self.assisted
+    }
+
     pub(crate) fn end_passage(&mut self, now: Instant, passage: &Passage, outcome: PassageOutcome) {
+        self.assisted = false;
         match outcome {
             PassageOutcome::Accepted => self.counters.accepted += 1,
             PassageOutcome::ReleasedByOfficer => self.counters.released += 1,

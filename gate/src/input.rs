@@ -137,6 +137,9 @@ pub enum Input {
     /// The traveller's answer to the consent question (a touch on the traveller screen or
     /// a button): `true` for yes.
     Consent(bool),
+    /// The accessible mode, asked for by the traveller (the screen's button, a button on the
+    /// register map) or an officer: longer timeouts for this passage.
+    Assistance,
     /// An officer's action.
     Officer(OfficerCommand),
     /// The civil date changed (at midnight, or the daemon's clock was corrected).
@@ -169,6 +172,7 @@ impl Input {
             Self::FaceVerdict { .. } => "face_verdict",
             Self::PadVerdict { .. } => "pad_verdict",
             Self::Consent(_) => "consent",
+            Self::Assistance => "assistance",
             Self::Officer(o) => match o {
                 OfficerCommand::ReleaseExit => "officer_release_exit",
                 OfficerCommand::Refer => "officer_refer",

@@ -255,7 +255,7 @@ impl Gate {
     /// otherwise (and after a yes) two-step opens the entry, one-step goes to the face.
     fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
         if self.config.consent.mode == ConsentMode::Explicit {
-            let deadline = later(now, self.config.consent.wait);
+            let deadline = later(now, self.traveller_time(self.config.consent.wait));
             self.set_state(
                 now,
                 State::AwaitingConsent(AwaitingConsent {
@@ -289,7 +289,7 @@ impl Gate {
         if !self.open_door(DoorId::Entry) {
             return self.fault(now, ReasonCode::DoorFault);
         }
-        let deadline = later(now, self.config.timeouts.enter);
+        let deadline = later(now, self.traveller_time(self.config.timeouts.enter));
         self.set_state(
             now,
             State::Entering(Entering {
@@ -364,7 +364,7 @@ impl Gate {
             }
             LivenessMode::NotChecked => None,
         };
-        let deadline = later(now, self.config.timeouts.capture_attempt);
+        let deadline = later(now, self.traveller_time(self.config.timeouts.capture_attempt));
         self.set_state(
             now,
             State::Verifying(Verifying {
@@ -495,7 +495,7 @@ impl Gate {
         passage: Option<Passage>,
         authority: ExitAuthority,
     ) {
-        let deadline = later(now, self.config.timeouts.exit);
+        let deadline = later(now, self.traveller_time(self.config.timeouts.exit));
         self.set_state(
             now,
             State::Exiting(Exiting {
@@ -585,7 +585,7 @@ impl Gate {
         via_entry: bool,
         message: MessageCode,
     ) {
-        let deadline = later(now, self.config.timeouts.referral);
+        let deadline = later(now, self.traveller_time(self.config.timeouts.referral));
         let referred = Referred {
             reason,
             via_entry,

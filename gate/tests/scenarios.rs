@@ -921,3 +921,28 @@ fn a_consent_answer_outside_the_question_changes_nothing() {
     assert_eq!(lane.gate.phase(), Phase::Entering);
     assert_eq!(referred(&lane), None);
 }
+
+#[test]
+fn the_accessible_mode_lengthens_the_travellers_timeouts_for_one_passage() {
+    let enter = GateConfig::two_step(today()).timeouts.enter;
+    // How long the open entry waits for a traveller who does not come in.
+    let entry_wait = |assist: bool| {
+        let mut lane = Lane::two_step();
+        if assist {
+            lane.feed(Input::Assistance);
+            assert!(lane.gate.assisted());
+        }
+        lane.document_ok(facts());
+        assert_eq!(lane.gate.phase(), Phase::Entering);
+        let opened = lane.now;
+        lane.run_to_deadline();
+        assert_eq!(referred(&lane), Some(ReasonCode::PassageTimeout));
+        let waited = lane.now - opened;
+        back_to_idle(&mut lane);
+        // For that passage only.
+        assert!(!lane.gate.assisted());
+        waited
+    };
+    assert_eq!(entry_wait(false), enter);
+    assert_eq!(entry_wait(true), enter * 2);
+}

@@ -23,10 +23,12 @@ let daemon;
 let screenBase;
 let consoleBase;
 let users;
+let stateDir;
 
 before(async () => {
   browser = await launchBrowser();
   const dir = tempDir('traveller');
+  stateDir = dir;
   users = makeUsers(dir);
   const cfg = path.join(dir, 'egate.toml');
   fs.writeFileSync(cfg, [

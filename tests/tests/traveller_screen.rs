@@ -194,6 +194,7 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
             assert_eq!(
                 keys,
                 [
+                    "accessible",
                     "capturing",
                     "guidance",
                     "lang",

@@ -4,6 +4,19 @@
 const lane = decodeURIComponent(location.pathname.split('/')[2] || '');
 const catalogues = {};
 window.egateSteps = [];
+// Spoken prompts played in the accessible mode: { src, ok } each.
+window.egateAudio = [];
+let spoken = null;
+
+function speak(lang, step) {
+  const src = `/audio/${encodeURIComponent(lang)}/${encodeURIComponent(step)}.wav`;
+  if (spoken === src) return;
+  spoken = src;
+  const entry = { src, ok: false };
+  window.egateAudio.push(entry);
+  const audio = new Audio(src);
+  audio.play().then(() => { entry.ok = true; }, (e) => { entry.error = String(e); });
+}
 
 // Pictograms: simple shapes, each with a text alternative (the step's text).
 const SHAPES = {
@@ -71,12 +84,17 @@ async function render(u) {
     document.getElementById('notice-more').textContent = fill(t('notice.more'), { url: c.notice_url });
   }
   document.getElementById('languages-label').textContent = t('labels.language');
+  const assist = document.getElementById('assist');
+  assist.textContent = t('labels.accessible');
+  assist.setAttribute('aria-pressed', String(Boolean(u.accessible)));
+  document.body.classList.toggle('large', Boolean(u.accessible));
+  if (u.accessible) speak(u.lang, u.step); else spoken = null;
   for (const b of document.querySelectorAll('#language-list button')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === u.lang));
   }
   window.egateSteps.push({
     seq: u.seq, step: u.step, lang: u.lang, text, guidance: u.guidance, notice: u.notice,
-    noticeShown: !notice.hidden, capturing: u.capturing, at: Date.now(),
+    noticeShown: !notice.hidden, capturing: u.capturing, accessible: u.accessible, at: Date.now(),
   });
 }
 
@@ -98,6 +116,10 @@ async function languages() {
     ul.appendChild(li);
   }
 }
+
+document.getElementById('assist').addEventListener('click', () => {
+  fetch(`/gates/${encodeURIComponent(lane)}/assist`, { method: 'POST' });
+});
 
 for (const b of document.querySelectorAll('#consent button')) {
   b.addEventListener('click', () => {

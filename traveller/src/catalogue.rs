@@ -56,6 +56,7 @@ fn schema() -> Vec<(String, &'static [&'static str])> {
     keys.push(("labels.language".into(), &[]));
     keys.push(("labels.consent_yes".into(), &[]));
     keys.push(("labels.consent_no".into(), &[]));
+    keys.push(("labels.accessible".into(), &[]));
     keys
 }
 

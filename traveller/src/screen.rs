@@ -72,6 +72,8 @@ pub struct Update {
     pub notice: Option<String>,
     /// Whether the camera has started taking frames in this passage.
     pub capturing: bool,
+    /// The accessible mode: larger text and spoken prompts (the gate gives more time).
+    pub accessible: bool,
 }
 
 /// One lane's screen.
@@ -85,6 +87,7 @@ pub struct Screen {
     guidance: Option<(&'static str, Instant)>,
     notice_version: String,
     capturing: bool,
+    accessible: bool,
 }
 
 impl Screen {
@@ -100,6 +103,7 @@ impl Screen {
             guidance: None,
             notice_version: notice_version.to_string(),
             capturing: false,
+            accessible: false,
         }
     }
 
@@ -121,6 +125,7 @@ impl Screen {
             guidance: self.guidance.map(|(g, _)| g),
             notice: shows_notice(self.step).then(|| self.notice_version.clone()),
             capturing: self.capturing,
+            accessible: self.accessible,
         }
     }
 
@@ -136,6 +141,7 @@ impl Screen {
             self.document_lang = None;
             self.chosen_lang = None;
             self.capturing = false;
+            self.accessible = false;
         }
         self.step = code;
         self.guidance = None;
@@ -170,6 +176,15 @@ impl Screen {
     pub fn choose_language(&mut self, lang: &str) -> Update {
         self.chosen_lang = Some(lang.to_string());
         self.changed()
+    }
+
+    /// The accessible mode is on until the next traveller; `None` if it already was.
+    pub fn assist(&mut self) -> Option<Update> {
+        if self.accessible {
+            return None;
+        }
+        self.accessible = true;
+        Some(self.changed())
     }
 
     /// The camera took its first frame of this passage; `None` if already said.
@@ -238,5 +253,16 @@ mod tests {
         assert_eq!(s.choose_language("ar").lang, "ar");
         assert_eq!(s.message(MessageCode::ReadingDocument).lang, "ar");
         assert_eq!(s.message(MessageCode::PresentDocument).lang, "en");
+    }
+
+    #[test]
+    fn the_accessible_mode_holds_until_the_next_traveller() {
+        let mut s = Screen::new("en", "1");
+        s.message(MessageCode::PresentDocument);
+        assert!(s.assist().unwrap().accessible);
+        assert_eq!(s.assist(), None);
+        assert!(s.message(MessageCode::PleaseEnter).accessible);
+        s.message(MessageCode::PleaseProceed);
+        assert!(!s.message(MessageCode::PresentDocument).accessible);
     }
 }

@@ -28,6 +28,9 @@ pub struct Settings {
     pub notice_version: String,
     /// Where the traveller reads more about the processing (shown with the notice).
     pub notice_url: String,
+    /// Recorded prompts, `<dir>/<lang>/<step>.wav` (`scripts/setup.sh` records them with
+    /// espeak-ng); `None`: the accessible mode has no audio.
+    pub audio_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             ),
             notice_version: version.to_string(),
             notice_url: String::new(),
+            audio_dir: None,
         }
     }
 }
@@ -99,6 +103,16 @@ impl Feed {
         let known = |l: &&str| self.0.catalogues.has(l);
         if let Some(lang) = crate::language::for_state(state).filter(known) {
             self.apply(|s| s.document_language(lang));
+        }
+    }
+
+    /// The traveller (or an officer) asked for the accessible mode: larger text and spoken
+    /// prompts on the screen, and more time at the gate for this passage.
+    pub fn assist(&self) {
+        self.apply(Screen::assist);
+        let answers = self.0.answers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = answers.as_ref() {
+            let _ = tx.send(gate::Input::Assistance);
         }
     }
 
@@ -194,6 +208,8 @@ pub fn router(screens: Screens) -> Router {
         .route("/gates/{id}/events", get(events))
         .route("/gates/{id}/language/{lang}", post(choose_language))
         .route("/gates/{id}/consent/{answer}", post(consent))
+        .route("/gates/{id}/assist", post(assist))
+        .route("/audio/{lang}/{file}", get(audio))
         .route("/messages/{lang}", get(catalogue))
         .route("/languages", get(languages))
         .route(
@@ -278,6 +294,31 @@ async fn choose_language(
     }
     feed.apply(|screen| Some(screen.choose_language(&lang)));
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn assist(State(s): State<Screens>, Path(id): Path<String>) -> Response {
+    match s.find(&id) {
+        Some(feed) => {
+            feed.assist();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such lane\n").into_response(),
+    }
+}
+
+/// A recorded prompt: `/audio/<lang>/<step>.wav`, for a language and a step the
+/// catalogues know (nothing else on disk can be named).
+async fn audio(State(s): State<Screens>, Path((lang, file)): Path<(String, String)>) -> Response {
+    let step = file.strip_suffix(".wav").unwrap_or_default();
+    let known = s.settings.catalogues.has(&lang)
+        && MessageCode::ALL.iter().any(|m| m.as_str() == step);
+    let Some(dir) = s.settings.audio_dir.as_ref().filter(|_| known) else {
+        return (StatusCode::NOT_FOUND, "no such prompt\n").into_response();
+    };
+    match tokio::fs::read(dir.join(&lang).join(format!("{step}.wav"))).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "no such prompt\n").into_response(),
+    }
 }
 
 async fn consent(State(s): State<Screens>, Path((id, answer)): Path<(String, String)>) -> Response {

@@ -211,11 +211,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         pseudonyms,
         metrics: Metrics::register(&state.registry)?,
         shutdown: stop_rx.clone(),
-        screens: traveller::Screens::new(
-            cfg.traveller
+        screens: traveller::Screens::new({
+            let mut s = cfg
+                .traveller
                 .settings()
-                .map_err(|e| anyhow::anyhow!("[traveller] messages_dir: {}", e[0]))?,
-        ),
+                .map_err(|e| anyhow::anyhow!("[traveller] messages_dir: {}", e[0]))?;
+            s.audio_dir
+                .get_or_insert_with(|| cfg.vision.assets_dir().join("audio"));
+            s
+        }),
         watchdog: watchdog.clone(),
     };
     let gates = Gates::start(&cfg, &shared).await?;

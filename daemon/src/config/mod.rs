@@ -135,7 +135,9 @@ impl Config {
         self.traveller.problems(&mut p);
         self.fleet.problems(&mut p);
         self.dangerous.problems(&mut p);
-        if self.gate.liveness == gate::LivenessMode::NotChecked && !self.dangerous.liveness_not_checked {
+        if self.gate.liveness == gate::LivenessMode::NotChecked
+            && !self.dangerous.liveness_not_checked
+        {
             p.bad(
                 "gate.liveness",
                 "\"not-checked\" turns presentation attack detection off (a print or a replayed \
@@ -168,6 +170,7 @@ impl Config {
     pub fn gate_config(&self, today: gate::CivilDate) -> gate::GateConfig {
         let mut c = policy::gate_config(self.rules(), today);
         c.consent = self.traveller.consent();
+        c.assisted_factor = self.traveller.accessible_time_factor;
         c
     }
 
@@ -257,11 +260,14 @@ mod tests {
             (errs[0].key.as_str(), errs[0].line),
             ("gate.liveness", Some(2))
         );
-        assert!(errs[0].message.contains("[dangerous]"), "{}", errs[0].message);
-        let c = parse(
-            "[gate]\nliveness = \"not-checked\"\n[dangerous]\nliveness_not_checked = true\n",
-        )
-        .unwrap();
+        assert!(
+            errs[0].message.contains("[dangerous]"),
+            "{}",
+            errs[0].message
+        );
+        let c =
+            parse("[gate]\nliveness = \"not-checked\"\n[dangerous]\nliveness_not_checked = true\n")
+                .unwrap();
         assert_eq!(c.gate.liveness, gate::LivenessMode::NotChecked);
         assert_eq!(c.dangerous.enabled(), vec!["liveness_not_checked"]);
     }

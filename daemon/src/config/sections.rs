@@ -297,6 +297,10 @@ pub struct TravellerConfig {
     pub consent: gate::ConsentMode,
     /// Seconds an explicit answer is awaited.
     pub consent_wait_s: f64,
+    /// How many times their timeouts the traveller's steps get in the accessible mode.
+    pub accessible_time_factor: f64,
+    /// Folder of recorded prompts (`<lang>/<step>.wav`); empty: `<assets>/audio`.
+    pub audio_dir: String,
 }
 
 impl Default for TravellerConfig {
@@ -308,6 +312,8 @@ impl Default for TravellerConfig {
             notice_url: "https://example.invalid/privacy".into(),
             consent: gate::ConsentMode::Notice,
             consent_wait_s: 20.0,
+            accessible_time_factor: 2.0,
+            audio_dir: String::new(),
         }
     }
 }
@@ -332,6 +338,7 @@ impl TravellerConfig {
             catalogues: std::sync::Arc::new(catalogues),
             notice_version: self.notice_version.clone(),
             notice_url: self.notice_url.clone(),
+            audio_dir: (!self.audio_dir.is_empty()).then(|| self.audio_dir.clone().into()),
         })
     }
 
@@ -351,6 +358,12 @@ impl TravellerConfig {
                 ),
             }
         }
+        p.within(
+            "traveller.accessible_time_factor",
+            self.accessible_time_factor,
+            1.0..=5.0,
+            "",
+        );
         p.within(
             "traveller.consent_wait_s",
             self.consent_wait_s,

@@ -460,6 +460,7 @@ pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
             "condition",
             json!({ "reason": reason.as_str(), "active": active }),
         ),
+        AuditEvent::Assisted => ("assisted", json!({})),
         other => ("gate_event", json!({ "event": format!("{other:?}") })),
     }
 }

@@ -279,6 +279,16 @@ fn read_via_pcscd(
 /// Starts the simulated bank: `[sim] gates` lanes, named after `[gate] id`.
 pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let sim_cfg = &cfg.sim;
+    // The faces first: without them there is no traveller to simulate, whatever else works.
+    let faces_dir = sim_cfg.faces_dir(&cfg.vision.assets_dir());
+    let list = faces_dir.join("identities.txt");
+    if !list.is_file() {
+        anyhow::bail!(
+            "[sim] faces_dir: cannot read {} (scripts/setup.sh installs the simulator's faces \
+             under $EGATE_ASSETS/faces; or set [sim] faces_dir to a folder with identities.txt)",
+            list.display()
+        );
+    }
     // The synthetic camera finds the face in each live photo once; PAD cannot run without
     // the face models, so with liveness required their absence stops the start.
     let mut detector = match vision::FacePipeline::new(&cfg.vision) {
@@ -294,7 +304,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             None
         }
     };
-    let identities = load_identities(&sim_cfg.faces_dir(&cfg.vision.assets_dir()), detector.as_mut())?;
+    let identities = load_identities(&faces_dir, detector.as_mut())?;
     drop(detector);
     let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
