@@ -100,7 +100,9 @@ pub async fn login(
     if let Some(Extension(Peer(addr))) = peer {
         keys.push(format!("ip:{}", addr.ip()));
     }
-    if let Some(wait) = app.limiter.blocked(&keys) {
+    // Counted before the password is checked: a burst of parallel attempts is limited as
+    // one sent after another would be.
+    if let Err(wait) = app.limiter.begin(&keys) {
         let mut r = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -112,21 +114,44 @@ pub async fn login(
         }
         return Ok(r);
     }
-    let users = Arc::clone(&app.users);
-    let (user, pw) = (b.user.clone(), zeroize::Zeroizing::new(b.password));
-    let role = tokio::task::spawn_blocking(move || users.verify(&user, &pw))
-        .await
-        .map_err(|_| ApiError::internal("login check failed"))?;
+    let role = app
+        .checker
+        .check(
+            Arc::clone(&app.users),
+            b.user.clone(),
+            zeroize::Zeroizing::new(b.password),
+        )
+        .await;
+    let role = match role {
+        Ok(r) => r,
+        Err(auth::Busy) => {
+            let mut r = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many logins at once; try again",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(r);
+        }
+    };
     let Some(role) = role else {
-        app.limiter.fail(&keys);
-        app.audit("officer_login_failed", json!({ "officer": b.user }));
+        // A typed id that names no account may be a mistyped password: it is recorded only
+        // as a pseudonym.
+        let who = if app.users.exists(&b.user) {
+            json!({ "officer": b.user })
+        } else {
+            json!({ "unknown_id": app.typed_ids.pseudonym("login", &b.user) })
+        };
+        app.audit("officer_login_failed", who);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
             "wrong user or password",
         ));
     };
-    app.limiter.succeed(&keys[0]);
+    app.limiter.succeed(&keys);
     let (token, officer) = app.sessions.create(&b.user, role);
     app.audit(
         "officer_login",
@@ -329,20 +354,40 @@ pub async fn stats(
         .stats(q.gate.as_deref(), crate::hub::now_ms()))))
 }
 
+/// How often an open event stream checks that its session is still alive.
+const STREAM_SESSION_CHECK: Duration = Duration::from_millis(500);
+
 /// `GET /api/events`: Server-Sent Events, one JSON [`crate::hub::PageMessage`] per message.
-pub async fn events(State(app): State<AppState>) -> Response {
+/// The stream ends when its session does (logout, expiry, idle timeout).
+pub async fn events(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let rx = app.hub.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let ev = match rx.recv().await {
-            Ok(s) => Event::default().data(&*s),
-            // The page missed messages: it reloads its snapshot.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                Event::default().data(r#"{"kind":"resync"}"#)
+    let token = guard::session_token(&headers).unwrap_or_default();
+    let sessions = Arc::clone(&app.sessions);
+    let mut tick = tokio::time::interval(STREAM_SESSION_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stream = futures_util::stream::unfold(
+        (rx, tick, sessions, token),
+        |(mut rx, mut tick, sessions, token)| async move {
+            loop {
+                let ev = tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(s) => Event::default().data(&*s),
+                        // The page missed messages: it reloads its snapshot.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            Event::default().data(r#"{"kind":"resync"}"#)
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = tick.tick() => {
+                        sessions.peek(&token)?;
+                        continue;
+                    }
+                };
+                sessions.peek(&token)?;
+                return Some((Ok::<_, Infallible>(ev), (rx, tick, sessions, token)));
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok::<_, Infallible>(ev), rx))
-    });
+        },
+    );
     let mut r = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

@@ -268,7 +268,7 @@ impl Driver {
     }
 
     fn append(&mut self, kind: &str, data: Value) {
-        let mut audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = audit.append(kind, &data) {
             // The trail is the record of every decision: without it the gate must not go on
             // deciding. The loop puts the doors in the safe state and stops the gate.
