@@ -80,6 +80,67 @@ pub fn may_see_photos(role: Role) -> bool {
     matches!(role, Role::Officer | Role::Supervisor)
 }
 
+/// Whether the role sees why a traveller was referred and what officers wrote: officers and
+/// supervisors do; a technician sees device and safety reasons only.
+pub fn may_see_referral_reasons(role: Role) -> bool {
+    matches!(role, Role::Officer | Role::Supervisor)
+}
+
+/// What a technician is shown instead of a reason about the traveller.
+pub const WITHHELD_REASON: &str = "traveller_referred";
+
+/// Removes from a JSON answer or event what `role` may not see: for a technician, every
+/// `reason` that is about the traveller (anything but a device, door, lane or safety reason)
+/// becomes [`WITHHELD_REASON`], and every `comment` becomes null.
+pub fn redact_for(role: Role, v: &mut serde_json::Value) {
+    if may_see_referral_reasons(role) {
+        return;
+    }
+    use gate::ReasonCode::*;
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match (k.as_str(), &*x) {
+                    ("comment", _) => *x = serde_json::Value::Null,
+                    ("reason", serde_json::Value::String(r)) => {
+                        let technical = matches!(
+                            gate::ReasonCode::from_name(r),
+                            Some(
+                                DeviceFault
+                                    | DoorFault
+                                    | Tamper
+                                    | FireAlarm
+                                    | EmergencyButton
+                                    | MainsLost
+                                    | LaneClosed
+                                    | OutOfService
+                                    | Shutdown
+                                    | Startup
+                                    | Tailgating
+                                    | WrongDirection
+                                    | Loitering
+                                    | ObjectLeft
+                                    | PassageTimeout
+                                    | TravellerLeft
+                                    | ChipReadTimeout
+                                    | CaptureTimeout
+                                    | WatchlistUnavailable
+                                    | WatchlistTimeout
+                            )
+                        );
+                        if !technical {
+                            *x = serde_json::Value::String(WITHHELD_REASON.into());
+                        }
+                    }
+                    _ => redact_for(role, x),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| redact_for(role, x)),
+        _ => {}
+    }
+}
+
 /// One account in the users file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -704,3 +704,66 @@ async fn an_open_event_stream_ends_at_logout() {
         "the event stream is still open 5 s after logout"
     );
 }
+
+/// Issue #17, item 8: a technician sees neither why a traveller was referred nor what an
+/// officer wrote; an officer sees both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technicians_see_no_referral_reasons_or_comments() {
+    let f = fixture(1);
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 3,
+        reason: "watchlist_hit".into(),
+    }));
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 4,
+        reason: "door_fault".into(),
+    }));
+    let id = f.state.hub.alarms()[0].id;
+    f.state
+        .hub
+        .ack(id, "officer-1", "called the border police")
+        .unwrap();
+    let (tech, _) = session(&f, Role::Technician);
+    let (officer, _) = session(&f, Role::Officer);
+    let (s, _, b) = send(&f.app, get_as("/api/alarms", &tech)).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(b).unwrap();
+    assert!(!text.contains("watchlist"), "{text}");
+    assert!(!text.contains("border police"), "{text}");
+    assert!(text.contains("door_fault"), "{text}");
+    assert!(text.contains(auth::WITHHELD_REASON), "{text}");
+    let (_, _, b) = send(&f.app, get_as("/api/alarms", &officer)).await;
+    let text = String::from_utf8(b).unwrap();
+    assert!(
+        text.contains("watchlist_hit") && text.contains("border police"),
+        "{text}"
+    );
+}
+
+/// Issue #17, item 8: an acknowledgement the audit trail cannot record is refused and the
+/// alarm stays unacknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_is_acknowledged_only_once_its_record_is_written() {
+    let f = fixture(1);
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 5,
+        reason: "tailgating".into(),
+    }));
+    let id = f.state.hub.alarms()[0].id;
+    let (cookie, csrf) = session(&f, Role::Officer);
+    f.state.audit.close();
+    let ack = req("POST", &format!("/api/alarms/{id}/ack"))
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"comment":"sent them back"}"#))
+        .unwrap();
+    let (s, _, b) = send(&f.app, ack).await;
+    assert_eq!(
+        s,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(f.state.hub.alarms()[0].ack.is_none());
+}
