@@ -23,6 +23,9 @@ impl Pseudonymizer {
             path: path.to_path_buf(),
             reason,
         };
+        if path.exists() {
+            crate::check_secret_file(path, crate::Exposure::OwnerOnly).map_err(err)?;
+        }
         match std::fs::read(path) {
             Ok(k) if k.len() >= 32 => Ok(Self {
                 key: Zeroizing::new(k),

@@ -27,11 +27,27 @@ use crate::{guard, ApiError, AppState, SESSION_COOKIE};
 /// Longest comment accepted (characters).
 pub const MAX_COMMENT: usize = 500;
 
-/// A comment as kept: control characters removed, length checked.
+/// Whether a character may stay in a comment: not a control character, and not an invisible
+/// format character (bidirectional overrides and isolates, zero-width characters, the BOM, the
+/// soft hyphen) that would make a comment read differently from what it holds (the
+/// "Trojan Source" reordering, CVE-2021-42574).
+pub fn comment_char(ch: char) -> bool {
+    !ch.is_control()
+        && !matches!(ch,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// A comment as kept: control and format characters removed, length checked.
 fn clean_comment(c: Option<String>, required: bool) -> Result<Option<String>, ApiError> {
     let c = c.map(|s| {
         s.chars()
-            .filter(|ch| !ch.is_control())
+            .filter(|ch| comment_char(*ch))
             .collect::<String>()
             .trim()
             .to_string()
@@ -100,7 +116,9 @@ pub async fn login(
     if let Some(Extension(Peer(addr))) = peer {
         keys.push(format!("ip:{}", addr.ip()));
     }
-    if let Some(wait) = app.limiter.blocked(&keys) {
+    // Counted before the password is checked: a burst of parallel attempts is limited as
+    // one sent after another would be.
+    if let Err(wait) = app.limiter.begin(&keys) {
         let mut r = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -112,21 +130,44 @@ pub async fn login(
         }
         return Ok(r);
     }
-    let users = Arc::clone(&app.users);
-    let (user, pw) = (b.user.clone(), zeroize::Zeroizing::new(b.password));
-    let role = tokio::task::spawn_blocking(move || users.verify(&user, &pw))
-        .await
-        .map_err(|_| ApiError::internal("login check failed"))?;
+    let role = app
+        .checker
+        .check(
+            Arc::clone(&app.users),
+            b.user.clone(),
+            zeroize::Zeroizing::new(b.password),
+        )
+        .await;
+    let role = match role {
+        Ok(r) => r,
+        Err(auth::Busy) => {
+            let mut r = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many logins at once; try again",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(r);
+        }
+    };
     let Some(role) = role else {
-        app.limiter.fail(&keys);
-        app.audit("officer_login_failed", json!({ "officer": b.user }));
+        // A typed id that names no account may be a mistyped password: it is recorded only
+        // as a pseudonym.
+        let who = if app.users.exists(&b.user) {
+            json!({ "officer": b.user })
+        } else {
+            json!({ "unknown_id": app.typed_ids.pseudonym("login", &b.user) })
+        };
+        app.audit("officer_login_failed", who);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
             "wrong user or password",
         ));
     };
-    app.limiter.succeed(&keys[0]);
+    app.limiter.succeed(&keys);
     let (token, officer) = app.sessions.create(&b.user, role);
     app.audit(
         "officer_login",
@@ -169,7 +210,10 @@ pub async fn session(Extension(o): Extension<Officer>) -> Json<serde_json::Value
 }
 
 /// `GET /api/gates`
-pub async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
+pub async fn gates(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+) -> Json<serde_json::Value> {
     let list: Vec<serde_json::Value> = app
         .hub
         .links()
@@ -179,16 +223,21 @@ pub async fn gates(State(app): State<AppState>) -> Json<serde_json::Value> {
             Err(e) => json!({ "id": l.id(), "reachable": false, "error": e.to_string() }),
         })
         .collect();
-    Json(json!({ "gates": list }))
+    let mut v = json!({ "gates": list });
+    auth::redact_for(o.role, &mut v);
+    Json(v)
 }
 
 /// `GET /api/gates/{gate}`
 pub async fn gate(
     State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let s = guard::gate_status(&app, &id)?;
-    Ok(Json(json!({ "id": id, "reachable": true, "status": s })))
+    let mut v = json!({ "id": id, "reachable": true, "status": s });
+    auth::redact_for(o.role, &mut v);
+    Ok(Json(v))
 }
 
 #[derive(Deserialize, Default)]
@@ -242,8 +291,13 @@ pub async fn command(
 }
 
 /// `GET /api/alarms`
-pub async fn alarms(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "alarms": app.hub.alarms() }))
+pub async fn alarms(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+) -> Json<serde_json::Value> {
+    let mut v = json!({ "alarms": app.hub.alarms() });
+    auth::redact_for(o.role, &mut v);
+    Json(v)
 }
 
 /// `POST /api/alarms/{alarm}/ack`
@@ -258,32 +312,36 @@ pub async fn ack(
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "unknown_alarm", "no such alarm"))?;
-    if !app.hub.alarm_exists(id) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_alarm",
-            "no such alarm",
-        ));
+    let unknown = || ApiError::new(StatusCode::NOT_FOUND, "unknown_alarm", "no such alarm");
+    let already = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "already_acknowledged",
+            "already acknowledged",
+        )
+    };
+    let pending = app
+        .hub
+        .alarms()
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(unknown)?;
+    if pending.ack.is_some() {
+        return Err(already());
     }
     let b: CommentBody = guard::json_body(&headers, &body)?;
     let comment = clean_comment(b.comment, true)?.unwrap_or_default();
-    let alarm = app.hub.ack(id, &o.id, &comment).map_err(|unknown| {
-        if unknown {
-            ApiError::new(StatusCode::NOT_FOUND, "unknown_alarm", "no such alarm")
-        } else {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "already_acknowledged",
-                "already acknowledged",
-            )
-        }
-    })?;
+    // Recorded first: an acknowledgement that the trail cannot hold never shows as given.
     app.audit_required(
         "alarm_acknowledged",
-        json!({ "officer": o.id, "gate": alarm.gate, "alarm": alarm.gate_alarm_id,
-                "reason": alarm.reason, "comment": comment }),
+        json!({ "officer": o.id, "gate": pending.gate, "alarm": pending.gate_alarm_id,
+                "reason": pending.reason, "comment": comment }),
     )
     .await?;
+    let alarm =
+        app.hub
+            .ack(id, &o.id, &comment)
+            .map_err(|unknown_id| if unknown_id { unknown() } else { already() })?;
     Ok(Json(json!({ "alarm": alarm })))
 }
 
@@ -329,24 +387,75 @@ pub async fn stats(
         .stats(q.gate.as_deref(), crate::hub::now_ms()))))
 }
 
+/// How often an open event stream checks that its session is still alive.
+const STREAM_SESSION_CHECK: Duration = Duration::from_millis(500);
+
 /// `GET /api/events`: Server-Sent Events, one JSON [`crate::hub::PageMessage`] per message.
-pub async fn events(State(app): State<AppState>) -> Response {
+/// The stream ends when its session does (logout, expiry, idle timeout).
+pub async fn events(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+    headers: HeaderMap,
+) -> Response {
+    let role = o.role;
     let rx = app.hub.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let ev = match rx.recv().await {
-            Ok(s) => Event::default().data(&*s),
-            // The page missed messages: it reloads its snapshot.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                Event::default().data(r#"{"kind":"resync"}"#)
+    let token = guard::session_token(&headers).unwrap_or_default();
+    let sessions = Arc::clone(&app.sessions);
+    let mut tick = tokio::time::interval(STREAM_SESSION_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stream = futures_util::stream::unfold(
+        (rx, tick, sessions, token),
+        move |(mut rx, mut tick, sessions, token)| async move {
+            loop {
+                let ev = tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(s) if auth::may_see_referral_reasons(role) => Event::default().data(&*s),
+                        Ok(s) => {
+                            let mut v: serde_json::Value =
+                                serde_json::from_str(&s).unwrap_or_default();
+                            auth::redact_for(role, &mut v);
+                            Event::default().data(v.to_string())
+                        }
+                        // The page missed messages: it reloads its snapshot.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            Event::default().data(r#"{"kind":"resync"}"#)
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = tick.tick() => {
+                        sessions.peek(&token)?;
+                        continue;
+                    }
+                };
+                sessions.peek(&token)?;
+                return Some((Ok::<_, Infallible>(ev), (rx, tick, sessions, token)));
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok::<_, Infallible>(ev), rx))
-    });
+        },
+    );
     let mut r = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_lose_bidi_overrides_and_zero_width_characters() {
+        let c = "ok\u{202E}gnp.exe\u{202C} door\u{200B}\u{2066}x\u{2069}\u{FEFF}\t\u{7}";
+        let kept = clean_comment(Some(c.into()), false).unwrap().unwrap();
+        assert_eq!(kept, "okgnp.exe doorx");
+        let only_invisible = clean_comment(Some("\u{200B}\u{202E}".into()), true);
+        assert!(only_invisible.is_err());
+        assert_eq!(
+            clean_comment(Some("Grüße, 你好".into()), false)
+                .unwrap()
+                .as_deref(),
+            Some("Grüße, 你好")
+        );
+    }
 }

@@ -8,11 +8,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
-use argon2::{Argon2, PasswordVerifier};
+use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,67 @@ pub fn may_see_photos(role: Role) -> bool {
     matches!(role, Role::Officer | Role::Supervisor)
 }
 
+/// Whether the role sees why a traveller was referred and what officers wrote: officers and
+/// supervisors do; a technician sees device and safety reasons only.
+pub fn may_see_referral_reasons(role: Role) -> bool {
+    matches!(role, Role::Officer | Role::Supervisor)
+}
+
+/// What a technician is shown instead of a reason about the traveller.
+pub const WITHHELD_REASON: &str = "traveller_referred";
+
+/// Removes from a JSON answer or event what `role` may not see: for a technician, every
+/// `reason` that is about the traveller (anything but a device, door, lane or safety reason)
+/// becomes [`WITHHELD_REASON`], and every `comment` becomes null.
+pub fn redact_for(role: Role, v: &mut serde_json::Value) {
+    if may_see_referral_reasons(role) {
+        return;
+    }
+    use gate::ReasonCode::*;
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match (k.as_str(), &*x) {
+                    ("comment", _) => *x = serde_json::Value::Null,
+                    ("reason", serde_json::Value::String(r)) => {
+                        let technical = matches!(
+                            gate::ReasonCode::from_name(r),
+                            Some(
+                                DeviceFault
+                                    | DoorFault
+                                    | Tamper
+                                    | FireAlarm
+                                    | EmergencyButton
+                                    | MainsLost
+                                    | LaneClosed
+                                    | OutOfService
+                                    | Shutdown
+                                    | Startup
+                                    | Tailgating
+                                    | WrongDirection
+                                    | Loitering
+                                    | ObjectLeft
+                                    | PassageTimeout
+                                    | TravellerLeft
+                                    | ChipReadTimeout
+                                    | CaptureTimeout
+                                    | WatchlistUnavailable
+                                    | WatchlistTimeout
+                            )
+                        );
+                        if !technical {
+                            *x = serde_json::Value::String(WITHHELD_REASON.into());
+                        }
+                    }
+                    _ => redact_for(role, x),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| redact_for(role, x)),
+        _ => {}
+    }
+}
+
 /// One account in the users file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -134,8 +195,15 @@ impl Users {
         Ok(Self { by_id })
     }
 
-    /// Loads a users file.
+    /// Loads a users file, which nobody but its owner may write
+    /// ([`audit::check_secret_file`]).
     pub fn load(path: &Path) -> Result<Self, ConsoleError> {
+        audit::check_secret_file(path, audit::Exposure::NoForeignWrite).map_err(|reason| {
+            ConsoleError::Users {
+                path: path.to_path_buf(),
+                reason,
+            }
+        })?;
         let text = std::fs::read_to_string(path).map_err(|e| ConsoleError::Users {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -146,6 +214,11 @@ impl Users {
         })
     }
 
+    /// Whether an account has this id.
+    pub fn exists(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
     /// Number of accounts.
     pub fn count(&self) -> usize {
         self.by_id.len()
@@ -154,23 +227,72 @@ impl Users {
     /// Checks a password (argon2, slow on purpose: call from a blocking thread); the role on
     /// success.
     pub fn verify(&self, id: &str, password: &str) -> Option<Role> {
-        let argon = Argon2::default();
+        self.verify_in(id, password, &mut Vec::new())
+    }
+
+    /// [`Users::verify`] with argon2's working memory in `memory`, which is grown to the
+    /// hash's size and kept by the caller: a checking thread that reuses its buffer holds
+    /// one hash's memory for good instead of asking the allocator for 19 MiB at every login
+    /// (which glibc's per-thread arenas keep, several times over, once it is freed).
+    pub fn verify_in(
+        &self,
+        id: &str,
+        password: &str,
+        memory: &mut Vec<argon2::Block>,
+    ) -> Option<Role> {
         match self.by_id.get(id) {
-            Some(u) => {
-                let hash = PasswordHash::new(&u.password_hash).ok()?;
-                argon
-                    .verify_password(password.as_bytes(), &hash)
-                    .ok()
-                    .map(|()| u.role)
-            }
+            Some(u) => argon2_matches(&u.password_hash, password, memory).then_some(u.role),
             None => {
-                if let Ok(h) = PasswordHash::new(dummy_hash()) {
-                    let _ = argon.verify_password(password.as_bytes(), &h);
-                }
+                let _ = argon2_matches(dummy_hash(), password, memory);
                 None
             }
         }
     }
+}
+
+/// Most argon2 memory a stored hash may ask for, in KiB (blocks): 64 MiB, over three times
+/// the default (19 MiB), so that a users file cannot make one login cost gigabytes.
+pub const MAX_M_COST: u32 = 64 * 1024;
+
+/// Whether `password` matches the argon2 PHC string `phc`, computed in `memory`.
+fn argon2_matches(phc: &str, password: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(alg), Ok(params)) = (
+        argon2::Algorithm::try_from(hash.algorithm),
+        argon2::Params::try_from(&hash),
+    ) else {
+        return false;
+    };
+    let Ok(version) = argon2::Version::try_from(hash.version.unwrap_or(0x13)) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    if params.m_cost() > MAX_M_COST {
+        return false;
+    }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let expected = expected.as_bytes();
+    let mut out = zeroize::Zeroizing::new(vec![0u8; expected.len()]);
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), argon2::Block::new());
+    }
+    let ctx = Argon2::new(alg, version, params.clone());
+    let ok = ctx
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            &mut memory[..params.block_count()],
+        )
+        .is_ok();
+    ok && ct_eq(&out, expected)
 }
 
 /// An id is 1-64 of `[A-Za-z0-9._-]`.
@@ -303,8 +425,19 @@ impl Sessions {
         now.duration_since(s.created) < self.lifetime && now.duration_since(s.last_seen) < self.idle
     }
 
-    /// The session of a cookie token, refreshed; `None` if unknown or expired.
+    /// The session of a cookie token, refreshed (an officer's action); `None` if unknown or
+    /// expired.
     pub fn get(&self, token: &str) -> Option<Officer> {
+        self.lookup(token, true)
+    }
+
+    /// The session of a cookie token without refreshing it: what the page asks by itself
+    /// (polls, the event stream) does not keep an idle session alive.
+    pub fn peek(&self, token: &str) -> Option<Officer> {
+        self.lookup(token, false)
+    }
+
+    fn lookup(&self, token: &str, refresh: bool) -> Option<Officer> {
         let now = Instant::now();
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let alive = map.get(token).map(|s| self.alive(s, now))?;
@@ -313,7 +446,9 @@ impl Sessions {
             return None;
         }
         let s = map.get_mut(token)?;
-        s.last_seen = now;
+        if refresh {
+            s.last_seen = now;
+        }
         Some(s.officer.clone())
     }
 
@@ -323,6 +458,67 @@ impl Sessions {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(token);
+    }
+}
+
+/// Password checks run at once: argon2id with the default parameters holds about 19 MiB
+/// while it runs, so a flood of logins may cost at most this many times that.
+pub const PASSWORD_CHECKS: usize = 2;
+/// Password checks waiting at most; a login beyond it is answered 503 at once.
+const PASSWORD_QUEUE: usize = 16;
+
+type CheckJob = (
+    Arc<Users>,
+    String,
+    zeroize::Zeroizing<String>,
+    tokio::sync::oneshot::Sender<Option<Role>>,
+);
+
+/// The password checks: a few threads of their own (not the async runtime's blocking pool,
+/// which the lane's chip, watchlist and face jobs use) fed by a short queue.
+pub struct PasswordChecker {
+    tx: std::sync::mpsc::SyncSender<CheckJob>,
+}
+
+/// The password checks are all busy and their queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+impl PasswordChecker {
+    /// Starts `threads` checking threads.
+    pub fn new(threads: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<CheckJob>(PASSWORD_QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            let _ = std::thread::Builder::new()
+                .name(format!("egate-password-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok((users, id, pw, reply)) = job else {
+                            return;
+                        };
+                        let _ = reply.send(users.verify_in(&id, &pw, &mut memory));
+                    }
+                });
+        }
+        Self { tx }
+    }
+
+    /// Checks a password; [`Busy`] when the queue is full.
+    pub async fn check(
+        &self,
+        users: Arc<Users>,
+        id: String,
+        password: zeroize::Zeroizing<String>,
+    ) -> Result<Option<Role>, Busy> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .try_send((users, id, password, reply))
+            .map_err(|_| Busy)?;
+        rx.await.map_err(|_| Busy)
     }
 }
 
@@ -348,8 +544,16 @@ impl LoginLimiter {
 
     /// Whether any of the keys is locked out now; if so, the seconds until it is not.
     pub fn blocked(&self, keys: &[String]) -> Option<u64> {
-        let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        self.blocked_in(&mut map, keys)
+    }
+
+    fn blocked_in(
+        &self,
+        map: &mut HashMap<String, VecDeque<Instant>>,
+        keys: &[String],
+    ) -> Option<u64> {
+        let now = Instant::now();
         let mut wait = None;
         for k in keys {
             if let Some(q) = map.get_mut(k) {
@@ -372,10 +576,27 @@ impl LoginLimiter {
         wait
     }
 
+    /// Counts an attempt against every key before its password is checked, unless one of
+    /// them is locked out (then the seconds until it is not): parallel attempts cannot
+    /// all pass the check before the first failure is counted. A successful login takes the
+    /// attempt back with [`LoginLimiter::succeed`].
+    pub fn begin(&self, keys: &[String]) -> Result<(), u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(wait) = self.blocked_in(&mut map, keys) {
+            return Err(wait);
+        }
+        self.fail_in(&mut map, keys);
+        Ok(())
+    }
+
     /// Records a failure against every key.
     pub fn fail(&self, keys: &[String]) {
-        let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        self.fail_in(&mut map, keys);
+    }
+
+    fn fail_in(&self, map: &mut HashMap<String, VecDeque<Instant>>, keys: &[String]) {
+        let now = Instant::now();
         if map.len() >= MAX_LIMITER_KEYS {
             map.retain(|_, q| {
                 q.back()
@@ -391,12 +612,18 @@ impl LoginLimiter {
         }
     }
 
-    /// Clears the account's failures after a successful login.
-    pub fn succeed(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+    /// After a successful login: clears the account's failures (`keys[0]`) and takes back the
+    /// attempt [`LoginLimiter::begin`] counted against the other keys.
+    pub fn succeed(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((account, rest)) = keys.split_first() {
+            map.remove(account);
+            for k in rest {
+                if let Some(q) = map.get_mut(k) {
+                    q.pop_back();
+                }
+            }
+        }
     }
 }
 
@@ -457,10 +684,42 @@ mod tests {
             l.fail(&keys);
         }
         assert!(l.blocked(&keys).is_some());
-        l.succeed("u:a");
+        l.succeed(&keys[..1]);
         // The address is still locked.
         assert!(l.blocked(&keys).is_some());
         assert!(l.blocked(&["u:a".to_string()]).is_none());
+    }
+
+    #[test]
+    fn attempts_count_before_the_check_so_parallel_ones_are_limited() {
+        let l = LoginLimiter::new(3, Duration::from_secs(60));
+        let keys = vec!["u:a".to_string(), "ip:1".to_string()];
+        let passed = (0..50).filter(|_| l.begin(&keys).is_ok()).count();
+        assert_eq!(passed, 3);
+        assert!(l.begin(&keys).unwrap_err() >= 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_password_queue_answers_busy_at_once() {
+        let users = Arc::new(Users::default());
+        let c = Arc::new(PasswordChecker::new(1));
+        let tasks: Vec<_> = (0..60)
+            .map(|i| {
+                let (c, users) = (Arc::clone(&c), Arc::clone(&users));
+                tokio::spawn(async move {
+                    c.check(users, format!("u{i}"), zeroize::Zeroizing::new("pw".into()))
+                        .await
+                })
+            })
+            .collect();
+        let mut busy = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Err(Busy) => busy += 1,
+                Ok(r) => assert_eq!(r, None),
+            }
+        }
+        assert!(busy >= 60 - PASSWORD_QUEUE - 1, "{busy}");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct ConsoleConfig {
     pub login_window_s: u64,
     /// File holding the bearer token of the gate API (`/gate-api/v1`); empty: the API is off.
     pub gate_api_token_file: PathBuf,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
 }
 
 impl Default for ConsoleConfig {
@@ -47,6 +49,7 @@ impl Default for ConsoleConfig {
             login_max_failures: 5,
             login_window_s: 300,
             gate_api_token_file: "".into(),
+            max_connections: 256,
         }
     }
 }
@@ -89,6 +92,12 @@ impl ConsoleConfig {
             p.push((
                 "console.login_window_s",
                 "must be between 1 and 86400 seconds".into(),
+            ));
+        }
+        if !(4..=65_536).contains(&self.max_connections) {
+            p.push((
+                "console.max_connections",
+                "must be between 4 and 65536".into(),
             ));
         }
         p

@@ -64,7 +64,7 @@ pub async fn command(
     }
     cmd.comment = cmd.comment.map(|c| {
         c.chars()
-            .filter(|ch| !ch.is_control())
+            .filter(|ch| api::comment_char(*ch))
             .take(api::MAX_COMMENT)
             .collect()
     });

@@ -32,13 +32,23 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// Middleware for everything under `/api` but login and the OpenAPI document: a live session
 /// (401 otherwise) and, on any method but GET/HEAD, the session's CSRF token in
-/// `X-CSRF-Token` (403 otherwise). Puts the [`Officer`] into the request.
+/// `X-CSRF-Token` (403 otherwise). Puts the [`Officer`] into the request. Only a request
+/// that changes something (an officer's action) refreshes the session's idle time; the
+/// page's own GETs (polls, the event stream) do not.
 pub async fn require_session(
     State(app): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let Some(officer) = session_token(req.headers()).and_then(|t| app.sessions.get(&t)) else {
+    let reading = req.method() == Method::GET || req.method() == Method::HEAD;
+    let officer = session_token(req.headers()).and_then(|t| {
+        if reading {
+            app.sessions.peek(&t)
+        } else {
+            app.sessions.get(&t)
+        }
+    });
+    let Some(officer) = officer else {
         return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first")
             .into_response();
     };

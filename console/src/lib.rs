@@ -82,6 +82,8 @@ use link::{GateLink, LocalGate};
 pub const SESSION_COOKIE: &str = "egate_session";
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
+/// Longest wait for a whole request body once its headers are in.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Every officer command, in the order the UI shows them.
 pub const ALL_ACTIONS: [OfficerCommand; 6] = [
     OfficerCommand::ReleaseExit,
@@ -132,7 +134,8 @@ pub enum ConsoleError {
     },
 }
 
-/// The shared audit trail handle.
+/// The shared audit trail handle, as the daemon holds it (the console takes a handle of its
+/// own on the trail's writer thread from it, and never locks it while serving).
 pub type Audit = Arc<Mutex<AuditLog>>;
 
 /// What the console needs from the process that runs it, besides its config section.
@@ -169,8 +172,12 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Failed-login limiter.
     pub limiter: Arc<LoginLimiter>,
-    /// Audit trail.
-    pub audit: Audit,
+    /// The password checks (a small pool of its own).
+    pub checker: Arc<auth::PasswordChecker>,
+    /// Audit trail (a handle on its writer thread).
+    pub audit: AuditLog,
+    /// Pseudonyms of login ids that name no account.
+    pub typed_ids: Arc<audit::Pseudonymizer>,
     /// Session lifetime (cookie Max-Age).
     pub session_lifetime: Duration,
     /// Bearer token of the gate API; `None`: off.
@@ -180,6 +187,9 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from a config section (no I/O but the given users).
     pub fn new(hub: Arc<Hub>, users: Users, cfg: &ConsoleConfig, audit: Audit) -> Self {
+        let audit = audit.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut typed_key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut typed_key);
         Self {
             hub,
             users: Arc::new(users),
@@ -191,35 +201,37 @@ impl AppState {
                 cfg.login_max_failures,
                 Duration::from_secs(cfg.login_window_s),
             )),
+            checker: Arc::new(auth::PasswordChecker::new(auth::PASSWORD_CHECKS)),
             audit,
+            typed_ids: Arc::new(audit::Pseudonymizer::from_key(&typed_key)),
             session_lifetime: Duration::from_secs(cfg.session_lifetime_s),
             gate_api_token: None,
         }
     }
 
-    /// Appends to the audit trail; a failure is logged (for records that are not a command).
+    /// Hands a record to the audit trail's writer without waiting; a failure is logged (for
+    /// records that are not a command).
     pub fn audit(&self, kind: &str, data: serde_json::Value) {
-        let mut a = self.audit.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = a.append(kind, &data) {
-            error!(error = %e, kind, "audit append failed");
-        }
+        self.audit.record(kind, data);
     }
 
-    /// Appends to the audit trail on a blocking thread; a failure refuses the request (503).
+    /// Appends to the audit trail and waits (without holding a thread) until it is written;
+    /// a failure refuses the request (503).
     pub async fn audit_required(
         &self,
         kind: &str,
         data: serde_json::Value,
     ) -> Result<(), ApiError> {
-        let audit = Arc::clone(&self.audit);
-        let kind = kind.to_string();
-        let r = tokio::task::spawn_blocking(move || {
-            let mut a = audit.lock().unwrap_or_else(|p| p.into_inner());
-            a.append(&kind, &data).map(|_| ())
-        })
-        .await;
-        match r {
-            Ok(Ok(())) => Ok(()),
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.audit.submit(
+            kind,
+            data,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        match rx.await {
+            Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {
                 error!(error = %e, "audit append failed; the action is refused");
                 Err(ApiError::new(
@@ -331,6 +343,34 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     r
 }
 
+/// Reads the whole body (at most [`MAX_BODY`] bytes) within [`BODY_TIMEOUT`] before the
+/// handler runs: a client that sends its body slowly holds a connection for that long at most
+/// (408), never a handler.
+pub async fn body_deadline(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Ok(Err(_)) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            &format!("a request body has at most {MAX_BODY} bytes"),
+        )
+        .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive in time",
+        )
+        .into_response(),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
@@ -351,12 +391,21 @@ pub fn router(state: AppState) -> Router {
     }
     app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(body_deadline))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
 
 /// Reads a bearer token file (one line, at least 32 characters).
+///
+/// The file must be its owner's alone ([`audit::check_secret_file`]).
 pub fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, ConsoleError> {
+    audit::check_secret_file(path, audit::Exposure::OwnerOnly).map_err(|reason| {
+        ConsoleError::Token {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
     let text = std::fs::read_to_string(path).map_err(|e| ConsoleError::Token {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -400,7 +449,7 @@ fn demo_users(state_dir: &Path, json_logs: bool) -> Result<Users, ConsoleError> 
         shown.push((id, pw));
     }
     std::fs::create_dir_all(state_dir).map_err(|e| err(e.to_string()))?;
-    std::fs::write(&path, &text).map_err(|e| err(e.to_string()))?;
+    audit::private_file(&path, text.as_bytes()).map_err(|e| err(e.to_string()))?;
     if json_logs {
         // JSON logs go to collectors: the passwords go to a file only its owner can read,
         // and the log says where.
@@ -496,7 +545,11 @@ pub async fn start(
         "console listening"
     );
     let app = router(state);
-    let task = tokio::spawn(tls::serve_https(listener, tls_cfg, app, shutdown));
+    let limits = tls::Limits {
+        max_connections: cfg.max_connections,
+        ..tls::Limits::default()
+    };
+    let task = tokio::spawn(tls::serve_https(listener, tls_cfg, app, limits, shutdown));
     Ok(Console {
         addr,
         fingerprint: cert.fingerprint.clone(),

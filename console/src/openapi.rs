@@ -110,7 +110,9 @@ pub fn document() -> Value {
         "responses": { "200": ok_json("Logged in", json!({ "$ref": "#/components/schemas/Session" })),
                        "401": err("Wrong user or password"), "429": err("Too many failed logins"),
                        "400": err("Bad JSON"), "415": err("Not JSON"), "413": err("Body too large"),
-                       "422": err("JSON of the wrong shape") }
+                       "422": err("JSON of the wrong shape"),
+                       "408": err("Body not received within 10 s"),
+                       "503": err("Too many password checks at once; try again after Retry-After") }
     }}));
     paths.insert("/api/logout".into(), json!({ "post": {
         "operationId": "logout", "summary": "End the session",
@@ -157,7 +159,8 @@ pub fn document() -> Value {
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommentRequest" } } } },
         "responses": { "200": ok_json("Acknowledged", json!({ "type": "object", "properties": { "alarm": { "$ref": "#/components/schemas/Alarm" } } })),
                        "401": err("Not logged in"), "403": err("Wrong role or CSRF token missing"), "404": err("Unknown alarm"),
-                       "409": err("Already acknowledged"), "422": err("Comment missing or too long") }
+                       "409": err("Already acknowledged"), "422": err("Comment missing or too long"),
+                       "503": err("Audit trail unavailable: not acknowledged") }
     }}));
     paths.insert("/api/stats".into(), json!({ "get": {
         "operationId": "stats", "summary": "Passages per hour, outcomes, referral reasons and transaction times, for the bank or one gate",

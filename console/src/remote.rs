@@ -607,7 +607,7 @@ mod tests {
     fn requests_name_the_gate_as_one_path_segment() {
         let dir = tempfile::tempdir().unwrap();
         let token_file = dir.path().join("token");
-        std::fs::write(&token_file, format!("{}\n", "t".repeat(32))).unwrap();
+        audit::private_file(&token_file, format!("{}\n", "t".repeat(32)).as_bytes()).unwrap();
         let client = Client::new(&GateEntry {
             id: "g.1".into(),
             url: "http://127.0.0.1:9/base".into(),

@@ -57,7 +57,14 @@ fn users() -> Users {
 fn fixture(n: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
-    let audit = Arc::new(Mutex::new(AuditLog::open(&audit_path, "console").unwrap()));
+    let audit = Arc::new(Mutex::new(
+        AuditLog::open(
+            &audit_path,
+            "console",
+            &audit::AuditKey::from_bytes(&[5; 32]),
+        )
+        .unwrap(),
+    ));
     let mut gates = Vec::new();
     let mut commands = Vec::new();
     let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
@@ -419,7 +426,9 @@ async fn commands_reach_the_driver_loop_and_are_audited_with_the_officer() {
     assert_eq!(rec["data"]["officer"], "officer-1");
     assert_eq!(rec["data"]["gate"], "g2");
     assert_eq!(rec["data"]["action"], "lane_close");
-    assert!(matches!(audit::verify_file(&f.audit_path), Ok(r) if r.broken.is_none()));
+    assert!(
+        matches!(audit::verify_file(&f.audit_path, &audit::AuditKey::from_bytes(&[5; 32])), Ok(r) if r.broken.is_none())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,9 +515,14 @@ async fn handshake(
 async fn remote_console_over_the_gate_api_with_8_gates() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
-    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    audit::private_file(&token_file, format!("{TOKEN}\n").as_bytes()).unwrap();
     let audit = Arc::new(Mutex::new(
-        AuditLog::open(&dir.path().join("audit.jsonl"), "gates").unwrap(),
+        AuditLog::open(
+            &dir.path().join("audit.jsonl"),
+            "gates",
+            &audit::AuditKey::from_bytes(&[5; 32]),
+        )
+        .unwrap(),
     ));
     let mut locals = Vec::new();
     let mut rxs = Vec::new();
@@ -640,7 +654,12 @@ async fn a_disabled_console_does_not_start() {
         ..Default::default()
     };
     let audit = Arc::new(Mutex::new(
-        AuditLog::open(&dir.path().join("audit.jsonl"), "g").unwrap(),
+        AuditLog::open(
+            &dir.path().join("audit.jsonl"),
+            "g",
+            &audit::AuditKey::from_bytes(&[5; 32]),
+        )
+        .unwrap(),
     ));
     let env = Env {
         audit,
@@ -889,7 +908,12 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     let audit = Arc::new(Mutex::new(
-        AuditLog::open(&dir.path().join("audit.jsonl"), "gates").unwrap(),
+        AuditLog::open(
+            &dir.path().join("audit.jsonl"),
+            "gates",
+            &audit::AuditKey::from_bytes(&[7; 32]),
+        )
+        .unwrap(),
     ));
     let (g, _rx) = LocalGate::new(status("g1"));
     let links: Vec<Arc<dyn GateLink>> = vec![g.clone()];
@@ -959,4 +983,147 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
     assert!(code.success(), "sse_events.py: {code}");
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
+}
+
+/// The fixture's sessions replaced by ones that go idle after `idle`.
+fn with_idle(mut f: Fixture, idle: Duration) -> Fixture {
+    f.state.sessions = Arc::new(auth::Sessions::new(Duration::from_secs(3600), idle));
+    f.app = router(f.state.clone());
+    f
+}
+
+/// Issue #17, must-show 4: the page's polls do not keep a session alive, an officer's action
+/// does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_expires_while_the_page_keeps_polling() {
+    let f = with_idle(fixture(1), Duration::from_millis(600));
+    let (polled, _) = session(&f, Role::Officer);
+    let (acting, csrf) = session(&f, Role::Officer);
+    let start = Instant::now();
+    let mut polled_status = Vec::new();
+    while start.elapsed() < Duration::from_millis(1500) {
+        let (s, _, _) = send(&f.app, get_as("/api/gates", &polled)).await;
+        polled_status.push((start.elapsed(), s));
+        let act = req("POST", "/api/gates/g1/commands/refer")
+            .header(header::COOKIE, &acting)
+            .header("x-csrf-token", &csrf)
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, b) = send(&f.app, act).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&b));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(polled_status[0].1, StatusCode::OK);
+    let last = polled_status.last().unwrap();
+    assert_eq!(last.1, StatusCode::UNAUTHORIZED, "{polled_status:?}");
+    // The acting officer's session is still alive after 1.5 s of 0.6 s idle time.
+    let (s, _, _) = send(&f.app, get_as("/api/session", &acting)).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+/// Issue #17, must-show 4: an open event stream ends when its session is logged out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_event_stream_ends_at_logout() {
+    use futures_util::StreamExt;
+    let f = fixture(1);
+    let (cookie, csrf) = session(&f, Role::Officer);
+    let r = f
+        .app
+        .clone()
+        .oneshot(get_as("/api/events", &cookie))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut body = r.into_body().into_data_stream();
+    // The stream is open: an event arrives.
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 7,
+        reason: "tailgating".into(),
+    }));
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("an event within 5 s");
+    assert!(first.is_some_and(|c| c.is_ok()));
+    let logout = req("POST", "/api/logout")
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .body(Body::empty())
+        .unwrap();
+    let (s, _, _) = send(&f.app, logout).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the event stream is still open 5 s after logout"
+    );
+}
+
+/// Issue #17, item 8: a technician sees neither why a traveller was referred nor what an
+/// officer wrote; an officer sees both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technicians_see_no_referral_reasons_or_comments() {
+    let f = fixture(1);
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 3,
+        reason: "watchlist_hit".into(),
+    }));
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 4,
+        reason: "door_fault".into(),
+    }));
+    let id = f.state.hub.alarms()[0].id;
+    f.state
+        .hub
+        .ack(id, "officer-1", "called the border police")
+        .unwrap();
+    let (tech, _) = session(&f, Role::Technician);
+    let (officer, _) = session(&f, Role::Officer);
+    let (s, _, b) = send(&f.app, get_as("/api/alarms", &tech)).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(b).unwrap();
+    assert!(!text.contains("watchlist"), "{text}");
+    assert!(!text.contains("border police"), "{text}");
+    assert!(text.contains("door_fault"), "{text}");
+    assert!(text.contains(auth::WITHHELD_REASON), "{text}");
+    let (_, _, b) = send(&f.app, get_as("/api/alarms", &officer)).await;
+    let text = String::from_utf8(b).unwrap();
+    assert!(
+        text.contains("watchlist_hit") && text.contains("border police"),
+        "{text}"
+    );
+}
+
+/// Issue #17, item 8: an acknowledgement the audit trail cannot record is refused and the
+/// alarm stays unacknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_is_acknowledged_only_once_its_record_is_written() {
+    let f = fixture(1);
+    f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
+        alarm_id: 5,
+        reason: "tailgating".into(),
+    }));
+    let id = f.state.hub.alarms()[0].id;
+    let (cookie, csrf) = session(&f, Role::Officer);
+    f.state.audit.close();
+    let ack = req("POST", &format!("/api/alarms/{id}/ack"))
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"comment":"sent them back"}"#))
+        .unwrap();
+    let (s, _, b) = send(&f.app, ack).await;
+    assert_eq!(
+        s,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(f.state.hub.alarms()[0].ack.is_none());
 }

@@ -107,21 +107,65 @@ impl ServerCert {
     }
 }
 
+/// Limits of a listener against slow or many clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; further ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Longest wait for a request's header block (and for a TLS handshake).
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Serves the router over HTTPS on the listener until `shutdown` turns true; then stops
 /// accepting and drops the open connections (event streams never end on their own).
 pub async fn serve_https(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     app: Router,
+    limits: Limits,
+    shutdown: watch::Receiver<bool>,
+) {
+    serve(listener, Some(tls), app, limits, shutdown).await
+}
+
+/// Serves the router on the listener, over TLS when `tls` is given, until `shutdown` turns
+/// true. At most `limits.max_connections` connections are served at once (the next is
+/// accepted only when one ends), a client has `limits.header_timeout` for its TLS handshake
+/// and for each request's header block, and each request carries its client's [`Peer`]
+/// address (and, with a client certificate, its [`ClientCert`]).
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut conns = JoinSet::new();
     loop {
+        // A free slot first: beyond the cap, clients wait in the backlog instead of holding
+        // memory and tasks here.
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.wait_for(|s| *s) => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
         let accepted = tokio::select! {
             r = listener.accept() => Some(r),
             _ = shutdown.wait_for(|s| *s) => None,
-            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
         let (tcp, peer) = match accepted {
             None => break,
@@ -135,32 +179,66 @@ pub async fn serve_https(
         let acceptor = acceptor.clone();
         let app = app.clone();
         conns.spawn(async move {
+            let _permit = permit;
             let _ = tcp.set_nodelay(true);
-            // A client that never finishes its handshake does not hold a task forever.
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        debug!(error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
-            let svc = app.map_request(
-                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(Peer(peer));
-                    req
-                },
-            );
-            let svc = hyper_util::service::TowerToHyperService::new(svc);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .header_read_timeout(Duration::from_secs(10))
-                .timer(hyper_util::rt::TokioTimer::new())
-                .serve_connection(TokioIo::new(tls), svc)
-                .await;
+            match acceptor {
+                Some(acceptor) => {
+                    // A client that never finishes its handshake does not hold a slot forever.
+                    let tls =
+                        match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp))
+                            .await
+                        {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                debug!(error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        };
+                    let cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| ClientCert(Arc::new(c.as_ref().to_vec())));
+                    serve_conn(TokioIo::new(tls), app, peer, cert, limits).await
+                }
+                None => serve_conn(TokioIo::new(tcp), app, peer, None, limits).await,
+            }
         });
     }
     conns.abort_all();
+}
+
+/// The DER of the certificate a client authenticated with (mutual TLS), put into each
+/// request's extensions by the accept loop.
+#[derive(Debug, Clone)]
+pub struct ClientCert(pub Arc<Vec<u8>>);
+
+async fn serve_conn<I>(
+    io: I,
+    app: Router,
+    peer: SocketAddr,
+    cert: Option<ClientCert>,
+    limits: Limits,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = app.map_request(
+        move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(Peer(peer));
+            if let Some(c) = &cert {
+                req.extensions_mut().insert(c.clone());
+            }
+            req
+        },
+    );
+    let svc = hyper_util::service::TowerToHyperService::new(svc);
+    let _ = hyper::server::conn::http1::Builder::new()
+        .header_read_timeout(limits.header_timeout)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(io, svc)
+        .await;
 }
 
 #[cfg(test)]

@@ -96,7 +96,8 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     tracing::warn!("TEST FIXTURE: synthetic gates, not egate run");
-    let audit = audit::AuditLog::open(&args.state_dir.join("audit.jsonl"), "fixture")
+    let audit = audit::AuditKey::load_or_create(&args.state_dir.join("audit-mac.key"))
+        .and_then(|k| audit::AuditLog::open(&args.state_dir.join("audit.jsonl"), "fixture", &k))
         .unwrap_or_else(|e| {
             eprintln!("console_fixture: {e}");
             std::process::exit(1)

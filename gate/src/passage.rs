@@ -364,7 +364,10 @@ impl Gate {
             }
             LivenessMode::NotChecked => None,
         };
-        let deadline = later(now, self.traveller_time(self.config.timeouts.capture_attempt));
+        let deadline = later(
+            now,
+            self.traveller_time(self.config.timeouts.capture_attempt),
+        );
         self.set_state(
             now,
             State::Verifying(Verifying {

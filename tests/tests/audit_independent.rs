@@ -1,8 +1,9 @@
 //! The audit trail checked by a verifier this project's Rust code did not write:
-//! `tests/independent/audit_chain.py`, written from the format description alone (README
-//! "Audit trail" and the audit module's doc comment), on a trail written by `egate run --sim`.
-//! It must accept the daemon's trail and find a changed field, a removed line and a record
-//! rehashed after its change.
+//! `tests/independent/audit_chain.py`, written from the format description alone
+//! (`docs/audit-trail.md`), on a trail written by `egate run --sim`. It and `egate audit
+//! verify` must accept the daemon's trail and its checkpoints, and find a changed field, a
+//! removed line, a record re-hashed without the key, a cut tail and a middle rewritten and
+//! re-MACed under the key (issue #17, must-show 2).
 //!
 //! Needs the test venv's Python (`scripts/setup.sh`; `EGATE_TEST_PYTHON` overrides it). The
 //! verifier uses the standard library only.
@@ -14,9 +15,26 @@ use std::time::{Duration, Instant};
 use egate_tests::{egate, run_args, run_independent, venv_python, write_sim_config, Daemon};
 use serde_json::Value;
 
-/// Runs the independent verifier on `trail`; returns (exit code, its one-line verdict).
-fn independent_verify(trail: &Path) -> (i32, String) {
-    run_independent("audit_chain.py", &[trail])
+/// Runs the independent verifier on `trail` with `key` (and the checkpoints file, if
+/// given); returns (exit code, its one-line verdict).
+fn independent_verify(trail: &Path, key: &Path, checkpoints: Option<&Path>) -> (i32, String) {
+    let mut args = vec![trail, key];
+    args.extend(checkpoints);
+    run_independent("audit_chain.py", &args)
+}
+
+/// `egate audit verify trail --key key --checkpoints cps`: (exit code, stdout + stderr).
+fn egate_verify(trail: &Path, key: &Path, checkpoints: &Path) -> (i32, String) {
+    let (code, out, err) = egate(&[
+        "audit",
+        "verify",
+        trail.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--checkpoints",
+        checkpoints.to_str().unwrap(),
+    ]);
+    (code, format!("{out}{err}"))
 }
 
 /// A trail written by the daemon: one simulated lane with travellers arriving (passages
@@ -48,6 +66,7 @@ fn daemon_trail(dir: &Path) -> PathBuf {
         "fewer than 3 passages in 120 s\n{}",
         d.log.join("\n")
     );
+    std::fs::write(dir.join("daemon.log"), d.log.join("\n")).unwrap();
     trail
 }
 
@@ -55,16 +74,22 @@ fn daemon_trail(dir: &Path) -> PathBuf {
 fn an_independent_verifier_accepts_the_daemons_trail_and_finds_every_break() {
     let dir = tempfile::tempdir().unwrap();
     let trail = daemon_trail(dir.path());
+    let key = dir.path().join("audit-mac.key");
+    let cps = dir.path().join("audit.jsonl.checkpoints");
     let text = std::fs::read_to_string(&trail).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() >= 5, "{text}");
 
-    // Both verifiers accept the intact trail and count the same records.
-    let (code, out) = independent_verify(&trail);
+    // Both verifiers accept the intact trail and its checkpoints, and count the same records.
+    let (code, out) = independent_verify(&trail, &key, Some(&cps));
     assert_eq!(code, 0, "{out}");
-    assert_eq!(out, format!("ok {} records", lines.len()));
-    let (code, ours, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
-    assert_eq!(code, 0, "{ours}{err}");
+    assert!(
+        out.starts_with(&format!("ok {} records, ", lines.len())),
+        "{out}"
+    );
+    assert!(!out.ends_with(" 0 checkpoints"), "{out}");
+    let (code, ours) = egate_verify(&trail, &key, &cps);
+    assert_eq!(code, 0, "{ours}");
 
     let write = |name: &str, lines: &[String]| {
         let p = dir.path().join(name);
@@ -77,14 +102,13 @@ fn an_independent_verifier_accepts_the_daemons_trail_and_finds_every_break() {
     };
     let owned: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
 
-    // One field of one passage record changed: that line's hash no longer matches.
+    // One field of one passage record changed: that line's MAC no longer matches.
     let at = lines
         .iter()
         .position(|l| l.contains(r#""kind":"passage""#))
         .expect("a passage record");
     let mut changed = owned.clone();
-    let mut record: Value = serde_json::from_str(lines[at]).unwrap();
-    let before = record["data"]["outcome"].clone();
+    let before = serde_json::from_str::<Value>(lines[at]).unwrap()["data"]["outcome"].clone();
     let flipped = if before == "accepted" {
         "referred"
     } else {
@@ -96,54 +120,113 @@ fn an_independent_verifier_accepts_the_daemons_trail_and_finds_every_break() {
         1,
     );
     assert_ne!(changed[at], lines[at], "the outcome field was not found");
-    let (code, out) = independent_verify(&write("changed.jsonl", &changed));
+    let p = write("changed.jsonl", &changed);
+    let (code, out) = independent_verify(&p, &key, None);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with(&format!("broken at line {}: hash", at + 1)),
+        out.starts_with(&format!("broken at line {}: mac", at + 1)),
         "{out}"
+    );
+    let (code, ours) = egate_verify(&p, &key, &cps);
+    assert_eq!(code, 1, "{ours}");
+    assert!(
+        ours.contains(&format!("BROKEN at line {}", at + 1)),
+        "{ours}"
     );
 
     // A line removed in the middle: the next record's prev names a record that is gone.
     let gone = lines.len() / 2;
     let mut removed = owned.clone();
     removed.remove(gone);
-    let (code, out) = independent_verify(&write("removed.jsonl", &removed));
+    let (code, out) = independent_verify(&write("removed.jsonl", &removed), &key, None);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.starts_with(&format!("broken at line {}: prev", gone + 1)),
         "{out}"
     );
 
-    // A changed record rehashed by someone who knows the format: the next record's prev
-    // still names the original.
-    let body_end = changed[at].rfind(r#","hash":""#).unwrap();
-    let body = &changed[at][..body_end];
-    let digest = sha256_hex(body.as_bytes());
-    record = serde_json::from_str(&changed[at]).unwrap();
-    assert_ne!(record["hash"], digest.as_str());
+    // The changed record re-hashed by someone who knows the format but not the key (SHA-256,
+    // as an unkeyed chain would have it): its MAC fails.
+    let body_end = changed[at].rfind(r#","mac":""#).unwrap();
+    let body = changed[at][..body_end].to_string();
     let mut rehashed = changed.clone();
-    rehashed[at] = format!(r#"{body},"hash":"{digest}"}}"#);
-    let (code, out) = independent_verify(&write("rehashed.jsonl", &rehashed));
+    rehashed[at] = format!(r#"{body},"mac":"{}"}}"#, python_hex("sha256", None, &body));
+    let p = write("rehashed.jsonl", &rehashed);
+    let (code, out) = independent_verify(&p, &key, None);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.starts_with(&format!("broken at line {}: prev", at + 2)),
+        out.starts_with(&format!("broken at line {}: mac", at + 1)),
         "{out}"
     );
+    let (code, ours) = egate_verify(&p, &key, &cps);
+    assert_eq!(code, 1, "{ours}");
+
+    // The tail cut: the chain that is left holds, the checkpoints name records that are gone.
+    let cut = write("cut.jsonl", &owned[..owned.len() - 2]);
+    let (code, out) = independent_verify(&cut, &key, None);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = independent_verify(&cut, &key, Some(&cps));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cut"), "{out}");
+    let (code, ours) = egate_verify(&cut, &key, &cps);
+    assert_eq!(code, 1, "{ours}");
+    assert!(ours.contains("cut off its end"), "{ours}");
+
+    // A key holder rewrites the middle and re-MACs it and every record after it: the chain
+    // holds, the checkpoints do not.
+    let mut rewritten = owned.clone();
+    let mut prev = serde_json::from_str::<Value>(&owned[at]).unwrap()["prev"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (i, line) in owned.iter().enumerate().skip(at) {
+        let l = if i == at {
+            changed[at].clone()
+        } else {
+            line.clone()
+        };
+        let cut_at = l.find(r#","prev":""#).unwrap();
+        let body = format!(r#"{},"prev":"{prev}""#, &l[..cut_at]);
+        let mac = python_hex("hmac", Some(&key), &body);
+        rewritten[i] = format!(r#"{body},"mac":"{mac}"}}"#);
+        prev = mac;
+    }
+    let p = write("rewritten.jsonl", &rewritten);
+    let (code, out) = independent_verify(&p, &key, None);
+    assert_eq!(code, 0, "the rewrite is a valid chain: {out}");
+    let (code, out) = independent_verify(&p, &key, Some(&cps));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("rewritten"), "{out}");
+    let (code, ours) = egate_verify(&p, &key, &cps);
+    assert_eq!(code, 1, "{ours}");
+    assert!(ours.contains("rewritten"), "{ours}");
+
+    // The checkpoints are in the daemon's log too, where a disk writer cannot reach them:
+    // they catch the rewrite without the checkpoints file.
+    let log = dir.path().join("daemon.log");
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("audit checkpoint"));
+    let (code, ours) = egate_verify(&p, &key, &log);
+    assert_eq!(code, 1, "{ours}");
 }
 
-/// SHA-256 by the venv's Python (the tests crate has no hash dependency of its own).
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 (`kind` "sha256") or HMAC-SHA-256 under the key file (`kind` "hmac") of `text`,
+/// in hex, by the venv's Python (the tests crate has no hash dependency of its own).
+fn python_hex(kind: &str, key: Option<&Path>, text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("body");
-    std::fs::write(&f, bytes).unwrap();
-    let out = Command::new(venv_python())
-        .args([
-            "-c",
-            "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
-        ])
-        .arg(&f)
-        .output()
-        .expect("run python");
+    std::fs::write(&f, text).unwrap();
+    let script = match kind {
+        "sha256" => "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+        _ => "import hashlib,hmac,sys;print(hmac.new(open(sys.argv[2],'rb').read(),open(sys.argv[1],'rb').read(),hashlib.sha256).hexdigest())",
+    };
+    let mut cmd = Command::new(venv_python());
+    cmd.args(["-c", script]).arg(&f);
+    if let Some(k) = key {
+        cmd.arg(k);
+    }
+    let out = cmd.output().expect("run python");
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

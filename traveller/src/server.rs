@@ -310,8 +310,8 @@ async fn assist(State(s): State<Screens>, Path(id): Path<String>) -> Response {
 /// catalogues know (nothing else on disk can be named).
 async fn audio(State(s): State<Screens>, Path((lang, file)): Path<(String, String)>) -> Response {
     let step = file.strip_suffix(".wav").unwrap_or_default();
-    let known = s.settings.catalogues.has(&lang)
-        && MessageCode::ALL.iter().any(|m| m.as_str() == step);
+    let known =
+        s.settings.catalogues.has(&lang) && MessageCode::ALL.iter().any(|m| m.as_str() == step);
     let Some(dir) = s.settings.audio_dir.as_ref().filter(|_| known) else {
         return (StatusCode::NOT_FOUND, "no such prompt\n").into_response();
     };

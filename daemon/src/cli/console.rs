@@ -20,7 +20,7 @@
 //! The console's own settings come from the `[console]`, `[audit]` and `[log]` sections of the
 //! config file (its users file, TLS certificate, listen address, audit trail).
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -165,7 +165,7 @@ fn adduser(users: &std::path::Path, id: &str, role: &str, generate: bool) -> Exi
         Ok(t) => t,
         Err(e) => return fail(&format!("{}: {e}", users.display())),
     };
-    if let Err(e) = write_private(users, text.as_bytes()) {
+    if let Err(e) = audit::private_file(users, text.as_bytes()) {
         return fail(&format!("{}: {e}", users.display()));
     }
     if generate {
@@ -181,22 +181,9 @@ fn usage(msg: &str) -> ExitCode {
     ExitCode::from(super::EXIT_USAGE)
 }
 
-/// Writes a file readable by its owner only.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 fn new_token(file: &std::path::Path) -> ExitCode {
     let token = auth::random_token();
-    match write_private(file, format!("{token}\n").as_bytes()) {
+    match audit::private_file(file, format!("{token}\n").as_bytes()) {
         Ok(()) => {
             println!("gate API token written to {}", file.display());
             ExitCode::SUCCESS
@@ -248,7 +235,8 @@ fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
 }
 
 async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::Result<()> {
-    let mut audit = AuditLog::open(&cfg.audit.file, "console")?;
+    let audit_key = audit::AuditKey::load_or_create(&cfg.audit.mac_key_file)?;
+    let audit = AuditLog::open(&cfg.audit.file, "console", &audit_key)?;
     audit.append(
         "console_started",
         &serde_json::json!({ "version": env!("CARGO_PKG_VERSION"),

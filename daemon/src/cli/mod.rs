@@ -72,10 +72,9 @@ pub fn given<T: Clone>(value: &mut T, arg: &Option<T>) {
 /// Appends `event` (`daemon_stopped`, `console_stopped`) as the trail's last record of a
 /// serving command that stopped cleanly, and logs the stop.
 pub fn record_stop(audit: &std::sync::Mutex<::audit::AuditLog>, event: &str) -> anyhow::Result<()> {
-    audit
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .append(event, &serde_json::json!({}))?;
+    let audit = audit.lock().unwrap_or_else(|p| p.into_inner());
+    audit.append(event, &serde_json::json!({}))?;
+    audit.close();
     info!("stopped");
     Ok(())
 }

@@ -187,7 +187,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             "DANGEROUS SWITCH ON: [dangerous].{switch} — not for a real border"
         );
     }
-    let mut audit = AuditLog::open(&cfg.audit.file, &cfg.gate.id)?;
+    let audit_key = audit::AuditKey::load_or_create(&cfg.audit.mac_key_file)?;
+    let audit = AuditLog::open(&cfg.audit.file, &cfg.gate.id, &audit_key)?;
     // Created (or checked) now, so a missing or short key fails at start, not mid-passage.
     let pseudonyms = Arc::new(Pseudonymizer::load_or_create(
         &cfg.audit.pseudonym_key_file,
@@ -202,7 +203,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         }),
     )?;
     let audit = Arc::new(Mutex::new(audit));
-    let state = AppState::new(&cfg.gate.id)?;
+    let mut state = AppState::new(&cfg.gate.id)?;
+    if !cfg.server.metrics_token_file.as_os_str().is_empty() {
+        state.metrics_token = Some(Arc::new(console::read_token(
+            &cfg.server.metrics_token_file,
+        )?));
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let notifier = Arc::new(Notifier::from_env());
     let watchdog = Watchdog::new(crate::service::watchdog_interval());
@@ -243,15 +249,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     notifier.notify("READY=1");
     tokio::spawn(watchdog.run(notifier.clone(), stop_rx.clone()));
 
-    let mut http_stop = stop_rx.clone();
+    let http_stop = stop_rx.clone();
     let app = gates.routes(server::router(state.clone()));
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let max_conns = cfg.server.max_connections;
+    let http = tokio::spawn(server::serve(listener, app, max_conns, http_stop));
 
     signals.recv().await;
     info!("shutting down");

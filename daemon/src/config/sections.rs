@@ -119,6 +119,9 @@ pub struct AuditConfig {
     pub file: std::path::PathBuf,
     /// The pseudonym key file.
     pub pseudonym_key_file: std::path::PathBuf,
+    /// The key of the trail's MACs (created, mode 0600, if absent; refused if anyone but its
+    /// owner may read or write it). Checkpoints go to `<file>.checkpoints` and to the log.
+    pub mac_key_file: std::path::PathBuf,
 }
 
 impl AuditConfig {
@@ -126,6 +129,7 @@ impl AuditConfig {
     pub fn keep_in(&mut self, dir: &std::path::Path, trail: &str) {
         self.file = dir.join(trail);
         self.pseudonym_key_file = dir.join("pseudonym.key");
+        self.mac_key_file = dir.join("audit-mac.key");
     }
 }
 
@@ -134,6 +138,7 @@ impl Default for AuditConfig {
         Self {
             file: "/var/lib/egate/audit.jsonl".into(),
             pseudonym_key_file: "/var/lib/egate/pseudonym.key".into(),
+            mac_key_file: "/var/lib/egate/audit-mac.key".into(),
         }
     }
 }
@@ -146,6 +151,9 @@ impl AuditConfig {
         }
         if self.pseudonym_key_file.as_os_str().is_empty() {
             p.bad("audit.pseudonym_key_file", "must name a file");
+        }
+        if self.mac_key_file.as_os_str().is_empty() {
+            p.bad("audit.mac_key_file", "must name a file");
         }
     }
 
@@ -168,6 +176,11 @@ pub struct ServerConfig {
     pub listen: String,
     /// Seconds to let open connections finish on shutdown.
     pub shutdown_grace_s: f64,
+    /// Bearer token file that lets a client from another host read `/metrics`; empty: only
+    /// loopback clients may.
+    pub metrics_token_file: std::path::PathBuf,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -175,6 +188,8 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             shutdown_grace_s: 1.5,
+            metrics_token_file: "".into(),
+            max_connections: 64,
         }
     }
 }
@@ -194,6 +209,9 @@ impl ServerConfig {
             0.0..=30.0,
             " seconds",
         );
+        if !(4..=65_536).contains(&self.max_connections) {
+            p.bad("server.max_connections", "must be between 4 and 65536");
+        }
     }
 
     /// The listen address (validated by [`ServerConfig::problems`]).

@@ -303,7 +303,7 @@ impl Driver {
     }
 
     fn append(&mut self, kind: &str, data: Value) {
-        let mut audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = audit.append(kind, &data) {
             // The trail is the record of every decision: without it the gate must not go on
             // deciding. The loop puts the doors in the safe state and stops the gate.
@@ -491,7 +491,12 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_event_finds_the_status_after_its_cause() {
         let dir = tempfile::tempdir().unwrap();
-        let audit = AuditLog::open(&dir.path().join("audit.jsonl"), "t").unwrap();
+        let audit = AuditLog::open(
+            &dir.path().join("audit.jsonl"),
+            "t",
+            &audit::AuditKey::from_bytes(&[7; 32]),
+        )
+        .unwrap();
         let registry = prometheus::Registry::new();
         let clock = LaneClock::new(0);
         let (link, officer) = LocalGate::new(GateStatus::idle("t", "not-checked"));

@@ -1,10 +1,43 @@
 //! Prometheus metrics of the gates (`egate_*`): passages by outcome and reason, phase
 //! durations, alarms, device health, dropped and unexpected inputs. Labels carry only gate
-//! ids, phases, reason codes and device names — never anything about a traveller.
+//! ids, phases, reason codes and device names — never anything about a traveller — and
+//! reasons that would tell a reader why one traveller was referred (a watchlist hit above
+//! all) are merged into one public label, [`DOCUMENT_CHECK`] (see [`public_reason`]).
 
 use std::time::Duration;
 
+use gate::ReasonCode;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+/// The public label of the reasons [`public_reason`] merges.
+pub const DOCUMENT_CHECK: &str = "document_check";
+
+/// The reason as a public metrics label: the checks of the document and its holder
+/// (authenticity, eligibility, the watchlist) are merged into [`DOCUMENT_CHECK`], so that a
+/// count that moves on `/metrics` does not tell whoever reads it that the traveller at a
+/// gate was just referred for a watchlist hit. The audit trail keeps the exact reason.
+pub fn public_reason(reason: &str) -> &str {
+    use ReasonCode::*;
+    match ReasonCode::from_name(reason) {
+        Some(
+            WatchlistHit
+            | WatchlistUnavailable
+            | WatchlistTimeout
+            | PaFailed
+            | CscaUntrusted
+            | ChipAuthFailed
+            | ChipAuthMissing
+            | MrzDg1Mismatch
+            | DocumentExpired
+            | IneligibleDocument
+            | IneligibleIssuingState
+            | IneligibleNationality
+            | Underage
+            | AgeUnknown,
+        ) => DOCUMENT_CHECK,
+        _ => reason,
+    }
+}
 
 /// The metric families, registered once per process and shared by its gates.
 #[derive(Clone)]
@@ -148,7 +181,7 @@ impl GateMetrics {
     pub fn passage(&self, outcome: &str, reason: &str, took: Duration) {
         self.m
             .passages
-            .with_label_values(&[&self.gate, outcome, reason])
+            .with_label_values(&[&self.gate, outcome, public_reason(reason)])
             .inc();
         self.m
             .transaction_seconds
@@ -164,7 +197,10 @@ impl GateMetrics {
     }
     /// An alarm was raised.
     pub fn alarm(&self, reason: &str) {
-        self.m.alarms.with_label_values(&[&self.gate, reason]).inc();
+        self.m
+            .alarms
+            .with_label_values(&[&self.gate, public_reason(reason)])
+            .inc();
     }
     /// A device's health.
     pub fn device(&self, device: &str, up: bool) {
@@ -253,5 +289,33 @@ mod tests {
             text.contains("egate_chip_read_recovery_seconds_sum{gate=\"gate-1\"} 0.42"),
             "{text}"
         );
+    }
+}
+
+#[cfg(test)]
+mod reason_labels {
+    use super::*;
+
+    #[test]
+    fn sensitive_reasons_are_merged_and_the_others_kept() {
+        let registry = Registry::new();
+        let m = Metrics::register(&registry).unwrap().for_gate("g1");
+        m.passage("referred", "watchlist_hit", Duration::from_secs(3));
+        m.alarm("watchlist_hit");
+        m.passage("referred", "face_mismatch", Duration::from_secs(3));
+        let mut text = Vec::new();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut text,
+        )
+        .unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(!text.contains("watchlist"), "{text}");
+        assert!(text.contains("reason=\"document_check\""), "{text}");
+        assert!(text.contains("reason=\"face_mismatch\""), "{text}");
+        for r in ReasonCode::ALL {
+            assert!(!public_reason(r.as_str()).contains("watchlist"));
+        }
     }
 }

@@ -1,11 +1,16 @@
 //! The daemon's HTTP endpoint: `/live`, `/ready` and `/metrics` (Prometheus text format).
+//!
+//! `/metrics` answers loopback clients, and others only with the bearer token of `[server]
+//! metrics_token_file`. The listener serves at most `[server] max_connections` connections at
+//! once, with header and body deadlines ([`serve`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use prometheus::{Encoder, IntGauge, Opts, Registry, TextEncoder};
@@ -17,6 +22,8 @@ pub struct AppState {
     pub registry: Registry,
     /// Set once every adapter is up and the gate can take travellers.
     pub ready: Arc<AtomicBool>,
+    /// The bearer token that lets a client from another host read `/metrics`.
+    pub metrics_token: Option<Arc<zeroize::Zeroizing<String>>>,
 }
 
 impl AppState {
@@ -44,6 +51,7 @@ impl AppState {
         Ok(Self {
             registry,
             ready: Arc::new(AtomicBool::new(false)),
+            metrics_token: None,
         })
     }
 }
@@ -53,8 +61,58 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/live", get(|| async { "live\n" }))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
+        .route(
+            "/metrics",
+            get(metrics).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                metrics_access,
+            )),
+        )
         .with_state(state)
+}
+
+/// Serves `app` (the health and metrics routes and whatever the gates add) on `listener`
+/// until `shutdown` turns true, with `max_connections` at once, 10 s for each request's
+/// headers and 10 s for its body.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    max_connections: usize,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let app = app.layer(axum::middleware::from_fn(console::body_deadline));
+    let limits = console::tls::Limits {
+        max_connections,
+        ..console::tls::Limits::default()
+    };
+    console::tls::serve(listener, None, app, limits, shutdown).await;
+    Ok(())
+}
+
+/// Loopback clients, or others with `Authorization: Bearer <metrics token>` (403 otherwise).
+async fn metrics_access(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<console::tls::Peer>()
+        .map(|p| p.0.ip());
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match (&s.metrics_token, given) {
+        (Some(t), Some(g)) => console::auth::ct_eq(t.as_bytes(), g.as_bytes()),
+        _ => peer.is_some_and(|ip| ip.is_loopback()),
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "metrics: loopback only, or send the bearer token of [server] metrics_token_file\n",
+        )
+            .into_response()
+    }
 }
 
 async fn ready(State(s): State<AppState>) -> impl IntoResponse {

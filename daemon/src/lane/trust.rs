@@ -494,7 +494,7 @@ impl TrustReport {
     }
 
     fn audit(&self, kind: &str, data: serde_json::Value) {
-        let mut log = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+        let log = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = log.append(kind, &data) {
             warn!(error = %e, "the trust watcher cannot write the audit trail");
         }

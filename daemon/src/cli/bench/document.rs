@@ -282,6 +282,7 @@ impl TempTrail {
 impl Drop for TempTrail {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(audit::checkpoints_path(&self.0));
     }
 }
 
@@ -293,7 +294,7 @@ pub(super) fn bench_passage(args: &BenchArgs) -> Result<Report, BenchError> {
         source,
     })?;
     let trail = TempTrail::new(&dir, "trail")?;
-    let mut audit = AuditLog::open(&trail.0, "bench")?;
+    let audit = AuditLog::open(&trail.0, "bench", &audit::AuditKey::from_bytes(&[0; 32]))?;
     let t0 = Instant::now();
     read_once(&fx, LinkModel::INSTANT)?; // warm-up
     let (mut reads, mut pas, mut machines, mut records, mut appends, mut totals) =

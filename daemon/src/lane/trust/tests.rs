@@ -176,7 +176,9 @@ async fn the_watcher_alarms_on_a_bad_file_and_reloads_a_good_one() {
         console::link::LocalGate::new(console::link::GateStatus::idle("g1", "not-checked"));
     let mut events = console::link::GateLink::subscribe(&*link);
     let trail = d.path().join("audit.jsonl");
-    let audit = Arc::new(Mutex::new(audit::AuditLog::open(&trail, "g1").unwrap()));
+    let audit = Arc::new(Mutex::new(
+        audit::AuditLog::open(&trail, "g1", &audit::AuditKey::from_bytes(&[7; 32])).unwrap(),
+    ));
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let task = watch(
         trust.clone(),
