@@ -79,8 +79,9 @@ impl PadLink {
         self.ready.notify_all();
     }
 
-    /// The PAD job: waits up to `wait` for its capture's verdict.
-    pub fn take(&self, wait: Duration) -> Option<PadVerdict> {
+    /// The PAD job: waits up to `wait` for its capture's verdict. `None` when none came in
+    /// time; `Some(None)` when the capture ended without PAD (no frames to judge).
+    pub fn take(&self, wait: Duration) -> Option<Option<PadVerdict>> {
         let deadline = Instant::now() + wait;
         let mut s = self.lock();
         s.claimed += 1;
@@ -88,7 +89,7 @@ impl PadLink {
         loop {
             if let Some(v) = s.results.remove(&n) {
                 s.results.retain(|&k, _| k > n);
-                return v;
+                return Some(v);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -137,7 +138,7 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
     // The capture runs at most its window; a few seconds more for a slow first frame.
     let verdict = link.take(link.window + Duration::from_secs(5));
     match verdict {
-        Some(v) => {
+        Some(Some(v)) => {
             let r = record(&v);
             let reason = v
                 .signals
@@ -152,6 +153,12 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
                 PadDecision::Attack(_) => gate::PadVerdict::Attack { score: v.score },
                 PadDecision::Inconclusive => gate::PadVerdict::Inconclusive,
             }
+        }
+        Some(None) => {
+            // The capture ended before any frame could be judged (no chip photo, no camera,
+            // an error): the face verdict carries the reason; PAD is one more failed check.
+            link.set_record(json!({ "decision": "inconclusive", "frames": 0 }));
+            gate::PadVerdict::Inconclusive
         }
         None => {
             link.set_record(json!({ "decision": "not_checked" }));
@@ -242,7 +249,12 @@ mod tests {
         assert_eq!(r["signal"], "texture");
         assert_eq!(r["species"], "print");
         assert_eq!(pad_job(&link), gate::PadVerdict::Live { score: 0.2 });
-        // No capture for the third: PAD did not check, and the record says so.
+        // A capture that ended without PAD: inconclusive (the face verdict says why).
+        let c = link.begin();
+        link.post(c, None);
+        assert_eq!(pad_job(&link), gate::PadVerdict::Inconclusive);
+        assert_eq!(link.take_record().unwrap()["decision"], "inconclusive");
+        // No capture at all for the fourth: PAD did not check, and the record says so.
         assert_eq!(pad_job(&link), gate::PadVerdict::NotChecked);
         assert_eq!(link.take_record().unwrap()["decision"], "not_checked");
     }

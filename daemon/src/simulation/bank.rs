@@ -62,11 +62,20 @@ struct Identity {
     live: Vec<PathBuf>,
     /// The live images with their face, for the synthetic camera (none without the face
     /// models).
-    faces: Vec<Arc<(vision::Frame, vision::Detection)>>,
+    faces: Vec<Arc<LivePhoto>>,
+}
+
+/// A live photo of an identity, its face, and its bona fide sequence (made once at start, so
+/// that no traveller's arrival has to render one while the lanes run).
+#[derive(Debug)]
+struct LivePhoto {
+    photo: vision::Frame,
+    face: vision::Detection,
+    bona_fide: Vec<vision::Frame>,
 }
 
 /// Frames of one synthetic presentation before the camera (looped).
-const PRESENTATION_FRAMES: usize = 12;
+const PRESENTATION_FRAMES: usize = 8;
 
 /// Loads `identities.txt` ("file identity" per line) from the faces folder; identities with
 /// at least two images qualify (one for the chip, the others for the camera).
@@ -109,7 +118,18 @@ fn load_identities(
                 let photo = vision::read_photo(f)?;
                 let found = d.detect(&photo)?;
                 if let Some(face) = found.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
-                    faces.push(Arc::new((photo, *face)));
+                    let bona_fide = vision::pad::synth::sequence(
+                        vision::pad::synth::Kind::BonaFide,
+                        &photo,
+                        face,
+                        PRESENTATION_FRAMES,
+                        faces.len() as u64,
+                    )?;
+                    faces.push(Arc::new(LivePhoto {
+                        photo,
+                        face: *face,
+                        bona_fide,
+                    }));
                 }
             }
         }
@@ -654,14 +674,21 @@ fn make_traveller(
         );
         Presented::Files(face.live.clone())
     } else {
-        let (photo, detection) = &*face.faces[rng.gen_range(0..face.faces.len())];
-        Presented::Frames(vision::pad::synth::sequence(
-            kind,
-            photo,
-            detection,
-            PRESENTATION_FRAMES,
-            rng.gen(),
-        )?)
+        let live = &*face.faces[rng.gen_range(0..face.faces.len())];
+        Presented::Frames(match kind {
+            Kind::BonaFide => live
+                .bona_fide
+                .iter()
+                .map(vision::Frame::try_clone)
+                .collect::<Result<_, _>>()?,
+            _ => vision::pad::synth::sequence(
+                kind,
+                &live.photo,
+                &live.face,
+                PRESENTATION_FRAMES,
+                rng.gen(),
+            )?,
+        })
     };
     Ok(Traveller {
         chip: doc.chip,
