@@ -38,7 +38,10 @@ const BATCH: usize = 256;
 pub struct Fleet {
     collectors: Vec<JoinHandle<()>>,
     sender: JoinHandle<()>,
+    /// Tells the collectors to spool what their gates sent last and stop.
     drain: watch::Sender<bool>,
+    /// Tells the sender that nothing more comes: send what the spool holds and stop.
+    flush: watch::Sender<bool>,
 }
 
 /// The subject token for a gate id: NATS subjects split on '.', and '*'/'>' are wildcards.
@@ -97,6 +100,7 @@ pub fn start(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let (drain, draining) = watch::channel(false);
+    let (flush, flushing) = watch::channel(false);
     let wake = Arc::new(Notify::new());
     let collectors = links
         .iter()
@@ -112,11 +116,12 @@ pub fn start(
         })
         .collect();
     info!(url = %cfg.nats_url, stream = %cfg.stream, spool = %dir.display(), "fleet: publishing the gates' events");
-    let sender = tokio::spawn(send(cfg.clone(), spool, wake, draining));
+    let sender = tokio::spawn(send(cfg.clone(), spool, wake, flushing));
     Ok(Some(Fleet {
         collectors,
         sender,
         drain,
+        flush,
     }))
 }
 
@@ -128,6 +133,8 @@ impl Fleet {
         for c in self.collectors {
             let _ = c.await;
         }
+        // Only now: the sender must not see an empty spool before the last events are in.
+        let _ = self.flush.send(true);
         if tokio::time::timeout(grace, self.sender).await.is_err() {
             warn!("fleet: events still in the spool at shutdown; they are sent at the next start");
         }
@@ -174,7 +181,7 @@ async fn send(
     cfg: FleetConfig,
     spool: Arc<Spool>,
     wake: Arc<Notify>,
-    mut draining: watch::Receiver<bool>,
+    mut flushing: watch::Receiver<bool>,
 ) {
     let ack_timeout = Duration::from_secs_f64(cfg.ack_timeout_s);
     let options = async_nats::ConnectOptions::new()
@@ -202,7 +209,7 @@ async fn send(
     let mut backoff = Duration::from_millis(100);
     let mut down_since: Option<std::time::Instant> = None;
     loop {
-        let finishing = *draining.borrow();
+        let finishing = *flushing.borrow();
         if finishing && spool.is_empty() {
             return;
         }
@@ -231,7 +238,7 @@ async fn send(
         if batch.is_empty() {
             tokio::select! {
                 _ = wake.notified() => {}
-                _ = draining.changed() => {}
+                _ = flushing.changed() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
             continue;
