@@ -906,7 +906,7 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
 
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
-    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    audit::private_file(&token_file, format!("{TOKEN}\n").as_bytes()).unwrap();
     let audit = Arc::new(Mutex::new(
         AuditLog::open(
             &dir.path().join("audit.jsonl"),

@@ -235,6 +235,7 @@ mod sim_documents {
                 seen.push_str(&line);
                 seen.push('\n');
                 if line.starts_with("card inserted") {
+                    pcscd_sees_card(true);
                     return Passport(child);
                 }
             }
@@ -251,6 +252,21 @@ mod sim_documents {
         fn drop(&mut self) {
             drop(self.0.stdin.take());
             let _ = self.0.wait();
+            // The next passport's card must not be taken for this one reset: pcscd has to
+            // have seen this card go first.
+            pcscd_sees_card(false);
+        }
+    }
+
+    /// Waits (up to 5 s) until pcscd reports reader 0 with a card (`present`) or without.
+    fn pcscd_sees_card(present: bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        if let Ok(mut r) = hardware::pcsc_reader::PcscReader::open(Some("Virtual PCD 00 00")) {
+            while r.card_present().unwrap_or(!present) != present
+                && std::time::Instant::now() < deadline
+            {
+                let _ = r.wait_event(std::time::Duration::from_millis(100));
+            }
         }
     }
 
@@ -288,7 +304,10 @@ mod sim_documents {
             }
             let (code, text) = egate(&args.iter().map(String::as_str).collect::<Vec<_>>());
             assert_eq!(code, exit, "{profile}: {text}");
-            assert!(text.contains("active authentication: "), "{text}");
+            assert!(
+                text.contains("active authentication: "),
+                "{profile}: {text}"
+            );
             assert!(text.contains("chip authentication: "), "{text}");
             match reason {
                 Some(r) => assert!(
