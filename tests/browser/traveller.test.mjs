@@ -147,6 +147,35 @@ test('every step in English, Arabic and Chinese, screenshot and audited', async 
   }
 });
 
+test('the accessible mode: larger text, the spoken prompts, and the gate told to give more time', async () => {
+  const p = await page();
+  await p.goto(`${screenBase}/gates/gate-1-1`);
+  const from = await p.evaluate(() => window.egateSteps.length);
+  await p.waitForFunction((i) => window.egateSteps.slice(i).some((u) => u.step === 'present_document'),
+    from, { timeout: 120000, polling: 50 });
+  // The button is the traveller's own gesture, which lets the page play sound.
+  await p.locator('#assist').click();
+  await p.waitForFunction(() => document.body.classList.contains('large'), null, { timeout: 10000 });
+  await p.waitForFunction(() => window.egateAudio.filter((a) => a.ok).length >= 2, null, { timeout: 120000, polling: 100 });
+  const played = await p.evaluate(() => window.egateAudio.slice());
+  const size = await p.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  assert.ok(size >= 40, `font size ${size}px`);
+  await p.screenshot({ path: path.join(shots, 'accessible-mode.png') });
+  // Each prompt played is a recording of that step in the screen's language.
+  for (const a of played.filter((x) => x.ok)) {
+    const r = await fetch(screenBase + a.src);
+    assert.equal(r.status, 200, a.src);
+    assert.equal(r.headers.get('content-type'), 'audio/wav');
+    const head = Buffer.from(await r.arrayBuffer()).subarray(0, 4).toString('latin1');
+    assert.equal(head, 'RIFF', a.src);
+  }
+  console.log(`# accessible mode: ${played.filter((x) => x.ok).length} prompts played: ${played.map((x) => x.src).join(' ')}`);
+  // The gate was told: the trail records the accessible mode.
+  const trail = fs.readFileSync(path.join(stateDir, 'audit.jsonl'), 'utf8');
+  assert.ok(trail.split('\n').some((l) => l.includes('"kind":"assisted"')), 'no "assisted" record in the trail');
+  await audit(p, 'the traveller screen (accessible mode)');
+});
+
 test('the logged-in officers\' console passes the same audit', async () => {
   const p = await page({ https: true });
   await login(p, consoleBase, users.users.officer);
