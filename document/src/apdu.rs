@@ -482,7 +482,10 @@ mod tests {
             c4e.to_bytes().unwrap(),
             [0, 0xB1, 0, 0, 0, 0, 3, 0x54, 1, 0, 0x03, 0xE8]
         );
-        assert!(CommandApdu::new(0, 0, 0, 0).with_ne(0).to_bytes().is_err());
+        assert_eq!(
+            CommandApdu::new(0, 0, 0, 0).with_ne(0).to_bytes(),
+            Err(ApduError::BadNe(0))
+        );
     }
 
     #[test]
@@ -506,9 +509,17 @@ mod tests {
             assert_eq!(p.data, c.data);
             assert_eq!(p.ne, c.ne);
         }
-        assert!(CommandApdu::parse(&[0, 0, 0]).is_err());
-        assert!(CommandApdu::parse(&[0, 0, 0, 0, 5, 1]).is_err());
-        assert!(CommandApdu::parse(&[0, 0, 0, 0, 0, 0, 0, 1]).is_err());
+        assert_eq!(CommandApdu::parse(&[0, 0, 0]), Err(ApduError::TooShort(3)));
+        // ISO/IEC 7816-4 §5.1: Lc = 5 announces five data bytes; one is there.
+        assert_eq!(
+            CommandApdu::parse(&[0, 0, 0, 0, 5, 1]),
+            Err(ApduError::BadLength(2))
+        );
+        // An extended Lc of 1 with no data and a stray byte.
+        assert_eq!(
+            CommandApdu::parse(&[0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(ApduError::BadLength(4))
+        );
     }
 
     #[test]
@@ -522,7 +533,7 @@ mod tests {
             StatusWord::SM_OBJECTS_INCORRECT.to_string(),
             "6988 (incorrect secure messaging data objects)"
         );
-        assert!(ResponseApdu::parse(&[0x90]).is_err());
+        assert_eq!(ResponseApdu::parse(&[0x90]), Err(ApduError::TooShort(1)));
         assert_eq!(read_binary_odd(0x8000, 1).data, [0x54, 2, 0x80, 0]);
     }
 }

@@ -250,10 +250,10 @@ mod tests {
             Ok("DEU".into())
         );
         assert!(CountryCode::new("D<<").is_ok());
-        assert!(CountryCode::new("deu").is_err());
-        assert!(CountryCode::new("DEUT").is_err());
-        assert!(CountryCode::new("DÉ").is_err());
-        assert!(CountryCode::new("").is_err());
+        // Doc 9303-3 §5: upper-case A–Z and the filler only, exactly three characters.
+        for bad in ["deu", "DEUT", "DÉ", "", "DE1", "D E"] {
+            assert_eq!(CountryCode::new(bad), Err(CountryCodeError), "{bad:?}");
+        }
     }
 
     #[test]

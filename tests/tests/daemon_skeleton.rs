@@ -25,24 +25,42 @@ fn help_lists_every_subcommand_with_a_description() {
 }
 
 #[test]
-fn config_default_is_the_annotated_file_and_checks_valid() {
+fn config_default_documents_every_key_and_checks_valid() {
     let (code, out, _) = egate(&["config", "default"]);
     assert_eq!(code, 0);
-    // The default is the annotated files of the repository, whole.
-    for part in [
-        include_str!("../../config/egate.toml"),
-        include_str!("../../config/devices.toml"),
-        include_str!("../../vision/vision.toml"),
-    ] {
-        assert!(
-            out.contains(part),
-            "a part of the default config is missing"
-        );
+    // Every key of the annotated default has a comment of its own, between the previous key
+    // (or table header) and itself: a key added to a section without a word of explanation
+    // fails here.
+    let mut commented = false;
+    let mut keys = 0;
+    for (n, line) in out.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('#') {
+            commented = true;
+        } else if t.starts_with('[') {
+            commented = false;
+        } else if let Some((key, _)) = t.split_once('=') {
+            let key = key.trim();
+            if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty() {
+                assert!(commented, "line {}: `{key}` has no comment", n + 1);
+                keys += 1;
+                commented = false;
+            }
+        }
     }
-    assert!(out.contains("# "), "default config carries comments");
+    assert!(keys > 40, "only {keys} keys found in the default:\n{out}");
     let (_dir, f) = temp_file("egate.toml", &out);
-    let (code, out, err) = config_check(&f);
-    assert_eq!(code, 0, "{out}{err}");
+    let (code, o, err) = config_check(&f);
+    assert_eq!(code, 0, "{o}{err}");
+    // The default is the schema: a key it does not list is unknown to the daemon.
+    let extended = out.replacen("[server]\n", "[server]\nundocumented_key = 1\n", 1);
+    let (_dir2, f2) = temp_file("egate.toml", &extended);
+    let (code, _, err) = config_check(&f2);
+    assert_eq!(code, 64, "{err}");
+    assert!(
+        err.contains("server.undocumented_key: unknown key"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -77,7 +77,8 @@ fn signal(v: &PadVerdict, s: Signal) -> PadDecision {
 #[test]
 fn bona_fide_sequences_are_live_and_no_signal_sees_an_attack() {
     let all = verdicts(Kind::BonaFide);
-    assert!(all.len() >= 6);
+    // The whole-face test photos: three identities (tests/data/identities.txt).
+    assert!(all.len() >= 4, "only {} bona fide photos", all.len());
     for (name, v) in &all {
         assert_eq!(v.decision, PadDecision::Live, "{name}: {v:#?}");
         assert_eq!(v.deciding, Signal::Geometry, "{name}");

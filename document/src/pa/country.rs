@@ -216,7 +216,14 @@ mod tests {
         assert_eq!(t.lookup("XPO"), Lookup::Country("XP"));
         assert_eq!(t.lookup("QQQ<"), Lookup::Country("QQ"));
         assert_eq!(t.lookup("FRA"), Lookup::Country("FR"));
-        assert!(t.insert("xpo", "XP").is_err());
-        assert!(t.insert("XPO", "XPO").is_err());
+        assert_eq!(
+            t.insert("xpo", "XP"),
+            Err(CountryTableError::Code("xpo".into()))
+        );
+        assert_eq!(
+            t.insert("XPO", "XPO"),
+            Err(CountryTableError::Country("XPO".into(), "XPO".into()))
+        );
+        assert_eq!(t.lookup("XPO"), Lookup::Country("XP"));
     }
 }

@@ -468,7 +468,7 @@ mod tests {
             parse_one(&[0x60, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]),
             Err(TlvError::Truncated(_))
         ));
-        assert!(parse_one(&[]).is_err());
+        assert_eq!(parse_one(&[]), Err(TlvError::Truncated(0)));
         // 40 nested constructed objects.
         let mut e = encode(0x04, &[]);
         for _ in 0..40 {
@@ -488,17 +488,27 @@ mod tests {
         let (t, rest) = parse_one(&[0x06, 0x06, 0x67, 0x81, 0x08, 0x01, 0x01, 0x01]).unwrap();
         assert!(rest.is_empty());
         assert_eq!(t.oid().unwrap(), "2.23.136.1.1.1");
-        assert!(decode_oid(&[]).is_err());
-        assert!(decode_oid(&[0x2A, 0x86]).is_err());
-        assert!(decode_oid(&[0xFF; 12]).is_err());
+        let bad_oid = Err(TlvError::BadValue("OBJECT IDENTIFIER"));
+        assert_eq!(decode_oid(&[]), bad_oid);
+        // X.690 §8.19.2: the last octet of a subidentifier has bit 8 clear.
+        assert_eq!(decode_oid(&[0x2A, 0x86]), bad_oid);
+        // An arc wider than 64 bits is refused, not wrapped.
+        assert_eq!(
+            decode_oid(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]),
+            bad_oid
+        );
     }
 
     #[test]
     fn integers() {
         assert_eq!(decode_u32(&[0x00, 0xFF]), Ok(255));
-        assert!(decode_u32(&[0x80]).is_err());
-        assert!(decode_u32(&[1, 2, 3, 4, 5]).is_err());
-        assert!(decode_biguint(&[]).is_err());
+        let bad_int = TlvError::BadValue("INTEGER");
+        // X.690 §8.3.3: two's complement, so 0x80 is negative.
+        assert_eq!(decode_u32(&[0x80]), Err(bad_int.clone()));
+        assert_eq!(decode_u32(&[1, 2, 3, 4, 5]), Err(bad_int.clone()));
+        assert_eq!(decode_u32(&[0, 1, 2, 3, 4]), Ok(0x0102_0304));
+        assert_eq!(decode_biguint(&[]), Err(bad_int.clone()));
+        assert_eq!(decode_biguint(&[0xFF]), Err(bad_int));
         let (t, _) = parse_one(&[0x02, 0x03, 0x00, 0x00, 0x81]).unwrap();
         assert_eq!(t.unsigned_integer().unwrap(), &[0x81]);
     }
@@ -511,12 +521,20 @@ mod tests {
         assert_eq!(t.raw, &b[..7]);
         assert_eq!(rest, &[0xFF]);
         assert_eq!(parse_one(&b), Err(TlvError::IndefiniteLength(1)));
-        assert!(parse_one_ber(&[0x30, 0x80]).is_err());
-        assert!(parse_one_ber(&[0x04, 0x80, 0x00, 0x00]).is_err());
+        // An indefinite length with no end-of-contents octets (X.690 §8.1.5).
+        assert_eq!(
+            parse_one_ber(&[0x30, 0x80]).unwrap_err(),
+            TlvError::Truncated(0)
+        );
+        // X.690 §8.1.3.2: the indefinite form only for constructed encodings.
+        assert_eq!(
+            parse_one_ber(&[0x04, 0x80, 0x00, 0x00]).unwrap_err(),
+            TlvError::IndefiniteLength(1)
+        );
         let mut deep = vec![0x30, 0x80];
         for _ in 0..40 {
             deep.extend_from_slice(&[0x30, 0x80]);
         }
-        assert!(parse_one_ber(&deep).is_err());
+        assert_eq!(parse_one_ber(&deep).unwrap_err(), TlvError::TooDeep);
     }
 }
