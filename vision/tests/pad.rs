@@ -43,7 +43,7 @@ fn verdicts(kind: Kind) -> Vec<(String, PadVerdict)> {
     for (i, path) in photos().iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
         let face = *pipeline
-            .detect(&photo)
+            .detect_photo(&photo)
             .expect("detect")
             .iter()
             .max_by(|a, b| a.area().total_cmp(&b.area()))
@@ -77,7 +77,8 @@ fn signal(v: &PadVerdict, s: Signal) -> PadDecision {
 #[test]
 fn bona_fide_sequences_are_live_and_no_signal_sees_an_attack() {
     let all = verdicts(Kind::BonaFide);
-    assert!(all.len() >= 6);
+    // Four whole-face test photos since the calibration images moved out of the test set.
+    assert!(all.len() >= 4, "{} sequences", all.len());
     for (name, v) in &all {
         assert_eq!(v.decision, PadDecision::Live, "{name}: {v:#?}");
         assert_eq!(v.deciding, Signal::Geometry, "{name}");
