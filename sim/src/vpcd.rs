@@ -5,8 +5,17 @@
 //! message both ways is a big-endian u16 length and that many bytes. A one-byte message from
 //! vpcd is a control code — 0 power off, 1 power on, 2 reset, 4 get ATR (the only one
 //! answered); anything longer is a command APDU answered with the response APDU. Connecting
-//! inserts the card, closing the connection removes it. TCP_NODELAY avoids ~45 ms of delayed
-//! ACK per APDU.
+//! inserts the card, closing the connection removes it.
+//!
+//! Link timing. vpcd writes each command as two `send` calls (the 2-byte length, then the
+//! APDU) on a socket without TCP_NODELAY, so Nagle's algorithm holds the APDU back until the
+//! length segment is acknowledged; a card side that delays that ACK (Linux: up to 40 ms, RFC
+//! 1122 §4.2.3.2 allows 500 ms) adds that much to every APDU, ten times the modelled 5 ms. The
+//! card side therefore (a) sets TCP_NODELAY, so its own one-write answers leave at once, and
+//! (b) on Linux re-arms TCP_QUICKACK after every read and before every wait: the option is
+//! not sticky (tcp(7): "subsequent operation of the TCP protocol will once again enter/leave
+//! quickack mode"), and answering soon after a command puts the socket back into the
+//! delayed-ACK ("pingpong") mode. [`VpcdSlot::socket_options`] reads both back.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -39,11 +48,43 @@ pub struct VpcdSlot {
     options: VpcdOptions,
     current: Option<Inserted>,
     apdus: Arc<AtomicU64>,
+    acks: Arc<AckCounters>,
+}
+
+/// How often the card side was in quick-ACK mode when vpcd's length prefix arrived.
+#[derive(Default)]
+struct AckCounters {
+    messages: AtomicU64,
+    quickack: AtomicU64,
+}
+
+/// Over a slot's life: the messages vpcd sent and at how many of them the card's socket
+/// reported TCP_QUICKACK set (getsockopt, read as soon as the 2-byte length was in: vpcd's
+/// Nagle holds the rest of the message back until that segment is acknowledged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AckReport {
+    /// Messages from vpcd (commands and control codes).
+    pub messages: u64,
+    /// Of those, how many found the socket in quick-ACK mode.
+    pub quickack: u64,
 }
 
 struct Inserted {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<VirtualChip>,
+    /// The same socket as the serving thread's, for reading its options back.
+    socket: TcpStream,
+}
+
+/// The TCP options of the card side of a vpcd connection, as the kernel reports them
+/// (getsockopt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkSocketOptions {
+    /// TCP_NODELAY: the card's answers are sent at once, not held back by Nagle's algorithm.
+    pub nodelay: bool,
+    /// TCP_QUICKACK: the kernel acknowledges vpcd's segments at once. `None` where the option
+    /// does not exist (not Linux); there the delayed-ACK cost remains.
+    pub quickack: Option<bool>,
 }
 
 impl VpcdSlot {
@@ -58,6 +99,7 @@ impl VpcdSlot {
             options,
             current: None,
             apdus: Arc::new(AtomicU64::new(0)),
+            acks: Arc::new(AckCounters::default()),
         })
     }
 
@@ -67,19 +109,26 @@ impl VpcdSlot {
         self.remove();
         let stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
         stream.set_nodelay(true)?;
+        ack_at_once(&stream)?;
         stream.set_read_timeout(Some(Duration::from_millis(50)))?;
+        let socket = stream.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
         let options = self.options;
         let flag = stop.clone();
         let apdus = self.apdus.clone();
+        let acks = self.acks.clone();
         let thread = std::thread::Builder::new()
             .name("vpcd-card".into())
             .spawn(move || {
                 let mut chip = chip;
-                let _ = serve(stream, &mut chip, options, &flag, &apdus);
+                let _ = serve(stream, &mut chip, options, &flag, &apdus, &acks);
                 chip
             })?;
-        self.current = Some(Inserted { stop, thread });
+        self.current = Some(Inserted {
+            stop,
+            thread,
+            socket,
+        });
         Ok(())
     }
 
@@ -97,6 +146,25 @@ impl VpcdSlot {
             .is_some_and(|c| !c.thread.is_finished())
     }
 
+    /// The TCP options of the inserted card's connection, read back from the socket. Between
+    /// two APDUs TCP_QUICKACK reads as set; while an answer is being sent the kernel may have
+    /// just cleared it, until the serving thread re-arms it before its next wait.
+    pub fn socket_options(&self) -> io::Result<LinkSocketOptions> {
+        let inserted = self
+            .current
+            .as_ref()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "no card inserted"))?;
+        socket_options(&inserted.socket)
+    }
+
+    /// Whether the card side was in quick-ACK mode when vpcd's messages arrived, so far.
+    pub fn ack_report(&self) -> AckReport {
+        AckReport {
+            messages: self.acks.messages.load(Ordering::Relaxed),
+            quickack: self.acks.quickack.load(Ordering::Relaxed),
+        }
+    }
+
     /// APDUs answered through this slot.
     pub fn apdu_count(&self) -> u64 {
         self.apdus.load(Ordering::Relaxed)
@@ -109,8 +177,33 @@ impl Drop for VpcdSlot {
     }
 }
 
-/// Reads exactly `buf.len()` bytes, retrying read timeouts until `stop` is set. Returns
-/// `Ok(false)` on a clean end of stream before the first byte.
+/// Puts the socket into quick-ACK mode and sends an ACK that is pending, now (Linux; a no-op
+/// elsewhere).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ack_at_once(s: &TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(s).set_tcp_quickack(true)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn ack_at_once(_: &TcpStream) -> io::Result<()> {
+    Ok(())
+}
+
+fn socket_options(s: &TcpStream) -> io::Result<LinkSocketOptions> {
+    let sock = socket2::SockRef::from(s);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let quickack = Some(sock.tcp_quickack()?);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let quickack = None;
+    Ok(LinkSocketOptions {
+        nodelay: sock.tcp_nodelay()?,
+        quickack,
+    })
+}
+
+/// Reads exactly `buf.len()` bytes, retrying read timeouts until `stop` is set, and
+/// acknowledges each segment at once. Returns `Ok(false)` on a clean end of stream before the
+/// first byte.
 fn read_full(s: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> io::Result<bool> {
     let mut got = 0;
     while got < buf.len() {
@@ -120,7 +213,11 @@ fn read_full(s: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> io::Result
         match s.read(&mut buf[got..]) {
             Ok(0) if got == 0 => return Ok(false),
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
+            Ok(n) => {
+                got += n;
+                // vpcd's next segment (the APDU after its length) waits for this ACK.
+                ack_at_once(s)?;
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -149,18 +246,26 @@ fn serve(
     options: VpcdOptions,
     stop: &AtomicBool,
     apdus: &AtomicU64,
+    acks: &AckCounters,
 ) -> io::Result<()> {
     loop {
         let mut hdr = [0u8; 2];
         if !read_full(&mut s, &mut hdr, stop)? {
             return Ok(());
         }
+        acks.messages.fetch_add(1, Ordering::Relaxed);
+        if socket_options(&s)?.quickack == Some(true) {
+            acks.quickack.fetch_add(1, Ordering::Relaxed);
+        }
         let len = usize::from(u16::from_be_bytes(hdr));
         let mut msg = vec![0u8; len];
         read_full(&mut s, &mut msg, stop)?;
         match msg[..] {
             [0] | [1] | [2] => chip.reset(),
-            [4] => send(&mut s, &ATR)?,
+            [4] => {
+                send(&mut s, &ATR)?;
+                ack_at_once(&s)?;
+            }
             [_] | [] => {}
             _ => {
                 let r = chip.process(&msg);
@@ -171,6 +276,8 @@ fn serve(
                     std::thread::sleep(t);
                 }
                 send(&mut s, &r)?;
+                // Answering right after a command returned the socket to delayed-ACK mode.
+                ack_at_once(&s)?;
             }
         }
     }

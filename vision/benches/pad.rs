@@ -40,7 +40,7 @@ fn main() {
     for (i, path) in names.iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
         let face = *pipeline
-            .detect(&photo)
+            .detect_photo(&photo)
             .expect("detect")
             .iter()
             .max_by(|a, b| a.area().total_cmp(&b.area()))

@@ -1,4 +1,6 @@
-//! The per-frame benchmark: detect + align + embed over a set of frames, timed per stage.
+//! The per-frame benchmarks: detect + align + embed over a set of frames, timed per stage
+//! ([`run`]); and the capture loop's whole per-frame work, face step plus presentation attack
+//! detection on the same frames, over camera-like sequences ([`run_with_pad`]).
 
 use std::time::{Duration, Instant};
 
@@ -6,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::frame::Frame;
+use crate::pad::{PadConfig, PadSession};
 use crate::pipeline::FacePipeline;
 
 /// Latency figures over the timed runs (milliseconds).
@@ -92,6 +95,90 @@ pub fn run(
         p50_ms: pct(0.5),
         p95_ms: pct(0.95),
         fps: 1e3 / mean,
+        cpu_ms_per_frame: cpu,
+    })
+}
+
+/// Latency figures of the face step plus PAD per frame (milliseconds).
+#[derive(Debug, Clone, Serialize)]
+pub struct PadBenchStats {
+    /// Frames timed (after warm-up).
+    pub frames: usize,
+    /// Mean face step (`FacePipeline::analyze`).
+    pub face_ms: f64,
+    /// Mean PAD (`PadSession::handle_frame` on the face the step found).
+    pub pad_ms: f64,
+    /// Mean face + PAD per frame.
+    pub mean_ms: f64,
+    /// Median face + PAD.
+    pub p50_ms: f64,
+    /// 95th percentile face + PAD.
+    pub p95_ms: f64,
+    /// Process CPU time per frame, as in [`BenchStats::cpu_ms_per_frame`].
+    pub cpu_ms_per_frame: f64,
+}
+
+/// Runs each sequence as the capture loop does (daemon `lane::pad::capture`): every frame
+/// analysed once, PAD fed the same frame and the face the analysis chose, one PAD session per
+/// sequence. `warmup` untimed passes over all sequences, then `rounds` timed ones.
+pub fn run_with_pad(
+    pipeline: &mut FacePipeline,
+    sequences: &[Vec<Frame>],
+    pad: PadConfig,
+    warmup: usize,
+    rounds: usize,
+) -> Result<PadBenchStats> {
+    let mut pass = |timed: bool, out: &mut Vec<(f64, f64)>| -> Result<()> {
+        for seq in sequences {
+            let mut session = PadSession::new(pad);
+            for (id, frame) in seq.iter().enumerate() {
+                let t = Instant::now();
+                let analysis = pipeline.analyze(frame)?;
+                let face = t.elapsed();
+                let t = Instant::now();
+                match &analysis.primary {
+                    Some(p) => session.handle_frame(id as u64, frame, &p.detection)?,
+                    None => session.handle_no_face(),
+                }
+                let pad = t.elapsed();
+                if timed {
+                    out.push((face.as_secs_f64() * 1e3, pad.as_secs_f64() * 1e3));
+                }
+            }
+            std::hint::black_box(session.finish());
+        }
+        Ok(())
+    };
+    let mut samples = Vec::new();
+    for _ in 0..warmup {
+        pass(false, &mut samples)?;
+    }
+    let cpu0 = process_cpu_ms();
+    for _ in 0..rounds {
+        pass(true, &mut samples)?;
+    }
+    let n = samples.len().max(1);
+    let cpu = match (cpu0, process_cpu_ms()) {
+        (Some(a), Some(b)) => (b - a) / n as f64,
+        _ => f64::NAN,
+    };
+    let face = samples.iter().map(|s| s.0).sum::<f64>() / n as f64;
+    let pad_ms = samples.iter().map(|s| s.1).sum::<f64>() / n as f64;
+    let mut totals: Vec<f64> = samples.iter().map(|s| s.0 + s.1).collect();
+    totals.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| {
+        totals
+            .get(((totals.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Ok(PadBenchStats {
+        frames: samples.len(),
+        face_ms: face,
+        pad_ms,
+        mean_ms: face + pad_ms,
+        p50_ms: pct(0.5),
+        p95_ms: pct(0.95),
         cpu_ms_per_frame: cpu,
     })
 }

@@ -22,9 +22,11 @@ pub struct VisionConfig {
     pub assets: String,
     /// ONNX Runtime shared library; empty: `<assets>/onnxruntime/libonnxruntime.so.1.32.0`.
     pub onnxruntime: String,
-    /// YuNet model; empty: `<assets>/models/yunet.onnx` (SHA-256 checked against the pin).
+    /// YuNet model; empty: `<assets>/models/yunet-anysize.onnx` (SHA-256 checked against the
+    /// pins: that file, or the fixed-size `yunet.onnx` with `detector_side = 640`).
     pub yunet: String,
-    /// SFace model; empty: `<assets>/models/sface.onnx` (SHA-256 checked against the pin).
+    /// SFace model; empty: `<assets>/models/sface-expanded.onnx` (SHA-256 checked against the
+    /// pins: that file, or `sface.onnx`, the same function).
     pub sface: String,
     /// ONNX Runtime intra-op threads per model.
     pub threads: u32,
@@ -37,6 +39,10 @@ pub struct VisionConfig {
     pub detector_score_threshold: f32,
     /// YuNet NMS IoU threshold.
     pub nms_threshold: f32,
+    /// YuNet's input side for live camera frames, pixels: a multiple of 32 in 32..=1280. The
+    /// frame is scaled so its longer side fits. Photos (the chip photo, evaluation) are always
+    /// detected at 640.
+    pub detector_side: u32,
     /// Capture-window policy and quality gates.
     pub capture: CapturePolicy,
     /// The camera.
@@ -57,6 +63,7 @@ impl Default for VisionConfig {
             calibration: String::new(),
             detector_score_threshold: 0.6,
             nms_threshold: 0.3,
+            detector_side: 320,
             capture: CapturePolicy::default(),
             camera: CameraConfig::default(),
             pad: crate::pad::PadConfig::default(),
@@ -102,8 +109,8 @@ impl VisionConfig {
                 &self.onnxruntime,
                 &base.join("onnxruntime/libonnxruntime.so.1.32.0"),
             ),
-            yunet: pick(&self.yunet, &base.join("models/yunet.onnx")),
-            sface: pick(&self.sface, &base.join("models/sface.onnx")),
+            yunet: pick(&self.yunet, &base.join("models/yunet-anysize.onnx")),
+            sface: pick(&self.sface, &base.join("models/sface-expanded.onnx")),
         }
     }
 
@@ -125,6 +132,12 @@ impl VisionConfig {
         }
         if !(0.0..1.0).contains(&self.nms_threshold) {
             bad("nms_threshold", "must be in 0..1");
+        }
+        if !crate::detect::valid_side(self.detector_side) {
+            bad(
+                "detector_side",
+                "must be a multiple of 32 in 32..=1280, e.g. 320",
+            );
         }
         for (k, m) in self.capture.validate() {
             errs.push((format!("vision.capture.{k}"), m));
@@ -160,5 +173,15 @@ mod tests {
             ..VisionConfig::default()
         };
         assert_eq!(bad.validate().len(), 2);
+        // A side YuNet's strides do not divide, zero, and one past the limit.
+        for side in [300, 0, 1312] {
+            let bad = VisionConfig {
+                detector_side: side,
+                ..VisionConfig::default()
+            };
+            let errs = bad.validate();
+            assert_eq!(errs.len(), 1, "{side}: {errs:?}");
+            assert_eq!(errs[0].0, "vision.detector_side");
+        }
     }
 }

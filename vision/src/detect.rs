@@ -1,9 +1,11 @@
 //! YuNet face detection: letterbox, output decoding and non-maximum suppression.
 //!
-//! The prepared YuNet (2023mar) takes a fixed `input` of [1,3,640,640] float32, BGR 0..255.
-//! A frame is letterboxed: scaled by `640 / max(w, h)` (bilinear) into the top-left corner,
-//! the rest zero. The outputs are decoded exactly as OpenCV's `FaceDetectorYN` does
-//! (opencv/modules/objdetect/src/face_detect.cpp, `postProcess`), so results agree with it.
+//! YuNet (2023mar) takes an `input` of [1,3,side,side] float32, BGR 0..255: 640 for the
+//! prepared `yunet.onnx` (fixed), any multiple of 32 for `yunet-anysize.onnx` (the same
+//! weights with a symbolic size). A frame is letterboxed: scaled by `side / max(w, h)`
+//! (bilinear) into the top-left corner, the rest zero. The outputs are decoded exactly as
+//! OpenCV's `FaceDetectorYN` does (opencv/modules/objdetect/src/face_detect.cpp,
+//! `postProcess`), so results agree with it at the same side.
 
 use opencv::core::{self, Mat, Rect, Scalar};
 use opencv::prelude::*;
@@ -12,10 +14,20 @@ use zeroize::Zeroizing;
 use crate::error::Result;
 use crate::frame::{Frame, Interpolation};
 
-/// YuNet's fixed input side in pixels.
-pub const INPUT_SIDE: i32 = 640;
+/// YuNet's input side for photos (chip photo, enrolment, evaluation), and the only side of the
+/// fixed `yunet.onnx`: what OpenCV's reference uses.
+pub const PHOTO_SIDE: u32 = 640;
 /// Feature-map strides, in output order.
 pub const STRIDES: [usize; 3] = [8, 16, 32];
+/// Input sides must be a multiple of the coarsest stride.
+pub const SIDE_STEP: u32 = 32;
+/// The largest input side accepted.
+pub const MAX_SIDE: u32 = 1280;
+
+/// Whether `side` is a YuNet input side: a multiple of 32 in 32..=1280.
+pub fn valid_side(side: u32) -> bool {
+    (SIDE_STEP..=MAX_SIDE).contains(&side) && side % SIDE_STEP == 0
+}
 
 /// One detected face, in the coordinates of the original frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,28 +55,29 @@ impl Detection {
 
 /// The letterboxed detector input and the scale applied to the frame.
 pub(crate) struct Letterbox {
-    /// NCHW float32 BGR, 3×640×640.
+    /// NCHW float32 BGR, 3×side×side.
     pub blob: Zeroizing<Vec<f32>>,
     /// Frame coordinates = letterbox coordinates / scale.
     pub scale: f32,
 }
 
-/// Scales the frame into a 640×640 canvas (top-left, zero padding) and makes the NCHW blob.
-pub(crate) fn letterbox(frame: &Frame) -> Result<Letterbox> {
+/// Scales the frame into a side×side canvas (top-left, zero padding) and makes the NCHW blob.
+pub(crate) fn letterbox(frame: &Frame, side: u32) -> Result<Letterbox> {
+    let side_i = side as i32;
     let (w, h) = (frame.width() as f32, frame.height() as f32);
-    let scale = INPUT_SIDE as f32 / w.max(h);
-    let nw = ((w * scale).round() as i32).clamp(1, INPUT_SIDE);
-    let nh = ((h * scale).round() as i32).clamp(1, INPUT_SIDE);
+    let scale = side as f32 / w.max(h);
+    let nw = ((w * scale).round() as i32).clamp(1, side_i);
+    let nh = ((h * scale).round() as i32).clamp(1, side_i);
     let resized = frame.resize(nw as u32, nh as u32, Interpolation::Bilinear)?;
     let mut canvas =
-        Mat::new_rows_cols_with_default(INPUT_SIDE, INPUT_SIDE, core::CV_8UC3, Scalar::all(0.0))?;
+        Mat::new_rows_cols_with_default(side_i, side_i, core::CV_8UC3, Scalar::all(0.0))?;
     {
         let mut roi = Mat::roi_mut(&mut canvas, Rect::new(0, 0, nw, nh))?;
         resized.mat().copy_to(&mut roi)?;
     }
     let canvas = Frame::from_mat(canvas)?;
     Ok(Letterbox {
-        blob: hwc_to_chw(canvas.bgr(), INPUT_SIDE as usize, false),
+        blob: hwc_to_chw(canvas.bgr(), side as usize, false),
         scale,
     })
 }
@@ -94,17 +107,18 @@ pub struct RawOutputs<'a> {
     pub kps: [&'a [f32]; 3],
 }
 
-/// Decodes raw outputs into faces in letterbox coordinates (OpenCV's `postProcess`), then NMS.
-/// Malformed (short) outputs yield fewer faces, never a panic.
+/// Decodes raw outputs of a side×side input into faces in letterbox coordinates (OpenCV's
+/// `postProcess`), then NMS. Malformed (short) outputs yield fewer faces, never a panic.
 pub fn decode(
     out: &RawOutputs<'_>,
+    side: u32,
     score_threshold: f32,
     nms_threshold: f32,
     top_k: usize,
 ) -> Vec<Detection> {
     let mut faces = Vec::new();
     for (si, &stride) in STRIDES.iter().enumerate() {
-        let cols = INPUT_SIDE as usize / stride;
+        let cols = side as usize / stride;
         let n = cols * cols;
         let (cls, obj, bbox, kps) = (out.cls[si], out.obj[si], out.bbox[si], out.kps[si]);
         let n = n
@@ -237,13 +251,46 @@ mod tests {
             bbox: [&bbox8, &b1, &b2],
             kps: [&kps8, &k1, &k2],
         };
-        let faces = decode(&out, 0.5, 0.3, 10);
+        let faces = decode(&out, PHOTO_SIDE, 0.5, 0.3, 10);
         assert_eq!(faces.len(), 1);
         let f = faces[0];
         assert!((f.score - 0.9).abs() < 1e-6);
         // cx = (3+0.5)*8 = 28, w = 8 → x1 = 24; cy = 20, h = 8 → y1 = 16.
         assert_eq!(f.bbox, [24.0, 16.0, 8.0, 8.0]);
         assert_eq!(f.landmarks[0], [24.0, 16.0]);
+    }
+
+    /// The same cell of a 320 input: 40 cells a row at stride 8, not 80. Decoding it as a
+    /// 640 input would put the face on another row and column.
+    #[test]
+    fn decodes_a_cell_of_a_smaller_input_where_it_is() {
+        let side = 320u32;
+        let n: Vec<usize> = STRIDES.iter().map(|s| (side as usize / s).pow(2)).collect();
+        let idx = 2 * 40 + 3;
+        let mut cls8 = empty(n[0], 1);
+        let mut obj8 = empty(n[0], 1);
+        cls8[idx] = 1.0;
+        obj8[idx] = 1.0;
+        let (b8, k8) = (empty(n[0], 4), empty(n[0], 10));
+        let z: Vec<Vec<f32>> = [1usize, 1, 4, 10, 1, 1, 4, 10]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| empty(n[1 + i / 4], *k))
+            .collect();
+        let out = RawOutputs {
+            cls: [&cls8, &z[0], &z[4]],
+            obj: [&obj8, &z[1], &z[5]],
+            bbox: [&b8, &z[2], &z[6]],
+            kps: [&k8, &z[3], &z[7]],
+        };
+        let faces = decode(&out, side, 0.5, 0.3, 10);
+        assert_eq!(faces.len(), 1);
+        // Centre (3, 2) cells of 8 px; width exp(0) * 8.
+        assert_eq!(faces[0].bbox, [20.0, 12.0, 8.0, 8.0]);
+        let wrong = decode(&out, PHOTO_SIDE, 0.5, 0.3, 10);
+        assert_ne!(wrong.first().map(|f| f.bbox), Some(faces[0].bbox));
+        assert!(valid_side(side) && valid_side(PHOTO_SIDE));
+        assert!(!valid_side(0) && !valid_side(330) && !valid_side(1312));
     }
 
     #[test]
@@ -255,7 +302,7 @@ mod tests {
             bbox: [&z, &z, &z],
             kps: [&z, &z, &z],
         };
-        assert!(decode(&out, 0.5, 0.3, 10).is_empty());
+        assert!(decode(&out, PHOTO_SIDE, 0.5, 0.3, 10).is_empty());
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! see [`frame`].)
 //!
 //! Pipeline: [`decode`] (JPEG / JPEG 2000 / DG2 bytes → [`Frame`]) or a [`FrameSource`] →
-//! [`detect`] (YuNet 2023mar, letterboxed to 640×640, decoded as OpenCV's `FaceDetectorYN`) →
+//! [`detect`] (YuNet 2023mar, letterboxed to `detector_side` for live frames and 640 for
+//! photos, decoded as OpenCV's `FaceDetectorYN`) →
 //! [`align`] (Umeyama similarity to the ArcFace 5-point template, OpenCV `warpAffine`) →
 //! SFace 2021dec embedding through ONNX Runtime ([`pipeline`]) → [`quality`] →
 //! [`capture`] (the sans-IO capture window) → [`matcher`] with a threshold from

@@ -163,9 +163,10 @@ fn matcher_guidance(q: &Quality, width: u32) -> Vec<quality::Guidance> {
 
 type Found = (Detection, usize, Quality, crate::Embedding);
 
-/// Detects faces and embeds the largest; `None` when there is no face.
+/// Detects faces in a photo (at [`crate::detect::PHOTO_SIDE`]) and embeds the largest; `None`
+/// when there is no face.
 pub fn largest_face(pipeline: &mut FacePipeline, frame: &Frame) -> Result<Option<Found>> {
-    let analysis = pipeline.analyze(frame)?;
+    let analysis = pipeline.analyze_photo(frame)?;
     let n = analysis.faces.len();
     Ok(analysis
         .primary

@@ -66,10 +66,15 @@ impl StageTiming {
 }
 
 /// Detector + recognizer, loaded once. Not `Sync`: run it on one dedicated thread.
+///
+/// Live frames ([`FacePipeline::analyze`], [`FacePipeline::detect`]) are detected at the
+/// configured `detector_side`; photos ([`FacePipeline::analyze_photo`],
+/// [`FacePipeline::detect_photo`]: the chip photo, evaluation) at [`detect::PHOTO_SIDE`].
 pub struct FacePipeline {
     models: Models,
     score_threshold: f32,
     nms_threshold: f32,
+    live_side: u32,
     debug: DangerousDebug,
     dumped: u64,
 }
@@ -77,13 +82,37 @@ pub struct FacePipeline {
 impl FacePipeline {
     /// Loads ONNX Runtime and the models named in `config`.
     pub fn new(config: &VisionConfig) -> Result<Self> {
+        if !detect::valid_side(config.detector_side) {
+            return Err(VisionError::Config(format!(
+                "vision.detector_side = {}: must be a multiple of 32 in 32..=1280",
+                config.detector_side
+            )));
+        }
+        let models = Models::load(config)?;
+        if let Some(fixed) = models.detector_fixed_side {
+            if fixed != config.detector_side || fixed != detect::PHOTO_SIDE {
+                return Err(VisionError::Config(format!(
+                    "vision.detector_side = {}, but the YuNet model {} takes only {fixed}×{fixed}: \
+                     use models/yunet-anysize.onnx (scripts/setup-models.sh writes it) or set \
+                     detector_side = {fixed}",
+                    config.detector_side,
+                    config.paths().yunet.display()
+                )));
+            }
+        }
         Ok(Self {
-            models: Models::load(config)?,
+            models,
             score_threshold: config.detector_score_threshold,
             nms_threshold: config.nms_threshold,
+            live_side: config.detector_side,
             debug: DangerousDebug::default(),
             dumped: 0,
         })
+    }
+
+    /// The detector's input side for live frames.
+    pub fn detector_side(&self) -> u32 {
+        self.live_side
     }
 
     /// Turns on biometric debug output (see [`DangerousDebug`]).
@@ -94,11 +123,20 @@ impl FacePipeline {
         self.debug = debug;
     }
 
-    /// Finds faces in a frame (frame coordinates), highest score first.
+    /// Finds faces in a live frame (frame coordinates), highest score first.
     pub fn detect(&mut self, frame: &Frame) -> Result<Vec<Detection>> {
-        let lb = detect::letterbox(frame)?;
-        let side = detect::INPUT_SIDE as usize;
-        let input = TensorRef::from_array_view(([1usize, 3, side, side], &lb.blob[..]))?;
+        self.detect_at(frame, self.live_side)
+    }
+
+    /// Finds faces in a photo (frame coordinates), highest score first.
+    pub fn detect_photo(&mut self, frame: &Frame) -> Result<Vec<Detection>> {
+        self.detect_at(frame, detect::PHOTO_SIDE)
+    }
+
+    fn detect_at(&mut self, frame: &Frame, side: u32) -> Result<Vec<Detection>> {
+        let lb = detect::letterbox(frame, side)?;
+        let n = side as usize;
+        let input = TensorRef::from_array_view(([1usize, 3, n, n], &lb.blob[..]))?;
         let outputs = self.models.detector.run(ort::inputs!["input" => input])?;
         let get = |name: &str| -> Result<&[f32]> {
             let v = outputs
@@ -112,7 +150,13 @@ impl FacePipeline {
             bbox: [get("bbox_8")?, get("bbox_16")?, get("bbox_32")?],
             kps: [get("kps_8")?, get("kps_16")?, get("kps_32")?],
         };
-        let faces = detect::decode(&raw, self.score_threshold, self.nms_threshold, MAX_FACES);
+        let faces = detect::decode(
+            &raw,
+            side,
+            self.score_threshold,
+            self.nms_threshold,
+            MAX_FACES,
+        );
         Ok(faces
             .into_iter()
             .map(|d| detect::unscale(d, lb.scale))
@@ -150,10 +194,19 @@ impl FacePipeline {
         self.embed_aligned(&crop)
     }
 
-    /// Detects all faces, picks the largest, measures its quality and embeds it.
+    /// Detects all faces in a live frame, picks the largest, measures its quality and embeds it.
     pub fn analyze(&mut self, frame: &Frame) -> Result<FrameAnalysis> {
+        self.analyze_at(frame, self.live_side)
+    }
+
+    /// [`FacePipeline::analyze`] for a photo: detection at [`detect::PHOTO_SIDE`].
+    pub fn analyze_photo(&mut self, frame: &Frame) -> Result<FrameAnalysis> {
+        self.analyze_at(frame, detect::PHOTO_SIDE)
+    }
+
+    fn analyze_at(&mut self, frame: &Frame, side: u32) -> Result<FrameAnalysis> {
         let t0 = Instant::now();
-        let faces = self.detect(frame)?;
+        let faces = self.detect_at(frame, side)?;
         let t1 = Instant::now();
         let mut timing = StageTiming {
             detect: t1 - t0,

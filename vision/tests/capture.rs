@@ -94,7 +94,7 @@ fn missing_models_are_a_clear_setup_error() {
     // A corrupt model: right place, wrong bytes.
     std::fs::create_dir_all(dir.path().join("models")).unwrap();
     std::fs::create_dir_all(dir.path().join("onnxruntime")).unwrap();
-    std::fs::write(dir.path().join("models/yunet.onnx"), b"not a model").unwrap();
+    std::fs::write(dir.path().join("models/yunet-anysize.onnx"), b"not a model").unwrap();
     std::os::unix::fs::symlink(
         common::assets().join("onnxruntime/libonnxruntime.so.1.32.0"),
         dir.path().join("onnxruntime/libonnxruntime.so.1.32.0"),

@@ -3,7 +3,8 @@
 //! - `doc`: a full document read (PACE, EF.COM, SOD, DG1, a ~20 KB DG2, DG14, DG15, AA, CA)
 //!   from the in-process virtual chip plus passive authentication — software time per
 //!   document with an instant link, and the modelled wall time on a 424 kbit/s, 5 ms per APDU
-//!   link.
+//!   link; with `--vpcd`, the same read through pcscd and vpcd (the PC/SC adapter, the chip
+//!   answering on the modelled link's timing) beside the in-process model, and their ratio.
 //! - `gate`: decision latency (the face verdict that completes an accept → the exit-open
 //!   command polled from [`gate::Gate`]) and a whole two-step passage through the machine.
 //! - `passage`: the software share of a passage: read + PA + state machine + audit appends,
@@ -13,6 +14,8 @@
 
 #[cfg(feature = "sim")]
 mod document;
+#[cfg(feature = "sim")]
+mod link;
 
 #[cfg(feature = "sim")]
 use std::path::PathBuf;
@@ -57,6 +60,19 @@ pub struct BenchArgs {
     #[cfg(feature = "sim")]
     #[arg(long)]
     audit_dir: Option<PathBuf>,
+    /// `bench doc`: also read the document through pcscd, the virtual chip on vpcd at this
+    /// address (e.g. 127.0.0.1:35963, as scripts/with-pcscd.sh sets up)
+    #[cfg(feature = "sim")]
+    #[arg(long, value_name = "ADDR")]
+    vpcd: Option<String>,
+    /// `bench doc --vpcd`: the PC/SC reader that vpcd address is
+    #[cfg(feature = "sim")]
+    #[arg(long, default_value = "Virtual PCD 00 00")]
+    vpcd_reader: String,
+    /// `bench doc --vpcd`: measured reads through pcscd (after one warm-up)
+    #[cfg(feature = "sim")]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    vpcd_reads: u32,
 }
 
 /// Why a benchmark could not run.
@@ -87,6 +103,10 @@ pub enum BenchError {
     #[cfg(feature = "sim")]
     #[error("chip read: {0}")]
     Read(String),
+    /// pcscd or vpcd could not be reached or did not behave.
+    #[cfg(feature = "sim")]
+    #[error("pcscd + vpcd: {0}")]
+    Vpcd(String),
     /// Passive authentication did not pass on the specimen.
     #[cfg(feature = "sim")]
     #[error("passive authentication did not pass: {0:?}")]

@@ -323,7 +323,7 @@ fn synthesize(config: &VisionConfig, faces: &Path, out: &Path) -> Result<(), Str
     let mut made = 0usize;
     for (i, path) in photos.iter().enumerate() {
         let photo = vision::read_photo(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let found = pipeline.detect(&photo).map_err(|e| e.to_string())?;
+        let found = pipeline.detect_photo(&photo).map_err(|e| e.to_string())?;
         let Some(face) = found
             .iter()
             .max_by(|a, b| a.area().total_cmp(&b.area()))

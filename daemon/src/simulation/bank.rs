@@ -116,7 +116,7 @@ fn load_identities(
         if let Some(d) = detector.as_deref_mut() {
             for f in &files {
                 let photo = vision::read_photo(f)?;
-                let found = d.detect(&photo)?;
+                let found = d.detect_photo(&photo)?;
                 if let Some(face) = found.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
                     let bona_fide = vision::pad::synth::sequence(
                         vision::pad::synth::Kind::BonaFide,

@@ -37,8 +37,12 @@ pub fn labelled_images() -> Vec<(String, PathBuf)> {
 
 /// Loads the pipeline or fails with the setup instruction.
 pub fn pipeline() -> FacePipeline {
-    let config = VisionConfig::default();
-    match FacePipeline::new(&config) {
+    pipeline_with(&VisionConfig::default())
+}
+
+/// Loads the pipeline of `config` or fails with the setup instruction.
+pub fn pipeline_with(config: &VisionConfig) -> FacePipeline {
+    match FacePipeline::new(config) {
         Ok(p) => p,
         Err(e) => panic!(
             "vision assets missing or broken under {} ({e}).\n\

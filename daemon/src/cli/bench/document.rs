@@ -15,6 +15,8 @@ use audit::AuditLog;
 const GOAL_DOC_SOFTWARE_MS: f64 = 50.0;
 /// Goal: modelled wall time of the 20 KB DG2 read.
 const GOAL_DG2_MODELLED_MS: f64 = 1000.0;
+/// Goal: a read through pcscd + vpcd within this fraction of the in-process model.
+const GOAL_VPCD_RATIO_DEVIATION: f64 = 0.10;
 /// Goal: software share of a passage (the rest of a passage is walking and doors).
 const GOAL_PASSAGE_MS: f64 = 300.0;
 /// The DG2 face image size of a typical passport (about 20 KB).
@@ -33,9 +35,9 @@ fn median_p95_ms(s: &Summary) -> (f64, f64) {
 }
 
 /// The specimen document with a ~20 KB JPEG face, and the CSCA store that trusts it.
-struct Fixture {
-    chip: sim::chip::ChipSpec,
-    mrz: document::mrz::Mrz,
+pub(super) struct Fixture {
+    pub(super) chip: sim::chip::ChipSpec,
+    pub(super) mrz: document::mrz::Mrz,
     store: document::pki::CscaStore,
     face_bytes: usize,
     face_size: (u16, u16),
@@ -183,6 +185,19 @@ pub(super) fn bench_doc(args: &BenchArgs) -> Result<Report, BenchError> {
         .iter()
         .map(|s| format!("{} {}", s.step, s.apdus))
         .collect();
+    let vpcd = match &args.vpcd {
+        Some(addr) => Some(super::link::read_through_vpcd(
+            &fx,
+            addr,
+            &args.vpcd_reader,
+            args.vpcd_reads,
+            LinkModel::TYPICAL,
+        )?),
+        None => None,
+    };
+    // The in-process model of a read's wall time: the software read (instant link) plus the
+    // link model's time over the same APDUs. Through vpcd the chip sleeps that time per APDU.
+    let model_wall = ms(typical.modelled) + ms(r.median);
     let aa = typical.doc.active_authentication.is_some();
     let ca = typical.doc.chip_authentication.is_some();
     let ((tm, tp), (rm, rp), (pm, pp)) = (median_p95_ms(&t), median_p95_ms(&r), median_p95_ms(&p));
@@ -200,7 +215,8 @@ pub(super) fn bench_doc(args: &BenchArgs) -> Result<Report, BenchError> {
          {ind}of which PA                   median {pm:.2} ms   p95 {pp:.2} ms\n\
          modelled wall time, 424 kbit/s + 5 ms/APDU\n\
          {ind}whole read                    {mw:.0} ms\n\
-         {ind}DG2 read                      {md:.0} ms   (goal < {g2} ms: {m2})\n",
+         {ind}DG2 read                      {md:.0} ms   (goal < {g2} ms: {m2})\n\
+         {vpcd_table}",
         ind = "  ",
         n = args.iterations,
         fb = fx.face_bytes,
@@ -217,6 +233,7 @@ pub(super) fn bench_doc(args: &BenchArgs) -> Result<Report, BenchError> {
         md = ms(dg2_modelled),
         g2 = GOAL_DG2_MODELLED_MS,
         m2 = meets(ms(dg2_modelled), GOAL_DG2_MODELLED_MS),
+        vpcd_table = vpcd_table(vpcd.as_ref(), args, model_wall, ms(typical.modelled), rm, typical.apdus),
     );
     let json = json!({
         "iterations": args.iterations,
@@ -236,8 +253,63 @@ pub(super) fn bench_doc(args: &BenchArgs) -> Result<Report, BenchError> {
         "dg2_modelled_ms": ms(dg2_modelled),
         "goal_software_ms": GOAL_DOC_SOFTWARE_MS,
         "goal_dg2_modelled_ms": GOAL_DG2_MODELLED_MS,
+        "model_read_ms": model_wall,
     });
+    let mut json = json;
+    if let Some(v) = &vpcd {
+        let measured = ms(v.median());
+        json["vpcd_reads"] = json!(v.walls.len());
+        json["vpcd_read_ms_median"] = json!(measured);
+        json["vpcd_read_ms_min"] = json!(v.walls.first().map_or(0.0, |d| ms(*d)));
+        json["vpcd_read_ms_max"] = json!(v.walls.last().map_or(0.0, |d| ms(*d)));
+        json["vpcd_apdus"] = json!(v.apdus);
+        json["vpcd_model_ratio"] = json!(measured / model_wall);
+        json["vpcd_tcp_nodelay"] = json!(u8::from(v.socket.nodelay));
+        json["vpcd_messages"] = json!(v.acks.messages);
+        json["vpcd_messages_in_quickack"] = json!(v.acks.quickack);
+        json["goal_vpcd_ratio_deviation"] = json!(GOAL_VPCD_RATIO_DEVIATION);
+    }
     Ok(Report { table, json })
+}
+
+/// The lines of `bench doc` about the read through pcscd + vpcd.
+fn vpcd_table(
+    vpcd: Option<&super::link::VpcdFigures>,
+    args: &BenchArgs,
+    model_wall: f64,
+    modelled: f64,
+    software: f64,
+    apdus: u64,
+) -> String {
+    let ind = "  ";
+    let Some(v) = vpcd else {
+        return format!(
+            "through pcscd + vpcd                not run (add --vpcd 127.0.0.1:35963 beside pcscd with \
+             vpcd, e.g. under scripts/with-pcscd.sh)\n\
+             {ind}in-process model of the read  {model_wall:.0} ms ({modelled:.0} ms link + {software:.1} ms software)\n"
+        );
+    };
+    let measured = ms(v.median());
+    let ratio = measured / model_wall;
+    let within = (ratio - 1.0).abs() <= GOAL_VPCD_RATIO_DEVIATION;
+    let on = |b: bool| if b { "on" } else { "OFF" };
+    format!(
+        "whole read, same link model, in-process and through pcscd + vpcd ({reader}, {n} reads)\n\
+         {ind}in-process model              {model_wall:>6.0} ms   ({modelled:.0} ms link + {software:.1} ms software, {apdus} APDUs)\n\
+         {ind}pcscd + vpcd, measured        {measured:>6.0} ms   median (min {lo:.0}, max {hi:.0}; {va} APDUs)\n\
+         {ind}ratio measured / model        {ratio:>6.3}      (goal within ±{goal:.0} %: {ok})\n\
+         {ind}card socket (getsockopt)      TCP_NODELAY {nd}; TCP_QUICKACK set at {qa} of {msgs} messages from vpcd\n",
+        reader = args.vpcd_reader,
+        n = v.walls.len(),
+        lo = v.walls.first().map_or(0.0, |d| ms(*d)),
+        hi = v.walls.last().map_or(0.0, |d| ms(*d)),
+        va = v.apdus,
+        goal = GOAL_VPCD_RATIO_DEVIATION * 100.0,
+        ok = if within { "yes" } else { "NO" },
+        nd = on(v.socket.nodelay),
+        qa = v.acks.quickack,
+        msgs = v.acks.messages,
+    )
 }
 
 /// Modelled time of the DG2 step: its APDUs' turnaround plus its bytes on the air, with the
