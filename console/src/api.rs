@@ -279,6 +279,7 @@ pub async fn command(
     .await?;
     link.command(OfficerRequest {
         officer: o.id.clone(),
+        role: o.role,
         action,
         comment,
     })

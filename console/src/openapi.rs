@@ -192,9 +192,13 @@ pub fn document() -> Value {
         "responses": { "200": { "description": "text/event-stream", "content": { "text/event-stream": {} } }, "401": err("Bad token") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/commands".into(), json!({ "post": {
-        "operationId": "gateApiCommand", "summary": "Gate API: an officer command, checked by the console; audited here too", "parameters": [gate_param()],
-        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OfficerCommand" } } } },
-        "responses": { "202": ok_json("Sent", json!({ "type": "object" })), "401": err("Bad token"), "404": err("Unknown gate"), "422": err("Bad command") }
+        "operationId": "gateApiCommand", "summary": "Gate API: an officer command from a console over mutual TLS, with the officer and role signed by the console's certificate key; audited here too", "parameters": [gate_param()],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SignedCommand" } } } },
+        "responses": { "202": ok_json("Sent", json!({ "type": "object" })), "401": err("Bad token"),
+                       "403": err("No client certificate; or the assertion's signature, gate, role or age is refused"),
+                       "404": err("Unknown gate"), "409": err("Assertion used before"),
+                       "400": err("Bad JSON"), "415": err("Not JSON"), "422": err("Not a signed officer assertion"),
+                       "502": err("Gate unreachable"), "503": err("Audit trail unavailable, or too many commands at once: not sent") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/photo/{kind}".into(), json!({ "get": {
         "operationId": "gateApiPhoto", "summary": "Gate API: a photo of the passage in progress (no-store)",
@@ -209,7 +213,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "egate console API", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "The officers' supervision console of a bank of e-gates, and the gate API a remote console uses. Officers: session cookie + X-CSRF-Token on every state-changing request. Consoles: bearer token." },
+                  "description": "The officers' supervision console of a bank of e-gates, and the gate API a remote console uses. Officers: session cookie + X-CSRF-Token on every state-changing request. Consoles: bearer token, and for commands a client certificate (mutual TLS) whose key signs each command's officer assertion." },
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -223,7 +227,13 @@ pub fn document() -> Value {
                 "CommentRequest": { "type": "object", "additionalProperties": false, "properties": { "comment": { "type": ["string", "null"], "maxLength": crate::api::MAX_COMMENT } } },
                 "Session": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
                 "OfficerAction": { "enum": actions },
-                "OfficerCommand": { "type": "object", "required": ["officer", "action"], "properties": { "officer": { "type": "string" }, "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] } } },
+                "SignedCommand": { "type": "object", "required": ["assertion", "scheme", "signature"], "additionalProperties": false,
+                    "description": "assertion: base64 of the JSON of an OfficerAssertion; signature: base64 of the signature, under the key of the connection's client certificate, over \"egate officer assertion v1\\0\" followed by those JSON bytes",
+                    "properties": { "assertion": { "type": "string" }, "scheme": { "enum": ["ecdsa_p256_sha256", "ed25519"] }, "signature": { "type": "string" } } },
+                "OfficerAssertion": { "type": "object", "required": ["officer", "role", "gate", "action", "comment", "issued_ms", "nonce"], "additionalProperties": false, "properties": {
+                    "officer": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "gate": { "type": "string" },
+                    "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] },
+                    "issued_ms": { "type": "integer" }, "nonce": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" } } },
                 "DeviceHealth": { "type": "object", "properties": { "device": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
                 "GateStatus": { "type": "object", "properties": {
                     "id": { "type": "string" }, "phase": { "type": "string" }, "step": { "type": "string" }, "elapsed_ms": { "type": "integer" },
