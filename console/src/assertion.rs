@@ -320,12 +320,9 @@ impl Verifier {
 /// The assertion, if `cmd`'s signature verifies under `cert`'s public key.
 fn verify_signature(cmd: &SignedCommand, cert: &[u8]) -> Result<Assertion, Refusal> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let json = b64
-        .decode(&cmd.assertion)
-        .map_err(|e| Refusal::Malformed(format!("assertion: {e}")))?;
-    let sig = b64
-        .decode(&cmd.signature)
-        .map_err(|e| Refusal::Malformed(format!("signature: {e}")))?;
+    // Bytes that do not decode cannot carry a valid signature: refused like a wrong one.
+    let json = b64.decode(&cmd.assertion).map_err(|_| Refusal::Signature)?;
+    let sig = b64.decode(&cmd.signature).map_err(|_| Refusal::Signature)?;
     let scheme = Scheme::from_name(&cmd.scheme)
         .ok_or_else(|| Refusal::Scheme(cmd.scheme.chars().take(32).collect()))?;
     let der = CertificateDer::from(cert);
@@ -465,12 +462,20 @@ mod tests {
             v.accept(&bad, Some(&cert), "g1", now),
             Err(Refusal::Scheme(_))
         ));
-        let mut bad = good.clone();
-        bad.signature = "%%%".into();
-        assert!(matches!(
-            v.accept(&bad, Some(&cert), "g1", now),
-            Err(Refusal::Malformed(_))
-        ));
+        for (assertion, signature) in [
+            (good.assertion.as_str(), "%%%"),
+            ("*", good.signature.as_str()),
+        ] {
+            let bad = SignedCommand {
+                assertion: assertion.into(),
+                signature: signature.into(),
+                ..good.clone()
+            };
+            assert_eq!(
+                v.accept(&bad, Some(&cert), "g1", now),
+                Err(Refusal::Signature)
+            );
+        }
         // A certificate that is not DER.
         assert_eq!(
             v.accept(&good, Some(b"not a certificate"), "g1", now),

@@ -101,6 +101,12 @@ fn add_security(paths: &mut Map<String, Value>) {
     }
 }
 
+/// An acknowledgement's comment: at least one character that is neither white space nor one
+/// that [`crate::api::comment_char`] removes (ECMA-262 regular expression).
+fn ack_comment_pattern() -> &'static str {
+    "[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb]"
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -141,6 +147,7 @@ pub fn document() -> Value {
             "responses": { "202": ok_json("Sent to the gate", json!({ "type": "object" })),
                            "401": err("Not logged in"), "403": err("Wrong role or CSRF token missing"),
                            "404": err("Unknown gate"), "415": err("Not JSON"), "400": err("Bad JSON"),
+                           "422": err("A body other than a CommentRequest, or a comment too long"),
                            "502": err("Gate unreachable"), "503": err("Audit trail unavailable: not sent") }
         }}));
     }
@@ -156,16 +163,17 @@ pub fn document() -> Value {
     paths.insert("/api/alarms/{alarm}/ack".into(), json!({ "post": {
         "operationId": "ackAlarm", "summary": "Acknowledge an alarm with a comment (audited)",
         "parameters": [{ "name": "alarm", "in": "path", "required": true, "schema": { "type": "integer" } }],
-        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommentRequest" } } } },
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/AckRequest" } } } },
         "responses": { "200": ok_json("Acknowledged", json!({ "type": "object", "properties": { "alarm": { "$ref": "#/components/schemas/Alarm" } } })),
                        "401": err("Not logged in"), "403": err("Wrong role or CSRF token missing"), "404": err("Unknown alarm"),
+                       "400": err("Bad JSON"), "415": err("Not JSON"),
                        "409": err("Already acknowledged"), "422": err("Comment missing or too long"),
                        "503": err("Audit trail unavailable: not acknowledged") }
     }}));
     paths.insert("/api/stats".into(), json!({ "get": {
         "operationId": "stats", "summary": "Passages per hour, outcomes, referral reasons and transaction times, for the bank or one gate",
         "parameters": [{ "name": "gate", "in": "query", "required": false, "schema": { "type": "string" } }],
-        "responses": { "200": ok_json("Statistics", json!({ "type": "object" })), "401": err("Not logged in"), "404": err("Unknown gate") }
+        "responses": { "200": ok_json("Statistics", json!({ "type": "object" })), "400": err("A query parameter other than gate"), "401": err("Not logged in"), "404": err("Unknown gate") }
     }}));
     paths.insert("/api/events".into(), json!({ "get": {
         "operationId": "events", "summary": "Server-Sent Events: one JSON PageMessage per message (gate events with the status after them, alarm acknowledgements, resync)",
@@ -225,11 +233,15 @@ pub fn document() -> Value {
                 "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string" }, "message": { "type": "string" } } },
                 "LoginRequest": { "type": "object", "required": ["user", "password"], "additionalProperties": false, "properties": { "user": { "type": "string", "maxLength": 64 }, "password": { "type": "string" } } },
                 "CommentRequest": { "type": "object", "additionalProperties": false, "properties": { "comment": { "type": ["string", "null"], "maxLength": crate::api::MAX_COMMENT } } },
+                "AckRequest": { "type": "object", "required": ["comment"], "additionalProperties": false, "properties": { "comment": {
+                    "type": "string", "maxLength": crate::api::MAX_COMMENT,
+                    "description": "What was done about the alarm; control and format characters (bidi, zero-width) are removed, and what is left must not be blank",
+                    "pattern": ack_comment_pattern() } } },
                 "Session": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
                 "OfficerAction": { "enum": actions },
                 "SignedCommand": { "type": "object", "required": ["assertion", "scheme", "signature"], "additionalProperties": false,
                     "description": "assertion: base64 of the JSON of an OfficerAssertion; signature: base64 of the signature, under the key of the connection's client certificate, over \"egate officer assertion v1\\0\" followed by those JSON bytes",
-                    "properties": { "assertion": { "type": "string" }, "scheme": { "enum": ["ecdsa_p256_sha256", "ed25519"] }, "signature": { "type": "string" } } },
+                    "properties": { "assertion": { "type": "string", "contentEncoding": "base64" }, "scheme": { "enum": ["ecdsa_p256_sha256", "ed25519"] }, "signature": { "type": "string", "contentEncoding": "base64" } } },
                 "OfficerAssertion": { "type": "object", "required": ["officer", "role", "gate", "action", "comment", "issued_ms", "nonce"], "additionalProperties": false, "properties": {
                     "officer": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "gate": { "type": "string" },
                     "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] },
