@@ -193,6 +193,39 @@ def corpora() -> dict:
                                            (22, 0, 255), (8, 1, 1), (8, 0, 1)]),
         "alarms": seq(0x30, 7, [(8, 1, 1), (8, 3, 1), (8, 5, 1), (8, 0, 1), (8, 2, 1), (23, 0xFF, 0)]),
     }
+    # Method index (GET 0, POST 1, PUT 2, DELETE 3), credential bits (1 cookie, 2 CSRF,
+    # 4 bearer, 8 client certificate, 16 JSON content type), the path, "\n", the body.
+    def request(method, creds, path, body=b""):
+        return bytes([method, creds]) + path.encode() + b"\n" + body
+
+    signed = (b'{"assertion":"eyJvZmZpY2VyIjoib2xnYSJ9","scheme":"ecdsa_p256_sha256",'
+              b'"signature":"MEUCIQ=="}')
+    c["console_requests"] = {
+        "gates": request(0, 1, "/api/gates"),
+        "gate": request(0, 1, "/api/gates/g1"),
+        "refer_comment": request(1, 19, "/api/gates/g1/commands/refer", b'{"comment":"seen\u202e"}'),
+        "reset_empty": request(1, 3, "/api/gates/g2/commands/reset"),
+        "command_no_csrf": request(1, 17, "/api/gates/g1/commands/lane_close", b"{}"),
+        "ack": request(1, 19, "/api/alarms/1/ack", b'{"comment":"checked"}'),
+        "photo": request(0, 1, "/api/gates/g1/photo/live"),
+        "stats": request(0, 1, "/api/stats?gate=g1"),
+        "session": request(0, 1, "/api/session"),
+        "openapi": request(0, 0, "/api/openapi.json"),
+        "gate_api_gates": request(0, 4, "/gate-api/v1/gates"),
+        "gate_api_command": request(1, 28, "/gate-api/v1/gates/g1/commands", signed),
+        "gate_api_command_no_cert": request(1, 20, "/gate-api/v1/gates/g1/commands", signed),
+        "gate_api_photo": request(0, 4, "/gate-api/v1/gates/g1/photo/chip"),
+        "logout": request(1, 3, "/api/logout"),
+    }
+    config = TOP / "config"
+    c["config_file"] = {
+        "default": (config / "egate.toml").read_bytes(),
+        "devices": (config / "devices.toml").read_bytes(),
+        "sim_console": b'[sim]\ngates = 2\npattern = ["genuine"]\n\n[console]\nlisten = "127.0.0.1:0"\n'
+                       b'gate_api_token_file = "/etc/egate/t"\ngate_api_client_ca_file = "/etc/egate/ca.pem"\n',
+        "typo_and_range": b'[console]\nlisen = "x"\nsession_idle_s = 5\n[watchlist]\nmode = "sometimes"\n',
+        "not_toml": b'[console\nlisten = \n',
+    }
     return c
 
 

@@ -201,6 +201,7 @@ impl AuditLog {
             next_seq: report.records,
             prev: report.last_mac,
             unchecked: 0,
+            len: bytes.len() as u64,
         };
         if torn > 0 {
             w.append(
@@ -295,6 +296,8 @@ struct Writer {
     prev: String,
     /// Records since the last checkpoint.
     unchecked: u64,
+    /// Bytes of the trail's complete records: a failed write is cut back to this.
+    len: u64,
 }
 
 impl Writer {
@@ -345,8 +348,17 @@ impl Writer {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(s.line.as_bytes()).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        let written = self
+            .file
+            .write_all(s.line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // A full disk can take part of a line: cut it, so that the chain ends at the last
+            // whole record and the same record can be appended again once there is room.
+            let _ = self.file.set_len(self.len);
+            return Err(io(e));
+        }
+        self.len += s.line.len() as u64;
         self.prev = s.mac;
         self.next_seq += 1;
         self.unchecked += 1;

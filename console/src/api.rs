@@ -45,6 +45,14 @@ pub fn comment_char(ch: char) -> bool {
 
 /// A comment as kept: control and format characters removed, length checked.
 fn clean_comment(c: Option<String>, required: bool) -> Result<Option<String>, ApiError> {
+    // The limit is on what was sent (the documented maxLength), before anything is removed.
+    if c.as_ref().is_some_and(|s| s.chars().count() > MAX_COMMENT) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "comment_too_long",
+            &format!("a comment has at most {MAX_COMMENT} characters"),
+        ));
+    }
     let c = c.map(|s| {
         s.chars()
             .filter(|ch| comment_char(*ch))
@@ -279,6 +287,7 @@ pub async fn command(
     .await?;
     link.command(OfficerRequest {
         officer: o.id.clone(),
+        role: o.role,
         action,
         comment,
     })
@@ -443,6 +452,19 @@ pub async fn events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by Schemathesis: a space and 500 characters passed, as the length was counted
+    /// after trimming; the documented maxLength is on what is sent.
+    #[test]
+    fn a_comment_longer_than_documented_is_refused_before_trimming() {
+        let sent = format!(" {}", "*".repeat(MAX_COMMENT));
+        assert!(clean_comment(Some(sent), false).is_err());
+        let sent = format!("\u{200B}{}", "*".repeat(MAX_COMMENT - 1));
+        assert_eq!(
+            clean_comment(Some(sent), false).unwrap().map(|c| c.len()),
+            Some(MAX_COMMENT - 1)
+        );
+    }
 
     #[test]
     fn comments_lose_bidi_overrides_and_zero_width_characters() {

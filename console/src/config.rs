@@ -1,5 +1,5 @@
 //! `[console]`: where the console listens, its accounts, TLS certificate, sessions, login
-//! limit and the gate API token. The annotated default is the `[console]` table of the
+//! limit, and the gate API's token and client CA. The annotated default is the `[console]` table of the
 //! daemon's `config/egate.toml`.
 
 use std::net::SocketAddr;
@@ -32,6 +32,9 @@ pub struct ConsoleConfig {
     pub login_window_s: u64,
     /// File holding the bearer token of the gate API (`/gate-api/v1`); empty: the API is off.
     pub gate_api_token_file: PathBuf,
+    /// CA certificates (PEM) that sign the client certificates of the consoles allowed to send
+    /// commands over the gate API (mutual TLS); empty: the gate API takes no commands.
+    pub gate_api_client_ca_file: PathBuf,
     /// Connections served at once; more wait in the kernel's backlog.
     pub max_connections: usize,
 }
@@ -49,6 +52,7 @@ impl Default for ConsoleConfig {
             login_max_failures: 5,
             login_window_s: 300,
             gate_api_token_file: "".into(),
+            gate_api_client_ca_file: "".into(),
             max_connections: 256,
         }
     }
@@ -94,6 +98,14 @@ impl ConsoleConfig {
                 "must be between 1 and 86400 seconds".into(),
             ));
         }
+        if !self.gate_api_client_ca_file.as_os_str().is_empty()
+            && self.gate_api_token_file.as_os_str().is_empty()
+        {
+            p.push((
+                "console.gate_api_client_ca_file",
+                "the gate API is off without gate_api_token_file".into(),
+            ));
+        }
         if !(4..=65_536).contains(&self.max_connections) {
             p.push((
                 "console.max_connections",
@@ -118,6 +130,7 @@ mod tests {
             session_idle_s: 86_401,
             login_max_failures: 0,
             login_window_s: 0,
+            gate_api_client_ca_file: "ca.pem".into(),
             ..ConsoleConfig::default()
         };
         let keys: Vec<&str> = bad.problems().into_iter().map(|(k, _)| k).collect();
@@ -130,6 +143,7 @@ mod tests {
                 "console.session_idle_s",
                 "console.login_max_failures",
                 "console.login_window_s",
+                "console.gate_api_client_ca_file",
             ]
         );
     }

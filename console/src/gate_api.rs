@@ -5,8 +5,9 @@
 //! - `GET  /gates` — every gate's status
 //! - `GET  /gates/{gate}` — one gate's status
 //! - `GET  /events` — Server-Sent Events, one [`crate::link::GateEvent`] as JSON per message
-//! - `POST /gates/{gate}/commands` — an [`OfficerRequest`] (the console has checked the
-//!   officer's role; the officer id is recorded here too)
+//! - `POST /gates/{gate}/commands` — a [`SignedCommand`]: only from a console that presents
+//!   a client certificate signed by `[console] gate_api_client_ca_file` (mutual TLS), and only
+//!   for the officer and role it signed ([`crate::assertion`]), audited here too
 //! - `GET  /gates/{gate}/photo/{chip|live}` — a photo of the passage in progress, `no-store`
 //!
 //! The routes are in [`crate::routes`]; the token check and the checks on what a request
@@ -20,11 +21,13 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde_json::json;
 
-use crate::auth::valid_id;
+use crate::assertion::{Refusal, SignedCommand};
 use crate::link::{GateStatus, OfficerRequest};
+use crate::tls::ClientCert;
 use crate::{api, guard, ApiError, AppState};
 
 /// `GET /gates`
@@ -46,36 +49,54 @@ pub async fn gate(
     guard::gate_status(&app, &id).map(Json)
 }
 
-/// `POST /gates/{gate}/commands`
+/// `POST /gates/{gate}/commands`: a [`SignedCommand`] over mutual TLS. The officer, role,
+/// action and comment are those of the assertion, signed with the key of the client
+/// certificate on this connection ([`crate::assertion`]); the request names no officer of
+/// its own.
 pub async fn command(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    cert: Option<Extension<ClientCert>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let link = guard::gate(&app, &id)?;
-    let mut cmd: OfficerRequest = guard::json_body(&headers, &body)?;
-    if !valid_id(&cmd.officer) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_officer",
-            "officer id: 1-64 of [A-Za-z0-9._-]",
-        ));
-    }
-    cmd.comment = cmd.comment.map(|c| {
+    let cert = cert.map(|Extension(c)| c);
+    let Some(cert) = cert else {
+        return Err(refused(Refusal::NoCertificate));
+    };
+    let signed: SignedCommand = guard::json_body(&headers, &body)?;
+    let a = app
+        .assertions
+        .accept(&signed, Some(&cert.0), &id, crate::hub::now_ms())
+        .map_err(refused)?;
+    let comment = a.comment.map(|c| {
         c.chars()
             .filter(|ch| api::comment_char(*ch))
             .take(api::MAX_COMMENT)
-            .collect()
+            .collect::<String>()
     });
     app.audit_required(
         "officer_command",
-        json!({ "officer": cmd.officer, "gate": id, "action": cmd.action,
-                "comment": cmd.comment, "via": "gate_api" }),
+        json!({ "officer": a.officer, "role": a.role, "gate": id, "action": a.action,
+                "comment": comment, "via": "gate_api",
+                "console": crate::tls::fingerprint(&cert.0) }),
     )
     .await?;
-    link.command(cmd).map_err(guard::unreachable)?;
+    link.command(OfficerRequest {
+        officer: a.officer,
+        role: a.role,
+        action: a.action,
+        comment,
+    })
+    .map_err(guard::unreachable)?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response())
+}
+
+/// The JSON error of a refused assertion.
+fn refused(r: Refusal) -> ApiError {
+    let (status, code) = r.status();
+    ApiError::new(status, code, &r.to_string())
 }
 
 /// `GET /gates/{gate}/photo/{kind}`

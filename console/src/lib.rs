@@ -44,6 +44,7 @@
 //! `Cache-Control: no-store`, and never written anywhere.
 
 pub mod api;
+pub mod assertion;
 pub mod auth;
 pub mod config;
 pub mod gate_api;
@@ -182,6 +183,8 @@ pub struct AppState {
     pub session_lifetime: Duration,
     /// Bearer token of the gate API; `None`: off.
     pub gate_api_token: Option<Arc<zeroize::Zeroizing<String>>>,
+    /// Checks the signed officer assertions of gate API commands.
+    pub assertions: Arc<assertion::Verifier>,
 }
 
 impl AppState {
@@ -206,6 +209,7 @@ impl AppState {
             typed_ids: Arc::new(audit::Pseudonymizer::from_key(&typed_key)),
             session_lifetime: Duration::from_secs(cfg.session_lifetime_s),
             gate_api_token: None,
+            assertions: Arc::new(assertion::Verifier::default()),
         }
     }
 
@@ -511,7 +515,13 @@ pub async fn start(
     } else {
         tls::ServerCert::load(&cfg.tls_cert_file, &cfg.tls_key_file)?
     };
-    let tls_cfg = cert.server_config()?;
+    let client_ca = if cfg.gate_api_client_ca_file.as_os_str().is_empty() {
+        None
+    } else {
+        Some(tls::load_client_ca(&cfg.gate_api_client_ca_file)?)
+    };
+    let commands_over_mtls = client_ca.is_some();
+    let tls_cfg = cert.server_config(client_ca)?;
     let hub = Hub::new(links);
     hub.spawn_forwarders();
     let mut state = AppState::new(Arc::clone(&hub), users, cfg, env.audit);
@@ -519,6 +529,9 @@ pub async fn start(
         state.gate_api_token = Some(Arc::new(read_token(&cfg.gate_api_token_file)?));
     }
     let gate_api = state.gate_api_token.is_some();
+    if gate_api && !commands_over_mtls {
+        warn!("[console] gate_api_client_ca_file is empty: the gate API takes no commands");
+    }
     let accounts = state.users.count();
     let listener = TcpListener::bind(&cfg.listen)
         .await
@@ -542,6 +555,7 @@ pub async fn start(
         gates = hub.links().len(),
         accounts,
         gate_api,
+        commands_over_mtls,
         "console listening"
     );
     let app = router(state);

@@ -162,6 +162,8 @@ pub enum GateEventKind {
 pub struct OfficerRequest {
     /// Who (the logged-in officer's id), for the audit trail.
     pub officer: String,
+    /// Their role, as the console authenticated it.
+    pub role: crate::auth::Role,
     /// What (the gate's own command, in its snake_case words).
     pub action: OfficerCommand,
     /// Optional comment.
@@ -312,6 +314,7 @@ mod tests {
         for (command, name) in names {
             let request = OfficerRequest {
                 officer: "olga".into(),
+                role: crate::auth::Role::Officer,
                 action: command,
                 comment: None,
             };

@@ -101,6 +101,12 @@ fn add_security(paths: &mut Map<String, Value>) {
     }
 }
 
+/// An acknowledgement's comment: at least one character that is neither white space nor one
+/// that [`crate::api::comment_char`] removes (ECMA-262 regular expression).
+fn ack_comment_pattern() -> &'static str {
+    "[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb]"
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -141,6 +147,7 @@ pub fn document() -> Value {
             "responses": { "202": ok_json("Sent to the gate", json!({ "type": "object" })),
                            "401": err("Not logged in"), "403": err("Wrong role or CSRF token missing"),
                            "404": err("Unknown gate"), "415": err("Not JSON"), "400": err("Bad JSON"),
+                           "422": err("A body other than a CommentRequest, or a comment too long"),
                            "502": err("Gate unreachable"), "503": err("Audit trail unavailable: not sent") }
         }}));
     }
@@ -156,16 +163,17 @@ pub fn document() -> Value {
     paths.insert("/api/alarms/{alarm}/ack".into(), json!({ "post": {
         "operationId": "ackAlarm", "summary": "Acknowledge an alarm with a comment (audited)",
         "parameters": [{ "name": "alarm", "in": "path", "required": true, "schema": { "type": "integer" } }],
-        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommentRequest" } } } },
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/AckRequest" } } } },
         "responses": { "200": ok_json("Acknowledged", json!({ "type": "object", "properties": { "alarm": { "$ref": "#/components/schemas/Alarm" } } })),
                        "401": err("Not logged in"), "403": err("Wrong role or CSRF token missing"), "404": err("Unknown alarm"),
+                       "400": err("Bad JSON"), "415": err("Not JSON"),
                        "409": err("Already acknowledged"), "422": err("Comment missing or too long"),
                        "503": err("Audit trail unavailable: not acknowledged") }
     }}));
     paths.insert("/api/stats".into(), json!({ "get": {
         "operationId": "stats", "summary": "Passages per hour, outcomes, referral reasons and transaction times, for the bank or one gate",
         "parameters": [{ "name": "gate", "in": "query", "required": false, "schema": { "type": "string" } }],
-        "responses": { "200": ok_json("Statistics", json!({ "type": "object" })), "401": err("Not logged in"), "404": err("Unknown gate") }
+        "responses": { "200": ok_json("Statistics", json!({ "type": "object" })), "400": err("A query parameter other than gate"), "401": err("Not logged in"), "404": err("Unknown gate") }
     }}));
     paths.insert("/api/events".into(), json!({ "get": {
         "operationId": "events", "summary": "Server-Sent Events: one JSON PageMessage per message (gate events with the status after them, alarm acknowledgements, resync)",
@@ -192,9 +200,13 @@ pub fn document() -> Value {
         "responses": { "200": { "description": "text/event-stream", "content": { "text/event-stream": {} } }, "401": err("Bad token") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/commands".into(), json!({ "post": {
-        "operationId": "gateApiCommand", "summary": "Gate API: an officer command, checked by the console; audited here too", "parameters": [gate_param()],
-        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OfficerCommand" } } } },
-        "responses": { "202": ok_json("Sent", json!({ "type": "object" })), "401": err("Bad token"), "404": err("Unknown gate"), "422": err("Bad command") }
+        "operationId": "gateApiCommand", "summary": "Gate API: an officer command from a console over mutual TLS, with the officer and role signed by the console's certificate key; audited here too", "parameters": [gate_param()],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SignedCommand" } } } },
+        "responses": { "202": ok_json("Sent", json!({ "type": "object" })), "401": err("Bad token"),
+                       "403": err("No client certificate; or the assertion's signature, gate, role or age is refused"),
+                       "404": err("Unknown gate"), "409": err("Assertion used before"),
+                       "400": err("Bad JSON"), "415": err("Not JSON"), "422": err("Not a signed officer assertion"),
+                       "502": err("Gate unreachable"), "503": err("Audit trail unavailable, or too many commands at once: not sent") }
     }}));
     paths.insert("/gate-api/v1/gates/{gate}/photo/{kind}".into(), json!({ "get": {
         "operationId": "gateApiPhoto", "summary": "Gate API: a photo of the passage in progress (no-store)",
@@ -209,7 +221,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "egate console API", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "The officers' supervision console of a bank of e-gates, and the gate API a remote console uses. Officers: session cookie + X-CSRF-Token on every state-changing request. Consoles: bearer token." },
+                  "description": "The officers' supervision console of a bank of e-gates, and the gate API a remote console uses. Officers: session cookie + X-CSRF-Token on every state-changing request. Consoles: bearer token, and for commands a client certificate (mutual TLS) whose key signs each command's officer assertion." },
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -221,9 +233,19 @@ pub fn document() -> Value {
                 "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string" }, "message": { "type": "string" } } },
                 "LoginRequest": { "type": "object", "required": ["user", "password"], "additionalProperties": false, "properties": { "user": { "type": "string", "maxLength": 64 }, "password": { "type": "string" } } },
                 "CommentRequest": { "type": "object", "additionalProperties": false, "properties": { "comment": { "type": ["string", "null"], "maxLength": crate::api::MAX_COMMENT } } },
+                "AckRequest": { "type": "object", "required": ["comment"], "additionalProperties": false, "properties": { "comment": {
+                    "type": "string", "maxLength": crate::api::MAX_COMMENT,
+                    "description": "What was done about the alarm; control and format characters (bidi, zero-width) are removed, and what is left must not be blank",
+                    "pattern": ack_comment_pattern() } } },
                 "Session": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
                 "OfficerAction": { "enum": actions },
-                "OfficerCommand": { "type": "object", "required": ["officer", "action"], "properties": { "officer": { "type": "string" }, "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] } } },
+                "SignedCommand": { "type": "object", "required": ["assertion", "scheme", "signature"], "additionalProperties": false,
+                    "description": "assertion: base64 of the JSON of an OfficerAssertion; signature: base64 of the signature, under the key of the connection's client certificate, over \"egate officer assertion v1\\0\" followed by those JSON bytes",
+                    "properties": { "assertion": { "type": "string", "contentEncoding": "base64" }, "scheme": { "enum": ["ecdsa_p256_sha256", "ed25519"] }, "signature": { "type": "string", "contentEncoding": "base64" } } },
+                "OfficerAssertion": { "type": "object", "required": ["officer", "role", "gate", "action", "comment", "issued_ms", "nonce"], "additionalProperties": false, "properties": {
+                    "officer": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "gate": { "type": "string" },
+                    "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] },
+                    "issued_ms": { "type": "integer" }, "nonce": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" } } },
                 "DeviceHealth": { "type": "object", "properties": { "device": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
                 "GateStatus": { "type": "object", "properties": {
                     "id": { "type": "string" }, "phase": { "type": "string" }, "step": { "type": "string" }, "elapsed_ms": { "type": "integer" },

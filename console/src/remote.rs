@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
+use crate::assertion::{Assertion, ConsoleIdentity};
 use crate::link::{
     GateEvent, GateEventKind, GateLink, GateStatus, LinkError, OfficerRequest, PhotoKind,
 };
@@ -56,6 +57,14 @@ pub struct GateEntry {
     /// SHA-256 fingerprint of the daemon's TLS certificate (required for https).
     #[serde(default)]
     pub fingerprint: Option<String>,
+    /// The console's client certificate chain (PEM) for this gate (mutual TLS); without it,
+    /// the gate refuses the console's commands.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// The private key of `client_cert_file` (PEM, ECDSA P-256 or Ed25519, mode 0600); it
+    /// also signs each command's officer assertion.
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +74,8 @@ struct GatesFile {
     gate: Vec<GateEntry>,
 }
 
-/// Parses a gates file: `[[gate]]` tables with `id`, `url`, `token_file`, `fingerprint`.
+/// Parses a gates file: `[[gate]]` tables with `id`, `url`, `token_file`, `fingerprint`,
+/// `client_cert_file` and `client_key_file`.
 pub fn parse_gates_file(path: &Path, text: &str) -> Result<Vec<GateEntry>, ConsoleError> {
     let err = |reason: String| ConsoleError::Gates {
         path: path.to_path_buf(),
@@ -83,6 +93,21 @@ pub fn parse_gates_file(path: &Path, text: &str) -> Result<Vec<GateEntry>, Conso
             return Err(err(format!("gate id {:?} is invalid or repeated", g.id)));
         }
         let base = gate_api_base(&g.url).map_err(|e| err(format!("gate {}: {e}", g.id)))?;
+        match (&g.client_cert_file, &g.client_key_file) {
+            (Some(_), Some(_)) if base.scheme() != "https" => {
+                return Err(err(format!(
+                    "gate {}: client certificates need an https url",
+                    g.id
+                )))
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(err(format!(
+                    "gate {}: set both client_cert_file and client_key_file, or neither",
+                    g.id
+                )))
+            }
+            _ => {}
+        }
         if base.scheme() == "https" {
             match &g.fingerprint {
                 Some(fp) if crate::tls::parse_fingerprint(fp).is_some() => {}
@@ -187,6 +212,7 @@ impl ServerCertVerifier for Pinned {
 pub(crate) fn tls_config(
     entry: &GateEntry,
     https: bool,
+    identity: Option<&ConsoleIdentity>,
 ) -> Result<rustls::ClientConfig, ConsoleError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -202,10 +228,18 @@ pub(crate) fn tls_config(
         .as_deref()
         .and_then(crate::tls::parse_fingerprint)
         .ok_or_else(|| ConsoleError::Tls(format!("gate {}: no fingerprint", entry.id)))?;
-    Ok(builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Pinned { sha256, provider }))
-        .with_no_client_auth())
+        .with_custom_certificate_verifier(Arc::new(Pinned { sha256, provider }));
+    match identity {
+        None => Ok(builder.with_no_client_auth()),
+        Some(id) => {
+            let (chain, key) = id.client_auth();
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                ConsoleError::Tls(format!("gate {}: client certificate: {e}", entry.id))
+            })
+        }
+    }
 }
 
 /// The HTTP client of one gate daemon's gate API.
@@ -213,6 +247,8 @@ struct Client {
     http: reqwest::Client,
     base: Url,
     token: zeroize::Zeroizing<String>,
+    /// Presented to the gate and signs commands; `None`: commands are not sent.
+    identity: Option<ConsoleIdentity>,
 }
 
 impl Client {
@@ -220,8 +256,12 @@ impl Client {
         let base = gate_api_base(&entry.url).map_err(ConsoleError::Tls)?;
         let token = crate::read_token(&entry.token_file)?;
         let https = base.scheme() == "https";
+        let identity = match (&entry.client_cert_file, &entry.client_key_file) {
+            (Some(cert), Some(key)) => Some(ConsoleIdentity::load(cert, key)?),
+            _ => None,
+        };
         let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(entry, https)?)
+            .tls_backend_preconfigured(tls_config(entry, https, identity.as_ref())?)
             .https_only(https)
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -229,7 +269,12 @@ impl Client {
             .user_agent(concat!("egate-console/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConsoleError::Tls(describe(&e)))?;
-        Ok(Self { http, base, token })
+        Ok(Self {
+            http,
+            base,
+            token,
+            identity,
+        })
     }
 
     fn https(&self) -> bool {
@@ -338,7 +383,10 @@ impl RemoteGate {
     pub fn connect(entry: &GateEntry) -> Result<Arc<Self>, ConsoleError> {
         let client = Arc::new(Client::new(entry)?);
         if !client.https() {
-            warn!(gate = %entry.id, "gate API over plain http: the token and commands are not protected");
+            warn!(gate = %entry.id, "gate API over plain http: the token is not protected");
+        }
+        if client.identity.is_none() {
+            warn!(gate = %entry.id, "no client_cert_file for this gate: officers' commands to it are refused");
         }
         let (events, _) = broadcast::channel(1024);
         let me = Arc::new(Self {
@@ -524,7 +572,25 @@ impl GateLink for RemoteGate {
                 "no link to the gate".into(),
             ));
         }
-        let body = serde_json::to_vec(&cmd)
+        let identity = self.client.identity.as_ref().ok_or_else(|| {
+            LinkError::Refused(
+                self.id.clone(),
+                "no client certificate for this gate in the gates file: commands need mutual TLS"
+                    .into(),
+            )
+        })?;
+        let signed = identity
+            .sign(&Assertion {
+                officer: cmd.officer.clone(),
+                role: cmd.role,
+                gate: self.id.clone(),
+                action: cmd.action,
+                comment: cmd.comment.clone(),
+                issued_ms: crate::hub::now_ms(),
+                nonce: crate::assertion::nonce(),
+            })
+            .map_err(|e| LinkError::Refused(self.id.clone(), e))?;
+        let body = serde_json::to_vec(&signed)
             .map_err(|e| LinkError::Refused(self.id.clone(), e.to_string()))?;
         let client = Arc::clone(&self.client);
         let id = self.id.clone();
@@ -613,6 +679,8 @@ mod tests {
             url: "http://127.0.0.1:9/base".into(),
             token_file,
             fingerprint: None,
+            client_cert_file: None,
+            client_key_file: None,
         })
         .unwrap();
         let req = client
@@ -638,6 +706,14 @@ mod tests {
         assert_eq!(parse_gates_file(p, &ok).unwrap().len(), 1);
         assert!(parse_gates_file(p, "").is_err());
         assert!(parse_gates_file(p, "[[gate]]\nid = 1\n").is_err());
+        let half = format!("{ok}client_cert_file = \"c.pem\"\n");
+        let e = parse_gates_file(p, &half).unwrap_err().to_string();
+        assert!(e.contains("client_key_file"), "{e}");
+        let both = format!("{half}client_key_file = \"k.pem\"\n");
+        assert_eq!(parse_gates_file(p, &both).unwrap().len(), 1);
+        let plain = "[[gate]]\nid = \"g1\"\nurl = \"http://127.0.0.1:1\"\ntoken_file = \"t\"\n\
+                     client_cert_file = \"c\"\nclient_key_file = \"k\"\n";
+        assert!(parse_gates_file(p, plain).is_err());
         let dots = "[[gate]]\nid = \"..\"\nurl = \"http://127.0.0.1:1\"\ntoken_file = \"t\"\n";
         assert!(parse_gates_file(p, dots).is_err());
     }

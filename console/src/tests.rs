@@ -19,6 +19,8 @@ use crate::link::{
 use audit::AuditLog;
 use gate::OfficerCommand;
 
+mod mtls;
+
 const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
 
 fn status(id: &str) -> GateStatus {
@@ -132,6 +134,7 @@ fn body_for(path: &str) -> &'static str {
     if path.ends_with("/ack") {
         r#"{"comment":"seen"}"#
     } else if path.starts_with("/gate-api") {
+        // What a console sent before commands were signed: refused now.
         r#"{"officer":"olga","action":"refer","comment":null}"#
     } else {
         "{}"
@@ -178,13 +181,26 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
                     let (s, ..) = send(&f.app, r).await;
                     assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path} with {bad}");
                 }
+                // The token, and for a command the console's client certificate and a
+                // command it signed.
+                let console = mtls::TestPki::new().console("console-1");
+                let body = if path.ends_with("/commands") {
+                    console.signed("g1", "olga", Role::Officer, OfficerCommand::Refer)
+                } else {
+                    body.to_string()
+                };
                 let r = req(&m, &concrete)
                     .header(header::CONTENT_TYPE, "application/json")
                     .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                    .extension(console.client_cert())
                     .body(Body::from(body))
                     .unwrap();
-                let (s, ..) = send(&f.app, r).await;
-                assert!(s.is_success(), "{m} {path} with the token: {s}");
+                let (s, _, b) = send(&f.app, r).await;
+                assert!(
+                    s.is_success(),
+                    "{m} {path} with the token: {s} {}",
+                    String::from_utf8_lossy(&b)
+                );
                 checked += 1;
                 continue;
             }
@@ -490,7 +506,7 @@ async fn handshake(
     addr: std::net::SocketAddr,
 ) -> Result<StatusCode, String> {
     let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(remote::tls_config(entry, true).unwrap())
+        .tls_backend_preconfigured(remote::tls_config(entry, true, None).unwrap())
         .no_proxy()
         .build()
         .unwrap();
@@ -533,9 +549,12 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         locals.push(g);
         rxs.push(rx);
     }
+    let pki = mtls::TestPki::new();
+    let (cert_file, key_file) = pki.console("console-1").write(dir.path());
     let cfg = ConsoleConfig {
         listen: "127.0.0.1:0".into(),
         gate_api_token_file: token_file.clone(),
+        gate_api_client_ca_file: pki.write_ca(dir.path()),
         ..Default::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -553,6 +572,8 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
             url: format!("https://{}", console.addr),
             token_file: token_file.clone(),
             fingerprint: Some(console.fingerprint.clone()),
+            client_cert_file: Some(cert_file.clone()),
+            client_key_file: Some(key_file.clone()),
         };
         remotes.push(remote::RemoteGate::connect(&entry).unwrap());
     }
@@ -590,6 +611,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         &*remotes[4],
         OfficerRequest {
             officer: "olga".into(),
+            role: Role::Officer,
             action: OfficerCommand::Refer,
             comment: None,
         },
@@ -600,6 +622,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         .unwrap()
         .unwrap();
     assert_eq!(cmd.officer, "olga");
+    assert_eq!(cmd.role, Role::Officer);
     // A photo of the passage in progress crosses the link; none outside a passage.
     locals[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[2]);
@@ -622,6 +645,8 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         url: format!("https://{}", console.addr),
         token_file: token_file.clone(),
         fingerprint: Some(fingerprint.into()),
+        client_cert_file: None,
+        client_key_file: None,
     };
     let right_pin = handshake(&entry(&console.fingerprint), console.addr).await;
     assert!(right_pin.is_ok(), "{right_pin:?}");

@@ -93,18 +93,51 @@ impl ServerCert {
         })
     }
 
-    /// The rustls server configuration (HTTP/1.1 only).
-    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, ConsoleError> {
+    /// The rustls server configuration (HTTP/1.1 only). With `client_ca`, a client may
+    /// present a certificate, and one that `client_ca` did not sign fails the handshake; a
+    /// client without one (an officer's browser) still connects, and the gate API refuses its
+    /// commands.
+    pub fn server_config(
+        &self,
+        client_ca: Option<Arc<rustls::RootCertStore>>,
+    ) -> Result<Arc<rustls::ServerConfig>, ConsoleError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| ConsoleError::Tls(e.to_string()))?
-            .with_no_client_auth()
+            .map_err(|e| ConsoleError::Tls(e.to_string()))?;
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(roots) => {
+                let verifier =
+                    rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider)
+                        .allow_unauthenticated()
+                        .build()
+                        .map_err(|e| ConsoleError::Tls(format!("client CA: {e}")))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut cfg = builder
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(|e| ConsoleError::Tls(format!("certificate and key: {e}")))?;
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(cfg))
     }
+}
+
+/// Loads the CA certificates (PEM) that sign consoles' client certificates.
+pub fn load_client_ca(path: &Path) -> Result<Arc<rustls::RootCertStore>, ConsoleError> {
+    let tls = |reason: String| ConsoleError::Tls(format!("{}: {reason}", path.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| tls(e.to_string()))? {
+        let cert = cert.map_err(|e| tls(e.to_string()))?;
+        roots
+            .add(cert)
+            .map_err(|e| tls(format!("not a usable CA certificate: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(tls("no certificate in the file".into()));
+    }
+    Ok(Arc::new(roots))
 }
 
 /// Limits of a listener against slow or many clients.
@@ -250,7 +283,7 @@ mod tests {
         let c = ServerCert::self_signed(&[]).unwrap();
         assert!(c.self_signed);
         assert_eq!(c.fingerprint.len(), 32 * 3 - 1);
-        assert!(c.server_config().is_ok());
+        assert!(c.server_config(None).is_ok());
         assert_eq!(
             parse_fingerprint(&c.fingerprint).map(hex::encode),
             Some(c.fingerprint.replace(':', "").to_lowercase())

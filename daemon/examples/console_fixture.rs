@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run -p egate --example console_fixture -- --gates 8 --users FILE --state-dir DIR \
-//!     [--listen 127.0.0.1:0] [--token-file FILE] [--cycle-ms 4000]
+//!     [--listen 127.0.0.1:0] [--token-file FILE] [--client-ca FILE] [--cycle-ms 4000]
 //! ```
 //!
 //! Each gate loops through a passage (document → chip → entry → capture → match → exit) every
@@ -42,6 +42,7 @@ struct Args {
     users: Option<PathBuf>,
     state_dir: PathBuf,
     token_file: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
     cycle_ms: u64,
 }
 
@@ -52,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         users: None,
         state_dir: std::env::temp_dir().join("egate-console-fixture"),
         token_file: None,
+        client_ca: None,
         cycle_ms: 4000,
     };
     let mut it = std::env::args().skip(1);
@@ -63,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
             "--users" => a.users = Some(v()?.into()),
             "--state-dir" => a.state_dir = v()?.into(),
             "--token-file" => a.token_file = Some(v()?.into()),
+            "--client-ca" => a.client_ca = Some(v()?.into()),
             "--cycle-ms" => a.cycle_ms = v()?.parse().map_err(|_| "--cycle-ms: a number")?,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -117,6 +120,7 @@ async fn main() {
         listen: args.listen.clone(),
         users_file: args.users.clone().unwrap_or_default(),
         gate_api_token_file: args.token_file.clone().unwrap_or_default(),
+        gate_api_client_ca_file: args.client_ca.clone().unwrap_or_default(),
         ..Default::default()
     };
     let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -15,6 +15,8 @@
 //! url = "https://10.0.0.11:8443"          # the daemon's [console] listen
 //! token_file = "/etc/egate/gate-api.token" # the daemon's [console] gate_api_token_file
 //! fingerprint = "AB:CD:..."                # SHA-256 of the daemon's TLS certificate
+//! client_cert_file = "/etc/egate/console.pem" # signed by the daemon's gate_api_client_ca_file
+//! client_key_file = "/etc/egate/console.key"  # signs each command's officer assertion
 //! ```
 //!
 //! The console's own settings come from the `[console]`, `[audit]` and `[log]` sections of the
@@ -39,7 +41,8 @@ use crate::config::Config;
 pub struct ConsoleArgs {
     #[command(subcommand)]
     cmd: Option<ConsoleSub>,
-    /// The gates file: `[[gate]]` entries with id, url, token_file, fingerprint.
+    /// The gates file: `[[gate]]` entries with id, url, token_file, fingerprint,
+    /// client_cert_file, client_key_file.
     #[arg(long)]
     gates: Option<PathBuf>,
     /// Configuration file (TOML); its [console], [audit] and [log] sections apply.

@@ -8,12 +8,21 @@
 //! [`LocalGate`] link and become [`Input::Officer`] — the console never drives hardware.
 //!
 //! Every gate audit event is appended (fsync'd) before the next command is carried out, so a
-//! door never opens for a decision that is not on disk.
+//! door never opens for a decision that is not on disk. When the trail cannot be written (a
+//! full disk), the door commands after the failed record are not carried out, the gate is
+//! taken out of service (its safe state) and takes no traveller, the records are kept in
+//! memory in order ([`AuditHold`]) and retried every [`AUDIT_RETRY`]; once they are all on
+//! disk, the gate is reset and takes travellers again.
+
+use std::collections::VecDeque;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gate::{AuditEvent, Command, DoorAction, DoorId, Gate, Input, JobKind, Lamp, MessageCode};
+use gate::{
+    AuditEvent, Command, DoorAction, DoorId, Gate, Input, JobKind, Lamp, MessageCode,
+    OfficerCommand, Phase,
+};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, error, info, info_span, warn, Instrument};
@@ -75,8 +84,9 @@ pub struct Driver {
     pub metrics: GateMetrics,
     /// Whether liveness is checked (for the console's status line).
     pub liveness: String,
-    /// Set when an audit write failed: the gate stops deciding (safe state, then stop).
-    pub audit_failed: bool,
+    /// Records the trail could not take yet, and whether the gate is held out of service
+    /// for them.
+    pub audit_hold: AuditHold,
     /// The lane's civil date (`[gate] utc_offset_minutes`): when it turns, the gate gets
     /// [`Input::DateChanged`].
     pub clock: LaneClock,
@@ -85,6 +95,30 @@ pub struct Driver {
     /// Beats on every turn of the loop, for the systemd watchdog.
     pub heartbeat: crate::service::Heartbeat,
 }
+
+/// Audit records kept in memory while the trail cannot be written.
+#[derive(Debug, Default)]
+pub struct AuditHold {
+    /// (kind, data) in the order they were produced.
+    pending: VecDeque<(&'static str, Value)>,
+    /// Whether the gate is held out of service for them.
+    held: bool,
+    /// Whether the driver took it out of service (and so resets it once they are written).
+    reset_after: bool,
+}
+
+impl AuditHold {
+    /// Whether records are waiting for the trail.
+    pub fn failing(&self) -> bool {
+        !self.pending.is_empty()
+    }
+}
+
+/// How often records kept in memory are tried again.
+pub const AUDIT_RETRY: Duration = Duration::from_secs(1);
+/// Records kept in memory at most; beyond, the gate stops (safe state) as it cannot go on
+/// without losing records.
+pub const AUDIT_PENDING_MAX: usize = 100_000;
 
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
 /// wall clock stepped across midnight (NTP, an operator) is noticed within this.
@@ -119,17 +153,32 @@ impl Driver {
                 for answer in answers.drain(..) {
                     self.link.publish(answer);
                 }
-                if self.audit_failed {
-                    // ICAO/Frontex practice aside, our own rule: no decision without a
-                    // record. Put the doors in the safe state and stop this gate.
-                    self.gate.handle(Instant::now(), Input::Shutdown);
+                if self.audit_hold.failing() && !self.audit_hold.held {
+                    // Our own rule: no decision without a record. The gate goes out of
+                    // service (its safe state) until the records are on disk.
+                    self.audit_hold.held = true;
+                    self.audit_hold.reset_after = self.gate.phase() != Phase::OutOfService;
+                    self.gate
+                        .handle(Instant::now(), Input::Officer(OfficerCommand::OutOfService));
                     self.drain(&mut alarm_seq);
-                    self.link.set_status(|s| s.out_of_service = true);
+                    self.publish_status(phase_since);
+                    alarm_seq += 1;
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: alarm_seq + 1,
+                        alarm_id: alarm_seq,
                         reason: "audit_failure".into(),
                     });
-                    error!("gate stopped: the audit trail cannot be written");
+                    error!(
+                        "gate out of service: the audit trail cannot be written; its records \
+                         are kept until it can"
+                    );
+                }
+                if self.audit_hold.pending.len() > AUDIT_PENDING_MAX {
+                    self.gate.handle(Instant::now(), Input::Shutdown);
+                    self.drain(&mut alarm_seq);
+                    error!(
+                        kept = self.audit_hold.pending.len(),
+                        "gate stopped: the audit trail has not been writable for too long"
+                    );
                     return;
                 }
                 let deadline = self.gate.poll_timeout();
@@ -140,6 +189,8 @@ impl Driver {
                     }
                 };
                 let date_check = tokio::time::sleep(self.clock.until_midnight().min(DATE_RECHECK));
+                let retry = tokio::time::sleep(AUDIT_RETRY);
+                let holding = self.audit_hold.held;
                 tokio::select! {
                     biased;
                     _ = async { drop(shutdown.wait_for(|s| *s).await) } => {
@@ -169,6 +220,7 @@ impl Driver {
                             answers.push(self.officer_command(cmd));
                         }
                     }
+                    _ = retry, if holding => self.retry_audit(&mut alarm_seq),
                     _ = sleep => self.gate.handle_timeout(Instant::now()),
                     // The date is compared at the top of the loop, on every wake.
                     _ = date_check => {}
@@ -194,9 +246,42 @@ impl Driver {
         }
     }
 
+    /// Writes the records kept in memory, in order, as far as the trail takes them; once all
+    /// are written, records the outage and resets the gate it took out of service.
+    fn retry_audit(&mut self, alarm_seq: &mut u64) {
+        let kept = self.audit_hold.pending.len();
+        {
+            let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some((kind, data)) = self.audit_hold.pending.front() {
+                if audit.append(kind, data).is_err() {
+                    return;
+                }
+                self.audit_hold.pending.pop_front();
+            }
+        }
+        self.audit_hold.held = false;
+        info!(kept, "the audit trail takes records again");
+        self.append("audit_resumed", json!({ "records_kept": kept }));
+        if std::mem::take(&mut self.audit_hold.reset_after)
+            && self.gate.phase() == Phase::OutOfService
+        {
+            self.gate
+                .handle(Instant::now(), Input::Officer(OfficerCommand::Reset));
+            self.drain(alarm_seq);
+        }
+    }
+
     /// Hands the gate an officer's command; returns the answer to publish once the status
-    /// shows its effect.
+    /// shows its effect. While the audit trail cannot be written, none is carried out.
     fn officer_command(&mut self, cmd: link::OfficerRequest) -> GateEventKind {
+        if self.audit_hold.failing() {
+            warn!(officer = %cmd.officer, "officer command refused: the audit trail cannot be written");
+            return GateEventKind::Command {
+                officer: cmd.officer,
+                action: cmd.action,
+                accepted: false,
+            };
+        }
         // Who asked is recorded before the gate acts; the gate's own OfficerAction audit
         // event (accepted or not) follows.
         self.append(
@@ -219,7 +304,20 @@ impl Driver {
         while let Some(cmd) = self.gate.poll_command() {
             debug!(?cmd, "command");
             match cmd {
-                Command::Door { door, action } => self.signals.door(door, action),
+                // A door moves only for decisions on disk; the gate's own safe state
+                // (out of service) follows the failed record.
+                Command::Door { door, action }
+                    if !self.audit_hold.failing() || self.audit_hold.held =>
+                {
+                    self.signals.door(door, action)
+                }
+                Command::Door { door, action } => {
+                    warn!(
+                        ?door,
+                        ?action,
+                        "door command not carried out: its record is not on disk"
+                    );
+                }
                 Command::StartChipRead { ticket } => self.start(JobKind::ChipRead, ticket),
                 Command::StartWatchlist { ticket } => self.start(JobKind::Watchlist, ticket),
                 Command::StartFaceMatch { ticket } => self.start(JobKind::FaceMatch, ticket),
@@ -302,16 +400,20 @@ impl Driver {
         self.append(kind, data);
     }
 
-    fn append(&mut self, kind: &str, data: Value) {
+    fn append(&mut self, kind: &'static str, data: Value) {
+        // Behind records already kept, a record waits its turn: the trail stays in order.
+        if self.audit_hold.failing() {
+            self.audit_hold.pending.push_back((kind, data));
+            return;
+        }
         let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = audit.append(kind, &data) {
             // The trail is the record of every decision: without it the gate must not go on
-            // deciding. The loop puts the doors in the safe state and stops the gate.
-            if !self.audit_failed {
-                error!(error = %e, "audit trail write failed; stopping the gate");
-            }
+            // deciding. The loop takes the gate out of service until the record is written.
+            error!(error = %e, "audit trail write failed; the gate goes out of service");
             self.metrics.audit_failure();
-            self.audit_failed = true;
+            drop(audit);
+            self.audit_hold.pending.push_back((kind, data));
         }
     }
 
@@ -511,7 +613,7 @@ mod tests {
             link: link.clone(),
             metrics: Metrics::register(&registry).unwrap().for_gate("t"),
             liveness: "not-checked".into(),
-            audit_failed: false,
+            audit_hold: AuditHold::default(),
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
@@ -556,6 +658,7 @@ mod tests {
             for action in [OfficerCommand::LaneClose, OfficerCommand::LaneOpen] {
                 link.command(OfficerRequest {
                     officer: "o1".into(),
+                    role: console::auth::Role::Supervisor,
                     action,
                     comment: None,
                 })

@@ -134,7 +134,7 @@ impl Lane {
             link: link.clone(),
             metrics,
             liveness: liveness.into(),
-            audit_failed: false,
+            audit_hold: driver::AuditHold::default(),
             clock,
             screen,
             heartbeat: shared.watchdog.heartbeat(),
