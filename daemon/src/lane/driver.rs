@@ -84,7 +84,13 @@ pub struct Driver {
     pub screen: traveller::Feed,
     /// Beats on every turn of the loop, for the systemd watchdog.
     pub heartbeat: crate::service::Heartbeat,
+    /// The loop starts once this turns true (see [`crate::lane::Shared::go`]).
+    pub go: watch::Receiver<bool>,
 }
+
+/// Alarms the trail could not record count down from here (their ids cannot collide with a
+/// record's sequence number).
+const UNRECORDED_ALARM: u64 = u64::MAX;
 
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
 /// wall clock stepped across midnight (NTP, an operator) is noticed within this.
@@ -96,7 +102,12 @@ impl Driver {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let id = self.link.id_string();
         let span = info_span!("gate", gate = %id);
+        let mut go = self.go.clone();
         async move {
+            tokio::select! {
+                _ = go.wait_for(|g| *g) => {}
+                _ = shutdown.wait_for(|s| *s) => {}
+            }
             let mut phase_since = Instant::now();
             let mut last_phase = self.gate.phase();
             let mut alarm_seq = 0u64;
@@ -126,7 +137,7 @@ impl Driver {
                     self.drain(&mut alarm_seq);
                     self.link.set_status(|s| s.out_of_service = true);
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: alarm_seq + 1,
+                        alarm_id: UNRECORDED_ALARM - alarm_seq - 1,
                         reason: "audit_failure".into(),
                     });
                     error!("gate stopped: the audit trail cannot be written");
@@ -232,10 +243,17 @@ impl Driver {
                 Command::Lamp(lamp) => self.signals.lamp(lamp),
                 Command::Sounder(on) => self.signals.sounder(on),
                 Command::RaiseAlarm(reason) => {
-                    *alarm_seq += 1;
                     self.metrics.alarm(reason.as_str());
+                    // The alarm's id is its record's sequence number: unique in the trail
+                    // across restarts, so the console rebuilds its queue from the trail.
+                    let alarm_id = self
+                        .append("alarm", json!({ "reason": reason.as_str() }))
+                        .unwrap_or_else(|| {
+                            *alarm_seq += 1;
+                            UNRECORDED_ALARM - *alarm_seq
+                        });
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: *alarm_seq,
+                        alarm_id,
                         reason: reason.as_str().to_string(),
                     });
                 }
@@ -302,16 +320,25 @@ impl Driver {
         self.append(kind, data);
     }
 
-    fn append(&mut self, kind: &str, data: Value) {
+    /// Appends a record of this gate (its id in `data.gate`: the lanes of one daemon share
+    /// its trail); returns its sequence number, `None` when the trail failed.
+    fn append(&mut self, kind: &str, mut data: Value) -> Option<u64> {
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("gate".into(), self.link.id_string().into());
+        }
         let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = audit.append(kind, &data) {
-            // The trail is the record of every decision: without it the gate must not go on
-            // deciding. The loop puts the doors in the safe state and stops the gate.
-            if !self.audit_failed {
-                error!(error = %e, "audit trail write failed; stopping the gate");
+        match audit.append(kind, &data) {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                // The trail is the record of every decision: without it the gate must not go on
+                // deciding. The loop puts the doors in the safe state and stops the gate.
+                if !self.audit_failed {
+                    error!(error = %e, "audit trail write failed; stopping the gate");
+                }
+                self.metrics.audit_failure();
+                self.audit_failed = true;
+                None
             }
-            self.metrics.audit_failure();
-            self.audit_failed = true;
         }
     }
 
@@ -515,6 +542,7 @@ mod tests {
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
+            go: watch::channel(true).1,
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);
