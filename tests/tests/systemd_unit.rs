@@ -13,8 +13,14 @@
 //! - `ExecStart=`: the simulation build with a simulation config (the border build in the
 //!   package has no simulator), on a free port;
 //! - `StandardOutput=`/`StandardError=`: a file, since no journald runs in the namespace;
-//! - `DefaultDependencies=no`: the namespace boots no `sysinit.target`, whose units
-//!   (sysctl, udev trigger, tmpfiles) would act on the machine itself.
+//! - `DefaultDependencies=no`: the namespace boots no `sysinit.target`.
+//!
+//! The namespace shares the machine's filesystem and kernel, so what its systemd may start
+//! is fenced: `sysinit.target`, `basic.target`, `pcscd.socket` (the simulation reads its
+//! chips in process) and the units that act on the machine at boot (`systemd-tmpfiles-setup`,
+//! which `PrivateTmp=` pulls in and which would empty the machine's `/tmp`; udev, sysctl,
+//! modules, journald, ...) are masked in the namespace's `/run`, and `/tmp` and `/var/tmp` are
+//! private tmpfs mounts there. The test checks that none of the masked units ran.
 //!
 //! What is checked: systemd sees `active (running)` — for `Type=notify` that is after the
 //! daemon's `READY=1` — and `/ready` answers 200 then; the unit stays up without a restart
@@ -63,6 +69,34 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Units the namespace's systemd must not start: the boot targets, and every unit that
+/// would act on the machine it shares (its `/tmp`, devices, kernel settings, logs).
+const MASKED: [&str; 23] = [
+    "sysinit.target",
+    "basic.target",
+    "sockets.target",
+    "local-fs.target",
+    "local-fs-pre.target",
+    "network.target",
+    "network-online.target",
+    "pcscd.socket",
+    "pcscd.service",
+    "systemd-tmpfiles-setup.service",
+    "systemd-tmpfiles-setup-dev.service",
+    "systemd-tmpfiles-clean.timer",
+    "systemd-udevd.service",
+    "systemd-udev-trigger.service",
+    "systemd-udevd-control.socket",
+    "systemd-udevd-kernel.socket",
+    "systemd-sysctl.service",
+    "systemd-modules-load.service",
+    "systemd-journald.service",
+    "systemd-journald.socket",
+    "systemd-journald-dev-log.socket",
+    "systemd-random-seed.service",
+    "systemd-sysusers.service",
+];
+
 /// A systemd as PID 1 of its own PID namespace; killed (with everything it started) on
 /// drop.
 struct Systemd {
@@ -74,11 +108,18 @@ struct Systemd {
 impl Systemd {
     /// Boots `target` from the units in `units` (copied into the namespace's `/run`).
     fn boot(units: &Path, target: &str, log: &Path) -> Systemd {
+        let masks: String = MASKED
+            .iter()
+            .map(|u| format!("ln -s /dev/null /run/systemd/system/{u}\n"))
+            .collect();
         let script = format!(
             "set -e\n\
              mount -t tmpfs -o mode=755 tmpfs /run\n\
+             mount -t tmpfs -o mode=1777 tmpfs /tmp\n\
+             mount -t tmpfs -o mode=1777 tmpfs /var/tmp\n\
              mkdir -p /run/systemd/system\n\
              cp -r {units}/. /run/systemd/system/\n\
+             {masks}\
              export container=egate-test\n\
              exec /lib/systemd/systemd --system --unit={target} --log-target=console\n",
             units = units.display()
@@ -160,7 +201,6 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
         }
     }
     let _purge = Purge;
-    let _ = std::fs::remove_dir_all("/var/lib/egate/fleet-spool");
 
     // Files the service (user egate, PrivateTmp=yes) reads live outside /tmp.
     let dir = tempfile::Builder::new()
@@ -231,6 +271,21 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let ready_after = started.elapsed();
+    // Nothing but the test's target, the service and systemd's own slices and scope ran.
+    let (_, loaded) = sd.systemctl(&["list-units", "--all", "--no-legend", "--plain"]);
+    for line in loaded.lines() {
+        let unit = line.split_whitespace().next().unwrap_or_default();
+        let active = line.split_whitespace().nth(2).unwrap_or_default();
+        if active == "inactive" || unit.ends_with(".slice") || unit.ends_with(".scope") {
+            continue;
+        }
+        assert!(
+            ["egate-test.target", "egate.service", "-.mount"].contains(&unit)
+                || unit.ends_with(".mount"),
+            "the namespace's systemd started {unit}: {line}\n{loaded}"
+        );
+        assert!(!MASKED.contains(&unit), "{line}");
+    }
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let ready = http(addr, "GET", "/ready", "").unwrap();
     assert_eq!(ready.status, 200, "active before /ready was true");
