@@ -198,9 +198,6 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 }
 
 #[test]
-#[ignore = "open bug: with 64 gates and a broker restart the stream holds fewer passages than \
-            the audit trail (35 of 92 in the last run) although the spool drained; run with \
-            --ignored while it is fixed"]
 fn sixty_four_gates_publish_every_passage_exactly_once_across_a_broker_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("jetstream");

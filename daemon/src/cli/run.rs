@@ -210,7 +210,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         )?));
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (go_tx, go_rx) = tokio::sync::watch::channel(false);
     let notifier = Arc::new(Notifier::from_env());
     let watchdog = Watchdog::new(crate::service::watchdog_interval());
     let shared = Shared {
@@ -228,7 +227,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             s
         }),
         watchdog: watchdog.clone(),
-        go: go_rx,
     };
     let gates = Gates::start(&cfg, &shared).await?;
     let screen = serve_screens(&cfg, &shared, stop_rx.clone()).await?;
@@ -242,8 +240,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         gates_write_here: true,
     };
     let console = console::start_for_daemon(&links, &cfg.console, env, stop_rx.clone()).await?;
-    // The fleet publisher and the console listen: the gates may start.
-    let _ = go_tx.send(true);
+    // The fleet publisher has taken the events the gates sent before it subscribed.
+    for link in &links {
+        link.started();
+    }
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;

@@ -84,8 +84,6 @@ pub struct Driver {
     pub screen: traveller::Feed,
     /// Beats on every turn of the loop, for the systemd watchdog.
     pub heartbeat: crate::service::Heartbeat,
-    /// The loop starts once this turns true (see [`crate::lane::Shared::go`]).
-    pub go: watch::Receiver<bool>,
 }
 
 /// Alarms the trail could not record count down from here (their ids cannot collide with a
@@ -102,12 +100,7 @@ impl Driver {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let id = self.link.id_string();
         let span = info_span!("gate", gate = %id);
-        let mut go = self.go.clone();
         async move {
-            tokio::select! {
-                _ = go.wait_for(|g| *g) => {}
-                _ = shutdown.wait_for(|s| *s) => {}
-            }
             let mut phase_since = Instant::now();
             let mut last_phase = self.gate.phase();
             let mut alarm_seq = 0u64;
@@ -512,6 +505,54 @@ mod tests {
         fn sounder(&mut self, _on: bool) {}
     }
 
+    /// Every record of a gate names it: the lanes of one daemon share its trail.
+    #[tokio::test]
+    async fn a_gate_names_itself_in_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("audit.jsonl");
+        let audit =
+            AuditLog::open(&trail, "daemon", &audit::AuditKey::from_bytes(&[7; 32])).unwrap();
+        let registry = prometheus::Registry::new();
+        let clock = LaneClock::new(0);
+        let (link, officer) = LocalGate::new(GateStatus::idle("lane-3", "not-checked"));
+        let (_inputs_tx, inputs) = mpsc::unbounded_channel();
+        let driver = Driver {
+            gate: Gate::new(gate::GateConfig::two_step(clock.today()), Instant::now()),
+            inputs,
+            officer,
+            jobs: Box::new(NoJobs),
+            signals: Box::new(NoSignals),
+            audit: Arc::new(Mutex::new(audit.clone())),
+            link: link.clone(),
+            metrics: Metrics::register(&registry).unwrap().for_gate("lane-3"),
+            liveness: "not-checked".into(),
+            audit_failed: false,
+            clock,
+            screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("lane-3"),
+            heartbeat: crate::service::Heartbeat::unwatched(),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(driver.run(stopped));
+        let (early, _rx) = link.subscribe_from_start();
+        let first = match early.first() {
+            Some(ev) => ev.clone(),
+            None => tokio::time::timeout(Duration::from_secs(5), link.subscribe().recv())
+                .await
+                .expect("an event")
+                .unwrap(),
+        };
+        assert_eq!(first.gate, "lane-3");
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        audit.close();
+        let records = audit::read_records(&trail).unwrap();
+        assert!(!records.is_empty());
+        for r in records {
+            assert_eq!(r["gate"], "daemon");
+            assert_eq!(r["data"]["gate"], "lane-3", "{r}");
+        }
+    }
+
     /// The console reads a gate's status when one of its events arrives, on another thread:
     /// every event must find the status after the input that caused it, or an accepted
     /// `lane_close` shows an open lane until something else happens at that gate.
@@ -542,7 +583,6 @@ mod tests {
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
-            go: watch::channel(true).1,
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);

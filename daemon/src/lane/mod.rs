@@ -42,10 +42,6 @@ pub struct Shared {
     pub screens: traveller::Screens,
     /// The systemd watchdog over the drivers' loops.
     pub watchdog: crate::service::Watchdog,
-    /// Turns true once every consumer of the gates' events (the fleet publisher, the
-    /// console) has subscribed: until then the drivers take no input, so no event of a
-    /// gate is published before they listen.
-    pub go: watch::Receiver<bool>,
 }
 
 /// The devices of one lane, real or simulated, and what its jobs check against.
@@ -142,7 +138,6 @@ impl Lane {
             clock,
             screen,
             heartbeat: shared.watchdog.heartbeat(),
-            go: shared.go.clone(),
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
