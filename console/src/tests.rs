@@ -544,6 +544,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let mut remotes = Vec::new();
@@ -666,6 +667,7 @@ async fn a_disabled_console_does_not_start() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let (gate, _commands) = LocalGate::new(status("g1"));
@@ -928,6 +930,7 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let script =
