@@ -21,6 +21,9 @@ use gate::OfficerCommand;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
 
+/// Alarm ids for the fresh alarms of the permission test.
+static NEXT_ALARM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 fn status(id: &str) -> GateStatus {
     GateStatus::idle(id, "not-checked")
 }
@@ -154,10 +157,10 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
                 assert_eq!(op["security"], serde_json::json!([]), "only login is open");
                 continue;
             }
-            // A fresh unacknowledged alarm for every try.
+            // A fresh unacknowledged alarm for every try (a gate's alarm ids are unique).
             let fresh = || {
                 f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
-                    alarm_id: 1,
+                    alarm_id: NEXT_ALARM.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                     reason: "tailgating".into(),
                 }));
                 let alarm = f.state.hub.alarms()[0].id;
