@@ -126,7 +126,7 @@ pub struct AckRow {
 
 /// The state of a gate for availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Service {
+enum LaneState {
     InService,
     LaneClosed,
     OutOfService,
@@ -135,15 +135,15 @@ enum Service {
     NotRunning,
 }
 
-impl Service {
-    fn of_phase(phase: &str) -> Service {
+impl LaneState {
+    fn of_phase(phase: &str) -> LaneState {
         match phase {
-            "lane_closed" => Service::LaneClosed,
-            "out_of_service" => Service::OutOfService,
-            "emergency" => Service::Emergency,
-            "fault" => Service::Fault,
-            "stopped" => Service::NotRunning,
-            _ => Service::InService,
+            "lane_closed" => LaneState::LaneClosed,
+            "out_of_service" => LaneState::OutOfService,
+            "emergency" => LaneState::Emergency,
+            "fault" => LaneState::Fault,
+            "stopped" => LaneState::NotRunning,
+            _ => LaneState::InService,
         }
     }
 }
@@ -151,7 +151,7 @@ impl Service {
 #[derive(Debug, Default, Clone)]
 struct GateTrack {
     /// (from when, state), in record order.
-    changes: Vec<(u64, Service)>,
+    changes: Vec<(u64, LaneState)>,
 }
 
 /// Accumulates records of one or more trails.
@@ -226,9 +226,9 @@ impl Collector {
         match kind {
             "daemon_started" | "daemon_stopped" => {
                 let state = if kind == "daemon_started" {
-                    Service::InService
+                    LaneState::InService
                 } else {
-                    Service::NotRunning
+                    LaneState::NotRunning
                 };
                 let entry = self.trails.entry(trail).or_default();
                 if kind == "daemon_started" {
@@ -240,7 +240,7 @@ impl Collector {
             }
             "phase" => {
                 if let Some(to) = str_of(data, "to") {
-                    self.change(&gate, ts, Service::of_phase(to));
+                    self.change(&gate, ts, LaneState::of_phase(to));
                 }
             }
             "passage" => self.passages.push(PassageRow {
@@ -329,12 +329,12 @@ impl Collector {
         self.gates.insert(
             gate.to_string(),
             GateTrack {
-                changes: vec![(since, Service::InService)],
+                changes: vec![(since, LaneState::InService)],
             },
         );
     }
 
-    fn change(&mut self, gate: &str, ts: u64, state: Service) {
+    fn change(&mut self, gate: &str, ts: u64, state: LaneState) {
         if let Some(g) = self.gates.get_mut(gate) {
             g.changes.push((ts, state));
         }
@@ -519,8 +519,8 @@ fn ratio(n: u64, d: u64) -> Option<f64> {
 }
 
 /// Time in each state between `from` and `to`, from a gate's state changes.
-fn availability(changes: &[(u64, Service)], from: u64, to: u64) -> Availability {
-    let mut ms: BTreeMap<Service, u64> = BTreeMap::new();
+fn availability(changes: &[(u64, LaneState)], from: u64, to: u64) -> Availability {
+    let mut ms: BTreeMap<LaneState, u64> = BTreeMap::new();
     let first = changes.first().map_or(to, |c| c.0);
     for (i, (at, state)) in changes.iter().enumerate() {
         let end = changes.get(i + 1).map_or(to, |n| n.0);
@@ -533,13 +533,13 @@ fn availability(changes: &[(u64, Service)], from: u64, to: u64) -> Availability 
     let observed = to.saturating_sub(first.max(from));
     Availability {
         observed_ms: observed,
-        in_service_ms: get(Service::InService),
-        lane_closed_ms: get(Service::LaneClosed),
-        out_of_service_ms: get(Service::OutOfService),
-        emergency_ms: get(Service::Emergency),
-        fault_ms: get(Service::Fault),
-        not_running_ms: get(Service::NotRunning),
-        ratio: ratio(get(Service::InService), observed),
+        in_service_ms: get(LaneState::InService),
+        lane_closed_ms: get(LaneState::LaneClosed),
+        out_of_service_ms: get(LaneState::OutOfService),
+        emergency_ms: get(LaneState::Emergency),
+        fault_ms: get(LaneState::Fault),
+        not_running_ms: get(LaneState::NotRunning),
+        ratio: ratio(get(LaneState::InService), observed),
     }
 }
 
