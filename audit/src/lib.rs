@@ -31,14 +31,20 @@
 //! never goes in: images, embeddings, MRZ, names, document numbers — the caller passes a
 //! [`Pseudonymizer`] value instead.
 //!
+//! [`stats`] turns trails into statistics (passages, outcomes, per-step failure rates,
+//! availability, alarm response times) without any personal datum; [`Follower`] reads a
+//! trail as it grows.
+//!
 //! Secrets and other files only their owner may read (the keys, tokens, accounts)
 //! are written by [`private_file`], the one writer of such files in egate, and checked by
 //! [`check_secret_file`] before use.
 
 mod chain;
+mod follow;
 mod key;
 mod private;
 mod pseudonym;
+pub mod stats;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -48,6 +54,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub use chain::{check_checkpoints, verify_file, Break, VerifyReport};
+pub use follow::Follower;
 pub use key::{check_secret_file, AuditKey, Exposure};
 pub use private::private_file;
 pub use pseudonym::Pseudonymizer;

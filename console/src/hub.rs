@@ -65,6 +65,65 @@ struct State {
     passages: VecDeque<Passage>,
 }
 
+impl State {
+    /// Queues an alarm unless the queue holds it already (the trail and the gate's event
+    /// stream may both bring it at start); returns it when new.
+    fn queue(&mut self, gate: &str, gate_alarm_id: u64, reason: &str, ts_ms: u64) -> Option<Alarm> {
+        if self
+            .alarms
+            .iter()
+            .any(|a| a.gate == gate && a.gate_alarm_id == gate_alarm_id)
+        {
+            return None;
+        }
+        let a = Alarm {
+            id: self.next_alarm,
+            gate: gate.to_string(),
+            gate_alarm_id,
+            reason: reason.to_string(),
+            ts_ms,
+            ack: None,
+        };
+        self.next_alarm += 1;
+        if self.alarms.len() >= MAX_ALARMS {
+            match self.alarms.iter().position(|a| a.ack.is_some()) {
+                Some(i) => {
+                    self.alarms.remove(i);
+                }
+                None => {
+                    self.alarms.pop_front();
+                }
+            }
+        }
+        self.alarms.push_back(a.clone());
+        Some(a)
+    }
+}
+
+/// Where the hub keeps what must survive a restart: the console's audit trail.
+pub struct Trail {
+    /// The trail the console writes (officers' actions, acknowledgements).
+    pub audit: audit::AuditLog,
+    /// Whether the gates write their records to this same trail (`egate run`): then their
+    /// `alarm` and `passage` records are read from it. Otherwise (a console over remote
+    /// gates) the hub records each alarm and passage it receives, as `alarm_received` and
+    /// `passage_received`.
+    pub gates_write_here: bool,
+}
+
+struct TrailState {
+    trail: Trail,
+    read: Mutex<TrailRead>,
+}
+
+/// The trail read so far, and the figures from it.
+struct TrailRead {
+    follower: audit::Follower,
+    collector: audit::stats::Collector,
+    /// The collector's alarms already offered to the queue.
+    queued: usize,
+}
+
 /// What the page receives on its event stream (one JSON object per SSE message).
 // Serialized as soon as it is built, never stored: the size of the big variant does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -95,6 +154,7 @@ pub struct Hub {
     by_id: HashMap<String, usize>,
     state: Mutex<State>,
     tx: broadcast::Sender<Arc<str>>,
+    trail: Option<TrailState>,
 }
 
 /// Now, in Unix milliseconds.
@@ -119,12 +179,65 @@ impl Hub {
             by_id,
             state: Mutex::new(State::default()),
             tx,
+            trail: None,
         })
+    }
+
+    /// A hub whose alarm queue and statistics come from `trail` (see [`Trail`]): the
+    /// alarms it records, open or acknowledged, are queued again at once, so a restart of
+    /// the console or of the gate daemon loses none.
+    pub fn with_trail(links: Vec<Arc<dyn GateLink>>, trail: Trail) -> Arc<Self> {
+        let mut hub = Self::new(links);
+        let h = Arc::get_mut(&mut hub).expect("a new hub has one owner");
+        h.trail = Some(TrailState {
+            read: Mutex::new(TrailRead {
+                follower: audit::Follower::new(trail.audit.path()),
+                collector: audit::stats::Collector::new(),
+                queued: 0,
+            }),
+            trail,
+        });
+        let (alarms, open) = hub.queue_from_trail();
+        if alarms > 0 {
+            tracing::info!(alarms, open, "alarm queue rebuilt from the audit trail");
+        }
+        hub
+    }
+
+    /// Reads what the trail gained and queues the alarms it records that the queue does not
+    /// hold, with their acknowledgements; returns the queue's length and its open alarms.
+    fn queue_from_trail(&self) -> (usize, usize) {
+        let Some(t) = &self.trail else {
+            return (0, 0);
+        };
+        let mut read = t.read.lock().unwrap_or_else(|p| p.into_inner());
+        let r = &mut *read;
+        if let Err(e) = r.follower.read_new(|l| r.collector.feed_line(l)) {
+            warn!(error = %e, "the audit trail cannot be read: alarms may be missing");
+        }
+        let mut st = self.lock();
+        let new = &r.collector.alarms()[r.queued..];
+        r.queued += new.len();
+        for a in new {
+            if let Some(q) = st.queue(&a.gate, a.alarm, &a.reason, a.ts_ms) {
+                let ack = a.ack.as_ref().map(|k| Ack {
+                    officer: k.officer.clone(),
+                    comment: k.comment.clone(),
+                    ts_ms: k.ts_ms,
+                });
+                if let Some(x) = st.alarms.iter_mut().find(|x| x.id == q.id) {
+                    x.ack = ack;
+                }
+            }
+        }
+        let open = st.alarms.iter().filter(|a| a.ack.is_none()).count();
+        (st.alarms.len(), open)
     }
 
     /// One task per gate: subscribe, ingest, forward.
     pub fn spawn_forwarders(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
-        self.links
+        let tasks = self
+            .links
             .iter()
             .map(|link| {
                 let hub = Arc::clone(self);
@@ -143,7 +256,11 @@ impl Hub {
                     }
                 })
             })
-            .collect()
+            .collect();
+        // Subscribed: an alarm raised since the trail was first read is in the trail now,
+        // or comes as an event.
+        self.queue_from_trail();
+        tasks
     }
 
     /// The gate links.
@@ -176,35 +293,32 @@ impl Hub {
         let mut alarm = None;
         {
             let mut st = self.lock();
+            let record = |kind: &str, data: serde_json::Value| match &self.trail {
+                Some(t) if !t.trail.gates_write_here => t.trail.audit.record(kind, data),
+                _ => {}
+            };
             match &event.kind {
                 GateEventKind::Alarm { alarm_id, reason } => {
-                    let a = Alarm {
-                        id: st.next_alarm,
-                        gate: event.gate.clone(),
-                        gate_alarm_id: *alarm_id,
-                        reason: reason.clone(),
-                        ts_ms: event.ts_ms,
-                        ack: None,
-                    };
-                    st.next_alarm += 1;
-                    if st.alarms.len() >= MAX_ALARMS {
-                        match st.alarms.iter().position(|a| a.ack.is_some()) {
-                            Some(i) => {
-                                st.alarms.remove(i);
-                            }
-                            None => {
-                                st.alarms.pop_front();
-                            }
-                        }
+                    alarm = st.queue(&event.gate, *alarm_id, reason, event.ts_ms);
+                    if alarm.is_some() {
+                        record(
+                            "alarm_received",
+                            serde_json::json!({ "gate": event.gate, "alarm": alarm_id,
+                                                "reason": reason, "raised_ts_ms": event.ts_ms }),
+                        );
                     }
-                    st.alarms.push_back(a.clone());
-                    alarm = Some(a);
                 }
                 GateEventKind::Passage {
                     outcome,
                     reason,
                     duration_ms,
                 } => {
+                    record(
+                        "passage_received",
+                        serde_json::json!({ "gate": event.gate, "outcome": outcome,
+                                            "reason": reason, "took_ms": duration_ms,
+                                            "ended_ts_ms": event.ts_ms }),
+                    );
                     if st.passages.len() >= MAX_PASSAGES {
                         st.passages.pop_front();
                     }
@@ -258,11 +372,50 @@ impl Hub {
         self.lock().alarms.iter().any(|a| a.id == id)
     }
 
-    /// Statistics for one gate or (with `None`) the whole bank.
+    /// Statistics for one gate or (with `None`) the whole bank: from the audit trail when
+    /// the hub has one (the figures of `egate audit stats`, which survive a restart), else
+    /// from the passages seen since the console started.
     pub fn stats(&self, gate: Option<&str>, now: u64) -> Stats {
-        let st = self.lock();
+        let Some(t) = &self.trail else {
+            let st = self.lock();
+            let rows: Vec<Passage> = st.passages.iter().cloned().collect();
+            drop(st);
+            return self.stats_of(&rows, gate, now, "memory", None);
+        };
+        let mut read = t.read.lock().unwrap_or_else(|p| p.into_inner());
+        let r = &mut *read;
+        if let Err(e) = r.follower.read_new(|l| r.collector.feed_line(l)) {
+            warn!(error = %e, "the audit trail cannot be read: statistics may be behind");
+        }
+        let rows: Vec<Passage> = r
+            .collector
+            .passages()
+            .iter()
+            .map(|p| Passage {
+                gate: p.gate.clone(),
+                ts_ms: p.ts_ms,
+                outcome: p.outcome.clone(),
+                reason: p.reason.clone(),
+                duration_ms: p.took_ms,
+            })
+            .collect();
+        let report = r.collector.report(audit::stats::Window::default(), gate);
+        drop(read);
+        self.stats_of(&rows, gate, now, "audit_trail", Some(report))
+    }
+
+    fn stats_of(
+        &self,
+        passages: &[Passage],
+        gate: Option<&str>,
+        now: u64,
+        source: &'static str,
+        trail: Option<audit::stats::Report>,
+    ) -> Stats {
         let mut s = Stats {
             gate: gate.map(str::to_string),
+            source,
+            trail,
             ..Stats::default()
         };
         let hour = 3_600_000;
@@ -282,11 +435,7 @@ impl Hub {
             .iter()
             .map(|l| (l.id().to_string(), GateCounts::default()))
             .collect();
-        for p in st
-            .passages
-            .iter()
-            .filter(|p| gate.is_none_or(|g| p.gate == g))
-        {
+        for p in passages.iter().filter(|p| gate.is_none_or(|g| p.gate == g)) {
             *s.outcomes.entry(p.outcome.clone()).or_default() += 1;
             if let Some(r) = &p.reason {
                 *s.reasons.entry(r.clone()).or_default() += 1;
@@ -342,11 +491,17 @@ struct GateCounts {
     outcomes: BTreeMap<String, u64>,
 }
 
-/// Passage statistics since the console started.
+/// Passage statistics: from the audit trail (`source` = `audit_trail`), or since the console
+/// started (`memory`, a hub without a trail).
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct Stats {
     /// The gate, or `None` for the bank.
     pub gate: Option<String>,
+    /// Where the figures come from: `audit_trail` or `memory`.
+    pub source: &'static str,
+    /// The figures of `egate audit stats` over the whole trail (steps, availability, alarm
+    /// response times), when they come from the trail.
+    pub trail: Option<audit::stats::Report>,
     /// Passages counted.
     pub total: u64,
     /// The last 24 hours, oldest first.
@@ -415,6 +570,125 @@ mod tests {
         assert!(hub.ack(a[0].id, "o1", "seen").is_ok());
         assert_eq!(hub.ack(a[0].id, "o1", "again"), Err(false));
         assert_eq!(hub.ack(999, "o1", "x"), Err(true));
+    }
+
+    fn trail(dir: &std::path::Path) -> audit::AuditLog {
+        audit::AuditLog::open(
+            &dir.join("audit.jsonl"),
+            "daemon",
+            &audit::AuditKey::from_bytes(&[3; 32]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_queue_and_statistics_are_rebuilt_from_the_trail() {
+        let d = tempfile::tempdir().unwrap();
+        let log = trail(d.path());
+        let open = log
+            .append(
+                "alarm",
+                &serde_json::json!({"gate": "g1", "reason": "tailgating"}),
+            )
+            .unwrap();
+        let acked = log
+            .append(
+                "alarm",
+                &serde_json::json!({"gate": "g1", "reason": "face_mismatch"}),
+            )
+            .unwrap();
+        log.append(
+            "alarm_acknowledged",
+            &serde_json::json!({"gate": "g1", "alarm": acked, "officer": "olga", "comment": "ok"}),
+        )
+        .unwrap();
+        log.append(
+            "passage",
+            &serde_json::json!({"gate": "g1", "outcome": "accepted", "reason": null, "took_ms": 7000}),
+        )
+        .unwrap();
+        let (g1, _rx) = LocalGate::new(status("g1"));
+        let hub = Hub::with_trail(
+            vec![g1.clone()],
+            Trail {
+                audit: log.clone(),
+                gates_write_here: true,
+            },
+        );
+        let alarms = hub.alarms();
+        assert_eq!(alarms.len(), 2);
+        let a = alarms.iter().find(|a| a.gate_alarm_id == open).unwrap();
+        assert_eq!((a.reason.as_str(), &a.ack), ("tailgating", &None));
+        let b = alarms.iter().find(|a| a.gate_alarm_id == acked).unwrap();
+        assert_eq!(b.ack.as_ref().unwrap().officer, "olga");
+        // The same alarm arriving as an event as well is queued once.
+        hub.ingest(GateEvent {
+            gate: "g1".into(),
+            seq: 0,
+            ts_ms: 1,
+            kind: GateEventKind::Alarm {
+                alarm_id: open,
+                reason: "tailgating".into(),
+            },
+        });
+        assert_eq!(hub.alarms().len(), 2);
+        let s = hub.stats(None, now_ms());
+        assert_eq!((s.source, s.total), ("audit_trail", 1));
+        assert_eq!(s.trail.as_ref().unwrap().alarms.open, 1);
+        // A passage recorded later shows at the next look.
+        log.append(
+            "passage",
+            &serde_json::json!({"gate": "g1", "outcome": "referred", "reason": "pa_failed", "took_ms": 9000}),
+        )
+        .unwrap();
+        assert_eq!(hub.stats(None, now_ms()).reasons["pa_failed"], 1);
+        log.close();
+    }
+
+    #[test]
+    fn a_console_over_remote_gates_records_what_it_receives_and_rebuilds_from_it() {
+        let d = tempfile::tempdir().unwrap();
+        let log = trail(d.path());
+        let (g1, _rx) = LocalGate::new(status("r1"));
+        let hub = Hub::with_trail(
+            vec![g1.clone()],
+            Trail {
+                audit: log.clone(),
+                gates_write_here: false,
+            },
+        );
+        hub.ingest(g1.publish(GateEventKind::Alarm {
+            alarm_id: 41,
+            reason: "pad_alarm".into(),
+        }));
+        hub.ingest(g1.publish(GateEventKind::Passage {
+            outcome: "referred".into(),
+            reason: Some("presentation_attack".into()),
+            duration_ms: 8000,
+        }));
+        log.close();
+        let kinds: Vec<String> = audit::read_records(&d.path().join("audit.jsonl"))
+            .unwrap()
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(kinds, ["alarm_received", "passage_received"]);
+        // Restarted: the alarm is back, open, and the passage is counted.
+        let log = trail(d.path());
+        let hub = Hub::with_trail(
+            vec![g1],
+            Trail {
+                audit: log.clone(),
+                gates_write_here: false,
+            },
+        );
+        let a = hub.alarms();
+        assert_eq!(
+            (a.len(), a[0].gate_alarm_id, a[0].ack.is_none()),
+            (1, 41, true)
+        );
+        assert_eq!(hub.stats(None, now_ms()).reasons["presentation_attack"], 1);
+        log.close();
     }
 
     #[test]

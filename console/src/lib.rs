@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! let env = console::Env { audit: audit.clone(), simulation: cfg.dangerous.simulation,
-//!                          state_dir: cfg.state_dir(), json_logs };
+//!                          state_dir: cfg.state_dir(), json_logs, gates_write_here: true };
 //! let console = console::start_for_daemon(&bank.links, &cfg.console, env, stop_rx.clone())
 //!     .await?;                                // Option<Console>: None if [console] enabled = false
 //! // ... after stop_tx.send(true):
@@ -150,6 +150,10 @@ pub struct Env {
     /// Whether the process logs JSON: free-form text on stderr would break a log collector's
     /// parsing, so the demo accounts' passwords then go to a private file instead.
     pub json_logs: bool,
+    /// Whether the gates write to the same audit trail (`egate run`): the console then reads
+    /// their alarms and passages from it; otherwise it records those it receives (see
+    /// [`hub::Trail`]).
+    pub gates_write_here: bool,
 }
 
 /// A running console.
@@ -522,7 +526,11 @@ pub async fn start(
     };
     let commands_over_mtls = client_ca.is_some();
     let tls_cfg = cert.server_config(client_ca)?;
-    let hub = Hub::new(links);
+    let trail = hub::Trail {
+        audit: env.audit.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        gates_write_here: env.gates_write_here,
+    };
+    let hub = Hub::with_trail(links, trail);
     hub.spawn_forwarders();
     let mut state = AppState::new(Arc::clone(&hub), users, cfg, env.audit);
     if !cfg.gate_api_token_file.as_os_str().is_empty() {

@@ -213,8 +213,18 @@ pub struct LocalGate {
     events: broadcast::Sender<GateEvent>,
     commands: mpsc::UnboundedSender<OfficerRequest>,
     photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
-    seq: Mutex<u64>,
+    seq: Mutex<Published>,
 }
+
+/// The publishing side's state: the next sequence number, and the events published before
+/// the daemon's consumers subscribed (kept until [`LocalGate::started`]).
+struct Published {
+    next: u64,
+    early: Option<Vec<GateEvent>>,
+}
+
+/// Events kept for consumers that subscribe late, at most.
+const EARLY_EVENTS: usize = 4096;
 
 impl LocalGate {
     /// A link for a gate whose driver loop reads commands from the returned receiver.
@@ -228,7 +238,10 @@ impl LocalGate {
                 events,
                 commands: tx,
                 photos: Mutex::new([None, None]),
-                seq: Mutex::new(0),
+                seq: Mutex::new(Published {
+                    next: 0,
+                    early: Some(Vec::new()),
+                }),
             }),
             rx,
         )
@@ -247,20 +260,37 @@ impl LocalGate {
 
     /// Publishes an event (driver loop side); returns it with its sequence number.
     pub fn publish(&self, kind: GateEventKind) -> GateEvent {
-        let mut seq = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        let mut p = self.seq.lock().unwrap_or_else(|p| p.into_inner());
         let ev = GateEvent {
             gate: self.id.clone(),
-            seq: *seq,
+            seq: p.next,
             ts_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
             kind,
         };
-        *seq += 1;
+        p.next += 1;
+        if let Some(early) = p.early.as_mut().filter(|e| e.len() < EARLY_EVENTS) {
+            early.push(ev.clone());
+        }
         // No subscriber is fine: the console may not be open.
         let _ = self.events.send(ev.clone());
         ev
+    }
+
+    /// The events published so far (until [`LocalGate::started`]) and a stream of every
+    /// later one, with none lost or repeated in between: a consumer that starts after the
+    /// gate (the fleet publisher of a bank whose gates start one after another) still sees
+    /// each event from the first.
+    pub fn subscribe_from_start(&self) -> (Vec<GateEvent>, broadcast::Receiver<GateEvent>) {
+        let p = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        (p.early.clone().unwrap_or_default(), self.events.subscribe())
+    }
+
+    /// Every consumer has subscribed: the early events are no longer kept.
+    pub fn started(&self) {
+        self.seq.lock().unwrap_or_else(|p| p.into_inner()).early = None;
     }
 
     /// Sets or clears a photo of the passage in progress (driver loop side). Cleared photos
@@ -299,6 +329,27 @@ impl GateLink for LocalGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_subscriber_gets_every_event_from_the_first_once() {
+        let (g, _rx) = LocalGate::new(GateStatus::idle("g", "not-checked"));
+        let lane = |open| GateEventKind::Lane {
+            open,
+            out_of_service: false,
+        };
+        g.publish(lane(true));
+        g.publish(lane(false));
+        let (early, mut rx) = g.subscribe_from_start();
+        g.publish(lane(true));
+        let seqs: Vec<u64> = early.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [0, 1]);
+        assert_eq!(rx.try_recv().unwrap().seq, 2);
+        assert!(rx.try_recv().is_err());
+        g.started();
+        g.publish(lane(false));
+        let (early, _) = g.subscribe_from_start();
+        assert!(early.is_empty());
+    }
 
     /// The gate API, the officers' API and the audit trail carry commands by these names.
     #[test]

@@ -23,6 +23,9 @@ mod mtls;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef-gate-api";
 
+/// Alarm ids for the fresh alarms of the permission test.
+static NEXT_ALARM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 fn status(id: &str) -> GateStatus {
     GateStatus::idle(id, "not-checked")
 }
@@ -157,10 +160,10 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
                 assert_eq!(op["security"], serde_json::json!([]), "only login is open");
                 continue;
             }
-            // A fresh unacknowledged alarm for every try.
+            // A fresh unacknowledged alarm for every try (a gate's alarm ids are unique).
             let fresh = || {
                 f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
-                    alarm_id: 1,
+                    alarm_id: NEXT_ALARM.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                     reason: "tailgating".into(),
                 }));
                 let alarm = f.state.hub.alarms()[0].id;
@@ -563,6 +566,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let mut remotes = Vec::new();
@@ -691,6 +695,7 @@ async fn a_disabled_console_does_not_start() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let (gate, _commands) = LocalGate::new(status("g1"));
@@ -953,6 +958,7 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     let script =

@@ -320,6 +320,7 @@ async function loadStats() {
   const p50 = s.duration_p50_ms == null ? '—' : (s.duration_p50_ms / 1000).toFixed(1) + ' s';
   const p90 = s.duration_p90_ms == null ? '—' : (s.duration_p90_ms / 1000).toFixed(1) + ' s';
   $('#stats-summary').textContent = `${s.total} passages · median ${p50} · 90th percentile ${p90}`;
+  $('#stats-trail').textContent = s.trail ? trailLine(s.trail) : 'since the console started';
   drawStacked($('#chart-hourly'), s.per_hour.map((b) => ({
     label: new Date(b.hour_start_ms).getHours().toString().padStart(2, '0'),
     parts: [['accepted', b.accepted], ['referred', b.referred], ['other', b.other]],
@@ -334,6 +335,18 @@ async function loadStats() {
     parts: [['accepted', g.outcomes.accepted || 0], ['referred', g.outcomes.referred || 0],
       ['other', g.total - (g.outcomes.accepted || 0) - (g.outcomes.referred || 0)]],
   })));
+}
+
+// The audit trail's figures (egate audit stats): per-step failure to acquire and the
+// false-rejection estimate, availability, alarm response.
+function trailLine(t) {
+  const pct = (v) => (v == null ? '—' : (v * 100).toFixed(1) + ' %');
+  const secs = (v) => (v == null ? '—' : (v / 1000).toFixed(1) + ' s');
+  const steps = ['document', 'face', 'liveness'].filter((k) => t.steps[k])
+    .map((k) => `${k}: FTA ${pct(t.steps[k].fta_rate)}, FRR est. ${pct(t.steps[k].false_rejection_estimate)}`);
+  const avail = Object.entries(t.gates).map(([g, v]) => `${g} ${pct(v.availability.ratio)}`);
+  return `From the audit trail · ${steps.join(' · ')} · availability ${avail.join(', ') || '—'}` +
+    ` · alarms ${t.alarms.raised} (${t.alarms.open} open), response median ${secs(t.alarms.response_time_ms.p50)}`;
 }
 
 function svg(tag, attrs = {}, text) {

@@ -57,7 +57,7 @@ enum Command {
     /// Print the default configuration or check a configuration file
     #[command(subcommand)]
     Config(cli::config::ConfigCommand),
-    /// Verify the tamper-evident audit trail
+    /// Verify the tamper-evident audit trail, and statistics from it
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
     /// Import master lists and CRLs into the trust store, and list it

@@ -7,10 +7,10 @@
 //!   installed units. The test purges the package at the end.
 //! - The unit's own `ExecStart=` command line, run as systemd would (`NOTIFY_SOCKET`,
 //!   `WATCHDOG_USEC` from its `WatchdogSec=`), sends `READY=1` once `/ready` is true, then
-//!   `WATCHDOG=1` within every watchdog interval, and `STOPPING=1` on SIGTERM. systemd is
-//!   not PID 1 on the test machine, so `systemctl start` cannot be run: the test is the
-//!   notification peer instead (the `sd_notify(3)` datagram protocol). The simulation build
-//!   stands in for `/usr/bin/egate`, since the border build has no simulator.
+//!   `WATCHDOG=1` within every watchdog interval, and `STOPPING=1` on SIGTERM: the test is
+//!   the notification peer (the `sd_notify(3)` datagram protocol). The simulation build
+//!   stands in for `/usr/bin/egate`, since the border build has no simulator. The installed
+//!   unit under a real systemd is `tests/tests/systemd_unit.rs`.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};

@@ -262,6 +262,7 @@ async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::R
             simulation: false,
             state_dir,
             json_logs: cfg.log.format == crate::config::sections::LogFormat::Json,
+            gates_write_here: false,
         },
         stop_rx,
     )

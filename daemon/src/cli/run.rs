@@ -237,8 +237,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         simulation: cfg.dangerous.simulation,
         state_dir: cfg.state_dir(),
         json_logs: cfg.log.format == LogFormat::Json,
+        gates_write_here: true,
     };
     let console = console::start_for_daemon(&links, &cfg.console, env, stop_rx.clone()).await?;
+    // The fleet publisher has taken the events the gates sent before it subscribed.
+    for link in &links {
+        link.started();
+    }
     let listener = TcpListener::bind(cfg.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen_addr()))?;

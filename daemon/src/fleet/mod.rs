@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::{self, context::PublishErrorKind};
-use console::link::{GateEvent, GateEventKind, GateLink, LocalGate};
+use console::link::{GateEvent, GateEventKind, LocalGate};
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -105,8 +105,12 @@ pub fn start(
     let collectors = links
         .iter()
         .map(|link| {
+            // From the gate's first event: the gates of a bank start (and run passages)
+            // before the publisher does.
+            let (early, events) = link.subscribe_from_start();
             tokio::spawn(collect(
-                link.subscribe(),
+                early,
+                events,
                 spool.clone(),
                 cfg.subject_prefix.clone(),
                 boot,
@@ -142,6 +146,7 @@ impl Fleet {
 }
 
 async fn collect(
+    early: Vec<GateEvent>,
     mut events: broadcast::Receiver<GateEvent>,
     spool: Arc<Spool>,
     prefix: String,
@@ -157,6 +162,9 @@ async fn collect(
             }
         }
     };
+    for ev in &early {
+        keep(ev);
+    }
     loop {
         tokio::select! {
             biased;

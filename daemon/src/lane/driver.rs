@@ -120,6 +120,10 @@ pub const AUDIT_RETRY: Duration = Duration::from_secs(1);
 /// without losing records.
 pub const AUDIT_PENDING_MAX: usize = 100_000;
 
+/// Alarms the trail could not record count down from here (their ids cannot collide with a
+/// record's sequence number).
+const UNRECORDED_ALARM: u64 = u64::MAX;
+
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
 /// wall clock stepped across midnight (NTP, an operator) is noticed within this.
 const DATE_RECHECK: Duration = Duration::from_secs(60);
@@ -164,7 +168,7 @@ impl Driver {
                     self.publish_status(phase_since);
                     alarm_seq += 1;
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: alarm_seq,
+                        alarm_id: UNRECORDED_ALARM - alarm_seq,
                         reason: "audit_failure".into(),
                     });
                     error!(
@@ -330,10 +334,17 @@ impl Driver {
                 Command::Lamp(lamp) => self.signals.lamp(lamp),
                 Command::Sounder(on) => self.signals.sounder(on),
                 Command::RaiseAlarm(reason) => {
-                    *alarm_seq += 1;
                     self.metrics.alarm(reason.as_str());
+                    // The alarm's id is its record's sequence number: unique in the trail
+                    // across restarts, so the console rebuilds its queue from the trail.
+                    let alarm_id = self
+                        .append("alarm", json!({ "reason": reason.as_str() }))
+                        .unwrap_or_else(|| {
+                            *alarm_seq += 1;
+                            UNRECORDED_ALARM - *alarm_seq
+                        });
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: *alarm_seq,
+                        alarm_id,
                         reason: reason.as_str().to_string(),
                     });
                 }
@@ -400,20 +411,30 @@ impl Driver {
         self.append(kind, data);
     }
 
-    fn append(&mut self, kind: &'static str, data: Value) {
+    /// Appends a record of this gate (its id in `data.gate`: the lanes of one daemon share
+    /// its trail); returns its sequence number, `None` when it is kept in memory because the
+    /// trail cannot be written.
+    fn append(&mut self, kind: &'static str, mut data: Value) -> Option<u64> {
+        if let Some(obj) = data.as_object_mut() {
+            obj.insert("gate".into(), self.link.id_string().into());
+        }
         // Behind records already kept, a record waits its turn: the trail stays in order.
         if self.audit_hold.failing() {
             self.audit_hold.pending.push_back((kind, data));
-            return;
+            return None;
         }
         let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = audit.append(kind, &data) {
-            // The trail is the record of every decision: without it the gate must not go on
-            // deciding. The loop takes the gate out of service until the record is written.
-            error!(error = %e, "audit trail write failed; the gate goes out of service");
-            self.metrics.audit_failure();
-            drop(audit);
-            self.audit_hold.pending.push_back((kind, data));
+        match audit.append(kind, &data) {
+            Ok(seq) => Some(seq),
+            Err(e) => {
+                // The trail is the record of every decision: without it the gate must not go
+                // on deciding. The loop takes the gate out of service until it is written.
+                error!(error = %e, "audit trail write failed; the gate goes out of service");
+                self.metrics.audit_failure();
+                drop(audit);
+                self.audit_hold.pending.push_back((kind, data));
+                None
+            }
         }
     }
 
@@ -585,6 +606,54 @@ mod tests {
         fn message(&mut self, _code: MessageCode) {}
         fn lamp(&mut self, _lamp: Lamp) {}
         fn sounder(&mut self, _on: bool) {}
+    }
+
+    /// Every record of a gate names it: the lanes of one daemon share its trail.
+    #[tokio::test]
+    async fn a_gate_names_itself_in_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("audit.jsonl");
+        let audit =
+            AuditLog::open(&trail, "daemon", &audit::AuditKey::from_bytes(&[7; 32])).unwrap();
+        let registry = prometheus::Registry::new();
+        let clock = LaneClock::new(0);
+        let (link, officer) = LocalGate::new(GateStatus::idle("lane-3", "not-checked"));
+        let (_inputs_tx, inputs) = mpsc::unbounded_channel();
+        let driver = Driver {
+            gate: Gate::new(gate::GateConfig::two_step(clock.today()), Instant::now()),
+            inputs,
+            officer,
+            jobs: Box::new(NoJobs),
+            signals: Box::new(NoSignals),
+            audit: Arc::new(Mutex::new(audit.clone())),
+            link: link.clone(),
+            metrics: Metrics::register(&registry).unwrap().for_gate("lane-3"),
+            liveness: "not-checked".into(),
+            audit_hold: AuditHold::default(),
+            clock,
+            screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("lane-3"),
+            heartbeat: crate::service::Heartbeat::unwatched(),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(driver.run(stopped));
+        let (early, _rx) = link.subscribe_from_start();
+        let first = match early.first() {
+            Some(ev) => ev.clone(),
+            None => tokio::time::timeout(Duration::from_secs(5), link.subscribe().recv())
+                .await
+                .expect("an event")
+                .unwrap(),
+        };
+        assert_eq!(first.gate, "lane-3");
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        audit.close();
+        let records = audit::read_records(&trail).unwrap();
+        assert!(!records.is_empty());
+        for r in records {
+            assert_eq!(r["gate"], "daemon");
+            assert_eq!(r["data"]["gate"], "lane-3", "{r}");
+        }
     }
 
     /// The console reads a gate's status when one of its events arrives, on another thread:
