@@ -498,6 +498,81 @@ mod tests {
         assert_eq!(criteria(&d, &ut, &s), None, "no DS certificate known");
     }
 
+    fn failed_hash(dg: u8) -> Check {
+        let mut c = Check::fail("dg_hash", "dg_hash_mismatch", "hash differs");
+        c.dg = Some(dg);
+        c
+    }
+
+    /// The policy table of the module documentation, on one verdict per data group: the
+    /// hashes that vouch for the chip-authentication keys are never excused, DG1/DG2 only
+    /// with the opt-in, the others always.
+    #[test]
+    fn which_data_group_hashes_a_deviation_may_excuse() {
+        use crate::pa::{PaOutcome, Strictness, ValidityTime};
+        let ut = list("UT");
+        for (dg, default, opt_in) in [
+            (1, false, true),
+            (2, false, true),
+            (11, true, true),
+            (14, false, false),
+            (15, false, false),
+        ] {
+            let description = DeviationDescription {
+                description: None,
+                oid: DeviationType::DgHashWrong.oid(),
+                kind: DeviationType::DgHashWrong,
+                parameter: DeviationParameter::DataGroup(dg),
+                national_use: false,
+            };
+            let m = Match {
+                list: &ut,
+                description: &description,
+                matched_on: vec!["dsc"],
+            };
+            for (policy, expected) in [(false, default), (true, opt_in)] {
+                let mut pa = PaVerdict {
+                    checks: vec![
+                        Check::pass("sod_structure", ""),
+                        Check::pass("sod_signature", ""),
+                        Check::pass("ds_validity", ""),
+                        Check::pass("csca_chain", ""),
+                        failed_hash(dg),
+                    ],
+                    outcome: PaOutcome::Failed,
+                    strictness: Strictness::Standard,
+                    validity_time: ValidityTime::Now(std::time::UNIX_EPOCH),
+                    hash_algorithm: None,
+                    signature_algorithm: None,
+                    ds: None,
+                    csca: None,
+                    dgs_in_sod: vec![dg],
+                    dgs_not_supplied: Vec::new(),
+                };
+                let mut chip = AuthenticityVerdict {
+                    checks: Vec::new(),
+                    outcome: crate::authenticity::AuthenticityOutcome::NotSupported,
+                    reason: None,
+                };
+                let uses = excuse(
+                    std::slice::from_ref(&m),
+                    &mut pa,
+                    &mut chip,
+                    DeviationPolicy {
+                        excuse_essential: policy,
+                    },
+                );
+                assert_eq!(pa.passed(), expected, "DG{dg}, opt-in {policy}");
+                let effect = if expected {
+                    DeviationEffect::Excused
+                } else {
+                    DeviationEffect::NotExcused
+                };
+                assert_eq!(uses[0].effect, effect, "DG{dg}, opt-in {policy}");
+            }
+        }
+    }
+
     #[test]
     fn effects_have_stable_names() {
         let names: Vec<&str> = [
