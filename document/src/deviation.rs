@@ -269,6 +269,9 @@ pub fn matching<'a>(lists: &'a [TrustedDeviationList], subject: &Subject) -> Vec
     out
 }
 
+/// A check a deviation speaks for: its name, its data group, the reason it must fail with.
+type Target = (&'static str, Option<u8>, &'static str);
+
 fn record(m: &Match<'_>, effect: DeviationEffect, check: Option<String>) -> DeviationUse {
     DeviationUse {
         list: m.list.list.id.clone(),
@@ -334,32 +337,31 @@ pub fn excuse(
     for m in matches {
         let d = m.description;
         // The check a deviation speaks for, whether policy lets it excuse it, and where.
-        let (target, allowed): (Option<(&str, Option<u8>, &str)>, bool) =
-            match (d.kind, &d.parameter) {
-                (DeviationType::AaKeyCompromised, _) => continue,
-                (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ (1 | 2))) => (
-                    Some(("dg_hash", Some(*n), "dg_hash_mismatch")),
-                    policy.excuse_essential,
-                ),
-                (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ (14 | 15))) => {
-                    (Some(("dg_hash", Some(*n), "dg_hash_mismatch")), false)
-                }
-                (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ 3..=16)) => {
-                    (Some(("dg_hash", Some(*n), "dg_hash_mismatch")), true)
-                }
-                (DeviationType::SodSignatureWrong, _) => (
-                    Some(("sod_signature", None, "sod_signature_invalid")),
-                    policy.excuse_essential,
-                ),
-                (DeviationType::DsSignature, _) => (
-                    Some(("csca_chain", None, "ds_certificate_signature_invalid")),
-                    policy.excuse_essential,
-                ),
-                (DeviationType::ComInconsistent, _) => {
-                    (Some(("com_sod", None, "com_sod_mismatch")), true)
-                }
-                _ => (None, false),
-            };
+        let (target, allowed): (Option<Target>, bool) = match (d.kind, &d.parameter) {
+            (DeviationType::AaKeyCompromised, _) => continue,
+            (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ (1 | 2))) => (
+                Some(("dg_hash", Some(*n), "dg_hash_mismatch")),
+                policy.excuse_essential,
+            ),
+            (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ (14 | 15))) => {
+                (Some(("dg_hash", Some(*n), "dg_hash_mismatch")), false)
+            }
+            (DeviationType::DgHashWrong, DeviationParameter::DataGroup(n @ 3..=16)) => {
+                (Some(("dg_hash", Some(*n), "dg_hash_mismatch")), true)
+            }
+            (DeviationType::SodSignatureWrong, _) => (
+                Some(("sod_signature", None, "sod_signature_invalid")),
+                policy.excuse_essential,
+            ),
+            (DeviationType::DsSignature, _) => (
+                Some(("csca_chain", None, "ds_certificate_signature_invalid")),
+                policy.excuse_essential,
+            ),
+            (DeviationType::ComInconsistent, _) => {
+                (Some(("com_sod", None, "com_sod_mismatch")), true)
+            }
+            _ => (None, false),
+        };
         let Some((name, dg, reason)) = target else {
             uses.push(record(m, DeviationEffect::NoEffect, None));
             continue;
