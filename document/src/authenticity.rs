@@ -356,21 +356,46 @@ pub fn assess(evidence: &ChipEvidence<'_>, pa: &PaVerdict) -> AuthenticityVerdic
         ));
     }
 
-    let reason = REASONS
-        .iter()
-        .copied()
-        .find(|r| checks.iter().any(|c| c.reason == Some(*r)));
-    let outcome = if reason.is_some() {
-        AuthenticityOutcome::Failed
-    } else if outcomes.is_empty() {
-        AuthenticityOutcome::NotSupported
-    } else {
-        AuthenticityOutcome::Passed
-    };
-    AuthenticityVerdict {
+    debug_assert_eq!(
+        outcomes.len(),
+        checks.iter().filter(|c| is_authentication(c)).count()
+    );
+    let mut v = AuthenticityVerdict {
         checks,
-        outcome,
-        reason,
+        outcome: AuthenticityOutcome::NotSupported,
+        reason: None,
+    };
+    v.conclude();
+    v
+}
+
+/// The checks that are an authentication of the chip (each passed or failed).
+fn is_authentication(c: &Check) -> bool {
+    matches!(
+        c.name,
+        "pace_cam" | "active_authentication" | "chip_authentication"
+    )
+}
+
+impl AuthenticityVerdict {
+    /// Sets the reason and the outcome from the checks: the first of [`REASONS`] that a
+    /// check not excused carries; passed when some authentication passed, not supported when
+    /// none ran. Called again after a deviation list excused a check ([`crate::deviation`]).
+    pub(crate) fn conclude(&mut self) {
+        let live = |c: &&Check| c.status != CheckStatus::Excused;
+        self.reason = REASONS.iter().copied().find(|r| {
+            self.checks
+                .iter()
+                .filter(live)
+                .any(|c| c.reason == Some(*r))
+        });
+        self.outcome = if self.reason.is_some() {
+            AuthenticityOutcome::Failed
+        } else if !self.checks.iter().any(is_authentication) {
+            AuthenticityOutcome::NotSupported
+        } else {
+            AuthenticityOutcome::Passed
+        };
     }
 }
 

@@ -12,6 +12,7 @@ pub mod authenticity;
 pub mod bac;
 pub mod ca;
 pub mod crypto;
+pub mod deviation;
 pub mod ecc;
 pub mod lds;
 pub mod mrz;

@@ -1,6 +1,8 @@
 //! `egate pki`: the gate's trust store (`[pki] store_dir`). Imports a CSCA master list (CMS,
-//! verified against a master-list signer anchor, ICAO 9303-12 §8) or a CRL (verified against
-//! the CSCAs, 9303-12 §7.1.4), and lists what the gate trusts and when each item runs out.
+//! verified against a master-list signer anchor, ICAO 9303-12 §8), a CRL (verified against
+//! the CSCAs, 9303-12 §7.1.4) or a deviation list (its Deviation List Signer verified against
+//! a CSCA of its country, 9303-12 §10), and lists what the gate trusts and when each item runs
+//! out.
 //!
 //! Files are written whole (temporary file, then rename), so a running gate's reload sees the
 //! old file or the new one, never a part of one.
@@ -15,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::devices::PkiConfig;
 use crate::lane::trust::{
-    self, iso_date, load_config, read_certificate, store_files, STORE_CRLS, STORE_MASTER_LISTS,
-    STORE_SIGNER_ANCHORS,
+    self, iso_date, load_config, read_certificate, store_files, STORE_CRLS, STORE_DEVIATION_LISTS,
+    STORE_MASTER_LISTS, STORE_SIGNER_ANCHORS,
 };
 
 /// Where the store is: `--config` and `--store-dir`.
@@ -54,7 +56,16 @@ pub enum PkiCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// List the trust store: each CSCA and CRL, its country, and when it runs out
+    /// Verify an ICAO deviation list (CMS, 9303-12 §10) against the CSCAs and add it to the
+    /// trust store
+    ImportDeviationList {
+        /// The deviation list (CMS SignedData with id-icao-DeviationList)
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the trust store: each CSCA, CRL and deviation list, its country, and when it runs
+    /// out
     List {
         /// JSON instead of text
         #[arg(long)]
@@ -67,9 +78,9 @@ pub enum PkiCommand {
 /// Entry point of `egate pki`.
 pub fn main(cmd: PkiCommand) -> ExitCode {
     let (store_args, needs_store) = match &cmd {
-        PkiCommand::ImportMasterlist { store, .. } | PkiCommand::ImportCrl { store, .. } => {
-            (store, true)
-        }
+        PkiCommand::ImportMasterlist { store, .. }
+        | PkiCommand::ImportCrl { store, .. }
+        | PkiCommand::ImportDeviationList { store, .. } => (store, true),
         PkiCommand::List { store, .. } => (store, false),
     };
     let pki = match pki_config(store_args, needs_store) {
@@ -83,6 +94,7 @@ pub fn main(cmd: PkiCommand) -> ExitCode {
             ..
         } => import_masterlist(&pki, &file, &signer_anchor),
         PkiCommand::ImportCrl { file, .. } => import_crl(&pki, &file),
+        PkiCommand::ImportDeviationList { file, .. } => import_deviation_list(&pki, &file),
         PkiCommand::List { json, .. } => list(&pki, json),
     };
     match result {
@@ -266,6 +278,44 @@ fn import_crl(pki: &PkiConfig, file: &Path) -> Result<(), String> {
     Ok(())
 }
 
+fn import_deviation_list(pki: &PkiConfig, file: &Path) -> Result<(), String> {
+    let mut store = current(pki)?;
+    let bytes = trust::read(file)?;
+    let list = store
+        .add_deviation_list(&bytes, SystemTime::now())
+        .map_err(|e| format!("{}: deviation list refused: {e}", file.display()))?
+        .clone();
+    let dest = write_into(
+        &pki.store_dir.join(STORE_DEVIATION_LISTS),
+        &format!("{}-{}.dl", list.country, list.list.id.to_ascii_lowercase()),
+        &bytes,
+    )?;
+    println!(
+        "{}: imported as {}: deviation list {} of {} with {} deviation(s): {}",
+        file.display(),
+        dest.display(),
+        list.list.id,
+        list.country,
+        list.list.deviations.len(),
+        type_counts(&list)
+    );
+    println!("  signer {}, issued by {}", list.signer, list.csca);
+    Ok(())
+}
+
+/// `dg_hash_wrong ×2, aa_key_compromised ×1`.
+fn type_counts(list: &document::pki::TrustedDeviationList) -> String {
+    let counts = list.list.type_counts();
+    if counts.is_empty() {
+        return "no descriptions".into();
+    }
+    counts
+        .iter()
+        .map(|(t, n)| format!("{} ×{n}", t.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `println!` that stops quietly when standard output is closed (`egate pki list | head`).
 macro_rules! out {
     ($($arg:tt)*) => {{
@@ -310,11 +360,26 @@ fn list(pki: &PkiConfig, as_json: bool) -> Result<(), String> {
                 })
             })
             .collect();
+        let deviation_lists: Vec<_> = store
+            .deviation_lists()
+            .iter()
+            .map(|d| {
+                json!({
+                    "id": d.list.id,
+                    "country": d.country,
+                    "signer": d.signer,
+                    "csca": d.csca,
+                    "deviations": d.list.deviations.len(),
+                    "types": d.list.type_counts().iter().map(|(t, n)| json!({ "type": t.as_str(), "count": n })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         let out = json!({
             "store_dir": pki.store_dir,
             "sources": sources,
             "cscas": certs,
             "crls": crls,
+            "deviation_lists": deviation_lists,
             "next_expiry": next.map(|c| json!({ "subject": c.subject(), "not_after": iso_date(c.not_after()) })),
         });
         out!("{out:#}");
@@ -349,6 +414,17 @@ fn list(pki: &PkiConfig, as_json: bool) -> Result<(), String> {
             c.next_update().map_or("none".into(), iso_date),
             c.revoked_count(),
             c.freshness(now, grace).as_str()
+        );
+    }
+    out!("Deviation lists:");
+    for d in store.deviation_lists() {
+        out!(
+            "  {}  {}  {} deviation(s): {}  signer {}",
+            d.country,
+            d.list.id,
+            d.list.deviations.len(),
+            type_counts(d),
+            d.signer
         );
     }
     match next {

@@ -84,8 +84,9 @@ pub struct PassportArgs {
     /// Delay answers by the profile's link model (bit rate and turnaround) and quirks
     #[arg(long)]
     realtime: bool,
-    /// Write the test PKI here (csca*.der, link.der, ds.der, crl.der, masterlist.ml) for
-    /// `egate doc read --csca ... --crl ...`
+    /// Write the test PKI here (csca*.der, link.der, ds.der, crl.der, masterlist.ml, and
+    /// deviationlist.dl declaring DG11's hash wrong for ds.der's documents) for
+    /// `egate doc read --csca ... --crl ...` and `egate pki import-...`
     #[arg(long, value_name = "DIR")]
     pki_out: Option<PathBuf>,
     /// Print only the document's MRZ lines (what an OCR scanner reads) and exit
@@ -188,5 +189,6 @@ fn write_pki(dir: &std::path::Path, pki: &TestPki) -> std::io::Result<()> {
     std::fs::write(dir.join("ds.der"), &pki.ds.der)?;
     std::fs::write(dir.join("crl.der"), &pki.crl)?;
     std::fs::write(dir.join("masterlist.ml"), &pki.master_list)?;
+    std::fs::write(dir.join("deviationlist.dl"), pki.sample_deviation_list())?;
     Ok(())
 }

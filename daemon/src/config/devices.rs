@@ -39,6 +39,8 @@ pub struct PkiConfig {
     pub crls: Vec<PathBuf>,
     /// Master-list signer anchors: certificates a master list's signer must be issued by.
     pub master_list_signers: Vec<PathBuf>,
+    /// ICAO deviation lists (9303-12 §10, CMS), verified against the CSCAs.
+    pub deviation_lists: Vec<PathBuf>,
     /// The trust store `egate pki` imports into (master lists, CRLs, signer anchors); empty:
     /// none.
     pub store_dir: PathBuf,
@@ -62,6 +64,7 @@ impl Default for PkiConfig {
             master_lists: Vec::new(),
             crls: Vec::new(),
             master_list_signers: Vec::new(),
+            deviation_lists: Vec::new(),
             store_dir: PathBuf::new(),
             reload_interval_s: 1.0,
             crl_grace_hours: 24,

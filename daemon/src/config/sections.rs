@@ -273,6 +273,9 @@ pub struct DangerousConfig {
     /// Allow `[gate] liveness = "not-checked"`: no presentation attack detection, so a
     /// printed photo or a replayed video of the holder passes whenever the face matches.
     pub liveness_not_checked: bool,
+    /// Let a trusted deviation list excuse a failed DG1/DG2 hash, SOD signature or DS
+    /// certificate signature (`document::deviation::DeviationPolicy::excuse_essential`).
+    pub deviations_excuse_essential: bool,
 }
 
 impl DangerousConfig {
@@ -294,6 +297,9 @@ impl DangerousConfig {
         }
         if self.liveness_not_checked {
             on.push("liveness_not_checked");
+        }
+        if self.deviations_excuse_essential {
+            on.push("deviations_excuse_essential");
         }
         on
     }

@@ -45,6 +45,11 @@ pub trait JobRunner: Send {
     fn pad_record(&mut self) -> Option<Value> {
         None
     }
+    /// What the passage record says about the deviation lists (ICAO 9303-12 §10) the chip
+    /// check used, taken once when the passage ends.
+    fn deviation_record(&mut self) -> Option<Value> {
+        None
+    }
 }
 
 /// Carries out the physical signals: doors, traveller display, lamps and sounder.
@@ -363,6 +368,9 @@ impl Driver {
         if matches!(event, AuditEvent::PassageEnded { .. }) {
             if let Some(pad) = self.jobs.pad_record() {
                 data["pad"] = pad;
+            }
+            if let Some(deviations) = self.jobs.deviation_record() {
+                data["deviations"] = deviations;
             }
         }
         match &event {

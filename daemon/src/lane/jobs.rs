@@ -16,7 +16,7 @@ use std::time::{Instant, SystemTime};
 use document::reader::{AccessKey, ReadDocument};
 use gate::{CivilDate, Input, JobKind, Ticket};
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
 use crate::lane::driver::JobRunner;
@@ -105,6 +105,8 @@ pub struct PassageData {
     pub chip_photo: Option<Zeroizing<Vec<u8>>>,
     /// The watchlist query, once the chip was read (asked once, then dropped).
     pub watch: Option<watchlist::Query>,
+    /// The deviation-list uses of the chip check, for the passage record (no personal data).
+    pub deviations: Option<serde_json::Value>,
 }
 
 /// The face pipeline, matcher and capture policy of one gate.
@@ -136,6 +138,8 @@ pub struct JobContext {
     pub inputs: mpsc::UnboundedSender<Input>,
     /// Trust anchors of passive authentication (reloaded while the gate runs).
     pub trust: Arc<crate::lane::trust::Trust>,
+    /// What a trusted deviation list may excuse (`[dangerous] deviations_excuse_essential`).
+    pub deviations: document::deviation::DeviationPolicy,
     /// Document pseudonyms for the audit trail.
     pub pseudonyms: Arc<Pseudonymizer>,
     /// The face pipeline; `None` when the models could not be loaded (every match fails).
@@ -276,6 +280,15 @@ impl JobRunner for Jobs {
     fn pad_record(&mut self) -> Option<serde_json::Value> {
         self.ctx.pad.take_record()
     }
+
+    fn deviation_record(&mut self) -> Option<serde_json::Value> {
+        self.ctx
+            .passage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .deviations
+            .take()
+    }
 }
 
 /// Chip read, passive authentication (ICAO 9303-11 §5.1), chip authenticity (AA §6.1 /
@@ -346,15 +359,6 @@ pub fn passive_authentication(
     )
 }
 
-/// Chip authenticity of a chip read (document::authenticity), now, against `store`.
-pub fn chip_authenticity(
-    read: &ReadDocument,
-    pa: &document::pa::PaVerdict,
-    store: &document::pki::CscaStore,
-) -> document::authenticity::AuthenticityVerdict {
-    read.verify_chip(pa, store, &document::pa::PaOptions::new(SystemTime::now()))
-}
-
 /// The gate's words for a chip-authenticity verdict: the AA/CA outcome, and the reason
 /// that refers whatever the policy says.
 fn chip_facts(
@@ -384,7 +388,25 @@ fn check_document(
 ) -> gate::DocumentVerdict {
     use gate::{DocumentVerdict, ReasonCode};
     let store = ctx.trust.store();
-    let pa = passive_authentication(read, mrz, &store);
+    // Passive authentication, the store's deviation lists (ICAO 9303-12 §10) and chip
+    // authenticity (ICAO 9303-11 §6: the signed data say which protections the chip must
+    // give; failing any of them refers, whatever the policy says).
+    let document::reader::Verification {
+        pa,
+        chip,
+        deviations,
+    } = read.verify(
+        Some(&mrz.key()),
+        &store,
+        &document::pa::PaOptions::new(SystemTime::now()),
+        ctx.deviations,
+    );
+    if !deviations.is_empty() {
+        // Types, effects and list ids only: a deviation's record holds no personal data.
+        let record = crate::lane::trust::deviation_record(&deviations);
+        info!(deviations = %record, "deviation list applied");
+        ctx.update(generation, |p| p.deviations = Some(record));
+    }
     let chip_mrz = match read.mrz() {
         Ok(m) => m,
         Err(e) => {
@@ -415,9 +437,6 @@ fn check_document(
     } else {
         gate::PaOutcome::Failed
     };
-    // ICAO 9303-11 §6: the signed data (EF.SOD's list, EF.CardSecurity) say which
-    // protections the chip must give; failing any of them refers, whatever the policy says.
-    let chip = chip_authenticity(read, &pa, &store);
     if let Some(reason) = chip.reason {
         debug!(reason, "chip authenticity did not pass");
     }
@@ -703,6 +722,7 @@ mod tests {
             passage: Mutex::new(PassageData::default()),
             inputs: tx,
             trust: crate::lane::trust::Trust::fixed(document::pki::CscaStore::new()),
+            deviations: Default::default(),
             pseudonyms: Arc::new(Pseudonymizer::from_key(&[7; 32])),
             vision: None,
             link,

@@ -110,6 +110,9 @@ impl Lane {
             passage: Mutex::new(jobs::PassageData::default()),
             inputs: inputs_tx,
             trust: devices.trust,
+            deviations: document::deviation::DeviationPolicy {
+                excuse_essential: cfg.dangerous.deviations_excuse_essential,
+            },
             pseudonyms: shared.pseudonyms.clone(),
             vision: devices.vision.map(Mutex::new),
             link: link.clone(),

@@ -1,7 +1,7 @@
 //! The trust anchors of a gate (`[pki]`), loaded the same way by `egate run`, `egate pki` and
 //! the technician's `egate doc` tools: CSCA and link certificates (files or folders), master
-//! lists verified against a CSCA or a master-list signer anchor, CRLs, and the trust store
-//! that `egate pki` imports into (`[pki] store_dir`).
+//! lists verified against a CSCA or a master-list signer anchor, CRLs, deviation lists
+//! (ICAO 9303-12 §10), and the trust store that `egate pki` imports into (`[pki] store_dir`).
 //!
 //! A running gate holds its anchors in a [`Trust`]: the jobs take the current store for each
 //! passage, and [`watch`] swaps in a new one when a trust file changes (ICAO 9303-12 §7.1.4:
@@ -20,6 +20,8 @@ use crate::config::devices::{CrlStaleAction, PkiConfig};
 pub const STORE_MASTER_LISTS: &str = "masterlists";
 /// CRLs in the trust store.
 pub const STORE_CRLS: &str = "crls";
+/// Deviation lists in the trust store.
+pub const STORE_DEVIATION_LISTS: &str = "deviation-lists";
 /// Master-list signer anchors in the trust store (those given to `egate pki
 /// import-masterlist --signer-anchor`), so that a reload verifies the lists again.
 pub const STORE_SIGNER_ANCHORS: &str = "signer-anchors";
@@ -50,7 +52,8 @@ pub fn trust(
 
 /// Everything `[pki]` names, store included, on top of `base` (the simulator's test PKI, or
 /// nothing): CSCA files, then master lists verified against the CSCAs and the master-list
-/// signer anchors, then CRLs verified against the result. Any bad file is an error naming it.
+/// signer anchors, then CRLs and deviation lists verified against the result. Any bad file
+/// is an error naming it.
 pub fn load_config(
     pki: &PkiConfig,
     base: Option<&CscaStore>,
@@ -85,7 +88,36 @@ pub fn load_config(
     {
         load_crl(&mut store, &p, &mut notes)?;
     }
+    for p in pki
+        .deviation_lists
+        .iter()
+        .cloned()
+        .chain(store_files(pki, STORE_DEVIATION_LISTS)?)
+    {
+        load_deviation_list(&mut store, &p, &mut notes)?;
+    }
     Ok((store, notes))
+}
+
+/// Adds a deviation list to the store after checking its signer against the CSCAs in it
+/// (ICAO 9303-12 §10); the error names the file and the field.
+pub fn load_deviation_list(
+    store: &mut CscaStore,
+    path: &Path,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let list = store
+        .add_deviation_list(&read(path)?, SystemTime::now())
+        .map_err(|e| format!("{}: deviation list refused: {e}", path.display()))?;
+    notes.push(format!(
+        "{}: deviation list {} of {} with {} deviation(s), signer verified against {}",
+        path.display(),
+        list.list.id,
+        list.country,
+        list.list.deviations.len(),
+        list.csca
+    ));
+    Ok(())
 }
 
 /// The files in one folder of the trust store, sorted (temporary files of an atomic write,
@@ -269,6 +301,25 @@ pub fn load_masterlist(
     Ok(())
 }
 
+/// The passage record of the deviations a chip check used: for each, the list (id and
+/// country), the type and parameter, what it did to which check, and which criteria matched.
+/// Never the document number.
+pub fn deviation_record(uses: &[document::deviation::DeviationUse]) -> serde_json::Value {
+    uses.iter()
+        .map(|u| {
+            serde_json::json!({
+                "list": u.list,
+                "country": u.country,
+                "type": u.kind.as_str(),
+                "parameter": u.parameter,
+                "effect": u.effect.as_str(),
+                "check": u.check,
+                "matched_on": u.matched_on,
+            })
+        })
+        .collect()
+}
+
 /// The trust anchors of a running gate: the current store, swapped whole on reload.
 pub struct Trust {
     current: RwLock<Arc<CscaStore>>,
@@ -418,6 +469,7 @@ impl Trust {
             .iter()
             .chain(&self.pki.master_lists)
             .chain(&self.pki.crls)
+            .chain(&self.pki.deviation_lists)
             .chain(&self.pki.master_list_signers)
         {
             paths.push(p.clone());
@@ -427,7 +479,12 @@ impl Trust {
                 }
             }
         }
-        for sub in [STORE_SIGNER_ANCHORS, STORE_MASTER_LISTS, STORE_CRLS] {
+        for sub in [
+            STORE_SIGNER_ANCHORS,
+            STORE_MASTER_LISTS,
+            STORE_CRLS,
+            STORE_DEVIATION_LISTS,
+        ] {
             paths.extend(store_files(&self.pki, sub).unwrap_or_default());
         }
         paths.sort();

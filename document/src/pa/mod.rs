@@ -23,7 +23,7 @@ use crate::tlv;
 pub use card_security::{verify_card_security, CardSecurityVerdict};
 pub use country::{alpha3_to_alpha2, code_kind, CodeKind, CountryTable, CountryTableError, Lookup};
 pub use sod::{dg1_mrz, sod_data_groups, verify_sod, verify_sod_with, LdsSecurityObject};
-use verdict::finish;
+pub(crate) use verdict::finish;
 pub use verdict::{
     CertSummary, Check, CheckStatus, PaOutcome, PaVerdict, Strictness, ValidityTime,
 };

@@ -13,6 +13,10 @@ pub enum CheckStatus {
     Failed,
     /// The check could not be run (missing input, unsupported algorithm, no CRL …).
     NotPossible,
+    /// The check failed, and a trusted deviation list (ICAO 9303-12 §10) says the issuer's
+    /// documents fail it this way; the gate's deviation policy excused it
+    /// ([`crate::deviation`]). The reason code stays for the record.
+    Excused,
 }
 
 impl CheckStatus {
@@ -22,6 +26,7 @@ impl CheckStatus {
             CheckStatus::Passed => "passed",
             CheckStatus::Failed => "failed",
             CheckStatus::NotPossible => "not_possible",
+            CheckStatus::Excused => "excused",
         }
     }
 }
@@ -78,6 +83,17 @@ impl Check {
     ) -> Check {
         Check::new(name, CheckStatus::NotPossible, Some(reason), detail)
     }
+    /// Marks a failed check as excused by a deviation list, saying why in the detail.
+    pub(crate) fn excuse(&mut self, why: &str) {
+        self.status = CheckStatus::Excused;
+        self.detail = format!("{}; excused: {why}", self.detail);
+    }
+
+    /// Whether the check passed or was excused.
+    pub fn counts_as_passed(&self) -> bool {
+        matches!(self.status, CheckStatus::Passed | CheckStatus::Excused)
+    }
+
     pub(super) fn for_dg(mut self, dg: u8) -> Check {
         self.dg = Some(dg);
         self
@@ -224,9 +240,13 @@ impl PaVerdict {
         self.outcome == PaOutcome::Passed
     }
 
-    /// The reason codes of every check that did not pass.
+    /// The reason codes of every check that did not pass (excused checks left out).
     pub fn reasons(&self) -> Vec<&'static str> {
-        self.checks.iter().filter_map(|c| c.reason).collect()
+        self.checks
+            .iter()
+            .filter(|c| c.status != CheckStatus::Excused)
+            .filter_map(|c| c.reason)
+            .collect()
     }
 
     /// The first check with this name (and data group, for `dg_hash`).
@@ -236,14 +256,16 @@ impl PaVerdict {
             .find(|c| c.name == name && (dg.is_none() || c.dg == dg))
     }
 
-    /// Whether some check has this reason code.
+    /// Whether some check that is not excused has this reason code.
     pub fn has_reason(&self, reason: &str) -> bool {
-        self.checks.iter().any(|c| c.reason == Some(reason))
+        self.checks
+            .iter()
+            .any(|c| c.reason == Some(reason) && c.status != CheckStatus::Excused)
     }
 }
 
-/// Applies the strictness to the checks.
-pub(super) fn finish(v: &mut PaVerdict) {
+/// Applies the strictness to the checks (an excused check counts as passed).
+pub(crate) fn finish(v: &mut PaVerdict) {
     let essential = |c: &Check| {
         matches!(
             c.name,
@@ -253,13 +275,13 @@ pub(super) fn finish(v: &mut PaVerdict) {
     let integrity = |c: &Check| matches!(c.name, "sod_structure" | "sod_signature" | "dg_hash");
     let has = |name: &str| v.checks.iter().any(|c| c.name == name);
     let ok = match v.strictness {
-        Strictness::Strict => v.checks.iter().all(|c| c.status == CheckStatus::Passed),
+        Strictness::Strict => v.checks.iter().all(Check::counts_as_passed),
         Strictness::Standard => {
             v.checks.iter().all(|c| c.status != CheckStatus::Failed)
                 && v.checks
                     .iter()
                     .filter(|c| essential(c))
-                    .all(|c| c.status == CheckStatus::Passed)
+                    .all(Check::counts_as_passed)
                 && has("sod_signature")
                 && has("dg_hash")
         }
@@ -267,7 +289,7 @@ pub(super) fn finish(v: &mut PaVerdict) {
             v.checks
                 .iter()
                 .filter(|c| integrity(c))
-                .all(|c| c.status == CheckStatus::Passed)
+                .all(Check::counts_as_passed)
                 && has("sod_signature")
                 && has("dg_hash")
         }

@@ -7,7 +7,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, SubjectKeyIdentifier,
+};
 use x509_cert::name::Name;
 
 use super::hash::HashAlg;
@@ -19,6 +21,7 @@ const OID_COUNTRY: &str = "2.5.4.6";
 const OID_SKI: &str = "2.5.29.14";
 const OID_AKI: &str = "2.5.29.35";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 
 /// A parsed certificate that remembers its exact encoding.
 #[derive(Debug, Clone)]
@@ -209,6 +212,15 @@ impl Certificate {
             .and_then(|e| BasicConstraints::from_der(e).ok())
             .map(|b| b.ca)
             .unwrap_or(false)
+    }
+
+    /// The key purposes of the extKeyUsage extension (RFC 5280 §4.2.1.12), dotted; `None`
+    /// when the extension is absent or does not parse.
+    pub fn extended_key_usage(&self) -> Option<Vec<String>> {
+        let ext = self.extension(OID_EXT_KEY_USAGE)?;
+        ExtendedKeyUsage::from_der(ext)
+            .ok()
+            .map(|u| u.0.iter().map(|o| o.to_string()).collect())
     }
 
     fn extension(&self, oid: &str) -> Option<&[u8]> {

@@ -7,6 +7,7 @@
 
 pub mod cert;
 pub mod cms;
+pub mod deviation;
 pub mod ec;
 pub mod hash;
 pub mod sig;
@@ -16,6 +17,7 @@ use crate::tlv::{self, Tlv, TlvError};
 
 pub use cert::Certificate;
 pub use cms::{SignedData, SignerInfo};
+pub use deviation::{DeviationList, DeviationListSignature, DeviationType, TrustedDeviationList};
 pub use hash::HashAlg;
 pub use sig::{PublicKey, SignatureAlgorithm};
 pub use store::{Crl, CrlFreshness, CscaStore, MasterList, MasterListSignature, Revocation};
@@ -57,13 +59,33 @@ pub enum PkiError {
         /// What is wrong with it.
         source: Box<PkiError>,
     },
+    /// An error at a path inside a list file whose entries are numbered, e.g.
+    /// `DeviationList.deviations[2].descriptions[0].parameters`.
+    #[error("{path}: {source}")]
+    InPath {
+        /// The ASN.1 path, with entry indices.
+        path: String,
+        /// What is wrong there.
+        source: Box<PkiError>,
+    },
+    /// A well-formed trust-list file that is refused (bad signature, untrusted signer …),
+    /// naming the field that failed.
+    #[error("{field}: {reason}")]
+    Refused {
+        /// The field, e.g. `SignedData.signerInfos[0].signature`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl PkiError {
     /// Wraps the error as one in `field` (an error already naming a field keeps its own).
     pub fn in_field(self, field: &'static str) -> PkiError {
         match self {
-            e @ PkiError::InField { .. } => e,
+            e @ (PkiError::InField { .. } | PkiError::InPath { .. } | PkiError::Refused { .. }) => {
+                e
+            }
             e => PkiError::InField {
                 field,
                 source: Box::new(e),

@@ -1,5 +1,6 @@
 //! The CSCA store: trust anchors from CSCA master lists (ICAO 9303-12 §8), from a folder of
-//! CSCA and link certificates (DER or PEM), and CRLs (9303-12 §7.1.4) checked against them.
+//! CSCA and link certificates (DER or PEM), CRLs (9303-12 §7.1.4) checked against them, and
+//! deviation lists (9303-12 §10) whose signers chain to them.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,6 +9,7 @@ use der::Decode;
 
 use super::cert::{hex_upper, name_country, names_match, Certificate};
 use super::cms::{SignedData, OID_CSCA_MASTER_LIST};
+use super::deviation::{DeviationList, TrustedDeviationList};
 use super::sig::SignatureAlgorithm;
 use super::PkiError;
 use crate::tlv;
@@ -216,6 +218,7 @@ impl MasterList {
 pub struct CscaStore {
     certs: Vec<Certificate>,
     crls: Vec<Crl>,
+    deviation_lists: Vec<TrustedDeviationList>,
 }
 
 /// Whether a certificate appears on a CRL of its issuer.
@@ -244,6 +247,52 @@ impl CscaStore {
     /// The loaded CRLs.
     pub fn crls(&self) -> &[Crl] {
         &self.crls
+    }
+
+    /// The deviation lists whose signature verified.
+    pub fn deviation_lists(&self) -> &[TrustedDeviationList] {
+        &self.deviation_lists
+    }
+
+    /// Parses a deviation list (DER), verifies it against the CSCAs in the store at `now`
+    /// (ICAO 9303-12 §10: a Deviation List Signer of the CSCA's own country) and keeps it.
+    /// A list already kept (same bytes) is not kept twice. The error names the field: a
+    /// malformed field, or the one whose check refused the list.
+    pub fn add_deviation_list(
+        &mut self,
+        bytes: &[u8],
+        now: SystemTime,
+    ) -> Result<&TrustedDeviationList, PkiError> {
+        let list = DeviationList::from_der(bytes)?;
+        let verdict = list.verify(&self.certs, now);
+        if let Some((field, reason)) = verdict.refusal() {
+            return Err(PkiError::Refused { field, reason });
+        }
+        let super::deviation::DeviationListSignature::Verified {
+            signer,
+            csca,
+            country,
+        } = verdict
+        else {
+            return Err(PkiError::Malformed("deviation list verdict"));
+        };
+        let i = match self
+            .deviation_lists
+            .iter()
+            .position(|d| d.list.id == list.id)
+        {
+            Some(i) => i,
+            None => {
+                self.deviation_lists.push(TrustedDeviationList {
+                    list,
+                    country,
+                    signer,
+                    csca,
+                });
+                self.deviation_lists.len() - 1
+            }
+        };
+        Ok(&self.deviation_lists[i])
     }
 
     /// Adds one trusted certificate (duplicates are ignored); returns whether it was new.
@@ -427,10 +476,11 @@ impl CscaStore {
         countries.sort();
         countries.dedup();
         format!(
-            "{} CSCA/link certificates from {} countries, {} CRLs",
+            "{} CSCA/link certificates from {} countries, {} CRLs, {} deviation lists",
             self.certs.len(),
             countries.len(),
-            self.crls.len()
+            self.crls.len(),
+            self.deviation_lists.len()
         )
     }
 }

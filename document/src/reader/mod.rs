@@ -19,6 +19,7 @@ use crate::apdu::{ApduError, CommandApdu, StatusWord};
 use crate::authenticity::{self, AuthenticityVerdict, ChipEvidence, Unreadable};
 use crate::bac::{self, BacError};
 use crate::ca::{self, CaVerdict};
+use crate::deviation::{self, DeviationPolicy, DeviationUse};
 use crate::lds::{self, LdsError};
 use crate::mrz::{Mrz, MrzKey};
 use crate::pa::{self, PaInput, PaOptions, PaVerdict};
@@ -275,6 +276,50 @@ impl ReadDocument {
             .map(|b| pa::verify_card_security(b, store, options));
         let read: Vec<u8> = self.data_groups.keys().copied().collect();
         authenticity::assess(&self.evidence(&read, cs.as_ref()), pa)
+    }
+}
+
+/// Everything a gate concludes from a read ([`ReadDocument::verify`]).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Passive authentication, with any check a deviation list excused.
+    pub pa: PaVerdict,
+    /// Chip authenticity, with any deviation applied.
+    pub chip: AuthenticityVerdict,
+    /// Every deviation of the store's lists that concerns the document, with its effect.
+    pub deviations: Vec<DeviationUse>,
+}
+
+impl ReadDocument {
+    /// Passive authentication, the deviations of the store's trusted deviation lists that
+    /// concern this document (ICAO 9303-12 §10, applied under `policy` as
+    /// [`crate::deviation`] describes), then chip authenticity.
+    pub fn verify(
+        &self,
+        access_key: Option<&MrzKey>,
+        store: &CscaStore,
+        options: &PaOptions,
+        policy: DeviationPolicy,
+    ) -> Verification {
+        let mut pa = self.verify_sod(access_key, store, options);
+        let subject = deviation::Subject::new(&self.sod, &pa, self.dg(1), self.dg(12));
+        let matches = deviation::matching(store.deviation_lists(), &subject);
+        let mut aa = self.active_authentication.clone();
+        let mut deviations = deviation::tighten_active_authentication(&matches, &mut aa);
+        let cs = self
+            .card_security
+            .as_deref()
+            .map(|b| pa::verify_card_security(b, store, options));
+        let read: Vec<u8> = self.data_groups.keys().copied().collect();
+        let mut evidence = self.evidence(&read, cs.as_ref());
+        evidence.active_authentication = aa.as_ref();
+        let mut chip = authenticity::assess(&evidence, &pa);
+        deviations.extend(deviation::excuse(&matches, &mut pa, &mut chip, policy));
+        Verification {
+            pa,
+            chip,
+            deviations,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod cms;
 mod date;
+pub mod deviation;
 pub mod lds;
 pub mod pki;
 pub mod profile;
@@ -150,11 +151,14 @@ pub enum Defect {
     Expired,
     /// The issuing state in the MRZ/DG1 (FRA) is not the country of the signing PKI.
     WrongIssuingState,
+    /// The issuer's own mistake: the SOD holds a wrong hash for DG11 (signed so), the kind
+    /// of defect a deviation list (ICAO 9303-12 §10, `DGHashWrong`) declares.
+    Dg11HashWrong,
 }
 
 impl Defect {
     /// All defects, for test loops.
-    pub const ALL: [Defect; 16] = [
+    pub const ALL: [Defect; 17] = [
         Defect::TamperedDg1,
         Defect::TamperedDg2,
         Defect::BrokenSodSignature,
@@ -171,6 +175,7 @@ impl Defect {
         Defect::MrzMismatch,
         Defect::Expired,
         Defect::WrongIssuingState,
+        Defect::Dg11HashWrong,
     ];
 
     /// Kebab-case name used in profiles.
@@ -192,6 +197,7 @@ impl Defect {
             Defect::MrzMismatch => "mrz-mismatch",
             Defect::Expired => "expired-document",
             Defect::WrongIssuingState => "wrong-issuing-state",
+            Defect::Dg11HashWrong => "dg11-hash-wrong",
         }
     }
 
@@ -434,10 +440,15 @@ pub fn build(spec: &DocumentSpec, pki: &TestPki) -> Document {
     dgs.sort_by_key(|(n, _)| *n);
 
     // EF.SOD over the genuine data groups.
-    let hashes: Vec<(u8, Vec<u8>)> = dgs
+    let mut hashes: Vec<(u8, Vec<u8>)> = dgs
         .iter()
         .map(|(n, c)| (*n, Sha256::digest(c).to_vec()))
         .collect();
+    if defect == Some(Defect::Dg11HashWrong) {
+        if let Some((_, h)) = hashes.iter_mut().find(|(n, _)| *n == 11) {
+            h[0] ^= 0x01;
+        }
+    }
     let signer = match defect {
         Some(Defect::ExpiredDs) => &pki.ds_expired,
         Some(Defect::RevokedDs) => &pki.ds_revoked,

@@ -134,6 +134,9 @@ pub enum Role {
     Csca,
     /// Document Signer or master-list signer: digitalSignature.
     Signer,
+    /// Deviation List Signer (ICAO 9303-12 §10): digitalSignature and the extended key usage
+    /// id-icao-DeviationListSigningKey.
+    DeviationListSigner,
 }
 
 /// Issues a certificate for `key` named `subject`, signed by `issuer_key` named `issuer`.
@@ -160,10 +163,17 @@ pub fn issue(
             // keyCertSign (5) and cRLSign (6): bits 0000 0110, 1 unused bit.
             exts.push(ext("2.5.29.15", true, &der::encode(0x03, &[0x01, 0x06])));
         }
-        Role::Signer => {
+        Role::Signer | Role::DeviationListSigner => {
             // digitalSignature (0).
             exts.push(ext("2.5.29.15", true, &der::encode(0x03, &[0x07, 0x80])));
         }
+    }
+    if role == Role::DeviationListSigner {
+        exts.push(ext(
+            "2.5.29.37",
+            false,
+            &der::seq(&[&der::oid(super::deviation::DEVIATION_LIST_SIGNING_KEY)]),
+        ));
     }
     exts.push(ext("2.5.29.14", false, &der::octets(&key.key_id())));
     exts.push(ext(
@@ -232,6 +242,8 @@ pub struct TestPki {
     pub ds_revoked: Cert,
     /// The master-list signer (issued by the current CSCA).
     pub ml_signer: Cert,
+    /// The Deviation List Signer (issued by the current CSCA).
+    pub dl_signer: Cert,
     /// A CSCA that is in no master list.
     pub rogue_csca: Cert,
     /// A Document Signer issued by the rogue CSCA.
@@ -307,6 +319,19 @@ impl TestPki {
                     Role::Signer,
                 )
             });
+        let dl_signer = issue(
+            21,
+            name(
+                country,
+                &format!("egate TEST Deviation List Signer {country}"),
+            ),
+            k("dls"),
+            n_csca.clone(),
+            &csca.key,
+            d(2024, 1, 1),
+            d(2040, 1, 1),
+            Role::DeviationListSigner,
+        );
         let n_rogue = name(country, &format!("egate TEST rogue CSCA {country}"));
         let rogue_csca = self_signed(1, n_rogue, k("rogue-csca"), d(2020, 1, 1), d(2045, 1, 1));
         let rogue_ds = issue(
@@ -335,6 +360,7 @@ impl TestPki {
             ds_expired,
             ds_revoked,
             ml_signer,
+            dl_signer,
             rogue_csca,
             rogue_ds,
             crl,

@@ -226,3 +226,35 @@ async fn the_watcher_alarms_on_a_bad_file_and_reloads_a_good_one() {
     assert!(text.contains("\"kind\":\"trust_reload_failed\""), "{text}");
     assert!(text.contains("\"kind\":\"trust_reloaded\""), "{text}");
 }
+
+/// Deviation lists in the store load with the rest; a tampered one fails the reload naming
+/// the file and the field, and the last good set (with its list) stays.
+#[test]
+fn deviation_lists_load_from_the_store_and_a_bad_one_keeps_the_last_good_set() {
+    let pki = TestPki::generate("egate-trust", "DE");
+    let (d, cfg) = setup(&pki.crl, |_| {});
+    let dir = d.path().join(STORE_DEVIATION_LISTS);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("de.dl"), pki.sample_deviation_list()).unwrap();
+    let (trust, notes) = Trust::load(&cfg, None).unwrap();
+    assert_eq!(trust.store().deviation_lists().len(), 1);
+    assert!(
+        notes.iter().any(|n| n.contains("de.dl: deviation list")),
+        "{notes:?}"
+    );
+    let before = trust.store();
+    let mut tampered = pki.sample_deviation_list();
+    let at = tampered
+        .windows(5)
+        .position(|w| w == [0xA0, 0x03, 0x02, 0x01, 11])
+        .unwrap();
+    tampered[at + 4] = 12;
+    std::fs::write(dir.join("zz.dl"), tampered).unwrap();
+    let err = trust.reload().unwrap_err();
+    assert!(
+        err.contains("zz.dl") && err.contains("messageDigest"),
+        "{err}"
+    );
+    assert!(Arc::ptr_eq(&before, &trust.store()));
+    assert_eq!(trust.store().deviation_lists().len(), 1);
+}
