@@ -192,6 +192,18 @@ def corpora() -> dict:
         "two_step_officer": seq(0x0F, 40, [(19, 3, 1), (9, 0, 1), (11, 0x80, 2), (20, 0, 1),
                                            (22, 0, 255), (8, 1, 1), (8, 0, 1)]),
         "alarms": seq(0x30, 7, [(8, 1, 1), (8, 3, 1), (8, 5, 1), (8, 0, 1), (8, 2, 1), (23, 0xFF, 0)]),
+        # Overlap on (bit 7): the second traveller is read while the first is in the face
+        # step, then let in once the exit has closed behind the first.
+        "two_step_overlap": seq(0x81, 0, [
+            (0, 0, 1), (0, 2, 1), (0, 4, 1),  # zones A, B, C clear
+            (0, 1, 1), (9, 0, 1), (11, 0xE7, 1),  # A occupied, document, eligible chip
+            (0, 3, 1), (0, 0, 1), (6, 1, 1),  # into the mantrap, entry closed
+            (0, 1, 1), (9, 0, 1), (11, 0xE7, 1),  # the next one at the entry, read
+            (14, 0xE4, 1),  # the first one's face matches
+            (0, 5, 1), (0, 2, 1), (0, 4, 1), (6, 3, 1),  # out through the exit, exit closed
+            (0, 3, 1), (0, 0, 1), (6, 1, 1), (14, 0xE4, 1),  # the second in, face matches
+            (0, 5, 1), (0, 2, 1), (0, 4, 1), (6, 3, 1),
+        ]),
     }
     # Method index (GET 0, POST 1, PUT 2, DELETE 3), credential bits (1 cookie, 2 CSRF,
     # 4 bearer, 8 client certificate, 16 JSON content type), the path, "\n", the body.

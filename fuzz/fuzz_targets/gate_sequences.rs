@@ -1,7 +1,8 @@
 //! Random input sequences with random time steps through the gate state machine; every
 //! step is checked against the safety invariants by `gate::check::SafetyModel`.
 //!
-//! The first bytes choose the configuration; then each operation takes three bytes:
+//! The first bytes choose the configuration (bit 7 of the first: overlapping passages);
+//! then each operation takes three bytes:
 //! an opcode, an argument, and a time step. Job results answer the latest job of their
 //! kind, an older one, or a ticket never issued, so deep passages are reachable.
 
@@ -36,6 +37,9 @@ fn choices(b0: u8, b1: u8) -> LaneChoices {
         occupancy: [b1, b1 / 3, b1 / 9, b1 / 27, b1 / 81].map(occupancy_action),
         safe_state: [safe(bit(b0, 4)), safe(bit(b0, 5))],
         explicit_consent: bit(b0, 6),
+        overlap: bit(b0, 7),
+        // b1 above the 3^5 occupancy choices, or its parity otherwise.
+        early_capture: b1 >= 243 || b1 & 1 == 0,
     }
 }
 

@@ -24,7 +24,7 @@ pub mod arbitrary;
 
 use std::time::Instant;
 
-use crate::command::{Command, DoorAction};
+use crate::command::{AuditEvent, Command, DoorAction, PassageId};
 use crate::config::{ConsentMode, DoorSafeState, GateConfig, Layout, LivenessMode};
 use crate::date::CivilDate;
 use crate::gate::Gate;
@@ -89,6 +89,69 @@ pub enum Violation {
     /// A one-step lane was asked to move an entry door it does not have.
     #[error("one-step lane commanded the entry door")]
     NoEntryDoor,
+    /// The entry was commanded open while another traveller's passage was still in the
+    /// lane (overlap): two people could end up in the mantrap.
+    #[error("entry opened while {live} passages were live (phase {phase})")]
+    EntryOpenedWhileLaneBusy {
+        /// Passages started and not ended.
+        live: usize,
+        /// The phase after the step.
+        phase: Phase,
+    },
+    /// The entry was first opened for a traveller who waited at the entry reader while
+    /// the mantrap or zone C was occupied or unreported, or before the exit was reported
+    /// closed behind the previous traveller.
+    #[error("entry opened for the waiting traveller before the lane was free (phase {phase})")]
+    EntryOpenedBeforeLaneFree {
+        /// The phase after the step.
+        phase: Phase,
+    },
+    /// A job result that no live passage awaits (stale, duplicate, cancelled or never
+    /// issued) made the gate do something other than record it.
+    #[error("a stale result for ticket {ticket} acted: {command}")]
+    StaleResultActed {
+        /// The result's ticket.
+        ticket: Ticket,
+        /// The command it caused.
+        command: String,
+    },
+}
+
+/// One traveller's passage as the model follows it: its job tickets and verdicts. A
+/// passage begins with the gate's `PassageStarted` record and ends with its
+/// `PassageEnded`; the chip read belongs to the newest passage, the face and PAD jobs to
+/// the oldest (the one in the lane).
+#[derive(Debug, Clone, Default)]
+struct Chain {
+    passage: Option<PassageId>,
+    chip: Option<Ticket>,
+    watchlist: Option<Ticket>,
+    face: Option<Ticket>,
+    pad: Option<Ticket>,
+    document_ok: bool,
+    watchlist_ok: bool,
+    face_ok: bool,
+    pad_ok: bool,
+    /// Only the first result for a ticket counts (later ones are stale), and a cancelled
+    /// job's result is stale: chip, watchlist, face, PAD.
+    answered: [bool; 4],
+    /// The traveller said yes to the consent question since the chip read started.
+    consented: bool,
+    /// Started while another passage was live: the traveller waited at the entry.
+    waited: bool,
+    /// The entry has been opened for this passage.
+    entry_opened: bool,
+}
+
+impl Chain {
+    fn tickets(&self) -> [Option<Ticket>; 4] {
+        [self.chip, self.watchlist, self.face, self.pad]
+    }
+
+    /// Whether `ticket` is the unanswered job of slot `k` (chip, watchlist, face, PAD).
+    fn awaits(&self, k: usize, ticket: Ticket) -> bool {
+        self.tickets()[k] == Some(ticket) && !self.answered[k]
+    }
 }
 
 /// A door's position as commanded, seen from the command stream.
@@ -107,17 +170,14 @@ pub struct SafetyModel {
     doors: [Seen; 2],
     zones: [Option<bool>; 3],
     emergency_inputs: (bool, bool),
-    last_chip: Option<Ticket>,
-    last_watchlist: Option<Ticket>,
-    last_face: Option<Ticket>,
-    last_pad: Option<Ticket>,
-    document_ok: bool,
-    watchlist_ok: bool,
-    face_ok: bool,
-    pad_ok: bool,
-    /// Only the first result for a ticket counts (later ones are stale): chip,
-    /// watchlist, face, PAD.
-    answered: [bool; 4],
+    /// Live passages, oldest first.
+    chains: Vec<Chain>,
+    /// The chain whose chip result came in this step (a watchlist query follows it).
+    step_chip_chain: Option<PassageKey>,
+    /// This step's input is a job result no live passage awaits.
+    step_stale: Option<Ticket>,
+    /// The exit's position sensor last reported closed.
+    exit_reported_closed: bool,
     /// The current step may open the exit: it brought the decisive verdict or an
     /// officer's release.
     step_may_open_exit: bool,
@@ -127,9 +187,10 @@ pub struct SafetyModel {
     started: bool,
     /// The highest ticket issued so far.
     high_ticket: Option<Ticket>,
-    /// The traveller said yes to the consent question since the last chip read started.
-    consented: bool,
 }
+
+/// Which chain: by passage id (`None` for a chain the model opened itself).
+type PassageKey = Option<PassageId>;
 
 fn idx(door: DoorId) -> usize {
     match door {
@@ -200,73 +261,119 @@ impl SafetyModel {
             doors: [Seen::Unknown; 2],
             zones: [None; 3],
             emergency_inputs: (false, false),
-            last_chip: None,
-            last_watchlist: None,
-            last_face: None,
-            last_pad: None,
-            document_ok: false,
-            watchlist_ok: false,
-            face_ok: false,
-            pad_ok: false,
-            answered: [false; 4],
+            chains: Vec::new(),
+            step_chip_chain: None,
+            step_stale: None,
+            exit_reported_closed: false,
             step_may_open_exit: false,
             stopped_in_emergency: None,
             started: false,
             high_ticket: None,
-            consented: false,
         }
     }
 
-    fn all_verified(&self) -> bool {
-        self.document_ok
-            && (self.config.eligibility.watchlist == WatchlistMode::Off || self.watchlist_ok)
-            && self.face_ok
-            && (self.config.liveness == LivenessMode::NotChecked || self.pad_ok)
+    fn all_verified(&self, c: &Chain) -> bool {
+        c.document_ok
+            && (self.config.eligibility.watchlist == WatchlistMode::Off || c.watchlist_ok)
+            && c.face_ok
+            && (self.config.liveness == LivenessMode::NotChecked || c.pad_ok)
+    }
+
+    /// The chain awaiting `ticket` in slot `k`, by index.
+    fn awaiting(&self, k: usize, ticket: Ticket) -> Option<usize> {
+        self.chains.iter().position(|c| c.awaits(k, ticket))
+    }
+
+    /// Records result `k` for `ticket`; returns the chain's index if a live passage
+    /// awaited it, else marks the step's input stale.
+    fn answer(&mut self, k: usize, ticket: Ticket) -> Option<usize> {
+        let i = self.awaiting(k, ticket);
+        match i {
+            Some(i) => self.chains[i].answered[k] = true,
+            None => self.step_stale = Some(ticket),
+        }
+        i
+    }
+
+    /// The newest chain, opened by the model if the gate started a job without a
+    /// passage.
+    fn newest(&mut self) -> &mut Chain {
+        if self.chains.is_empty() {
+            self.chains.push(Chain::default());
+        }
+        let last = self.chains.len() - 1;
+        &mut self.chains[last]
+    }
+
+    /// The oldest chain: the passage in the lane.
+    fn oldest(&mut self) -> &mut Chain {
+        if self.chains.is_empty() {
+            self.chains.push(Chain::default());
+        }
+        &mut self.chains[0]
     }
 
     /// Records an input about to be fed to the gate; starts a step.
     pub fn observe_input(&mut self, input: &Input) {
         self.step_may_open_exit = false;
+        self.step_chip_chain = None;
+        self.step_stale = None;
         match input {
             Input::Sensor(SensorEvent::Zone { zone, occupied }) => {
                 self.zones[zone_idx(*zone)] = Some(*occupied);
             }
+            Input::Sensor(SensorEvent::Door {
+                door: DoorId::Exit,
+                closed,
+            }) => self.exit_reported_closed = *closed,
+            Input::Sensor(SensorEvent::Door {
+                door: DoorId::Entry,
+                closed: true,
+            }) => {
+                // Early capture: an attempt decided while the entry closed opens the exit
+                // once the entry reports closed.
+                let c = self.chains.first();
+                self.step_may_open_exit = c.is_some_and(|c| self.all_verified(c));
+            }
             Input::Sensor(SensorEvent::FireAlarm(on)) => self.emergency_inputs.0 = *on,
             Input::Sensor(SensorEvent::EmergencyButton(on)) => self.emergency_inputs.1 = *on,
             Input::DateChanged(date) => self.config.today = *date,
-            Input::DocumentVerdict { ticket, verdict }
-                if Some(*ticket) == self.last_chip && !self.answered[0] =>
-            {
-                self.answered[0] = true;
-                self.document_ok = match verdict {
-                    DocumentVerdict::Read(facts) => {
-                        may_pass(&self.config.eligibility, facts, self.config.today)
-                    }
-                    DocumentVerdict::Refused(_) => false,
-                };
+            Input::DocumentVerdict { ticket, verdict } => {
+                if let Some(i) = self.answer(0, *ticket) {
+                    let ok = match verdict {
+                        DocumentVerdict::Read(facts) => {
+                            may_pass(&self.config.eligibility, facts, self.config.today)
+                        }
+                        DocumentVerdict::Refused(_) => false,
+                    };
+                    self.chains[i].document_ok = ok;
+                    self.step_chip_chain = Some(self.chains[i].passage);
+                }
             }
-            Input::WatchlistResult { ticket, result }
-                if Some(*ticket) == self.last_watchlist && !self.answered[1] =>
-            {
-                self.answered[1] = true;
-                self.watchlist_ok = *result == WatchlistResult::Clear;
+            Input::WatchlistResult { ticket, result } => {
+                if let Some(i) = self.answer(1, *ticket) {
+                    self.chains[i].watchlist_ok = *result == WatchlistResult::Clear;
+                }
             }
-            Input::FaceVerdict { ticket, verdict }
-                if Some(*ticket) == self.last_face && !self.answered[2] =>
-            {
-                self.answered[2] = true;
-                self.face_ok = verdict.failure().is_none();
-                self.step_may_open_exit = self.all_verified();
+            Input::FaceVerdict { ticket, verdict } => {
+                if let Some(i) = self.answer(2, *ticket) {
+                    self.chains[i].face_ok = verdict.failure().is_none();
+                    // Only the passage in the lane (the oldest) may open the exit.
+                    self.step_may_open_exit = i == 0 && self.all_verified(&self.chains[0]);
+                }
             }
-            Input::PadVerdict { ticket, verdict }
-                if Some(*ticket) == self.last_pad && !self.answered[3] =>
-            {
-                self.answered[3] = true;
-                self.pad_ok = matches!(verdict, PadVerdict::Live { .. });
-                self.step_may_open_exit = self.all_verified();
+            Input::PadVerdict { ticket, verdict } => {
+                if let Some(i) = self.answer(3, *ticket) {
+                    self.chains[i].pad_ok = matches!(verdict, PadVerdict::Live { .. });
+                    self.step_may_open_exit = i == 0 && self.all_verified(&self.chains[0]);
+                }
             }
             Input::Officer(OfficerCommand::ReleaseExit) => self.step_may_open_exit = true,
-            Input::Consent(yes) => self.consented |= *yes,
+            Input::Consent(yes) => {
+                if let Some(c) = self.chains.first_mut() {
+                    c.consented |= *yes;
+                }
+            }
             _ => {}
         }
     }
@@ -274,6 +381,8 @@ impl SafetyModel {
     /// Starts a step that is a call to [`Gate::handle_timeout`].
     pub fn observe_timeout(&mut self) {
         self.step_may_open_exit = false;
+        self.step_chip_chain = None;
+        self.step_stale = None;
     }
 
     fn emergency_inputs_active(&self) -> bool {
@@ -314,33 +423,77 @@ impl SafetyModel {
             }
             self.high_ticket = Some(*ticket);
         }
+        if let Some(ticket) = self.step_stale {
+            if !matches!(command, Command::Audit(_)) {
+                return Err(Violation::StaleResultActed {
+                    ticket,
+                    command: format!("{command:?}"),
+                });
+            }
+        }
         match command {
+            Command::Audit(AuditEvent::PassageStarted { passage }) => {
+                // A passage that does not begin with the lane reading its document waits at
+                // the entry while the lane is busy.
+                let waited = !self.chains.is_empty() || phase != Phase::ReadingDocument;
+                self.chains.push(Chain {
+                    passage: Some(*passage),
+                    waited,
+                    ..Chain::default()
+                });
+            }
+            Command::Audit(AuditEvent::PassageEnded { passage, .. }) => {
+                self.chains.retain(|c| c.passage != Some(*passage));
+            }
+            Command::CancelJob { ticket } => {
+                for c in &mut self.chains {
+                    for (k, t) in c.tickets().into_iter().enumerate() {
+                        if t == Some(*ticket) {
+                            c.answered[k] = true;
+                        }
+                    }
+                }
+            }
             Command::StartChipRead { ticket } => {
-                self.last_chip = Some(*ticket);
-                self.answered = [false; 4];
-                self.document_ok = false;
-                self.watchlist_ok = false;
-                self.face_ok = false;
-                self.pad_ok = false;
-                self.consented = false;
+                let c = self.newest();
+                c.chip = Some(*ticket);
+                c.answered = [false; 4];
+                c.document_ok = false;
+                c.watchlist_ok = false;
+                c.face_ok = false;
+                c.pad_ok = false;
+                c.consented = false;
             }
             Command::StartWatchlist { ticket } => {
-                self.last_watchlist = Some(*ticket);
-                self.answered[1] = false;
-                self.watchlist_ok = false;
+                let key = self.step_chip_chain;
+                let i = self
+                    .chains
+                    .iter()
+                    .position(|c| Some(c.passage) == key)
+                    .unwrap_or(self.chains.len().saturating_sub(1));
+                if self.chains.is_empty() {
+                    self.chains.push(Chain::default());
+                }
+                let c = &mut self.chains[i];
+                c.watchlist = Some(*ticket);
+                c.answered[1] = false;
+                c.watchlist_ok = false;
             }
             Command::StartFaceMatch { ticket } => {
-                if self.config.consent.mode == ConsentMode::Explicit && !self.consented {
+                let explicit = self.config.consent.mode == ConsentMode::Explicit;
+                let c = self.oldest();
+                if explicit && !c.consented {
                     return Err(Violation::CaptureWithoutConsent { phase });
                 }
-                self.last_face = Some(*ticket);
-                self.answered[2] = false;
-                self.face_ok = false;
+                c.face = Some(*ticket);
+                c.answered[2] = false;
+                c.face_ok = false;
             }
             Command::StartPad { ticket } => {
-                self.last_pad = Some(*ticket);
-                self.answered[3] = false;
-                self.pad_ok = false;
+                let c = self.oldest();
+                c.pad = Some(*ticket);
+                c.answered[3] = false;
+                c.pad_ok = false;
             }
             Command::Door { door, action } => {
                 if self.config.layout == Layout::OneStep && *door == DoorId::Entry {
@@ -354,6 +507,11 @@ impl SafetyModel {
                             && !self.fail_safe_exception(phase, Some(DoorId::Exit))
                         {
                             return Err(Violation::UnauthorizedExit { phase });
+                        }
+                        if *door == DoorId::Entry
+                            && !self.fail_safe_exception(phase, Some(DoorId::Entry))
+                        {
+                            self.check_entry_open(phase)?;
                         }
                         self.doors[idx(*door)] = Seen::Open;
                     }
@@ -381,6 +539,27 @@ impl SafetyModel {
                 }
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Overlap: the entry opens for one traveller at a time, and for one who waited only
+    /// once the mantrap and zone C are clear and the exit was reported closed.
+    fn check_entry_open(&mut self, phase: Phase) -> Result<(), Violation> {
+        let live = self.chains.len();
+        if live > 1 {
+            return Err(Violation::EntryOpenedWhileLaneBusy { live, phase });
+        }
+        let free = !self.occupied(Zone::B)
+            && !self.occupied(Zone::C)
+            && self.exit_reported_closed
+            && matches!(self.doors[idx(DoorId::Exit)], Seen::Closed | Seen::Locked);
+        if let Some(c) = self.chains.first_mut() {
+            let first = !c.entry_opened;
+            c.entry_opened = true;
+            if c.waited && first && !free {
+                return Err(Violation::EntryOpenedBeforeLaneFree { phase });
+            }
         }
         Ok(())
     }

@@ -282,6 +282,10 @@ pub enum Command {
     },
     /// Show a message to the traveller.
     ShowMessage(MessageCode),
+    /// Show a message at the entry reader to the next traveller, waiting there while the
+    /// lane is busy ([`crate::GateConfig::overlap`]); the lane's own display keeps
+    /// serving the traveller inside.
+    ShowEntryMessage(MessageCode),
     /// Set the lane lamp.
     Lamp(Lamp),
     /// Switch the sounder on or off.

@@ -247,6 +247,16 @@ pub struct GateConfig {
     /// (consent, entering, capture, exit, a referral's way out) get this many times their
     /// timeout.
     pub assisted_factor: f64,
+    /// Two-step only: the next traveller may present their document at the entry reader
+    /// while the previous one is in the face step or leaving through the exit; their
+    /// chip is read and checked while they wait, and the entry opens for them as soon as
+    /// the exit has closed behind the previous traveller with the mantrap empty. Each
+    /// traveller keeps their own passage, tickets and record.
+    pub overlap: bool,
+    /// Two-step only: face capture (and PAD) starts as soon as the traveller is alone in
+    /// the mantrap and the entry is commanded closed, rather than once its position
+    /// sensor reports it closed. The exit still opens only after the entry is closed.
+    pub early_capture: bool,
 }
 
 impl GateConfig {
@@ -264,6 +274,8 @@ impl GateConfig {
             today,
             consent: Consent::default(),
             assisted_factor: 2.0,
+            overlap: true,
+            early_capture: true,
         }
     }
 
@@ -271,6 +283,8 @@ impl GateConfig {
     pub fn one_step(today: CivilDate) -> Self {
         Self {
             layout: Layout::OneStep,
+            overlap: false,
+            early_capture: false,
             ..Self::two_step(today)
         }
     }
@@ -303,6 +317,18 @@ impl GateConfig {
         if self.eligibility.document_kinds.is_empty() {
             errors.push(ConfigError::NoDocumentKinds);
         }
+        if self.layout == Layout::OneStep {
+            // One-step: the traveller presents the document where the face is captured;
+            // there is no entry reader to wait at and no entry door to close early.
+            for (key, on) in [
+                ("overlap", self.overlap),
+                ("early_capture", self.early_capture),
+            ] {
+                if on {
+                    errors.push(ConfigError::NeedsTwoStep(key));
+                }
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -324,6 +350,9 @@ pub enum ConfigError {
     /// No document kind is allowed: nobody could use the gate.
     #[error("eligibility allows no document kind")]
     NoDocumentKinds,
+    /// A two-step feature switched on for a one-step lane.
+    #[error("`{0}` applies to the two-step layout only")]
+    NeedsTwoStep(&'static str),
 }
 
 /// Every problem found in a [`GateConfig`].

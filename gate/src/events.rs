@@ -44,6 +44,9 @@ impl Gate {
                     // A safe-state opening waiting for the interlock.
                     self.retry_safe_opens();
                 }
+                if zone == Zone::A && !occupied {
+                    self.check_waiting_zone(now);
+                }
                 if zone == Zone::A && occupied && self.phase() == Phase::ClosingEntry {
                     // Someone stepping in behind the traveller as the entry closes.
                     self.anomaly(now, ReasonCode::Tailgating);
@@ -215,6 +218,7 @@ impl Gate {
                 if self.after_passage.is_none() {
                     self.after_passage = Some(Rest::LaneClosed(ReasonCode::MainsLost));
                 }
+                self.abort_waiting(now, ReasonCode::MainsLost);
             }
         }
     }
@@ -225,6 +229,7 @@ impl Gate {
         if let State::Emergency(_) = self.state {
             return self.alarm(reason);
         }
+        self.abort_waiting(now, reason);
         self.abort_current(now, reason);
         self.after_passage = None;
         for door in [DoorId::Entry, DoorId::Exit] {
@@ -248,6 +253,7 @@ impl Gate {
     }
 
     fn enter_fault(&mut self, now: Instant, reason: ReasonCode) {
+        self.abort_waiting(now, reason);
         self.abort_current(now, reason);
         self.apply_safe_state(reason);
         self.alarm(reason);
@@ -258,6 +264,7 @@ impl Gate {
 
     /// The daemon is stopping: jobs cancelled, doors to the safe state, terminal.
     pub(crate) fn shutdown(&mut self, now: Instant) {
+        self.abort_waiting(now, ReasonCode::Shutdown);
         self.abort_current(now, ReasonCode::Shutdown);
         self.apply_safe_state(ReasonCode::Shutdown);
         self.emit(Command::Sounder(false));
@@ -352,6 +359,7 @@ impl Gate {
                 true
             }
             phase if phase.in_passage() => {
+                self.abort_waiting(now, ReasonCode::OfficerReset);
                 self.abort_current(now, ReasonCode::OfficerReset);
                 self.enter_rest(now);
                 true
@@ -388,6 +396,8 @@ impl Gate {
                 if self.after_passage != Some(Rest::OutOfService) {
                     self.after_passage = Some(Rest::LaneClosed(ReasonCode::LaneClosed));
                 }
+                // The lane closes after the traveller inside: the one waiting is not let in.
+                self.abort_waiting(now, ReasonCode::LaneClosed);
                 true
             }
             _ => false,
@@ -411,6 +421,7 @@ impl Gate {
             }
             _ if phase.in_passage() || phase == Phase::AwaitingOfficer => {
                 self.after_passage = Some(Rest::OutOfService);
+                self.abort_waiting(now, ReasonCode::OutOfService);
                 true
             }
             _ => false,

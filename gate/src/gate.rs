@@ -13,7 +13,7 @@ use crate::input::Input;
 use crate::phase::Phase;
 use crate::reason::{MessageCode, ReasonCode};
 use crate::sensors::Sensors;
-use crate::state::{Idle, LaneClosed, Passage, Rest, State};
+use crate::state::{Idle, LaneClosed, Passage, Rest, State, Waiting};
 use crate::verdict::{DoorId, Ticket};
 
 /// Running totals for metrics (`egate_*`). Never reset by the gate.
@@ -55,6 +55,8 @@ pub struct Gate {
     pub(crate) counters: Counters,
     /// The accessible mode is on for the passage in progress (or the next one).
     pub(crate) assisted: bool,
+    /// Overlap: the next traveller's passage, waiting at the entry reader.
+    pub(crate) waiting: Option<Waiting>,
 }
 
 /// `now + d`, saturating instead of panicking far in the future.
@@ -83,6 +85,7 @@ impl Gate {
             lamp: None,
             counters: Counters::default(),
             assisted: false,
+            waiting: None,
         };
         gate.apply_safe_state(ReasonCode::Startup);
         gate.enter_rest(now);
@@ -134,12 +137,20 @@ impl Gate {
             Some(deadline) if now >= deadline => self.on_deadline(now),
             _ => {}
         }
+        match self.waiting.as_ref().and_then(Waiting::deadline) {
+            Some(deadline) if now >= deadline => self.on_waiting_deadline(now),
+            _ => {}
+        }
     }
 
     /// When [`Gate::handle_timeout`] must next be called. `Some` in every phase that is
-    /// not at rest ([`Phase::is_at_rest`]).
+    /// not at rest ([`Phase::is_at_rest`]), and while a waiting passage runs a job.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.state.deadline()
+        let waiting = self.waiting.as_ref().and_then(Waiting::deadline);
+        match (self.state.deadline(), waiting) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The next command for the outside world, in order. Drain it after every `handle*`.
@@ -171,6 +182,15 @@ impl Gate {
         self.state
             .passage()
             .map(|p| (p.id, now.saturating_duration_since(p.started)))
+    }
+
+    /// Overlap: the passage of the traveller waiting at the entry reader, if any, and
+    /// whether their document is already accepted (they only wait for the mantrap).
+    pub fn waiting(&self) -> Option<(crate::command::PassageId, bool)> {
+        self.waiting.as_ref().map(|w| {
+            let ready = matches!(w.step, crate::state::WaitingStep::Ready { .. });
+            (w.passage.id, ready)
+        })
     }
 
     /// The keyed pseudonym of the accepted document of the passage in progress (between
@@ -262,6 +282,12 @@ impl Gate {
             self.phase_since = now;
             self.audit(AuditEvent::PhaseChanged { from, to, after });
         }
+        if self.waiting.is_some() && !crate::overlap::lane_on_its_way_out(to) {
+            // The lane left the previous traveller's normal way out: the waiting
+            // traveller cannot follow (the callers that can say why do so first).
+            let reason = self.reason().unwrap_or(ReasonCode::PassageTimeout);
+            self.abort_waiting(now, reason);
+        }
         let lamp = match to {
             Phase::Idle | Phase::Exiting => Lamp::Green,
             Phase::ReadingDocument
@@ -309,6 +335,16 @@ impl Gate {
 
     pub(crate) fn end_passage(&mut self, now: Instant, passage: &Passage, outcome: PassageOutcome) {
         self.assisted = false;
+        self.record_passage_end(now, passage, outcome);
+    }
+
+    /// Counts and audits the end of a passage (the lane's or a waiting one).
+    pub(crate) fn record_passage_end(
+        &mut self,
+        now: Instant,
+        passage: &Passage,
+        outcome: PassageOutcome,
+    ) {
         match outcome {
             PassageOutcome::Accepted => self.counters.accepted += 1,
             PassageOutcome::ReleasedByOfficer => self.counters.released += 1,
@@ -366,10 +402,22 @@ impl Gate {
     /// out-of-service, a lane closed by mains loss, or idle.
     pub(crate) fn enter_rest(&mut self, now: Instant) {
         match self.after_passage.take() {
-            Some(Rest::OutOfService) => self.enter_out_of_service(now),
-            Some(Rest::LaneClosed(reason)) => self.enter_lane_closed(now, reason),
-            None if self.sensors.mains_lost => self.enter_lane_closed(now, ReasonCode::MainsLost),
-            None => self.enter_idle(now),
+            Some(Rest::OutOfService) => {
+                self.abort_waiting(now, ReasonCode::OutOfService);
+                self.enter_out_of_service(now)
+            }
+            Some(Rest::LaneClosed(reason)) => {
+                self.abort_waiting(now, reason);
+                self.enter_lane_closed(now, reason)
+            }
+            None if self.sensors.mains_lost => {
+                self.abort_waiting(now, ReasonCode::MainsLost);
+                self.enter_lane_closed(now, ReasonCode::MainsLost)
+            }
+            None => match self.waiting.take() {
+                Some(waiting) => self.promote_waiting(now, waiting),
+                None => self.enter_idle(now),
+            },
         }
     }
 

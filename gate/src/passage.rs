@@ -11,7 +11,7 @@ use crate::phase::Phase;
 use crate::policy::{self, WatchlistMode};
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
-    AcceptedDocument, AwaitingConsent, AwaitingOfficer, CheckingWatchlist, ClosingEntry,
+    AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingWatchlist, ClosingEntry,
     ClosingExit, Entering, ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State,
     Verifying,
 };
@@ -65,6 +65,9 @@ impl Gate {
     // ---- document -------------------------------------------------------------------
 
     pub(crate) fn on_document_presented(&mut self, now: Instant) {
+        if self.may_wait() {
+            return self.start_waiting(now);
+        }
         let ready = matches!(self.state, State::Idle(_))
             && self.doors.settled()
             && (!self.is_two_step() || self.sensors.clear(Zone::B));
@@ -109,6 +112,9 @@ impl Gate {
         ticket: Ticket,
         verdict: DocumentVerdict,
     ) {
+        if self.is_waiting_job(JobKind::ChipRead, ticket) {
+            return self.waiting_document_verdict(now, verdict);
+        }
         let (passage, attempt, attempt_started) = match &self.state {
             State::ReadingDocument(s) if s.ticket == ticket => {
                 (s.passage.clone(), s.attempt, s.attempt_started)
@@ -129,30 +135,9 @@ impl Gate {
             }
             DocumentVerdict::Read(facts) => facts,
         };
-        self.record_attempt(AttemptRecord {
-            passage: passage.id,
-            step: Step::DocumentRead,
-            attempt,
-            of: self.config.attempts.chip_read,
-            failure: None,
-            score: None,
-            took: now.saturating_duration_since(attempt_started),
-        });
-        let total = now.saturating_duration_since(passage.started);
-        self.record_transaction(&passage, Step::DocumentRead, attempt, None, total);
-        let refusal = policy::evaluate(&self.config.eligibility, &facts, self.config.today).err();
-        self.audit(AuditEvent::DocumentDecision {
-            passage: passage.id,
-            pseudonym: facts.pseudonym.clone(),
-            pa: facts.pa,
-            chip_auth: facts.chip_auth,
-            refusal,
-        });
-        if let Some(reason) = refusal {
-            return self.refer(now, Some(passage), reason);
-        }
-        let doc = AcceptedDocument {
-            pseudonym: facts.pseudonym,
+        let doc = match self.decide_document(now, &passage, attempt, attempt_started, facts) {
+            Ok(doc) => doc,
+            Err(reason) => return self.refer(now, Some(passage), reason),
         };
         if self.config.eligibility.watchlist == WatchlistMode::Required {
             let ticket = self.new_ticket();
@@ -174,12 +159,52 @@ impl Gate {
         }
     }
 
+    /// A chip was read: records the attempt and the document transaction, decides
+    /// eligibility ([`policy::evaluate`]) and audits the decision.
+    pub(crate) fn decide_document(
+        &mut self,
+        now: Instant,
+        passage: &Passage,
+        attempt: u8,
+        attempt_started: Instant,
+        facts: crate::verdict::DocumentFacts,
+    ) -> Result<AcceptedDocument, ReasonCode> {
+        self.record_attempt(AttemptRecord {
+            passage: passage.id,
+            step: Step::DocumentRead,
+            attempt,
+            of: self.config.attempts.chip_read,
+            failure: None,
+            score: None,
+            took: now.saturating_duration_since(attempt_started),
+        });
+        let total = now.saturating_duration_since(passage.started);
+        self.record_transaction(passage, Step::DocumentRead, attempt, None, total);
+        let refusal = policy::evaluate(&self.config.eligibility, &facts, self.config.today).err();
+        self.audit(AuditEvent::DocumentDecision {
+            passage: passage.id,
+            pseudonym: facts.pseudonym.clone(),
+            pa: facts.pa,
+            chip_auth: facts.chip_auth,
+            refusal,
+        });
+        match refusal {
+            Some(reason) => Err(reason),
+            None => Ok(AcceptedDocument {
+                pseudonym: facts.pseudonym,
+            }),
+        }
+    }
+
     pub(crate) fn on_watchlist_result(
         &mut self,
         now: Instant,
         ticket: Ticket,
         result: WatchlistResult,
     ) {
+        if self.is_waiting_job(JobKind::Watchlist, ticket) {
+            return self.waiting_watchlist_result(now, result);
+        }
         let (passage, doc, started) = match &self.state {
             State::CheckingWatchlist(s) if s.ticket == ticket => {
                 (s.passage.clone(), s.doc.clone(), s.started)
@@ -195,11 +220,27 @@ impl Gate {
     }
 
     /// The watchlist step has one attempt: its end is also the end of its transaction.
-    fn end_watchlist(
+    pub(crate) fn end_watchlist(
         &mut self,
         now: Instant,
         passage: Passage,
         doc: AcceptedDocument,
+        started: Instant,
+        failure: Option<ReasonCode>,
+    ) {
+        self.record_watchlist(now, &passage, started, failure);
+        match failure {
+            // The traveller sees the same message as for any referral.
+            Some(reason) => self.refer(now, Some(passage), reason),
+            None => self.after_document(now, passage, doc),
+        }
+    }
+
+    /// Records the watchlist step's one attempt and its transaction.
+    pub(crate) fn record_watchlist(
+        &mut self,
+        now: Instant,
+        passage: &Passage,
         started: Instant,
         failure: Option<ReasonCode>,
     ) {
@@ -213,25 +254,20 @@ impl Gate {
             score: None,
             took,
         });
-        self.record_transaction(&passage, Step::Watchlist, 1, failure, took);
-        match failure {
-            // The traveller sees the same message as for any referral.
-            Some(reason) => self.refer(now, Some(passage), reason),
-            None => self.after_document(now, passage, doc),
-        }
+        self.record_transaction(passage, Step::Watchlist, 1, failure, took);
     }
 
-    /// A chip read failed (refused or timed out): another attempt if one is left and the
-    /// failure is worth one, else the document step ends with a referral.
-    fn end_chip_read(
+    /// Records a failed chip-read attempt; true when another attempt follows, else the
+    /// document transaction is recorded as failed.
+    pub(crate) fn record_chip_failure(
         &mut self,
         now: Instant,
-        passage: Passage,
+        passage: &Passage,
         attempt: u8,
         started: Instant,
         reason: ReasonCode,
         retryable: bool,
-    ) {
+    ) -> bool {
         let of = self.config.attempts.chip_read;
         self.record_attempt(AttemptRecord {
             passage: passage.id,
@@ -243,17 +279,34 @@ impl Gate {
             took: now.saturating_duration_since(started),
         });
         if retryable && attempt < of {
+            return true;
+        }
+        let total = now.saturating_duration_since(passage.started);
+        self.record_transaction(passage, Step::DocumentRead, attempt, Some(reason), total);
+        false
+    }
+
+    /// A chip read failed (refused or timed out): another attempt if one is left and the
+    /// failure is worth one, else the document step ends with a referral.
+    pub(crate) fn end_chip_read(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        attempt: u8,
+        started: Instant,
+        reason: ReasonCode,
+        retryable: bool,
+    ) {
+        if self.record_chip_failure(now, &passage, attempt, started, reason, retryable) {
             self.start_chip_read(now, passage, attempt + 1);
         } else {
-            let total = now.saturating_duration_since(passage.started);
-            self.record_transaction(&passage, Step::DocumentRead, attempt, Some(reason), total);
             self.refer(now, Some(passage), reason);
         }
     }
 
     /// The document is accepted. With explicit consent, the traveller is asked first;
     /// otherwise (and after a yes) two-step opens the entry, one-step goes to the face.
-    fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
+    pub(crate) fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
         if self.config.consent.mode == ConsentMode::Explicit {
             let deadline = later(now, self.traveller_time(self.config.consent.wait));
             self.set_state(
@@ -313,15 +366,24 @@ impl Gate {
             self.config.occupancy.tailgating == crate::config::OccupancyAction::Refer;
         let single = !(refuse_crowd && self.sensors.crowded());
         if self.sensors.reported_occupied(Zone::B) && self.sensors.clear(Zone::A) && single {
-            let (passage, doc) = (s.passage.clone(), s.doc.clone());
+            let (mut passage, doc) = (s.passage.clone(), s.doc.clone());
             self.doors
                 .close(DoorId::Entry, false, &self.sensors, &mut self.out);
+            // The traveller is alone in the capture zone (B): with early capture the face
+            // step runs while the entry closes behind them.
+            let capture = if self.config.early_capture {
+                passage.face_reached = true;
+                Some(self.start_capture(now))
+            } else {
+                None
+            };
             let deadline = later(now, self.config.timeouts.door_travel);
             self.set_state(
                 now,
                 State::ClosingEntry(ClosingEntry {
                     passage,
                     doc,
+                    capture,
                     deadline,
                 }),
             );
@@ -330,9 +392,17 @@ impl Gate {
 
     /// The entry's position sensor reports closed.
     pub(crate) fn entry_closed(&mut self, now: Instant) {
-        if let State::ClosingEntry(s) = &self.state {
-            let (passage, doc) = (s.passage.clone(), s.doc.clone());
-            self.start_verifying(now, passage, doc);
+        if let State::ClosingEntry(s) = &mut self.state {
+            let (passage, doc, capture) = (s.passage.clone(), s.doc.clone(), s.capture.take());
+            match capture {
+                None => self.start_verifying(now, passage, doc),
+                Some(capture) => {
+                    let started = capture.started;
+                    self.verify_with(now, passage, doc, 1, started, capture);
+                    // Results that came in while the entry closed are decided now.
+                    self.try_finish_attempt(now);
+                }
+            }
         }
     }
 
@@ -343,14 +413,9 @@ impl Gate {
         self.start_attempt(now, passage, doc, 1, now);
     }
 
-    fn start_attempt(
-        &mut self,
-        now: Instant,
-        passage: Passage,
-        doc: AcceptedDocument,
-        attempt: u8,
-        transaction_started: Instant,
-    ) {
+    /// Starts the jobs of one face attempt: the match and, when liveness is required, PAD
+    /// on the same capture.
+    fn start_capture(&mut self, now: Instant) -> Capture {
         let ticket = self.new_ticket();
         self.emit(Command::StartFaceMatch { ticket });
         let pad = match self.config.liveness {
@@ -364,8 +429,41 @@ impl Gate {
             }
             LivenessMode::NotChecked => None,
         };
+        self.message(MessageCode::LookAtCamera);
+        Capture {
+            face: Job {
+                ticket,
+                result: None,
+            },
+            pad,
+            started: now,
+        }
+    }
+
+    fn start_attempt(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        doc: AcceptedDocument,
+        attempt: u8,
+        transaction_started: Instant,
+    ) {
+        let capture = self.start_capture(now);
+        self.verify_with(now, passage, doc, attempt, transaction_started, capture);
+    }
+
+    /// Enters `Verifying` for an attempt whose jobs are already running (or answered).
+    fn verify_with(
+        &mut self,
+        now: Instant,
+        passage: Passage,
+        doc: AcceptedDocument,
+        attempt: u8,
+        transaction_started: Instant,
+        capture: Capture,
+    ) {
         let deadline = later(
-            now,
+            capture.started,
             self.traveller_time(self.config.timeouts.capture_attempt),
         );
         self.set_state(
@@ -375,22 +473,25 @@ impl Gate {
                 doc,
                 attempt,
                 transaction_started,
-                attempt_started: now,
-                face: Job {
-                    ticket,
-                    result: None,
-                },
-                pad,
+                attempt_started: capture.started,
+                face: capture.face,
+                pad: capture.pad,
                 deadline,
             }),
         );
-        self.message(MessageCode::LookAtCamera);
     }
 
     pub(crate) fn on_face_verdict(&mut self, now: Instant, ticket: Ticket, verdict: FaceVerdict) {
         match &mut self.state {
             State::Verifying(s) if s.face.ticket == ticket && s.face.result.is_none() => {
                 s.face.result = Some(verdict);
+            }
+            State::ClosingEntry(ClosingEntry {
+                capture: Some(c), ..
+            }) if c.face.ticket == ticket && c.face.result.is_none() => {
+                // Kept until the entry is closed: only then may the attempt be decided.
+                c.face.result = Some(verdict);
+                return;
             }
             _ => return self.drop_result(JobKind::FaceMatch, ticket, "face_verdict"),
         }
@@ -403,6 +504,13 @@ impl Gate {
                 if job.ticket == ticket && job.result.is_none() =>
             {
                 job.result = Some(verdict);
+            }
+            State::ClosingEntry(ClosingEntry {
+                capture: Some(Capture { pad: Some(job), .. }),
+                ..
+            }) if job.ticket == ticket && job.result.is_none() => {
+                job.result = Some(verdict);
+                return;
             }
             _ => return self.drop_result(JobKind::Pad, ticket, "pad_verdict"),
         }
@@ -434,7 +542,7 @@ impl Gate {
 
     /// Ends the current face attempt: an accept, another attempt while one is left and
     /// `retryable`, or a referral that ends the face transaction.
-    fn end_face_attempt(
+    pub(crate) fn end_face_attempt(
         &mut self,
         now: Instant,
         failure: Option<ReasonCode>,
@@ -505,6 +613,7 @@ impl Gate {
                 passage,
                 authority,
                 seen_c: false,
+                called_next: false,
                 deadline,
             }),
         );
@@ -512,7 +621,7 @@ impl Gate {
         self.check_exiting(now);
     }
 
-    fn passage_outcome(authority: ExitAuthority) -> PassageOutcome {
+    pub(crate) fn passage_outcome(authority: ExitAuthority) -> PassageOutcome {
         match authority {
             ExitAuthority::Accepted => PassageOutcome::Accepted,
             ExitAuthority::Officer => PassageOutcome::ReleasedByOfficer,
@@ -523,10 +632,21 @@ impl Gate {
     pub(crate) fn check_exiting(&mut self, now: Instant) {
         let c_occupied = self.sensors.reported_occupied(Zone::C);
         let through = self.sensors.clear(Zone::B) && self.sensors.clear(Zone::C);
+        let left_mantrap = c_occupied && self.sensors.clear(Zone::B);
+        let call = self.config.overlap && self.waiting.is_none();
         let State::Exiting(s) = &mut self.state else {
             return;
         };
         s.seen_c |= c_occupied;
+        if left_mantrap && call && !s.called_next {
+            // The traveller ahead has stepped out of the mantrap: the entry reader calls
+            // the next one, whose chip read then runs while the exit closes.
+            s.called_next = true;
+            self.emit(Command::ShowEntryMessage(MessageCode::PresentDocument));
+        }
+        let State::Exiting(s) = &mut self.state else {
+            return;
+        };
         if !(s.seen_c && through) {
             return;
         }
@@ -545,6 +665,8 @@ impl Gate {
     /// Refers the traveller: records the decision, alarms the officer and sends the
     /// traveller out by the configured route. Callers cancel running jobs first.
     pub(crate) fn refer(&mut self, now: Instant, passage: Option<Passage>, reason: ReasonCode) {
+        // The traveller inside leaves by a way the next one cannot follow.
+        self.abort_waiting(now, reason);
         if let Some(p) = &passage {
             self.end_passage(now, p, PassageOutcome::Referred(reason));
         }
@@ -627,115 +749,5 @@ impl Gate {
                 deadline,
             }),
         );
-    }
-
-    // ---- deadlines ------------------------------------------------------------------
-
-    /// The current state's deadline has passed.
-    pub(crate) fn on_deadline(&mut self, now: Instant) {
-        let repeat = self.config.timeouts.alarm_repeat;
-        match &mut self.state {
-            State::Idle(_) => self.on_loiter(now),
-            State::ReadingDocument(s) => {
-                let (passage, attempt, started) = (s.passage.clone(), s.attempt, s.attempt_started);
-                self.cancel_jobs();
-                let reason = ReasonCode::ChipReadTimeout;
-                self.end_chip_read(now, passage, attempt, started, reason, true);
-            }
-            State::CheckingWatchlist(s) => {
-                let (passage, doc, started) = (s.passage.clone(), s.doc.clone(), s.started);
-                self.cancel_jobs();
-                let reason = Some(ReasonCode::WatchlistTimeout);
-                self.end_watchlist(now, passage, doc, started, reason);
-            }
-            State::AwaitingConsent(s) => {
-                // No answer is no consent.
-                let passage = s.passage.clone();
-                self.refer(now, Some(passage), ReasonCode::DeclinedBiometrics);
-            }
-            State::Entering(s) => {
-                let passage = s.passage.clone();
-                let following = self.sensors.reported_occupied(Zone::A)
-                    && self.sensors.reported_occupied(Zone::B);
-                let reason = if self.sensors.crowded() || following {
-                    ReasonCode::Tailgating
-                } else {
-                    ReasonCode::PassageTimeout
-                };
-                self.refer(now, Some(passage), reason);
-            }
-            State::ClosingEntry(s) => {
-                let passage = s.passage.clone();
-                if self.sensors.reported_occupied(Zone::A) {
-                    self.refer(now, Some(passage), ReasonCode::Tailgating);
-                } else {
-                    self.fault(now, ReasonCode::DoorFault);
-                }
-            }
-            State::Verifying(_) => {
-                self.cancel_jobs();
-                let reason = Some(ReasonCode::CaptureTimeout);
-                self.end_face_attempt(now, reason, None, true);
-            }
-            State::Exiting(s) => {
-                let (passage, authority) = (s.passage.take(), s.authority);
-                if let Some(passage) = passage {
-                    self.end_passage(now, &passage, Self::passage_outcome(authority));
-                }
-                self.loiter_in_lane(now);
-            }
-            State::ClosingExit(_) => self.fault(now, ReasonCode::DoorFault),
-            State::Referred(r) => {
-                let via_entry = r.via_entry;
-                let inside = !self.is_two_step() || via_entry;
-                if inside {
-                    self.loiter_in_lane(now);
-                } else {
-                    self.enter_rest(now);
-                }
-            }
-            State::AwaitingOfficer(s) => {
-                s.deadline = later(now, repeat);
-                let reason = s.reason;
-                self.alarm(reason);
-            }
-            State::Emergency(s) => {
-                s.deadline = later(now, repeat);
-                let reason = s.reason;
-                self.alarm(reason);
-            }
-            State::Fault(s) => {
-                s.deadline = later(now, repeat);
-                let reason = s.reason;
-                self.alarm(reason);
-            }
-            State::LaneClosed(_) | State::OutOfService | State::Stopped => {}
-        }
-    }
-
-    /// Someone stays in the lane after being let out or sent back: an officer is needed.
-    fn loiter_in_lane(&mut self, now: Instant) {
-        let action = self.config.occupancy.loitering;
-        let phase = self.phase();
-        self.audit(AuditEvent::Occupancy {
-            reason: ReasonCode::Loitering,
-            action,
-            phase,
-        });
-        self.alarm(ReasonCode::Loitering);
-        self.await_officer(now, ReasonCode::Loitering, true);
-        self.check_awaiting(now);
-    }
-
-    /// An officer call for an empty-lane anomaly ends once the lane is clear.
-    pub(crate) fn check_awaiting(&mut self, now: Instant) {
-        if let State::AwaitingOfficer(a) = &self.state {
-            let clear = self.sensors.clear(Zone::A)
-                && self.sensors.clear(Zone::B)
-                && self.sensors.clear(Zone::C);
-            if a.clears_itself && clear {
-                self.enter_rest(now);
-            }
-        }
     }
 }

@@ -103,7 +103,87 @@ pub(crate) struct Entering {
 pub(crate) struct ClosingEntry {
     pub passage: Passage,
     pub doc: AcceptedDocument,
+    /// The first capture attempt, started early ([`crate::GateConfig::early_capture`]).
+    pub capture: Option<Capture>,
     pub deadline: Instant,
+}
+
+/// A face attempt's jobs and when they started.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub face: Job<FaceVerdict>,
+    /// `None` when liveness is configured `NotChecked`.
+    pub pad: Option<Job<PadVerdict>>,
+    pub started: Instant,
+}
+
+impl Capture {
+    /// Tickets of the jobs still running.
+    pub fn running(&self) -> Vec<Ticket> {
+        let mut v = Vec::new();
+        if self.face.result.is_none() {
+            v.push(self.face.ticket);
+        }
+        if let Some(pad) = &self.pad {
+            if pad.result.is_none() {
+                v.push(pad.ticket);
+            }
+        }
+        v
+    }
+}
+
+/// Overlap ([`crate::GateConfig::overlap`]): the next traveller's passage at the entry
+/// reader while the lane is busy with the previous one. It has its own passage, tickets
+/// and deadline; the doors are never moved for it until it becomes the lane's state.
+#[derive(Debug)]
+pub(crate) struct Waiting {
+    pub passage: Passage,
+    pub step: WaitingStep,
+}
+
+/// Where a waiting passage is.
+#[derive(Debug)]
+pub(crate) enum WaitingStep {
+    /// The chip is being read.
+    Reading {
+        ticket: Ticket,
+        attempt: u8,
+        attempt_started: Instant,
+        deadline: Instant,
+    },
+    /// The watchlist is being asked.
+    CheckingWatchlist {
+        doc: AcceptedDocument,
+        ticket: Ticket,
+        started: Instant,
+        deadline: Instant,
+    },
+    /// The document is accepted; the traveller waits for the mantrap. Bounded by the
+    /// lane's own deadlines: the waiting passage ends with the previous one's normal way
+    /// out or is cut short with it.
+    Ready { doc: AcceptedDocument },
+}
+
+impl Waiting {
+    /// The waiting step's own deadline.
+    pub fn deadline(&self) -> Option<Instant> {
+        match &self.step {
+            WaitingStep::Reading { deadline, .. }
+            | WaitingStep::CheckingWatchlist { deadline, .. } => Some(*deadline),
+            WaitingStep::Ready { .. } => None,
+        }
+    }
+
+    /// The ticket of the job still running, if any.
+    pub fn running_job(&self) -> Option<Ticket> {
+        match &self.step {
+            WaitingStep::Reading { ticket, .. } | WaitingStep::CheckingWatchlist { ticket, .. } => {
+                Some(*ticket)
+            }
+            WaitingStep::Ready { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -126,6 +206,8 @@ pub(crate) struct Exiting {
     pub authority: ExitAuthority,
     /// Zone C was seen occupied since the exit opened.
     pub seen_c: bool,
+    /// Overlap: the entry reader has called the next traveller forward.
+    pub called_next: bool,
     pub deadline: Instant,
 }
 
@@ -260,6 +342,7 @@ impl State {
         match self {
             Self::ReadingDocument(s) => vec![s.ticket],
             Self::CheckingWatchlist(s) => vec![s.ticket],
+            Self::ClosingEntry(s) => s.capture.as_ref().map(Capture::running).unwrap_or_default(),
             Self::Verifying(s) => {
                 let mut v = Vec::new();
                 if s.face.result.is_none() {

@@ -13,5 +13,6 @@ pub mod factory;
 pub mod inprocess;
 pub mod pty;
 pub mod scanner;
+pub mod throughput;
 pub mod traveller;
 pub mod vpcd;

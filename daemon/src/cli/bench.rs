@@ -9,6 +9,8 @@
 //!   command polled from [`gate::Gate`]) and a whole two-step passage through the machine.
 //! - `passage`: the software share of a passage: read + PA + state machine + audit appends,
 //!   with the fsync'd append (disk time) reported on its own.
+//! - `throughput`: travellers per hour through one two-step gate and the median passage, in
+//!   virtual time with modelled physical durations, with overlap on and off.
 //!
 //! Each prints a table, or with `--json` one JSON object of numbers (nothing personal).
 
@@ -16,6 +18,7 @@
 mod document;
 #[cfg(feature = "sim")]
 mod link;
+mod throughput;
 
 #[cfg(feature = "sim")]
 use std::path::PathBuf;
@@ -41,6 +44,9 @@ pub enum BenchCommand {
     /// Software share of a passage: read + PA + state machine + audit
     #[cfg(feature = "sim")]
     Passage(BenchArgs),
+    /// Travellers per hour and median passage of one gate, virtual time, overlap on and off
+    #[cfg(feature = "sim")]
+    Throughput(throughput::ThroughputArgs),
 }
 
 /// Options common to every benchmark.
@@ -114,6 +120,13 @@ pub enum BenchError {
     /// The gate did not go through a passage as expected.
     #[error("gate: {0}")]
     Gate(&'static str),
+    /// A bad option value.
+    #[error("{0}: {1}")]
+    Option(&'static str, &'static str),
+    /// The throughput model stopped.
+    #[cfg(feature = "sim")]
+    #[error("throughput model: {0}")]
+    Throughput(String),
     /// The scripted passage could not go on.
     #[error("gate: {0}")]
     Script(#[from] gate::script::ScriptError),
@@ -140,6 +153,8 @@ pub fn main(cmd: BenchCommand) -> ExitCode {
         BenchCommand::Gate(a) => bench_gate(a).map(|r| (r, a.json)),
         #[cfg(feature = "sim")]
         BenchCommand::Passage(a) => document::bench_passage(a).map(|r| (r, a.json)),
+        #[cfg(feature = "sim")]
+        BenchCommand::Throughput(a) => throughput::bench_throughput(a).map(|r| (r, a.json())),
     };
     match result {
         Ok((report, true)) => {

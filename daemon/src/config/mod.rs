@@ -327,10 +327,26 @@ mod tests {
     }
 
     #[test]
+    fn overlap_applies_to_two_step_lanes_only() {
+        let today = gate::CivilDate::new(2026, 11, 26).unwrap();
+        let one_step = parse("[gate]\nlayout = \"one-step\"\n").unwrap();
+        assert!(one_step.gate.overlap, "the default is kept");
+        assert!(!one_step.gate_config(today).overlap, "but a one-step lane never overlaps");
+        let c = parse("[gate]\noverlap = false\nearly_capture = false\n").unwrap();
+        let g = c.gate_config(today);
+        assert!(!g.overlap && !g.early_capture);
+        assert!(
+            parse("").unwrap().gate_config(today).overlap,
+            "on by default"
+        );
+    }
+
+    #[test]
     fn a_one_step_lane_with_its_own_policy_maps_correctly() {
         let text = r#"
 [gate]
 layout = "one-step"
+overlap = false
 referral = "wait-for-officer"
 utc_offset_minutes = -300
 [policy]
@@ -361,7 +377,7 @@ exit = "open"
         let errs = parse(text).unwrap_err();
         assert_eq!(
             keys_and_lines(&errs),
-            vec![("policy.issuing_states[2]".into(), Some(8))]
+            vec![("policy.issuing_states[2]".into(), Some(9))]
         );
         let c = parse(&text.replace(", \"D<<X\"", "")).unwrap();
         let today = gate::CivilDate::new(2027, 2, 28).unwrap();

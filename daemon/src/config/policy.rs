@@ -33,6 +33,14 @@ pub struct GateSection {
     pub referral: Referral,
     /// The lane's civil date's offset from UTC, in minutes (see `crate::lane::clock`).
     pub utc_offset_minutes: i32,
+    /// Two-step: the next traveller's document is read at the entry while the previous
+    /// traveller is in the face step or leaving ([`gate::GateConfig::overlap`]). No effect
+    /// with the one-step layout, which has no entry reader to wait at.
+    pub overlap: bool,
+    /// Two-step: face capture starts as soon as the traveller is alone in the mantrap,
+    /// while the entry closes ([`gate::GateConfig::early_capture`]). A one-step lane
+    /// captures at the reader anyway: there it changes nothing.
+    pub early_capture: bool,
 }
 
 impl Default for GateSection {
@@ -43,6 +51,8 @@ impl Default for GateSection {
             liveness: LivenessMode::Required,
             referral: Referral::BackThroughEntry,
             utc_offset_minutes: 0,
+            overlap: true,
+            early_capture: true,
         }
     }
 }
@@ -246,6 +256,9 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
     let mut g = GateConfig::two_step(today);
     g.layout = config.gate.layout;
     g.liveness = config.gate.liveness;
+    let two_step = g.layout == Layout::TwoStep;
+    g.overlap = config.gate.overlap && two_step;
+    g.early_capture = config.gate.early_capture && two_step;
     g.referral = match config.gate.referral {
         Referral::BackThroughEntry => gate::ReferralRoute::BackThroughEntry,
         Referral::WaitForOfficer => gate::ReferralRoute::WaitForOfficer,

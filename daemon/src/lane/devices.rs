@@ -204,7 +204,7 @@ async fn run_scanner(
                 pending = None;
                 // Nothing of it stays behind for a passage that never started.
                 if idle() {
-                    ctx.end_passage();
+                    ctx.drop_unclaimed();
                 }
             } else if idle() && handed.is_none_or(|h| h.elapsed() > Duration::from_secs(1)) {
                 ctx.begin_passage(text.clone());

@@ -38,8 +38,20 @@ pub trait JobRunner: Send {
     fn start(&mut self, kind: JobKind, ticket: gate::Ticket);
     /// Cancels a job; a late result is dropped by the gate anyway (stale ticket).
     fn cancel(&mut self, ticket: gate::Ticket);
-    /// The passage ended (any outcome): the runner drops its personal data (zeroized).
-    fn passage_ended(&mut self) {}
+    /// The gate started `passage` with the latest scanned document.
+    fn passage_started(&mut self, passage: gate::PassageId) {
+        let _ = passage;
+    }
+    /// Whether `passage` is the lane's, rather than the next traveller's waiting at the
+    /// entry (overlap): the console's photos and the PAD record are the lane's.
+    fn is_lane(&mut self, passage: gate::PassageId) -> bool {
+        let _ = passage;
+        true
+    }
+    /// `passage` ended (any outcome): the runner drops its personal data (zeroized).
+    fn passage_ended(&mut self, passage: gate::PassageId) {
+        let _ = passage;
+    }
     /// What the passage record says about presentation attack detection (the deciding
     /// signal), taken once when the passage ends.
     fn pad_record(&mut self) -> Option<Value> {
@@ -58,6 +70,11 @@ pub trait Signals: Send {
     fn door(&mut self, door: DoorId, action: DoorAction);
     /// A message for the traveller's display.
     fn message(&mut self, code: MessageCode);
+    /// A message for the next traveller, waiting at the entry reader while the lane is
+    /// busy (overlap). A lane without a display at the entry only logs it.
+    fn entry_message(&mut self, code: MessageCode) {
+        debug!(message = code.as_str(), "entry message");
+    }
     /// The lane lamp.
     fn lamp(&mut self, lamp: Lamp);
     /// The alarm sounder.
@@ -336,6 +353,7 @@ impl Driver {
                     self.jobs.cancel(ticket)
                 }
                 Command::ShowMessage(code) => self.signals.message(code),
+                Command::ShowEntryMessage(code) => self.signals.entry_message(code),
                 Command::Lamp(lamp) => self.signals.lamp(lamp),
                 Command::Sounder(on) => self.signals.sounder(on),
                 Command::RaiseAlarm(reason) => {
@@ -365,7 +383,11 @@ impl Driver {
 
     fn audit_event(&mut self, event: AuditEvent) {
         let (kind, mut data) = audit_record(&event);
-        if matches!(event, AuditEvent::PassageEnded { .. }) {
+        let in_lane = match &event {
+            AuditEvent::PassageEnded { passage, .. } => self.jobs.is_lane(*passage),
+            _ => false,
+        };
+        if in_lane {
             if let Some(pad) = self.jobs.pad_record() {
                 data["pad"] = pad;
             }
@@ -374,7 +396,13 @@ impl Driver {
             }
         }
         match &event {
-            AuditEvent::PassageEnded { outcome, took, .. } => {
+            AuditEvent::PassageStarted { passage } => self.jobs.passage_started(*passage),
+            AuditEvent::PassageEnded {
+                passage,
+                outcome,
+                took,
+                ..
+            } => {
                 let (o, reason) = outcome_parts(outcome);
                 self.metrics.passage(o, reason.unwrap_or("none"), *took);
                 self.link.publish(GateEventKind::Passage {
@@ -382,10 +410,13 @@ impl Driver {
                     reason: reason.map(str::to_string),
                     duration_ms: took.as_millis() as u64,
                 });
-                // The passage is over: its photos and data go (zeroized).
-                self.link.set_photo(link::PhotoKind::Chip, None);
-                self.link.set_photo(link::PhotoKind::Live, None);
-                self.jobs.passage_ended();
+                // The passage is over: its data goes (zeroized), and, if it was the lane's,
+                // its photos on the console.
+                if in_lane {
+                    self.link.set_photo(link::PhotoKind::Chip, None);
+                    self.link.set_photo(link::PhotoKind::Live, None);
+                }
+                self.jobs.passage_ended(*passage);
                 data["notice"] = self.screen.take_notice_shown().into();
             }
             AuditEvent::PhaseChanged { to, .. } => {

@@ -6,9 +6,11 @@
 //! Jobs run on blocking threads (PC/SC and ONNX Runtime block) and hand their result back to
 //! the driver loop as the matching [`Input`] with the job's ticket.
 //!
-//! Personal data of one passage — the scanned MRZ, the chip's DG1 and portrait — lives in
-//! [`PassageData`] and nowhere else; it is zeroized when the passage ends (the driver calls
-//! [`JobRunner::passage_ended`]) or when the next document is scanned.
+//! Personal data of a passage — the scanned MRZ, the chip's DG1 and portrait — lives in its
+//! [`PassageData`] in [`Passages`] and nowhere else; it is zeroized when the passage ends
+//! (the driver calls [`JobRunner::passage_ended`]), and a scan the gate never took when the
+//! next document is scanned. The chip read and the watchlist query work on the passage being
+//! read (with overlap, the next traveller's), the face match on the lane's.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -94,20 +96,7 @@ impl<T: Camera + ?Sized> Camera for Arc<T> {
     }
 }
 
-/// One passage's personal data, between its jobs.
-#[derive(Default)]
-pub struct PassageData {
-    /// Which passage this is: a job started for an earlier one must not write here.
-    pub generation: u64,
-    /// The printed MRZ as the scanner read it (lines separated by `\n`).
-    pub printed_mrz: Option<Zeroizing<String>>,
-    /// The chip portrait (DG2 image), once read.
-    pub chip_photo: Option<Zeroizing<Vec<u8>>>,
-    /// The watchlist query, once the chip was read (asked once, then dropped).
-    pub watch: Option<watchlist::Query>,
-    /// The deviation-list uses of the chip check, for the passage record (no personal data).
-    pub deviations: Option<serde_json::Value>,
-}
+pub use crate::lane::passages::{PassageData, Passages};
 
 /// The face pipeline, matcher and capture policy of one gate.
 pub struct VisionParts {
@@ -132,8 +121,8 @@ impl VisionParts {
 
 /// Everything the jobs of one gate share.
 pub struct JobContext {
-    /// The passage in progress.
-    pub passage: Mutex<PassageData>,
+    /// The passages in progress (with overlap, the lane's and the next one's).
+    pub passage: Mutex<Passages>,
     /// Results go back to the driver loop here.
     pub inputs: mpsc::UnboundedSender<Input>,
     /// Trust anchors of passive authentication (reloaded while the gate runs).
@@ -163,32 +152,61 @@ pub struct JobContext {
 }
 
 impl JobContext {
-    /// A new passage: its scanned MRZ replaces whatever the last one left.
+    /// A document was scanned: its MRZ opens a passage's data (a scan the gate never took
+    /// goes).
     pub fn begin_passage(&self, printed_mrz: Zeroizing<String>) {
-        // Doc 9303-4 §4.2.2, -5 §4.2.2, -6 §4.2.2: the issuing state is characters 3–5 of
-        // the first line in every format. Only the language derived from it leaves here.
-        if let Some(state) = printed_mrz.get(2..5) {
-            self.screen.issuing_state(state);
+        let mut p = self.passages();
+        if p.begin(printed_mrz) {
+            // The traveller's screen follows the lane's passage; only the language derived
+            // from the issuing state leaves here.
+            if let Some(state) = p.lane().and_then(|d| d.issuing_state()) {
+                self.screen.issuing_state(state);
+            }
         }
-        let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
-        *p = PassageData {
-            generation: p.generation + 1,
-            printed_mrz: Some(printed_mrz),
-            ..Default::default()
-        };
     }
 
-    /// The passage is over: its personal data goes (zeroized on drop).
-    pub fn end_passage(&self) {
-        {
-            let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
-            *p = PassageData {
-                generation: p.generation + 1,
-                ..Default::default()
-            };
+    /// The gate started `passage` with the latest scan.
+    pub fn passage_started(&self, passage: gate::PassageId) {
+        self.passages().claim(passage);
+    }
+
+    /// Whether the latest scan started a passage.
+    pub fn latest_scan_taken(&self) -> bool {
+        self.passages().latest_claimed()
+    }
+
+    /// Whether `passage` is the lane's (the console's photos and the PAD record are its).
+    pub fn is_lane(&self, passage: gate::PassageId) -> bool {
+        self.passages().is_lane(passage)
+    }
+
+    /// `passage` is over: its personal data goes (zeroized on drop). If it was the lane's,
+    /// the console's photos go too, and the next passage's take their place.
+    pub fn passage_ended(&self, passage: gate::PassageId) {
+        let mut p = self.passages();
+        let ended = p.end(passage);
+        if !ended.was_lane {
+            return;
         }
-        self.link.set_photo(PhotoKind::Chip, None);
+        let next = p.lane().filter(|_| ended.next_in_lane);
+        let photo = next
+            .as_ref()
+            .and_then(|d| d.chip_photo.as_ref().map(|i| i.to_vec()));
+        if let Some(state) = next.and_then(|d| d.issuing_state()) {
+            self.screen.issuing_state(state);
+        }
+        drop(p);
+        self.link.set_photo(PhotoKind::Chip, photo);
         self.link.set_photo(PhotoKind::Live, None);
+    }
+
+    /// A scan the gate never took goes (zeroized on drop).
+    pub fn drop_unclaimed(&self) {
+        self.passages().drop_unclaimed();
+    }
+
+    fn passages(&self) -> std::sync::MutexGuard<'_, Passages> {
+        self.passage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Reports a job's device as faulty or working again to the gate (only changes): a
@@ -218,16 +236,21 @@ impl JobContext {
         }
     }
 
-    /// Runs `f` on the passage data if it still belongs to passage `generation` (a late
-    /// job's result is dropped, never written into the next traveller's passage).
+    /// Runs `f` on the data of scan `generation` if its passage is still in progress (a late
+    /// job's result is dropped, never written into another traveller's passage).
     fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
-        let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
-        if p.generation == generation {
-            f(&mut p);
-            true
-        } else {
-            false
+        match self.passages().get_mut(generation) {
+            Some(p) => {
+                f(p);
+                true
+            }
+            None => false,
         }
+    }
+
+    /// Whether scan `generation` is the lane's passage.
+    fn in_lane(&self, generation: u64) -> bool {
+        self.passages().is_lane_generation(generation)
     }
 }
 
@@ -273,8 +296,16 @@ impl JobRunner for Jobs {
         // Jobs are short; a late result carries a stale ticket and the gate drops it.
     }
 
-    fn passage_ended(&mut self) {
-        self.ctx.end_passage();
+    fn passage_started(&mut self, passage: gate::PassageId) {
+        self.ctx.passage_started(passage);
+    }
+
+    fn is_lane(&mut self, passage: gate::PassageId) -> bool {
+        self.ctx.is_lane(passage)
+    }
+
+    fn passage_ended(&mut self, passage: gate::PassageId) {
+        self.ctx.passage_ended(passage);
     }
 
     fn pad_record(&mut self) -> Option<serde_json::Value> {
@@ -283,11 +314,9 @@ impl JobRunner for Jobs {
 
     fn deviation_record(&mut self) -> Option<serde_json::Value> {
         self.ctx
-            .passage
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .deviations
-            .take()
+            .passages()
+            .lane()
+            .and_then(|p| p.deviations.take())
     }
 }
 
@@ -295,9 +324,9 @@ impl JobRunner for Jobs {
 /// CA §6.2) and the facts the gate's policy needs.
 fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     use gate::{DocumentVerdict, ReasonCode};
-    let (generation, printed) = {
-        let p = ctx.passage.lock().unwrap_or_else(|p| p.into_inner());
-        (p.generation, p.printed_mrz.clone())
+    let (generation, printed) = match ctx.passages().reading() {
+        Some(p) => (p.generation, p.printed_mrz.clone()),
+        None => (0, None),
     };
     let Some(printed) = printed else {
         warn!("chip read requested without a scanned MRZ");
@@ -335,7 +364,8 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     match read.face() {
         Ok(face) => {
             let image = Zeroizing::new(face.image.clone());
-            if ctx.update(generation, |p| p.chip_photo = Some(image)) {
+            // The console shows the lane's passage: a waiting traveller's portrait waits.
+            if ctx.update(generation, |p| p.chip_photo = Some(image)) && ctx.in_lane(generation) {
                 ctx.link
                     .set_photo(PhotoKind::Chip, Some(face.image.clone()));
             }
@@ -485,12 +515,7 @@ fn check_document(
 }
 
 fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
-    let query = ctx
-        .passage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .watch
-        .take();
+    let query = ctx.passages().reading().and_then(|p| p.watch.take());
     match query {
         Some(q) => ctx.watchlist.check(&q),
         None => {
@@ -566,9 +591,10 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     let Some(vision) = ctx.vision.as_ref() else {
         return gate::FaceVerdict::NoFace;
     };
-    let (generation, photo) = {
-        let p = ctx.passage.lock().unwrap_or_else(|p| p.into_inner());
-        (p.generation, p.chip_photo.clone())
+    // The face before the camera is the lane's traveller's.
+    let (generation, photo) = match ctx.passages().lane() {
+        Some(p) => (p.generation, p.chip_photo.clone()),
+        None => (0, None),
     };
     let Some(photo) = photo else {
         warn!("face match requested without a chip photo");
@@ -629,7 +655,7 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         face
     });
     if let Some(jpeg) = tee.jpeg.take() {
-        if ctx.update(generation, |_| {}) {
+        if ctx.in_lane(generation) {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
         }
     }
@@ -719,7 +745,7 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel();
         let (link, _officer) = LocalGate::new(console::link::GateStatus::idle("t", "not-checked"));
         let ctx = JobContext {
-            passage: Mutex::new(PassageData::default()),
+            passage: Mutex::new(Passages::default()),
             inputs: tx,
             trust: crate::lane::trust::Trust::fixed(document::pki::CscaStore::new()),
             deviations: Default::default(),

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod jobs;
 pub mod metrics;
 pub mod pad;
+pub mod passages;
 pub mod server;
 pub mod step_metrics;
 pub mod trust;
@@ -107,7 +108,7 @@ impl Lane {
         });
         let (link, officer_rx) = LocalGate::new(GateStatus::idle(id, liveness));
         let ctx = Arc::new(JobContext {
-            passage: Mutex::new(jobs::PassageData::default()),
+            passage: Mutex::new(jobs::Passages::default()),
             inputs: inputs_tx,
             trust: devices.trust,
             deviations: document::deviation::DeviationPolicy {

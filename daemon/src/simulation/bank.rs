@@ -398,6 +398,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             identities.clone(),
             pki.clone(),
             sim_cfg.clone(),
+            cfg.gate.overlap,
             n as u64,
             shared.shutdown.clone(),
         ));
@@ -464,38 +465,77 @@ impl SimBank {
 }
 
 impl SimLane {
-    /// A traveller steps up: card on the reader, face before the camera, MRZ scanned.
+    /// A traveller steps up to an idle lane: card on the reader, face before the camera, MRZ
+    /// scanned.
     fn arrive(&self, t: Traveller) {
         *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.chip);
         *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = t.live;
         self.ctx.begin_passage(t.printed_mrz);
     }
 
-    /// The traveller has left the lane with their document.
+    /// The next traveller steps up to the entry reader while the one ahead leaves (overlap):
+    /// their card on the reader and their MRZ scanned; the camera still sees the one ahead.
+    /// Returns what they will show the camera once in the mantrap.
+    fn arrive_next(&self, t: Traveller) -> Presented {
+        *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.chip);
+        self.ctx.begin_passage(t.printed_mrz);
+        t.live
+    }
+
+    /// The waiting traveller is now the lane's: the camera sees them.
+    fn step_forward(&self, live: Presented) {
+        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = live;
+    }
+
+    /// The traveller has left the lane with their document, nobody behind them.
     fn leave(&self) {
         *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = Presented::Nothing;
-        self.ctx.end_passage();
+        // Their passage's data went with its end; a scan the gate never took goes now.
+        self.ctx.drop_unclaimed();
     }
 }
 
+/// A simulated traveller on foot in the lane.
+struct OnFoot {
+    walker: sim::traveller::Walker,
+    /// Whether the gate has left idle since they arrived.
+    seen_busy: bool,
+    /// Waiting at the entry (overlap): what they show the camera once in the mantrap.
+    live: Option<Presented>,
+    /// Waiting at the entry: when they (next) hand their document to the reader.
+    present_at: Option<Instant>,
+}
+
+/// Placing the document on the reader (sim/data/passage-timing.md).
+const PLACE_DOCUMENT: Duration = Duration::from_millis(1500);
+
+/// Phases in which the lane's traveller is on the normal way out: the next traveller may
+/// wait at the entry reader (overlap).
+fn on_its_way_out(phase: &str) -> bool {
+    matches!(phase, "verifying" | "exiting" | "closing_exit")
+}
+
 /// One lane's travellers: arrive at an idle gate, present their document, walk as the
-/// doors let them, leave.
+/// doors let them, leave. With overlap, the next one steps up to the entry reader when the
+/// one ahead has stepped out of the mantrap, and presents their document while they leave.
+#[allow(clippy::too_many_arguments)]
 async fn travellers(
     controller: Arc<sim::controller::SimController>,
     devices: SimLane,
     identities: Vec<Identity>,
     pki: Arc<sim::factory::pki::TestPki>,
     cfg: SimConfig,
+    overlap: bool,
     lane_no: u64,
     mut shutdown: watch::Receiver<bool>,
 ) {
     use hardware::door::Input as Hw;
-    use sim::traveller::{Doors, WalkTimes, Walker};
+    use sim::traveller::{Doors, Place, WalkTimes, Walker};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed ^ (lane_no * 0x9E37));
-    let mut walker: Option<Walker> = None;
-    // Whether the gate has left idle since the current traveller arrived.
-    let mut seen_busy = false;
+    // The lane's traveller, and (overlap) the next one waiting at the entry.
+    let mut front: Option<OnFoot> = None;
+    let mut next: Option<OnFoot> = None;
     // Since when both doors have been shut.
     let mut shut_since: Option<Instant> = None;
     const SETTLED: Duration = Duration::from_millis(500);
@@ -525,63 +565,119 @@ async fn travellers(
             .status()
             .map(|s| s.phase)
             .unwrap_or_default();
-        match walker.as_mut() {
-            Some(w) => {
-                if phase != "idle" {
-                    seen_busy = true;
+        for t in [&mut front, &mut next].into_iter().flatten() {
+            if phase != "idle" {
+                t.seen_busy = true;
+            }
+            // Referred before entering (the referral may be over before a tick sees it:
+            // the gate back to idle with the traveller still at the entry says so too).
+            let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer")
+                || (t.seen_busy && phase == "idle");
+            if sent_away && t.walker.place() == Place::AtEntry {
+                debug!(phase = %phase, "simulated traveller turned away at the entry");
+                t.walker.turn_away(now);
+            }
+            if t.walker.tick(now, doors) {
+                debug!(place = ?t.walker.place(), "simulated traveller moved");
+            }
+        }
+        // The waiting traveller hands their document to the reader, again if the gate did
+        // not take it (it was not ready).
+        if let Some(t) = next.as_mut() {
+            if t.walker.place() == Place::AtEntry
+                && t.present_at.is_some_and(|at| now >= at)
+                && (on_its_way_out(&phase) || phase == "idle")
+            {
+                if devices.ctx.latest_scan_taken() {
+                    t.present_at = None;
+                } else {
+                    let _ = devices.ctx.inputs.send(Input::DocumentPresented);
+                    t.present_at = Some(now + Duration::from_secs(1));
                 }
-                // Referred before entering (the referral may be over before a tick sees it:
-                // the gate back to idle with the traveller still at the entry says so too).
-                let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer")
-                    || (seen_busy && phase == "idle");
-                if sent_away && w.place() == sim::traveller::Place::AtEntry {
-                    debug!(phase = %phase, "simulated traveller turned away at the entry");
-                    w.turn_away(now);
+            }
+        }
+        if front.as_ref().is_some_and(|t| t.walker.is_gone()) {
+            debug!("simulated traveller gone");
+            front = next.take();
+            match front.as_mut() {
+                Some(t) => {
+                    if let Some(live) = t.live.take() {
+                        devices.step_forward(live);
+                    }
                 }
-                if w.tick(now, doors) {
-                    debug!(place = ?w.place(), "simulated traveller moved");
-                }
-                if w.is_gone() {
-                    debug!(place = ?w.place(), "simulated traveller gone");
-                    walker = None;
+                None => {
                     last_left = now;
                     // The traveller took their document and face away.
                     devices.leave();
                 }
             }
-            None => {
-                let due = now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
-                // The next traveller steps up once the lane is ready: gate idle and both
-                // doors shut for a moment (a door still closing behind the last one is not an
-                // invitation, and one that has just touched its frame still reverses for
-                // someone stepping into its path before the controller confirms it closed).
-                let shut = shut_since.is_some_and(|t| now.duration_since(t) >= SETTLED);
-                if due && shut && phase == "idle" {
-                    let case = pick_case(&mut rng, &cfg, served);
-                    debug!(?case, "simulated traveller arrives");
-                    served += 1;
-                    // Rendering a synthetic presentation takes a while: off the runtime's
-                    // threads, so the door controller's link is served meanwhile.
-                    let (ids, pki, seed) = (identities.clone(), pki.clone(), rng.gen::<u64>());
-                    let made = tokio::task::spawn_blocking(move || {
-                        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-                        make_traveller(case, &ids, &pki, &mut rng)
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(anyhow::anyhow!("making a traveller: {e}")));
-                    match made {
-                        Ok(t) => {
-                            devices.arrive(t);
-                            walker = Some(Walker::arrive(Instant::now(), WalkTimes::default()));
-                            seen_busy = false;
-                            let _ = devices.ctx.inputs.send(Input::DocumentPresented);
-                        }
-                        Err(e) => warn!(error = %e, "could not make a simulated traveller"),
-                    }
-                }
+        }
+        if next.as_ref().is_some_and(|t| t.walker.is_gone()) {
+            debug!("simulated traveller waiting at the entry gone");
+            next = None;
+            if front.is_none() {
+                devices.leave();
             }
         }
-        let z = walker.as_ref().map_or([false; 3], |w| w.zones());
+        // With overlap the next traveller steps up to the entry reader once the one ahead
+        // has stepped out of the mantrap and the entry is shut behind them.
+        let called = overlap
+            && next.is_none()
+            && doors.entry <= 0.0
+            && on_its_way_out(&phase)
+            && front
+                .as_ref()
+                .is_some_and(|t| matches!(t.walker.place(), Place::Exiting | Place::Leaving));
+        // The next traveller steps up to an idle lane once it is ready: gate idle and both
+        // doors shut for a moment (a door still closing behind the last one is not an
+        // invitation, and one that has just touched its frame still reverses for someone
+        // stepping into its path before the controller confirms it closed).
+        let due = now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
+        let shut = shut_since.is_some_and(|t| now.duration_since(t) >= SETTLED);
+        let idle_ready = front.is_none() && due && shut && phase == "idle";
+        if called || idle_ready {
+            let case = pick_case(&mut rng, &cfg, served);
+            debug!(?case, called, "simulated traveller arrives");
+            served += 1;
+            // Rendering a synthetic presentation takes a while: off the runtime's
+            // threads, so the door controller's link is served meanwhile.
+            let (ids, pki, seed) = (identities.clone(), pki.clone(), rng.gen::<u64>());
+            let made = tokio::task::spawn_blocking(move || {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                make_traveller(case, &ids, &pki, &mut rng)
+            })
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("making a traveller: {e}")));
+            match made {
+                Ok(t) if idle_ready => {
+                    devices.arrive(t);
+                    front = Some(OnFoot {
+                        walker: Walker::arrive(Instant::now(), WalkTimes::default()),
+                        seen_busy: false,
+                        live: None,
+                        present_at: None,
+                    });
+                    let _ = devices.ctx.inputs.send(Input::DocumentPresented);
+                }
+                Ok(t) => {
+                    let live = devices.arrive_next(t);
+                    let now = Instant::now();
+                    next = Some(OnFoot {
+                        walker: Walker::arrive(now, WalkTimes::default()),
+                        seen_busy: false,
+                        live: Some(live),
+                        present_at: Some(now + PLACE_DOCUMENT),
+                    });
+                }
+                Err(e) => warn!(error = %e, "could not make a simulated traveller"),
+            }
+        }
+        let mut z = [false; 3];
+        for t in [&front, &next].into_iter().flatten() {
+            for (zone, on) in z.iter_mut().zip(t.walker.zones()) {
+                *zone |= on;
+            }
+        }
         controller.set_zone(Hw::ZoneA, Some(z[0]));
         controller.set_zone(Hw::ZoneB, Some(z[1]));
         controller.set_zone(Hw::ZoneC, Some(z[2]));

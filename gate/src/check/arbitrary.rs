@@ -46,6 +46,10 @@ pub struct LaneChoices {
     pub safe_state: [DoorSafeState; 2],
     /// Explicit consent rather than notice only.
     pub explicit_consent: bool,
+    /// Two-step: overlapping passages ([`GateConfig::overlap`]).
+    pub overlap: bool,
+    /// Two-step: capture starts while the entry closes ([`GateConfig::early_capture`]).
+    pub early_capture: bool,
 }
 
 impl LaneChoices {
@@ -81,6 +85,8 @@ impl LaneChoices {
         if self.explicit_consent {
             c.consent.mode = crate::ConsentMode::Explicit;
         }
+        c.overlap = self.overlap && self.two_step;
+        c.early_capture = self.early_capture && self.two_step;
         c
     }
 }

@@ -48,7 +48,12 @@ fn default_face() -> PathBuf {
 }
 
 fn fixture(args: &BenchArgs) -> Result<Fixture, BenchError> {
-    let path = args.face.clone().unwrap_or_else(default_face);
+    fixture_with(args.face.clone())
+}
+
+/// The specimen with the face made from `face` (default: `person_b_1.jpg`).
+pub(super) fn fixture_with(face: Option<PathBuf>) -> Result<Fixture, BenchError> {
+    let path = face.unwrap_or_else(default_face);
     let (face, w, h) = face_jpeg(&path)?;
     let pki = sim::factory::pki::TestPki::generate("egate-bench", "DE");
     let mut store = document::pki::CscaStore::new();
@@ -154,6 +159,16 @@ fn read_once(fx: &Fixture, link: LinkModel) -> Result<Read, BenchError> {
         read_time: t1 - t0,
         pa_time: t2 - t1,
     })
+}
+
+/// One read + PA of the fixture on `link`: the link's modelled time and the software time
+/// (read and PA).
+pub(super) fn read_once_timed(
+    fx: &Fixture,
+    link: LinkModel,
+) -> Result<(Duration, Duration), BenchError> {
+    let r = read_once(fx, link)?;
+    Ok((r.modelled, r.read_time + r.pa_time))
 }
 
 pub(super) fn bench_doc(args: &BenchArgs) -> Result<Report, BenchError> {
