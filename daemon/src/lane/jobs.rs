@@ -382,14 +382,30 @@ fn check_document(
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,
 ) -> gate::DocumentVerdict {
+    let (verdict, query) = check_read(&ctx.trust, &ctx.pseudonyms, read, mrz);
+    if let Some(q) = query {
+        ctx.update(generation, |p| p.watch = Some(q));
+    }
+    verdict
+}
+
+/// Checks a chip read against the printed MRZ: passive authentication, chip authenticity,
+/// and the facts the gate's policy needs; with them, the watchlist query made from DG1.
+/// Shared by the lanes' chip job and acceptance runs.
+pub fn check_read(
+    trust: &crate::lane::trust::Trust,
+    pseudonyms: &Pseudonymizer,
+    read: &ReadDocument,
+    mrz: &document::mrz::Mrz,
+) -> (gate::DocumentVerdict, Option<watchlist::Query>) {
     use gate::{DocumentVerdict, ReasonCode};
-    let store = ctx.trust.store();
+    let store = trust.store();
     let pa = passive_authentication(read, mrz, &store);
     let chip_mrz = match read.mrz() {
         Ok(m) => m,
         Err(e) => {
             warn!(error = %e, "DG1 does not parse");
-            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+            return (DocumentVerdict::Refused(ReasonCode::ChipReadFailed), None);
         }
     };
     if !pa.passed() {
@@ -402,7 +418,7 @@ fn check_document(
     } else if pa.passed() {
         let stale = pa.ds.as_ref().is_some_and(|ds| {
             let country = pa.csca.as_ref().and_then(|c| c.country.as_deref());
-            ctx.trust
+            trust
                 .crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
         });
         if stale {
@@ -435,7 +451,7 @@ fn check_document(
             chip_refusal,
             mrz_matches_dg1: m.lines() == mrz.lines(),
             pseudonym: gate::Pseudonym(
-                ctx.pseudonyms
+                pseudonyms
                     .pseudonym(m.issuing_state(), m.document_number()),
             ),
         })
@@ -450,17 +466,18 @@ fn check_document(
                 document_number: m.document_number(),
                 nationality: m.nationality(),
             });
-            match query {
-                Ok(q) => {
-                    ctx.update(generation, |p| p.watch = Some(q));
+            let query = match query {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    warn!(error = %e, "no watchlist query can be made from DG1");
+                    None
                 }
-                Err(e) => warn!(error = %e, "no watchlist query can be made from DG1"),
-            }
-            DocumentVerdict::Read(f)
+            };
+            (DocumentVerdict::Read(f), query)
         }
         None => {
             warn!("DG1 holds a country code or date the gate cannot use");
-            DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
+            (DocumentVerdict::Refused(ReasonCode::ChipReadFailed), None)
         }
     }
 }
@@ -623,7 +640,8 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     }
 }
 
-fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
+/// The gate's words for a face verdict.
+pub fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
     use vision::Decision;
     let threshold = v.threshold;
     match (v.decision, v.score) {
