@@ -225,7 +225,11 @@ mod tests {
     fn every_clone_profile_of_the_factory_is_a_type_and_an_attack() {
         for (d, _) in Defect::CLONES {
             let t = Type::from_name(d.name()).unwrap();
-            assert!(t.is_attack() && t.expected() == Expected::Referred, "{}", d.name());
+            assert!(
+                t.is_attack() && t.expected() == Expected::Referred,
+                "{}",
+                d.name()
+            );
         }
         assert!(!Type::kind(Kind::Genuine).is_attack());
     }

@@ -78,8 +78,8 @@ pub fn run_suite(
     let mut offset = 0.0;
     for case in suite::CASES {
         let text = suite::scenario(case, &faces_s, seed);
-        let c = Scenario::check(&text, Path::new("."), Path::new("."))
-            .map_err(SuiteError::Scenario)?;
+        let c =
+            Scenario::check(&text, Path::new("."), Path::new(".")).map_err(SuiteError::Scenario)?;
         let mut step = |d: u32, _t: u32| progress(done + d, total as u32);
         let out = Engine::new(&c, checks, ids.clone(), pki, &mut cache)?.run(&mut step);
         done += out.records.len() as u32;

@@ -118,7 +118,10 @@ mod tests {
     fn keys_are_found_by_offset_and_lines_by_key() {
         let doc = ImDocument::parse(TEXT).unwrap();
         let off = TEXT.find("impostor").unwrap();
-        assert_eq!(key_at(&doc, off).as_deref(), Some("travellers.mix.impostor"));
+        assert_eq!(
+            key_at(&doc, off).as_deref(),
+            Some("travellers.mix.impostor")
+        );
         let off = TEXT.find("kind").unwrap();
         assert_eq!(key_at(&doc, off).as_deref(), Some("faults[2].kind"));
         assert_eq!(line_of_key(TEXT, &doc, "travellers.mix.impostor"), Some(7));

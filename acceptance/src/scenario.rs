@@ -351,17 +351,26 @@ impl Scenario {
         }
         let layout = gate::Layout::from_name(&g.layout);
         if layout.is_none() {
-            bad("gates.layout", format!("`{}`: one of two-step, one-step", g.layout));
+            bad(
+                "gates.layout",
+                format!("`{}`: one of two-step, one-step", g.layout),
+            );
         }
         let liveness = gate::LivenessMode::from_name(&g.liveness);
         if liveness.is_none() {
-            bad("gates.liveness", format!("`{}`: one of required, not-checked", g.liveness));
+            bad(
+                "gates.liveness",
+                format!("`{}`: one of required, not-checked", g.liveness),
+            );
         }
         let watchlist = match g.watchlist.as_str() {
             "required" => Some(gate::WatchlistMode::Required),
             "off" => Some(gate::WatchlistMode::Off),
             other => {
-                bad("gates.watchlist", format!("`{other}`: one of required, off"));
+                bad(
+                    "gates.watchlist",
+                    format!("`{other}`: one of required, off"),
+                );
                 None
             }
         };
@@ -384,7 +393,10 @@ impl Scenario {
             bad("gates.capture_attempts", "must be between 1 and 10".into());
         }
         if !(1..=10).contains(&g.chip_read_attempts) {
-            bad("gates.chip_read_attempts", "must be between 1 and 10".into());
+            bad(
+                "gates.chip_read_attempts",
+                "must be between 1 and 10".into(),
+            );
         }
         // Travellers.
         let t = &self.travellers;
@@ -449,7 +461,10 @@ impl Scenario {
                 format!("the shares add up to {total} %, over 100 %"),
             );
         }
-        mix.push((Type::kind(crate::kinds::Kind::Genuine), (100.0 - total).max(0.0)));
+        mix.push((
+            Type::kind(crate::kinds::Kind::Genuine),
+            (100.0 - total).max(0.0),
+        ));
         mix.sort_by(|a, b| a.0.cmp(&b.0));
         let mut sequence = Vec::new();
         for (i, name) in t.sequence.iter().enumerate() {
@@ -476,10 +491,16 @@ impl Scenario {
             match Type::from_name(name) {
                 Some(ty) => {
                     if !(m.speed > 0.0 && m.speed <= 3.0) {
-                        bad(&format!("{key}.speed"), "must be above 0 and at most 3".into());
+                        bad(
+                            &format!("{key}.speed"),
+                            "must be above 0 and at most 3".into(),
+                        );
                     }
                     if !(m.patience > 0.0 && m.patience <= 10.0) {
-                        bad(&format!("{key}.patience"), "must be above 0 and at most 10".into());
+                        bad(
+                            &format!("{key}.patience"),
+                            "must be above 0 and at most 10".into(),
+                        );
                     }
                     for (k, v) in [
                         ("extra_document_s", m.extra_document_s),
@@ -521,7 +542,10 @@ impl Scenario {
                 bad(&key("gate"), format!("there are gates 1 to {}", g.count));
             }
             if let Some((_, why)) = FAULTS_WITHOUT_INPUT.iter().find(|(n, _)| *n == f.kind) {
-                bad(&key("kind"), format!("`{}` cannot be modelled: {why}", f.kind));
+                bad(
+                    &key("kind"),
+                    format!("`{}` cannot be modelled: {why}", f.kind),
+                );
                 continue;
             }
             if !FAULTS.iter().any(|(n, _)| *n == f.kind) {
@@ -533,9 +557,10 @@ impl Scenario {
                 continue;
             }
             match (f.kind.as_str(), f.for_s) {
-                ("card_pulled", Some(_)) => {
-                    bad(&key("for_s"), "a pulled card is one event; no duration".into())
-                }
+                ("card_pulled", Some(_)) => bad(
+                    &key("for_s"),
+                    "a pulled card is one event; no duration".into(),
+                ),
                 ("card_pulled", None) => {}
                 (_, Some(d)) if d.is_finite() && d > 0.0 => {}
                 (_, Some(_)) => bad(&key("for_s"), "must be above 0 seconds".into()),
@@ -548,7 +573,10 @@ impl Scenario {
                 _ => {}
             }
         }
-        let phase_ok = |w: &Option<String>| w.as_deref().is_none_or(|p| gate::Phase::from_name(p).is_some());
+        let phase_ok = |w: &Option<String>| {
+            w.as_deref()
+                .is_none_or(|p| gate::Phase::from_name(p).is_some())
+        };
         let phases = || {
             let names: Vec<&str> = gate::Phase::ALL.iter().map(|p| p.as_str()).collect();
             format!("a gate phase (one of: {})", names.join(", "))
@@ -570,11 +598,17 @@ impl Scenario {
                 bad(&key("gate"), format!("there are gates 1 to {}", g.count));
             }
             if gate::OfficerCommand::from_name(&o.command).is_none() {
-                let names: Vec<&str> =
-                    gate::OfficerCommand::ALL.iter().map(|c| c.as_str()).collect();
+                let names: Vec<&str> = gate::OfficerCommand::ALL
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect();
                 bad(
                     &key("command"),
-                    format!("unknown command `{}` (one of: {})", o.command, names.join(", ")),
+                    format!(
+                        "unknown command `{}` (one of: {})",
+                        o.command,
+                        names.join(", ")
+                    ),
                 );
             }
         }
@@ -626,6 +660,7 @@ mod tests {
 
     const GOOD: &str = r#"name = "t"
 seed = 7
+criteria = ["nobody_trapped"]
 
 [gates]
 count = 2
@@ -643,8 +678,6 @@ clone-aa-other-key = 1
 at_s = 30
 kind = "fire_alarm"
 for_s = 10
-
-criteria = ["nobody_trapped"]
 "#;
 
     fn check(text: &str) -> Result<Checked, Vec<ScenarioError>> {
@@ -655,15 +688,14 @@ criteria = ["nobody_trapped"]
 
     #[test]
     fn a_good_scenario_checks_and_genuine_travellers_are_the_rest() {
-        // `criteria` after [[faults]] belongs to the fault: a TOML trap, reported by key.
-        let e = check(GOOD).unwrap_err();
-        assert_eq!(e[0].key, "faults[1].criteria", "{e:?}");
-        let text = GOOD.replace("criteria = [\"nobody_trapped\"]\n", "");
-        let text = text.replace("seed = 7\n", "seed = 7\ncriteria = [\"nobody_trapped\"]\n");
-        let c = check(&text).unwrap();
+        let c = check(GOOD).unwrap();
         let genuine = c.mix.iter().find(|(t, _)| t.name() == "genuine").unwrap().1;
         assert!((genuine - 84.0).abs() < 1e-9);
         assert_eq!(c.criteria.len(), 1);
+        // `criteria` after [[faults]] belongs to the fault: a TOML trap, reported by key.
+        let text = GOOD.replace("criteria = [\"nobody_trapped\"]\n", "") + "criteria = []\n";
+        let e = check(&text).unwrap_err();
+        assert_eq!(e[0].key, "faults[1].criteria", "{e:?}");
     }
 
     #[test]
@@ -671,9 +703,13 @@ criteria = ["nobody_trapped"]
         let text = GOOD.replace("count = 10\n", "count = 10\nfacez = \"x\"\n");
         let e = check(&text).unwrap_err();
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].line, Some(9));
+        assert_eq!(e[0].line, Some(10));
         assert_eq!(e[0].key, "travellers.facez");
-        assert!(e[0].message.contains("unknown field `facez`"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("unknown field `facez`"),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]
@@ -681,7 +717,7 @@ criteria = ["nobody_trapped"]
         let text = GOOD.replace("impostor = 10", "impostor = 96");
         let e = check(&text).unwrap_err();
         let m = e.iter().find(|e| e.key == "travellers.mix").unwrap();
-        assert_eq!(m.line, Some(11));
+        assert_eq!(m.line, Some(12));
         assert!(m.message.contains("102 %"), "{}", m.message);
     }
 
@@ -690,7 +726,7 @@ criteria = ["nobody_trapped"]
         let text = GOOD.replace("FACES", "/no/such/folder");
         let e = Scenario::check(&text, Path::new("."), Path::new("/x")).unwrap_err();
         let f = e.iter().find(|e| e.key == "travellers.faces").unwrap();
-        assert_eq!(f.line, Some(9));
+        assert_eq!(f.line, Some(10));
         assert!(f.message.contains("/no/such/folder"));
     }
 

@@ -144,7 +144,10 @@ impl Timing {
         }
         let mut positive = |key: &str, v: f64, max: f64| {
             if !(v > 0.0 && v <= max) {
-                out.push((format!("timing.{key}"), format!("must be above 0 and at most {max}")));
+                out.push((
+                    format!("timing.{key}"),
+                    format!("must be above 0 and at most {max}"),
+                ));
             }
         };
         positive("lane_m", self.lane_m, 50.0);
@@ -161,7 +164,10 @@ impl Timing {
             ));
         }
         if !(0.0..=1.0).contains(&self.first_time_share) {
-            out.push(("timing.first_time_share".into(), "must be between 0 and 1".into()));
+            out.push((
+                "timing.first_time_share".into(),
+                "must be between 0 and 1".into(),
+            ));
         }
         out
     }

@@ -43,22 +43,43 @@ fn scenario_mistakes_are_named_by_line_and_key_never_a_stack_trace() {
     assert!(out.contains("ok"), "{out}");
 
     for (name, text, line, key) in [
-        ("unknown.toml", base.replace("count = 5\n", "count = 5\ncuont = 6\n"), 6, "travellers.cuont"),
-        ("mix.toml", base.replace("impostor = 10", "impostor = 90\nprint = 20"), 8, "travellers.mix"),
-        ("faces.toml", base.replace(&faces.display().to_string(), "/no/such/faces"), 6, "travellers.faces"),
+        (
+            "unknown.toml",
+            base.replace("count = 5\n", "count = 5\ncuont = 6\n"),
+            6,
+            "travellers.cuont",
+        ),
+        (
+            "mix.toml",
+            base.replace("impostor = 10", "impostor = 90\nprint = 20"),
+            8,
+            "travellers.mix",
+        ),
+        (
+            "faces.toml",
+            base.replace(&faces.display().to_string(), "/no/such/faces"),
+            6,
+            "travellers.faces",
+        ),
     ] {
         let f = write(name, &text);
         let (code, out, err) = egate(&["sim", "check", f.to_str().unwrap()]);
         assert_eq!(code, 64, "{name}: {out}{err}");
         let want = format!("{}:{line}: {key}:", f.display());
         assert!(err.contains(&want), "{name}: expected `{want}` in:\n{err}");
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
     }
     // Not TOML at all, and a file that is not there: still a line or a reason, exit 64.
     let f = write("broken.toml", "name = \"t\nseed = 1\n");
     let (code, _, err) = egate(&["sim", "check", f.to_str().unwrap()]);
     assert_eq!(code, 64, "{err}");
-    assert!(err.contains(":1:") && err.contains("not valid TOML"), "{err}");
+    assert!(
+        err.contains(":1:") && err.contains("not valid TOML"),
+        "{err}"
+    );
     let (code, _, err) = egate(&["sim", "check", "/no/such/scenario.toml"]);
     assert_eq!(code, 64, "{err}");
 }
@@ -86,9 +107,18 @@ fn the_built_in_suite_passes_and_its_reports_hold_every_case_and_plot() {
     let failed: Vec<String> = cases
         .iter()
         .filter(|c| c["passed"] != true)
-        .map(|c| format!("{}: expected {}; got {}", c["id"], c["expected"], c["actual"]))
+        .map(|c| {
+            format!(
+                "{}: expected {}; got {}",
+                c["id"], c["expected"], c["actual"]
+            )
+        })
         .collect();
-    assert!(failed.is_empty(), "failed cases:\n{}\n{err}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "failed cases:\n{}\n{err}",
+        failed.join("\n")
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(r["verdict"], "pass");
 
@@ -96,7 +126,12 @@ fn the_built_in_suite_passes_and_its_reports_hold_every_case_and_plot() {
     let travellers = r["travellers"].as_array().unwrap();
     let s = &r["summary"];
     assert_eq!(s["travellers"].as_u64().unwrap() as usize, travellers.len());
-    let by_outcome: u64 = s["outcomes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let by_outcome: u64 = s["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(by_outcome as usize, travellers.len());
     let mut by_type = 0;
     for m in r["outcomes_by_type"].as_object().unwrap().values() {
@@ -107,31 +142,88 @@ fn the_built_in_suite_passes_and_its_reports_hold_every_case_and_plot() {
         }
     }
     assert_eq!(by_type as usize, travellers.len());
-    let with_time = travellers.iter().filter(|t| t["transaction_s"].is_number()).count();
-    assert_eq!(r["transaction_s"]["n"].as_u64().unwrap() as usize, with_time);
-    let hist: u64 = r["transaction_s"]["histogram"].as_array().unwrap().iter().map(|b| b[1].as_u64().unwrap()).sum();
+    let with_time = travellers
+        .iter()
+        .filter(|t| t["transaction_s"].is_number())
+        .count();
+    assert_eq!(
+        r["transaction_s"]["n"].as_u64().unwrap() as usize,
+        with_time
+    );
+    let hist: u64 = r["transaction_s"]["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b[1].as_u64().unwrap())
+        .sum();
     assert_eq!(hist as usize, with_time);
-    let reasons: u64 = r["referral_reasons"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
-    assert_eq!(reasons as usize, travellers.iter().filter(|t| t["reason"].is_string()).count());
-    let case_travellers: usize = cases.iter().map(|c| c["travellers"].as_array().unwrap().len()).sum();
+    let reasons: u64 = r["referral_reasons"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        reasons as usize,
+        travellers
+            .iter()
+            .filter(|t| t["reason"].is_string())
+            .count()
+    );
+    let case_travellers: usize = cases
+        .iter()
+        .map(|c| c["travellers"].as_array().unwrap().len())
+        .sum();
     assert_eq!(case_travellers, travellers.len());
-    assert!(r["faults"].as_array().unwrap().len() >= 6, "faults: {}", r["faults"]);
+    assert!(
+        r["faults"].as_array().unwrap().len() >= 6,
+        "faults: {}",
+        r["faults"]
+    );
     assert!(r["biometrics"]["genuine"].as_u64().unwrap() > 0);
     assert!(r["biometrics"]["impostor"].as_u64().unwrap() > 0);
-    assert!(r["pad"].get("print").is_some() && r["pad"].get("screen_replay").is_some(), "{}", r["pad"]);
+    assert!(
+        r["pad"].get("print").is_some() && r["pad"].get("screen_replay").is_some(),
+        "{}",
+        r["pad"]
+    );
     assert!(r["reproduction"]["build"]["version"].is_string());
-    assert!(r["reproduction"]["command"].as_str().unwrap().starts_with("egate sim suite"));
+    assert!(r["reproduction"]["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("egate sim suite"));
 
     // JUnit: one test case per case, none failing.
     let xml = std::fs::read_to_string(dir.join("report.xml")).unwrap();
-    assert_eq!(xml.matches("<testcase classname=\"suite\"").count(), cases.len());
+    assert_eq!(
+        xml.matches("<testcase classname=\"suite\"").count(),
+        cases.len()
+    );
     assert!(xml.contains("failures=\"0\""), "{xml}");
     // HTML: self-contained, every plot there.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    for id in ["transaction", "throughput", "queue", "det", "scores", "outcomes", "reasons", "recovery", "pad", "rss", "fds"] {
-        assert!(html.contains(&format!("<figure id=\"plot-{id}\"><svg")), "plot {id}");
+    for id in [
+        "transaction",
+        "throughput",
+        "queue",
+        "det",
+        "scores",
+        "outcomes",
+        "reasons",
+        "recovery",
+        "pad",
+        "rss",
+        "fds",
+    ] {
+        assert!(
+            html.contains(&format!("<figure id=\"plot-{id}\"><svg")),
+            "plot {id}"
+        );
     }
-    assert!(!html.contains("<script") && !html.contains("src=\"http"), "self-contained");
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http"),
+        "self-contained"
+    );
     for c in cases {
         assert!(html.contains(c["id"].as_str().unwrap()), "{}", c["id"]);
     }
@@ -186,9 +278,16 @@ fn a_one_step_scenario_runs_end_to_end_and_twice_to_the_same_report() {
     assert_eq!(r["model"]["layout"], "one-step");
     let t = r["travellers"].as_array().unwrap();
     assert_eq!(t.len(), 12);
-    assert!(t.iter().any(|x| x["outcome"] == "accepted" && x["through"] == true), "{t:?}");
+    assert!(
+        t.iter()
+            .any(|x| x["outcome"] == "accepted" && x["through"] == true),
+        "{t:?}"
+    );
     assert_eq!(r["summary"]["trapped"], 0);
-    assert_eq!(reproducible(reports[0].clone()), reproducible(reports[1].clone()));
+    assert_eq!(
+        reproducible(reports[0].clone()),
+        reproducible(reports[1].clone())
+    );
     // What is set apart really is the only difference allowed: the runs took time.
     assert!(reports[0]["measured"]["wall_s"].as_f64().unwrap() > 0.0);
 }

@@ -37,7 +37,8 @@ impl Engine<'_> {
         }
         self.lanes[i].armed.retain(|t| {
             !due.iter().any(|d| match (d, t) {
-                (Trigger::Fault(a), Trigger::Fault(b)) | (Trigger::Officer(a), Trigger::Officer(b)) => a == b,
+                (Trigger::Fault(a), Trigger::Fault(b))
+                | (Trigger::Officer(a), Trigger::Officer(b)) => a == b,
                 _ => false,
             })
         });
@@ -105,5 +106,4 @@ impl Engine<'_> {
         }
         self.after(i, now);
     }
-
 }

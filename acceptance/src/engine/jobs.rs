@@ -47,7 +47,12 @@ impl Engine<'_> {
             return d.clone();
         }
         let mut spec = sim::factory::DocumentSpec::specimen();
-        spec.bio.number = format!("A{:02}{:02}{:04}", plan.holder % 100, plan.document, key_hash(&key.1));
+        spec.bio.number = format!(
+            "A{:02}{:02}{:04}",
+            plan.holder % 100,
+            plan.document,
+            key_hash(&key.1)
+        );
         let (face, w, h) = &*self.ids[plan.holder].portrait;
         spec.face = face.clone();
         spec.face_size = (*w, *h);
@@ -88,9 +93,11 @@ impl Engine<'_> {
             .faced_at
             .get_or_insert(now + Duration::from_secs_f64(plan.face_s));
         let at = faced.max(now) + capture - self.t0;
-        let in_place = self.lanes[i].lane.bodies.iter().any(|b| {
-            b.traveller == p && b.role == Role::Main && !b.walker.is_gone()
-        });
+        let in_place = self.lanes[i]
+            .lane
+            .bodies
+            .iter()
+            .any(|b| b.traveller == p && b.role == Role::Main && !b.walker.is_gone());
         if self.lanes[i].camera_frozen || !in_place {
             return (no_face, at);
         }
@@ -125,17 +132,32 @@ impl Engine<'_> {
         (f, at)
     }
 
-    fn presentation(&self, who: usize, photo: usize, species: &str) -> Result<Vec<vision::Frame>, vision::VisionError> {
+    fn presentation(
+        &self,
+        who: usize,
+        photo: usize,
+        species: &str,
+    ) -> Result<Vec<vision::Frame>, vision::VisionError> {
         use vision::pad::synth::Kind as K;
         let live = &self.ids[who].faces[photo];
         let kind = match species {
             "print" => K::Print,
             "screen_replay" => K::ScreenReplay,
             _ => {
-                return live.bona_fide.iter().map(vision::Frame::try_clone).collect();
+                return live
+                    .bona_fide
+                    .iter()
+                    .map(vision::Frame::try_clone)
+                    .collect();
             }
         };
-        vision::pad::synth::sequence(kind, &live.photo, &live.face, PRESENTATION_FRAMES, photo as u64)
+        vision::pad::synth::sequence(
+            kind,
+            &live.photo,
+            &live.face,
+            PRESENTATION_FRAMES,
+            photo as u64,
+        )
     }
 
     /// The identity whose first live photo scores nearest the holder's portrait.
@@ -153,7 +175,8 @@ impl Engine<'_> {
             };
             let f = self.checks.face(portrait, &frames, false);
             let score = match f.face {
-                gate::FaceVerdict::Match { score, .. } | gate::FaceVerdict::NoMatch { score, .. } => score,
+                gate::FaceVerdict::Match { score, .. }
+                | gate::FaceVerdict::NoMatch { score, .. } => score,
                 _ => f32::MIN,
             };
             if score > best.0 {
@@ -163,5 +186,4 @@ impl Engine<'_> {
         self.cache.lookalike.insert(holder, best.1);
         best.1
     }
-
 }

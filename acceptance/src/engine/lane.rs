@@ -191,7 +191,10 @@ impl Lane {
         while i < self.bodies.len() {
             let b = &self.bodies[i];
             let left = match b.role {
-                Role::Intruder => b.until.is_some_and(|u| now >= u).then_some(Place::TurnedAway),
+                Role::Intruder => b
+                    .until
+                    .is_some_and(|u| now >= u)
+                    .then_some(Place::TurnedAway),
                 _ => b.walker.is_gone().then(|| b.walker.place()),
             };
             match left {
@@ -227,7 +230,11 @@ impl Lane {
     }
 
     /// One Modbus transaction over the in-process wire; `None` when nothing came back.
-    fn transact(&mut self, op: Op, now: Instant) -> Option<Result<Reply, hardware::door::DoorError>> {
+    fn transact(
+        &mut self,
+        op: Op,
+        now: Instant,
+    ) -> Option<Result<Reply, hardware::door::DoorError>> {
         self.tracker.check_watchdog(now);
         if !self.link_up {
             return None;

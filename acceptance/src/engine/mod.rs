@@ -266,7 +266,10 @@ impl<'a> Engine<'a> {
             let at = Duration::from_secs_f64(f.at_s);
             self.schedule_at(at, Event::Fault(lane, i, true));
             if let Some(d) = f.for_s {
-                self.schedule_at(at + Duration::from_secs_f64(d), Event::Fault(lane, i, false));
+                self.schedule_at(
+                    at + Duration::from_secs_f64(d),
+                    Event::Fault(lane, i, false),
+                );
             }
         }
         for (n, o) in self.c.scenario.officer.iter().enumerate() {
@@ -292,7 +295,10 @@ impl<'a> Engine<'a> {
             // After the last traveller, the run goes on until every fault has cleared and
             // every lane is back in service (at most an hour), so recovery is measured.
             if self.done >= total && self.lanes.iter().all(|l| l.lane.bodies.is_empty()) {
-                let settled = self.lanes.iter().all(|l| l.recovering.is_empty() && l.armed.is_empty());
+                let settled = self
+                    .lanes
+                    .iter()
+                    .all(|l| l.recovering.is_empty() && l.armed.is_empty());
                 if settled || at.saturating_sub(last_done.1) > Duration::from_secs(3600) {
                     break;
                 }
@@ -444,9 +450,7 @@ impl<'a> Engine<'a> {
             );
         let l = &mut self.lanes[i];
         match (waits, l.officer_due) {
-            (true, None) => {
-                l.officer_due = Some(now + Duration::from_secs_f64(OFFICER_RESPONSE_S))
-            }
+            (true, None) => l.officer_due = Some(now + Duration::from_secs_f64(OFFICER_RESPONSE_S)),
             (true, Some(due)) if now >= due => {
                 l.officer_due = None;
                 // Sends the traveller back first; resets the lane if that did not end it.
@@ -488,7 +492,10 @@ impl<'a> Engine<'a> {
         let phase = l.lane.gate.phase();
         if let Some(s) = &l.served {
             if s.ended_at.is_some() || (s.passage_started && phase == Phase::Idle) {
-                let referred = matches!(self.records[s.plan as usize].outcome, "referred" | "aborted");
+                let referred = matches!(
+                    self.records[s.plan as usize].outcome,
+                    "referred" | "aborted"
+                );
                 if referred {
                     for b in &mut l.lane.bodies {
                         b.walker.turn_away(now);
@@ -587,7 +594,9 @@ impl<'a> Engine<'a> {
         if l.served.is_some() || !l.lane.bodies.is_empty() {
             return;
         }
-        let settled = l.shut_since.is_some_and(|t| now.saturating_duration_since(t) >= SETTLED);
+        let settled = l
+            .shut_since
+            .is_some_and(|t| now.saturating_duration_since(t) >= SETTLED);
         if !(settled && l.lane.gate.phase() == Phase::Idle) {
             return;
         }
@@ -636,7 +645,10 @@ impl<'a> Engine<'a> {
                 if let Some(s) = self.lanes[i].served.as_mut() {
                     s.document = Some(check);
                 }
-                self.schedule(took, Event::Job(i, Input::DocumentVerdict { ticket, verdict }));
+                self.schedule(
+                    took,
+                    Event::Job(i, Input::DocumentVerdict { ticket, verdict }),
+                );
             }
             Command::StartWatchlist { ticket } => {
                 let result = self.lanes[i]
@@ -645,7 +657,10 @@ impl<'a> Engine<'a> {
                     .and_then(|s| s.document.as_ref())
                     .map_or(gate::WatchlistResult::Unavailable, |d| d.watchlist);
                 let after = Duration::from_secs_f64(self.c.scenario.timing.watchlist_s);
-                self.schedule(after, Event::Job(i, Input::WatchlistResult { ticket, result }));
+                self.schedule(
+                    after,
+                    Event::Job(i, Input::WatchlistResult { ticket, result }),
+                );
             }
             Command::StartFaceMatch { ticket } => {
                 let (face, at) = self.capture(i, now);
@@ -659,9 +674,11 @@ impl<'a> Engine<'a> {
             Command::StartPad { ticket } => {
                 // Delivered just after its face verdict: the same capture.
                 let (verdict, at) = match self.lanes[i].served.as_ref() {
-                    Some(Served { face: Some(f), face_at, .. }) => {
-                        (f.pad, *face_at + Duration::from_millis(1))
-                    }
+                    Some(Served {
+                        face: Some(f),
+                        face_at,
+                        ..
+                    }) => (f.pad, *face_at + Duration::from_millis(1)),
                     _ => (gate::PadVerdict::Inconclusive, self.now),
                 };
                 self.schedule_at(at, Event::Job(i, Input::PadVerdict { ticket, verdict }));
@@ -750,7 +767,11 @@ impl<'a> Engine<'a> {
             (a.0 + l.lane.frames.0, a.1 + l.lane.frames.1)
         });
         Outcome {
-            gates: self.lanes.iter().map(|l| (l.passages, (l.busy_s * 1000.0).round() / 1000.0)).collect(),
+            gates: self
+                .lanes
+                .iter()
+                .map(|l| (l.passages, (l.busy_s * 1000.0).round() / 1000.0))
+                .collect(),
             records: self.records,
             faults: self.faults,
             samples: self.samples,
@@ -789,7 +810,9 @@ fn refused() -> DocumentCheck {
 }
 
 fn key_hash(s: &str) -> u32 {
-    s.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 10_000
+    s.bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 10_000
 }
 
 fn walk_times(t: &crate::timing::Timing, p: &Plan) -> WalkTimes {
@@ -814,4 +837,3 @@ pub fn rss_kib() -> u64 {
 pub fn open_fds() -> u32 {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u32)
 }
-

@@ -62,7 +62,11 @@ pub fn draw(c: &Checked, photos: &[usize]) -> Vec<Plan> {
         let ty = if c.sequence.is_empty() {
             let x = rng.gen::<f64>() * total;
             let mut acc = 0.0;
-            let mut pick = c.mix.last().map(|m| m.0).unwrap_or(Type::kind(Kind::Genuine));
+            let mut pick = c
+                .mix
+                .last()
+                .map(|m| m.0)
+                .unwrap_or(Type::kind(Kind::Genuine));
             for (ty, p) in &c.mix {
                 acc += p;
                 if x < acc {

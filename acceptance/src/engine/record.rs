@@ -109,4 +109,3 @@ pub struct Outcome {
     /// Identities of the face set used.
     pub identities: Vec<String>,
 }
-

@@ -110,7 +110,13 @@ pub fn html(r: &Report) -> String {
     figure(
         &mut o,
         "transaction",
-        bars("Transaction time", "seconds (1 s bins)", "passages", &labels, &[("passages", counts)]),
+        bars(
+            "Transaction time",
+            "seconds (1 s bins)",
+            "passages",
+            &labels,
+            &[("passages", counts)],
+        ),
     );
     o.push_str("<h2>Throughput and queue</h2>");
     figure(
@@ -131,7 +137,13 @@ pub fn html(r: &Report) -> String {
             "Queue length",
             "virtual time (s)",
             "travellers waiting",
-            &[("queue", r.queue.iter().map(|q| (q.t_s, f64::from(q.queue))).collect())],
+            &[(
+                "queue",
+                r.queue
+                    .iter()
+                    .map(|q| (q.t_s, f64::from(q.queue)))
+                    .collect(),
+            )],
             false,
         ),
     );
@@ -145,9 +157,27 @@ pub fn html(r: &Report) -> String {
         b.threshold.map_or("—".into(), |t| format!("{t:.4}")),
         esc(&b.note)
     );
-    let det: Vec<(f64, f64)> = b.det.iter().map(|&(_, fmr, fnmr)| (fmr.max(1e-4), fnmr.max(1e-4))).collect();
-    figure(&mut o, "det", lines("DET curve (zeros drawn at 1e-4)", "FMR", "FNMR", &[("run", det)], true));
-    let hl: Vec<String> = b.histogram.iter().map(|(s, _, _)| format!("{s:.2}")).collect();
+    let det: Vec<(f64, f64)> = b
+        .det
+        .iter()
+        .map(|&(_, fmr, fnmr)| (fmr.max(1e-4), fnmr.max(1e-4)))
+        .collect();
+    figure(
+        &mut o,
+        "det",
+        lines(
+            "DET curve (zeros drawn at 1e-4)",
+            "FMR",
+            "FNMR",
+            &[("run", det)],
+            true,
+        ),
+    );
+    let hl: Vec<String> = b
+        .histogram
+        .iter()
+        .map(|(s, _, _)| format!("{s:.2}"))
+        .collect();
     figure(
         &mut o,
         "scores",
@@ -157,8 +187,14 @@ pub fn html(r: &Report) -> String {
             "comparisons",
             &hl,
             &[
-                ("genuine", b.histogram.iter().map(|h| f64::from(h.1)).collect()),
-                ("impostor", b.histogram.iter().map(|h| f64::from(h.2)).collect()),
+                (
+                    "genuine",
+                    b.histogram.iter().map(|h| f64::from(h.1)).collect(),
+                ),
+                (
+                    "impostor",
+                    b.histogram.iter().map(|h| f64::from(h.2)).collect(),
+                ),
             ],
         ),
     );
@@ -166,7 +202,12 @@ pub fn html(r: &Report) -> String {
     o.push_str("<h2>Outcomes by traveller type</h2><table id=\"outcomes\"><tr><th>type</th><th>outcomes</th></tr>");
     for (ty, m) in &r.outcomes_by_type {
         let cells: Vec<String> = m.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = write!(o, "<tr><td>{}</td><td>{}</td></tr>", esc(ty), esc(&cells.join(", ")));
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(ty),
+            esc(&cells.join(", "))
+        );
     }
     o.push_str("</table>");
     let types: Vec<String> = r.outcomes_by_type.keys().cloned().collect();
@@ -182,7 +223,17 @@ pub fn html(r: &Report) -> String {
             )
         })
         .collect();
-    figure(&mut o, "outcomes", bars("Outcomes by traveller type", "", "travellers", &types, &series));
+    figure(
+        &mut o,
+        "outcomes",
+        bars(
+            "Outcomes by traveller type",
+            "",
+            "travellers",
+            &types,
+            &series,
+        ),
+    );
     let reasons: Vec<String> = r.referral_reasons.keys().cloned().collect();
     figure(
         &mut o,
@@ -192,7 +243,10 @@ pub fn html(r: &Report) -> String {
             "",
             "passages",
             &reasons,
-            &[("passages", r.referral_reasons.values().map(|v| f64::from(*v)).collect())],
+            &[(
+                "passages",
+                r.referral_reasons.values().map(|v| f64::from(*v)).collect(),
+            )],
         ),
     );
     // Faults.
@@ -212,7 +266,11 @@ pub fn html(r: &Report) -> String {
         );
     }
     o.push_str("</table>");
-    let fl: Vec<String> = r.faults.iter().map(|f| format!("{} (gate {})", f.kind, f.gate)).collect();
+    let fl: Vec<String> = r
+        .faults
+        .iter()
+        .map(|f| format!("{} (gate {})", f.kind, f.gate))
+        .collect();
     figure(
         &mut o,
         "recovery",
@@ -221,14 +279,25 @@ pub fn html(r: &Report) -> String {
             "",
             "seconds",
             &fl,
-            &[("recovery", r.faults.iter().map(|f| f.recovery_s.unwrap_or(0.0)).collect())],
+            &[(
+                "recovery",
+                r.faults
+                    .iter()
+                    .map(|f| f.recovery_s.unwrap_or(0.0))
+                    .collect(),
+            )],
         ),
     );
     // PAD.
     o.push_str("<h2>Presentation attack detection by species</h2><table id=\"pad\"><tr><th>species</th><th>results</th></tr>");
     for (sp, m) in &r.pad {
         let cells: Vec<String> = m.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = write!(o, "<tr><td>{}</td><td>{}</td></tr>", esc(sp), esc(&cells.join(", ")));
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(sp),
+            esc(&cells.join(", "))
+        );
     }
     o.push_str("</table>");
     let sp: Vec<String> = r.pad.keys().cloned().collect();
@@ -237,11 +306,18 @@ pub fn html(r: &Report) -> String {
         .map(|k| {
             (
                 *k,
-                r.pad.values().map(|m| f64::from(m.get(*k).copied().unwrap_or(0))).collect(),
+                r.pad
+                    .values()
+                    .map(|m| f64::from(m.get(*k).copied().unwrap_or(0)))
+                    .collect(),
             )
         })
         .collect();
-    figure(&mut o, "pad", bars("PAD verdicts by species", "", "captures", &sp, &pad_series));
+    figure(
+        &mut o,
+        "pad",
+        bars("PAD verdicts by species", "", "captures", &sp, &pad_series),
+    );
     // Resources.
     let m = &r.measured;
     o.push_str("<h2>Resources over the run</h2>");
@@ -259,7 +335,13 @@ pub fn html(r: &Report) -> String {
             "Resident memory",
             "passages done",
             "KiB",
-            &[("RSS", m.resources.iter().map(|s| (f64::from(s.done), s.rss_kib as f64)).collect())],
+            &[(
+                "RSS",
+                m.resources
+                    .iter()
+                    .map(|s| (f64::from(s.done), s.rss_kib as f64))
+                    .collect(),
+            )],
             false,
         ),
     );
@@ -270,14 +352,25 @@ pub fn html(r: &Report) -> String {
             "Open file descriptors",
             "passages done",
             "descriptors",
-            &[("fds", m.resources.iter().map(|s| (f64::from(s.done), f64::from(s.fds))).collect())],
+            &[(
+                "fds",
+                m.resources
+                    .iter()
+                    .map(|s| (f64::from(s.done), f64::from(s.fds)))
+                    .collect(),
+            )],
             false,
         ),
     );
     // Model and reproduction.
     o.push_str("<h2>Model</h2><table id=\"model\">");
     for (k, v) in &r.model {
-        let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v.to_string()));
+        let _ = write!(
+            o,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(k),
+            esc(&v.to_string())
+        );
     }
     for (k, v) in &r.engine {
         let _ = write!(o, "<tr><th>engine.{}</th><td>{v}</td></tr>", esc(k));

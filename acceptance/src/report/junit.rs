@@ -38,7 +38,11 @@ pub fn junit(r: &Report) -> String {
             esc(&name)
         );
         if c.passed {
-            let _ = writeln!(out, "<system-out>{}</system-out></testcase>", esc(&c.detail));
+            let _ = writeln!(
+                out,
+                "<system-out>{}</system-out></testcase>",
+                esc(&c.detail)
+            );
         } else {
             let _ = writeln!(
                 out,

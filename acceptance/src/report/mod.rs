@@ -319,7 +319,11 @@ fn biometrics(records: &[Record]) -> Biometrics {
              an observed FMR of 0 only bounds the true FMR below {} (rule of three, 95 %); the \
              number of distinct faces in the face set limits how many independent comparisons \
              exist. Each distinct (portrait, presentation) was matched once per run and reused.",
-            if n_i > 0 { format!("{:.4}", 3.0 / n_i as f64) } else { "— (none)".into() }
+            if n_i > 0 {
+                format!("{:.4}", 3.0 / n_i as f64)
+            } else {
+                "— (none)".into()
+            }
         ),
     }
 }
@@ -356,7 +360,8 @@ pub fn build(
         let species = r.pad_species.unwrap_or("bona_fide");
         if r.pad.is_some() || r.pad_species.is_some() {
             let p = pad.entry(species.into()).or_default();
-            *p.entry(format!("pad_{}", r.pad.unwrap_or("not_reached"))).or_default() += 1;
+            *p.entry(format!("pad_{}", r.pad.unwrap_or("not_reached")))
+                .or_default() += 1;
             *p.entry(format!("outcome_{}", r.outcome)).or_default() += 1;
         }
         s.passages += usize::from(r.transaction_s.is_some());
@@ -519,13 +524,19 @@ fn evaluate(
                     genuine.iter().filter(|r| r.outcome != "accepted").count() as f64
                         / genuine.len() as f64
                 }),
-                Metric::AttackAcceptRate => (s.attacks > 0)
-                    .then(|| f64::from(s.attacks_through) / f64::from(s.attacks)),
+                Metric::AttackAcceptRate => {
+                    (s.attacks > 0).then(|| f64::from(s.attacks_through) / f64::from(s.attacks))
+                }
                 Metric::MaxRecovery => {
                     if faults.iter().any(|f| f.recovery_s.is_none()) {
                         Some(f64::INFINITY)
                     } else {
-                        Some(faults.iter().filter_map(|f| f.recovery_s).fold(0.0, f64::max))
+                        Some(
+                            faults
+                                .iter()
+                                .filter_map(|f| f.recovery_s)
+                                .fold(0.0, f64::max),
+                        )
                     }
                 }
             };
@@ -550,7 +561,10 @@ fn evaluate(
         Criterion::EveryAttackReferred => (
             Some(f64::from(s.attacks_through)),
             s.attacks_through == 0,
-            format!("{} of {} attacks got through the exit", s.attacks_through, s.attacks),
+            format!(
+                "{} of {} attacks got through the exit",
+                s.attacks_through, s.attacks
+            ),
         ),
         Criterion::EveryCaseAsExpected => {
             let bad = records.iter().filter(|r| !r.as_expected).count();

@@ -14,7 +14,10 @@ const B: f64 = 48.0;
 pub const COLOURS: [&str; 4] = ["#1f4e9c", "#c0392b", "#2e7d32", "#8e6c00"];
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn num(v: f64) -> String {
@@ -70,10 +73,15 @@ impl Axis {
 
     fn ticks(&self) -> Vec<f64> {
         if self.log {
-            let (a, b) = (self.lo.log10().round() as i32, self.hi.log10().round() as i32);
+            let (a, b) = (
+                self.lo.log10().round() as i32,
+                self.hi.log10().round() as i32,
+            );
             (a..=b).map(|e| 10f64.powi(e)).collect()
         } else {
-            (0..=4).map(|k| self.lo + (self.hi - self.lo) * f64::from(k) / 4.0).collect()
+            (0..=4)
+                .map(|k| self.lo + (self.hi - self.lo) * f64::from(k) / 4.0)
+                .collect()
         }
     }
 }
@@ -131,8 +139,16 @@ pub type Series<'a> = (&'a str, Vec<(f64, f64)>);
 
 /// A line chart of one or more series; `log` puts both axes on a log scale.
 pub fn lines(title: &str, xl: &str, yl: &str, series: &[Series], log: bool) -> String {
-    let x = Axis::new(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)), log, !log);
-    let y = Axis::new(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)), log, !log);
+    let x = Axis::new(
+        series.iter().flat_map(|s| s.1.iter().map(|p| p.0)),
+        log,
+        !log,
+    );
+    let y = Axis::new(
+        series.iter().flat_map(|s| s.1.iter().map(|p| p.1)),
+        log,
+        !log,
+    );
     let mut out = String::new();
     frame(&mut out, title, xl, yl, Some(&x), &y);
     let (x0, x1, y0, y1) = (L, W - R, H - B, T);
@@ -176,7 +192,13 @@ pub fn lines(title: &str, xl: &str, yl: &str, series: &[Series], log: bool) -> S
 }
 
 /// A bar chart: one group of bars per label, one bar per series in each group.
-pub fn bars(title: &str, xl: &str, yl: &str, labels: &[String], series: &[(&str, Vec<f64>)]) -> String {
+pub fn bars(
+    title: &str,
+    xl: &str,
+    yl: &str,
+    labels: &[String],
+    series: &[(&str, Vec<f64>)],
+) -> String {
     let y = Axis::new(series.iter().flat_map(|s| s.1.iter().copied()), false, true);
     let mut out = String::new();
     // Labels under the bars instead of x ticks.

@@ -418,8 +418,7 @@ pub fn check_read(
     } else if pa.passed() {
         let stale = pa.ds.as_ref().is_some_and(|ds| {
             let country = pa.csca.as_ref().and_then(|c| c.country.as_deref());
-            trust
-                .crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
+            trust.crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
         });
         if stale {
             gate::PaOutcome::CrlStale
@@ -451,8 +450,7 @@ pub fn check_read(
             chip_refusal,
             mrz_matches_dg1: m.lines() == mrz.lines(),
             pseudonym: gate::Pseudonym(
-                pseudonyms
-                    .pseudonym(m.issuing_state(), m.document_number()),
+                pseudonyms.pseudonym(m.issuing_state(), m.document_number()),
             ),
         })
     })();

@@ -183,9 +183,15 @@ impl Checks for LaneChecks {
             ("vision.target_fmr".into(), v.target_fmr.to_string()),
         ];
         if let Some(p) = &self.vision {
-            out.push(("vision.threshold".into(), format!("{:.4}", p.matcher.threshold())));
+            out.push((
+                "vision.threshold".into(),
+                format!("{:.4}", p.matcher.threshold()),
+            ));
         }
-        out.push(("pki".into(), "the simulator's test PKI \"egate-accept\" (DE)".into()));
+        out.push((
+            "pki".into(),
+            "the simulator's test PKI \"egate-accept\" (DE)".into(),
+        ));
         out
     }
 }

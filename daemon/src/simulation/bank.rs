@@ -228,7 +228,8 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             None
         }
     };
-    let identities = load_identities(&faces_dir, detector.as_mut()).map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
+    let identities = load_identities(&faces_dir, detector.as_mut())
+        .map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
     drop(detector);
     let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));

@@ -55,7 +55,9 @@ pub fn answer(unit: u8, op: Op, frame: &[u8]) -> Result<Reply, DoorError> {
         };
     }
     if fc != expected {
-        return Err(DoorError::Protocol(format!("function {fc:#04x} answers {expected:#04x}")));
+        return Err(DoorError::Protocol(format!(
+            "function {fc:#04x} answers {expected:#04x}"
+        )));
     }
     let response = match op {
         Op::ReadInputs(_) | Op::ReadRegisters(_) => {
@@ -115,7 +117,10 @@ mod tests {
 
     #[test]
     fn answers_are_checked_before_they_are_decoded() {
-        let op = Op::ReadInputs(Span { start: 0, count: 12 });
+        let op = Op::ReadInputs(Span {
+            start: 0,
+            count: 12,
+        });
         let mut ok = vec![1, 0x02, 2, 0b0000_0101, 0b0000_1000];
         append_crc(&mut ok);
         let Ok(Reply::Bits(bits)) = answer(1, op, &ok) else {

@@ -37,13 +37,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use gate_inputs::gate_inputs;
 pub use map::{
     Coils, DoorMap, Fallback, Fallbacks, Guards, Inputs as InputAddresses, MapError, Parity,
     Registers, SerialSettings, Span,
 };
 pub use modbus::ModbusDoorController;
 pub use stats::{LinkStats, LinkStatsSnapshot};
-pub use gate_inputs::gate_inputs;
 pub use tracker::DoorTracker;
 
 use crate::error::ErrorKind;

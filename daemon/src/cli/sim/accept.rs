@@ -109,11 +109,18 @@ fn reproduction(command: String, text: String, seed: u64, checks: &LaneChecks) -
     build.insert("version".into(), env!("CARGO_PKG_VERSION").into());
     build.insert(
         "commit".into(),
-        option_env!("EGATE_COMMIT").unwrap_or("unknown (set EGATE_COMMIT when building)").into(),
+        option_env!("EGATE_COMMIT")
+            .unwrap_or("unknown (set EGATE_COMMIT when building)")
+            .into(),
     );
     build.insert(
         "profile".into(),
-        if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .into(),
     );
     build.insert("features".into(), "sim".into());
     Reproduction {
@@ -204,7 +211,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("{}: {} error(s); scenario rejected", args.file.display(), errors.len());
+            eprintln!(
+                "{}: {} error(s); scenario rejected",
+                args.file.display(),
+                errors.len()
+            );
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
@@ -220,7 +231,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         "egate sim run {} --report {}{}",
         args.file.display(),
         args.report.display(),
-        args.config.as_ref().map(|p| format!(" --config {}", p.display())).unwrap_or_default()
+        args.config
+            .as_ref()
+            .map(|p| format!(" --config {}", p.display()))
+            .unwrap_or_default()
     );
     let repro = reproduction(command, c.text.clone(), c.scenario.seed, &checks);
     let bar = progress_bar(u64::from(c.scenario.travellers.count));
@@ -233,7 +247,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(r) => match write(&args.report, r) {
             Ok(r) => done(&args.report, &r),
             Err(e) => {
-                eprintln!("sim: writing the reports into {}: {e}", args.report.display());
+                eprintln!(
+                    "sim: writing the reports into {}: {e}",
+                    args.report.display()
+                );
                 ExitCode::from(1)
             }
         },
@@ -250,7 +267,10 @@ pub fn suite(args: SuiteArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let faces = args.faces.clone().unwrap_or_else(|| assets(&cfg).join("faces"));
+    let faces = args
+        .faces
+        .clone()
+        .unwrap_or_else(|| assets(&cfg).join("faces"));
     if !faces.join("identities.txt").is_file() {
         eprintln!(
             "sim suite: {} has no identities.txt (scripts/setup.sh installs the faces under $EGATE_ASSETS/faces)",
@@ -267,10 +287,16 @@ pub fn suite(args: SuiteArgs) -> ExitCode {
         "egate sim suite --report {} --seed {}{}",
         args.report.display(),
         args.seed,
-        args.config.as_ref().map(|p| format!(" --config {}", p.display())).unwrap_or_default()
+        args.config
+            .as_ref()
+            .map(|p| format!(" --config {}", p.display()))
+            .unwrap_or_default()
     );
     let repro = reproduction(command, String::new(), args.seed, &checks);
-    let total: usize = acceptance::suite::CASES.iter().map(|c| c.travellers.len()).sum();
+    let total: usize = acceptance::suite::CASES
+        .iter()
+        .map(|c| c.travellers.len())
+        .sum();
     let bar = progress_bar(total as u64);
     bar.set_prefix("suite");
     let result = acceptance::run_suite(&faces, args.seed, &mut checks, &pki, repro, &mut |d, _| {
@@ -280,12 +306,20 @@ pub fn suite(args: SuiteArgs) -> ExitCode {
     match result {
         Ok(r) => {
             for c in &r.cases {
-                println!("{} {}: {}", if c.passed { "pass" } else { "FAIL" }, c.id, c.actual);
+                println!(
+                    "{} {}: {}",
+                    if c.passed { "pass" } else { "FAIL" },
+                    c.id,
+                    c.actual
+                );
             }
             match write(&args.report, r) {
                 Ok(r) => done(&args.report, &r),
                 Err(e) => {
-                    eprintln!("sim: writing the reports into {}: {e}", args.report.display());
+                    eprintln!(
+                        "sim: writing the reports into {}: {e}",
+                        args.report.display()
+                    );
                     ExitCode::from(1)
                 }
             }
