@@ -465,7 +465,7 @@ impl Scenario {
             Type::kind(crate::kinds::Kind::Genuine),
             (100.0 - total).max(0.0),
         ));
-        mix.sort_by(|a, b| a.0.cmp(&b.0));
+        mix.sort_by_key(|m| m.0);
         let mut sequence = Vec::new();
         for (i, name) in t.sequence.iter().enumerate() {
             match Type::from_name(name) {

@@ -513,7 +513,7 @@ impl<'a> Engine<'a> {
         // Done with the traveller once their passage ended and the lane is empty.
         let empty = l.lane.bodies.is_empty();
         if let Some(s) = &l.served {
-            if empty && (s.ended_at.is_some() || !s.passage_started) && s.passage_started {
+            if empty && s.ended_at.is_some() && s.passage_started {
                 self.finish_traveller(i, now);
             }
         }
@@ -664,7 +664,7 @@ impl<'a> Engine<'a> {
             }
             Command::StartFaceMatch { ticket } => {
                 let (face, at) = self.capture(i, now);
-                let verdict = face.face.clone();
+                let verdict = face.face;
                 if let Some(s) = self.lanes[i].served.as_mut() {
                     s.face = Some(face);
                     s.face_at = at;
