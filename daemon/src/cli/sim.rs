@@ -6,6 +6,7 @@
 //! scanner and a traveller display on ptys. All take commands on standard input, one per
 //! line, and stop at its end.
 
+mod accept;
 mod controller;
 mod display;
 mod scanner;
@@ -70,6 +71,17 @@ pub enum SimCommand {
     Scanner(scanner::ScannerArgs),
     /// Serve a traveller display on a pty and print every line the gate sends it
     Display(display::DisplayArgs),
+    /// Check an acceptance scenario file: every problem with its line and key (exit 64)
+    Check(accept::CheckArgs),
+    /// Run an acceptance scenario in virtual time and write its reports (JSON, JUnit, HTML)
+    ///
+    /// The gates, the door controller's Modbus frames, the chip reads and the face models
+    /// are the real ones; walking, door travel and the chip link follow the modelled
+    /// durations of docs/passage-timing.md. A progress bar goes to standard
+    /// error. Exit 1 when a pass criterion fails, 64 when the scenario is wrong.
+    Run(accept::RunArgs),
+    /// Run the built-in acceptance suite (classic cases and the Frontex exception cases)
+    Suite(accept::SuiteArgs),
 }
 
 /// Arguments of `egate sim passport`.
@@ -101,6 +113,9 @@ pub fn main(cmd: SimCommand) -> ExitCode {
         SimCommand::Controller(args) => controller::main(args),
         SimCommand::Scanner(args) => scanner::main(args),
         SimCommand::Display(args) => display::main(args),
+        SimCommand::Check(args) => accept::check(args),
+        SimCommand::Run(args) => accept::run(args),
+        SimCommand::Suite(args) => accept::suite(args),
     }
 }
 

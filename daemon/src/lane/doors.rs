@@ -6,84 +6,16 @@
 
 use std::sync::Arc;
 
-use gate::{Device, DoorAction, Input, Lamp, MessageCode, SensorEvent, Zone};
+use gate::{DoorAction, Input, Lamp, MessageCode};
 use hardware::door::{self as hw, DoorCommand, DoorController, DoorEvent, Output};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::lane::driver::Signals;
 
-/// The gate inputs that one controller input state stands for.
-fn sensor(input: hw::Input, active: bool) -> Option<SensorEvent> {
-    Some(match input {
-        hw::Input::EntryClosed => SensorEvent::Door {
-            door: gate::DoorId::Entry,
-            closed: active,
-        },
-        hw::Input::ExitClosed => SensorEvent::Door {
-            door: gate::DoorId::Exit,
-            closed: active,
-        },
-        // "Fully open" confirms a command inside the adapter; the gate works from "closed".
-        hw::Input::EntryOpen | hw::Input::ExitOpen => return None,
-        hw::Input::ZoneA => SensorEvent::Zone {
-            zone: Zone::A,
-            occupied: active,
-        },
-        hw::Input::ZoneB => SensorEvent::Zone {
-            zone: Zone::B,
-            occupied: active,
-        },
-        hw::Input::ZoneC => SensorEvent::Zone {
-            zone: Zone::C,
-            occupied: active,
-        },
-        hw::Input::MultiplePersons => SensorEvent::MultiplePersons(active),
-        hw::Input::FireAlarm => SensorEvent::FireAlarm(active),
-        hw::Input::EmergencyButton => SensorEvent::EmergencyButton(active),
-        hw::Input::Tamper => SensorEvent::Tamper(active),
-        hw::Input::MainsLost => SensorEvent::MainsLost(active),
-    })
-}
-
-/// Translates one adapter event into gate inputs.
+/// Translates one adapter event into gate inputs (`hardware::door::gate_inputs`).
 pub fn inputs_for(event: &DoorEvent) -> Vec<Input> {
-    let mut out = Vec::new();
-    match event {
-        DoorEvent::Connected(snap) => {
-            out.push(Input::Sensor(SensorEvent::DeviceRecovered(
-                Device::DoorController,
-            )));
-            for i in hw::Input::ALL {
-                if let Some(s) = sensor(i, snap.inputs.contains(i)) {
-                    out.push(Input::Sensor(s));
-                }
-            }
-            out.push(Input::Sensor(SensorEvent::PersonCount(
-                snap.person_count.min(255) as u8,
-            )));
-        }
-        DoorEvent::InputChanged { input, active } => {
-            if let Some(s) = sensor(*input, *active) {
-                out.push(Input::Sensor(s));
-            }
-        }
-        DoorEvent::PersonCount(n) => {
-            out.push(Input::Sensor(SensorEvent::PersonCount((*n).min(255) as u8)))
-        }
-        DoorEvent::ControllerFault(0) => out.push(Input::Sensor(SensorEvent::DeviceRecovered(
-            Device::DoorController,
-        ))),
-        DoorEvent::ControllerFault(_)
-        | DoorEvent::DoorFault { .. }
-        | DoorEvent::LinkFault { .. } => out.push(Input::Sensor(SensorEvent::DeviceFault(
-            Device::DoorController,
-        ))),
-        // Confirmations, aborted closes and the adapter's own safe state are visible to the
-        // gate through the door and zone inputs that follow them.
-        _ => {}
-    }
-    out
+    hw::gate_inputs(event)
 }
 
 /// Forwards adapter events to the gate's input channel until either side stops.
@@ -231,6 +163,7 @@ impl Signals for ControllerSignals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gate::{Device, SensorEvent, Zone};
 
     /// The gate inputs for one of the controller's inputs changing to `active`.
     fn inputs_for_change(input: hw::Input, active: bool) -> Vec<Input> {

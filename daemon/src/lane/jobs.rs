@@ -416,8 +416,41 @@ fn check_document(
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,
 ) -> gate::DocumentVerdict {
+    let mut uses = Vec::new();
+    let (verdict, query) = check_read(
+        &ctx.trust,
+        &ctx.pseudonyms,
+        ctx.deviations,
+        read,
+        mrz,
+        &mut uses,
+    );
+    if !uses.is_empty() {
+        // Types, effects and list ids only: a deviation's record holds no personal data.
+        let record = crate::lane::trust::deviation_record(&uses);
+        info!(deviations = %record, "deviation list applied");
+        ctx.update(generation, |p| p.deviations = Some(record));
+    }
+    if let Some(q) = query {
+        ctx.update(generation, |p| p.watch = Some(q));
+    }
+    verdict
+}
+
+/// Checks a chip read against the printed MRZ: passive authentication, chip authenticity,
+/// and the facts the gate's policy needs; with them, the watchlist query made from DG1.
+/// The deviation lists applied under `policy` are left in `uses`. Shared by the lanes' chip
+/// job and acceptance runs.
+pub fn check_read(
+    trust: &crate::lane::trust::Trust,
+    pseudonyms: &Pseudonymizer,
+    policy: document::deviation::DeviationPolicy,
+    read: &ReadDocument,
+    mrz: &document::mrz::Mrz,
+    uses: &mut Vec<document::deviation::DeviationUse>,
+) -> (gate::DocumentVerdict, Option<watchlist::Query>) {
     use gate::{DocumentVerdict, ReasonCode};
-    let store = ctx.trust.store();
+    let store = trust.store();
     // Passive authentication, the store's deviation lists (ICAO 9303-12 §10) and chip
     // authenticity (ICAO 9303-11 §6: the signed data say which protections the chip must
     // give; failing any of them refers, whatever the policy says).
@@ -429,19 +462,14 @@ fn check_document(
         Some(&mrz.key()),
         &store,
         &document::pa::PaOptions::new(SystemTime::now()),
-        ctx.deviations,
+        policy,
     );
-    if !deviations.is_empty() {
-        // Types, effects and list ids only: a deviation's record holds no personal data.
-        let record = crate::lane::trust::deviation_record(&deviations);
-        info!(deviations = %record, "deviation list applied");
-        ctx.update(generation, |p| p.deviations = Some(record));
-    }
+    *uses = deviations;
     let chip_mrz = match read.mrz() {
         Ok(m) => m,
         Err(e) => {
             warn!(error = %e, "DG1 does not parse");
-            return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
+            return (DocumentVerdict::Refused(ReasonCode::ChipReadFailed), None);
         }
     };
     if !pa.passed() {
@@ -454,8 +482,7 @@ fn check_document(
     } else if pa.passed() {
         let stale = pa.ds.as_ref().is_some_and(|ds| {
             let country = pa.csca.as_ref().and_then(|c| c.country.as_deref());
-            ctx.trust
-                .crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
+            trust.crl_stale_refers(&store, &ds.issuer, country, SystemTime::now())
         });
         if stale {
             gate::PaOutcome::CrlStale
@@ -484,8 +511,7 @@ fn check_document(
             chip_refusal,
             mrz_matches_dg1: m.lines() == mrz.lines(),
             pseudonym: gate::Pseudonym(
-                ctx.pseudonyms
-                    .pseudonym(m.issuing_state(), m.document_number()),
+                pseudonyms.pseudonym(m.issuing_state(), m.document_number()),
             ),
         })
     })();
@@ -499,17 +525,18 @@ fn check_document(
                 document_number: m.document_number(),
                 nationality: m.nationality(),
             });
-            match query {
-                Ok(q) => {
-                    ctx.update(generation, |p| p.watch = Some(q));
+            let query = match query {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    warn!(error = %e, "no watchlist query can be made from DG1");
+                    None
                 }
-                Err(e) => warn!(error = %e, "no watchlist query can be made from DG1"),
-            }
-            DocumentVerdict::Read(f)
+            };
+            (DocumentVerdict::Read(f), query)
         }
         None => {
             warn!("DG1 holds a country code or date the gate cannot use");
-            DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
+            (DocumentVerdict::Refused(ReasonCode::ChipReadFailed), None)
         }
     }
 }
@@ -668,7 +695,8 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     }
 }
 
-fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
+/// The gate's words for a face verdict.
+pub fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
     use vision::Decision;
     let threshold = v.threshold;
     match (v.decision, v.score) {

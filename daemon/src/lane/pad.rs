@@ -133,6 +133,15 @@ pub fn record(v: &PadVerdict) -> Value {
     })
 }
 
+/// The gate's words for a PAD verdict.
+pub fn to_gate_pad(v: &PadVerdict) -> gate::PadVerdict {
+    match v.decision {
+        PadDecision::Live => gate::PadVerdict::Live { score: v.score },
+        PadDecision::Attack(_) => gate::PadVerdict::Attack { score: v.score },
+        PadDecision::Inconclusive => gate::PadVerdict::Inconclusive,
+    }
+}
+
 /// The PAD job: the verdict of the capture it belongs to, for the gate.
 pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
     // The capture runs at most its window; a few seconds more for a slow first frame.
@@ -148,11 +157,7 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
                 .unwrap_or_default();
             info!(pad = %r, reason = %reason, "PAD verdict");
             link.set_record(r);
-            match v.decision {
-                PadDecision::Live => gate::PadVerdict::Live { score: v.score },
-                PadDecision::Attack(_) => gate::PadVerdict::Attack { score: v.score },
-                PadDecision::Inconclusive => gate::PadVerdict::Inconclusive,
-            }
+            to_gate_pad(&v)
         }
         Some(None) => {
             // The capture ended before any frame could be judged (no chip photo, no camera,

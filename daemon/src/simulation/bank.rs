@@ -15,7 +15,7 @@
 //! MRZ is handed to the chip-read job directly), the camera (image files replayed), and the
 //! watchlist (an empty list).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 use crate::config::{Config, SimConfig};
 use crate::lane::jobs;
 use crate::lane::{Devices, Lane, Shared};
+use acceptance::faces::{load_identities, Identity, LISTED_DOCUMENT, PRESENTATION_FRAMES};
 use console::link::GateLink;
 
 /// One kind of simulated traveller.
@@ -48,103 +49,6 @@ pub enum Case {
     Print,
     /// The genuine document, and a screen replaying a clip of the holder.
     ScreenReplay,
-}
-
-/// The one document on the simulator's own watchlist (issuing state, number): every
-/// "listed" traveller carries it.
-const LISTED_DOCUMENT: (&str, &str) = ("D", "WANTED001");
-
-/// An identity of the face set: a chip photo and live images.
-#[derive(Debug, Clone)]
-struct Identity {
-    /// The chip portrait: JPEG, width, height (made once at start).
-    portrait: Arc<(Vec<u8>, u16, u16)>,
-    live: Vec<PathBuf>,
-    /// The live images with their face, for the synthetic camera (none without the face
-    /// models).
-    faces: Vec<Arc<LivePhoto>>,
-}
-
-/// A live photo of an identity, its face, and its bona fide sequence (made once at start, so
-/// that no traveller's arrival has to render one while the lanes run).
-#[derive(Debug)]
-struct LivePhoto {
-    photo: vision::Frame,
-    face: vision::Detection,
-    bona_fide: Vec<vision::Frame>,
-}
-
-/// Frames of one synthetic presentation before the camera (looped).
-const PRESENTATION_FRAMES: usize = 8;
-
-/// Loads `identities.txt` ("file identity" per line) from the faces folder; identities with
-/// at least two images qualify (one for the chip, the others for the camera).
-fn load_identities(
-    dir: &Path,
-    mut detector: Option<&mut vision::FacePipeline>,
-) -> anyhow::Result<Vec<Identity>> {
-    let list = dir.join("identities.txt");
-    let text = std::fs::read_to_string(&list).map_err(|e| {
-        anyhow::anyhow!(
-            "[sim] faces_dir: cannot read {}: {e} (scripts/setup.sh installs the simulator's \
-             faces under $EGATE_ASSETS/faces; or set [sim] faces_dir to a folder with \
-             identities.txt)",
-            list.display()
-        )
-    })?;
-    let mut by_id: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        if let (Some(file), Some(id)) = (parts.next(), parts.next()) {
-            // Partly visible faces make poor chip photos; keep the set to whole faces.
-            if !file.contains("partial") {
-                by_id
-                    .entry(id.to_string())
-                    .or_default()
-                    .push(dir.join(file));
-            }
-        }
-    }
-    let mut ids = Vec::new();
-    for mut files in by_id.into_values().filter(|f| f.len() >= 2) {
-        let chip_photo = files.remove(0);
-        let mut faces = Vec::new();
-        if let Some(d) = detector.as_deref_mut() {
-            for f in &files {
-                let photo = vision::read_photo(f)?;
-                let found = d.detect_photo(&photo)?;
-                if let Some(face) = found.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
-                    let bona_fide = vision::pad::synth::sequence(
-                        vision::pad::synth::Kind::BonaFide,
-                        &photo,
-                        face,
-                        PRESENTATION_FRAMES,
-                        faces.len() as u64,
-                    )?;
-                    faces.push(Arc::new(LivePhoto {
-                        photo,
-                        face: *face,
-                        bona_fide,
-                    }));
-                }
-            }
-        }
-        ids.push(Identity {
-            portrait: Arc::new(chip_portrait(&chip_photo)?),
-            live: files,
-            faces,
-        });
-    }
-    anyhow::ensure!(
-        ids.len() >= 2,
-        "[sim] faces_dir {}: need at least two identities with two images each",
-        dir.display()
-    );
-    Ok(ids)
 }
 
 /// One simulated traveller: the chip they carry, their printed MRZ and what they present
@@ -324,7 +228,8 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             None
         }
     };
-    let identities = load_identities(&faces_dir, detector.as_mut())?;
+    let identities = load_identities(&faces_dir, detector.as_mut())
+        .map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
     drop(detector);
     let watchlist = sim_watchlist(cfg)?;
     let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
@@ -707,22 +612,6 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
     } else {
         Case::Genuine
     }
-}
-
-/// Longest side of a simulated chip photo: ICAO 9303-9 portraits are a few hundred pixels
-/// and typically 15–20 KB, far below a camera photo.
-const PORTRAIT_MAX_SIDE: u32 = 360;
-
-/// A camera photo made into a chip portrait: area-resampled so its longest side is at most
-/// [`PORTRAIT_MAX_SIDE`], JPEG-encoded. Returns the JPEG bytes, width and height.
-fn chip_portrait(path: &Path) -> anyhow::Result<(Vec<u8>, u16, u16)> {
-    let frame = vision::read_photo(path)?;
-    let (w, h) = (frame.width(), frame.height());
-    let k = w.max(h).div_ceil(PORTRAIT_MAX_SIDE).max(1);
-    let (nw, nh) = ((w / k).max(1), (h / k).max(1));
-    let small = frame.resize(nw, nh, vision::Interpolation::Area)?;
-    let jpeg = vision::decode::encode_image(&small, ".jpg")?;
-    Ok((jpeg, nw as u16, nh as u16))
 }
 
 fn make_traveller(

@@ -10,7 +10,7 @@ use super::{DoorError, Input, InputSet, Snapshot};
 
 /// One Modbus transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
+pub enum Op {
     /// §6.2 (02 Read Discrete Inputs).
     ReadInputs(Span),
     /// §6.4 (04 Read Input Registers).
@@ -21,7 +21,7 @@ pub(crate) enum Op {
 
 /// A checked answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Reply {
+pub enum Reply {
     /// Exactly the inputs asked for.
     Bits(Vec<bool>),
     /// Exactly the registers asked for.
@@ -32,7 +32,7 @@ pub(crate) enum Reply {
 
 impl Op {
     /// The request on the wire.
-    pub(crate) fn request(self) -> Request<'static> {
+    pub fn request(self) -> Request<'static> {
         match self {
             Op::ReadInputs(span) => Request::ReadDiscreteInputs(span.start, span.count),
             Op::ReadRegisters(span) => Request::ReadInputRegisters(span.start, span.count),
@@ -42,7 +42,7 @@ impl Op {
 
     /// Checks a well-framed answer against the request: a device that sends fewer items
     /// than asked for breaks the protocol (the answer is not a valid one).
-    pub(crate) fn decode(self, response: Response) -> Result<Reply, DoorError> {
+    pub fn decode(self, response: Response) -> Result<Reply, DoorError> {
         match (self, response) {
             (Op::ReadInputs(span), Response::ReadDiscreteInputs(mut bits)) => {
                 // Bits come packed in whole bytes (§6.2): drop the padding.
@@ -69,7 +69,7 @@ impl Op {
 
 /// One poll's reading: `bits` from [`DoorMap::input_span`] and `words` from
 /// [`DoorMap::register_span`], as [`Op::decode`] checked them. Polarity is applied here.
-pub(crate) fn snapshot(map: &DoorMap, bits: &[bool], words: &[u16]) -> Snapshot {
+pub fn snapshot(map: &DoorMap, bits: &[bool], words: &[u16]) -> Snapshot {
     let (ispan, rspan) = (map.input_span(), map.register_span());
     let mut inputs = InputSet::EMPTY;
     for input in Input::ALL {

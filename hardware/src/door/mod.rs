@@ -14,13 +14,16 @@
 //! - a link loss is reported within the watchdog time, and the link-loss fallback is written
 //!   as soon as the controller answers again.
 //!
-//! Layers, from the wire up: [`rtu`] (RTU frames: CRC, silences), `codec` (the adapter's
-//! requests and the checks and decoding of their answers), `client` (port, tokio-modbus
+//! Layers, from the wire up: [`rtu`] (RTU frames: CRC, silences), [`codec`] (the adapter's
+//! requests and the checks and decoding of their answers), [`frames`] (the same requests and
+//! answers as RTU bytes without I/O, for virtual-time runs), `client` (port, tokio-modbus
 //! context, retries, counters), and [`tracker`] (the sans-IO state: readings, interlocks,
 //! confirmations, watchdog, fallbacks), which `modbus` drives.
 
 mod client;
-mod codec;
+pub mod codec;
+pub mod frames;
+mod gate_inputs;
 mod map;
 mod modbus;
 pub mod rtu;
@@ -34,6 +37,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use gate_inputs::gate_inputs;
 pub use map::{
     Coils, DoorMap, Fallback, Fallbacks, Guards, Inputs as InputAddresses, MapError, Parity,
     Registers, SerialSettings, Span,
