@@ -84,6 +84,8 @@ pub struct Driver {
     pub screen: traveller::Feed,
     /// Beats on every turn of the loop, for the systemd watchdog.
     pub heartbeat: crate::service::Heartbeat,
+    /// The border crossing point's code (`[gate] bcp`), on every passage record.
+    pub bcp: String,
 }
 
 /// The longest the loop sleeps without comparing the date, even when midnight is far: a
@@ -270,6 +272,8 @@ impl Driver {
                 self.link.set_photo(link::PhotoKind::Live, None);
                 self.jobs.passage_ended();
                 data["notice"] = self.screen.take_notice_shown().into();
+                data["bcp"] = self.bcp.as_str().into();
+                data["direction"] = self.gate.config().direction.as_str().into();
             }
             AuditEvent::PhaseChanged { to, .. } => {
                 self.link.publish(GateEventKind::Phase {
@@ -396,11 +400,13 @@ pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
             pa,
             chip_auth,
             refusal,
+            rule,
         } => (
             "document_decision",
             json!({
                 "passage": passage.0, "document": pseudonym.0, "pa": format!("{pa:?}"),
                 "chip_auth": format!("{chip_auth:?}"), "refusal": refusal.map(|r| r.as_str()),
+                "rule": rule,
             }),
         ),
         AuditEvent::PassageEnded {
@@ -515,6 +521,7 @@ mod tests {
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
+            bcp: "bcp-test".into(),
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);
