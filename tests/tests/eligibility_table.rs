@@ -351,7 +351,7 @@ fn facts(c: &Case) -> DocumentFacts {
         let s = if s == "D" { "D<<" } else { s };
         gate::CountryCode::new(s).unwrap()
     };
-    let mut f = gate::check::arbitrary::genuine_facts();
+    let mut f = gate::script::genuine_facts();
     f.kind = match c.code {
         "P<" => DocumentKind::Passport,
         "I<" => DocumentKind::IdentityCard,
@@ -393,7 +393,7 @@ fn explain(mrz_file: &std::path::Path, direction: Direction, json: bool) -> (i32
         "--mrz",
         mrz_file.to_str().unwrap(),
         "--date",
-        &d,
+        d.as_str(),
         "--direction",
         direction.as_str(),
     ];
