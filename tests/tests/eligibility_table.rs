@@ -374,7 +374,9 @@ fn gate_decision(c: &Case) -> (Option<String>, Option<String>) {
     script.clear_lane().unwrap();
     script.present().unwrap();
     script.chip(DocumentVerdict::Read(facts(c))).unwrap();
-    script
+    // Bound first: the audit events borrow `script`, which ends with this function.
+    #[allow(clippy::let_and_return)]
+    let decision = script
         .audits()
         .find_map(|e| match e {
             AuditEvent::DocumentDecision { refusal, rule, .. } => {
@@ -382,7 +384,8 @@ fn gate_decision(c: &Case) -> (Option<String>, Option<String>) {
             }
             _ => None,
         })
-        .expect("the gate decided on the document")
+        .expect("the gate decided on the document");
+    decision
 }
 
 fn explain(mrz_file: &std::path::Path, direction: Direction, json: bool) -> (i32, String, String) {
