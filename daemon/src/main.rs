@@ -1,7 +1,8 @@
 //! `egate`: the one binary of the egate e-gate controller.
 //!
 //! Each subcommand is a module of [`cli`]; `run` is the gate daemon. Exit codes: 0 success,
-//! 1 a check failed, 2 usage error, 64 bad configuration.
+//! 1 a check failed, 2 usage error, 64 bad configuration, 65 bad input data (`policy
+//! explain`: an MRZ that cannot be read).
 //!
 //! Built without the `sim` feature (`--no-default-features --features production`), the
 //! binary holds no simulator: no `egate sim`, no `egate run --sim`, no test PKI.
@@ -63,6 +64,9 @@ enum Command {
     /// Import master lists and CRLs into the trust store, and list it
     #[command(subcommand)]
     Pki(cli::pki::PkiCommand),
+    /// Explain the eligibility rule table's decision for a document
+    #[command(subcommand)]
+    Policy(cli::policy::PolicyCommand),
     /// Run the benchmarks (document read, face pipeline, gate decisions)
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Config(cmd) => cli::config::main(cmd),
         Command::Audit(cmd) => cli::audit::main(cmd),
         Command::Pki(cmd) => cli::pki::main(cmd),
+        Command::Policy(cmd) => cli::policy::main(cmd),
         Command::Bench(cmd) => cli::bench::main(cmd),
     }
 }

@@ -27,10 +27,11 @@ use std::time::Instant;
 use crate::command::{AuditEvent, Command, DoorAction, PassageId};
 use crate::config::{ConsentMode, DoorSafeState, GateConfig, Layout, LivenessMode};
 use crate::date::CivilDate;
+use crate::eligibility::{AgeBand, Direction, Outcome};
 use crate::gate::Gate;
 use crate::input::{Input, OfficerCommand, SensorEvent, Zone};
 use crate::phase::Phase;
-use crate::policy::{Allow, EligibilityPolicy, PaStrictness, WatchlistMode};
+use crate::policy::{EligibilityPolicy, PaStrictness, WatchlistMode};
 use crate::verdict::{
     ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict, Ticket,
     WatchlistResult,
@@ -208,10 +209,16 @@ fn zone_idx(zone: Zone) -> usize {
 }
 
 /// Who may pass, stated again from the documented meaning of each [`EligibilityPolicy`]
-/// field and written apart from `policy::evaluate` (and from `CivilDate::age_on`), so that
-/// an eligibility bug in the gate opens an exit the model did not authorise. Only the
-/// yes/no matters here; which reason a refusal carries is the policy's own business.
-fn may_pass(policy: &EligibilityPolicy, facts: &DocumentFacts, today: CivilDate) -> bool {
+/// field and of the rule table, and written apart from `policy::evaluate` and
+/// `RuleTable::decide` (and from `CivilDate::age_on`), so that an eligibility bug in the
+/// gate opens an exit the model did not authorise. Only the yes/no matters here; which
+/// reason a refusal carries is the policy's own business.
+fn may_pass(
+    policy: &EligibilityPolicy,
+    facts: &DocumentFacts,
+    direction: Direction,
+    today: CivilDate,
+) -> bool {
     let ymd = |d: CivilDate| (d.year(), d.month(), d.day());
     // PA (ICAO 9303-11 §5.1): a failed PA never passes; an untrusted CSCA only when allowed.
     let authentic = match facts.pa {
@@ -228,29 +235,49 @@ fn may_pass(policy: &EligibilityPolicy, facts: &DocumentFacts, today: CivilDate)
     };
     // Valid through the expiry date itself.
     let valid = !policy.require_valid_document || ymd(today) <= ymd(facts.expiry);
-    let listed = |allow: &Allow<_>, code| match allow {
-        Allow::Any => true,
-        Allow::Only(list) => list.contains(code),
-    };
     // Completed years: the birthday of this year has come (a 29 February birthday
     // completes on 1 March in a common year).
-    let old_enough = policy.minimum_age == 0
-        || facts.birth_date.is_some_and(|born| {
-            let (y, m, d) = ymd(born);
-            let (ty, tm, td) = ymd(today);
-            let birthday_passed = (tm, td) >= (m, d);
-            let age = i32::from(ty) - i32::from(y) - i32::from(!birthday_passed);
-            age >= i32::from(policy.minimum_age)
-        });
+    let age = facts.birth_date.map(|born| {
+        let (y, m, d) = ymd(born);
+        let (ty, tm, td) = ymd(today);
+        let birthday_passed = (tm, td) >= (m, d);
+        i32::from(ty) - i32::from(y) - i32::from(!birthday_passed)
+    });
+    // The rule table: the first row all of whose stated criteria hold decides.
+    let table = &policy.rules;
+    let member = |group: &Option<String>, code| {
+        group.as_ref().is_none_or(|name| {
+            table
+                .groups
+                .iter()
+                .any(|g| &g.name == name && g.members.contains(code))
+        })
+    };
+    let in_band = |band: AgeBand| match (band, age) {
+        (AgeBand::Any, _) => true,
+        (AgeBand::Unknown, a) => a.is_none(),
+        (AgeBand::Years { .. }, None) => false,
+        (AgeBand::Years { min, max }, Some(a)) => {
+            a >= i32::from(min) && max.is_none_or(|m| a <= i32::from(m))
+        }
+    };
+    let outcome = table
+        .rules
+        .iter()
+        .find(|r| {
+            r.documents.as_ref().is_none_or(|k| k.contains(&facts.kind))
+                && member(&r.nationality, &facts.nationality)
+                && member(&r.issuing_state, &facts.issuing_state)
+                && in_band(r.age)
+                && r.direction.is_none_or(|d| d == direction)
+        })
+        .map_or(table.default, |r| r.outcome);
     authentic
         && not_a_copy
         && facts.chip_refusal.is_none()
         && facts.mrz_matches_dg1
         && valid
-        && policy.document_kinds.contains(&facts.kind)
-        && listed(&policy.issuing_states, &facts.issuing_state)
-        && listed(&policy.nationalities, &facts.nationality)
-        && old_enough
+        && outcome == Outcome::Allow
 }
 
 impl SafetyModel {
@@ -341,9 +368,12 @@ impl SafetyModel {
             Input::DocumentVerdict { ticket, verdict } => {
                 if let Some(i) = self.answer(0, *ticket) {
                     let ok = match verdict {
-                        DocumentVerdict::Read(facts) => {
-                            may_pass(&self.config.eligibility, facts, self.config.today)
-                        }
+                        DocumentVerdict::Read(facts) => may_pass(
+                            &self.config.eligibility,
+                            facts,
+                            self.config.direction,
+                            self.config.today,
+                        ),
                         DocumentVerdict::Refused(_) => false,
                     };
                     self.chains[i].document_ok = ok;

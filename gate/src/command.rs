@@ -166,6 +166,9 @@ pub enum AuditEvent {
         chip_auth: ChipAuthOutcome,
         /// `None` if eligible.
         refusal: Option<ReasonCode>,
+        /// The name of the eligibility rule that decided (`default`: the table's default);
+        /// `None` when a check before the table (authenticity, validity) refused.
+        rule: Option<String>,
     },
     /// A passage ended.
     PassageEnded {

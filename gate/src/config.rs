@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::date::CivilDate;
+use crate::eligibility::{Direction, TableProblem};
 use crate::policy::EligibilityPolicy;
 
 crate::named_enum! {
@@ -231,6 +232,8 @@ pub struct GateConfig {
     pub attempts: Attempts,
     /// Who may use the gate.
     pub eligibility: EligibilityPolicy,
+    /// Which way the lane takes travellers (the rule table matches on it).
+    pub direction: Direction,
     /// Whether PAD takes part.
     pub liveness: LivenessMode,
     /// Where a referred traveller goes from inside the lane.
@@ -267,6 +270,7 @@ impl GateConfig {
             timeouts: Timeouts::default(),
             attempts: Attempts::default(),
             eligibility: EligibilityPolicy::default(),
+            direction: Direction::Entry,
             liveness: LivenessMode::Required,
             referral: ReferralRoute::BackThroughEntry,
             occupancy: OccupancyPolicy::default(),
@@ -314,9 +318,13 @@ impl GateConfig {
         if self.attempts.capture == 0 {
             errors.push(ConfigError::ZeroAttempts("capture"));
         }
-        if self.eligibility.document_kinds.is_empty() {
-            errors.push(ConfigError::NoDocumentKinds);
-        }
+        errors.extend(
+            self.eligibility
+                .rules
+                .problems()
+                .into_iter()
+                .map(ConfigError::Eligibility),
+        );
         if self.layout == Layout::OneStep {
             // One-step: the traveller presents the document where the face is captured;
             // there is no entry reader to wait at and no entry door to close early.
@@ -347,12 +355,12 @@ pub enum ConfigError {
     /// A step with no attempts could never succeed.
     #[error("attempts `{0}` must be at least 1")]
     ZeroAttempts(&'static str),
-    /// No document kind is allowed: nobody could use the gate.
-    #[error("eligibility allows no document kind")]
-    NoDocumentKinds,
     /// A two-step feature switched on for a one-step lane.
     #[error("`{0}` applies to the two-step layout only")]
     NeedsTwoStep(&'static str),
+    /// A problem of the eligibility rule table.
+    #[error("eligibility: {0}")]
+    Eligibility(TableProblem),
 }
 
 /// Every problem found in a [`GateConfig`].
@@ -379,7 +387,9 @@ mod tests {
         let mut c = GateConfig::one_step(today);
         c.timeouts.exit = Duration::ZERO;
         c.attempts.capture = 0;
-        c.eligibility.document_kinds.clear();
+        c.eligibility.rules.rules.clear();
+        c.eligibility.rules.default =
+            crate::eligibility::Outcome::Refer(crate::reason::ReasonCode::IneligibleTraveller);
         let err = c.validate().expect_err("invalid");
         assert_eq!(err.0.len(), 3);
         assert!(err.to_string().starts_with("3 problem(s)"));

@@ -35,7 +35,8 @@
 //! # The passage
 //!
 //! `Idle` → [`Input::DocumentPresented`] → `ReadingDocument` (chip read, PA, AA/CA, with
-//! retries) → eligibility ([`policy::evaluate`]) → `CheckingWatchlist` → two-step:
+//! retries) → eligibility ([`policy::evaluate`]: authenticity, validity, then the rule table
+//! of [`eligibility`] for the lane's [`Direction`]) → `CheckingWatchlist` → two-step:
 //! `Entering` (entry open) → one person alone in zone B, zone A clear → `ClosingEntry` →
 //! `Verifying` (capture + match, and PAD unless liveness is explicitly `NotChecked`, up to
 //! N attempts) → `Exiting` (exit open) → zone C entered, then B and C clear →
@@ -130,6 +131,7 @@ mod config;
 mod date;
 mod deadline;
 mod doors;
+pub mod eligibility;
 mod events;
 mod gate;
 mod input;
@@ -153,10 +155,13 @@ pub use config::{
     LivenessMode, OccupancyAction, OccupancyPolicy, ReferralRoute, SafeState, Timeouts,
 };
 pub use date::{CivilDate, DateError};
+pub use eligibility::{
+    AgeBand, Decider, Direction, Holder, Outcome, Rule, RuleTable, StateGroup, TableProblem,
+};
 pub use gate::{Counters, Gate};
 pub use input::{Device, Input, OfficerCommand, SensorEvent, Zone};
 pub use phase::Phase;
-pub use policy::{Allow, EligibilityPolicy, PaStrictness, WatchlistMode};
+pub use policy::{EligibilityPolicy, PaStrictness, PolicyDecision, WatchlistMode};
 pub use reason::{MessageCode, ReasonCode};
 pub use verdict::{
     ChipAuthOutcome, CountryCode, CountryCodeError, DocumentFacts, DocumentKind, DocumentVerdict,

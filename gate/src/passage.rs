@@ -180,13 +180,23 @@ impl Gate {
         });
         let total = now.saturating_duration_since(passage.started);
         self.record_transaction(passage, Step::DocumentRead, attempt, None, total);
-        let refusal = policy::evaluate(&self.config.eligibility, &facts, self.config.today).err();
+        let decision = policy::decide(
+            &self.config.eligibility,
+            &facts,
+            self.config.direction,
+            self.config.today,
+        );
+        let refusal = decision.outcome.err();
+        let rule = decision
+            .rule
+            .map(|by| self.config.eligibility.rules.decider_name(by).to_string());
         self.audit(AuditEvent::DocumentDecision {
             passage: passage.id,
             pseudonym: facts.pseudonym.clone(),
             pa: facts.pa,
             chip_auth: facts.chip_auth,
             refusal,
+            rule,
         });
         match refusal {
             Some(reason) => Err(reason),

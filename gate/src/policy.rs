@@ -1,9 +1,11 @@
-//! The eligibility policy: a pure function from document facts and today's date to a
-//! decision. No state, no time, no I/O: tested on its own.
+//! The eligibility policy: a pure function from document facts, the lane direction and
+//! today's date to a decision. Authenticity first, then validity, then the rule table
+//! ([`crate::eligibility`]). No state, no time, no I/O: tested on its own.
 
 use crate::date::CivilDate;
+use crate::eligibility::{Decider, Direction, Holder, RuleTable};
 use crate::reason::ReasonCode;
-use crate::verdict::{ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, PaOutcome};
+use crate::verdict::{ChipAuthOutcome, DocumentFacts, PaOutcome};
 
 /// How strict passive authentication must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,25 +15,6 @@ pub enum PaStrictness {
     /// Signature and hashes must verify; an unknown CSCA is tolerated (test lanes, or
     /// states whose CSCA is not yet in the master list).
     AllowUntrustedCsca,
-}
-
-/// A list that either allows everything or only the listed values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Allow<T> {
-    /// Every value is allowed.
-    Any,
-    /// Only these values are allowed.
-    Only(Vec<T>),
-}
-
-impl<T: PartialEq> Allow<T> {
-    /// Whether `value` is allowed.
-    pub fn allows(&self, value: &T) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Only(list) => list.contains(value),
-        }
-    }
 }
 
 /// Whether the watchlist is queried.
@@ -46,14 +29,8 @@ pub enum WatchlistMode {
 /// Who may use the gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EligibilityPolicy {
-    /// Allowed document kinds.
-    pub document_kinds: Vec<DocumentKind>,
-    /// Allowed issuing states.
-    pub issuing_states: Allow<CountryCode>,
-    /// Allowed nationalities.
-    pub nationalities: Allow<CountryCode>,
-    /// Minimum age in completed years (0: none).
-    pub minimum_age: u8,
+    /// Who may use the lane, by document kind, state group, age band and direction.
+    pub rules: RuleTable,
     /// Refuse documents past their expiry date.
     pub require_valid_document: bool,
     /// How strict PA must be.
@@ -67,14 +44,11 @@ pub struct EligibilityPolicy {
 }
 
 impl Default for EligibilityPolicy {
-    /// Passports and ID cards of any state, minimum age 12 (EasyPASS), valid documents,
-    /// a trusted CSCA, chip authentication if the chip has it, watchlist required.
+    /// The shipped rule table ([`RuleTable::shipped`]), valid documents, a trusted CSCA,
+    /// chip authentication if the chip has it, watchlist required.
     fn default() -> Self {
         Self {
-            document_kinds: vec![DocumentKind::Passport, DocumentKind::IdentityCard],
-            issuing_states: Allow::Any,
-            nationalities: Allow::Any,
-            minimum_age: 12,
+            rules: RuleTable::shipped(),
             require_valid_document: true,
             pa: PaStrictness::RequireTrustedCsca,
             require_chip_authentication: false,
@@ -83,7 +57,17 @@ impl Default for EligibilityPolicy {
     }
 }
 
-/// Decides whether a document's holder may use the gate on `today`.
+/// What the policy decided for one document, and which part of it decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyDecision {
+    /// `Ok(())`: eligible; `Err(reason)`: referred.
+    pub outcome: Result<(), ReasonCode>,
+    /// The rule-table row that decided; `None` when a check before the table (authenticity,
+    /// validity) refused the document.
+    pub rule: Option<Decider>,
+}
+
+/// Decides whether a document's holder may use a `direction` lane on `today`.
 ///
 /// Checks run from the document's authenticity to the holder's eligibility, and the first
 /// failure is the reason: a forged document is reported as forged even if it is also
@@ -91,62 +75,90 @@ impl Default for EligibilityPolicy {
 pub fn evaluate(
     policy: &EligibilityPolicy,
     facts: &DocumentFacts,
+    direction: Direction,
     today: CivilDate,
 ) -> Result<(), ReasonCode> {
+    decide(policy, facts, direction, today).outcome
+}
+
+/// [`evaluate`], with the rule-table row that decided.
+pub fn decide(
+    policy: &EligibilityPolicy,
+    facts: &DocumentFacts,
+    direction: Direction,
+    today: CivilDate,
+) -> PolicyDecision {
+    let refused = |reason| PolicyDecision {
+        outcome: Err(reason),
+        rule: None,
+    };
     // Authenticity first (ICAO 9303-11 §5: PA; §6: AA/CA).
     match (facts.pa, policy.pa) {
-        (PaOutcome::Failed, _) => return Err(ReasonCode::PaFailed),
-        (PaOutcome::DsRevoked, _) => return Err(ReasonCode::DsRevoked),
-        (PaOutcome::CrlStale, _) => return Err(ReasonCode::CrlStale),
+        (PaOutcome::Failed, _) => return refused(ReasonCode::PaFailed),
+        (PaOutcome::DsRevoked, _) => return refused(ReasonCode::DsRevoked),
+        (PaOutcome::CrlStale, _) => return refused(ReasonCode::CrlStale),
         (PaOutcome::UntrustedCsca, PaStrictness::RequireTrustedCsca) => {
-            return Err(ReasonCode::CscaUntrusted)
+            return refused(ReasonCode::CscaUntrusted)
         }
         _ => {}
     }
     // The chip's signed data call for a protection it did not give (ICAO 9303-11 §6; issue
     // #13): refers whatever the policy allows.
     if let Some(reason) = facts.chip_refusal {
-        return Err(reason);
+        return refused(reason);
     }
     match facts.chip_auth {
-        ChipAuthOutcome::Failed => return Err(ReasonCode::ChipAuthFailed),
+        ChipAuthOutcome::Failed => return refused(ReasonCode::ChipAuthFailed),
         ChipAuthOutcome::NotSupported if policy.require_chip_authentication => {
-            return Err(ReasonCode::ChipAuthMissing)
+            return refused(ReasonCode::ChipAuthMissing)
         }
         _ => {}
     }
     if !facts.mrz_matches_dg1 {
-        return Err(ReasonCode::MrzDg1Mismatch);
+        return refused(ReasonCode::MrzDg1Mismatch);
     }
-    // Validity: a document is valid through its expiry date.
-    if policy.require_valid_document && today > facts.expiry {
-        return Err(ReasonCode::DocumentExpired);
+    if let Err(reason) = validity(policy, facts.expiry, today) {
+        return refused(reason);
     }
-    if !policy.document_kinds.contains(&facts.kind) {
-        return Err(ReasonCode::IneligibleDocument);
+    let decision = policy.rules.decide(&facts.holder(), direction, today);
+    PolicyDecision {
+        outcome: decision.outcome.as_result(),
+        rule: Some(decision.by),
     }
-    if !policy.issuing_states.allows(&facts.issuing_state) {
-        return Err(ReasonCode::IneligibleIssuingState);
+}
+
+/// The validity check, before the rule table: a document is valid through its expiry date.
+pub fn validity(
+    policy: &EligibilityPolicy,
+    expiry: CivilDate,
+    today: CivilDate,
+) -> Result<(), ReasonCode> {
+    if policy.require_valid_document && today > expiry {
+        Err(ReasonCode::DocumentExpired)
+    } else {
+        Ok(())
     }
-    if !policy.nationalities.allows(&facts.nationality) {
-        return Err(ReasonCode::IneligibleNationality);
-    }
-    if policy.minimum_age > 0 {
-        match facts.birth_date {
-            None => return Err(ReasonCode::AgeUnknown),
-            Some(born) if born.age_on(today) < u16::from(policy.minimum_age) => {
-                return Err(ReasonCode::Underage)
-            }
-            Some(_) => {}
+}
+
+impl DocumentFacts {
+    /// What the rule table looks at.
+    pub fn holder(&self) -> Holder {
+        Holder {
+            kind: self.kind,
+            issuing_state: self.issuing_state,
+            nationality: self.nationality,
+            birth_date: self.birth_date,
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Pseudonym;
+    use crate::eligibility::{AgeBand, Outcome, Rule};
+    use crate::verdict::{CountryCode, DocumentKind, Pseudonym};
+
+    const ENTRY: Direction = Direction::Entry;
 
     fn d(y: u16, m: u8, day: u8) -> CivilDate {
         CivilDate::new(y, m, day).expect("valid test date")
@@ -159,8 +171,8 @@ mod tests {
     fn facts() -> DocumentFacts {
         DocumentFacts {
             kind: DocumentKind::Passport,
-            issuing_state: cc("DEU"),
-            nationality: cc("DEU"),
+            issuing_state: cc("D<<"),
+            nationality: cc("D<<"),
             birth_date: Some(d(1990, 5, 17)),
             expiry: d(2030, 1, 1),
             pa: PaOutcome::Trusted,
@@ -180,7 +192,7 @@ mod tests {
     #[test]
     fn a_genuine_adult_with_a_valid_passport_is_eligible() {
         assert_eq!(
-            evaluate(&EligibilityPolicy::default(), &facts(), today()),
+            evaluate(&EligibilityPolicy::default(), &facts(), ENTRY, today()),
             Ok(())
         );
     }
@@ -190,22 +202,34 @@ mod tests {
         let p = EligibilityPolicy::default();
         let mut f = facts();
         f.pa = PaOutcome::Failed;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::PaFailed));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Err(ReasonCode::PaFailed));
         f.pa = PaOutcome::UntrustedCsca;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::CscaUntrusted));
+        assert_eq!(
+            evaluate(&p, &f, ENTRY, today()),
+            Err(ReasonCode::CscaUntrusted)
+        );
         let lenient = EligibilityPolicy {
             pa: PaStrictness::AllowUntrustedCsca,
             ..p
         };
-        assert_eq!(evaluate(&lenient, &f, today()), Ok(()));
+        assert_eq!(evaluate(&lenient, &f, ENTRY, today()), Ok(()));
         // Lenient never means a failed PA passes.
         f.pa = PaOutcome::Failed;
-        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::PaFailed));
+        assert_eq!(
+            evaluate(&lenient, &f, ENTRY, today()),
+            Err(ReasonCode::PaFailed)
+        );
         // A revoked signer or a stale CRL refers with its own reason, lenient or not.
         f.pa = PaOutcome::DsRevoked;
-        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::DsRevoked));
+        assert_eq!(
+            evaluate(&lenient, &f, ENTRY, today()),
+            Err(ReasonCode::DsRevoked)
+        );
         f.pa = PaOutcome::CrlStale;
-        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::CrlStale));
+        assert_eq!(
+            evaluate(&lenient, &f, ENTRY, today()),
+            Err(ReasonCode::CrlStale)
+        );
     }
 
     #[test]
@@ -213,11 +237,17 @@ mod tests {
         let mut p = EligibilityPolicy::default();
         let mut f = facts();
         f.chip_auth = ChipAuthOutcome::Failed;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::ChipAuthFailed));
+        assert_eq!(
+            evaluate(&p, &f, ENTRY, today()),
+            Err(ReasonCode::ChipAuthFailed)
+        );
         f.chip_auth = ChipAuthOutcome::NotSupported;
-        assert_eq!(evaluate(&p, &f, today()), Ok(()));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Ok(()));
         p.require_chip_authentication = true;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::ChipAuthMissing));
+        assert_eq!(
+            evaluate(&p, &f, ENTRY, today()),
+            Err(ReasonCode::ChipAuthMissing)
+        );
     }
 
     #[test]
@@ -230,15 +260,21 @@ mod tests {
         let mut f = facts();
         f.chip_refusal = Some(ReasonCode::DgUnreadable);
         assert_eq!(
-            evaluate(&lenient, &f, today()),
+            evaluate(&lenient, &f, ENTRY, today()),
             Err(ReasonCode::DgUnreadable)
         );
         f.chip_auth = ChipAuthOutcome::NotSupported;
         f.chip_refusal = Some(ReasonCode::AaFailed);
-        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::AaFailed));
+        assert_eq!(
+            evaluate(&lenient, &f, ENTRY, today()),
+            Err(ReasonCode::AaFailed)
+        );
         // A failed PA is still reported as such first.
         f.pa = PaOutcome::Failed;
-        assert_eq!(evaluate(&lenient, &f, today()), Err(ReasonCode::PaFailed));
+        assert_eq!(
+            evaluate(&lenient, &f, ENTRY, today()),
+            Err(ReasonCode::PaFailed)
+        );
     }
 
     #[test]
@@ -247,7 +283,7 @@ mod tests {
         f.pa = PaOutcome::Failed;
         f.expiry = d(2020, 1, 1);
         assert_eq!(
-            evaluate(&EligibilityPolicy::default(), &f, today()),
+            evaluate(&EligibilityPolicy::default(), &f, ENTRY, today()),
             Err(ReasonCode::PaFailed)
         );
     }
@@ -257,7 +293,7 @@ mod tests {
         let mut f = facts();
         f.mrz_matches_dg1 = false;
         assert_eq!(
-            evaluate(&EligibilityPolicy::default(), &f, today()),
+            evaluate(&EligibilityPolicy::default(), &f, ENTRY, today()),
             Err(ReasonCode::MrzDg1Mismatch)
         );
     }
@@ -267,52 +303,78 @@ mod tests {
         let mut p = EligibilityPolicy::default();
         let mut f = facts();
         f.expiry = today();
-        assert_eq!(evaluate(&p, &f, today()), Ok(()));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Ok(()));
         f.expiry = d(2026, 11, 25);
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::DocumentExpired));
+        assert_eq!(
+            evaluate(&p, &f, ENTRY, today()),
+            Err(ReasonCode::DocumentExpired)
+        );
         p.require_valid_document = false;
-        assert_eq!(evaluate(&p, &f, today()), Ok(()));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Ok(()));
     }
 
     #[test]
-    fn document_kind_state_and_nationality_lists() {
+    fn the_rule_table_decides_after_authenticity_and_validity() {
         let mut p = EligibilityPolicy::default();
         let mut f = facts();
         f.kind = DocumentKind::ResidencePermit;
         assert_eq!(
-            evaluate(&p, &f, today()),
-            Err(ReasonCode::IneligibleDocument)
+            decide(&p, &f, ENTRY, today()),
+            PolicyDecision {
+                outcome: Err(ReasonCode::IneligibleTraveller),
+                rule: Some(Decider::Default),
+            }
         );
-        f.kind = DocumentKind::IdentityCard;
-        p.issuing_states = Allow::Only(vec![cc("FRA"), cc("AUT")]);
+        f.kind = DocumentKind::Passport;
         assert_eq!(
-            evaluate(&p, &f, today()),
-            Err(ReasonCode::IneligibleIssuingState)
+            decide(&p, &f, ENTRY, today()),
+            PolicyDecision {
+                outcome: Ok(()),
+                rule: Some(Decider::Rule(2)),
+            }
         );
-        p.issuing_states = Allow::Only(vec![cc("DEU")]);
-        p.nationalities = Allow::Only(vec![cc("FRA")]);
+        // Validity comes before the table: an expired document is refused as such.
+        f.expiry = d(2020, 1, 1);
         assert_eq!(
-            evaluate(&p, &f, today()),
+            decide(&p, &f, ENTRY, today()),
+            PolicyDecision {
+                outcome: Err(ReasonCode::DocumentExpired),
+                rule: None,
+            }
+        );
+        // A table that refers everyone on exit lanes.
+        f.expiry = d(2030, 1, 1);
+        p.rules.rules.insert(
+            0,
+            Rule {
+                name: "no-exit".into(),
+                documents: None,
+                nationality: None,
+                issuing_state: None,
+                age: AgeBand::Any,
+                direction: Some(Direction::Exit),
+                outcome: Outcome::Refer(ReasonCode::IneligibleNationality),
+            },
+        );
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Ok(()));
+        assert_eq!(
+            evaluate(&p, &f, Direction::Exit, today()),
             Err(ReasonCode::IneligibleNationality)
         );
-        p.nationalities = Allow::Only(vec![cc("FRA"), cc("DEU")]);
-        assert_eq!(evaluate(&p, &f, today()), Ok(()));
     }
 
     #[test]
     fn minimum_age_boundaries() {
-        let p = EligibilityPolicy::default(); // 12
+        let p = EligibilityPolicy::default(); // children: 0-11
         let mut f = facts();
         f.birth_date = Some(d(2014, 11, 26)); // 12 today
-        assert_eq!(evaluate(&p, &f, today()), Ok(()));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Ok(()));
         f.birth_date = Some(d(2014, 11, 27)); // 12 tomorrow
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::Underage));
+        assert_eq!(evaluate(&p, &f, ENTRY, today()), Err(ReasonCode::Underage));
         f.birth_date = None;
-        assert_eq!(evaluate(&p, &f, today()), Err(ReasonCode::AgeUnknown));
-        let no_minimum = EligibilityPolicy {
-            minimum_age: 0,
-            ..p
-        };
-        assert_eq!(evaluate(&no_minimum, &f, today()), Ok(()));
+        assert_eq!(
+            evaluate(&p, &f, ENTRY, today()),
+            Err(ReasonCode::AgeUnknown)
+        );
     }
 }

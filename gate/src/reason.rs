@@ -50,6 +50,8 @@ crate::named_enum! {
         Underage => "underage",
         /// The birth date is unknown (partial in the MRZ) and a minimum age applies.
         AgeUnknown => "age_unknown",
+        /// No rule of the eligibility table admits this traveller (the table's default).
+        IneligibleTraveller => "ineligible_traveller",
         /// The watchlist check matched. Never shown to the traveller.
         WatchlistHit => "watchlist_hit",
         /// The watchlist could not be queried and policy requires it.
@@ -126,6 +128,19 @@ crate::named_enum! {
         /// the last good set (an alarm only).
         TrustListInvalid => "trust_list_invalid",
     }
+}
+
+impl ReasonCode {
+    /// The reasons an eligibility rule (or the table's default) may refer with
+    /// ([`crate::eligibility`]).
+    pub const ELIGIBILITY: [ReasonCode; 6] = [
+        ReasonCode::IneligibleDocument,
+        ReasonCode::IneligibleIssuingState,
+        ReasonCode::IneligibleNationality,
+        ReasonCode::Underage,
+        ReasonCode::AgeUnknown,
+        ReasonCode::IneligibleTraveller,
+    ];
 }
 
 crate::named_enum! {

@@ -76,13 +76,14 @@ pub fn today() -> CivilDate {
     CivilDate::new(2026, 11, 26).expect("2026-11-26 is a date")
 }
 
-/// A genuine adult's valid German passport, read, trusted and authenticated, as the gate
-/// sees it after a good chip read (eligible on [`today`]).
+/// A genuine adult's valid German passport (ICAO 9303-3 §5: Germany is `D<<`), read,
+/// trusted and authenticated, as the gate sees it after a good chip read (eligible on
+/// [`today`]).
 pub fn genuine_facts() -> DocumentFacts {
     DocumentFacts {
         kind: DocumentKind::Passport,
-        issuing_state: CountryCode::new("DEU").expect("DEU is a country code"),
-        nationality: CountryCode::new("DEU").expect("DEU is a country code"),
+        issuing_state: CountryCode::new("D<<").expect("D<< is a country code"),
+        nationality: CountryCode::new("D<<").expect("D<< is a country code"),
         birth_date: Some(CivilDate::new(1990, 5, 17).expect("1990-05-17 is a date")),
         expiry: CivilDate::new(2031, 3, 1).expect("2031-03-01 is a date"),
         pa: PaOutcome::Trusted,

@@ -10,9 +10,10 @@ use gate::check::arbitrary::{
     facts, job_result, occupancy_action, today, LaneChoices, Run, Tickets,
 };
 use gate::{
-    Allow, CivilDate, CountryCode, Device, DocumentKind, DocumentVerdict, DoorId, DoorSafeState,
-    EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout, LivenessMode,
-    OfficerCommand, PaStrictness, PadVerdict, Phase, SensorEvent, Ticket, WatchlistResult, Zone,
+    AgeBand, CivilDate, CountryCode, Device, Direction, DocumentKind, DocumentVerdict, DoorId,
+    DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout,
+    LivenessMode, OfficerCommand, Outcome, PaStrictness, PadVerdict, Phase, ReasonCode, Rule,
+    RuleTable, SensorEvent, StateGroup, Ticket, WatchlistResult, Zone,
 };
 use proptest::prelude::*;
 
@@ -122,27 +123,55 @@ fn cc(code: &str) -> CountryCode {
     CountryCode::new(code).expect("code")
 }
 
-/// The options of each policy field, the first one the default's: document kinds,
-/// issuing states, nationalities, minimum age, valid document, PA, chip authentication.
-const POLICY_OPTIONS: [usize; 7] = [3, 2, 2, 3, 2, 2, 2];
+/// The options of each policy field, the first one the default's: document kinds (or, the
+/// last option, the shipped table whole), issuing states, nationalities, minimum age,
+/// valid document, PA, chip authentication.
+const POLICY_OPTIONS: [usize; 7] = [4, 2, 2, 3, 2, 2, 2];
 
-/// The policy made of option `k[i]` of each field (see [`POLICY_OPTIONS`]).
+/// The policy made of option `k[i]` of each field (see [`POLICY_OPTIONS`]): a rule table
+/// of one allow rule (document kinds, an issuing-state group, a nationality group, an age
+/// band) before a default that refers, or the shipped table.
 fn policy(k: [usize; 7]) -> EligibilityPolicy {
+    let rules = if k[0] == 3 {
+        RuleTable::shipped()
+    } else {
+        let min_age = [12u16, 0, 18][k[3]];
+        RuleTable {
+            groups: vec![
+                StateGroup {
+                    name: "issuers".into(),
+                    members: vec![cc("FRA"), cc("D<<")],
+                },
+                StateGroup {
+                    name: "nationals".into(),
+                    members: vec![cc("FRA")],
+                },
+            ],
+            rules: vec![Rule {
+                name: "allowed".into(),
+                documents: Some(match k[0] {
+                    0 => vec![DocumentKind::Passport, DocumentKind::IdentityCard],
+                    1 => vec![DocumentKind::Passport],
+                    _ => vec![DocumentKind::IdentityCard, DocumentKind::ResidencePermit],
+                }),
+                issuing_state: (k[1] == 1).then(|| "issuers".to_string()),
+                nationality: (k[2] == 1).then(|| "nationals".to_string()),
+                age: if min_age == 0 {
+                    AgeBand::Any
+                } else {
+                    AgeBand::Years {
+                        min: min_age,
+                        max: None,
+                    }
+                },
+                direction: None,
+                outcome: Outcome::Allow,
+            }],
+            default: Outcome::Refer(ReasonCode::IneligibleTraveller),
+        }
+    };
     EligibilityPolicy {
-        document_kinds: match k[0] {
-            0 => vec![DocumentKind::Passport, DocumentKind::IdentityCard],
-            1 => vec![DocumentKind::Passport],
-            _ => vec![DocumentKind::IdentityCard, DocumentKind::ResidencePermit],
-        },
-        issuing_states: match k[1] {
-            0 => Allow::Any,
-            _ => Allow::Only(vec![cc("FRA"), cc("D<<")]),
-        },
-        nationalities: match k[2] {
-            0 => Allow::Any,
-            _ => Allow::Only(vec![cc("FRA")]),
-        },
-        minimum_age: [12, 0, 18][k[3]],
+        rules,
         require_valid_document: k[4] == 0,
         pa: match k[5] {
             0 => PaStrictness::RequireTrustedCsca,
@@ -185,6 +214,7 @@ prop_compose! {
         explicit_consent in any::<bool>(),
         overlap in any::<bool>(),
         early_capture in any::<bool>(),
+        exit_lane in any::<bool>(),
     ) -> GateConfig {
         let choices = LaneChoices {
             two_step,
@@ -199,6 +229,7 @@ prop_compose! {
         };
         let mut c = choices.config(today());
         c.eligibility = EligibilityPolicy { watchlist: c.eligibility.watchlist, ..policy };
+        c.direction = if exit_lane { Direction::Exit } else { Direction::Entry };
         c
     }
 }
@@ -593,7 +624,10 @@ fn every_policy_rule_decides_a_cooperative_passage() {
     let policies: Vec<EligibilityPolicy> = policies.into_iter().map(policy).collect();
     let (mut passed, mut refused) = (0, 0);
     for policy in &policies {
-        for layout in [Layout::TwoStep, Layout::OneStep] {
+        for (layout, direction) in [
+            (Layout::TwoStep, Direction::Entry),
+            (Layout::OneStep, Direction::Exit),
+        ] {
             for v in 0..16u8 {
                 for next_day in [false, true] {
                     let mut config = match layout {
@@ -601,6 +635,7 @@ fn every_policy_rule_decides_a_cooperative_passage() {
                         Layout::OneStep => GateConfig::one_step(today()),
                     };
                     config.eligibility = policy.clone();
+                    config.direction = direction;
                     let mut acts = Vec::new();
                     if next_day {
                         acts.push((Act::NextDay, 0));

@@ -360,13 +360,17 @@ fn failed_passive_authentication() {
     assert!(lane.alarms().contains(&ReasonCode::PaFailed));
     let decision = lane.audits().into_iter().find_map(|e| match e {
         AuditEvent::DocumentDecision {
-            refusal, pseudonym, ..
-        } => Some((*refusal, pseudonym.0.clone())),
+            refusal,
+            pseudonym,
+            rule,
+            ..
+        } => Some((*refusal, pseudonym.0.clone(), rule.clone())),
         _ => None,
     });
+    // Authenticity refuses before the rule table: no rule decided.
     assert_eq!(
         decision,
-        Some((Some(ReasonCode::PaFailed), "hmac:3f9a".to_string()))
+        Some((Some(ReasonCode::PaFailed), "hmac:3f9a".to_string(), None))
     );
     let mut untrusted = facts();
     untrusted.pa = PaOutcome::UntrustedCsca;

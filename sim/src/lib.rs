@@ -10,6 +10,7 @@ pub mod chip;
 pub mod controller;
 pub mod display;
 pub mod factory;
+pub mod holder;
 pub mod inprocess;
 pub mod pty;
 pub mod scanner;

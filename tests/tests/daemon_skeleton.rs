@@ -12,6 +12,7 @@ fn help_lists_every_subcommand_with_a_description() {
     assert_eq!(code, 0);
     for sub in [
         "run", "console", "sim", "doc", "mrz", "vision", "hw", "config", "audit", "bench", "pki",
+        "policy",
     ] {
         let line = out
             .lines()
@@ -91,14 +92,14 @@ fn config_check_lists_every_error_and_exits_64() {
 fn config_check_names_each_bad_gate_rule() {
     let (_dir, f) = temp_file(
         "policy.toml",
-        "[gate]\nreferral = \"elsewhere\"\n[policy]\nissuing_states = [\"FRA\", \"fr\"]\n\
+        "[gate]\nreferral = \"elsewhere\"\n[eligibility.groups]\ng = [\"FRA\", \"fr\"]\n\
          [timeouts]\nexit = 0\n",
     );
     let (code, _, err) = config_check(&f);
     assert_eq!(code, 64, "{err}");
     for expected in [
         "line 2: gate.referral: unknown variant `elsewhere`",
-        "line 4: policy.issuing_states[1]: \"fr\" is not an ICAO 9303-3 code",
+        "line 4: eligibility.groups.g[1]: \"fr\" is not an ICAO 9303-3 code",
         "line 6: timeouts.exit: must be more than 0",
         "3 error(s)",
     ] {

@@ -77,7 +77,9 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
     assert_eq!(seen[0]["data"]["pad"]["decision"], "live", "{seen:?}");
     assert_eq!(seen[2]["data"]["liveness"], "not_reached", "{seen:?}");
     assert!(
-        metrics.contains("egate_passages_total{gate=\"gate-1-1\",outcome=\"accepted\""),
+        metrics.contains(
+            "egate_passages_total{bcp=\"bcp-1\",direction=\"entry\",gate=\"gate-1-1\",outcome=\"accepted\""
+        ),
         "{metrics}"
     );
 
@@ -97,6 +99,74 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
             .windows(9)
             .any(|w| w[0] == b'X' && w[1..].iter().all(u8::is_ascii_digit));
         assert!(!digits, "{what} contains a document number");
+    }
+}
+
+/// Issue #18: simulated travellers of several nationalities, documents and ages on an exit
+/// lane; the shipped rule table decides for each as `egate policy explain` says it would,
+/// and every passage record and metric carries the lane's direction and crossing point.
+#[test]
+fn simulated_travellers_carry_nationality_and_age_and_the_rule_table_decides_for_each() {
+    let (state, args, trail) = start_sim("\"genuine\"", "");
+    let cfg = state.path().join("egate.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text = text.replace(
+        "[sim]\n",
+        "[sim]\nholders = [\"FRA/passport/34\", \"USA/passport/15\", \
+         \"TUR@D/residence_permit/30\", \"ITA/identity_card/16\", \"JPN/passport/40\"]\n",
+    );
+    text.push_str("[gate]\ndirection = \"exit\"\nbcp = \"XX-SIM-1\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let expected = [
+        (None, "eu-eea-ch-passport"),
+        (Some("underage"), "third-country-minors"),
+        (Some("ineligible_traveller"), "default"),
+        (Some("underage"), "eu-eea-ch-minors-exit"),
+        (None, "third-country-passport"),
+    ];
+    let mut d = Daemon::start(&args);
+    let addr = d.wait_listening();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut ended = Vec::new();
+    while Instant::now() < deadline {
+        ended = passages(&trail);
+        if ended.len() >= expected.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let metrics = http(addr, "GET", "/metrics", "").unwrap().body;
+    d.signal("TERM");
+    assert!(d.wait_exit(Duration::from_secs(5)).is_some());
+    let log = d.log.join("\n");
+    let decisions = audit_records(&trail, "document_decision");
+    assert!(
+        decisions.len() >= expected.len(),
+        "{decisions:?}\n{ended:?}\n{log}"
+    );
+    for (i, (reason, rule)) in expected.iter().enumerate() {
+        let data = &decisions[i]["data"];
+        assert_eq!(data["rule"], *rule, "traveller {i}: {data}");
+        assert_eq!(data["refusal"].as_str(), *reason, "traveller {i}: {data}");
+    }
+    for p in &ended {
+        assert_eq!(p["data"]["direction"], "exit", "{p}");
+        assert_eq!(p["data"]["bcp"], "XX-SIM-1", "{p}");
+    }
+    assert!(
+        metrics
+            .contains("egate_passages_total{bcp=\"XX-SIM-1\",direction=\"exit\",gate=\"gate-1-1\""),
+        "{metrics}"
+    );
+    // Nothing of the documents in the log, the trail or the metrics: no MRZ filler, no
+    // nationality or issuing code, no document number.
+    let audit = std::fs::read_to_string(&trail).unwrap();
+    for (what, text) in [("log", &log), ("audit", &audit), ("metrics", &metrics)] {
+        for needle in [
+            "<<", "ERIKSSON", "\"TUR\"", "\"JPN\"", "\"USA\"", "\"ITA\"", "=TUR", "=JPN",
+        ] {
+            assert!(!text.contains(needle), "{what} contains {needle:?}");
+        }
     }
 }
 

@@ -188,8 +188,23 @@ impl<'a> Engine<'a> {
             cfg.layout = c.layout;
             cfg.liveness = c.liveness;
             cfg.eligibility.watchlist = c.watchlist;
-            if let Some(age) = g.minimum_age {
-                cfg.eligibility.minimum_age = age;
+            if let Some(age) = g.minimum_age.filter(|a| *a > 0) {
+                // The scenario's minimum age comes before the deployment's rule table.
+                cfg.eligibility.rules.rules.insert(
+                    0,
+                    gate::eligibility::Rule {
+                        name: "scenario-minimum-age".into(),
+                        documents: None,
+                        nationality: None,
+                        issuing_state: None,
+                        age: gate::eligibility::AgeBand::Years {
+                            min: 0,
+                            max: Some(u16::from(age) - 1),
+                        },
+                        direction: None,
+                        outcome: gate::eligibility::Outcome::Refer(gate::ReasonCode::Underage),
+                    },
+                );
             }
             cfg.attempts.capture = g.capture_attempts;
             cfg.attempts.chip_read = g.chip_read_attempts;

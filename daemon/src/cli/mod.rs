@@ -10,6 +10,7 @@ pub mod doc;
 pub mod hw;
 pub mod mrz;
 pub mod pki;
+pub mod policy;
 pub mod run;
 #[cfg(feature = "sim")]
 pub mod sim;

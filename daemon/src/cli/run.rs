@@ -199,11 +199,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             "version": env!("CARGO_PKG_VERSION"),
             "layout": cfg.gate.layout,
             "liveness": cfg.gate.liveness,
+            "bcp": cfg.gate.bcp,
+            "direction": cfg.gate.direction.as_str(),
             "dangerous": cfg.dangerous.enabled(),
         }),
     )?;
     let audit = Arc::new(Mutex::new(audit));
-    let mut state = AppState::new(&cfg.gate.id)?;
+    let mut state = AppState::new(&cfg.gate.id, &cfg.gate.bcp, cfg.gate.direction)?;
     if !cfg.server.metrics_token_file.as_os_str().is_empty() {
         state.metrics_token = Some(Arc::new(console::read_token(
             &cfg.server.metrics_token_file,

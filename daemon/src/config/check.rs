@@ -33,9 +33,14 @@ impl fmt::Display for ConfigError {
 /// Parses `text` against `schema` (a TOML text with every key and a value of each key's
 /// type), deserialises it and runs `validate` on the result; on failure, returns every error
 /// found, in file order.
+///
+/// The tables named in `free` (dotted paths) take keys the file chooses, each with a value
+/// of the type of the schema's first value there. An array of tables (`[[a.b]]`) is checked
+/// element by element against every key its elements have in the schema.
 pub fn parse<T: DeserializeOwned>(
     text: &str,
     schema: &str,
+    free: &[&str],
     validate: impl FnOnce(&T) -> Vec<ConfigError>,
 ) -> Result<T, Vec<ConfigError>> {
     let doc = match ImDocument::parse(text) {
@@ -51,8 +56,8 @@ pub fn parse<T: DeserializeOwned>(
     };
     let schema = ImDocument::parse(schema).expect("the schema parses");
     let mut errors = Vec::new();
-    check_table(
-        text,
+    let walk = Walk { text, free };
+    walk.table(
         schema.as_table(),
         doc.as_table(),
         &mut Vec::new(),
@@ -66,6 +71,10 @@ pub fn parse<T: DeserializeOwned>(
         return Err(errors);
     };
     for mut e in validate(&config) {
+        // A value serde refused was replaced by its default: not reported twice.
+        if !e.key.is_empty() && errors.iter().any(|x| x.key == e.key) {
+            continue;
+        }
         e.line = e.line.or_else(|| key_line(text, &doc, &e.key));
         errors.push(e);
     }
@@ -172,6 +181,17 @@ fn locate(
                     return Some(found);
                 }
             }
+            Item::ArrayOfTables(a) => {
+                let key = path.pop().unwrap_or_default();
+                for (i, t) in a.iter().enumerate() {
+                    path.push(format!("{key}[{i}]"));
+                    if let Some(found) = locate(t, at, path) {
+                        return Some(found);
+                    }
+                    path.pop();
+                }
+                path.push(key);
+            }
             Item::Value(v) if within(v.span()) => {
                 let mut dotted = path.join(".");
                 if let Value::Array(a) = v {
@@ -189,54 +209,110 @@ fn locate(
     None
 }
 
-/// Walks the user's table against the schema table, collecting unknown keys and type errors.
-fn check_table(
-    text: &str,
-    schema: &toml_edit::Table,
-    user: &toml_edit::Table,
-    path: &mut Vec<String>,
-    errors: &mut Vec<ConfigError>,
-) {
-    for (key, item) in user.iter() {
-        path.push(key.to_string());
-        let dotted = path.join(".");
-        let line = item
-            .span()
-            .or_else(|| user.key(key).and_then(|k| k.span()))
-            .map(|s| line_of(text, s.start));
-        match schema.get(key) {
-            None => {
-                let known: Vec<&str> = schema.iter().map(|(k, _)| k).collect();
-                errors.push(ConfigError {
+/// The strict walk of a user's file against the schema.
+struct Walk<'a> {
+    text: &'a str,
+    free: &'a [&'a str],
+}
+
+impl Walk<'_> {
+    /// Walks the user's table against the schema table, collecting unknown keys and type
+    /// errors.
+    fn table(
+        &self,
+        schema: &toml_edit::Table,
+        user: &toml_edit::Table,
+        path: &mut Vec<String>,
+        errors: &mut Vec<ConfigError>,
+    ) {
+        let free = self.free.contains(&path.join(".").as_str());
+        for (key, item) in user.iter() {
+            path.push(key.to_string());
+            let dotted = path.join(".");
+            let line = item
+                .span()
+                .or_else(|| user.key(key).and_then(|k| k.span()))
+                .map(|s| line_of(self.text, s.start));
+            let expected = if free {
+                schema.iter().next().map(|(_, v)| v)
+            } else {
+                schema.get(key)
+            };
+            match expected {
+                None if free => errors.push(ConfigError {
                     key: dotted,
                     line,
-                    message: format!("unknown key (known here: {})", known.join(", ")),
-                });
-            }
-            Some(expected) => match (expected, item) {
-                (Item::Table(s), Item::Table(u)) => check_table(text, s, u, path, errors),
-                (Item::Table(s), Item::Value(Value::InlineTable(u))) => {
-                    let u = u.clone().into_table();
-                    check_table(text, s, &u, path, errors)
-                }
-                (Item::Value(s), Item::Value(u)) => {
-                    if !same_type(s, u) {
-                        errors.push(ConfigError {
-                            key: dotted,
-                            line,
-                            message: format!("expected {}, found {}", type_name(s), type_name(u)),
-                        });
-                    }
-                }
-                (s, u) => errors.push(ConfigError {
-                    key: dotted,
-                    line,
-                    message: format!("expected {}, found {}", item_type(s), item_type(u)),
+                    message: "no value of this kind belongs here".into(),
                 }),
-            },
+                None => {
+                    let known: Vec<&str> = schema.iter().map(|(k, _)| k).collect();
+                    errors.push(ConfigError {
+                        key: dotted,
+                        line,
+                        message: format!("unknown key (known here: {})", known.join(", ")),
+                    });
+                }
+                Some(expected) => self.item(expected, item, &dotted, line, path, errors),
+            }
+            path.pop();
         }
-        path.pop();
     }
+
+    /// Checks one user item against the schema's item for its key.
+    fn item(
+        &self,
+        expected: &Item,
+        item: &Item,
+        dotted: &str,
+        line: Option<usize>,
+        path: &mut Vec<String>,
+        errors: &mut Vec<ConfigError>,
+    ) {
+        match (expected, item) {
+            (Item::Table(s), Item::Table(u)) => self.table(s, u, path, errors),
+            (Item::Table(s), Item::Value(Value::InlineTable(u))) => {
+                let u = u.clone().into_table();
+                self.table(s, &u, path, errors)
+            }
+            (Item::ArrayOfTables(s), Item::ArrayOfTables(u)) => {
+                let schema = union(s.iter());
+                let key = path.pop().unwrap_or_default();
+                for (i, t) in u.iter().enumerate() {
+                    path.push(format!("{key}[{i}]"));
+                    self.table(&schema, t, path, errors);
+                    path.pop();
+                }
+                path.push(key);
+            }
+            (Item::Value(s), Item::Value(u)) => {
+                if !same_type(s, u) {
+                    errors.push(ConfigError {
+                        key: dotted.to_string(),
+                        line,
+                        message: format!("expected {}, found {}", type_name(s), type_name(u)),
+                    });
+                }
+            }
+            (s, u) => errors.push(ConfigError {
+                key: dotted.to_string(),
+                line,
+                message: format!("expected {}, found {}", item_type(s), item_type(u)),
+            }),
+        }
+    }
+}
+
+/// One table with every key of `tables` (the first value of each key).
+fn union<'t>(tables: impl Iterator<Item = &'t toml_edit::Table>) -> toml_edit::Table {
+    let mut all = toml_edit::Table::new();
+    for t in tables {
+        for (k, v) in t.iter() {
+            if !all.contains_key(k) {
+                all.insert(k, v.clone());
+            }
+        }
+    }
+    all
 }
 
 fn same_type(a: &Value, b: &Value) -> bool {
@@ -274,20 +350,47 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// The line of a dotted key (`policy.nationalities[2]`: an array element) in the user's
-/// document, if it is there.
+/// The line of a dotted key (`policy.nationalities[2]`: an array element;
+/// `eligibility.rule[1].age`: a key of an element of an array of tables; `eligibility.rule[1]`:
+/// the element's header) in the user's document, if it is there.
 fn key_line(text: &str, doc: &ImDocument<&str>, dotted: &str) -> Option<usize> {
-    let mut item = doc.as_item();
+    let mut table: &toml_edit::Table = doc.as_table();
     let mut span = None;
-    for part in dotted.split('.') {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    for (n, part) in parts.iter().enumerate() {
         let (name, index) = match part.split_once('[') {
             Some((name, rest)) => (name, rest.strip_suffix(']')?.parse::<usize>().ok()),
-            None => (part, None),
+            None => (*part, None),
         };
-        item = item.get(name)?;
-        span = item.span();
-        if let Some(i) = index {
-            span = item.as_array()?.get(i)?.span();
+        // A key the file leaves out: the line of the table it would be in.
+        let Some(item) = table.get(name) else {
+            break;
+        };
+        span = item
+            .span()
+            .or_else(|| table.key(name).and_then(|k| k.span()));
+        let last = n + 1 == parts.len();
+        match (item, index) {
+            (Item::ArrayOfTables(a), Some(i)) => {
+                let t = a.get(i)?;
+                span = t.span().or_else(|| {
+                    t.iter()
+                        .next()
+                        .and_then(|(k, _)| t.key(k).and_then(|k| k.span()))
+                });
+                table = t;
+            }
+            (Item::Value(Value::Array(a)), Some(i)) => {
+                span = a.get(i)?.span();
+                if !last {
+                    return None;
+                }
+            }
+            (Item::Table(t), None) => table = t,
+            // A key inside an inline table: the table's own line.
+            (Item::Value(Value::InlineTable(_)), None) => break,
+            (_, None) if last => {}
+            _ => return None,
         }
     }
     span.map(|s| line_of(text, s.start))

@@ -10,13 +10,16 @@
 //!   `[dangerous]`, `[console]`);
 //! - [`policy`]: the gate's rules (`[gate]`, `[policy]`, `[timeouts]`, `[attempts]`,
 //!   `[occupancy]`, `[safe_state]`) and their mapping to `gate::GateConfig`;
+//! - [`eligibility`]: `[eligibility]`, the rule table of who may use the lane;
 //! - [`devices`]: `[reader]`, `[pki]`, `[doors]`, `[scanner]`, `[display]`;
 //! - [`fleet`]: `[fleet]` (events on a NATS JetStream stream).
 //!
-//! The files import one way: `check` ← `sections`, `policy`, `devices` ← this one.
+//! The files import one way: `check` ← `sections`, `eligibility` ← `policy`, `devices` ←
+//! this one.
 
 pub mod check;
 pub mod devices;
+pub mod eligibility;
 pub mod fleet;
 pub mod policy;
 pub mod sections;
@@ -56,9 +59,12 @@ pub struct Config {
     /// The gate itself.
     #[serde(default)]
     pub gate: GateSection,
-    /// Who may use the gate.
+    /// How the document is checked.
     #[serde(default)]
     pub policy: policy::PolicyConfig,
+    /// Who may use the lane: the eligibility rule table.
+    #[serde(default)]
+    pub eligibility: eligibility::EligibilityConfig,
     /// Step timeouts.
     #[serde(default)]
     pub timeouts: policy::TimeoutsConfig,
@@ -112,9 +118,20 @@ pub struct Config {
     pub fleet: fleet::FleetConfig,
 }
 
+/// Tables of the configuration whose keys are names the file chooses (each value of the
+/// type of the default's first value).
+pub const FREE_TABLES: [&str; 1] = ["eligibility.groups"];
+
 /// Parses and validates a config file's text; on failure, returns every error found.
 pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {
-    check::parse(text, DEFAULT_CONFIG, Config::validate)
+    check::parse(text, DEFAULT_CONFIG, &FREE_TABLES, Config::validate).map_err(|mut errors| {
+        for e in &mut errors {
+            if eligibility::REPLACED_POLICY_KEYS.contains(&e.key.as_str()) {
+                e.message = eligibility::REPLACED_MESSAGE.into();
+            }
+        }
+        errors
+    })
 }
 
 impl Config {
@@ -158,6 +175,7 @@ impl Config {
         policy::Rules {
             gate: &self.gate,
             policy: &self.policy,
+            eligibility: &self.eligibility,
             timeouts: &self.timeouts,
             attempts: &self.attempts,
             occupancy: &self.occupancy,
@@ -331,7 +349,10 @@ mod tests {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
         let one_step = parse("[gate]\nlayout = \"one-step\"\n").unwrap();
         assert!(one_step.gate.overlap, "the default is kept");
-        assert!(!one_step.gate_config(today).overlap, "but a one-step lane never overlaps");
+        assert!(
+            !one_step.gate_config(today).overlap,
+            "but a one-step lane never overlaps"
+        );
         let c = parse("[gate]\noverlap = false\nearly_capture = false\n").unwrap();
         let g = c.gate_config(today);
         assert!(!g.overlap && !g.early_capture);
@@ -349,11 +370,22 @@ layout = "one-step"
 overlap = false
 referral = "wait-for-officer"
 utc_offset_minutes = -300
+direction = "exit"
+bcp = "FRA-CDG-T2"
+[eligibility.groups]
+issuers = ["D", "FRA", "D<<X"]
+nationals = ["AUT", "D<<"]
+[eligibility.default]
+decision = "refer"
+reason = "ineligible_document"
+[[eligibility.rule]]
+name = "adults"
+documents = ["passport"]
+issuing_state = "issuers"
+nationality = "nationals"
+age = "18-"
+decision = "allow"
 [policy]
-document_kinds = ["passport"]
-issuing_states = ["D", "FRA", "D<<X"]
-nationalities = ["AUT", "D<<"]
-minimum_age = 18
 require_valid_document = false
 pa = "untrusted-csca-allowed"
 require_chip_authentication = true
@@ -377,7 +409,7 @@ exit = "open"
         let errs = parse(text).unwrap_err();
         assert_eq!(
             keys_and_lines(&errs),
-            vec![("policy.issuing_states[2]".into(), Some(9))]
+            vec![("eligibility.groups.issuers[2]".into(), Some(9))]
         );
         let c = parse(&text.replace(", \"D<<X\"", "")).unwrap();
         let today = gate::CivilDate::new(2027, 2, 28).unwrap();
@@ -385,11 +417,30 @@ exit = "open"
         let cc = |s: &str| gate::CountryCode::new(s).unwrap();
         let mut expected = gate::GateConfig::one_step(today);
         expected.referral = gate::ReferralRoute::WaitForOfficer;
+        let mut groups = gate::RuleTable::shipped().groups;
+        groups.push(gate::StateGroup {
+            name: "issuers".into(),
+            members: vec![cc("D<<"), cc("FRA")],
+        });
+        groups.push(gate::StateGroup {
+            name: "nationals".into(),
+            members: vec![cc("AUT"), cc("D<<")],
+        });
+        expected.direction = gate::Direction::Exit;
         expected.eligibility = gate::EligibilityPolicy {
-            document_kinds: vec![gate::DocumentKind::Passport],
-            issuing_states: gate::Allow::Only(vec![cc("D<<"), cc("FRA")]),
-            nationalities: gate::Allow::Only(vec![cc("AUT"), cc("D<<")]),
-            minimum_age: 18,
+            rules: gate::RuleTable {
+                groups,
+                rules: vec![gate::Rule {
+                    name: "adults".into(),
+                    documents: Some(vec![gate::DocumentKind::Passport]),
+                    nationality: Some("nationals".into()),
+                    issuing_state: Some("issuers".into()),
+                    age: gate::AgeBand::Years { min: 18, max: None },
+                    direction: None,
+                    outcome: gate::Outcome::Allow,
+                }],
+                default: gate::Outcome::Refer(gate::ReasonCode::IneligibleDocument),
+            },
             require_valid_document: false,
             pa: gate::PaStrictness::AllowUntrustedCsca,
             require_chip_authentication: true,
@@ -411,20 +462,26 @@ exit = "open"
         };
         assert_eq!(g, expected);
         assert_eq!(c.gate.utc_offset_minutes, -300);
+        assert_eq!(c.gate.bcp, "FRA-CDG-T2");
     }
 
     #[test]
     fn every_bad_gate_rule_is_reported_with_key_and_line() {
         let text = r#"[gate]
 utc_offset_minutes = 900
-[policy]
-document_kinds = ["passport", "visa", "passport"]
-issuing_states = ["FRA", "fr", "D", "DEUT", "FRA"]
-nationalities = [
+[eligibility.groups]
+g = ["FRA", "fr", "D", "DEUT", "FRA"]
+h = [
   "AUT",
   "A<B",
 ]
-minimum_age = 200
+[[eligibility.rule]]
+name = "x"
+documents = ["passport", "visa", "passport"]
+age = "200-"
+nationality = "g"
+decision = "allow"
+[policy]
 pa = "maybe"
 [timeouts]
 exit = 0
@@ -443,36 +500,40 @@ exit = "ajar"
         let errs = parse(text).unwrap_err();
         let expected: Vec<(String, Option<usize>)> = [
             ("gate.utc_offset_minutes", 2),
-            ("policy.document_kinds[1]", 4),
-            ("policy.document_kinds[2]", 4),
-            ("policy.issuing_states[1]", 5),
-            ("policy.issuing_states[3]", 5),
-            ("policy.issuing_states[4]", 5),
-            ("policy.nationalities[1]", 8),
-            ("policy.minimum_age", 10),
-            ("policy.pa", 11),
-            ("timeouts.exit", 13),
-            ("timeouts.loiter", 14),
-            ("timeouts.alarm_repeat", 15),
-            ("timeouts.enter", 16),
-            ("timeouts.door_travel", 17),
-            ("attempts.chip_read", 19),
-            ("attempts.capture", 20),
-            ("occupancy.child", 22),
-            ("safe_state.exit", 24),
+            ("eligibility.groups.g[1]", 4),
+            ("eligibility.groups.g[3]", 4),
+            ("eligibility.groups.g[4]", 4),
+            ("eligibility.groups.h[1]", 7),
+            ("eligibility.rule[0].documents[1]", 11),
+            ("eligibility.rule[0].documents[2]", 11),
+            ("eligibility.rule[0].age", 12),
+            ("policy.pa", 16),
+            ("timeouts.exit", 18),
+            ("timeouts.loiter", 19),
+            ("timeouts.alarm_repeat", 20),
+            ("timeouts.enter", 21),
+            ("timeouts.door_travel", 22),
+            ("attempts.chip_read", 24),
+            ("attempts.capture", 25),
+            ("occupancy.child", 27),
+            ("safe_state.exit", 29),
         ]
         .into_iter()
         .map(|(k, l)| (k.to_string(), Some(l)))
         .collect();
         assert_eq!(keys_and_lines(&errs), expected, "{errs:#?}");
 
-        // What only the gate's own check refuses is reported under its key too.
-        let errs = parse("[policy]\ndocument_kinds = []\n").unwrap_err();
+        // What only the table's own check refuses is reported under its key too.
+        let errs = parse(
+            "[eligibility.default]\ndecision = \"refer\"\nreason = \"underage\"\n\
+             [[eligibility.rule]]\nname = \"r\"\ndecision = \"refer\"\nreason = \"underage\"\n",
+        )
+        .unwrap_err();
         assert_eq!(
             keys_and_lines(&errs),
-            vec![("policy.document_kinds".into(), Some(2))]
+            vec![("eligibility.default".into(), Some(1))]
         );
-        assert!(errs[0].message.contains("no document kind"), "{errs:?}");
+        assert!(errs[0].message.contains("nobody could use"), "{errs:?}");
     }
 
     #[test]

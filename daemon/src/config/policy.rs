@@ -1,4 +1,5 @@
-//! The gate's rules in the configuration: `[gate]`, `[policy]` (who may use the gate),
+//! The gate's rules in the configuration: `[gate]`, `[policy]` (how the document is
+//! checked), `[eligibility]` (who may use the lane, in [`super::eligibility`]),
 //! `[timeouts]`, `[attempts]`, `[occupancy]` and `[safe_state]`. [`gate_config`] turns them
 //! into the sans-IO gate's [`gate::GateConfig`]; [`problems`] reports every bad value with its
 //! key path, including what [`gate::GateConfig::validate`] would refuse. Layout, liveness and
@@ -10,7 +11,7 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use gate::{Allow, CountryCode, DocumentKind, GateConfig, Layout, LivenessMode, SafeState};
+use gate::{Direction, GateConfig, Layout, LivenessMode, SafeState};
 use serde::{Deserialize, Serialize};
 
 use super::check::Problems;
@@ -41,6 +42,10 @@ pub struct GateSection {
     /// while the entry closes ([`gate::GateConfig::early_capture`]). A one-step lane
     /// captures at the reader anyway: there it changes nothing.
     pub early_capture: bool,
+    /// Which way the lane takes travellers: "entry" or "exit".
+    pub direction: Direction,
+    /// The border crossing point's code, on every passage record and metric.
+    pub bcp: String,
 }
 
 impl Default for GateSection {
@@ -53,6 +58,8 @@ impl Default for GateSection {
             utc_offset_minutes: 0,
             overlap: true,
             early_capture: true,
+            direction: Direction::Entry,
+            bcp: "bcp-1".into(),
         }
     }
 }
@@ -65,6 +72,13 @@ impl GateSection {
             p.bad(
                 "gate.id",
                 "must be non-empty ASCII letters, digits, '-' or '_'",
+            );
+        }
+        if self.bcp.is_empty() || self.bcp.len() > 32 || !self.bcp.chars().all(name_ok) {
+            p.bad(
+                "gate.bcp",
+                "must be 1 to 32 ASCII letters, digits, '-' or '_' (it labels every metric and \
+                 passage record)",
             );
         }
         if !UTC_OFFSET_RANGE.contains(&self.utc_offset_minutes) {
@@ -83,6 +97,8 @@ pub struct Rules<'a> {
     pub gate: &'a GateSection,
     /// `[policy]`
     pub policy: &'a PolicyConfig,
+    /// `[eligibility]`
+    pub eligibility: &'a super::eligibility::EligibilityConfig,
     /// `[timeouts]`
     pub timeouts: &'a TimeoutsConfig,
     /// `[attempts]`
@@ -93,18 +109,10 @@ pub struct Rules<'a> {
     pub safe_state: &'a SafeState,
 }
 
-/// `[policy]`: who may use the gate; everyone else is referred with the reason.
+/// `[policy]`: how the document is checked before the eligibility rule table decides.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
-    /// Allowed document kinds: "passport", "identity-card", "residence-permit", "other".
-    pub document_kinds: Vec<String>,
-    /// Allowed issuing states (ICAO 9303-3 codes); empty: any.
-    pub issuing_states: Vec<String>,
-    /// Allowed nationalities (ICAO 9303-3 codes); empty: any.
-    pub nationalities: Vec<String>,
-    /// Minimum age in completed years; 0: none.
-    pub minimum_age: u32,
     /// Refer documents past their expiry date.
     pub require_valid_document: bool,
     /// How strict passive authentication is.
@@ -118,10 +126,6 @@ pub struct PolicyConfig {
 impl Default for PolicyConfig {
     fn default() -> Self {
         Self {
-            document_kinds: vec!["passport".into(), "identity-card".into()],
-            issuing_states: Vec::new(),
-            nationalities: Vec::new(),
-            minimum_age: 12,
             require_valid_document: true,
             pa: PaMode::TrustedCsca,
             require_chip_authentication: false,
@@ -227,14 +231,12 @@ pub enum Referral {
 const MAX_TIMEOUT_S: f64 = 3600.0;
 /// Most attempts accepted for one step.
 const MAX_ATTEMPTS: u32 = 10;
-/// Highest accepted minimum age.
-const MAX_AGE: u32 = 120;
 
 /// The sans-IO gate's configuration, with `today` as the lane's civil date.
 ///
 /// Meant for rules that [`problems`] accepted; a bad value that slipped through is replaced
-/// by the gate's default, and a bad country code by nothing (a list of only bad codes allows
-/// nobody).
+/// by the gate's default, and a bad eligibility value by the strictest reading (see
+/// [`super::eligibility::table`]).
 pub fn gate_config(rules: Rules<'_>, today: gate::CivilDate) -> GateConfig {
     build(rules, today).0
 }
@@ -264,34 +266,10 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
         Referral::WaitForOfficer => gate::ReferralRoute::WaitForOfficer,
     };
 
+    g.direction = config.gate.direction;
     let p = config.policy;
     let e = &mut g.eligibility;
-    e.document_kinds.clear();
-    for (i, kind) in p.document_kinds.iter().enumerate() {
-        match document_kind(kind) {
-            Some(k) if !e.document_kinds.contains(&k) => e.document_kinds.push(k),
-            Some(_) => bad(
-                format!("policy.document_kinds[{i}]"),
-                format!("{kind:?} is listed twice"),
-            ),
-            None => bad(
-                format!("policy.document_kinds[{i}]"),
-                format!(
-                    "{kind:?} is not one of \"passport\", \"identity-card\", \
-                     \"residence-permit\", \"other\""
-                ),
-            ),
-        }
-    }
-    e.issuing_states = countries("policy.issuing_states", &p.issuing_states, &mut bad);
-    e.nationalities = countries("policy.nationalities", &p.nationalities, &mut bad);
-    match u8::try_from(p.minimum_age) {
-        Ok(age) if p.minimum_age <= MAX_AGE => e.minimum_age = age,
-        _ => bad(
-            "policy.minimum_age".into(),
-            format!("must be between 0 and {MAX_AGE} years"),
-        ),
-    }
+    e.rules = super::eligibility::table(config.eligibility, &mut bad);
     e.require_valid_document = p.require_valid_document;
     e.pa = match p.pa {
         PaMode::TrustedCsca => gate::PaStrictness::RequireTrustedCsca,
@@ -355,7 +333,8 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
             let key = match error {
                 gate::ConfigError::ZeroTimeout(name) => format!("timeouts.{name}"),
                 gate::ConfigError::ZeroAttempts(name) => format!("attempts.{name}"),
-                gate::ConfigError::NoDocumentKinds => "policy.document_kinds".into(),
+                // Reported by the table itself, under each rule's keys.
+                gate::ConfigError::Eligibility(_) => continue,
                 _ => "gate".into(),
             };
             let seen = problems
@@ -367,48 +346,4 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
         }
     }
     (g, problems)
-}
-
-fn document_kind(name: &str) -> Option<DocumentKind> {
-    match name {
-        "passport" => Some(DocumentKind::Passport),
-        "identity-card" => Some(DocumentKind::IdentityCard),
-        "residence-permit" => Some(DocumentKind::ResidencePermit),
-        "other" => Some(DocumentKind::Other),
-        _ => None,
-    }
-}
-
-/// A list of ICAO 9303-3 codes; empty: any. ICAO 9303-3 §5: codes are three capital
-/// letters, except Germany's one-letter "D", which the MRZ pads with fillers to "D<<".
-fn countries(
-    key: &str,
-    list: &[String],
-    bad: &mut impl FnMut(String, String),
-) -> Allow<CountryCode> {
-    if list.is_empty() {
-        return Allow::Any;
-    }
-    let mut codes = Vec::new();
-    for (i, text) in list.iter().enumerate() {
-        let padded = if text == "D" { "D<<" } else { text.as_str() };
-        let letters = padded.len() == 3 && padded.bytes().all(|b| b.is_ascii_uppercase());
-        match CountryCode::new(padded) {
-            Ok(code) if letters || padded == "D<<" => {
-                if codes.contains(&code) {
-                    bad(format!("{key}[{i}]"), format!("{text:?} is listed twice"));
-                } else {
-                    codes.push(code);
-                }
-            }
-            _ => bad(
-                format!("{key}[{i}]"),
-                format!(
-                    "{text:?} is not an ICAO 9303-3 code: three capital letters (\"FRA\"), \
-                     or \"D\" or \"D<<\" for Germany"
-                ),
-            ),
-        }
-    }
-    Allow::Only(codes)
 }

@@ -33,6 +33,10 @@ pub struct SimConfig {
     /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed",
     /// "print", "screen_replay", or a clone profile of [`CLONE_PATTERNS`]).
     pub pattern: Vec<String>,
+    /// Who the travellers are (`sim::holder`: "NAT/DOCUMENT/AGE" or
+    /// "NAT@ISSUER/DOCUMENT/AGE"): cycled beside `pattern` when it is set, picked at random
+    /// otherwise. Empty: the specimen's holder (a German adult with a passport).
+    pub holders: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -47,6 +51,7 @@ impl Default for SimConfig {
             seed: 1,
             vpcd_readers: vec![0, 1],
             pattern: Vec::new(),
+            holders: Vec::new(),
         }
     }
 }
@@ -88,6 +93,12 @@ impl SimConfig {
                 "impostor_share, forged_share and listed_share must be in 0..1 and add up to \
                  at most 1",
             );
+        }
+        #[cfg(feature = "sim")]
+        for (i, text) in self.holders.iter().enumerate() {
+            if let Err(e) = sim::holder::Holder::parse(text) {
+                p.bad(format!("sim.holders[{i}]"), format!("{text:?}: {e}"));
+            }
         }
         if self.vpcd_readers.iter().any(|r| *r > 1) {
             p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");

@@ -116,6 +116,8 @@ pub struct Driver {
     pub screen: traveller::Feed,
     /// Beats on every turn of the loop, for the systemd watchdog.
     pub heartbeat: crate::service::Heartbeat,
+    /// The border crossing point's code (`[gate] bcp`), on every passage record.
+    pub bcp: String,
 }
 
 /// Audit records kept in memory while the trail cannot be written.
@@ -418,6 +420,8 @@ impl Driver {
                 }
                 self.jobs.passage_ended(*passage);
                 data["notice"] = self.screen.take_notice_shown().into();
+                data["bcp"] = self.bcp.as_str().into();
+                data["direction"] = self.gate.config().direction.as_str().into();
             }
             AuditEvent::PhaseChanged { to, .. } => {
                 self.link.publish(GateEventKind::Phase {
@@ -558,11 +562,13 @@ pub fn audit_record(e: &AuditEvent) -> (&'static str, Value) {
             pa,
             chip_auth,
             refusal,
+            rule,
         } => (
             "document_decision",
             json!({
                 "passage": passage.0, "document": pseudonym.0, "pa": format!("{pa:?}"),
                 "chip_auth": format!("{chip_auth:?}"), "refusal": refusal.map(|r| r.as_str()),
+                "rule": rule,
             }),
         ),
         AuditEvent::PassageEnded {
@@ -725,6 +731,7 @@ mod tests {
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
+            bcp: "bcp-test".into(),
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);

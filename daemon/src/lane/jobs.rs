@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use document::reader::{AccessKey, ReadDocument};
-use gate::{CivilDate, Input, JobKind, Ticket};
+use gate::{Input, JobKind, Ticket};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
@@ -313,10 +313,7 @@ impl JobRunner for Jobs {
     }
 
     fn deviation_record(&mut self) -> Option<serde_json::Value> {
-        self.ctx
-            .passages()
-            .lane()
-            .and_then(|p| p.deviations.take())
+        self.ctx.passages().lane().and_then(|p| p.deviations.take())
     }
 }
 
@@ -499,13 +496,15 @@ pub fn check_read(
     }
     let (chip_auth, chip_refusal) = chip_facts(&chip);
     let m = &chip_mrz;
+    let this_year = crate::lane::clock::LaneClock::default().today().year();
     let facts = (|| {
+        let read = crate::lane::facts::from_mrz(m, this_year)?;
         Some(gate::DocumentFacts {
-            kind: document_kind(m.document_code()),
-            issuing_state: country(m.issuing_state())?,
-            nationality: country(m.nationality())?,
-            birth_date: yymmdd(m.birth_date(), true),
-            expiry: yymmdd(m.expiry_date(), false)?,
+            kind: read.holder.kind,
+            issuing_state: read.holder.issuing_state,
+            nationality: read.holder.nationality,
+            birth_date: read.holder.birth_date,
+            expiry: read.expiry,
             pa: pa_outcome,
             chip_auth,
             chip_refusal,
@@ -550,41 +549,6 @@ fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
             gate::WatchlistResult::Unavailable
         }
     }
-}
-
-/// The kind of document from its MRZ document code (ICAO 9303-4 §4.2.2 and 9303-5 §4.2.2:
-/// the first letter is the type, the second is at the issuer's discretion; `R` as second
-/// letter marks a residence permit in EU practice, Council Regulation 1030/2002 as amended).
-fn document_kind(code: &str) -> gate::DocumentKind {
-    use gate::DocumentKind as K;
-    let mut c = code.chars();
-    match (c.next(), c.next()) {
-        (Some('P'), _) => K::Passport,
-        (Some('I' | 'A' | 'C'), Some('R')) => K::ResidencePermit,
-        // Crew member certificates (`AC`) are not identity cards.
-        (Some('A'), Some('C')) => K::Other,
-        (Some('I'), _) => K::IdentityCard,
-        (Some('A' | 'C'), _) => K::ResidencePermit,
-        _ => K::Other,
-    }
-}
-
-/// An MRZ country code with its fillers put back (`D` is Germany's `D<<`, ICAO 9303-3 §5).
-fn country(code: &str) -> Option<gate::CountryCode> {
-    gate::CountryCode::new(&format!("{code:<<3}")).ok()
-}
-
-/// An MRZ date (YYMMDD) as a civil date, its century as of the lane clock's year.
-fn yymmdd(s: &str, birth: bool) -> Option<CivilDate> {
-    use document::mrz::DateField;
-    let field = if birth {
-        DateField::Birth
-    } else {
-        DateField::Expiry
-    };
-    let this_year = crate::lane::clock::LaneClock::default().today().year();
-    let (year, month, day) = document::mrz::mrz_date(s, field, this_year)?;
-    CivilDate::new(year, month, day).ok()
 }
 
 /// A frame source that keeps the first frame it hands out as a JPEG, for the officer's
@@ -716,44 +680,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn document_kinds_come_from_the_document_code() {
-        use gate::DocumentKind as K;
-        for (code, kind) in [
-            ("P<", K::Passport),
-            ("PD", K::Passport),
-            ("I<", K::IdentityCard),
-            ("ID", K::IdentityCard),
-            ("IR", K::ResidencePermit),
-            ("AR", K::ResidencePermit),
-            ("AC", K::Other),
-            ("V<", K::Other),
-            ("", K::Other),
-        ] {
-            assert_eq!(document_kind(code), kind, "{code}");
-        }
-    }
-
-    #[test]
     fn every_chip_authenticity_reason_is_a_gate_reason_code() {
         for r in document::authenticity::REASONS {
             assert!(gate::ReasonCode::from_name(r).is_some(), "{r}");
         }
-    }
-
-    #[test]
-    fn country_codes_get_their_fillers_back() {
-        assert_eq!(country("D").map(|c| c.to_string()), Some("D<<".into()));
-        assert_eq!(country("UTO").map(|c| c.to_string()), Some("UTO".into()));
-        assert_eq!(country("d1"), None);
-    }
-
-    #[test]
-    fn mrz_dates_get_their_century() {
-        assert_eq!(yymmdd("740812", true), CivilDate::new(1974, 8, 12).ok());
-        assert_eq!(yymmdd("120415", true), CivilDate::new(2012, 4, 15).ok());
-        assert_eq!(yymmdd("340415", false), CivilDate::new(2034, 4, 15).ok());
-        assert_eq!(yymmdd("34041", false), None);
-        assert_eq!(yymmdd("341345", false), None);
     }
 
     struct DeadReader;

@@ -33,7 +33,8 @@ pub fn public_reason(reason: &str) -> &str {
             | IneligibleIssuingState
             | IneligibleNationality
             | Underage
-            | AgeUnknown,
+            | AgeUnknown
+            | IneligibleTraveller,
         ) => DOCUMENT_CHECK,
         _ => reason,
     }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod devices;
 pub mod doors;
 pub mod driver;
+pub mod facts;
 pub mod jobs;
 pub mod metrics;
 pub mod pad;
@@ -142,6 +143,7 @@ impl Lane {
             clock,
             screen,
             heartbeat: shared.watchdog.heartbeat(),
+            bcp: cfg.gate.bcp.clone(),
         };
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }

@@ -27,9 +27,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A fresh registry with the process-level metrics registered.
-    pub fn new(gate_id: &str) -> prometheus::Result<Self> {
-        let registry = Registry::new();
+    /// A fresh registry with the process-level metrics registered. Every metric carries the
+    /// border crossing point's code and the lanes' direction (`[gate] bcp`, `direction`)
+    /// as the labels `bcp` and `direction`.
+    pub fn new(gate_id: &str, bcp: &str, direction: gate::Direction) -> prometheus::Result<Self> {
+        let labels = [
+            ("bcp".to_string(), bcp.to_string()),
+            ("direction".to_string(), direction.as_str().to_string()),
+        ];
+        let registry = Registry::new_custom(None, Some(labels.into_iter().collect()))?;
         let info = IntGauge::with_opts(
             Opts::new("egate_build_info", "Build information; always 1.")
                 .const_label("version", env!("CARGO_PKG_VERSION"))

@@ -232,11 +232,27 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         .map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
     drop(detector);
     let watchlist = sim_watchlist(cfg)?;
-    let pki = Arc::new(sim::factory::pki::TestPki::generate("egate-sim", "DE"));
+    // Who the travellers are, and a test PKI for each state that issues their documents
+    // (passive authentication checks the signer's country against the issuing state).
+    let holders: Vec<sim::holder::Holder> = sim_cfg
+        .holders
+        .iter()
+        .map(|h| sim::holder::Holder::parse(h))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("[sim] holders: {e}"))?;
+    let mut pkis = Pkis::new();
+    for country in std::iter::once("DE").chain(holders.iter().map(|h| h.pki_country())) {
+        pkis.entry(country.to_string()).or_insert_with(|| {
+            Arc::new(sim::factory::pki::TestPki::generate("egate-sim", country))
+        });
+    }
+    let pkis = Arc::new(pkis);
     let mut store = document::pki::CscaStore::new();
-    store.add_der_or_pem(&pki.csca.der)?;
-    store.add_der_or_pem(&pki.link.der)?;
-    store.add_crl(&pki.crl)?;
+    for pki in pkis.values() {
+        store.add_der_or_pem(&pki.csca.der)?;
+        store.add_der_or_pem(&pki.link.der)?;
+        store.add_crl(&pki.crl)?;
+    }
     // `[pki]` adds to the test PKI, and is watched as on a real gate.
     let (trust, notes) = crate::lane::trust::Trust::load(&cfg.pki, Some(store))
         .map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
@@ -301,7 +317,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             controller,
             lane_devices,
             identities.clone(),
-            pki.clone(),
+            pkis.clone(),
+            holders.clone(),
+            crate::lane::clock::LaneClock::new(cfg.gate.utc_offset_minutes),
             sim_cfg.clone(),
             cfg.gate.overlap,
             n as u64,
@@ -401,6 +419,8 @@ impl SimLane {
     }
 }
 
+/// The simulator's test PKIs by CSCA country (ISO 3166-1 alpha-2).
+type Pkis = std::collections::BTreeMap<String, Arc<sim::factory::pki::TestPki>>;
 /// A simulated traveller on foot in the lane.
 struct OnFoot {
     walker: sim::traveller::Walker,
@@ -429,7 +449,9 @@ async fn travellers(
     controller: Arc<sim::controller::SimController>,
     devices: SimLane,
     identities: Vec<Identity>,
-    pki: Arc<sim::factory::pki::TestPki>,
+    pkis: Arc<Pkis>,
+    holders: Vec<sim::holder::Holder>,
+    clock: crate::lane::clock::LaneClock,
     cfg: SimConfig,
     overlap: bool,
     lane_no: u64,
@@ -542,14 +564,17 @@ async fn travellers(
         let idle_ready = front.is_none() && due && shut && phase == "idle";
         if called || idle_ready {
             let case = pick_case(&mut rng, &cfg, served);
+            let holder = pick_holder(&mut rng, &holders, !cfg.pattern.is_empty(), served);
             debug!(?case, called, "simulated traveller arrives");
             served += 1;
             // Rendering a synthetic presentation takes a while: off the runtime's
             // threads, so the door controller's link is served meanwhile.
-            let (ids, pki, seed) = (identities.clone(), pki.clone(), rng.gen::<u64>());
+            let (ids, pkis, seed) = (identities.clone(), pkis.clone(), rng.gen::<u64>());
+            let today = clock.today();
+            let today = sim::factory::DateTime::date(today.year(), today.month(), today.day());
             let made = tokio::task::spawn_blocking(move || {
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-                make_traveller(case, &ids, &pki, &mut rng)
+                make_traveller(case, &ids, &pkis, holder.as_ref(), today, &mut rng)
             })
             .await
             .unwrap_or_else(|e| Err(anyhow::anyhow!("making a traveller: {e}")));
@@ -589,6 +614,25 @@ async fn travellers(
     }
 }
 
+/// The holder of the next traveller's document: with a pattern, the one beside its entry
+/// (cycled); otherwise one at random; `None`: the specimen's holder.
+fn pick_holder(
+    rng: &mut impl Rng,
+    holders: &[sim::holder::Holder],
+    cycled: bool,
+    served: usize,
+) -> Option<sim::holder::Holder> {
+    if holders.is_empty() {
+        return None;
+    }
+    let i = if cycled {
+        served % holders.len()
+    } else {
+        rng.gen_range(0..holders.len())
+    };
+    Some(holders[i].clone())
+}
+
 fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
     if !cfg.pattern.is_empty() {
         return match cfg.pattern[served % cfg.pattern.len()].as_str() {
@@ -617,12 +661,27 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
 fn make_traveller(
     case: Case,
     ids: &[Identity],
-    pki: &sim::factory::pki::TestPki,
+    pkis: &Pkis,
+    who: Option<&sim::holder::Holder>,
+    today: sim::factory::DateTime,
     rng: &mut impl Rng,
 ) -> anyhow::Result<Traveller> {
     let holder = rng.gen_range(0..ids.len());
     let other = (holder + 1 + rng.gen_range(0..ids.len() - 1)) % ids.len();
     let mut spec = sim::factory::DocumentSpec::specimen();
+    let mut country = "DE";
+    if let Some(who) = who {
+        who.apply(&mut spec, today);
+        country = who.pki_country();
+    }
+    if case == Case::Listed {
+        // The simulator's watchlist lists one German document.
+        LISTED_DOCUMENT.0.clone_into(&mut spec.bio.issuing_state);
+        country = "DE";
+    }
+    let pki = pkis
+        .get(country)
+        .ok_or_else(|| anyhow::anyhow!("no test PKI for {country}"))?;
     spec.bio.number = format!("X{:07}", rng.gen_range(0..10_000_000u32));
     spec.bio
         .number

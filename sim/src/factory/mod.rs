@@ -54,9 +54,21 @@ pub struct Biographic {
     pub sex: char,
     /// Date of expiry.
     pub expiry: DateTime,
+    /// The two-character document code (ICAO 9303-3 §4.2.2), e.g. "IR" for a residence
+    /// permit card; `None`: "P<" for a passport, "I<" for an identity card.
+    pub document_code: Option<String>,
 }
 
 impl Biographic {
+    /// The document code written in the MRZ.
+    fn code(&self) -> String {
+        match (&self.document_code, self.doc_type) {
+            (Some(c), _) => fill(c, 2),
+            (None, DocType::Td3) => "P<".into(),
+            (None, DocType::Td1) => "I<".into(),
+        }
+    }
+
     /// The MRZ lines joined with '\n'.
     pub fn mrz(&self) -> String {
         let num = fill(&self.number, 9);
@@ -73,7 +85,7 @@ impl Biographic {
         let nat = fill(&self.nationality, 3);
         match self.doc_type {
             DocType::Td3 => {
-                let l1 = format!("P<{state}{}", fill(&name, 39));
+                let l1 = format!("{}{state}{}", self.code(), fill(&name, 39));
                 let opt = fill("", 14);
                 let ocd = '<';
                 let composite = format!("{num}{ncd}{dob}{dcd}{doe}{ecd}{opt}{ocd}");
@@ -87,7 +99,7 @@ impl Biographic {
             DocType::Td1 => {
                 let opt1 = fill("", 15);
                 let opt2 = fill("", 11);
-                let l1 = format!("I<{state}{num}{ncd}{opt1}");
+                let l1 = format!("{}{state}{num}{ncd}{opt1}", self.code());
                 let composite = format!("{num}{ncd}{opt1}{dob}{dcd}{doe}{ecd}{opt2}");
                 let l2 = format!(
                     "{dob}{dcd}{}{doe}{ecd}{nat}{opt2}{}",
@@ -267,6 +279,7 @@ pub fn specimen_bio() -> Biographic {
         birth: DateTime::date(1974, 8, 12),
         sex: 'F',
         expiry: DateTime::date(2034, 4, 15),
+        document_code: None,
     }
 }
 
