@@ -142,6 +142,7 @@ async fn gate_daemon(pki: &TestPki) -> GateDaemon {
         simulation: true,
         state_dir: dir.path().to_path_buf(),
         json_logs: false,
+        gates_write_here: true,
     };
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     GateDaemon {

@@ -674,6 +674,7 @@ mod tests {
             link: link.clone(),
             metrics: Metrics::register(&registry).unwrap().for_gate("lane-3"),
             liveness: "not-checked".into(),
+            bcp: "bcp-test".into(),
             audit_hold: AuditHold::default(),
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("lane-3"),
@@ -727,11 +728,11 @@ mod tests {
             link: link.clone(),
             metrics: Metrics::register(&registry).unwrap().for_gate("t"),
             liveness: "not-checked".into(),
+            bcp: "bcp-test".into(),
             audit_hold: AuditHold::default(),
             clock,
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             heartbeat: crate::service::Heartbeat::unwatched(),
-            bcp: "bcp-test".into(),
         };
         let mut events = link.subscribe();
         let (stop, stopped) = watch::channel(false);
