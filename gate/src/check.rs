@@ -30,10 +30,10 @@ use crate::date::CivilDate;
 use crate::gate::Gate;
 use crate::input::{Input, OfficerCommand, SensorEvent, Zone};
 use crate::phase::Phase;
-use crate::policy::{Allow, EligibilityPolicy, PaStrictness, WatchlistMode};
+use crate::policy::{Allow, BorderDbMode, EligibilityPolicy, PaStrictness};
 use crate::verdict::{
-    ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict, Ticket,
-    WatchlistResult,
+    BorderDbResult, ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict,
+    Ticket,
 };
 
 /// A breach of a safety invariant.
@@ -108,15 +108,15 @@ pub struct SafetyModel {
     zones: [Option<bool>; 3],
     emergency_inputs: (bool, bool),
     last_chip: Option<Ticket>,
-    last_watchlist: Option<Ticket>,
+    last_borderdb: Option<Ticket>,
     last_face: Option<Ticket>,
     last_pad: Option<Ticket>,
     document_ok: bool,
-    watchlist_ok: bool,
+    borderdb_ok: bool,
     face_ok: bool,
     pad_ok: bool,
     /// Only the first result for a ticket counts (later ones are stale): chip,
-    /// watchlist, face, PAD.
+    /// borderdb, face, PAD.
     answered: [bool; 4],
     /// The current step may open the exit: it brought the decisive verdict or an
     /// officer's release.
@@ -201,11 +201,11 @@ impl SafetyModel {
             zones: [None; 3],
             emergency_inputs: (false, false),
             last_chip: None,
-            last_watchlist: None,
+            last_borderdb: None,
             last_face: None,
             last_pad: None,
             document_ok: false,
-            watchlist_ok: false,
+            borderdb_ok: false,
             face_ok: false,
             pad_ok: false,
             answered: [false; 4],
@@ -219,7 +219,7 @@ impl SafetyModel {
 
     fn all_verified(&self) -> bool {
         self.document_ok
-            && (self.config.eligibility.watchlist == WatchlistMode::Off || self.watchlist_ok)
+            && (self.config.eligibility.borderdb == BorderDbMode::Off || self.borderdb_ok)
             && self.face_ok
             && (self.config.liveness == LivenessMode::NotChecked || self.pad_ok)
     }
@@ -245,11 +245,11 @@ impl SafetyModel {
                     DocumentVerdict::Refused(_) => false,
                 };
             }
-            Input::WatchlistResult { ticket, result }
-                if Some(*ticket) == self.last_watchlist && !self.answered[1] =>
+            Input::BorderDbResult { ticket, result }
+                if Some(*ticket) == self.last_borderdb && !self.answered[1] =>
             {
                 self.answered[1] = true;
-                self.watchlist_ok = *result == WatchlistResult::Clear;
+                self.borderdb_ok = *result == BorderDbResult::Clear;
             }
             Input::FaceVerdict { ticket, verdict }
                 if Some(*ticket) == self.last_face && !self.answered[2] =>
@@ -304,7 +304,7 @@ impl SafetyModel {
     /// Checks one command; `phase` is the gate's phase after the step that emitted it.
     pub fn observe_command(&mut self, phase: Phase, command: &Command) -> Result<(), Violation> {
         if let Command::StartChipRead { ticket }
-        | Command::StartWatchlist { ticket }
+        | Command::StartBorderDb { ticket }
         | Command::StartFaceMatch { ticket }
         | Command::StartPad { ticket } = command
         {
@@ -319,15 +319,15 @@ impl SafetyModel {
                 self.last_chip = Some(*ticket);
                 self.answered = [false; 4];
                 self.document_ok = false;
-                self.watchlist_ok = false;
+                self.borderdb_ok = false;
                 self.face_ok = false;
                 self.pad_ok = false;
                 self.consented = false;
             }
-            Command::StartWatchlist { ticket } => {
-                self.last_watchlist = Some(*ticket);
+            Command::StartBorderDb { ticket } => {
+                self.last_borderdb = Some(*ticket);
                 self.answered[1] = false;
-                self.watchlist_ok = false;
+                self.borderdb_ok = false;
             }
             Command::StartFaceMatch { ticket } => {
                 if self.config.consent.mode == ConsentMode::Explicit && !self.consented {

@@ -1,4 +1,4 @@
-//! The passage: document, eligibility, watchlist, entering, face, exit, referral, and
+//! The passage: document, eligibility, borderdb, entering, face, exit, referral, and
 //! each step's deadline.
 
 use std::time::{Duration, Instant};
@@ -8,14 +8,14 @@ use crate::config::{ConsentMode, LivenessMode, ReferralRoute};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
-use crate::policy::{self, WatchlistMode};
+use crate::policy::{self, BorderDbMode};
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
-    AcceptedDocument, AwaitingConsent, AwaitingOfficer, CheckingWatchlist, ClosingEntry,
+    AcceptedDocument, AwaitingConsent, AwaitingOfficer, CheckingBorderDb, ClosingEntry,
     ClosingExit, Entering, ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State,
     Verifying,
 };
-use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
+use crate::verdict::{BorderDbResult, DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket};
 
 /// Decides one face attempt: the failure reason if any, and whether it is final
 /// (no retry even if attempts remain).
@@ -154,13 +154,13 @@ impl Gate {
         let doc = AcceptedDocument {
             pseudonym: facts.pseudonym,
         };
-        if self.config.eligibility.watchlist == WatchlistMode::Required {
+        if self.config.eligibility.borderdb == BorderDbMode::Required {
             let ticket = self.new_ticket();
-            self.emit(Command::StartWatchlist { ticket });
-            let deadline = later(now, self.config.timeouts.watchlist);
+            self.emit(Command::StartBorderDb { ticket });
+            let deadline = later(now, self.config.timeouts.borderdb);
             self.set_state(
                 now,
-                State::CheckingWatchlist(CheckingWatchlist {
+                State::CheckingBorderDb(CheckingBorderDb {
                     passage,
                     doc,
                     ticket,
@@ -174,28 +174,29 @@ impl Gate {
         }
     }
 
-    pub(crate) fn on_watchlist_result(
+    pub(crate) fn on_borderdb_result(
         &mut self,
         now: Instant,
         ticket: Ticket,
-        result: WatchlistResult,
+        result: BorderDbResult,
     ) {
         let (passage, doc, started) = match &self.state {
-            State::CheckingWatchlist(s) if s.ticket == ticket => {
+            State::CheckingBorderDb(s) if s.ticket == ticket => {
                 (s.passage.clone(), s.doc.clone(), s.started)
             }
-            _ => return self.drop_result(JobKind::Watchlist, ticket, "watchlist_result"),
+            _ => return self.drop_result(JobKind::BorderDb, ticket, "borderdb_result"),
         };
         let failure = match result {
-            WatchlistResult::Clear => None,
-            WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
-            WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
+            BorderDbResult::Clear => None,
+            BorderDbResult::Hit => Some(ReasonCode::BorderDbHit),
+            BorderDbResult::Unavailable => Some(ReasonCode::BorderDbUnavailable),
+            BorderDbResult::Refused(reason) => Some(reason),
         };
-        self.end_watchlist(now, passage, doc, started, failure);
+        self.end_borderdb(now, passage, doc, started, failure);
     }
 
-    /// The watchlist step has one attempt: its end is also the end of its transaction.
-    fn end_watchlist(
+    /// The borderdb step has one attempt: its end is also the end of its transaction.
+    fn end_borderdb(
         &mut self,
         now: Instant,
         passage: Passage,
@@ -206,14 +207,14 @@ impl Gate {
         let took = now.saturating_duration_since(started);
         self.record_attempt(AttemptRecord {
             passage: passage.id,
-            step: Step::Watchlist,
+            step: Step::BorderDb,
             attempt: 1,
             of: 1,
             failure,
             score: None,
             took,
         });
-        self.record_transaction(&passage, Step::Watchlist, 1, failure, took);
+        self.record_transaction(&passage, Step::BorderDb, 1, failure, took);
         match failure {
             // The traveller sees the same message as for any referral.
             Some(reason) => self.refer(now, Some(passage), reason),
@@ -642,11 +643,11 @@ impl Gate {
                 let reason = ReasonCode::ChipReadTimeout;
                 self.end_chip_read(now, passage, attempt, started, reason, true);
             }
-            State::CheckingWatchlist(s) => {
+            State::CheckingBorderDb(s) => {
                 let (passage, doc, started) = (s.passage.clone(), s.doc.clone(), s.started);
                 self.cancel_jobs();
-                let reason = Some(ReasonCode::WatchlistTimeout);
-                self.end_watchlist(now, passage, doc, started, reason);
+                let reason = Some(ReasonCode::BorderDbTimeout);
+                self.end_borderdb(now, passage, doc, started, reason);
             }
             State::AwaitingConsent(s) => {
                 // No answer is no consent.

@@ -34,10 +34,10 @@ impl<T: PartialEq> Allow<T> {
     }
 }
 
-/// Whether the watchlist is queried.
+/// Whether the borderdb is queried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WatchlistMode {
-    /// No watchlist query.
+pub enum BorderDbMode {
+    /// No borderdb query.
     Off,
     /// Every eligible traveller is checked; an unavailable list refers.
     Required,
@@ -62,13 +62,13 @@ pub struct EligibilityPolicy {
     /// for chips whose signed data carry no AA or CA: one whose signed data do and that
     /// fails them is refused whatever this says ([`DocumentFacts::chip_refusal`]).
     pub require_chip_authentication: bool,
-    /// Watchlist query.
-    pub watchlist: WatchlistMode,
+    /// BorderDb query.
+    pub borderdb: BorderDbMode,
 }
 
 impl Default for EligibilityPolicy {
     /// Passports and ID cards of any state, minimum age 12 (EasyPASS), valid documents,
-    /// a trusted CSCA, chip authentication if the chip has it, watchlist required.
+    /// a trusted CSCA, chip authentication if the chip has it, borderdb required.
     fn default() -> Self {
         Self {
             document_kinds: vec![DocumentKind::Passport, DocumentKind::IdentityCard],
@@ -78,7 +78,7 @@ impl Default for EligibilityPolicy {
             require_valid_document: true,
             pa: PaStrictness::RequireTrustedCsca,
             require_chip_authentication: false,
-            watchlist: WatchlistMode::Required,
+            borderdb: BorderDbMode::Required,
         }
     }
 }

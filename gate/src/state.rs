@@ -77,7 +77,7 @@ pub(crate) struct ReadingDocument {
 }
 
 #[derive(Debug)]
-pub(crate) struct CheckingWatchlist {
+pub(crate) struct CheckingBorderDb {
     pub passage: Passage,
     pub doc: AcceptedDocument,
     pub ticket: Ticket,
@@ -172,7 +172,7 @@ pub(crate) struct Fault {
 pub(crate) enum State {
     Idle(Idle),
     ReadingDocument(ReadingDocument),
-    CheckingWatchlist(CheckingWatchlist),
+    CheckingBorderDb(CheckingBorderDb),
     AwaitingConsent(AwaitingConsent),
     Entering(Entering),
     ClosingEntry(ClosingEntry),
@@ -194,7 +194,7 @@ impl State {
         match self {
             Self::Idle(_) => Phase::Idle,
             Self::ReadingDocument(_) => Phase::ReadingDocument,
-            Self::CheckingWatchlist(_) => Phase::CheckingWatchlist,
+            Self::CheckingBorderDb(_) => Phase::CheckingBorderDb,
             Self::AwaitingConsent(_) => Phase::AwaitingConsent,
             Self::Entering(_) => Phase::Entering,
             Self::ClosingEntry(_) => Phase::ClosingEntry,
@@ -216,7 +216,7 @@ impl State {
         match self {
             Self::Idle(s) => s.loiter_deadline,
             Self::ReadingDocument(s) => Some(s.deadline),
-            Self::CheckingWatchlist(s) => Some(s.deadline),
+            Self::CheckingBorderDb(s) => Some(s.deadline),
             Self::AwaitingConsent(s) => Some(s.deadline),
             Self::Entering(s) => Some(s.deadline),
             Self::ClosingEntry(s) => Some(s.deadline),
@@ -235,7 +235,7 @@ impl State {
     fn progress(&self) -> (Option<&Passage>, Option<&AcceptedDocument>) {
         match self {
             Self::ReadingDocument(s) => (Some(&s.passage), None),
-            Self::CheckingWatchlist(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::CheckingBorderDb(s) => (Some(&s.passage), Some(&s.doc)),
             Self::AwaitingConsent(s) => (Some(&s.passage), Some(&s.doc)),
             Self::Entering(s) => (Some(&s.passage), Some(&s.doc)),
             Self::ClosingEntry(s) => (Some(&s.passage), Some(&s.doc)),
@@ -259,7 +259,7 @@ impl State {
     pub fn running_jobs(&self) -> Vec<Ticket> {
         match self {
             Self::ReadingDocument(s) => vec![s.ticket],
-            Self::CheckingWatchlist(s) => vec![s.ticket],
+            Self::CheckingBorderDb(s) => vec![s.ticket],
             Self::Verifying(s) => {
                 let mut v = Vec::new();
                 if s.face.result.is_none() {

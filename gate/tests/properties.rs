@@ -10,9 +10,9 @@ use gate::check::arbitrary::{
     facts, job_result, occupancy_action, today, LaneChoices, Run, Tickets,
 };
 use gate::{
-    Allow, CivilDate, CountryCode, Device, DocumentKind, DocumentVerdict, DoorId, DoorSafeState,
-    EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout, LivenessMode,
-    OfficerCommand, PaStrictness, PadVerdict, Phase, SensorEvent, Ticket, WatchlistResult, Zone,
+    Allow, BorderDbResult, CivilDate, CountryCode, Device, DocumentKind, DocumentVerdict, DoorId,
+    DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout,
+    LivenessMode, OfficerCommand, PaStrictness, PadVerdict, Phase, SensorEvent, Ticket, Zone,
 };
 use proptest::prelude::*;
 
@@ -102,7 +102,7 @@ fn act() -> impl Strategy<Value = Act> {
         20 => sensor().prop_map(Act::Sensor),
         4 => Just(Act::Present),
         5 => result(JobKind::ChipRead),
-        3 => result(JobKind::Watchlist),
+        3 => result(JobKind::BorderDb),
         6 => result(JobKind::FaceMatch),
         6 => result(JobKind::Pad),
         3 => officer().prop_map(Act::Officer),
@@ -177,7 +177,7 @@ prop_compose! {
         two_step in any::<bool>(),
         liveness in any::<bool>(),
         wait_for_officer in any::<bool>(),
-        watchlist in any::<bool>(),
+        borderdb in any::<bool>(),
         occupancy in any::<[u8; 5]>(),
         entry in safe(),
         exit in safe(),
@@ -188,13 +188,13 @@ prop_compose! {
             two_step,
             liveness,
             wait_for_officer,
-            watchlist,
+            borderdb,
             occupancy: occupancy.map(occupancy_action),
             safe_state: [entry, exit],
             explicit_consent,
         };
         let mut c = choices.config(today());
-        c.eligibility = EligibilityPolicy { watchlist: c.eligibility.watchlist, ..policy };
+        c.eligibility = EligibilityPolicy { borderdb: c.eligibility.borderdb, ..policy };
         c
     }
 }
@@ -278,9 +278,9 @@ impl Issued {
                 ticket: tickets.latest(JobKind::ChipRead)?,
                 verdict: DocumentVerdict::Read(facts(document)),
             },
-            Phase::CheckingWatchlist => Input::WatchlistResult {
-                ticket: tickets.latest(JobKind::Watchlist)?,
-                result: WatchlistResult::Clear,
+            Phase::CheckingBorderDb => Input::BorderDbResult {
+                ticket: tickets.latest(JobKind::BorderDb)?,
+                result: BorderDbResult::Clear,
             },
             Phase::AwaitingConsent => Input::Consent(true),
             Phase::Entering => {

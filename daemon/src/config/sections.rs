@@ -24,15 +24,18 @@ pub struct SimConfig {
     pub impostor_share: f64,
     /// Share of forged documents.
     pub forged_share: f64,
-    /// Share of documents on the watchlist.
+    /// Share of documents on the borderdb.
     pub listed_share: f64,
     /// Seed of the traveller mix.
     pub seed: u64,
     /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
     pub vpcd_readers: Vec<u8>,
     /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed",
-    /// "print", "screen_replay", or a clone profile of [`CLONE_PATTERNS`]).
+    /// "listed_person", "overstayer", "print", "screen_replay", or a clone profile of
+    /// [`CLONE_PATTERNS`]).
     pub pattern: Vec<String>,
+    /// How long the simulated border database takes to answer, milliseconds.
+    pub borderdb_latency_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -47,6 +50,7 @@ impl Default for SimConfig {
             seed: 1,
             vpcd_readers: vec![0, 1],
             pattern: Vec::new(),
+            borderdb_latency_ms: 20,
         }
     }
 }
@@ -89,22 +93,105 @@ impl SimConfig {
                  at most 1",
             );
         }
+        p.within(
+            "sim.borderdb_latency_ms",
+            self.borderdb_latency_ms,
+            0..=60_000,
+            "",
+        );
         if self.vpcd_readers.iter().any(|r| *r > 1) {
             p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");
         }
         for (i, kind) in self.pattern.iter().enumerate() {
             if !matches!(
                 kind.as_str(),
-                "genuine" | "impostor" | "forged" | "listed" | "print" | "screen_replay"
+                "genuine"
+                    | "impostor"
+                    | "forged"
+                    | "listed"
+                    | "listed_person"
+                    | "overstayer"
+                    | "third_country"
+                    | "print"
+                    | "screen_replay"
             ) && !CLONE_PATTERNS.contains(&kind.as_str())
             {
                 p.bad(
                     format!("sim.pattern[{i}]"),
                     format!(
                         "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\", \
-                         \"print\", \"screen_replay\" or a clone ({})",
+                         \"listed_person\", \"overstayer\", \"third_country\", \"print\", \"screen_replay\" or a \
+                         clone ({})",
                         CLONE_PATTERNS.join(", ")
                     ),
+                );
+            }
+        }
+    }
+}
+
+/// `[ees]`: the EES step of an entry lane for third-country nationals.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EesConfig {
+    /// The lane is an entry lane where the step applies.
+    pub entry_lane: bool,
+    /// The adapter.
+    pub adapter: EesAdapter,
+    /// Nationalities that skip the step (EU, EEA, CH), ICAO 9303-3 codes.
+    pub exempt_nationalities: Vec<String>,
+}
+
+/// `[ees] adapter`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EesAdapter {
+    /// None: third-country nationals are referred with `ees_required`.
+    None,
+    /// The simulator's EES (`egate run --sim` only).
+    Sim,
+}
+
+/// EU member states, EEA states and Switzerland, ICAO 9303-3 codes: whose citizens skip the
+/// EES step (Regulation (EU) 2017/2226 Art. 2(3)).
+pub const EU_EEA_CH: [&str; 31] = [
+    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "D", "GRC", "HUN", "IRL",
+    "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
+    "ISL", "LIE", "NOR", "CHE",
+];
+
+impl Default for EesConfig {
+    fn default() -> Self {
+        Self {
+            entry_lane: false,
+            adapter: EesAdapter::None,
+            exempt_nationalities: EU_EEA_CH.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl EesConfig {
+    /// Whether a holder of `nationality` (a three-character code, `D<<` for Germany) skips
+    /// the EES step. The one place the exempt list is read: it joins `[eligibility.groups]`
+    /// when the state groups exist.
+    pub fn exempt(&self, nationality: &str) -> bool {
+        let n = nationality.trim_end_matches('<');
+        self.exempt_nationalities
+            .iter()
+            .any(|e| e.trim_end_matches('<').eq_ignore_ascii_case(n))
+    }
+
+    /// Range problems, under their dotted keys.
+    pub fn problems(&self, p: &mut Problems) {
+        for (i, n) in self.exempt_nationalities.iter().enumerate() {
+            let letters = n.trim_end_matches('<');
+            if letters.is_empty()
+                || letters.len() > 3
+                || !letters.bytes().all(|b| b.is_ascii_uppercase())
+            {
+                p.bad(
+                    format!("ees.exempt_nationalities[{i}]"),
+                    "must be an ICAO 9303-3 code: 1 to 3 capital letters, '<' fillers allowed",
                 );
             }
         }
@@ -158,7 +245,7 @@ impl AuditConfig {
     }
 
     /// The folder of the daemon's own files: the audit trail's folder (demo console
-    /// accounts and the simulator's watchlist go there too).
+    /// accounts and the simulator's borderdb go there too).
     pub fn state_dir(&self) -> std::path::PathBuf {
         self.file
             .parent()

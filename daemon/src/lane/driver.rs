@@ -29,8 +29,8 @@ pub trait JobRunner: Send {
     fn start(&mut self, kind: JobKind, ticket: gate::Ticket);
     /// Cancels a job; a late result is dropped by the gate anyway (stale ticket).
     fn cancel(&mut self, ticket: gate::Ticket);
-    /// The passage ended (any outcome): the runner drops its personal data (zeroized).
-    fn passage_ended(&mut self) {}
+    /// The passage ended (`outcome`): the runner drops its personal data (zeroized).
+    fn passage_ended(&mut self, _outcome: &gate::PassageOutcome) {}
     /// What the passage record says about presentation attack detection (the deciding
     /// signal), taken once when the passage ends.
     fn pad_record(&mut self) -> Option<Value> {
@@ -126,7 +126,7 @@ impl Driver {
                     self.drain(&mut alarm_seq);
                     self.link.set_status(|s| s.out_of_service = true);
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: alarm_seq + 1,
+                        alarm_id: self.link.next_alarm_id(),
                         reason: "audit_failure".into(),
                     });
                     error!("gate stopped: the audit trail cannot be written");
@@ -221,7 +221,7 @@ impl Driver {
             match cmd {
                 Command::Door { door, action } => self.signals.door(door, action),
                 Command::StartChipRead { ticket } => self.start(JobKind::ChipRead, ticket),
-                Command::StartWatchlist { ticket } => self.start(JobKind::Watchlist, ticket),
+                Command::StartBorderDb { ticket } => self.start(JobKind::BorderDb, ticket),
                 Command::StartFaceMatch { ticket } => self.start(JobKind::FaceMatch, ticket),
                 Command::StartPad { ticket } => self.start(JobKind::Pad, ticket),
                 Command::CancelJob { ticket } => {
@@ -235,7 +235,7 @@ impl Driver {
                     *alarm_seq += 1;
                     self.metrics.alarm(reason.as_str());
                     self.link.publish(GateEventKind::Alarm {
-                        alarm_id: *alarm_seq,
+                        alarm_id: self.link.next_alarm_id(),
                         reason: reason.as_str().to_string(),
                     });
                 }
@@ -268,7 +268,7 @@ impl Driver {
                 // The passage is over: its photos and data go (zeroized).
                 self.link.set_photo(link::PhotoKind::Chip, None);
                 self.link.set_photo(link::PhotoKind::Live, None);
-                self.jobs.passage_ended();
+                self.jobs.passage_ended(outcome);
                 data["notice"] = self.screen.take_notice_shown().into();
             }
             AuditEvent::PhaseChanged { to, .. } => {
@@ -348,7 +348,7 @@ fn device_name(d: gate::Device) -> &'static str {
         gate::Device::MrzScanner => "mrz_scanner",
         gate::Device::Camera => "camera",
         gate::Device::DoorController => "door_controller",
-        gate::Device::Watchlist => "watchlist",
+        gate::Device::BorderDb => "borderdb",
         gate::Device::Biometrics => "biometrics",
     }
 }

@@ -1,7 +1,8 @@
-//! The gate's background jobs — chip read + passive authentication, watchlist query, face
-//! capture + match — shared by the real gate (`crate::lane::devices`) and the simulated bank
-//! (`crate::simulation::bank`). Only where the chip, the frames and the list come from differs:
-//! [`ChipLink`], [`Camera`] and [`WatchlistCheck`].
+//! The gate's background jobs — chip read + passive authentication, the border database step
+//! (`crate::lane::borderdb_step`), face capture + match — shared by the real gate
+//! (`crate::lane::devices`) and the simulated bank (`crate::simulation::bank`). Only where the
+//! chip, the frames and the databases come from differs: [`ChipLink`], [`Camera`],
+//! [`BorderDbCheck`] and the EES adapter.
 //!
 //! Jobs run on blocking threads (PC/SC and ONNX Runtime block) and hand their result back to
 //! the driver loop as the matching [`Input`] with the job's ticket.
@@ -54,39 +55,7 @@ pub trait Camera: Send + Sync {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String>;
 }
 
-/// The watchlist, as a job sees it.
-pub trait WatchlistCheck: Send + Sync {
-    /// Whether the document is listed. `Unavailable` when the list cannot be asked.
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult;
-}
-
-impl WatchlistCheck for watchlist::Watchlist {
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult {
-        let checked = watchlist::Watchlist::check(self, query);
-        // The errors name files, lines and HTTP statuses, never document data.
-        for e in &checked.errors {
-            warn!(error = %e, "watchlist");
-        }
-        checked.result
-    }
-}
-
-impl<T: WatchlistCheck + ?Sized> WatchlistCheck for Arc<T> {
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult {
-        (**self).check(query)
-    }
-}
-
-/// No list: every query is answered `Unavailable`. A real gate refuses to start with
-/// `[policy] watchlist = "required"` and no list, so with this the gate never asks.
-pub struct NoWatchlist;
-
-impl WatchlistCheck for NoWatchlist {
-    fn check(&self, _query: &watchlist::Query) -> gate::WatchlistResult {
-        warn!("watchlist query, but no watchlist is configured");
-        gate::WatchlistResult::Unavailable
-    }
-}
+pub use crate::lane::borderdb_step::{BorderDbCheck, EesStep, NoBorderDb};
 
 impl<T: Camera + ?Sized> Camera for Arc<T> {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
@@ -103,8 +72,19 @@ pub struct PassageData {
     pub printed_mrz: Option<Zeroizing<String>>,
     /// The chip portrait (DG2 image), once read.
     pub chip_photo: Option<Zeroizing<Vec<u8>>>,
-    /// The watchlist query, once the chip was read (asked once, then dropped).
-    pub watch: Option<watchlist::Query>,
+    /// The border database query, once the chip was read (asked once, then dropped).
+    pub borderdb: Option<borderdb::Query>,
+    /// The EES step's query (the same document), once the chip was read.
+    pub ees: Option<borderdb::Query>,
+    /// DG1, for the officer who handles a border database referral (moved into the
+    /// referral, or dropped with the passage).
+    pub dg1: Option<console::link::Dg1View>,
+    /// The EES entry record to create if the passage is accepted.
+    pub ees_entry: Option<crate::lane::borderdb_step::PendingEntry>,
+    /// The EES individual file's facial image, when the record has one.
+    pub ees_reference: Option<Zeroizing<Vec<u8>>>,
+    /// The first live frame of the capture, JPEG (the facial image of a new EES file).
+    pub live_photo: Option<Zeroizing<Vec<u8>>>,
 }
 
 /// The face pipeline, matcher and capture policy of one gate.
@@ -146,8 +126,14 @@ pub struct JobContext {
     pub chip: Box<dyn ChipLink>,
     /// The camera.
     pub camera: Box<dyn Camera>,
-    /// The watchlist.
-    pub watchlist: Box<dyn WatchlistCheck>,
+    /// The border databases.
+    pub borderdb: Box<dyn BorderDbCheck>,
+    /// The sources that did not answer their last query.
+    pub sources: crate::lane::borderdb_step::SourceHealth,
+    /// The EES step.
+    pub ees: EesStep,
+    /// The audit trail, for the border database step's records (source, category, decision).
+    pub audit: Option<Arc<Mutex<audit::AuditLog>>>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
     /// The lane's traveller screen (language, guidance, the start of capture).
@@ -216,7 +202,7 @@ impl JobContext {
 
     /// Runs `f` on the passage data if it still belongs to passage `generation` (a late
     /// job's result is dropped, never written into the next traveller's passage).
-    fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
+    pub(crate) fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
         let mut p = self.passage.lock().unwrap_or_else(|p| p.into_inner());
         if p.generation == generation {
             f(&mut p);
@@ -242,9 +228,9 @@ impl JobRunner for Jobs {
                     ticket,
                     verdict: chip_job(&ctx),
                 },
-                JobKind::Watchlist => Input::WatchlistResult {
+                JobKind::BorderDb => Input::BorderDbResult {
                     ticket,
-                    result: watchlist_job(&ctx),
+                    result: crate::lane::borderdb_step::run(&ctx),
                 },
                 JobKind::FaceMatch => {
                     // PAD runs on the capture's own frames; its PAD job takes the verdict.
@@ -269,7 +255,10 @@ impl JobRunner for Jobs {
         // Jobs are short; a late result carries a stale ticket and the gate drops it.
     }
 
-    fn passage_ended(&mut self) {
+    fn passage_ended(&mut self, outcome: &gate::PassageOutcome) {
+        if *outcome == gate::PassageOutcome::Accepted {
+            crate::lane::borderdb_step::passage_accepted(&self.ctx);
+        }
         self.ctx.end_passage();
     }
 
@@ -444,39 +433,46 @@ fn check_document(
         Some(f) => {
             // The query comes from DG1 as passive authentication verified it, not from the
             // printed MRZ (ICAO 9303-11 §5.1: the chip's data is the signed data).
-            let query = watchlist::Query::new(watchlist::QueryFields {
-                document_code: m.document_code(),
-                issuing_state: m.issuing_state(),
-                document_number: m.document_number(),
-                nationality: m.nationality(),
-            });
-            match query {
-                Ok(q) => {
-                    ctx.update(generation, |p| p.watch = Some(q));
+            let query = || {
+                borderdb::Query::new(borderdb::QueryFields {
+                    document_code: m.document_code(),
+                    issuing_state: m.issuing_state(),
+                    document_number: m.document_number(),
+                    nationality: m.nationality(),
+                })
+            };
+            let person = || {
+                borderdb::Person::new(
+                    m.primary_identifier(),
+                    m.secondary_identifier(),
+                    f.birth_date,
+                )
+            };
+            match (query(), query()) {
+                (Ok(q), Ok(ees)) => {
+                    let q = match person() {
+                        Some(p) => q.with_person(p),
+                        None => {
+                            warn!("DG1's name cannot be queried: the document only");
+                            q
+                        }
+                    };
+                    let dg1 = crate::lane::borderdb_step::dg1_view(m);
+                    ctx.update(generation, |p| {
+                        p.borderdb = Some(q);
+                        p.ees = Some(ees);
+                        p.dg1 = Some(dg1);
+                    });
                 }
-                Err(e) => warn!(error = %e, "no watchlist query can be made from DG1"),
+                (Err(e), _) | (_, Err(e)) => {
+                    warn!(error = %e, "no border database query can be made from DG1")
+                }
             }
             DocumentVerdict::Read(f)
         }
         None => {
             warn!("DG1 holds a country code or date the gate cannot use");
             DocumentVerdict::Refused(ReasonCode::ChipReadFailed)
-        }
-    }
-}
-
-fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
-    let query = ctx
-        .passage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .watch
-        .take();
-    match query {
-        Some(q) => ctx.watchlist.check(&q),
-        None => {
-            warn!("watchlist query before the chip was read");
-            gate::WatchlistResult::Unavailable
         }
     }
 }
@@ -609,15 +605,55 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         *pad = p;
         face
     });
-    if let Some(jpeg) = tee.jpeg.take() {
-        if ctx.update(generation, |_| {}) {
+    let live = tee.jpeg.take();
+    let mut ees_reference = None;
+    if let Some(jpeg) = &live {
+        let kept = ctx.update(generation, |p| {
+            p.live_photo = Some(jpeg.clone());
+            ees_reference = p.ees_reference.clone();
+        });
+        if kept {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
         }
     }
     match result {
-        Ok(v) => to_gate_face(&v),
+        Ok(v) => match (to_gate_face(&v), ees_reference, live) {
+            // Regulation (EU) 2017/2226 Art. 23(2): the live face is verified against the
+            // individual file's facial image as well as against DG2; a mismatch with either
+            // is a mismatch.
+            (gate::FaceVerdict::Match { .. }, Some(reference), Some(live)) => {
+                ees_face(pipeline, matcher, &live, &reference)
+            }
+            (verdict, ..) => verdict,
+        },
         Err(e) => {
             warn!(error = %e, "capture failed");
+            gate::FaceVerdict::NoFace
+        }
+    }
+}
+
+/// The live capture's first frame against the EES facial image.
+fn ees_face(
+    pipeline: &mut vision::FacePipeline,
+    matcher: &vision::Matcher,
+    live: &[u8],
+    reference: &[u8],
+) -> gate::FaceVerdict {
+    let compared = vision::decode::decode_photo(live).and_then(|probe| {
+        let reference = vision::decode::decode_photo(reference)?;
+        vision::matcher::compare_images(
+            pipeline,
+            &probe,
+            &reference,
+            matcher,
+            vision::matcher::MultiFace::Refuse,
+        )
+    });
+    match compared {
+        Ok(c) => to_gate_face(&c.verdict),
+        Err(e) => {
+            warn!(error = %e, "the EES facial image cannot be compared");
             gate::FaceVerdict::NoFace
         }
     }
@@ -639,199 +675,4 @@ fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn document_kinds_come_from_the_document_code() {
-        use gate::DocumentKind as K;
-        for (code, kind) in [
-            ("P<", K::Passport),
-            ("PD", K::Passport),
-            ("I<", K::IdentityCard),
-            ("ID", K::IdentityCard),
-            ("IR", K::ResidencePermit),
-            ("AR", K::ResidencePermit),
-            ("AC", K::Other),
-            ("V<", K::Other),
-            ("", K::Other),
-        ] {
-            assert_eq!(document_kind(code), kind, "{code}");
-        }
-    }
-
-    #[test]
-    fn every_chip_authenticity_reason_is_a_gate_reason_code() {
-        for r in document::authenticity::REASONS {
-            assert!(gate::ReasonCode::from_name(r).is_some(), "{r}");
-        }
-    }
-
-    #[test]
-    fn country_codes_get_their_fillers_back() {
-        assert_eq!(country("D").map(|c| c.to_string()), Some("D<<".into()));
-        assert_eq!(country("UTO").map(|c| c.to_string()), Some("UTO".into()));
-        assert_eq!(country("d1"), None);
-    }
-
-    #[test]
-    fn mrz_dates_get_their_century() {
-        assert_eq!(yymmdd("740812", true), CivilDate::new(1974, 8, 12).ok());
-        assert_eq!(yymmdd("120415", true), CivilDate::new(2012, 4, 15).ok());
-        assert_eq!(yymmdd("340415", false), CivilDate::new(2034, 4, 15).ok());
-        assert_eq!(yymmdd("34041", false), None);
-        assert_eq!(yymmdd("341345", false), None);
-    }
-
-    struct DeadReader;
-    impl ChipLink for DeadReader {
-        fn read(&self, _key: &AccessKey) -> Result<ReadDocument, ChipError> {
-            Err(ChipError::Reader("no such reader".into()))
-        }
-    }
-    struct NoCamera;
-    impl Camera for NoCamera {
-        fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
-            Err("cannot open".into())
-        }
-    }
-
-    fn context(chip: Box<dyn ChipLink>) -> (JobContext, mpsc::UnboundedReceiver<Input>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (link, _officer) = LocalGate::new(console::link::GateStatus::idle("t", "not-checked"));
-        let ctx = JobContext {
-            passage: Mutex::new(PassageData::default()),
-            inputs: tx,
-            trust: crate::lane::trust::Trust::fixed(document::pki::CscaStore::new()),
-            pseudonyms: Arc::new(Pseudonymizer::from_key(&[7; 32])),
-            vision: None,
-            link,
-            chip,
-            camera: Box::new(NoCamera),
-            watchlist: Box::new(NoWatchlist),
-            faults: Default::default(),
-            screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
-            metrics: None,
-            pad: crate::lane::pad::PadLink::new(None, std::time::Duration::ZERO),
-        };
-        (ctx, rx)
-    }
-
-    const TD3: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
-
-    #[test]
-    fn a_dead_reader_is_one_device_fault_and_the_document_is_refused() {
-        let (ctx, mut rx) = context(Box::new(DeadReader));
-        for _ in 0..2 {
-            ctx.begin_passage(Zeroizing::new(TD3.into()));
-            assert_eq!(
-                chip_job(&ctx),
-                gate::DocumentVerdict::Refused(gate::ReasonCode::ChipReadFailed)
-            );
-        }
-        // Reported once, not at every read.
-        assert_eq!(
-            rx.try_recv().ok(),
-            Some(Input::Sensor(gate::SensorEvent::DeviceFault(
-                gate::Device::DocumentReader
-            )))
-        );
-        assert!(rx.try_recv().is_err());
-    }
-
-    /// A virtual passport of `sim/profiles`, read in process by the production reader.
-    #[cfg(feature = "sim")]
-    struct VirtualPassport(sim::chip::ChipSpec);
-
-    #[cfg(feature = "sim")]
-    impl ChipLink for VirtualPassport {
-        fn read(&self, key: &AccessKey) -> Result<ReadDocument, ChipError> {
-            let card = sim::inprocess::InProcessCard::new(
-                sim::chip::VirtualChip::new(self.0.clone()),
-                sim::chip::LinkModel::INSTANT,
-            );
-            document::reader::read_document(card, key, Default::default())
-                .map_err(|e| ChipError::Document(e.to_string()))
-        }
-    }
-
-    /// The chip job on a profile: its verdict and the metrics text afterwards.
-    #[cfg(feature = "sim")]
-    fn chip_job_on(profile: &str) -> (gate::DocumentVerdict, String) {
-        use prometheus::Encoder;
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../sim/profiles")
-            .join(profile);
-        let p = sim::factory::profile::Profile::load(&path).unwrap();
-        let pki = sim::factory::pki::TestPki::generate(&p.pki_seed, &p.pki_country);
-        let doc = sim::factory::build(&p.document, &pki);
-        let (mut ctx, _rx) = context(Box::new(VirtualPassport(doc.chip)));
-        let csca = document::pki::Certificate::from_der(&pki.csca.der).unwrap();
-        let mut store = document::pki::CscaStore::new();
-        store.add_certificate(csca);
-        store.add_crl(&pki.crl).unwrap();
-        ctx.trust = crate::lane::trust::Trust::fixed(store);
-        let registry = prometheus::Registry::new();
-        ctx.metrics = Some(
-            crate::lane::metrics::Metrics::register(&registry)
-                .unwrap()
-                .for_gate("g"),
-        );
-        ctx.begin_passage(Zeroizing::new(doc.printed_mrz.clone()));
-        let verdict = chip_job(&ctx);
-        let mut text = Vec::new();
-        prometheus::TextEncoder::new()
-            .encode(&registry.gather(), &mut text)
-            .unwrap();
-        (verdict, String::from_utf8(text).unwrap())
-    }
-
-    #[cfg(feature = "sim")]
-    #[test]
-    fn a_chip_that_ends_its_session_is_read_and_its_recoveries_counted() {
-        let (verdict, metrics) = chip_job_on("sm-ends-on-plain-status.toml");
-        let gate::DocumentVerdict::Read(facts) = verdict else {
-            panic!("{verdict:?}");
-        };
-        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Passed);
-        assert_eq!(facts.chip_refusal, None);
-        assert_eq!(facts.pa, gate::PaOutcome::Trusted);
-        assert!(
-            metrics.contains("egate_chip_read_recoveries_total{gate=\"g\",status=\"6700\"} 2"),
-            "{metrics}"
-        );
-    }
-
-    #[cfg(feature = "sim")]
-    #[test]
-    fn a_clone_is_read_and_refused_with_its_reason() {
-        let (verdict, _) = chip_job_on("bad/clone-aa-signature-wrong.toml");
-        let gate::DocumentVerdict::Read(facts) = verdict else {
-            panic!("{verdict:?}");
-        };
-        assert_eq!(facts.chip_auth, gate::ChipAuthOutcome::Failed);
-        assert_eq!(
-            facts.chip_refusal,
-            Some(gate::ReasonCode::ChipAuthInconsistent)
-        );
-    }
-
-    #[test]
-    fn a_camera_that_cannot_open_is_a_device_fault() {
-        let (ctx, mut rx) = context(Box::new(DeadReader));
-        ctx.device(gate::Device::Camera, true);
-        assert_eq!(
-            rx.try_recv().ok(),
-            Some(Input::Sensor(gate::SensorEvent::DeviceFault(
-                gate::Device::Camera
-            )))
-        );
-        ctx.device(gate::Device::Camera, false);
-        assert_eq!(
-            rx.try_recv().ok(),
-            Some(Input::Sensor(gate::SensorEvent::DeviceRecovered(
-                gate::Device::Camera
-            )))
-        );
-    }
-}
+mod tests;

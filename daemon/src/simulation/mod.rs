@@ -1,5 +1,6 @@
 //! The simulated bank of `egate run --sim`: lanes on simulated devices, and the HTTP routes
 //! that inject faults into the simulated door controllers.
 
+pub mod backends;
 pub mod bank;
 pub mod http;
