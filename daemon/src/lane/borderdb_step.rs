@@ -67,6 +67,7 @@ pub struct EesStep {
 
 impl EesStep {
     /// No EES step (not an entry lane).
+    #[cfg(test)]
     pub fn off() -> Self {
         Self {
             config: EesConfig::default(),

@@ -74,9 +74,10 @@ impl Source for SimSource {
     }
 }
 
-/// The simulated EES: individual files by document, in memory.
+/// The simulated EES: individual files by (issuing state, document number), in memory. It
+/// holds only the simulator's fabricated documents, for the life of `egate run --sim`.
 pub struct SimEes {
-    files: Mutex<HashMap<(String, Zeroizing<String>), EesRecord>>,
+    files: Mutex<HashMap<(String, String), EesRecord>>,
 }
 
 impl SimEes {
@@ -91,10 +92,7 @@ impl SimEes {
         };
         let mut files = HashMap::new();
         files.insert(
-            (
-                "D<<".to_string(),
-                Zeroizing::new(OVERSTAYER_DOCUMENT.to_string()),
-            ),
+            ("D<<".to_string(), OVERSTAYER_DOCUMENT.to_string()),
             EesRecord {
                 stays: vec![overstay],
                 reference_face: None,
@@ -105,17 +103,11 @@ impl SimEes {
         }
     }
 
-    fn key(query: &Query) -> (String, Zeroizing<String>) {
+    fn key(query: &Query) -> (String, String) {
         (
             query.issuing_state().as_str().to_string(),
-            Zeroizing::new(query.document_number().to_string()),
+            query.document_number().to_string(),
         )
-    }
-
-    /// Whether the EES holds a file for the document of `query` (for tests).
-    pub fn has_file(&self, query: &Query) -> bool {
-        let files = self.files.lock().unwrap_or_else(|p| p.into_inner());
-        files.contains_key(&Self::key(query))
     }
 }
 
