@@ -78,9 +78,13 @@ impl EesStep {
 }
 
 /// An admitted third-country national's entry record, created once the passage is accepted.
+/// Kept apart from the passage data, which the lane drops as soon as the traveller has left
+/// with their document (possibly before the gate ends the passage).
 pub struct PendingEntry {
     /// The document the record is found by.
     pub query: Query,
+    /// The live capture's first frame, JPEG: the facial image of a new individual file.
+    pub live: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 /// The passage's DG1 as the handling officer sees it.
@@ -275,30 +279,31 @@ fn ees(ctx: &JobContext, generation: u64, query: Query, nationality: &str) -> Bo
             );
             let reference = record.and_then(|r| r.reference_face);
             // A passage that ended meanwhile keeps nothing (its result is stale anyway).
-            ctx.update(generation, |p| {
-                p.ees_entry = Some(PendingEntry { query });
-                p.ees_reference = reference;
-            });
+            if ctx.update(generation, |p| p.ees_reference = reference) {
+                *ctx.ees_pending.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(PendingEntry { query, live: None });
+            }
             BorderDbResult::Clear
         }
     }
 }
 
-/// The passage was accepted: the EES entry record of an admitted third-country national is
-/// created (Regulation (EU) 2017/2226 Art. 16), with the live capture as the facial image of
-/// a new individual file.
-pub fn passage_accepted(ctx: &JobContext) {
-    let (entry, live) = {
-        let mut p = ctx.passage.lock().unwrap_or_else(|p| p.into_inner());
-        (p.ees_entry.take(), p.live_photo.take())
-    };
-    let (Some(entry), Some(adapter)) = (entry, &ctx.ees.adapter) else {
+/// The passage ended: if it was accepted, the EES entry record of an admitted third-country
+/// national is created (Regulation (EU) 2017/2226 Art. 16), with the live capture as the
+/// facial image of a new individual file; otherwise the pending entry is dropped.
+pub fn passage_ended(ctx: &JobContext, accepted: bool) {
+    let entry = ctx
+        .ees_pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let (Some(entry), Some(adapter), true) = (entry, &ctx.ees.adapter, accepted) else {
         return;
     };
     let created = adapter.create_entry(
         &entry.query,
         ctx.ees.clock.today(),
-        live.as_deref().map(|v| v.as_slice()),
+        entry.live.as_deref().map(|v| v.as_slice()),
     );
     if let Err(e) = &created {
         warn!(error = %e, "EES entry record not created");

@@ -79,12 +79,8 @@ pub struct PassageData {
     /// DG1, for the officer who handles a border database referral (moved into the
     /// referral, or dropped with the passage).
     pub dg1: Option<console::link::Dg1View>,
-    /// The EES entry record to create if the passage is accepted.
-    pub ees_entry: Option<crate::lane::borderdb_step::PendingEntry>,
     /// The EES individual file's facial image, when the record has one.
     pub ees_reference: Option<Zeroizing<Vec<u8>>>,
-    /// The first live frame of the capture, JPEG (the facial image of a new EES file).
-    pub live_photo: Option<Zeroizing<Vec<u8>>>,
 }
 
 /// The face pipeline, matcher and capture policy of one gate.
@@ -132,6 +128,8 @@ pub struct JobContext {
     pub sources: crate::lane::borderdb_step::SourceHealth,
     /// The EES step.
     pub ees: EesStep,
+    /// The EES entry record to create if the passage in progress is accepted.
+    pub ees_pending: Mutex<Option<crate::lane::borderdb_step::PendingEntry>>,
     /// The audit trail, for the border database step's records (source, category, decision).
     pub audit: Option<Arc<Mutex<audit::AuditLog>>>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
@@ -256,9 +254,8 @@ impl JobRunner for Jobs {
     }
 
     fn passage_ended(&mut self, outcome: &gate::PassageOutcome) {
-        if *outcome == gate::PassageOutcome::Accepted {
-            crate::lane::borderdb_step::passage_accepted(&self.ctx);
-        }
+        let accepted = *outcome == gate::PassageOutcome::Accepted;
+        crate::lane::borderdb_step::passage_ended(&self.ctx, accepted);
         self.ctx.end_passage();
     }
 
@@ -608,12 +605,17 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     let live = tee.jpeg.take();
     let mut ees_reference = None;
     if let Some(jpeg) = &live {
-        let kept = ctx.update(generation, |p| {
-            p.live_photo = Some(jpeg.clone());
-            ees_reference = p.ees_reference.clone();
-        });
+        let kept = ctx.update(generation, |p| ees_reference = p.ees_reference.clone());
         if kept {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
+            if let Some(entry) = ctx
+                .ees_pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+            {
+                entry.live = Some(jpeg.clone());
+            }
         }
     }
     match result {

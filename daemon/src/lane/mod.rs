@@ -125,6 +125,7 @@ impl Lane {
                 adapter: devices.ees,
                 clock,
             },
+            ees_pending: Mutex::new(None),
             audit: Some(shared.audit.clone()),
             faults: Default::default(),
             screen: screen.clone(),

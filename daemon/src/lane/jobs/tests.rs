@@ -70,6 +70,7 @@ fn context(chip: Box<dyn ChipLink>) -> (JobContext, mpsc::UnboundedReceiver<Inpu
         borderdb: Box::new(NoBorderDb),
         sources: Default::default(),
         ees: EesStep::off(),
+        ees_pending: Mutex::new(None),
         audit: None,
         faults: Default::default(),
         screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
