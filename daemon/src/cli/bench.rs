@@ -18,6 +18,7 @@
 mod document;
 #[cfg(feature = "sim")]
 mod link;
+#[cfg(feature = "sim")]
 mod throughput;
 
 #[cfg(feature = "sim")]
@@ -122,6 +123,7 @@ pub enum BenchError {
     Gate(&'static str),
     /// A bad option value.
     #[error("{0}: {1}")]
+    #[cfg(feature = "sim")]
     Option(&'static str, &'static str),
     /// The throughput model stopped.
     #[cfg(feature = "sim")]

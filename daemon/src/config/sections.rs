@@ -70,6 +70,7 @@ pub const CLONE_PATTERNS: [&str; 7] = [
 
 impl SimConfig {
     /// The faces folder: `faces_dir` if absolute, else under `assets` (empty: `faces`).
+    #[cfg(feature = "sim")]
     pub fn faces_dir(&self, assets: &std::path::Path) -> std::path::PathBuf {
         match self.faces_dir.as_str() {
             "" => assets.join("faces"),

@@ -171,6 +171,7 @@ impl JobContext {
     }
 
     /// Whether the latest scan started a passage.
+    #[cfg(feature = "sim")]
     pub fn latest_scan_taken(&self) -> bool {
         self.passages().latest_claimed()
     }
@@ -374,6 +375,7 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
 
 /// Passive authentication of a chip read, now, against `store`. The data groups are
 /// copied for the check and wiped afterwards.
+#[cfg(feature = "sim")]
 pub fn passive_authentication(
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,

@@ -72,6 +72,7 @@ impl Passages {
     }
 
     /// Whether the latest scan has been taken by the gate.
+    #[cfg(feature = "sim")]
     pub fn latest_claimed(&self) -> bool {
         self.slots.last().is_some_and(|s| s.passage.is_some())
     }
