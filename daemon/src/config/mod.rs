@@ -367,7 +367,6 @@ mod tests {
         let text = r#"
 [gate]
 layout = "one-step"
-overlap = false
 referral = "wait-for-officer"
 utc_offset_minutes = -300
 direction = "exit"
