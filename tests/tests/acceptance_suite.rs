@@ -262,8 +262,9 @@ fn a_one_step_scenario_runs_end_to_end_and_twice_to_the_same_report() {
     )
     .unwrap();
     let mut reports = Vec::new();
-    for run in ["a", "b"] {
-        let out = dir.path().join(run);
+    // Both runs write to the same folder (the command line is part of the report).
+    for _ in 0..2 {
+        let out = dir.path().join("report");
         let (code, stdout, err) = egate(&[
             "sim",
             "run",
@@ -273,6 +274,7 @@ fn a_one_step_scenario_runs_end_to_end_and_twice_to_the_same_report() {
         ]);
         assert_eq!(code, 0, "{stdout}{err}");
         reports.push(json(&out.join("report.json")));
+        std::fs::remove_dir_all(&out).unwrap();
     }
     let r = &reports[0];
     assert_eq!(r["model"]["layout"], "one-step");

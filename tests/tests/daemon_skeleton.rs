@@ -29,23 +29,28 @@ fn help_lists_every_subcommand_with_a_description() {
 fn config_default_documents_every_key_and_checks_valid() {
     let (code, out, _) = egate(&["config", "default"]);
     assert_eq!(code, 0);
-    // Every key of the annotated default has a comment of its own, between the previous key
-    // (or table header) and itself: a key added to a section without a word of explanation
-    // fails here.
+    // Every key of the annotated default is explained: a comment heads the paragraph it is
+    // in (no blank line between them), so a key added to a section without a word of
+    // explanation fails here. The rows of an array of tables (`[[...]]`, e.g. an eligibility
+    // rule) are data, explained where their table is, and named by their `name`.
     let mut commented = false;
+    let mut row = false;
     let mut keys = 0;
     for (n, line) in out.lines().enumerate() {
-        let t = line.trim_start();
+        let t = line.trim();
         if t.starts_with('#') {
             commented = true;
-        } else if t.starts_with('[') {
+        } else if t.starts_with('[') || t.is_empty() {
             commented = false;
+            if t.starts_with('[') {
+                row = t.starts_with("[[");
+            }
         } else if let Some((key, _)) = t.split_once('=') {
             let key = key.trim();
-            if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty() {
+            if !row && !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 assert!(commented, "line {}: `{key}` has no comment", n + 1);
                 keys += 1;
-                commented = false;
             }
         }
     }
