@@ -202,16 +202,21 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
     }
     let _purge = Purge;
 
-    // Files the service (user egate, PrivateTmp=yes) reads live outside /tmp.
+    // Files the service reads live where user egate may read them: not under /tmp
+    // (PrivateTmp=yes) nor under a home such as /root, where the build folder usually is
+    // (ProtectHome=yes). The clone is; the simulation build is copied into it.
     let dir = tempfile::Builder::new()
-        .prefix("systemd-unit")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .prefix(".systemd-unit")
+        .tempdir_in(repo())
         .unwrap();
     let open = |p: &Path, mode: u32| {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
     };
     open(dir.path(), 0o755);
+    let bin = dir.path().join("egate");
+    std::fs::copy(egate_bin(), &bin).unwrap();
+    open(&bin, 0o755);
     let port = free_port();
     let cfg = dir.path().join("egate.toml");
     let assets = std::env::var("EGATE_ASSETS").unwrap_or_else(|_| "/opt/egate".into());
@@ -240,7 +245,7 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
              ExecStart={bin} run --config {cfg} --listen 127.0.0.1:{port} \
              --console-listen 127.0.0.1:0 --log-format json\n\
              StandardOutput=append:{log}\nStandardError=append:{log}\n",
-            bin = egate_bin().display(),
+            bin = bin.display(),
             cfg = cfg.display(),
             log = log.display(),
         ),

@@ -70,9 +70,11 @@ pub fn parse<T: DeserializeOwned>(
     let Some(config) = config else {
         return Err(errors);
     };
+    // A value serde refused was replaced by its default: its key is not reported twice (but
+    // one key may carry several problems of its own, e.g. one per catalogue file).
+    let refused: Vec<String> = errors.iter().map(|x| x.key.clone()).collect();
     for mut e in validate(&config) {
-        // A value serde refused was replaced by its default: not reported twice.
-        if !e.key.is_empty() && errors.iter().any(|x| x.key == e.key) {
+        if !e.key.is_empty() && refused.contains(&e.key) {
             continue;
         }
         e.line = e.line.or_else(|| key_line(text, &doc, &e.key));
