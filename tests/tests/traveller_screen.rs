@@ -133,6 +133,10 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
     write_sim_config(&cfg, "\"genuine\", \"impostor\"", "");
     let mut text = std::fs::read_to_string(&cfg).unwrap();
     text.push_str("[traveller]\nlisten = \"127.0.0.1:0\"\n");
+    // One traveller in the lane at a time: the test reads the screen's steps passage by
+    // passage, and with overlap the next traveller's steps would interleave on the lane's one
+    // screen (an entry screen for the waiting traveller is not built).
+    text.push_str("[gate]\noverlap = false\n");
     std::fs::write(&cfg, text).unwrap();
     let mut d = Daemon::start(&run_args(true, Some(&cfg), dir.path()));
     let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
@@ -224,6 +228,10 @@ fn with_explicit_consent_a_no_captures_nothing_and_a_yes_goes_on() {
     write_sim_config(&cfg, "\"genuine\"", "");
     let mut text = std::fs::read_to_string(&cfg).unwrap();
     text.push_str("[traveller]\nlisten = \"127.0.0.1:0\"\nconsent = \"explicit\"\n");
+    // One traveller in the lane at a time: the test reads the screen's steps passage by
+    // passage, and with overlap the next traveller's steps would interleave on the lane's one
+    // screen (an entry screen for the waiting traveller is not built).
+    text.push_str("[gate]\noverlap = false\n");
     std::fs::write(&cfg, text).unwrap();
     let mut d = Daemon::start(&run_args(true, Some(&cfg), dir.path()));
     let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
