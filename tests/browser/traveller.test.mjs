@@ -35,6 +35,9 @@ before(async () => {
     '[console]', 'listen = "127.0.0.1:0"', `users_file = ${JSON.stringify(users.file)}`, '',
     '[server]', 'listen = "127.0.0.1:0"', '',
     '[traveller]', 'listen = "127.0.0.1:0"', '',
+    // One traveller in the lane at a time: the steps are read passage by passage on the
+    // lane's one screen (an entry screen for an overlapping traveller is not built).
+    '[gate]', 'overlap = false', '',
     '[sim]', 'gates = 1', `faces_dir = ${JSON.stringify(path.join(repo, 'vision/tests/data'))}`,
     'pattern = ["genuine", "impostor"]', '',
   ].join('\n'));
