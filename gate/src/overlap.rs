@@ -30,12 +30,21 @@ pub(crate) fn lane_on_its_way_out(phase: Phase) -> bool {
 }
 
 impl Gate {
+    /// Whether this lane overlaps passages: configured, two-step, and consent by notice. With
+    /// explicit consent the lane does not overlap: the consent question of a traveller
+    /// waiting at the entry is not built, and asking it for the lane's passage must not open
+    /// the entry for anyone else.
+    pub(crate) fn overlaps(&self) -> bool {
+        self.config.overlap
+            && self.is_two_step()
+            && self.config.consent.mode != crate::config::ConsentMode::Explicit
+    }
+
     /// Whether a document presented now starts a waiting passage: overlap on, the lane on
     /// its way out with the entry closed, nobody waiting yet, no closure scheduled, and
     /// someone reported at the entry (zone A).
     pub(crate) fn may_wait(&self) -> bool {
-        self.config.overlap
-            && self.is_two_step()
+        self.overlaps()
             && self.waiting.is_none()
             && lane_on_its_way_out(self.phase())
             && self.doors.is_closed(DoorId::Entry)

@@ -643,7 +643,7 @@ impl Gate {
         let c_occupied = self.sensors.reported_occupied(Zone::C);
         let through = self.sensors.clear(Zone::B) && self.sensors.clear(Zone::C);
         let left_mantrap = c_occupied && self.sensors.clear(Zone::B);
-        let call = self.config.overlap && self.waiting.is_none();
+        let call = self.overlaps() && self.waiting.is_none();
         let State::Exiting(s) = &mut self.state else {
             return;
         };

@@ -339,7 +339,10 @@ mod tests {
     fn default_config_maps_to_the_gate_defaults() {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
         let c = parse(DEFAULT_CONFIG).unwrap();
-        let expected = gate::GateConfig::two_step(today);
+        let mut expected = gate::GateConfig::two_step(today);
+        // Overlap is off in a deployment until its safety model passes with every policy
+        // (gate/tests/properties.rs).
+        expected.overlap = false;
         assert_eq!(c.gate_config(today), expected);
         assert_eq!(c.gate.utc_offset_minutes, 0);
     }
@@ -347,8 +350,8 @@ mod tests {
     #[test]
     fn overlap_applies_to_two_step_lanes_only() {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
-        let one_step = parse("[gate]\nlayout = \"one-step\"\n").unwrap();
-        assert!(one_step.gate.overlap, "the default is kept");
+        let one_step = parse("[gate]\nlayout = \"one-step\"\noverlap = true\n").unwrap();
+        assert!(one_step.gate.overlap, "the setting is kept");
         assert!(
             !one_step.gate_config(today).overlap,
             "but a one-step lane never overlaps"
@@ -357,8 +360,14 @@ mod tests {
         let g = c.gate_config(today);
         assert!(!g.overlap && !g.early_capture);
         assert!(
-            parse("").unwrap().gate_config(today).overlap,
-            "on by default"
+            !parse("").unwrap().gate_config(today).overlap,
+            "off by default"
+        );
+        assert!(
+            parse("[gate]\noverlap = true\n")
+                .unwrap()
+                .gate_config(today)
+                .overlap
         );
     }
 

@@ -56,7 +56,7 @@ impl Default for GateSection {
             liveness: LivenessMode::Required,
             referral: Referral::BackThroughEntry,
             utc_offset_minutes: 0,
-            overlap: true,
+            overlap: false,
             early_capture: true,
             direction: Direction::Entry,
             bcp: "bcp-1".into(),
