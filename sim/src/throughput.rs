@@ -23,7 +23,7 @@ use gate::check::SafetyModel;
 use gate::script::{genuine_facts, LIVE, MATCH};
 use gate::{
     AuditEvent, Command, DocumentVerdict, DoorAction, DoorId, Gate, GateConfig, Input, JobKind,
-    MessageCode, PassageId, PassageOutcome, Phase, SensorEvent, Ticket, WatchlistResult, Zone,
+    MessageCode, PassageId, PassageOutcome, Phase, SensorEvent, Ticket, WatchlistResult,
 };
 use hardware::door::{Input as Hw, Output};
 
@@ -370,30 +370,8 @@ impl Lane {
         };
         self.last_inputs = Some(inputs);
         for input in changed {
-            let on = inputs.contains(input);
-            let event = match input {
-                Hw::EntryClosed => SensorEvent::Door {
-                    door: DoorId::Entry,
-                    closed: on,
-                },
-                Hw::ExitClosed => SensorEvent::Door {
-                    door: DoorId::Exit,
-                    closed: on,
-                },
-                Hw::ZoneA => SensorEvent::Zone {
-                    zone: Zone::A,
-                    occupied: on,
-                },
-                Hw::ZoneB => SensorEvent::Zone {
-                    zone: Zone::B,
-                    occupied: on,
-                },
-                Hw::ZoneC => SensorEvent::Zone {
-                    zone: Zone::C,
-                    occupied: on,
-                },
-                Hw::MultiplePersons => SensorEvent::MultiplePersons(on),
-                _ => continue,
+            let Some(event) = hardware::door::sensor(input, inputs.contains(input)) else {
+                continue;
             };
             if event
                 == (SensorEvent::Door {

@@ -38,10 +38,41 @@ test('a print of the holder raises a presentation_attack alarm on the console', 
     await alarm.waitFor({ timeout: 180000 });
     await shot(page, 'pad-01-presentation-attack-alarm.png');
     // Both presentations are referred: a second alarm for the screen replay.
-    await page.waitForFunction(
-      () => document.querySelectorAll('.alarm[data-reason="presentation_attack"]').length >= 2,
-      null, { timeout: 180000 });
+    try {
+      await page.waitForFunction(
+        () => document.querySelectorAll('.alarm[data-reason="presentation_attack"]').length >= 2,
+        null, { timeout: 180000 });
+    } catch (e) {
+      throw new Error(`${e.message}\n${await diagnose(page, dir, bank)}`);
+    }
   } finally {
     await stop(bank);
   }
 });
+
+// What the page, the console's API and the trail hold, for a failure message.
+async function diagnose(page, dir, bank) {
+  const onPage = await page.evaluate(() => ({
+    items: [...document.querySelectorAll('.alarm')].map((li) => `${li.dataset.alarm}:${li.dataset.reason}`),
+    stream: document.querySelector('#stream-state')?.className,
+    api: null,
+  }));
+  const api = await page.evaluate(async () => {
+    const r = await fetch('/api/alarms');
+    return `${r.status} ${await r.text()}`;
+  });
+  let trail = [];
+  try {
+    trail = fs.readFileSync(path.join(dir, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l)).filter((r) => r.kind === 'alarm' || r.kind === 'passage')
+      .map((r) => `${r.seq}:${r.kind}:${r.data.reason}`);
+  } catch (err) {
+    trail = [`unreadable: ${err.message}`];
+  }
+  return [
+    `page alarms: ${JSON.stringify(onPage.items)} stream: ${onPage.stream}`,
+    `GET /api/alarms: ${api.slice(0, 2000)}`,
+    `trail: ${trail.join(' ')}`,
+    'daemon log (last 40 lines):', ...bank.log.slice(-40),
+  ].join('\n');
+}

@@ -374,6 +374,24 @@ pub fn write_sim_config(path: &Path, pattern: &str, vpcd_readers: &str) {
     .unwrap();
 }
 
+/// Appends to the config `cfg` (created if absent) a `[pki]` section that trusts the CSCA
+/// certificate `csca_der` (written beside `cfg` as `csca.der`) and keeps its trust store in
+/// `store` beside `cfg`, with the `extra` keys; returns the store's path.
+pub fn add_pki(cfg: &Path, csca_der: &[u8], extra: &str) -> PathBuf {
+    let dir = cfg.parent().expect("a config file has a folder");
+    let csca = dir.join("csca.der");
+    std::fs::write(&csca, csca_der).unwrap();
+    let store = dir.join("store");
+    let mut text = std::fs::read_to_string(cfg).unwrap_or_default();
+    text.push_str(&format!(
+        "\n[pki]\ncsca = [{:?}]\nstore_dir = {:?}\n{extra}",
+        csca.display().to_string(),
+        store.display().to_string()
+    ));
+    std::fs::write(cfg, text).unwrap();
+    store
+}
+
 /// A new temporary folder holding the file `name` with `text`; dropping the folder
 /// removes both.
 pub fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, run_args, write_sim_config, Daemon};
+use egate_tests::{add_pki, audit_records, egate, run_args, write_sim_config, Daemon};
 use serde_json::Value;
 use sim::factory::deviation::{signed_by, Description, Deviation, Documents, Dsc};
 use sim::factory::pki::TestPki;
@@ -36,19 +36,8 @@ fn aa_compromised(pki: &TestPki) -> Vec<Deviation> {
 fn import_lists_and_refuses_with_the_field() {
     let pki = pki();
     let dir = tempfile::tempdir().unwrap();
-    let csca = dir.path().join("csca.der");
-    std::fs::write(&csca, &pki.csca.der).unwrap();
     let cfg = dir.path().join("egate.toml");
-    let store = dir.path().join("store");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[pki]\ncsca = [{:?}]\nstore_dir = {:?}\n",
-            s(&csca),
-            s(&store)
-        ),
-    )
-    .unwrap();
+    let store = add_pki(&cfg, &pki.csca.der, "");
     let import = |name: &str, bytes: &[u8]| {
         let file = dir.path().join(name);
         std::fs::write(&file, bytes).unwrap();
@@ -121,16 +110,7 @@ fn a_running_sim_takes_a_list_and_records_each_use() {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     write_sim_config(&cfg, "\"genuine\"", "");
-    let csca = state.path().join("csca.der");
-    std::fs::write(&csca, &pki.csca.der).unwrap();
-    let store = state.path().join("store");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[pki]\ncsca = [{:?}]\nstore_dir = {:?}\nreload_interval_s = 1.0\n",
-        s(&csca),
-        s(&store)
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    add_pki(&cfg, &pki.csca.der, "reload_interval_s = 1.0\n");
     let trail = state.path().join("audit.jsonl");
     let passages = || audit_records(&trail, "passage");
     let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));

@@ -2,7 +2,8 @@
 //! screen's event stream during simulated passages.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egate_tests::{
@@ -68,6 +69,27 @@ fn a_catalogue_with_a_missing_key_or_a_bad_placeholder_fails_config_check() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// `egate run --sim` over travellers of `pattern` with the traveller screen on (plus
+/// `traveller` keys); returns the daemon and the screen's address.
+fn start_with_screen(dir: &Path, pattern: &str, traveller: &str) -> (Daemon, SocketAddr) {
+    let cfg = dir.join("egate.toml");
+    write_sim_config(&cfg, pattern, "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!(
+        "[traveller]\nlisten = \"127.0.0.1:0\"\n{traveller}"
+    ));
+    // One traveller in the lane at a time: the tests read the screen's steps passage by
+    // passage, and with overlap the next traveller's steps would interleave on the lane's one
+    // screen (an entry screen for the waiting traveller is not built).
+    text.push_str("[gate]\noverlap = false\n");
+    std::fs::write(&cfg, text).unwrap();
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), dir));
+    let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
+    let addr = parse_addr(&line).unwrap();
+    d.wait_listening();
+    (d, addr)
+}
+
 /// The screen's updates as the kiosk page gets them (server-sent events).
 fn updates(
     addr: std::net::SocketAddr,
@@ -129,19 +151,7 @@ fn steps(p: &[&serde_json::Value]) -> Vec<String> {
 #[test]
 fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_first() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("egate.toml");
-    write_sim_config(&cfg, "\"genuine\", \"impostor\"", "");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str("[traveller]\nlisten = \"127.0.0.1:0\"\n");
-    // One traveller in the lane at a time: the test reads the screen's steps passage by
-    // passage, and with overlap the next traveller's steps would interleave on the lane's one
-    // screen (an entry screen for the waiting traveller is not built).
-    text.push_str("[gate]\noverlap = false\n");
-    std::fs::write(&cfg, text).unwrap();
-    let mut d = Daemon::start(&run_args(true, Some(&cfg), dir.path()));
-    let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
-    let addr = parse_addr(&line).unwrap();
-    d.wait_listening();
+    let (mut d, addr) = start_with_screen(dir.path(), "\"genuine\", \"impostor\"", "");
     // Until a passage of each kind has ended and the next traveller is being asked.
     let ends = |p: &[&serde_json::Value], last: &str| {
         p.iter().any(|u| u["step"] == "look_at_camera")
@@ -224,19 +234,7 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
 #[test]
 fn with_explicit_consent_a_no_captures_nothing_and_a_yes_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("egate.toml");
-    write_sim_config(&cfg, "\"genuine\"", "");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str("[traveller]\nlisten = \"127.0.0.1:0\"\nconsent = \"explicit\"\n");
-    // One traveller in the lane at a time: the test reads the screen's steps passage by
-    // passage, and with overlap the next traveller's steps would interleave on the lane's one
-    // screen (an entry screen for the waiting traveller is not built).
-    text.push_str("[gate]\noverlap = false\n");
-    std::fs::write(&cfg, text).unwrap();
-    let mut d = Daemon::start(&run_args(true, Some(&cfg), dir.path()));
-    let line = d.wait_for_line("traveller screen listening", Duration::from_secs(120));
-    let addr = parse_addr(&line).unwrap();
-    d.wait_listening();
+    let (mut d, addr) = start_with_screen(dir.path(), "\"genuine\"", "consent = \"explicit\"\n");
     // An answer outside the question goes nowhere.
     let early = http(addr, "POST", "/gates/gate-1-1/consent/yes", "").unwrap();
     let asked = |u: &serde_json::Value| u["step"] == "ask_consent";

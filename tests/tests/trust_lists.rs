@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use egate_tests::{audit_records, egate, repo, run_args, write_sim_config, Daemon};
+use egate_tests::{add_pki, audit_records, egate, repo, run_args, write_sim_config, Daemon};
 use serde_json::Value;
 
 fn sample(name: &str) -> PathBuf {
@@ -149,18 +149,8 @@ fn a_tampered_master_list_an_untrusted_signer_and_a_malformed_file_are_refused()
 fn a_crl_no_csca_signed_is_refused_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let pki = sim::factory::pki::TestPki::generate("egate-sim", "DE");
-    let csca = dir.path().join("csca.der");
-    std::fs::write(&csca, &pki.csca.der).unwrap();
     let cfg = dir.path().join("egate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[pki]\ncsca = [{:?}]\nstore_dir = {:?}\n",
-            s(&csca),
-            s(&dir.path().join("store"))
-        ),
-    )
-    .unwrap();
+    add_pki(&cfg, &pki.csca.der, "");
     // The CSCA's CRL with a byte of its signature value changed.
     let mut forged = pki.crl_revoking_ds();
     let n = forged.len();
@@ -211,16 +201,7 @@ fn a_running_sim_takes_a_crl_revoking_its_document_signer_without_a_restart() {
     // The simulated bank's own test PKI (seed "egate-sim", DE): its CSCA is named in [pki] so
     // that `egate pki import-crl` can verify the new CRL against it.
     let pki = sim::factory::pki::TestPki::generate("egate-sim", "DE");
-    let csca = state.path().join("csca.der");
-    std::fs::write(&csca, &pki.csca.der).unwrap();
-    let store = state.path().join("store");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[pki]\ncsca = [{:?}]\nstore_dir = {:?}\nreload_interval_s = 1.0\n",
-        s(&csca),
-        s(&store)
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    let store = add_pki(&cfg, &pki.csca.der, "reload_interval_s = 1.0\n");
     let trail = state.path().join("audit.jsonl");
     let passages = || audit_records(&trail, "passage");
     let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));

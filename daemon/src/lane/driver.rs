@@ -466,15 +466,17 @@ impl Driver {
             self.audit_hold.pending.push_back((kind, data));
             return None;
         }
-        let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
-        match audit.append(kind, &data) {
+        let appended = super::blocking(|| {
+            let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
+            audit.append(kind, &data)
+        });
+        match appended {
             Ok(seq) => Some(seq),
             Err(e) => {
                 // The trail is the record of every decision: without it the gate must not go
                 // on deciding. The loop takes the gate out of service until it is written.
                 error!(error = %e, "audit trail write failed; the gate goes out of service");
                 self.metrics.audit_failure();
-                drop(audit);
                 self.audit_hold.pending.push_back((kind, data));
                 None
             }

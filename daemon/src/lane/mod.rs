@@ -29,6 +29,20 @@ use driver::Driver;
 use jobs::{Camera, ChipLink, JobContext, VisionParts, WatchlistCheck};
 use metrics::Metrics;
 
+/// Runs `f`, which blocks its thread (an audit append waits for fsync; models load), without
+/// holding up the tasks queued on this runtime worker: the door links are polled against a
+/// watchdog (the door map's `watchdog_ms`, 200 ms by default), and a worker parked on the disk
+/// would otherwise starve them into a link fault. On a current-thread runtime (or none) it
+/// just runs `f`.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// What every lane of one daemon shares.
 #[derive(Clone)]
 pub struct Shared {

@@ -265,7 +265,18 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     };
     for n in 0..sim_cfg.gates {
         let id = format!("{}-{}", cfg.gate.id, n + 1);
-        let map = hardware::door::DoorMap::default();
+        // The models load before the door link starts: its watchdog runs from the first poll.
+        let vision = match crate::lane::blocking(|| jobs::VisionParts::load(&cfg.vision)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                warn!(gate = %id, error = %e, "face pipeline unavailable: every face match will fail");
+                None
+            }
+        };
+        let map = hardware::door::DoorMap {
+            watchdog_ms: SIM_LINK_WATCHDOG_MS,
+            ..hardware::door::DoorMap::default()
+        };
         let controller = Arc::new(sim::controller::SimController::spawn(
             sim::controller::SimControllerConfig {
                 map: map.clone(),
@@ -275,13 +286,6 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         bank.controllers.push(controller.clone());
         let (doors, door_events) =
             hardware::door::ModbusDoorController::open(controller.path(), map)?;
-        let vision = match jobs::VisionParts::load(&cfg.vision) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                warn!(gate = %id, error = %e, "face pipeline unavailable: every face match will fail");
-                None
-            }
-        };
         let vpcd = sim_cfg.vpcd_readers.get(n).copied().and_then(vpcd_lane);
         match &vpcd {
             Some(l) => info!(gate = %id, reader = %l.reader, "chip link: pcscd + vpcd"),
@@ -419,6 +423,12 @@ impl SimLane {
     }
 }
 
+/// The door link watchdog of a simulated lane. The simulated controller answers from a task
+/// of this process, which shares two cores with the face models and (in the tests) a
+/// browser: a pause of 200 ms (the default map's watchdog, right for a controller of its
+/// own) is CPU contention there, not a cut cable, and would take the lane out of service.
+const SIM_LINK_WATCHDOG_MS: u64 = 1000;
+
 /// The simulator's test PKIs by CSCA country (ISO 3166-1 alpha-2).
 type Pkis = std::collections::BTreeMap<String, Arc<sim::factory::pki::TestPki>>;
 /// A simulated traveller on foot in the lane.
@@ -502,6 +512,15 @@ async fn travellers(
                 || (t.seen_busy && phase == "idle");
             if sent_away && t.walker.place() == Place::AtEntry {
                 debug!(phase = %phase, "simulated traveller turned away at the entry");
+                t.walker.turn_away(now);
+            }
+            // Referred inside the mantrap: the display says "please go back", so they
+            // walk out through the entry once it opens. Without this they would go back
+            // only if they had seen the entry shut behind them, and a referral decided
+            // while the entry was still closing reopens it before a tick sees it shut.
+            if phase == "referred"
+                && matches!(t.walker.place(), Place::EnteringMantrap | Place::InMantrap)
+            {
                 t.walker.turn_away(now);
             }
             if t.walker.tick(now, doors) {

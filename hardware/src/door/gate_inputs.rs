@@ -6,8 +6,9 @@ use gate::{Device, Input, SensorEvent, Zone};
 use super::DoorEvent;
 use super::Input as Hw;
 
-/// The gate sensor event that one controller input state stands for.
-fn sensor(input: Hw, active: bool) -> Option<SensorEvent> {
+/// The gate sensor event that one controller input state stands for; `None` for an input
+/// the gate does not see ("fully open" confirms a command inside the adapter).
+pub fn sensor(input: Hw, active: bool) -> Option<SensorEvent> {
     Some(match input {
         Hw::EntryClosed => SensorEvent::Door {
             door: gate::DoorId::Entry,

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use gate_inputs::gate_inputs;
+pub use gate_inputs::{gate_inputs, sensor};
 pub use map::{
     Coils, DoorMap, Fallback, Fallbacks, Guards, Inputs as InputAddresses, MapError, Parity,
     Registers, SerialSettings, Span,

@@ -132,7 +132,18 @@ fn reproduction(command: String, text: String, seed: u64, checks: &LaneChecks) -
     }
 }
 
-/// Writes the three reports into `dir`; returns the paths.
+/// Writes the three reports into `dir`, prints the verdict and returns the exit code.
+fn finish(dir: &Path, r: Report) -> ExitCode {
+    match write(dir, r) {
+        Ok(r) => done(dir, &r),
+        Err(e) => {
+            eprintln!("sim: writing the reports into {}: {e}", dir.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes the three reports into `dir`; returns the report as written.
 fn write(dir: &Path, mut r: Report) -> std::io::Result<Report> {
     std::fs::create_dir_all(dir)?;
     r.generated_at = now_rfc3339();
@@ -140,6 +151,13 @@ fn write(dir: &Path, mut r: Report) -> std::io::Result<Report> {
     std::fs::write(dir.join("report.xml"), report::junit(&r))?;
     std::fs::write(dir.join("report.html"), report::html(&r))?;
     Ok(r)
+}
+
+/// The ` --config FILE` part of a reproduction command.
+fn config_flag(config: Option<&Path>) -> String {
+    config
+        .map(|p| format!(" --config {}", p.display()))
+        .unwrap_or_default()
 }
 
 fn now_rfc3339() -> String {
@@ -231,10 +249,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         "egate sim run {} --report {}{}",
         args.file.display(),
         args.report.display(),
-        args.config
-            .as_ref()
-            .map(|p| format!(" --config {}", p.display()))
-            .unwrap_or_default()
+        config_flag(args.config.as_deref())
     );
     let repro = reproduction(command, c.text.clone(), c.scenario.seed, &checks);
     let bar = progress_bar(u64::from(c.scenario.travellers.count));
@@ -244,16 +259,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     });
     bar.finish_and_clear();
     match result {
-        Ok(r) => match write(&args.report, r) {
-            Ok(r) => done(&args.report, &r),
-            Err(e) => {
-                eprintln!(
-                    "sim: writing the reports into {}: {e}",
-                    args.report.display()
-                );
-                ExitCode::from(1)
-            }
-        },
+        Ok(r) => finish(&args.report, r),
         Err(e) => {
             eprintln!("sim: {e}");
             ExitCode::from(1)
@@ -287,10 +293,7 @@ pub fn suite(args: SuiteArgs) -> ExitCode {
         "egate sim suite --report {} --seed {}{}",
         args.report.display(),
         args.seed,
-        args.config
-            .as_ref()
-            .map(|p| format!(" --config {}", p.display()))
-            .unwrap_or_default()
+        config_flag(args.config.as_deref())
     );
     let repro = reproduction(command, String::new(), args.seed, &checks);
     let total: usize = acceptance::suite::CASES
@@ -313,16 +316,7 @@ pub fn suite(args: SuiteArgs) -> ExitCode {
                     c.actual
                 );
             }
-            match write(&args.report, r) {
-                Ok(r) => done(&args.report, &r),
-                Err(e) => {
-                    eprintln!(
-                        "sim: writing the reports into {}: {e}",
-                        args.report.display()
-                    );
-                    ExitCode::from(1)
-                }
-            }
+            finish(&args.report, r)
         }
         Err(e) => {
             eprintln!("sim suite: {e}");
