@@ -14,7 +14,10 @@ use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod console_session;
+pub mod nats;
 pub mod sim_device;
+pub use console_session::Console;
 pub use sim_device::SimDevice;
 
 /// The repository's root (the workspace).

@@ -10,11 +10,10 @@
 //!   gate, reason and time; acknowledged, it stays acknowledged across the next restart.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use egate_tests::{audit_records, egate, http, repo, run_args, Daemon};
+use egate_tests::{audit_records, egate, http, parse_addr, repo, run_args, Console, Daemon};
 use serde_json::Value;
 
 /// The merged label of `/metrics` for the reasons that would tell why one traveller was
@@ -280,94 +279,20 @@ fn audit_stats_counts_what_the_metrics_counted_and_shows_nothing_personal() {
     assert!(err.contains("/nonexistent/audit.jsonl"), "{err}");
 }
 
-/// A logged-in console session over HTTPS (self-signed certificate of the simulation).
-struct Console {
-    rt: tokio::runtime::Runtime,
-    client: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Console {
-    /// Logs in as the demo supervisor whose password this start printed.
-    fn login(d: &mut Daemon) -> Console {
-        let line = d.wait_for_line("console listening", Duration::from_secs(60));
-        let at = line.find(" addr=").unwrap() + 6;
-        let addr: SocketAddr = line[at..].split(' ').next().unwrap().parse().unwrap();
-        let pw_line = d
-            .log
-            .iter()
-            .rev()
-            .find(|l| l.contains("│") && l.contains("supervisor"))
-            .expect("demo supervisor password")
-            .clone();
-        let pw = pw_line.split_whitespace().last().unwrap().to_string();
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let client = reqwest::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .build()
-            .unwrap();
-        let base = format!("https://{addr}");
-        let (cookie, csrf) = rt.block_on(async {
-            let r = client
-                .post(format!("{base}/api/login"))
-                .header("content-type", "application/json")
-                .body(serde_json::json!({ "user": "supervisor", "password": pw }).to_string())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            let cookie = r.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string();
-            let body: Value = r.json().await.unwrap();
-            (cookie, body["csrf"].as_str().unwrap().to_string())
-        });
-        Console {
-            rt,
-            client,
-            base,
-            cookie,
-            csrf,
-        }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        self.rt.block_on(async {
-            let r = self
-                .client
-                .get(format!("{}{path}", self.base))
-                .header("cookie", &self.cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "GET {path}");
-            r.json().await.unwrap()
-        })
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.rt.block_on(async {
-            let r = self
-                .client
-                .post(format!("{}{path}", self.base))
-                .header("cookie", &self.cookie)
-                .header("x-csrf-token", &self.csrf)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (status, r.json().await.unwrap_or(Value::Null))
-        })
-    }
+/// Logs in to the console of `egate run --sim` as the demo supervisor whose password this
+/// start printed.
+fn login(d: &mut Daemon) -> Console {
+    let line = d.wait_for_line("console listening", Duration::from_secs(60));
+    let addr = parse_addr(&line).unwrap();
+    let pw_line = d
+        .log
+        .iter()
+        .rev()
+        .find(|l| l.contains("│") && l.contains("supervisor"))
+        .expect("demo supervisor password")
+        .clone();
+    let pw = pw_line.split_whitespace().last().unwrap().to_string();
+    Console::login(addr, "supervisor", &pw)
 }
 
 /// The console's alarm with this gate and gate alarm id.
@@ -401,7 +326,7 @@ fn an_alarm_stays_open_across_a_restart_and_its_acknowledgement_stays_too() {
     let gate = raised["data"]["gate"].as_str().unwrap().to_string();
     let id = raised["seq"].as_u64().unwrap();
     let reason = raised["data"]["reason"].clone();
-    let c = Console::login(&mut d);
+    let c = login(&mut d);
     let before = find_alarm(&c.get("/api/alarms"), &gate, id).expect("alarm queued");
     assert_eq!(before["ack"], Value::Null);
     assert_eq!(before["reason"], reason);
@@ -414,7 +339,7 @@ fn an_alarm_stays_open_across_a_restart_and_its_acknowledgement_stays_too() {
     // Second run: the alarm is still open, with its gate, reason and time.
     let mut d = Daemon::start(&args);
     d.wait_listening();
-    let c = Console::login(&mut d);
+    let c = login(&mut d);
     let after = find_alarm(&c.get("/api/alarms"), &gate, id).expect("alarm after restart");
     assert_eq!(after["ack"], Value::Null, "{after}");
     assert_eq!(after["reason"], before["reason"]);
@@ -449,7 +374,7 @@ fn an_alarm_stays_open_across_a_restart_and_its_acknowledgement_stays_too() {
     // acknowledgement is refused.
     let mut d = Daemon::start(&args);
     d.wait_listening();
-    let c = Console::login(&mut d);
+    let c = login(&mut d);
     let acked = find_alarm(&c.get("/api/alarms"), &gate, id).expect("alarm after 2nd restart");
     assert_eq!(acked["ack"]["officer"], "supervisor", "{acked}");
     assert_eq!(acked["ack"]["comment"], "checked at the gate");

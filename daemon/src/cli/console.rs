@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! egate console --gates FILE [--config FILE] [--listen ADDR] [--state-dir DIR]
+//! egate console --stream-gates ID,ID,... --config FILE [--listen ADDR] [--state-dir DIR]
 //! egate console adduser --users FILE --id ID --role officer|supervisor|technician [--generate]
 //! egate console hash-password            # reads a password on stdin, prints its argon2 hash
 //! egate console new-token FILE           # writes a random gate API token (mode 0600)
@@ -18,6 +19,11 @@
 //! client_cert_file = "/etc/egate/console.pem" # signed by the daemon's gate_api_client_ca_file
 //! client_key_file = "/etc/egate/console.key"  # signs each command's officer assertion
 //! ```
+//!
+//! With `--stream-gates` the console follows those gates on the NATS JetStream stream their
+//! daemons publish to (the config's `[fleet]`: `nats_url`, `stream`, `subject_prefix`), with
+//! no connection to the gates themselves: passages, alarms, device health and lane state, no
+//! commands and no photos (see `crate::fleet::follow`).
 //!
 //! The console's own settings come from the `[console]`, `[audit]` and `[log]` sections of the
 //! config file (its users file, TLS certificate, listen address, audit trail).
@@ -43,8 +49,12 @@ pub struct ConsoleArgs {
     cmd: Option<ConsoleSub>,
     /// The gates file: `[[gate]]` entries with id, url, token_file, fingerprint,
     /// client_cert_file, client_key_file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stream_gates")]
     gates: Option<PathBuf>,
+    /// Follow these gates (ids, comma-separated) on the fleet stream of the config's [fleet]
+    /// instead of connecting to their gate APIs: events, alarms and statistics; no commands.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    stream_gates: Vec<String>,
     /// Configuration file (TOML); its [console], [audit] and [log] sections apply.
     #[arg(long, short)]
     config: Option<PathBuf>,
@@ -106,9 +116,15 @@ pub fn main(args: ConsoleArgs) -> ExitCode {
         },
         Some(ConsoleSub::NewToken { file }) => new_token(&file),
         None => match args.gates.clone() {
-            Some(gates) => serve(args, gates),
+            Some(gates) => serve(args, Source::Gates(gates)),
+            None if !args.stream_gates.is_empty() => {
+                let ids = args.stream_gates.clone();
+                serve(args, Source::Stream(ids))
+            }
             None => {
-                eprintln!("egate console: give --gates FILE (or a subcommand; see --help)");
+                eprintln!(
+                    "egate console: give --gates FILE or --stream-gates ID,... (or a subcommand; see --help)"
+                );
                 ExitCode::from(super::EXIT_USAGE)
             }
         },
@@ -195,7 +211,15 @@ fn new_token(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
+/// Where the console's gates come from.
+enum Source {
+    /// A gates file: each gate's API.
+    Gates(PathBuf),
+    /// These gate ids, followed on the fleet stream.
+    Stream(Vec<String>),
+}
+
+fn serve(args: ConsoleArgs, source: Source) -> ExitCode {
     let overrides = |cfg: &mut Config| {
         super::given(&mut cfg.console.listen, &args.listen);
         super::given(&mut cfg.console.users_file, &args.users);
@@ -209,18 +233,28 @@ fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
-    let text = match std::fs::read_to_string(&gates) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("egate console: {}: {e}", gates.display());
-            return ExitCode::from(super::EXIT_BAD_CONFIG);
-        }
-    };
-    let entries = match console::remote::parse_gates_file(&gates, &text) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("egate console: {e}");
-            return ExitCode::from(super::EXIT_BAD_CONFIG);
+    let gates = match source {
+        Source::Gates(file) => match gates_file(&file) {
+            Ok(entries) => Gates::Api(entries),
+            Err(code) => return code,
+        },
+        Source::Stream(ids) => {
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(bad) = ids
+                .iter()
+                .find(|id| !auth::valid_id(id) || !seen.insert(id.as_str()))
+            {
+                return usage(&format!(
+                    "--stream-gates: gate id {bad:?} is invalid or repeated (1-64 of A-Z a-z 0-9 . - _)"
+                ));
+            }
+            if cfg.fleet.nats_url.trim().is_empty() {
+                eprintln!(
+                    "egate console: --stream-gates needs [fleet] nats_url in the config (the stream the gates publish to)"
+                );
+                return ExitCode::from(super::EXIT_BAD_CONFIG);
+            }
+            Gates::Stream(ids)
         }
     };
     super::init_logging(&cfg.log);
@@ -228,7 +262,7 @@ fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match rt.block_on(run(cfg, entries)) {
+    match rt.block_on(run(cfg, gates)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!(error = %format!("{e:#}"), "egate console failed");
@@ -237,18 +271,52 @@ fn serve(args: ConsoleArgs, gates: PathBuf) -> ExitCode {
     }
 }
 
-async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::Result<()> {
+/// The gates file's entries, or the exit code of its error (said on stderr).
+fn gates_file(file: &std::path::Path) -> Result<Vec<console::remote::GateEntry>, ExitCode> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("egate console: {}: {e}", file.display());
+        ExitCode::from(super::EXIT_BAD_CONFIG)
+    })?;
+    console::remote::parse_gates_file(file, &text).map_err(|e| {
+        eprintln!("egate console: {e}");
+        ExitCode::from(super::EXIT_BAD_CONFIG)
+    })
+}
+
+/// The console's gates, checked.
+enum Gates {
+    /// Each through its gate API.
+    Api(Vec<console::remote::GateEntry>),
+    /// Followed on the fleet stream.
+    Stream(Vec<String>),
+}
+
+async fn run(cfg: Config, gates: Gates) -> anyhow::Result<()> {
+    let ids: Vec<String> = match &gates {
+        Gates::Api(entries) => entries.iter().map(|e| e.id.clone()).collect(),
+        Gates::Stream(ids) => ids.clone(),
+    };
     let audit_key = audit::AuditKey::load_or_create(&cfg.audit.mac_key_file)?;
     let audit = AuditLog::open(&cfg.audit.file, "console", &audit_key)?;
     audit.append(
         "console_started",
-        &serde_json::json!({ "version": env!("CARGO_PKG_VERSION"),
-                             "gates": entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>() }),
+        &serde_json::json!({ "version": env!("CARGO_PKG_VERSION"), "gates": ids,
+                             "source": match gates { Gates::Api(_) => "gate_api", Gates::Stream(_) => "fleet_stream" } }),
     )?;
     let audit = Arc::new(Mutex::new(audit));
     let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
-    for e in &entries {
-        links.push(console::remote::RemoteGate::connect(e)?);
+    let mut following = None;
+    match &gates {
+        Gates::Api(entries) => {
+            for e in entries {
+                links.push(console::remote::RemoteGate::connect(e)?);
+            }
+        }
+        Gates::Stream(ids) => {
+            let f = crate::fleet::follow::follow(&cfg.fleet, ids);
+            links.extend(f.links.iter().map(|l| Arc::clone(l) as Arc<dyn GateLink>));
+            following = Some(f.task);
+        }
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state_dir = cfg.state_dir();
@@ -270,10 +338,13 @@ async fn run(cfg: Config, entries: Vec<console::remote::GateEntry>) -> anyhow::R
     eprintln!(
         "egate console: https://{}/ for {} gate(s); certificate SHA-256 {}",
         c.addr,
-        entries.len(),
+        ids.len(),
         c.fingerprint
     );
     signals.recv().await;
+    if let Some(task) = following {
+        task.abort();
+    }
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), c.task).await;
     super::record_stop(&audit, "console_stopped")

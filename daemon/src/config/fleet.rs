@@ -19,6 +19,8 @@ pub struct FleetConfig {
     pub spool_dir: String,
     /// Seconds to wait for the broker's acknowledgement before sending again.
     pub ack_timeout_s: f64,
+    /// The durable consumer of a console following gates on the stream (one per console).
+    pub console_consumer: String,
 }
 
 impl Default for FleetConfig {
@@ -29,6 +31,7 @@ impl Default for FleetConfig {
             subject_prefix: "egate.events".into(),
             spool_dir: String::new(),
             ack_timeout_s: 5.0,
+            console_consumer: "egate-console".into(),
         }
     }
 }
@@ -67,6 +70,16 @@ impl FleetConfig {
                     format!("{url:?} is not a nats:// or tls:// URL"),
                 );
             }
+        }
+        let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if self.console_consumer.is_empty() || !self.console_consumer.chars().all(name_ok) {
+            p.bad(
+                "fleet.console_consumer",
+                format!(
+                    "{:?} is not a JetStream consumer name (letters, digits, - and _)",
+                    self.console_consumer
+                ),
+            );
         }
         p.within(
             "fleet.ack_timeout_s",

@@ -13,6 +13,7 @@
 //! tell every event apart. While the broker is away the spool grows; when it is back, the
 //! sender catches up in order.
 
+pub mod follow;
 pub mod spool;
 
 use std::path::{Path, PathBuf};
