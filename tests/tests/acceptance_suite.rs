@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use egate_tests::{egate, repo};
+use egate_tests::{egate, repo, run_independent};
 
 /// `<target>/acceptance/<name>`: where the reports stay after the test (the browser test
 /// opens the suite's).
@@ -193,13 +193,71 @@ fn the_built_in_suite_passes_and_its_reports_hold_every_case_and_plot() {
         .unwrap()
         .starts_with("egate sim suite"));
 
-    // JUnit: one test case per case, none failing.
-    let xml = std::fs::read_to_string(dir.join("report.xml")).unwrap();
+    // JUnit, read by junitparser as a CI server would: one test case per case and per
+    // criterion, each with its verdict, and totals that match the cases.
+    let (code, out) = run_independent("junit_check.py", &[dir.join("report.xml")]);
+    assert_eq!(code, 0, "{out}");
+    let junit: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let criteria = r["criteria"].as_array().unwrap();
     assert_eq!(
-        xml.matches("<testcase classname=\"suite\"").count(),
-        cases.len()
+        junit["counted"]["tests"].as_u64().unwrap() as usize,
+        criteria.len(),
+        "{out}"
     );
-    assert!(xml.contains("failures=\"0\""), "{xml}");
+    for claimed in junit["claimed"].as_array().unwrap() {
+        for k in ["tests", "failures", "errors", "skipped"] {
+            let counted: u64 = junit["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["suite"] == claimed["name"])
+                .filter(|c| match k {
+                    "tests" => true,
+                    "failures" => c["result"] == "failure",
+                    "errors" => c["result"] == "error",
+                    _ => c["result"] == "skipped",
+                })
+                .count() as u64;
+            assert_eq!(
+                claimed[k].as_u64().unwrap_or(0),
+                counted,
+                "{k} of {claimed}"
+            );
+        }
+    }
+    let verdict = |class: &str, name: &str| -> String {
+        junit["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["classname"] == class && c["name"] == name)
+            .unwrap_or_else(|| panic!("{class}/{name} not in the JUnit report: {out}"))["result"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for c in cases {
+        let want = if c["passed"] == true {
+            "passed"
+        } else {
+            "failure"
+        };
+        assert_eq!(verdict("suite", c["id"].as_str().unwrap()), want, "{c}");
+    }
+    // Each case is also a criterion, "case <id>", under the class "suite".
+    for c in criteria {
+        let want = if c["passed"] == true {
+            "passed"
+        } else {
+            "failure"
+        };
+        let criterion = c["criterion"].as_str().unwrap();
+        let got = match criterion.strip_prefix("case ") {
+            Some(id) => verdict("suite", id),
+            None => verdict("criteria", criterion),
+        };
+        assert_eq!(got, want, "{c}");
+    }
     // HTML: self-contained, every plot there.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     for id in [
