@@ -68,6 +68,29 @@ fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_p
         .unwrap_or_else(|| panic!("no presentation_attack alarm on /metrics:\n{metrics}"));
     let count: f64 = alarms.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 2.0, "{alarms}");
+    // PAD verdicts by decision and species, counted without anything of the traveller.
+    let pad = |decision: &str, species: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("egate_pad_decisions_total{"))
+            .filter(|l| l.contains(&format!("decision=\"{decision}\"")))
+            .filter(|l| l.contains(&format!("species=\"{species}\"")))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    assert!(pad("live", "") >= 1.0, "{metrics}");
+    let species: Vec<&str> = seen
+        .iter()
+        .take(3)
+        .filter_map(|p| p["data"]["pad"]["species"].as_str())
+        .collect();
+    assert_eq!(species.len(), 2, "{seen:?}");
+    for s in species {
+        assert!(
+            pad("attack", s) >= 1.0,
+            "no attack of species {s} on /metrics:\n{metrics}"
+        );
+    }
 }
 
 /// PAD rests on the face detector: with liveness required (the default) and the models

@@ -391,6 +391,10 @@ impl Driver {
         };
         if in_lane {
             if let Some(pad) = self.jobs.pad_record() {
+                self.metrics.pad(
+                    pad["decision"].as_str().unwrap_or("unknown"),
+                    pad["species"].as_str().unwrap_or(""),
+                );
                 data["pad"] = pad;
             }
             if let Some(deviations) = self.jobs.deviation_record() {

@@ -53,6 +53,7 @@ pub struct Metrics {
     audit_failures: IntCounterVec,
     recoveries: IntCounterVec,
     recovery_seconds: HistogramVec,
+    pad: IntCounterVec,
     steps: super::step_metrics::StepMetrics,
 }
 
@@ -127,6 +128,16 @@ impl Metrics {
             .buckets(vec![0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2]),
             &["gate"],
         )?;
+        let pad = IntCounterVec::new(
+            Opts::new(
+                "egate_pad_decisions_total",
+                "Presentation attack detection verdicts of ended passages, by decision (live, \
+                 attack, inconclusive, not_checked) and, for attacks, the species seen (ISO/IEC \
+                 30107-1 presentation attack instrument species).",
+            ),
+            &["gate", "decision", "species"],
+        )?;
+        registry.register(Box::new(pad.clone()))?;
         registry.register(Box::new(recoveries.clone()))?;
         registry.register(Box::new(recovery_seconds.clone()))?;
         registry.register(Box::new(passages.clone()))?;
@@ -149,6 +160,7 @@ impl Metrics {
             audit_failures,
             recoveries,
             recovery_seconds,
+            pad,
             steps,
         })
     }
@@ -232,6 +244,23 @@ impl GateMetrics {
     pub fn audit_failure(&self) {
         self.m.audit_failures.with_label_values(&[&self.gate]).inc();
     }
+    /// A passage's PAD verdict: its decision and, for an attack, the species (an empty
+    /// label otherwise). Nothing of the traveller.
+    pub fn pad(&self, decision: &str, species: &str) {
+        let decision = match decision {
+            "live" | "attack" | "inconclusive" | "not_checked" => decision,
+            _ => "unknown",
+        };
+        let species = match species {
+            "" => "",
+            s if s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => s,
+            _ => "other",
+        };
+        self.m
+            .pad
+            .with_label_values(&[&self.gate, decision, species])
+            .inc();
+    }
     /// The recoveries of one chip read (`ReadStats::recoveries`): each counted by the plain
     /// status word that ended the session, and its cost observed.
     pub fn chip_read(&self, stats: &document::reader::ReadStats) {
@@ -290,6 +319,30 @@ mod tests {
             text.contains("egate_chip_read_recovery_seconds_sum{gate=\"gate-1\"} 0.42"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn pad_decisions_are_counted_by_species_with_closed_labels() {
+        let registry = Registry::new();
+        let m = Metrics::register(&registry).unwrap().for_gate("gate-1");
+        m.pad("attack", "print");
+        m.pad("attack", "print");
+        m.pad("live", "");
+        // A label never carries free text: an unknown decision or an odd species is folded.
+        m.pad("P<D<<MUSTERMANN", "Erika Mustermann");
+        let mut text = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut text)
+            .unwrap();
+        let text = String::from_utf8(text).unwrap();
+        for line in [
+            "egate_pad_decisions_total{decision=\"attack\",gate=\"gate-1\",species=\"print\"} 2",
+            "egate_pad_decisions_total{decision=\"live\",gate=\"gate-1\",species=\"\"} 1",
+            "egate_pad_decisions_total{decision=\"unknown\",gate=\"gate-1\",species=\"other\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        assert!(!text.contains("MUSTERMANN") && !text.contains("Erika"));
     }
 }
 
