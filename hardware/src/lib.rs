@@ -8,5 +8,6 @@
 pub mod display;
 pub mod door;
 pub mod error;
+pub mod pad_sensor;
 pub mod pcsc_reader;
 pub mod scanner;

@@ -12,6 +12,7 @@ pub mod display;
 pub mod factory;
 pub mod holder;
 pub mod inprocess;
+pub mod pad_sensor;
 pub mod pty;
 pub mod scanner;
 pub mod throughput;

@@ -93,6 +93,43 @@ fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_p
     }
 }
 
+/// The PAD sensor hook end to end: with `[sim] pad_sensor`, each lane has a simulated
+/// near-infrared sensor beside its camera; its readings reach PAD with every frame and the
+/// passage record says what it concluded, beside the deciding signal.
+#[test]
+fn a_pad_sensor_beside_the_camera_is_read_with_every_capture() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\", \"print\"", "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text = text.replace("[sim]\n", "[sim]\npad_sensor = true\n");
+    std::fs::write(&cfg, text).unwrap();
+    let trail = state.path().join("audit.jsonl");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
+    d.wait_listening();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline && seen.len() < 2 {
+        std::thread::sleep(Duration::from_millis(200));
+        seen = audit_records(&trail, "passage");
+    }
+    d.signal("TERM");
+    let _ = d.wait_exit(Duration::from_secs(5));
+    let log = d.log.join("\n");
+    assert!(
+        seen.len() >= 2,
+        "fewer than 2 passages: {seen:?}\nlog:\n{log}"
+    );
+    let genuine = &seen[0]["data"];
+    assert_eq!(genuine["outcome"], "accepted", "{genuine}\n{log}");
+    assert_eq!(genuine["pad"]["decision"], "live", "{genuine}");
+    assert_eq!(genuine["pad"]["sensor"], "live", "{genuine}");
+    let print = &seen[1]["data"];
+    assert_eq!(print["outcome"], "referred", "{print}\n{log}");
+    assert_eq!(print["reason"], "presentation_attack", "{print}");
+    assert_eq!(print["pad"]["sensor"], "attack", "{print}");
+}
+
 /// PAD rests on the face detector: with liveness required (the default) and the models
 /// missing, the gate does not start.
 #[test]

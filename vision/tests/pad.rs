@@ -140,3 +140,68 @@ fn screen_replays_are_caught_by_texture_and_edges() {
         );
     }
 }
+
+/// The PAD sensor hook: readings of a sensor beside the camera fuse with the frame signals.
+/// A sensor's attack decides even over a bona fide-looking sequence (a mask the camera takes
+/// for a face would be such a case); a sensor's "live" never hides a frame signal's attack,
+/// and never makes a presentation live on its own.
+#[test]
+fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
+    use vision::pad::{SensorEvidence, Species};
+    let mut pipeline = common::pipeline();
+    let path = &photos()[0];
+    let photo = vision::read_photo(path).expect("photo");
+    let face = *pipeline
+        .detect(&photo)
+        .expect("detect")
+        .iter()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .expect("a face in the test photo");
+    let reading = |frame_id: u64, decision: PadDecision, score: f32| SensorEvidence {
+        frame_id,
+        decision,
+        score,
+        reason: "simulated near-infrared reflectance".into(),
+    };
+    let mut with_sensor = |kind: Kind, decision: PadDecision, score: f32| {
+        let frames = synth::sequence(kind, &photo, &face, FRAMES, 0).expect("synth");
+        let mut session = PadSession::new(PadConfig::default());
+        for (id, frame) in frames.iter().enumerate() {
+            let faces = pipeline.detect(frame).expect("detect");
+            if let Some(f) = faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
+                session.handle_frame(id as u64, frame, f).expect("pad");
+            }
+            session.handle_sensor(reading(id as u64, decision, score));
+        }
+        session.finish()
+    };
+    // Bona fide frames, the sensor says attack: the sensor decides.
+    let v = with_sensor(Kind::BonaFide, PadDecision::Attack(Species::Planar), 0.1);
+    assert_eq!(v.decision, PadDecision::Attack(Species::Planar), "{v:#?}");
+    assert_eq!(v.deciding, Signal::Sensor, "{v:#?}");
+    assert_eq!(signal(&v, Signal::Geometry), PadDecision::Live, "{v:#?}");
+    // A print, the sensor says live: still an attack, by a frame signal.
+    let v = with_sensor(Kind::Print, PadDecision::Live, 0.9);
+    assert!(matches!(v.decision, PadDecision::Attack(_)), "{v:#?}");
+    assert_ne!(v.deciding, Signal::Sensor, "{v:#?}");
+    assert_eq!(signal(&v, Signal::Sensor), PadDecision::Live);
+    // Bona fide frames and a live sensor: live, by the geometry.
+    let v = with_sensor(Kind::BonaFide, PadDecision::Live, 0.9);
+    assert_eq!(
+        (v.decision, v.deciding),
+        (PadDecision::Live, Signal::Geometry)
+    );
+    // Too few faces for the frame signals: a live sensor alone is inconclusive, an
+    // attacking one still decides.
+    let few = |decision| {
+        let mut s = PadSession::new(PadConfig::default());
+        s.handle_sensor(reading(1, decision, 0.2));
+        s.finish()
+    };
+    assert_eq!(few(PadDecision::Live).decision, PadDecision::Inconclusive);
+    let v = few(PadDecision::Attack(Species::Print));
+    assert_eq!(
+        (v.decision, v.deciding),
+        (PadDecision::Attack(Species::Print), Signal::Sensor)
+    );
+}

@@ -37,6 +37,9 @@ pub struct SimConfig {
     /// "NAT@ISSUER/DOCUMENT/AGE"): cycled beside `pattern` when it is set, picked at random
     /// otherwise. Empty: the specimen's holder (a German adult with a passport).
     pub holders: Vec<String>,
+    /// Give each simulated lane a simulated near-infrared PAD sensor
+    /// (`sim::pad_sensor::SimPadSensor`, through the `hardware::pad_sensor` hook).
+    pub pad_sensor: bool,
 }
 
 impl Default for SimConfig {
@@ -52,6 +55,7 @@ impl Default for SimConfig {
             vpcd_readers: vec![0, 1],
             pattern: Vec::new(),
             holders: Vec::new(),
+            pad_sensor: false,
         }
     }
 }

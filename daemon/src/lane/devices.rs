@@ -366,7 +366,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
         .with_context(|| format!("[scanner] port {}", cfg.scanner.port))?;
     let (display, display_rx) = mpsc::unbounded_channel();
     tokio::spawn(run_display(cfg.display.clone(), display_rx));
+    // No driver for a real PAD sensor is built yet (hardware::pad_sensor says why).
     let devices = Devices {
+        pad_sensor: None,
         doors: Arc::new(doors),
         door_events,
         display,

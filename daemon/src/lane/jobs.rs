@@ -149,6 +149,8 @@ pub struct JobContext {
     pub metrics: Option<crate::lane::metrics::GateMetrics>,
     /// Each capture's PAD verdict, from the face job to its PAD job.
     pub pad: crate::lane::pad::PadLink,
+    /// The lane's PAD sensor, read with each frame of a capture.
+    pub pad_sensor: Option<Arc<dyn hardware::pad_sensor::PadSensor>>,
 }
 
 impl JobContext {
@@ -636,6 +638,7 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         matcher,
         *policy,
         ctx.pad.config(),
+        ctx.pad_sensor.as_deref(),
         Instant::now,
         |guidance| {
             if let Some(g) = guidance.first() {
@@ -719,6 +722,7 @@ mod tests {
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             metrics: None,
             pad: crate::lane::pad::PadLink::new(None, std::time::Duration::ZERO),
+            pad_sensor: None,
         };
         (ctx, rx)
     }

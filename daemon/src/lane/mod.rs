@@ -78,6 +78,9 @@ pub struct Devices {
     pub vision: Option<VisionParts>,
     /// Trust anchors of passive authentication (reloaded while the gate runs).
     pub trust: Arc<trust::Trust>,
+    /// A presentation-attack sensor beside the camera (`hardware::pad_sensor`), if the lane
+    /// has one.
+    pub pad_sensor: Option<Arc<dyn hardware::pad_sensor::PadSensor>>,
 }
 
 /// A running lane: the gate's driver loop over its devices and jobs.
@@ -142,6 +145,7 @@ impl Lane {
                 (cfg.gate.liveness == gate::LivenessMode::Required).then_some(cfg.vision.pad),
                 std::time::Duration::from_secs_f64(cfg.vision.capture.window_s.clamp(0.0, 60.0)),
             ),
+            pad_sensor: devices.pad_sensor,
         });
         let driver = Driver {
             gate: gate::Gate::new(rules, Instant::now()),

@@ -124,13 +124,58 @@ pub fn record(v: &PadVerdict) -> Value {
         PadDecision::Attack(s) => ("attack", Some(s.as_str())),
         PadDecision::Inconclusive => ("inconclusive", None),
     };
-    json!({
+    let mut r = json!({
         "decision": decision,
         "species": species,
         "signal": v.deciding.as_str(),
         "score": v.score,
         "frames": v.frames.len(),
-    })
+    });
+    // With a PAD sensor: what it concluded, beside the deciding signal.
+    if let Some(s) = v
+        .signals
+        .iter()
+        .find(|s| s.signal == vision::pad::Signal::Sensor)
+    {
+        r["sensor"] = match s.decision {
+            PadDecision::Live => "live",
+            PadDecision::Attack(_) => "attack",
+            PadDecision::Inconclusive => "inconclusive",
+        }
+        .into();
+    }
+    r
+}
+
+/// A PAD sensor's reading for the frame `frame_id`, in PAD's words: a face reads live, paper
+/// a print, a display a screen replay, anything flat a planar attack; a reading it cannot
+/// use or a failed read is inconclusive (PAD's other signals still decide).
+pub fn sensor_evidence(
+    frame_id: u64,
+    reading: Result<hardware::pad_sensor::Reading, hardware::pad_sensor::PadSensorError>,
+) -> vision::pad::SensorEvidence {
+    use hardware::pad_sensor::{Material, Reading};
+    use vision::pad::Species;
+    let (decision, score, reason) = match reading {
+        Ok(Reading::Face { score }) => (PadDecision::Live, score, "reads as a face".to_string()),
+        Ok(Reading::NotFace { material, score }) => (
+            PadDecision::Attack(match material {
+                Material::Paper => Species::Print,
+                Material::Display => Species::ScreenReplay,
+                Material::Flat => Species::Planar,
+            }),
+            score,
+            format!("reads as {}", material.as_str()),
+        ),
+        Ok(Reading::Unusable) => (PadDecision::Inconclusive, 0.5, "no usable reading".into()),
+        Err(e) => (PadDecision::Inconclusive, 0.5, e.to_string()),
+    };
+    vision::pad::SensorEvidence {
+        frame_id,
+        decision,
+        score: score.clamp(0.0, 1.0),
+        reason,
+    }
 }
 
 /// The gate's words for a PAD verdict.
@@ -184,6 +229,7 @@ pub fn capture(
     matcher: &vision::Matcher,
     policy: vision::CapturePolicy,
     pad: Option<PadConfig>,
+    sensor: Option<&dyn hardware::pad_sensor::PadSensor>,
     mut clock: impl FnMut() -> Instant,
     mut on_guidance: impl FnMut(&[vision::quality::Guidance]),
 ) -> vision::Result<(vision::FaceVerdict, Option<PadVerdict>)> {
@@ -202,6 +248,9 @@ pub fn capture(
             break;
         };
         id += 1;
+        if let (Some(p), Some(sensor)) = (pad.as_mut(), sensor) {
+            p.handle_sensor(sensor_evidence(id, sensor.read()));
+        }
         let width = frame.width();
         if !face_done {
             let analysis = pipeline.analyze(&frame)?;

@@ -153,6 +153,7 @@ impl Checks for LaneChecks {
             matcher,
             *policy,
             pad_config,
+            None,
             clock,
             |_| {},
         ) {

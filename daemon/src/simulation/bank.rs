@@ -66,8 +66,20 @@ enum Presented {
     /// Photos replayed as they are (without the face models, which the synthetic camera needs).
     Files(Vec<PathBuf>),
     /// A synthetic presentation (`vision::pad::synth`): a bona fide face turning, a print or
-    /// a screen replay.
-    Frames(Vec<vision::Frame>),
+    /// a screen replay, and what a PAD sensor beside the camera would see of it.
+    Frames(Vec<vision::Frame>, sim::pad_sensor::Before),
+}
+
+impl Presented {
+    /// What a PAD sensor beside the camera sees.
+    fn before(&self) -> sim::pad_sensor::Before {
+        use sim::pad_sensor::Before;
+        match self {
+            Self::Nothing => Before::Nothing,
+            Self::Files(_) => Before::Face,
+            Self::Frames(_, before) => *before,
+        }
+    }
 }
 
 /// The simulator's chip link: the card the current traveller placed on the reader, read
@@ -113,6 +125,18 @@ impl jobs::ChipLink for SimChipLink {
 /// The simulator's camera: what the current traveller presents, replayed in a loop.
 struct ReplayCamera {
     files: Mutex<Presented>,
+    /// The lane's simulated PAD sensor (`[sim] pad_sensor`), shown the same presentation.
+    sensor: Option<Arc<sim::pad_sensor::SimPadSensor>>,
+}
+
+impl ReplayCamera {
+    /// What stands before the camera (and the PAD sensor) from now on.
+    fn show(&self, presented: Presented) {
+        if let Some(s) = &self.sensor {
+            s.present(presented.before());
+        }
+        *self.files.lock().unwrap_or_else(|p| p.into_inner()) = presented;
+    }
 }
 
 impl jobs::Camera for ReplayCamera {
@@ -122,7 +146,7 @@ impl jobs::Camera for ReplayCamera {
             Presented::Files(files) if !files.is_empty() => {
                 vision::source::ReplaySource::from_files(files, true).map_err(|e| e.to_string())?
             }
-            Presented::Frames(frames) if !frames.is_empty() => {
+            Presented::Frames(frames, _) if !frames.is_empty() => {
                 let copies = frames
                     .iter()
                     .map(vision::Frame::try_clone)
@@ -295,8 +319,12 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             card: Mutex::new(None),
             vpcd: vpcd.map(Mutex::new),
         });
+        let pad_sensor = sim_cfg
+            .pad_sensor
+            .then(|| Arc::new(sim::pad_sensor::SimPadSensor::default()));
         let camera = Arc::new(ReplayCamera {
             files: Mutex::new(Presented::Nothing),
+            sensor: pad_sensor.clone(),
         });
         // The simulated lane has no traveller display: its messages go nowhere.
         let (display, _) = mpsc::unbounded_channel();
@@ -309,6 +337,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             watchlist: Box::new(watchlist.clone()),
             vision,
             trust: trust.clone(),
+            pad_sensor: pad_sensor
+                .clone()
+                .map(|s| s as Arc<dyn hardware::pad_sensor::PadSensor>),
         };
         // The simulated travellers walk a two-step lane (entry, mantrap, exit).
         let lane = Lane::start(&id, cfg, Some(gate::Layout::TwoStep), devices, shared);
@@ -396,7 +427,7 @@ impl SimLane {
     /// scanned.
     fn arrive(&self, t: Traveller) {
         *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.chip);
-        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = t.live;
+        self.camera.show(t.live);
         self.ctx.begin_passage(t.printed_mrz);
     }
 
@@ -411,13 +442,13 @@ impl SimLane {
 
     /// The waiting traveller is now the lane's: the camera sees them.
     fn step_forward(&self, live: Presented) {
-        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = live;
+        self.camera.show(live);
     }
 
     /// The traveller has left the lane with their document, nobody behind them.
     fn leave(&self) {
         *self.chip.card.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        *self.camera.files.lock().unwrap_or_else(|p| p.into_inner()) = Presented::Nothing;
+        self.camera.show(Presented::Nothing);
         // Their passage's data went with its end; a scan the gate never took goes now.
         self.ctx.drop_unclaimed();
     }
@@ -738,20 +769,29 @@ fn make_traveller(
         Presented::Files(face.live.clone())
     } else {
         let live = &*face.faces[rng.gen_range(0..face.faces.len())];
-        Presented::Frames(match kind {
-            Kind::BonaFide => live
-                .bona_fide
-                .iter()
-                .map(vision::Frame::try_clone)
-                .collect::<Result<_, _>>()?,
-            _ => vision::pad::synth::sequence(
-                kind,
-                &live.photo,
-                &live.face,
-                PRESENTATION_FRAMES,
-                rng.gen(),
-            )?,
-        })
+        use sim::pad_sensor::Before;
+        let before = match kind {
+            Kind::Print => Before::Print,
+            Kind::ScreenReplay => Before::Screen,
+            _ => Before::Face,
+        };
+        Presented::Frames(
+            match kind {
+                Kind::BonaFide => live
+                    .bona_fide
+                    .iter()
+                    .map(vision::Frame::try_clone)
+                    .collect::<Result<_, _>>()?,
+                _ => vision::pad::synth::sequence(
+                    kind,
+                    &live.photo,
+                    &live.face,
+                    PRESENTATION_FRAMES,
+                    rng.gen(),
+                )?,
+            },
+            before,
+        )
     };
     Ok(Traveller {
         chip: doc.chip,

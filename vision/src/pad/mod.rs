@@ -15,6 +15,10 @@
 //! - [`edges`]: straight edges framing the face on three or four sides (a bezel, a paper
 //!   border).
 //!
+//! - a PAD sensor beside the camera (near-infrared or depth, as real gates carry), when the
+//!   gate has one: its readings come in as [`SensorEvidence`] per frame, from the
+//!   `hardware::pad_sensor` hook.
+//!
 //! [`decide`] fuses them: any signal that sees an attack decides (the lowest-scoring one is
 //! named); otherwise the geometry signal must have seen a live face, else the verdict is
 //! inconclusive. Scores are liveness scores in 0..1, 0.5 at each signal's threshold, higher
@@ -47,10 +51,12 @@ pub enum Signal {
     Texture,
     /// Straight edges framing the face: bezel, paper border.
     Edges,
+    /// A PAD sensor beside the camera (near-infrared reflectance, depth relief).
+    Sensor,
 }
 
 impl Signal {
-    /// Every signal.
+    /// Every signal measured on the camera's frames (the sensor's is not: it needs one).
     pub const ALL: [Signal; 3] = [Signal::Geometry, Signal::Texture, Signal::Edges];
 
     /// The stable name.
@@ -59,6 +65,7 @@ impl Signal {
             Self::Geometry => "geometry",
             Self::Texture => "texture",
             Self::Edges => "edges",
+            Self::Sensor => "sensor",
         }
     }
 }
@@ -199,11 +206,26 @@ pub struct PadSample {
     pub motion: Option<geometry::FlowMeasure>,
 }
 
+/// What a PAD sensor beside the camera read while the frame `frame_id` was taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensorEvidence {
+    /// The capture loop's id of the frame it goes with.
+    pub frame_id: u64,
+    /// What the sensor concluded: live, an attack (with the species it can tell), or
+    /// inconclusive (no face in its view, a reading it cannot use).
+    pub decision: PadDecision,
+    /// Liveness score 0..1, 0.5 at the sensor's own threshold.
+    pub score: f32,
+    /// Why, in the sensor's terms (no image data).
+    pub reason: String,
+}
+
 /// One capture attempt's PAD: samples in, verdict out.
 #[derive(Debug)]
 pub struct PadSession {
     config: PadConfig,
     samples: Vec<PadSample>,
+    sensor: Vec<SensorEvidence>,
     previous: Option<geometry::Previous>,
 }
 
@@ -213,6 +235,7 @@ impl PadSession {
         Self {
             config,
             samples: Vec::new(),
+            sensor: Vec::new(),
             previous: None,
         }
     }
@@ -254,6 +277,12 @@ impl PadSession {
         self.samples.push(sample);
     }
 
+    /// Takes the PAD sensor's reading for a frame. Readings of frames PAD has no sample of
+    /// (no face found) are kept too: the sensor sees what the camera's detector may miss.
+    pub fn handle_sensor(&mut self, evidence: SensorEvidence) {
+        self.sensor.push(evidence);
+    }
+
     /// True once enough frames with a face were seen for a verdict.
     pub fn has_enough(&self) -> bool {
         self.samples.len() >= self.config.min_frames as usize
@@ -266,14 +295,84 @@ impl PadSession {
 
     /// The verdict over the frames seen.
     pub fn finish(&self) -> PadVerdict {
-        decide(&self.samples, &self.config)
+        decide_with_sensor(&self.samples, &self.sensor, &self.config)
     }
 }
 
 /// Fuses the signals over `samples`.
 pub fn decide(samples: &[PadSample], config: &PadConfig) -> PadVerdict {
+    decide_with_sensor(samples, &[], config)
+}
+
+/// The PAD sensor's signal over its readings: an attack if any reading saw one (the
+/// lowest-scoring names the species), live if every reading was live, else inconclusive.
+fn sensor_signal(readings: &[SensorEvidence]) -> SignalResult {
+    let attack = readings
+        .iter()
+        .filter(|r| matches!(r.decision, PadDecision::Attack(_)))
+        .min_by(|a, b| a.score.total_cmp(&b.score));
+    if let Some(a) = attack {
+        let n = readings
+            .iter()
+            .filter(|r| matches!(r.decision, PadDecision::Attack(_)))
+            .count();
+        return SignalResult {
+            signal: Signal::Sensor,
+            decision: a.decision,
+            score: a.score,
+            reason: format!(
+                "{n} of {} reading(s) an attack: {}",
+                readings.len(),
+                a.reason
+            ),
+        };
+    }
+    let live = readings.iter().all(|r| r.decision == PadDecision::Live);
+    SignalResult {
+        signal: Signal::Sensor,
+        decision: if live {
+            PadDecision::Live
+        } else {
+            PadDecision::Inconclusive
+        },
+        score: readings
+            .iter()
+            .map(|r| r.score)
+            .fold(1.0f32, f32::min)
+            .clamp(0.0, 1.0),
+        reason: format!(
+            "{} reading(s), {}",
+            readings.len(),
+            if live {
+                "all live"
+            } else {
+                "some inconclusive"
+            }
+        ),
+    }
+}
+
+/// Fuses the frame signals over `samples` with the PAD sensor's `readings` (none when the
+/// gate has no sensor). A sensor's attack decides like any signal's; a sensor's "live" does
+/// not make a presentation live on its own: the geometry signal must have seen parallax.
+pub fn decide_with_sensor(
+    samples: &[PadSample],
+    readings: &[SensorEvidence],
+    config: &PadConfig,
+) -> PadVerdict {
     let frames: Vec<u64> = samples.iter().map(|s| s.frame_id).collect();
+    let sensor = (!readings.is_empty()).then(|| sensor_signal(readings));
     if samples.len() < config.min_frames as usize {
+        // Too few faces for the frame signals; a sensor that saw an attack still decides.
+        if let Some(s) = sensor.filter(|s| matches!(s.decision, PadDecision::Attack(_))) {
+            return PadVerdict {
+                decision: s.decision,
+                score: s.score,
+                deciding: Signal::Sensor,
+                frames: readings.iter().map(|r| r.frame_id).collect(),
+                signals: vec![s],
+            };
+        }
         let reason = format!(
             "{} frame(s) with a face, {} needed",
             samples.len(),
@@ -292,11 +391,12 @@ pub fn decide(samples: &[PadSample], config: &PadConfig) -> PadVerdict {
             frames,
         };
     }
-    let signals = vec![
+    let mut signals = vec![
         geometry::check(samples, &config.geometry),
         texture::check(samples, &config.texture),
         edges::check(samples, &config.edges),
     ];
+    signals.extend(sensor);
     let lowest = |pred: &dyn Fn(&SignalResult) -> bool| {
         signals
             .iter()
