@@ -37,17 +37,22 @@ fn run(pipeline: &mut FacePipeline, frames: &[vision::Frame]) -> PadVerdict {
     session.finish()
 }
 
+/// The largest face the detector finds in a test photo.
+fn largest_face(pipeline: &mut FacePipeline, photo: &vision::Frame) -> vision::Detection {
+    *pipeline
+        .detect(photo)
+        .expect("detect")
+        .iter()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .expect("a face in the test photo")
+}
+
 fn verdicts(kind: Kind) -> Vec<(String, PadVerdict)> {
     let mut pipeline = common::pipeline();
     let mut out = Vec::new();
     for (i, path) in photos().iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
-        let face = *pipeline
-            .detect(&photo)
-            .expect("detect")
-            .iter()
-            .max_by(|a, b| a.area().total_cmp(&b.area()))
-            .expect("a face in the test photo");
+        let face = largest_face(&mut pipeline, &photo);
         let frames = synth::sequence(kind, &photo, &face, FRAMES, i as u64).expect("synth");
         let v = run(&mut pipeline, &frames);
         let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -151,12 +156,7 @@ fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
     let mut pipeline = common::pipeline();
     let path = &photos()[0];
     let photo = vision::read_photo(path).expect("photo");
-    let face = *pipeline
-        .detect(&photo)
-        .expect("detect")
-        .iter()
-        .max_by(|a, b| a.area().total_cmp(&b.area()))
-        .expect("a face in the test photo");
+    let face = largest_face(&mut pipeline, &photo);
     let reading = |frame_id: u64, decision: PadDecision, score: f32| SensorEvidence {
         frame_id,
         decision,
