@@ -73,6 +73,41 @@ fn trail_outcomes(trail: &Path) -> BTreeMap<(String, String), u64> {
     out
 }
 
+/// The console's view of the alarms: (gate, gate alarm id, reason), sorted.
+fn console_alarms(session: &Console) -> Vec<(String, u64, String)> {
+    let a = session.get("/api/alarms");
+    let mut v: Vec<_> = a["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["gate"].as_str().unwrap().to_string(),
+                x["gate_alarm_id"].as_u64().unwrap(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The trail's alarms, as the console should show them.
+fn trail_alarms(trail: &Path) -> Vec<(String, u64, String)> {
+    let mut v: Vec<_> = audit_records(trail, "alarm")
+        .iter()
+        .map(|r| {
+            (
+                r["data"]["gate"].as_str().unwrap().to_string(),
+                r["seq"].as_u64().unwrap(),
+                r["data"]["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn a_console_follows_its_gates_on_the_stream_and_resumes_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,17 +137,33 @@ fn a_console_follows_its_gates_on_the_stream_and_resumes_where_it_stopped() {
     let users = console_dir.join("users.toml");
     adduser(&users);
     let console_cfg = console_dir.join("egate.toml");
-    std::fs::write(
-        &console_cfg,
-        format!(
-            "[console]\nlisten = \"127.0.0.1:0\"\nusers_file = {:?}\n[fleet]\nnats_url = {url:?}\n",
-            users.display().to_string()
-        ),
-    )
-    .unwrap();
-    // Started before the gates: it waits for their stream.
-    let (mut console, session) = start_console(&console_cfg, &console_dir);
+    let write_console_cfg = |consumer: &str| {
+        std::fs::write(
+            &console_cfg,
+            format!(
+                "[console]\nlisten = \"127.0.0.1:0\"\nusers_file = {:?}\n\
+                 [fleet]\nnats_url = {url:?}\nconsole_consumer = {consumer:?}\n",
+                users.display().to_string()
+            ),
+        )
+        .unwrap();
+    };
+    // Without a consumer name of its own, the console does not start.
+    write_console_cfg("");
+    let (code, _, err) = egate_tests::egate(&[
+        "console".as_ref(),
+        "--stream-gates".as_ref(),
+        "gate-1-1".as_ref(),
+        "--config".as_ref(),
+        console_cfg.as_os_str(),
+        "--state-dir".as_ref(),
+        console_dir.as_os_str(),
+    ]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("console_consumer"), "{err}");
+    write_console_cfg("console-test");
 
+    // The gates run first: the stream holds a backlog when the console starts.
     let mut gates = Daemon::start(&run_args(true, Some(&gate_cfg), &gate_dir));
     let trail = gate_dir.join("audit.jsonl");
     wait_for("passages of both kinds on both gates", || {
@@ -124,92 +175,27 @@ fn a_console_follows_its_gates_on_the_stream_and_resumes_where_it_stopped() {
         });
         both.then_some(()).ok_or(format!("{o:?}"))
     });
-    gates.signal("TERM");
-    assert!(
-        gates
-            .wait_exit(Duration::from_secs(60))
-            .is_some_and(|s| s.success()),
-        "egate run did not stop cleanly"
-    );
-    let outcomes = trail_outcomes(&trail);
-    let passages: u64 = outcomes.values().sum();
-    let alarms: Vec<(String, u64, String)> = audit_records(&trail, "alarm")
-        .iter()
-        .map(|r| {
-            (
-                r["data"]["gate"].as_str().unwrap().to_string(),
-                r["seq"].as_u64().unwrap(),
-                r["data"]["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert!(alarms.iter().any(|a| a.2 == "face_mismatch"), "{alarms:?}");
-
-    // With the gates gone, the console has every alarm, once, under the gate's own alarm id.
-    let console_alarms = |session: &Console| -> Vec<(String, u64, String)> {
-        let a = session.get("/api/alarms");
-        let mut v: Vec<_> = a["alarms"]
+    let (mut console, session) = start_console(&console_cfg, &console_dir);
+    let backlog = audit_records(&trail, "passage").len() as u64;
+    wait_for("the backlog on the console", || {
+        let s = session.get("/api/stats");
+        (s["total"].as_u64().unwrap() >= backlog)
+            .then_some(())
+            .ok_or(format!("{} of {backlog}", s["total"]))
+    });
+    // Its tiles: no phase (the stream carries none), the stream up.
+    let g = session.get("/api/gates");
+    for e in g["gates"].as_array().unwrap() {
+        let s = &e["status"];
+        assert_eq!(s["phase"], "unknown", "{s}");
+        let stream = s["devices"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|x| {
-                (
-                    x["gate"].as_str().unwrap().to_string(),
-                    x["gate_alarm_id"].as_u64().unwrap(),
-                    x["reason"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    let mut want = alarms.clone();
-    want.sort();
-    wait_for("every alarm of the trail on the console", || {
-        let got = console_alarms(&session);
-        (got == want)
-            .then_some(())
-            .ok_or(format!("{got:?} vs {want:?}"))
-    });
-    // Every passage, counted per gate and outcome on its tile, and in the statistics.
-    let tiles = |session: &Console| -> BTreeMap<(String, String), u64> {
-        let g = session.get("/api/gates");
-        let mut out = BTreeMap::new();
-        for e in g["gates"].as_array().unwrap() {
-            let s = &e["status"];
-            let id = e["id"].as_str().unwrap().to_string();
-            assert_eq!(s["phase"], "unknown", "the stream carries no phases: {s}");
-            for (k, field) in [
-                ("accepted", "passages_accepted"),
-                ("referred", "passages_referred"),
-            ] {
-                let n = s[field].as_u64().unwrap();
-                if n > 0 {
-                    out.insert((id.clone(), k.to_string()), n);
-                }
-            }
-        }
-        out
-    };
-    let counted: BTreeMap<_, _> = outcomes
-        .iter()
-        .filter(|((_, k), _)| k == "accepted" || k == "referred")
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    wait_for("the gate tiles count the trail's passages", || {
-        let got = tiles(&session);
-        (got == counted)
-            .then_some(())
-            .ok_or(format!("{got:?} vs {counted:?}"))
-    });
-    let stats = wait_for("the statistics count every passage", || {
-        let s = session.get("/api/stats");
-        (s["total"] == passages)
-            .then_some(s.clone())
-            .ok_or(format!("{} vs {passages}", s["total"]))
-    });
-    assert_eq!(stats["source"], "audit_trail");
-
+            .find(|d| d["device"] == "fleet_stream")
+            .unwrap_or_else(|| panic!("no fleet_stream device: {s}"));
+        assert_eq!(stream["ok"], true, "{s}");
+    }
     // A followed gate takes no commands; the console says why.
     let (status, body) = session.post(
         &format!("/api/gates/{}/commands/reset", GATES[0]),
@@ -221,20 +207,54 @@ fn a_console_follows_its_gates_on_the_stream_and_resumes_where_it_stopped() {
         "the refusal names the reason: {body}"
     );
 
-    // A restarted console resumes from its durable position: nothing counted twice.
+    // The console stops; the gates go on, then stop (their last events flushed).
     console.signal("TERM");
     assert!(console
         .wait_exit(Duration::from_secs(20))
         .is_some_and(|s| s.success()));
+    let seen_by_first =
+        audit_records(&console_dir.join("console-audit.jsonl"), "passage_received").len() as u64;
+    wait_for("passages while the console is down", || {
+        let n = audit_records(&trail, "passage").len() as u64;
+        (n >= seen_by_first + 2)
+            .then_some(())
+            .ok_or(format!("{n} vs {seen_by_first}"))
+    });
+    gates.signal("TERM");
+    assert!(
+        gates
+            .wait_exit(Duration::from_secs(60))
+            .is_some_and(|s| s.success()),
+        "egate run did not stop cleanly"
+    );
+    let passages = audit_records(&trail, "passage").len() as u64;
+    let alarms = trail_alarms(&trail);
+    assert!(alarms.iter().any(|a| a.2 == "face_mismatch"), "{alarms:?}");
+
+    // A new start goes on from where the first stopped: every passage and alarm of the trail,
+    // each once, the ones of before the restart not again.
     let (mut console, session) = start_console(&console_cfg, &console_dir);
-    assert_eq!(console_alarms(&session), want);
+    let received =
+        || audit_records(&console_dir.join("console-audit.jsonl"), "passage_received").len() as u64;
+    wait_for("every passage of the trail on the console", || {
+        (received() == passages && session.get("/api/stats")["total"] == passages)
+            .then_some(())
+            .ok_or(format!("{} received of {passages}", received()))
+    });
+    wait_for("every alarm of the trail on the console", || {
+        let got = console_alarms(&session);
+        (got == alarms)
+            .then_some(())
+            .ok_or(format!("{got:?} vs {alarms:?}"))
+    });
+    // And nothing more comes: the stream has been read to its end, once.
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(session.get("/api/stats")["total"], passages);
     assert_eq!(
-        audit_records(&console_dir.join("console-audit.jsonl"), "passage_received").len() as u64,
+        received(),
         passages,
         "each passage recorded once by the console"
     );
+    assert_eq!(console_alarms(&session), alarms);
     console.signal("TERM");
     console.wait_exit(Duration::from_secs(20));
 }

@@ -248,6 +248,12 @@ fn serve(args: ConsoleArgs, source: Source) -> ExitCode {
                     "--stream-gates: gate id {bad:?} is invalid or repeated (1-64 of A-Z a-z 0-9 . - _)"
                 ));
             }
+            if cfg.fleet.console_consumer.is_empty() {
+                eprintln!(
+                    "egate console: --stream-gates needs [fleet] console_consumer in the config: this console's own consumer name on the stream"
+                );
+                return ExitCode::from(super::EXIT_BAD_CONFIG);
+            }
             if cfg.fleet.nats_url.trim().is_empty() {
                 eprintln!(
                     "egate console: --stream-gates needs [fleet] nats_url in the config (the stream the gates publish to)"

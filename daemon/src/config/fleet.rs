@@ -19,7 +19,8 @@ pub struct FleetConfig {
     pub spool_dir: String,
     /// Seconds to wait for the broker's acknowledgement before sending again.
     pub ack_timeout_s: f64,
-    /// The durable consumer of a console following gates on the stream (one per console).
+    /// The durable consumer of a console following gates on the stream (one per console;
+    /// empty: `egate console --stream-gates` refuses to start).
     pub console_consumer: String,
 }
 
@@ -31,7 +32,7 @@ impl Default for FleetConfig {
             subject_prefix: "egate.events".into(),
             spool_dir: String::new(),
             ack_timeout_s: 5.0,
-            console_consumer: "egate-console".into(),
+            console_consumer: String::new(),
         }
     }
 }
@@ -72,7 +73,7 @@ impl FleetConfig {
             }
         }
         let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if self.console_consumer.is_empty() || !self.console_consumer.chars().all(name_ok) {
+        if !self.console_consumer.chars().all(name_ok) {
             p.bad(
                 "fleet.console_consumer",
                 format!(
