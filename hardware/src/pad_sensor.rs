@@ -5,14 +5,14 @@
 //! egate has no driver for a real sensor yet: no model is on this project's bench, and each
 //! vendor has its own SDK. A driver implements [`PadSensor`]; the lane reads it once per
 //! camera frame during the capture and fuses the readings with the frame signals
-//! (`vision::pad::SensorEvidence`). The simulator's implementation is
+//! (`vision::pad::PadSensorEvidence`). The simulator's implementation is
 //! `sim::pad_sensor::SimPadSensor`.
 
 use crate::error::ErrorKind;
 
 gate::named_enum! {
     /// What the sensor measures.
-    pub enum SensorKind {
+    pub enum PadSensorKind {
         /// Near-infrared reflectance of the face region.
         NearInfrared => "near_infrared",
         /// Depth relief of the face region.
@@ -27,8 +27,8 @@ gate::named_enum! {
         Paper => "paper",
         /// A display (a screen replay).
         Display => "display",
-        /// Flat, of a material the sensor cannot name.
-        Flat => "flat",
+        /// Planar, of a material the sensor cannot name.
+        Planar => "planar",
     }
 }
 
@@ -75,7 +75,9 @@ impl PadSensorError {
 /// A presentation-attack sensor beside the camera.
 pub trait PadSensor: Send + Sync {
     /// What it measures.
-    fn kind(&self) -> SensorKind;
-    /// A reading of what is in front of the camera now.
+    fn kind(&self) -> PadSensorKind;
+    /// A reading of what is in front of the camera now. It is taken once per camera frame,
+    /// inside the capture loop: a driver answers within 20 ms, with
+    /// [`PadSensorError::Timeout`] if it has no reading by then, and never blocks longer.
     fn read(&self) -> Result<Reading, PadSensorError>;
 }

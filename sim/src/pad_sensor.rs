@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use hardware::pad_sensor::{Material, PadSensor, PadSensorError, Reading, SensorKind};
+use hardware::pad_sensor::{Material, PadSensor, PadSensorError, PadSensorKind, Reading};
 
 /// What stands before the simulated camera, as the sensor sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +42,8 @@ impl SimPadSensor {
 }
 
 impl PadSensor for SimPadSensor {
-    fn kind(&self) -> SensorKind {
-        SensorKind::NearInfrared
+    fn kind(&self) -> PadSensorKind {
+        PadSensorKind::NearInfrared
     }
 
     fn read(&self) -> Result<Reading, PadSensorError> {
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn it_reads_what_stands_before_the_camera() {
         let s = SimPadSensor::default();
-        assert_eq!(s.kind(), SensorKind::NearInfrared);
+        assert_eq!(s.kind(), PadSensorKind::NearInfrared);
         assert_eq!(s.read().unwrap(), Reading::Unusable);
         s.present(Before::Face);
         assert!(matches!(s.read().unwrap(), Reading::Face { score } if score > 0.5));

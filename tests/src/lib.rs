@@ -363,6 +363,21 @@ pub fn run_independent<S: AsRef<OsStr>>(script: &str, args: &[S]) -> (i32, Strin
     (out.status.code().unwrap_or(-1), text.trim().to_string())
 }
 
+/// Runs the independent checker `tests/independent/<script>`, which prints one JSON value on
+/// stdout, and parses it; a failure or an answer that is not JSON fails the test with the
+/// checker's stderr. Warnings on stderr do not disturb the answer.
+pub fn independent_json<S: AsRef<OsStr>>(script: &str, args: &[S]) -> serde_json::Value {
+    let out = Command::new(venv_python())
+        .arg(repo().join("tests/independent").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run the Python checker {script}: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed: {stderr}");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stderr}"))
+}
+
 /// Writes an `egate run --sim` config to `path`: one gate, a traveller every 0.2 s cycling
 /// through `pattern` (TOML strings, comma-separated), chips read through the vpcd readers
 /// listed (`""` for in-process chips), faces from `vision/tests/data`.

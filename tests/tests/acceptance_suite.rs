@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use egate_tests::{egate, repo, run_independent};
+use egate_tests::{egate, independent_json, repo};
 
 /// `<target>/acceptance/<name>`: where the reports stay after the test (the browser test
 /// opens the suite's).
@@ -195,9 +195,8 @@ fn the_built_in_suite_passes_and_its_reports_hold_every_case_and_plot() {
 
     // JUnit, read by junitparser as a CI server would: one test case per case and per
     // criterion, each with its verdict, and totals that match the cases.
-    let (code, out) = run_independent("junit_check.py", &[dir.join("report.xml")]);
-    assert_eq!(code, 0, "{out}");
-    let junit: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let junit = independent_json("junit_check.py", &[dir.join("report.xml")]);
+    let out = junit.to_string();
     let criteria = r["criteria"].as_array().unwrap();
     assert_eq!(
         junit["counted"]["tests"].as_u64().unwrap() as usize,

@@ -25,9 +25,7 @@ fn pymodbus(job: Value) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("job.json");
     std::fs::write(&file, job.to_string()).unwrap();
-    let (code, out) = egate_tests::run_independent("modbus_frames.py", &[&file]);
-    assert_eq!(code, 0, "{out}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    egate_tests::independent_json("modbus_frames.py", &[&file])
 }
 
 #[test]

@@ -152,12 +152,12 @@ fn screen_replays_are_caught_by_texture_and_edges() {
 /// and never makes a presentation live on its own.
 #[test]
 fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
-    use vision::pad::{SensorEvidence, Species};
+    use vision::pad::{PadSensorEvidence, Species};
     let mut pipeline = common::pipeline();
     let path = &photos()[0];
     let photo = vision::read_photo(path).expect("photo");
     let face = largest_face(&mut pipeline, &photo);
-    let reading = |frame_id: u64, decision: PadDecision, score: f32| SensorEvidence {
+    let reading = |frame_id: u64, decision: PadDecision, score: f32| PadSensorEvidence {
         frame_id,
         decision,
         score,
@@ -171,7 +171,7 @@ fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
             if let Some(f) = faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
                 session.handle_frame(id as u64, frame, f).expect("pad");
             }
-            session.handle_sensor(reading(id as u64, decision, score));
+            session.handle_pad_sensor(reading(id as u64, decision, score));
         }
         session.finish()
     };
@@ -195,7 +195,7 @@ fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
     // attacking one still decides.
     let few = |decision| {
         let mut s = PadSession::new(PadConfig::default());
-        s.handle_sensor(reading(1, decision, 0.2));
+        s.handle_pad_sensor(reading(1, decision, 0.2));
         s.finish()
     };
     assert_eq!(few(PadDecision::Live).decision, PadDecision::Inconclusive);

@@ -147,22 +147,33 @@ pub fn record(v: &PadVerdict) -> Value {
     r
 }
 
-/// A PAD sensor's reading for the frame `frame_id`, in PAD's words: a face reads live, paper
-/// a print, a display a screen replay, anything flat a planar attack; a reading it cannot
-/// use or a failed read is inconclusive (PAD's other signals still decide).
-pub fn sensor_evidence(
+/// A PAD sensor's reading for the frame `frame_id`, in PAD's words: a face at or above the
+/// sensor's threshold (0.5) reads live, paper a print, a display a screen replay, anything
+/// else planar an attack; a face below its threshold, a score that is not a number, a reading
+/// it cannot use or a failed read is inconclusive (PAD's other signals still decide).
+pub fn pad_sensor_evidence(
     frame_id: u64,
     reading: Result<hardware::pad_sensor::Reading, hardware::pad_sensor::PadSensorError>,
-) -> vision::pad::SensorEvidence {
+) -> vision::pad::PadSensorEvidence {
     use hardware::pad_sensor::{Material, Reading};
     use vision::pad::Species;
     let (decision, score, reason) = match reading {
+        Ok(Reading::Face { score } | Reading::NotFace { score, .. }) if !score.is_finite() => (
+            PadDecision::Inconclusive,
+            0.5,
+            "a score that is not a number".to_string(),
+        ),
+        Ok(Reading::Face { score }) if score < 0.5 => (
+            PadDecision::Inconclusive,
+            score,
+            "reads as a face below the sensor's threshold".to_string(),
+        ),
         Ok(Reading::Face { score }) => (PadDecision::Live, score, "reads as a face".to_string()),
         Ok(Reading::NotFace { material, score }) => (
             PadDecision::Attack(match material {
                 Material::Paper => Species::Print,
                 Material::Display => Species::ScreenReplay,
-                Material::Flat => Species::Planar,
+                Material::Planar => Species::Planar,
             }),
             score,
             format!("reads as {}", material.as_str()),
@@ -170,7 +181,7 @@ pub fn sensor_evidence(
         Ok(Reading::Unusable) => (PadDecision::Inconclusive, 0.5, "no usable reading".into()),
         Err(e) => (PadDecision::Inconclusive, 0.5, e.to_string()),
     };
-    vision::pad::SensorEvidence {
+    vision::pad::PadSensorEvidence {
         frame_id,
         decision,
         score: score.clamp(0.0, 1.0),
@@ -249,7 +260,7 @@ pub fn capture(
         };
         id += 1;
         if let (Some(p), Some(sensor)) = (pad.as_mut(), sensor) {
-            p.handle_sensor(sensor_evidence(id, sensor.read()));
+            p.handle_pad_sensor(pad_sensor_evidence(id, sensor.read()));
         }
         let width = frame.width();
         if !face_done {
@@ -286,6 +297,47 @@ mod tests {
             signals: Vec::new(),
             frames: vec![1, 2, 3],
         }
+    }
+
+    #[test]
+    fn pad_sensor_readings_in_pad_words() {
+        use hardware::pad_sensor::{Material, PadSensorError, Reading};
+        use vision::pad::Species;
+        let d = |r| pad_sensor_evidence(7, r).decision;
+        assert_eq!(d(Ok(Reading::Face { score: 0.8 })), PadDecision::Live);
+        assert_eq!(
+            d(Ok(Reading::Face { score: 0.1 })),
+            PadDecision::Inconclusive
+        );
+        assert_eq!(
+            d(Ok(Reading::Face { score: f32::NAN })),
+            PadDecision::Inconclusive
+        );
+        for (material, species) in [
+            (Material::Paper, Species::Print),
+            (Material::Display, Species::ScreenReplay),
+            (Material::Planar, Species::Planar),
+        ] {
+            let e = pad_sensor_evidence(
+                7,
+                Ok(Reading::NotFace {
+                    material,
+                    score: 0.2,
+                }),
+            );
+            assert_eq!((e.frame_id, e.decision), (7, PadDecision::Attack(species)));
+        }
+        assert_eq!(
+            d(Ok(Reading::NotFace {
+                material: Material::Paper,
+                score: f32::INFINITY
+            })),
+            PadDecision::Inconclusive
+        );
+        assert_eq!(d(Ok(Reading::Unusable)), PadDecision::Inconclusive);
+        let e = pad_sensor_evidence(7, Err(PadSensorError::Timeout));
+        assert_eq!(e.decision, PadDecision::Inconclusive);
+        assert!(e.reason.contains("in time"), "{}", e.reason);
     }
 
     #[test]

@@ -545,10 +545,9 @@ async fn travellers(
                 debug!(phase = %phase, "simulated traveller turned away at the entry");
                 t.walker.turn_away(now);
             }
-            // Referred inside the mantrap: the display says "please go back", so they
-            // walk out through the entry once it opens. Without this they would go back
-            // only if they had seen the entry shut behind them, and a referral decided
-            // while the entry was still closing reopens it before a tick sees it shut.
+            // Referred inside the mantrap: the display says "please go back", so they walk
+            // out through the entry once it opens, whether or not a tick saw it shut
+            // behind them (a referral decided while it closes reopens it at once).
             if phase == "referred"
                 && matches!(t.walker.place(), Place::EnteringMantrap | Place::InMantrap)
             {

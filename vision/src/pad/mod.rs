@@ -16,7 +16,7 @@
 //!   border).
 //!
 //! - a PAD sensor beside the camera (near-infrared or depth, as real gates carry), when the
-//!   gate has one: its readings come in as [`SensorEvidence`] per frame, from the
+//!   gate has one: its readings come in as [`PadSensorEvidence`] per frame, from the
 //!   `hardware::pad_sensor` hook.
 //!
 //! [`decide`] fuses them: any signal that sees an attack decides (the lowest-scoring one is
@@ -208,7 +208,7 @@ pub struct PadSample {
 
 /// What a PAD sensor beside the camera read while the frame `frame_id` was taken.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SensorEvidence {
+pub struct PadSensorEvidence {
     /// The capture loop's id of the frame it goes with.
     pub frame_id: u64,
     /// What the sensor concluded: live, an attack (with the species it can tell), or
@@ -225,7 +225,7 @@ pub struct SensorEvidence {
 pub struct PadSession {
     config: PadConfig,
     samples: Vec<PadSample>,
-    sensor: Vec<SensorEvidence>,
+    sensor: Vec<PadSensorEvidence>,
     previous: Option<geometry::Previous>,
 }
 
@@ -279,7 +279,7 @@ impl PadSession {
 
     /// Takes the PAD sensor's reading for a frame. Readings of frames PAD has no sample of
     /// (no face found) are kept too: the sensor sees what the camera's detector may miss.
-    pub fn handle_sensor(&mut self, evidence: SensorEvidence) {
+    pub fn handle_pad_sensor(&mut self, evidence: PadSensorEvidence) {
         self.sensor.push(evidence);
     }
 
@@ -306,7 +306,7 @@ pub fn decide(samples: &[PadSample], config: &PadConfig) -> PadVerdict {
 
 /// The PAD sensor's signal over its readings: an attack if any reading saw one (the
 /// lowest-scoring names the species), live if every reading was live, else inconclusive.
-fn sensor_signal(readings: &[SensorEvidence]) -> SignalResult {
+fn pad_sensor_signal(readings: &[PadSensorEvidence]) -> SignalResult {
     let attack = readings
         .iter()
         .filter(|r| matches!(r.decision, PadDecision::Attack(_)))
@@ -357,11 +357,11 @@ fn sensor_signal(readings: &[SensorEvidence]) -> SignalResult {
 /// not make a presentation live on its own: the geometry signal must have seen parallax.
 pub fn decide_with_sensor(
     samples: &[PadSample],
-    readings: &[SensorEvidence],
+    readings: &[PadSensorEvidence],
     config: &PadConfig,
 ) -> PadVerdict {
     let frames: Vec<u64> = samples.iter().map(|s| s.frame_id).collect();
-    let sensor = (!readings.is_empty()).then(|| sensor_signal(readings));
+    let sensor = (!readings.is_empty()).then(|| pad_sensor_signal(readings));
     if samples.len() < config.min_frames as usize {
         // Too few faces for the frame signals; a sensor that saw an attack still decides.
         if let Some(s) = sensor.filter(|s| matches!(s.decision, PadDecision::Attack(_))) {
