@@ -237,7 +237,7 @@ pub fn document() -> Value {
                     "type": "string", "maxLength": crate::api::MAX_COMMENT,
                     "description": "What was done about the alarm; control and format characters (bidi, zero-width) are removed, and what is left must not be blank",
                     "pattern": ack_comment_pattern() } } },
-                "Session": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
+                "Session": { "type": "object", "required": ["user", "role", "csrf", "may"], "additionalProperties": false, "properties": { "user": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "csrf": { "type": "string" }, "may": { "type": "object" } } },
                 "OfficerAction": { "enum": actions },
                 "SignedCommand": { "type": "object", "required": ["assertion", "scheme", "signature"], "additionalProperties": false,
                     "description": "assertion: base64 of the JSON of an OfficerAssertion; signature: base64 of the signature, under the key of the connection's client certificate, over \"egate officer assertion v1\\0\" followed by those JSON bytes",

@@ -854,7 +854,10 @@ async fn openapi_document_and_router_agree_both_ways_and_answers_match_it() {
     }
     assert!(operations >= 15, "only {operations} documented operations");
     // Routes exist only through the route table (routes.rs, which the document is built from)
-    // and, for the page's own files, ui.rs: no other `.route(` anywhere in the crate.
+    // and, for the page's own files, ui.rs: no other `.route(` anywhere in the crate, and in
+    // ui.rs one per file of the page, so that an API route added there is not missed.
+    let assets = ["/", "/app.js", "/app.css"];
+    let mut ui_routes = 0;
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     for entry in std::fs::read_dir(&src).unwrap() {
         let file = entry.unwrap().path();
@@ -873,12 +876,17 @@ async fn openapi_document_and_router_agree_both_ways_and_answers_match_it() {
                     "{name}:{}: a route outside Group::add: {line}",
                     i + 1
                 ),
-                "ui.rs" => {}
+                "ui.rs" => ui_routes += 1,
                 _ => panic!("{name}:{}: a route outside the route table: {line}", i + 1),
             }
         }
     }
-    for asset in ["/", "/app.js", "/app.css"] {
+    assert_eq!(
+        ui_routes,
+        assets.len(),
+        "ui.rs registers routes other than the page's files {assets:?}"
+    );
+    for asset in assets {
         let (s, h, _) = send(&f.app, req("GET", asset).body(Body::empty()).unwrap()).await;
         assert_eq!(s, StatusCode::OK, "{asset}");
         assert!(!h[header::CONTENT_TYPE].to_str().unwrap().contains("json"));
