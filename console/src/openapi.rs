@@ -246,16 +246,16 @@ pub fn document() -> Value {
                     "officer": { "type": "string" }, "role": { "enum": ["officer", "supervisor", "technician"] }, "gate": { "type": "string" },
                     "action": { "$ref": "#/components/schemas/OfficerAction" }, "comment": { "type": ["string", "null"] },
                     "issued_ms": { "type": "integer" }, "nonce": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" } } },
-                "DeviceHealth": { "type": "object", "properties": { "device": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
-                "GateStatus": { "type": "object", "properties": {
+                "DeviceHealth": { "type": "object", "required": ["device", "ok", "detail"], "properties": { "device": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
+                "GateStatus": { "type": "object", "required": ["id", "phase", "step", "elapsed_ms", "lane_open", "out_of_service", "liveness", "devices", "photos_available", "passages_accepted", "passages_referred"], "properties": {
                     "id": { "type": "string" }, "phase": { "type": "string" }, "step": { "type": "string" }, "elapsed_ms": { "type": "integer" },
                     "lane_open": { "type": "boolean" }, "out_of_service": { "type": "boolean" }, "liveness": { "type": "string" },
                     "devices": { "type": "array", "items": { "$ref": "#/components/schemas/DeviceHealth" } }, "photos_available": { "type": "boolean" },
                     "passages_accepted": { "type": "integer" }, "passages_referred": { "type": "integer" },
                     "trust": { "$ref": "#/components/schemas/TrustStatus" } } },
-                "TrustStatus": { "type": "object", "properties": { "cscas": { "type": "integer" }, "crls": { "type": "integer" }, "next_expiry": { "type": ["string", "null"] }, "crl_freshness": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
-                "GateEntry": { "type": "object", "properties": { "id": { "type": "string" }, "reachable": { "type": "boolean" }, "status": { "$ref": "#/components/schemas/GateStatus" }, "error": { "type": "string" } } },
-                "Alarm": { "type": "object", "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "gate_alarm_id": { "type": "integer" }, "reason": { "type": "string" }, "ts_ms": { "type": "integer" }, "ack": { "type": ["object", "null"] } } }
+                "TrustStatus": { "type": "object", "required": ["cscas", "crls", "next_expiry", "crl_freshness", "ok", "detail"], "properties": { "cscas": { "type": "integer" }, "crls": { "type": "integer" }, "next_expiry": { "type": ["string", "null"] }, "crl_freshness": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
+                "GateEntry": { "type": "object", "required": ["id", "reachable"], "properties": { "id": { "type": "string" }, "reachable": { "type": "boolean" }, "status": { "$ref": "#/components/schemas/GateStatus" }, "error": { "type": "string" } } },
+                "Alarm": { "type": "object", "required": ["id", "gate", "gate_alarm_id", "reason", "ts_ms", "ack"], "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "gate_alarm_id": { "type": "integer" }, "reason": { "type": "string" }, "ts_ms": { "type": "integer" }, "ack": { "type": ["object", "null"] } } }
             }
         }
     })
