@@ -130,6 +130,7 @@ mod command;
 mod config;
 mod date;
 mod deadline;
+mod document_step;
 mod doors;
 pub mod eligibility;
 mod events;
