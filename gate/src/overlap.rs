@@ -100,9 +100,9 @@ impl Gate {
         }
     }
 
-    /// The waiting passage's chip read ended (its verdict, its ticket checked by the
-    /// caller, or its deadline): the document step decides ([`Gate::decide_document`]) as
-    /// for the lane's passage, and the waiting passage follows it without moving a door.
+    /// The waiting passage's chip read ended (a verdict whose ticket the caller checked,
+    /// or its deadline): the document step decides ([`Gate::decide_document`]) as for the
+    /// lane's passage, and the waiting passage follows it without moving a door.
     pub(crate) fn end_waiting_read(&mut self, now: Instant, read: ReadEnd) {
         let Some(Waiting {
             passage,
