@@ -107,6 +107,14 @@ pub enum Violation {
         /// The phase after the step.
         phase: Phase,
     },
+    /// The entry was first opened for a traveller while the mantrap or zone C was
+    /// occupied or unreported, or the exit not commanded closed or reported open: two
+    /// people could end up in the mantrap.
+    #[error("entry opened for a traveller onto an occupied lane (phase {phase})")]
+    EntryOpenedOntoOccupiedLane {
+        /// The phase after the step.
+        phase: Phase,
+    },
     /// A job result that no live passage awaits (stale, duplicate, cancelled or never
     /// issued) made the gate do something other than record it.
     #[error("a stale result for ticket {ticket} acted: {command}")]
@@ -177,8 +185,9 @@ pub struct SafetyModel {
     step_chip_chain: Option<PassageKey>,
     /// This step's input is a job result no live passage awaits.
     step_stale: Option<Ticket>,
-    /// The exit's position sensor last reported closed.
-    exit_reported_closed: bool,
+    /// What the exit's position sensor last reported: closed or not (`None` before any
+    /// report).
+    exit_reported_closed: Option<bool>,
     /// The current step may open the exit: it brought the decisive verdict or an
     /// officer's release.
     step_may_open_exit: bool,
@@ -291,7 +300,7 @@ impl SafetyModel {
             chains: Vec::new(),
             step_chip_chain: None,
             step_stale: None,
-            exit_reported_closed: false,
+            exit_reported_closed: None,
             step_may_open_exit: false,
             stopped_in_emergency: None,
             started: false,
@@ -352,7 +361,7 @@ impl SafetyModel {
             Input::Sensor(SensorEvent::Door {
                 door: DoorId::Exit,
                 closed,
-            }) => self.exit_reported_closed = *closed,
+            }) => self.exit_reported_closed = Some(*closed),
             Input::Sensor(SensorEvent::Door {
                 door: DoorId::Entry,
                 closed: true,
@@ -573,8 +582,10 @@ impl SafetyModel {
         Ok(())
     }
 
-    /// Overlap: the entry opens for one traveller at a time, and for one who waited only
-    /// once the mantrap and zone C are clear and the exit was reported closed.
+    /// The entry opens for one traveller at a time (overlap), and the first time it opens
+    /// for a passage the mantrap (zone B) and the exit (zone C) are clear and the exit is
+    /// commanded closed and not reported open: never two people in the mantrap. For a traveller who waited at
+    /// the entry, the exit must also have been reported closed behind the one ahead.
     fn check_entry_open(&mut self, phase: Phase) -> Result<(), Violation> {
         let live = self.chains.len();
         if live > 1 {
@@ -582,13 +593,17 @@ impl SafetyModel {
         }
         let free = !self.occupied(Zone::B)
             && !self.occupied(Zone::C)
-            && self.exit_reported_closed
-            && matches!(self.doors[idx(DoorId::Exit)], Seen::Closed | Seen::Locked);
+            && matches!(self.doors[idx(DoorId::Exit)], Seen::Closed | Seen::Locked)
+            && self.exit_reported_closed != Some(false);
+        let exit_reported_closed = self.exit_reported_closed == Some(true);
         if let Some(c) = self.chains.first_mut() {
             let first = !c.entry_opened;
             c.entry_opened = true;
-            if c.waited && first && !free {
+            if first && c.waited && !(free && exit_reported_closed) {
                 return Err(Violation::EntryOpenedBeforeLaneFree { phase });
+            }
+            if first && !free {
+                return Err(Violation::EntryOpenedOntoOccupiedLane { phase });
             }
         }
         Ok(())

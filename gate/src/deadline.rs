@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use crate::command::AuditEvent;
+use crate::document_step::ReadEnd;
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::reason::ReasonCode;
@@ -16,11 +17,9 @@ impl Gate {
         let repeat = self.config.timeouts.alarm_repeat;
         match &mut self.state {
             State::Idle(_) => self.on_loiter(now),
-            State::ReadingDocument(s) => {
-                let (passage, attempt, started) = (s.passage.clone(), s.attempt, s.attempt_started);
+            State::ReadingDocument(_) => {
                 self.cancel_jobs();
-                let reason = ReasonCode::ChipReadTimeout;
-                self.end_chip_read(now, passage, attempt, started, reason, true);
+                self.end_chip_read(now, ReadEnd::TimedOut);
             }
             State::CheckingWatchlist(s) => {
                 let (passage, doc, started) = (s.passage.clone(), s.doc.clone(), s.started);

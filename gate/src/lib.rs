@@ -30,7 +30,11 @@
 //! - fault, shutdown and fire alarm put the doors in the configured safe state
 //!   ([`SafeState`]; all open for a fire alarm);
 //! - a door never closes while its zone is occupied or unreported (zone A guards the
-//!   entry, zone C the exit): the close waits until the zone is clear.
+//!   entry, zone C the exit): the close waits until the zone is clear;
+//! - the entry first opens for a traveller only onto a free lane: zones B and C clear, the
+//!   exit commanded closed and not reported open (checked at that moment, however long
+//!   the document step took), and, with overlap, for one traveller at a time, a waiting
+//!   one only after the exit was reported closed behind the one ahead.
 //!
 //! # The passage
 //!
@@ -130,6 +134,7 @@ mod command;
 mod config;
 mod date;
 mod deadline;
+mod document_step;
 mod doors;
 pub mod eligibility;
 mod events;

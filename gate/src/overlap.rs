@@ -12,13 +12,13 @@
 use std::time::Instant;
 
 use crate::command::{AuditEvent, Command, JobKind, PassageOutcome};
+use crate::document_step::{DocumentStep, ReadEnd};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
-use crate::policy::WatchlistMode;
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{CheckingWatchlist, Passage, ReadingDocument, State, Waiting, WaitingStep};
-use crate::verdict::{DocumentVerdict, DoorId, Ticket, WatchlistResult};
+use crate::verdict::{DoorId, Ticket, WatchlistResult};
 
 /// The phases of the previous traveller's normal way out, during which a next traveller
 /// may wait at the entry: the entry is closed behind them and stays closed.
@@ -100,8 +100,10 @@ impl Gate {
         }
     }
 
-    /// The waiting passage's chip read answered (its ticket was checked by the caller).
-    pub(crate) fn waiting_document_verdict(&mut self, now: Instant, verdict: DocumentVerdict) {
+    /// The waiting passage's chip read ended (a verdict whose ticket the caller checked,
+    /// or its deadline): the document step decides ([`Gate::decide_document`]) as for the
+    /// lane's passage, and the waiting passage follows it without moving a door.
+    pub(crate) fn end_waiting_read(&mut self, now: Instant, read: ReadEnd) {
         let Some(Waiting {
             passage,
             step:
@@ -114,35 +116,24 @@ impl Gate {
         else {
             return;
         };
-        let facts = match verdict {
-            DocumentVerdict::Refused(reason) => {
-                let retryable = reason == ReasonCode::ChipReadFailed;
-                return self.end_waiting_read(
-                    now,
-                    passage,
-                    attempt,
-                    attempt_started,
-                    reason,
-                    retryable,
-                );
+        let step = match self.decide_document(now, &passage, attempt, attempt_started, read) {
+            DocumentStep::ReadAgain => return self.start_waiting_read(now, passage, attempt + 1),
+            DocumentStep::Refused(reason) => {
+                return self.end_waiting(now, passage, PassageOutcome::Referred(reason))
             }
-            DocumentVerdict::Read(facts) => facts,
-        };
-        let doc = match self.decide_document(now, &passage, attempt, attempt_started, facts) {
-            Ok(doc) => doc,
-            Err(reason) => return self.end_waiting(now, passage, PassageOutcome::Referred(reason)),
-        };
-        let step = if self.config.eligibility.watchlist == WatchlistMode::Required {
-            let ticket = self.new_ticket();
-            self.emit(Command::StartWatchlist { ticket });
-            WaitingStep::CheckingWatchlist {
+            DocumentStep::Accepted {
+                doc,
+                watchlist: Some(ticket),
+            } => WaitingStep::CheckingWatchlist {
                 doc,
                 ticket,
                 started: now,
                 deadline: later(now, self.config.timeouts.watchlist),
-            }
-        } else {
-            WaitingStep::Ready { doc }
+            },
+            DocumentStep::Accepted {
+                doc,
+                watchlist: None,
+            } => WaitingStep::Ready { doc },
         };
         self.waiting = Some(Waiting { passage, step });
         self.entry_message(MessageCode::PleaseWait);
@@ -178,22 +169,6 @@ impl Gate {
         }
     }
 
-    fn end_waiting_read(
-        &mut self,
-        now: Instant,
-        passage: Passage,
-        attempt: u8,
-        started: Instant,
-        reason: ReasonCode,
-        retryable: bool,
-    ) {
-        if self.record_chip_failure(now, &passage, attempt, started, reason, retryable) {
-            self.start_waiting_read(now, passage, attempt + 1);
-        } else {
-            self.end_waiting(now, passage, PassageOutcome::Referred(reason));
-        }
-    }
-
     /// The waiting passage's own deadline has passed.
     pub(crate) fn on_waiting_deadline(&mut self, now: Instant) {
         let Some(w) = self.waiting.take() else {
@@ -203,13 +178,12 @@ impl Gate {
             self.emit(Command::CancelJob { ticket });
         }
         match w.step {
-            WaitingStep::Reading {
-                attempt,
-                attempt_started,
-                ..
-            } => {
-                let reason = ReasonCode::ChipReadTimeout;
-                self.end_waiting_read(now, w.passage, attempt, attempt_started, reason, true);
+            step @ WaitingStep::Reading { .. } => {
+                self.waiting = Some(Waiting {
+                    passage: w.passage,
+                    step,
+                });
+                self.end_waiting_read(now, ReadEnd::TimedOut);
             }
             step @ WaitingStep::CheckingWatchlist { .. } => {
                 self.waiting = Some(Waiting {
@@ -266,14 +240,11 @@ impl Gate {
     }
 
     /// The exit has closed behind the previous traveller: the waiting passage becomes the
-    /// lane's, where it is (reading, watchlist, or accepted and let in). The mantrap must
-    /// be empty and both doors closed, or the waiting passage is cut short.
+    /// lane's, where it is (reading, watchlist, or accepted and let in). The lane must be
+    /// free ([`Gate::lane_free`]) with the traveller still at the entry, or the waiting
+    /// passage is cut short.
     pub(crate) fn promote_waiting(&mut self, now: Instant, waiting: Waiting) {
-        let free = self.doors.settled()
-            && self.sensors.clear(Zone::B)
-            && self.sensors.clear(Zone::C)
-            && self.sensors.reported_occupied(Zone::A);
-        if !free {
+        if !(self.lane_free() && self.sensors.reported_occupied(Zone::A)) {
             self.waiting = Some(waiting);
             self.abort_waiting(now, ReasonCode::Loitering);
             return self.enter_idle(now);

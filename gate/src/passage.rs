@@ -1,14 +1,14 @@
 //! The passage: document, eligibility, watchlist, entering, face, exit, referral, and
 //! each step's deadline.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::command::{AttemptRecord, AuditEvent, Command, JobKind, PassageOutcome, Step};
 use crate::config::{ConsentMode, LivenessMode, ReferralRoute};
+use crate::document_step::{DocumentStep, ReadEnd};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
-use crate::policy::{self, WatchlistMode};
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
     AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingWatchlist, ClosingEntry,
@@ -37,31 +37,6 @@ fn decide_attempt(face: FaceVerdict, pad: Option<PadVerdict>) -> (Option<ReasonC
 }
 
 impl Gate {
-    // ---- attempts and transactions (ISO/IEC 19795-2) ----------------------------------
-
-    fn record_attempt(&mut self, record: AttemptRecord) {
-        self.counters.attempts += 1;
-        self.audit(AuditEvent::Attempt(record));
-    }
-
-    fn record_transaction(
-        &mut self,
-        passage: &Passage,
-        step: Step,
-        attempts: u8,
-        failure: Option<ReasonCode>,
-        took: Duration,
-    ) {
-        self.counters.transactions += 1;
-        self.audit(AuditEvent::Transaction {
-            passage: passage.id,
-            step,
-            attempts,
-            failure,
-            took,
-        });
-    }
-
     // ---- document -------------------------------------------------------------------
 
     pub(crate) fn on_document_presented(&mut self, now: Instant) {
@@ -69,8 +44,11 @@ impl Gate {
             return self.start_waiting(now);
         }
         let ready = matches!(self.state, State::Idle(_))
-            && self.doors.settled()
-            && (!self.is_two_step() || self.sensors.clear(Zone::B));
+            && if self.is_two_step() {
+                self.lane_free()
+            } else {
+                self.doors.settled()
+            };
         if !ready {
             if matches!(self.state, State::Idle(_)) {
                 self.message(MessageCode::PleaseWait);
@@ -113,96 +91,46 @@ impl Gate {
         verdict: DocumentVerdict,
     ) {
         if self.is_waiting_job(JobKind::ChipRead, ticket) {
-            return self.waiting_document_verdict(now, verdict);
+            return self.end_waiting_read(now, ReadEnd::Verdict(verdict));
         }
-        let (passage, attempt, attempt_started) = match &self.state {
-            State::ReadingDocument(s) if s.ticket == ticket => {
-                (s.passage.clone(), s.attempt, s.attempt_started)
-            }
+        match &self.state {
+            State::ReadingDocument(s) if s.ticket == ticket => {}
             _ => return self.drop_result(JobKind::ChipRead, ticket, "document_verdict"),
-        };
-        let facts = match verdict {
-            DocumentVerdict::Refused(reason) => {
-                let retryable = reason == ReasonCode::ChipReadFailed;
-                return self.end_chip_read(
-                    now,
-                    passage,
-                    attempt,
-                    attempt_started,
-                    reason,
-                    retryable,
-                );
-            }
-            DocumentVerdict::Read(facts) => facts,
-        };
-        let doc = match self.decide_document(now, &passage, attempt, attempt_started, facts) {
-            Ok(doc) => doc,
-            Err(reason) => return self.refer(now, Some(passage), reason),
-        };
-        if self.config.eligibility.watchlist == WatchlistMode::Required {
-            let ticket = self.new_ticket();
-            self.emit(Command::StartWatchlist { ticket });
-            let deadline = later(now, self.config.timeouts.watchlist);
-            self.set_state(
-                now,
-                State::CheckingWatchlist(CheckingWatchlist {
-                    passage,
-                    doc,
-                    ticket,
-                    started: now,
-                    deadline,
-                }),
-            );
-            self.message(MessageCode::PleaseWait);
-        } else {
-            self.after_document(now, passage, doc);
         }
+        self.end_chip_read(now, ReadEnd::Verdict(verdict));
     }
 
-    /// A chip was read: records the attempt and the document transaction, decides
-    /// eligibility ([`policy::evaluate`]) and audits the decision.
-    pub(crate) fn decide_document(
-        &mut self,
-        now: Instant,
-        passage: &Passage,
-        attempt: u8,
-        attempt_started: Instant,
-        facts: crate::verdict::DocumentFacts,
-    ) -> Result<AcceptedDocument, ReasonCode> {
-        self.record_attempt(AttemptRecord {
-            passage: passage.id,
-            step: Step::DocumentRead,
-            attempt,
-            of: self.config.attempts.chip_read,
-            failure: None,
-            score: None,
-            took: now.saturating_duration_since(attempt_started),
-        });
-        let total = now.saturating_duration_since(passage.started);
-        self.record_transaction(passage, Step::DocumentRead, attempt, None, total);
-        let decision = policy::decide(
-            &self.config.eligibility,
-            &facts,
-            self.config.direction,
-            self.config.today,
-        );
-        let refusal = decision.outcome.err();
-        let rule = decision
-            .rule
-            .map(|by| self.config.eligibility.rules.decider_name(by).to_string());
-        self.audit(AuditEvent::DocumentDecision {
-            passage: passage.id,
-            pseudonym: facts.pseudonym.clone(),
-            pa: facts.pa,
-            chip_auth: facts.chip_auth,
-            refusal,
-            rule,
-        });
-        match refusal {
-            Some(reason) => Err(reason),
-            None => Ok(AcceptedDocument {
-                pseudonym: facts.pseudonym,
-            }),
+    /// The lane's chip read ended (a verdict, or its deadline): the document step decides
+    /// ([`Gate::decide_document`]) and the lane follows it.
+    pub(crate) fn end_chip_read(&mut self, now: Instant, read: ReadEnd) {
+        let State::ReadingDocument(s) = &self.state else {
+            return;
+        };
+        let (passage, attempt, attempt_started) = (s.passage.clone(), s.attempt, s.attempt_started);
+        match self.decide_document(now, &passage, attempt, attempt_started, read) {
+            DocumentStep::ReadAgain => self.start_chip_read(now, passage, attempt + 1),
+            DocumentStep::Refused(reason) => self.refer(now, Some(passage), reason),
+            DocumentStep::Accepted {
+                doc,
+                watchlist: Some(ticket),
+            } => {
+                let deadline = later(now, self.config.timeouts.watchlist);
+                self.set_state(
+                    now,
+                    State::CheckingWatchlist(CheckingWatchlist {
+                        passage,
+                        doc,
+                        ticket,
+                        started: now,
+                        deadline,
+                    }),
+                );
+                self.message(MessageCode::PleaseWait);
+            }
+            DocumentStep::Accepted {
+                doc,
+                watchlist: None,
+            } => self.after_document(now, passage, doc),
         }
     }
 
@@ -246,74 +174,6 @@ impl Gate {
         }
     }
 
-    /// Records the watchlist step's one attempt and its transaction.
-    pub(crate) fn record_watchlist(
-        &mut self,
-        now: Instant,
-        passage: &Passage,
-        started: Instant,
-        failure: Option<ReasonCode>,
-    ) {
-        let took = now.saturating_duration_since(started);
-        self.record_attempt(AttemptRecord {
-            passage: passage.id,
-            step: Step::Watchlist,
-            attempt: 1,
-            of: 1,
-            failure,
-            score: None,
-            took,
-        });
-        self.record_transaction(passage, Step::Watchlist, 1, failure, took);
-    }
-
-    /// Records a failed chip-read attempt; true when another attempt follows, else the
-    /// document transaction is recorded as failed.
-    pub(crate) fn record_chip_failure(
-        &mut self,
-        now: Instant,
-        passage: &Passage,
-        attempt: u8,
-        started: Instant,
-        reason: ReasonCode,
-        retryable: bool,
-    ) -> bool {
-        let of = self.config.attempts.chip_read;
-        self.record_attempt(AttemptRecord {
-            passage: passage.id,
-            step: Step::DocumentRead,
-            attempt,
-            of,
-            failure: Some(reason),
-            score: None,
-            took: now.saturating_duration_since(started),
-        });
-        if retryable && attempt < of {
-            return true;
-        }
-        let total = now.saturating_duration_since(passage.started);
-        self.record_transaction(passage, Step::DocumentRead, attempt, Some(reason), total);
-        false
-    }
-
-    /// A chip read failed (refused or timed out): another attempt if one is left and the
-    /// failure is worth one, else the document step ends with a referral.
-    pub(crate) fn end_chip_read(
-        &mut self,
-        now: Instant,
-        passage: Passage,
-        attempt: u8,
-        started: Instant,
-        reason: ReasonCode,
-        retryable: bool,
-    ) {
-        if self.record_chip_failure(now, &passage, attempt, started, reason, retryable) {
-            self.start_chip_read(now, passage, attempt + 1);
-        } else {
-            self.refer(now, Some(passage), reason);
-        }
-    }
-
     /// The document is accepted. With explicit consent, the traveller is asked first;
     /// otherwise (and after a yes) two-step opens the entry, one-step goes to the face.
     pub(crate) fn after_document(&mut self, now: Instant, passage: Passage, doc: AcceptedDocument) {
@@ -349,6 +209,13 @@ impl Gate {
         if !self.is_two_step() {
             return self.start_verifying(now, passage, doc);
         }
+        if !self.lane_free() {
+            // The lane was free when the passage began (or was promoted), but the chip
+            // read, the watchlist and the consent question take seconds: someone (or
+            // something) is now in the mantrap or at the exit, or the exit stands open,
+            // and the entry stays shut.
+            return self.refer(now, Some(passage), ReasonCode::Loitering);
+        }
         if !self.open_door(DoorId::Entry) {
             return self.fault(now, ReasonCode::DoorFault);
         }
@@ -363,6 +230,20 @@ impl Gate {
         );
         self.message(MessageCode::PleaseEnter);
         self.check_entering(now);
+    }
+
+    /// Two-step: whether the entry may open for the next traveller: both doors commanded
+    /// closed with nothing pending and neither reported open by its position sensor, the
+    /// mantrap (zone B) and the exit (zone C) reported clear. Checked when a passage
+    /// begins at an idle lane, when a waiting one becomes the lane's, and again at the
+    /// moment the entry opens, so that the entry never opens onto someone already inside
+    /// or an exit standing open, whatever happened while the document was checked.
+    pub(crate) fn lane_free(&self) -> bool {
+        self.doors.settled()
+            && !self.sensors.reported_open(DoorId::Entry)
+            && !self.sensors.reported_open(DoorId::Exit)
+            && self.sensors.clear(Zone::B)
+            && self.sensors.clear(Zone::C)
     }
 
     // ---- entering (two-step) --------------------------------------------------------

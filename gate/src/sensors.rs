@@ -70,6 +70,11 @@ impl Sensors {
         self.door_closed[door_index(door)] = Some(closed);
     }
 
+    /// Whether the door's position sensor last reported it open (not merely unreported).
+    pub fn reported_open(&self, door: DoorId) -> bool {
+        self.door_closed[door_index(door)] == Some(false)
+    }
+
     /// More than one person in zone B by either detector.
     pub fn crowded(&self) -> bool {
         self.multiple_persons || self.person_count.is_some_and(|n| n > 1)

@@ -387,6 +387,55 @@ fn the_mantrap_still_occupied_when_the_exit_closes_keeps_the_entry_shut() {
 }
 
 #[test]
+fn someone_in_the_mantrap_after_a_mid_read_promotion_keeps_the_entry_shut() {
+    // Adversarial: the lane was free when the exit closed and the waiting passage became
+    // the lane's mid-read; zone B then reports someone before the chip answers eligible.
+    // A gate that checked the lane only at the promotion opens the entry onto them.
+    let (mut lane, _) = overlapping();
+    lane.face(MATCH);
+    lane.walk_out();
+    assert_eq!(lane.gate.phase(), Phase::ReadingDocument);
+    lane.zone(Zone::B, true);
+    lane.clear_log();
+    read_next(&mut lane);
+    assert_eq!(lane.door(DoorId::Entry), None, "the entry did not move");
+    assert_eq!(lane.gate.phase(), Phase::Referred);
+    assert_eq!(
+        ended(&lane),
+        [(
+            PassageId(2),
+            PassageOutcome::Referred(ReasonCode::Loitering)
+        )]
+    );
+    assert_eq!(lane.alarms(), [ReasonCode::Loitering]);
+}
+
+#[test]
+fn the_exit_reported_open_after_a_mid_read_promotion_keeps_the_entry_shut() {
+    // Adversarial (the second sequence the overlap property shrank to): after the
+    // promotion the exit's position sensor reports it open again (forced, or bouncing
+    // off a bag). The entry must not open while the exit may stand open behind the lane.
+    let (mut lane, _) = overlapping();
+    lane.face(MATCH);
+    lane.walk_out();
+    assert_eq!(lane.gate.phase(), Phase::ReadingDocument);
+    lane.sensor(SensorEvent::Door {
+        door: DoorId::Exit,
+        closed: false,
+    });
+    lane.clear_log();
+    read_next(&mut lane);
+    assert_eq!(lane.door(DoorId::Entry), None, "the entry did not move");
+    assert_eq!(
+        ended(&lane),
+        [(
+            PassageId(2),
+            PassageOutcome::Referred(ReasonCode::Loitering)
+        )]
+    );
+}
+
+#[test]
 fn without_overlap_a_document_during_the_face_step_is_not_read() {
     let mut lane = Lane::two_step_with(|c| c.overlap = false);
     lane.document_ok(facts());

@@ -823,6 +823,15 @@ fn unexpected_inputs_are_counted_and_audited_never_fatal() {
             phase: Phase::Idle
         }
     )));
+    // The exit reported open is not a free lane: no passage begins until it reports
+    // closed again.
+    lane.present();
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+    assert_eq!(lane.gate.counters().passages, 0);
+    lane.sensor(SensorEvent::Door {
+        door: DoorId::Exit,
+        closed: true,
+    });
     lane.genuine_passage();
     assert_eq!(lane.gate.counters().accepted, 1);
 }
@@ -911,6 +920,45 @@ fn explicit_consent_is_asked_before_any_capture_and_no_captures_nothing() {
         lane.attempt(MATCH, LIVE);
         walks_out_accepted(&mut lane);
     }
+}
+
+#[test]
+fn someone_in_the_mantrap_while_the_document_is_checked_keeps_the_entry_shut() {
+    // Adversarial: the mantrap was clear when the document was presented, and zone B
+    // reports someone during the seconds the chip read, the watchlist or the consent
+    // question take. A gate that checked the mantrap only at the presentation opens the
+    // entry onto them: two people in the mantrap.
+    for explicit in [false, true] {
+        let mut lane = Lane::two_step_with(|c| {
+            if explicit {
+                c.consent.mode = gate::ConsentMode::Explicit;
+            }
+        });
+        lane.present();
+        lane.zone(Zone::B, true);
+        lane.chip(gate::DocumentVerdict::Read(facts()));
+        lane.watchlist(gate::WatchlistResult::Clear);
+        if explicit {
+            lane.feed(Input::Consent(true));
+        }
+        assert_eq!(lane.door(DoorId::Entry), None, "the entry did not move");
+        assert_eq!(referred(&lane), Some(ReasonCode::Loitering));
+        assert!(!captured(&lane));
+    }
+}
+
+#[test]
+fn someone_at_the_exit_when_a_document_is_presented_is_not_a_free_lane() {
+    // Zone C (behind the closed exit) occupied: the passage does not begin, as with
+    // someone in the mantrap; once it clears, it does.
+    let mut lane = Lane::two_step();
+    lane.zone(Zone::C, true);
+    lane.present();
+    assert_eq!(lane.gate.phase(), Phase::Idle);
+    assert_eq!(lane.gate.counters().passages, 0);
+    lane.zone(Zone::C, false);
+    lane.present();
+    assert_eq!(lane.gate.phase(), Phase::ReadingDocument);
 }
 
 #[test]

@@ -184,6 +184,77 @@ fn simulated_travellers_carry_nationality_and_age_and_the_rule_table_decides_for
     }
 }
 
+/// Issue #20: with the default config (`[gate] overlap` on) the next simulated traveller's
+/// passage begins while the one ahead is still in the lane, so passages overlap in the
+/// audit trail; and, sampled from the simulated controller all the while, the doors are
+/// never both open and the mantrap never holds two travellers.
+#[test]
+fn passages_overlap_by_default_and_the_mantrap_never_holds_two() {
+    let (_state, args, trail) = start_sim("\"genuine\"", "");
+    let mut d = Daemon::start(&args);
+    let addr = d.wait_listening();
+    let gate = "gate-1-1";
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let (mut samples, mut both_open, mut crowded) = (0u64, Vec::new(), Vec::new());
+    while Instant::now() < deadline && passages(&trail).len() < 4 {
+        let r = http(addr, "GET", &format!("/sim/gates/{gate}/state"), "").unwrap();
+        let s: Value = serde_json::from_str(&r.body).unwrap();
+        samples += 1;
+        let open = |k: &str| s[k].as_f64().is_some_and(|p| p > 0.0);
+        if open("entry_position") && open("exit_position") {
+            both_open.push(s.clone());
+        }
+        if s["person_count"].as_u64() != Some(0) && s["person_count"].as_u64() != Some(1) {
+            crowded.push(s);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    d.signal("TERM");
+    assert!(d.wait_exit(Duration::from_secs(5)).is_some());
+    let log = d.log.join("\n");
+    let ended = passages(&trail);
+    assert!(
+        ended.len() >= 4,
+        "fewer than 4 passages in 180 s: {ended:?}\n{log}"
+    );
+    assert!(
+        ended[..4]
+            .iter()
+            .all(|p| p["data"]["outcome"] == "accepted"),
+        "{ended:?}\n{log}"
+    );
+    assert!(samples > 100, "only {samples} samples of the controller");
+    assert!(both_open.is_empty(), "both doors open: {both_open:?}");
+    assert!(crowded.is_empty(), "two travellers inside: {crowded:?}");
+    // Overlap in the trail: a passage began (its document presented at the entry) before
+    // the passage ahead of it ended, and every passage that began ended exactly once.
+    let text = std::fs::read_to_string(&trail).unwrap();
+    let mut live = std::collections::BTreeSet::new();
+    let mut overlapped = Vec::new();
+    for r in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let passage = r["data"]["passage"].as_u64();
+        match (r["kind"].as_str(), passage) {
+            (Some("passage_started"), Some(p)) => {
+                if !live.is_empty() {
+                    overlapped.push(p);
+                }
+                live.insert(p);
+            }
+            (Some("passage"), Some(p)) => assert!(live.remove(&p), "{p} ended twice: {text}"),
+            _ => {}
+        }
+    }
+    assert!(
+        !overlapped.is_empty(),
+        "no passage began while another was in the lane:\n{text}"
+    );
+    let (code, out, err) = egate(&["audit", "verify", trail.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
 #[test]
 fn a_fire_alarm_mid_passage_opens_every_door() {
     let (_state, args, trail) = start_sim("\"genuine\"", "");

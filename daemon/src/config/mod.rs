@@ -339,10 +339,7 @@ mod tests {
     fn default_config_maps_to_the_gate_defaults() {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
         let c = parse(DEFAULT_CONFIG).unwrap();
-        let mut expected = gate::GateConfig::two_step(today);
-        // Overlap is off in a deployment until its safety model passes with every policy
-        // (gate/tests/properties.rs).
-        expected.overlap = false;
+        let expected = gate::GateConfig::two_step(today);
         assert_eq!(c.gate_config(today), expected);
         assert_eq!(c.gate.utc_offset_minutes, 0);
     }
@@ -360,14 +357,8 @@ mod tests {
         let g = c.gate_config(today);
         assert!(!g.overlap && !g.early_capture);
         assert!(
-            !parse("").unwrap().gate_config(today).overlap,
-            "off by default"
-        );
-        assert!(
-            parse("[gate]\noverlap = true\n")
-                .unwrap()
-                .gate_config(today)
-                .overlap
+            parse("").unwrap().gate_config(today).overlap,
+            "on by default"
         );
     }
 

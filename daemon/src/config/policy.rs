@@ -36,7 +36,8 @@ pub struct GateSection {
     pub utc_offset_minutes: i32,
     /// Two-step: the next traveller's document is read at the entry while the previous
     /// traveller is in the face step or leaving ([`gate::GateConfig::overlap`]). No effect
-    /// with the one-step layout, which has no entry reader to wait at.
+    /// with the one-step layout, which has no entry reader to wait at, nor with explicit
+    /// consent.
     pub overlap: bool,
     /// Two-step: face capture starts as soon as the traveller is alone in the mantrap,
     /// while the entry closes ([`gate::GateConfig::early_capture`]). A one-step lane
@@ -56,7 +57,7 @@ impl Default for GateSection {
             liveness: LivenessMode::Required,
             referral: Referral::BackThroughEntry,
             utc_offset_minutes: 0,
-            overlap: false,
+            overlap: true,
             early_capture: true,
             direction: Direction::Entry,
             bcp: "bcp-1".into(),
