@@ -511,6 +511,14 @@ async fn travellers(
                 debug!(phase = %phase, "simulated traveller turned away at the entry");
                 t.walker.turn_away(now);
             }
+            // Referred from inside a two-step lane, the display says "please go back": they
+            // walk back out through the entry, whether or not they saw it shut behind them
+            // (a referral while it was still closing reopens it before it ever shut).
+            if phase == "referred"
+                && matches!(t.walker.place(), Place::EnteringMantrap | Place::InMantrap)
+            {
+                t.walker.turn_away(now);
+            }
             if t.walker.tick(now, doors) {
                 debug!(place = ?t.walker.place(), "simulated traveller moved");
             }
