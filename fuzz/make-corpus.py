@@ -205,7 +205,7 @@ def corpora() -> dict:
             (0, 5, 1), (0, 2, 1), (0, 4, 1), (6, 3, 1),
         ]),
     }
-    # Method index (GET 0, POST 1, PUT 2, DELETE 3), credential bits (1 cookie, 2 CSRF,
+    # Method index (GET 0, POST 1, PUT 2, DELETE 3, HEAD 4), credential bits (1 cookie, 2 CSRF,
     # 4 bearer, 8 client certificate, 16 JSON content type), the path, "\n", the body.
     def request(method, creds, path, body=b""):
         return bytes([method, creds]) + path.encode() + b"\n" + body
@@ -228,6 +228,8 @@ def corpora() -> dict:
         "gate_api_command_no_cert": request(1, 20, "/gate-api/v1/gates/g1/commands", signed),
         "gate_api_photo": request(0, 4, "/gate-api/v1/gates/g1/photo/chip"),
         "logout": request(1, 3, "/api/logout"),
+        # An error answer to HEAD has no content (RFC 9110 §9.3.2), only a JSON content type.
+        "head_unauthorized": request(4, 1, "/api/gates"),
     }
     config = TOP / "config"
     c["config_file"] = {

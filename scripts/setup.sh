@@ -34,6 +34,7 @@ packages=(
   fonts-wqy-microhei                                 # Chinese glyphs for the traveller screen
   espeak-ng                                          # the traveller screen's spoken prompts
   nats-server prometheus systemd                     # fleet broker, promtool, unit checks
+  faketime                                           # the clock-jump fault test (libfaketime)
 )
 missing=()
 for p in "${packages[@]}"; do

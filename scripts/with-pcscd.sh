@@ -7,6 +7,8 @@
 # vpcd entry — two readers, "Virtual PCD 00 00" on 127.0.0.1:35963 and "Virtual PCD 00 01" on
 # 35964 — starts `pcscd -f`, waits for its socket, runs the command and stops pcscd. Inside,
 # EGATE_PCSCD=isolated is set; tests that need pcscd fail (never skip) when no pcscd answers.
+# pcscd is restarted whenever it exits, as systemd's Restart= would on a gate; its current pid
+# is in the file EGATE_PCSCD_PID_FILE names, so a fault test can kill it mid-read.
 #
 # Measured (Debian 12, vsmartcard-vpcd 0.9): with several vpcd entries in reader.conf, pcscd
 # lists all their readers but only the LAST entry's two ports ever see a card; so one entry.
@@ -28,9 +30,24 @@ conf=$(mktemp -d /tmp/egate-readers.XXXXXX)
 printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x8C7B\nLIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x8C7B\n' \
   >"$conf/egate-vpcd"
 log="$conf/pcscd.log"
-pcscd -f -c "$conf" >"$log" 2>&1 &
-pcscd_pid=$!
-cleanup() { kill "$pcscd_pid" 2>/dev/null || true; wait "$pcscd_pid" 2>/dev/null || true; rm -rf "$conf"; }
+pidfile="$conf/pcscd.pid"
+# Restarts pcscd whenever it exits, until the file "stop" exists.
+supervise() {
+  while [ ! -e "$conf/stop" ]; do
+    pcscd -f -c "$conf" >>"$log" 2>&1 &
+    echo "$!" >"$pidfile.tmp" && mv "$pidfile.tmp" "$pidfile"
+    wait "$!" || true
+    [ -e "$conf/stop" ] || sleep 0.2
+  done
+}
+supervise &
+supervisor=$!
+cleanup() {
+  touch "$conf/stop"
+  [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
+  rm -rf "$conf"
+}
 trap cleanup EXIT
 for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
 if [ ! -S /run/pcscd/pcscd.comm ]; then
@@ -39,6 +56,7 @@ if [ ! -S /run/pcscd/pcscd.comm ]; then
   exit 1
 fi
 export EGATE_PCSCD=isolated
+export EGATE_PCSCD_PID_FILE="$pidfile"
 set +e
 "$@"
 rc=$?

@@ -23,6 +23,12 @@
 //! checkpoint names a record that is gone) and a rewritten middle (a checkpointed record's MAC
 //! differs).
 //!
+//! `ts_ms` is the wall clock when the record is written. The writer also keeps the monotonic
+//! time of its last record: a wall clock that moved more than [`CLOCK_STEP_TOLERANCE`] away
+//! from where the monotonic time since then puts it (stepped by NTP or an operator, either
+//! way) is recorded first, as a `clock_stepped` record with the expected and the new wall
+//! time, so that timestamps that go back (or leap) are explained in the chain itself.
+//!
 //! A record is written and `fsync`ed before `append` returns: a passage whose record returned
 //! is never lost. A line torn by a crash (no final newline) was never acknowledged; at open it
 //! is cut off and the cut is itself recorded. The trail is created with mode 0640.
@@ -130,11 +136,35 @@ pub fn checkpoints_path(trail: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// How far the wall clock may drift from the monotonic clock between two records before the
+/// writer records a step (`clock_stepped`): well above NTP's slewing (at most 0.5 ms/s).
+pub const CLOCK_STEP_TOLERANCE: Duration = Duration::from_secs(2);
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The `clock_stepped` record's data when the wall clock at `wall` (ms) is more than
+/// [`CLOCK_STEP_TOLERANCE`] away from where the monotonic time since the last record (`last`:
+/// its wall ms and monotonic instant) puts it.
+fn clock_step(
+    last: Option<(u64, std::time::Instant)>,
+    wall: u64,
+    mono: std::time::Instant,
+) -> Option<serde_json::Value> {
+    let (last_wall, last_mono) = last?;
+    let expected =
+        last_wall.saturating_add(mono.saturating_duration_since(last_mono).as_millis() as u64);
+    (wall.abs_diff(expected) > CLOCK_STEP_TOLERANCE.as_millis() as u64).then(|| {
+        serde_json::json!({
+            "expected_ms": expected,
+            "wall_ms": wall,
+            "step_ms": wall as i64 - expected as i64,
+        })
+    })
 }
 
 /// Constant-time comparison.
@@ -209,6 +239,7 @@ impl AuditLog {
             prev: report.last_mac,
             unchecked: 0,
             len: bytes.len() as u64,
+            clock: None,
         };
         if torn > 0 {
             w.append(
@@ -305,6 +336,9 @@ struct Writer {
     unchecked: u64,
     /// Bytes of the trail's complete records: a failed write is cut back to this.
     len: u64,
+    /// The wall time (ms) and the monotonic time of the last record written, to notice a
+    /// stepped wall clock.
+    clock: Option<(u64, std::time::Instant)>,
 }
 
 impl Writer {
@@ -342,10 +376,27 @@ impl Writer {
     }
 
     fn append(&mut self, kind: &str, data: &serde_json::Value) -> Result<u64, AuditError> {
+        let (wall, mono) = (now_ms(), std::time::Instant::now());
+        if let Some(step) = clock_step(self.clock, wall, mono) {
+            self.write(wall, "clock_stepped", &step)?;
+            self.clock = Some((wall, mono));
+        }
+        let seq = self.write(wall, kind, data)?;
+        self.clock = Some((wall, mono));
+        Ok(seq)
+    }
+
+    /// Seals and writes one record stamped `ts_ms`; returns its sequence number.
+    fn write(
+        &mut self,
+        ts_ms: u64,
+        kind: &str,
+        data: &serde_json::Value,
+    ) -> Result<u64, AuditError> {
         let s = chain::seal(
             &self.key,
             self.next_seq,
-            now_ms(),
+            ts_ms,
             &self.gate,
             kind,
             data,
@@ -435,6 +486,30 @@ mod tests {
         }
         log.close();
         p
+    }
+
+    /// A wall clock that follows the monotonic one (within the tolerance) is no step; one
+    /// stepped forward or back beyond it is, with the signed size of the step.
+    #[test]
+    fn a_stepped_wall_clock_is_found_either_way() {
+        let t0 = std::time::Instant::now();
+        let later = t0 + Duration::from_secs(10);
+        let last = Some((1_000_000u64, t0));
+        assert_eq!(clock_step(None, 5, later), None, "no record yet");
+        assert_eq!(clock_step(last, 1_010_000, later), None);
+        let tol = CLOCK_STEP_TOLERANCE.as_millis() as u64;
+        assert_eq!(
+            clock_step(last, 1_010_000 + tol, later),
+            None,
+            "at the tolerance"
+        );
+        let forward = clock_step(last, 1_010_000 + tol + 1, later).expect("forward");
+        assert_eq!(forward["step_ms"], json!(tol as i64 + 1));
+        assert_eq!(forward["expected_ms"], json!(1_010_000u64));
+        // Back by a quarter of an hour: the new wall time is before the last record's.
+        let back = clock_step(last, 1_010_000 - 900_000, later).expect("back");
+        assert_eq!(back["step_ms"], json!(-900_000i64));
+        assert_eq!(back["wall_ms"], json!(110_000u64));
     }
 
     fn verify_with_checkpoints(p: &Path) -> Result<VerifyReport, Break> {

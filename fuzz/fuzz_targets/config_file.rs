@@ -1,7 +1,3 @@
-// NOT YET BUILT: this target is not listed in fuzz/Cargo.toml (so scripts/fuzz-ci.sh does not
-// build it) because it has not been compiled or run yet. To enable it, add a [[bin]] entry and
-// the dependencies egate-console, audit, axum, tokio (rt, time), tower (util), rcgen, zeroize,
-// tempfile, serde (derive), serde_json and toml_edit (serde) to fuzz/Cargo.toml.
 //! The daemon's config file reader on arbitrary text: the strict walk against the annotated
 //! default (unknown keys, wrong types, every error with its key and line), then the
 //! `[console]` and `[watchlist]` sections' own checks. Never a panic, and every error it
@@ -17,15 +13,10 @@ use libfuzzer_sys::fuzz_target;
 #[allow(dead_code, missing_docs)]
 mod check;
 
-/// The annotated default, as `egate config default` prints it (daemon/src/config/mod.rs).
-const DEFAULT_CONFIG: &str = concat!(
-    include_str!("../../config/egate.toml"),
-    include_str!("../../config/devices.toml"),
-    "\n",
-    include_str!("../../vision/vision.toml"),
-    "\n",
-    include_str!("../../watchlist/watchlist.toml")
-);
+#[path = "../../daemon/src/config/schema.rs"]
+#[allow(dead_code)]
+mod schema;
+use schema::{DEFAULT_CONFIG, FREE_TABLES};
 
 #[derive(serde::Deserialize)]
 struct Sections {
@@ -58,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let lines = text.split('\n').count();
-    if let Err(errors) = check::parse::<Sections>(text, DEFAULT_CONFIG, validate) {
+    if let Err(errors) = check::parse::<Sections>(text, DEFAULT_CONFIG, &FREE_TABLES, validate) {
         assert!(!errors.is_empty());
         for e in errors {
             if let Some(line) = e.line {

@@ -9,11 +9,14 @@
 //!   command polled from [`gate::Gate`]) and a whole two-step passage through the machine.
 //! - `passage`: the software share of a passage: read + PA + state machine + audit appends,
 //!   with the fsync'd append (disk time) reported on its own.
+//! - `audit-hold`: the resident memory the records kept while the audit trail cannot be
+//!   written (a full disk) take, at the most the driver keeps.
 //! - `throughput`: travellers per hour through one two-step gate and the median passage, in
 //!   virtual time with modelled physical durations, with overlap on and off.
 //!
 //! Each prints a table, or with `--json` one JSON object of numbers (nothing personal).
 
+mod audit_hold;
 #[cfg(feature = "sim")]
 mod document;
 #[cfg(feature = "sim")]
@@ -48,6 +51,12 @@ pub enum BenchCommand {
     /// Travellers per hour and median passage of one gate, virtual time, overlap on and off
     #[cfg(feature = "sim")]
     Throughput(throughput::ThroughputArgs),
+    /// Resident memory of the audit records kept while the trail cannot be written
+    AuditHold {
+        /// Print one JSON object instead of the table
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Options common to every benchmark.
@@ -157,6 +166,7 @@ pub fn main(cmd: BenchCommand) -> ExitCode {
         BenchCommand::Passage(a) => document::bench_passage(a).map(|r| (r, a.json)),
         #[cfg(feature = "sim")]
         BenchCommand::Throughput(a) => throughput::bench_throughput(a).map(|r| (r, a.json())),
+        BenchCommand::AuditHold { json } => audit_hold::bench_audit_hold(*json),
     };
     match result {
         Ok((report, true)) => {

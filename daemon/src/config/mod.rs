@@ -6,6 +6,7 @@
 //! types), then deserialised into [`Config`] and checked for values that are out of range.
 //!
 //! - [`check`]: the strict reading against the default's tree, every error with key and line;
+//! - [`schema`]: the default's tree and the tables whose keys the file names;
 //! - [`sections`]: the daemon's own sections (`[server]`, `[log]`, `[audit]`, `[sim]`,
 //!   `[dangerous]`, `[console]`);
 //! - [`policy`]: the gate's rules (`[gate]`, `[policy]`, `[timeouts]`, `[attempts]`,
@@ -22,6 +23,7 @@ pub mod devices;
 pub mod eligibility;
 pub mod fleet;
 pub mod policy;
+pub mod schema;
 pub mod sections;
 
 use check::Problems;
@@ -29,22 +31,11 @@ use serde::{Deserialize, Serialize};
 
 pub use check::ConfigError;
 pub use policy::GateSection;
+pub use schema::{DEFAULT_CONFIG, FREE_TABLES};
 pub use sections::{
     AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
     TravellerConfig,
 };
-
-/// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
-/// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
-/// and `watchlist/watchlist.toml`.
-pub const DEFAULT_CONFIG: &str = concat!(
-    include_str!("../../../config/egate.toml"),
-    include_str!("../../../config/devices.toml"),
-    "\n",
-    include_str!("../../../vision/vision.toml"),
-    "\n",
-    include_str!("../../../watchlist/watchlist.toml")
-);
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -117,10 +108,6 @@ pub struct Config {
     #[serde(default)]
     pub fleet: fleet::FleetConfig,
 }
-
-/// Tables of the configuration whose keys are names the file chooses (each value of the
-/// type of the default's first value).
-pub const FREE_TABLES: [&str; 1] = ["eligibility.groups"];
 
 /// Parses and validates a config file's text; on failure, returns every error found.
 pub fn parse(text: &str) -> Result<Config, Vec<ConfigError>> {

@@ -32,14 +32,30 @@ use console::link::GateLink;
 
 /// Reads the document on a PC/SC reader: wait up to `wait` for a card, connect, read with
 /// `key`, disconnect. `reader`: the reader's name, or `None` for the first one.
+///
+/// pcscd that is not there, or does not list the reader yet (restarted by systemd, or its
+/// driver still starting), is waited for within `wait` too: the reader is at fault only when
+/// it is still missing then.
 pub fn read_on_reader(
     reader: Option<&str>,
     wait: Duration,
     key: &document::reader::AccessKey,
 ) -> Result<document::reader::ReadDocument, ChipError> {
     use hardware::pcsc_reader::PcscReader;
-    let mut pcsc = PcscReader::open(reader).map_err(|e| ChipError::Reader(e.to_string()))?;
     let deadline = Instant::now() + wait;
+    let mut pcsc = loop {
+        match PcscReader::open(reader) {
+            Ok(p) => break p,
+            Err(e)
+                if e.kind() == hardware::error::ErrorKind::Disconnected
+                    && Instant::now() < deadline =>
+            {
+                debug!(error = %e, "PC/SC reader not available yet; waiting");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(ChipError::Reader(e.to_string())),
+        }
+    };
     while !pcsc
         .card_present()
         .map_err(|e| ChipError::Reader(e.to_string()))?

@@ -87,7 +87,9 @@ impl ControllerSignals {
     /// guarded zone is occupied is tried again until it is carried out, a newer command for
     /// the door replaces it, or [`CLOSE_RETRY_FOR`] has passed — a door must not stay open
     /// in an idle lane because someone was still passing when it was first told to close.
-    fn close(&mut self, door: gate::DoorId) {
+    /// With `lock`, the door's lock is set once the close is carried out (the gate's
+    /// [`DoorAction::Lock`]: close and lock, whether the door was open or closed).
+    fn close(&mut self, door: gate::DoorId, lock: bool) {
         use std::sync::atomic::Ordering;
         let generation = self.generation[hw::door_index(door)].clone();
         let mine = generation.fetch_add(1, Ordering::AcqRel) + 1;
@@ -97,6 +99,13 @@ impl ControllerSignals {
             let started = tokio::time::Instant::now();
             loop {
                 match doors.command(DoorCommand::Close(door)).await {
+                    Ok(()) if lock && generation.load(Ordering::Acquire) == mine => {
+                        let cmd = DoorCommand::Set(Output::lock(door), true);
+                        if let Err(e) = doors.command(cmd).await {
+                            warn!(?cmd, error = %e, kind = ?e.kind(), "door controller command not carried out");
+                        }
+                        return;
+                    }
                     Ok(()) => return,
                     Err(hw::DoorError::ZoneOccupied { .. })
                         if generation.load(Ordering::Acquire) == mine
@@ -131,9 +140,9 @@ impl ControllerSignals {
 impl Signals for ControllerSignals {
     fn door(&mut self, door: gate::DoorId, action: DoorAction) {
         match action {
-            DoorAction::Close => return self.close(door),
+            DoorAction::Close => return self.close(door, false),
+            DoorAction::Lock => return self.close(door, true),
             DoorAction::Open => self.send(DoorCommand::Open(door)),
-            DoorAction::Lock => self.send(DoorCommand::Set(Output::lock(door), true)),
         }
         // Any other command for the door ends a close still being retried.
         self.generation[hw::door_index(door)].fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -287,5 +296,55 @@ mod tests {
         // Without the newer command the close would be tried every 250 ms for two minutes.
         let tried = closes(&doorway);
         assert!((2..=5).contains(&tried), "{tried} closes");
+    }
+
+    /// The gate's lock is "close and lock": a lock output set on a door left open would hold
+    /// nothing (an out-of-service lane with its exit standing open).
+    #[tokio::test(start_paused = true)]
+    async fn a_lock_closes_the_door_before_locking_it() {
+        let doorway = Arc::new(Doorway {
+            refusals: std::sync::Mutex::new(2),
+            seen: Default::default(),
+        });
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut signals = ControllerSignals::new(doorway.clone(), tx);
+        signals.door(gate::DoorId::Exit, DoorAction::Lock);
+        for h in signals.in_flight() {
+            h.await.unwrap();
+        }
+        let seen = doorway.seen.lock().unwrap().clone();
+        let exit = hw::DoorId::Exit;
+        assert_eq!(
+            seen,
+            vec![
+                DoorCommand::Close(exit),
+                DoorCommand::Close(exit),
+                DoorCommand::Close(exit),
+                DoorCommand::Set(Output::lock(exit), true),
+            ]
+        );
+    }
+
+    /// A lock whose close is still refused when a newer command comes never sets the lock.
+    #[tokio::test(start_paused = true)]
+    async fn a_newer_command_ends_a_lock_before_it_locks() {
+        let doorway = Arc::new(Doorway {
+            refusals: std::sync::Mutex::new(u32::MAX),
+            seen: Default::default(),
+        });
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut signals = ControllerSignals::new(doorway.clone(), tx);
+        signals.door(gate::DoorId::Exit, DoorAction::Lock);
+        tokio::time::sleep(CLOSE_RETRY_EVERY * 2).await;
+        signals.door(gate::DoorId::Exit, DoorAction::Open);
+        for h in signals.in_flight() {
+            h.await.unwrap();
+        }
+        let seen = doorway.seen.lock().unwrap().clone();
+        assert!(
+            !seen.iter().any(|c| matches!(c, DoorCommand::Set(..))),
+            "{seen:?}"
+        );
+        assert_eq!(seen.last(), Some(&DoorCommand::Open(hw::DoorId::Exit)));
     }
 }

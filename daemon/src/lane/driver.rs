@@ -9,10 +9,13 @@
 //!
 //! Every gate audit event is appended (fsync'd) before the next command is carried out, so a
 //! door never opens for a decision that is not on disk. When the trail cannot be written (a
-//! full disk), the door commands after the failed record are not carried out, the gate is
-//! taken out of service (its safe state) and takes no traveller, the records are kept in
-//! memory in order ([`AuditHold`]) and retried every [`AUDIT_RETRY`]; once they are all on
-//! disk, the gate is reset and takes travellers again.
+//! full disk), a door opening commanded after the failed record waits ([`AuditHold`]; a
+//! close or lock goes towards the safe state and is carried out), the gate is taken out of
+//! service (its safe state) and takes no traveller, the records are kept in memory in order
+//! and retried every [`AUDIT_RETRY`]. Once they are all on disk, the openings that waited for
+//! them are carried out (the gate has acted on them all along: a traveller it let out of the
+//! mantrap is let out now), and once the gate has reached out of service it is reset and
+//! takes travellers again.
 
 use std::collections::VecDeque;
 
@@ -120,21 +123,62 @@ pub struct Driver {
     pub bcp: String,
 }
 
-/// Audit records kept in memory while the trail cannot be written.
+/// Audit records kept in memory while the trail cannot be written, and the door openings
+/// that wait for them.
 #[derive(Debug, Default)]
 pub struct AuditHold {
     /// (kind, data) in the order they were produced.
     pending: VecDeque<(&'static str, Value)>,
     /// Whether the gate is held out of service for them.
     held: bool,
-    /// Whether the driver took it out of service (and so resets it once they are written).
+    /// Whether the driver took it out of service (and so resets it once they are written
+    /// and the gate has come to rest out of service).
     reset_after: bool,
+    /// Per door (entry, exit): an opening the gate commanded after a record that is not on
+    /// disk, not yet carried out. The gate counts the door as open; a later command for the
+    /// door replaces it.
+    withheld: [Option<DoorAction>; 2],
 }
 
 impl AuditHold {
     /// Whether records are waiting for the trail.
     pub fn failing(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// Keeps a record behind those already kept.
+    pub fn keep(&mut self, kind: &'static str, data: Value) {
+        self.pending.push_back((kind, data));
+    }
+
+    /// How many records are kept.
+    pub fn kept(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// What happens to a door command of the gate: `true` to carry it out now, `false` when
+    /// it waits for the records before it (an opening while they are not on disk and the
+    /// gate has not yet been taken out of service).
+    fn door_now(&mut self, door: DoorId, action: DoorAction) -> bool {
+        let wait = action == DoorAction::Open && self.failing() && !self.held;
+        // A later command for the door replaces one that waits.
+        self.withheld[door_slot(door)] = wait.then_some(action);
+        !wait
+    }
+
+    /// The openings that waited, now that their records are on disk.
+    fn take_withheld(&mut self) -> Vec<(DoorId, DoorAction)> {
+        [DoorId::Entry, DoorId::Exit]
+            .into_iter()
+            .filter_map(|d| self.withheld[door_slot(d)].take().map(|a| (d, a)))
+            .collect()
+    }
+}
+
+fn door_slot(door: DoorId) -> usize {
+    match door {
+        DoorId::Entry => 0,
+        DoorId::Exit => 1,
     }
 }
 
@@ -200,6 +244,19 @@ impl Driver {
                          are kept until it can"
                     );
                 }
+                if self.audit_hold.reset_after
+                    && !self.audit_hold.failing()
+                    && self.gate.phase() == Phase::OutOfService
+                {
+                    // The passage the hold found has ended and the gate has come to rest out
+                    // of service: it takes travellers again.
+                    self.audit_hold.reset_after = false;
+                    info!("gate back in service: the audit trail takes records again");
+                    self.gate
+                        .handle(Instant::now(), Input::Officer(OfficerCommand::Reset));
+                    self.drain(&mut alarm_seq);
+                    continue;
+                }
                 if self.audit_hold.pending.len() > AUDIT_PENDING_MAX {
                     self.gate.handle(Instant::now(), Input::Shutdown);
                     self.drain(&mut alarm_seq);
@@ -248,7 +305,7 @@ impl Driver {
                             answers.push(self.officer_command(cmd));
                         }
                     }
-                    _ = retry, if holding => self.retry_audit(&mut alarm_seq),
+                    _ = retry, if holding => self.retry_audit(),
                     _ = sleep => self.gate.handle_timeout(Instant::now()),
                     // The date is compared at the top of the loop, on every wake.
                     _ = date_check => {}
@@ -275,8 +332,8 @@ impl Driver {
     }
 
     /// Writes the records kept in memory, in order, as far as the trail takes them; once all
-    /// are written, records the outage and resets the gate it took out of service.
-    fn retry_audit(&mut self, alarm_seq: &mut u64) {
+    /// are written, records the outage and carries out the door openings that waited.
+    fn retry_audit(&mut self) {
         let kept = self.audit_hold.pending.len();
         {
             let audit = self.audit.lock().unwrap_or_else(|p| p.into_inner());
@@ -290,12 +347,16 @@ impl Driver {
         self.audit_hold.held = false;
         info!(kept, "the audit trail takes records again");
         self.append("audit_resumed", json!({ "records_kept": kept }));
-        if std::mem::take(&mut self.audit_hold.reset_after)
-            && self.gate.phase() == Phase::OutOfService
-        {
-            self.gate
-                .handle(Instant::now(), Input::Officer(OfficerCommand::Reset));
-            self.drain(alarm_seq);
+        // The gate has counted these doors open since it commanded them; their decisions are
+        // on disk now. The gate is reset at the top of the loop once it has come to rest out
+        // of service.
+        for (door, action) in self.audit_hold.take_withheld() {
+            info!(
+                ?door,
+                ?action,
+                "door command carried out: its record is on disk"
+            );
+            self.signals.door(door, action);
         }
     }
 
@@ -320,6 +381,11 @@ impl Driver {
         self.gate.handle(Instant::now(), Input::Officer(cmd.action));
         let after = self.gate.counters();
         let accepted = after.unexpected_inputs == before.unexpected_inputs;
+        if accepted {
+            // The officer decides now: the driver no longer resets the gate it took out of
+            // service for the audit trail.
+            self.audit_hold.reset_after = false;
+        }
         GateEventKind::Command {
             officer: cmd.officer,
             action: cmd.action,
@@ -332,19 +398,18 @@ impl Driver {
         while let Some(cmd) = self.gate.poll_command() {
             debug!(?cmd, "command");
             match cmd {
-                // A door moves only for decisions on disk; the gate's own safe state
-                // (out of service) follows the failed record.
-                Command::Door { door, action }
-                    if !self.audit_hold.failing() || self.audit_hold.held =>
-                {
-                    self.signals.door(door, action)
-                }
+                // A door opens only for decisions on disk; the gate's own safe state (out
+                // of service) follows the failed record.
                 Command::Door { door, action } => {
-                    warn!(
-                        ?door,
-                        ?action,
-                        "door command not carried out: its record is not on disk"
-                    );
+                    if self.audit_hold.door_now(door, action) {
+                        self.signals.door(door, action)
+                    } else {
+                        warn!(
+                            ?door,
+                            ?action,
+                            "door command waits: its record is not on disk"
+                        );
+                    }
                 }
                 Command::StartChipRead { ticket } => self.start(JobKind::ChipRead, ticket),
                 Command::StartWatchlist { ticket } => self.start(JobKind::Watchlist, ticket),
@@ -467,7 +532,7 @@ impl Driver {
         }
         // Behind records already kept, a record waits its turn: the trail stays in order.
         if self.audit_hold.failing() {
-            self.audit_hold.pending.push_back((kind, data));
+            self.audit_hold.keep(kind, data);
             return None;
         }
         let appended = super::blocking(|| {
@@ -481,7 +546,7 @@ impl Driver {
                 // on deciding. The loop takes the gate out of service until it is written.
                 error!(error = %e, "audit trail write failed; the gate goes out of service");
                 self.metrics.audit_failure();
-                self.audit_hold.pending.push_back((kind, data));
+                self.audit_hold.keep(kind, data);
                 None
             }
         }
@@ -657,6 +722,39 @@ mod tests {
         fn message(&mut self, _code: MessageCode) {}
         fn lamp(&mut self, _lamp: Lamp) {}
         fn sounder(&mut self, _on: bool) {}
+    }
+
+    /// While a record is not on disk, an opening waits and a close or lock (towards the
+    /// safe state) does not; a later command for a door replaces the opening that waited;
+    /// once the gate is held out of service its own commands are carried out.
+    #[test]
+    fn an_opening_waits_for_its_record_and_a_later_command_replaces_it() {
+        let mut hold = AuditHold::default();
+        assert!(
+            hold.door_now(DoorId::Exit, DoorAction::Open),
+            "trail writable"
+        );
+        hold.keep("passage", json!({}));
+        assert!(!hold.door_now(DoorId::Exit, DoorAction::Open));
+        assert!(!hold.door_now(DoorId::Entry, DoorAction::Open));
+        assert!(hold.door_now(DoorId::Entry, DoorAction::Close));
+        assert!(hold.door_now(DoorId::Exit, DoorAction::Lock));
+        let mut hold2 = AuditHold::default();
+        hold2.keep("passage", json!({}));
+        assert!(!hold2.door_now(DoorId::Exit, DoorAction::Open));
+        assert!(hold2.door_now(DoorId::Entry, DoorAction::Lock));
+        hold2.held = true;
+        assert!(
+            hold2.door_now(DoorId::Entry, DoorAction::Open),
+            "held: the gate's own"
+        );
+        // Both openings of the first hold were replaced by a close and a lock.
+        assert_eq!(hold.take_withheld(), vec![]);
+        assert_eq!(
+            hold2.take_withheld(),
+            vec![(DoorId::Exit, DoorAction::Open)]
+        );
+        assert_eq!(hold2.take_withheld(), vec![], "carried out once");
     }
 
     /// Every record of a gate names it: the lanes of one daemon share its trail.

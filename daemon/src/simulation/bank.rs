@@ -201,9 +201,16 @@ fn read_via_pcscd(
     chip: sim::chip::ChipSpec,
     key: &document::reader::AccessKey,
 ) -> Result<document::reader::ReadDocument, jobs::ChipError> {
-    lane.slot
-        .insert(sim::chip::VirtualChip::new(chip))
-        .map_err(|e| jobs::ChipError::Reader(format!("vpcd insert: {e}")))?;
+    // vpcd is pcscd's driver: while pcscd restarts there is nothing to insert the card
+    // into. The card stays on the reader until it is back (a few seconds at most), then
+    // this read fails like any other.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut inserted = lane.slot.insert(sim::chip::VirtualChip::new(chip.clone()));
+    while inserted.is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        inserted = lane.slot.insert(sim::chip::VirtualChip::new(chip.clone()));
+    }
+    inserted.map_err(|e| jobs::ChipError::Document(format!("vpcd insert: {e}")))?;
     // The simulated reader cannot break: a PC/SC error while pcscd follows vpcd's card
     // changes is this read failing, not a reader fault that would close the lane.
     let result =
