@@ -1,4 +1,4 @@
-//! The passage: document, eligibility, watchlist, entering, face, exit, referral, and
+//! The passage: document, eligibility, borderdb, entering, face, exit, referral, and
 //! each step's deadline.
 
 use std::time::{Duration, Instant};
@@ -8,14 +8,14 @@ use crate::config::{ConsentMode, LivenessMode, ReferralRoute};
 use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
-use crate::policy::{self, WatchlistMode};
+use crate::policy::{self, BorderDbMode};
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
-    AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingWatchlist, ClosingEntry,
+    AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingBorderDb, ClosingEntry,
     ClosingExit, Entering, ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State,
     Verifying,
 };
-use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
+use crate::verdict::{BorderDbResult, DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket};
 
 /// Decides one face attempt: the failure reason if any, and whether it is final
 /// (no retry even if attempts remain).
@@ -139,13 +139,13 @@ impl Gate {
             Ok(doc) => doc,
             Err(reason) => return self.refer(now, Some(passage), reason),
         };
-        if self.config.eligibility.watchlist == WatchlistMode::Required {
+        if self.config.eligibility.borderdb == BorderDbMode::Required {
             let ticket = self.new_ticket();
-            self.emit(Command::StartWatchlist { ticket });
-            let deadline = later(now, self.config.timeouts.watchlist);
+            self.emit(Command::StartBorderDb { ticket });
+            let deadline = later(now, self.config.timeouts.borderdb);
             self.set_state(
                 now,
-                State::CheckingWatchlist(CheckingWatchlist {
+                State::CheckingBorderDb(CheckingBorderDb {
                     passage,
                     doc,
                     ticket,
@@ -206,31 +206,32 @@ impl Gate {
         }
     }
 
-    pub(crate) fn on_watchlist_result(
+    pub(crate) fn on_borderdb_result(
         &mut self,
         now: Instant,
         ticket: Ticket,
-        result: WatchlistResult,
+        result: BorderDbResult,
     ) {
-        if self.is_waiting_job(JobKind::Watchlist, ticket) {
-            return self.waiting_watchlist_result(now, result);
+        if self.is_waiting_job(JobKind::BorderDb, ticket) {
+            return self.waiting_borderdb_result(now, result);
         }
         let (passage, doc, started) = match &self.state {
-            State::CheckingWatchlist(s) if s.ticket == ticket => {
+            State::CheckingBorderDb(s) if s.ticket == ticket => {
                 (s.passage.clone(), s.doc.clone(), s.started)
             }
-            _ => return self.drop_result(JobKind::Watchlist, ticket, "watchlist_result"),
+            _ => return self.drop_result(JobKind::BorderDb, ticket, "borderdb_result"),
         };
         let failure = match result {
-            WatchlistResult::Clear => None,
-            WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
-            WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
+            BorderDbResult::Clear => None,
+            BorderDbResult::Hit => Some(ReasonCode::BorderDbHit),
+            BorderDbResult::Unavailable => Some(ReasonCode::BorderDbUnavailable),
+            BorderDbResult::Refused(reason) => Some(reason),
         };
-        self.end_watchlist(now, passage, doc, started, failure);
+        self.end_borderdb(now, passage, doc, started, failure);
     }
 
-    /// The watchlist step has one attempt: its end is also the end of its transaction.
-    pub(crate) fn end_watchlist(
+    /// The border database step has one attempt: its end is also the end of its transaction.
+    pub(crate) fn end_borderdb(
         &mut self,
         now: Instant,
         passage: Passage,
@@ -238,7 +239,7 @@ impl Gate {
         started: Instant,
         failure: Option<ReasonCode>,
     ) {
-        self.record_watchlist(now, &passage, started, failure);
+        self.record_borderdb(now, &passage, started, failure);
         match failure {
             // The traveller sees the same message as for any referral.
             Some(reason) => self.refer(now, Some(passage), reason),
@@ -246,8 +247,8 @@ impl Gate {
         }
     }
 
-    /// Records the watchlist step's one attempt and its transaction.
-    pub(crate) fn record_watchlist(
+    /// Records the border database step's one attempt and its transaction.
+    pub(crate) fn record_borderdb(
         &mut self,
         now: Instant,
         passage: &Passage,
@@ -257,14 +258,14 @@ impl Gate {
         let took = now.saturating_duration_since(started);
         self.record_attempt(AttemptRecord {
             passage: passage.id,
-            step: Step::Watchlist,
+            step: Step::BorderDb,
             attempt: 1,
             of: 1,
             failure,
             score: None,
             took,
         });
-        self.record_transaction(passage, Step::Watchlist, 1, failure, took);
+        self.record_transaction(passage, Step::BorderDb, 1, failure, took);
     }
 
     /// Records a failed chip-read attempt; true when another attempt follows, else the

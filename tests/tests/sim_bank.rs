@@ -67,10 +67,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
     assert_eq!(seen[2]["data"]["outcome"], "referred", "{seen:?}");
     assert_eq!(seen[2]["data"]["reason"], "pa_failed", "{seen:?}");
     assert_eq!(seen[3]["data"]["outcome"], "referred", "{seen:?}");
-    assert_eq!(
-        seen[3]["data"]["reason"], "watchlist_hit",
-        "{seen:?}\n{log}"
-    );
+    assert_eq!(seen[3]["data"]["reason"], "borderdb_hit", "{seen:?}\n{log}");
     // Liveness is required by default: the genuine traveller's face was checked and found
     // live (a synthetic bona fide sequence); the forged document never reached the face step.
     assert_eq!(seen[0]["data"]["liveness"], "checked", "{seen:?}");

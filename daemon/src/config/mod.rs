@@ -30,20 +30,20 @@ use serde::{Deserialize, Serialize};
 pub use check::ConfigError;
 pub use policy::GateSection;
 pub use sections::{
-    AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
-    TravellerConfig,
+    AuditConfig, ConsoleConfig, DangerousConfig, EesAdapter, EesConfig, LogConfig, ServerConfig,
+    SimConfig, TravellerConfig,
 };
 
 /// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
-/// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
-/// and `watchlist/watchlist.toml`.
+/// the `[vision]` and `[borderdb]` sections kept beside their types in `vision/vision.toml`
+/// and `borderdb/borderdb.toml`.
 pub const DEFAULT_CONFIG: &str = concat!(
     include_str!("../../../config/egate.toml"),
     include_str!("../../../config/devices.toml"),
     "\n",
     include_str!("../../../vision/vision.toml"),
     "\n",
-    include_str!("../../../watchlist/watchlist.toml")
+    include_str!("../../../borderdb/borderdb.toml")
 );
 
 /// The whole configuration.
@@ -86,9 +86,12 @@ pub struct Config {
     /// Faces: models, threshold (as a target false-match rate), capture window, camera.
     #[serde(default)]
     pub vision: vision::VisionConfig,
-    /// The watchlist: a local list file and/or an HTTPS endpoint.
+    /// The border databases: a local list file and/or an HTTPS endpoint.
     #[serde(default)]
-    pub watchlist: watchlist::WatchlistConfig,
+    pub borderdb: borderdb::BorderDbConfig,
+    /// The EES step of an entry lane.
+    #[serde(default)]
+    pub ees: EesConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
@@ -142,10 +145,11 @@ impl Config {
         self.log.problems(&mut p);
         policy::problems(self.rules(), &mut p);
         self.sim.problems(&mut p);
+        self.ees.problems(&self.eligibility_table(), &mut p);
         for (key, message) in self.vision.validate() {
             p.bad(key, message);
         }
-        for (key, message) in self.watchlist.problems() {
+        for (key, message) in self.borderdb.problems() {
             p.bad(key, message);
         }
         self.audit.problems(&mut p);
@@ -190,6 +194,16 @@ impl Config {
         c.consent = self.traveller.consent();
         c.assisted_factor = self.traveller.accessible_time_factor;
         c
+    }
+
+    /// The eligibility rule table as the lanes use it (problems are `problems`' to report).
+    pub fn eligibility_table(&self) -> gate::RuleTable {
+        eligibility::table(&self.eligibility, &mut |_, _| {})
+    }
+
+    /// The nationalities that skip the EES step: `[ees] exempt_group` of the rule table.
+    pub fn ees_exempt(&self) -> Vec<gate::CountryCode> {
+        self.ees.exempt(&self.eligibility_table())
     }
 
     /// The folder of the daemon's own files (see [`AuditConfig::state_dir`]).
@@ -397,7 +411,7 @@ decision = "allow"
 require_valid_document = false
 pa = "untrusted-csca-allowed"
 require_chip_authentication = true
-watchlist = "off"
+borderdb = "off"
 [timeouts]
 chip_read = 4.5
 exit = 20
@@ -452,7 +466,7 @@ exit = "open"
             require_valid_document: false,
             pa: gate::PaStrictness::AllowUntrustedCsca,
             require_chip_authentication: true,
-            watchlist: gate::WatchlistMode::Off,
+            borderdb: gate::BorderDbMode::Off,
         };
         expected.timeouts.chip_read = std::time::Duration::from_millis(4500);
         expected.timeouts.exit = std::time::Duration::from_secs(20);
@@ -551,9 +565,9 @@ exit = "ajar"
     }
 
     #[test]
-    fn watchlist_problems_are_reported_with_key_and_line() {
-        let errs = parse("[watchlist]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
+    fn borderdb_problems_are_reported_with_key_and_line() {
+        let errs = parse("[borderdb]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
         let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
-        assert_eq!(keys, vec![("watchlist.url", Some(2))]);
+        assert_eq!(keys, vec![("borderdb.url", Some(2))]);
     }
 }
