@@ -193,7 +193,7 @@ fn a_person_listed_by_name_and_birth_date_is_referred_with_a_clean_document() {
 fn the_simulated_ees_refuses_the_overstayer_and_records_a_first_entry() {
     let (_state, d, addr, trail) = start(
         "\"overstayer\", \"third_country\", \"genuine\"",
-        "\n[ees]\nentry_lane = true\nadapter = \"sim\"\n",
+        "\n[ees]\nenabled = true\nadapter = \"sim\"\n",
     );
     let seen = passages(&trail, 3, &d);
     assert_eq!(seen[0]["data"]["outcome"], "referred", "{seen:?}");
@@ -219,7 +219,7 @@ fn the_simulated_ees_refuses_the_overstayer_and_records_a_first_entry() {
 fn an_entry_lane_without_an_ees_adapter_refers_third_country_nationals() {
     let (_state, d, addr, trail) = start(
         "\"third_country\", \"genuine\"",
-        "\n[ees]\nentry_lane = true\n",
+        "\n[ees]\nenabled = true\n",
     );
     let seen = passages(&trail, 2, &d);
     assert_eq!(seen[0]["data"]["outcome"], "referred", "{seen:?}");

@@ -570,4 +570,46 @@ exit = "ajar"
         let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
         assert_eq!(keys, vec![("borderdb.url", Some(2))]);
     }
+
+    #[test]
+    fn the_ees_exemption_names_an_eligibility_group_and_an_unknown_one_is_refused() {
+        // A group written in another case, or a list of codes where a group name goes, is
+        // not a group: the exemption would silently admit nobody or everybody.
+        for (value, line) in [("\"EU_EEA_CH\"", 3), ("\"schengen\"", 3)] {
+            let text = format!("[ees]\nenabled = true\nexempt_group = {value}\n");
+            let errs = parse(&text).unwrap_err();
+            assert_eq!(
+                keys_and_lines(&errs),
+                vec![("ees.exempt_group".into(), Some(line))],
+                "{value}"
+            );
+            assert!(errs[0].message.contains("[eligibility.groups]"), "{errs:?}");
+            assert!(errs[0].message.contains("eu_eea_ch"), "{errs:?}");
+        }
+        let errs = parse("[ees]\nexempt_group = [\"FRA\"]\n").unwrap_err();
+        assert_eq!(errs[0].key, "ees.exempt_group", "{errs:?}");
+        // A group of the file's own counts, with its members.
+        let c = parse(
+            "[eligibility.groups]\nnordic = [\"DNK\", \"SWE\"]\n[ees]\nenabled = true\n\
+             exempt_group = \"nordic\"\n",
+        )
+        .unwrap();
+        let exempt: Vec<String> = c.ees_exempt().iter().map(|c| c.to_string()).collect();
+        assert_eq!(exempt, ["DNK", "SWE"]);
+        // The shipped group by default: Germany is "D<<", as DG1 writes it.
+        let c = parse("").unwrap();
+        let exempt = c.ees_exempt();
+        assert_eq!(exempt.len(), 31);
+        assert!(exempt.contains(&gate::CountryCode::new("D<<").unwrap()));
+    }
+
+    #[test]
+    fn the_ees_step_runs_on_entry_lanes_of_a_lane_that_enables_it_only() {
+        let entry = parse("[ees]\nenabled = true\n").unwrap();
+        assert!(entry.ees.applies(entry.gate.direction));
+        let exit = parse("[gate]\ndirection = \"exit\"\n[ees]\nenabled = true\n").unwrap();
+        assert!(!exit.ees.applies(exit.gate.direction));
+        let off = parse("").unwrap();
+        assert!(!off.ees.applies(off.gate.direction));
+    }
 }
