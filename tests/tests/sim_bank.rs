@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
+use egate_tests::{audit_records, egate, has_sample, http, run_args, write_sim_config, Daemon};
 use serde_json::Value;
 
 fn passages(trail: &Path) -> Vec<Value> {
@@ -281,20 +281,4 @@ fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
         text[restart..].contains("\"cause\":\"startup\""),
         "no safe state at start after the restart"
     );
-}
-
-/// Whether the Prometheus text `metrics` has a sample of `name` carrying every label of
-/// `labels` (in any order: the exposition format does not fix one).
-fn has_sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> bool {
-    metrics.lines().any(|l| {
-        l.strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('{'))
-            .and_then(|rest| rest.split_once('}'))
-            .is_some_and(|(set, _)| {
-                let have: Vec<&str> = set.split(',').collect();
-                labels
-                    .iter()
-                    .all(|(k, v)| have.contains(&format!("{k}=\"{v}\"").as_str()))
-            })
-    })
 }
