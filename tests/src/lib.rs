@@ -406,20 +406,6 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> (i32, String, String) {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_addr;
-
-    #[test]
-    fn finds_addresses_in_both_log_formats() {
-        let human =
-            "2026-11-26T15:00:00Z  INFO egate::cli::run: listening addr=127.0.0.1:4321 gate=gate-1";
-        assert_eq!(parse_addr(human), Some("127.0.0.1:4321".parse().unwrap()));
-        let json = r#"{"fields":{"message":"listening","addr":"127.0.0.1:99"}}"#;
-        assert_eq!(parse_addr(json), Some("127.0.0.1:99".parse().unwrap()));
-    }
-}
-
 /// The value of the first sample of `name` in the Prometheus text `metrics` that carries
 /// every label of `labels` (in any order: the exposition format does not fix one).
 pub fn metric_sample<'a>(metrics: &'a str, name: &str, labels: &[(&str, &str)]) -> Option<&'a str> {
@@ -437,4 +423,18 @@ pub fn metric_sample<'a>(metrics: &'a str, name: &str, labels: &[(&str, &str)]) 
 /// `labels` (in any order).
 pub fn has_sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> bool {
     metric_sample(metrics, name, labels).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_addr;
+
+    #[test]
+    fn finds_addresses_in_both_log_formats() {
+        let human =
+            "2026-11-26T15:00:00Z  INFO egate::cli::run: listening addr=127.0.0.1:4321 gate=gate-1";
+        assert_eq!(parse_addr(human), Some("127.0.0.1:4321".parse().unwrap()));
+        let json = r#"{"fields":{"message":"listening","addr":"127.0.0.1:99"}}"#;
+        assert_eq!(parse_addr(json), Some("127.0.0.1:99".parse().unwrap()));
+    }
 }
