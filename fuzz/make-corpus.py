@@ -6,7 +6,7 @@ APDU exchange, Modbus frame or list file reaches: the public specimen files in
 document/tests/data (see its README for their origin), the ICAO Doc 9303 Part 11 Appendix D
 secure-messaging worked example (document/tests/vectors), the ICAO Doc 9303-4 specimen MRZ,
 Modbus RTU requests of the default door map (hardware/door-map.md) and list-file lines of the
-watchlist tests. Inputs are laid out the way each target reads them (a selector or chunk byte
+borderdb tests. Inputs are laid out the way each target reads them (a selector or chunk byte
 first where the target takes one).
 
 Run from anywhere with the standard library only; the output is committed. The script
@@ -174,7 +174,7 @@ def corpora() -> dict:
         "td1_noise_first": bytes([7]) + b"\xff\x00noise\r\n" + scanner_td1,
         "td2_torn": bytes([9]) + "\r\n".join(TD2).encode()[:50],
     }
-    c["watchlist_parsers"] = {
+    c["borderdb_parsers"] = {
         "list_file": b"# lost and stolen\nUTO L898902C3\n\nD C01X00T47\n",
         "list_file_loose": b"uto\tl898902c3<<   # reported 2025-05-01\r\nd<< c01x00t47\r\n",
         "list_file_bad_line": b"UTO C01X00T47\nUTO L898902C3 oops\n",
@@ -237,7 +237,7 @@ def corpora() -> dict:
         "devices": (config / "devices.toml").read_bytes(),
         "sim_console": b'[sim]\ngates = 2\npattern = ["genuine"]\n\n[console]\nlisten = "127.0.0.1:0"\n'
                        b'gate_api_token_file = "/etc/egate/t"\ngate_api_client_ca_file = "/etc/egate/ca.pem"\n',
-        "typo_and_range": b'[console]\nlisen = "x"\nsession_idle_s = 5\n[watchlist]\nmode = "sometimes"\n',
+        "typo_and_range": b'[console]\nlisen = "x"\nsession_idle_s = 5\n[borderdb]\nmode = "sometimes"\n',
         "not_toml": b'[console\nlisten = \n',
     }
     return c

@@ -1,5 +1,5 @@
 //! What the engine asks of the lane's own checks: the chip job (passive authentication,
-//! chip authenticity, the facts for the gate's policy, the watchlist answer) and the face job
+//! chip authenticity, the facts for the gate's policy, the border database answer) and the face job
 //! (capture, match and PAD on the same frames). The `egate` binary implements this trait
 //! with the very functions its lanes run (`daemon/src/simulation/accept.rs`), so a run
 //! exercises the production checks; the engine supplies the bytes, the frames and the time.
@@ -11,8 +11,8 @@ use document::reader::Transport;
 pub struct DocumentCheck {
     /// What the gate gets.
     pub verdict: gate::DocumentVerdict,
-    /// What the watchlist answers for this document, delivered when the gate asks.
-    pub watchlist: gate::WatchlistResult,
+    /// What the border databases answers for this document, delivered when the gate asks.
+    pub borderdb: gate::BorderDbResult,
     /// The chip portrait as read from DG2 (JPEG), for the face job.
     pub portrait: Option<zeroize::Zeroizing<Vec<u8>>>,
 }

@@ -135,6 +135,6 @@ pub fn chip_portrait(path: &Path) -> Result<(Vec<u8>, u16, u16), vision::VisionE
     Ok((jpeg, nw as u16, nh as u16))
 }
 
-/// The one document on the simulator's own watchlist (issuing state, number): every
+/// The one document on the simulator's own borderdb (issuing state, number): every
 /// "listed" traveller carries it.
 pub const LISTED_DOCUMENT: (&str, &str) = ("D", "WANTED001");

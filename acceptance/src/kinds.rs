@@ -21,8 +21,8 @@ gate::named_enum! {
         Forged => "forged",
         /// The biographic data changed after signing (`tampered-dg1`).
         Tampered => "tampered",
-        /// The holder of a genuine document that is on the watchlist.
-        Watchlist => "watchlist_hit",
+        /// The holder of a genuine document that is on the border databases.
+        BorderDb => "borderdb_hit",
         /// A genuine document that its holder has already used, presented again by someone else.
         UsedTwice => "document_used_twice",
         /// A child under the policy's minimum age with a genuine document.
@@ -151,7 +151,7 @@ impl Type {
                 Kind::Impostor
                     | Kind::Lookalike
                     | Kind::UsedTwice
-                    | Kind::Watchlist
+                    | Kind::BorderDb
                     | Kind::Tailgater
                     | Kind::SecondPerson
                     | Kind::WrongDirection

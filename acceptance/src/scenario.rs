@@ -71,7 +71,7 @@ pub struct Gates {
     /// `required` or `not-checked`.
     pub liveness: String,
     /// `required` or `off`.
-    pub watchlist: String,
+    pub borderdb: String,
     /// The eligibility policy: `default` (the gate's built-in policy). The rule table of
     /// nationality and age (issue #18) plugs in here once it exists.
     pub policy: String,
@@ -92,7 +92,7 @@ impl Default for Gates {
             count: 1,
             layout: "two-step".into(),
             liveness: "required".into(),
-            watchlist: "required".into(),
+            borderdb: "required".into(),
             policy: "default".into(),
             minimum_age: None,
             target_fmr: None,
@@ -251,8 +251,8 @@ pub struct Checked {
     pub layout: gate::Layout,
     /// Liveness.
     pub liveness: gate::LivenessMode,
-    /// Watchlist mode.
-    pub watchlist: gate::WatchlistMode,
+    /// BorderDb mode.
+    pub borderdb: gate::BorderDbMode,
     /// The civil date.
     pub today: gate::CivilDate,
     /// Per type, its modifier (built-in, then the scenario's override).
@@ -363,14 +363,11 @@ impl Scenario {
                 format!("`{}`: one of required, not-checked", g.liveness),
             );
         }
-        let watchlist = match g.watchlist.as_str() {
-            "required" => Some(gate::WatchlistMode::Required),
-            "off" => Some(gate::WatchlistMode::Off),
+        let borderdb = match g.borderdb.as_str() {
+            "required" => Some(gate::BorderDbMode::Required),
+            "off" => Some(gate::BorderDbMode::Off),
             other => {
-                bad(
-                    "gates.watchlist",
-                    format!("`{other}`: one of required, off"),
-                );
+                bad("gates.borderdb", format!("`{other}`: one of required, off"));
                 None
             }
         };
@@ -631,7 +628,7 @@ impl Scenario {
             sequence,
             layout: layout?,
             liveness: liveness?,
-            watchlist: watchlist?,
+            borderdb: borderdb?,
             today: today?,
             modifiers,
         })

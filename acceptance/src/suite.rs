@@ -5,7 +5,7 @@
 //! Sources of the requirements: Frontex, *Best Practice Technical Guidelines for Automated
 //! Border Control (ABC) Systems* (2015), and *Best Practice Operational Guidelines for ABC
 //! Systems* (2012): document authentication (§2.2 of the technical guidelines), biometric
-//! verification (§2.3), the watchlist query, single-person passage and tailgating (§2.4),
+//! verification (§2.3), the border database query, single-person passage and tailgating (§2.4),
 //! exception handling and manual override, fail-safe behaviour in an emergency or on power
 //! and communication loss. The catalogue's cases that need an officer or equipment the
 //! simulator has not got (a traveller fainting, a lost child) are not staged.
@@ -84,12 +84,12 @@ pub const CASES: &[Case] = &[
         expect: expect(&["referred"], &[false], None),
     },
     Case {
-        id: "watchlist-hit",
-        title: "the holder's document is on the watchlist",
-        requirement: "Frontex OG: every eligible traveller is checked against the watchlist; a hit is referred, the traveller's display gives no reason",
-        travellers: &["watchlist_hit"],
+        id: "borderdb-hit",
+        title: "the holder's document is on the border databases",
+        requirement: "Frontex OG: every eligible traveller is checked against the border databases; a hit is referred, the traveller's display gives no reason",
+        travellers: &["borderdb_hit"],
         extra: "",
-        expect: expect(&["referred"], &[false], Some("watchlist_hit")),
+        expect: expect(&["referred"], &[false], Some("borderdb_hit")),
     },
     Case {
         id: "biometric-mismatch",

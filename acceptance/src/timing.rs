@@ -34,8 +34,8 @@ pub struct Timing {
     /// Seconds for the capture itself: a few frames ("a few frames of good quality are
     /// enough"), at the camera's frame rate.
     pub capture_s: f64,
-    /// Seconds for a watchlist answer (not in the notes: a modelling assumption).
-    pub watchlist_s: f64,
+    /// Seconds for a border database answer (not in the notes: a modelling assumption).
+    pub borderdb_s: f64,
     /// Seconds for the next traveller in the queue to step up to a free gate (not in the
     /// notes: 2 m at the walking speed is assumed, this is the floor).
     pub step_up_s: f64,
@@ -56,7 +56,7 @@ impl Default for Timing {
             chip_turnaround_ms: 5.0,
             face_s: [1.0, 3.0],
             capture_s: 0.6,
-            watchlist_s: 0.2,
+            borderdb_s: 0.2,
             step_up_s: 1.5,
             patience_s: 20.0,
         }
@@ -154,7 +154,7 @@ impl Timing {
         positive("door_travel_s", self.door_travel_s, 30.0);
         positive("chip_turnaround_ms", self.chip_turnaround_ms, 1000.0);
         positive("capture_s", self.capture_s, 60.0);
-        positive("watchlist_s", self.watchlist_s, 60.0);
+        positive("borderdb_s", self.borderdb_s, 60.0);
         positive("step_up_s", self.step_up_s, 60.0);
         positive("patience_s", self.patience_s, 600.0);
         if !(106_000..=6_780_000).contains(&self.chip_bit_rate) {

@@ -182,7 +182,7 @@ fn step_name(s: &str) -> &str {
     match s {
         "DocumentRead" | "document_read" => "document",
         "Face" | "face" => "face",
-        "Watchlist" | "watchlist" => "watchlist",
+        "BorderDb" | "borderdb" => "borderdb",
         other => other,
     }
 }

@@ -101,6 +101,7 @@ fn session_json(o: &Officer) -> serde_json::Value {
             "commands": actions,
             "ack_alarms": auth::may_ack(o.role),
             "photos": auth::may_see_photos(o.role),
+            "referrals": auth::may_handle_referrals(o.role),
         }
     })
 }
@@ -297,6 +298,101 @@ pub async fn command(
         Json(json!({ "gate": id, "action": action, "sent": true })),
     )
         .into_response())
+}
+
+/// `GET /api/referrals`: the open referrals of every gate, without their detail.
+pub async fn referrals(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+) -> Json<serde_json::Value> {
+    let all: Vec<_> = app.hub.links().iter().flat_map(|l| l.referrals()).collect();
+    let mut v = json!({ "referrals": all });
+    auth::redact_for(o.role, &mut v);
+    Json(v)
+}
+
+fn referral_error(e: crate::link::ReferralError) -> ApiError {
+    use crate::link::ReferralError as E;
+    match e {
+        E::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_referral",
+            "no such open referral",
+        ),
+        E::TakenByOther => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "referral_taken",
+            "another officer handles this referral",
+        ),
+        E::NotTaken => ApiError::new(
+            StatusCode::CONFLICT,
+            "referral_not_taken",
+            "take the referral first",
+        ),
+    }
+}
+
+fn referral_id(id: &str) -> Result<u64, ApiError> {
+    id.parse()
+        .map_err(|_| referral_error(crate::link::ReferralError::NotFound))
+}
+
+/// `POST /api/gates/{gate}/referrals/{referral}/take`: the officer handles it from now on.
+pub async fn take_referral(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+    Path((gate, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    guard::role(&o, auth::may_handle_referrals)?;
+    let link = guard::gate(&app, &gate)?;
+    let id = referral_id(&id)?;
+    let summary = link.take_referral(id, &o.id).map_err(referral_error)?;
+    app.audit_required(
+        "referral_taken",
+        json!({ "officer": o.id, "gate": gate, "referral": id }),
+    )
+    .await?;
+    Ok(Json(json!({ "referral": summary })))
+}
+
+/// `GET /api/gates/{gate}/referrals/{referral}`: the required action and DG1, for the
+/// officer who took the referral only; never cached.
+pub async fn referral(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+    Path((gate, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    guard::role(&o, auth::may_handle_referrals)?;
+    let link = guard::gate(&app, &gate)?;
+    let detail = link
+        .referral_detail(referral_id(&id)?, &o.id)
+        .map_err(referral_error)?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store, max-age=0")],
+        Json(json!({ "referral": detail })),
+    )
+        .into_response())
+}
+
+/// `POST /api/gates/{gate}/referrals/{referral}/close`: the officer who took it closes it;
+/// its action and DG1 are zeroized.
+pub async fn close_referral(
+    State(app): State<AppState>,
+    Extension(o): Extension<Officer>,
+    Path((gate, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    guard::role(&o, auth::may_handle_referrals)?;
+    let link = guard::gate(&app, &gate)?;
+    let id = referral_id(&id)?;
+    // Only its holder may close it: checked before the trail records a closing.
+    link.referral_detail(id, &o.id).map_err(referral_error)?;
+    app.audit_required(
+        "referral_closed",
+        json!({ "officer": o.id, "gate": gate, "referral": id }),
+    )
+    .await?;
+    let summary = link.close_referral(id, &o.id).map_err(referral_error)?;
+    Ok(Json(json!({ "referral": summary })))
 }
 
 /// `GET /api/alarms`

@@ -80,6 +80,13 @@ pub fn may_see_photos(role: Role) -> bool {
     matches!(role, Role::Officer | Role::Supervisor)
 }
 
+/// Officers and supervisors take referrals; the one who took a referral, and only they, then
+/// sees its required action and the passage's DG1 ([`crate::link::GateLink::referral_detail`]).
+/// A technician handles no traveller.
+pub fn may_handle_referrals(role: Role) -> bool {
+    matches!(role, Role::Officer | Role::Supervisor)
+}
+
 /// Whether the role sees why a traveller was referred and what officers wrote: officers and
 /// supervisors do; a technician sees device and safety reasons only.
 pub fn may_see_referral_reasons(role: Role) -> bool {
@@ -124,8 +131,9 @@ pub fn redact_for(role: Role, v: &mut serde_json::Value) {
                                     | TravellerLeft
                                     | ChipReadTimeout
                                     | CaptureTimeout
-                                    | WatchlistUnavailable
-                                    | WatchlistTimeout
+                                    | BorderDbUnavailable
+                                    | BorderDbTimeout
+                                    | EesUnavailable
                             )
                         );
                         if !technical {
@@ -475,7 +483,7 @@ type CheckJob = (
 );
 
 /// The password checks: a few threads of their own (not the async runtime's blocking pool,
-/// which the lane's chip, watchlist and face jobs use) fed by a short queue.
+/// which the lane's chip, borderdb and face jobs use) fed by a short queue.
 pub struct PasswordChecker {
     tx: std::sync::mpsc::SyncSender<CheckJob>,
 }

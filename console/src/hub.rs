@@ -29,13 +29,20 @@ pub struct Alarm {
     pub gate: String,
     /// The gate's own alarm id.
     pub gate_alarm_id: u64,
-    /// Reason code (tailgating, pa_failed, face_mismatch, pad_alarm, watchlist_hit,
+    /// Reason code (tailgating, pa_failed, face_mismatch, pad_alarm, borderdb_hit,
     /// device_fault, fire_alarm, ...).
     pub reason: String,
     /// When the gate raised it (Unix ms).
     pub ts_ms: u64,
     /// The acknowledgement, once given.
     pub ack: Option<Ack>,
+    /// The border database source it is about (`borderdb_unavailable`), else `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the condition ended (the source answers again), Unix ms; `None` while it lasts
+    /// or for alarms about an event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleared_ms: Option<u64>,
 }
 
 /// An officer's acknowledgement of an alarm.
@@ -83,6 +90,8 @@ impl State {
             reason: reason.to_string(),
             ts_ms,
             ack: None,
+            source: None,
+            cleared_ms: None,
         };
         self.next_alarm += 1;
         if self.alarms.len() >= MAX_ALARMS {
@@ -298,9 +307,38 @@ impl Hub {
                 _ => {}
             };
             match &event.kind {
-                GateEventKind::Alarm { alarm_id, reason } => {
-                    alarm = st.queue(&event.gate, *alarm_id, reason, event.ts_ms);
-                    if alarm.is_some() {
+                GateEventKind::SourceHealth {
+                    source, ok: true, ..
+                } => {
+                    for a in st.alarms.iter_mut() {
+                        if a.gate == event.gate
+                            && a.source.as_deref() == Some(source.as_str())
+                            && a.cleared_ms.is_none()
+                        {
+                            a.cleared_ms = Some(event.ts_ms);
+                        }
+                    }
+                }
+                GateEventKind::Alarm { .. } | GateEventKind::SourceHealth { .. } => {
+                    let (alarm_id, reason, source) = match &event.kind {
+                        GateEventKind::SourceHealth {
+                            alarm_id, source, ..
+                        } => (
+                            *alarm_id,
+                            gate::ReasonCode::BorderDbUnavailable.as_str().to_string(),
+                            Some(source.clone()),
+                        ),
+                        GateEventKind::Alarm { alarm_id, reason } => {
+                            (*alarm_id, reason.clone(), None)
+                        }
+                        _ => (0, String::new(), None),
+                    };
+                    alarm = st.queue(&event.gate, alarm_id, &reason, event.ts_ms);
+                    if let Some(a) = &mut alarm {
+                        if let Some(q) = st.alarms.iter_mut().find(|q| q.id == a.id) {
+                            q.source.clone_from(&source);
+                        }
+                        a.source = source;
                         record(
                             "alarm_received",
                             serde_json::json!({ "gate": event.gate, "alarm": alarm_id,

@@ -121,12 +121,24 @@ pub enum GateEventKind {
         step: String,
     },
     /// An alarm for the officer (tailgating, pa_failed, face_mismatch, pad_alarm,
-    /// watchlist_hit, device_fault, fire_alarm, ...).
+    /// borderdb_hit, device_fault, fire_alarm, ...).
     Alarm {
         /// Unique per gate.
         alarm_id: u64,
         /// Stable reason code.
         reason: String,
+    },
+    /// A border database source stopped answering (`ok: false`, an alarm naming it) or
+    /// answers again (`ok: true`, which clears that alarm).
+    SourceHealth {
+        /// Unique per gate (shared with [`GateEventKind::Alarm`]).
+        alarm_id: u64,
+        /// The source's configured name.
+        source: String,
+        /// Answering.
+        ok: bool,
+        /// Why not (no personal data), else empty.
+        detail: String,
     },
     /// A passage ended.
     Passage {
@@ -180,6 +192,98 @@ pub enum PhotoKind {
     Live,
 }
 
+/// The DG1 data of a referred passage, for the officer handling the referral only (ICAO
+/// 9303-10 §4.7.1: the MRZ data group). Zeroized when dropped; `Debug` shows no field.
+#[derive(Clone, Default, Serialize, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Dg1View {
+    /// Document code (`P`, `ID`, ...).
+    pub document_code: String,
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Document number.
+    pub document_number: String,
+    /// Primary identifier (surname).
+    pub primary_identifier: String,
+    /// Secondary identifier (given names).
+    pub secondary_identifier: String,
+    /// Nationality.
+    pub nationality: String,
+    /// Date of birth, YYMMDD as in the MRZ.
+    pub birth_date: String,
+    /// Sex.
+    pub sex: String,
+    /// Date of expiry, YYMMDD.
+    pub expiry_date: String,
+}
+
+impl std::fmt::Debug for Dg1View {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dg1View { <redacted> }")
+    }
+}
+
+/// What a border database hit leaves for the officer who handles the referral: the source
+/// and category (which the audit trail records too), the required action and the passage's
+/// DG1 (which only that officer sees, and which are zeroized when the referral is closed).
+#[derive(Clone, Serialize, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct ReferralDetail {
+    /// The referral's reason code (`borderdb_hit`, ...).
+    pub reason: String,
+    /// The database that holds the record.
+    pub source: String,
+    /// The kind of record.
+    pub category: String,
+    /// What the officer must do.
+    pub action: String,
+    /// The passage's DG1.
+    pub dg1: Dg1View,
+}
+
+impl std::fmt::Debug for ReferralDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferralDetail")
+            .field("reason", &self.reason)
+            .field("source", &self.source)
+            .field("category", &self.category)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open referral as every officer may see it: no action, no DG1.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReferralSummary {
+    /// Unique per gate.
+    pub id: u64,
+    /// Gate id.
+    pub gate: String,
+    /// The referral's reason code.
+    pub reason: String,
+    /// When it was opened (Unix ms).
+    pub opened_ms: u64,
+    /// The officer handling it, once one took it.
+    pub taken_by: Option<String>,
+}
+
+/// Why a referral request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReferralError {
+    /// No open referral with that id at this gate.
+    #[error("no such open referral")]
+    NotFound,
+    /// Another officer handles it.
+    #[error("another officer handles this referral")]
+    TakenByOther,
+    /// Nobody took it yet: take it first.
+    #[error("take the referral first")]
+    NotTaken,
+}
+
+/// An open referral kept by the gate's link.
+struct OpenReferral {
+    summary: ReferralSummary,
+    detail: ReferralDetail,
+}
+
 /// Errors talking to a gate.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -203,6 +307,24 @@ pub trait GateLink: Send + Sync {
     fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError>;
     /// A photo of the passage in progress, as JPEG bytes; `None` outside a passage.
     fn photo(&self, kind: PhotoKind) -> Option<Vec<u8>>;
+    /// The open referrals with data for their handling officer. A link that cannot carry
+    /// them (a remote gate: not yet in the gate API) has none.
+    fn referrals(&self) -> Vec<ReferralSummary> {
+        Vec::new()
+    }
+    /// `officer` takes referral `id`: from now on only they see its detail. Taking one's
+    /// own again is fine.
+    fn take_referral(&self, _id: u64, _officer: &str) -> Result<ReferralSummary, ReferralError> {
+        Err(ReferralError::NotFound)
+    }
+    /// The detail of referral `id`, for the officer who took it only.
+    fn referral_detail(&self, _id: u64, _officer: &str) -> Result<ReferralDetail, ReferralError> {
+        Err(ReferralError::NotFound)
+    }
+    /// `officer`, who took referral `id`, closes it: its detail is zeroized.
+    fn close_referral(&self, _id: u64, _officer: &str) -> Result<ReferralSummary, ReferralError> {
+        Err(ReferralError::NotFound)
+    }
 }
 
 /// The in-process link: the driver loop publishes status and events into it and reads the
@@ -214,6 +336,8 @@ pub struct LocalGate {
     commands: mpsc::UnboundedSender<OfficerRequest>,
     photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
     seq: Mutex<Published>,
+    referrals: Mutex<Vec<OpenReferral>>,
+    next_referral: std::sync::atomic::AtomicU64,
 }
 
 /// The publishing side's state: the next sequence number, and the events published before
@@ -225,6 +349,9 @@ struct Published {
 
 /// Events kept for consumers that subscribe late, at most.
 const EARLY_EVENTS: usize = 4096;
+
+/// Open referrals kept per gate at most; the oldest untaken one goes (zeroized) first.
+const MAX_REFERRALS: usize = 64;
 
 impl LocalGate {
     /// A link for a gate whose driver loop reads commands from the returned receiver.
@@ -242,6 +369,8 @@ impl LocalGate {
                     next: 0,
                     early: Some(Vec::new()),
                 }),
+                referrals: Mutex::new(Vec::new()),
+                next_referral: std::sync::atomic::AtomicU64::new(1),
             }),
             rx,
         )
@@ -293,6 +422,44 @@ impl LocalGate {
         self.seq.lock().unwrap_or_else(|p| p.into_inner()).early = None;
     }
 
+    /// Opens a referral with data for its handling officer (a job's side); returns its id.
+    /// Held in memory only, until an officer closes it.
+    pub fn open_referral(&self, detail: ReferralDetail) -> u64 {
+        let id = self
+            .next_referral
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let summary = ReferralSummary {
+            id,
+            gate: self.id.clone(),
+            reason: detail.reason.clone(),
+            opened_ms: crate::hub::now_ms(),
+            taken_by: None,
+        };
+        let mut r = self.referrals.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() >= MAX_REFERRALS {
+            let oldest = r
+                .iter()
+                .position(|o| o.summary.taken_by.is_none())
+                .unwrap_or(0);
+            r.remove(oldest);
+        }
+        r.push(OpenReferral { summary, detail });
+        id
+    }
+
+    fn with_referral<T>(
+        &self,
+        id: u64,
+        f: impl FnOnce(&mut Vec<OpenReferral>, usize) -> Result<T, ReferralError>,
+    ) -> Result<T, ReferralError> {
+        let mut r = self.referrals.lock().unwrap_or_else(|p| p.into_inner());
+        let i = r
+            .iter()
+            .position(|o| o.summary.id == id)
+            .ok_or(ReferralError::NotFound)?;
+        f(&mut r, i)
+    }
+
     /// Sets or clears a photo of the passage in progress (driver loop side). Cleared photos
     /// are zeroized.
     pub fn set_photo(&self, kind: PhotoKind, jpeg: Option<Vec<u8>>) {
@@ -324,6 +491,37 @@ impl GateLink for LocalGate {
         let p = self.photos.lock().unwrap_or_else(|p| p.into_inner());
         p[kind as usize].as_ref().map(|b| b.to_vec())
     }
+    fn referrals(&self) -> Vec<ReferralSummary> {
+        let r = self.referrals.lock().unwrap_or_else(|p| p.into_inner());
+        r.iter().map(|o| o.summary.clone()).collect()
+    }
+    fn take_referral(&self, id: u64, officer: &str) -> Result<ReferralSummary, ReferralError> {
+        self.with_referral(id, |r, i| {
+            let s = &mut r[i].summary;
+            match &s.taken_by {
+                Some(by) if by != officer => Err(ReferralError::TakenByOther),
+                _ => {
+                    s.taken_by = Some(officer.to_string());
+                    Ok(s.clone())
+                }
+            }
+        })
+    }
+    fn referral_detail(&self, id: u64, officer: &str) -> Result<ReferralDetail, ReferralError> {
+        self.with_referral(id, |r, i| match &r[i].summary.taken_by {
+            None => Err(ReferralError::NotTaken),
+            Some(by) if by != officer => Err(ReferralError::TakenByOther),
+            Some(_) => Ok(r[i].detail.clone()),
+        })
+    }
+    fn close_referral(&self, id: u64, officer: &str) -> Result<ReferralSummary, ReferralError> {
+        self.with_referral(id, |r, i| match &r[i].summary.taken_by {
+            None => Err(ReferralError::NotTaken),
+            Some(by) if by != officer => Err(ReferralError::TakenByOther),
+            // Removed: the detail's action and DG1 are zeroized as they drop.
+            Some(_) => Ok(r.remove(i).summary),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -349,6 +547,75 @@ mod tests {
         g.publish(lane(false));
         let (early, _) = g.subscribe_from_start();
         assert!(early.is_empty());
+    }
+
+    fn detail() -> ReferralDetail {
+        let dg1 = Dg1View {
+            document_code: "P".into(),
+            issuing_state: "UTO".into(),
+            document_number: "L898902C3".into(),
+            primary_identifier: "ERIKSSON".into(),
+            secondary_identifier: "ANNA MARIA".into(),
+            nationality: "UTO".into(),
+            birth_date: "740812".into(),
+            sex: "F".into(),
+            expiry_date: "120415".into(),
+        };
+        ReferralDetail {
+            reason: "borderdb_hit".into(),
+            source: "sis".into(),
+            category: "wanted_person".into(),
+            action: "Detain".into(),
+            dg1,
+        }
+    }
+
+    #[test]
+    fn only_the_officer_who_took_a_referral_sees_and_closes_it() {
+        let (link, _rx) = LocalGate::new(GateStatus::idle("g1", "checked"));
+        let id = link.open_referral(detail());
+        assert_eq!(link.referrals()[0].taken_by, None);
+        assert_eq!(
+            link.referral_detail(id, "olga").unwrap_err(),
+            ReferralError::NotTaken
+        );
+        assert_eq!(
+            link.close_referral(id, "olga").unwrap_err(),
+            ReferralError::NotTaken
+        );
+        link.take_referral(id, "olga").unwrap();
+        // Another officer can neither take it over, see it, nor close it.
+        assert_eq!(
+            link.take_referral(id, "piet").unwrap_err(),
+            ReferralError::TakenByOther
+        );
+        assert_eq!(
+            link.referral_detail(id, "piet").unwrap_err(),
+            ReferralError::TakenByOther
+        );
+        assert_eq!(
+            link.close_referral(id, "piet").unwrap_err(),
+            ReferralError::TakenByOther
+        );
+        assert_eq!(
+            link.referral_detail(id, "olga")
+                .unwrap()
+                .dg1
+                .primary_identifier,
+            "ERIKSSON"
+        );
+        link.close_referral(id, "olga").unwrap();
+        assert!(link.referrals().is_empty());
+        assert_eq!(
+            link.referral_detail(id, "olga").unwrap_err(),
+            ReferralError::NotFound
+        );
+        // Debug shows neither the action nor DG1.
+        let shown = format!("{:?}", detail());
+        assert!(
+            !shown.contains("ERIKSSON") && !shown.contains("Detain"),
+            "{shown}"
+        );
     }
 
     /// The gate API, the officers' API and the audit trail carry commands by these names.

@@ -156,6 +156,32 @@ pub fn document() -> Value {
         "parameters": [gate_param(), { "name": "kind", "in": "path", "required": true, "schema": { "enum": ["chip", "live"] } }],
         "responses": { "200": { "description": "JPEG", "content": { "image/jpeg": {} } }, "401": err("Not logged in"), "403": err("Wrong role"), "404": err("No passage in progress or unknown gate") }
     }}));
+    paths.insert("/api/referrals".into(), json!({ "get": {
+        "operationId": "listReferrals", "summary": "Open referrals with data for their handling officer (no action, no DG1)",
+        "responses": { "200": ok_json("Referrals", json!({ "type": "object", "properties": { "referrals": { "type": "array", "items": { "$ref": "#/components/schemas/ReferralSummary" } } } })), "401": err("Not logged in") }
+    }}));
+    let referral_param = json!({ "name": "referral", "in": "path", "required": true, "schema": { "type": "integer" } });
+    paths.insert("/api/gates/{gate}/referrals/{referral}/take".into(), json!({ "post": {
+        "operationId": "takeReferral", "summary": "Take a referral: from now on only this officer sees its action and DG1 (audited)",
+        "parameters": [gate_param(), referral_param.clone()],
+        "responses": { "200": ok_json("Taken", json!({ "type": "object", "properties": { "referral": { "$ref": "#/components/schemas/ReferralSummary" } } })),
+                       "401": err("Not logged in"), "403": err("Wrong role, CSRF token missing, or another officer handles it"),
+                       "404": err("Unknown gate or referral"), "503": err("Audit trail unavailable") }
+    }}));
+    paths.insert("/api/gates/{gate}/referrals/{referral}".into(), json!({ "get": {
+        "operationId": "getReferral", "summary": "The required action and the passage's DG1, for the officer who took the referral only (Cache-Control: no-store)",
+        "parameters": [gate_param(), referral_param.clone()],
+        "responses": { "200": ok_json("The referral", json!({ "type": "object" })),
+                       "401": err("Not logged in"), "403": err("Wrong role, or another officer handles it"),
+                       "404": err("Unknown gate or referral"), "409": err("Not taken yet") }
+    }}));
+    paths.insert("/api/gates/{gate}/referrals/{referral}/close".into(), json!({ "post": {
+        "operationId": "closeReferral", "summary": "Close a referral one took; its action and DG1 are zeroized (audited)",
+        "parameters": [gate_param(), referral_param],
+        "responses": { "200": ok_json("Closed", json!({ "type": "object", "properties": { "referral": { "$ref": "#/components/schemas/ReferralSummary" } } })),
+                       "401": err("Not logged in"), "403": err("Wrong role, CSRF token missing, or another officer handles it"),
+                       "404": err("Unknown gate or referral"), "409": err("Not taken yet"), "503": err("Audit trail unavailable") }
+    }}));
     paths.insert("/api/alarms".into(), json!({ "get": {
         "operationId": "listAlarms", "summary": "The alarm queue, newest first",
         "responses": { "200": ok_json("Alarms", json!({ "type": "object", "properties": { "alarms": { "type": "array", "items": { "$ref": "#/components/schemas/Alarm" } } } })), "401": err("Not logged in") }
@@ -255,7 +281,8 @@ pub fn document() -> Value {
                     "trust": { "$ref": "#/components/schemas/TrustStatus" } } },
                 "TrustStatus": { "type": "object", "required": ["cscas", "crls", "next_expiry", "crl_freshness", "ok", "detail"], "properties": { "cscas": { "type": "integer" }, "crls": { "type": "integer" }, "next_expiry": { "type": ["string", "null"] }, "crl_freshness": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } },
                 "GateEntry": { "type": "object", "required": ["id", "reachable"], "properties": { "id": { "type": "string" }, "reachable": { "type": "boolean" }, "status": { "$ref": "#/components/schemas/GateStatus" }, "error": { "type": "string" } } },
-                "Alarm": { "type": "object", "required": ["id", "gate", "gate_alarm_id", "reason", "ts_ms", "ack"], "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "gate_alarm_id": { "type": "integer" }, "reason": { "type": "string" }, "ts_ms": { "type": "integer" }, "ack": { "type": ["object", "null"] } } }
+                "ReferralSummary": { "type": "object", "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "reason": { "type": "string" }, "opened_ms": { "type": "integer" }, "taken_by": { "type": ["string", "null"] } } },
+                "Alarm": { "type": "object", "required": ["id", "gate", "gate_alarm_id", "reason", "ts_ms", "ack"], "properties": { "id": { "type": "integer" }, "gate": { "type": "string" }, "gate_alarm_id": { "type": "integer" }, "reason": { "type": "string" }, "ts_ms": { "type": "integer" }, "ack": { "type": ["object", "null"] }, "source": { "type": "string", "description": "The border database source a borderdb_unavailable alarm is about" }, "cleared_ms": { "type": "integer", "description": "When the condition ended (the source answers again)" } } }
             }
         }
     })

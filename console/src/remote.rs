@@ -534,6 +534,19 @@ fn apply(st: &mut GateStatus, at: &mut std::time::Instant, kind: &GateEventKind)
             Some(x) => *x = d.clone(),
             None => st.devices.push(d.clone()),
         },
+        GateEventKind::SourceHealth {
+            source, ok, detail, ..
+        } => {
+            let d = crate::link::DeviceHealth {
+                device: format!("borderdb_{source}"),
+                ok: *ok,
+                detail: detail.clone(),
+            };
+            match st.devices.iter_mut().find(|x| x.device == d.device) {
+                Some(x) => *x = d,
+                None => st.devices.push(d),
+            }
+        }
         GateEventKind::Alarm { .. } | GateEventKind::Command { .. } => {}
     }
 }

@@ -39,6 +39,9 @@ pub enum Permission {
     AckAlarms,
     /// Seeing the photos of the passage in progress ([`auth::may_see_photos`]).
     Photos,
+    /// Taking, reading and closing a referral with data for its handling officer
+    /// ([`auth::may_handle_referrals`]).
+    Referrals,
 }
 
 impl Permission {
@@ -51,6 +54,7 @@ impl Permission {
                 Permission::Command => action.is_some_and(|a| auth::may_command(r, a)),
                 Permission::AckAlarms => auth::may_ack(r),
                 Permission::Photos => auth::may_see_photos(r),
+                Permission::Referrals => auth::may_handle_referrals(r),
             })
             .collect()
     }
@@ -137,7 +141,7 @@ pub(crate) struct Groups {
 impl Groups {
     pub(crate) fn new() -> Self {
         use Access::{Bearer, Open, Session};
-        use Permission::{AckAlarms, AnyRole, Command, Photos};
+        use Permission::{AckAlarms, AnyRole, Command, Photos, Referrals};
         let session = Group::new("", |a| matches!(a, Session(_)))
             .post("/api/logout", Session(AnyRole), api::logout)
             .get("/api/session", Session(AnyRole), api::session)
@@ -152,6 +156,22 @@ impl Groups {
                 "/api/gates/{gate}/photo/{kind}",
                 Session(Photos),
                 api::photo,
+            )
+            .get("/api/referrals", Session(AnyRole), api::referrals)
+            .post(
+                "/api/gates/{gate}/referrals/{referral}/take",
+                Session(Referrals),
+                api::take_referral,
+            )
+            .get(
+                "/api/gates/{gate}/referrals/{referral}",
+                Session(Referrals),
+                api::referral,
+            )
+            .post(
+                "/api/gates/{gate}/referrals/{referral}/close",
+                Session(Referrals),
+                api::close_referral,
             )
             .get("/api/alarms", Session(AnyRole), api::alarms)
             .post("/api/alarms/{alarm}/ack", Session(AckAlarms), api::ack)

@@ -160,16 +160,24 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
                 assert_eq!(op["security"], serde_json::json!([]), "only login is open");
                 continue;
             }
-            // A fresh unacknowledged alarm for every try (a gate's alarm ids are unique).
-            let fresh = || {
+            // A fresh unacknowledged alarm and a fresh open referral for every try (a
+            // gate's alarm ids are unique); a referral to close is taken by the officer
+            // about to close it first.
+            let fresh_for = |who: Option<&str>| {
                 f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
                     alarm_id: NEXT_ALARM.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                     reason: "tailgating".into(),
                 }));
                 let alarm = f.state.hub.alarms()[0].id;
+                let referral = f.gates[0].open_referral(referral_detail());
+                if let Some(who) = who.filter(|_| path.ends_with("/close")) {
+                    f.gates[0].take_referral(referral, who).unwrap();
+                }
                 path.replace("{gate}", "g1")
                     .replace("{alarm}", &alarm.to_string())
+                    .replace("{referral}", &referral.to_string())
             };
+            let fresh = || fresh_for(None);
             let concrete = fresh();
             let body = body_for(path);
             if op["x-egate-auth"] == "bearer" {
@@ -242,7 +250,7 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
                     );
                 }
                 // 4. The right CSRF token: only the listed roles get through.
-                let r = req(&m, &fresh())
+                let r = req(&m, &fresh_for(Some(&format!("{}-1", role.as_str()))))
                     .header(header::CONTENT_TYPE, "application/json")
                     .header(header::COOKIE, &cookie)
                     .header("x-csrf-token", &csrf)
@@ -275,6 +283,147 @@ async fn every_state_changing_endpoint_refuses_unauthenticated_and_wrong_role_re
         .collect();
     assert!(commands.iter().all(|r| r["data"]["officer"].is_string()));
     assert!(!commands.iter().any(|r| r["data"]["role"] == "technician"));
+}
+
+fn referral_detail() -> crate::link::ReferralDetail {
+    crate::link::ReferralDetail {
+        reason: "borderdb_hit".into(),
+        source: "sis".into(),
+        category: "refusal_of_entry".into(),
+        action: "Refuse entry; inform the SIRENE bureau".into(),
+        dg1: crate::link::Dg1View {
+            document_code: "P".into(),
+            issuing_state: "D".into(),
+            document_number: "X12345678".into(),
+            primary_identifier: "HOLMES".into(),
+            secondary_identifier: "SHERLOCK".into(),
+            nationality: "D".into(),
+            birth_date: "700106".into(),
+            sex: "M".into(),
+            expiry_date: "340415".into(),
+        },
+    }
+}
+
+fn post_as(path: &str, cookie: &str, csrf: &str) -> Request<Body> {
+    req("POST", path)
+        .header(header::COOKIE, cookie)
+        .header("x-csrf-token", csrf)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Issue #18: only the officer handling a border database referral (the one who took it)
+/// sees its required action and the passage's DG1; another officer and a technician do not,
+/// through the API either; closing it removes the data; the audit records who took and closed
+/// it, never the data.
+#[tokio::test]
+async fn only_the_handling_officer_sees_the_action_and_dg1() {
+    let f = fixture(1);
+    let id = f.gates[0].open_referral(referral_detail());
+    let make = |who: &str, role| {
+        let (tok, o) = f.state.sessions.create(who, role);
+        (format!("{SESSION_COOKIE}={tok}"), o.csrf)
+    };
+    let (olga, olga_csrf) = make("olga", Role::Officer);
+    let (piet, piet_csrf) = make("piet", Role::Officer);
+    let (tim, tim_csrf) = make("tim", Role::Technician);
+    let detail = format!("/api/gates/g1/referrals/{id}");
+    let take = format!("{detail}/take");
+    let close = format!("{detail}/close");
+    // Everyone sees that a referral is open; nobody sees its data before one takes it.
+    let (s, _, b) = send(&f.app, get_as("/api/referrals", &tim)).await;
+    assert_eq!(s, StatusCode::OK);
+    let list: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(list["referrals"][0]["id"], id);
+    assert_eq!(list["referrals"][0]["reason"], auth::WITHHELD_REASON);
+    let (s, ..) = send(&f.app, get_as(&detail, &olga)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // A technician may not take it.
+    let (s, ..) = send(&f.app, post_as(&take, &tim, &tim_csrf)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Olga takes it and sees the action and DG1, never cached.
+    let (s, ..) = send(&f.app, post_as(&take, &olga, &olga_csrf)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, h, b) = send(&f.app, get_as(&detail, &olga)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CACHE_CONTROL], "no-store, max-age=0");
+    let shown: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        shown["referral"]["action"],
+        "Refuse entry; inform the SIRENE bureau"
+    );
+    assert_eq!(shown["referral"]["dg1"]["primary_identifier"], "HOLMES");
+    assert_eq!(shown["referral"]["dg1"]["birth_date"], "700106");
+    // Piet and Tim get nothing, whatever they try.
+    for (who, cookie, csrf) in [("piet", &piet, &piet_csrf), ("tim", &tim, &tim_csrf)] {
+        let (s, _, b) = send(&f.app, get_as(&detail, cookie)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+        let text = String::from_utf8_lossy(&b);
+        assert!(
+            !text.contains("HOLMES") && !text.contains("SIRENE"),
+            "{who}: {text}"
+        );
+        for path in [&take, &close] {
+            let (s, ..) = send(&f.app, post_as(path, cookie, csrf)).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who} {path}");
+        }
+        let (_, _, b) = send(&f.app, get_as("/api/referrals", cookie)).await;
+        let text = String::from_utf8_lossy(&b);
+        assert!(
+            !text.contains("HOLMES") && !text.contains("SIRENE"),
+            "{who}: {text}"
+        );
+    }
+    // Closed by Olga: gone, for her too.
+    let (s, ..) = send(&f.app, post_as(&close, &olga, &olga_csrf)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, ..) = send(&f.app, get_as(&detail, &olga)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let records = audit::read_records(&f.audit_path).unwrap();
+    let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert!(
+        kinds.contains(&"referral_taken") && kinds.contains(&"referral_closed"),
+        "{kinds:?}"
+    );
+    let trail = std::fs::read_to_string(&f.audit_path).unwrap();
+    for needle in ["HOLMES", "SHERLOCK", "700106", "X12345678", "SIRENE"] {
+        assert!(!trail.contains(needle), "the audit trail holds {needle}");
+    }
+}
+
+/// Issue #18 must-show 3 (console side): a border database source that stops answering is an
+/// alarm naming it; when it answers again the alarm is marked cleared.
+#[tokio::test]
+async fn a_source_alarm_names_the_source_and_is_cleared_on_recovery() {
+    let f = fixture(1);
+    let health = |ok: bool| GateEventKind::SourceHealth {
+        alarm_id: NEXT_ALARM.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        source: "endpoint".into(),
+        ok,
+        detail: if ok {
+            String::new()
+        } else {
+            "no answer".into()
+        },
+    };
+    f.state.hub.ingest(f.gates[0].publish(health(false)));
+    let alarms = f.state.hub.alarms();
+    assert_eq!(alarms.len(), 1);
+    assert_eq!(alarms[0].reason, "borderdb_unavailable");
+    assert_eq!(alarms[0].source.as_deref(), Some("endpoint"));
+    assert_eq!(alarms[0].cleared_ms, None);
+    f.state.hub.ingest(f.gates[0].publish(health(true)));
+    let alarms = f.state.hub.alarms();
+    assert_eq!(alarms.len(), 1, "recovery raises no alarm");
+    assert!(alarms[0].cleared_ms.is_some());
+    // The API shows both, to technicians too (a source outage is not about a traveller).
+    let (tim, _) = session(&f, Role::Technician);
+    let (_, _, b) = send(&f.app, get_as("/api/alarms", &tim)).await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["alarms"][0]["source"], "endpoint");
+    assert_eq!(v["alarms"][0]["reason"], "borderdb_unavailable");
+    assert!(v["alarms"][0]["cleared_ms"].is_u64());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1111,7 +1260,7 @@ async fn technicians_see_no_referral_reasons_or_comments() {
     let f = fixture(1);
     f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
         alarm_id: 3,
-        reason: "watchlist_hit".into(),
+        reason: "borderdb_hit".into(),
     }));
     f.state.hub.ingest(f.gates[0].publish(GateEventKind::Alarm {
         alarm_id: 4,
@@ -1127,14 +1276,14 @@ async fn technicians_see_no_referral_reasons_or_comments() {
     let (s, _, b) = send(&f.app, get_as("/api/alarms", &tech)).await;
     assert_eq!(s, StatusCode::OK);
     let text = String::from_utf8(b).unwrap();
-    assert!(!text.contains("watchlist"), "{text}");
+    assert!(!text.contains("borderdb"), "{text}");
     assert!(!text.contains("border police"), "{text}");
     assert!(text.contains("door_fault"), "{text}");
     assert!(text.contains(auth::WITHHELD_REASON), "{text}");
     let (_, _, b) = send(&f.app, get_as("/api/alarms", &officer)).await;
     let text = String::from_utf8(b).unwrap();
     assert!(
-        text.contains("watchlist_hit") && text.contains("border police"),
+        text.contains("borderdb_hit") && text.contains("border police"),
         "{text}"
     );
 }

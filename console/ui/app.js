@@ -13,6 +13,8 @@ const S = {
   session: null,        // { user, role, csrf, may: { commands, ack_alarms, photos } }
   gates: new Map(),     // id -> { status, reachable, receivedAt }
   alarms: new Map(),    // id -> alarm
+  referrals: [],        // open referrals (no action, no DG1)
+  referralDetail: new Map(), // "gate/id" -> detail, for referrals this officer took
   es: null,
   statsTimer: null,
 };
@@ -102,6 +104,7 @@ async function reloadAll() {
     for (const al of a.data.alarms) S.alarms.set(al.id, al);
     renderAlarms();
   }
+  loadReferrals();
   loadStats();
 }
 
@@ -222,7 +225,7 @@ function renderAlarms() {
   const existing = new Map([...list.children].map((li) => [li.dataset.alarm, li]));
   const wanted = sorted.map((a) => {
     const li = existing.get(String(a.id));
-    return li && li.dataset.acked === String(!!a.ack) ? li : alarmItem(a);
+    return li && li.dataset.acked === String(!!a.ack) && li.dataset.cleared === String(!!a.cleared_ms) ? li : alarmItem(a);
   });
   const keep = new Set(wanted);
   for (const li of [...list.children]) if (!keep.has(li)) li.remove();
@@ -237,12 +240,15 @@ function renderAlarms() {
 
 function alarmItem(a) {
   const li = el('li', {
-    class: 'alarm' + (a.ack ? ' acked' : ''), 'data-alarm': String(a.id), 'data-reason': a.reason, 'data-acked': String(!!a.ack),
+    class: 'alarm' + (a.ack ? ' acked' : ''), 'data-alarm': String(a.id), 'data-reason': a.reason, 'data-acked': String(!!a.ack), 'data-cleared': String(!!a.cleared_ms),
   });
   li.append(
     el('div', {}, el('span', { class: 'reason', text: a.reason }), ' at ', el('strong', { text: a.gate }),
       el('span', { class: 'muted', text: ' ' + new Date(a.ts_ms).toLocaleTimeString() })),
   );
+  if (a.source) {
+    li.append(el('div', { class: 'source', text: `source ${a.source}` + (a.cleared_ms ? ': answers again' : ': not answering') }));
+  }
   if (a.ack) {
     li.append(el('div', { class: 'ack', text: `acknowledged by ${a.ack.officer}: ${a.ack.comment}` }));
   } else if (S.session && S.session.may.ack_alarms) {
@@ -257,6 +263,82 @@ function alarmItem(a) {
     });
     li.append(f, msg);
   }
+  return li;
+}
+
+// ---- referrals (border database hits) ------------------------------------------------------
+// Every officer sees that a referral is open; only the one who takes it gets its required
+// action and the passage's DG1 from the API, held here until closed.
+let referralsLoading = false;
+async function loadReferrals() {
+  if (referralsLoading) return;
+  referralsLoading = true;
+  try {
+    const r = await api('GET', '/api/referrals');
+    if (r.status !== 200) return;
+    S.referrals = r.data.referrals;
+    const mine = S.referrals.filter((x) => S.session && x.taken_by === S.session.user);
+    for (const x of mine) {
+      const key = `${x.gate}/${x.id}`;
+      if (!S.referralDetail.has(key)) {
+        const d = await api('GET', `/api/gates/${encodeURIComponent(x.gate)}/referrals/${x.id}`);
+        if (d.status === 200) S.referralDetail.set(key, d.data.referral);
+      }
+    }
+    const open = new Set(S.referrals.map((x) => `${x.gate}/${x.id}`));
+    for (const k of [...S.referralDetail.keys()]) if (!open.has(k)) S.referralDetail.delete(k);
+    renderReferrals();
+  } finally {
+    referralsLoading = false;
+  }
+}
+
+function renderReferrals() {
+  const list = $('#referrals');
+  list.replaceChildren(...S.referrals.map(referralItem));
+  $('#referral-count').textContent = String(S.referrals.length);
+}
+
+const DG1_LABELS = [
+  ['primary_identifier', 'Surname'], ['secondary_identifier', 'Given names'],
+  ['birth_date', 'Born (YYMMDD)'], ['sex', 'Sex'], ['nationality', 'Nationality'],
+  ['document_code', 'Document'], ['issuing_state', 'Issued by'],
+  ['document_number', 'Number'], ['expiry_date', 'Expires (YYMMDD)'],
+];
+
+function referralItem(x) {
+  const key = `${x.gate}/${x.id}`;
+  const li = el('li', { class: 'referral', 'data-referral': key, 'data-reason': x.reason });
+  li.append(el('div', {}, el('span', { class: 'reason', text: x.reason }), ' at ', el('strong', { text: x.gate }),
+    el('span', { class: 'muted', text: x.taken_by ? ` handled by ${x.taken_by}` : ' not taken' })));
+  const path = `/api/gates/${encodeURIComponent(x.gate)}/referrals/${x.id}`;
+  const msg = el('div', { class: 'error' });
+  const detail = S.referralDetail.get(key);
+  if (detail) {
+    const dl = el('dl', { class: 'referral-detail' },
+      el('dt', { text: 'Source' }), el('dd', { class: 'source', text: detail.source }),
+      el('dt', { text: 'Category' }), el('dd', { class: 'category', text: detail.category }),
+      el('dt', { text: 'Action' }), el('dd', { class: 'action', text: detail.action }));
+    for (const [k, label] of DG1_LABELS) {
+      dl.append(el('dt', { text: label }), el('dd', { class: 'dg1-' + k, text: detail.dg1[k] }));
+    }
+    const close = el('button', { type: 'button', class: 'close-referral', text: 'Close referral' });
+    close.addEventListener('click', async () => {
+      const r = await api('POST', `${path}/close`, {});
+      if (r.status === 200) { S.referralDetail.delete(key); loadReferrals(); }
+      else msg.textContent = (r.data && r.data.message) || String(r.status);
+    });
+    li.append(dl, close);
+  } else if (!x.taken_by && S.session && S.session.may.referrals) {
+    const take = el('button', { type: 'button', class: 'take-referral', text: 'Take' });
+    take.addEventListener('click', async () => {
+      const r = await api('POST', `${path}/take`, {});
+      if (r.status === 200) loadReferrals();
+      else msg.textContent = (r.data && r.data.message) || String(r.status);
+    });
+    li.append(take);
+  }
+  li.append(msg);
   return li;
 }
 
@@ -298,6 +380,15 @@ function handleMessage(msg) {
         `${ACTION_LABELS[ev.action] || ev.action} by ${ev.officer}: ${ev.accepted ? 'done' : 'refused by the gate'}`;
     }
     if (msg.alarm) { S.alarms.set(msg.alarm.id, msg.alarm); renderAlarms(); }
+    if (ev.type === 'passage') loadReferrals();
+    if (ev.type === 'source_health' && ev.ok) {
+      // The source answers again: its alarm is marked cleared in the queue.
+      api('GET', '/api/alarms').then((a) => {
+        if (a.status !== 200) return;
+        for (const al of a.data.alarms) S.alarms.set(al.id, al);
+        renderAlarms();
+      });
+    }
     if (ev.type === 'passage' && !statsDebounce) {
       statsDebounce = setTimeout(() => { statsDebounce = null; loadStats(); }, 1000);
     }

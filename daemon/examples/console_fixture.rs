@@ -32,7 +32,7 @@ const REASONS: [&str; 5] = [
     "face_mismatch",
     "tailgating",
     "pa_failed",
-    "watchlist_hit",
+    "borderdb_hit",
     "pad_alarm",
 ];
 

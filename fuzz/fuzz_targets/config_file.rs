@@ -1,6 +1,6 @@
 //! The daemon's config file reader on arbitrary text: the strict walk against the annotated
 //! default (unknown keys, wrong types, every error with its key and line), then the
-//! `[console]` and `[watchlist]` sections' own checks. Never a panic, and every error it
+//! `[console]` and `[borderdb]` sections' own checks. Never a panic, and every error it
 //! reports names a line within the file or none.
 //!
 //! The reader is the daemon's own `config/check.rs`, compiled in here (the daemon is a binary
@@ -23,7 +23,7 @@ struct Sections {
     #[serde(default)]
     console: Option<console::ConsoleConfig>,
     #[serde(default)]
-    watchlist: Option<watchlist::WatchlistConfig>,
+    borderdb: Option<borderdb::BorderDbConfig>,
 }
 
 fn validate(s: &Sections) -> Vec<check::ConfigError> {
@@ -33,7 +33,7 @@ fn validate(s: &Sections) -> Vec<check::ConfigError> {
         .iter()
         .flat_map(|c| c.problems())
         .map(|(k, m)| (k.to_string(), m))
-        .chain(s.watchlist.iter().flat_map(|w| w.problems()));
+        .chain(s.borderdb.iter().flat_map(|w| w.problems()));
     for (key, message) in problems {
         errors.push(check::ConfigError {
             key,

@@ -31,10 +31,10 @@ use crate::eligibility::{AgeBand, Direction, Outcome};
 use crate::gate::Gate;
 use crate::input::{Input, OfficerCommand, SensorEvent, Zone};
 use crate::phase::Phase;
-use crate::policy::{EligibilityPolicy, PaStrictness, WatchlistMode};
+use crate::policy::{BorderDbMode, EligibilityPolicy, PaStrictness};
 use crate::verdict::{
-    ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict, Ticket,
-    WatchlistResult,
+    BorderDbResult, ChipAuthOutcome, DocumentFacts, DocumentVerdict, DoorId, PaOutcome, PadVerdict,
+    Ticket,
 };
 
 /// A breach of a safety invariant.
@@ -134,15 +134,15 @@ pub enum Violation {
 struct Chain {
     passage: Option<PassageId>,
     chip: Option<Ticket>,
-    watchlist: Option<Ticket>,
+    borderdb: Option<Ticket>,
     face: Option<Ticket>,
     pad: Option<Ticket>,
     document_ok: bool,
-    watchlist_ok: bool,
+    borderdb_ok: bool,
     face_ok: bool,
     pad_ok: bool,
     /// Only the first result for a ticket counts (later ones are stale), and a cancelled
-    /// job's result is stale: chip, watchlist, face, PAD.
+    /// job's result is stale: chip, borderdb, face, PAD.
     answered: [bool; 4],
     /// The traveller said yes to the consent question since the chip read started.
     consented: bool,
@@ -154,10 +154,10 @@ struct Chain {
 
 impl Chain {
     fn tickets(&self) -> [Option<Ticket>; 4] {
-        [self.chip, self.watchlist, self.face, self.pad]
+        [self.chip, self.borderdb, self.face, self.pad]
     }
 
-    /// Whether `ticket` is the unanswered job of slot `k` (chip, watchlist, face, PAD).
+    /// Whether `ticket` is the unanswered job of slot `k` (chip, borderdb, face, PAD).
     fn awaits(&self, k: usize, ticket: Ticket) -> bool {
         self.tickets()[k] == Some(ticket) && !self.answered[k]
     }
@@ -181,7 +181,7 @@ pub struct SafetyModel {
     emergency_inputs: (bool, bool),
     /// Live passages, oldest first.
     chains: Vec<Chain>,
-    /// The chain whose chip result came in this step (a watchlist query follows it).
+    /// The chain whose chip result came in this step (a border database query follows it).
     step_chip_chain: Option<PassageKey>,
     /// This step's input is a job result no live passage awaits.
     step_stale: Option<Ticket>,
@@ -310,7 +310,7 @@ impl SafetyModel {
 
     fn all_verified(&self, c: &Chain) -> bool {
         c.document_ok
-            && (self.config.eligibility.watchlist == WatchlistMode::Off || c.watchlist_ok)
+            && (self.config.eligibility.borderdb == BorderDbMode::Off || c.borderdb_ok)
             && c.face_ok
             && (self.config.liveness == LivenessMode::NotChecked || c.pad_ok)
     }
@@ -389,9 +389,9 @@ impl SafetyModel {
                     self.step_chip_chain = Some(self.chains[i].passage);
                 }
             }
-            Input::WatchlistResult { ticket, result } => {
+            Input::BorderDbResult { ticket, result } => {
                 if let Some(i) = self.answer(1, *ticket) {
-                    self.chains[i].watchlist_ok = *result == WatchlistResult::Clear;
+                    self.chains[i].borderdb_ok = *result == BorderDbResult::Clear;
                 }
             }
             Input::FaceVerdict { ticket, verdict } => {
@@ -452,7 +452,7 @@ impl SafetyModel {
     /// Checks one command; `phase` is the gate's phase after the step that emitted it.
     pub fn observe_command(&mut self, phase: Phase, command: &Command) -> Result<(), Violation> {
         if let Command::StartChipRead { ticket }
-        | Command::StartWatchlist { ticket }
+        | Command::StartBorderDb { ticket }
         | Command::StartFaceMatch { ticket }
         | Command::StartPad { ticket } = command
         {
@@ -498,12 +498,12 @@ impl SafetyModel {
                 c.chip = Some(*ticket);
                 c.answered = [false; 4];
                 c.document_ok = false;
-                c.watchlist_ok = false;
+                c.borderdb_ok = false;
                 c.face_ok = false;
                 c.pad_ok = false;
                 c.consented = false;
             }
-            Command::StartWatchlist { ticket } => {
+            Command::StartBorderDb { ticket } => {
                 let key = self.step_chip_chain;
                 let i = self
                     .chains
@@ -514,9 +514,9 @@ impl SafetyModel {
                     self.chains.push(Chain::default());
                 }
                 let c = &mut self.chains[i];
-                c.watchlist = Some(*ticket);
+                c.borderdb = Some(*ticket);
                 c.answered[1] = false;
-                c.watchlist_ok = false;
+                c.borderdb_ok = false;
             }
             Command::StartFaceMatch { ticket } => {
                 let explicit = self.config.consent.mode == ConsentMode::Explicit;

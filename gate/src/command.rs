@@ -42,8 +42,8 @@ crate::named_enum! {
     pub enum JobKind {
         /// Chip read + PA (+ AA/CA).
         ChipRead => "chip_read",
-        /// Watchlist query.
-        Watchlist => "watchlist",
+        /// Border database query.
+        BorderDb => "borderdb",
         /// Face capture + 1:1 match.
         FaceMatch => "face_match",
         /// Presentation attack detection.
@@ -66,8 +66,8 @@ crate::named_enum! {
     pub enum Step {
         /// Chip read, PA, AA/CA.
         DocumentRead => "document_read",
-        /// Watchlist query.
-        Watchlist => "watchlist",
+        /// Border database query.
+        BorderDb => "borderdb",
         /// Face capture, liveness and match.
         Face => "face",
     }
@@ -260,9 +260,9 @@ pub enum Command {
         /// The job's ticket.
         ticket: Ticket,
     },
-    /// Query the watchlist for the document just read; answer with
-    /// [`crate::Input::WatchlistResult`].
-    StartWatchlist {
+    /// Query the border databases for the document just read; answer with
+    /// [`crate::Input::BorderDbResult`].
+    StartBorderDb {
         /// The job's ticket.
         ticket: Ticket,
     },
@@ -304,7 +304,7 @@ impl Command {
     pub fn started_job(&self) -> Option<(JobKind, Ticket)> {
         match *self {
             Command::StartChipRead { ticket } => Some((JobKind::ChipRead, ticket)),
-            Command::StartWatchlist { ticket } => Some((JobKind::Watchlist, ticket)),
+            Command::StartBorderDb { ticket } => Some((JobKind::BorderDb, ticket)),
             Command::StartFaceMatch { ticket } => Some((JobKind::FaceMatch, ticket)),
             Command::StartPad { ticket } => Some((JobKind::Pad, ticket)),
             _ => None,

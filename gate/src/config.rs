@@ -28,8 +28,8 @@ crate::named_enum! {
 pub struct Timeouts {
     /// One chip-read attempt (read, PA, AA/CA).
     pub chip_read: Duration,
-    /// The watchlist query.
-    pub watchlist: Duration,
+    /// The border database query.
+    pub borderdb: Duration,
     /// Two-step: from the entry opening to single occupancy confirmed in the mantrap.
     pub enter: Duration,
     /// A door reaching the commanded closed position (from its position sensor).
@@ -51,7 +51,7 @@ impl Default for Timeouts {
     fn default() -> Self {
         Self {
             chip_read: Duration::from_secs(10),
-            watchlist: Duration::from_secs(5),
+            borderdb: Duration::from_secs(5),
             enter: Duration::from_secs(15),
             door_travel: Duration::from_secs(3),
             capture_attempt: Duration::from_secs(8),
@@ -299,7 +299,7 @@ impl GateConfig {
         let t = &self.timeouts;
         for (name, value) in [
             ("chip_read", t.chip_read),
-            ("watchlist", t.watchlist),
+            ("borderdb", t.borderdb),
             ("enter", t.enter),
             ("door_travel", t.door_travel),
             ("capture_attempt", t.capture_attempt),

@@ -21,11 +21,11 @@ impl Gate {
                 self.cancel_jobs();
                 self.end_chip_read(now, ReadEnd::TimedOut);
             }
-            State::CheckingWatchlist(s) => {
+            State::CheckingBorderDb(s) => {
                 let (passage, doc, started) = (s.passage.clone(), s.doc.clone(), s.started);
                 self.cancel_jobs();
-                let reason = Some(ReasonCode::WatchlistTimeout);
-                self.end_watchlist(now, passage, doc, started, reason);
+                let reason = Some(ReasonCode::BorderDbTimeout);
+                self.end_borderdb(now, passage, doc, started, reason);
             }
             State::AwaitingConsent(s) => {
                 // No answer is no consent.

@@ -1,6 +1,6 @@
 //! The document step of a passage, shared by the lane's passage and the one waiting at
 //! the entry (overlap): each chip-read attempt and the step's transaction recorded
-//! (ISO/IEC 19795-2), eligibility decided and audited, the watchlist query started and
+//! (ISO/IEC 19795-2), eligibility decided and audited, the border database query started and
 //! recorded. The callers (`passage.rs` for the lane, `overlap.rs` for the waiting
 //! passage) move their passage on as the step says; nothing here moves a door.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::command::{AttemptRecord, AuditEvent, Command, Step};
 use crate::gate::Gate;
-use crate::policy::{self, WatchlistMode};
+use crate::policy::{self, BorderDbMode};
 use crate::reason::ReasonCode;
 use crate::state::{AcceptedDocument, Passage};
 use crate::verdict::{DocumentVerdict, Ticket};
@@ -29,11 +29,11 @@ pub(crate) enum DocumentStep {
     ReadAgain,
     /// The step ended with a referral for this reason.
     Refused(ReasonCode),
-    /// The document is eligible; `watchlist` is the query just started, when the policy
+    /// The document is eligible; `borderdb` is the query just started, when the policy
     /// requires one.
     Accepted {
         doc: AcceptedDocument,
-        watchlist: Option<Ticket>,
+        borderdb: Option<Ticket>,
     },
 }
 
@@ -68,7 +68,7 @@ impl Gate {
     /// The document step of a passage, the lane's or the one waiting at the entry: a
     /// chip read ended (`read`). Records the attempt and, when the step ends, its
     /// transaction (ISO/IEC 19795-2); decides eligibility ([`policy::decide`]) and audits
-    /// the decision; starts the watchlist query the policy requires. The caller moves its
+    /// the decision; starts the border database query the policy requires. The caller moves its
     /// passage on as the returned step says.
     pub(crate) fn decide_document(
         &mut self,
@@ -130,21 +130,21 @@ impl Gate {
         if let Some(reason) = refusal {
             return DocumentStep::Refused(reason);
         }
-        let watchlist = (self.config.eligibility.watchlist == WatchlistMode::Required).then(|| {
+        let borderdb = (self.config.eligibility.borderdb == BorderDbMode::Required).then(|| {
             let ticket = self.new_ticket();
-            self.emit(Command::StartWatchlist { ticket });
+            self.emit(Command::StartBorderDb { ticket });
             ticket
         });
         DocumentStep::Accepted {
             doc: AcceptedDocument {
                 pseudonym: facts.pseudonym,
             },
-            watchlist,
+            borderdb,
         }
     }
 
-    /// Records the watchlist step's one attempt and its transaction.
-    pub(crate) fn record_watchlist(
+    /// Records the border database step's one attempt and its transaction.
+    pub(crate) fn record_borderdb(
         &mut self,
         now: Instant,
         passage: &Passage,
@@ -154,14 +154,14 @@ impl Gate {
         let took = now.saturating_duration_since(started);
         self.record_attempt(AttemptRecord {
             passage: passage.id,
-            step: Step::Watchlist,
+            step: Step::BorderDb,
             attempt: 1,
             of: 1,
             failure,
             score: None,
             took,
         });
-        self.record_transaction(passage, Step::Watchlist, 1, failure, took);
+        self.record_transaction(passage, Step::BorderDb, 1, failure, took);
     }
 
     /// Records a failed chip-read attempt: another attempt if one is left and the failure

@@ -1017,7 +1017,7 @@ mod tests {
                 ..rule("y")
             },
         ]);
-        t.default = Outcome::Refer(ReasonCode::WatchlistHit);
+        t.default = Outcome::Refer(ReasonCode::BorderDbHit);
         assert_eq!(
             t.problems(),
             vec![
@@ -1038,7 +1038,7 @@ mod tests {
                 },
                 TableProblem::NotAnEligibilityReason {
                     rule: None,
-                    reason: ReasonCode::WatchlistHit
+                    reason: ReasonCode::BorderDbHit
                 },
             ]
         );

@@ -16,7 +16,7 @@ fn before_exit(phase: Phase) -> bool {
     matches!(
         phase,
         Phase::ReadingDocument
-            | Phase::CheckingWatchlist
+            | Phase::CheckingBorderDb
             | Phase::AwaitingConsent
             | Phase::Entering
             | Phase::ClosingEntry
@@ -301,7 +301,7 @@ impl Gate {
             self.phase(),
             Phase::Idle
                 | Phase::ReadingDocument
-                | Phase::CheckingWatchlist
+                | Phase::CheckingBorderDb
                 | Phase::Verifying
                 | Phase::Referred
                 | Phase::AwaitingOfficer

@@ -112,8 +112,8 @@ impl Gate {
             Input::DocumentVerdict { ticket, verdict } => {
                 self.on_document_verdict(now, ticket, verdict)
             }
-            Input::WatchlistResult { ticket, result } => {
-                self.on_watchlist_result(now, ticket, result)
+            Input::BorderDbResult { ticket, result } => {
+                self.on_borderdb_result(now, ticket, result)
             }
             Input::FaceVerdict { ticket, verdict } => self.on_face_verdict(now, ticket, verdict),
             Input::PadVerdict { ticket, verdict } => self.on_pad_verdict(now, ticket, verdict),
@@ -291,7 +291,7 @@ impl Gate {
         let lamp = match to {
             Phase::Idle | Phase::Exiting => Lamp::Green,
             Phase::ReadingDocument
-            | Phase::CheckingWatchlist
+            | Phase::CheckingBorderDb
             | Phase::AwaitingConsent
             | Phase::Entering
             | Phase::ClosingEntry

@@ -1,7 +1,7 @@
 //! Everything that can happen to the gate: sensors, job results, officers, the daemon.
 
 use crate::date::CivilDate;
-use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
+use crate::verdict::{BorderDbResult, DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket};
 
 crate::named_enum! {
     /// A floor zone of the lane, reported occupied or clear by the door controller.
@@ -32,8 +32,8 @@ crate::named_enum! {
         Camera => "camera",
         /// The door controller (doors, zones, person counter).
         DoorController => "door_controller",
-        /// The watchlist service.
-        Watchlist => "watchlist",
+        /// The border database service.
+        BorderDb => "borderdb",
         /// Face matching / PAD workers.
         Biometrics => "biometrics",
     }
@@ -113,12 +113,12 @@ pub enum Input {
         /// The result.
         verdict: DocumentVerdict,
     },
-    /// The result of a watchlist job.
-    WatchlistResult {
+    /// The result of a border database job.
+    BorderDbResult {
         /// The job's ticket.
         ticket: Ticket,
         /// The result.
-        result: WatchlistResult,
+        result: BorderDbResult,
     },
     /// The result of a capture + match job.
     FaceVerdict {
@@ -168,7 +168,7 @@ impl Input {
             },
             Self::DocumentPresented => "document_presented",
             Self::DocumentVerdict { .. } => "document_verdict",
-            Self::WatchlistResult { .. } => "watchlist_result",
+            Self::BorderDbResult { .. } => "borderdb_result",
             Self::FaceVerdict { .. } => "face_verdict",
             Self::PadVerdict { .. } => "pad_verdict",
             Self::Consent(_) => "consent",

@@ -21,7 +21,7 @@
 //! Checked by property tests and a fuzz target with the reusable [`check::SafetyModel`]:
 //!
 //! - the exit opens only after an accept for the current tickets (document read and
-//!   eligible, watchlist clear if required, face match and live PAD if required), or an
+//!   eligible, border databases clear if required, face match and live PAD if required), or an
 //!   officer's release;
 //! - in a two-step lane the two doors are never commanded open together, except in an
 //!   emergency (fire alarm, emergency button) or a configured fail-safe state that opens
@@ -40,7 +40,7 @@
 //!
 //! `Idle` → [`Input::DocumentPresented`] → `ReadingDocument` (chip read, PA, AA/CA, with
 //! retries) → eligibility ([`policy::evaluate`]: authenticity, validity, then the rule table
-//! of [`eligibility`] for the lane's [`Direction`]) → `CheckingWatchlist` → two-step:
+//! of [`eligibility`] for the lane's [`Direction`]) → `CheckingBorderDb` → two-step:
 //! `Entering` (entry open) → one person alone in zone B, zone A clear → `ClosingEntry` →
 //! `Verifying` (capture + match, and PAD unless liveness is explicitly `NotChecked`, up to
 //! N attempts) → `Exiting` (exit open) → zone C entered, then B and C clear →
@@ -54,7 +54,7 @@
 //! - Build: [`GateConfig::two_step`] / [`GateConfig::one_step`] (then adjust fields),
 //!   [`GateConfig::validate`] to report every problem at once, [`Gate::new`].
 //! - Drive: [`Gate::handle`] with an [`Input`] ([`SensorEvent`], [`OfficerCommand`],
-//!   [`DocumentVerdict`], [`WatchlistResult`], [`FaceVerdict`], [`PadVerdict`],
+//!   [`DocumentVerdict`], [`BorderDbResult`], [`FaceVerdict`], [`PadVerdict`],
 //!   [`Input::DateChanged`], [`Input::Shutdown`]); [`Gate::handle_timeout`] at
 //!   [`Gate::poll_timeout`]; drain [`Gate::poll_command`] after every call.
 //! - Carry out: [`Command`] — doors ([`DoorAction`]), jobs (`Start*`, `CancelJob`, each
@@ -166,9 +166,9 @@ pub use eligibility::{
 pub use gate::{Counters, Gate};
 pub use input::{Device, Input, OfficerCommand, SensorEvent, Zone};
 pub use phase::Phase;
-pub use policy::{EligibilityPolicy, PaStrictness, PolicyDecision, WatchlistMode};
+pub use policy::{BorderDbMode, EligibilityPolicy, PaStrictness, PolicyDecision};
 pub use reason::{MessageCode, ReasonCode};
 pub use verdict::{
-    ChipAuthOutcome, CountryCode, CountryCodeError, DocumentFacts, DocumentKind, DocumentVerdict,
-    DoorId, FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket, WatchlistResult,
+    BorderDbResult, ChipAuthOutcome, CountryCode, CountryCodeError, DocumentFacts, DocumentKind,
+    DocumentVerdict, DoorId, FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket,
 };

@@ -17,8 +17,8 @@ use crate::gate::{later, Gate};
 use crate::input::Zone;
 use crate::phase::Phase;
 use crate::reason::{MessageCode, ReasonCode};
-use crate::state::{CheckingWatchlist, Passage, ReadingDocument, State, Waiting, WaitingStep};
-use crate::verdict::{DoorId, Ticket, WatchlistResult};
+use crate::state::{CheckingBorderDb, Passage, ReadingDocument, State, Waiting, WaitingStep};
+use crate::verdict::{BorderDbResult, DoorId, Ticket};
 
 /// The phases of the previous traveller's normal way out, during which a next traveller
 /// may wait at the entry: the entry is closed behind them and stays closed.
@@ -93,8 +93,8 @@ impl Gate {
             Some(WaitingStep::Reading { ticket: t, .. }) => {
                 kind == JobKind::ChipRead && *t == ticket
             }
-            Some(WaitingStep::CheckingWatchlist { ticket: t, .. }) => {
-                kind == JobKind::Watchlist && *t == ticket
+            Some(WaitingStep::CheckingBorderDb { ticket: t, .. }) => {
+                kind == JobKind::BorderDb && *t == ticket
             }
             _ => false,
         }
@@ -123,41 +123,42 @@ impl Gate {
             }
             DocumentStep::Accepted {
                 doc,
-                watchlist: Some(ticket),
-            } => WaitingStep::CheckingWatchlist {
+                borderdb: Some(ticket),
+            } => WaitingStep::CheckingBorderDb {
                 doc,
                 ticket,
                 started: now,
-                deadline: later(now, self.config.timeouts.watchlist),
+                deadline: later(now, self.config.timeouts.borderdb),
             },
             DocumentStep::Accepted {
                 doc,
-                watchlist: None,
+                borderdb: None,
             } => WaitingStep::Ready { doc },
         };
         self.waiting = Some(Waiting { passage, step });
         self.entry_message(MessageCode::PleaseWait);
     }
 
-    /// The waiting passage's watchlist query answered.
-    pub(crate) fn waiting_watchlist_result(&mut self, now: Instant, result: WatchlistResult) {
+    /// The waiting passage's border database query answered.
+    pub(crate) fn waiting_borderdb_result(&mut self, now: Instant, result: BorderDbResult) {
         let failure = match result {
-            WatchlistResult::Clear => None,
-            WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
-            WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
+            BorderDbResult::Clear => None,
+            BorderDbResult::Hit => Some(ReasonCode::BorderDbHit),
+            BorderDbResult::Unavailable => Some(ReasonCode::BorderDbUnavailable),
+            BorderDbResult::Refused(reason) => Some(reason),
         };
-        self.end_waiting_watchlist(now, failure);
+        self.end_waiting_borderdb(now, failure);
     }
 
-    fn end_waiting_watchlist(&mut self, now: Instant, failure: Option<ReasonCode>) {
+    fn end_waiting_borderdb(&mut self, now: Instant, failure: Option<ReasonCode>) {
         let Some(Waiting {
             passage,
-            step: WaitingStep::CheckingWatchlist { doc, started, .. },
+            step: WaitingStep::CheckingBorderDb { doc, started, .. },
         }) = self.waiting.take()
         else {
             return;
         };
-        self.record_watchlist(now, &passage, started, failure);
+        self.record_borderdb(now, &passage, started, failure);
         match failure {
             Some(reason) => self.end_waiting(now, passage, PassageOutcome::Referred(reason)),
             None => {
@@ -185,12 +186,12 @@ impl Gate {
                 });
                 self.end_waiting_read(now, ReadEnd::TimedOut);
             }
-            step @ WaitingStep::CheckingWatchlist { .. } => {
+            step @ WaitingStep::CheckingBorderDb { .. } => {
                 self.waiting = Some(Waiting {
                     passage: w.passage,
                     step,
                 });
-                self.end_waiting_watchlist(now, Some(ReasonCode::WatchlistTimeout));
+                self.end_waiting_borderdb(now, Some(ReasonCode::BorderDbTimeout));
             }
             step @ WaitingStep::Ready { .. } => {
                 self.waiting = Some(Waiting {
@@ -240,7 +241,7 @@ impl Gate {
     }
 
     /// The exit has closed behind the previous traveller: the waiting passage becomes the
-    /// lane's, where it is (reading, watchlist, or accepted and let in). The lane must be
+    /// lane's, where it is (reading, border database, or accepted and let in). The lane must be
     /// free ([`Gate::lane_free`]) with the traveller still at the entry, or the waiting
     /// passage is cut short.
     pub(crate) fn promote_waiting(&mut self, now: Instant, waiting: Waiting) {
@@ -267,20 +268,20 @@ impl Gate {
                 self.set_state(now, State::ReadingDocument(state));
                 self.message(MessageCode::ReadingDocument);
             }
-            WaitingStep::CheckingWatchlist {
+            WaitingStep::CheckingBorderDb {
                 doc,
                 ticket,
                 started,
                 deadline,
             } => {
-                let state = CheckingWatchlist {
+                let state = CheckingBorderDb {
                     passage,
                     doc,
                     ticket,
                     started,
                     deadline,
                 };
-                self.set_state(now, State::CheckingWatchlist(state));
+                self.set_state(now, State::CheckingBorderDb(state));
                 self.message(MessageCode::PleaseWait);
             }
             WaitingStep::Ready { doc } => self.after_document(now, passage, doc),

@@ -1,4 +1,4 @@
-//! The passage: document, eligibility, watchlist, entering, face, exit, referral, and
+//! The passage: document, eligibility, borderdb, entering, face, exit, referral, and
 //! each step's deadline.
 
 use std::time::Instant;
@@ -11,11 +11,11 @@ use crate::input::Zone;
 use crate::phase::Phase;
 use crate::reason::{MessageCode, ReasonCode};
 use crate::state::{
-    AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingWatchlist, ClosingEntry,
+    AcceptedDocument, AwaitingConsent, AwaitingOfficer, Capture, CheckingBorderDb, ClosingEntry,
     ClosingExit, Entering, ExitAuthority, Exiting, Job, Passage, ReadingDocument, Referred, State,
     Verifying,
 };
-use crate::verdict::{DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket, WatchlistResult};
+use crate::verdict::{BorderDbResult, DocumentVerdict, DoorId, FaceVerdict, PadVerdict, Ticket};
 
 /// Decides one face attempt: the failure reason if any, and whether it is final
 /// (no retry even if attempts remain).
@@ -112,12 +112,12 @@ impl Gate {
             DocumentStep::Refused(reason) => self.refer(now, Some(passage), reason),
             DocumentStep::Accepted {
                 doc,
-                watchlist: Some(ticket),
+                borderdb: Some(ticket),
             } => {
-                let deadline = later(now, self.config.timeouts.watchlist);
+                let deadline = later(now, self.config.timeouts.borderdb);
                 self.set_state(
                     now,
-                    State::CheckingWatchlist(CheckingWatchlist {
+                    State::CheckingBorderDb(CheckingBorderDb {
                         passage,
                         doc,
                         ticket,
@@ -129,36 +129,37 @@ impl Gate {
             }
             DocumentStep::Accepted {
                 doc,
-                watchlist: None,
+                borderdb: None,
             } => self.after_document(now, passage, doc),
         }
     }
 
-    pub(crate) fn on_watchlist_result(
+    pub(crate) fn on_borderdb_result(
         &mut self,
         now: Instant,
         ticket: Ticket,
-        result: WatchlistResult,
+        result: BorderDbResult,
     ) {
-        if self.is_waiting_job(JobKind::Watchlist, ticket) {
-            return self.waiting_watchlist_result(now, result);
+        if self.is_waiting_job(JobKind::BorderDb, ticket) {
+            return self.waiting_borderdb_result(now, result);
         }
         let (passage, doc, started) = match &self.state {
-            State::CheckingWatchlist(s) if s.ticket == ticket => {
+            State::CheckingBorderDb(s) if s.ticket == ticket => {
                 (s.passage.clone(), s.doc.clone(), s.started)
             }
-            _ => return self.drop_result(JobKind::Watchlist, ticket, "watchlist_result"),
+            _ => return self.drop_result(JobKind::BorderDb, ticket, "borderdb_result"),
         };
         let failure = match result {
-            WatchlistResult::Clear => None,
-            WatchlistResult::Hit => Some(ReasonCode::WatchlistHit),
-            WatchlistResult::Unavailable => Some(ReasonCode::WatchlistUnavailable),
+            BorderDbResult::Clear => None,
+            BorderDbResult::Hit => Some(ReasonCode::BorderDbHit),
+            BorderDbResult::Unavailable => Some(ReasonCode::BorderDbUnavailable),
+            BorderDbResult::Refused(reason) => Some(reason),
         };
-        self.end_watchlist(now, passage, doc, started, failure);
+        self.end_borderdb(now, passage, doc, started, failure);
     }
 
-    /// The watchlist step has one attempt: its end is also the end of its transaction.
-    pub(crate) fn end_watchlist(
+    /// The border database step has one attempt: its end is also the end of its transaction.
+    pub(crate) fn end_borderdb(
         &mut self,
         now: Instant,
         passage: Passage,
@@ -166,7 +167,7 @@ impl Gate {
         started: Instant,
         failure: Option<ReasonCode>,
     ) {
-        self.record_watchlist(now, &passage, started, failure);
+        self.record_borderdb(now, &passage, started, failure);
         match failure {
             // The traveller sees the same message as for any referral.
             Some(reason) => self.refer(now, Some(passage), reason),
@@ -211,7 +212,7 @@ impl Gate {
         }
         if !self.lane_free() {
             // The lane was free when the passage began (or was promoted), but the chip
-            // read, the watchlist and the consent question take seconds: someone (or
+            // read, the border database and the consent question take seconds: someone (or
             // something) is now in the mantrap or at the exit, or the exit stands open,
             // and the entry stays shut.
             return self.refer(now, Some(passage), ReasonCode::Loitering);

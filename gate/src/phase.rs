@@ -9,8 +9,8 @@ crate::named_enum! {
         Idle => "idle",
         /// A chip-read job is running.
         ReadingDocument => "reading_document",
-        /// A watchlist job is running.
-        CheckingWatchlist => "checking_watchlist",
+        /// A border database job is running.
+        CheckingBorderDb => "checking_borderdb",
         /// Explicit consent: waiting for the traveller's answer before any capture.
         AwaitingConsent => "awaiting_consent",
         /// Two-step: the entry is open; waiting for one person alone in the mantrap.
@@ -56,7 +56,7 @@ impl Phase {
         matches!(
             self,
             Self::ReadingDocument
-                | Self::CheckingWatchlist
+                | Self::CheckingBorderDb
                 | Self::AwaitingConsent
                 | Self::Entering
                 | Self::ClosingEntry

@@ -17,10 +17,10 @@ pub enum PaStrictness {
     AllowUntrustedCsca,
 }
 
-/// Whether the watchlist is queried.
+/// Whether the border databases are queried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WatchlistMode {
-    /// No watchlist query.
+pub enum BorderDbMode {
+    /// No border database query.
     Off,
     /// Every eligible traveller is checked; an unavailable list refers.
     Required,
@@ -39,20 +39,20 @@ pub struct EligibilityPolicy {
     /// for chips whose signed data carry no AA or CA: one whose signed data do and that
     /// fails them is refused whatever this says ([`DocumentFacts::chip_refusal`]).
     pub require_chip_authentication: bool,
-    /// Watchlist query.
-    pub watchlist: WatchlistMode,
+    /// Border database query.
+    pub borderdb: BorderDbMode,
 }
 
 impl Default for EligibilityPolicy {
     /// The shipped rule table ([`RuleTable::shipped`]), valid documents, a trusted CSCA,
-    /// chip authentication if the chip has it, watchlist required.
+    /// chip authentication if the chip has it, border databases required.
     fn default() -> Self {
         Self {
             rules: RuleTable::shipped(),
             require_valid_document: true,
             pa: PaStrictness::RequireTrustedCsca,
             require_chip_authentication: false,
-            watchlist: WatchlistMode::Required,
+            borderdb: BorderDbMode::Required,
         }
     }
 }

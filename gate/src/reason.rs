@@ -2,7 +2,7 @@
 //!
 //! Reason codes are for the officer, the audit trail and the metrics; each has a stable
 //! snake_case string that never changes once released. Traveller messages never carry the
-//! reason: a watchlist hit shows the same [`MessageCode::SeeOfficer`] as any other referral.
+//! reason: a border database hit shows the same [`MessageCode::SeeOfficer`] as any other referral.
 
 crate::named_enum! {
     serde;
@@ -52,10 +52,18 @@ crate::named_enum! {
         AgeUnknown => "age_unknown",
         /// No rule of the eligibility table admits this traveller (the table's default).
         IneligibleTraveller => "ineligible_traveller",
-        /// The watchlist check matched. Never shown to the traveller.
-        WatchlistHit => "watchlist_hit",
-        /// The watchlist could not be queried and policy requires it.
-        WatchlistUnavailable => "watchlist_unavailable",
+        /// A border database holds the document or the person. Never shown to the traveller.
+        BorderDbHit => "borderdb_hit",
+        /// A border database could not be queried and policy requires it.
+        BorderDbUnavailable => "borderdb_unavailable",
+        /// A third-country national at an entry lane without an EES adapter (Regulation
+        /// (EU) 2017/2226): an officer makes the EES step.
+        EesRequired => "ees_required",
+        /// The EES shows an overstay, or no authorised stay left (Regulation (EU) 2016/399
+        /// Art. 6(1): 90 days in any 180-day period).
+        EesOverstay => "ees_overstay",
+        /// The EES could not be queried.
+        EesUnavailable => "ees_unavailable",
         /// The live face does not match the chip photo.
         FaceMismatch => "face_mismatch",
         /// No face was found in the capture.
@@ -74,8 +82,8 @@ crate::named_enum! {
         LivenessUnavailable => "liveness_unavailable",
         /// The chip read did not finish in time.
         ChipReadTimeout => "chip_read_timeout",
-        /// The watchlist did not answer in time.
-        WatchlistTimeout => "watchlist_timeout",
+        /// The border databases did not answer in time.
+        BorderDbTimeout => "borderdb_timeout",
         /// The traveller did not enter, or did not leave, in time (non-cooperative behaviour).
         PassageTimeout => "passage_timeout",
         /// The traveller left the capture position before the decision (one-step layout).

@@ -2,7 +2,7 @@
 //!
 //! A [`Script`] plays every party around the gate. It is the door controller (zone
 //! reports, and a door position report echoing each door command, as a working door
-//! sends), the chip reader, the watchlist, the camera and the matcher: it remembers the
+//! sends), the chip reader, the border databases, the camera and the matcher: it remembers the
 //! [`Ticket`] of the latest job of each kind the gate started ([`Jobs`]) and answers with
 //! it. Virtual time moves with each traveller action at a traveller's pace (a chip read
 //! takes 2.5 s, walking into the mantrap 1.5 s, ...), well inside the default timeouts.
@@ -44,10 +44,10 @@ use crate::date::CivilDate;
 use crate::gate::Gate;
 use crate::input::{Input, SensorEvent, Zone};
 use crate::phase::Phase;
-use crate::policy::WatchlistMode;
+use crate::policy::BorderDbMode;
 use crate::verdict::{
-    ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict, DoorId,
-    FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket, WatchlistResult,
+    BorderDbResult, ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict,
+    DoorId, FaceVerdict, PaOutcome, PadVerdict, Pseudonym, Ticket,
 };
 
 /// A face match well above its threshold.
@@ -112,8 +112,8 @@ pub fn door_echo(command: &Command) -> Option<Input> {
 pub struct Jobs {
     /// The latest [`Command::StartChipRead`].
     pub chip_read: Option<Ticket>,
-    /// The latest [`Command::StartWatchlist`].
-    pub watchlist: Option<Ticket>,
+    /// The latest [`Command::StartBorderDb`].
+    pub borderdb: Option<Ticket>,
     /// The latest [`Command::StartFaceMatch`].
     pub face_match: Option<Ticket>,
     /// The latest [`Command::StartPad`].
@@ -129,7 +129,7 @@ impl Jobs {
         };
         let latest = match kind {
             JobKind::ChipRead => &mut self.chip_read,
-            JobKind::Watchlist => &mut self.watchlist,
+            JobKind::BorderDb => &mut self.borderdb,
             JobKind::FaceMatch => &mut self.face_match,
             JobKind::Pad => &mut self.pad,
         };
@@ -140,7 +140,7 @@ impl Jobs {
     pub fn ticket(&self, kind: JobKind) -> Result<Ticket, ScriptError> {
         match kind {
             JobKind::ChipRead => self.chip_read,
-            JobKind::Watchlist => self.watchlist,
+            JobKind::BorderDb => self.borderdb,
             JobKind::FaceMatch => self.face_match,
             JobKind::Pad => self.pad,
         }
@@ -408,22 +408,22 @@ impl Script {
         self.feed(Input::DocumentVerdict { ticket, verdict })
     }
 
-    /// 0.3 s later the watchlist answers.
-    pub fn watchlist(&mut self, result: WatchlistResult) -> Result<(), ScriptError> {
+    /// 0.3 s later the border database answers.
+    pub fn borderdb(&mut self, result: BorderDbResult) -> Result<(), ScriptError> {
         self.now += Duration::from_millis(300);
-        let ticket = self.jobs.ticket(JobKind::Watchlist)?;
-        self.feed(Input::WatchlistResult { ticket, result })
+        let ticket = self.jobs.ticket(JobKind::BorderDb)?;
+        self.feed(Input::BorderDbResult { ticket, result })
     }
 
-    /// Presents a document that reads as `facts` and, if the gate asks the watchlist,
+    /// Presents a document that reads as `facts` and, if the gate asks the border databases,
     /// is clear.
     pub fn document_ok(&mut self, facts: DocumentFacts) -> Result<(), ScriptError> {
         self.present()?;
         self.chip(DocumentVerdict::Read(facts))?;
-        if self.gate.config().eligibility.watchlist == WatchlistMode::Required
-            && self.gate.phase() == Phase::CheckingWatchlist
+        if self.gate.config().eligibility.borderdb == BorderDbMode::Required
+            && self.gate.phase() == Phase::CheckingBorderDb
         {
-            self.watchlist(WatchlistResult::Clear)?;
+            self.borderdb(BorderDbResult::Clear)?;
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ pub(crate) struct ReadingDocument {
 }
 
 #[derive(Debug)]
-pub(crate) struct CheckingWatchlist {
+pub(crate) struct CheckingBorderDb {
     pub passage: Passage,
     pub doc: AcceptedDocument,
     pub ticket: Ticket,
@@ -152,8 +152,8 @@ pub(crate) enum WaitingStep {
         attempt_started: Instant,
         deadline: Instant,
     },
-    /// The watchlist is being asked.
-    CheckingWatchlist {
+    /// The border databases is being asked.
+    CheckingBorderDb {
         doc: AcceptedDocument,
         ticket: Ticket,
         started: Instant,
@@ -170,7 +170,7 @@ impl Waiting {
     pub fn deadline(&self) -> Option<Instant> {
         match &self.step {
             WaitingStep::Reading { deadline, .. }
-            | WaitingStep::CheckingWatchlist { deadline, .. } => Some(*deadline),
+            | WaitingStep::CheckingBorderDb { deadline, .. } => Some(*deadline),
             WaitingStep::Ready { .. } => None,
         }
     }
@@ -178,7 +178,7 @@ impl Waiting {
     /// The ticket of the job still running, if any.
     pub fn running_job(&self) -> Option<Ticket> {
         match &self.step {
-            WaitingStep::Reading { ticket, .. } | WaitingStep::CheckingWatchlist { ticket, .. } => {
+            WaitingStep::Reading { ticket, .. } | WaitingStep::CheckingBorderDb { ticket, .. } => {
                 Some(*ticket)
             }
             WaitingStep::Ready { .. } => None,
@@ -254,7 +254,7 @@ pub(crate) struct Fault {
 pub(crate) enum State {
     Idle(Idle),
     ReadingDocument(ReadingDocument),
-    CheckingWatchlist(CheckingWatchlist),
+    CheckingBorderDb(CheckingBorderDb),
     AwaitingConsent(AwaitingConsent),
     Entering(Entering),
     ClosingEntry(ClosingEntry),
@@ -276,7 +276,7 @@ impl State {
         match self {
             Self::Idle(_) => Phase::Idle,
             Self::ReadingDocument(_) => Phase::ReadingDocument,
-            Self::CheckingWatchlist(_) => Phase::CheckingWatchlist,
+            Self::CheckingBorderDb(_) => Phase::CheckingBorderDb,
             Self::AwaitingConsent(_) => Phase::AwaitingConsent,
             Self::Entering(_) => Phase::Entering,
             Self::ClosingEntry(_) => Phase::ClosingEntry,
@@ -298,7 +298,7 @@ impl State {
         match self {
             Self::Idle(s) => s.loiter_deadline,
             Self::ReadingDocument(s) => Some(s.deadline),
-            Self::CheckingWatchlist(s) => Some(s.deadline),
+            Self::CheckingBorderDb(s) => Some(s.deadline),
             Self::AwaitingConsent(s) => Some(s.deadline),
             Self::Entering(s) => Some(s.deadline),
             Self::ClosingEntry(s) => Some(s.deadline),
@@ -317,7 +317,7 @@ impl State {
     fn progress(&self) -> (Option<&Passage>, Option<&AcceptedDocument>) {
         match self {
             Self::ReadingDocument(s) => (Some(&s.passage), None),
-            Self::CheckingWatchlist(s) => (Some(&s.passage), Some(&s.doc)),
+            Self::CheckingBorderDb(s) => (Some(&s.passage), Some(&s.doc)),
             Self::AwaitingConsent(s) => (Some(&s.passage), Some(&s.doc)),
             Self::Entering(s) => (Some(&s.passage), Some(&s.doc)),
             Self::ClosingEntry(s) => (Some(&s.passage), Some(&s.doc)),
@@ -341,7 +341,7 @@ impl State {
     pub fn running_jobs(&self) -> Vec<Ticket> {
         match self {
             Self::ReadingDocument(s) => vec![s.ticket],
-            Self::CheckingWatchlist(s) => vec![s.ticket],
+            Self::CheckingBorderDb(s) => vec![s.ticket],
             Self::ClosingEntry(s) => s.capture.as_ref().map(Capture::running).unwrap_or_default(),
             Self::Verifying(s) => {
                 let mut v = Vec::new();

@@ -10,7 +10,7 @@ use std::fmt;
 use crate::date::CivilDate;
 use crate::reason::ReasonCode;
 
-/// Identifies one background job (chip read, watchlist query, face match, PAD).
+/// Identifies one background job (chip read, border database query, face match, PAD).
 ///
 /// Tickets are issued by the gate, strictly increasing over its lifetime. A result that
 /// carries any ticket other than the one the current state waits for is dropped, so a
@@ -162,15 +162,20 @@ pub enum DocumentVerdict {
     Refused(ReasonCode),
 }
 
-/// The result of a watchlist query.
+/// The result of the border database step: the border databases (document and person)
+/// and, at an entry lane, the EES step for third-country nationals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WatchlistResult {
-    /// No match.
+pub enum BorderDbResult {
+    /// No record, and the EES step (if any) admits.
     Clear,
-    /// A match: the traveller is referred without being told why.
+    /// A border database holds the document or the person: the traveller is referred
+    /// without being told why.
     Hit,
-    /// The list could not be queried.
+    /// A border database could not be queried.
     Unavailable,
+    /// The EES step refers the traveller with this reason (`ees_required`, `ees_overstay`,
+    /// `ees_unavailable`).
+    Refused(ReasonCode),
 }
 
 /// The result of one face capture and 1:1 match attempt.

@@ -10,9 +10,9 @@
 mod harness;
 
 use gate::{
-    AuditEvent, Command, DocumentVerdict, DoorAction, DoorId, GateConfig, Input, MessageCode,
-    OfficerCommand, PassageId, PassageOutcome, Phase, ReasonCode, SensorEvent, Ticket,
-    WatchlistResult, Zone,
+    AuditEvent, BorderDbResult, Command, DocumentVerdict, DoorAction, DoorId, GateConfig, Input,
+    MessageCode, OfficerCommand, PassageId, PassageOutcome, Phase, ReasonCode, SensorEvent, Ticket,
+    Zone,
 };
 use harness::{facts, today, Lane, LIVE, MATCH};
 
@@ -39,11 +39,11 @@ fn overlapping() -> (Lane, Ticket) {
     (lane, face)
 }
 
-/// The waiting traveller's chip reads genuine and the watchlist (required by default) is
+/// The waiting traveller's chip reads genuine and the border databases (required by default) is
 /// clear.
 fn read_next(lane: &mut Lane) {
     lane.chip(DocumentVerdict::Read(facts()));
-    lane.watchlist(WatchlistResult::Clear);
+    lane.borderdb(BorderDbResult::Clear);
 }
 
 fn ended(lane: &Lane) -> Vec<(PassageId, PassageOutcome)> {
@@ -134,8 +134,8 @@ fn a_waiting_chip_read_still_running_carries_on_as_the_lanes_step() {
     assert_eq!(lane.gate.phase(), Phase::ReadingDocument);
     assert_eq!(lane.chip_ticket(), chip, "no second read started");
     lane.chip(DocumentVerdict::Read(facts()));
-    assert_eq!(lane.gate.phase(), Phase::CheckingWatchlist);
-    lane.watchlist(WatchlistResult::Clear);
+    assert_eq!(lane.gate.phase(), Phase::CheckingBorderDb);
+    lane.borderdb(BorderDbResult::Clear);
     assert_eq!(lane.gate.phase(), Phase::Entering);
 }
 

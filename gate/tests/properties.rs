@@ -10,10 +10,10 @@ use gate::check::arbitrary::{
     facts, job_result, occupancy_action, today, LaneChoices, Run, Tickets,
 };
 use gate::{
-    AgeBand, CivilDate, CountryCode, Device, Direction, DocumentKind, DocumentVerdict, DoorId,
-    DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig, Input, JobKind, Layout,
-    LivenessMode, OfficerCommand, Outcome, PaStrictness, PadVerdict, Phase, ReasonCode, Rule,
-    RuleTable, SensorEvent, StateGroup, Ticket, WatchlistResult, Zone,
+    AgeBand, BorderDbResult, CivilDate, CountryCode, Device, Direction, DocumentKind,
+    DocumentVerdict, DoorId, DoorSafeState, EligibilityPolicy, FaceVerdict, Gate, GateConfig,
+    Input, JobKind, Layout, LivenessMode, OfficerCommand, Outcome, PaStrictness, PadVerdict, Phase,
+    ReasonCode, Rule, RuleTable, SensorEvent, StateGroup, Ticket, Zone,
 };
 use proptest::prelude::*;
 
@@ -103,7 +103,7 @@ fn act() -> impl Strategy<Value = Act> {
         20 => sensor().prop_map(Act::Sensor),
         4 => Just(Act::Present),
         5 => result(JobKind::ChipRead),
-        3 => result(JobKind::Watchlist),
+        3 => result(JobKind::BorderDb),
         6 => result(JobKind::FaceMatch),
         6 => result(JobKind::Pad),
         3 => officer().prop_map(Act::Officer),
@@ -206,7 +206,7 @@ prop_compose! {
         two_step in any::<bool>(),
         liveness in any::<bool>(),
         wait_for_officer in any::<bool>(),
-        watchlist in any::<bool>(),
+        borderdb in any::<bool>(),
         occupancy in any::<[u8; 5]>(),
         entry in safe(),
         exit in safe(),
@@ -220,7 +220,7 @@ prop_compose! {
             two_step,
             liveness,
             wait_for_officer,
-            watchlist,
+            borderdb,
             occupancy: occupancy.map(occupancy_action),
             safe_state: [entry, exit],
             explicit_consent,
@@ -228,7 +228,7 @@ prop_compose! {
             early_capture,
         };
         let mut c = choices.config(today());
-        c.eligibility = EligibilityPolicy { watchlist: c.eligibility.watchlist, ..policy };
+        c.eligibility = EligibilityPolicy { borderdb: c.eligibility.borderdb, ..policy };
         c.direction = if exit_lane { Direction::Exit } else { Direction::Entry };
         c
     }
@@ -292,7 +292,7 @@ impl Issued {
     }
 
     /// The next traveller's cooperative input while the lane is busy (overlap): step up to
-    /// the entry, present the document, answer its chip read and watchlist query.
+    /// the entry, present the document, answer its chip read and border database query.
     fn waiting_progress(&self, gate: &Gate, tickets: &Tickets, document: u8) -> Option<Input> {
         let busy = matches!(
             gate.phase(),
@@ -309,11 +309,11 @@ impl Issued {
             Some((_, true)) => None,
             Some((_, false)) => {
                 let chip = tickets.latest(JobKind::ChipRead)?;
-                let listed = tickets.latest(JobKind::Watchlist);
+                let listed = tickets.latest(JobKind::BorderDb);
                 Some(match listed {
-                    Some(ticket) if ticket > chip => Input::WatchlistResult {
+                    Some(ticket) if ticket > chip => Input::BorderDbResult {
                         ticket,
-                        result: WatchlistResult::Clear,
+                        result: BorderDbResult::Clear,
                     },
                     _ => Input::DocumentVerdict {
                         ticket: chip,
@@ -352,9 +352,9 @@ impl Issued {
                 ticket: tickets.latest(JobKind::ChipRead)?,
                 verdict: DocumentVerdict::Read(facts(document)),
             },
-            Phase::CheckingWatchlist => Input::WatchlistResult {
-                ticket: tickets.latest(JobKind::Watchlist)?,
-                result: WatchlistResult::Clear,
+            Phase::CheckingBorderDb => Input::BorderDbResult {
+                ticket: tickets.latest(JobKind::BorderDb)?,
+                result: BorderDbResult::Clear,
             },
             Phase::AwaitingConsent => Input::Consent(true),
             Phase::Entering => {
@@ -666,7 +666,7 @@ fn a_promoted_read_answered_with_someone_in_the_mantrap_keeps_the_entry_shut() {
     // when the passage began opened the entry onto the occupied mantrap.
     let mut config = GateConfig::two_step(today());
     config.eligibility = EligibilityPolicy {
-        watchlist: gate::WatchlistMode::Off,
+        borderdb: gate::BorderDbMode::Off,
         ..policy([0, 0, 0, 1, 0, 0, 0])
     };
     config.liveness = LivenessMode::NotChecked;

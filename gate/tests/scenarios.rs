@@ -9,10 +9,10 @@ mod harness;
 use std::time::Duration;
 
 use gate::{
-    AttemptRecord, AuditEvent, CivilDate, Command, Device, DocumentVerdict, DoorAction, DoorId,
-    FaceVerdict, GateConfig, Input, Liveness, LivenessMode, MessageCode, OccupancyAction,
-    OfficerCommand, PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode, ReferralRoute,
-    SensorEvent, Step, WatchlistResult, Zone,
+    AttemptRecord, AuditEvent, BorderDbResult, CivilDate, Command, Device, DocumentVerdict,
+    DoorAction, DoorId, FaceVerdict, GateConfig, Input, Liveness, LivenessMode, MessageCode,
+    OccupancyAction, OfficerCommand, PaOutcome, PadVerdict, PassageOutcome, Phase, ReasonCode,
+    ReferralRoute, SensorEvent, Step, Zone,
 };
 use harness::{facts, today, Lane, LIVE, MATCH, NO_MATCH};
 
@@ -85,7 +85,7 @@ fn genuine_passage_two_step() {
         .collect();
     assert_eq!(
         transactions,
-        vec![Step::DocumentRead, Step::Watchlist, Step::Face]
+        vec![Step::DocumentRead, Step::BorderDb, Step::Face]
     );
     let c = lane.gate.counters();
     assert_eq!(
@@ -208,7 +208,7 @@ fn chip_anomaly_a_failed_read_is_retried_then_succeeds() {
     assert_eq!(lane.gate.phase(), Phase::ReadingDocument);
     assert!(lane.messages().contains(&MessageCode::PresentDocumentAgain));
     lane.chip(DocumentVerdict::Read(facts()));
-    lane.watchlist(WatchlistResult::Clear);
+    lane.borderdb(BorderDbResult::Clear);
     assert_eq!(lane.gate.phase(), Phase::Entering);
 }
 
@@ -274,10 +274,10 @@ fn chip_anomaly_a_silent_reader_times_out() {
 
 #[test]
 fn database_hit_refers_without_telling_the_traveller() {
-    let mut lane = Lane::checking_watchlist();
-    lane.watchlist(WatchlistResult::Hit);
-    assert_eq!(referred(&lane), Some(ReasonCode::WatchlistHit));
-    assert!(lane.alarms().contains(&ReasonCode::WatchlistHit));
+    let mut lane = Lane::checking_borderdb();
+    lane.borderdb(BorderDbResult::Hit);
+    assert_eq!(referred(&lane), Some(ReasonCode::BorderDbHit));
+    assert!(lane.alarms().contains(&ReasonCode::BorderDbHit));
     // The traveller sees exactly what any other referral shows.
     let after_hit: Vec<MessageCode> = lane.messages().into_iter().rev().take(1).collect();
     assert_eq!(after_hit, vec![MessageCode::SeeOfficer]);
@@ -286,13 +286,27 @@ fn database_hit_refers_without_telling_the_traveller() {
 
 #[test]
 fn database_unavailable_or_slow_refers() {
-    let mut lane = Lane::checking_watchlist();
-    lane.watchlist(WatchlistResult::Unavailable);
-    assert_eq!(referred(&lane), Some(ReasonCode::WatchlistUnavailable));
+    let mut lane = Lane::checking_borderdb();
+    lane.borderdb(BorderDbResult::Unavailable);
+    assert_eq!(referred(&lane), Some(ReasonCode::BorderDbUnavailable));
 
-    let mut lane = Lane::checking_watchlist();
+    let mut lane = Lane::checking_borderdb();
     lane.run_to_deadline();
-    assert_eq!(referred(&lane), Some(ReasonCode::WatchlistTimeout));
+    assert_eq!(referred(&lane), Some(ReasonCode::BorderDbTimeout));
+}
+
+#[test]
+fn the_ees_step_refers_with_its_reason() {
+    for reason in [
+        ReasonCode::EesRequired,
+        ReasonCode::EesOverstay,
+        ReasonCode::EesUnavailable,
+    ] {
+        let mut lane = Lane::checking_borderdb();
+        lane.borderdb(BorderDbResult::Refused(reason));
+        assert_eq!(referred(&lane), Some(reason));
+        assert!(!lane.doors().contains(&(DoorId::Entry, DoorAction::Open)));
+    }
 }
 
 // ---- failed biometric verification --------------------------------------------------
@@ -925,7 +939,7 @@ fn explicit_consent_is_asked_before_any_capture_and_no_captures_nothing() {
 #[test]
 fn someone_in_the_mantrap_while_the_document_is_checked_keeps_the_entry_shut() {
     // Adversarial: the mantrap was clear when the document was presented, and zone B
-    // reports someone during the seconds the chip read, the watchlist or the consent
+    // reports someone during the seconds the chip read, the border database or the consent
     // question take. A gate that checked the mantrap only at the presentation opens the
     // entry onto them: two people in the mantrap.
     for explicit in [false, true] {
@@ -937,7 +951,7 @@ fn someone_in_the_mantrap_while_the_document_is_checked_keeps_the_entry_shut() {
         lane.present();
         lane.zone(Zone::B, true);
         lane.chip(gate::DocumentVerdict::Read(facts()));
-        lane.watchlist(gate::WatchlistResult::Clear);
+        lane.borderdb(gate::BorderDbResult::Clear);
         if explicit {
             lane.feed(Input::Consent(true));
         }

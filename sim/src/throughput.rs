@@ -2,7 +2,7 @@
 //! ([`gate::Gate`], every step checked by [`gate::check::SafetyModel`]), the simulated door
 //! controller ([`crate::controller::Device`]: door drives with their travel time, the
 //! obstruction guard, and [`crate::traveller::Walker`]s whose bodies occupy the zone
-//! sensors), and modelled durations for what the lane's jobs take (chip read, watchlist,
+//! sensors), and modelled durations for what the lane's jobs take (chip read, borderdb,
 //! face step) and for the traveller placing the document on the reader.
 //!
 //! A queue of genuine travellers never runs dry, so the figure is the lane's capacity. Time
@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use gate::check::SafetyModel;
 use gate::script::{genuine_facts, LIVE, MATCH};
 use gate::{
-    AuditEvent, Command, DocumentVerdict, DoorAction, DoorId, Gate, GateConfig, Input, JobKind,
-    MessageCode, PassageId, PassageOutcome, Phase, SensorEvent, Ticket, WatchlistResult,
+    AuditEvent, BorderDbResult, Command, DocumentVerdict, DoorAction, DoorId, Gate, GateConfig,
+    Input, JobKind, MessageCode, PassageId, PassageOutcome, Phase, SensorEvent, Ticket,
 };
 use hardware::door::{Input as Hw, Output};
 
@@ -37,8 +37,8 @@ use crate::traveller::{Place, WalkTimes};
 pub struct Durations {
     /// The chip read with passive authentication, from the document placed on the reader.
     pub chip_read: Duration,
-    /// The watchlist query (when the policy requires one).
-    pub watchlist: Duration,
+    /// The border database query (when the policy requires one).
+    pub borderdb: Duration,
     /// The face step: facing the camera, capture, match and PAD.
     pub face_step: Duration,
     /// Placing the document on the reader once at it.
@@ -319,9 +319,9 @@ impl Lane {
                     ticket,
                     verdict: DocumentVerdict::Read(genuine_facts()),
                 },
-                JobKind::Watchlist => Input::WatchlistResult {
+                JobKind::BorderDb => Input::BorderDbResult {
                     ticket,
-                    result: WatchlistResult::Clear,
+                    result: BorderDbResult::Clear,
                 },
                 JobKind::FaceMatch => Input::FaceVerdict {
                     ticket,
@@ -417,8 +417,8 @@ impl Lane {
                 Command::StartChipRead { ticket } => {
                     self.job(ticket, JobKind::ChipRead, d.chip_read)
                 }
-                Command::StartWatchlist { ticket } => {
-                    self.job(ticket, JobKind::Watchlist, d.watchlist)
+                Command::StartBorderDb { ticket } => {
+                    self.job(ticket, JobKind::BorderDb, d.borderdb)
                 }
                 Command::StartFaceMatch { ticket } => {
                     self.job(ticket, JobKind::FaceMatch, d.face_step)
@@ -487,7 +487,7 @@ mod tests {
     fn durations() -> Durations {
         Durations {
             chip_read: Duration::from_millis(900),
-            watchlist: Duration::from_millis(50),
+            borderdb: Duration::from_millis(50),
             face_step: Duration::from_millis(800),
             place_document: Duration::from_millis(1500),
             door_travel: Duration::from_secs(1),

@@ -442,6 +442,25 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> (i32, String, String) {
     )
 }
 
+/// The value of the first sample of `name` in the Prometheus text `metrics` that carries
+/// every label of `labels` (in any order: the exposition format does not fix one).
+pub fn metric_sample<'a>(metrics: &'a str, name: &str, labels: &[(&str, &str)]) -> Option<&'a str> {
+    metrics.lines().find_map(|l| {
+        let (set, value) = l.strip_prefix(name)?.strip_prefix('{')?.split_once('}')?;
+        let have: Vec<&str> = set.split(',').collect();
+        labels
+            .iter()
+            .all(|(k, v)| have.contains(&format!("{k}=\"{v}\"").as_str()))
+            .then_some(value.trim())
+    })
+}
+
+/// Whether the Prometheus text `metrics` has a sample of `name` carrying every label of
+/// `labels` (in any order).
+pub fn has_sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> bool {
+    metric_sample(metrics, name, labels).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_addr;

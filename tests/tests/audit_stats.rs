@@ -19,9 +19,9 @@ use serde_json::Value;
 /// The merged label of `/metrics` for the reasons that would tell why one traveller was
 /// referred (daemon/src/lane/metrics.rs, `public_reason`), written out again here.
 const DOCUMENT_CHECK_REASONS: [&str; 14] = [
-    "watchlist_hit",
-    "watchlist_unavailable",
-    "watchlist_timeout",
+    "borderdb_hit",
+    "borderdb_unavailable",
+    "borderdb_timeout",
     "pa_failed",
     "csca_untrusted",
     "chip_auth_failed",

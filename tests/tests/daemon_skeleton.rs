@@ -144,7 +144,7 @@ fn run_without_a_door_controller_refuses_to_start() {
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("doors.port: [doors] port is empty"), "{err}");
     assert!(err.contains("scanner.port"), "{err}");
-    assert!(err.contains("policy.watchlist"), "{err}");
+    assert!(err.contains("policy.borderdb"), "{err}");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn console_addr(line: &str) -> SocketAddr {
 const TIMEOUT_REASONS: [&str; 4] = [
     "chip_read_timeout",
     "capture_timeout",
-    "watchlist_timeout",
+    "borderdb_timeout",
     "passage_timeout",
 ];
 

@@ -1,6 +1,6 @@
-//! `/metrics` during a watchlist referral (issue #17, must-show 3): the referral is counted,
+//! `/metrics` during a borderdb referral (issue #17, must-show 3): the referral is counted,
 //! but under the merged public reason, so that nobody who reads the metrics learns that the
-//! traveller at a gate was just referred for a watchlist hit; and `/metrics` answers loopback
+//! traveller at a gate was just referred for a border database hit; and `/metrics` answers loopback
 //! clients only (no `[server] metrics_token_file` is set).
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -17,7 +17,7 @@ fn non_loopback_ip() -> Option<IpAddr> {
 }
 
 #[test]
-fn metrics_during_a_watchlist_referral_name_no_watchlist_reason() {
+fn metrics_during_a_borderdb_referral_name_no_borderdb_reason() {
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     write_sim_config(&cfg, r#""listed", "genuine""#, "");
@@ -45,13 +45,13 @@ fn metrics_during_a_watchlist_referral_name_no_watchlist_reason() {
         scrapes.push(m.body);
         let hit = audit_records(&trail, "passage")
             .iter()
-            .any(|p| p["data"]["reason"] == "watchlist_hit");
+            .any(|p| p["data"]["reason"] == "borderdb_hit");
         if hit {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "no watchlist referral in 180 s\n{}",
+            "no borderdb referral in 180 s\n{}",
             d.log.join("\n")
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -61,18 +61,18 @@ fn metrics_during_a_watchlist_referral_name_no_watchlist_reason() {
         after.contains(r#"outcome="referred",reason="document_check""#),
         "the referral is not counted under the merged reason:\n{after}"
     );
-    // Every passage goes through the watchlist phase (phase and input labels say so for all
-    // travellers alike); no label may give the watchlist as the reason of a referral or alarm.
+    // Every passage goes through the border databases phase (phase and input labels say so for all
+    // travellers alike); no label may give the border databases as the reason of a referral or alarm.
     for s in scrapes.iter().chain([&after]) {
         assert!(
-            !s.contains(r#"reason="watchlist"#),
-            "/metrics names a watchlist reason:\n{s}"
+            !s.contains(r#"reason="borderdb"#),
+            "/metrics names a borderdb reason:\n{s}"
         );
     }
     // The audit trail keeps the exact reason.
     assert!(std::fs::read_to_string(&trail)
         .unwrap()
-        .contains("watchlist_hit"));
+        .contains("borderdb_hit"));
 
     // From another address of this host: refused (no token configured).
     if let Some(ip) = non_loopback_ip() {

@@ -8,7 +8,7 @@
 //! - the MRZ scanner: `egate sim scanner`, an OCR reader on a pty;
 //! - the traveller display: `egate sim display`, on a pty;
 //! - the camera: an image sequence read through OpenCV `VideoCapture`;
-//! - the watchlist: a local list file, changed while the gate runs.
+//! - the borderdb: a local list file, changed while the gate runs.
 //!
 //! A genuine traveller is let through; the same document, once listed, is referred, and the
 //! display tells the traveller only to see an officer; someone else presenting it is
@@ -124,7 +124,7 @@ fn the_production_gate_runs_on_its_configured_devices() {
     let mut scanner = SimDevice::start(&["sim", "scanner"], "scanner: ");
     let mut display = SimDevice::start(&["sim", "display"], "display: ");
 
-    let list = d.join("watchlist.txt");
+    let list = d.join("borderdb.txt");
     write_list(&list, "# lost and stolen\nUTO X12345678\n");
     let cfg = d.join("egate.toml");
     std::fs::write(
@@ -151,8 +151,8 @@ port = {scanner:?}
 [display]
 port = {display:?}
 [policy]
-watchlist = "required"
-[watchlist]
+borderdb = "required"
+[borderdb]
 file = {list:?}
 [vision.camera]
 source = {camera:?}
@@ -260,7 +260,7 @@ fps = 0.0
     let exit_opens_before = exit_opened(&controller);
     let p = passage(&mut controller, &mut scanner, &mut daemon, 2);
     assert_eq!(p["data"]["outcome"], "referred", "{p}");
-    assert_eq!(p["data"]["reason"], "watchlist_hit", "{p}");
+    assert_eq!(p["data"]["reason"], "borderdb_hit", "{p}");
     let see_officer = display.wait_for(
         |l| l.starts_with("MSG see-officer"),
         "the display asks the traveller to see an officer",

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
+use egate_tests::{audit_records, egate, has_sample, http, run_args, write_sim_config, Daemon};
 use serde_json::Value;
 
 fn passages(trail: &Path) -> Vec<Value> {
@@ -67,10 +67,7 @@ fn a_simulated_bank_accepts_the_genuine_and_refers_impostors_forgeries_and_liste
     assert_eq!(seen[2]["data"]["outcome"], "referred", "{seen:?}");
     assert_eq!(seen[2]["data"]["reason"], "pa_failed", "{seen:?}");
     assert_eq!(seen[3]["data"]["outcome"], "referred", "{seen:?}");
-    assert_eq!(
-        seen[3]["data"]["reason"], "watchlist_hit",
-        "{seen:?}\n{log}"
-    );
+    assert_eq!(seen[3]["data"]["reason"], "borderdb_hit", "{seen:?}\n{log}");
     // Liveness is required by default: the genuine traveller's face was checked and found
     // live (a synthetic bona fide sequence); the forged document never reached the face step.
     assert_eq!(seen[0]["data"]["liveness"], "checked", "{seen:?}");
@@ -355,20 +352,4 @@ fn kill_9_mid_passage_loses_no_recorded_passage_and_restarts_safe() {
         text[restart..].contains("\"cause\":\"startup\""),
         "no safe state at start after the restart"
     );
-}
-
-/// Whether the Prometheus text `metrics` has a sample of `name` carrying every label of
-/// `labels` (in any order: the exposition format does not fix one).
-fn has_sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> bool {
-    metrics.lines().any(|l| {
-        l.strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('{'))
-            .and_then(|rest| rest.split_once('}'))
-            .is_some_and(|(set, _)| {
-                let have: Vec<&str> = set.split(',').collect();
-                labels
-                    .iter()
-                    .all(|(k, v)| have.contains(&format!("{k}=\"{v}\"").as_str()))
-            })
-    })
 }

@@ -57,7 +57,7 @@ impl Engine<'_> {
         spec.face = face.clone();
         spec.face_size = (*w, *h);
         spec.face_format = sim::factory::lds::ImageFormat::Jpeg;
-        if kind == Some(Kind::Watchlist) {
+        if kind == Some(Kind::BorderDb) {
             LISTED_DOCUMENT.1.clone_into(&mut spec.bio.number);
         }
         if kind == Some(Kind::Minor) {

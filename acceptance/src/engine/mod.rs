@@ -187,7 +187,7 @@ impl<'a> Engine<'a> {
             let mut cfg = checks.gate_config(c.today);
             cfg.layout = c.layout;
             cfg.liveness = c.liveness;
-            cfg.eligibility.watchlist = c.watchlist;
+            cfg.eligibility.borderdb = c.borderdb;
             if let Some(age) = g.minimum_age.filter(|a| *a > 0) {
                 // The scenario's minimum age comes before the deployment's rule table.
                 cfg.eligibility.rules.rules.insert(
@@ -665,16 +665,16 @@ impl<'a> Engine<'a> {
                     Event::Job(i, Input::DocumentVerdict { ticket, verdict }),
                 );
             }
-            Command::StartWatchlist { ticket } => {
+            Command::StartBorderDb { ticket } => {
                 let result = self.lanes[i]
                     .served
                     .as_ref()
                     .and_then(|s| s.document.as_ref())
-                    .map_or(gate::WatchlistResult::Unavailable, |d| d.watchlist);
-                let after = Duration::from_secs_f64(self.c.scenario.timing.watchlist_s);
+                    .map_or(gate::BorderDbResult::Unavailable, |d| d.borderdb);
+                let after = Duration::from_secs_f64(self.c.scenario.timing.borderdb_s);
                 self.schedule(
                     after,
-                    Event::Job(i, Input::WatchlistResult { ticket, result }),
+                    Event::Job(i, Input::BorderDbResult { ticket, result }),
                 );
             }
             Command::StartFaceMatch { ticket } => {
@@ -819,7 +819,7 @@ pub fn test_pki() -> sim::factory::pki::TestPki {
 fn refused() -> DocumentCheck {
     DocumentCheck {
         verdict: gate::DocumentVerdict::Refused(gate::ReasonCode::ChipReadFailed),
-        watchlist: gate::WatchlistResult::Unavailable,
+        borderdb: gate::BorderDbResult::Unavailable,
         portrait: None,
     }
 }

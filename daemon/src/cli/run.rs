@@ -124,7 +124,10 @@ impl Gates {
         match self {
             Gates::Real(_) => app,
             #[cfg(feature = "sim")]
-            Gates::Simulated(bank) => app.merge(crate::simulation::http::router(bank.controls())),
+            Gates::Simulated(bank) => app.merge(crate::simulation::http::router(
+                bank.controls(),
+                bank.source.clone(),
+            )),
         }
     }
 

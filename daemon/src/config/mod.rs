@@ -33,8 +33,8 @@ pub use check::ConfigError;
 pub use policy::GateSection;
 pub use schema::{DEFAULT_CONFIG, FREE_TABLES};
 pub use sections::{
-    AuditConfig, ConsoleConfig, DangerousConfig, LogConfig, ServerConfig, SimConfig,
-    TravellerConfig,
+    AuditConfig, ConsoleConfig, DangerousConfig, EesAdapter, EesConfig, LogConfig, ServerConfig,
+    SimConfig, TravellerConfig,
 };
 
 /// The whole configuration.
@@ -77,9 +77,12 @@ pub struct Config {
     /// Faces: models, threshold (as a target false-match rate), capture window, camera.
     #[serde(default)]
     pub vision: vision::VisionConfig,
-    /// The watchlist: a local list file and/or an HTTPS endpoint.
+    /// The border databases: a local list file and/or an HTTPS endpoint.
     #[serde(default)]
-    pub watchlist: watchlist::WatchlistConfig,
+    pub borderdb: borderdb::BorderDbConfig,
+    /// The EES step of an entry lane.
+    #[serde(default)]
+    pub ees: EesConfig,
     /// Simulator-only and unsafe switches; logged loudly at start.
     #[serde(default)]
     pub dangerous: DangerousConfig,
@@ -129,10 +132,11 @@ impl Config {
         self.log.problems(&mut p);
         policy::problems(self.rules(), &mut p);
         self.sim.problems(&mut p);
+        self.ees.problems(&self.eligibility_table(), &mut p);
         for (key, message) in self.vision.validate() {
             p.bad(key, message);
         }
-        for (key, message) in self.watchlist.problems() {
+        for (key, message) in self.borderdb.problems() {
             p.bad(key, message);
         }
         self.audit.problems(&mut p);
@@ -177,6 +181,16 @@ impl Config {
         c.consent = self.traveller.consent();
         c.assisted_factor = self.traveller.accessible_time_factor;
         c
+    }
+
+    /// The eligibility rule table as the lanes use it (problems are `problems`' to report).
+    pub fn eligibility_table(&self) -> gate::RuleTable {
+        eligibility::table(&self.eligibility, &mut |_, _| {})
+    }
+
+    /// The nationalities that skip the EES step: `[ees] exempt_group` of the rule table.
+    pub fn ees_exempt(&self) -> Vec<gate::CountryCode> {
+        self.ees.exempt(&self.eligibility_table())
     }
 
     /// The folder of the daemon's own files (see [`AuditConfig::state_dir`]).
@@ -375,7 +389,7 @@ decision = "allow"
 require_valid_document = false
 pa = "untrusted-csca-allowed"
 require_chip_authentication = true
-watchlist = "off"
+borderdb = "off"
 [timeouts]
 chip_read = 4.5
 exit = 20
@@ -430,7 +444,7 @@ exit = "open"
             require_valid_document: false,
             pa: gate::PaStrictness::AllowUntrustedCsca,
             require_chip_authentication: true,
-            watchlist: gate::WatchlistMode::Off,
+            borderdb: gate::BorderDbMode::Off,
         };
         expected.timeouts.chip_read = std::time::Duration::from_millis(4500);
         expected.timeouts.exit = std::time::Duration::from_secs(20);
@@ -529,9 +543,51 @@ exit = "ajar"
     }
 
     #[test]
-    fn watchlist_problems_are_reported_with_key_and_line() {
-        let errs = parse("[watchlist]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
+    fn borderdb_problems_are_reported_with_key_and_line() {
+        let errs = parse("[borderdb]\nurl = \"http://192.0.2.7/check\"\n").unwrap_err();
         let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
-        assert_eq!(keys, vec![("watchlist.url", Some(2))]);
+        assert_eq!(keys, vec![("borderdb.url", Some(2))]);
+    }
+
+    #[test]
+    fn the_ees_exemption_names_an_eligibility_group_and_an_unknown_one_is_refused() {
+        // A group written in another case, or a list of codes where a group name goes, is
+        // not a group: the exemption would silently admit nobody or everybody.
+        for (value, line) in [("\"EU_EEA_CH\"", 3), ("\"schengen\"", 3)] {
+            let text = format!("[ees]\nenabled = true\nexempt_group = {value}\n");
+            let errs = parse(&text).unwrap_err();
+            assert_eq!(
+                keys_and_lines(&errs),
+                vec![("ees.exempt_group".into(), Some(line))],
+                "{value}"
+            );
+            assert!(errs[0].message.contains("[eligibility.groups]"), "{errs:?}");
+            assert!(errs[0].message.contains("eu_eea_ch"), "{errs:?}");
+        }
+        let errs = parse("[ees]\nexempt_group = [\"FRA\"]\n").unwrap_err();
+        assert_eq!(errs[0].key, "ees.exempt_group", "{errs:?}");
+        // A group of the file's own counts, with its members.
+        let c = parse(
+            "[eligibility.groups]\nnordic = [\"DNK\", \"SWE\"]\n[ees]\nenabled = true\n\
+             exempt_group = \"nordic\"\n",
+        )
+        .unwrap();
+        let exempt: Vec<String> = c.ees_exempt().iter().map(|c| c.to_string()).collect();
+        assert_eq!(exempt, ["DNK", "SWE"]);
+        // The shipped group by default: Germany is "D<<", as DG1 writes it.
+        let c = parse("").unwrap();
+        let exempt = c.ees_exempt();
+        assert_eq!(exempt.len(), 31);
+        assert!(exempt.contains(&gate::CountryCode::new("D<<").unwrap()));
+    }
+
+    #[test]
+    fn the_ees_step_runs_on_entry_lanes_of_a_lane_that_enables_it_only() {
+        let entry = parse("[ees]\nenabled = true\n").unwrap();
+        assert!(entry.ees.applies(entry.gate.direction));
+        let exit = parse("[gate]\ndirection = \"exit\"\n[ees]\nenabled = true\n").unwrap();
+        assert!(!exit.ees.applies(exit.gate.direction));
+        let off = parse("").unwrap();
+        assert!(!off.ees.applies(off.gate.direction));
     }
 }

@@ -120,8 +120,8 @@ pub struct PolicyConfig {
     pub pa: PaMode,
     /// Refer chips with neither active nor chip authentication.
     pub require_chip_authentication: bool,
-    /// Whether the watchlist is queried.
-    pub watchlist: Watchlist,
+    /// Whether the border databases are queried.
+    pub borderdb: BorderDb,
 }
 
 impl Default for PolicyConfig {
@@ -130,7 +130,7 @@ impl Default for PolicyConfig {
             require_valid_document: true,
             pa: PaMode::TrustedCsca,
             require_chip_authentication: false,
-            watchlist: Watchlist::Required,
+            borderdb: BorderDb::Required,
         }
     }
 }
@@ -145,11 +145,11 @@ pub enum PaMode {
     UntrustedCscaAllowed,
 }
 
-/// `[policy] watchlist`.
+/// `[policy] borderdb`.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Watchlist {
-    /// Every eligible traveller is checked; an unavailable watchlist refers.
+pub enum BorderDb {
+    /// Every eligible traveller is checked; an unavailable borderdb refers.
     Required,
     /// No query.
     Off,
@@ -161,8 +161,8 @@ pub enum Watchlist {
 pub struct TimeoutsConfig {
     /// One chip-read attempt.
     pub chip_read: f64,
-    /// The watchlist query.
-    pub watchlist: f64,
+    /// The border database query.
+    pub borderdb: f64,
     /// Two-step: entry opening to one person confirmed in the mantrap.
     pub enter: f64,
     /// A door reaching its commanded position.
@@ -183,7 +183,7 @@ impl Default for TimeoutsConfig {
     fn default() -> Self {
         Self {
             chip_read: 10.0,
-            watchlist: 5.0,
+            borderdb: 5.0,
             enter: 15.0,
             door_travel: 3.0,
             capture_attempt: 8.0,
@@ -277,16 +277,16 @@ fn build(config: Rules<'_>, today: gate::CivilDate) -> (GateConfig, Vec<(String,
         PaMode::UntrustedCscaAllowed => gate::PaStrictness::AllowUntrustedCsca,
     };
     e.require_chip_authentication = p.require_chip_authentication;
-    e.watchlist = match p.watchlist {
-        Watchlist::Required => gate::WatchlistMode::Required,
-        Watchlist::Off => gate::WatchlistMode::Off,
+    e.borderdb = match p.borderdb {
+        BorderDb::Required => gate::BorderDbMode::Required,
+        BorderDb::Off => gate::BorderDbMode::Off,
     };
 
     let t = config.timeouts;
     let gt = &mut g.timeouts;
     for (name, secs, slot) in [
         ("chip_read", t.chip_read, &mut gt.chip_read),
-        ("watchlist", t.watchlist, &mut gt.watchlist),
+        ("borderdb", t.borderdb, &mut gt.borderdb),
         ("enter", t.enter, &mut gt.enter),
         ("door_travel", t.door_travel, &mut gt.door_travel),
         (

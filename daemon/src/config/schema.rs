@@ -3,15 +3,15 @@
 //! (`fuzz/fuzz_targets/config_file.rs`) reads files against the very same schema.
 
 /// The annotated default configuration, as kept in the repository: `config/egate.toml`, then
-/// the `[vision]` and `[watchlist]` sections kept beside their types in `vision/vision.toml`
-/// and `watchlist/watchlist.toml`.
+/// the `[vision]` and `[borderdb]` sections kept beside their types in `vision/vision.toml`
+/// and `borderdb/borderdb.toml`.
 pub const DEFAULT_CONFIG: &str = concat!(
     include_str!("../../../config/egate.toml"),
     include_str!("../../../config/devices.toml"),
     "\n",
     include_str!("../../../vision/vision.toml"),
     "\n",
-    include_str!("../../../watchlist/watchlist.toml")
+    include_str!("../../../borderdb/borderdb.toml")
 );
 
 /// Tables of the configuration whose keys are names the file chooses (each value of the

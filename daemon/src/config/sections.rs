@@ -24,14 +24,15 @@ pub struct SimConfig {
     pub impostor_share: f64,
     /// Share of forged documents.
     pub forged_share: f64,
-    /// Share of documents on the watchlist.
+    /// Share of documents on the borderdb.
     pub listed_share: f64,
     /// Seed of the traveller mix.
     pub seed: u64,
     /// vpcd readers (0 or 1) the lanes read their chips through, in lane order.
     pub vpcd_readers: Vec<u8>,
     /// A fixed, cycled sequence of travellers ("genuine", "impostor", "forged", "listed",
-    /// "print", "screen_replay", or a clone profile of [`CLONE_PATTERNS`]).
+    /// "listed_person", "overstayer", "print", "screen_replay", or a clone profile of
+    /// [`CLONE_PATTERNS`]).
     pub pattern: Vec<String>,
     /// Who the travellers are (`sim::holder`: "NAT/DOCUMENT/AGE" or
     /// "NAT@ISSUER/DOCUMENT/AGE"): cycled beside `pattern` when it is set, picked at random
@@ -40,6 +41,8 @@ pub struct SimConfig {
     /// Give each simulated lane a simulated near-infrared PAD sensor
     /// (`sim::pad_sensor::SimPadSensor`, through the `hardware::pad_sensor` hook).
     pub pad_sensor: bool,
+    /// How long the simulated border database takes to answer, milliseconds.
+    pub borderdb_latency_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -56,6 +59,7 @@ impl Default for SimConfig {
             pattern: Vec::new(),
             holders: Vec::new(),
             pad_sensor: false,
+            borderdb_latency_ms: 20,
         }
     }
 }
@@ -105,24 +109,105 @@ impl SimConfig {
                 p.bad(format!("sim.holders[{i}]"), format!("{text:?}: {e}"));
             }
         }
+        p.within(
+            "sim.borderdb_latency_ms",
+            self.borderdb_latency_ms,
+            0..=60_000,
+            "",
+        );
         if self.vpcd_readers.iter().any(|r| *r > 1) {
             p.bad("sim.vpcd_readers", "vpcd offers readers 0 and 1 only");
         }
         for (i, kind) in self.pattern.iter().enumerate() {
             if !matches!(
                 kind.as_str(),
-                "genuine" | "impostor" | "forged" | "listed" | "print" | "screen_replay"
+                "genuine"
+                    | "impostor"
+                    | "forged"
+                    | "listed"
+                    | "listed_person"
+                    | "overstayer"
+                    | "third_country"
+                    | "print"
+                    | "screen_replay"
             ) && !CLONE_PATTERNS.contains(&kind.as_str())
             {
                 p.bad(
                     format!("sim.pattern[{i}]"),
                     format!(
                         "{kind:?} is not one of \"genuine\", \"impostor\", \"forged\", \"listed\", \
-                         \"print\", \"screen_replay\" or a clone ({})",
+                         \"listed_person\", \"overstayer\", \"third_country\", \"print\", \"screen_replay\" or a \
+                         clone ({})",
                         CLONE_PATTERNS.join(", ")
                     ),
                 );
             }
+        }
+    }
+}
+
+/// `[ees]`: the EES step for third-country nationals on the entry lanes of a Schengen
+/// external border crossing point (Regulation (EU) 2017/2226).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EesConfig {
+    /// Whether the lane runs the step; it does on an entry lane only (`[gate] direction`).
+    pub enabled: bool,
+    /// The adapter.
+    pub adapter: EesAdapter,
+    /// The `[eligibility.groups]` group whose nationals skip the step (EU, EEA, CH).
+    pub exempt_group: String,
+}
+
+/// `[ees] adapter`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EesAdapter {
+    /// None: third-country nationals are referred with `ees_required`.
+    None,
+    /// The simulator's EES (`egate run --sim` only).
+    Sim,
+}
+
+impl Default for EesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            adapter: EesAdapter::None,
+            exempt_group: "eu_eea_ch".into(),
+        }
+    }
+}
+
+impl EesConfig {
+    /// Whether the step runs on a lane of `direction`.
+    pub fn applies(&self, direction: gate::Direction) -> bool {
+        self.enabled && direction == gate::Direction::Entry
+    }
+
+    /// The members of the exempt group in `table` (the lane's eligibility table, where
+    /// `egate config check` has made sure the group exists); none if it does not.
+    pub fn exempt(&self, table: &gate::RuleTable) -> Vec<gate::CountryCode> {
+        table
+            .groups
+            .iter()
+            .find(|g| g.name == self.exempt_group)
+            .map(|g| g.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// An exempt group that `table` does not define, under its dotted key.
+    pub fn problems(&self, table: &gate::RuleTable, p: &mut Problems) {
+        if !table.groups.iter().any(|g| g.name == self.exempt_group) {
+            let defined: Vec<&str> = table.groups.iter().map(|g| g.name.as_str()).collect();
+            p.bad(
+                "ees.exempt_group",
+                format!(
+                    "no group {:?} in [eligibility.groups] (defined: {})",
+                    self.exempt_group,
+                    defined.join(", ")
+                ),
+            );
         }
     }
 }
@@ -174,7 +259,7 @@ impl AuditConfig {
     }
 
     /// The folder of the daemon's own files: the audit trail's folder (demo console
-    /// accounts and the simulator's watchlist go there too).
+    /// accounts and the simulator's borderdb go there too).
     pub fn state_dir(&self) -> std::path::PathBuf {
         self.file
             .parent()

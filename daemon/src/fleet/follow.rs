@@ -146,6 +146,7 @@ fn apply(s: &mut GateStatus, kind: &GateEventKind) {
         }
         GateEventKind::Device(d) => upsert_device(&mut s.devices, d),
         GateEventKind::Alarm { .. }
+        | GateEventKind::SourceHealth { .. }
         | GateEventKind::Phase { .. }
         | GateEventKind::Command { .. } => {}
     }

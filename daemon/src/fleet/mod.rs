@@ -63,7 +63,7 @@ fn published_type(kind: &GateEventKind) -> Option<&'static str> {
     match kind {
         GateEventKind::Passage { .. } => Some("passage"),
         GateEventKind::Alarm { .. } => Some("alarm"),
-        GateEventKind::Device(_) => Some("device"),
+        GateEventKind::Device(_) | GateEventKind::SourceHealth { .. } => Some("device"),
         GateEventKind::Lane { .. } => Some("lane"),
         _ => None,
     }

@@ -8,7 +8,7 @@
 //! - the camera through OpenCV `VideoCapture` (`[vision.camera]`) and the face models of
 //!   `[vision]`;
 //! - the traveller display on a serial port (`[display]`);
-//! - the watchlist (`[watchlist]`).
+//! - the border databases (`[borderdb]`).
 //!
 //! A device that is named but cannot be opened stops the start with an error that says which
 //! and why: a gate with a missing device must not admit anybody. The same driver loop, gate
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
-use crate::config::policy::Watchlist;
+use crate::config::policy::BorderDb;
 use crate::config::{Config, ConfigError};
 use crate::lane::jobs::{self, Camera, ChipError, ChipLink};
 use crate::lane::{Devices, Lane, Shared};
@@ -299,10 +299,10 @@ pub fn missing(cfg: &Config) -> Vec<ConfigError> {
             "[scanner] port is empty: a gate needs an MRZ scanner to start passages",
         );
     }
-    if cfg.policy.watchlist == Watchlist::Required && !cfg.watchlist.is_configured() {
+    if cfg.policy.borderdb == BorderDb::Required && !cfg.borderdb.is_configured() {
         need(
-            "policy.watchlist",
-            "\"required\" but [watchlist] names neither a file nor a url",
+            "policy.borderdb",
+            "\"required\" but [borderdb] names neither a file nor a url",
         );
     }
     let ports = [
@@ -334,16 +334,20 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
     if trust.store().certificates().is_empty() {
         warn!("[pki] names no CSCA: every document will be csca_not_found");
     }
-    // The watchlist: a gate whose policy requires one must have one.
-    let watchlist: Box<dyn jobs::WatchlistCheck> = if cfg.watchlist.is_configured() {
-        Box::new(watchlist::Watchlist::new(&cfg.watchlist).context("[watchlist]")?)
+    // The borderdb: a gate whose policy requires one must have one.
+    let borderdb: Box<dyn jobs::BorderDbCheck> = if cfg.borderdb.is_configured() {
+        Box::new(borderdb::BorderDb::new(&cfg.borderdb).context("[borderdb]")?)
     } else {
         anyhow::ensure!(
-            cfg.policy.watchlist == Watchlist::Off,
-            "[policy] watchlist = \"required\" but [watchlist] names neither a file nor a url"
+            cfg.policy.borderdb == BorderDb::Off,
+            "[policy] borderdb = \"required\" but [borderdb] names neither a file nor a url"
         );
-        Box::new(jobs::NoWatchlist)
+        Box::new(jobs::NoBorderDb)
     };
+    anyhow::ensure!(
+        cfg.ees.adapter != crate::config::EesAdapter::Sim,
+        "[ees] adapter = \"sim\" is the simulator's EES: for `egate run --sim` only"
+    );
     // The chip reader must be there (it is used only when a document is presented).
     let readers = hardware::pcsc_reader::list_readers()
         .map_err(|e| anyhow::anyhow!("[reader] PC/SC is not usable: {e}"))?;
@@ -393,7 +397,10 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
             wait: Duration::from_secs_f64(cfg.reader.card_wait_s),
         }),
         camera: Box::new(camera),
-        watchlist,
+        borderdb,
+        // No EES adapter of a real back end exists yet: an entry lane refers third-country
+        // nationals with ees_required ([ees] adapter = "sim" is refused above).
+        ees: None,
         vision: Some(vision),
         trust: trust.clone(),
     };

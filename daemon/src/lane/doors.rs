@@ -54,7 +54,7 @@ pub async fn forward_events(
 pub struct ControllerSignals {
     /// The controller.
     pub doors: Arc<dyn DoorController>,
-    /// The traveller display: message codes only, never a reason for a watchlist hit.
+    /// The traveller display: message codes only, never a reason for a border database hit.
     pub display: mpsc::UnboundedSender<MessageCode>,
     /// Commands being carried out.
     pub pending: Vec<tokio::task::JoinHandle<()>>,

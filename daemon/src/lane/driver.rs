@@ -51,9 +51,9 @@ pub trait JobRunner: Send {
         let _ = passage;
         true
     }
-    /// `passage` ended (any outcome): the runner drops its personal data (zeroized).
-    fn passage_ended(&mut self, passage: gate::PassageId) {
-        let _ = passage;
+    /// `passage` ended with `outcome`: the runner drops its personal data (zeroized).
+    fn passage_ended(&mut self, passage: gate::PassageId, outcome: &gate::PassageOutcome) {
+        let _ = (passage, outcome);
     }
     /// What the passage record says about presentation attack detection (the deciding
     /// signal), taken once when the passage ends.
@@ -412,7 +412,7 @@ impl Driver {
                     }
                 }
                 Command::StartChipRead { ticket } => self.start(JobKind::ChipRead, ticket),
-                Command::StartWatchlist { ticket } => self.start(JobKind::Watchlist, ticket),
+                Command::StartBorderDb { ticket } => self.start(JobKind::BorderDb, ticket),
                 Command::StartFaceMatch { ticket } => self.start(JobKind::FaceMatch, ticket),
                 Command::StartPad { ticket } => self.start(JobKind::Pad, ticket),
                 Command::CancelJob { ticket } => {
@@ -487,7 +487,7 @@ impl Driver {
                     self.link.set_photo(link::PhotoKind::Chip, None);
                     self.link.set_photo(link::PhotoKind::Live, None);
                 }
-                self.jobs.passage_ended(*passage);
+                self.jobs.passage_ended(*passage, outcome);
                 data["notice"] = self.screen.take_notice_shown().into();
                 data["bcp"] = self.bcp.as_str().into();
                 data["direction"] = self.gate.config().direction.as_str().into();
@@ -585,7 +585,7 @@ fn device_name(d: gate::Device) -> &'static str {
         gate::Device::MrzScanner => "mrz_scanner",
         gate::Device::Camera => "camera",
         gate::Device::DoorController => "door_controller",
-        gate::Device::Watchlist => "watchlist",
+        gate::Device::BorderDb => "borderdb",
         gate::Device::Biometrics => "biometrics",
     }
 }

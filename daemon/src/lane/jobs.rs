@@ -1,7 +1,8 @@
-//! The gate's background jobs — chip read + passive authentication, watchlist query, face
-//! capture + match — shared by the real gate (`crate::lane::devices`) and the simulated bank
-//! (`crate::simulation::bank`). Only where the chip, the frames and the list come from differs:
-//! [`ChipLink`], [`Camera`] and [`WatchlistCheck`].
+//! The gate's background jobs — chip read + passive authentication, the border database step
+//! (`crate::lane::borderdb_step`), face capture + match — shared by the real gate
+//! (`crate::lane::devices`) and the simulated bank (`crate::simulation::bank`). Only where the
+//! chip, the frames and the databases come from differs: [`ChipLink`], [`Camera`],
+//! [`BorderDbCheck`] and the EES adapter.
 //!
 //! Jobs run on blocking threads (PC/SC and ONNX Runtime block) and hand their result back to
 //! the driver loop as the matching [`Input`] with the job's ticket.
@@ -9,7 +10,7 @@
 //! Personal data of a passage — the scanned MRZ, the chip's DG1 and portrait — lives in its
 //! [`PassageData`] in [`Passages`] and nowhere else; it is zeroized when the passage ends
 //! (the driver calls [`JobRunner::passage_ended`]), and a scan the gate never took when the
-//! next document is scanned. The chip read and the watchlist query work on the passage being
+//! next document is scanned. The chip read and the border database step work on the passage being
 //! read (with overlap, the next traveller's), the face match on the lane's.
 
 use std::sync::{Arc, Mutex};
@@ -56,39 +57,7 @@ pub trait Camera: Send + Sync {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String>;
 }
 
-/// The watchlist, as a job sees it.
-pub trait WatchlistCheck: Send + Sync {
-    /// Whether the document is listed. `Unavailable` when the list cannot be asked.
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult;
-}
-
-impl WatchlistCheck for watchlist::Watchlist {
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult {
-        let checked = watchlist::Watchlist::check(self, query);
-        // The errors name files, lines and HTTP statuses, never document data.
-        for e in &checked.errors {
-            warn!(error = %e, "watchlist");
-        }
-        checked.result
-    }
-}
-
-impl<T: WatchlistCheck + ?Sized> WatchlistCheck for Arc<T> {
-    fn check(&self, query: &watchlist::Query) -> gate::WatchlistResult {
-        (**self).check(query)
-    }
-}
-
-/// No list: every query is answered `Unavailable`. A real gate refuses to start with
-/// `[policy] watchlist = "required"` and no list, so with this the gate never asks.
-pub struct NoWatchlist;
-
-impl WatchlistCheck for NoWatchlist {
-    fn check(&self, _query: &watchlist::Query) -> gate::WatchlistResult {
-        warn!("watchlist query, but no watchlist is configured");
-        gate::WatchlistResult::Unavailable
-    }
-}
+pub use crate::lane::borderdb_step::{BorderDbCheck, EesStep, NoBorderDb};
 
 impl<T: Camera + ?Sized> Camera for Arc<T> {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
@@ -139,8 +108,14 @@ pub struct JobContext {
     pub chip: Box<dyn ChipLink>,
     /// The camera.
     pub camera: Box<dyn Camera>,
-    /// The watchlist.
-    pub watchlist: Box<dyn WatchlistCheck>,
+    /// The border databases.
+    pub borderdb: Box<dyn BorderDbCheck>,
+    /// The sources that did not answer their last query.
+    pub sources: crate::lane::borderdb_step::SourceHealth,
+    /// The EES step.
+    pub ees: EesStep,
+    /// The audit trail, for the border database step's records (source, category, decision).
+    pub audit: Option<Arc<Mutex<audit::AuditLog>>>,
     /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
     pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
     /// The lane's traveller screen (language, guidance, the start of capture).
@@ -208,7 +183,7 @@ impl JobContext {
         self.passages().drop_unclaimed();
     }
 
-    fn passages(&self) -> std::sync::MutexGuard<'_, Passages> {
+    pub(crate) fn passages(&self) -> std::sync::MutexGuard<'_, Passages> {
         self.passage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -241,7 +216,7 @@ impl JobContext {
 
     /// Runs `f` on the data of scan `generation` if its passage is still in progress (a late
     /// job's result is dropped, never written into another traveller's passage).
-    fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
+    pub(crate) fn update(&self, generation: u64, f: impl FnOnce(&mut PassageData)) -> bool {
         match self.passages().get_mut(generation) {
             Some(p) => {
                 f(p);
@@ -272,9 +247,9 @@ impl JobRunner for Jobs {
                     ticket,
                     verdict: chip_job(&ctx),
                 },
-                JobKind::Watchlist => Input::WatchlistResult {
+                JobKind::BorderDb => Input::BorderDbResult {
                     ticket,
-                    result: watchlist_job(&ctx),
+                    result: crate::lane::borderdb_step::run(&ctx),
                 },
                 JobKind::FaceMatch => {
                     // PAD runs on the capture's own frames; its PAD job takes the verdict.
@@ -307,7 +282,14 @@ impl JobRunner for Jobs {
         self.ctx.is_lane(passage)
     }
 
-    fn passage_ended(&mut self, passage: gate::PassageId) {
+    fn passage_ended(&mut self, passage: gate::PassageId, outcome: &gate::PassageOutcome) {
+        let accepted = *outcome == gate::PassageOutcome::Accepted;
+        let entry = self
+            .ctx
+            .passages()
+            .get_passage(passage)
+            .and_then(|p| p.ees_entry.take());
+        crate::lane::borderdb_step::passage_ended(&self.ctx, entry, accepted);
         self.ctx.passage_ended(passage);
     }
 
@@ -433,13 +415,29 @@ fn check_document(
         ctx.update(generation, |p| p.deviations = Some(record));
     }
     if let Some(q) = query {
-        ctx.update(generation, |p| p.watch = Some(q));
+        ctx.update(generation, |p| {
+            p.borderdb = Some(q.borderdb);
+            p.ees = Some(q.ees);
+            p.dg1 = Some(q.dg1);
+        });
     }
     verdict
 }
 
+/// What the border database step asks about a document, made from DG1 (zeroized on drop).
+pub struct DocumentQueries {
+    /// The border databases' query: the document and, when DG1's name can be asked, the
+    /// person.
+    pub borderdb: borderdb::Query,
+    /// The EES step's query: the document.
+    pub ees: borderdb::Query,
+    /// DG1 for the officer who handles a border database referral.
+    pub dg1: console::link::Dg1View,
+}
+
 /// Checks a chip read against the printed MRZ: passive authentication, chip authenticity,
-/// and the facts the gate's policy needs; with them, the watchlist query made from DG1.
+/// and the facts the gate's policy needs; with them, the border database queries made from
+/// DG1.
 /// The deviation lists applied under `policy` are left in `uses`. Shared by the lanes' chip
 /// job and acceptance runs.
 pub fn check_read(
@@ -449,7 +447,7 @@ pub fn check_read(
     read: &ReadDocument,
     mrz: &document::mrz::Mrz,
     uses: &mut Vec<document::deviation::DeviationUse>,
-) -> (gate::DocumentVerdict, Option<watchlist::Query>) {
+) -> (gate::DocumentVerdict, Option<DocumentQueries>) {
     use gate::{DocumentVerdict, ReasonCode};
     let store = trust.store();
     // Passive authentication, the store's deviation lists (ICAO 9303-12 §10) and chip
@@ -522,35 +520,44 @@ pub fn check_read(
         Some(f) => {
             // The query comes from DG1 as passive authentication verified it, not from the
             // printed MRZ (ICAO 9303-11 §5.1: the chip's data is the signed data).
-            let query = watchlist::Query::new(watchlist::QueryFields {
-                document_code: m.document_code(),
-                issuing_state: m.issuing_state(),
-                document_number: m.document_number(),
-                nationality: m.nationality(),
-            });
-            let query = match query {
-                Ok(q) => Some(q),
-                Err(e) => {
-                    warn!(error = %e, "no watchlist query can be made from DG1");
+            let query = || {
+                borderdb::Query::new(borderdb::QueryFields {
+                    document_code: m.document_code(),
+                    issuing_state: m.issuing_state(),
+                    document_number: m.document_number(),
+                    nationality: m.nationality(),
+                })
+            };
+            let queries = match (query(), query()) {
+                (Ok(q), Ok(ees)) => {
+                    let person = borderdb::Person::new(
+                        m.primary_identifier(),
+                        m.secondary_identifier(),
+                        f.birth_date,
+                    );
+                    let borderdb = match person {
+                        Some(p) => q.with_person(p),
+                        None => {
+                            warn!("DG1's name cannot be queried: the document only");
+                            q
+                        }
+                    };
+                    Some(DocumentQueries {
+                        borderdb,
+                        ees,
+                        dg1: crate::lane::borderdb_step::dg1_view(m),
+                    })
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    warn!(error = %e, "no border database query can be made from DG1");
                     None
                 }
             };
-            (DocumentVerdict::Read(f), query)
+            (DocumentVerdict::Read(f), queries)
         }
         None => {
             warn!("DG1 holds a country code or date the gate cannot use");
             (DocumentVerdict::Refused(ReasonCode::ChipReadFailed), None)
-        }
-    }
-}
-
-fn watchlist_job(ctx: &JobContext) -> gate::WatchlistResult {
-    let query = ctx.passages().reading().and_then(|p| p.watch.take());
-    match query {
-        Some(q) => ctx.watchlist.check(&q),
-        None => {
-            warn!("watchlist query before the chip was read");
-            gate::WatchlistResult::Unavailable
         }
     }
 }
@@ -650,15 +657,57 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         *pad = p;
         face
     });
-    if let Some(jpeg) = tee.jpeg.take() {
+    let live = tee.jpeg.take();
+    let mut ees_reference = None;
+    if let Some(jpeg) = &live {
         if ctx.in_lane(generation) {
             ctx.link.set_photo(PhotoKind::Live, Some(jpeg.to_vec()));
         }
+        ctx.update(generation, |p| {
+            ees_reference = p.ees_reference.clone();
+            if let Some(entry) = p.ees_entry.as_mut() {
+                entry.live = Some(jpeg.clone());
+            }
+        });
     }
     match result {
-        Ok(v) => to_gate_face(&v),
+        Ok(v) => match (to_gate_face(&v), ees_reference, live) {
+            // Regulation (EU) 2017/2226 Art. 23(2): the live face is verified against the
+            // individual file's facial image as well as against DG2; a mismatch with either
+            // is a mismatch.
+            (gate::FaceVerdict::Match { .. }, Some(reference), Some(live)) => {
+                ees_face(pipeline, matcher, &live, &reference)
+            }
+            (verdict, ..) => verdict,
+        },
         Err(e) => {
             warn!(error = %e, "capture failed");
+            gate::FaceVerdict::NoFace
+        }
+    }
+}
+
+/// The live capture's first frame against the EES facial image.
+fn ees_face(
+    pipeline: &mut vision::FacePipeline,
+    matcher: &vision::Matcher,
+    live: &[u8],
+    reference: &[u8],
+) -> gate::FaceVerdict {
+    let compared = vision::decode::decode_photo(live).and_then(|probe| {
+        let reference = vision::decode::decode_photo(reference)?;
+        vision::matcher::compare_images(
+            pipeline,
+            &probe,
+            &reference,
+            matcher,
+            vision::matcher::MultiFace::Refuse,
+        )
+    });
+    match compared {
+        Ok(c) => to_gate_face(&c.verdict),
+        Err(e) => {
+            warn!(error = %e, "the EES facial image cannot be compared");
             gate::FaceVerdict::NoFace
         }
     }
@@ -717,7 +766,10 @@ mod tests {
             link,
             chip,
             camera: Box::new(NoCamera),
-            watchlist: Box::new(NoWatchlist),
+            borderdb: Box::new(NoBorderDb),
+            sources: Default::default(),
+            ees: EesStep::off(),
+            audit: None,
             faults: Default::default(),
             screen: traveller::Screens::new(traveller::Settings::built_in("1")).lane("t"),
             metrics: None,

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the gates (`egate_*`): passages by outcome and reason, phase
 //! durations, alarms, device health, dropped and unexpected inputs. Labels carry only gate
 //! ids, phases, reason codes and device names — never anything about a traveller — and
-//! reasons that would tell a reader why one traveller was referred (a watchlist hit above
+//! reasons that would tell a reader why one traveller was referred (a border database hit above
 //! all) are merged into one public label, [`DOCUMENT_CHECK`] (see [`public_reason`]).
 
 use std::time::Duration;
@@ -13,16 +13,19 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, 
 pub const DOCUMENT_CHECK: &str = "document_check";
 
 /// The reason as a public metrics label: the checks of the document and its holder
-/// (authenticity, eligibility, the watchlist) are merged into [`DOCUMENT_CHECK`], so that a
+/// (authenticity, eligibility, the border databases) are merged into [`DOCUMENT_CHECK`], so that a
 /// count that moves on `/metrics` does not tell whoever reads it that the traveller at a
-/// gate was just referred for a watchlist hit. The audit trail keeps the exact reason.
+/// gate was just referred for a border database hit. The audit trail keeps the exact reason.
 pub fn public_reason(reason: &str) -> &str {
     use ReasonCode::*;
     match ReasonCode::from_name(reason) {
         Some(
-            WatchlistHit
-            | WatchlistUnavailable
-            | WatchlistTimeout
+            BorderDbHit
+            | BorderDbUnavailable
+            | BorderDbTimeout
+            | EesRequired
+            | EesOverstay
+            | EesUnavailable
             | PaFailed
             | CscaUntrusted
             | ChipAuthFailed
@@ -54,6 +57,8 @@ pub struct Metrics {
     recoveries: IntCounterVec,
     recovery_seconds: HistogramVec,
     pad: IntCounterVec,
+    source_seconds: HistogramVec,
+    source_up: IntGaugeVec,
     steps: super::step_metrics::StepMetrics,
 }
 
@@ -138,6 +143,26 @@ impl Metrics {
             &["gate", "decision", "species"],
         )?;
         registry.register(Box::new(pad.clone()))?;
+        // Every query asks every source until one has a hit, so the latency of a source does
+        // not tell a reader whether the traveller at the gate was listed: only that one
+        // answered and how fast. No hit count per source is kept here (the audit has it).
+        let source_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "egate_borderdb_query_seconds",
+                "Time each border database source took to answer or fail, per source.",
+            )
+            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0]),
+            &["gate", "source"],
+        )?;
+        let source_up = IntGaugeVec::new(
+            Opts::new(
+                "egate_borderdb_source_up",
+                "Whether a border database source answered its last query (1) or not (0).",
+            ),
+            &["gate", "source"],
+        )?;
+        registry.register(Box::new(source_seconds.clone()))?;
+        registry.register(Box::new(source_up.clone()))?;
         registry.register(Box::new(recoveries.clone()))?;
         registry.register(Box::new(recovery_seconds.clone()))?;
         registry.register(Box::new(passages.clone()))?;
@@ -161,6 +186,8 @@ impl Metrics {
             recoveries,
             recovery_seconds,
             pad,
+            source_seconds,
+            source_up,
             steps,
         })
     }
@@ -261,6 +288,19 @@ impl GateMetrics {
             .with_label_values(&[&self.gate, decision, species])
             .inc();
     }
+    /// How each border database source fared with one query.
+    pub fn borderdb(&self, reports: &[borderdb::SourceReport]) {
+        for r in reports {
+            self.m
+                .source_seconds
+                .with_label_values(&[&self.gate, &r.source])
+                .observe(r.took.as_secs_f64());
+            self.m
+                .source_up
+                .with_label_values(&[&self.gate, &r.source])
+                .set(i64::from(r.answered));
+        }
+    }
     /// The recoveries of one chip read (`ReadStats::recoveries`): each counted by the plain
     /// status word that ended the session, and its cost observed.
     pub fn chip_read(&self, stats: &document::reader::ReadStats) {
@@ -354,8 +394,8 @@ mod reason_labels {
     fn sensitive_reasons_are_merged_and_the_others_kept() {
         let registry = Registry::new();
         let m = Metrics::register(&registry).unwrap().for_gate("g1");
-        m.passage("referred", "watchlist_hit", Duration::from_secs(3));
-        m.alarm("watchlist_hit");
+        m.passage("referred", "borderdb_hit", Duration::from_secs(3));
+        m.alarm("borderdb_hit");
         m.passage("referred", "face_mismatch", Duration::from_secs(3));
         let mut text = Vec::new();
         prometheus::Encoder::encode(
@@ -365,11 +405,11 @@ mod reason_labels {
         )
         .unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(!text.contains("watchlist"), "{text}");
+        assert!(!text.contains("borderdb"), "{text}");
         assert!(text.contains("reason=\"document_check\""), "{text}");
         assert!(text.contains("reason=\"face_mismatch\""), "{text}");
         for r in ReasonCode::ALL {
-            assert!(!public_reason(r.as_str()).contains("watchlist"));
+            assert!(!public_reason(r.as_str()).contains("borderdb"));
         }
     }
 }

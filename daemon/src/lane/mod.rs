@@ -1,7 +1,8 @@
 //! One gate lane at run time: the driver loop around the sans-IO gate, its jobs (chip read,
-//! watchlist, capture and match), the doors, the devices, the lane's clock, its metrics and
+//! the border database step, capture and match), the doors, the devices, the lane's clock, its metrics and
 //! the health/metrics HTTP endpoint.
 
+pub mod borderdb_step;
 pub mod clock;
 pub mod devices;
 pub mod doors;
@@ -26,7 +27,7 @@ use clock::LaneClock;
 use console::link::{GateStatus, LocalGate};
 use doors::{forward_events, ControllerSignals};
 use driver::Driver;
-use jobs::{Camera, ChipLink, JobContext, VisionParts, WatchlistCheck};
+use jobs::{BorderDbCheck, Camera, ChipLink, JobContext, VisionParts};
 use metrics::Metrics;
 
 /// Runs `f`, which blocks its thread (an audit append waits for fsync; models load), without
@@ -72,8 +73,10 @@ pub struct Devices {
     pub chip: Box<dyn ChipLink>,
     /// The camera.
     pub camera: Box<dyn Camera>,
-    /// The watchlist.
-    pub watchlist: Box<dyn WatchlistCheck>,
+    /// The border databases.
+    pub borderdb: Box<dyn BorderDbCheck>,
+    /// The EES adapter of an entry lane; `None`: third-country nationals are referred.
+    pub ees: Option<Arc<dyn borderdb::ees::Ees>>,
     /// The face pipeline; `None`: every face match fails.
     pub vision: Option<VisionParts>,
     /// Trust anchors of passive authentication (reloaded while the gate runs).
@@ -137,7 +140,15 @@ impl Lane {
             link: link.clone(),
             chip: devices.chip,
             camera: devices.camera,
-            watchlist: devices.watchlist,
+            borderdb: devices.borderdb,
+            sources: Default::default(),
+            ees: jobs::EesStep {
+                applies: cfg.ees.applies(cfg.gate.direction),
+                exempt: cfg.ees_exempt(),
+                adapter: devices.ees,
+                clock,
+            },
+            audit: Some(shared.audit.clone()),
             faults: Default::default(),
             screen: screen.clone(),
             metrics: Some(shared.metrics.for_gate(id)),

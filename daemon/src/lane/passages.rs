@@ -1,5 +1,6 @@
-//! The personal data of the passages in progress: the scanned MRZ, the chip portrait and the
-//! watchlist query, one [`PassageData`] per passage and nowhere else.
+//! The personal data of the passages in progress: the scanned MRZ, the chip portrait, the
+//! border database queries, DG1 for a referral and the EES facial image, one [`PassageData`]
+//! per passage and nowhere else.
 //!
 //! With overlapping passages (`[gate] overlap`) there are two: the traveller in the lane
 //! (the oldest, whose face is matched) and the next one, whose document is read at the entry
@@ -20,8 +21,17 @@ pub struct PassageData {
     pub printed_mrz: Option<Zeroizing<String>>,
     /// The chip portrait (DG2 image), once read.
     pub chip_photo: Option<Zeroizing<Vec<u8>>>,
-    /// The watchlist query, once the chip was read (asked once, then dropped).
-    pub watch: Option<watchlist::Query>,
+    /// The border database query, once the chip was read (asked once, then dropped).
+    pub borderdb: Option<borderdb::Query>,
+    /// The EES step's query (the same document), once the chip was read.
+    pub ees: Option<borderdb::Query>,
+    /// DG1, for the officer who handles a border database referral (moved into the
+    /// referral, or dropped with the passage).
+    pub dg1: Option<console::link::Dg1View>,
+    /// The EES individual file's facial image, when the record has one.
+    pub ees_reference: Option<Zeroizing<Vec<u8>>>,
+    /// The EES entry record to create if this passage is accepted.
+    pub ees_entry: Option<crate::lane::borderdb_step::PendingEntry>,
     /// The deviation-list uses of the chip check, for the passage record (no personal data).
     pub deviations: Option<serde_json::Value>,
 }
@@ -126,6 +136,11 @@ impl Passages {
     /// The passage of scan `generation`, if it is still in progress.
     pub fn get_mut(&mut self, generation: u64) -> Option<&mut PassageData> {
         self.slots.iter_mut().find(|s| s.generation == generation)
+    }
+
+    /// The data of `passage`, if it is in progress.
+    pub fn get_passage(&mut self, passage: gate::PassageId) -> Option<&mut PassageData> {
+        self.slots.iter_mut().find(|s| s.passage == Some(passage))
     }
 
     /// Whether scan `generation` is the lane's.

@@ -1,5 +1,5 @@
 //! Metrics of the passage's steps and of the gate's trust data, for monitoring without
-//! personal data: how long each background job (chip read, watchlist, face match, PAD) took,
+//! personal data: how long each background job (chip read, borderdb, face match, PAD) took,
 //! the distribution of face-match scores (a histogram only: no per-passage value is
 //! exported), and the issue and next-update times of the CRLs the gate checks against
 //! (their age and nearness to expiry follow in PromQL: `time() - ...`).
@@ -28,7 +28,7 @@ impl StepMetrics {
             HistogramOpts::new(
                 "egate_step_duration_seconds",
                 "Time of each step's job, started to result: chip_read (read, passive and \
-                 active/chip authentication), watchlist, face_match (capture and match), pad.",
+                 active/chip authentication), borderdb, face_match (capture and match), pad.",
             )
             .buckets(vec![
                 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0,
@@ -123,7 +123,7 @@ impl GateStepMetrics {
     pub fn input(&self, input: &Input) {
         let ticket = match input {
             Input::DocumentVerdict { ticket, .. }
-            | Input::WatchlistResult { ticket, .. }
+            | Input::BorderDbResult { ticket, .. }
             | Input::FaceVerdict { ticket, .. }
             | Input::PadVerdict { ticket, .. } => *ticket,
             _ => return,

@@ -1,6 +1,6 @@
 //! The lane's own checks for acceptance runs (`egate sim run`, `egate sim suite`): the chip
 //! read's passive authentication, chip authenticity and facts (`lane::jobs::check_read`),
-//! the real watchlist code over the simulator's list, and the face job's capture loop with
+//! the real borderdb code over the simulator's list, and the face job's capture loop with
 //! PAD on the same frames (`lane::pad::capture`) on the configured ONNX models — the
 //! functions a running lane uses, called by the virtual-time engine of the `acceptance`
 //! crate. Only the clock differs: the capture loop gets a virtual clock that advances one
@@ -13,7 +13,7 @@ use document::reader::{read_document, AccessKey, ReaderOptions, Transport};
 use zeroize::Zeroizing;
 
 use crate::config::Config;
-use crate::lane::jobs::{self, VisionParts, WatchlistCheck};
+use crate::lane::jobs::{self, BorderDbCheck, VisionParts};
 use crate::lane::trust::Trust;
 
 /// The checks of one acceptance run.
@@ -21,7 +21,7 @@ pub struct LaneChecks {
     cfg: Config,
     trust: std::sync::Arc<Trust>,
     pseudonyms: audit::Pseudonymizer,
-    watchlist: watchlist::Watchlist,
+    borderdb: borderdb::BorderDb,
     vision: Option<VisionParts>,
     vision_error: Option<String>,
     _dir: tempfile::TempDir,
@@ -32,7 +32,7 @@ const FRAME_INTERVAL: Duration = Duration::from_micros(66_667);
 
 impl LaneChecks {
     /// The checks for `cfg` (its `[vision]` models and target FMR, `[gate]`, `[policy]`),
-    /// trusting the test PKI `pki`, with the simulator's watchlist.
+    /// trusting the test PKI `pki`, with the simulator's borderdb.
     pub fn new(cfg: Config, pki: &sim::factory::pki::TestPki) -> anyhow::Result<Self> {
         let mut store = document::pki::CscaStore::new();
         store.add_der_or_pem(&pki.csca.der)?;
@@ -42,17 +42,17 @@ impl LaneChecks {
         let (trust, _notes) =
             Trust::load(&cfg.pki, Some(store)).map_err(|e| anyhow::anyhow!("[pki] {e}"))?;
         let dir = tempfile::tempdir()?;
-        let file = dir.path().join("sim-watchlist.txt");
+        let file = dir.path().join("sim-borderdb.txt");
         let (state, number) = acceptance::faces::LISTED_DOCUMENT;
         std::fs::write(
             &file,
-            format!("# The simulator's watchlist: the document of every \"watchlist_hit\" traveller.\n{state} {number}\n"),
+            format!("# The simulator's borderdb: the document of every \"borderdb_hit\" traveller.\n{state} {number}\n"),
         )?;
-        let watchlist = watchlist::Watchlist::new(&watchlist::WatchlistConfig {
+        let borderdb = borderdb::BorderDb::new(&borderdb::BorderDbConfig {
             file,
             ..Default::default()
         })
-        .map_err(|e| anyhow::anyhow!("[watchlist] {e}"))?;
+        .map_err(|e| anyhow::anyhow!("[borderdb] {e}"))?;
         let (vision, vision_error) = match VisionParts::load(&cfg.vision) {
             Ok(v) => (Some(v), None),
             Err(e) => (None, Some(e.to_string())),
@@ -63,7 +63,7 @@ impl LaneChecks {
             // A fixed key: the simulator's documents are fabricated, and the reports show
             // no pseudonym.
             pseudonyms: audit::Pseudonymizer::from_key(&[0x5a; 32]),
-            watchlist,
+            borderdb,
             vision,
             vision_error,
             _dir: dir,
@@ -80,7 +80,7 @@ impl Checks for LaneChecks {
     fn document(&mut self, card: &mut dyn Transport, printed_mrz: &str) -> DocumentCheck {
         let refused = |r| DocumentCheck {
             verdict: gate::DocumentVerdict::Refused(r),
-            watchlist: gate::WatchlistResult::Unavailable,
+            borderdb: gate::BorderDbResult::Unavailable,
             portrait: None,
         };
         let lines: Vec<&str> = printed_mrz.lines().collect();
@@ -99,14 +99,19 @@ impl Checks for LaneChecks {
             &mrz,
             &mut Vec::new(),
         );
-        let watchlist = match query {
-            Some(q) => WatchlistCheck::check(&self.watchlist, &q),
-            None => gate::WatchlistResult::Unavailable,
+        let borderdb = match query {
+            // The document and the person, as a lane asks; no EES step in acceptance runs.
+            Some(q) => match BorderDbCheck::check(&self.borderdb, &q.borderdb).answer {
+                borderdb::Answer::Clear => gate::BorderDbResult::Clear,
+                borderdb::Answer::Hit(_) => gate::BorderDbResult::Hit,
+                borderdb::Answer::Unavailable { .. } => gate::BorderDbResult::Unavailable,
+            },
+            None => gate::BorderDbResult::Unavailable,
         };
         let portrait = read.face().ok().map(|f| Zeroizing::new(f.image.clone()));
         DocumentCheck {
             verdict,
-            watchlist,
+            borderdb,
             portrait,
         }
     }
@@ -184,7 +189,11 @@ impl Checks for LaneChecks {
     fn describe(&self) -> Vec<(String, String)> {
         let v = &self.cfg.vision;
         let mut out = vec![
-            ("checks".into(), "egate lane jobs: check_read (PA, chip authenticity), watchlist file, capture + PAD".into()),
+            (
+                "checks".into(),
+                "egate lane jobs: check_read (PA, chip authenticity), borderdb file, capture + PAD"
+                    .into(),
+            ),
             ("vision.assets".into(), v.assets_dir().display().to_string()),
             ("vision.yunet".into(), v.yunet.clone()),
             ("vision.sface".into(), v.sface.clone()),

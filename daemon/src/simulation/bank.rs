@@ -12,8 +12,8 @@
 //! have a vpcd reader (two per pcscd), and in-process with a link model on the others.
 //!
 //! What is simulated rather than real, and named so: the MRZ scanner (the traveller's printed
-//! MRZ is handed to the chip-read job directly), the camera (image files replayed), and the
-//! watchlist (an empty list).
+//! MRZ is handed to the chip-read job directly), the camera (image files replayed), a border
+//! database source and the EES (`super::backends`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -40,8 +40,15 @@ pub enum Case {
     Impostor,
     /// A document whose data group was altered after signing.
     Forged,
-    /// The holder of a genuine document that is on the watchlist.
+    /// The holder of a genuine document that is on the border database list.
     Listed,
+    /// A clean document whose holder (name and date of birth) the simulated border database
+    /// holds.
+    ListedPerson,
+    /// A third-country national whose record in the simulated EES shows an overstay.
+    Overstayer,
+    /// A third-country national on a first entry.
+    ThirdCountry,
     /// The holder of a cloned chip: one of the factory's clone defects
     /// (`sim::factory::Defect::CLONES`), named in `[sim] pattern` by its profile name.
     Clone(sim::factory::Defect),
@@ -50,6 +57,10 @@ pub enum Case {
     /// The genuine document, and a screen replaying a clip of the holder.
     ScreenReplay,
 }
+
+/// The nationality of the simulated third-country nationals: Utopia, ICAO 9303-3's
+/// specimen state.
+const THIRD_COUNTRY: &str = "UTO";
 
 /// One simulated traveller: the chip they carry, their printed MRZ and what they present
 /// to the camera.
@@ -262,7 +273,17 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let identities = load_identities(&faces_dir, detector.as_mut())
         .map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
     drop(detector);
-    let watchlist = sim_watchlist(cfg)?;
+    let source = Arc::new(super::backends::SimSource::new(Duration::from_millis(
+        sim_cfg.borderdb_latency_ms,
+    )));
+    let borderdb = sim_borderdb(cfg, source.clone())?;
+    let clock = crate::lane::clock::LaneClock::new(cfg.gate.utc_offset_minutes);
+    let ees: Option<Arc<dyn borderdb::ees::Ees>> = match cfg.ees.adapter {
+        crate::config::EesAdapter::Sim => {
+            Some(Arc::new(super::backends::SimEes::new(clock.today())))
+        }
+        crate::config::EesAdapter::None => None,
+    };
     // Who the travellers are, and a test PKI for each state that issues their documents
     // (passive authentication checks the signer's country against the issuing state).
     let holders: Vec<sim::holder::Holder> = sim_cfg
@@ -293,6 +314,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let mut bank = SimBank {
         lanes: Vec::new(),
         controllers: Vec::new(),
+        source,
     };
     for n in 0..sim_cfg.gates {
         let id = format!("{}-{}", cfg.gate.id, n + 1);
@@ -341,7 +363,8 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             display,
             chip: Box::new(chip.clone()),
             camera: Box::new(camera.clone()),
-            watchlist: Box::new(watchlist.clone()),
+            borderdb: Box::new(borderdb.clone()),
+            ees: ees.clone(),
             vision,
             trust: trust.clone(),
             pad_sensor: pad_sensor
@@ -381,30 +404,35 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     Ok(bank)
 }
 
-/// The simulated bank's watchlist: the one `[watchlist]` names, or else a list file the
-/// simulator writes next to the audit trail with its one listed document — the real
-/// watchlist code either way.
-fn sim_watchlist(cfg: &Config) -> anyhow::Result<Arc<watchlist::Watchlist>> {
-    let wcfg = if cfg.watchlist.is_configured() {
-        cfg.watchlist.clone()
+/// The simulated bank's border databases: the file and endpoint `[borderdb]` names, or else
+/// a list file the simulator writes next to the audit trail with its one listed document;
+/// then the simulated source — the real `borderdb` code either way.
+fn sim_borderdb(
+    cfg: &Config,
+    source: Arc<super::backends::SimSource>,
+) -> anyhow::Result<Arc<borderdb::BorderDb>> {
+    let wcfg = if cfg.borderdb.is_configured() {
+        cfg.borderdb.clone()
     } else {
         let dir = cfg.state_dir();
         std::fs::create_dir_all(&dir)?;
-        let file = dir.join("sim-watchlist.txt");
+        let file = dir.join("sim-borderdb.txt");
         std::fs::write(
             &file,
             format!(
-                "# The simulator's watchlist: the document every \"listed\" traveller carries.\n{} {}\n",
+                "# The simulator's borderdb: the document every \"listed\" traveller carries.\n{} {}\n",
                 LISTED_DOCUMENT.0, LISTED_DOCUMENT.1
             ),
         )?;
-        watchlist::WatchlistConfig {
+        borderdb::BorderDbConfig {
             file,
             ..Default::default()
         }
     };
     Ok(Arc::new(
-        watchlist::Watchlist::new(&wcfg).map_err(|e| anyhow::anyhow!("[watchlist] {e}"))?,
+        borderdb::BorderDb::new(&wcfg)
+            .map_err(|e| anyhow::anyhow!("[borderdb] {e}"))?
+            .with_source(Box::new(source)),
     ))
 }
 
@@ -414,6 +442,8 @@ pub struct SimBank {
     pub lanes: Vec<Lane>,
     /// The simulated controllers, in gate order, kept alive until the drivers have stopped.
     pub controllers: Vec<Arc<sim::controller::SimController>>,
+    /// The simulated border database source (its outage switch).
+    pub source: Arc<super::backends::SimSource>,
 }
 
 impl SimBank {
@@ -695,6 +725,9 @@ fn pick_case(rng: &mut impl Rng, cfg: &SimConfig, served: usize) -> Case {
             "impostor" => Case::Impostor,
             "forged" => Case::Forged,
             "listed" => Case::Listed,
+            "listed_person" => Case::ListedPerson,
+            "overstayer" => Case::Overstayer,
+            "third_country" => Case::ThirdCountry,
             "print" => Case::Print,
             "screen_replay" => Case::ScreenReplay,
             other => sim::factory::Defect::from_name(other)
@@ -731,7 +764,7 @@ fn make_traveller(
         country = who.pki_country();
     }
     if case == Case::Listed {
-        // The simulator's watchlist lists one German document.
+        // The simulator's borderdb lists one German document.
         LISTED_DOCUMENT.0.clone_into(&mut spec.bio.issuing_state);
         country = "DE";
     }
@@ -746,8 +779,20 @@ fn make_traveller(
     spec.face = face.clone();
     spec.face_size = (*w, *h);
     spec.face_format = sim::factory::lds::ImageFormat::Jpeg;
-    if case == Case::Listed {
-        LISTED_DOCUMENT.1.clone_into(&mut spec.bio.number);
+    match case {
+        Case::Listed => LISTED_DOCUMENT.1.clone_into(&mut spec.bio.number),
+        Case::ListedPerson => {
+            let (surname, given, (y, m, d)) = super::backends::LISTED_PERSON;
+            spec.bio.surname = surname.into();
+            spec.bio.given_names = given.into();
+            spec.bio.birth = sim::factory::DateTime::date(y, m, d);
+        }
+        Case::Overstayer => {
+            super::backends::OVERSTAYER_DOCUMENT.clone_into(&mut spec.bio.number);
+            spec.bio.nationality = THIRD_COUNTRY.into();
+        }
+        Case::ThirdCountry => spec.bio.nationality = THIRD_COUNTRY.into(),
+        _ => {}
     }
     spec.key_seed = spec.bio.number.clone();
     if case == Case::Forged {

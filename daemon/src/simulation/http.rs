@@ -1,5 +1,6 @@
 //! Simulator controls over HTTP, for `egate run --sim` only: inject and clear faults in a
-//! simulated door controller, and read its physical state (door positions, sensors).
+//! simulated door controller, read its physical state (door positions, sensors), and start
+//! or end an outage of the simulated border database (`POST`/`DELETE /sim/borderdb/outage`).
 //!
 //! These routes exist only when `[dangerous] simulation` is on, the switch that also replaces
 //! every device by a simulated one; they are never mounted for real hardware. They let tests
@@ -19,8 +20,15 @@ use sim::controller::{Fault, SimController};
 
 type Controls = Arc<BTreeMap<String, Arc<SimController>>>;
 
-/// The `/sim/...` routes over the bank's simulated controllers, by gate id.
-pub fn router(controllers: BTreeMap<String, Arc<SimController>>) -> Router {
+/// The `/sim/...` routes over the bank's simulated controllers, by gate id, and its
+/// simulated border database source.
+pub fn router(
+    controllers: BTreeMap<String, Arc<SimController>>,
+    source: Arc<super::backends::SimSource>,
+) -> Router {
+    let outage = Router::new()
+        .route("/sim/borderdb/outage", post(outage_on).delete(outage_off))
+        .with_state(source);
     Router::new()
         .route("/sim/gates", get(list))
         .route("/sim/gates/{gate}/state", get(state))
@@ -29,6 +37,17 @@ pub fn router(controllers: BTreeMap<String, Arc<SimController>>) -> Router {
             post(inject).delete(clear),
         )
         .with_state(Arc::new(controllers))
+        .merge(outage)
+}
+
+async fn outage_on(State(s): State<Arc<super::backends::SimSource>>) -> StatusCode {
+    s.set_outage(true);
+    StatusCode::NO_CONTENT
+}
+
+async fn outage_off(State(s): State<Arc<super::backends::SimSource>>) -> StatusCode {
+    s.set_outage(false);
+    StatusCode::NO_CONTENT
 }
 
 fn not_found(what: &str) -> Response {
@@ -107,7 +126,12 @@ mod tests {
     async fn faults_by_name_and_404s_that_list_them() {
         let ctl = SimController::spawn(sim::controller::SimControllerConfig::default())
             .expect("simulated controller");
-        let app = router(BTreeMap::from([("g1".to_string(), Arc::new(ctl))]));
+        let app = router(
+            BTreeMap::from([("g1".to_string(), Arc::new(ctl))]),
+            Arc::new(super::super::backends::SimSource::new(
+                std::time::Duration::ZERO,
+            )),
+        );
         let (status, body) = post(&app, "/sim/gates/g2/faults/fire_alarm").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body, "no such simulated gate\n");

@@ -2,5 +2,6 @@
 //! that inject faults into the simulated door controllers.
 
 pub mod accept;
+pub mod backends;
 pub mod bank;
 pub mod http;

@@ -11,12 +11,12 @@ use crate::date::CivilDate;
 use crate::gate::Gate;
 use crate::input::Input;
 use crate::phase::Phase;
-use crate::policy::WatchlistMode;
+use crate::policy::BorderDbMode;
 use crate::reason::ReasonCode;
 use crate::script::genuine_facts;
 use crate::verdict::{
-    ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict, FaceVerdict,
-    PaOutcome, PadVerdict, Ticket, WatchlistResult,
+    BorderDbResult, ChipAuthOutcome, CountryCode, DocumentFacts, DocumentKind, DocumentVerdict,
+    FaceVerdict, PaOutcome, PadVerdict, Ticket,
 };
 
 pub use crate::script::today;
@@ -38,8 +38,8 @@ pub struct LaneChoices {
     pub liveness: bool,
     /// A referral waits for the officer rather than sending back through the entry.
     pub wait_for_officer: bool,
-    /// The watchlist is required rather than off.
-    pub watchlist: bool,
+    /// The border databases is required rather than off.
+    pub borderdb: bool,
     /// Tailgating, wrong direction, loitering, child, object left.
     pub occupancy: [OccupancyAction; 5],
     /// Entry, exit.
@@ -70,10 +70,10 @@ impl LaneChoices {
         } else {
             ReferralRoute::BackThroughEntry
         };
-        c.eligibility.watchlist = if self.watchlist {
-            WatchlistMode::Required
+        c.eligibility.borderdb = if self.borderdb {
+            BorderDbMode::Required
         } else {
-            WatchlistMode::Off
+            BorderDbMode::Off
         };
         let [tailgating, wrong_direction, loitering, child, object_left] = self.occupancy;
         c.occupancy.tailgating = tailgating;
@@ -139,7 +139,7 @@ pub fn facts(v: u8) -> DocumentFacts {
 
 /// The result of a job of `kind` for `ticket`, decoded from `v`. A chip read fails one
 /// time in five, else reads the document [`facts`]`(v)`; the other jobs mostly pass, and
-/// otherwise give each of their failures (a watchlist hit or outage; no match, no face,
+/// otherwise give each of their failures (a border database hit or outage; no match, no face,
 /// several faces or a NaN score; an attack, inconclusive or unchecked liveness).
 pub fn job_result(kind: JobKind, ticket: Ticket, v: u8) -> Input {
     match kind {
@@ -151,12 +151,13 @@ pub fn job_result(kind: JobKind, ticket: Ticket, v: u8) -> Input {
                 DocumentVerdict::Read(facts(v))
             },
         },
-        JobKind::Watchlist => Input::WatchlistResult {
+        JobKind::BorderDb => Input::BorderDbResult {
             ticket,
-            result: match v % 6 {
-                0 => WatchlistResult::Hit,
-                1 => WatchlistResult::Unavailable,
-                _ => WatchlistResult::Clear,
+            result: match v % 7 {
+                0 => BorderDbResult::Hit,
+                1 => BorderDbResult::Unavailable,
+                2 => BorderDbResult::Refused(ReasonCode::EesOverstay),
+                _ => BorderDbResult::Clear,
             },
         },
         JobKind::FaceMatch => Input::FaceVerdict {

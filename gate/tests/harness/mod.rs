@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 pub use gate::script::{genuine_facts as facts, today, LIVE, MATCH, NO_MATCH};
 use gate::script::{Keep, Script};
 use gate::{
-    AuditEvent, Command, DocumentFacts, DocumentVerdict, DoorAction, DoorId, FaceVerdict,
-    GateConfig, Input, MessageCode, PadVerdict, PassageOutcome, Phase, ReasonCode, SensorEvent,
-    Ticket, WatchlistResult, Zone,
+    AuditEvent, BorderDbResult, Command, DocumentFacts, DocumentVerdict, DoorAction, DoorId,
+    FaceVerdict, GateConfig, Input, MessageCode, PadVerdict, PassageOutcome, Phase, ReasonCode,
+    SensorEvent, Ticket, Zone,
 };
 
 /// A [`Script`] checked by the safety model, keeping every command in `log`; its
@@ -75,8 +75,8 @@ impl Lane {
         Self::new(config)
     }
 
-    /// A two-step lane whose genuine document has been read, waiting for the watchlist.
-    pub fn checking_watchlist() -> Self {
+    /// A two-step lane whose genuine document has been read, waiting for the borderdb.
+    pub fn checking_borderdb() -> Self {
         let mut lane = Self::two_step();
         lane.read(facts());
         lane
@@ -108,8 +108,8 @@ impl Lane {
         advance(d: Duration);
         present();
         chip(verdict: DocumentVerdict);
-        watchlist(result: WatchlistResult);
-        /// Presents a document that reads as `facts` and, if the watchlist is on, is clear.
+        borderdb(result: BorderDbResult);
+        /// Presents a document that reads as `facts` and, if the border databases is on, is clear.
         document_ok(facts: DocumentFacts);
         /// Two-step: walks from zone A into the mantrap, alone.
         walk_in();
@@ -129,8 +129,8 @@ impl Lane {
         self.jobs.chip_read.expect("job started")
     }
 
-    pub fn watchlist_ticket(&self) -> Ticket {
-        self.jobs.watchlist.expect("job started")
+    pub fn borderdb_ticket(&self) -> Ticket {
+        self.jobs.borderdb.expect("job started")
     }
 
     pub fn face_ticket(&self) -> Ticket {

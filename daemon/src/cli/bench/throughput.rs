@@ -35,9 +35,9 @@ pub struct ThroughputArgs {
     /// The face step (capture, match, PAD), seconds
     #[arg(long, default_value_t = 0.8)]
     face_step: f64,
-    /// The watchlist query, seconds
+    /// The border database query, seconds
     #[arg(long, default_value_t = 0.05)]
-    watchlist: f64,
+    borderdb: f64,
     /// The chip read, seconds (default: the modelled read of the specimen, measured at start)
     #[arg(long)]
     chip_read: Option<f64>,
@@ -107,7 +107,7 @@ pub(super) fn bench_throughput(args: &ThroughputArgs) -> Result<Report, BenchErr
     };
     let durations = Durations {
         chip_read,
-        watchlist: secs("--watchlist", args.watchlist)?,
+        borderdb: secs("--borderdb", args.borderdb)?,
         face_step: secs("--face-step", args.face_step)?,
         place_document: secs("--place-document", args.place_document)?,
         door_travel: secs("--door-travel", args.door_travel)?,
@@ -148,7 +148,7 @@ pub(super) fn bench_throughput(args: &ThroughputArgs) -> Result<Report, BenchErr
         "egate bench throughput — one two-step gate, virtual time, {n} genuine travellers per run\n\
          modelled durations (sim/data/passage-timing.md):\n\
          \x20 chip read        {cr:.0} ms  (specimen, 424 kbit/s + 5 ms/APDU: {lk:.0} ms link + {sw:.1} ms software)\n\
-         \x20 watchlist        {wl:.0} ms\n\
+         \x20 borderdb        {wl:.0} ms\n\
          \x20 face step        {fs:.0} ms  (capture, match, PAD)\n\
          \x20 place document   {pd:.1} s\n\
          \x20 door travel      {dt:.1} s\n\
@@ -158,7 +158,7 @@ pub(super) fn bench_throughput(args: &ThroughputArgs) -> Result<Report, BenchErr
         cr = ms(chip_read),
         lk = ms(link),
         sw = ms(software),
-        wl = ms(durations.watchlist),
+        wl = ms(durations.borderdb),
         fs = ms(durations.face_step),
         pd = s(durations.place_document),
         dt = s(durations.door_travel),
@@ -203,7 +203,7 @@ pub(super) fn bench_throughput(args: &ThroughputArgs) -> Result<Report, BenchErr
             "chip_read": s(chip_read),
             "chip_read_link": s(link),
             "chip_read_software": s(software),
-            "watchlist": s(durations.watchlist),
+            "borderdb": s(durations.borderdb),
             "face_step": s(durations.face_step),
             "place_document": s(durations.place_document),
             "door_travel": s(durations.door_travel),

@@ -1,18 +1,24 @@
-//! The HTTP endpoint: one blocking `POST` per query.
+//! The HTTPS endpoint: one blocking `POST` per query, speaking the JSON contract of
+//! `docs/borderdb-http.md` (modelled on how national SIS interfaces and Interpol's SLTD
+//! answer a border check: hit or not, which database, what kind of record, what to do).
 //!
 //! Request (`Content-Type: application/json`, `Authorization: Bearer <token>` when a token
-//! file is configured), fields upper case and without fillers except the states, which are
-//! the three-character ICAO 9303-3 codes (`D<<`):
+//! file is configured); `person` only when the query has one, `birth_date` `null` when DG1
+//! gives a partial date:
 //!
 //! ```json
-//! {"issuing_state": "UTO", "document_number": "L898902C3", "nationality": "UTO", "document_type": "P"}
+//! {"document": {"number": "L898902C3", "issuing_state": "UTO", "type": "P"},
+//!  "person": {"primary_identifier": "ERIKSSON", "secondary_identifier": "ANNA MARIA",
+//!             "birth_date": "1974-08-12", "nationality": "UTO"}}
 //! ```
 //!
-//! Answer: a 2xx status and the JSON object `{"hit": true}` or `{"hit": false}` (other
-//! members are ignored) of at most 64 KiB. Anything else — a timeout, no connection, a TLS
-//! failure, another status, a redirect (never followed: the body would go to a server not
-//! configured), a longer or different body — is an [`EndpointError`] and the query's result
-//! is `Unavailable`.
+//! Answer: a 2xx status and, within 64 KiB, `{"hit": false}` or
+//! `{"hit": true, "source": "sis", "category": "refusal_of_entry", "action": "..."}`
+//! (`source` 1 to 32 of `a-z0-9_`, `category` one of [`crate::Category`]'s names, `action`
+//! optional, at most 500 characters; other members ignored). Anything else — a timeout, no
+//! connection, a TLS failure, another status, a redirect (never followed: the body would go
+//! to a server not configured), a longer or different body — is an [`EndpointError`] and
+//! the source is unavailable.
 //!
 //! HTTP is reqwest's blocking client (the workspace's one client stack), so a query must run
 //! on a thread that may block, never on an async runtime's worker. TLS is rustls with the
@@ -31,9 +37,10 @@ use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::config::WatchlistConfig;
-use crate::error::WatchlistError;
+use crate::config::BorderDbConfig;
+use crate::error::BorderDbError;
 use crate::query::Query;
+use crate::{Action, Category, Hit};
 
 /// Longest answer read, bytes. `{"hit": false}` is 14.
 const MAX_ANSWER: u64 = 64 * 1024;
@@ -70,8 +77,10 @@ pub enum EndpointError {
     /// The answer is longer than 64 KiB.
     #[error("the answer is longer than 64 KiB")]
     TooLarge,
-    /// The answer is not `{"hit": true|false}`.
-    #[error("the answer is not the JSON object {{\"hit\": true|false}}")]
+    /// The answer is not `{"hit": false}` or a hit with its source and category.
+    #[error(
+        "the answer is not {{\"hit\": false}} or {{\"hit\": true, \"source\", \"category\", \"action\"}}"
+    )]
     Malformed,
     /// Any other failure of the HTTP client.
     #[error("the request failed")]
@@ -81,10 +90,26 @@ pub enum EndpointError {
 /// The request body.
 #[derive(Serialize)]
 struct Request<'a> {
+    document: DocumentPart<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person: Option<PersonPart<'a>>,
+}
+
+#[derive(Serialize)]
+struct DocumentPart<'a> {
+    number: &'a str,
     issuing_state: &'a str,
-    document_number: &'a str,
+    #[serde(rename = "type")]
+    kind: char,
+}
+
+#[derive(Serialize)]
+struct PersonPart<'a> {
+    primary_identifier: &'a str,
+    secondary_identifier: &'a str,
+    /// `YYYY-MM-DD` (10 bytes, on the stack: no heap copy to zeroize).
+    birth_date: Option<&'a str>,
     nationality: &'a str,
-    document_type: char,
 }
 
 /// A configured endpoint.
@@ -98,7 +123,7 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// Reads the token and CA files and builds the client; no network traffic.
-    pub(crate) fn new(config: &WatchlistConfig) -> Result<Self, WatchlistError> {
+    pub(crate) fn new(config: &BorderDbConfig) -> Result<Self, BorderDbError> {
         let authorization = if config.token_file.as_os_str().is_empty() {
             None
         } else {
@@ -114,7 +139,7 @@ impl Endpoint {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| WatchlistError::Client(e.to_string()))?
+            .map_err(|e| BorderDbError::Client(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let https_only = config.url.starts_with("https:");
@@ -133,8 +158,8 @@ impl Endpoint {
         // thread of its own.
         let client = std::thread::spawn(build)
             .join()
-            .map_err(|_| WatchlistError::Client("the HTTP client panicked".into()))?
-            .map_err(|e| WatchlistError::Client(e.to_string()))?;
+            .map_err(|_| BorderDbError::Client("the HTTP client panicked".into()))?
+            .map_err(|e| BorderDbError::Client(e.to_string()))?;
         Ok(Self {
             client,
             url: config.url.clone(),
@@ -143,24 +168,36 @@ impl Endpoint {
         })
     }
 
-    /// The configured URL.
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Asks the endpoint: `Ok(true)` for a hit.
-    pub(crate) fn query(&self, query: &Query) -> Result<bool, EndpointError> {
+    /// Asks the endpoint: `Ok(Some(hit))` for a hit.
+    pub(crate) fn ask(&self, query: &Query) -> Result<Option<Hit>, EndpointError> {
         // Big enough for any request, so serde_json never reallocates (a reallocation would
         // leave a copy of the document number behind, not zeroized). The copy handed to the
         // client is, like the socket's buffers, out of this crate's reach.
-        let mut body = Zeroizing::new(Vec::with_capacity(256));
+        let mut body = Zeroizing::new(Vec::with_capacity(512));
+        let mut date = [0u8; 10];
+        let birth_date = query.person().and_then(|p| p.birth_date()).and_then(|d| {
+            use std::io::Write;
+            let mut w = &mut date[..];
+            write!(w, "{d}").ok()?;
+            Some(())
+        });
+        let birth_date = birth_date.and_then(|()| std::str::from_utf8(&date).ok());
+        let nationality = query.nationality();
+        let person = query.person().map(|p| PersonPart {
+            primary_identifier: p.primary(),
+            secondary_identifier: p.secondary(),
+            birth_date,
+            nationality: nationality.as_str(),
+        });
         serde_json::to_writer(
             &mut *body,
             &Request {
-                issuing_state: query.issuing_state().as_str(),
-                document_number: query.document_number(),
-                nationality: query.nationality().as_str(),
-                document_type: query.document_type(),
+                document: DocumentPart {
+                    number: query.document_number(),
+                    issuing_state: query.issuing_state().as_str(),
+                    kind: query.document_type(),
+                },
+                person,
             },
         )
         .map_err(|_| EndpointError::Other)?;
@@ -197,16 +234,55 @@ impl Endpoint {
         if answer.len() as u64 > MAX_ANSWER {
             return Err(EndpointError::TooLarge);
         }
+        let answer = Zeroizing::new(answer);
         parse_answer(&answer).ok_or(EndpointError::Malformed)
     }
 }
 
-/// `hit` of an answer body that is a JSON object with a boolean member `hit` (other members
-/// are ignored); `None` for anything else. Never panics, whatever the bytes (fuzzed).
-pub fn parse_answer(answer: &[u8]) -> Option<bool> {
+impl crate::Source for Endpoint {
+    fn name(&self) -> &str {
+        crate::ENDPOINT_SOURCE
+    }
+    fn query(&self, query: &Query) -> Result<Option<Hit>, crate::BorderDbError> {
+        self.ask(query).map_err(crate::BorderDbError::Endpoint)
+    }
+}
+
+/// A source name as an answer may give it: 1 to 32 of `a-z`, `0-9`, `_`.
+pub fn valid_source_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// An answer body: `Some(None)` for `{"hit": false}`, `Some(Some(hit))` for a hit with a
+/// valid `source` and `category` (and an optional string `action`; without one, the
+/// category's default), `None` for anything else (other members are ignored). Never panics,
+/// whatever the bytes (fuzzed).
+pub fn parse_answer(answer: &[u8]) -> Option<Option<Hit>> {
     // Through a map, not a struct: serde would also take a struct from an array (`[true]`).
     let answer: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(answer).ok()?;
-    answer.get("hit")?.as_bool()
+    if !answer.get("hit")?.as_bool()? {
+        return Some(None);
+    }
+    let source = answer.get("source")?.as_str()?;
+    if !valid_source_name(source) {
+        return None;
+    }
+    let category = Category::from_name(answer.get("category")?.as_str()?)?;
+    let action = match answer.get("action") {
+        None | Some(serde_json::Value::Null) => Action::new(category.default_action()),
+        Some(serde_json::Value::String(text)) if text.chars().count() <= crate::MAX_ACTION => {
+            Action::new(text)
+        }
+        Some(_) => return None,
+    };
+    Some(Some(Hit {
+        source: source.to_string(),
+        category,
+        action,
+    }))
 }
 
 /// The client's error, as an [`EndpointError`].
@@ -258,9 +334,9 @@ fn find<'a, E: std::error::Error + 'static>(
 
 /// `Bearer <token>` from the token file: one RFC 6750 §2.1 `b64token`, optionally followed
 /// by a line end.
-fn read_token(config: &WatchlistConfig) -> Result<Zeroizing<String>, WatchlistError> {
+fn read_token(config: &BorderDbConfig) -> Result<Zeroizing<String>, BorderDbError> {
     let path = &config.token_file;
-    let bytes = Zeroizing::new(fs::read(path).map_err(|e| WatchlistError::ReadToken {
+    let bytes = Zeroizing::new(fs::read(path).map_err(|e| BorderDbError::ReadToken {
         path: path.clone(),
         kind: e.kind(),
     })?);
@@ -277,7 +353,7 @@ fn read_token(config: &WatchlistConfig) -> Result<Zeroizing<String>, WatchlistEr
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
     if !b64token {
-        return Err(WatchlistError::BadToken { path: path.clone() });
+        return Err(BorderDbError::BadToken { path: path.clone() });
     }
     let mut authorization = Zeroizing::new(String::with_capacity(7 + token.len()));
     authorization.push_str("Bearer ");
@@ -287,13 +363,13 @@ fn read_token(config: &WatchlistConfig) -> Result<Zeroizing<String>, WatchlistEr
 }
 
 /// The CA certificates of the PEM bundle in `ca_file`.
-fn read_ca(config: &WatchlistConfig) -> Result<rustls::RootCertStore, WatchlistError> {
+fn read_ca(config: &BorderDbConfig) -> Result<rustls::RootCertStore, BorderDbError> {
     let path = &config.ca_file;
-    let pem = fs::read(path).map_err(|e| WatchlistError::ReadCa {
+    let pem = fs::read(path).map_err(|e| BorderDbError::ReadCa {
         path: path.clone(),
         kind: e.kind(),
     })?;
-    let bad = || WatchlistError::BadCa { path: path.clone() };
+    let bad = || BorderDbError::BadCa { path: path.clone() };
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
         roots.add(cert.map_err(|_| bad())?).map_err(|_| bad())?;
@@ -309,14 +385,55 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn token(content: &[u8]) -> Result<String, WatchlistError> {
+    fn token(content: &[u8]) -> Result<String, BorderDbError> {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(content).unwrap();
-        let config = WatchlistConfig {
+        let config = BorderDbConfig {
             token_file: file.path().into(),
-            ..WatchlistConfig::default()
+            ..BorderDbConfig::default()
         };
         read_token(&config).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn answers() {
+        assert_eq!(parse_answer(br#"{"hit": false}"#), Some(None));
+        assert_eq!(parse_answer(br#"{"hit": false, "source": 7}"#), Some(None));
+        let hit = parse_answer(
+            br#"{"hit": true, "source": "sis", "category": "refusal_of_entry", "action": "Refuse entry"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (hit.source.as_str(), hit.category, hit.action.text()),
+            ("sis", Category::RefusalOfEntry, "Refuse entry")
+        );
+        let hit = parse_answer(br#"{"hit": true, "source": "sltd", "category": "lost_document"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(hit.action.text(), Category::LostDocument.default_action());
+        // What would slip past a lax parser: a hit without its source or category, a source
+        // that would forge a metrics label or an audit field, an unknown category, an
+        // array, a string for the boolean, an action that is not text.
+        for bad in [
+            &br#"{"hit": true}"#[..],
+            br#"{"hit": true, "category": "check"}"#,
+            br#"{"hit": true, "source": "sis"}"#,
+            br#"{"hit": true, "source": "SIS\"}", "category": "check"}"#,
+            br#"{"hit": true, "source": "", "category": "check"}"#,
+            br#"{"hit": true, "source": "sis", "category": "arrest"}"#,
+            br#"{"hit": true, "source": "sis", "category": "check", "action": 1}"#,
+            br#"[true]"#,
+            br#"{"hit": "true"}"#,
+            b"",
+        ] {
+            assert_eq!(parse_answer(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        let long = format!(
+            r#"{{"hit": true, "source": "sis", "category": "check", "action": "{}"}}"#,
+            "x".repeat(crate::MAX_ACTION + 1)
+        );
+        assert_eq!(parse_answer(long.as_bytes()), None);
     }
 
     #[test]
@@ -338,7 +455,7 @@ mod tests {
             b"\xc3\xa4",
         ] {
             let err = token(bad).unwrap_err();
-            assert!(matches!(err, WatchlistError::BadToken { .. }), "{bad:?}");
+            assert!(matches!(err, BorderDbError::BadToken { .. }), "{bad:?}");
         }
     }
 }

@@ -1,20 +1,20 @@
-//! `[watchlist]`: where the list is and how to reach it.
+//! `[borderdb]`: where the list is and how to reach it.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The annotated `[watchlist]` section (for the daemon's default config file).
-pub const ANNOTATED_DEFAULT: &str = include_str!("../watchlist.toml");
+/// The annotated `[borderdb]` section (for the daemon's default config file).
+pub const ANNOTATED_DEFAULT: &str = include_str!("../borderdb.toml");
 
 /// Longest query timeout accepted, seconds: a passage waits for the answer.
 const MAX_TIMEOUT_S: f64 = 30.0;
 
-/// `[watchlist]`. Both `file` and `url` empty: no list is configured.
+/// `[borderdb]`. Both `file` and `url` empty: no list is configured.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct WatchlistConfig {
+pub struct BorderDbConfig {
     /// The local list file; empty: none.
     pub file: PathBuf,
     /// The HTTP endpoint (`https://`, or `http://` to a loopback address); empty: none.
@@ -28,7 +28,7 @@ pub struct WatchlistConfig {
     pub timeout_s: f64,
 }
 
-impl Default for WatchlistConfig {
+impl Default for BorderDbConfig {
     fn default() -> Self {
         Self {
             file: PathBuf::new(),
@@ -40,18 +40,18 @@ impl Default for WatchlistConfig {
     }
 }
 
-impl WatchlistConfig {
+impl BorderDbConfig {
     /// Whether a list is configured (a file, an endpoint or both).
     pub fn is_configured(&self) -> bool {
         !self.file.as_os_str().is_empty() || !self.url.is_empty()
     }
 
-    /// Values the types do not rule out, as (`watchlist.<key>`, message); empty when fine.
-    /// Static checks only: whether the files exist is [`crate::Watchlist::new`]'s business.
+    /// Values the types do not rule out, as (`borderdb.<key>`, message); empty when fine.
+    /// Static checks only: whether the files exist is [`crate::BorderDb::new`]'s business.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         let mut bad = |key: &str, message: &str| {
-            problems.push((format!("watchlist.{key}"), message.to_string()));
+            problems.push((format!("borderdb.{key}"), message.to_string()));
         };
         if !self.url.is_empty() {
             if let Err(message) = check_url(&self.url) {
@@ -59,10 +59,10 @@ impl WatchlistConfig {
             }
         } else {
             if !self.token_file.as_os_str().is_empty() {
-                bad("token_file", "has no effect without watchlist.url");
+                bad("token_file", "has no effect without borderdb.url");
             }
             if !self.ca_file.as_os_str().is_empty() {
-                bad("ca_file", "has no effect without watchlist.url");
+                bad("ca_file", "has no effect without borderdb.url");
             }
         }
         if !(self.timeout_s > 0.0 && self.timeout_s <= MAX_TIMEOUT_S) {
@@ -76,13 +76,13 @@ impl WatchlistConfig {
 /// address only, because the query carries personal data that must not cross a network in
 /// clear. No credentials in the URL: the token belongs in `token_file`.
 pub(crate) fn check_url(url: &str) -> Result<(), &'static str> {
-    const NOT_A_URL: &str = "is not a URL like https://watchlist.example/check";
+    const NOT_A_URL: &str = "is not a URL like https://borderdb.example/check";
     let url = reqwest::Url::parse(url).map_err(|_| NOT_A_URL)?;
     let Some(host) = url.host_str() else {
         return Err(NOT_A_URL);
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not hold credentials: put a bearer token in watchlist.token_file");
+        return Err("must not hold credentials: put a bearer token in borderdb.token_file");
     }
     match url.scheme() {
         "https" => Ok(()),
@@ -111,18 +111,18 @@ mod tests {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Doc {
-            watchlist: WatchlistConfig,
+            borderdb: BorderDbConfig,
         }
         let doc: Doc = toml::from_str(ANNOTATED_DEFAULT).unwrap();
-        assert_eq!(doc.watchlist, WatchlistConfig::default());
-        assert!(!doc.watchlist.is_configured());
-        assert!(doc.watchlist.problems().is_empty());
+        assert_eq!(doc.borderdb, BorderDbConfig::default());
+        assert!(!doc.borderdb.is_configured());
+        assert!(doc.borderdb.problems().is_empty());
     }
 
     #[test]
     fn urls() {
         for ok in [
-            "https://watchlist.example/check",
+            "https://borderdb.example/check",
             "https://10.1.2.3:8443/v1/check",
             "http://127.0.0.1:9000/check",
             "http://127.8.9.10/check",
@@ -133,12 +133,12 @@ mod tests {
         }
         for bad in [
             "http://10.1.2.3/check",
-            "http://watchlist.example/check",
+            "http://borderdb.example/check",
             "http://[::2]/check",
             "http://127.0.0.1.example/check",
             "ftp://127.0.0.1/check",
-            "https://user:secret@watchlist.example/check",
-            "watchlist.example/check",
+            "https://user:secret@borderdb.example/check",
+            "borderdb.example/check",
             "not a url",
         ] {
             assert!(check_url(bad).is_err(), "{bad}");
@@ -147,20 +147,20 @@ mod tests {
 
     #[test]
     fn problems_are_keyed() {
-        let c = WatchlistConfig {
+        let c = BorderDbConfig {
             url: "http://192.0.2.7/check".into(),
             timeout_s: 0.0,
-            ..WatchlistConfig::default()
+            ..BorderDbConfig::default()
         };
         let keys: Vec<String> = c.problems().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["watchlist.url", "watchlist.timeout_s"]);
+        assert_eq!(keys, ["borderdb.url", "borderdb.timeout_s"]);
 
-        let c = WatchlistConfig {
+        let c = BorderDbConfig {
             token_file: "/etc/egate/token".into(),
             timeout_s: f64::NAN,
-            ..WatchlistConfig::default()
+            ..BorderDbConfig::default()
         };
         let keys: Vec<String> = c.problems().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["watchlist.token_file", "watchlist.timeout_s"]);
+        assert_eq!(keys, ["borderdb.token_file", "borderdb.timeout_s"]);
     }
 }

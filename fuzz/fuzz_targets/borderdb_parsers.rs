@@ -1,4 +1,4 @@
-//! The watchlist's parsers of outside data on arbitrary bytes: the list file (never a panic;
+//! The border databases's parsers of outside data on arbitrary bytes: the list file (never a panic;
 //! a bad line it reports lies within the file), the endpoint's answer body (never a panic)
 //! and query normalisation (never a panic; `Debug` of a query shows no field).
 #![no_main]
@@ -6,12 +6,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.split(|&b| b == b'\n').count();
-    match watchlist::list_file::validate(data) {
+    match borderdb::list_file::validate(data) {
         Ok(entries) => assert!(entries <= lines),
         Err((line, _)) => assert!((1..=lines).contains(&line)),
     }
 
-    let _ = watchlist::endpoint::parse_answer(data);
+    let _ = borderdb::endpoint::parse_answer(data);
 
     if let Ok(text) = std::str::from_utf8(data) {
         let mut fields = text.splitn(4, '|');
@@ -22,13 +22,13 @@ fuzz_target!(|data: &[u8]| {
             Some(nationality),
         ) = (fields.next(), fields.next(), fields.next(), fields.next())
         {
-            let fields = watchlist::QueryFields {
+            let fields = borderdb::QueryFields {
                 document_code,
                 issuing_state,
                 document_number,
                 nationality,
             };
-            if let Ok(query) = watchlist::Query::new(fields) {
+            if let Ok(query) = borderdb::Query::new(fields) {
                 assert_eq!(format!("{query:?}"), "Query { <redacted> }");
             }
         }

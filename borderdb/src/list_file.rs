@@ -5,14 +5,19 @@
 //! ```text
 //! # Lost and stolen documents, 2025-06-01
 //! UTO L898902C3
-//! D<< C01X00T47            # '<' fillers are ignored: "D" is "D<<"
-//! uto l898902c4            # so is case; a comment may end a line
+//! D<< C01X00T47 stolen_document   # '<' fillers are ignored: "D" is "D<<"
+//! uto l898902c4                   # so is case; a comment may end a line
+//! person 1974-08-12 ERIKSSON<<ANNA<MARIA refusal_of_entry
 //! ```
 //!
-//! - fields: the issuing state, then the document number, separated by spaces or tabs;
+//! - a document entry: the issuing state, the document number, optionally a category,
+//!   separated by spaces or tabs;
 //! - issuing state: an ICAO 9303-3 code, 1 to 3 letters, `<` fillers after them allowed;
 //! - document number: letters and digits, `<` fillers anywhere ignored (so the MRZ field can
 //!   be pasted as it is), at most 24 once they are removed;
+//! - a person entry: the word `person`, the date of birth (`YYYY-MM-DD`), the name as the MRZ
+//!   writes it (`PRIMARY<<SECONDARY<NAMES`, ICAO 9303-3 §4.6), optionally a category;
+//! - category: one of [`crate::Category`]'s names; without one, `listed`;
 //! - case is ignored; blank lines and comment-only lines are skipped; `\r\n` line ends are
 //!   fine.
 //!
@@ -22,11 +27,11 @@
 //! The file is re-read when its modification time or size changes, which is checked (one
 //! `stat`) at every query. A re-read that fails keeps the last good list in use; the failure
 //! is reported once (in [`crate::Checked::errors`]) and stays visible in
-//! [`crate::Watchlist::file_status`] until the file changes to something that reads well.
+//! [`crate::BorderDb::file_status`] until the file changes to something that reads well.
 //! Replace the file atomically (write a new file beside it, then rename it over the old one),
 //! so a query never sees half a file.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,9 +40,9 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
-use crate::error::{LineProblem, WatchlistError};
-use crate::query::{normalize_document_number, normalize_state, Tag, TagKey};
-use crate::FileStatus;
+use crate::error::{BorderDbError, LineProblem};
+use crate::query::{normalize_document_number, normalize_name, normalize_state, Tag, TagKey};
+use crate::{Action, Category, FileStatus, Hit, Query};
 
 /// Checks a list file's content without keeping it: the number of entry lines, or the
 /// first bad line (1-based) and what is wrong with it. Never panics, whatever the bytes
@@ -48,10 +53,34 @@ pub fn validate(text: &[u8]) -> Result<usize, (usize, LineProblem)> {
     Ok(entries)
 }
 
-/// Calls `entry` with each entry's (state, normalised number), in file order.
+/// One entry of the file, normalised.
+enum Entry<'a> {
+    /// (issuing state, document number).
+    Document(gate::CountryCode, &'a str),
+    /// (date of birth, primary identifier, secondary identifier).
+    Person(gate::CivilDate, &'a str, &'a str),
+}
+
+/// `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Option<gate::CivilDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        let part = text.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    gate::CivilDate::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?).ok()
+}
+
+/// Calls `entry` with each entry and its category, in file order.
 fn parse(
     text: &[u8],
-    mut entry: impl FnMut(gate::CountryCode, &str),
+    mut entry: impl FnMut(Entry<'_>, Category),
 ) -> Result<(), (usize, LineProblem)> {
     for (index, line) in text.split(|&b| b == b'\n').enumerate() {
         let number = index + 1;
@@ -65,16 +94,35 @@ fn parse(
         // Printable ASCII, so this cannot fail.
         let line = std::str::from_utf8(line).map_err(|_| (number, LineProblem::NotText))?;
         let line = line.split('#').next().unwrap_or_default();
-        let mut fields = line.split_ascii_whitespace();
-        let (state, document_number) = match (fields.next(), fields.next(), fields.next()) {
-            (None, _, _) => continue,
-            (Some(state), Some(document_number), None) => (state, document_number),
-            _ => return Err((number, LineProblem::Fields)),
+        let fields: Vec<&str> = line.split_ascii_whitespace().take(5).collect();
+        let category = |f: Option<&&str>| match f {
+            None => Ok(Category::Listed),
+            Some(name) => Category::from_name(&name.to_ascii_lowercase())
+                .ok_or((number, LineProblem::Category)),
         };
-        let state = normalize_state(state).ok_or((number, LineProblem::IssuingState))?;
-        let document_number = normalize_document_number(document_number)
-            .ok_or((number, LineProblem::DocumentNumber))?;
-        entry(state, &document_number);
+        match fields.as_slice() {
+            [] => continue,
+            [word, date, name, rest @ ..]
+                if word.eq_ignore_ascii_case("person") && rest.len() <= 1 =>
+            {
+                let category = category(rest.first())?;
+                let date = parse_date(date).ok_or((number, LineProblem::BirthDate))?;
+                let (primary, secondary) = name.split_once("<<").unwrap_or((name, ""));
+                let primary = normalize_name(primary)
+                    .filter(|p| !p.is_empty())
+                    .ok_or((number, LineProblem::Name))?;
+                let secondary = normalize_name(secondary).ok_or((number, LineProblem::Name))?;
+                entry(Entry::Person(date, &primary, &secondary), category);
+            }
+            [state, document_number, rest @ ..] if rest.len() <= 1 => {
+                let category = category(rest.first())?;
+                let state = normalize_state(state).ok_or((number, LineProblem::IssuingState))?;
+                let document_number = normalize_document_number(document_number)
+                    .ok_or((number, LineProblem::DocumentNumber))?;
+                entry(Entry::Document(state, &document_number), category);
+            }
+            _ => return Err((number, LineProblem::Fields)),
+        }
     }
     Ok(())
 }
@@ -99,13 +147,13 @@ impl Version {
 
 /// The list in use and what was last seen on disk.
 struct State {
-    tags: HashSet<Tag>,
+    tags: HashMap<Tag, Category>,
     /// The version `tags` were read from.
     loaded: Version,
     /// The last version looked at (a read attempt was made for it), or why `stat` failed.
     seen: Result<Version, io::ErrorKind>,
     /// Why `seen` could not be read, while the list in use is older than the file.
-    stale: Option<WatchlistError>,
+    stale: Option<BorderDbError>,
 }
 
 /// The list file, re-read when it changes.
@@ -117,7 +165,7 @@ pub(crate) struct ListFile {
 
 impl ListFile {
     /// Reads and parses the file; fails on the first problem.
-    pub(crate) fn open(path: &Path, key: TagKey) -> Result<Self, WatchlistError> {
+    pub(crate) fn open(path: &Path, key: TagKey) -> Result<Self, BorderDbError> {
         let (tags, loaded) = load(path, &key)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -136,16 +184,32 @@ impl ListFile {
         &self.path
     }
 
-    /// Whether `tag` is on the list, after re-reading the file if it changed; plus the
-    /// re-read's failure when this query is the first to see it.
-    pub(crate) fn contains(&self, tag: &Tag) -> (bool, Option<WatchlistError>) {
+    /// The entry of the query's document, else of its person, after re-reading the file if
+    /// it changed; plus the re-read's failure when this query is the first to see it.
+    pub(crate) fn find(&self, query: &Query) -> (Option<Hit>, Option<BorderDbError>) {
+        let document = self.key.tag(query.issuing_state(), query.document_number());
+        let person = query.person().and_then(|p| {
+            let date = p.birth_date()?;
+            Some(self.key.person_tag(date, p.primary(), p.secondary()))
+        });
+        let (tags, error) = self.lookup(&[Some(document), person]);
+        let hit = tags.into_iter().flatten().next().map(|category| Hit {
+            source: crate::FILE_SOURCE.into(),
+            category,
+            action: Action::new(category.default_action()),
+        });
+        (hit, error)
+    }
+
+    /// The categories of `tags` (in order), after re-reading the file if it changed.
+    fn lookup(&self, tags: &[Option<Tag>]) -> (Vec<Option<Category>>, Option<BorderDbError>) {
         let mut state = self.lock();
         let mut reported = None;
         let now = Version::of(&self.path);
         if now != state.seen {
             state.seen = now;
             let reread = match now {
-                Err(kind) => Err(WatchlistError::ReadFile {
+                Err(kind) => Err(BorderDbError::ReadFile {
                     path: self.path.clone(),
                     kind,
                 }),
@@ -165,7 +229,11 @@ impl ListFile {
                 }
             }
         }
-        (state.tags.contains(tag), reported)
+        let found = tags
+            .iter()
+            .map(|t| t.as_ref().and_then(|t| state.tags.get(t).copied()))
+            .collect();
+        (found, reported)
     }
 
     /// Entries, version and staleness of the list in use.
@@ -187,18 +255,23 @@ impl ListFile {
 
 /// Reads and parses the file: its tags and the version read (taken before reading, so a
 /// change during the read shows up as a new version at the next query).
-fn load(path: &Path, key: &TagKey) -> Result<(HashSet<Tag>, Version), WatchlistError> {
-    let read_error = |kind| WatchlistError::ReadFile {
+fn load(path: &Path, key: &TagKey) -> Result<(HashMap<Tag, Category>, Version), BorderDbError> {
+    let read_error = |kind| BorderDbError::ReadFile {
         path: path.to_path_buf(),
         kind,
     };
     let version = Version::of(path).map_err(read_error)?;
     let text = Zeroizing::new(fs::read(path).map_err(|e| read_error(e.kind()))?);
-    let mut tags = HashSet::new();
-    parse(&text, |state, number| {
-        tags.insert(key.tag(state, number));
+    let mut tags = HashMap::new();
+    parse(&text, |entry, category| {
+        let tag = match entry {
+            Entry::Document(state, number) => key.tag(state, number),
+            Entry::Person(date, primary, secondary) => key.person_tag(date, primary, secondary),
+        };
+        // The first entry of a document or person decides its category.
+        tags.entry(tag).or_insert(category);
     })
-    .map_err(|(line, problem)| WatchlistError::Malformed {
+    .map_err(|(line, problem)| BorderDbError::Malformed {
         path: path.to_path_buf(),
         line,
         problem,
@@ -224,7 +297,23 @@ mod tests {
         assert_eq!(validate(b"UTO\n"), Err((1, LineProblem::Fields)));
         assert_eq!(
             validate(b"# ok\nUTO L898902C3 extra\n"),
-            Err((2, LineProblem::Fields))
+            Err((2, LineProblem::Category))
+        );
+        assert_eq!(
+            validate(b"UTO L898902C3 stolen_document extra\n"),
+            Err((1, LineProblem::Fields))
+        );
+        assert_eq!(
+            validate(b"person 1974-02-30 ERIKSSON<<ANNA\n"),
+            Err((1, LineProblem::BirthDate))
+        );
+        assert_eq!(
+            validate(b"person 1974-08-12 <<ANNA\n"),
+            Err((1, LineProblem::Name))
+        );
+        assert_eq!(
+            validate(b"person 1974-08-12 ERIKSSON<<ANNA wanted_person\nUTO A1 LOST_DOCUMENT\n"),
+            Ok(2)
         );
         assert_eq!(
             validate(b"\n\nUT0 L898902C3\n"),

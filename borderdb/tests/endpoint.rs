@@ -9,9 +9,29 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use watchlist::{
-    EndpointError, Query, QueryFields, Watchlist, WatchlistConfig, WatchlistError, WatchlistResult,
+use borderdb::{
+    Answer, BorderDb, BorderDbConfig, BorderDbError, Category, EndpointError, Person, Query,
+    QueryFields,
 };
+
+/// The answer's kind, for comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Clear,
+    Hit,
+    Unavailable,
+}
+
+fn kind(a: &Answer) -> Kind {
+    match a {
+        Answer::Clear => Kind::Clear,
+        Answer::Hit(_) => Kind::Hit,
+        Answer::Unavailable { .. } => Kind::Unavailable,
+    }
+}
+
+/// A hit answer of the contract (docs/borderdb-http.md).
+const HIT: &str = r#"{"hit": true, "source": "sltd", "category": "stolen_document", "action": "Seize the document"}"#;
 
 const NUMBER: &str = "L898902C3";
 
@@ -144,11 +164,11 @@ fn query_for(document_number: &str) -> Query {
     .unwrap()
 }
 
-fn config(url: &str) -> WatchlistConfig {
-    WatchlistConfig {
+fn config(url: &str) -> BorderDbConfig {
+    BorderDbConfig {
         url: url.into(),
         timeout_s: 5.0,
-        ..WatchlistConfig::default()
+        ..BorderDbConfig::default()
     }
 }
 
@@ -159,29 +179,26 @@ fn temp_file(dir: &Path, name: &str, content: &[u8]) -> std::path::PathBuf {
 }
 
 /// The test document is a hit, and nothing went wrong on the way.
-fn assert_clean_hit(list: &Watchlist) {
+fn assert_clean_hit(list: &BorderDb) {
     let checked = list.check(&query());
-    assert_eq!(
-        (checked.result, checked.errors),
-        (WatchlistResult::Hit, vec![])
-    );
+    assert_eq!((kind(&checked.answer), checked.errors), (Kind::Hit, vec![]));
 }
 
 /// Checks once against `answer`; the result and the only error, if any.
-fn check_against(answer: Vec<u8>) -> (WatchlistResult, Option<EndpointError>) {
+fn check_against(answer: Vec<u8>) -> (Kind, Option<EndpointError>) {
     let server = Server::start(answer, Duration::ZERO);
-    let list = Watchlist::new(&config(&server.url())).unwrap();
+    let list = BorderDb::new(&config(&server.url())).unwrap();
     let checked = list.check(&query());
     assert_no_document_data(&checked.errors);
     assert!(checked.errors.len() <= 1, "{:?}", checked.errors);
     let error = checked.errors.into_iter().next().map(|e| match e {
-        WatchlistError::Endpoint(e) => e,
+        BorderDbError::Endpoint(e) => e,
         other => panic!("not an endpoint error: {other:?}"),
     });
-    (checked.result, error)
+    (kind(&checked.answer), error)
 }
 
-fn assert_no_document_data(errors: &[WatchlistError]) {
+fn assert_no_document_data(errors: &[BorderDbError]) {
     for e in errors {
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains(NUMBER), "{shown}");
@@ -190,16 +207,16 @@ fn assert_no_document_data(errors: &[WatchlistError]) {
 
 #[test]
 fn a_hit_sends_the_query_and_the_bearer_token() {
-    let server = Server::start(http("200 OK", "", r#"{"hit": true}"#), Duration::ZERO);
+    let server = Server::start(http("200 OK", "", HIT), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let token = temp_file(dir.path(), "token", b"s3cr3t-t0ken\n");
-    let list = Watchlist::new(&WatchlistConfig {
+    let list = BorderDb::new(&BorderDbConfig {
         token_file: token,
         ..config(&server.url())
     })
     .unwrap();
     let checked = list.check(&query());
-    assert_eq!(checked.result, WatchlistResult::Hit);
+    assert_eq!(kind(&checked.answer), Kind::Hit);
     assert_eq!(checked.errors, []);
 
     let [seen] = <[Seen; 1]>::try_from(server.requests()).unwrap();
@@ -210,14 +227,51 @@ fn a_hit_sends_the_query_and_the_bearer_token() {
     assert_eq!(
         body,
         serde_json::json!({
-            "issuing_state": "UTO",
-            "document_number": "L898902C3",
-            "nationality": "D<<",
-            "document_type": "P",
+            "document": { "number": "L898902C3", "issuing_state": "UTO", "type": "P" },
         })
+    );
+    // The answer's source, category and action reach the hit.
+    let Answer::Hit(hit) = &checked.answer else {
+        panic!("{:?}", checked.answer)
+    };
+    assert_eq!(
+        (hit.source.as_str(), hit.category, hit.action.text()),
+        ("sltd", Category::StolenDocument, "Seize the document")
     );
     // The token is in no Debug output.
     assert!(!format!("{list:?}").contains("s3cr3t"));
+}
+
+/// docs/borderdb-http.md: the person part carries DG1's names and date of birth, normalised.
+#[test]
+fn the_person_is_sent_with_the_document() {
+    let server = Server::start(http("200 OK", "", r#"{"hit": false}"#), Duration::ZERO);
+    let list = BorderDb::new(&config(&server.url())).unwrap();
+    let born = gate::CivilDate::new(1974, 8, 12).unwrap();
+    let q = query().with_person(Person::new("ERIKSSON", "ANNA<MARIA<<", Some(born)).unwrap());
+    assert_eq!(kind(&list.check(&q).answer), Kind::Clear);
+    let q = query().with_person(Person::new("ERIKSSON", "", None).unwrap());
+    assert_eq!(kind(&list.check(&q).answer), Kind::Clear);
+    let bodies: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|s| serde_json::from_slice(&s.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            serde_json::json!({
+                "document": { "number": "L898902C3", "issuing_state": "UTO", "type": "P" },
+                "person": { "primary_identifier": "ERIKSSON", "secondary_identifier": "ANNA MARIA",
+                            "birth_date": "1974-08-12", "nationality": "D<<" },
+            }),
+            serde_json::json!({
+                "document": { "number": "L898902C3", "issuing_state": "UTO", "type": "P" },
+                "person": { "primary_identifier": "ERIKSSON", "secondary_identifier": "",
+                            "birth_date": null, "nationality": "D<<" },
+            }),
+        ]
+    );
 }
 
 #[test]
@@ -230,11 +284,11 @@ fn a_miss_is_clear_and_without_a_token_no_authorization_is_sent() {
         ),
         Duration::ZERO,
     );
-    let list = Watchlist::new(&config(&server.url())).unwrap();
+    let list = BorderDb::new(&config(&server.url())).unwrap();
     let checked = list.check(&query());
     assert_eq!(
-        (checked.result, checked.errors),
-        (WatchlistResult::Clear, vec![])
+        (kind(&checked.answer), checked.errors),
+        (Kind::Clear, vec![])
     );
     let [seen] = <[Seen; 1]>::try_from(server.requests()).unwrap();
     assert_eq!(seen.header("authorization"), None);
@@ -246,16 +300,16 @@ fn a_slow_endpoint_is_unavailable() {
         http("200 OK", "", r#"{"hit": false}"#),
         Duration::from_secs(10),
     );
-    let list = Watchlist::new(&WatchlistConfig {
+    let list = BorderDb::new(&BorderDbConfig {
         timeout_s: 0.3,
         ..config(&server.url())
     })
     .unwrap();
     let checked = list.check(&query());
-    assert_eq!(checked.result, WatchlistResult::Unavailable);
+    assert_eq!(kind(&checked.answer), Kind::Unavailable);
     assert_eq!(
         checked.errors,
-        [WatchlistError::Endpoint(EndpointError::Timeout)]
+        [BorderDbError::Endpoint(EndpointError::Timeout)]
     );
 }
 
@@ -263,17 +317,11 @@ fn a_slow_endpoint_is_unavailable() {
 fn a_server_error_is_unavailable() {
     assert_eq!(
         check_against(http("500 Internal Server Error", "", r#"{"hit": false}"#)),
-        (
-            WatchlistResult::Unavailable,
-            Some(EndpointError::Status(500))
-        )
+        (Kind::Unavailable, Some(EndpointError::Status(500)))
     );
     assert_eq!(
         check_against(http("401 Unauthorized", "", "")),
-        (
-            WatchlistResult::Unavailable,
-            Some(EndpointError::Status(401))
-        )
+        (Kind::Unavailable, Some(EndpointError::Status(401)))
     );
 }
 
@@ -290,7 +338,7 @@ fn an_answer_that_is_not_hit_true_or_false_is_unavailable() {
     ] {
         assert_eq!(
             check_against(http("200 OK", "", body)),
-            (WatchlistResult::Unavailable, Some(EndpointError::Malformed)),
+            (Kind::Unavailable, Some(EndpointError::Malformed)),
             "{body}"
         );
     }
@@ -301,7 +349,7 @@ fn an_oversized_answer_is_unavailable() {
     let body = format!("{}{{\"hit\": false}}", " ".repeat(70 * 1024));
     assert_eq!(
         check_against(http("200 OK", "", &body)),
-        (WatchlistResult::Unavailable, Some(EndpointError::TooLarge))
+        (Kind::Unavailable, Some(EndpointError::TooLarge))
     );
 }
 
@@ -315,12 +363,12 @@ fn a_redirect_is_not_followed() {
         ),
         Duration::ZERO,
     );
-    let list = Watchlist::new(&config(&server.url())).unwrap();
+    let list = BorderDb::new(&config(&server.url())).unwrap();
     let checked = list.check(&query());
-    assert_eq!(checked.result, WatchlistResult::Unavailable);
+    assert_eq!(kind(&checked.answer), Kind::Unavailable);
     assert_eq!(
         checked.errors,
-        [WatchlistError::Endpoint(EndpointError::Redirect(307))]
+        [BorderDbError::Endpoint(EndpointError::Redirect(307))]
     );
     assert_eq!(server.requests().len(), 1);
 }
@@ -331,9 +379,9 @@ fn no_server_is_unavailable() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let list = Watchlist::new(&config(&format!("http://127.0.0.1:{port}/check"))).unwrap();
+    let list = BorderDb::new(&config(&format!("http://127.0.0.1:{port}/check"))).unwrap();
     let checked = list.check(&query());
-    assert_eq!(checked.result, WatchlistResult::Unavailable);
+    assert_eq!(kind(&checked.answer), Kind::Unavailable);
     assert_eq!(checked.errors.len(), 1);
     assert_no_document_data(&checked.errors);
 }
@@ -343,11 +391,11 @@ fn plain_http_to_another_host_is_refused() {
     let c = config("http://192.0.2.10/check");
     let problems = c.problems();
     assert_eq!(problems.len(), 1);
-    assert_eq!(problems[0].0, "watchlist.url");
+    assert_eq!(problems[0].0, "borderdb.url");
     assert!(problems[0].1.contains("https://"), "{}", problems[0].1);
     assert!(matches!(
-        Watchlist::new(&c).unwrap_err(),
-        WatchlistError::Config { key, .. } if key == "watchlist.url"
+        BorderDb::new(&c).unwrap_err(),
+        BorderDbError::Config { key, .. } if key == "borderdb.url"
     ));
 }
 
@@ -356,14 +404,14 @@ fn bad_token_and_ca_files_are_errors_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config("https://127.0.0.1:1/check");
     c.token_file = temp_file(dir.path(), "token", b"two words\n");
-    let err = Watchlist::new(&c).unwrap_err();
-    assert!(matches!(err, WatchlistError::BadToken { .. }), "{err:?}");
+    let err = BorderDb::new(&c).unwrap_err();
+    assert!(matches!(err, BorderDbError::BadToken { .. }), "{err:?}");
     assert!(!err.to_string().contains("two words"));
 
     let mut c = config("https://127.0.0.1:1/check");
     c.ca_file = temp_file(dir.path(), "ca.pem", b"not a certificate\n");
-    let err = Watchlist::new(&c).unwrap_err();
-    assert!(matches!(err, WatchlistError::BadCa { .. }), "{err:?}");
+    let err = BorderDb::new(&c).unwrap_err();
+    assert!(matches!(err, BorderDbError::BadCa { .. }), "{err:?}");
 }
 
 #[test]
@@ -371,7 +419,7 @@ fn a_file_hit_does_not_ask_the_endpoint_and_a_file_miss_does() {
     let server = Server::start(http("503 Service Unavailable", "", ""), Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let file = temp_file(dir.path(), "list.txt", b"UTO L898902C3\n");
-    let list = Watchlist::new(&WatchlistConfig {
+    let list = BorderDb::new(&BorderDbConfig {
         file,
         ..config(&server.url())
     })
@@ -381,10 +429,10 @@ fn a_file_hit_does_not_ask_the_endpoint_and_a_file_miss_does() {
 
     // Not in the file, and the endpoint fails: Unavailable, not Clear.
     let checked = list.check(&query_for("C01X00T47"));
-    assert_eq!(checked.result, WatchlistResult::Unavailable);
+    assert_eq!(kind(&checked.answer), Kind::Unavailable);
     assert_eq!(
         checked.errors,
-        [WatchlistError::Endpoint(EndpointError::Status(503))]
+        [BorderDbError::Endpoint(EndpointError::Status(503))]
     );
     assert_eq!(server.requests().len(), 1);
 }
@@ -418,16 +466,12 @@ fn test_pki() -> (String, Arc<rustls::ServerConfig>) {
 #[test]
 fn https_trusts_the_configured_ca_only() {
     let (ca_pem, server_config) = test_pki();
-    let server = Server::start_with(
-        http("200 OK", "", r#"{"hit": true}"#),
-        Duration::ZERO,
-        Some(server_config),
-    );
+    let server = Server::start_with(http("200 OK", "", HIT), Duration::ZERO, Some(server_config));
     let url = format!("https://127.0.0.1:{}/v1/check", server.port);
     let dir = tempfile::tempdir().unwrap();
     let ca_file = temp_file(dir.path(), "ca.pem", ca_pem.as_bytes());
 
-    let list = Watchlist::new(&WatchlistConfig {
+    let list = BorderDb::new(&BorderDbConfig {
         ca_file,
         ..config(&url)
     })
@@ -436,13 +480,13 @@ fn https_trusts_the_configured_ca_only() {
     assert_eq!(server.requests().len(), 1);
 
     // The built-in roots do not know the test CA: no request is sent.
-    let list = Watchlist::new(&config(&url)).unwrap();
+    let list = BorderDb::new(&config(&url)).unwrap();
     let checked = list.check(&query());
-    assert_eq!(checked.result, WatchlistResult::Unavailable);
+    assert_eq!(kind(&checked.answer), Kind::Unavailable);
     assert!(
         matches!(
             checked.errors.as_slice(),
-            [WatchlistError::Endpoint(EndpointError::Tls(_))]
+            [BorderDbError::Endpoint(EndpointError::Tls(_))]
         ),
         "{:?}",
         checked.errors
@@ -454,17 +498,14 @@ fn https_trusts_the_configured_ca_only() {
 /// trip the HTTP client's guard against blocking inside the runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opened_in_async_code_and_queried_on_a_blocking_thread() {
-    let server = Server::start(http("200 OK", "", r#"{"hit": true}"#), Duration::ZERO);
-    let list = Arc::new(Watchlist::new(&config(&server.url())).unwrap());
+    let server = Server::start(http("200 OK", "", HIT), Duration::ZERO);
+    let list = Arc::new(BorderDb::new(&config(&server.url())).unwrap());
     let checked = {
         let list = Arc::clone(&list);
         tokio::task::spawn_blocking(move || list.check(&query()))
             .await
             .unwrap()
     };
-    assert_eq!(
-        (checked.result, checked.errors),
-        (WatchlistResult::Hit, vec![])
-    );
+    assert_eq!((kind(&checked.answer), checked.errors), (Kind::Hit, vec![]));
     drop(list);
 }

@@ -1,8 +1,9 @@
-//! One passage's question, and the keyed tags the list file is held as.
+//! One passage's question — the document and the person — and the keyed tags the list file
+//! is held as.
 
 use std::fmt;
 
-use gate::CountryCode;
+use gate::{CivilDate, CountryCode};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -33,7 +34,9 @@ pub enum QueryError {
     DocumentCode,
 }
 
-/// The question for one passage: what a lost-and-stolen-document check needs.
+/// The question for one passage: the document (number, issuing state, type), as a
+/// lost-and-stolen-document check needs it, and, once [`Query::with_person`] added them, the
+/// person (names and date of birth from DG1), as a check for persons needs them.
 ///
 /// Zeroized when dropped; `Debug` shows no field (not even the states: they narrow down who
 /// the traveller is).
@@ -42,6 +45,89 @@ pub struct Query {
     nationality: CountryCode,
     document_type: char,
     document_number: Zeroizing<String>,
+    person: Option<Person>,
+}
+
+/// The person of a [`Query`]: the names and date of birth of DG1 (ICAO 9303-4 §4.2.2 /
+/// 9303-10 §4.7.1), normalised. Zeroized when dropped; `Debug` shows no field.
+pub struct Person {
+    /// Primary identifier (surname), upper case, one space between its parts.
+    primary: Zeroizing<String>,
+    /// Secondary identifier (given names), upper case, one space between names; may be empty.
+    secondary: Zeroizing<String>,
+    /// Date of birth; `None` when DG1 gives a partial date (`<` for unknown parts).
+    birth_date: Option<CivilDate>,
+}
+
+impl Person {
+    /// The person from DG1's name fields and date of birth. Names: ICAO 9303-3 §4.6 — letters
+    /// and fillers only; fillers (`<` or spaces) separate the parts. `None` when the primary
+    /// identifier is empty or holds something else than letters.
+    pub fn new(primary: &str, secondary: &str, birth_date: Option<CivilDate>) -> Option<Self> {
+        let primary = normalize_name(primary)?;
+        if primary.is_empty() {
+            return None;
+        }
+        let secondary = normalize_name(secondary)?;
+        Some(Self {
+            primary,
+            secondary,
+            birth_date,
+        })
+    }
+
+    /// The primary identifier, normalised.
+    pub(crate) fn primary(&self) -> &str {
+        &self.primary
+    }
+
+    /// The secondary identifier, normalised (maybe empty).
+    pub(crate) fn secondary(&self) -> &str {
+        &self.secondary
+    }
+
+    /// The date of birth, when complete.
+    pub fn birth_date(&self) -> Option<CivilDate> {
+        self.birth_date
+    }
+
+    /// Whether the person's names are `primary` and `secondary` once both are normalised
+    /// (for a source that matches names itself).
+    pub fn is_named(&self, primary: &str, secondary: &str) -> bool {
+        normalize_name(primary).is_some_and(|p| *p == *self.primary)
+            && normalize_name(secondary).is_some_and(|s| *s == *self.secondary)
+    }
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Person { <redacted> }")
+    }
+}
+
+/// Longest name part accepted (a TD3 name field is 39 characters, DG1 no longer).
+const MAX_NAME: usize = 64;
+
+/// Upper case, `<` and spaces as one space between parts, no leading or trailing space;
+/// `None` if anything but ASCII letters and fillers, or longer than [`MAX_NAME`].
+pub(crate) fn normalize_name(text: &str) -> Option<Zeroizing<String>> {
+    let mut name = Zeroizing::new(String::with_capacity(text.len().min(MAX_NAME)));
+    let mut gap = false;
+    for c in text.chars() {
+        if c == '<' || c == ' ' {
+            gap = !name.is_empty();
+            continue;
+        }
+        if !c.is_ascii_alphabetic() || name.len() + 2 > MAX_NAME {
+            return None;
+        }
+        if gap {
+            name.push(' ');
+            gap = false;
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    Some(name)
 }
 
 /// The MRZ fields a [`Query`] is made from, as read: `<` fillers and case are ignored.
@@ -86,7 +172,19 @@ impl Query {
             nationality,
             document_type,
             document_number,
+            person: None,
         })
+    }
+
+    /// The same query, asking about the person too.
+    pub fn with_person(mut self, person: Person) -> Self {
+        self.person = Some(person);
+        self
+    }
+
+    /// The person, when the query asks about one.
+    pub fn person(&self) -> Option<&Person> {
+        self.person.as_ref()
     }
 
     /// The issuing state.
@@ -105,8 +203,8 @@ impl Query {
     }
 
     /// The document number, upper case, without fillers. Crate-private: it leaves the crate
-    /// only in the body of the endpoint request.
-    pub(crate) fn document_number(&self) -> &str {
+    /// only in the body of the endpoint request and in a source's own matching.
+    pub fn document_number(&self) -> &str {
         &self.document_number
     }
 }
@@ -172,6 +270,21 @@ impl TagKey {
         // shifting characters between the fields.
         mac.update(state.as_str().as_bytes());
         mac.update(document_number.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The tag of a person: (date of birth, normalised primary and secondary identifiers).
+    /// Domain-separated from document tags by a leading `P` and a fixed-length date, which no
+    /// state code (letters then fillers) can produce.
+    pub(crate) fn person_tag(&self, birth_date: CivilDate, primary: &str, secondary: &str) -> Tag {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(b"P\x00");
+        mac.update(birth_date.to_string().as_bytes());
+        // A separator no normalised name holds, so the split between the parts is fixed.
+        mac.update(primary.as_bytes());
+        mac.update(b"\x00");
+        mac.update(secondary.as_bytes());
         mac.finalize().into_bytes().into()
     }
 }
@@ -263,6 +376,39 @@ mod tests {
         let err = Query::new(fields("L898 902C3", "P")).unwrap_err();
         assert_eq!(err, QueryError::DocumentNumber);
         assert!(!format!("{err} {err:?}").contains("L898"));
+    }
+
+    #[test]
+    fn names_are_normalised() {
+        let n = |s: &str| normalize_name(s).map(|z| z.to_string());
+        assert_eq!(n("ERIKSSON"), Some("ERIKSSON".into()));
+        assert_eq!(n("anna<maria<<<<"), Some("ANNA MARIA".into()));
+        assert_eq!(n(" Anna  Maria "), Some("ANNA MARIA".into()));
+        assert_eq!(n("<<<"), Some(String::new()));
+        assert_eq!(n("ANNA1"), None);
+        assert_eq!(n("ÅSA"), None);
+        assert_eq!(n(&"A".repeat(MAX_NAME + 1)), None);
+        assert!(Person::new("<<", "ANNA", None).is_none());
+        let p = Person::new("ERIKSSON", "ANNA<MARIA", None).unwrap();
+        assert_eq!(format!("{p:?}"), "Person { <redacted> }");
+    }
+
+    #[test]
+    fn person_tags_depend_on_every_part() {
+        let key = TagKey::random();
+        let d = CivilDate::new(1974, 8, 12).unwrap();
+        let t = key.person_tag(d, "ERIKSSON", "ANNA MARIA");
+        assert_eq!(t, key.person_tag(d, "ERIKSSON", "ANNA MARIA"));
+        assert_ne!(t, key.person_tag(d, "ERIKSSON ANNA", "MARIA"));
+        assert_ne!(
+            t,
+            key.person_tag(
+                CivilDate::new(1974, 8, 13).unwrap(),
+                "ERIKSSON",
+                "ANNA MARIA"
+            )
+        );
+        assert_ne!(t, key.tag(cc("UTO"), "ERIKSSON"));
     }
 
     #[test]
