@@ -202,12 +202,14 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
     }
     let _purge = Purge;
 
-    // Files the service reads live where user egate may read them: not under /tmp
-    // (PrivateTmp=yes) nor under a home such as /root, where the build folder usually is
-    // (ProtectHome=yes). The clone is; the simulation build is copied into it.
+    // Files the service reads live where user egate may read them, and where the namespace
+    // still shows them: not under /tmp or /var/tmp (PrivateTmp=yes, and the namespace mounts
+    // its own) nor under a home such as /root (ProtectHome=yes), wherever the checkout is.
+    // /srv (FHS: data served by this system) is none of those; the simulation build and the
+    // test faces are copied there.
     let dir = tempfile::Builder::new()
-        .prefix(".systemd-unit")
-        .tempdir_in(repo())
+        .prefix("egate-systemd-test")
+        .tempdir_in("/srv")
         .unwrap();
     let open = |p: &Path, mode: u32| {
         use std::os::unix::fs::PermissionsExt;
@@ -217,6 +219,17 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
     let bin = dir.path().join("egate");
     std::fs::copy(egate_bin(), &bin).unwrap();
     open(&bin, 0o755);
+    let faces = dir.path().join("faces");
+    std::fs::create_dir(&faces).unwrap();
+    open(&faces, 0o755);
+    for f in std::fs::read_dir(repo().join("vision/tests/data")).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            let to = faces.join(f.file_name().unwrap());
+            std::fs::copy(&f, &to).unwrap();
+            open(&to, 0o644);
+        }
+    }
     let port = free_port();
     let cfg = dir.path().join("egate.toml");
     let assets = std::env::var("EGATE_ASSETS").unwrap_or_else(|_| "/opt/egate".into());
@@ -225,7 +238,7 @@ fn the_installed_unit_starts_under_systemd_and_reports_ready() {
         format!(
             "[dangerous]\nsimulation = true\n[sim]\ngates = 1\narrival_interval_s = 0.5\n\
              vpcd_readers = []\nfaces_dir = {:?}\n[vision]\nassets = {assets:?}\n",
-            repo().join("vision/tests/data").display().to_string()
+            faces.display().to_string()
         ),
     )
     .unwrap();
