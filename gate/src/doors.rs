@@ -79,6 +79,14 @@ impl Doors {
         s.commanded.is_closed() && s.pending.is_none()
     }
 
+    /// Whether the door is held shut: commanded closed, or with a close pending for its zone
+    /// while its position sensor reports it closed (a close waiting for someone in front of
+    /// a shut door, as after a restart with a traveller at the entry, moves nothing).
+    pub fn held_shut(&self, door: DoorId, sensors: &Sensors) -> bool {
+        self.is_closed(door)
+            || (self.slots[door_index(door)].pending.is_some() && sensors.reported_closed(door))
+    }
+
     /// Whether the door is commanded open.
     pub fn is_open(&self, door: DoorId) -> bool {
         self.has(door) && self.slots[door_index(door)].commanded == Commanded::Open

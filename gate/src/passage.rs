@@ -233,14 +233,15 @@ impl Gate {
         self.check_entering(now);
     }
 
-    /// Two-step: whether the entry may open for the next traveller: both doors commanded
-    /// closed with nothing pending and neither reported open by its position sensor, the
+    /// Two-step: whether the entry may open for the next traveller: both doors held shut
+    /// ([`Doors::held_shut`]) and neither reported open by its position sensor, the
     /// mantrap (zone B) and the exit (zone C) reported clear. Checked when a passage
     /// begins at an idle lane, when a waiting one becomes the lane's, and again at the
     /// moment the entry opens, so that the entry never opens onto someone already inside
     /// or an exit standing open, whatever happened while the document was checked.
     pub(crate) fn lane_free(&self) -> bool {
-        self.doors.settled()
+        self.doors.held_shut(DoorId::Entry, &self.sensors)
+            && self.doors.held_shut(DoorId::Exit, &self.sensors)
             && !self.sensors.reported_open(DoorId::Entry)
             && !self.sensors.reported_open(DoorId::Exit)
             && self.sensors.clear(Zone::B)

@@ -70,6 +70,11 @@ impl Sensors {
         self.door_closed[door_index(door)] = Some(closed);
     }
 
+    /// Whether the door's position sensor last reported it closed (not merely unreported).
+    pub fn reported_closed(&self, door: DoorId) -> bool {
+        self.door_closed[door_index(door)] == Some(true)
+    }
+
     /// Whether the door's position sensor last reported it open (not merely unreported).
     pub fn reported_open(&self, door: DoorId) -> bool {
         self.door_closed[door_index(door)] == Some(false)

@@ -675,6 +675,36 @@ fn shutdown_puts_the_doors_in_the_safe_state() {
     assert_eq!(lane.gate.poll_timeout(), None);
 }
 
+/// A restart with a traveller already waiting at the entry (zone A occupied) and both doors
+/// reported closed: the entry's close waits for zone A (never a close command with someone
+/// in a door's zone), but the door is shut, so the lane is free and the waiting traveller's
+/// document starts a passage.
+#[test]
+fn a_restart_with_someone_waiting_at_the_entry_serves_them() {
+    let config = GateConfig::two_step(today());
+    let now = std::time::Instant::now();
+    let mut gate = gate::Gate::new(config, now);
+    let sensor = |gate: &mut gate::Gate, e| gate.handle(now, Input::Sensor(e));
+    for (zone, occupied) in [(Zone::A, true), (Zone::B, false), (Zone::C, false)] {
+        sensor(&mut gate, SensorEvent::Zone { zone, occupied });
+    }
+    for door in [DoorId::Entry, DoorId::Exit] {
+        sensor(&mut gate, SensorEvent::Door { door, closed: true });
+    }
+    let mut doors = Vec::new();
+    while let Some(c) = gate.poll_command() {
+        if let Command::Door { door, action } = c {
+            doors.push((door, action));
+        }
+    }
+    assert!(
+        !doors.contains(&(DoorId::Entry, DoorAction::Close)),
+        "no close command with zone A occupied: {doors:?}"
+    );
+    gate.handle(now, Input::DocumentPresented);
+    assert_eq!(gate.phase(), Phase::ReadingDocument);
+}
+
 #[test]
 fn restart_starts_in_the_safe_state_and_waits_for_clear_zones() {
     let config = GateConfig::two_step(today());
