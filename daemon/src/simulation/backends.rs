@@ -113,16 +113,8 @@ impl SimEes {
 
 /// The civil date of a day number (the inverse of `borderdb::ees::day_number`).
 fn civil(days: i64) -> Option<CivilDate> {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    CivilDate::new(u16::try_from(y).ok()?, m as u8, d as u8).ok()
+    let (y, m, d) = crate::lane::clock::civil_from_days(days);
+    CivilDate::new(y, m, d).ok()
 }
 
 impl Ees for SimEes {
