@@ -808,24 +808,14 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
     let d: Vec<&str> = date.split('-').collect();
     let [y, m, dd] = d[..] else { return Err(bad()) };
     let (y, m, dd) = (num(y, 4)?, num(m, 2)?, num(dd, 2)?);
-    let days_in = [
-        31,
-        if leap(y) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || dd < 1 || dd > days_in[(m - 1) as usize] {
-        return Err(bad());
-    }
-    let mut secs = days_from_civil(y, m, dd) * 86_400;
+    // Only dates that exist (no 2026-02-30).
+    let date = u16::try_from(y)
+        .ok()
+        .zip(u8::try_from(m).ok())
+        .zip(u8::try_from(dd).ok())
+        .and_then(|((y, m), d)| gate::CivilDate::new(y, m, d).ok())
+        .ok_or_else(bad)?;
+    let mut secs = date.day_number() * 86_400;
     if let Some(t) = time {
         let parts: Vec<&str> = t.split(':').collect();
         let (h, mi, se) = match parts[..] {
@@ -839,22 +829,6 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         secs += h * 3600 + mi * 60 + se;
     }
     u64::try_from(secs * 1000).map_err(|_| bad())
-}
-
-fn leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (the era algorithm of H. Hinnant's
-/// "chrono-compatible low-level date algorithms").
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -94,6 +94,47 @@ impl CivilDate {
     }
 }
 
+/// Days since 1970-01-01 of `y-m-d` in the proleptic Gregorian calendar (H. Hinnant,
+/// "chrono-Compatible Low-Level Date Algorithms", `days_from_civil`: the year is shifted to
+/// start in March, so February's length comes last). Any `y`, `m` in 1..=12, `d` in 1..=31;
+/// the inverse of [`civil_from_days`].
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// (year, month, day) of the day `z` days after 1970-01-01 in the proleptic Gregorian
+/// calendar (H. Hinnant's `civil_from_days`); the year is clamped to 0..=9999, so only a
+/// clamped year can give a day [`CivilDate::new`] refuses (29 February).
+pub fn civil_from_days(z: i64) -> (u16, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y.clamp(0, 9999) as u16, m, d)
+}
+
+impl CivilDate {
+    /// Days since 1970-01-01 ([`days_from_civil`]).
+    pub fn day_number(self) -> i64 {
+        days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        )
+    }
+}
+
 impl fmt::Display for CivilDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -106,6 +147,19 @@ mod tests {
 
     fn d(y: u16, m: u8, day: u8) -> CivilDate {
         CivilDate::new(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn day_numbers_round_trip_across_leap_rules() {
+        assert_eq!(d(1970, 1, 1).day_number(), 0);
+        assert_eq!(d(2025, 1, 1).day_number(), 20_089);
+        assert_eq!(d(2000, 3, 1).day_number() - d(2000, 2, 28).day_number(), 2);
+        assert_eq!(d(2100, 3, 1).day_number() - d(2100, 2, 28).day_number(), 1);
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        for z in (d(0, 1, 1).day_number()..=d(9999, 12, 31).day_number()).step_by(997) {
+            let (y, m, day) = civil_from_days(z);
+            assert_eq!(d(y, m, day).day_number(), z);
+        }
     }
 
     #[test]

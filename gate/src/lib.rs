@@ -159,7 +159,7 @@ pub use config::{
     Attempts, ConfigError, ConfigErrors, Consent, ConsentMode, DoorSafeState, GateConfig, Layout,
     LivenessMode, OccupancyAction, OccupancyPolicy, ReferralRoute, SafeState, Timeouts,
 };
-pub use date::{CivilDate, DateError};
+pub use date::{civil_from_days, days_from_civil, CivilDate, DateError};
 pub use eligibility::{
     AgeBand, Decider, Direction, Holder, Outcome, Rule, RuleTable, StateGroup, TableProblem,
 };

@@ -133,7 +133,7 @@ fn parse_date(s: &str) -> Result<SystemTime, String> {
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let days = crate::lane::clock::days_from_civil(y, m, d);
+    let days = gate::days_from_civil(y, m, d);
     Ok(UNIX_EPOCH + Duration::from_secs(u64::try_from(days * 86_400).map_err(|_| bad())?))
 }
 
@@ -308,7 +308,7 @@ fn fmt_time(t: SystemTime) -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0) as i64;
     let days = secs.div_euclid(86_400);
-    let (y, m, d) = crate::lane::clock::civil_from_days(days);
+    let (y, m, d) = gate::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

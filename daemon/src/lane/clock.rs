@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use gate::CivilDate;
+use gate::{civil_from_days, CivilDate};
 
 pub use crate::config::policy::UTC_OFFSET_RANGE;
 
@@ -73,37 +73,10 @@ fn unix_ms(t: SystemTime) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 of `y-m-d` in the proleptic Gregorian calendar (H. Hinnant's
-/// `days_from_civil`); the inverse of [`civil_from_days`].
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", `civil_from_days`); the year
-/// is clamped to 0..=9999.
-pub fn civil_from_days(z: i64) -> (u16, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y.clamp(0, 9999) as u16, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gate::days_from_civil;
 
     const HOUR_MS: i64 = 3_600_000;
 

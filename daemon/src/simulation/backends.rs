@@ -85,7 +85,7 @@ impl SimEes {
     /// `D<<`) stayed 100 days, ending 30 days before `today` (Regulation (EU) 2016/399
     /// Art. 6(1) allows 90).
     pub fn new(today: CivilDate) -> Self {
-        let days = borderdb::ees::day_number(today);
+        let days = today.day_number();
         let overstay = Stay {
             entry: civil(days - 130).unwrap_or(today),
             exit: Some(civil(days - 31).unwrap_or(today)),
@@ -113,7 +113,7 @@ impl SimEes {
 
 /// The civil date of a day number (the inverse of `borderdb::ees::day_number`).
 fn civil(days: i64) -> Option<CivilDate> {
-    let (y, m, d) = crate::lane::clock::civil_from_days(days);
+    let (y, m, d) = gate::civil_from_days(days);
     CivilDate::new(y, m, d).ok()
 }
 
@@ -170,7 +170,7 @@ mod tests {
             CivilDate::new(2000, 2, 29).unwrap(),
             CivilDate::new(2026, 12, 31).unwrap(),
         ] {
-            assert_eq!(civil(borderdb::ees::day_number(d)), Some(d));
+            assert_eq!(civil(d.day_number()), Some(d));
         }
     }
 
