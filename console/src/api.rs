@@ -332,9 +332,20 @@ fn referral_error(e: crate::link::ReferralError) -> ApiError {
     }
 }
 
-fn referral_id(id: &str) -> Result<u64, ApiError> {
-    id.parse()
-        .map_err(|_| referral_error(crate::link::ReferralError::NotFound))
+/// The gate link and the referral a referral route names, for an officer who may handle
+/// referrals (403, then 404 `unknown_gate`, then 404 for an id that is not a number).
+fn referral_of(
+    app: &AppState,
+    o: &Officer,
+    gate: &str,
+    id: &str,
+) -> Result<(Arc<dyn crate::link::GateLink>, u64), ApiError> {
+    guard::role(o, auth::may_handle_referrals)?;
+    let link = guard::gate(app, gate)?;
+    let id = id
+        .parse()
+        .map_err(|_| referral_error(crate::link::ReferralError::NotFound))?;
+    Ok((link, id))
 }
 
 /// `POST /api/gates/{gate}/referrals/{referral}/take`: the officer handles it from now on.
@@ -343,9 +354,7 @@ pub async fn take_referral(
     Extension(o): Extension<Officer>,
     Path((gate, id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    guard::role(&o, auth::may_handle_referrals)?;
-    let link = guard::gate(&app, &gate)?;
-    let id = referral_id(&id)?;
+    let (link, id) = referral_of(&app, &o, &gate, &id)?;
     let summary = link.take_referral(id, &o.id).map_err(referral_error)?;
     app.audit_required(
         "referral_taken",
@@ -362,16 +371,12 @@ pub async fn referral(
     Extension(o): Extension<Officer>,
     Path((gate, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    guard::role(&o, auth::may_handle_referrals)?;
-    let link = guard::gate(&app, &gate)?;
-    let detail = link
-        .referral_detail(referral_id(&id)?, &o.id)
-        .map_err(referral_error)?;
-    Ok((
-        [(header::CACHE_CONTROL, "no-store, max-age=0")],
+    let (link, id) = referral_of(&app, &o, &gate, &id)?;
+    let detail = link.referral_detail(id, &o.id).map_err(referral_error)?;
+    Ok(guard::never_cached(
         Json(json!({ "referral": detail })),
-    )
-        .into_response())
+        None,
+    ))
 }
 
 /// `POST /api/gates/{gate}/referrals/{referral}/close`: the officer who took it closes it;
@@ -381,9 +386,7 @@ pub async fn close_referral(
     Extension(o): Extension<Officer>,
     Path((gate, id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    guard::role(&o, auth::may_handle_referrals)?;
-    let link = guard::gate(&app, &gate)?;
-    let id = referral_id(&id)?;
+    let (link, id) = referral_of(&app, &o, &gate, &id)?;
     // Only its holder may close it: checked before the trail records a closing.
     link.referral_detail(id, &o.id).map_err(referral_error)?;
     app.audit_required(
@@ -458,15 +461,7 @@ pub async fn photo(
 ) -> Result<Response, ApiError> {
     guard::role(&o, auth::may_see_photos)?;
     let jpeg = guard::passage_photo(&app, &id, &kind).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "no-store, max-age=0"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        jpeg,
-    )
-        .into_response())
+    Ok(guard::never_cached(jpeg, Some("image/jpeg")))
 }
 
 #[derive(Deserialize)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -105,14 +105,7 @@ pub async fn photo(
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let jpeg = guard::passage_photo(&app, &id, &kind).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "no-store, max-age=0"),
-        ],
-        jpeg,
-    )
-        .into_response())
+    Ok(guard::never_cached(jpeg, Some("image/jpeg")))
 }
 
 /// `GET /events`: raw gate events of every gate of this daemon.

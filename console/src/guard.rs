@@ -144,6 +144,22 @@ pub fn unreachable(e: LinkError) -> ApiError {
     ApiError::new(StatusCode::BAD_GATEWAY, "gate_unreachable", &e.to_string())
 }
 
+/// An answer that carries personal data (a photo, a referral's DG1): never cached, by the
+/// browser or anything between (RFC 9111 §5.2.2.5 `no-store`; `Pragma` for HTTP/1.0 caches).
+pub fn never_cached(body: impl IntoResponse, content_type: Option<&'static str>) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    if let Some(ct) = content_type {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, max-age=0"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r
+}
+
 /// The photo of the passage in progress a request names: `kind` is `chip` or `live` (404
 /// `unknown_photo` otherwise), then the gate (404 `unknown_gate`), then the photo, fetched
 /// from the gate on a blocking thread (404 `no_passage` outside a passage).

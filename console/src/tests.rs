@@ -348,6 +348,7 @@ async fn only_the_handling_officer_sees_the_action_and_dg1() {
     let (s, h, b) = send(&f.app, get_as(&detail, &olga)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h[header::CACHE_CONTROL], "no-store, max-age=0");
+    assert_eq!(h[header::PRAGMA], "no-cache");
     let shown: Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(
         shown["referral"]["action"],
@@ -612,6 +613,7 @@ async fn photos_are_no_store_and_not_for_technicians() {
         .unwrap()
         .contains("no-store"));
     assert_eq!(h[header::CONTENT_TYPE], "image/jpeg");
+    assert_eq!(h[header::PRAGMA], "no-cache");
     let (cookie, _) = session(&f, Role::Technician);
     let (s, ..) = send(&f.app, get_as("/api/gates/g1/photo/chip", &cookie)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
