@@ -327,12 +327,63 @@ pub trait GateLink: Send + Sync {
     }
 }
 
+/// A gate's status and its event channel as the console reads them, kept up to date by
+/// whoever follows the gate: the lane's driver loop ([`LocalGate`]) or a follower of the
+/// fleet stream.
+pub struct StatusBoard {
+    status: Mutex<GateStatus>,
+    events: broadcast::Sender<GateEvent>,
+}
+
+impl StatusBoard {
+    /// A board showing `initial`, with no subscriber yet.
+    pub fn new(initial: GateStatus) -> Self {
+        Self {
+            status: Mutex::new(initial),
+            events: broadcast::channel(1024).0,
+        }
+    }
+
+    /// The status now.
+    pub fn status(&self) -> GateStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes the status in place.
+    pub fn update<T>(&self, f: impl FnOnce(&mut GateStatus) -> T) -> T {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut s)
+    }
+
+    /// Passes an event on to every subscriber; false when there is none.
+    pub fn send(&self, ev: GateEvent) -> bool {
+        self.events.send(ev).is_ok()
+    }
+
+    /// A stream of the events sent from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
+        self.events.subscribe()
+    }
+
+    /// How many streams are subscribed.
+    pub fn subscribers(&self) -> usize {
+        self.events.receiver_count()
+    }
+
+    /// Whether every subscriber has taken every event sent.
+    pub fn drained(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
 /// The in-process link: the driver loop publishes status and events into it and reads the
 /// officer commands out of it.
 pub struct LocalGate {
     id: String,
-    status: Mutex<GateStatus>,
-    events: broadcast::Sender<GateEvent>,
+    board: StatusBoard,
     commands: mpsc::UnboundedSender<OfficerRequest>,
     photos: Mutex<[Option<zeroize::Zeroizing<Vec<u8>>>; 2]>,
     seq: Mutex<Published>,
@@ -357,12 +408,10 @@ impl LocalGate {
     /// A link for a gate whose driver loop reads commands from the returned receiver.
     pub fn new(initial: GateStatus) -> (Arc<Self>, mpsc::UnboundedReceiver<OfficerRequest>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let (events, _) = broadcast::channel(1024);
         (
             Arc::new(Self {
                 id: initial.id.clone(),
-                status: Mutex::new(initial),
-                events,
+                board: StatusBoard::new(initial),
                 commands: tx,
                 photos: Mutex::new([None, None]),
                 seq: Mutex::new(Published {
@@ -383,8 +432,7 @@ impl LocalGate {
 
     /// Replaces the status (driver loop side).
     pub fn set_status(&self, f: impl FnOnce(&mut GateStatus)) {
-        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut s);
+        self.board.update(f);
     }
 
     /// Publishes an event (driver loop side); returns it with its sequence number.
@@ -404,7 +452,7 @@ impl LocalGate {
             early.push(ev.clone());
         }
         // No subscriber is fine: the console may not be open.
-        let _ = self.events.send(ev.clone());
+        self.board.send(ev.clone());
         ev
     }
 
@@ -414,7 +462,7 @@ impl LocalGate {
     /// each event from the first.
     pub fn subscribe_from_start(&self) -> (Vec<GateEvent>, broadcast::Receiver<GateEvent>) {
         let p = self.seq.lock().unwrap_or_else(|p| p.into_inner());
-        (p.early.clone().unwrap_or_default(), self.events.subscribe())
+        (p.early.clone().unwrap_or_default(), self.board.subscribe())
     }
 
     /// Every consumer has subscribed: the early events are no longer kept.
@@ -473,14 +521,10 @@ impl GateLink for LocalGate {
         &self.id
     }
     fn status(&self) -> Result<GateStatus, LinkError> {
-        Ok(self
-            .status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone())
+        Ok(self.board.status())
     }
     fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
-        self.events.subscribe()
+        self.board.subscribe()
     }
     fn command(&self, cmd: OfficerRequest) -> Result<(), LinkError> {
         self.commands

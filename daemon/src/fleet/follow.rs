@@ -19,11 +19,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull};
-use console::link::{DeviceHealth, PhotoKind};
+use console::link::{DeviceHealth, PhotoKind, StatusBoard};
 use console::link::{GateEvent, GateEventKind, GateLink, GateStatus, LinkError, OfficerRequest};
 use futures_util::StreamExt;
 use tokio::sync::broadcast;
@@ -43,8 +43,7 @@ const UNKNOWN_NAMED: usize = 16;
 /// A gate followed on the fleet stream: its status is what its events said.
 pub struct StreamGate {
     id: String,
-    status: Mutex<GateStatus>,
-    events: broadcast::Sender<GateEvent>,
+    board: StatusBoard,
 }
 
 impl StreamGate {
@@ -54,29 +53,25 @@ impl StreamGate {
         status.step = "followed on the fleet stream".into();
         Arc::new(Self {
             id: id.to_string(),
-            status: Mutex::new(status),
-            events: broadcast::channel(1024).0,
+            board: StatusBoard::new(status),
         })
     }
 
     /// Takes one event of this gate into its status and passes it on; returns once every
     /// subscriber (the hub) has taken it off the channel.
     async fn take(&self, event: GateEvent) {
-        {
-            let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
-            apply(&mut s, &event.kind);
-        }
-        if self.events.send(event).is_err() {
+        self.board.update(|s| apply(s, &event.kind));
+        if !self.board.send(event) {
             return;
         }
-        while !self.events.is_empty() {
+        while !self.board.drained() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
     /// Whether the hub has subscribed.
     fn subscribed(&self) -> bool {
-        self.events.receiver_count() > 0
+        self.board.subscribers() > 0
     }
 
     /// The stream's own health on the tile, as a device, sent on when it changes.
@@ -86,10 +81,7 @@ impl StreamGate {
             ok,
             detail: detail.into(),
         };
-        let changed = {
-            let s = self.status.lock().unwrap_or_else(|p| p.into_inner());
-            !s.devices.contains(&d)
-        };
+        let changed = self.board.update(|s| !s.devices.contains(&d));
         if changed {
             self.take(GateEvent {
                 gate: self.id.clone(),
@@ -164,14 +156,10 @@ impl GateLink for StreamGate {
         &self.id
     }
     fn status(&self) -> Result<GateStatus, LinkError> {
-        Ok(self
-            .status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone())
+        Ok(self.board.status())
     }
     fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
-        self.events.subscribe()
+        self.board.subscribe()
     }
     fn command(&self, _cmd: OfficerRequest) -> Result<(), LinkError> {
         Err(LinkError::Refused(
@@ -411,7 +399,7 @@ mod tests {
         assert_eq!(s.devices.len(), 2);
         assert!(s.devices.iter().all(|d| d.ok), "{:?}", s.devices);
         // Every event went on to the hub, in order: take returns once it is off the channel.
-        assert!(g.events.is_empty());
+        assert!(g.board.drained());
         drop(g);
         assert_eq!(hub.await.unwrap(), 9);
     }
