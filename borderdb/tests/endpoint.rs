@@ -1,6 +1,8 @@
 //! The HTTP endpoint against a small test server on 127.0.0.1 (plain HTTP, and HTTPS with a
 //! CA made for the test): answers, the request sent, and every way of failing.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -9,26 +11,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use common::{kind, Kind};
+
 use borderdb::{
     Answer, BorderDb, BorderDbConfig, BorderDbError, Category, EndpointError, Person, Query,
     QueryFields,
 };
-
-/// The answer's kind, for comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Clear,
-    Hit,
-    Unavailable,
-}
-
-fn kind(a: &Answer) -> Kind {
-    match a {
-        Answer::Clear => Kind::Clear,
-        Answer::Hit(_) => Kind::Hit,
-        Answer::Unavailable { .. } => Kind::Unavailable,
-    }
-}
 
 /// A hit answer of the contract (docs/borderdb-http.md).
 const HIT: &str = r#"{"hit": true, "source": "sltd", "category": "stolen_document", "action": "Seize the document"}"#;

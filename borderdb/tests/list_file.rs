@@ -1,30 +1,18 @@
 //! The local list file through the public API: hits, normalisation, errors by line number,
 //! re-reading on change and keeping the last good list.
 
+mod common;
+
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+
+use common::{kind, Kind};
 
 use borderdb::{
     Answer, BorderDb, BorderDbConfig, BorderDbError, Category, LineProblem, Person, Query,
     QueryFields,
 };
-
-/// The answer's kind, for comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Clear,
-    Hit,
-    Unavailable,
-}
-
-fn kind(a: &Answer) -> Kind {
-    match a {
-        Answer::Clear => Kind::Clear,
-        Answer::Hit(_) => Kind::Hit,
-        Answer::Unavailable { .. } => Kind::Unavailable,
-    }
-}
 
 const NUMBER: &str = "L898902C3";
 
