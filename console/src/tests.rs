@@ -683,50 +683,18 @@ async fn handshake(
 /// 8 [`remote::RemoteGate`]s pinned to its certificate: events arrive, commands get through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_console_over_the_gate_api_with_8_gates() {
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    audit::private_file(&token_file, format!("{TOKEN}\n").as_bytes()).unwrap();
-    let audit = Arc::new(Mutex::new(
-        AuditLog::open(
-            &dir.path().join("audit.jsonl"),
-            "gates",
-            &audit::AuditKey::from_bytes(&[5; 32]),
-        )
-        .unwrap(),
-    ));
-    let mut locals = Vec::new();
-    let mut rxs = Vec::new();
-    let mut links: Vec<Arc<dyn GateLink>> = Vec::new();
-    for i in 1..=8 {
-        let (g, rx) = LocalGate::new(status(&format!("g{i}")));
-        links.push(g.clone());
-        locals.push(g);
-        rxs.push(rx);
-    }
+    let ids: Vec<String> = (1..=8).map(|i| format!("g{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let pki = mtls::TestPki::new();
-    let (cert_file, key_file) = pki.console("console-1").write(dir.path());
-    let cfg = ConsoleConfig {
-        listen: "127.0.0.1:0".into(),
-        gate_api_token_file: token_file.clone(),
-        gate_api_client_ca_file: pki.write_ca(dir.path()),
-        ..Default::default()
-    };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let env = Env {
-        audit,
-        simulation: true,
-        state_dir: dir.path().to_path_buf(),
-        json_logs: false,
-        gates_write_here: true,
-    };
-    let console = start(links, &cfg, env, stop_rx).await.unwrap();
+    let mut d = mtls::gate_daemon(&ids, Some(&pki)).await;
+    let (cert_file, key_file) = pki.console("console-1").write(d.dir.path());
     let mut remotes = Vec::new();
     for i in 1..=8 {
         let entry = remote::GateEntry {
             id: format!("g{i}"),
-            url: format!("https://{}", console.addr),
-            token_file: token_file.clone(),
-            fingerprint: Some(console.fingerprint.clone()),
+            url: format!("https://{}", d.console.addr),
+            token_file: d.token_file.clone(),
+            fingerprint: Some(d.console.fingerprint.clone()),
             client_cert_file: Some(cert_file.clone()),
             client_key_file: Some(key_file.clone()),
         };
@@ -740,7 +708,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     }
     let mut subs: Vec<_> = remotes.iter().map(|r| GateLink::subscribe(&**r)).collect();
     let mut worst = Duration::ZERO;
-    for (i, g) in locals.iter().enumerate() {
+    for (i, g) in d.gates.iter().enumerate() {
         let t = Instant::now();
         g.set_status(|s| s.phase = "reading_chip".into());
         g.publish(GateEventKind::Phase {
@@ -772,14 +740,14 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         },
     )
     .unwrap();
-    let cmd = tokio::time::timeout(Duration::from_secs(5), rxs[4].recv())
+    let cmd = tokio::time::timeout(Duration::from_secs(5), d.commands[4].recv())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(cmd.officer, "olga");
     assert_eq!(cmd.role, Role::Officer);
     // A photo of the passage in progress crosses the link; none outside a passage.
-    locals[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
+    d.gates[2].set_photo(PhotoKind::Live, Some(vec![1, 2, 3]));
     let r = Arc::clone(&remotes[2]);
     let got = tokio::task::spawn_blocking(move || GateLink::photo(&*r, PhotoKind::Live))
         .await
@@ -792,20 +760,20 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
     assert_eq!(got, None);
     // The wrong pin: the right fingerprint with its last byte changed, so the pin is the only
     // difference from the links above. The handshake fails at the pin check, with its error.
-    let mut wrong = console.fingerprint.clone();
+    let mut wrong = d.console.fingerprint.clone();
     let flipped = if wrong.ends_with("00") { "01" } else { "00" };
     wrong.replace_range(wrong.len() - 2.., flipped);
     let entry = |fingerprint: &str| remote::GateEntry {
         id: "g1".into(),
-        url: format!("https://{}", console.addr),
-        token_file: token_file.clone(),
+        url: format!("https://{}", d.console.addr),
+        token_file: d.token_file.clone(),
         fingerprint: Some(fingerprint.into()),
         client_cert_file: None,
         client_key_file: None,
     };
-    let right_pin = handshake(&entry(&console.fingerprint), console.addr).await;
+    let right_pin = handshake(&entry(&d.console.fingerprint), d.console.addr).await;
     assert!(right_pin.is_ok(), "{right_pin:?}");
-    let wrong_pin = handshake(&entry(&wrong), console.addr).await;
+    let wrong_pin = handshake(&entry(&wrong), d.console.addr).await;
     match &wrong_pin {
         Err(e) if e.contains("gate certificate does not match the pinned fingerprint") => {}
         other => panic!("wrong pin: expected the pin-mismatch error, got {other:?}"),
@@ -822,8 +790,7 @@ async fn remote_console_over_the_gate_api_with_8_gates() {
         assert!(GateLink::status(&*remotes[0]).is_ok());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
+    d.stop().await;
 }
 
 #[tokio::test]
@@ -1093,44 +1060,19 @@ async fn next_line(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> 
 async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
     use std::io::BufRead;
 
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    audit::private_file(&token_file, format!("{TOKEN}\n").as_bytes()).unwrap();
-    let audit = Arc::new(Mutex::new(
-        AuditLog::open(
-            &dir.path().join("audit.jsonl"),
-            "gates",
-            &audit::AuditKey::from_bytes(&[7; 32]),
-        )
-        .unwrap(),
-    ));
-    let (g, _rx) = LocalGate::new(status("g1"));
-    let links: Vec<Arc<dyn GateLink>> = vec![g.clone()];
-    let cfg = ConsoleConfig {
-        listen: "127.0.0.1:0".into(),
-        gate_api_token_file: token_file,
-        ..Default::default()
-    };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let env = Env {
-        audit,
-        simulation: true,
-        state_dir: dir.path().to_path_buf(),
-        json_logs: false,
-        gates_write_here: true,
-    };
-    let console = start(links, &cfg, env, stop_rx).await.unwrap();
+    let d = mtls::gate_daemon(&["g1"], None).await;
+    let g = Arc::clone(&d.gates[0]);
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/independent/sse_events.py");
     let mut child = std::process::Command::new(venv_python())
         .arg(&script)
         .arg(format!(
             "https://{}{}/events",
-            console.addr,
+            d.console.addr,
             routes::GATE_API_PREFIX
         ))
         .arg(TOKEN)
-        .arg(&console.fingerprint)
+        .arg(&d.console.fingerprint)
         .arg("3")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -1171,8 +1113,7 @@ async fn the_gate_api_event_stream_parses_with_an_independent_sse_client() {
         .await
         .unwrap();
     assert!(code.success(), "sse_events.py: {code}");
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(2), console.task).await;
+    d.stop().await;
 }
 
 /// The fixture's sessions replaced by ones that go idle after `idle`.

@@ -229,6 +229,20 @@ impl Daemon {
         assert!(st.success(), "kill -{sig} failed");
     }
 
+    /// Waits until at least `at_least` passages have ended on this daemon, serving `/metrics`
+    /// at `addr`; fails with the daemon's log after `timeout`.
+    pub fn wait_passages_ended(&self, addr: SocketAddr, at_least: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while passages_ended(addr) < at_least {
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {at_least} passages ended in {timeout:?}\n{}",
+                self.log.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let st = wait_child(&mut self.child, timeout);
@@ -440,6 +454,26 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The values of every sample of `name` on the daemon's `/metrics` at `addr` whose line
+/// contains `label` (`""`: every sample), summed.
+pub fn metric_sum(addr: SocketAddr, name: &str, label: &str) -> u64 {
+    let r = http(addr, "GET", "/metrics", "").expect("GET /metrics");
+    r.body
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
+        .filter(|l| l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Passages ended so far on the daemon at `addr` (`egate_passages_total`, every label).
+pub fn passages_ended(addr: SocketAddr) -> u64 {
+    metric_sum(addr, "egate_passages_total", "")
 }
 
 /// The value of the first sample of `name` in the Prometheus text `metrics` that carries

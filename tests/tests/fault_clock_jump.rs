@@ -13,34 +13,12 @@
 //! `egate audit verify` accepts it.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
+use egate_tests::{audit_records, egate, passages_ended, run_args, write_sim_config, Daemon};
 
 /// libfaketime's multi-threaded build, as Debian installs it.
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-
-/// Passages ended so far, by `/metrics` (`egate_passages_total`, every label).
-fn passages(addr: std::net::SocketAddr) -> u64 {
-    let r = http(addr, "GET", "/metrics", "").expect("GET /metrics");
-    r.body
-        .lines()
-        .filter(|l| l.starts_with("egate_passages_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
-}
-
-fn wait_passages(addr: std::net::SocketAddr, at_least: u64, d: &Daemon) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while passages(addr) < at_least {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {at_least} passages\n{}",
-            d.log.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// Sets the offset libfaketime adds to the wall clock (its relative format, `+1d`, `-2h`).
 fn set_offset(file: &Path, offset: &str) {
@@ -69,16 +47,16 @@ fn a_stepped_wall_clock_neither_stops_the_lane_nor_disorders_the_trail() {
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     let mut d = Daemon::spawn(cmd);
     let addr = d.wait_listening();
-    wait_passages(addr, 2, &d);
+    d.wait_passages_ended(addr, 2, Duration::from_secs(120));
 
     // A day forward: the lane's date turns too.
     set_offset(&offset, "+1d");
-    let n = passages(addr);
-    wait_passages(addr, n + 3, &d);
+    let n = passages_ended(addr);
+    d.wait_passages_ended(addr, n + 3, Duration::from_secs(120));
     // 26 hours back: before the first record's time.
     set_offset(&offset, "-2h");
-    let n = passages(addr);
-    wait_passages(addr, n + 3, &d);
+    let n = passages_ended(addr);
+    d.wait_passages_ended(addr, n + 3, Duration::from_secs(120));
 
     d.signal("TERM");
     let st = d.wait_exit(Duration::from_secs(10));

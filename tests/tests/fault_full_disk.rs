@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use egate_tests::{egate, egate_bin, http, run_args, write_sim_config, Daemon};
+use egate_tests::{egate, egate_bin, passages_ended, run_args, write_sim_config, Daemon};
 
 const SCRIPT: &str = r#"
 set -eu
@@ -36,16 +36,6 @@ main=$$
 exec "$EGATE" "$@"
 "#;
 
-/// Passages ended so far, by `/metrics` (`egate_passages_total`, every label).
-fn passages(addr: std::net::SocketAddr) -> u64 {
-    let r = http(addr, "GET", "/metrics", "").expect("GET /metrics");
-    r.body
-        .lines()
-        .filter(|l| l.starts_with("egate_passages_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
-}
-
 fn wait_file(path: &Path, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while !path.exists() {
@@ -55,18 +45,6 @@ fn wait_file(path: &Path, timeout: Duration) {
             path.display()
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait_passages(addr: std::net::SocketAddr, at_least: u64, d: &Daemon) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while passages(addr) < at_least {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {at_least} passages\n{}",
-            d.log.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -87,7 +65,7 @@ fn a_full_disk_holds_the_gate_out_of_service_until_space_returns_losing_no_recor
         .env("EGATE", egate_bin());
     let mut d = Daemon::spawn(cmd);
     let addr = d.wait_listening();
-    wait_passages(addr, 2, &d);
+    d.wait_passages_ended(addr, 2, Duration::from_secs(180));
 
     // The disk fills: the next record fails, the gate goes out of service.
     std::fs::write(ctrl.join("fill"), b"").unwrap();
@@ -96,10 +74,10 @@ fn a_full_disk_holds_the_gate_out_of_service_until_space_returns_losing_no_recor
     d.wait_for_line("gate out of service", Duration::from_secs(10));
     // The passage in progress ends (abandoned) with the gate's safe state; then nothing.
     std::thread::sleep(Duration::from_secs(1));
-    let held = passages(addr);
+    let held = passages_ended(addr);
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(
-        passages(addr),
+        passages_ended(addr),
         held,
         "the gate took travellers while its trail could not be written"
     );
@@ -111,7 +89,7 @@ fn a_full_disk_holds_the_gate_out_of_service_until_space_returns_losing_no_recor
         "the audit trail takes records again",
         Duration::from_secs(10),
     );
-    wait_passages(addr, held + 2, &d);
+    d.wait_passages_ended(addr, held + 2, Duration::from_secs(180));
 
     d.signal("TERM");
     let st = d.wait_exit(Duration::from_secs(10));

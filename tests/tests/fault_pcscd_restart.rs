@@ -13,26 +13,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, egate, http, run_args, write_sim_config, Daemon};
-
-/// The value of every series of `name` in `/metrics` with `label` in its labels, summed.
-fn metric(addr: SocketAddr, name: &str, label: &str) -> u64 {
-    let r = http(addr, "GET", "/metrics", "").expect("GET /metrics");
-    r.body
-        .lines()
-        .filter(|l| l.starts_with(name) && l.contains(label))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
-}
-
-fn passages(addr: SocketAddr) -> u64 {
-    metric(addr, "egate_passages_total", "")
-}
+use egate_tests::{
+    audit_records, egate, metric_sum, passages_ended, run_args, write_sim_config, Daemon,
+};
 
 /// Whether a chip read is under way: more documents presented than chip results handed in.
 fn reading(addr: SocketAddr) -> bool {
-    let presented = metric(addr, "egate_inputs_total", "kind=\"document_presented\"");
-    let read = metric(addr, "egate_inputs_total", "kind=\"document_verdict\"");
+    let presented = metric_sum(addr, "egate_inputs_total", "kind=\"document_presented\"");
+    let read = metric_sum(addr, "egate_inputs_total", "kind=\"document_verdict\"");
     presented > read
 }
 
@@ -107,16 +95,8 @@ fn pcscd_restarted_mid_read_refers_or_retries_and_the_next_traveller_is_read() {
         }
     }
     // The lane recovers: the next travellers are accepted.
-    let after = passages(addr);
-    let t = Instant::now();
-    while passages(addr) < after + 3 {
-        assert!(
-            t.elapsed() < Duration::from_secs(120),
-            "the lane did not recover after pcscd restarted\n{}",
-            d.log.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let after = passages_ended(addr);
+    d.wait_passages_ended(addr, after + 3, Duration::from_secs(120));
     d.signal("TERM");
     assert!(d.wait_exit(Duration::from_secs(10)).is_some());
     let log = d.log.join("\n");

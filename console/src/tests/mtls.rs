@@ -108,18 +108,20 @@ fn assertion_for(gate: &str, officer: &str, role: Role, action: OfficerCommand) 
     }
 }
 
-/// A gate daemon's console with the gate API on, its client CA from `pki`: the console, its
-/// gate's command receiver, the audit trail's path.
-struct GateDaemon {
-    console: Console,
-    commands: tokio::sync::mpsc::UnboundedReceiver<OfficerRequest>,
-    audit_path: PathBuf,
-    token_file: PathBuf,
+/// A gate daemon's console with the gate API on (the token [`TOKEN`], and the client CA of
+/// `pki` if given) over local gates: the console, each gate and its command receiver, the
+/// audit trail's path.
+pub(super) struct GateDaemon {
+    pub console: Console,
+    pub gates: Vec<Arc<LocalGate>>,
+    pub commands: Vec<tokio::sync::mpsc::UnboundedReceiver<OfficerRequest>>,
+    pub audit_path: PathBuf,
+    pub token_file: PathBuf,
+    pub dir: tempfile::TempDir,
     stop: tokio::sync::watch::Sender<bool>,
-    _dir: tempfile::TempDir,
 }
 
-async fn gate_daemon(pki: &TestPki) -> GateDaemon {
+pub(super) async fn gate_daemon(ids: &[&str], pki: Option<&TestPki>) -> GateDaemon {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     audit::private_file(&token_file, format!("{TOKEN}\n").as_bytes()).unwrap();
@@ -127,13 +129,16 @@ async fn gate_daemon(pki: &TestPki) -> GateDaemon {
     let audit = Arc::new(Mutex::new(
         AuditLog::open(&audit_path, "gates", &audit::AuditKey::from_bytes(&[5; 32])).unwrap(),
     ));
-    let (g, commands) = LocalGate::new(status("g1"));
-    let (g2, _) = LocalGate::new(status("g2"));
-    let links: Vec<Arc<dyn GateLink>> = vec![g, g2];
+    let (gates, commands): (Vec<_>, Vec<_>) =
+        ids.iter().map(|id| LocalGate::new(status(id))).unzip();
+    let links: Vec<Arc<dyn GateLink>> = gates
+        .iter()
+        .map(|g| Arc::clone(g) as Arc<dyn GateLink>)
+        .collect();
     let cfg = ConsoleConfig {
         listen: "127.0.0.1:0".into(),
         gate_api_token_file: token_file.clone(),
-        gate_api_client_ca_file: pki.write_ca(dir.path()),
+        gate_api_client_ca_file: pki.map(|p| p.write_ca(dir.path())).unwrap_or_default(),
         ..Default::default()
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
@@ -147,16 +152,17 @@ async fn gate_daemon(pki: &TestPki) -> GateDaemon {
     let console = start(links, &cfg, env, stop_rx).await.unwrap();
     GateDaemon {
         console,
+        gates,
         commands,
         audit_path,
         token_file,
+        dir,
         stop,
-        _dir: dir,
     }
 }
 
 impl GateDaemon {
-    fn entry(&self, client: Option<(PathBuf, PathBuf)>) -> remote::GateEntry {
+    pub fn entry(&self, client: Option<(PathBuf, PathBuf)>) -> remote::GateEntry {
         let (client_cert_file, client_key_file) = match client {
             Some((c, k)) => (Some(c), Some(k)),
             None => (None, None),
@@ -216,7 +222,7 @@ impl GateDaemon {
             .collect()
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.console.task).await;
     }
@@ -229,7 +235,7 @@ impl GateDaemon {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gate_command_without_the_client_certificate_is_refused() {
     let pki = TestPki::new();
-    let mut d = gate_daemon(&pki).await;
+    let mut d = gate_daemon(&["g1", "g2"], Some(&pki)).await;
     let console = pki.console("console-1");
     let body = || console.signed("g1", "olga", Role::Officer, OfficerCommand::Refer);
 
@@ -250,7 +256,7 @@ async fn a_gate_command_without_the_client_certificate_is_refused() {
         .await;
     assert!(r.is_err(), "a certificate from another CA: {r:?}");
     assert!(
-        d.commands.try_recv().is_err(),
+        d.commands[0].try_recv().is_err(),
         "a refused command reached the gate"
     );
     assert!(d.commands_audited().is_empty());
@@ -276,7 +282,7 @@ async fn a_gate_command_without_the_client_certificate_is_refused() {
     // With the certificate: accepted, and the gate's audit names the console's certificate.
     let with_cert = d.client(Some(&console.identity));
     assert_eq!(d.post(&with_cert, "g1", body()).await, Ok((202, "".into())));
-    let cmd = tokio::time::timeout(Duration::from_secs(5), d.commands.recv())
+    let cmd = tokio::time::timeout(Duration::from_secs(5), d.commands[0].recv())
         .await
         .unwrap()
         .unwrap();
@@ -301,7 +307,7 @@ async fn a_gate_command_without_the_client_certificate_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_officer_id_is_refused() {
     let pki = TestPki::new();
-    let mut d = gate_daemon(&pki).await;
+    let mut d = gate_daemon(&["g1", "g2"], Some(&pki)).await;
     let console = pki.console("console-1");
     let other = pki.console("console-2");
     let client = d.client(Some(&console.identity));
@@ -368,7 +374,7 @@ async fn a_forged_officer_id_is_refused() {
         d.post(&client, "g1", body).await,
         Ok((409, "replayed_assertion".into()))
     );
-    let cmd = tokio::time::timeout(Duration::from_secs(5), d.commands.recv())
+    let cmd = tokio::time::timeout(Duration::from_secs(5), d.commands[0].recv())
         .await
         .unwrap()
         .unwrap();
@@ -377,7 +383,7 @@ async fn a_forged_officer_id_is_refused() {
         ("olga", Role::Officer, OfficerCommand::Refer)
     );
     assert!(
-        d.commands.try_recv().is_err(),
+        d.commands[0].try_recv().is_err(),
         "a forged command reached the gate"
     );
     let audited = d.commands_audited();
