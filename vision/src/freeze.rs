@@ -17,8 +17,10 @@
 //! did not: the capture loop analyses only new frames, so a frozen picture of the holder
 //! can neither fill a capture window with "usable" frames nor pass as live.
 //!
-//! A camera that delivers one uniform frame over and over (covered, or its sensor dead) is
-//! frozen by this rule too, and is a camera fault just the same.
+//! A uniform frame (every sampled byte within [`BLANK_SPAN`] levels of the others) is never a
+//! repeat: cameras send several identical black or green buffers while they start, and a
+//! blank frame is evidence of nobody, frozen or not. A camera that only ever delivers blank
+//! frames (covered, dead sensor) is therefore not called frozen; it finds no face.
 //!
 //! Only the sampled bytes of the last [`RING`] frames are kept, zeroized when replaced.
 
@@ -32,6 +34,10 @@ pub const SAMPLES: usize = 65_536;
 /// How many of the latest frames a new one is compared with: a stalled driver may cycle a
 /// small ring of buffers (V4L2 queues 2 to 4) instead of repeating one.
 pub const RING: usize = 4;
+
+/// A frame whose sampled bytes span at most this many levels is blank (see the module
+/// documentation).
+pub const BLANK_SPAN: u8 = 2;
 
 /// What one frame says about the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +108,14 @@ impl FreezeCheck {
     /// Takes the next frame as its size and pixel bytes.
     pub fn handle_pixels(&mut self, width: u32, height: u32, bytes: &[u8]) -> Freshness {
         let sample = sample(width, height, bytes);
+        let (lo, hi) = sample
+            .bytes
+            .iter()
+            .fold((u8::MAX, u8::MIN), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+        if hi.saturating_sub(lo) <= BLANK_SPAN {
+            self.repeats = 0;
+            return Freshness::Fresh;
+        }
         let repeats = self.ring.iter().any(|old| self.same(old, &sample));
         if self.ring.len() < RING {
             self.ring.push(sample);
@@ -313,11 +327,27 @@ mod tests {
     }
 
     #[test]
+    fn blank_frames_of_a_camera_starting_are_not_a_freeze() {
+        // 30 identical black buffers while the camera starts, then the scene, which freezes.
+        let (w, h) = (320, 240);
+        let black = vec![0u8; (w * h * 3) as usize];
+        let mut c = FreezeCheck::new(10, 0.1);
+        for i in 0..30 {
+            assert_eq!(c.handle_pixels(w, h, &black), Freshness::Fresh, "{i}");
+        }
+        let frame = scene(w, h);
+        let seen: Vec<Freshness> = (0..11).map(|_| c.handle_pixels(w, h, &frame)).collect();
+        assert_eq!(seen[0], Freshness::Fresh);
+        assert_eq!(seen[10], Freshness::Frozen, "{seen:?}");
+    }
+
+    #[test]
     fn odd_settings_are_made_safe() {
         let mut c = FreezeCheck::new(0, f32::NAN);
         let f = scene(16, 16);
         assert_eq!(c.handle_pixels(16, 16, &f), Freshness::Fresh);
         assert_eq!(c.handle_pixels(16, 16, &f), Freshness::Frozen);
+        assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Fresh);
         assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Fresh);
     }
 }

@@ -99,8 +99,8 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// A camera whose frames are a grey level each, from a list (the last one repeated
-    /// for ever).
+    /// A camera whose frames are a pattern at a grey level each, from a list (the last one
+    /// repeated for ever).
     struct Levels(Mutex<Vec<u8>>);
 
     struct Source(Vec<u8>, usize);
@@ -108,7 +108,8 @@ mod tests {
         fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
             let level = self.0[self.1.min(self.0.len() - 1)];
             self.1 += 1;
-            vision::Frame::from_bgr(8, 8, &[level; 8 * 8 * 3]).map(Some)
+            let px: Vec<u8> = (0..8 * 8 * 3).map(|i| level / 2 + (i % 16) as u8).collect();
+            vision::Frame::from_bgr(8, 8, &px).map(Some)
         }
         fn describe(&self) -> String {
             "levels".into()
@@ -130,10 +131,10 @@ mod tests {
         let check = || FreezeCheck::new(3, 0.1);
         let cam = Levels(Mutex::new(vec![40]));
         assert_eq!(probe(&cam, check(), 3), Probe::Frozen);
-        *cam.0.lock().unwrap() = (0..=255).step_by(5).collect();
+        *cam.0.lock().unwrap() = (0..=255).step_by(10).collect();
         assert_eq!(probe(&cam, check(), 3), Probe::Working);
         // New frames, then stuck on the last one before the probe has seen enough.
-        *cam.0.lock().unwrap() = vec![10, 20, 30];
+        *cam.0.lock().unwrap() = vec![10, 30, 50];
         assert_eq!(probe(&cam, check(), 3), Probe::Frozen);
         cam.0.lock().unwrap().clear();
         assert_eq!(probe(&cam, check(), 3), Probe::Unknown);
