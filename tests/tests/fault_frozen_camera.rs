@@ -126,6 +126,7 @@ fn a_frozen_camera_is_a_device_fault_no_passage_is_accepted_on_it_and_the_lane_r
     .unwrap();
     assert_eq!(r.status, 204, "{r:?}");
     let frozen_at = records(&trail).last().map(seq).unwrap();
+    let t_freeze = Instant::now();
 
     // Found within the capture that meets it, and reported as the camera's fault.
     let (fault_seq, _, detail) = wait_for(
@@ -139,6 +140,7 @@ fn a_frozen_camera_is_a_device_fault_no_passage_is_accepted_on_it_and_the_lane_r
         },
     );
     assert_eq!(detail.as_deref(), Some("frozen"));
+    let found_after = t_freeze.elapsed();
     d.wait_for_line("camera frozen", Duration::from_secs(10));
     // The gate's device alarm, recorded and on the console; the camera's state too.
     let alarm = wait_for(
@@ -200,6 +202,7 @@ fn a_frozen_camera_is_a_device_fault_no_passage_is_accepted_on_it_and_the_lane_r
     )
     .unwrap();
     assert_eq!(r.status, 204, "{r:?}");
+    let t_unfreeze = Instant::now();
     let (recovered_seq, ..) = wait_for(
         &mut d,
         Duration::from_secs(30),
@@ -209,6 +212,11 @@ fn a_frozen_camera_is_a_device_fault_no_passage_is_accepted_on_it_and_the_lane_r
                 .into_iter()
                 .find(|(s, fault, _)| *s > fault_seq && !*fault)
         },
+    );
+    eprintln!(
+        "frozen camera: device fault recorded {found_after:.1?} after the freeze (the next \
+         face step's), recovery recorded {:.1?} after the unfreeze",
+        t_unfreeze.elapsed()
     );
     // An officer resets the gate (a device fault waits for one), and travellers pass again.
     let (code, body) = console.post(
