@@ -126,7 +126,7 @@ impl CaptureSession {
             frames_multi: 0,
             best: Vec::new(),
             guidance_counts: HashMap::new(),
-            freeze: FreezeCheck::for_policy(&policy),
+            freeze: FreezeCheck::new(policy.frozen_after, policy.repeat_difference),
             frames_repeated: 0,
         }
     }

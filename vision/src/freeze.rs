@@ -95,11 +95,6 @@ impl FreezeCheck {
         }
     }
 
-    /// The check a capture policy asks for.
-    pub fn for_policy(policy: &crate::CapturePolicy) -> Self {
-        Self::new(policy.frozen_after, policy.repeat_difference)
-    }
-
     /// Takes the next frame of the camera.
     pub fn handle_frame(&mut self, frame: &Frame) -> Freshness {
         self.handle_pixels(frame.width(), frame.height(), frame.bgr())

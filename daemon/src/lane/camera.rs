@@ -80,7 +80,7 @@ pub async fn watch(ctx: Arc<JobContext>, mut shutdown: watch::Receiver<bool>) {
                 .unwrap_or_default();
             probe(
                 c.camera.as_ref(),
-                FreezeCheck::for_policy(&policy),
+                FreezeCheck::new(policy.frozen_after, policy.repeat_difference),
                 policy.frozen_after,
             )
         })
