@@ -26,6 +26,9 @@ pub struct FaceCheck {
     pub pad: gate::PadVerdict,
     /// The attack species PAD named, if it named one.
     pub species: Option<String>,
+    /// The capture found the camera frozen (`vision::freeze`): a device fault for the
+    /// gate, apart from the verdict.
+    pub camera_frozen: bool,
 }
 
 /// The lane's checks (see the module documentation).

@@ -190,7 +190,7 @@ pub const FAULTS: [(&str, &str); 9] = [
     ("reader_disconnected", "the chip reader fails: reads fail and the gate gets DeviceFault(document_reader), DeviceRecovered at the end"),
     ("card_pulled", "the card is pulled from the reader during the next chip read (the read fails part-way)"),
     ("serial_link_lost", "the door controller's serial link carries nothing: the adapter's watchdog declares a link fault"),
-    ("camera_frozen", "the camera delivers a frozen image of the empty lane: captures find no face (no gate input says 'frozen')"),
+    ("camera_frozen", "the camera repeats one frame (the traveller's first): the lane's capture finds it frozen, the gate gets DeviceFault(camera), DeviceRecovered at the end"),
     ("door_jammed", "a door drive stops moving (`door` = entry|exit): the adapter reports a door fault"),
     ("fire_alarm", "the controller's fire alarm input is active"),
     ("mains_lost", "the controller runs on battery (its mains-lost input)"),

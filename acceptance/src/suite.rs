@@ -300,11 +300,16 @@ pub const CASES: &[Case] = &[
     },
     Case {
         id: "camera-frozen",
-        title: "the camera delivers a frozen image of the empty lane",
-        requirement: "no face, no passage: a capture that finds no face refers",
-        travellers: &["genuine"],
+        title: "the camera freezes on one frame and comes back",
+        requirement: "no passage on a frozen frame: the capture finds the camera frozen, a device fault ends the passage, and the lane recovers when the camera does",
+        travellers: &["genuine", "genuine"],
         extra: "[[faults]]\nat_s = 0\nkind = \"camera_frozen\"\nfor_s = 120\n",
-        expect: expect(&["referred"], &[false], None),
+        expect: Expect {
+            outcomes: &["aborted|referred", "accepted"],
+            through: &[false, true],
+            reason: None,
+            recovers: true,
+        },
     },
     Case {
         id: "door-jammed",

@@ -9,6 +9,11 @@
 //! let verdict = s.finish(&chip_embedding, &matcher);
 //! ```
 //! [`run_capture`] is that loop over a [`FrameSource`] with a caller-supplied clock.
+//!
+//! Each frame goes through [`CaptureSession::handle_raw`] before it is analysed: a frame that
+//! repeats one of the last few is not analysed (it carries nothing new), and a camera that
+//! keeps repeating ends the window as frozen ([`crate::freeze`]) with
+//! [`Decision::CameraFrozen`], never a match.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -17,6 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::embed::Embedding;
 use crate::error::Result;
+use crate::frame::Frame;
+use crate::freeze::{FreezeCheck, Freshness};
 use crate::matcher::Matcher;
 use crate::pipeline::{FacePipeline, FrameAnalysis};
 use crate::quality::{Guidance, Quality, QualityGates};
@@ -33,6 +40,11 @@ pub struct CapturePolicy {
     pub enough_usable_frames: u32,
     /// Compare the best N usable frames with the reference; the verdict uses the highest score.
     pub best_frames: u32,
+    /// Repeated frames in a row after which the camera is frozen ([`crate::freeze`]).
+    pub frozen_after: u32,
+    /// Mean absolute difference (levels of 8 bits) at or below which a frame repeats an
+    /// earlier one on the sampled bytes; 0: only identical ones repeat.
+    pub repeat_difference: f32,
     /// Quality gates.
     pub gates: QualityGates,
 }
@@ -43,6 +55,8 @@ impl Default for CapturePolicy {
             window_s: 5.0,
             enough_usable_frames: 5,
             best_frames: 3,
+            frozen_after: 10,
+            repeat_difference: 0.1,
             gates: QualityGates::default(),
         }
     }
@@ -60,6 +74,20 @@ impl CapturePolicy {
         }
         if self.best_frames == 0 {
             errs.push(("best_frames".into(), "must be at least 1".into()));
+        }
+        if !(2..=1000).contains(&self.frozen_after) {
+            errs.push((
+                "frozen_after".into(),
+                "must be in 2..=1000 repeated frames".into(),
+            ));
+        }
+        // Sensor noise moves a working camera's frames by a level or more on average; a
+        // limit near that would take a still traveller for a frozen camera.
+        if !(0.0..=0.5).contains(&self.repeat_difference) {
+            errs.push((
+                "repeat_difference".into(),
+                "must be in 0..=0.5 levels (sensor noise is about 1)".into(),
+            ));
         }
         errs
     }
@@ -81,6 +109,8 @@ pub struct CaptureSession {
     frames_multi: u32,
     best: Vec<Candidate>,
     guidance_counts: HashMap<Guidance, u32>,
+    freeze: FreezeCheck,
+    frames_repeated: u32,
 }
 
 impl CaptureSession {
@@ -96,6 +126,8 @@ impl CaptureSession {
             frames_multi: 0,
             best: Vec::new(),
             guidance_counts: HashMap::new(),
+            freeze: FreezeCheck::new(policy.frozen_after, policy.repeat_difference),
+            frames_repeated: 0,
         }
     }
 
@@ -104,9 +136,31 @@ impl CaptureSession {
         self.deadline
     }
 
-    /// True once the window has closed or enough usable frames were collected.
+    /// True once the window has closed, enough usable frames were collected, or the camera
+    /// froze.
     pub fn is_complete(&self, now: Instant) -> bool {
-        now >= self.deadline || self.frames_usable >= self.policy.enough_usable_frames
+        now >= self.deadline
+            || self.frames_usable >= self.policy.enough_usable_frames
+            || self.is_frozen()
+    }
+
+    /// Whether the camera froze during the window: its verdict is
+    /// [`Decision::CameraFrozen`].
+    pub fn is_frozen(&self) -> bool {
+        self.freeze.is_frozen()
+    }
+
+    /// Takes the next frame of the camera before it is analysed: `true` when it is new and
+    /// goes to [`Self::handle_frame`]; `false` when it repeats a recent frame (dropped
+    /// unanalysed) or the camera is frozen ([`Self::is_complete`] then says so).
+    pub fn handle_raw(&mut self, frame: &Frame) -> bool {
+        match self.freeze.handle_frame(frame) {
+            Freshness::Fresh => true,
+            Freshness::Repeat | Freshness::Frozen => {
+                self.frames_repeated += 1;
+                false
+            }
+        }
     }
 
     /// Takes one analysed frame; returns the guidance to show (empty when the frame was usable).
@@ -162,6 +216,17 @@ impl CaptureSession {
             guidance,
             ..FaceVerdict::no_face(matcher, self.frames_seen, self.frames_usable)
         };
+        if self.freeze.is_frozen() {
+            // Nothing seen on a frozen camera is evidence of who stands before it now.
+            verdict.decision = Decision::CameraFrozen;
+            verdict.reason = format!(
+                "camera frozen: {} frame(s) in a row repeated an earlier one ({} new frame(s) \
+                 before)",
+                self.freeze.repeats(),
+                self.frames_seen
+            );
+            return verdict;
+        }
         let best = self
             .best
             .iter()
@@ -219,6 +284,9 @@ pub fn run_capture(
         let Some(frame) = source.next_frame()? else {
             break;
         };
+        if !session.handle_raw(&frame) {
+            continue;
+        }
         let width = frame.width();
         let analysis = pipeline.analyze(&frame)?;
         drop(frame); // zeroized now, not at the end of the window

@@ -142,6 +142,18 @@ impl VisionConfig {
         for (k, m) in self.capture.validate() {
             errs.push((format!("vision.capture.{k}"), m));
         }
+        // A freeze must be seen inside one capture window, or a frozen frame of the holder
+        // would be matched before it is.
+        let fps = self.camera.fps;
+        if fps > 0.0 && (self.capture.frozen_after as f64 + 1.0) > fps * self.capture.window_s {
+            errs.push((
+                "vision.capture.frozen_after".into(),
+                format!(
+                    "{} repeats take longer than the capture window ({} s at {fps} fps)",
+                    self.capture.frozen_after, self.capture.window_s
+                ),
+            ));
+        }
         for (k, m) in self.pad.validate() {
             errs.push((format!("vision.pad.{k}"), m));
         }
@@ -182,6 +194,24 @@ mod tests {
             let errs = bad.validate();
             assert_eq!(errs.len(), 1, "{side}: {errs:?}");
             assert_eq!(errs[0].0, "vision.detector_side");
+        }
+        // A frozen camera: a limit out of range, a noise-sized difference, and a freeze that
+        // a capture window could not see.
+        for (frozen_after, repeat_difference, window_s) in
+            [(1, 0.1, 5.0), (10, 1.0, 5.0), (200, 0.1, 5.0)]
+        {
+            let bad = VisionConfig {
+                capture: CapturePolicy {
+                    frozen_after,
+                    repeat_difference,
+                    window_s,
+                    ..CapturePolicy::default()
+                },
+                ..VisionConfig::default()
+            };
+            let errs = bad.validate();
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert!(errs[0].0.starts_with("vision.capture."), "{errs:?}");
         }
     }
 }

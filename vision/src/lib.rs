@@ -12,7 +12,8 @@
 //! photos, decoded as OpenCV's `FaceDetectorYN`) →
 //! [`align`] (Umeyama similarity to the ArcFace 5-point template, OpenCV `warpAffine`) →
 //! SFace 2021dec embedding through ONNX Runtime ([`pipeline`]) → [`quality`] →
-//! [`capture`] (the sans-IO capture window) → [`matcher`] with a threshold from
+//! [`capture`] (the sans-IO capture window, with [`freeze`]: a camera that keeps delivering
+//! one frame is frozen, never matched) → [`matcher`] with a threshold from
 //! [`calibration`]. [`eval`] is the accuracy harness behind `egate vision eval`; [`bench`]
 //! times the per-frame path.
 //!
@@ -64,6 +65,7 @@ pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod frame;
+pub mod freeze;
 pub mod matcher;
 pub mod models;
 pub mod pad;
@@ -80,6 +82,7 @@ pub use detect::Detection;
 pub use embed::Embedding;
 pub use error::{ErrorKind, Result, VisionError};
 pub use frame::{Frame, Interpolation};
+pub use freeze::{FreezeCheck, Freshness};
 pub use matcher::{compare_images, Comparison, Matcher, MultiFace};
 pub use pipeline::{DangerousDebug, FacePipeline, FrameAnalysis};
 pub use quality::{Guidance, Quality, QualityGates};

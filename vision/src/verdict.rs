@@ -21,6 +21,9 @@ pub enum Decision {
     MultipleFaces,
     /// Faces were seen but none passed the quality gates in the capture window.
     PoorQuality,
+    /// The camera kept delivering the same frame (`crate::freeze`): nothing it showed
+    /// counts, and the camera is at fault.
+    CameraFrozen,
 }
 
 impl Decision {
@@ -33,6 +36,7 @@ impl Decision {
             Self::NoReferenceFace => "no_reference_face",
             Self::MultipleFaces => "multiple_faces",
             Self::PoorQuality => "poor_quality",
+            Self::CameraFrozen => "camera_frozen",
         }
     }
 }

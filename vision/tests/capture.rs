@@ -13,6 +13,33 @@ fn reference(p: &mut vision::FacePipeline, name: &str) -> vision::Embedding {
     vision::matcher::largest_face(p, &f).unwrap().unwrap().3
 }
 
+/// `frame` with ±1 level of noise on every byte (a deterministic pattern from `seed`).
+fn with_noise(frame: &vision::Frame, seed: u64) -> vision::Frame {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let bytes: Vec<u8> = frame
+        .bgr()
+        .iter()
+        .map(|&b| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % 3 {
+                0 => b.saturating_sub(1),
+                1 => b,
+                _ => b.saturating_add(1),
+            }
+        })
+        .collect();
+    vision::Frame::from_bgr(frame.width(), frame.height(), &bytes).unwrap()
+}
+
+fn replay(frames: &[vision::Frame]) -> ReplaySource {
+    ReplaySource::new(
+        frames.iter().map(|f| f.try_clone().unwrap()).collect(),
+        true,
+    )
+}
+
 #[test]
 fn replayed_capture_matches_the_same_person_and_not_another() {
     let mut p = common::pipeline();
@@ -20,7 +47,14 @@ fn replayed_capture_matches_the_same_person_and_not_another() {
     let matcher = Matcher::from_calibration(&cal, 0.001).unwrap();
     let chip = reference(&mut p, "person_b_2.jpg");
     let other = reference(&mut p, "person_a_2.jpg");
-    let frames = [common::data().join("person_b_1.jpg")];
+    // A still photo, as a camera delivers it: with sensor noise (one photo replayed as it
+    // is would be a frozen camera).
+    let photo = vision::read_photo(&common::data().join("person_b_1.jpg")).unwrap();
+    let frames = [
+        photo.try_clone().unwrap(),
+        with_noise(&photo, 1),
+        with_noise(&photo, 2),
+    ];
 
     // A virtual clock advancing 100 ms per call.
     let t0 = Instant::now();
@@ -33,7 +67,7 @@ fn replayed_capture_matches_the_same_person_and_not_another() {
         enough_usable_frames: 3,
         ..CapturePolicy::default()
     };
-    let mut src = ReplaySource::from_files(&frames, true).unwrap();
+    let mut src = replay(&frames);
     let mut shown = Vec::new();
     let v = run_capture(&mut p, &mut src, &chip, &matcher, policy, &mut clock, |g| {
         shown.push(g.to_vec())
@@ -43,7 +77,7 @@ fn replayed_capture_matches_the_same_person_and_not_another() {
     assert_eq!(v.frames_usable, 3);
     assert!(v.score.unwrap() >= v.threshold);
 
-    let mut src = ReplaySource::from_files(&frames, true).unwrap();
+    let mut src = replay(&frames);
     let v = run_capture(
         &mut p,
         &mut src,
@@ -102,4 +136,58 @@ fn missing_models_are_a_clear_setup_error() {
     .unwrap();
     let e = vision::FacePipeline::new(&cfg).err().expect("must fail");
     assert!(matches!(e, vision::VisionError::Checksum { .. }), "{e}");
+}
+
+/// Issue #17, a frozen camera: the camera keeps delivering one frame of the holder. Only the
+/// first is analysed; the repeats end the window as camera_frozen within `frozen_after`
+/// repeats, never a match, though that frame alone would match. The same photo with sensor
+/// noise (a traveller standing still) matches: noise is not a freeze.
+#[test]
+fn a_frozen_frame_of_the_holder_is_camera_frozen_not_a_match() {
+    let mut p = common::pipeline();
+    let cal = vision::Calibration::shipped().unwrap();
+    let matcher = Matcher::from_calibration(&cal, 0.001).unwrap();
+    let chip = reference(&mut p, "person_b_2.jpg");
+    let photo = vision::read_photo(&common::data().join("person_b_1.jpg")).unwrap();
+    let t0 = Instant::now();
+    let mut ticks = 0u32;
+    let mut clock = || {
+        ticks += 1;
+        t0 + Duration::from_millis(66 * ticks as u64)
+    };
+    let policy = CapturePolicy::default();
+    let mut frozen = ReplaySource::new(vec![photo.try_clone().unwrap()], true);
+    let mut guidance_calls = 0;
+    let v = run_capture(
+        &mut p,
+        &mut frozen,
+        &chip,
+        &matcher,
+        policy,
+        &mut clock,
+        |_| guidance_calls += 1,
+    )
+    .unwrap();
+    assert_eq!(v.decision, Decision::CameraFrozen, "{}", v.reason);
+    assert!(!v.is_match());
+    assert_eq!(v.score, None);
+    assert_eq!(v.frames_seen, 1, "{}", v.reason);
+    assert_eq!(guidance_calls, 1, "only the first frame was analysed");
+    assert!(v.reason.contains("camera frozen"), "{}", v.reason);
+
+    // Sensor noise on the same still photo: new frames, a match.
+    let still: Vec<vision::Frame> = (1..=8).map(|s| with_noise(&photo, s)).collect();
+    let mut src = replay(&still);
+    let v = run_capture(
+        &mut p,
+        &mut src,
+        &chip,
+        &matcher,
+        policy,
+        &mut clock,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(v.decision, Decision::Match, "{}", v.reason);
+    assert_eq!(v.frames_usable, policy.enough_usable_frames);
 }

@@ -205,3 +205,31 @@ fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
         (PadDecision::Attack(Species::Print), Signal::Sensor)
     );
 }
+
+/// A frozen camera replaying one frame of the holder (issue #17, a frozen camera): the same
+/// frame, again and again, shows no parallax, so PAD never calls it live, whichever frame
+/// of a bona fide sequence it is. (The capture loop does not even hand PAD the repeats:
+/// `vision/tests/capture.rs::a_frozen_frame_of_the_holder_is_camera_frozen_not_a_match`.)
+#[test]
+fn pad_never_calls_one_frame_repeated_live() {
+    let mut pipeline = common::pipeline();
+    for (i, path) in photos().iter().enumerate() {
+        let photo = vision::read_photo(path).expect("photo");
+        let face = largest_face(&mut pipeline, &photo);
+        let frames =
+            synth::sequence(Kind::BonaFide, &photo, &face, FRAMES, i as u64).expect("synth");
+        // The live sequence itself is live (bona_fide_sequences_are_live_...); its middle
+        // frame frozen is not.
+        let stuck: Vec<vision::Frame> = (0..FRAMES)
+            .map(|_| frames[FRAMES / 2].try_clone().expect("copy"))
+            .collect();
+        let v = run(&mut pipeline, &stuck);
+        assert_ne!(v.decision, PadDecision::Live, "{}: {v:#?}", path.display());
+        assert_ne!(
+            signal(&v, Signal::Geometry),
+            PadDecision::Live,
+            "{}",
+            path.display()
+        );
+    }
+}

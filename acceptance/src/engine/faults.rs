@@ -96,7 +96,16 @@ impl Engine<'_> {
             }
             "card_pulled" => l.pull_card = true,
             "serial_link_lost" => l.lane.link_up = !on,
-            "camera_frozen" => l.camera_frozen = on,
+            "camera_frozen" => {
+                l.camera_frozen = on;
+                // The lane looks at a faulty camera every 2 s (daemon lane::camera): new
+                // frames again, and it is reported working.
+                if !on && l.camera_faulted {
+                    l.camera_faulted = false;
+                    let e = SensorEvent::DeviceRecovered(gate::Device::Camera);
+                    l.lane.input(now, Input::Sensor(e));
+                }
+            }
             "door_jammed" => l.lane.fault(Fault::JammedDoor(door), on),
             "fire_alarm" => l.lane.fault(Fault::FireAlarm, on),
             "mains_lost" => l.lane.fault(Fault::MainsLost, on),

@@ -83,6 +83,7 @@ impl Engine<'_> {
             face: gate::FaceVerdict::NoFace,
             pad: gate::PadVerdict::Inconclusive,
             species: None,
+            camera_frozen: false,
         };
         let Some(s) = self.lanes[i].served.as_mut() else {
             return (no_face, self.now + capture);
@@ -98,7 +99,8 @@ impl Engine<'_> {
             .bodies
             .iter()
             .any(|b| b.traveller == p && b.role == Role::Main && !b.walker.is_gone());
-        if self.lanes[i].camera_frozen || !in_place {
+        let frozen = self.lanes[i].camera_frozen;
+        if !in_place && !frozen {
             return (no_face, at);
         }
         let portrait = self.lanes[i]
@@ -116,6 +118,23 @@ impl Engine<'_> {
         };
         let species = plan.ty.pad_species().unwrap_or("bona_fide");
         let photo = plan.photo % self.ids[shown].faces.len();
+        let live = self.c.liveness == gate::LivenessMode::Required;
+        if frozen {
+            // The frozen camera repeats one frame, the first of the traveller's
+            // presentation: the lane's own capture has to find the freeze.
+            let first = self
+                .presentation(shown, photo, species)
+                .ok()
+                .and_then(|f| f.into_iter().next());
+            let Some(first) = first else {
+                return (no_face, at);
+            };
+            return (
+                self.checks
+                    .face(&portrait, std::slice::from_ref(&first), live),
+                at,
+            );
+        }
         let key = (plan.holder, shown, photo, species);
         if let Some(f) = self.cache.faces.get(&key) {
             self.face_hits += 1;
@@ -125,7 +144,6 @@ impl Engine<'_> {
             Ok(f) => f,
             Err(_) => return (no_face, at),
         };
-        let live = self.c.liveness == gate::LivenessMode::Required;
         let f = self.checks.face(&portrait, &frames, live);
         self.face_new += 1;
         self.cache.faces.insert(key, f.clone());

@@ -22,7 +22,7 @@ pub use record::{FaultRecord, Outcome, Record, Resources, Sample};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use gate::{AuditEvent, Command, Input, OfficerCommand, PassageOutcome, Phase};
+use gate::{AuditEvent, Command, Input, OfficerCommand, PassageOutcome, Phase, SensorEvent};
 use sim::traveller::{Place, WalkTimes};
 
 use crate::checks::{Checks, DocumentCheck, FaceCheck};
@@ -78,6 +78,8 @@ struct LaneState {
     shut_since: Option<Instant>,
     reader_down: bool,
     camera_frozen: bool,
+    /// The lane's capture found the camera frozen and the gate was told.
+    camera_faulted: bool,
     pull_card: bool,
     busy_since: Option<Instant>,
     busy_s: f64,
@@ -215,6 +217,7 @@ impl<'a> Engine<'a> {
                 shut_since: None,
                 reader_down: false,
                 camera_frozen: false,
+                camera_faulted: false,
                 pull_card: false,
                 busy_since: None,
                 busy_s: 0.0,
@@ -679,6 +682,13 @@ impl<'a> Engine<'a> {
             }
             Command::StartFaceMatch { ticket } => {
                 let (face, at) = self.capture(i, now);
+                if face.camera_frozen && !self.lanes[i].camera_faulted {
+                    // As the lane's face job: the device fault reaches the gate before the
+                    // verdict.
+                    self.lanes[i].camera_faulted = true;
+                    let fault = SensorEvent::DeviceFault(gate::Device::Camera);
+                    self.schedule_at(at, Event::Job(i, Input::Sensor(fault)));
+                }
                 let verdict = face.face;
                 if let Some(s) = self.lanes[i].served.as_mut() {
                     s.face = Some(face);

@@ -337,6 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn a_frozen_camera_rule_out_of_range_or_beyond_the_window_is_refused_with_key_and_line() {
+        let text = "[vision.capture]\nwindow_s = 2.0\nfrozen_after = 1\nrepeat_difference = 1.5\n";
+        let errs = parse(text).unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![
+                ("vision.capture.frozen_after".into(), Some(3)),
+                ("vision.capture.repeat_difference".into(), Some(4)),
+            ]
+        );
+        // 30 repeats at the default 30 fps need more than a 1 s window holds.
+        let errs = parse("[vision.capture]\nwindow_s = 1.0\nfrozen_after = 30\n").unwrap_err();
+        assert_eq!(
+            keys_and_lines(&errs),
+            vec![("vision.capture.frozen_after".into(), Some(3))]
+        );
+        assert!(
+            errs[0].message.contains("capture window"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
     fn default_config_maps_to_the_gate_defaults() {
         let today = gate::CivilDate::new(2026, 11, 26).unwrap();
         let c = parse(DEFAULT_CONFIG).unwrap();

@@ -65,6 +65,12 @@ pub trait JobRunner: Send {
     fn deviation_record(&mut self) -> Option<Value> {
         None
     }
+    /// Why the jobs found `device` faulty (a camera `frozen`, a reader `unavailable`), for
+    /// its device record and the console, while they do.
+    fn device_detail(&mut self, device: gate::Device) -> Option<&'static str> {
+        let _ = device;
+        None
+    }
 }
 
 /// Carries out the physical signals: doors, traveller display, lamps and sounder.
@@ -501,13 +507,17 @@ impl Driver {
             AuditEvent::DeviceHealth { device, fault } => {
                 let name = device_name(*device);
                 self.metrics.device(name, !fault);
+                let detail = fault.then(|| self.jobs.device_detail(*device)).flatten();
+                if let Some(d) = detail {
+                    data["detail"] = d.into();
+                }
                 let health = DeviceHealth {
                     device: name.to_string(),
                     ok: !fault,
-                    detail: if *fault {
-                        "fault".into()
-                    } else {
-                        String::new()
+                    detail: match (fault, detail) {
+                        (true, Some(d)) => d.into(),
+                        (true, None) => "fault".into(),
+                        (false, _) => String::new(),
                     },
                 };
                 self.link.set_status(|s| {
@@ -579,7 +589,8 @@ fn outcome_parts(o: &gate::PassageOutcome) -> (&'static str, Option<&'static str
     }
 }
 
-fn device_name(d: gate::Device) -> &'static str {
+/// A device's name in the trail, the metrics and the console.
+pub(crate) fn device_name(d: gate::Device) -> &'static str {
     match d {
         gate::Device::DocumentReader => "chip_reader",
         gate::Device::MrzScanner => "mrz_scanner",

@@ -116,8 +116,9 @@ pub struct JobContext {
     pub ees: EesStep,
     /// The audit trail, for the border database step's records (source, category, decision).
     pub audit: Option<Arc<Mutex<audit::AuditLog>>>,
-    /// Devices the jobs last reported faulty (reader, camera), so that only changes are sent.
-    pub faults: Mutex<std::collections::BTreeSet<&'static str>>,
+    /// Devices the jobs last reported faulty (reader, camera) with why, so that only changes
+    /// are sent and the record can say why.
+    pub faults: Mutex<std::collections::BTreeMap<&'static str, &'static str>>,
     /// The lane's traveller screen (language, guidance, the start of capture).
     pub screen: traveller::Feed,
     /// The gate's metrics (chip-read recoveries).
@@ -187,31 +188,32 @@ impl JobContext {
         self.passage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reports a job's device as faulty or working again to the gate (only changes): a
-    /// reader or camera that fails while the gate runs is a device fault the officers see,
-    /// not just one referral after another.
-    fn device(&self, device: gate::Device, faulty: bool) {
-        let name = match device {
-            gate::Device::DocumentReader => "reader",
-            gate::Device::Camera => "camera",
-            _ => "other",
-        };
+    /// Reports a job's device as faulty (`Some(why)`) or working again (`None`) to the gate
+    /// (only changes): a reader or camera that fails while the gate runs is a device fault
+    /// the officers see, not just one referral after another.
+    pub(crate) fn device(&self, device: gate::Device, fault: Option<&'static str>) {
+        let name = crate::lane::driver::device_name(device);
         let changed = {
             let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
-            if faulty {
-                f.insert(name)
-            } else {
-                f.remove(name)
+            match fault {
+                Some(why) => f.insert(name, why).is_none(),
+                None => f.remove(name).is_some(),
             }
         };
         if changed {
-            let e = if faulty {
+            let e = if fault.is_some() {
                 gate::SensorEvent::DeviceFault(device)
             } else {
                 gate::SensorEvent::DeviceRecovered(device)
             };
             let _ = self.inputs.send(Input::Sensor(e));
         }
+    }
+
+    /// Why the jobs reported `device` faulty, while they do.
+    pub fn device_fault(&self, device: gate::Device) -> Option<&'static str> {
+        let f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        f.get(crate::lane::driver::device_name(device)).copied()
     }
 
     /// Runs `f` on the data of scan `generation` if its passage is still in progress (a late
@@ -231,6 +233,9 @@ impl JobContext {
         self.passages().is_lane_generation(generation)
     }
 }
+
+/// Why a camera is faulty: it delivers the same frame over and over (`vision::freeze`).
+pub const CAMERA_FROZEN: &str = "frozen";
 
 /// The [`JobRunner`] of a gate: each job on a blocking thread.
 pub struct Jobs {
@@ -300,6 +305,10 @@ impl JobRunner for Jobs {
     fn deviation_record(&mut self) -> Option<serde_json::Value> {
         self.ctx.passages().lane().and_then(|p| p.deviations.take())
     }
+
+    fn device_detail(&mut self, device: gate::Device) -> Option<&'static str> {
+        self.ctx.device_fault(device)
+    }
 }
 
 /// Chip read, passive authentication (ICAO 9303-11 §5.1), chip authenticity (AA §6.1 /
@@ -326,7 +335,7 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
     let key = AccessKey::from(&mrz);
     let read = match ctx.chip.read(&key) {
         Ok(r) => {
-            ctx.device(gate::Device::DocumentReader, false);
+            ctx.device(gate::Device::DocumentReader, None);
             if let Some(m) = &ctx.metrics {
                 m.chip_read(&r.stats);
             }
@@ -334,7 +343,7 @@ fn chip_job(ctx: &JobContext) -> gate::DocumentVerdict {
         }
         Err(e @ ChipError::Reader(_)) => {
             warn!(error = %e, "chip read failed");
-            ctx.device(gate::Device::DocumentReader, true);
+            ctx.device(gate::Device::DocumentReader, Some("unavailable"));
             return DocumentVerdict::Refused(ReasonCode::ChipReadFailed);
         }
         Err(e) => {
@@ -623,13 +632,10 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     };
     drop(photo);
     let mut source = match ctx.camera.frames() {
-        Ok(s) => {
-            ctx.device(gate::Device::Camera, false);
-            s
-        }
+        Ok(s) => s,
         Err(e) => {
             warn!(error = %e, "camera unavailable");
-            ctx.device(gate::Device::Camera, true);
+            ctx.device(gate::Device::Camera, Some("cannot_open"));
             return gate::FaceVerdict::NoFace;
         }
     };
@@ -657,6 +663,17 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         *pad = p;
         face
     });
+    // A frozen camera is a device fault, reported before the face verdict reaches the gate
+    // (the gate then ends the passage for the fault; the verdict comes too late to count).
+    // A capture that ran without freezing shows the camera works.
+    match &result {
+        Ok(v) if v.decision == vision::Decision::CameraFrozen => {
+            warn!(reason = %v.reason, "camera frozen");
+            ctx.device(gate::Device::Camera, Some(CAMERA_FROZEN));
+        }
+        Ok(_) => ctx.device(gate::Device::Camera, None),
+        Err(_) => {}
+    }
     let live = tee.jpeg.take();
     let mut ees_reference = None;
     if let Some(jpeg) = &live {
@@ -725,6 +742,8 @@ pub fn to_gate_face(v: &vision::FaceVerdict) -> gate::FaceVerdict {
             quality: 0.0,
             threshold: 1.0,
         },
+        // Nothing was seen of the traveller: the camera's fault goes to the gate apart.
+        (Decision::CameraFrozen, _) => gate::FaceVerdict::NoFace,
         _ => gate::FaceVerdict::NoFace,
     }
 }
@@ -881,14 +900,19 @@ mod tests {
     #[test]
     fn a_camera_that_cannot_open_is_a_device_fault() {
         let (ctx, mut rx) = context(Box::new(DeadReader));
-        ctx.device(gate::Device::Camera, true);
+        ctx.device(gate::Device::Camera, Some("cannot_open"));
         assert_eq!(
             rx.try_recv().ok(),
             Some(Input::Sensor(gate::SensorEvent::DeviceFault(
                 gate::Device::Camera
             )))
         );
-        ctx.device(gate::Device::Camera, false);
+        // Found frozen while at fault: the why changes, the gate is not told twice.
+        ctx.device(gate::Device::Camera, Some(CAMERA_FROZEN));
+        assert!(rx.try_recv().is_err());
+        assert_eq!(ctx.device_fault(gate::Device::Camera), Some(CAMERA_FROZEN));
+        ctx.device(gate::Device::Camera, None);
+        assert_eq!(ctx.device_fault(gate::Device::Camera), None);
         assert_eq!(
             rx.try_recv().ok(),
             Some(Input::Sensor(gate::SensorEvent::DeviceRecovered(

@@ -1,8 +1,10 @@
 //! One gate lane at run time: the driver loop around the sans-IO gate, its jobs (chip read,
-//! the border database step, capture and match), the doors, the devices, the lane's clock, its metrics and
-//! the health/metrics HTTP endpoint.
+//! the border database step, capture and match), the doors, the devices (a faulty camera
+//! watched until it works again: `camera`), the lane's clock, its metrics and the
+//! health/metrics HTTP endpoint.
 
 pub mod borderdb_step;
+pub mod camera;
 pub mod clock;
 pub mod devices;
 pub mod doors;
@@ -174,6 +176,7 @@ impl Lane {
             heartbeat: shared.watchdog.heartbeat(),
             bcp: cfg.gate.bcp.clone(),
         };
+        tokio::spawn(camera::watch(ctx.clone(), shared.shutdown.clone()));
         let driver = tokio::spawn(driver.run(shared.shutdown.clone()));
         Lane { link, ctx, driver }
     }

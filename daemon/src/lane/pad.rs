@@ -230,8 +230,9 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
 
 /// The face job's capture window with PAD on the same frames: frames from `source`, each
 /// analysed once; the matcher's session takes them until it is complete, PAD until it has
-/// enough frames or the window closes. Returns the face verdict and, when PAD ran, its
-/// verdict.
+/// enough frames or the window closes. A frame that repeats a recent one goes to neither, and
+/// a frozen camera ends the capture at once (`vision::freeze`: the face verdict is
+/// `CameraFrozen`). Returns the face verdict and, when PAD ran, its verdict.
 #[allow(clippy::too_many_arguments)]
 pub fn capture(
     pipeline: &mut vision::FacePipeline,
@@ -258,6 +259,14 @@ pub fn capture(
         let Some(frame) = source.next_frame()? else {
             break;
         };
+        // A repeated frame is evidence of nothing new, for the match or PAD; a camera that
+        // keeps repeating ends the capture as frozen.
+        if !session.handle_raw(&frame) {
+            if session.is_frozen() {
+                break;
+            }
+            continue;
+        }
         id += 1;
         if let (Some(p), Some(sensor)) = (pad.as_mut(), sensor) {
             p.handle_pad_sensor(pad_sensor_evidence(id, sensor.read()));

@@ -121,6 +121,7 @@ impl Checks for LaneChecks {
             face: gate::FaceVerdict::NoFace,
             pad: gate::PadVerdict::Inconclusive,
             species: None,
+            camera_frozen: false,
         };
         let Some(v) = self.vision.as_mut() else {
             return none;
@@ -163,6 +164,7 @@ impl Checks for LaneChecks {
             |_| {},
         ) {
             Ok((face, pad)) => FaceCheck {
+                camera_frozen: face.decision == vision::Decision::CameraFrozen,
                 face: jobs::to_gate_face(&face),
                 pad: match &pad {
                     Some(p) => crate::lane::pad::to_gate_pad(p),

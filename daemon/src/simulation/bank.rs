@@ -138,6 +138,8 @@ struct ReplayCamera {
     files: Mutex<Presented>,
     /// The lane's simulated PAD sensor (`[sim] pad_sensor`), shown the same presentation.
     sensor: Option<Arc<sim::pad_sensor::SimPadSensor>>,
+    /// Its freeze (the `camera_frozen` fault) and last frame.
+    freezer: Arc<super::camera::Freezer>,
 }
 
 impl ReplayCamera {
@@ -167,9 +169,9 @@ impl jobs::Camera for ReplayCamera {
             }
             // Nobody in front of the camera (the traveller has left): a working camera that
             // sees no face, not a broken one.
-            _ => vision::source::ReplaySource::new(Vec::new(), false),
+            _ => return Ok(self.freezer.wrap(Box::new(super::camera::EmptyLane::new()))),
         };
-        Ok(Box::new(source))
+        Ok(self.freezer.wrap(Box::new(source)))
     }
 }
 
@@ -314,6 +316,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     let mut bank = SimBank {
         lanes: Vec::new(),
         controllers: Vec::new(),
+        cameras: Vec::new(),
         source,
     };
     for n in 0..sim_cfg.gates {
@@ -354,7 +357,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         let camera = Arc::new(ReplayCamera {
             files: Mutex::new(Presented::Nothing),
             sensor: pad_sensor.clone(),
+            freezer: Arc::default(),
         });
+        bank.cameras.push(camera.freezer.clone());
         // The simulated lane has no traveller display: its messages go nowhere.
         let (display, _) = mpsc::unbounded_channel();
         let devices = Devices {
@@ -444,18 +449,18 @@ pub struct SimBank {
     pub controllers: Vec<Arc<sim::controller::SimController>>,
     /// The simulated border database source (its outage switch).
     pub source: Arc<super::backends::SimSource>,
+    /// The simulated cameras' freeze switches, in gate order.
+    pub cameras: Vec<Arc<super::camera::Freezer>>,
 }
 
 impl SimBank {
-    /// The simulated controllers by gate id, for the fault-injection routes.
-    pub fn controls(
-        &self,
-    ) -> std::collections::BTreeMap<String, Arc<sim::controller::SimController>> {
-        self.lanes
-            .iter()
-            .map(|l| l.link.id_string())
-            .zip(self.controllers.iter().cloned())
-            .collect()
+    /// The simulated controllers and cameras by gate id, for the fault-injection routes.
+    pub fn controls(&self) -> super::http::Controls {
+        let ids = || self.lanes.iter().map(|l| l.link.id_string());
+        super::http::Controls {
+            controllers: ids().zip(self.controllers.iter().cloned()).collect(),
+            cameras: ids().zip(self.cameras.iter().cloned()).collect(),
+        }
     }
 }
 
@@ -576,7 +581,7 @@ async fn travellers(
             }
             // Referred before entering (the referral may be over before a tick sees it:
             // the gate back to idle with the traveller still at the entry says so too).
-            let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer")
+            let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer" | "fault")
                 || (t.seen_busy && phase == "idle");
             if sent_away && t.walker.place() == Place::AtEntry {
                 debug!(phase = %phase, "simulated traveller turned away at the entry");
@@ -584,8 +589,9 @@ async fn travellers(
             }
             // Referred inside the mantrap: the display says "please go back", so they walk
             // out through the entry once it opens, whether or not a tick saw it shut
-            // behind them (a referral decided while it closes reopens it at once).
-            if phase == "referred"
+            // behind them (a referral decided while it closes reopens it at once). A lane
+            // out of service for a fault opens its entry (the safe state) for the same.
+            if matches!(phase.as_str(), "referred" | "fault")
                 && matches!(t.walker.place(), Place::EnteringMantrap | Place::InMantrap)
             {
                 t.walker.turn_away(now);

@@ -1,7 +1,8 @@
 //! The simulated bank of `egate run --sim`: lanes on simulated devices, and the HTTP routes
-//! that inject faults into the simulated door controllers.
+//! that inject faults into the simulated door controllers and cameras.
 
 pub mod accept;
 pub mod backends;
 pub mod bank;
+pub mod camera;
 pub mod http;
