@@ -240,6 +240,16 @@ def corpora() -> dict:
         "typo_and_range": b'[console]\nlisen = "x"\nsession_idle_s = 5\n[borderdb]\nmode = "sometimes"\n',
         "not_toml": b'[console\nlisten = \n',
     }
+    scenarios = TOP / "acceptance" / "scenarios"
+    c["scenario_file"] = {
+        "one_step": (scenarios / "one-step.toml").read_bytes(),
+        "soak": (scenarios / "soak.toml").read_bytes(),
+        "thousand_four_gates": (scenarios / "thousand-four-gates.toml").read_bytes(),
+        "mix_over_100": b'seed = 1\n[gates]\ncount = 1\n[travellers]\ncount = 10\n'
+                        b'[travellers.mix]\nimpostor = 80\nforged = 40\n',
+        "typo": b'seed = 1\n[gates]\ncuont = 2\n',
+        "not_toml": b'[travellers\ncount = \n',
+    }
     return c
 
 
