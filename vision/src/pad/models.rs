@@ -172,12 +172,7 @@ impl PadModels {
 
     /// Loads from explicit paths.
     pub fn load_from(onnxruntime: &Path, antispoof: &Path, livenessnet: &Path) -> Result<Self> {
-        if !onnxruntime.exists() {
-            return Err(VisionError::Missing {
-                what: "ONNX Runtime library",
-                path: onnxruntime.to_path_buf(),
-            });
-        }
+        // The model files first: their error names the file this loader is about.
         let a = crate::models::read_checked(
             antispoof,
             PadModel::Antispoof.what(),
@@ -188,6 +183,12 @@ impl PadModels {
             PadModel::Livenessnet.what(),
             &[PadModel::Livenessnet.pin()],
         )?;
+        if !onnxruntime.exists() {
+            return Err(VisionError::Missing {
+                what: "ONNX Runtime library",
+                path: onnxruntime.to_path_buf(),
+            });
+        }
         let env = crate::models::environment(onnxruntime)?;
         let session = |bytes: &[u8], path: &Path| -> Result<Session> {
             let build = || -> Result<Session> {
