@@ -211,21 +211,9 @@ impl PadModels {
         })
     }
 
-    /// Scores the face `face` of `frame` with both models. The face region is the square
-    /// around the detector's box (side = the box's longer side), clamped to the frame.
+    /// Scores the face `face` of `frame` with both models, on its [`face_crop`].
     pub fn score(&mut self, frame_id: u64, frame: &Frame, face: &Detection) -> Result<ModelScores> {
-        let [x, y, w, h] = face.bbox;
-        let half = w.max(h) / 2.0;
-        let Some(rect) = clamp_rect(frame, x + w / 2.0, y + h / 2.0, half, half) else {
-            return Err(VisionError::Inference(
-                "the face region is too small for the PAD models".into(),
-            ));
-        };
-        let roi = opencv::core::Mat::roi(
-            frame.mat(),
-            opencv::core::Rect::new(rect.0, rect.1, rect.2, rect.3),
-        )?;
-        let crop = Frame::from_mat(roi.try_clone()?)?;
+        let crop = face_crop(frame, face)?;
         Ok(ModelScores {
             frame_id,
             antispoof: self.run(PadModel::Antispoof, &crop)?,
@@ -277,6 +265,23 @@ impl PadModels {
             .ok_or_else(|| VisionError::Inference(format!("{} has no output", model.what())))?;
         Ok(out.try_extract_tensor::<f32>()?.1.to_vec())
     }
+}
+
+/// The face region the models see: the square around the detector's box (side = the box's
+/// longer side), clamped to the frame. A copy, zeroized on drop.
+pub fn face_crop(frame: &Frame, face: &Detection) -> Result<Frame> {
+    let [x, y, w, h] = face.bbox;
+    let half = w.max(h) / 2.0;
+    let Some(rect) = clamp_rect(frame, x + w / 2.0, y + h / 2.0, half, half) else {
+        return Err(VisionError::Inference(
+            "the face region is too small for the PAD models".into(),
+        ));
+    };
+    let roi = opencv::core::Mat::roi(
+        frame.mat(),
+        opencv::core::Rect::new(rect.0, rect.1, rect.2, rect.3),
+    )?;
+    Frame::from_mat(roi.try_clone()?)
 }
 
 /// A BGR frame as NHWC RGB floats in 0..1 (zeroized on drop).
