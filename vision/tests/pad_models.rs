@@ -301,3 +301,61 @@ fn a_live_model_score_does_not_rescue_a_synthetic_attack() {
         "{v:#?}"
     );
 }
+
+/// Runs scripts/tfjs_to_onnx.py in the assets venv: (exit code, stderr).
+fn convert(model_json: &std::path::Path, out: &std::path::Path) -> (i32, String) {
+    let o = std::process::Command::new(common::venv_python())
+        .arg(common::repo().join("scripts/tfjs_to_onnx.py"))
+        .arg(model_json)
+        .arg(out)
+        .output()
+        .expect("run tfjs_to_onnx.py");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+#[test]
+fn the_converter_reproduces_the_pinned_file_and_refuses_what_it_cannot_convert() {
+    let tfjs = common::assets().join("models/tfjs");
+    let dir = tempfile::tempdir().unwrap();
+    // The setup's conversion, again: byte for byte the pinned file.
+    let out = dir.path().join("livenessnet.onnx");
+    let (code, err) = convert(&tfjs.join("liveness.json"), &out);
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        models::LIVENESSNET_SHA256
+    );
+    // An op it does not map (Tanh where the graph had Sigmoid) is refused by name, not
+    // converted into something else.
+    let text = std::fs::read_to_string(tfjs.join("antispoof.json")).unwrap();
+    assert!(text.contains("\"op\": \"Sigmoid\"") || text.contains("\"op\":\"Sigmoid\""));
+    let tampered = text
+        .replace("\"op\": \"Sigmoid\"", "\"op\": \"Tanh\"")
+        .replace("\"op\":\"Sigmoid\"", "\"op\":\"Tanh\"");
+    std::fs::write(dir.path().join("antispoof.json"), tampered).unwrap();
+    std::fs::copy(tfjs.join("antispoof.bin"), dir.path().join("antispoof.bin")).unwrap();
+    let (code, err) = convert(
+        &dir.path().join("antispoof.json"),
+        &dir.path().join("a.onnx"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("op Tanh") && err.contains("not supported"),
+        "{err}"
+    );
+    // A weight shard cut short (an interrupted download) is refused, not padded.
+    std::fs::write(dir.path().join("antispoof.json"), &text).unwrap();
+    let bin = std::fs::read(tfjs.join("antispoof.bin")).unwrap();
+    std::fs::write(dir.path().join("antispoof.bin"), &bin[..bin.len() - 2]).unwrap();
+    let (code, err) = convert(
+        &dir.path().join("antispoof.json"),
+        &dir.path().join("a.onnx"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("shards end early"), "{err}");
+    assert!(!dir.path().join("a.onnx").exists());
+}
