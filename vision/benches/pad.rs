@@ -7,12 +7,16 @@
 //! Frames: synthetic bona fide and print sequences (vision::pad::synth, 640×480, face about
 //! 170 pixels wide) made from the whole-face test photographs. Timed: `PadSession::handle_frame`
 //! (texture spectrum, framing edges, patch tracking against the previous frame) and the
-//! verdict at the end of each sequence. Not timed: face detection, which the matcher runs on
-//! the same frames anyway. Target: under 20 ms per frame (issue #14); reported, not asserted.
+//! verdict at the end of each sequence, and the weak PAD models (`antispoof`, `livenessnet`)
+//! on the frames PAD asks them for (`[vision.pad.models] every`, default every other frame);
+//! each model's cost per scored frame is printed too. Not timed: face detection, which the
+//! matcher runs on the same frames anyway. Target: under 20 ms per frame (issue #14);
+//! reported, not asserted.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use vision::pad::models::{PadModel, PadModels};
 use vision::pad::synth::{self, Kind};
 use vision::pad::{PadConfig, PadSession};
 use vision::{FacePipeline, VisionConfig};
@@ -90,6 +94,27 @@ fn main() {
         ms(edg),
         ms(trk)
     );
+    let mut models = PadModels::load(&VisionConfig::default()).unwrap_or_else(|e| {
+        panic!("PAD models missing ({e}): run scripts/setup-models.sh");
+    });
+    // Each weak model alone, on the face crop of every frame.
+    let crops: Vec<_> = sequences
+        .iter()
+        .flatten()
+        .map(|(frame, face)| vision::pad::models::face_crop(frame, face).expect("crop"))
+        .collect();
+    for model in PadModel::ALL {
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for crop in &crops {
+                std::hint::black_box(models.run(model, crop).expect("model"));
+            }
+        }
+        println!(
+            "{model:?} per scored frame (resize + inference): {:.2} ms",
+            t.elapsed().as_secs_f64() * 1000.0 / (rounds * crops.len()).max(1) as f64
+        );
+    }
     let mut per_frame: Vec<Duration> = Vec::new();
     let mut per_verdict: Vec<Duration> = Vec::new();
     for _ in 0..rounds {
@@ -100,6 +125,10 @@ fn main() {
                 session
                     .handle_frame(id as u64, frame, face)
                     .expect("pad frame");
+                if session.wants_model_scores() {
+                    let s = models.score(id as u64, frame, face).expect("models");
+                    session.handle_model_scores(s);
+                }
                 per_frame.push(t.elapsed());
             }
             let t = Instant::now();

@@ -164,14 +164,32 @@ fn bench() -> Result<(), String> {
         sequences.push(seq);
     }
 
+    // PAD includes the weak models as configured by default (`[vision.pad.models] every`),
+    // in both rows, so that the rows differ by the face step only.
+    let mut pad_models = vision::pad::models::PadModels::load(&fast)
+        .map_err(|e| format!("cannot load the PAD models: {e}"))?;
     let ours = vision::bench::run(&mut pipeline, &photos, 2, rounds).map_err(|e| e.to_string())?;
-    let ours_pad = vision::bench::run_with_pad(&mut pipeline, &sequences, fast.pad, 1, rounds)
-        .map_err(|e| e.to_string())?;
+    let ours_pad = vision::bench::run_with_pad(
+        &mut pipeline,
+        Some(&mut pad_models),
+        &sequences,
+        fast.pad,
+        1,
+        rounds,
+    )
+    .map_err(|e| e.to_string())?;
     drop(pipeline);
     let mut pipeline = load(&before)?;
     let old = vision::bench::run(&mut pipeline, &photos, 2, rounds).map_err(|e| e.to_string())?;
-    let old_pad = vision::bench::run_with_pad(&mut pipeline, &sequences, before.pad, 1, rounds)
-        .map_err(|e| e.to_string())?;
+    let old_pad = vision::bench::run_with_pad(
+        &mut pipeline,
+        Some(&mut pad_models),
+        &sequences,
+        before.pad,
+        1,
+        rounds,
+    )
+    .map_err(|e| e.to_string())?;
     drop(pipeline);
 
     let reference_photos = reference(&fast, &files, rounds, threads);

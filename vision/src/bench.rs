@@ -106,7 +106,8 @@ pub struct PadBenchStats {
     pub frames: usize,
     /// Mean face step (`FacePipeline::analyze`).
     pub face_ms: f64,
-    /// Mean PAD (`PadSession::handle_frame` on the face the step found).
+    /// Mean PAD (`PadSession::handle_frame` on the face the step found, and the weak models
+    /// on the frames PAD asks them for, `[vision.pad.models] every`).
     pub pad_ms: f64,
     /// Mean face + PAD per frame.
     pub mean_ms: f64,
@@ -120,9 +121,11 @@ pub struct PadBenchStats {
 
 /// Runs each sequence as the capture loop does (daemon `lane::pad::capture`): every frame
 /// analysed once, PAD fed the same frame and the face the analysis chose, one PAD session per
-/// sequence. `warmup` untimed passes over all sequences, then `rounds` timed ones.
+/// sequence; with `models`, the weak PAD models score the frames PAD asks for, in PAD's time.
+/// `warmup` untimed passes over all sequences, then `rounds` timed ones.
 pub fn run_with_pad(
     pipeline: &mut FacePipeline,
+    mut models: Option<&mut crate::pad::models::PadModels>,
     sequences: &[Vec<Frame>],
     pad: PadConfig,
     warmup: usize,
@@ -137,7 +140,18 @@ pub fn run_with_pad(
                 let face = t.elapsed();
                 let t = Instant::now();
                 match &analysis.primary {
-                    Some(p) => session.handle_frame(id as u64, frame, &p.detection)?,
+                    Some(p) => {
+                        session.handle_frame(id as u64, frame, &p.detection)?;
+                        if let Some(m) = models.as_deref_mut() {
+                            if session.wants_model_scores() {
+                                session.handle_model_scores(m.score(
+                                    id as u64,
+                                    frame,
+                                    &p.detection,
+                                )?);
+                            }
+                        }
+                    }
                     None => session.handle_no_face(),
                 }
                 let pad = t.elapsed();

@@ -28,6 +28,11 @@ pub struct VisionConfig {
     /// SFace model; empty: `<assets>/models/sface-expanded.onnx` (SHA-256 checked against the
     /// pins: that file, or `sface.onnx`, the same function).
     pub sface: String,
+    /// The antispoof PAD model (a weak signal, [`crate::pad::models`]); empty:
+    /// `<assets>/models/antispoof.onnx` (SHA-256 checked against its pin).
+    pub antispoof: String,
+    /// The livenessnet PAD model (a weak signal); empty: `<assets>/models/livenessnet.onnx`.
+    pub livenessnet: String,
     /// ONNX Runtime intra-op threads per model.
     pub threads: u32,
     /// Target false-match rate, e.g. 0.001 (Frontex) or 0.0005 (EES); mapped to a score
@@ -58,6 +63,8 @@ impl Default for VisionConfig {
             onnxruntime: String::new(),
             yunet: String::new(),
             sface: String::new(),
+            antispoof: String::new(),
+            livenessnet: String::new(),
             threads: 2,
             target_fmr: 0.001,
             calibration: String::new(),
@@ -80,6 +87,10 @@ pub struct AssetPaths {
     pub yunet: PathBuf,
     /// SFace model.
     pub sface: PathBuf,
+    /// The antispoof PAD model.
+    pub antispoof: PathBuf,
+    /// The livenessnet PAD model.
+    pub livenessnet: PathBuf,
 }
 
 impl VisionConfig {
@@ -111,6 +122,8 @@ impl VisionConfig {
             ),
             yunet: pick(&self.yunet, &base.join("models/yunet-anysize.onnx")),
             sface: pick(&self.sface, &base.join("models/sface-expanded.onnx")),
+            antispoof: pick(&self.antispoof, &base.join("models/antispoof.onnx")),
+            livenessnet: pick(&self.livenessnet, &base.join("models/livenessnet.onnx")),
         }
     }
 

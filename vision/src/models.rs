@@ -98,7 +98,7 @@ impl Models {
 
 /// ONNX Runtime allows one environment per process, created once from one library; later
 /// loads reuse it (a different library path then is an error rather than silently ignored).
-fn environment(lib: &Path) -> Result<ort::environment::Environment> {
+pub(crate) fn environment(lib: &Path) -> Result<ort::environment::Environment> {
     static ENV: Mutex<Option<(PathBuf, ort::environment::Environment)>> = Mutex::new(None);
     let mut guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((path, env)) = guard.as_ref() {
@@ -128,7 +128,7 @@ fn environment(lib: &Path) -> Result<ort::environment::Environment> {
 }
 
 /// Reads a model file and checks its SHA-256 against the pins (the first is the default file).
-fn read_checked(path: &Path, what: &'static str, pins: &[&str]) -> Result<Vec<u8>> {
+pub(crate) fn read_checked(path: &Path, what: &'static str, pins: &[&str]) -> Result<Vec<u8>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -242,6 +242,32 @@ mod tests {
     }
 
     #[test]
+    fn the_weak_pad_models_keys_are_range_checked_with_their_lines() {
+        // A weight outside 0..1 (and NaN, which would slip past a plain comparison), and a
+        // weight with the models switched off.
+        for (text, expected) in [
+            (
+                "[vision.pad.models]\nweight = 1.5\n",
+                vec![("vision.pad.models.weight", Some(2))],
+            ),
+            (
+                "[vision.pad.models]\nweight = nan\n",
+                vec![("vision.pad.models.weight", Some(2))],
+            ),
+            (
+                "[vision.pad.models]\nweight = 0.2\nevery = 0\n",
+                vec![("vision.pad.models.every", Some(3))],
+            ),
+        ] {
+            let errs = parse(text).unwrap_err();
+            let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+            assert_eq!(keys, expected, "{text}");
+        }
+        let c = parse("[vision.pad.models]\nweight = 0.25\nevery = 1\n").unwrap();
+        assert_eq!(c.vision.pad.models.weight, 0.25);
+    }
+
+    #[test]
     fn semantic_errors_are_all_reported() {
         let text =
             "[server]\nlisten = \"not an address\"\nshutdown_grace_s = 99\n[gate]\nid = \"\"\n";

@@ -361,8 +361,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
         );
     }
     // Faces.
-    let vision = jobs::VisionParts::load(&cfg.vision)
-        .context("[vision] the face models cannot be loaded (run scripts/setup.sh)")?;
+    let vision = jobs::VisionParts::load(&cfg.vision, cfg.gate.liveness)?;
     let camera = OpenCvCamera::open(&cfg.vision.camera)?;
     // Doors.
     let map = if cfg.doors.map_file.as_os_str().is_empty() {

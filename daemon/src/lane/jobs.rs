@@ -75,15 +75,21 @@ pub struct VisionParts {
     pub matcher: vision::Matcher,
     /// The capture window.
     pub policy: vision::CapturePolicy,
+    /// The weak PAD models (`[vision.pad.models]`); `None` when they do not run.
+    pub pad_models: Option<vision::pad::models::PadModels>,
 }
 
 impl VisionParts {
-    /// Loads the models named in `[vision]`.
-    pub fn load(vcfg: &vision::VisionConfig) -> anyhow::Result<Self> {
+    /// Loads the models named in `[vision]`; the weak PAD models as
+    /// [`crate::lane::pad::load_models`] says for `liveness`.
+    pub fn load(vcfg: &vision::VisionConfig, liveness: gate::LivenessMode) -> anyhow::Result<Self> {
+        use anyhow::Context;
         Ok(Self {
-            pipeline: vision::FacePipeline::new(vcfg)?,
+            pipeline: vision::FacePipeline::new(vcfg)
+                .context("[vision] the face models cannot be loaded (run scripts/setup.sh)")?,
             matcher: vision::Matcher::from_config(vcfg)?,
             policy: vcfg.capture,
+            pad_models: crate::lane::pad::load_models(vcfg, liveness)?,
         })
     }
 }
@@ -616,6 +622,7 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         pipeline,
         matcher,
         policy,
+        pad_models,
     } = &mut *v;
     let reference = match vision::decode::decode_photo(&photo)
         .and_then(|f| vision::matcher::largest_face(pipeline, &f))
@@ -646,6 +653,7 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
     };
     let result = crate::lane::pad::capture(
         pipeline,
+        pad_models.as_mut(),
         &mut tee,
         &reference,
         matcher,

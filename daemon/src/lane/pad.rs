@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tracing::{info, warn};
-use vision::pad::{PadConfig, PadDecision, PadSession, PadVerdict};
+use vision::pad::models::PadModels;
+use vision::pad::{PadConfig, PadDecision, PadSession, PadVerdict, Signal};
 
 /// Hands each capture's PAD verdict from the face job to its PAD job.
 pub struct PadLink {
@@ -132,11 +133,7 @@ pub fn record(v: &PadVerdict) -> Value {
         "frames": v.frames.len(),
     });
     // With a PAD sensor: what it concluded, beside the deciding signal.
-    if let Some(s) = v
-        .signals
-        .iter()
-        .find(|s| s.signal == vision::pad::Signal::Sensor)
-    {
+    if let Some(s) = v.signals.iter().find(|s| s.signal == Signal::Sensor) {
         r["sensor"] = match s.decision {
             PadDecision::Live => "live",
             PadDecision::Attack(_) => "attack",
@@ -144,7 +141,44 @@ pub fn record(v: &PadVerdict) -> Value {
         }
         .into();
     }
+    // The weak model signals, when they ran: their mean scores (they decide only through
+    // `[vision.pad.models] weight`, and never an attack).
+    let models: serde_json::Map<String, Value> = v
+        .signals
+        .iter()
+        .filter(|s| matches!(s.signal, Signal::Antispoof | Signal::Livenessnet))
+        .map(|s| (s.signal.as_str().to_string(), json!(s.score)))
+        .collect();
+    if !models.is_empty() {
+        r["models"] = Value::Object(models);
+    }
     r
+}
+
+/// Loads the weak PAD models (`[vision.pad.models]`) when PAD runs (`liveness` required) and
+/// `every` is above 0. A missing or corrupt model file is an error naming it when their
+/// `weight` is above 0 (the gate must not start without a signal it is configured to weigh);
+/// with weight 0 they would only be recorded, so the gate starts without them and says so.
+pub fn load_models(
+    vcfg: &vision::VisionConfig,
+    liveness: gate::LivenessMode,
+) -> anyhow::Result<Option<PadModels>> {
+    let models = vcfg.pad.models;
+    if liveness != gate::LivenessMode::Required || !models.enabled() {
+        return Ok(None);
+    }
+    match PadModels::load(vcfg) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if models.weight > 0.0 => anyhow::bail!(
+            "[gate] liveness = \"required\" and [vision.pad.models] weight = {}, but a PAD \
+             model cannot be loaded: {e}",
+            models.weight
+        ),
+        Err(e) => {
+            warn!(error = %e, "the weak PAD models are not loaded (weight 0: their scores are not recorded)");
+            Ok(None)
+        }
+    }
 }
 
 /// A PAD sensor's reading for the frame `frame_id`, in PAD's words: a face at or above the
@@ -236,6 +270,7 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
 #[allow(clippy::too_many_arguments)]
 pub fn capture(
     pipeline: &mut vision::FacePipeline,
+    mut models: Option<&mut PadModels>,
     source: &mut dyn vision::source::FrameSource,
     reference: &vision::Embedding,
     matcher: &vision::Matcher,
@@ -276,7 +311,10 @@ pub fn capture(
             let analysis = pipeline.analyze(&frame)?;
             if let Some(p) = pad.as_mut() {
                 match &analysis.primary {
-                    Some(face) => p.handle_frame(id, &frame, &face.detection)?,
+                    Some(face) => {
+                        p.handle_frame(id, &frame, &face.detection)?;
+                        score_models(p, models.as_deref_mut(), id, &frame, &face.detection);
+                    }
                     None => p.handle_no_face(),
                 }
             }
@@ -286,12 +324,32 @@ pub fn capture(
             // The match has its frames; PAD needs a few more of the same stream.
             let faces = pipeline.detect(&frame)?;
             match faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
-                Some(face) => p.handle_frame(id, &frame, face)?,
+                Some(face) => {
+                    p.handle_frame(id, &frame, face)?;
+                    score_models(p, models.as_deref_mut(), id, &frame, face);
+                }
                 None => p.handle_no_face(),
             }
         }
     }
     Ok((session.finish(reference, matcher), pad.map(|p| p.finish())))
+}
+
+/// The weak models' scores of the frame PAD just took, on the frames it asks for. A frame
+/// they cannot score is left out: a weak signal never stops the capture.
+fn score_models(
+    pad: &mut PadSession,
+    models: Option<&mut PadModels>,
+    id: u64,
+    frame: &vision::Frame,
+    face: &vision::Detection,
+) {
+    if let Some(m) = models.filter(|_| pad.wants_model_scores()) {
+        match m.score(id, frame, face) {
+            Ok(scores) => pad.handle_model_scores(scores),
+            Err(e) => warn!(error = %e, "the weak PAD models could not score a frame"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +364,54 @@ mod tests {
             signals: Vec::new(),
             frames: vec![1, 2, 3],
         }
+    }
+
+    #[test]
+    fn the_record_carries_the_weak_models_scores_and_not_the_deciding_word() {
+        let weak = |signal, score| vision::pad::SignalResult {
+            signal,
+            decision: PadDecision::Live,
+            score,
+            reason: String::new(),
+        };
+        let mut v = verdict(PadDecision::Attack(vision::pad::Species::Print));
+        v.signals = vec![
+            weak(Signal::Antispoof, 0.75),
+            weak(Signal::Livenessnet, 0.5),
+        ];
+        let r = record(&v);
+        assert_eq!(r["signal"], "texture");
+        assert_eq!(r["models"]["antispoof"], 0.75);
+        assert_eq!(r["models"]["livenessnet"], 0.5);
+        // Without them (not loaded, every = 0) the record has no such key.
+        assert!(record(&verdict(PadDecision::Live)).get("models").is_none());
+    }
+
+    #[test]
+    fn pad_models_load_only_where_they_count() {
+        let mut vcfg = vision::VisionConfig {
+            antispoof: "/nonexistent/antispoof.onnx".into(),
+            ..vision::VisionConfig::default()
+        };
+        // Liveness not checked, or every = 0: not loaded at all, whatever the files.
+        assert!(load_models(&vcfg, gate::LivenessMode::NotChecked)
+            .unwrap()
+            .is_none());
+        vcfg.pad.models.every = 0;
+        assert!(load_models(&vcfg, gate::LivenessMode::Required)
+            .unwrap()
+            .is_none());
+        // Weight 0: a missing file is a warning.
+        vcfg.pad.models.every = 2;
+        assert!(load_models(&vcfg, gate::LivenessMode::Required)
+            .unwrap()
+            .is_none());
+        // A weight: an error naming the file.
+        vcfg.pad.models.weight = 0.2;
+        let e = load_models(&vcfg, gate::LivenessMode::Required).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("/nonexistent/antispoof.onnx"), "{msg}");
+        assert!(msg.contains("weight = 0.2"), "{msg}");
     }
 
     #[test]

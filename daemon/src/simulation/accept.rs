@@ -53,7 +53,7 @@ impl LaneChecks {
             ..Default::default()
         })
         .map_err(|e| anyhow::anyhow!("[borderdb] {e}"))?;
-        let (vision, vision_error) = match VisionParts::load(&cfg.vision) {
+        let (vision, vision_error) = match VisionParts::load(&cfg.vision, cfg.gate.liveness) {
             Ok(v) => (Some(v), None),
             Err(e) => (None, Some(e.to_string())),
         };
@@ -130,6 +130,7 @@ impl Checks for LaneChecks {
             pipeline,
             matcher,
             policy,
+            pad_models,
         } = v;
         let reference = match vision::decode::decode_photo(portrait)
             .and_then(|f| vision::matcher::largest_face(pipeline, &f))
@@ -154,6 +155,7 @@ impl Checks for LaneChecks {
         };
         match crate::lane::pad::capture(
             pipeline,
+            pad_models.as_mut(),
             &mut source,
             &reference,
             matcher,

@@ -272,6 +272,12 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             None
         }
     };
+    // The weak PAD models: with a weight above 0 and liveness required, a missing or corrupt
+    // file stops the start here, naming it (each gate loads its own copy below).
+    drop(crate::lane::pad::load_models(
+        &cfg.vision,
+        cfg.gate.liveness,
+    )?);
     let identities = load_identities(&faces_dir, detector.as_mut())
         .map_err(|e| anyhow::anyhow!("[sim] faces_dir: {e}"))?;
     drop(detector);
@@ -322,7 +328,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
     for n in 0..sim_cfg.gates {
         let id = format!("{}-{}", cfg.gate.id, n + 1);
         // The models load before the door link starts: its watchdog runs from the first poll.
-        let vision = match crate::lane::blocking(|| jobs::VisionParts::load(&cfg.vision)) {
+        let vision = match crate::lane::blocking(|| {
+            jobs::VisionParts::load(&cfg.vision, cfg.gate.liveness)
+        }) {
             Ok(v) => Some(v),
             Err(e) => {
                 warn!(gate = %id, error = %e, "face pipeline unavailable: every face match will fail");

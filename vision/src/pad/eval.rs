@@ -115,10 +115,12 @@ pub fn list(dir: &Path) -> std::result::Result<Vec<Presentation>, SetError> {
 }
 
 /// Runs PAD over one presentation: every frame through the detector, the largest face of
-/// each into a [`PadSession`]. A presentation with no face in any frame is an error (it says
-/// nothing about PAD).
+/// each into a [`PadSession`] (with `models`, the weak PAD models score the frames it asks
+/// for, as in the capture loop). A presentation with no face in any frame is an error (it
+/// says nothing about PAD).
 pub fn run_presentation(
     pipeline: &mut FacePipeline,
+    mut models: Option<&mut super::models::PadModels>,
     config: &PadConfig,
     path: &Path,
 ) -> Result<PadVerdict> {
@@ -167,7 +169,14 @@ pub fn run_presentation(
         }
         let faces = pipeline.detect(&frame)?;
         match faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
-            Some(face) => session.handle_frame(id, &frame, face)?,
+            Some(face) => {
+                session.handle_frame(id, &frame, face)?;
+                if let Some(m) = models.as_deref_mut() {
+                    if session.wants_model_scores() {
+                        session.handle_model_scores(m.score(id, &frame, face)?);
+                    }
+                }
+            }
             None => session.handle_no_face(),
         }
         id += 1;

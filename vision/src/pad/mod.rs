@@ -18,11 +18,15 @@
 //! - a PAD sensor beside the camera (near-infrared or depth, as real gates carry), when the
 //!   gate has one: its readings come in as [`PadSensorEvidence`] per frame, from the
 //!   `hardware::pad_sensor` hook.
+//! - [`models`]: two small learned models (`antispoof`, `livenessnet`) of unknown accuracy,
+//!   as weak signals: their scores come in as [`models::ModelScores`] per frame and can only
+//!   pull a live verdict to inconclusive, by a configured weight ([`models::fuse`]).
 //!
 //! [`decide`] fuses them: any signal that sees an attack decides (the lowest-scoring one is
 //! named); otherwise the geometry signal must have seen a live face, else the verdict is
 //! inconclusive. Scores are liveness scores in 0..1, 0.5 at each signal's threshold, higher
-//! is more live; the fused score is the lowest signal score.
+//! is more live; the fused score is the lowest signal score. [`PadSession::finish`] then adds
+//! the weak model signals ([`models::fuse`]), which can only lower it.
 //!
 //! What these signals have and have not been shown to do: they catch the synthetic attacks
 //! of [`synth`] and pass its synthetic bona fide sequences (see the tests). Their error rates
@@ -32,6 +36,7 @@
 pub mod edges;
 pub mod eval;
 pub mod geometry;
+pub mod models;
 pub mod synth;
 pub mod texture;
 
@@ -53,10 +58,15 @@ pub enum Signal {
     Edges,
     /// A PAD sensor beside the camera (near-infrared reflectance, depth relief).
     Sensor,
+    /// The `antispoof` model (a weak signal, [`models`]).
+    Antispoof,
+    /// The `livenessnet` model (a weak signal, [`models`]).
+    Livenessnet,
 }
 
 impl Signal {
-    /// Every signal measured on the camera's frames (the sensor's is not: it needs one).
+    /// Every signal measured on the camera's frames by the project's own checks (not the
+    /// sensor's, which needs one, nor the weak models', which need their files).
     pub const ALL: [Signal; 3] = [Signal::Geometry, Signal::Texture, Signal::Edges];
 
     /// The stable name.
@@ -66,6 +76,8 @@ impl Signal {
             Self::Texture => "texture",
             Self::Edges => "edges",
             Self::Sensor => "sensor",
+            Self::Antispoof => "antispoof",
+            Self::Livenessnet => "livenessnet",
         }
     }
 }
@@ -152,6 +164,8 @@ pub struct PadConfig {
     pub texture: texture::TextureConfig,
     /// Edge thresholds.
     pub edges: edges::EdgesConfig,
+    /// The weak model signals: weight and how often they run.
+    pub models: models::ModelsConfig,
 }
 
 impl Default for PadConfig {
@@ -161,6 +175,7 @@ impl Default for PadConfig {
             geometry: geometry::GeometryConfig::default(),
             texture: texture::TextureConfig::default(),
             edges: edges::EdgesConfig::default(),
+            models: models::ModelsConfig::default(),
         }
     }
 }
@@ -185,6 +200,7 @@ impl PadConfig {
         if !(3..=4).contains(&self.edges.min_sides) {
             errs.push(("edges.min_sides".into(), "must be 3 or 4".into()));
         }
+        errs.extend(self.models.validate());
         errs
     }
 }
@@ -226,6 +242,7 @@ pub struct PadSession {
     config: PadConfig,
     samples: Vec<PadSample>,
     sensor: Vec<PadSensorEvidence>,
+    model_scores: Vec<models::ModelScores>,
     previous: Option<geometry::Previous>,
 }
 
@@ -236,6 +253,7 @@ impl PadSession {
             config,
             samples: Vec::new(),
             sensor: Vec::new(),
+            model_scores: Vec::new(),
             previous: None,
         }
     }
@@ -283,6 +301,18 @@ impl PadSession {
         self.sensor.push(evidence);
     }
 
+    /// True when the weak models should score the frame just taken by
+    /// [`PadSession::handle_frame`] (every `models.every`-th frame with a face).
+    pub fn wants_model_scores(&self) -> bool {
+        let every = self.config.models.every as usize;
+        every > 0 && !self.samples.is_empty() && (self.samples.len() - 1) % every == 0
+    }
+
+    /// Takes the weak models' scores of a frame ([`models::PadModels::score`]).
+    pub fn handle_model_scores(&mut self, scores: models::ModelScores) {
+        self.model_scores.push(scores);
+    }
+
     /// True once enough frames with a face were seen for a verdict.
     pub fn has_enough(&self) -> bool {
         self.samples.len() >= self.config.min_frames as usize
@@ -295,7 +325,9 @@ impl PadSession {
 
     /// The verdict over the frames seen.
     pub fn finish(&self) -> PadVerdict {
-        decide_with_sensor(&self.samples, &self.sensor, &self.config)
+        let verdict = decide_with_sensor(&self.samples, &self.sensor, &self.config);
+        let weak = models::check(&self.model_scores, &self.config.models);
+        models::fuse(verdict, weak, &self.config.models)
     }
 }
 
