@@ -4,4 +4,5 @@
 pub mod accept;
 pub mod backends;
 pub mod bank;
+pub mod driven;
 pub mod http;
