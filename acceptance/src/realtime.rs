@@ -46,9 +46,7 @@ pub const PAD_KINDS: [Kind; 2] = [Kind::Print, Kind::ScreenReplay];
 
 /// Why a traveller type cannot be presented in real time, or `None` when it can.
 pub fn unsupported_kind(ty: Type) -> Option<&'static str> {
-    let Some(kind) = ty.as_kind() else {
-        return None;
-    };
+    let kind = ty.as_kind()?;
     if KINDS.contains(&kind) || PAD_KINDS.contains(&kind) {
         return None;
     }
@@ -149,7 +147,7 @@ pub fn unsupported(c: &Checked) -> Vec<ScenarioError> {
             "in real time the gates run on the daemon's clock; leave `date` out".into(),
         ));
     }
-    for (name, _) in &s.travellers.mix {
+    for name in s.travellers.mix.keys() {
         if let Some(why) = Type::from_name(name).and_then(unsupported_kind) {
             problems.push((
                 format!("travellers.mix.{name}"),
