@@ -493,16 +493,23 @@ pub fn run(
             last_done = (done, now);
             progress(done, total);
         }
-        if t >= next_sample {
-            let queue = progress_now
-                .iter()
-                .filter(|p| p.served_ms.is_none())
-                .count() as u32;
+        // The queue whenever it changes (as virtual time samples it at each arrival and
+        // each step-up); the daemon's memory and descriptors every `sample_every_s`.
+        let queue = progress_now
+            .iter()
+            .filter(|p| p.served_ms.is_none())
+            .count() as u32;
+        if samples
+            .last()
+            .is_none_or(|l: &Sample| (l.queue, l.done) != (queue, done))
+        {
             samples.push(Sample {
                 t_s: secs(t),
                 queue,
                 done,
             });
+        }
+        if t >= next_sample {
             let (rss_kib, fds) = d.resources();
             resources.push(Resources {
                 t_s: secs(t),
@@ -523,6 +530,13 @@ pub fn run(
         std::thread::sleep(TICK);
     }
     let end = Instant::now();
+    let (rss_kib, fds) = d.resources();
+    resources.push(Resources {
+        t_s: secs(end - t0),
+        done: samples.last().map_or(0, |s| s.done),
+        rss_kib,
+        fds,
+    });
     trail.absorb(&d.trail().map_err(err)?, &ids_of);
     let (ended, scores) = (&trail.ended, &trail.scores);
     let by_id: BTreeMap<u32, &Progress> = progress_now.iter().map(|p| (p.id, p)).collect();
