@@ -53,6 +53,10 @@ pub fn daemon_config(c: &Checked, base: &str) -> Result<String, String> {
     set("sim", "faces_dir", c.faces.display().to_string().into())?;
     set("gate", "layout", gate::Layout::TwoStep.as_str().into())?;
     set("gate", "liveness", c.liveness.as_str().into())?;
+    if c.liveness == gate::LivenessMode::NotChecked {
+        // The scenario asks for it; the daemon refuses it without its dangerous switch.
+        set("dangerous", "liveness_not_checked", true.into())?;
+    }
     let borderdb = match c.borderdb {
         gate::BorderDbMode::Off => "off",
         _ => "required",
@@ -412,5 +416,44 @@ mod tests {
         let console =
             "INFO console: console listening url=https://127.0.0.1:43575/ addr=127.0.0.1:43575";
         assert_eq!(listening(console), None);
+    }
+
+    #[test]
+    fn the_daemon_config_is_the_base_file_with_the_scenario_s_gates() {
+        let faces = tempfile::tempdir().unwrap();
+        std::fs::write(faces.path().join("identities.txt"), "a.jpg a\n").unwrap();
+        let text = format!(
+            "name = \"t\"\nseed = 9\n\n[gates]\ncount = 3\nliveness = \"not-checked\"\n\
+             borderdb = \"off\"\ncapture_attempts = 2\ntarget_fmr = 0.001\n\n\
+             [travellers]\ncount = 2\nfaces = \"{}\"\n",
+            faces.path().display()
+        );
+        let c =
+            acceptance::scenario::Scenario::check(&text, Path::new("."), Path::new("/nonexistent"))
+                .unwrap();
+        // A base file that says otherwise: the scenario wins on what it owns, the rest stays.
+        let base = "[sim]\ngates = 1\ndriven = false\n\n[dangerous]\nsimulation = false\n\n\
+                    [server]\nlisten = \"0.0.0.0:80\"\n\n[timeouts]\nenter = 12.5\n";
+        let derived = daemon_config(&c, base).unwrap();
+        let cfg = crate::config::parse(&derived).unwrap_or_else(|e| panic!("{e:?}\n{derived}"));
+        assert!(cfg.dangerous.simulation && cfg.sim.driven);
+        assert_eq!((cfg.sim.gates, cfg.sim.seed), (3, 9));
+        assert_eq!(cfg.sim.faces_dir, faces.path().display().to_string());
+        assert_eq!(cfg.gate.liveness, gate::LivenessMode::NotChecked);
+        assert_eq!(cfg.attempts.capture, 2);
+        assert_eq!(cfg.vision.target_fmr, 0.001);
+        assert_eq!(cfg.server.listen, "127.0.0.1:0");
+        assert_eq!(
+            cfg.timeouts.enter, 12.5,
+            "a key the scenario does not own stays"
+        );
+        assert!(derived.contains("borderdb = \"off\""));
+        // A base file that is not TOML, or whose section is not a table, is an error.
+        assert!(daemon_config(&c, "[sim\n")
+            .unwrap_err()
+            .starts_with("--config"));
+        assert!(daemon_config(&c, "sim = 3\n")
+            .unwrap_err()
+            .contains("[sim]"));
     }
 }
