@@ -193,6 +193,18 @@ pub enum Expected {
 }
 
 impl Expected {
+    /// Whether a traveller who ended with `outcome` (the report's word), through the exit or
+    /// not, and not trapped, ended as expected.
+    pub fn met(self, outcome: &str, through: bool, trapped: bool) -> bool {
+        !trapped
+            && match self {
+                Expected::Accepted => outcome == "accepted" && through,
+                Expected::Referred => !through && outcome != "accepted",
+                Expected::Either => true,
+                Expected::NotThrough => !through,
+            }
+    }
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -24,6 +24,7 @@ pub mod engine;
 pub mod faces;
 pub mod kinds;
 mod position;
+pub mod realtime;
 pub mod report;
 pub mod scenario;
 pub mod suite;

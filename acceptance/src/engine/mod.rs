@@ -17,7 +17,7 @@ mod lane;
 pub mod population;
 mod record;
 
-pub use record::{FaultRecord, Outcome, Record, Resources, Sample};
+pub use record::{Clock, FaultRecord, Outcome, Record, Resources, Sample};
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -594,13 +594,7 @@ impl<'a> Engine<'a> {
             r.left_s = Some(secs(now - self.t0));
         }
         let ty = self.plans[s.plan as usize].ty;
-        r.as_expected = !r.trapped
-            && match ty.expected() {
-                crate::kinds::Expected::Accepted => r.outcome == "accepted" && r.through,
-                crate::kinds::Expected::Referred => !r.through && r.outcome != "accepted",
-                crate::kinds::Expected::Either => true,
-                crate::kinds::Expected::NotThrough => !r.through,
-            };
+        r.as_expected = ty.expected().met(r.outcome, r.through, r.trapped);
         for n in &self.lanes[i].recovering {
             self.faults[*n].passages_affected += 1;
         }
@@ -792,6 +786,7 @@ impl<'a> Engine<'a> {
             (a.0 + l.lane.frames.0, a.1 + l.lane.frames.1)
         });
         Outcome {
+            clock: Clock::Virtual,
             gates: self
                 .lanes
                 .iter()

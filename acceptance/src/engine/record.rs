@@ -85,9 +85,31 @@ pub struct Resources {
     pub fds: u32,
 }
 
+/// Which clock a run ran on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// Virtual time: the engine's discrete-event clock and modelled durations.
+    Virtual,
+    /// Real time: the wall clock, against a running daemon (`crate::realtime`).
+    RealTime,
+}
+
+impl Clock {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Virtual => "virtual",
+            Clock::RealTime => "real_time",
+        }
+    }
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The clock it ran on.
+    pub clock: Clock,
     /// Per traveller, in plan order.
     pub records: Vec<Record>,
     /// Faults.
@@ -96,7 +118,7 @@ pub struct Outcome {
     pub samples: Vec<Sample>,
     /// Resource samples.
     pub resources: Vec<Resources>,
-    /// Virtual time at the end, s.
+    /// Time at the end (virtual, or wall-clock seconds since the start in real time), s.
     pub end_s: f64,
     /// Per gate: (passages, busy seconds).
     pub gates: Vec<(u32, f64)>,

@@ -29,6 +29,13 @@ fn verdict(passed: bool) -> &'static str {
     }
 }
 
+fn clock_name(clock: &str) -> &'static str {
+    match clock {
+        "real_time" => "real time (the wall clock, against a running egate run --sim daemon)",
+        _ => "virtual time",
+    }
+}
+
 fn figure(out: &mut String, id: &str, svg: String) {
     let _ = write!(out, "<figure id=\"plot-{id}\">{svg}</figure>");
 }
@@ -43,15 +50,22 @@ pub fn html(r: &Report) -> String {
     );
     let _ = write!(
         o,
-        "<h1>egate acceptance report: {}</h1><p id=\"verdict\">Verdict: {}</p>",
+        "<h1>egate acceptance report: {}</h1><p id=\"verdict\">Verdict: {}</p>\
+         <p id=\"clock\"><b>Clock: {}.</b> {}</p>",
         esc(&r.name),
-        verdict(r.verdict == "pass")
+        verdict(r.verdict == "pass"),
+        clock_name(r.clock),
+        esc(&r.clock_note)
     );
+    let time_axis = match r.clock {
+        "real_time" => "wall-clock time (s)",
+        _ => "virtual time (s)",
+    };
     let s = &r.summary;
     let _ = write!(
         o,
         "<table id=\"summary\"><tr><th>travellers</th><td>{}</td><th>gates</th><td>{}</td></tr>\
-         <tr><th>passages</th><td>{}</td><th>virtual time</th><td>{:.0} s</td></tr>\
+         <tr><th>passages</th><td>{}</td><th>{}</th><td>{:.0} s</td></tr>\
          <tr><th>through the exit</th><td>{}</td><th>trapped</th><td>{}</td></tr>\
          <tr><th>attacks</th><td>{}</td><th>attacks through</th><td>{}</td></tr>\
          <tr><th>throughput per gate</th><td>{} /h</td><th>capacity per gate</th><td>{} /h</td></tr>\
@@ -59,6 +73,11 @@ pub fn html(r: &Report) -> String {
         s.travellers,
         s.gates,
         s.passages,
+        if r.clock == "real_time" {
+            "wall-clock time"
+        } else {
+            "virtual time"
+        },
         s.virtual_s,
         s.through,
         s.trapped,
@@ -124,7 +143,7 @@ pub fn html(r: &Report) -> String {
         "throughput",
         lines(
             "Throughput over time",
-            "virtual time (s)",
+            time_axis,
             "travellers / h / gate",
             &[("5-minute windows", r.throughput.clone())],
             false,
@@ -135,7 +154,7 @@ pub fn html(r: &Report) -> String {
         "queue",
         lines(
             "Queue length",
-            "virtual time (s)",
+            time_axis,
             "travellers waiting",
             &[(
                 "queue",

@@ -160,6 +160,10 @@ pub struct Report {
     pub generated_at: String,
     /// `pass` or `fail`.
     pub verdict: &'static str,
+    /// The clock the run ran on: `virtual` or `real_time`.
+    pub clock: &'static str,
+    /// What that clock means for the figures, and (real time) what the mode supports.
+    pub clock_note: String,
     /// The scenario's title.
     pub name: String,
     /// The modelled durations the run used, and the engine's own assumptions.
@@ -411,10 +415,19 @@ pub fn build(
         }
     }
     model.insert("source".into(), "docs/passage-timing.md".into());
-    model.insert(
-        "officer_response_s".into(),
-        crate::engine::OFFICER_RESPONSE_S.into(),
-    );
+    let (officer_s, clock_note) = match out.clock {
+        crate::engine::Clock::Virtual => (
+            crate::engine::OFFICER_RESPONSE_S,
+            "Virtual time: the gates, the Modbus frames, the chip reads and the face models              are real; walking, door travel and the chip link follow the modelled durations;              face inference costs no virtual time."
+                .to_string(),
+        ),
+        crate::engine::Clock::RealTime => (
+            crate::realtime::OFFICER_RESPONSE_S,
+            crate::realtime::SUPPORTED.to_string(),
+        ),
+    };
+    model.insert("officer_response_s".into(), officer_s.into());
+    model.insert("clock".into(), out.clock.as_str().into());
     model.insert(
         "documents_per_kind".into(),
         (crate::engine::population::DOCUMENTS_PER_KIND as u64).into(),
@@ -451,6 +464,8 @@ pub fn build(
         format: FORMAT,
         generated_at: String::new(),
         verdict,
+        clock: out.clock.as_str(),
+        clock_note,
         name: c.scenario.name.clone(),
         model,
         summary: s,

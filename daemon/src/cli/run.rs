@@ -124,10 +124,7 @@ impl Gates {
         match self {
             Gates::Real(_) => app,
             #[cfg(feature = "sim")]
-            Gates::Simulated(bank) => app.merge(crate::simulation::http::router(
-                bank.controls(),
-                bank.source.clone(),
-            )),
+            Gates::Simulated(bank) => app.merge(crate::simulation::http::router(bank.controls())),
         }
     }
 

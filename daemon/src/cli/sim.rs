@@ -9,6 +9,7 @@
 mod accept;
 mod controller;
 mod display;
+mod realtime;
 mod scanner;
 mod session;
 
@@ -73,12 +74,14 @@ pub enum SimCommand {
     Display(display::DisplayArgs),
     /// Check an acceptance scenario file: every problem with its line and key (exit 64)
     Check(accept::CheckArgs),
-    /// Run an acceptance scenario in virtual time and write its reports (JSON, JUnit, HTML)
+    /// Run an acceptance scenario and write its reports (JSON, JUnit, HTML)
     ///
-    /// The gates, the door controller's Modbus frames, the chip reads and the face models
-    /// are the real ones; walking, door travel and the chip link follow the modelled
-    /// durations of docs/passage-timing.md. A progress bar goes to standard
-    /// error. Exit 1 when a pass criterion fails, 64 when the scenario is wrong.
+    /// In virtual time (the default) the gates, the door controller's Modbus frames, the chip
+    /// reads and the face models are the real ones; walking, door travel and the chip link
+    /// follow the modelled durations of docs/passage-timing.md. With --real-time the scenario
+    /// drives an `egate run --sim` daemon against the wall clock instead. A progress bar goes
+    /// to standard error. Exit 1 when a pass criterion fails, 64 when the scenario is wrong
+    /// (or asks real time for what it cannot do).
     Run(accept::RunArgs),
     /// Run the built-in acceptance suite (classic cases and the Frontex exception cases)
     Suite(accept::SuiteArgs),

@@ -43,6 +43,9 @@ pub struct SimConfig {
     pub pad_sensor: bool,
     /// How long the simulated border database takes to answer, milliseconds.
     pub borderdb_latency_ms: u64,
+    /// The lanes take their travellers from `POST /sim/travellers` (an acceptance run in
+    /// real time) instead of making their own.
+    pub driven: bool,
 }
 
 impl Default for SimConfig {
@@ -60,6 +63,7 @@ impl Default for SimConfig {
             holders: Vec::new(),
             pad_sensor: false,
             borderdb_latency_ms: 20,
+            driven: false,
         }
     }
 }

@@ -58,7 +58,14 @@ pub struct Ended {
 pub struct Passages {
     slots: Vec<PassageData>,
     generations: u64,
+    /// The latest scans the gate took: (generation, passage), newest last.
+    #[cfg(feature = "sim")]
+    claims: std::collections::VecDeque<(u64, gate::PassageId)>,
 }
+
+/// Claims kept for the simulated bank to learn which passage its traveller's scan started.
+#[cfg(feature = "sim")]
+const CLAIMS_KEPT: usize = 8;
 
 impl Passages {
     /// A document was scanned: its MRZ opens a passage's data; a scan the gate has not
@@ -78,7 +85,30 @@ impl Passages {
     pub fn claim(&mut self, passage: gate::PassageId) {
         if let Some(s) = self.slots.iter_mut().rev().find(|s| s.passage.is_none()) {
             s.passage = Some(passage);
+            #[cfg(feature = "sim")]
+            {
+                if self.claims.len() == CLAIMS_KEPT {
+                    self.claims.pop_front();
+                }
+                self.claims.push_back((s.generation, passage));
+            }
         }
+    }
+
+    /// The generation of the latest scan ([`Passages::begin`]).
+    #[cfg(feature = "sim")]
+    pub fn latest_generation(&self) -> u64 {
+        self.generations
+    }
+
+    /// The passage the gate started with the scan of `generation`, if it took it lately
+    /// (kept after the passage ended, for the simulated bank's reports).
+    #[cfg(feature = "sim")]
+    pub fn claimed(&self, generation: u64) -> Option<gate::PassageId> {
+        self.claims
+            .iter()
+            .find(|(g, _)| *g == generation)
+            .map(|(_, p)| *p)
     }
 
     /// Whether the latest scan has been taken by the gate.
@@ -224,5 +254,25 @@ mod tests {
         p.drop_unclaimed();
         assert!(p.lane().is_some_and(|d| d.passage == Some(PassageId(1))));
         assert!(p.latest_claimed());
+    }
+
+    #[test]
+    fn the_passage_a_scan_started_is_known_after_it_ended() {
+        let mut p = Passages::default();
+        p.begin(mrz("P<D<<FIRST"));
+        let first = p.latest_generation();
+        assert_eq!(p.claimed(first), None, "not taken yet");
+        p.claim(PassageId(7));
+        p.begin(mrz("P<FRASECOND"));
+        let second = p.latest_generation();
+        p.end(PassageId(7));
+        assert_eq!(p.claimed(first), Some(PassageId(7)));
+        // The untaken second scan never names the first one's passage.
+        assert_eq!(p.claimed(second), None);
+        for n in 0..20 {
+            p.begin(mrz("P<D<<MORE"));
+            p.claim(PassageId(100 + n));
+        }
+        assert_eq!(p.claimed(first), None, "only the latest claims are kept");
     }
 }

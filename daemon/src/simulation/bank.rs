@@ -56,6 +56,11 @@ pub enum Case {
     Print,
     /// The genuine document, and a screen replaying a clip of the holder.
     ScreenReplay,
+    /// A document with any defect of the factory (`sim::factory::Defect`): expired, revoked,
+    /// tampered, a clone... (driven travellers, `super::driven`).
+    Defect(sim::factory::Defect),
+    /// A child of ten with their own genuine document.
+    Minor,
 }
 
 /// The nationality of the simulated third-country nationals: Utopia, ICAO 9303-3's
@@ -324,7 +329,13 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         controllers: Vec::new(),
         cameras: Vec::new(),
         source,
+        driven: sim_cfg
+            .driven
+            .then(|| Arc::new(super::driven::Driven::default())),
     };
+    if bank.driven.is_some() {
+        info!("simulated travellers come from POST /sim/travellers ([sim] driven)");
+    }
     for n in 0..sim_cfg.gates {
         let id = format!("{}-{}", cfg.gate.id, n + 1);
         // The models load before the door link starts: its watchdog runs from the first poll.
@@ -401,6 +412,7 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
             sim_cfg.clone(),
             cfg.gate.overlap,
             n as u64,
+            bank.driven.clone(),
             shared.shutdown.clone(),
         ));
         info!(gate = %id, "simulated gate started");
@@ -459,15 +471,25 @@ pub struct SimBank {
     pub source: Arc<super::backends::SimSource>,
     /// The simulated cameras' freeze switches, in gate order.
     pub cameras: Vec<Arc<super::camera::Freezer>>,
+    /// The travellers handed in from outside, when `[sim] driven`.
+    pub driven: Option<Arc<super::driven::Driven>>,
 }
 
 impl SimBank {
-    /// The simulated controllers and cameras by gate id, for the fault-injection routes.
-    pub fn controls(&self) -> super::http::Controls {
-        let ids = || self.lanes.iter().map(|l| l.link.id_string());
-        super::http::Controls {
-            controllers: ids().zip(self.controllers.iter().cloned()).collect(),
-            cameras: ids().zip(self.cameras.iter().cloned()).collect(),
+    /// What the `/sim/...` routes act on: the lanes' links, simulated controllers and
+    /// cameras in gate order, the simulated border database source, the driven travellers'
+    /// queue.
+    pub fn controls(&self) -> super::http::SimControls {
+        super::http::SimControls {
+            lanes: self
+                .lanes
+                .iter()
+                .map(|l| l.link.clone())
+                .zip(self.controllers.iter().cloned())
+                .collect(),
+            cameras: self.cameras.clone(),
+            source: self.source.clone(),
+            driven: self.driven.clone(),
         }
     }
 }
@@ -521,10 +543,42 @@ struct OnFoot {
     live: Option<Presented>,
     /// Waiting at the entry: when they (next) hand their document to the reader.
     present_at: Option<Instant>,
+    /// A driven traveller (`super::driven`): their order's id, their scan's generation, and
+    /// when they walk away from the reader (a traveller who leaves).
+    driven: Option<DrivenOnFoot>,
+}
+
+/// What the bank follows of a driven traveller on foot.
+struct DrivenOnFoot {
+    id: u32,
+    generation: u64,
+    leaves: bool,
+    leave_at: Option<Instant>,
 }
 
 /// Placing the document on the reader (sim/data/passage-timing.md).
 const PLACE_DOCUMENT: Duration = Duration::from_millis(1500);
+
+/// A traveller who leaves walks away this long after the gate took their document (as in
+/// virtual time: while the chip is being read).
+const LEAVE_AFTER: Duration = Duration::from_millis(300);
+
+/// What a driven traveller's order makes: their behaviour, walking times and the time they
+/// take to place their document.
+fn driven_traveller(
+    o: &acceptance::realtime::Order,
+) -> Result<
+    (
+        super::driven::Behaviour,
+        sim::traveller::WalkTimes,
+        Duration,
+    ),
+    String,
+> {
+    let b = super::driven::behaviour(&o.kind)?;
+    let (walk, doc) = super::driven::walk_times(o)?;
+    Ok((b, walk, doc))
+}
 
 /// Phases in which the lane's traveller is on the normal way out: the next traveller may
 /// wait at the entry reader (overlap).
@@ -546,6 +600,7 @@ async fn travellers(
     cfg: SimConfig,
     overlap: bool,
     lane_no: u64,
+    driven: Option<Arc<super::driven::Driven>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     use hardware::door::Input as Hw;
@@ -588,9 +643,11 @@ async fn travellers(
                 t.seen_busy = true;
             }
             // Referred before entering (the referral may be over before a tick sees it:
-            // the gate back to idle with the traveller still at the entry says so too).
+            // the gate back to idle with the traveller still at the entry says so too, once
+            // they have handed their document in: one still about to hand it in to an idle
+            // lane is not being sent away).
             let sent_away = matches!(phase.as_str(), "referred" | "awaiting_officer" | "fault")
-                || (t.seen_busy && phase == "idle");
+                || (t.seen_busy && phase == "idle" && t.present_at.is_none());
             if sent_away && t.walker.place() == Place::AtEntry {
                 debug!(phase = %phase, "simulated traveller turned away at the entry");
                 t.walker.turn_away(now);
@@ -606,6 +663,48 @@ async fn travellers(
             }
             if t.walker.tick(now, doors) {
                 debug!(place = ?t.walker.place(), "simulated traveller moved");
+            }
+        }
+        // A driven traveller places their document once they have taken their time for it,
+        // and one who leaves walks away once the gate has taken it.
+        if let Some(t) = front.as_mut() {
+            if t.driven.is_some()
+                && t.walker.place() == Place::AtEntry
+                && t.present_at.is_some_and(|at| now >= at)
+                && phase == "idle"
+            {
+                let _ = devices.ctx.inputs.send(Input::DocumentPresented);
+                t.present_at = None;
+            }
+        }
+        if let Some(driven) = &driven {
+            for t in [&mut front, &mut next].into_iter().flatten() {
+                let Some(dr) = t.driven.as_mut() else {
+                    continue;
+                };
+                let claimed = devices.ctx.passages().claimed(dr.generation);
+                if dr.leaves && claimed.is_some() {
+                    dr.leaves = false;
+                    dr.leave_at = Some(now + LEAVE_AFTER);
+                }
+                if dr.leave_at.is_some_and(|at| now >= at) {
+                    dr.leave_at = None;
+                    t.walker.turn_away(now);
+                }
+                let place = t.walker.place();
+                let gone = t.walker.is_gone();
+                driven.update(dr.id, |p| {
+                    if let Some(c) = claimed {
+                        if !p.passages.contains(&c.0) {
+                            p.passages.push(c.0);
+                        }
+                    }
+                    place.as_str().clone_into(&mut p.place);
+                    if gone && p.left_ms.is_none() {
+                        p.left_ms = Some(super::driven::unix_ms());
+                        p.through = place == Place::Through;
+                    }
+                });
             }
         }
         // The waiting traveller hands their document to the reader, again if the gate did
@@ -659,17 +758,43 @@ async fn travellers(
         // doors shut for a moment (a door still closing behind the last one is not an
         // invitation, and one that has just touched its frame still reverses for someone
         // stepping into its path before the controller confirms it closed).
-        let due = now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
+        // Driven, the queue is the arrival process.
+        let due = driven.is_some()
+            || now.duration_since(last_left).as_secs_f64() >= cfg.arrival_interval_s;
         let shut = shut_since.is_some_and(|t| now.duration_since(t) >= SETTLED);
         let idle_ready = front.is_none() && due && shut && phase == "idle";
-        if called || idle_ready {
-            let case = pick_case(&mut rng, &cfg, served);
-            let holder = pick_holder(&mut rng, &holders, !cfg.pattern.is_empty(), served);
+        let order = match &driven {
+            Some(d) if called || idle_ready => d.take(),
+            _ => None,
+        };
+        if (called || idle_ready) && (driven.is_none() || order.is_some()) {
+            let (case, holder, seed, walk, place_document, on_foot) = match &order {
+                Some(o) => match driven_traveller(o) {
+                    Ok((b, walk, doc)) => (b.case, None, o.seed, walk, doc, Some(b.leaves)),
+                    Err(e) => {
+                        warn!(traveller = o.id, error = %e, "driven traveller refused");
+                        continue;
+                    }
+                },
+                None => {
+                    let case = pick_case(&mut rng, &cfg, served);
+                    let holder = pick_holder(&mut rng, &holders, !cfg.pattern.is_empty(), served);
+                    let seed = rng.gen::<u64>();
+                    (
+                        case,
+                        holder,
+                        seed,
+                        WalkTimes::default(),
+                        PLACE_DOCUMENT,
+                        None,
+                    )
+                }
+            };
             debug!(?case, called, "simulated traveller arrives");
             served += 1;
             // Rendering a synthetic presentation takes a while: off the runtime's
             // threads, so the door controller's link is served meanwhile.
-            let (ids, pkis, seed) = (identities.clone(), pkis.clone(), rng.gen::<u64>());
+            let (ids, pkis) = (identities.clone(), pkis.clone());
             let today = clock.today();
             let today = sim::factory::DateTime::date(today.year(), today.month(), today.day());
             let made = tokio::task::spawn_blocking(move || {
@@ -678,28 +803,62 @@ async fn travellers(
             })
             .await
             .unwrap_or_else(|e| Err(anyhow::anyhow!("making a traveller: {e}")));
+            let now = Instant::now();
+            let followed = |generation| {
+                let o = order.as_ref()?;
+                Some(DrivenOnFoot {
+                    id: o.id,
+                    generation,
+                    leaves: on_foot.unwrap_or(false),
+                    leave_at: None,
+                })
+            };
+            if let (Some(d), Ok(_)) = (&driven, &made) {
+                if let Some(o) = &order {
+                    d.update(o.id, |p| {
+                        p.lane = Some(lane_no as u32 + 1);
+                        p.served_ms = Some(super::driven::unix_ms());
+                    });
+                }
+            }
             match made {
                 Ok(t) if idle_ready => {
                     devices.arrive(t);
+                    let generation = devices.ctx.passages().latest_generation();
+                    let driven_on_foot = followed(generation);
+                    // A driven traveller takes their time to place the document.
+                    let present_at = driven_on_foot.as_ref().map(|_| now + place_document);
+                    if present_at.is_none() {
+                        let _ = devices.ctx.inputs.send(Input::DocumentPresented);
+                    }
                     front = Some(OnFoot {
-                        walker: Walker::arrive(Instant::now(), WalkTimes::default()),
+                        walker: Walker::arrive(now, walk),
                         seen_busy: false,
                         live: None,
-                        present_at: None,
+                        present_at,
+                        driven: driven_on_foot,
                     });
-                    let _ = devices.ctx.inputs.send(Input::DocumentPresented);
                 }
                 Ok(t) => {
                     let live = devices.arrive_next(t);
-                    let now = Instant::now();
+                    let generation = devices.ctx.passages().latest_generation();
                     next = Some(OnFoot {
-                        walker: Walker::arrive(now, WalkTimes::default()),
+                        walker: Walker::arrive(now, walk),
                         seen_busy: false,
                         live: Some(live),
-                        present_at: Some(now + PLACE_DOCUMENT),
+                        present_at: Some(now + place_document),
+                        driven: followed(generation),
                     });
                 }
-                Err(e) => warn!(error = %e, "could not make a simulated traveller"),
+                Err(e) => {
+                    warn!(error = %e, "could not make a simulated traveller");
+                    if let (Some(d), Some(o)) = (&driven, &order) {
+                        d.update(o.id, |p| {
+                            p.place = "not_made".into();
+                            p.left_ms = Some(super::driven::unix_ms());
+                        });
+                    }
+                }
             }
         }
         let mut z = [false; 3];
@@ -812,8 +971,12 @@ fn make_traveller(
     if case == Case::Forged {
         spec.defect = Some(sim::factory::Defect::TamperedDg2);
     }
-    if let Case::Clone(defect) = case {
+    if let Case::Clone(defect) | Case::Defect(defect) = case {
         spec.set_defect(defect);
+    }
+    if case == Case::Minor {
+        spec.bio.birth =
+            sim::factory::DateTime::date(today.year - 10, today.month, today.day.min(28));
     }
     let doc = sim::factory::build(&spec, pki);
     let face = match case {

@@ -5,4 +5,5 @@ pub mod accept;
 pub mod backends;
 pub mod bank;
 pub mod camera;
+pub mod driven;
 pub mod http;

@@ -86,7 +86,9 @@ pub fn snapshot(map: &DoorMap, bits: &[bool], words: &[u16]) -> Snapshot {
     Snapshot {
         inputs,
         person_count: word(map.registers.person_count),
-        fault_code: word(map.registers.fault_code),
+        // Bits the map declares not to be faults (a battery flag) never reach the gate as a
+        // device fault: mains loss is the mains-lost input's to report.
+        fault_code: word(map.registers.fault_code) & !map.registers.fault_code_ignore,
     }
 }
 
@@ -119,5 +121,26 @@ mod tests {
         // The normally-closed fire loop reads 0 on the wire: alarm.
         assert!(snap.inputs.contains(Input::FireAlarm));
         assert_eq!((snap.person_count, snap.fault_code), (2, 0x10));
+    }
+
+    #[test]
+    fn fault_bits_the_map_ignores_are_masked_and_the_others_kept() {
+        // A maker's controller that raises 0x0020 on battery: with that bit ignored, mains
+        // loss alone reads as no fault, and a jam beside it still reads as the jam.
+        let map = DoorMap {
+            registers: crate::door::map::Registers {
+                fault_code_ignore: 0x0020,
+                ..Default::default()
+            },
+            ..DoorMap::default()
+        };
+        let bits = vec![false; 12];
+        assert_eq!(snapshot(&map, &bits, &[0, 0x0020]).fault_code, 0);
+        assert_eq!(snapshot(&map, &bits, &[0, 0x0021]).fault_code, 0x0001);
+        // The adversarial reading: the default map ignores nothing.
+        assert_eq!(
+            snapshot(&DoorMap::default(), &bits, &[0, 0x0020]).fault_code,
+            0x0020
+        );
     }
 }

@@ -27,7 +27,7 @@
 //! | discrete input | 10 | tamper |
 //! | discrete input | 11 | mains lost (on battery) |
 //! | input register | 0 | person count inside the gate |
-//! | input register | 1 | controller fault code (0 = none) |
+//! | input register | 1 | controller fault code (0 = none; never set for mains loss) |
 
 use std::time::Duration;
 
@@ -240,6 +240,10 @@ pub struct Registers {
     pub person_count: u16,
     /// Controller fault code, 0 = no fault.
     pub fault_code: u16,
+    /// Bits of the fault code that are not faults of the controller and that the adapter
+    /// masks out, e.g. a maker's "on battery" flag: mains loss reaches the gate on the
+    /// mains-lost input only, and is not a device fault (hardware/door-map.md, "Mains loss").
+    pub fault_code_ignore: u16,
 }
 
 impl Default for Registers {
@@ -247,6 +251,7 @@ impl Default for Registers {
         Registers {
             person_count: 0,
             fault_code: 1,
+            fault_code_ignore: 0,
         }
     }
 }

@@ -128,8 +128,10 @@ pub mod fault_code {
     pub const DOOR_JAMMED: u16 = 0x0001;
     /// The comms watchdog fired.
     pub const COMMS_LOST: u16 = 0x0010;
-    /// Running on battery.
-    pub const ON_BATTERY: u16 = 0x0020;
+    // No code for mains loss: running on battery is not a fault of the controller. It is
+    // reported on the mains-lost input alone (discrete input 11 of the reference map,
+    // hardware/door-map.md "Mains loss"), and the gate finishes the passage in progress and
+    // closes the lane (gate::Gate on SensorEvent::MainsLost).
 }
 
 /// A copy of the device state, for tests and the console.
@@ -348,9 +350,6 @@ impl Device {
         }
         if self.comms_lost {
             code |= fault_code::COMMS_LOST;
-        }
-        if self.has(Fault::MainsLost) {
-            code |= fault_code::ON_BATTERY;
         }
         code
     }

@@ -31,6 +31,13 @@ pub struct RunArgs {
     /// the built-in defaults)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Run in real time: start `egate run --sim` with a configuration derived from the
+    /// scenario (and --config), drive it through its /sim routes against the wall clock, and
+    /// read the results from its audit trail (kept in DIR/daemon/). Supports two-step gates,
+    /// the traveller types the simulated bank presents, and controller faults at given times;
+    /// anything else in the scenario is an error naming its line and key (exit 64).
+    #[arg(long)]
+    pub real_time: bool,
 }
 
 /// Arguments of `egate sim suite`.
@@ -90,7 +97,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
+pub(super) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total),
         indicatif::ProgressDrawTarget::stderr(),
@@ -103,8 +110,33 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+fn realtime_reproduction(command: String, c: &acceptance::scenario::Checked) -> Reproduction {
+    Reproduction {
+        build: build(),
+        command,
+        checks: vec![(
+            "checks".into(),
+            "the egate run --sim daemon's own lanes (pcscd + vpcd where the bank has a vpcd \
+             reader, the door controller on a pty, the replayed camera through its face models)"
+                .into(),
+        )],
+        scenario_text: c.text.clone(),
+        seed: c.scenario.seed,
+    }
+}
+
 fn reproduction(command: String, text: String, seed: u64, checks: &LaneChecks) -> Reproduction {
     use acceptance::checks::Checks;
+    Reproduction {
+        build: build(),
+        command,
+        checks: checks.describe(),
+        scenario_text: text,
+        seed,
+    }
+}
+
+fn build() -> std::collections::BTreeMap<String, String> {
     let mut build = std::collections::BTreeMap::new();
     build.insert("version".into(), env!("CARGO_PKG_VERSION").into());
     build.insert(
@@ -123,17 +155,11 @@ fn reproduction(command: String, text: String, seed: u64, checks: &LaneChecks) -
         .into(),
     );
     build.insert("features".into(), "sim".into());
-    Reproduction {
-        build,
-        command,
-        checks: checks.describe(),
-        scenario_text: text,
-        seed,
-    }
+    build
 }
 
 /// Writes the three reports into `dir`, prints the verdict and returns the exit code.
-fn finish(dir: &Path, r: Report) -> ExitCode {
+pub(super) fn finish(dir: &Path, r: Report) -> ExitCode {
     match write(dir, r) {
         Ok(r) => done(dir, &r),
         Err(e) => {
@@ -237,6 +263,26 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
+    if args.real_time {
+        let command = format!(
+            "egate sim run {} --real-time --report {}{}",
+            args.file.display(),
+            args.report.display(),
+            config_flag(args.config.as_deref())
+        );
+        let repro = realtime_reproduction(command, &c);
+        let base = match &args.config {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("sim: {}: {e}", p.display());
+                    return ExitCode::from(EXIT_BAD_CONFIG);
+                }
+            },
+            None => String::new(),
+        };
+        return super::realtime::run(&args.file, &c, &base, &args.report, repro);
+    }
     if let Some(f) = c.scenario.gates.target_fmr {
         cfg.vision.target_fmr = f;
     }
