@@ -26,17 +26,13 @@ fn config() -> ChallengeConfig {
     }
 }
 
-/// Two whole-face test photos of different identities.
+/// The test photos of a face (every one the simulator's travellers are made from; the
+/// partial crops aside).
 fn photos() -> Vec<std::path::PathBuf> {
-    let mut seen = std::collections::BTreeSet::new();
     common::labelled_images()
         .into_iter()
-        .filter(|(id, p)| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            !name.contains("partial") && name != "person_a_1.jpg" && seen.insert(id.clone())
-        })
+        .filter(|(_, p)| !p.file_name().unwrap().to_string_lossy().contains("partial"))
         .map(|(_, p)| p)
-        .take(2)
         .collect()
 }
 
@@ -198,7 +194,13 @@ fn a_screen_replay_that_ignores_the_challenge_fails_it() {
                 PadDecision::Attack(Species::Unknown),
                 "{actions:?}: {v:#?}"
             );
-            assert_eq!(s.results()[0].outcome, ActionOutcome::NotInTime);
+            // Not done: the time ran out, or the screen's own motion read as a turn the
+            // other way.
+            assert!(
+                !matches!(s.results()[0].outcome, ActionOutcome::Done { .. }),
+                "{:?}",
+                s.results()
+            );
             assert!(matches!(v.decision, PadDecision::Attack(_)), "{v:#?}");
         }
     }

@@ -638,24 +638,36 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         jpeg: None,
         screen: &ctx.screen,
     };
+    let plan = crate::lane::pad::PadPlan {
+        config: ctx.pad.config(),
+        sensor: ctx.pad_sensor.as_deref(),
+        challenge: ctx.pad.config().filter(|c| c.challenge.enabled).map(|c| {
+            use rand::Rng;
+            let mut rng = rand::rngs::OsRng;
+            vision::pad::challenge::Challenge::draw(&c.challenge, |n| rng.gen_range(0..n))
+        }),
+    };
     let result = crate::lane::pad::capture(
         pipeline,
         &mut tee,
         &reference,
         matcher,
         *policy,
-        ctx.pad.config(),
-        ctx.pad_sensor.as_deref(),
+        plan,
         Instant::now,
         |guidance| {
             if let Some(g) = guidance.first() {
                 ctx.screen.guidance(g.code());
             }
         },
+        |prompt| show_challenge(ctx, prompt),
     )
-    .map(|(face, p)| {
-        *pad = p;
-        face
+    .map(|c| {
+        *pad = c.pad;
+        if let (Some(r), Some(m)) = (&c.challenge, &ctx.metrics) {
+            m.steps.challenge(r.passed, r.took);
+        }
+        c.face
     });
     let live = tee.jpeg.take();
     let mut ees_reference = None;
@@ -685,6 +697,30 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
             gate::FaceVerdict::NoFace
         }
     }
+}
+
+/// The liveness challenge's prompt (or its end, `None`) on the traveller display and in
+/// the officers' live view (the gate's status step, published as an event).
+fn show_challenge(
+    ctx: &JobContext,
+    prompt: Option<(vision::pad::challenge::Action, usize, usize)>,
+) {
+    ctx.screen
+        .challenge(prompt.map(|(a, n, of)| (a.as_str(), n, of)));
+    let step = match prompt {
+        Some((a, n, of)) => format!(
+            "liveness challenge {n} of {of}: {}",
+            a.as_str().replace('_', " ")
+        ),
+        None => String::new(),
+    };
+    let mut phase = String::new();
+    ctx.link.set_status(|s| {
+        s.step = step.clone();
+        phase = s.phase.clone();
+    });
+    ctx.link
+        .publish(console::link::GateEventKind::Phase { phase, step });
 }
 
 /// The live capture's first frame against the EES facial image.

@@ -157,12 +157,17 @@ impl Checks for LaneChecks {
             &reference,
             matcher,
             *policy,
-            pad_config,
-            None,
+            // The acceptance engine's presentations are recorded clips: no challenge is
+            // asked of them.
+            crate::lane::pad::PadPlan {
+                config: pad_config,
+                ..Default::default()
+            },
             clock,
             |_| {},
+            |_| {},
         ) {
-            Ok((face, pad)) => FaceCheck {
+            Ok(crate::lane::pad::Captured { face, pad, .. }) => FaceCheck {
                 face: jobs::to_gate_face(&face),
                 pad: match &pad {
                     Some(p) => crate::lane::pad::to_gate_pad(p),

@@ -76,9 +76,20 @@ enum Presented {
     Nothing,
     /// Photos replayed as they are (without the face models, which the synthetic camera needs).
     Files(Vec<PathBuf>),
-    /// A synthetic presentation (`vision::pad::synth`): a bona fide face turning, a print or
-    /// a screen replay, and what a PAD sensor beside the camera would see of it.
+    /// A synthetic presentation (`vision::pad::synth`): a print or a screen replay, and what
+    /// a PAD sensor beside the camera would see of it.
     Frames(Vec<vision::Frame>, sim::pad_sensor::Before),
+    /// A synthetic bona fide traveller (`vision::pad::synth`): their face turning as
+    /// recorded (`clip`), or, when the lane asks a liveness challenge, their head rendered
+    /// frame by frame as they follow the prompts on the lane's traveller screen.
+    Live {
+        /// The face turning and nodding, looped.
+        clip: Vec<vision::Frame>,
+        /// The photo and face the head model is made from.
+        photo: Arc<acceptance::faces::LivePhoto>,
+        /// Varies the head's sway.
+        seed: u64,
+    },
 }
 
 impl Presented {
@@ -87,7 +98,7 @@ impl Presented {
         use sim::pad_sensor::Before;
         match self {
             Self::Nothing => Before::Nothing,
-            Self::Files(_) => Before::Face,
+            Self::Files(_) | Self::Live { .. } => Before::Face,
             Self::Frames(_, before) => *before,
         }
     }
@@ -138,6 +149,32 @@ struct ReplayCamera {
     files: Mutex<Presented>,
     /// The lane's simulated PAD sensor (`[sim] pad_sensor`), shown the same presentation.
     sensor: Option<Arc<sim::pad_sensor::SimPadSensor>>,
+    /// The lane's traveller screen, which a bona fide traveller reads when the lane asks a
+    /// liveness challenge (`[vision.pad.challenge] enabled`); `None` without one.
+    prompts: Option<traveller::Feed>,
+}
+
+/// A bona fide traveller before the simulated camera who follows the challenge prompts on
+/// the lane's traveller screen (`vision::pad::synth::Follower`): each frame is rendered for
+/// the prompt on screen when it is taken.
+struct Following {
+    follower: vision::pad::synth::Follower,
+    screen: traveller::Feed,
+}
+
+impl vision::source::FrameSource for Following {
+    fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
+        use vision::pad::challenge::Action;
+        let prompt = self
+            .screen
+            .current()
+            .challenge
+            .and_then(|(code, _)| Action::ALL.into_iter().find(|a| a.as_str() == code));
+        self.follower.next_frame(prompt).map(Some)
+    }
+    fn describe(&self) -> String {
+        "simulated traveller following the screen's prompts".into()
+    }
 }
 
 impl ReplayCamera {
@@ -153,11 +190,21 @@ impl ReplayCamera {
 impl jobs::Camera for ReplayCamera {
     fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
         let presented = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Presented::Live { photo, seed, .. }, Some(screen)) = (&*presented, &self.prompts) {
+            let follower = vision::pad::synth::Follower::new(&photo.photo, &photo.face, *seed)
+                .map_err(|e| e.to_string())?;
+            return Ok(Box::new(Following {
+                follower,
+                screen: screen.clone(),
+            }));
+        }
         let source = match &*presented {
             Presented::Files(files) if !files.is_empty() => {
                 vision::source::ReplaySource::from_files(files, true).map_err(|e| e.to_string())?
             }
-            Presented::Frames(frames, _) if !frames.is_empty() => {
+            Presented::Frames(frames, _) | Presented::Live { clip: frames, .. }
+                if !frames.is_empty() =>
+            {
                 let copies = frames
                     .iter()
                     .map(vision::Frame::try_clone)
@@ -354,6 +401,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         let camera = Arc::new(ReplayCamera {
             files: Mutex::new(Presented::Nothing),
             sensor: pad_sensor.clone(),
+            prompts: (cfg.vision.pad.challenge.enabled
+                && cfg.gate.liveness == gate::LivenessMode::Required)
+                .then(|| shared.screens.lane(&id)),
         });
         // The simulated lane has no traveller display: its messages go nowhere.
         let (display, _) = mpsc::unbounded_channel();
@@ -819,30 +869,35 @@ fn make_traveller(
         );
         Presented::Files(face.live.clone())
     } else {
-        let live = &*face.faces[rng.gen_range(0..face.faces.len())];
+        let photo = face.faces[rng.gen_range(0..face.faces.len())].clone();
+        let live = &*photo;
         use sim::pad_sensor::Before;
         let before = match kind {
             Kind::Print => Before::Print,
             Kind::ScreenReplay => Before::Screen,
             _ => Before::Face,
         };
-        Presented::Frames(
-            match kind {
-                Kind::BonaFide => live
+        match kind {
+            Kind::BonaFide => Presented::Live {
+                clip: live
                     .bona_fide
                     .iter()
                     .map(vision::Frame::try_clone)
                     .collect::<Result<_, _>>()?,
-                _ => vision::pad::synth::sequence(
+                seed: rng.gen(),
+                photo,
+            },
+            _ => Presented::Frames(
+                vision::pad::synth::sequence(
                     kind,
                     &live.photo,
                     &live.face,
                     PRESENTATION_FRAMES,
                     rng.gen(),
                 )?,
-            },
-            before,
-        )
+                before,
+            ),
+        }
     };
     Ok(Traveller {
         chip: doc.chip,

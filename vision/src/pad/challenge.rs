@@ -14,8 +14,10 @@
 //!   (a camera facing the traveller: the traveller's right eye on the image's left). A
 //!   mirrored feed swaps the detector's eye labels and with them left and right: a genuine
 //!   traveller would then fail every turn (a referral, never an open door).
-//! - [`Action::StepCloser`]: the inter-eye distance grows by
-//!   [`ChallengeConfig::closer_ratio`] from where it was when the action was asked.
+//! - [`Action::StepCloser`]: the face grows by [`ChallengeConfig::closer_ratio`] from where
+//!   it was when the action was asked, across (the inter-eye distance) *and* down (eyes to
+//!   mouth): a turned head or a turned screen foreshortens the face across only, so turning
+//!   back to the front is not a step closer.
 //!
 //! Blinking is not asked: the detector gives one point per eye, the same whether the eye is
 //! open or shut, so a blink cannot be seen from these landmarks (it needs an eye-region
@@ -200,6 +202,8 @@ pub struct Pose {
     pub yaw: f32,
     /// Inter-eye distance, pixels.
     pub size: f32,
+    /// Distance from the eye midpoint to the mouth-corner midpoint, pixels.
+    pub height: f32,
 }
 
 impl Pose {
@@ -214,9 +218,13 @@ impl Pose {
         }
         let mid = [(r[0] + l[0]) / 2.0, (r[1] + l[1]) / 2.0];
         let yaw = ((n[0] - mid[0]) * e[0] + (n[1] - mid[1]) * e[1]) / d2;
-        yaw.is_finite().then_some(Self {
+        let [mr, ml] = [face.landmarks[3], face.landmarks[4]];
+        let mouth = [(mr[0] + ml[0]) / 2.0, (mr[1] + ml[1]) / 2.0];
+        let height = ((mouth[0] - mid[0]).powi(2) + (mouth[1] - mid[1]).powi(2)).sqrt();
+        (yaw.is_finite() && height.is_finite()).then_some(Self {
             yaw,
             size: d2.sqrt(),
+            height,
         })
     }
 }
@@ -359,7 +367,8 @@ impl ChallengeSession {
             }
             None => {
                 let ratio = self.config.closer_ratio as f32;
-                let grown = pose.size / baseline.size.max(1.0);
+                let grown = (pose.size / baseline.size.max(1.0))
+                    .min(pose.height / baseline.height.max(1.0));
                 ((grown - 1.0) / (ratio - 1.0), false)
             }
         };
@@ -630,6 +639,29 @@ mod tests {
         assert_eq!(s.results().len(), 1, "{:?}", s.results());
         let r = s.finish(t0 + Duration::from_secs(10));
         assert_eq!(r.decision, PadDecision::Attack(Species::Unknown), "{r:?}");
+    }
+
+    #[test]
+    fn a_face_that_widens_only_did_not_step_closer() {
+        // A head (or a screen) turned away and back: foreshortened across, not down.
+        let across = |k: f32| {
+            let mut f = face(0.0, 60.0);
+            for p in &mut f.landmarks {
+                p[0] = 320.0 + (p[0] - 320.0) * k;
+            }
+            f
+        };
+        let t0 = Instant::now();
+        let mut s = ChallengeSession::new(Challenge::of(&[Action::StepCloser]), config(), t0);
+        s.handle_face(t0, 0, &across(0.8));
+        s.handle_face(t0 + Duration::from_millis(100), 1, &across(1.0));
+        assert!(!s.is_complete(), "{:?}", s.results());
+        // Closer: across and down.
+        s.handle_face(t0 + Duration::from_millis(200), 2, &face(0.0, 72.0));
+        assert!(matches!(
+            s.results()[0].outcome,
+            ActionOutcome::Done { frame: 2, .. }
+        ));
     }
 
     #[test]

@@ -189,9 +189,9 @@ impl HeadPose {
 }
 
 /// How far a [`Follower`] turns for a turn prompt, degrees.
-pub const FOLLOW_YAW_DEG: f64 = 28.0;
+pub const FOLLOW_YAW_DEG: f64 = 35.0;
 /// How much closer a [`Follower`] steps for "step closer" (face size ratio).
-pub const FOLLOW_CLOSER: f64 = 1.3;
+pub const FOLLOW_CLOSER: f64 = 1.4;
 
 /// A synthetic bona fide traveller who follows the challenge prompts: the photo on the
 /// head model, posed frame by frame. Time is counted in frames: `reaction` frames after a
