@@ -915,6 +915,31 @@ mod tests {
     }
 
     #[test]
+    fn a_challenge_prompt_reaches_the_traveller_screen_and_the_officers_live_view() {
+        use console::link::{GateEventKind, GateLink};
+        use vision::pad::challenge::Action;
+        let (ctx, _rx) = context(Box::new(DeadReader));
+        let (_, mut events) = ctx.link.subscribe_from_start();
+        ctx.screen.message(gate::MessageCode::LookAtCamera);
+        show_challenge(&ctx, Some((Action::TurnLeft, 1, 2)));
+        assert_eq!(ctx.screen.current().challenge, Some(("turn_left", [1, 2])));
+        let status = ctx.link.status().unwrap();
+        assert_eq!(status.step, "liveness challenge 1 of 2: turn left");
+        let ev = events.try_recv().unwrap();
+        assert_eq!(
+            ev.kind,
+            GateEventKind::Phase {
+                phase: status.phase.clone(),
+                step: "liveness challenge 1 of 2: turn left".into()
+            }
+        );
+        // Over: the prompt goes from both.
+        show_challenge(&ctx, None);
+        assert_eq!(ctx.screen.current().challenge, None);
+        assert_eq!(ctx.link.status().unwrap().step, "");
+    }
+
+    #[test]
     fn a_camera_that_cannot_open_is_a_device_fault() {
         let (ctx, mut rx) = context(Box::new(DeadReader));
         ctx.device(gate::Device::Camera, true);
