@@ -647,6 +647,7 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
             vision::pad::challenge::Challenge::draw(&c.challenge, |n| rng.gen_range(0..n))
         }),
     };
+    let asked = plan.challenge.is_some();
     let result = crate::lane::pad::capture(
         pipeline,
         &mut tee,
@@ -669,6 +670,10 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         }
         c.face
     });
+    if asked && result.is_err() {
+        // The capture failed midway: no prompt stays on either screen.
+        show_challenge(ctx, None);
+    }
     let live = tee.jpeg.take();
     let mut ees_reference = None;
     if let Some(jpeg) = &live {
