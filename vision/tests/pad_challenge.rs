@@ -303,3 +303,31 @@ fn a_replayed_head_turn_to_the_wrong_side_fails() {
         s.results()
     );
 }
+
+/// A passed challenge never makes a presentation live on its own: a photo moved as a plane
+/// whose challenge passed (a print moved closer passes "step closer") is still an attack,
+/// decided by the geometry.
+#[test]
+fn a_passed_challenge_does_not_make_a_planar_photo_live() {
+    let mut pipeline = common::pipeline();
+    let path = &photos()[1];
+    let photo = vision::read_photo(path).expect("photo");
+    let face = largest(&mut pipeline, &photo).expect("face");
+    let frames = synth::sequence(synth::Kind::PlanarPhoto, &photo, &face, 10, 0).unwrap();
+    let mut pad = PadSession::new(PadConfig::default());
+    for (id, frame) in frames.iter().enumerate() {
+        if let Some(f) = largest(&mut pipeline, frame) {
+            pad.handle_frame(id as u64, frame, &f).unwrap();
+        }
+    }
+    pad.handle_challenge(vision::pad::SignalResult {
+        signal: Signal::Challenge,
+        decision: PadDecision::Live,
+        score: 0.9,
+        reason: "asked step_closer: step_closer done after 400 ms".into(),
+    });
+    let v = pad.finish();
+    assert!(matches!(v.decision, PadDecision::Attack(_)), "{v:#?}");
+    assert_eq!(v.deciding, Signal::Geometry, "{v:#?}");
+    assert_eq!(challenge_signal(&v), PadDecision::Live);
+}
