@@ -4,4 +4,5 @@
 pub mod accept;
 pub mod backends;
 pub mod bank;
+mod camera;
 pub mod http;
