@@ -218,3 +218,76 @@ fn a_corrupt_pad_model_at_weight_zero_is_logged_and_the_gate_starts() {
         "{log}"
     );
 }
+
+/// The active challenge end to end (`[vision.pad.challenge] enabled`): at each capture the
+/// lane draws one or two actions and shows each on the lane's traveller screen; the
+/// simulated genuine traveller reads the prompt there and follows it
+/// (`vision::pad::synth::Follower`), so they pass, with the challenge named in the record;
+/// a screen replay plays its clip whatever is asked and is referred with
+/// `presentation_attack`. How long each challenge took is on `/metrics`.
+#[test]
+fn with_the_challenge_on_genuine_travellers_follow_it_and_a_replay_is_referred() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("egate.toml");
+    write_sim_config(&cfg, "\"genuine\", \"screen_replay\", \"genuine\"", "");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[vision.pad.challenge]\nenabled = true\nactions = 2\n");
+    std::fs::write(&cfg, text).unwrap();
+    let trail = state.path().join("audit.jsonl");
+    let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
+    let addr = d.wait_listening();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline && seen.len() < 3 {
+        std::thread::sleep(Duration::from_millis(200));
+        seen = audit_records(&trail, "passage");
+    }
+    let metrics = http(addr, "GET", "/metrics", "").unwrap().body;
+    d.signal("TERM");
+    let _ = d.wait_exit(Duration::from_secs(5));
+    let log = d.log.join("\n");
+    assert!(
+        seen.len() >= 3,
+        "fewer than 3 passages: {seen:?}\nlog:\n{log}"
+    );
+    for i in [0, 2] {
+        let genuine = &seen[i]["data"];
+        assert_eq!(genuine["outcome"], "accepted", "{genuine}\n{log}");
+        assert_eq!(genuine["pad"]["decision"], "live", "{genuine}");
+        assert_eq!(genuine["pad"]["challenge"], "live", "{genuine}\n{log}");
+        // A passed challenge never decides alone: the geometry saw depth.
+        assert_eq!(genuine["pad"]["signal"], "geometry", "{genuine}");
+    }
+    let replay = &seen[1]["data"];
+    assert_eq!(replay["outcome"], "referred", "{replay}\n{log}");
+    assert_eq!(replay["reason"], "presentation_attack", "{replay}");
+    assert_eq!(replay["pad"]["decision"], "attack", "{replay}");
+    assert!(
+        replay["pad"]["challenge"].is_string(),
+        "the replay was asked the challenge: {replay}"
+    );
+    // Each challenge asked is timed, by outcome.
+    let count = |outcome: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("egate_pad_challenge_seconds_count")
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(count("passed") >= 2.0, "{metrics}");
+    let sum = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("egate_pad_challenge_seconds_sum") && l.contains("outcome=\"passed\"")
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    eprintln!(
+        "challenges passed: {}, mean time {:.2} s",
+        count("passed"),
+        sum / count("passed")
+    );
+}

@@ -210,6 +210,7 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
                 [
                     "accessible",
                     "capturing",
+                    "challenge",
                     "guidance",
                     "lang",
                     "notice",
@@ -228,6 +229,67 @@ fn the_screen_follows_each_passage_in_the_documents_language_with_the_notice_fir
     assert!(
         ended[1..].iter().all(|r| r["data"]["notice"] == "2026-12"),
         "{ended:#?}"
+    );
+}
+
+/// With the liveness challenge on, its prompts reach the traveller screen during the camera
+/// step, one action after the other with its place, and are gone when the traveller is asked
+/// to proceed; the simulated traveller follows them and passes.
+#[test]
+fn the_challenge_prompts_reach_the_traveller_screen_one_after_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut d, addr) = start_with_screen(
+        dir.path(),
+        "\"genuine\"",
+        "[vision.pad.challenge]\nenabled = true\nactions = 2\n",
+    );
+    let enough = |got: &[serde_json::Value]| {
+        passages(got).iter().any(|p| {
+            p.iter().any(|u| u["challenge"].is_array())
+                && p.last().is_some_and(|u| u["step"] == "please_proceed")
+        })
+    };
+    let got = updates(
+        addr,
+        "gate-1-1",
+        Instant::now() + Duration::from_secs(120),
+        enough,
+    );
+    let catalogue = http(addr, "GET", "/messages/de", "").map(|r| r.body);
+    d.signal("TERM");
+    d.wait_exit(Duration::from_secs(20));
+    let all = passages(&got);
+    let p = all
+        .iter()
+        .find(|p| p.iter().any(|u| u["challenge"].is_array()))
+        .unwrap_or_else(|| panic!("no challenge on screen in {got:#?}"));
+    assert_eq!(p.last().unwrap()["step"], "please_proceed", "{p:#?}");
+    let mut asked: Vec<(String, u64)> = p
+        .iter()
+        .filter_map(|u| {
+            let c = u["challenge"].as_array()?;
+            assert_eq!(u["step"], "look_at_camera", "{u}");
+            Some((c[0].as_str()?.to_string(), c[1][0].as_u64()?))
+        })
+        .collect();
+    // Other changes on screen (the capture starting, guidance) repeat the prompt.
+    asked.dedup();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!((asked[0].1, asked[1].1), (1, 2), "{asked:?}");
+    assert_ne!(asked[0].0, asked[1].0, "two different actions: {asked:?}");
+    for (code, _) in &asked {
+        assert!(
+            ["turn_left", "turn_right", "step_closer"].contains(&code.as_str()),
+            "{code}"
+        );
+    }
+    // After the challenge, nothing is asked any more.
+    assert!(p.last().unwrap()["challenge"].is_null(), "{p:#?}");
+    // The prompts have texts in the document's language.
+    let catalogue = catalogue.expect("the catalogue");
+    assert!(
+        catalogue.contains("challenge.turn_left") && catalogue.contains("Kopf nach links"),
+        "{catalogue}"
     );
 }
 

@@ -64,7 +64,17 @@ async function render(u) {
   document.getElementById('consent-yes').textContent = t('labels.consent_yes');
   document.getElementById('consent-no').textContent = t('labels.consent_no');
   const guidance = u.guidance ? t(`guidance.${u.guidance}`) : '';
-  document.getElementById('guidance').textContent = guidance;
+  // The liveness challenge's prompt replaces the guidance while it is asked.
+  const challenge = document.getElementById('challenge');
+  challenge.hidden = !u.challenge;
+  if (u.challenge) {
+    const [code, [step, steps]] = u.challenge;
+    challenge.dataset.action = code;
+    document.getElementById('challenge-text').textContent = t(`challenge.${code}`);
+    document.getElementById('challenge-label').textContent =
+      fill(t('labels.challenge'), { step: String(step), steps: String(steps) });
+  }
+  document.getElementById('guidance').textContent = u.challenge ? '' : guidance;
   const box = document.getElementById('progress-box');
   box.hidden = !u.progress;
   if (u.progress) {
@@ -94,6 +104,8 @@ async function render(u) {
   }
   window.egateSteps.push({
     seq: u.seq, step: u.step, lang: u.lang, text, guidance: u.guidance, notice: u.notice,
+    challenge: u.challenge ? u.challenge[0] : null,
+    challengeText: u.challenge ? document.getElementById('challenge-text').textContent : '',
     noticeShown: !notice.hidden, capturing: u.capturing, accessible: u.accessible, at: Date.now(),
   });
 }

@@ -35,6 +35,9 @@ pub const GUIDANCE: [&str; 8] = [
     "hold_still",
 ];
 
+/// The liveness challenge's prompts (`vision::pad::challenge::Action::as_str`).
+pub const CHALLENGE: [&str; 3] = ["turn_left", "turn_right", "step_closer"];
+
 /// Every key a catalogue must have, with the placeholders its text may use.
 fn schema() -> Vec<(String, &'static [&'static str])> {
     let mut keys: Vec<(String, &'static [&'static str])> =
@@ -49,6 +52,12 @@ fn schema() -> Vec<(String, &'static [&'static str])> {
             .iter()
             .map(|g| (format!("guidance.{g}"), &[] as &[&str])),
     );
+    keys.extend(
+        CHALLENGE
+            .iter()
+            .map(|c| (format!("challenge.{c}"), &[] as &[&str])),
+    );
+    keys.push(("labels.challenge".into(), &["step", "steps"]));
     keys.push(("notice.title".into(), &[]));
     keys.push(("notice.body".into(), &[]));
     keys.push(("notice.more".into(), &["url"]));

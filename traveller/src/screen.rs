@@ -1,5 +1,6 @@
 //! What one lane's traveller screen shows, sans-IO: the step (from the gate's messages),
-//! the language, the face pipeline's guidance (held long enough to be read), the privacy
+//! the language, the face pipeline's guidance (held long enough to be read), the liveness
+//! challenge's prompt (shown at once: its time bound runs from it), the privacy
 //! notice before any capture, and a progress indication. Every update is a value the page
 //! renders; none carries a reason for a referral or any personal data.
 
@@ -68,6 +69,9 @@ pub struct Update {
     pub lang: String,
     /// The face pipeline's guidance code, while the camera step lasts.
     pub guidance: Option<&'static str>,
+    /// The liveness challenge's prompt (`vision::pad::challenge::Action::as_str`: the
+    /// catalogues' `challenge.<code>`) while it is asked, with its place `[n, of]`.
+    pub challenge: Option<(&'static str, [u8; 2])>,
     /// The version of the privacy notice on screen, if it is.
     pub notice: Option<String>,
     /// Whether the camera has started taking frames in this passage.
@@ -85,6 +89,7 @@ pub struct Screen {
     document_lang: Option<String>,
     chosen_lang: Option<String>,
     guidance: Option<(&'static str, Instant)>,
+    challenge: Option<(&'static str, [u8; 2])>,
     notice_version: String,
     capturing: bool,
     accessible: bool,
@@ -101,6 +106,7 @@ impl Screen {
             document_lang: None,
             chosen_lang: None,
             guidance: None,
+            challenge: None,
             notice_version: notice_version.to_string(),
             capturing: false,
             accessible: false,
@@ -123,6 +129,7 @@ impl Screen {
                 .or_else(|| self.document_lang.clone())
                 .unwrap_or_else(|| self.default_lang.clone()),
             guidance: self.guidance.map(|(g, _)| g),
+            challenge: self.challenge,
             notice: shows_notice(self.step).then(|| self.notice_version.clone()),
             capturing: self.capturing,
             accessible: self.accessible,
@@ -145,7 +152,23 @@ impl Screen {
         }
         self.step = code;
         self.guidance = None;
+        // The challenge is asked during the capture; any other step ends it on screen.
+        if code != MessageCode::LookAtCamera {
+            self.challenge = None;
+        }
         self.changed()
+    }
+
+    /// The liveness challenge asks for `prompt` (`(code, n, of)`), or is over (`None`).
+    /// Shown at once, whatever the step: the prompt's time bound runs from now. `None` when
+    /// nothing changes on screen.
+    pub fn challenge(&mut self, prompt: Option<(&'static str, usize, usize)>) -> Option<Update> {
+        let prompt = prompt.map(|(c, n, of)| (c, [n.min(9) as u8, of.min(9) as u8]));
+        if prompt == self.challenge {
+            return None;
+        }
+        self.challenge = prompt;
+        Some(self.changed())
     }
 
     /// The face pipeline's guidance at `now`; `None` when nothing changes on screen (the
@@ -244,6 +267,25 @@ mod tests {
             Some("hold_still")
         );
         assert_eq!(s.message(MessageCode::PleaseGoBack).guidance, None);
+    }
+
+    #[test]
+    fn the_challenge_prompt_shows_at_once_and_ends_with_the_camera_step() {
+        let t0 = Instant::now();
+        let mut s = Screen::new("en", "1");
+        s.message(MessageCode::LookAtCamera);
+        s.guidance("hold_still", t0);
+        let u = s.challenge(Some(("turn_left", 1, 2))).unwrap();
+        assert_eq!(u.challenge, Some(("turn_left", [1, 2])));
+        // Not held like guidance: the next action replaces it at once.
+        assert_eq!(s.challenge(Some(("turn_left", 1, 2))), None);
+        let u = s.challenge(Some(("step_closer", 2, 2))).unwrap();
+        assert_eq!(u.challenge, Some(("step_closer", [2, 2])));
+        assert_eq!(s.challenge(None).unwrap().challenge, None);
+        s.challenge(Some(("turn_right", 1, 1)));
+        // The camera step shown again (a race with the capture's start) keeps the prompt.
+        assert!(s.message(MessageCode::LookAtCamera).challenge.is_some());
+        assert_eq!(s.message(MessageCode::PleaseProceed).challenge, None);
     }
 
     #[test]

@@ -106,6 +106,12 @@ impl Feed {
         }
     }
 
+    /// The liveness challenge asks for `prompt` (`(code, n, of)`: the action's code, its
+    /// place and how many), or is over (`None`).
+    pub fn challenge(&self, prompt: Option<(&'static str, usize, usize)>) {
+        self.apply(|s| s.challenge(prompt));
+    }
+
     /// The traveller (or an officer) asked for the accessible mode: larger text and spoken
     /// prompts on the screen, and more time at the gate for this passage.
     pub fn assist(&self) {

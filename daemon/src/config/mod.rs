@@ -153,6 +153,20 @@ impl Config {
                  liveness_not_checked = true",
             );
         }
+        let challenge = &self.vision.pad.challenge;
+        if challenge.enabled
+            && challenge.validate().is_empty()
+            && challenge.max_duration().as_secs_f64() > self.timeouts.capture_attempt - 1.0
+        {
+            p.bad(
+                "vision.pad.challenge.time_per_action_s",
+                format!(
+                    "a challenge of {} action(s) × {} s does not fit in [timeouts] \
+                     capture_attempt = {} s less 1 s for the face match",
+                    challenge.actions, challenge.time_per_action_s, self.timeouts.capture_attempt
+                ),
+            );
+        }
         for (key, message) in self.console.problems() {
             p.bad(key, message);
         }
@@ -293,6 +307,28 @@ mod tests {
             "{}",
             errs[0].message
         );
+    }
+
+    #[test]
+    fn a_challenge_is_checked_with_line_and_key_and_must_fit_the_capture_attempt() {
+        let c = parse("[vision.pad.challenge]\nenabled = true\n").unwrap();
+        assert!(c.vision.pad.challenge.enabled);
+        let errs = parse("[vision.pad.challenge]\nenabled = true\nactions = 3\n").unwrap_err();
+        let keys: Vec<_> = errs.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(keys, vec![("vision.pad.challenge.actions", Some(3))]);
+        let errs = parse("[vision.pad.challenge]\nenabled = true\nblink = true\n").unwrap_err();
+        assert!(errs[0].message.contains("unknown key"), "{errs:?}");
+        let errs = parse(
+            "[timeouts]\ncapture_attempt = 6.0\n[vision.pad.challenge]\nenabled = true\n\
+             time_per_action_s = 3.0\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (errs[0].key.as_str(), errs[0].line),
+            ("vision.pad.challenge.time_per_action_s", Some(5)),
+            "{errs:?}"
+        );
+        assert!(errs[0].message.contains("capture_attempt"), "{errs:?}");
     }
 
     #[test]

@@ -651,25 +651,38 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         jpeg: None,
         screen: &ctx.screen,
     };
+    let plan = crate::lane::pad::PadPlan {
+        config: ctx.pad.config(),
+        sensor: ctx.pad_sensor.as_deref(),
+        challenge: ctx.pad.config().filter(|c| c.challenge.enabled).map(|c| {
+            use rand::Rng;
+            let mut rng = rand::rngs::OsRng;
+            vision::pad::challenge::Challenge::draw(&c.challenge, |n| rng.gen_range(0..n))
+        }),
+        models: pad_models.as_mut(),
+    };
+    let asked = plan.challenge.is_some();
     let result = crate::lane::pad::capture(
         pipeline,
-        pad_models.as_mut(),
         &mut tee,
         &reference,
         matcher,
         *policy,
-        ctx.pad.config(),
-        ctx.pad_sensor.as_deref(),
+        plan,
         Instant::now,
         |guidance| {
             if let Some(g) = guidance.first() {
                 ctx.screen.guidance(g.code());
             }
         },
+        |prompt| show_challenge(ctx, prompt),
     )
-    .map(|(face, p)| {
-        *pad = p;
-        face
+    .map(|c| {
+        *pad = c.pad;
+        if let (Some(r), Some(m)) = (&c.challenge, &ctx.metrics) {
+            m.steps.challenge(r.passed, r.took);
+        }
+        c.face
     });
     // A frozen camera is a device fault, reported before the face verdict reaches the gate
     // (the gate then ends the passage for the fault; the verdict comes too late to count).
@@ -681,6 +694,10 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         }
         Ok(_) => ctx.device(gate::Device::Camera, None),
         Err(_) => {}
+    }
+    if asked && result.is_err() {
+        // The capture failed midway: no prompt stays on either screen.
+        show_challenge(ctx, None);
     }
     let live = tee.jpeg.take();
     let mut ees_reference = None;
@@ -710,6 +727,30 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
             gate::FaceVerdict::NoFace
         }
     }
+}
+
+/// The liveness challenge's prompt (or its end, `None`) on the traveller display and in
+/// the officers' live view (the gate's status step, published as an event).
+fn show_challenge(
+    ctx: &JobContext,
+    prompt: Option<(vision::pad::challenge::Action, usize, usize)>,
+) {
+    ctx.screen
+        .challenge(prompt.map(|(a, n, of)| (a.as_str(), n, of)));
+    let step = match prompt {
+        Some((a, n, of)) => format!(
+            "liveness challenge {n} of {of}: {}",
+            a.as_str().replace('_', " ")
+        ),
+        None => String::new(),
+    };
+    let mut phase = String::new();
+    ctx.link.set_status(|s| {
+        s.step = step.clone();
+        phase = s.phase.clone();
+    });
+    ctx.link
+        .publish(console::link::GateEventKind::Phase { phase, step });
 }
 
 /// The live capture's first frame against the EES facial image.
@@ -903,6 +944,31 @@ mod tests {
             facts.chip_refusal,
             Some(gate::ReasonCode::ChipAuthInconsistent)
         );
+    }
+
+    #[test]
+    fn a_challenge_prompt_reaches_the_traveller_screen_and_the_officers_live_view() {
+        use console::link::{GateEventKind, GateLink};
+        use vision::pad::challenge::Action;
+        let (ctx, _rx) = context(Box::new(DeadReader));
+        let (_, mut events) = ctx.link.subscribe_from_start();
+        ctx.screen.message(gate::MessageCode::LookAtCamera);
+        show_challenge(&ctx, Some((Action::TurnLeft, 1, 2)));
+        assert_eq!(ctx.screen.current().challenge, Some(("turn_left", [1, 2])));
+        let status = ctx.link.status().unwrap();
+        assert_eq!(status.step, "liveness challenge 1 of 2: turn left");
+        let ev = events.try_recv().unwrap();
+        assert_eq!(
+            ev.kind,
+            GateEventKind::Phase {
+                phase: status.phase.clone(),
+                step: "liveness challenge 1 of 2: turn left".into()
+            }
+        );
+        // Over: the prompt goes from both.
+        show_challenge(&ctx, None);
+        assert_eq!(ctx.screen.current().challenge, None);
+        assert_eq!(ctx.link.status().unwrap().step, "");
     }
 
     #[test]

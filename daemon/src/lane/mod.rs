@@ -156,7 +156,13 @@ impl Lane {
             metrics: Some(shared.metrics.for_gate(id)),
             pad: pad::PadLink::new(
                 (cfg.gate.liveness == gate::LivenessMode::Required).then_some(cfg.vision.pad),
-                std::time::Duration::from_secs_f64(cfg.vision.capture.window_s.clamp(0.0, 60.0)),
+                // A capture with a challenge lasts as long as the challenge if that is longer.
+                std::time::Duration::from_secs_f64(cfg.vision.capture.window_s.clamp(0.0, 60.0))
+                    .max(if cfg.vision.pad.challenge.enabled {
+                        cfg.vision.pad.challenge.max_duration()
+                    } else {
+                        std::time::Duration::ZERO
+                    }),
             ),
             pad_sensor: devices.pad_sensor,
         });

@@ -7,6 +7,11 @@
 //! job ([`gate::Command::StartPad`] right after its `StartFaceMatch`); the n-th PAD job takes
 //! the n-th capture's PAD verdict from [`PadLink`] and hands it to the gate with its own
 //! ticket. The verdict's deciding signal goes into the passage record.
+//!
+//! With `[vision.pad.challenge] enabled`, the face job draws a challenge at the start of
+//! each capture and [`capture`] asks it on the same frames: each prompt goes to the
+//! traveller display and the officers' live view as it is asked, and the challenge's signal
+//! fuses with the others (`vision::pad::challenge`).
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
@@ -14,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tracing::{info, warn};
+use vision::pad::challenge::{Action, Challenge, ChallengeSession};
 use vision::pad::models::PadModels;
 use vision::pad::{PadConfig, PadDecision, PadSession, PadVerdict, Signal};
 
@@ -134,12 +140,11 @@ pub fn record(v: &PadVerdict) -> Value {
     });
     // With a PAD sensor: what it concluded, beside the deciding signal.
     if let Some(s) = v.signals.iter().find(|s| s.signal == Signal::Sensor) {
-        r["sensor"] = match s.decision {
-            PadDecision::Live => "live",
-            PadDecision::Attack(_) => "attack",
-            PadDecision::Inconclusive => "inconclusive",
-        }
-        .into();
+        r["sensor"] = decision_word(s.decision).into();
+    }
+    // With a challenge: whether it was followed, beside the deciding signal.
+    if let Some(s) = v.signals.iter().find(|s| s.signal == Signal::Challenge) {
+        r["challenge"] = decision_word(s.decision).into();
     }
     // The weak model signals, when they ran: their mean scores (they decide only through
     // `[vision.pad.models] weight`, and never an attack).
@@ -178,6 +183,14 @@ pub fn load_models(
             warn!(error = %e, "the weak PAD models are not loaded (weight 0: their scores are not recorded)");
             Ok(None)
         }
+    }
+}
+
+fn decision_word(d: PadDecision) -> &'static str {
+    match d {
+        PadDecision::Live => "live",
+        PadDecision::Attack(_) => "attack",
+        PadDecision::Inconclusive => "inconclusive",
     }
 }
 
@@ -262,40 +275,98 @@ pub fn pad_job(link: &PadLink) -> gate::PadVerdict {
     }
 }
 
+/// What PAD does during one capture.
+#[derive(Default)]
+pub struct PadPlan<'a> {
+    /// The PAD thresholds; `None`: no PAD (liveness not checked).
+    pub config: Option<PadConfig>,
+    /// The lane's PAD sensor, read with each frame.
+    pub sensor: Option<&'a dyn hardware::pad_sensor::PadSensor>,
+    /// The challenge to ask (drawn by the caller); asked only with PAD.
+    pub challenge: Option<Challenge>,
+    /// The weak PAD models (`[vision.pad.models]`), when loaded; run only with PAD.
+    pub models: Option<&'a mut PadModels>,
+}
+
+/// A capture's results.
+pub struct Captured {
+    /// The face verdict.
+    pub face: vision::FaceVerdict,
+    /// The PAD verdict, when PAD ran.
+    pub pad: Option<PadVerdict>,
+    /// How the challenge went, when one was asked.
+    pub challenge: Option<ChallengeReport>,
+}
+
+/// How long a capture's challenge took and whether it passed (no personal data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChallengeReport {
+    /// The actions asked, in order.
+    pub actions: Vec<Action>,
+    /// Every action done in time.
+    pub passed: bool,
+    /// First prompt to the last action judged.
+    pub took: Duration,
+}
+
 /// The face job's capture window with PAD on the same frames: frames from `source`, each
 /// analysed once; the matcher's session takes them until it is complete, PAD until it has
 /// enough frames or the window closes. A frame that repeats a recent one goes to neither, and
 /// a frozen camera ends the capture at once (`vision::freeze`: the face verdict is
-/// `CameraFrozen`). Returns the face verdict and, when PAD ran, its verdict.
+/// `CameraFrozen`). With a challenge, its first prompt goes to
+/// `on_prompt` before the first frame, each next one when the last is done, and `None` when
+/// it is over; PAD then takes frames until the challenge is over and the geometry signal can
+/// decide (or the window has closed), so the capture takes at most the longer of the window
+/// and the challenge's bound (`actions × time_per_action_s`), plus one frame.
 #[allow(clippy::too_many_arguments)]
 pub fn capture(
     pipeline: &mut vision::FacePipeline,
-    mut models: Option<&mut PadModels>,
     source: &mut dyn vision::source::FrameSource,
     reference: &vision::Embedding,
     matcher: &vision::Matcher,
     policy: vision::CapturePolicy,
-    pad: Option<PadConfig>,
-    sensor: Option<&dyn hardware::pad_sensor::PadSensor>,
+    plan: PadPlan<'_>,
     mut clock: impl FnMut() -> Instant,
     mut on_guidance: impl FnMut(&[vision::quality::Guidance]),
-) -> vision::Result<(vision::FaceVerdict, Option<PadVerdict>)> {
-    let mut session = vision::CaptureSession::new(clock(), policy);
+    mut on_prompt: impl FnMut(Option<(Action, usize, usize)>),
+) -> vision::Result<Captured> {
+    let start = clock();
+    let mut session = vision::CaptureSession::new(start, policy);
     let deadline = session.poll_timeout();
-    let mut pad = pad.map(PadSession::new);
+    let mut pad = plan.config.map(PadSession::new);
+    let mut challenge = match (plan.config, plan.challenge) {
+        (Some(c), Some(ch)) => Some(ChallengeSession::new(ch, c.challenge, start)),
+        _ => None,
+    };
+    let mut models = plan.models;
+    let mut shown = None;
     let mut id = 0u64;
     loop {
         let now = clock();
+        if let Some(c) = challenge.as_mut() {
+            c.handle_timeout(now);
+            let prompt = c.prompt();
+            if prompt != shown {
+                shown = prompt;
+                on_prompt(prompt);
+            }
+        }
         let face_done = session.is_complete(now);
-        let pad_done = now >= deadline || pad.as_ref().is_none_or(PadSession::has_enough);
+        let pad_done = challenge.as_ref().is_none_or(ChallengeSession::is_complete)
+            && match &pad {
+                None => true,
+                Some(_) if now >= deadline => true,
+                Some(p) if challenge.is_some() => p.geometry_decided(),
+                Some(p) => p.has_enough(),
+            };
         if face_done && pad_done {
             break;
         }
         let Some(frame) = source.next_frame()? else {
             break;
         };
-        // A repeated frame is evidence of nothing new, for the match or PAD; a camera that
-        // keeps repeating ends the capture as frozen.
+        // A repeated frame is evidence of nothing new, for the match, PAD or the challenge; a
+        // camera that keeps repeating ends the capture as frozen.
         if !session.handle_raw(&frame) {
             if session.is_frozen() {
                 break;
@@ -303,36 +374,68 @@ pub fn capture(
             continue;
         }
         id += 1;
-        if let (Some(p), Some(sensor)) = (pad.as_mut(), sensor) {
+        if let (Some(p), Some(sensor)) = (pad.as_mut(), plan.sensor) {
             p.handle_pad_sensor(pad_sensor_evidence(id, sensor.read()));
         }
         let width = frame.width();
-        if !face_done {
+        let face = if !face_done {
             let analysis = pipeline.analyze(&frame)?;
-            if let Some(p) = pad.as_mut() {
-                match &analysis.primary {
-                    Some(face) => {
-                        p.handle_frame(id, &frame, &face.detection)?;
-                        score_models(p, models.as_deref_mut(), id, &frame, &face.detection);
-                    }
-                    None => p.handle_no_face(),
-                }
+            let face = analysis.primary.as_ref().map(|f| f.detection);
+            if let (Some(p), Some(f)) = (pad.as_mut(), face.as_ref()) {
+                p.handle_frame(id, &frame, f)?;
+                score_models(p, models.as_deref_mut(), id, &frame, f);
             }
             drop(frame);
             on_guidance(&session.handle_frame(clock(), analysis, width));
+            face
         } else if let Some(p) = pad.as_mut() {
             // The match has its frames; PAD needs a few more of the same stream.
             let faces = pipeline.detect(&frame)?;
-            match faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
-                Some(face) => {
-                    p.handle_frame(id, &frame, face)?;
-                    score_models(p, models.as_deref_mut(), id, &frame, face);
-                }
-                None => p.handle_no_face(),
+            let face = faces
+                .into_iter()
+                .max_by(|a, b| a.area().total_cmp(&b.area()));
+            if let Some(f) = face.as_ref() {
+                p.handle_frame(id, &frame, f)?;
+                score_models(p, models.as_deref_mut(), id, &frame, f);
+            }
+            face
+        } else {
+            None
+        };
+        if face.is_none() {
+            if let Some(p) = pad.as_mut() {
+                p.handle_no_face();
+            }
+        }
+        if let Some(c) = challenge.as_mut() {
+            match face.as_ref() {
+                Some(f) => c.handle_face(clock(), id, f),
+                None => c.handle_no_face(clock()),
             }
         }
     }
-    Ok((session.finish(reference, matcher), pad.map(|p| p.finish())))
+    let mut report = None;
+    if let Some(mut c) = challenge {
+        let now = clock();
+        let signal = c.finish(now);
+        report = Some(ChallengeReport {
+            actions: c.challenge().actions().to_vec(),
+            passed: signal.decision == PadDecision::Live,
+            took: c.elapsed(now),
+        });
+        info!(challenge = %signal.reason, "liveness challenge");
+        if shown.is_some() {
+            on_prompt(None);
+        }
+        if let Some(p) = pad.as_mut() {
+            p.handle_challenge(signal);
+        }
+    }
+    Ok(Captured {
+        face: session.finish(reference, matcher),
+        pad: pad.map(|p| p.finish()),
+        challenge: report,
+    })
 }
 
 /// The weak models' scores of the frame PAD just took, on the frames it asks for. A frame

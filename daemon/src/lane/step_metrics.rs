@@ -1,8 +1,9 @@
 //! Metrics of the passage's steps and of the gate's trust data, for monitoring without
 //! personal data: how long each background job (chip read, borderdb, face match, PAD) took,
 //! the distribution of face-match scores (a histogram only: no per-passage value is
-//! exported), and the issue and next-update times of the CRLs the gate checks against
-//! (their age and nearness to expiry follow in PromQL: `time() - ...`).
+//! exported), how long the liveness challenge took, by outcome, and the issue and
+//! next-update times of the CRLs the gate checks against (their age and nearness to expiry
+//! follow in PromQL: `time() - ...`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntGaugeVec, Opts, Regis
 pub struct StepMetrics {
     job_seconds: HistogramVec,
     face_score: HistogramVec,
+    challenge_seconds: HistogramVec,
     crl_this_update: GaugeVec,
     crl_next_update: GaugeVec,
     trust_anchors: IntGaugeVec,
@@ -43,6 +45,17 @@ impl StepMetrics {
             .buckets((0..=20).map(|i| f64::from(i) / 20.0).collect()),
             &["gate", "decision"],
         )?;
+        let challenge_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "egate_pad_challenge_seconds",
+                "Time of each liveness challenge, first prompt to the last action judged, by \
+                 outcome (passed, failed): what the challenge adds to the face step.",
+            )
+            .buckets(vec![
+                0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0,
+            ]),
+            &["gate", "outcome"],
+        )?;
         let crl_this_update = GaugeVec::new(
             Opts::new(
                 "egate_trust_crl_this_update_timestamp_seconds",
@@ -66,12 +79,14 @@ impl StepMetrics {
         )?;
         registry.register(Box::new(job_seconds.clone()))?;
         registry.register(Box::new(face_score.clone()))?;
+        registry.register(Box::new(challenge_seconds.clone()))?;
         registry.register(Box::new(crl_this_update.clone()))?;
         registry.register(Box::new(crl_next_update.clone()))?;
         registry.register(Box::new(trust_anchors.clone()))?;
         Ok(Self {
             job_seconds,
             face_score,
+            challenge_seconds,
             crl_this_update,
             crl_next_update,
             trust_anchors,
@@ -149,6 +164,15 @@ impl GateStepMetrics {
         }
     }
 
+    /// A liveness challenge ended after `took`, passed or not.
+    pub fn challenge(&self, passed: bool, took: std::time::Duration) {
+        let outcome = if passed { "passed" } else { "failed" };
+        self.m
+            .challenge_seconds
+            .with_label_values(&[&self.gate, outcome])
+            .observe(took.as_secs_f64());
+    }
+
     /// The trust data the gate checks against.
     pub fn trust(&self, store: &document::pki::CscaStore) {
         self.m
@@ -197,6 +221,16 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("step=\"chip_read\""), "{text}");
+        m.challenge(true, std::time::Duration::from_millis(1200));
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&registry.gather())
+            .unwrap();
+        assert!(
+            text.contains(
+                "egate_pad_challenge_seconds_bucket{gate=\"g\",outcome=\"passed\",le=\"1.5\"} 1"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("egate_face_score_bucket{decision=\"match\",gate=\"g\",le=\"0.6\"} 0"),
             "{text}"

@@ -155,17 +155,22 @@ impl Checks for LaneChecks {
         };
         match crate::lane::pad::capture(
             pipeline,
-            pad_models.as_mut(),
             &mut source,
             &reference,
             matcher,
             *policy,
-            pad_config,
-            None,
+            // The acceptance engine's presentations are recorded clips: no challenge is
+            // asked of them.
+            crate::lane::pad::PadPlan {
+                config: pad_config,
+                models: pad_models.as_mut(),
+                ..Default::default()
+            },
             clock,
             |_| {},
+            |_| {},
         ) {
-            Ok((face, pad)) => FaceCheck {
+            Ok(crate::lane::pad::Captured { face, pad, .. }) => FaceCheck {
                 camera_frozen: face.decision == vision::Decision::CameraFrozen,
                 face: jobs::to_gate_face(&face),
                 pad: match &pad {

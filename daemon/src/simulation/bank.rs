@@ -15,7 +15,6 @@
 //! MRZ is handed to the chip-read job directly), the camera (image files replayed), a border
 //! database source and the EES (`super::backends`).
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 use zeroize::Zeroizing;
 
+use super::camera::{Presented, ReplayCamera};
 use crate::config::{Config, SimConfig};
 use crate::lane::jobs;
 use crate::lane::{Devices, Lane, Shared};
@@ -75,29 +75,6 @@ struct Traveller {
     live: Presented,
 }
 
-/// What is before the simulated camera.
-enum Presented {
-    /// Nobody.
-    Nothing,
-    /// Photos replayed as they are (without the face models, which the synthetic camera needs).
-    Files(Vec<PathBuf>),
-    /// A synthetic presentation (`vision::pad::synth`): a bona fide face turning, a print or
-    /// a screen replay, and what a PAD sensor beside the camera would see of it.
-    Frames(Vec<vision::Frame>, sim::pad_sensor::Before),
-}
-
-impl Presented {
-    /// What a PAD sensor beside the camera sees.
-    fn before(&self) -> sim::pad_sensor::Before {
-        use sim::pad_sensor::Before;
-        match self {
-            Self::Nothing => Before::Nothing,
-            Self::Files(_) => Before::Face,
-            Self::Frames(_, before) => *before,
-        }
-    }
-}
-
 /// The simulator's chip link: the card the current traveller placed on the reader, read
 /// through pcscd + vpcd with the production PC/SC adapter when the lane has a vpcd reader,
 /// in-process with the contactless link model otherwise.
@@ -135,48 +112,6 @@ impl jobs::ChipLink for SimChipLink {
                 r.map_err(|e| jobs::ChipError::Document(e.to_string()))
             }
         }
-    }
-}
-
-/// The simulator's camera: what the current traveller presents, replayed in a loop.
-struct ReplayCamera {
-    files: Mutex<Presented>,
-    /// The lane's simulated PAD sensor (`[sim] pad_sensor`), shown the same presentation.
-    sensor: Option<Arc<sim::pad_sensor::SimPadSensor>>,
-    /// Its freeze (the `camera_frozen` fault) and last frame.
-    freezer: Arc<super::camera::Freezer>,
-}
-
-impl ReplayCamera {
-    /// What stands before the camera (and the PAD sensor) from now on.
-    fn show(&self, presented: Presented) {
-        if let Some(s) = &self.sensor {
-            s.present(presented.before());
-        }
-        *self.files.lock().unwrap_or_else(|p| p.into_inner()) = presented;
-    }
-}
-
-impl jobs::Camera for ReplayCamera {
-    fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
-        let presented = self.files.lock().unwrap_or_else(|p| p.into_inner());
-        let source = match &*presented {
-            Presented::Files(files) if !files.is_empty() => {
-                vision::source::ReplaySource::from_files(files, true).map_err(|e| e.to_string())?
-            }
-            Presented::Frames(frames, _) if !frames.is_empty() => {
-                let copies = frames
-                    .iter()
-                    .map(vision::Frame::try_clone)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.to_string())?;
-                vision::source::ReplaySource::new(copies, true)
-            }
-            // Nobody in front of the camera (the traveller has left): a working camera that
-            // sees no face, not a broken one.
-            _ => return Ok(self.freezer.wrap(Box::new(super::camera::EmptyLane::new()))),
-        };
-        Ok(self.freezer.wrap(Box::new(source)))
     }
 }
 
@@ -376,6 +311,9 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<SimBank> {
         let camera = Arc::new(ReplayCamera {
             files: Mutex::new(Presented::Nothing),
             sensor: pad_sensor.clone(),
+            prompts: (cfg.vision.pad.challenge.enabled
+                && cfg.gate.liveness == gate::LivenessMode::Required)
+                .then(|| shared.screens.lane(&id)),
             freezer: Arc::default(),
         });
         bank.cameras.push(camera.freezer.clone());
@@ -996,30 +934,35 @@ fn make_traveller(
         );
         Presented::Files(face.live.clone())
     } else {
-        let live = &*face.faces[rng.gen_range(0..face.faces.len())];
+        let photo = face.faces[rng.gen_range(0..face.faces.len())].clone();
+        let live = &*photo;
         use sim::pad_sensor::Before;
         let before = match kind {
             Kind::Print => Before::Print,
             Kind::ScreenReplay => Before::Screen,
             _ => Before::Face,
         };
-        Presented::Frames(
-            match kind {
-                Kind::BonaFide => live
+        match kind {
+            Kind::BonaFide => Presented::Live {
+                clip: live
                     .bona_fide
                     .iter()
                     .map(vision::Frame::try_clone)
                     .collect::<Result<_, _>>()?,
-                _ => vision::pad::synth::sequence(
+                seed: rng.gen(),
+                photo,
+            },
+            _ => Presented::Frames(
+                vision::pad::synth::sequence(
                     kind,
                     &live.photo,
                     &live.face,
                     PRESENTATION_FRAMES,
                     rng.gen(),
                 )?,
-            },
-            before,
-        )
+                before,
+            ),
+        }
     };
     Ok(Traveller {
         chip: doc.chip,

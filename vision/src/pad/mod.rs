@@ -15,6 +15,12 @@
 //! - [`edges`]: straight edges framing the face on three or four sides (a bezel, a paper
 //!   border).
 //!
+//! - [`challenge`]: the traveller display asks for one or two actions (turn the head left
+//!   or right, step closer) in a random order, each within a time bound; the landmarks
+//!   across the frames say whether each was done in time. A failed challenge is an attack
+//!   of unknown species or inconclusive, as configured; a passed one never makes a
+//!   presentation live on its own.
+//!
 //! - a PAD sensor beside the camera (near-infrared or depth, as real gates carry), when the
 //!   gate has one: its readings come in as [`PadSensorEvidence`] per frame, from the
 //!   `hardware::pad_sensor` hook.
@@ -33,6 +39,7 @@
 //! on real attacks have not been measured; [`eval`] is the ISO/IEC 30107-3 harness a customer
 //! runs on their own attack set.
 
+pub mod challenge;
 pub mod edges;
 pub mod eval;
 pub mod geometry;
@@ -62,11 +69,13 @@ pub enum Signal {
     Antispoof,
     /// The `livenessnet` model (a weak signal, [`models`]).
     Livenessnet,
+    /// The active challenge: the actions the traveller display asked for, done in time.
+    Challenge,
 }
 
 impl Signal {
-    /// Every signal measured on the camera's frames by the project's own checks (not the
-    /// sensor's, which needs one, nor the weak models', which need their files).
+    /// Every passive signal measured on the camera's frames by the project's own checks (the
+    /// sensor needs a sensor, the challenge a display that asks, the weak models their files).
     pub const ALL: [Signal; 3] = [Signal::Geometry, Signal::Texture, Signal::Edges];
 
     /// The stable name.
@@ -78,6 +87,7 @@ impl Signal {
             Self::Sensor => "sensor",
             Self::Antispoof => "antispoof",
             Self::Livenessnet => "livenessnet",
+            Self::Challenge => "challenge",
         }
     }
 }
@@ -99,6 +109,9 @@ pub enum Species {
     ScreenReplay,
     /// Something planar the signal cannot tell apart (a print or a screen).
     Planar,
+    /// An attack whose instrument the signal cannot tell: a presentation that did not
+    /// follow the challenge (a replay, a print, a mask).
+    Unknown,
 }
 
 impl Species {
@@ -108,6 +121,7 @@ impl Species {
             Self::Print => "print",
             Self::ScreenReplay => "screen_replay",
             Self::Planar => "planar",
+            Self::Unknown => "unknown",
         }
     }
 }
@@ -166,6 +180,8 @@ pub struct PadConfig {
     pub edges: edges::EdgesConfig,
     /// The weak model signals: weight and how often they run.
     pub models: models::ModelsConfig,
+    /// The active challenge.
+    pub challenge: challenge::ChallengeConfig,
 }
 
 impl Default for PadConfig {
@@ -176,6 +192,7 @@ impl Default for PadConfig {
             texture: texture::TextureConfig::default(),
             edges: edges::EdgesConfig::default(),
             models: models::ModelsConfig::default(),
+            challenge: challenge::ChallengeConfig::default(),
         }
     }
 }
@@ -201,6 +218,9 @@ impl PadConfig {
             errs.push(("edges.min_sides".into(), "must be 3 or 4".into()));
         }
         errs.extend(self.models.validate());
+        for (k, m) in self.challenge.validate() {
+            errs.push((format!("challenge.{k}"), m));
+        }
         errs
     }
 }
@@ -243,6 +263,7 @@ pub struct PadSession {
     samples: Vec<PadSample>,
     sensor: Vec<PadSensorEvidence>,
     model_scores: Vec<models::ModelScores>,
+    challenge: Option<SignalResult>,
     previous: Option<geometry::Previous>,
 }
 
@@ -254,6 +275,7 @@ impl PadSession {
             samples: Vec::new(),
             sensor: Vec::new(),
             model_scores: Vec::new(),
+            challenge: None,
             previous: None,
         }
     }
@@ -313,9 +335,25 @@ impl PadSession {
         self.model_scores.push(scores);
     }
 
+    /// Takes the signal of the challenge asked during this capture
+    /// ([`challenge::ChallengeSession::finish`]).
+    pub fn handle_challenge(&mut self, result: SignalResult) {
+        self.challenge = Some(result);
+    }
+
     /// True once enough frames with a face were seen for a verdict.
     pub fn has_enough(&self) -> bool {
         self.samples.len() >= self.config.min_frames as usize
+    }
+
+    /// True once enough frames were seen and the geometry signal can tell a face from a
+    /// plane (it needs frame pairs in which the head turned or tilted): a capture that
+    /// asked for a challenge takes frames until then, or until its window closes, since
+    /// the challenge alone never makes a presentation live.
+    pub fn geometry_decided(&self) -> bool {
+        self.has_enough()
+            && geometry::check(&self.samples, &self.config.geometry).decision
+                != PadDecision::Inconclusive
     }
 
     /// Frames with a face so far.
@@ -325,7 +363,12 @@ impl PadSession {
 
     /// The verdict over the frames seen.
     pub fn finish(&self) -> PadVerdict {
-        let verdict = decide_with_sensor(&self.samples, &self.sensor, &self.config);
+        let verdict = decide_with(
+            &self.samples,
+            &self.sensor,
+            self.challenge.as_ref(),
+            &self.config,
+        );
         let weak = models::check(&self.model_scores, &self.config.models);
         models::fuse(verdict, weak, &self.config.models)
     }
@@ -392,16 +435,40 @@ pub fn decide_with_sensor(
     readings: &[PadSensorEvidence],
     config: &PadConfig,
 ) -> PadVerdict {
+    decide_with(samples, readings, None, config)
+}
+
+/// Fuses the frame signals over `samples`, the PAD sensor's `readings` and the challenge's
+/// signal (`None` when none was asked). A failed challenge decides like any attack (or makes
+/// the verdict inconclusive, as configured); a passed one does not make a presentation live
+/// on its own: the geometry signal must have seen parallax.
+pub fn decide_with(
+    samples: &[PadSample],
+    readings: &[PadSensorEvidence],
+    challenge: Option<&SignalResult>,
+    config: &PadConfig,
+) -> PadVerdict {
     let frames: Vec<u64> = samples.iter().map(|s| s.frame_id).collect();
     let sensor = (!readings.is_empty()).then(|| pad_sensor_signal(readings));
     if samples.len() < config.min_frames as usize {
-        // Too few faces for the frame signals; a sensor that saw an attack still decides.
-        if let Some(s) = sensor.filter(|s| matches!(s.decision, PadDecision::Attack(_))) {
+        // Too few faces for the frame signals; a sensor that saw an attack, or a failed
+        // challenge, still decides.
+        let failed = challenge
+            .filter(|c| matches!(c.decision, PadDecision::Attack(_)))
+            .cloned();
+        if let Some(s) = sensor
+            .filter(|s| matches!(s.decision, PadDecision::Attack(_)))
+            .or(failed)
+        {
+            let frames = match s.signal {
+                Signal::Sensor => readings.iter().map(|r| r.frame_id).collect(),
+                _ => frames,
+            };
             return PadVerdict {
                 decision: s.decision,
                 score: s.score,
-                deciding: Signal::Sensor,
-                frames: readings.iter().map(|r| r.frame_id).collect(),
+                deciding: s.signal,
+                frames,
                 signals: vec![s],
             };
         }
@@ -429,6 +496,7 @@ pub fn decide_with_sensor(
         edges::check(samples, &config.edges),
     ];
     signals.extend(sensor);
+    signals.extend(challenge.cloned());
     let lowest = |pred: &dyn Fn(&SignalResult) -> bool| {
         signals
             .iter()
@@ -444,6 +512,10 @@ pub fn decide_with_sensor(
     let attack = lowest(&|s| matches!(s.decision, PadDecision::Attack(_)));
     let (decision, deciding) = match attack {
         Some(a) => (a.decision, a.signal),
+        None if challenge.is_some_and(|c| c.decision == PadDecision::Inconclusive) => {
+            // A failed challenge configured inconclusive: whatever the passive signals saw.
+            (PadDecision::Inconclusive, Signal::Challenge)
+        }
         None => {
             // Without an attack cue, only seen parallax makes a presentation live.
             let geometry = &signals[0];

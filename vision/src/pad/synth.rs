@@ -13,6 +13,12 @@
 //! - [`Kind::PlanarPhoto`]: the plain photo moved as a plane (no texture, no border): only
 //!   the geometry can tell.
 //!
+//! For the active challenge ([`super::challenge`]): a [`Follower`] is a bona fide traveller
+//! rendered frame by frame on the same head model, who turns or steps closer as the display
+//! asks (after a reaction of a few frames), and sways as [`Kind::BonaFide`] does when
+//! nothing is asked; [`on_screen`] shows any clip on a screen moved as a plane — a replay,
+//! which does not follow the prompts of the capture it is shown to.
+//!
 //! Frames are 640×480 BGR with the face about 170 pixels wide. Real prints and screens seen
 //! by a real camera blur, reflect and alias in ways this does not model.
 
@@ -161,6 +167,163 @@ pub fn sequence(
     Ok(out)
 }
 
+/// The head's pose in a frame of a [`Follower`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadPose {
+    /// Turn, degrees; positive to the subject's left (the image's right, the camera not
+    /// mirrored).
+    pub yaw_deg: f64,
+    /// Nod, degrees; positive down.
+    pub pitch_deg: f64,
+    /// Size against the rest position (above 1: closer to the camera).
+    pub scale: f64,
+}
+
+impl HeadPose {
+    /// Facing the camera at the rest distance.
+    pub const REST: HeadPose = HeadPose {
+        yaw_deg: 0.0,
+        pitch_deg: 0.0,
+        scale: 1.0,
+    };
+}
+
+/// How far a [`Follower`] turns for a turn prompt, degrees.
+pub const FOLLOW_YAW_DEG: f64 = 35.0;
+/// How much closer a [`Follower`] steps for "step closer" (face size ratio).
+pub const FOLLOW_CLOSER: f64 = 1.4;
+
+/// A synthetic bona fide traveller who follows the challenge prompts: the photo on the
+/// head model, posed frame by frame. Time is counted in frames: `reaction` frames after a
+/// new prompt the head starts to move, at most 10° or 10 % of its size per frame. With no
+/// prompt the head sways (±`sway_deg` of yaw, half as much pitch, over 8 frames) around
+/// where it is.
+pub struct Follower {
+    view: Mat,
+    depth: Depth,
+    centre: (f64, f64),
+    rng: Rng,
+    phase: f64,
+    /// Frames between a new prompt and the first movement.
+    pub reaction: usize,
+    /// Amplitude of the sway with no prompt, degrees.
+    pub sway_deg: f64,
+    pose: HeadPose,
+    prompt: Option<super::challenge::Action>,
+    since: usize,
+    k: usize,
+}
+
+impl Follower {
+    /// A traveller whose face is `photo`, found at `face`; `seed` varies the sway's phase
+    /// and the small shifts of a hand-held head.
+    pub fn new(photo: &Frame, face: &Detection, seed: u64) -> Result<Self> {
+        let (view, f) = camera_view(photo, face)?;
+        let mut rng = Rng::new(seed ^ 0xF0110);
+        let phase = rng.sym() * std::f64::consts::PI;
+        let [x, y, w, h] = f.bbox.map(f64::from);
+        Ok(Self {
+            depth: Depth::new(&f)?,
+            view,
+            centre: (x + w / 2.0, y + h / 2.0),
+            rng,
+            phase,
+            reaction: 2,
+            sway_deg: 18.0,
+            pose: HeadPose::REST,
+            prompt: None,
+            since: 0,
+            k: 0,
+        })
+    }
+
+    /// The pose of the last frame.
+    pub fn pose(&self) -> HeadPose {
+        self.pose
+    }
+
+    /// The next frame, while the display asks for `prompt` (`None`: nothing asked).
+    pub fn next_frame(&mut self, prompt: Option<super::challenge::Action>) -> Result<Frame> {
+        use super::challenge::Action;
+        if prompt != self.prompt {
+            self.prompt = prompt;
+            self.since = 0;
+        }
+        let t = self.k as f64 / 8.0 * 2.0 * std::f64::consts::PI;
+        let target = match prompt {
+            _ if self.since < self.reaction && prompt.is_some() => self.pose,
+            Some(Action::TurnLeft) => HeadPose {
+                yaw_deg: FOLLOW_YAW_DEG,
+                pitch_deg: 0.0,
+                ..self.pose
+            },
+            Some(Action::TurnRight) => HeadPose {
+                yaw_deg: -FOLLOW_YAW_DEG,
+                pitch_deg: 0.0,
+                ..self.pose
+            },
+            Some(Action::StepCloser) => HeadPose {
+                yaw_deg: 0.0,
+                pitch_deg: 0.0,
+                scale: FOLLOW_CLOSER,
+            },
+            None => HeadPose {
+                yaw_deg: self.sway_deg * (t + self.phase).sin(),
+                pitch_deg: self.sway_deg * 0.4 * (2.0 * t + self.phase).sin(),
+                scale: self.pose.scale,
+            },
+        };
+        let towards = |from: f64, to: f64, step: f64| from + (to - from).clamp(-step, step);
+        self.pose = HeadPose {
+            yaw_deg: towards(self.pose.yaw_deg, target.yaw_deg, 10.0),
+            pitch_deg: towards(self.pose.pitch_deg, target.pitch_deg, 10.0),
+            scale: towards(self.pose.scale, target.scale, 0.1),
+        };
+        self.since += 1;
+        self.k += 1;
+        let turned = render_pose(
+            &self.view,
+            &self.depth,
+            self.pose.yaw_deg.to_radians(),
+            self.pose.pitch_deg.to_radians(),
+            &mut self.rng,
+        )?;
+        let s = self.pose.scale;
+        if (s - 1.0).abs() < 1e-6 {
+            return Frame::from_mat(turned);
+        }
+        let (cx, cy) = self.centre;
+        let m = Mat::from_slice_2d(&[[s, 0.0, cx * (1.0 - s)], [0.0, s, cy * (1.0 - s)]])?;
+        let mut out = Mat::default();
+        imgproc::warp_affine(
+            &turned,
+            &mut out,
+            &m,
+            Size::new(WIDTH, HEIGHT),
+            imgproc::INTER_LINEAR,
+            core::BORDER_REPLICATE,
+            Scalar::all(0.0),
+        )?;
+        Frame::from_mat(out)
+    }
+}
+
+/// `clip` shown on a screen (pixel grid, black bezel) that is moved as a plane: a replay.
+/// `seed` varies the screen's motion.
+pub fn on_screen(clip: &[Frame], seed: u64) -> Result<Vec<Frame>> {
+    let mut rng = Rng::new(seed ^ Kind::ScreenReplay as u64);
+    let phase = rng.sym() * std::f64::consts::PI;
+    let grid = pixel_grid()?;
+    let n = clip.len();
+    clip.iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let screen = screen_object(f.mat(), &grid)?;
+            Frame::from_mat(planar(&screen, k, n, phase, &mut rng, 140.0)?)
+        })
+        .collect()
+}
+
 /// The pixel grid and the head's depth over it, computed once per sequence.
 struct Depth {
     /// x of every pixel (CV_32F).
@@ -222,6 +385,12 @@ fn head_pose(
     let t = k as f64 / n.max(1) as f64 * 2.0 * std::f64::consts::PI;
     let yaw = (18.0f64).to_radians() * (t + phase).sin();
     let pitch = (7.0f64).to_radians() * (2.0 * t + phase).sin();
+    render_pose(view, depth, yaw, pitch, rng)
+}
+
+/// The face on the head model turned by `yaw` and nodded by `pitch` (radians), shifted by a
+/// pixel or two as a head held still is.
+fn render_pose(view: &Mat, depth: &Depth, yaw: f64, pitch: f64, rng: &mut Rng) -> Result<Mat> {
     let (shift_x, shift_y) = (2.0 * rng.sym(), 2.0 * rng.sym());
     let mut map_x = Mat::default();
     let mut map_y = Mat::default();
