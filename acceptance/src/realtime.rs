@@ -86,7 +86,7 @@ pub fn sim_fault(kind: &str, door: Option<&str>) -> Result<&'static str, &'stati
             "the daemon's simulated reader has no fault route (pcscd itself can be stopped: see \
              tests/tests/fault_pcscd_restart.rs)",
         ),
-        ("camera_frozen", _) => Err("the daemon's replayed camera has no fault route"),
+        ("camera_frozen", _) => Ok("camera_frozen"),
         _ => Err("no fault route on the daemon"),
     }
 }
@@ -94,17 +94,17 @@ pub fn sim_fault(kind: &str, door: Option<&str>) -> Result<&'static str, &'stati
 /// What real time supports, in words, for the reports and `--help`.
 pub const SUPPORTED: &str = "Real time (wall clock) against `egate run --sim`: two-step gates \
     (the simulated bank walks a two-step lane), [gates] count, liveness, borderdb, target_fmr, \
-    capture_attempts and chip_read_attempts; traveller types genuine, impostor, expired, revoked, \
-    forged, tampered, borderdb_hit, minor, wheelchair, luggage, leaving, print, screen_replay and \
-    every document-factory defect, with their walking speed, document and patience timings; \
-    Poisson or standing-queue arrivals; faults fire_alarm, mains_lost, emergency_button, tamper, \
-    serial_link_lost and door_jammed at given times. Not supported (rejected with line and key): \
-    one-step gates, minimum_age and date (the daemon's [policy] and clock decide), \
-    lookalike_impostor, document_used_twice, hesitant, tailgater, second_person, wrong_direction, \
-    faults reader_disconnected, card_pulled and camera_frozen, `when` on a fault, and [[officer]] \
-    commands. Door travel, the chip link and face inference take the time they take on this \
-    machine; [timing] keys other than walk_m_s, lane_m, document_s, first_time_share, \
-    first_time_extra_s and patience_s have no effect.";
+    capture_attempts and chip_read_attempts; traveller types genuine, impostor, expired, \
+    revoked, forged, tampered, borderdb_hit, minor, wheelchair, luggage, leaving, print, \
+    screen_replay and every document-factory defect, with their walking speed, document and \
+    patience timings; Poisson or standing-queue arrivals; faults fire_alarm, mains_lost, \
+    emergency_button, tamper, serial_link_lost, door_jammed and camera_frozen at given times. \
+    Not supported (rejected with line and key): one-step gates, minimum_age and date (the \
+    daemon's [policy] and clock decide), lookalike_impostor, document_used_twice, hesitant, \
+    tailgater, second_person, wrong_direction, faults reader_disconnected and card_pulled, \
+    `when` on a fault, and [[officer]] commands. Door travel, the chip link and face inference \
+    take the time they take on this machine; [timing] keys other than walk_m_s, lane_m, \
+    document_s, first_time_share, first_time_extra_s and patience_s have no effect.";
 
 /// Every key of the scenario that real time cannot honour, with its line and dotted key.
 pub fn unsupported(c: &Checked) -> Vec<ScenarioError> {
@@ -497,7 +497,7 @@ pub fn run(
         // each step-up); the daemon's memory and descriptors every `sample_every_s`.
         let queue = progress_now
             .iter()
-            .filter(|p| p.served_ms.is_none())
+            .filter(|p| p.served_ms.is_none() && p.left_ms.is_none())
             .count() as u32;
         if samples
             .last()
@@ -744,7 +744,7 @@ mod tests {
         let c = check(
             "name = \"t\"\nseed = 1\ndate = \"2026-12-01\"\n\n[gates]\nlayout = \"one-step\"\n\n\
              [travellers]\ncount = 4\nfaces = \"FACES\"\nsequence = [\"genuine\", \"tailgater\"]\n\n\
-             [[faults]]\nat_s = 3\nkind = \"camera_frozen\"\nfor_s = 2\n\n\
+             [[faults]]\nat_s = 3\nkind = \"reader_disconnected\"\nfor_s = 2\n\n\
              [[faults]]\nat_s = 3\nkind = \"fire_alarm\"\nfor_s = 2\nwhen = \"verifying\"\n",
         );
         let e = unsupported(&c);

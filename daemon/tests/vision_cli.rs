@@ -180,3 +180,102 @@ fn eval_reads_an_lfw_style_pairs_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `egate vision pad` (issue #14, must-shows 3 and 5): the synthetic set it writes is
+/// evaluated per ISO/IEC 30107-3 — APCER per species, the worst species, BPCER, the DET
+/// points and the number of presentations behind each figure, in JSON and HTML — and a set
+/// with no bona fide folder, or a presentation with no face, is a clear error (exit 3), not a
+/// report.
+#[test]
+fn pad_evaluates_the_synthetic_set_and_refuses_a_set_it_cannot_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set");
+    let out = egate()
+        .args(["vision", "pad", "--synthesize"])
+        .arg(&set)
+        .arg("--faces")
+        .arg(data(""))
+        .output()
+        .expect("run egate");
+    assert!(out.status.success(), "{}", assets_hint(&out));
+    assert!(set.join("bona_fide").is_dir(), "{}", assets_hint(&out));
+
+    let report = dir.path().join("report");
+    let out = egate()
+        .args(["vision", "pad", "--dir"])
+        .arg(&set)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("run egate");
+    assert!(out.status.success(), "{}", assets_hint(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("BPCER") && stdout.contains("APCER (worst species)"),
+        "{stdout}"
+    );
+    let whole: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(whole["standard"], "ISO/IEC 30107-3", "{whole}");
+    let r = &whole["report"];
+    let outcomes = r["outcomes"].as_array().unwrap();
+    let bona = outcomes.iter().filter(|o| o["species"].is_null()).count();
+    assert_eq!(r["bona_fide"].as_u64(), Some(bona as u64), "{r}");
+    let species = r["species"].as_array().unwrap();
+    assert!(species.len() >= 2, "{r}");
+    // Every figure says how many presentations it rests on, and they add up.
+    let attacks: u64 = species
+        .iter()
+        .map(|s| s["presentations"].as_u64().unwrap())
+        .sum();
+    assert_eq!(attacks as usize + bona, outcomes.len(), "{r}");
+    let worst = species
+        .iter()
+        .map(|s| s["apcer"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(r["apcer_max"].as_f64(), Some(worst), "{r}");
+    assert!(!r["det"].as_array().unwrap().is_empty(), "{r}");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("APCER") && html.contains("<svg"),
+        "no DET plot in the HTML"
+    );
+
+    // No bona fide folder: the attacks alone cannot give a BPCER.
+    std::fs::remove_dir_all(set.join("bona_fide")).unwrap();
+    let out = egate()
+        .args(["vision", "pad", "--dir"])
+        .arg(&set)
+        .output()
+        .expect("run egate");
+    assert_eq!(out.status.code(), Some(3), "{}", assets_hint(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no bona_fide/ folder"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A bona fide "presentation" in which no frame shows a face, beside real attacks.
+    let blank = dir.path().join("faceless/wall");
+    std::fs::create_dir_all(&blank).unwrap();
+    let grey = vision::Frame::from_bgr(64, 48, &[128u8; 64 * 48 * 3]).unwrap();
+    for i in 0..3 {
+        std::fs::write(
+            blank.join(format!("{i}.png")),
+            vision::decode::encode_image(&grey, ".png").unwrap(),
+        )
+        .unwrap();
+    }
+    let out = egate()
+        .args(["vision", "pad", "--bona-fide"])
+        .arg(dir.path().join("faceless"))
+        .arg("--attacks")
+        .arg(&set)
+        .output()
+        .expect("run egate");
+    assert_eq!(out.status.code(), Some(3), "{}", assets_hint(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no face in any of its 3 frame(s)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -186,7 +186,7 @@ fn what_real_time_cannot_do_is_refused_with_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(
         dir.path(),
-        "\n[[faults]]\nat_s = 5\nkind = \"camera_frozen\"\nfor_s = 3\n\n[[officer]]\nat_s = 9\ncommand = \"lane_close\"\n",
+        "\n[[faults]]\nat_s = 5\nkind = \"reader_disconnected\"\nfor_s = 3\n\n[[officer]]\nat_s = 9\ncommand = \"lane_close\"\n",
     );
     let text = std::fs::read_to_string(&file)
         .unwrap()
@@ -205,7 +205,7 @@ fn what_real_time_cannot_do_is_refused_with_line_and_key() {
     let f = file.display().to_string();
     for want in [
         format!("{f}:8: travellers.sequence[5]: `tailgater` cannot run in real time"),
-        format!("{f}:21: faults[2].kind: `camera_frozen` cannot run in real time"),
+        format!("{f}:21: faults[2].kind: `reader_disconnected` cannot run in real time"),
         format!("{f}:24: officer: real time has no scripted officer commands"),
     ] {
         assert!(stderr.contains(&want), "missing {want:?} in:\n{stderr}");

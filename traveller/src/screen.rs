@@ -160,9 +160,19 @@ impl Screen {
     }
 
     /// The liveness challenge asks for `prompt` (`(code, n, of)`), or is over (`None`).
-    /// Shown at once, whatever the step: the prompt's time bound runs from now. `None` when
+    /// Shown at once during the steps a capture can run in (the camera step, and entering or
+    /// waiting before it, for a capture that starts as the traveller stands alone in the
+    /// mantrap): the prompt's time bound runs from now. A prompt that comes later (a capture
+    /// ending after its passage was referred, faulted or ended) is not shown. `None` when
     /// nothing changes on screen.
     pub fn challenge(&mut self, prompt: Option<(&'static str, usize, usize)>) -> Option<Update> {
+        let capturing = matches!(
+            self.step,
+            MessageCode::LookAtCamera | MessageCode::PleaseEnter | MessageCode::PleaseWait
+        );
+        if prompt.is_some() && !capturing {
+            return None;
+        }
         let prompt = prompt.map(|(c, n, of)| (c, [n.min(9) as u8, of.min(9) as u8]));
         if prompt == self.challenge {
             return None;
@@ -286,6 +296,20 @@ mod tests {
         // The camera step shown again (a race with the capture's start) keeps the prompt.
         assert!(s.message(MessageCode::LookAtCamera).challenge.is_some());
         assert_eq!(s.message(MessageCode::PleaseProceed).challenge, None);
+        // A late prompt from a capture whose passage has ended stays off the screen.
+        for after in [
+            MessageCode::SeeOfficer,
+            MessageCode::OutOfService,
+            MessageCode::PresentDocument,
+            MessageCode::PleaseProceed,
+        ] {
+            s.message(after);
+            assert_eq!(s.challenge(Some(("turn_left", 2, 2))), None, "{after:?}");
+            assert_eq!(s.message(after).challenge, None, "{after:?}");
+        }
+        // Early capture: the prompt can come while the traveller is still entering.
+        s.message(MessageCode::PleaseEnter);
+        assert!(s.challenge(Some(("turn_left", 1, 1))).is_some());
     }
 
     #[test]

@@ -110,7 +110,6 @@ pub struct CaptureSession {
     best: Vec<Candidate>,
     guidance_counts: HashMap<Guidance, u32>,
     freeze: FreezeCheck,
-    frames_repeated: u32,
 }
 
 impl CaptureSession {
@@ -127,7 +126,6 @@ impl CaptureSession {
             best: Vec::new(),
             guidance_counts: HashMap::new(),
             freeze: FreezeCheck::new(policy.frozen_after, policy.repeat_difference),
-            frames_repeated: 0,
         }
     }
 
@@ -155,11 +153,8 @@ impl CaptureSession {
     /// unanalysed) or the camera is frozen ([`Self::is_complete`] then says so).
     pub fn handle_raw(&mut self, frame: &Frame) -> bool {
         match self.freeze.handle_frame(frame) {
-            Freshness::Fresh => true,
-            Freshness::Repeat | Freshness::Frozen => {
-                self.frames_repeated += 1;
-                false
-            }
+            Freshness::Fresh | Freshness::Blank => true,
+            Freshness::Repeat | Freshness::Frozen => false,
         }
     }
 

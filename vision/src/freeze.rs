@@ -17,10 +17,13 @@
 //! did not: the capture loop analyses only new frames, so a frozen picture of the holder
 //! can neither fill a capture window with "usable" frames nor pass as live.
 //!
-//! A uniform frame (every sampled byte within [`BLANK_SPAN`] levels of the others) is never a
-//! repeat: cameras send several identical black or green buffers while they start, and a
-//! blank frame is evidence of nobody, frozen or not. A camera that only ever delivers blank
-//! frames (covered, dead sensor) is therefore not called frozen; it finds no face.
+//! A uniform frame (every sampled byte within [`BLANK_SPAN`] levels of the others) is
+//! [`Freshness::Blank`], never a repeat and never new: cameras send several identical black
+//! or green buffers while they start, and a blank frame is evidence of nobody, frozen or not.
+//! It leaves the run of repeats as it was, so stale frames interleaved with blank ones still
+//! add up to a freeze. A camera that only ever delivers blank frames (covered, dead sensor) is
+//! not called frozen in a capture (it finds no face there), and never counts as working again
+//! either (`lane::camera` wants new frames that are not blank).
 //!
 //! Only the sampled bytes of the last [`RING`] frames are kept, zeroized when replaced.
 
@@ -48,6 +51,8 @@ pub enum Freshness {
     Repeat,
     /// `frozen_after` repeats in a row: the camera is frozen.
     Frozen,
+    /// A uniform frame: neither new nor a repeat (the run of repeats is left as it was).
+    Blank,
 }
 
 /// The sampled bytes of one frame.
@@ -108,8 +113,7 @@ impl FreezeCheck {
             .iter()
             .fold((u8::MAX, u8::MIN), |(lo, hi), &b| (lo.min(b), hi.max(b)));
         if hi.saturating_sub(lo) <= BLANK_SPAN {
-            self.repeats = 0;
-            return Freshness::Fresh;
+            return Freshness::Blank;
         }
         let repeats = self.ring.iter().any(|old| self.same(old, &sample));
         if self.ring.len() < RING {
@@ -328,7 +332,7 @@ mod tests {
         let black = vec![0u8; (w * h * 3) as usize];
         let mut c = FreezeCheck::new(10, 0.1);
         for i in 0..30 {
-            assert_eq!(c.handle_pixels(w, h, &black), Freshness::Fresh, "{i}");
+            assert_eq!(c.handle_pixels(w, h, &black), Freshness::Blank, "{i}");
         }
         let frame = scene(w, h);
         let seen: Vec<Freshness> = (0..11).map(|_| c.handle_pixels(w, h, &frame)).collect();
@@ -337,12 +341,36 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_frame_interleaved_with_black_ones_is_still_a_freeze() {
+        // A stalled driver alternating its last buffer with an empty one: the black frames
+        // neither end the run of repeats nor count in it.
+        let (w, h) = (320, 240);
+        let black = vec![0u8; (w * h * 3) as usize];
+        let stale = scene(w, h);
+        let mut c = FreezeCheck::new(4, 0.1);
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            seen.push(c.handle_pixels(w, h, &stale));
+            seen.push(c.handle_pixels(w, h, &black));
+        }
+        assert_eq!(seen[0], Freshness::Fresh, "{seen:?}");
+        assert!(seen.contains(&Freshness::Frozen), "{seen:?}");
+        assert!(
+            seen.iter()
+                .skip(1)
+                .step_by(2)
+                .all(|f| *f == Freshness::Blank),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
     fn odd_settings_are_made_safe() {
         let mut c = FreezeCheck::new(0, f32::NAN);
         let f = scene(16, 16);
         assert_eq!(c.handle_pixels(16, 16, &f), Freshness::Fresh);
         assert_eq!(c.handle_pixels(16, 16, &f), Freshness::Frozen);
-        assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Fresh);
-        assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Fresh);
+        assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Blank);
+        assert_eq!(c.handle_pixels(0, 0, &[]), Freshness::Blank);
     }
 }

@@ -418,7 +418,9 @@ pub fn build(
     let (officer_s, clock_note) = match out.clock {
         crate::engine::Clock::Virtual => (
             crate::engine::OFFICER_RESPONSE_S,
-            "Virtual time: the gates, the Modbus frames, the chip reads and the face models              are real; walking, door travel and the chip link follow the modelled durations;              face inference costs no virtual time."
+            "Virtual time: the gates, the Modbus frames, the chip reads and the face models \
+             are real; walking, door travel and the chip link follow the modelled durations; \
+             face inference costs no virtual time."
                 .to_string(),
         ),
         crate::engine::Clock::RealTime => (

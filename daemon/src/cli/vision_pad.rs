@@ -147,23 +147,9 @@ fn evaluate(
 ) -> Result<(), String> {
     let mut pipeline =
         FacePipeline::new(config).map_err(|e| format!("loading the face models: {e}"))?;
-    // The weak PAD models as the gate runs them: needed when they have a weight.
-    let mut models = match config.pad.models.enabled() {
-        false => None,
-        true => match vision::pad::models::PadModels::load(config) {
-            Ok(m) => Some(m),
-            Err(e) if config.pad.models.weight > 0.0 => {
-                return Err(format!(
-                    "[vision.pad.models] weight = {}, but a PAD model cannot be loaded: {e}",
-                    config.pad.models.weight
-                ))
-            }
-            Err(e) => {
-                eprintln!("note: the weak PAD models are not loaded (weight 0): {e}");
-                None
-            }
-        },
-    };
+    // The weak PAD models as the gate loads them (needed when they have a weight).
+    let mut models = crate::lane::pad::load_models(config, gate::LivenessMode::Required)
+        .map_err(|e| format!("{e:#}"))?;
     let mut outcomes = Vec::new();
     for p in presentations {
         let v = eval::run_presentation(&mut pipeline, models.as_mut(), &config.pad, &p.path)

@@ -44,6 +44,7 @@ pub fn probe(camera: &dyn Camera, mut check: FreezeCheck, frozen_after: u32) -> 
     };
     let needed = frozen_after as usize + RING;
     let deadline = Instant::now() + PROBE_FOR;
+    let mut fresh = 0;
     for _ in 0..needed {
         if Instant::now() > deadline {
             return Probe::Unknown;
@@ -52,11 +53,18 @@ pub fn probe(camera: &dyn Camera, mut check: FreezeCheck, frozen_after: u32) -> 
             Ok(Some(f)) => f,
             Ok(None) | Err(_) => return Probe::Unknown,
         };
-        if check.handle_frame(&frame) == Freshness::Frozen {
-            return Probe::Frozen;
+        match check.handle_frame(&frame) {
+            Freshness::Frozen => return Probe::Frozen,
+            Freshness::Fresh => fresh += 1,
+            Freshness::Repeat | Freshness::Blank => {}
         }
     }
-    Probe::Working
+    // Blank frames only (a covered lens, a dead sensor) do not show a working camera.
+    if fresh >= RING {
+        Probe::Working
+    } else {
+        Probe::Unknown
+    }
 }
 
 /// Watches the lane's camera while its jobs hold it faulty; stops with the daemon.
@@ -138,5 +146,29 @@ mod tests {
         assert_eq!(probe(&cam, check(), 3), Probe::Frozen);
         cam.0.lock().unwrap().clear();
         assert_eq!(probe(&cam, check(), 3), Probe::Unknown);
+    }
+
+    /// A camera that opens but delivers only black frames (a covered lens, a dead sensor).
+    struct Dark;
+
+    struct DarkFrames;
+    impl vision::source::FrameSource for DarkFrames {
+        fn next_frame(&mut self) -> vision::Result<Option<vision::Frame>> {
+            vision::Frame::from_bgr(8, 8, &[0u8; 8 * 8 * 3]).map(Some)
+        }
+        fn describe(&self) -> String {
+            "dark".into()
+        }
+    }
+
+    impl Camera for Dark {
+        fn frames(&self) -> Result<Box<dyn vision::source::FrameSource>, String> {
+            Ok(Box::new(DarkFrames))
+        }
+    }
+
+    #[test]
+    fn a_camera_delivering_only_blank_frames_is_not_taken_as_working() {
+        assert_eq!(probe(&Dark, FreezeCheck::new(3, 0.1), 3), Probe::Unknown);
     }
 }

@@ -378,6 +378,13 @@ pub async fn start(cfg: &Config, shared: &Shared) -> anyhow::Result<Lane> {
             )
         })?
     };
+    if map.registers.fault_code_ignore != 0 {
+        warn!(
+            mask = format!("{:#06x}", map.registers.fault_code_ignore),
+            "[registers] fault_code_ignore: these fault-code bits of the door controller are not \
+             taken as faults"
+        );
+    }
     let (doors, door_events) = hardware::door::ModbusDoorController::open(&cfg.doors.port, map)
         .with_context(|| format!("[doors] port {}", cfg.doors.port))?;
     // Scanner.

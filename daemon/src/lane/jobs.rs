@@ -699,7 +699,10 @@ fn face_job(ctx: &JobContext, pad: &mut Option<vision::pad::PadVerdict>) -> gate
         // The capture failed midway: no prompt stays on either screen.
         show_challenge(ctx, None);
     }
-    let live = tee.jpeg.take();
+    // A frozen camera's first frame may be anyone's, the last traveller's even: it is
+    // nobody's live photo.
+    let frozen = matches!(&result, Ok(v) if v.decision == vision::Decision::CameraFrozen);
+    let live = tee.jpeg.take().filter(|_| !frozen);
     let mut ees_reference = None;
     if let Some(jpeg) = &live {
         if ctx.in_lane(generation) {

@@ -415,6 +415,14 @@ pub fn capture(
         }
     }
     let mut report = None;
+    // A camera that froze mid-challenge is a device fault, not a traveller who failed the
+    // challenge: the challenge is not judged (nor timed, nor given to PAD).
+    if session.is_frozen() {
+        if shown.is_some() {
+            on_prompt(None);
+        }
+        challenge = None;
+    }
     if let Some(mut c) = challenge {
         let now = clock();
         let signal = c.finish(now);
@@ -467,6 +475,67 @@ mod tests {
             signals: Vec::new(),
             frames: vec![1, 2, 3],
         }
+    }
+
+    /// A camera that freezes while a challenge is asked is a device fault: the capture ends
+    /// `CameraFrozen`, the challenge is neither judged nor timed nor given to PAD (with
+    /// `on_failure = "attack"` it would otherwise call the frozen camera an attack), and the
+    /// prompt is taken off the screens.
+    #[test]
+    fn a_camera_frozen_during_the_challenge_is_no_failed_challenge() {
+        let vcfg = vision::VisionConfig::default();
+        let mut pipeline =
+            vision::FacePipeline::new(&vcfg).expect("the face models (scripts/setup-models.sh)");
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vision/tests/data");
+        let photo = vision::read_photo(&data.join("person_b_1.jpg")).unwrap();
+        let reference = vision::matcher::largest_face(&mut pipeline, &photo)
+            .unwrap()
+            .expect("a face")
+            .3;
+        let matcher =
+            vision::Matcher::from_calibration(&vision::Calibration::shipped().unwrap(), 0.001)
+                .unwrap();
+        let mut config = PadConfig::default();
+        config.challenge.enabled = true;
+        let plan = PadPlan {
+            config: Some(config),
+            challenge: Some(Challenge::draw(&config.challenge, |_| 0)),
+            ..Default::default()
+        };
+        let mut frozen = vision::source::ReplaySource::new(vec![photo], true);
+        let t0 = Instant::now();
+        let mut ticks = 0u64;
+        let mut prompts = Vec::new();
+        let c = capture(
+            &mut pipeline,
+            &mut frozen,
+            &reference,
+            &matcher,
+            vision::CapturePolicy::default(),
+            plan,
+            || {
+                ticks += 1;
+                t0 + Duration::from_millis(66 * ticks)
+            },
+            |_| {},
+            |p| prompts.push(p),
+        )
+        .unwrap();
+        assert_eq!(
+            c.face.decision,
+            vision::Decision::CameraFrozen,
+            "{}",
+            c.face.reason
+        );
+        assert!(c.challenge.is_none(), "{:?}", c.challenge);
+        let pad = c.pad.expect("PAD ran");
+        assert!(
+            !pad.signals.iter().any(|s| s.signal == Signal::Challenge),
+            "{pad:?}"
+        );
+        assert_ne!(pad.deciding, Signal::Challenge, "{pad:?}");
+        assert!(prompts.first().is_some_and(Option::is_some), "{prompts:?}");
+        assert_eq!(prompts.last(), Some(&None), "the prompt is taken off");
     }
 
     #[test]

@@ -710,7 +710,14 @@ async fn travellers(
                 Some(o) => match driven_traveller(o) {
                     Ok((b, walk, doc)) => (b.case, None, o.seed, walk, doc, Some(b.leaves)),
                     Err(e) => {
+                        // Never made: it leaves the queue (the run's report counts it).
                         warn!(traveller = o.id, error = %e, "driven traveller refused");
+                        if let Some(d) = &driven {
+                            d.update(o.id, |p| {
+                                p.place = "not_made".into();
+                                p.left_ms = Some(super::driven::unix_ms());
+                            });
+                        }
                         continue;
                     }
                 },

@@ -422,6 +422,12 @@ impl DoorMap {
         );
         range("retries", self.retries <= 10, "must be 0..=10");
         range(
+            "registers.fault_code_ignore",
+            self.registers.fault_code_ignore.count_ones() <= MAX_IGNORED_FAULT_BITS,
+            "may clear at most two bits (a maker's mains or battery flags): a wider mask would \
+             hide the controller's own faults, a jammed drive or its comms watchdog",
+        );
+        range(
             "serial.baud",
             (300..=4_000_000).contains(&self.serial.baud),
             "must be 300..=4000000",
@@ -534,6 +540,10 @@ fn toml_parse(text: &str) -> Result<DoorMap, String> {
     toml::from_str(text).map_err(|e| e.to_string())
 }
 
+/// Fault-code bits `[registers] fault_code_ignore` may clear, at most: the flags a maker sets
+/// for mains or battery state, which are not faults (door-map.md, "Mains loss").
+pub const MAX_IGNORED_FAULT_BITS: u32 = 2;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,5 +579,22 @@ mod tests {
         let map = DoorMap::from_toml(text).unwrap();
         assert!(map.is_active_low(Input::FireAlarm));
         assert_eq!(map.safe_state.link_loss, Fallback::ClosedLocked);
+    }
+
+    #[test]
+    fn a_fault_mask_may_clear_a_battery_flag_but_not_hide_every_fault() {
+        let map = DoorMap::from_toml("[registers]\nfault_code_ignore = 0x0020\n").unwrap();
+        assert_eq!(map.registers.fault_code_ignore, 0x0020);
+        // The mask that would silence a jammed door and the comms watchdog along with it.
+        for wide in ["0xFFFF", "0x0007"] {
+            let errors = DoorMap::from_toml(&format!("[registers]\nfault_code_ignore = {wide}\n"))
+                .unwrap_err();
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.to_string().contains("registers.fault_code_ignore")),
+                "{wide}: {errors:?}"
+            );
+        }
     }
 }

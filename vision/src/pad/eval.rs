@@ -172,8 +172,12 @@ pub fn run_presentation(
             Some(face) => {
                 session.handle_frame(id, &frame, face)?;
                 if let Some(m) = models.as_deref_mut() {
+                    // A frame the weak models cannot score (a face region too small) is left
+                    // out, as in the capture loop: a weak signal never stops an evaluation.
                     if session.wants_model_scores() {
-                        session.handle_model_scores(m.score(id, &frame, face)?);
+                        if let Ok(scores) = m.score(id, &frame, face) {
+                            session.handle_model_scores(scores);
+                        }
                     }
                 }
             }
