@@ -243,6 +243,18 @@ impl Daemon {
         }
     }
 
+    /// Waits up to 60 s for a daemon that must refuse to start: fails if it is still running
+    /// or exited with success; returns its log.
+    pub fn refused_start(&mut self) -> String {
+        let st = self.wait_exit(Duration::from_secs(60));
+        let log = self.log.join("\n");
+        assert!(
+            st.is_some_and(|s| !s.success()),
+            "egate run did not refuse to start: {st:?}\n{log}"
+        );
+        log
+    }
+
     /// Waits for exit up to `timeout`; `None` if still running.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let st = wait_child(&mut self.child, timeout);
@@ -454,6 +466,13 @@ pub fn run<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Appends `text` to the config file at `path` (a section the test adds to a written config).
+pub fn append_config(path: &Path, text: &str) {
+    let mut cfg = std::fs::read_to_string(path).expect("read the config");
+    cfg.push_str(text);
+    std::fs::write(path, cfg).expect("write the config");
 }
 
 /// The values of every sample of `name` on the daemon's `/metrics` at `addr` whose line

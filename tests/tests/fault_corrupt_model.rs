@@ -3,8 +3,6 @@
 //! wrong bytes refuses to start, within seconds, with an error that names the file and says
 //! its SHA-256 is not the pinned one; it never serves a lane that would match faces with it.
 
-use std::time::Duration;
-
 use egate_tests::{repo, run_args, Daemon};
 
 #[test]
@@ -31,12 +29,7 @@ fn a_corrupt_model_file_stops_the_start_naming_the_file() {
     .unwrap();
     let state = dir.path().join("state");
     let mut d = Daemon::start(&run_args(true, Some(&cfg), &state));
-    let st = d.wait_exit(Duration::from_secs(60));
-    let log = d.log.join("\n");
-    assert!(
-        st.is_some_and(|s| !s.success()),
-        "egate run did not refuse to start: {st:?}\n{log}"
-    );
+    let log = d.refused_start();
     assert!(log.contains(&model.display().to_string()), "{log}");
     assert!(log.contains("SHA-256"), "{log}");
     assert!(!log.contains("console listening"), "{log}");

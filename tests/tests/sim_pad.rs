@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use egate_tests::{audit_records, http, run_args, write_sim_config, Daemon};
+use egate_tests::{append_config, audit_records, http, run_args, write_sim_config, Daemon};
 
 #[test]
 fn prints_and_screen_replays_of_the_holder_are_referred_and_genuine_travellers_pass() {
@@ -171,12 +171,13 @@ fn config_with_corrupt_antispoof(dir: &std::path::Path, weight: &str) -> std::pa
     std::fs::write(&model, &real[..real.len() / 2]).unwrap();
     let cfg = dir.join("egate.toml");
     write_sim_config(&cfg, "\"genuine\"", "");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[vision]\nantispoof = {:?}\n\n[vision.pad.models]\nweight = {weight}\n",
-        model.display().to_string()
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    append_config(
+        &cfg,
+        &format!(
+            "\n[vision]\nantispoof = {:?}\n\n[vision.pad.models]\nweight = {weight}\n",
+            model.display().to_string()
+        ),
+    );
     model
 }
 
@@ -188,12 +189,7 @@ fn a_corrupt_pad_model_with_a_weight_refuses_to_start_naming_the_file() {
     let model = config_with_corrupt_antispoof(state.path(), "0.3");
     let cfg = state.path().join("egate.toml");
     let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
-    let st = d.wait_exit(Duration::from_secs(60));
-    let log = d.log.join("\n");
-    assert!(
-        st.is_some_and(|s| !s.success()),
-        "egate run did not refuse to start: {st:?}\n{log}"
-    );
+    let log = d.refused_start();
     assert!(log.contains(&model.display().to_string()), "{log}");
     assert!(log.contains("SHA-256"), "{log}");
     assert!(log.contains("[vision.pad.models] weight = 0.3"), "{log}");
@@ -230,9 +226,10 @@ fn with_the_challenge_on_genuine_travellers_follow_it_and_a_replay_is_referred()
     let state = tempfile::tempdir().unwrap();
     let cfg = state.path().join("egate.toml");
     write_sim_config(&cfg, "\"genuine\", \"screen_replay\", \"genuine\"", "");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str("\n[vision.pad.challenge]\nenabled = true\nactions = 2\n");
-    std::fs::write(&cfg, text).unwrap();
+    append_config(
+        &cfg,
+        "\n[vision.pad.challenge]\nenabled = true\nactions = 2\n",
+    );
     let trail = state.path().join("audit.jsonl");
     let mut d = Daemon::start(&run_args(true, Some(&cfg), state.path()));
     let addr = d.wait_listening();

@@ -12,18 +12,6 @@ use vision::FacePipeline;
 /// Frames per synthetic presentation.
 const FRAMES: usize = 10;
 
-/// Whole-face photos of the test set (the partial crops and the 204-pixel thumbnail aside).
-fn photos() -> Vec<std::path::PathBuf> {
-    common::labelled_images()
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            !name.contains("partial") && name != "person_a_1.jpg"
-        })
-        .collect()
-}
-
 fn run(pipeline: &mut FacePipeline, frames: &[vision::Frame]) -> PadVerdict {
     let mut session = PadSession::new(PadConfig::default());
     for (id, frame) in frames.iter().enumerate() {
@@ -50,7 +38,7 @@ fn largest_face(pipeline: &mut FacePipeline, photo: &vision::Frame) -> vision::D
 fn verdicts(kind: Kind) -> Vec<(String, PadVerdict)> {
     let mut pipeline = common::pipeline();
     let mut out = Vec::new();
-    for (i, path) in photos().iter().enumerate() {
+    for (i, path) in common::whole_face_photos().iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
         let face = largest_face(&mut pipeline, &photo);
         let frames = synth::sequence(kind, &photo, &face, FRAMES, i as u64).expect("synth");
@@ -154,7 +142,7 @@ fn screen_replays_are_caught_by_texture_and_edges() {
 fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
     use vision::pad::{PadSensorEvidence, Species};
     let mut pipeline = common::pipeline();
-    let path = &photos()[0];
+    let path = &common::whole_face_photos()[0];
     let photo = vision::read_photo(path).expect("photo");
     let face = largest_face(&mut pipeline, &photo);
     let reading = |frame_id: u64, decision: PadDecision, score: f32| PadSensorEvidence {
@@ -213,7 +201,7 @@ fn a_pad_sensor_reading_fuses_with_the_frame_signals() {
 #[test]
 fn pad_never_calls_one_frame_repeated_live() {
     let mut pipeline = common::pipeline();
-    for (i, path) in photos().iter().enumerate() {
+    for (i, path) in common::whole_face_photos().iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
         let face = largest_face(&mut pipeline, &photo);
         let frames =

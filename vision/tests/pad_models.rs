@@ -141,24 +141,12 @@ fn converted_models_match_the_tfjs_runtime() {
     assert_eq!(compared, 14, "the reference holds 7 inputs per model");
 }
 
-/// Whole-face photos of the test set, as in tests/pad.rs.
-fn photos() -> Vec<std::path::PathBuf> {
-    common::labelled_images()
-        .into_iter()
-        .map(|(_, p)| p)
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            !name.contains("partial") && name != "person_a_1.jpg"
-        })
-        .collect()
-}
-
 #[test]
 fn models_score_test_faces_and_synthetic_attacks() {
     let mut pipeline = common::pipeline();
     let mut models = load();
     let mut all = Vec::new();
-    for (i, path) in photos().iter().enumerate() {
+    for (i, path) in common::whole_face_photos().iter().enumerate() {
         let photo = vision::read_photo(path).expect("photo");
         let faces = pipeline.detect_photo(&photo).expect("detect");
         let face = *faces
@@ -270,7 +258,7 @@ fn a_live_model_score_does_not_rescue_a_synthetic_attack() {
     // End to end on the capture path: a screen replay, with both models forced to "live" at
     // full weight, stays the attack the other signals see.
     let mut pipeline = common::pipeline();
-    let path = &photos()[0];
+    let path = &common::whole_face_photos()[0];
     let photo = vision::read_photo(path).expect("photo");
     let faces = pipeline.detect_photo(&photo).expect("detect");
     let face = faces[0];

@@ -86,18 +86,12 @@ impl StreamGate {
             self.take(GateEvent {
                 gate: self.id.clone(),
                 seq: 0,
-                ts_ms: now_ms(),
+                ts_ms: console::hub::now_ms(),
                 kind: GateEventKind::Device(d),
             })
             .await;
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The alarm id the console keeps: the gate's own for alarms numbered by its audit trail

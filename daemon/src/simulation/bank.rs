@@ -639,7 +639,7 @@ async fn travellers(
                     }
                     place.as_str().clone_into(&mut p.place);
                     if gone && p.left_ms.is_none() {
-                        p.left_ms = Some(super::driven::unix_ms());
+                        p.left_ms = Some(console::hub::now_ms());
                         p.through = place == Place::Through;
                     }
                 });
@@ -715,7 +715,7 @@ async fn travellers(
                         if let Some(d) = &driven {
                             d.update(o.id, |p| {
                                 p.place = "not_made".into();
-                                p.left_ms = Some(super::driven::unix_ms());
+                                p.left_ms = Some(console::hub::now_ms());
                             });
                         }
                         continue;
@@ -762,7 +762,7 @@ async fn travellers(
                 if let Some(o) = &order {
                     d.update(o.id, |p| {
                         p.lane = Some(lane_no as u32 + 1);
-                        p.served_ms = Some(super::driven::unix_ms());
+                        p.served_ms = Some(console::hub::now_ms());
                     });
                 }
             }
@@ -800,7 +800,7 @@ async fn travellers(
                     if let (Some(d), Some(o)) = (&driven, &order) {
                         d.update(o.id, |p| {
                             p.place = "not_made".into();
-                            p.left_ms = Some(super::driven::unix_ms());
+                            p.left_ms = Some(console::hub::now_ms());
                         });
                     }
                 }

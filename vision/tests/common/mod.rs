@@ -62,3 +62,15 @@ pub fn venv_python() -> PathBuf {
     );
     py
 }
+
+/// Whole-face photos of the test set (the partial crops and the 204-pixel thumbnail aside).
+pub fn whole_face_photos() -> Vec<PathBuf> {
+    labelled_images()
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            !name.contains("partial") && name != "person_a_1.jpg"
+        })
+        .collect()
+}
